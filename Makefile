@@ -1,0 +1,48 @@
+# `make demo` and `make test` set themselves up on a fresh Debian machine; running them again reinstalls nothing.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SYSTEM := $(VENV)/.system-deps
+export QT_QPA_PLATFORM ?= offscreen
+
+.PHONY: demo test test-slow test-all lint bench screenshots clean setup
+
+setup: $(STAMP) $(SYSTEM)
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+$(SYSTEM): installers/system-deps.sh | $(VENV)/bin/python
+	bash installers/system-deps.sh
+	touch $@
+
+demo: setup
+	$(VENV)/bin/openreg demo --headless --data .demo
+
+test: setup
+	$(VENV)/bin/pytest -n 2 -m "not slow" tests
+
+test-slow: setup
+	$(VENV)/bin/pytest -m slow tests
+
+test-all: setup
+	$(VENV)/bin/pytest -n 2 tests
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+bench: setup
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+screenshots: setup
+	$(PY) -m client.ui.screenshots docs/screenshots
+
+clean:
+	rm -rf $(VENV) .demo build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install the few Debian packages OpenReg needs, only those missing, only when we can (root + apt).
+#   libzbar0       pyzbar's barcode decoder          age           interop check of sealed packets
+#   poppler-utils  pdftoppm renders PDFs in tests    xvfb xauth    screenshots of the GUI
+#   postgresql     server tests on real PostgreSQL   openssh-server SFTP delivery tests
+#   libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3  what Qt's offscreen platform loads
+set -euo pipefail
+PACKAGES=(libzbar0 age poppler-utils xvfb xauth postgresql openssh-server
+          libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+  echo "note: missing system packages (${missing[*]}); install them with apt-get as root." >&2
+  exit 0
+fi
+echo "installing system packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,8 @@
+"""Suite-wide settings. Area fixtures live in tests/support/ and are registered here."""
+
+import os
+
+# Qt never needs a display in tests; the GUI suite renders offscreen.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+pytest_plugins: list[str] = []

@@ -1,0 +1,37 @@
+"""The form/schema engine shared by the kiosk (rendering + validation) and the server (packet checks).
+
+``id_schema`` says which fields an identity record has and what makes a value valid; ``ui_spec`` says how
+the kiosk lays them out (screens, order, controls, labels, conditions). Both arrive as master data; see
+docs/forms.md for the JSON format.
+"""
+
+from shared.forms.conditions import ConditionError, evaluate_condition, parse_condition
+from shared.forms.engine import FormEngine, ValidationResult
+from shared.forms.schema import (
+    FIELD_TYPES,
+    FieldSpec,
+    FormSpecError,
+    IdSchema,
+    ScreenSpec,
+    UiField,
+    UiSpec,
+    load_id_schema,
+    load_ui_spec,
+)
+
+__all__ = [
+    "FIELD_TYPES",
+    "ConditionError",
+    "FieldSpec",
+    "FormEngine",
+    "FormSpecError",
+    "IdSchema",
+    "ScreenSpec",
+    "UiField",
+    "UiSpec",
+    "ValidationResult",
+    "evaluate_condition",
+    "load_id_schema",
+    "load_ui_spec",
+    "parse_condition",
+]

@@ -1,0 +1,87 @@
+"""Append-only, hash-chained audit log of officer and supervisor actions.
+
+Each entry's hash is SHA-256 over the previous hash and the canonical JSON of the entry, so editing,
+deleting or reordering any row breaks the chain from that row on; :func:`verify_audit_chain` names the
+first broken link. Entries are written inside the caller's transaction so an action and its audit record
+commit together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from shared.canonical import canonical_json
+
+GENESIS = "0" * 64
+
+
+def _entry_hash(prev_hash: str, *, seq: int, at: str, actor: str | None, action: str, details: str) -> str:
+    body = canonical_json({"seq": seq, "at": at, "actor": actor, "action": action, "details": details})
+    return hashlib.sha256(prev_hash.encode() + body).hexdigest()
+
+
+def append_audit(
+    conn: Connection, *, actor: str | None, action: str, details: dict[str, Any] | None = None
+) -> int:
+    """Add one entry (in ``conn``'s transaction) and return its sequence number."""
+    last = conn.execute(text("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    at = datetime.now(UTC).isoformat(timespec="microseconds")
+    details_text = canonical_json(details or {}).decode()
+    digest = _entry_hash(prev, seq=seq, at=at, actor=actor, action=action, details=details_text)
+    conn.execute(
+        text("INSERT INTO audit_log VALUES (:seq, :at, :actor, :action, :details, :prev, :hash)"),
+        {
+            "seq": seq,
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "details": details_text,
+            "prev": prev,
+            "hash": digest,
+        },
+    )
+    return seq
+
+
+@dataclass(frozen=True)
+class AuditVerdict:
+    ok: bool
+    entries: int
+    first_broken_seq: int | None = None
+    reason: str | None = None
+
+
+def verify_audit_chain(conn: Connection) -> AuditVerdict:
+    """Walk the chain from the start; report the first entry whose link or hash does not hold."""
+    prev, expected_seq, count = GENESIS, 1, 0
+    for seq, at, actor, action, details, prev_hash, digest in conn.execute(
+        text("SELECT seq, at, actor, action, details, prev_hash, hash FROM audit_log ORDER BY seq")
+    ):
+        count += 1
+        if seq != expected_seq:
+            return AuditVerdict(False, count, expected_seq, f"entry {expected_seq} is missing")
+        if prev_hash != prev:
+            return AuditVerdict(False, count, seq, "link to the previous entry does not match")
+        if _entry_hash(prev, seq=seq, at=at, actor=actor, action=action, details=details) != digest:
+            return AuditVerdict(False, count, seq, "entry content does not match its hash")
+        prev, expected_seq = digest, seq + 1
+    return AuditVerdict(True, count)
+
+
+def audit_entries(conn: Connection, *, since_seq: int = 0) -> list[dict[str, Any]]:
+    """Entries after ``since_seq`` as dicts (what goes into a packet's audit.json)."""
+    rows = conn.execute(
+        text("SELECT seq, at, actor, action, details, hash FROM audit_log WHERE seq > :s ORDER BY seq"),
+        {"s": since_seq},
+    )
+    return [
+        {"seq": r[0], "at": r[1], "actor": r[2], "action": r[3], "details": json.loads(r[4]), "hash": r[5]}
+        for r in rows
+    ]

@@ -1,0 +1,128 @@
+"""Read and apply master data in the encrypted store (rows are JSON objects keyed by entity + id)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from client.core.store import Store
+from shared.forms import FormEngine, IdSchema, UiSpec, load_id_schema, load_ui_spec
+
+_UPSERT = text(
+    "INSERT INTO master_data (entity, id, center_id, data) VALUES (:entity, :id, :center_id, :data) "
+    "ON CONFLICT (entity, id) DO UPDATE SET center_id = excluded.center_id, data = excluded.data"
+)
+_DELETE = text("DELETE FROM master_data WHERE entity = :entity AND id = :id")
+
+
+class MasterDataError(ValueError):
+    """A master-data change is malformed; nothing from its page is applied."""
+
+
+def check_change(change: dict[str, Any]) -> None:
+    """Validate one change-log entry's shape before anything is written."""
+    if not isinstance(change.get("entity"), str) or not isinstance(change.get("id"), str):
+        raise MasterDataError(f"change {change.get('seq')!r}: entity and id must be strings")
+    if change.get("op") == "upsert":
+        data = change.get("data")
+        if not isinstance(data, dict) or data.get("id", change["id"]) != change["id"]:
+            raise MasterDataError(
+                f"change {change.get('seq')!r}: upsert needs a data object with the same id"
+            )
+        if change["entity"] == "id_schema":
+            load_id_schema(data)  # a broken schema would break every registration: refuse it here
+    elif change.get("op") != "delete":
+        raise MasterDataError(f"change {change.get('seq')!r}: op must be upsert or delete")
+
+
+def apply_changes(conn: Connection, changes: Iterable[dict[str, Any]]) -> int:
+    """Apply changes inside the caller's transaction; return how many were applied."""
+    upserts: list[dict[str, Any]] = []
+    count = 0
+    for change in changes:
+        count += 1
+        if change["op"] == "upsert":
+            data = change["data"]
+            upserts.append(
+                {
+                    "entity": change["entity"],
+                    "id": change["id"],
+                    "center_id": data.get("center_id"),
+                    "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+                }
+            )
+        else:
+            if upserts:
+                conn.execute(_UPSERT, upserts)
+                upserts = []
+            conn.execute(_DELETE, {"entity": change["entity"], "id": change["id"]})
+    if upserts:
+        conn.execute(_UPSERT, upserts)
+    return count
+
+
+class MasterData:
+    """Read access for services (users, config, options for dropdowns, the form engine)."""
+
+    def __init__(self, *, store: Store, center_id: str | None = None) -> None:
+        self._store = store
+        self.center_id = center_id
+
+    def get(self, entity: str, row_id: str) -> dict[str, Any] | None:
+        with self._store.transaction() as conn:
+            row = conn.execute(
+                text("SELECT data FROM master_data WHERE entity = :e AND id = :i"), {"e": entity, "i": row_id}
+            ).first()
+        return json.loads(row[0]) if row else None
+
+    def rows(self, entity: str) -> list[dict[str, Any]]:
+        """Rows of ``entity`` for this center (rows without a center apply everywhere)."""
+        with self._store.transaction() as conn:
+            result = conn.execute(
+                text(
+                    "SELECT data FROM master_data WHERE entity = :e AND (center_id IS NULL OR center_id = :c)"
+                    " ORDER BY id"
+                ),
+                {"e": entity, "c": self.center_id},
+            )
+            return [json.loads(r[0]) for r in result]
+
+    def count(self) -> int:
+        with self._store.transaction() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM master_data")).scalar_one())
+
+    def config(self, key: str, default: Any = None) -> Any:
+        row = self.get("config", key)
+        return row.get("value", default) if row else default
+
+    def options(self, source: str, parent: str | None) -> list[str] | None:
+        """Allowed ids for a dropdown source or ``location:<level>`` under ``parent``."""
+        if source.startswith("location:"):
+            level = source.split(":", 1)[1]
+            rows = [r for r in self.rows("locations") if r.get("level") == level]
+            if parent is not None:
+                rows = [r for r in rows if r.get("parent_id") == parent]
+            return [r["id"] for r in rows if r.get("active", True)] or None
+        rows = self.rows(source)
+        return [r["id"] for r in rows if r.get("active", True)] or None
+
+    def latest_versioned(self, entity: str, body_key: str) -> dict[str, Any] | None:
+        rows = [r for r in self.rows(entity) if isinstance(r.get(body_key), dict)]
+        return max(rows, key=lambda r: r.get("version", 0)) if rows else None
+
+    def form_engine(self, *, ui_spec_id: str | None = None) -> FormEngine:
+        """The form for new registrations from the newest id_schema + ui_spec in master data."""
+        schema_row = self.latest_versioned("id_schema", "schema")
+        if schema_row is None:
+            raise MasterDataError("no id_schema in master data yet; sync first")
+        schema: IdSchema = load_id_schema(schema_row)
+        spec_rows = [r for r in self.rows("ui_spec") if isinstance(r.get("spec"), dict)]
+        if ui_spec_id:
+            spec_rows = [r for r in spec_rows if r["id"] == ui_spec_id]
+        spec: UiSpec | None = (
+            load_ui_spec(max(spec_rows, key=lambda r: r.get("version", 0)), schema) if spec_rows else None
+        )
+        return FormEngine(schema=schema, ui_spec=spec, options=self.options)

@@ -1,0 +1,190 @@
+"""Offline login, lockout, inactivity lock, roles and supervisor approval, from master-data users.
+
+Roles are enforced here (services call :func:`require_role`), not only by hiding buttons in the GUI.
+Config keys read from master data (``config`` entity, with these defaults):
+``login.max_failures`` 5, ``login.lockout_minutes`` 15, ``session.inactivity_minutes`` 10,
+``supervisor.totp_required`` true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import text
+
+from client.core.audit import append_audit
+from client.core.master_data import MasterData
+from client.core.store import Store
+
+Clock = Callable[[], datetime]
+_hasher = PasswordHasher()
+
+
+class AuthError(PermissionError):
+    """Login or approval refused; the message is safe to show to the user."""
+
+
+class LockedOut(AuthError):
+    pass
+
+
+class SessionLocked(AuthError):
+    """The kiosk locked itself after inactivity; the same user must re-enter the password."""
+
+
+class RoleRequired(AuthError):
+    pass
+
+
+@dataclass
+class Session:
+    user_id: str
+    name: str
+    roles: frozenset[str]
+    started_at: datetime
+    last_activity: datetime
+    locked: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def require_role(session: Session | None, role: str) -> None:
+    """Raise :class:`RoleRequired` unless an unlocked ``session`` holds ``role``."""
+    if session is None or session.locked:
+        raise RoleRequired(f"this action needs a logged-in {role}")
+    if role not in session.roles:
+        raise RoleRequired(f"user {session.user_id} is not a {role}")
+
+
+class PeopleService:
+    """Who may do what on this kiosk, offline."""
+
+    def __init__(self, *, store: Store, master_data: MasterData, clock: Clock | None = None) -> None:
+        self._store = store
+        self._md = master_data
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    def _user(self, user_id: str) -> dict:
+        user = self._md.get("users", user_id)
+        if not user or not user.get("active", True):
+            raise AuthError("unknown user or wrong password")
+        center = user.get("center_id")
+        if center and self._md.center_id and center != self._md.center_id:
+            raise AuthError(f"user {user_id} does not belong to this center")
+        return user
+
+    def _check_password(self, user_id: str, password: str, *, action: str) -> dict:
+        """Verify the password with lockout bookkeeping; raise AuthError on failure."""
+        max_failures = int(self._md.config("login.max_failures", 5))
+        lockout = timedelta(minutes=float(self._md.config("login.lockout_minutes", 15)))
+        now = self._now()
+        with self._store.transaction() as conn:
+            row = conn.execute(
+                text("SELECT failures, locked_until FROM login_state WHERE user_id = :u"), {"u": user_id}
+            ).first()
+            failures, locked_until = (row[0], row[1]) if row else (0, None)
+            if locked_until and datetime.fromisoformat(locked_until) > now:
+                append_audit(conn, actor=user_id, action=f"{action}.refused_locked")
+                raise LockedOut(f"user {user_id} is locked until {locked_until[:19]} after repeated failures")
+        try:
+            user = self._user(user_id)
+            _hasher.verify(user.get("password_hash", ""), password)
+            ok = True
+        except (VerificationError, InvalidHashError, AuthError):
+            ok, user = False, {}
+        with self._store.transaction() as conn:
+            if ok:
+                conn.execute(
+                    text(
+                        "INSERT INTO login_state (user_id, failures, locked_until) VALUES (:u, 0, NULL) "
+                        "ON CONFLICT (user_id) DO UPDATE SET failures = 0, locked_until = NULL"
+                    ),
+                    {"u": user_id},
+                )
+                return user
+            failures += 1
+            until = (now + lockout).isoformat() if failures >= max_failures else None
+            conn.execute(
+                text(
+                    "INSERT INTO login_state (user_id, failures, locked_until) VALUES (:u, :f, :l) "
+                    "ON CONFLICT (user_id) DO UPDATE SET failures = :f, locked_until = :l"
+                ),
+                {"u": user_id, "f": 0 if until else failures, "l": until},
+            )
+            append_audit(conn, actor=user_id, action=f"{action}.failed", details={"locked": bool(until)})
+        if until:
+            raise LockedOut(f"too many failed attempts: user {user_id} is locked for {lockout}")
+        raise AuthError("unknown user or wrong password")
+
+    def login(self, *, user_id: str, password: str) -> Session:
+        """Operator (or supervisor) login at the kiosk, fully offline."""
+        user = self._check_password(user_id, password, action="login")
+        roles = frozenset(user.get("roles", []))
+        if not roles & {"operator", "supervisor"}:
+            raise RoleRequired(f"user {user_id} may not use a registration kiosk")
+        now = self._now()
+        with self._store.transaction() as conn:
+            append_audit(conn, actor=user_id, action="login")
+        return Session(
+            user_id=user_id, name=user.get("name", user_id), roles=roles, started_at=now, last_activity=now
+        )
+
+    def touch(self, session: Session) -> None:
+        """Record activity; lock the session if it was idle longer than the configured limit."""
+        self.check_active(session)
+        session.last_activity = self._now()
+
+    def check_active(self, session: Session) -> None:
+        idle = timedelta(minutes=float(self._md.config("session.inactivity_minutes", 10)))
+        if not session.locked and self._now() - session.last_activity > idle:
+            session.locked = True
+            with self._store.transaction() as conn:
+                append_audit(conn, actor=session.user_id, action="session.auto_locked")
+        if session.locked:
+            raise SessionLocked("the kiosk locked after inactivity; enter your password to continue")
+
+    def unlock(self, session: Session, *, password: str) -> None:
+        self._check_password(session.user_id, password, action="unlock")
+        session.locked = False
+        session.last_activity = self._now()
+
+    def logout(self, session: Session) -> None:
+        session.locked = True
+        with self._store.transaction() as conn:
+            append_audit(conn, actor=session.user_id, action="logout")
+
+    def supervisor_approval(self, *, user_id: str, password: str, totp: str | None, purpose: str) -> str:
+        """Verify a supervisor on the spot (password + TOTP, or password alone where config allows).
+
+        Returns the supervisor's id to record in the packet's meta.
+        """
+        user = self._check_password(user_id, password, action="supervisor_approval")
+        if "supervisor" not in user.get("roles", []):
+            raise RoleRequired(f"user {user_id} is not a supervisor")
+        if bool(self._md.config("supervisor.totp_required", True)):
+            secret = user.get("totp_secret")
+            if (
+                not secret
+                or not totp
+                or not pyotp.TOTP(secret).verify(totp, for_time=self._now(), valid_window=1)
+            ):
+                with self._store.transaction() as conn:
+                    append_audit(
+                        conn,
+                        actor=user_id,
+                        action="supervisor_approval.bad_totp",
+                        details={"purpose": purpose},
+                    )
+                raise AuthError("the one-time code is wrong or expired")
+        with self._store.transaction() as conn:
+            append_audit(conn, actor=user_id, action="supervisor_approval", details={"purpose": purpose})
+        return user_id
+
+
+def hash_password(password: str) -> str:
+    """argon2id PHC string (what master-data users carry); used by tests and tools."""
+    return _hasher.hash(password)

@@ -1,0 +1,309 @@
+"""The New Registration state machine: GUI-agnostic, fed with plain dicts and bytes, no I/O.
+
+    demographics -> documents -> biometrics -> [supervisor_approval] -> preview -> signed_off -> sealed
+
+The GUI (or the headless demo, or a test) drives it; each ``submit_*`` validates its step with the
+form engine and either advances or returns per-field messages and changes nothing. Sealing, RIDs and
+receipts happen in :mod:`client.core.registration.service`, which owns the I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from client.core.registration.biometrics import (
+    CAPTURE_GROUPS,
+    BiometricCapture,
+    BiometricException,
+    BiometricPolicy,
+)
+from shared.forms import FormEngine, ValidationResult
+
+
+class Step(enum.StrEnum):
+    DEMOGRAPHICS = "demographics"
+    DOCUMENTS = "documents"
+    BIOMETRICS = "biometrics"
+    SUPERVISOR_APPROVAL = "supervisor_approval"
+    PREVIEW = "preview"
+    SIGNED_OFF = "signed_off"
+    SEALED = "sealed"
+    CANCELLED = "cancelled"
+
+
+class WorkflowError(RuntimeError):
+    """An action that is not allowed in the current step (a programming or GUI error)."""
+
+
+@dataclass(frozen=True)
+class Document:
+    field_id: str
+    doc_type: str
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class CaptureOutcome:
+    accepted: bool
+    retry_allowed: bool
+    attempts: int
+    message: str
+
+
+@dataclass
+class SignedOffRegistration:
+    """Everything the packet needs; produced by :meth:`Registration.sign_off`."""
+
+    demographics: dict[str, Any]
+    documents: list[Document]
+    biometrics: list[BiometricCapture]
+    exceptions: list[BiometricException]
+    exception_photo: bytes | None
+    operator_id: str
+    supervisor_id: str | None
+    approval_reasons: list[str]
+    started_at: datetime
+    signed_off_at: datetime
+    schema_version: int
+    ui_spec_version: int | None
+    prereg_id: str | None
+    retries: dict[str, int]
+
+
+@dataclass
+class Registration:
+    engine: FormEngine
+    policy: BiometricPolicy
+    operator_id: str
+    prereg_id: str | None = None
+    prefill: dict[str, Any] = field(default_factory=dict)
+    today: date | None = None
+    step: Step = Step.DEMOGRAPHICS
+    values: dict[str, Any] = field(default_factory=dict)
+    documents: dict[str, Document] = field(default_factory=dict)
+    captures: dict[tuple[str, str], BiometricCapture] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+    exceptions: dict[tuple[str, str], BiometricException] = field(default_factory=dict)
+    exception_photo: bytes | None = None
+    supervisor_id: str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __post_init__(self) -> None:
+        # Prefill only what the schema knows; the officer still confirms it on the demographics screen.
+        self.values = {k: v for k, v in self.prefill.items() if k in self.engine.schema.fields} | self.values
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _expect(self, *steps: Step) -> None:
+        if self.step not in steps:
+            raise WorkflowError(f"not allowed in step {self.step}; expected {', '.join(steps)}")
+
+    def _screens(self, kind: str) -> list[str]:
+        spec = self.engine.ui_spec
+        return [s.id for s in spec.screens if s.kind == kind] if spec else []
+
+    def _field_of_type(self, kind: str) -> list[str]:
+        return [f.id for f in self.engine.schema.fields.values() if f.type == kind]
+
+    # -- demographics ----------------------------------------------------------------------------
+    def submit_demographics(self, values: dict[str, Any], *, language: str | None = None) -> ValidationResult:
+        """Validate every demographics screen; advance to documents only when there is no error."""
+        self._expect(Step.DEMOGRAPHICS)
+        merged = {
+            k: v
+            for k, v in {**self.values, **values}.items()
+            if self.engine.schema.fields.get(k)
+            and self.engine.schema.fields[k].type not in {"document", "biometrics"}
+        }
+        ids = (
+            [f.id for s in self._screens("demographics") for f in self.engine.ui_spec.screen(s).fields]
+            if self.engine.ui_spec
+            else [i for i in merged]
+        )
+        unknown = {
+            k: f"{k} is not a field of the ID schema" for k in values if k not in self.engine.schema.fields
+        }
+        result = self.engine.validate(merged, fields=ids, language=language, today=self.today)
+        result.errors.update(unknown)
+        if result.ok:
+            self.values = result.cleaned
+            self.step = Step.DOCUMENTS
+        return result
+
+    # -- documents -------------------------------------------------------------------------------
+    def add_document(
+        self, *, field_id: str, doc_type: str, name: str, content_type: str, data: bytes
+    ) -> None:
+        self._expect(Step.DOCUMENTS)
+        spec = self.engine.schema.fields.get(field_id)
+        if spec is None or spec.type != "document":
+            raise WorkflowError(f"{field_id} is not a document field")
+        if not data:
+            raise WorkflowError("a document needs content")
+        self.documents[field_id] = Document(field_id, doc_type, name, content_type, data)
+
+    def remove_document(self, field_id: str) -> None:
+        self._expect(Step.DOCUMENTS)
+        self.documents.pop(field_id, None)
+
+    def submit_documents(self, *, language: str | None = None) -> ValidationResult:
+        self._expect(Step.DOCUMENTS)
+        doc_fields = self._field_of_type("document")
+        view = {**self.values, **{f: {"type": d.doc_type, "name": d.name} for f, d in self.documents.items()}}
+        result = self.engine.validate(view, fields=doc_fields, language=language, today=self.today)
+        if result.ok:
+            self.step = Step.BIOMETRICS
+        return result
+
+    # -- biometrics ------------------------------------------------------------------------------
+    def required_slots(self) -> list[tuple[str, str, str]]:
+        """(group, modality, bio_subtype) for every modality the schema's biometrics field asks for."""
+        modalities = {
+            m for f in self._field_of_type("biometrics") for m in self.engine.schema.fields[f].modalities
+        }
+        return [
+            (g, mod, sub) for g, (mod, subs) in CAPTURE_GROUPS.items() if mod in modalities for sub in subs
+        ]
+
+    def record_capture(self, *, group: str, records: list[BiometricCapture]) -> CaptureOutcome:
+        """Take one capture attempt of a group; keep the best record per subtype across attempts."""
+        self._expect(Step.BIOMETRICS)
+        modality, subtypes = CAPTURE_GROUPS[group]
+        attempts = self.attempts.get(group, 0) + 1
+        self.attempts[group] = attempts
+        for record in records:
+            if record.modality != modality or record.bio_subtype not in subtypes:
+                raise WorkflowError(f"{record.modality}/{record.bio_subtype} does not belong to {group}")
+            key = (modality, record.bio_subtype)
+            if key in self.exceptions:
+                continue
+            best = self.captures.get(key)
+            if best is None or record.quality > best.quality:
+                self.captures[key] = record
+        threshold = self.policy.thresholds.get(modality, 0)
+        missing = [
+            s for s in subtypes if (modality, s) not in self.captures and (modality, s) not in self.exceptions
+        ]
+        poor = [
+            s
+            for s in subtypes
+            if (modality, s) in self.captures and self.captures[(modality, s)].quality < threshold
+        ]
+        if not missing and not poor:
+            return CaptureOutcome(True, False, attempts, f"{group}: quality accepted")
+        retry = attempts < self.policy.max_retries
+        what = ", ".join(missing + poor)
+        if retry:
+            return CaptureOutcome(False, True, attempts, f"{group}: {what} below {threshold}; please retry")
+        return CaptureOutcome(
+            not missing, False, attempts, f"{group}: kept best after {attempts} attempts ({what})"
+        )
+
+    def mark_exception(self, *, modality: str, bio_subtype: str, reason: str) -> None:
+        """A finger or eye that cannot be captured; needs an exception photo and usually a supervisor."""
+        self._expect(Step.BIOMETRICS)
+        if not any(m == modality and s == bio_subtype for _, m, s in self.required_slots()):
+            raise WorkflowError(f"{modality}/{bio_subtype} is not captured in this registration")
+        if modality == "face":
+            raise WorkflowError("the face cannot be marked as an exception")
+        self.captures.pop((modality, bio_subtype), None)
+        self.exceptions[(modality, bio_subtype)] = BiometricException(
+            modality, bio_subtype, reason.strip() or "missing"
+        )
+
+    def set_exception_photo(self, photo: bytes) -> None:
+        self._expect(Step.BIOMETRICS)
+        self.exception_photo = photo
+
+    def approval_reasons(self) -> list[str]:
+        reasons = []
+        if "always" in self.policy.approval_for:
+            reasons.append("always")
+        if self.exceptions and "exceptions" in self.policy.approval_for:
+            reasons.append("exceptions")
+        poor = [
+            f"{m}/{s}" for (m, s), c in self.captures.items() if c.quality < self.policy.thresholds.get(m, 0)
+        ]
+        if poor and "poor_quality" in self.policy.approval_for:
+            reasons.append("poor_quality")
+        return reasons
+
+    def submit_biometrics(self) -> dict[str, str]:
+        """Check every slot is captured or excepted; return messages (empty = advanced)."""
+        self._expect(Step.BIOMETRICS)
+        errors: dict[str, str] = {}
+        for group, modality, sub in self.required_slots():
+            key = (modality, sub)
+            if key not in self.captures and key not in self.exceptions:
+                errors[f"{modality}/{sub}"] = f"{sub} ({modality}) is not captured yet"
+            elif key in self.captures:
+                quality = self.captures[key].quality
+                if (
+                    quality < self.policy.thresholds.get(modality, 0)
+                    and self.attempts.get(group, 0) < self.policy.max_retries
+                ):
+                    errors[f"{modality}/{sub}"] = f"{sub} ({modality}) quality {quality} is too low; retry"
+        if self.exceptions and not self.exception_photo:
+            errors["exception_photo"] = "an exception photo is required when a biometric is marked missing"
+        if not errors:
+            self.step = Step.SUPERVISOR_APPROVAL if self.approval_reasons() else Step.PREVIEW
+        return errors
+
+    def approve_by_supervisor(self, *, supervisor_id: str) -> None:
+        """Record a supervisor verified by PeopleService.supervisor_approval (the service checks credentials)."""
+        self._expect(Step.SUPERVISOR_APPROVAL)
+        self.supervisor_id = supervisor_id
+        self.step = Step.PREVIEW
+
+    # -- preview, sign-off -----------------------------------------------------------------------
+    def back(self) -> None:
+        order = [Step.DEMOGRAPHICS, Step.DOCUMENTS, Step.BIOMETRICS]
+        if self.step in (Step.PREVIEW, Step.SUPERVISOR_APPROVAL):
+            self.supervisor_id = None
+            self.step = Step.BIOMETRICS
+        elif self.step in order[1:]:
+            self.step = order[order.index(self.step) - 1]
+        else:
+            raise WorkflowError(f"cannot go back from {self.step}")
+
+    def preview(self) -> dict[str, Any]:
+        self._expect(Step.PREVIEW)
+        return {
+            "demographics": dict(self.values),
+            "documents": {f: d.name for f, d in self.documents.items()},
+            "biometrics": sorted(f"{m}/{s}:{c.quality}" for (m, s), c in self.captures.items()),
+            "exceptions": sorted(f"{m}/{s}" for (m, s) in self.exceptions),
+            "supervisor_id": self.supervisor_id,
+        }
+
+    def sign_off(self, *, operator_id: str) -> SignedOffRegistration:
+        self._expect(Step.PREVIEW)
+        if operator_id != self.operator_id:
+            raise WorkflowError("only the officer who made the registration can sign it off")
+        self.step = Step.SIGNED_OFF
+        spec = self.engine.ui_spec
+        return SignedOffRegistration(
+            demographics=dict(self.values),
+            documents=list(self.documents.values()),
+            biometrics=list(self.captures.values()),
+            exceptions=list(self.exceptions.values()),
+            exception_photo=self.exception_photo,
+            operator_id=operator_id,
+            supervisor_id=self.supervisor_id,
+            approval_reasons=self.approval_reasons(),
+            started_at=self.started_at,
+            signed_off_at=datetime.now(UTC),
+            schema_version=self.engine.schema.version,
+            ui_spec_version=spec.version if spec else None,
+            prereg_id=self.prereg_id,
+            retries=dict(self.attempts),
+        )
+
+    def cancel(self) -> None:
+        if self.step in (Step.SIGNED_OFF, Step.SEALED):
+            raise WorkflowError("a signed-off registration cannot be cancelled")
+        self.step = Step.CANCELLED

@@ -1,0 +1,41 @@
+"""Client settings: one validated object per process, built by the composition root (bootstrap.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ClientSettings(BaseSettings):
+    """Where the kiosk keeps its files and how it reaches the server. Env prefix ``OPENREG_CLIENT_``.
+
+    ``keyring_file``: use keyrings.alt's plaintext *file* keyring at this path for the database key
+    instead of the OS keyring. Only tests and the headless demo set it; it is never picked silently.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="OPENREG_CLIENT_", extra="ignore")
+
+    data_dir: Path
+    server_url: str | None = None
+    center_id: str | None = None
+    keyring_file: Path | None = None
+    request_timeout_s: float = 10.0
+    upload_chunk_bytes: int = Field(default=1 << 20, ge=1024)
+    upload_parallelism: int = Field(default=2, ge=1, le=8)
+    upload_max_attempts: int = Field(default=6, ge=1)
+    backoff_initial_s: float = 0.2
+    backoff_max_s: float = 10.0
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "client.db"
+
+    @property
+    def packets_dir(self) -> Path:
+        return self.data_dir / "packets"
+
+    @property
+    def receipts_dir(self) -> Path:
+        return self.data_dir / "receipts"

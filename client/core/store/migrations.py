@@ -1,0 +1,53 @@
+"""Versioned client-DB schema. Each entry moves the DB from version N-1 to N; ``PRAGMA user_version``
+records where a file stands. Old kiosks' DB files are upgraded on open; never edit a released step,
+append a new one (tests/unit/client/fixtures/client_v1.db is a file made by version 1)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+MIGRATIONS: list[list[str]] = [
+    # 1: first release
+    [
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE master_data (entity TEXT NOT NULL, id TEXT NOT NULL, center_id TEXT, data TEXT NOT NULL,"
+        " PRIMARY KEY (entity, id)) WITHOUT ROWID",
+        "CREATE TABLE audit_log (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL,"
+        " details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+        "CREATE TABLE registrations (rid TEXT PRIMARY KEY, status TEXT NOT NULL, operator_id TEXT NOT NULL,"
+        " created_at TEXT NOT NULL, packet_path TEXT, sha256 TEXT, size INTEGER, supervisor_id TEXT,"
+        " review_reason TEXT, reviewed_at TEXT, server_status TEXT, uin TEXT, server_reason TEXT)",
+        "CREATE INDEX registrations_status ON registrations (status)",
+        "CREATE TABLE login_state (user_id TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0,"
+        " locked_until TEXT)",
+    ],
+    # 2: pre-registration cache, upload bookkeeping, purge after retention
+    [
+        "CREATE TABLE preregistrations (prid TEXT PRIMARY KEY, data TEXT NOT NULL, fetched_at TEXT NOT NULL)",
+        "ALTER TABLE registrations ADD COLUMN uploaded_at TEXT",
+        "ALTER TABLE registrations ADD COLUMN processed_at TEXT",
+        "ALTER TABLE registrations ADD COLUMN purged_at TEXT",
+        "ALTER TABLE registrations ADD COLUMN upload_attempts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE registrations ADD COLUMN last_error TEXT",
+        "CREATE INDEX master_data_center ON master_data (entity, center_id)",
+    ],
+]
+LATEST = len(MIGRATIONS)
+
+
+def current_version(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+
+
+def migrate(conn: Connection, *, target: int = LATEST) -> list[int]:
+    """Apply missing steps up to ``target`` inside the caller's transaction; return the versions applied."""
+    version = current_version(conn)
+    if version > LATEST:
+        raise RuntimeError(f"client DB is schema version {version}, newer than this software ({LATEST})")
+    applied = []
+    for number in range(version + 1, target + 1):
+        for statement in MIGRATIONS[number - 1]:
+            conn.execute(text(statement))
+        conn.exec_driver_sql(f"PRAGMA user_version = {number}")
+        applied.append(number)
+    return applied

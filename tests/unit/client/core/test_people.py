@@ -1,0 +1,106 @@
+"""Offline login, lockout, inactivity lock, roles and supervisor approval."""
+
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+
+from client.core.audit import verify_audit_chain
+from client.core.people import AuthError, LockedOut, PeopleService, RoleRequired, SessionLocked, require_role
+from tests.unit.client.core.conftest import SUPERVISOR_TOTP
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def people(store, master_data, clock):
+    return PeopleService(store=store, master_data=master_data, clock=clock)
+
+
+def test_operator_logs_in_offline_and_roles_are_enforced(people):
+    session = people.login(user_id="op1", password="op-pass")
+    require_role(session, "operator")
+    with pytest.raises(RoleRequired):
+        require_role(session, "supervisor")
+
+
+def test_wrong_password_and_unknown_user_get_the_same_message(people):
+    with pytest.raises(AuthError, match="unknown user or wrong password"):
+        people.login(user_id="op1", password="nope")
+    with pytest.raises(AuthError, match="unknown user or wrong password"):
+        people.login(user_id="ghost", password="nope")
+
+
+def test_user_of_another_center_is_refused(people):
+    with pytest.raises(AuthError):
+        people.login(user_id="op9", password="op-pass")
+
+
+def test_lockout_after_configured_failures_then_expires(people, clock, store):
+    for _ in range(2):
+        with pytest.raises(AuthError):
+            people.login(user_id="op1", password="bad")
+    with pytest.raises(LockedOut):
+        people.login(user_id="op1", password="bad")
+    with pytest.raises(LockedOut):
+        people.login(user_id="op1", password="op-pass")  # even the right password while locked
+    clock.now += timedelta(minutes=16)
+    assert people.login(user_id="op1", password="op-pass").user_id == "op1"
+    with store.transaction() as conn:
+        assert verify_audit_chain(conn).ok
+
+
+def test_inactivity_locks_the_session_until_password(people, clock):
+    session = people.login(user_id="op1", password="op-pass")
+    clock.now += timedelta(minutes=5)
+    people.touch(session)
+    clock.now += timedelta(minutes=11)
+    with pytest.raises(SessionLocked):
+        people.touch(session)
+    with pytest.raises(RoleRequired):
+        require_role(session, "operator")
+    people.unlock(session, password="op-pass")
+    require_role(session, "operator")
+
+
+def test_supervisor_approval_needs_password_and_totp(people, clock):
+    code = pyotp.TOTP(SUPERVISOR_TOTP).at(clock.now)
+    assert (
+        people.supervisor_approval(user_id="sup1", password="sup-pass", totp=code, purpose="exception")
+        == "sup1"
+    )
+    with pytest.raises(AuthError, match="one-time code"):
+        people.supervisor_approval(user_id="sup1", password="sup-pass", totp="000000", purpose="x")
+    with pytest.raises(RoleRequired):
+        people.supervisor_approval(user_id="op1", password="op-pass", totp=code, purpose="x")
+
+
+def test_password_alone_where_config_allows(people, store, master_data):
+    from client.core.master_data import apply_changes
+
+    with pytest.raises(AuthError):
+        people.supervisor_approval(user_id="sup1", password="sup-pass", totp=None, purpose="x")
+    with store.transaction() as conn:
+        apply_changes(
+            conn,
+            [
+                {
+                    "entity": "config",
+                    "id": "supervisor.totp_required",
+                    "op": "upsert",
+                    "data": {"id": "supervisor.totp_required", "value": False},
+                }
+            ],
+        )
+    assert people.supervisor_approval(user_id="sup1", password="sup-pass", totp=None, purpose="x") == "sup1"

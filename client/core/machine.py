@@ -1,0 +1,98 @@
+"""This kiosk's identity, kept in the encrypted store: Ed25519 machine key, machine/center ids, and the
+server keys pinned at enrolment (signing key for master data, age recipient for packets)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection, text
+
+from client.core.store import Store
+from shared.signing import generate_private_key, private_key_from_bytes, private_key_to_bytes, public_key_b64
+
+
+def read_setting(conn: Connection, key: str, default: Any = None) -> Any:
+    row = conn.execute(text("SELECT value FROM settings WHERE key = :k"), {"k": key}).first()
+    return json.loads(row[0]) if row else default
+
+
+def write_setting(conn: Connection, key: str, value: Any) -> None:
+    conn.execute(
+        text("INSERT INTO settings (key, value) VALUES (:k, :v) ON CONFLICT (key) DO UPDATE SET value = :v"),
+        {"k": key, "v": json.dumps(value)},
+    )
+
+
+@dataclass(frozen=True)
+class MachineIdentity:
+    machine_id: str | None
+    center_id: str | None
+    public_key: str
+    status: str  # new | pending | approved | rejected
+    server_signing_key: str | None
+    server_recipients: list[str]
+    recipient_key_id: str | None
+
+    @property
+    def enrolled(self) -> bool:
+        return self.status == "approved" and bool(self.server_signing_key) and bool(self.server_recipients)
+
+
+class MachineKeys:
+    """Owns the machine key; the private key never leaves this object except to sign or seal."""
+
+    def __init__(self, *, store: Store) -> None:
+        self._store = store
+
+    def private_key(self) -> Ed25519PrivateKey:
+        """The machine key, made on first use (in the same transaction that stores it)."""
+        with self._store.transaction() as conn:
+            raw = read_setting(conn, "machine.private_key")
+            if raw is None:
+                key = generate_private_key()
+                write_setting(conn, "machine.private_key", private_key_to_bytes(key).hex())
+                return key
+        return private_key_from_bytes(bytes.fromhex(raw))
+
+    def identity(self) -> MachineIdentity:
+        public = public_key_b64(self.private_key())
+        with self._store.transaction() as conn:
+            get = lambda k, d=None: read_setting(conn, k, d)  # noqa: E731
+            return MachineIdentity(
+                machine_id=get("machine.id"),
+                center_id=get("machine.center_id"),
+                public_key=public,
+                status=get("machine.status", "new"),
+                server_signing_key=get("server.signing_key"),
+                server_recipients=get("server.recipients", []),
+                recipient_key_id=get("server.recipient_key_id"),
+            )
+
+    def record_enrolment(
+        self,
+        *,
+        status: str,
+        machine_id: str | None = None,
+        center_id: str | None = None,
+        signing_key: str | None = None,
+        recipients: list[str] | None = None,
+        recipient_key_id: str | None = None,
+    ) -> None:
+        """Save the enrolment answer. Pinned keys are set once; a different key later is refused."""
+        with self._store.transaction() as conn:
+            pinned = read_setting(conn, "server.signing_key")
+            if pinned and signing_key and signing_key != pinned:
+                raise PermissionError("the server presented a different signing key than the one pinned")
+            write_setting(conn, "machine.status", status)
+            for key, value in (
+                ("machine.id", machine_id),
+                ("machine.center_id", center_id),
+                ("server.signing_key", signing_key),
+                ("server.recipients", recipients),
+                ("server.recipient_key_id", recipient_key_id),
+            ):
+                if value is not None:
+                    write_setting(conn, key, value)

@@ -1,0 +1,323 @@
+"""Registration service: start (pending limit, pre-registration prefill), finish (RID, sealed packet,
+receipt), crash recovery, and supervisors' end-of-day approval. Owns all I/O around the pure workflow.
+
+Crash safety: the RID is reserved and the row written as ``sealing`` in one transaction before the packet
+is built; sealing is atomic; the row moves to ``pending_approval`` in a second transaction. On start,
+:meth:`RegistrationService.recover` settles rows left in ``sealing``: a whole sealed file is kept,
+otherwise the RID is marked ``failed`` (no receipt was ever given for it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from client.core.audit import append_audit, audit_entries
+from client.core.machine import MachineKeys, read_setting, write_setting
+from client.core.master_data import MasterData
+from client.core.people import RoleRequired, Session, require_role
+from client.core.registration.biometrics import BiometricPolicy
+from client.core.registration.receipt import ReceiptData, render_receipt
+from client.core.registration.sealing import PacketSealer
+from client.core.registration.workflow import Registration, SignedOffRegistration
+from client.core.store import Store
+from shared.rid import format_rid, next_sequence
+
+SOFTWARE_VERSION = "0.1.0"
+Clock = Callable[[], datetime]
+
+
+class PendingLimitReached(RuntimeError):
+    """Too many packets await supervisor approval; new registrations are blocked until approved."""
+
+
+class NotEnrolled(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class FinishedRegistration:
+    rid: str
+    packet_path: Path
+    sha256: str
+    size: int
+    receipt_path: Path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class RegistrationService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        master_data: MasterData,
+        machine: MachineKeys,
+        sealer: PacketSealer,
+        packets_dir: Path,
+        receipts_dir: Path,
+        clock: Clock | None = None,
+    ) -> None:
+        self._store, self._md, self._machine, self._sealer = store, master_data, machine, sealer
+        self._packets_dir, self._receipts_dir = packets_dir, receipts_dir
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    # -- start ------------------------------------------------------------------------------------
+    def pending_count(self) -> int:
+        with self._store.transaction() as conn:
+            return int(
+                conn.execute(
+                    text("SELECT count(*) FROM registrations WHERE status = 'pending_approval'")
+                ).scalar_one()
+            )
+
+    def start(self, *, session: Session, prereg_id: str | None = None) -> Registration:
+        """Open a New Registration. Refused while the pending-approval queue is at its configured maximum."""
+        require_role(session, "operator")
+        limit = int(self._md.config("registration.max_pending", 100))
+        pending = self.pending_count()
+        if pending >= limit:
+            raise PendingLimitReached(
+                f"{pending} registrations are waiting for supervisor approval (limit {limit}); "
+                "ask a supervisor to approve or reject them before starting a new one"
+            )
+        if not self._machine.identity().enrolled:
+            raise NotEnrolled("this kiosk is not enrolled and approved yet; sync with the server first")
+        prefill: dict[str, Any] = {}
+        if prereg_id:
+            with self._store.transaction() as conn:
+                row = conn.execute(
+                    text("SELECT data FROM preregistrations WHERE prid = :p"), {"p": prereg_id}
+                ).first()
+            prefill = json.loads(row[0]) if row else {}
+        with self._store.transaction() as conn:
+            append_audit(
+                conn, actor=session.user_id, action="registration.started", details={"prereg_id": prereg_id}
+            )
+        return Registration(
+            engine=self._md.form_engine(),
+            policy=BiometricPolicy.from_config(self._md.config),
+            operator_id=session.user_id,
+            prereg_id=prereg_id,
+            prefill=prefill,
+        )
+
+    def cache_preregistration(self, *, prereg_id: str, data: dict[str, Any]) -> None:
+        with self._store.transaction() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO preregistrations VALUES (:p, :d, :t) ON CONFLICT (prid) DO UPDATE SET data = :d, fetched_at = :t"
+                ),
+                {"p": prereg_id, "d": json.dumps(data), "t": self._now().isoformat()},
+            )
+
+    # -- finish -----------------------------------------------------------------------------------
+    def finish(self, *, session: Session, registration: Registration) -> FinishedRegistration:
+        """Officer sign-off -> RID -> sealed packet -> receipt. Returns where both files are."""
+        require_role(session, "operator")
+        if registration.operator_id != session.user_id:
+            raise RoleRequired("only the officer who made the registration can sign it off")
+        identity = self._machine.identity()
+        if not identity.enrolled:
+            raise NotEnrolled("this kiosk is not enrolled; it cannot seal packets")
+        signed = registration.sign_off(operator_id=session.user_id)
+        now = self._now()
+        with self._store.transaction() as conn:
+            sequence = next_sequence(int(read_setting(conn, "rid.sequence", 0)))
+            write_setting(conn, "rid.sequence", sequence)
+            rid = format_rid(
+                center_id=int(identity.center_id),
+                machine_id=int(identity.machine_id),
+                sequence=sequence,
+                created_at=now,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO registrations (rid, status, operator_id, created_at, supervisor_id) "
+                    "VALUES (:r, 'sealing', :o, :t, :s)"
+                ),
+                {"r": rid, "o": session.user_id, "t": now.isoformat(), "s": signed.supervisor_id},
+            )
+            append_audit(
+                conn,
+                actor=session.user_id,
+                action="registration.signed_off",
+                details={"rid": rid, "supervisor_id": signed.supervisor_id},
+            )
+            since = int(read_setting(conn, "audit.packet_cursor", 0))
+            audit = audit_entries(conn, since_seq=since)
+        meta = self._meta(
+            rid=rid,
+            signed=signed,
+            identity_center=identity.center_id,
+            machine_id=identity.machine_id,
+            recipient_key_id=identity.recipient_key_id,
+            now=now,
+        )
+        self._packets_dir.mkdir(parents=True, exist_ok=True)
+        sealed = self._sealer.seal(
+            registration=signed, rid=rid, meta=meta, audit=audit, out_dir=self._packets_dir
+        )
+        with self._store.transaction() as conn:
+            conn.execute(
+                text(
+                    "UPDATE registrations SET status = 'pending_approval', packet_path = :p, sha256 = :h, size = :n "
+                    "WHERE rid = :r"
+                ),
+                {"p": str(sealed.path), "h": sealed.sha256, "n": sealed.size, "r": rid},
+            )
+            write_setting(conn, "audit.packet_cursor", audit[-1]["seq"] if audit else since)
+            append_audit(
+                conn,
+                actor=session.user_id,
+                action="packet.sealed",
+                details={"rid": rid, "sha256": sealed.sha256},
+            )
+        receipt = self._write_receipt(rid=rid, signed=signed, center_id=identity.center_id or "", now=now)
+        return FinishedRegistration(rid, sealed.path, sealed.sha256, sealed.size, receipt)
+
+    def _meta(
+        self,
+        *,
+        rid: str,
+        signed: SignedOffRegistration,
+        identity_center: str | None,
+        machine_id: str | None,
+        recipient_key_id: str | None,
+        now: datetime,
+    ) -> dict[str, Any]:
+        return {
+            "rid": rid,
+            "center_id": identity_center,
+            "machine_id": machine_id,
+            "operator_id": signed.operator_id,
+            "supervisor_id": signed.supervisor_id,
+            "approval_reasons": signed.approval_reasons,
+            "started_at": signed.started_at.isoformat(),
+            "signed_off_at": signed.signed_off_at.isoformat(),
+            "sealed_at": now.isoformat(),
+            "software_version": SOFTWARE_VERSION,
+            "id_schema_version": signed.schema_version,
+            "ui_spec_version": signed.ui_spec_version,
+            "prereg_id": signed.prereg_id,
+            "recipient_key_id": recipient_key_id,
+            "retries": signed.retries,
+            "flow": "new",
+        }
+
+    def _write_receipt(
+        self, *, rid: str, signed: SignedOffRegistration, center_id: str, now: datetime
+    ) -> Path:
+        center = self._md.get("centers", center_id) or {}
+        pdf = render_receipt(
+            ReceiptData(
+                rid=rid,
+                full_name=str(signed.demographics.get("fullName", "")),
+                center_id=center_id,
+                center_name=str(center.get("name", center_id)),
+                created_at=now,
+                modalities=sorted({b.modality for b in signed.biometrics}),
+                exceptions=[f"{e.modality} {e.bio_subtype}" for e in signed.exceptions],
+                operator_id=signed.operator_id,
+            )
+        )
+        self._receipts_dir.mkdir(parents=True, exist_ok=True)
+        path = self._receipts_dir / f"{rid}.pdf"
+        write_atomically(path, pdf)
+        return path
+
+    # -- recovery ---------------------------------------------------------------------------------
+    def recover(self) -> dict[str, str]:
+        """Settle registrations interrupted while sealing; return {rid: new status}."""
+        outcome: dict[str, str] = {}
+        with self._store.transaction() as conn:
+            rids = [
+                r[0] for r in conn.execute(text("SELECT rid FROM registrations WHERE status = 'sealing'"))
+            ]
+        for rid in rids:
+            sealed = self._sealer.find(rid=rid, out_dir=self._packets_dir)
+            with self._store.transaction() as conn:
+                if sealed:
+                    conn.execute(
+                        text(
+                            "UPDATE registrations SET status = 'pending_approval', packet_path = :p, "
+                            "sha256 = :h, size = :n WHERE rid = :r"
+                        ),
+                        {"p": str(sealed.path), "h": sealed.sha256, "n": sealed.size, "r": rid},
+                    )
+                    outcome[rid] = "pending_approval"
+                else:
+                    conn.execute(
+                        text(
+                            "UPDATE registrations SET status = 'failed', last_error = 'interrupted "
+                            "before the packet was sealed' WHERE rid = :r"
+                        ),
+                        {"r": rid},
+                    )
+                    outcome[rid] = "failed"
+                append_audit(
+                    conn,
+                    actor=None,
+                    action="registration.recovered",
+                    details={"rid": rid, "status": outcome[rid]},
+                )
+        for tmp in self._packets_dir.glob(".*.tmp") if self._packets_dir.exists() else []:
+            tmp.unlink(missing_ok=True)
+        return outcome
+
+
+class EndOfDayService:
+    """Supervisors approve or reject sealed packets before upload."""
+
+    def __init__(self, *, store: Store, clock: Clock | None = None) -> None:
+        self._store = store
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    def pending(self, *, session: Session) -> list[dict[str, Any]]:
+        require_role(session, "supervisor")
+        with self._store.transaction() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT rid, operator_id, created_at, size FROM registrations "
+                    "WHERE status = 'pending_approval' ORDER BY rid"
+                )
+            )
+            return [dict(r._mapping) for r in rows]
+
+    def _review(self, *, session: Session, rid: str, status: str, reason: str | None) -> None:
+        require_role(session, "supervisor")
+        with self._store.transaction() as conn:
+            updated = conn.execute(
+                text(
+                    "UPDATE registrations SET status = :s, supervisor_id = coalesce(supervisor_id, :u), "
+                    "review_reason = :why, reviewed_at = :t WHERE rid = :r AND status = 'pending_approval'"
+                ),
+                {"s": status, "u": session.user_id, "why": reason, "t": self._now().isoformat(), "r": rid},
+            ).rowcount
+            if updated != 1:
+                raise ValueError(f"{rid} is not waiting for approval")
+            append_audit(
+                conn, actor=session.user_id, action=f"packet.{status}", details={"rid": rid, "reason": reason}
+            )
+
+    def approve(self, *, session: Session, rid: str) -> None:
+        self._review(session=session, rid=rid, status="approved", reason=None)
+
+    def reject(self, *, session: Session, rid: str, reason: str) -> None:
+        if not reason or not reason.strip():
+            raise ValueError("a rejection needs a reason")
+        self._review(session=session, rid=rid, status="rejected", reason=reason.strip())

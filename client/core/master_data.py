@@ -64,6 +64,27 @@ def apply_changes(conn: Connection, changes: Iterable[dict[str, Any]]) -> int:
     return count
 
 
+_BULK = (
+    "INSERT INTO master_data (entity, id, center_id, data) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (entity, id) DO UPDATE SET center_id = excluded.center_id, data = excluded.data"
+)
+
+
+def bulk_load(conn: Connection, entity: str, rows: list[dict[str, Any]]) -> int:
+    """Fast path for snapshots: rows of one entity straight to the driver's executemany."""
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    params = []
+    for row in rows:
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+            raise MasterDataError(f"snapshot {entity}: every row needs a string id")
+        params.append((entity, row["id"], row.get("center_id"), dumps(row)))
+    if entity == "id_schema":
+        for row in rows:
+            load_id_schema(row)
+    conn.exec_driver_sql(_BULK, params)
+    return len(params)
+
+
 class MasterData:
     """Read access for services (users, config, options for dropdowns, the form engine)."""
 

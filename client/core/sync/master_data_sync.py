@@ -1,0 +1,164 @@
+"""Master-data sync: snapshot bootstrap for a fresh kiosk, then signed change pages since the cursor.
+
+Every page (and the snapshot) is verified against the server signing key pinned at enrolment before
+anything is parsed into the store; then it is validated as a whole, applied in one transaction together
+with the new cursor, so a bad page changes nothing and a crash never skips or half-applies a page.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from client.core.audit import append_audit
+from client.core.machine import MachineKeys, read_setting, write_setting
+from client.core.master_data import MasterDataError, apply_changes, bulk_load, check_change
+from client.core.store import Store
+from shared.canonical import canonical_json
+from shared.forms import FormSpecError
+from shared.signing import SignatureError, verify_b64
+
+
+class MasterDataRefused(RuntimeError):
+    """A page or snapshot failed signature or content checks; nothing from it was applied."""
+
+
+@dataclass
+class SyncProgress:
+    phase: str  # snapshot | changes | done
+    rows: int = 0
+    bytes: int = 0
+    entities: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SignedPage:
+    """A change page as received: the payload and the server's signature over canonical_json(payload)."""
+
+    payload: dict[str, Any]
+    signature: str
+    size: int
+
+
+@dataclass(frozen=True)
+class SignedSnapshot:
+    """The snapshot as received: exact body bytes (gzip of JSON) and the signature over those bytes."""
+
+    body: bytes
+    signature: str
+
+
+class MasterDataSource(Protocol):
+    """What the agent needs from the server (implemented over HTTP in client.core.sync.http)."""
+
+    def snapshot(self) -> SignedSnapshot: ...
+
+    def changes(self, *, since: int, limit: int) -> SignedPage: ...
+
+
+def verify_page(page: SignedPage, signing_key: str) -> dict[str, Any]:
+    try:
+        verify_b64(signing_key, canonical_json(page.payload), page.signature)
+    except SignatureError as exc:
+        raise MasterDataRefused(f"master-data page has a bad signature, nothing applied: {exc}") from exc
+    return page.payload
+
+
+def verify_snapshot(snapshot: SignedSnapshot, signing_key: str) -> dict[str, Any]:
+    try:
+        verify_b64(signing_key, snapshot.body, snapshot.signature)
+    except SignatureError as exc:
+        raise MasterDataRefused(f"master-data snapshot has a bad signature, nothing applied: {exc}") from exc
+    try:
+        raw = gzip.decompress(snapshot.body) if snapshot.body[:2] == b"\x1f\x8b" else snapshot.body
+        return json.loads(raw)
+    except (OSError, ValueError) as exc:
+        raise MasterDataRefused(f"master-data snapshot is not valid (gzip) JSON: {exc}") from exc
+
+
+class MasterDataSync:
+    def __init__(
+        self, *, store: Store, machine: MachineKeys, source: MasterDataSource, page_size: int = 5000
+    ) -> None:
+        self._store, self._machine, self._source, self._page_size = store, machine, source, page_size
+
+    def cursor(self) -> int | None:
+        with self._store.transaction() as conn:
+            return read_setting(conn, "masterdata.cursor")
+
+    def sync(self, *, progress: Callable[[SyncProgress], None] | None = None) -> SyncProgress:
+        """Bring master data up to date. Raises MasterDataRefused (nothing applied from the bad page)."""
+        signing_key = self._machine.identity().server_signing_key
+        if not signing_key:
+            raise MasterDataRefused("no server signing key pinned yet; enrol first")
+        state = SyncProgress(phase="snapshot")
+        counts: Counter[str] = Counter()
+        if self.cursor() is None:
+            signed = self._source.snapshot()
+            snapshot, size = verify_snapshot(signed, signing_key), len(signed.body)
+            if (
+                not isinstance(snapshot, dict)
+                or not isinstance(entities := snapshot.get("entities"), dict)
+                or not isinstance(snapshot.get("cursor"), int)
+            ):
+                raise MasterDataRefused("snapshot is malformed: needs entities and cursor")
+            try:
+                with self._store.transaction() as conn:
+                    for entity, rows in entities.items():
+                        counts[entity] += bulk_load(conn, entity, rows)
+                    write_setting(conn, "masterdata.cursor", snapshot["cursor"])
+                    append_audit(
+                        conn,
+                        actor=None,
+                        action="masterdata.snapshot",
+                        details={"cursor": snapshot["cursor"], "rows": sum(counts.values())},
+                    )
+            except (MasterDataError, FormSpecError) as exc:
+                raise MasterDataRefused(f"snapshot refused, nothing applied: {exc}") from exc
+            state.rows, state.bytes, state.entities = sum(counts.values()), size, dict(counts)
+            if progress:
+                progress(state)
+        state.phase = "changes"
+        while True:
+            since = self.cursor() or 0
+            signed_page = self._source.changes(since=since, limit=self._page_size)
+            page, size = verify_page(signed_page, signing_key), signed_page.size
+            changes = page.get("changes")
+            if not isinstance(changes, list) or not isinstance(page.get("next_cursor"), int):
+                raise MasterDataRefused("change page is malformed")
+            try:
+                for change in changes:
+                    check_change(change)
+            except (MasterDataError, FormSpecError) as exc:
+                raise MasterDataRefused(f"change page since {since} refused, nothing applied: {exc}") from exc
+            if page["next_cursor"] < since:
+                raise MasterDataRefused("server cursor went backwards; refusing the page")
+            with self._store.transaction() as conn:
+                apply_changes(conn, changes)
+                write_setting(conn, "masterdata.cursor", page["next_cursor"])
+                if changes:
+                    append_audit(
+                        conn,
+                        actor=None,
+                        action="masterdata.page",
+                        details={"since": since, "next": page["next_cursor"], "rows": len(changes)},
+                    )
+            for change in changes:
+                counts[change["entity"]] += 1
+            state.rows, state.bytes, state.entities = (
+                state.rows + len(changes),
+                state.bytes + size,
+                dict(counts),
+            )
+            if progress:
+                progress(state)
+            if page.get("complete", True) or not changes:
+                break
+        state.phase = "done"
+        if progress:
+            progress(state)
+        return state

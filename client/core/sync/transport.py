@@ -1,0 +1,43 @@
+"""The port the sync and upload agents speak through; :mod:`client.core.sync.http` implements it over
+the sync protocol (docs/sync-protocol.md, models in shared.sync)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class TransportError(RuntimeError):
+    """Network failure, timeout or a 5xx/429 answer: worth retrying later."""
+
+
+class ServerRefused(RuntimeError):
+    """The server answered with a definite refusal (4xx): retrying the same request will not help."""
+
+
+@dataclass(frozen=True)
+class PacketStatus:
+    rid: str
+    status: str  # e.g. registered | uploading | received | processing | processed | rejected | unknown
+    uin: str | None = None
+    reason: str | None = None
+
+
+class UploadTransport(Protocol):
+    def register_packet(self, *, rid: str, sha256: str, size: int, meta: dict[str, Any]) -> int:
+        """Announce a packet (idempotent by RID + hash); return the server's current byte offset."""
+        ...
+
+    def upload_offset(self, *, rid: str) -> int:
+        """Bytes of ``rid`` the server already holds (HEAD)."""
+        ...
+
+    def upload_chunk(self, *, rid: str, offset: int, data: bytes) -> int:
+        """Append ``data`` at ``offset`` (PATCH); return the new offset."""
+        ...
+
+    def packet_statuses(self, *, rids: list[str]) -> list[PacketStatus]: ...
+
+    def report_rejected(self, *, rid: str, sha256: str, size: int, reason: str, meta: dict[str, Any]) -> None:
+        """Tell the server a supervisor rejected this packet at the kiosk (no content is sent)."""
+        ...

@@ -1,0 +1,275 @@
+"""Upload agent: approved packets go up resumably; statuses come down; processed packets are purged.
+
+* Register (idempotent by RID + hash), then send from the server's offset in chunks; an interrupted
+  upload resumes where the server stopped, and a re-run after a crash never duplicates.
+* Network errors back off exponentially with jitter (tenacity) up to ``upload_max_attempts`` per run;
+  the packet stays ``approved``/``uploading`` and the next run continues. Server refusals stop at once.
+* At most ``upload_parallelism`` packets are in flight; progress is reported per packet and overall.
+* Purge deletes a packet file only once the server reports it processed (or rejected) and the
+  configured retention (``packet.retention_days``, default 7) has passed.
+
+Thread affinity: progress callbacks run on worker threads; a GUI must marshal them to its own thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from client.core.audit import append_audit
+from client.core.master_data import MasterData
+from client.core.settings import ClientSettings
+from client.core.store import Store
+from client.core.sync.transport import PacketStatus, ServerRefused, TransportError, UploadTransport
+
+FINAL_SERVER_STATES = {"processed", "rejected"}
+
+
+@dataclass
+class UploadProgress:
+    rid: str
+    sent: int
+    size: int
+    packets_done: int
+    packets_total: int
+    bytes_sent: int
+    bytes_total: int
+
+
+@dataclass
+class UploadReport:
+    uploaded: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    rejected_reported: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class UploadAgent:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        transport: UploadTransport,
+        settings: ClientSettings,
+        master_data: MasterData,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._store, self._transport, self._settings, self._md = store, transport, settings, master_data
+        self._now = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.Lock()
+
+    def _retrying(self) -> Retrying:
+        s = self._settings
+        return Retrying(
+            retry=retry_if_exception_type(TransportError),
+            wait=wait_random_exponential(multiplier=s.backoff_initial_s, max=s.backoff_max_s),
+            stop=stop_after_attempt(s.upload_max_attempts),
+            reraise=False,
+        )
+
+    def _set(self, rid: str, **columns: Any) -> None:
+        assignments = ", ".join(f"{name} = :{name}" for name in columns)
+        with self._store.transaction() as conn:
+            conn.execute(
+                text(f"UPDATE registrations SET {assignments} WHERE rid = :rid"), {**columns, "rid": rid}
+            )
+
+    def pending_uploads(self) -> list[dict[str, Any]]:
+        with self._store.transaction() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT rid, packet_path, sha256, size, operator_id, supervisor_id, created_at FROM registrations "
+                    "WHERE status IN ('approved', 'uploading') ORDER BY rid"
+                )
+            )
+            return [dict(r._mapping) for r in rows]
+
+    def upload_approved(self, *, progress: Callable[[UploadProgress], None] | None = None) -> UploadReport:
+        """Upload every approved packet; report rejected ones. Safe to call again after any failure."""
+        report = UploadReport()
+        self._report_rejections(report)
+        todo = self.pending_uploads()
+        totals = {"done": 0, "sent": 0, "bytes": sum(int(r["size"]) for r in todo)}
+        sent_per_rid: dict[str, int] = {}
+
+        def notify(rid: str, sent: int, size: int) -> None:
+            with self._lock:
+                totals["sent"] += sent - sent_per_rid.get(rid, 0)
+                sent_per_rid[rid] = sent
+                if sent == size:
+                    totals["done"] += 1
+                snapshot = UploadProgress(
+                    rid, sent, size, totals["done"], len(todo), totals["sent"], totals["bytes"]
+                )
+            if progress:
+                progress(snapshot)
+
+        def one(row: dict[str, Any]) -> None:
+            try:
+                for attempt in self._retrying():
+                    with attempt:
+                        self._upload_one(row, notify)
+                report.uploaded.append(row["rid"])
+            except RetryError as exc:
+                cause = exc.last_attempt.exception()
+                self._fail(row["rid"], f"network: {cause}")
+                report.failed[row["rid"]] = f"server unreachable, will retry: {cause}"
+            except ServerRefused as exc:
+                self._fail(row["rid"], f"refused: {exc}")
+                report.failed[row["rid"]] = f"server refused: {exc}"
+
+        with ThreadPoolExecutor(max_workers=self._settings.upload_parallelism) as pool:
+            list(pool.map(one, todo))
+        return report
+
+    def _fail(self, rid: str, message: str) -> None:
+        with self._store.transaction() as conn:
+            conn.execute(
+                text(
+                    "UPDATE registrations SET last_error = :e, upload_attempts = upload_attempts + 1 "
+                    "WHERE rid = :r"
+                ),
+                {"e": message[:500], "r": rid},
+            )
+
+    def _upload_one(self, row: dict[str, Any], notify: Callable[[str, int, int], None]) -> None:
+        rid, size, path = row["rid"], int(row["size"]), Path(row["packet_path"])
+        meta = {
+            "operator_id": row["operator_id"],
+            "supervisor_id": row["supervisor_id"],
+            "created_at": row["created_at"],
+        }
+        offset = self._transport.register_packet(rid=rid, sha256=row["sha256"], size=size, meta=meta)
+        self._set(rid, status="uploading")
+        chunk = self._settings.upload_chunk_bytes
+        with open(path, "rb") as handle:
+            while offset < size:
+                handle.seek(offset)
+                try:
+                    offset = self._transport.upload_chunk(rid=rid, offset=offset, data=handle.read(chunk))
+                except ServerRefused as exc:
+                    if "offset" not in str(exc).lower():
+                        raise
+                    offset = self._transport.upload_offset(rid=rid)  # the server knows better: resume there
+                notify(rid, min(offset, size), size)
+        notify(rid, size, size)
+        with self._store.transaction() as conn:
+            conn.execute(
+                text(
+                    "UPDATE registrations SET status = 'uploaded', uploaded_at = :t, last_error = NULL "
+                    "WHERE rid = :r"
+                ),
+                {"t": self._now().isoformat(), "r": rid},
+            )
+            append_audit(
+                conn, actor=None, action="packet.uploaded", details={"rid": rid, "sha256": row["sha256"]}
+            )
+
+    def _report_rejections(self, report: UploadReport) -> None:
+        with self._store.transaction() as conn:
+            rows = [
+                dict(r._mapping)
+                for r in conn.execute(
+                    text(
+                        "SELECT rid, sha256, size, review_reason, supervisor_id FROM registrations "
+                        "WHERE status = 'rejected' AND server_status IS NULL"
+                    )
+                )
+            ]
+        for row in rows:
+            try:
+                for attempt in self._retrying():
+                    with attempt:
+                        self._transport.report_rejected(
+                            rid=row["rid"],
+                            sha256=row["sha256"],
+                            size=int(row["size"]),
+                            reason=row["review_reason"] or "",
+                            meta={"supervisor_id": row["supervisor_id"]},
+                        )
+            except (RetryError, ServerRefused) as exc:
+                report.failed[row["rid"]] = f"could not report rejection: {exc}"
+                continue
+            self._set(row["rid"], server_status="rejected_reported")
+            report.rejected_reported.append(row["rid"])
+
+    def poll_statuses(self, *, batch: int = 100) -> list[PacketStatus]:
+        """Ask the server about every uploaded, not yet final packet; record UIN or rejection reason."""
+        with self._store.transaction() as conn:
+            rids = [
+                r[0]
+                for r in conn.execute(
+                    text(
+                        "SELECT rid FROM registrations WHERE status = 'uploaded' AND "
+                        "(server_status IS NULL OR server_status NOT IN ('processed', 'rejected')) ORDER BY rid"
+                    )
+                )
+            ]
+        results: list[PacketStatus] = []
+        for start in range(0, len(rids), batch):
+            for attempt in self._retrying():
+                with attempt:
+                    statuses = self._transport.packet_statuses(rids=rids[start : start + batch])
+            results.extend(statuses)
+            now = self._now().isoformat()
+            with self._store.transaction() as conn:
+                for st in statuses:
+                    final = st.status in FINAL_SERVER_STATES
+                    conn.execute(
+                        text(
+                            "UPDATE registrations SET server_status = :s, uin = :u, server_reason = :why, "
+                            "processed_at = CASE WHEN :final THEN coalesce(processed_at, :t) ELSE processed_at END "
+                            "WHERE rid = :r"
+                        ),
+                        {
+                            "s": st.status,
+                            "u": st.uin,
+                            "why": st.reason,
+                            "final": final,
+                            "t": now,
+                            "r": st.rid,
+                        },
+                    )
+        return results
+
+    def purge(self) -> list[str]:
+        """Delete packet files of processed packets older than the retention; never before processed."""
+        retention = timedelta(days=float(self._md.config("packet.retention_days", 7)))
+        cutoff = (self._now() - retention).isoformat()
+        with self._store.transaction() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT rid, packet_path FROM registrations WHERE processed_at IS NOT NULL AND processed_at <= :c "
+                    "AND purged_at IS NULL AND server_status IN ('processed', 'rejected')"
+                ),
+                {"c": cutoff},
+            ).all()
+        purged = []
+        for rid, path in rows:
+            if path:
+                Path(path).unlink(missing_ok=True)
+            with self._store.transaction() as conn:
+                conn.execute(
+                    text("UPDATE registrations SET purged_at = :t WHERE rid = :r"),
+                    {"t": self._now().isoformat(), "r": rid},
+                )
+                append_audit(conn, actor=None, action="packet.purged", details={"rid": rid})
+            purged.append(rid)
+        return purged

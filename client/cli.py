@@ -1,0 +1,154 @@
+"""``openreg client`` (headless kiosk commands; the GUI issue adds ``openreg client gui``) and ``openreg demo``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+DATA_OPTION = click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder with this kiosk's encrypted DB, packets and receipts.",
+)
+KEYRING_OPTION = click.option(
+    "--keyring-file",
+    type=click.Path(path_type=Path),
+    envvar="OPENREG_CLIENT_KEYRING_FILE",
+    help="Keep the DB key in this plaintext file keyring instead of the OS keyring (tests/demo only).",
+)
+
+
+def _app(data_dir: Path, keyring_file: Path | None, server: str | None = None):
+    from client.core.bootstrap import build_client
+    from client.core.settings import ClientSettings
+    from client.core.store import KeyStoreUnavailable
+
+    try:
+        return build_client(ClientSettings(data_dir=data_dir, keyring_file=keyring_file, server_url=server))
+    except KeyStoreUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def client() -> None:
+    """The registration kiosk (headless commands; the GUI adds its own)."""
+
+
+@client.command()
+@DATA_OPTION
+@KEYRING_OPTION
+def status(data_dir: Path, keyring_file: Path | None) -> None:
+    """Show enrolment, master-data cursor and packet counts."""
+    from sqlalchemy import text
+
+    app = _app(data_dir, keyring_file)
+    try:
+        ident = app.machine.identity()
+        click.echo(f"machine {ident.machine_id or '-'} center {ident.center_id or '-'} status {ident.status}")
+        with app.store.transaction() as conn:
+            for state, count in conn.execute(
+                text("SELECT status, count(*) FROM registrations GROUP BY status")
+            ):
+                click.echo(f"  {state}: {count}")
+    finally:
+        app.close()
+
+
+@client.command()
+@DATA_OPTION
+@KEYRING_OPTION
+@click.option("--server", required=True, help="Sync server base URL")
+@click.option("--center", "center_id", required=True)
+@click.option("--wait", "wait_s", type=float, default=60.0, show_default=True)
+def enrol(data_dir: Path, keyring_file: Path | None, server: str, center_id: str, wait_s: float) -> None:
+    """Enrol this kiosk for a center and wait for approval; pins the server keys."""
+    app = _app(data_dir, keyring_file, server)
+    try:
+        ident = app.enrolment().wait_for_approval(center_id=center_id, timeout_s=wait_s)
+        click.echo(f"enrolled as machine {ident.machine_id} for center {ident.center_id}")
+    finally:
+        app.close()
+
+
+@client.command()
+@DATA_OPTION
+@KEYRING_OPTION
+def sync(data_dir: Path, keyring_file: Path | None) -> None:
+    """Pull master data, upload approved packets, fetch statuses, purge old processed packets."""
+    from client.core.sync.master_data_sync import MasterDataRefused
+
+    app = _app(data_dir, keyring_file)
+    try:
+        try:
+            result = app.master_data_sync().sync(
+                progress=lambda p: click.echo(
+                    f"master data [{p.phase}] rows {p.rows} bytes {p.bytes}", err=True
+                )
+            )
+        except MasterDataRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"master data: {result.rows} rows applied")
+        agent = app.upload_agent()
+        report = agent.upload_approved(
+            progress=lambda p: click.echo(
+                f"upload {p.rid} {p.sent}/{p.size} bytes, overall {p.packets_done}/{p.packets_total}",
+                err=True,
+            )
+        )
+        for rid in report.uploaded:
+            click.echo(f"uploaded {rid}")
+        for rid, why in report.failed.items():
+            click.echo(f"not uploaded {rid}: {why}")
+        for st in agent.poll_statuses():
+            click.echo(f"{st.rid} {st.status} {st.uin or ''} {st.reason or ''}".rstrip())
+        agent.purge()
+        if not report.ok:
+            sys.exit(1)
+    finally:
+        app.close()
+
+
+@client.command("verify-audit")
+@DATA_OPTION
+@KEYRING_OPTION
+def verify_audit(data_dir: Path, keyring_file: Path | None) -> None:
+    """Check the hash chain of the kiosk's audit log; exit 1 naming the first broken entry."""
+    from client.core.audit import verify_audit_chain
+
+    app = _app(data_dir, keyring_file)
+    try:
+        with app.store.transaction() as conn:
+            verdict = verify_audit_chain(conn)
+    finally:
+        app.close()
+    if not verdict.ok:
+        raise click.ClickException(f"audit log broken at entry {verdict.first_broken_seq}: {verdict.reason}")
+    click.echo(f"audit log intact ({verdict.entries} entries)")
+
+
+@click.command()
+@click.option("--headless", is_flag=True, help="Scripted registrations instead of the GUI.")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Demo folder; the server uses DATA/server and the kiosk DATA/client.",
+)
+@click.option("--people", "count", type=int, default=4, show_default=True)
+def demo(headless: bool, data_dir: Path, count: int) -> None:
+    """Run the whole system: server with demo master data, (simulated) devices and a kiosk."""
+    from client.core.demo import run_headless_demo
+
+    if not headless:
+        try:
+            from client.ui.app import run_gui_demo  # provided by the GUI issue
+        except ImportError:
+            click.echo("GUI not available in this build; running the headless demo", err=True)
+        else:
+            sys.exit(run_gui_demo(data_dir=data_dir))
+    sys.exit(run_headless_demo(data_dir=data_dir, count=count, echo=click.echo))

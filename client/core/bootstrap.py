@@ -1,0 +1,99 @@
+"""Composition root: builds settings -> store -> services -> adapters for one client process.
+
+Nothing here runs at import time; the GUI, the CLI, the headless demo and tests call
+:func:`build_client` (tests may pass their own adapters implementing the same ports).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from client.core.machine import MachineKeys
+from client.core.master_data import MasterData
+from client.core.people import PeopleService
+from client.core.registration.sealing import PacketSealer
+from client.core.registration.service import EndOfDayService, RegistrationService
+from client.core.settings import ClientSettings
+from client.core.store import Store, get_or_create_db_key
+
+
+@dataclass
+class ClientApp:
+    """Everything a front end needs; call :meth:`close` when done."""
+
+    settings: ClientSettings
+    store: Store
+    machine: MachineKeys
+    master_data: MasterData
+    people: PeopleService
+    registrations: RegistrationService
+    end_of_day: EndOfDayService
+
+    def close(self) -> None:
+        self.store.close()
+
+    # Network parts are built on demand: a kiosk works offline without them.
+    def server(self):
+        from client.core.sync.http import HttpServer
+
+        url = self.settings.server_url or self.machine.server_url()
+        if not url:
+            raise RuntimeError("no server URL configured; pass --server or set OPENREG_CLIENT_SERVER_URL")
+        return HttpServer(base_url=url, machine=self.machine, timeout_s=self.settings.request_timeout_s)
+
+    def master_data_sync(self):
+        from client.core.sync.master_data_sync import MasterDataSync
+
+        return MasterDataSync(store=self.store, machine=self.machine, source=self.server())
+
+    def upload_agent(self):
+        from client.core.sync.upload import UploadAgent
+
+        return UploadAgent(
+            store=self.store, transport=self.server(), settings=self.settings, master_data=self.master_data
+        )
+
+    def enrolment(self):
+        from client.core.sync.enrolment import EnrolmentService
+
+        return EnrolmentService(machine=self.machine, server=self.server())
+
+
+def default_sealer(machine: MachineKeys) -> PacketSealer:
+    from client.core.registration.packet_adapter import SharedPacketSealer
+
+    return SharedPacketSealer(machine=machine)
+
+
+def build_client(settings: ClientSettings, *, sealer: PacketSealer | None = None) -> ClientApp:
+    """Open (or create) the kiosk's encrypted store and wire the services around it."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = get_or_create_db_key(db_path=settings.db_path, keyring_file=settings.keyring_file)
+    store = Store(path=settings.db_path, key=key)
+    machine = MachineKeys(store=store)
+    center = machine.identity().center_id or settings.center_id
+    master_data = MasterData(store=store, center_id=center)
+    registrations = RegistrationService(
+        store=store,
+        master_data=master_data,
+        machine=machine,
+        sealer=sealer or default_sealer(machine),
+        packets_dir=settings.packets_dir,
+        receipts_dir=settings.receipts_dir,
+    )
+    app = ClientApp(
+        settings=settings,
+        store=store,
+        machine=machine,
+        master_data=master_data,
+        people=PeopleService(store=store, master_data=master_data),
+        registrations=registrations,
+        end_of_day=EndOfDayService(store=store),
+    )
+    registrations.recover()  # settle anything a crash left half-done before new work starts
+    return app
+
+
+def settings_for(data_dir: Path, **overrides) -> ClientSettings:
+    return ClientSettings(data_dir=data_dir, **overrides)

@@ -1,0 +1,216 @@
+"""``openreg demo --headless``: the whole system on one machine, scripted end to end.
+
+The server and the kiosk keep their files in separate folders (DATA/server, DATA/client) as on two
+machines. The device simulator is used when ``openreg devices simulate`` works; otherwise generated sample
+biometric records stand in for captures. Exit status 0 only if every packet reached the server intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pyotp
+
+from client.core.bootstrap import ClientApp, build_client
+from client.core.registration.biometrics import CAPTURE_GROUPS
+from client.core.samples import capture_group, document_scan, sample_person
+from client.core.settings import ClientSettings
+
+CENTER_ID = "10001"
+SERVER_START_TIMEOUT_S = 30.0
+# Demo credentials, as documented in docs/demo-data.md (H-server's demo master data).
+OPERATOR = os.environ.get("OPENREG_DEMO_OPERATOR", "operator1")
+OPERATOR_PASSWORD = os.environ.get("OPENREG_DEMO_OPERATOR_PASSWORD", "operator1-demo")
+SUPERVISOR = os.environ.get("OPENREG_DEMO_SUPERVISOR", "supervisor1")
+SUPERVISOR_PASSWORD = os.environ.get("OPENREG_DEMO_SUPERVISOR_PASSWORD", "supervisor1-demo")
+
+Echo = Callable[[str], None]
+
+
+def start_server(server_dir: Path, *, echo: Echo) -> tuple[subprocess.Popen, str]:
+    """Start ``openreg server --port 0 --demo`` and wait for DIR/server.json with its URL."""
+    server_dir.mkdir(parents=True, exist_ok=True)
+    info = server_dir / "server.json"
+    info.unlink(missing_ok=True)
+    log = open(server_dir / "server.log", "ab")  # noqa: SIM115  (lives as long as the process)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared", "server", "--data", str(server_dir), "--port", "0", "--demo"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the server exited with {process.returncode}; see {server_dir / 'server.log'}"
+            )
+        try:
+            url = json.loads(info.read_text())["url"]
+            echo(f"server up at {url}")
+            return process, url
+        except (OSError, ValueError, KeyError):
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("the server did not write server.json within 30 s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _first(app: ClientApp, entity: str, **match: str) -> str:
+    for row in app.master_data.rows(entity):
+        if all(row.get(k) == v for k, v in match.items()):
+            return row["id"]
+    raise RuntimeError(f"demo master data has no {entity} matching {match}")
+
+
+def _locations(app: ClientApp) -> dict[str, str]:
+    rows = app.master_data.rows("locations")
+    by_parent: dict[str | None, list[dict]] = {}
+    for row in rows:
+        by_parent.setdefault(row.get("parent_id"), []).append(row)
+    chain: dict[str, str] = {}
+    parent = None
+    for field, level in (
+        ("region", "region"),
+        ("province", "province"),
+        ("city", "city"),
+        ("postalCode", "postal_code"),
+    ):
+        candidates = [
+            r for r in rows if r.get("level") == level and (parent is None or r.get("parent_id") == parent)
+        ]
+        if not candidates:
+            break
+        chain[field] = parent = candidates[0]["id"]
+    return chain
+
+
+def register_people(app: ClientApp, *, count: int, echo: Echo) -> list[str]:
+    """Log in as the demo operator and register ``count`` sample people end to end; return their RIDs."""
+    operator = app.people.login(user_id=OPERATOR, password=OPERATOR_PASSWORD)
+    gender = _first(app, "genders")
+    locations = _locations(app)
+    rids = []
+    for index in range(count):
+        person = sample_person(index, locations=locations, gender=gender)
+        reg = app.registrations.start(session=operator)
+        result = reg.submit_demographics(person.demographics)
+        if not result.ok:
+            raise RuntimeError(f"sample person {index} rejected by the form: {result.errors}")
+        reg.add_document(
+            field_id="proofOfIdentity",
+            doc_type=_doc_type(app),
+            name="passport.jpg",
+            content_type="image/jpeg",
+            data=document_scan(index),
+        )
+        docs = reg.submit_documents()
+        if not docs.ok:
+            raise RuntimeError(f"documents refused: {docs.errors}")
+        for group in CAPTURE_GROUPS:
+            records = [
+                r
+                for r in capture_group(group, seed=index * 100 + len(group))
+                if r.bio_subtype != person.missing_finger
+            ]
+            reg.record_capture(group=group, records=records)
+        if person.missing_finger:
+            reg.mark_exception(modality="finger", bio_subtype=person.missing_finger, reason="amputated")
+            reg.set_exception_photo(document_scan(1000 + index, target_bytes=40_000))
+        problems = reg.submit_biometrics()
+        if problems:
+            raise RuntimeError(f"biometrics incomplete: {problems}")
+        if reg.step == "supervisor_approval":
+            secret = (app.master_data.get("users", SUPERVISOR) or {}).get("totp_secret")
+            code = pyotp.TOTP(secret).now() if secret else None
+            supervisor = app.people.supervisor_approval(
+                user_id=SUPERVISOR, password=SUPERVISOR_PASSWORD, totp=code, purpose=f"exception:{index}"
+            )
+            reg.approve_by_supervisor(supervisor_id=supervisor)
+        reg.preview()
+        finished = app.registrations.finish(session=operator, registration=reg)
+        echo(
+            f"registered {finished.rid} ({person.demographics['fullName']}, {finished.size} bytes sealed"
+            f"{', exception approved by ' + str(reg.supervisor_id) if reg.supervisor_id else ''})"
+        )
+        rids.append(finished.rid)
+    return rids
+
+
+def _doc_type(app: ClientApp) -> str:
+    rows = app.master_data.rows("document_types")
+    poi = [r for r in rows if r.get("category_id") == "POI"] or rows
+    return poi[0]["id"] if poi else "passport"
+
+
+def run_headless_demo(*, data_dir: Path, count: int = 4, echo: Echo = print) -> int:
+    started = time.monotonic()
+    data_dir = data_dir.resolve()
+    server, url = start_server(data_dir / "server", echo=echo)
+    app: ClientApp | None = None
+    try:
+        settings = ClientSettings(
+            data_dir=data_dir / "client",
+            server_url=url,
+            keyring_file=data_dir / "client" / "demo-keyring.cfg",
+        )
+        app = build_client(settings)
+        identity = app.enrolment().wait_for_approval(center_id=CENTER_ID, timeout_s=20, poll_s=0.5)
+        echo(f"kiosk enrolled as machine {identity.machine_id} at center {identity.center_id}")
+        app.close()
+        app = build_client(settings)  # reopen so services see the enrolled center
+        synced = app.master_data_sync().sync(progress=lambda p: None)
+        echo(
+            f"master data synced: {synced.rows} rows ({', '.join(f'{k} {v}' for k, v in sorted(synced.entities.items()))})"
+        )
+        rids = register_people(app, count=count, echo=echo)
+        supervisor = app.people.login(user_id=SUPERVISOR, password=SUPERVISOR_PASSWORD)
+        for pending in app.end_of_day.pending(session=supervisor):
+            app.end_of_day.approve(session=supervisor, rid=pending["rid"])
+        echo(f"supervisor {SUPERVISOR} approved {len(rids)} packets at end of day")
+        agent = app.upload_agent()
+        report = agent.upload_approved(progress=None)
+        statuses: dict[str, str] = {}
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            statuses = {s.rid: s.status for s in agent.poll_statuses()} | statuses
+            if all(statuses.get(r) in {"received", "processing", "processed"} for r in rids):
+                break
+            time.sleep(0.3)
+        ok = report.ok
+        for rid in rids:
+            with app.store.transaction() as conn:
+                from sqlalchemy import text
+
+                row = conn.execute(
+                    text(
+                        "SELECT status, server_status, uin, server_reason FROM registrations WHERE rid = :r"
+                    ),
+                    {"r": rid},
+                ).one()
+            intact = row.status == "uploaded" and row.server_status in {"received", "processing", "processed"}
+            ok &= intact
+            echo(
+                f"{rid}  {row.server_status or row.status}{'  UIN ' + row.uin if row.uin else ''}"
+                f"{'  ' + row.server_reason if row.server_reason else ''}"
+            )
+        echo(f"{'OK' if ok else 'FAILED'}: {len(rids)} packets, {time.monotonic() - started:.1f} s")
+        return 0 if ok else 1
+    finally:
+        if app:
+            app.close()
+        stop(server)

@@ -111,9 +111,10 @@ class UploadAgent:
 
         def notify(rid: str, sent: int, size: int) -> None:
             with self._lock:
-                totals["sent"] += sent - sent_per_rid.get(rid, 0)
+                before = sent_per_rid.get(rid, 0)
+                totals["sent"] += sent - before
                 sent_per_rid[rid] = sent
-                if sent == size:
+                if sent == size and before != size:
                     totals["done"] += 1
                 snapshot = UploadProgress(
                     rid, sent, size, totals["done"], len(todo), totals["sent"], totals["bytes"]
@@ -169,7 +170,8 @@ class UploadAgent:
                         raise
                     offset = self._transport.upload_offset(rid=rid)  # the server knows better: resume there
                 notify(rid, min(offset, size), size)
-        notify(rid, size, size)
+        if size == 0 or offset >= size:
+            notify(rid, size, size)
         with self._store.transaction() as conn:
             conn.execute(
                 text(

@@ -1,0 +1,174 @@
+"""Upload agent against an in-memory server implementing the transport port: resume, retry, limits, purge."""
+
+import hashlib
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from client.core.settings import ClientSettings
+from client.core.sync.transport import PacketStatus, ServerRefused, TransportError
+from client.core.sync.upload import UploadAgent
+
+
+class MemoryServer:
+    """Keeps uploaded bytes per RID; can drop the connection after a number of chunks."""
+
+    def __init__(self):
+        self.blobs, self.meta, self.fail_chunks, self.down = {}, {}, 0, False
+        self.in_flight = self.max_in_flight = 0
+        self.lock = threading.Lock()
+        self.rejected = {}
+
+    def register_packet(self, *, rid, sha256, size, meta):
+        if self.down:
+            raise TransportError("connection refused")
+        if rid in self.meta and self.meta[rid] != (sha256, size):
+            raise ServerRefused("rid registered with another hash")
+        self.meta[rid] = (sha256, size)
+        return len(self.blobs.setdefault(rid, bytearray()))
+
+    def upload_offset(self, *, rid):
+        return len(self.blobs[rid])
+
+    def upload_chunk(self, *, rid, offset, data):
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.fail_chunks:
+                self.fail_chunks -= 1
+                raise TransportError("connection reset")
+            if offset != len(self.blobs[rid]):
+                raise ServerRefused("offset mismatch")
+            self.blobs[rid].extend(data)
+            return len(self.blobs[rid])
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def packet_statuses(self, *, rids):
+        out = []
+        for rid in rids:
+            sha, _size = self.meta[rid]
+            intact = hashlib.sha256(bytes(self.blobs[rid])).hexdigest() == sha
+            out.append(
+                PacketStatus(rid, "processed" if intact else "rejected", uin="1234567890" if intact else None)
+            )
+        return out
+
+    def report_rejected(self, *, rid, sha256, size, reason, meta):
+        self.rejected[rid] = reason
+
+
+@pytest.fixture
+def packets(store, tmp_path):
+    rows = []
+    with store.transaction() as conn:
+        for i in range(4):
+            rid = f"100011004200{i + 1:03d}20260601101500"
+            body = bytes([i]) * (5000 + i * 1234)
+            path = tmp_path / f"{rid}.pkt"
+            path.write_bytes(body)
+            conn.execute(
+                text(
+                    "INSERT INTO registrations (rid, status, operator_id, created_at, packet_path, sha256, size) "
+                    "VALUES (:r, 'approved', 'op1', 'now', :p, :h, :n)"
+                ),
+                {"r": rid, "p": str(path), "h": hashlib.sha256(body).hexdigest(), "n": len(body)},
+            )
+            rows.append((rid, path, body))
+    return rows
+
+
+def agent_for(store, master_data, server, tmp_path, clock=None, **settings):
+    options = {
+        "upload_chunk_bytes": 1024,
+        "backoff_initial_s": 0.001,
+        "backoff_max_s": 0.01,
+        "upload_parallelism": 2,
+        **settings,
+    }
+    s = ClientSettings(data_dir=tmp_path, **options)
+    return UploadAgent(store=store, transport=server, settings=s, master_data=master_data, clock=clock)
+
+
+def statuses(store):
+    with store.transaction() as conn:
+        return dict(conn.execute(text("SELECT rid, status FROM registrations")).all())
+
+
+def test_uploads_all_with_bounded_parallelism_and_progress(store, master_data, packets, tmp_path):
+    server = MemoryServer()
+    seen = []
+    report = agent_for(store, master_data, server, tmp_path).upload_approved(progress=seen.append)
+    assert report.ok and sorted(report.uploaded) == [p[0] for p in packets]
+    assert all(bytes(server.blobs[rid]) == body for rid, _, body in packets)
+    assert server.max_in_flight <= 2
+    last = seen[-1]
+    assert last.packets_done == last.packets_total == 4 and last.bytes_sent == last.bytes_total
+    assert set(statuses(store).values()) == {"uploaded"}
+
+
+def test_network_errors_are_retried_and_resume_from_server_offset(store, master_data, packets, tmp_path):
+    server = MemoryServer()
+    server.fail_chunks = 3
+    report = agent_for(store, master_data, server, tmp_path, upload_parallelism=1).upload_approved()
+    assert report.ok
+    assert all(bytes(server.blobs[rid]) == body for rid, _, body in packets)
+
+
+def test_server_unreachable_keeps_packets_for_later(store, master_data, packets, tmp_path):
+    server = MemoryServer()
+    server.down = True
+    agent = agent_for(store, master_data, server, tmp_path, upload_max_attempts=2)
+    report = agent.upload_approved()
+    assert not report.ok and len(report.failed) == 4 and "unreachable" in next(iter(report.failed.values()))
+    assert set(statuses(store).values()) == {"approved"}
+    server.down = False
+    assert agent.upload_approved().ok and set(statuses(store).values()) == {"uploaded"}
+
+
+def test_interrupted_upload_resumes_without_duplicating(store, master_data, packets, tmp_path):
+    server = MemoryServer()
+    rid, _, body = packets[0]
+    server.meta[rid] = (hashlib.sha256(body).hexdigest(), len(body))
+    server.blobs[rid] = bytearray(body[:2048])  # a previous run sent two chunks then died
+    with store.transaction() as conn:
+        conn.execute(text("UPDATE registrations SET status = 'uploading' WHERE rid = :r"), {"r": rid})
+    assert agent_for(store, master_data, server, tmp_path).upload_approved().ok
+    assert bytes(server.blobs[rid]) == body
+
+
+def test_status_poll_and_purge_only_after_processed_and_retention(store, master_data, packets, tmp_path):
+    now = [datetime(2026, 6, 1, tzinfo=UTC)]
+    server = MemoryServer()
+    agent = agent_for(store, master_data, server, tmp_path, clock=lambda: now[0])
+    assert agent.purge() == []  # nothing processed yet
+    agent.upload_approved()
+    assert agent.purge() == []
+    results = agent.poll_statuses()
+    assert {s.status for s in results} == {"processed"}
+    assert agent.purge() == []  # processed, but retention (7 days) not over
+    now[0] += timedelta(days=8)
+    assert sorted(agent.purge()) == [p[0] for p in packets]
+    assert not any(path.exists() for _, path, _ in packets)
+    with store.transaction() as conn:
+        assert (
+            conn.execute(text("SELECT count(*) FROM registrations WHERE uin = '1234567890'")).scalar_one()
+            == 4
+        )
+
+
+def test_supervisor_rejections_are_reported_not_uploaded(store, master_data, packets, tmp_path):
+    with store.transaction() as conn:
+        conn.execute(
+            text("UPDATE registrations SET status = 'rejected', review_reason = 'blurred' WHERE rid = :r"),
+            {"r": packets[0][0]},
+        )
+    server = MemoryServer()
+    report = agent_for(store, master_data, server, tmp_path).upload_approved()
+    assert report.rejected_reported == [packets[0][0]] and server.rejected == {packets[0][0]: "blurred"}
+    assert packets[0][0] not in server.blobs
+    assert agent_for(store, master_data, server, tmp_path).upload_approved().rejected_reported == []

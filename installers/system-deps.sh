@@ -4,9 +4,11 @@
 #   poppler-utils  pdftoppm renders PDFs in tests    xvfb xauth    screenshots of the GUI
 #   postgresql     server tests on real PostgreSQL   openssh-server SFTP delivery tests
 #   libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3  what Qt's offscreen platform loads
+#   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 ...  what Qt's xcb platform loads (GUI under Xvfb)
 set -euo pipefail
 PACKAGES=(libzbar0 age poppler-utils xvfb xauth postgresql openssh-server
-          libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core)
+          libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core
+          libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,58 @@
+"""Start the kiosk GUI: build the core (composition root), the Qt application and the main window.
+
+``openreg client gui --data DIR`` calls :func:`run_gui`; ``openreg demo`` calls :func:`run_gui_demo`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from client.core.bootstrap import ClientApp
+from client.ui.context import UiContext
+from client.ui.i18n import Language
+from client.ui.main_window import MainWindow
+from client.ui.operations import Operations
+from client.ui.theme import apply_theme
+
+
+def qt_app() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("OpenReg")
+    apply_theme(app, high_contrast=False)
+    return app  # type: ignore[return-value]
+
+
+def build_window(client: ClientApp, *, language: str = "eng", devices=None) -> MainWindow:
+    """The main window over an already-built :class:`ClientApp` (tests and the demo pass theirs)."""
+    qt_app()
+    ops = Operations()
+    ctx = UiContext(app=client, ops=ops, language=Language(language), devices=devices)
+    minutes = float(client.master_data.config("session.inactivity_minutes", 10))
+    window = MainWindow(ctx, inactivity_ms=int(minutes * 60_000) + 1_000)
+    ops.setParent(window)
+    if language != "eng":
+        ctx.language.set(language)
+    return window
+
+
+def run_gui(*, data_dir: Path, keyring_file: Path | None = None, server_url: str | None = None) -> int:
+    from client.core.bootstrap import build_client
+    from client.core.settings import ClientSettings
+
+    app = qt_app()
+    client = build_client(ClientSettings(data_dir=data_dir, keyring_file=keyring_file, server_url=server_url))
+    window = build_window(client)
+    window.showMaximized()
+    try:
+        return app.exec()
+    finally:
+        window.ctx.ops.wait()
+        client.close()
+
+
+def run_gui_demo(*, data_dir: Path) -> int:
+    """The demo's GUI: same window over the demo kiosk folder (the server is started by the demo)."""
+    return run_gui(data_dir=data_dir / "client", keyring_file=data_dir / "client-keyring.cfg")

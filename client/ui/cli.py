@@ -1,0 +1,30 @@
+"""``openreg client gui``: the click command H-client's ``client`` group adds (see the GUI report)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("gui")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder with this kiosk's encrypted DB, packets and receipts.",
+)
+@click.option(
+    "--keyring-file",
+    type=click.Path(path_type=Path),
+    envvar="OPENREG_CLIENT_KEYRING_FILE",
+    help="Plaintext file keyring for the DB key (tests/demo only).",
+)
+@click.option("--server", "server_url", help="Sync server base URL (first run).")
+def gui(data_dir: Path, keyring_file: Path | None, server_url: str | None) -> None:
+    """Open the kiosk window."""
+    from client.ui.app import run_gui
+
+    sys.exit(run_gui(data_dir=data_dir, keyring_file=keyring_file, server_url=server_url))

@@ -1,0 +1,164 @@
+"""UI chrome strings in the kiosk languages, and immediate language switching (incl. right-to-left).
+
+Form labels come from the UI spec (master data); only the application's own words live here. Every
+screen implements ``retranslate()``; :class:`Language` emits ``changed`` and flips the layout direction
+so Arabic mirrors the whole window at once.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication
+
+RTL_LANGUAGES = frozenset({"ara"})
+LANGUAGE_NAMES = {"eng": "English", "fra": "Français", "ara": "العربية"}
+
+_STRINGS: dict[str, dict[str, str]] = {
+    "app.title": {"eng": "OpenReg kiosk", "fra": "Borne OpenReg", "ara": "كشك OpenReg"},
+    "login.title": {"eng": "Sign in", "fra": "Connexion", "ara": "تسجيل الدخول"},
+    "login.user": {"eng": "Officer ID", "fra": "Identifiant agent", "ara": "رقم الموظف"},
+    "login.password": {"eng": "Password", "fra": "Mot de passe", "ara": "كلمة المرور"},
+    "login.submit": {"eng": "Sign in", "fra": "Se connecter", "ara": "دخول"},
+    "login.checking": {"eng": "Checking…", "fra": "Vérification…", "ara": "جارٍ التحقق…"},
+    "lock.title": {"eng": "Kiosk locked", "fra": "Borne verrouillée", "ara": "الكشك مقفل"},
+    "lock.hint": {
+        "eng": "Locked after inactivity. {user}, enter your password to continue.",
+        "fra": "Verrouillée après inactivité. {user}, saisissez votre mot de passe.",
+        "ara": "تم القفل بسبب عدم النشاط. {user}، أدخل كلمة المرور للمتابعة.",
+    },
+    "lock.unlock": {"eng": "Unlock", "fra": "Déverrouiller", "ara": "فتح"},
+    "lock.switch": {"eng": "Sign out", "fra": "Se déconnecter", "ara": "خروج"},
+    "home.title": {"eng": "Welcome, {name}", "fra": "Bienvenue, {name}", "ara": "مرحباً، {name}"},
+    "home.today": {"eng": "Registrations today", "fra": "Inscriptions du jour", "ara": "تسجيلات اليوم"},
+    "home.pending_approval": {
+        "eng": "Awaiting approval",
+        "fra": "En attente d'approbation",
+        "ara": "بانتظار الموافقة",
+    },
+    "home.pending_upload": {"eng": "Awaiting upload", "fra": "En attente d'envoi", "ara": "بانتظار الرفع"},
+    "home.uploaded": {"eng": "Uploaded", "fra": "Envoyées", "ara": "مرفوعة"},
+    "home.processed": {"eng": "Processed", "fra": "Traitées", "ara": "معالجة"},
+    "home.rejected": {"eng": "Rejected", "fra": "Rejetées", "ara": "مرفوضة"},
+    "home.last_sync": {
+        "eng": "Last sync: {when}",
+        "fra": "Dernière synchro : {when}",
+        "ara": "آخر مزامنة: {when}",
+    },
+    "home.never": {"eng": "never", "fra": "jamais", "ara": "أبداً"},
+    "home.network": {"eng": "Network: {state}", "fra": "Réseau : {state}", "ara": "الشبكة: {state}"},
+    "home.online": {"eng": "online", "fra": "en ligne", "ara": "متصل"},
+    "home.offline": {"eng": "offline", "fra": "hors ligne", "ara": "غير متصل"},
+    "home.unknown": {"eng": "not checked", "fra": "non vérifié", "ara": "لم يُفحص"},
+    "home.devices": {"eng": "Devices", "fra": "Périphériques", "ara": "الأجهزة"},
+    "home.no_devices": {
+        "eng": "No device service connected",
+        "fra": "Aucun service de périphériques",
+        "ara": "لا توجد خدمة أجهزة متصلة",
+    },
+    "action.new": {"eng": "New registration", "fra": "Nouvelle inscription", "ara": "تسجيل جديد"},
+    "action.eod": {
+        "eng": "End-of-day approval",
+        "fra": "Approbation de fin de journée",
+        "ara": "موافقة نهاية اليوم",
+    },
+    "action.sync": {"eng": "Sync centre", "fra": "Centre de synchro", "ara": "مركز المزامنة"},
+    "action.lock": {"eng": "Lock", "fra": "Verrouiller", "ara": "قفل"},
+    "action.logout": {"eng": "Sign out", "fra": "Se déconnecter", "ara": "خروج"},
+    "action.home": {"eng": "Home", "fra": "Accueil", "ara": "الرئيسية"},
+    "action.contrast": {"eng": "High contrast", "fra": "Contraste élevé", "ara": "تباين عالٍ"},
+    "wizard.next": {"eng": "Next ▸", "fra": "Suivant ▸", "ara": "التالي ◂"},
+    "wizard.back": {"eng": "◂ Back", "fra": "◂ Retour", "ara": "▸ رجوع"},
+    "wizard.cancel": {"eng": "Cancel", "fra": "Annuler", "ara": "إلغاء"},
+    "wizard.step": {
+        "eng": "Step {n} of {total}",
+        "fra": "Étape {n} sur {total}",
+        "ara": "الخطوة {n} من {total}",
+    },
+    "wizard.fix": {
+        "eng": "Please correct the highlighted fields.",
+        "fra": "Veuillez corriger les champs signalés.",
+        "ara": "يرجى تصحيح الحقول المحددة.",
+    },
+    "wizard.prereg": {
+        "eng": "Pre-registration ID",
+        "fra": "N° de pré-inscription",
+        "ara": "رقم التسجيل المسبق",
+    },
+    "wizard.prereg_load": {"eng": "Load", "fra": "Charger", "ara": "تحميل"},
+    "wizard.choose": {"eng": "— choose —", "fra": "— choisir —", "ara": "— اختر —"},
+    "docs.pick": {"eng": "From file…", "fra": "Depuis un fichier…", "ara": "من ملف…"},
+    "docs.none": {"eng": "No document yet", "fra": "Aucun document", "ara": "لا يوجد مستند"},
+    "docs.remove": {"eng": "Remove", "fra": "Retirer", "ara": "إزالة"},
+    "eod.title": {
+        "eng": "End-of-day approval",
+        "fra": "Approbation de fin de journée",
+        "ara": "موافقة نهاية اليوم",
+    },
+    "eod.approve": {"eng": "Approve selected", "fra": "Approuver la sélection", "ara": "الموافقة على المحدد"},
+    "eod.approve_all": {"eng": "Approve all", "fra": "Tout approuver", "ara": "الموافقة على الكل"},
+    "eod.reject": {"eng": "Reject…", "fra": "Rejeter…", "ara": "رفض…"},
+    "eod.reason": {"eng": "Reason for rejection", "fra": "Motif du rejet", "ara": "سبب الرفض"},
+    "eod.empty": {
+        "eng": "Nothing waits for approval.",
+        "fra": "Rien en attente.",
+        "ara": "لا شيء بانتظار الموافقة.",
+    },
+    "sync.title": {"eng": "Sync centre", "fra": "Centre de synchro", "ara": "مركز المزامنة"},
+    "sync.now": {"eng": "Sync now", "fra": "Synchroniser", "ara": "زامن الآن"},
+    "sync.pause": {"eng": "Pause", "fra": "Pause", "ara": "إيقاف مؤقت"},
+    "sync.resume": {"eng": "Resume", "fra": "Reprendre", "ara": "استئناف"},
+    "sync.retry": {"eng": "Retry", "fra": "Réessayer", "ara": "إعادة المحاولة"},
+    "sync.master": {"eng": "Master data", "fra": "Données de référence", "ara": "البيانات المرجعية"},
+    "sync.packets": {"eng": "Packets", "fra": "Paquets", "ara": "الحزم"},
+    "sync.idle": {"eng": "Idle", "fra": "Au repos", "ara": "خامل"},
+    "sync.every": {
+        "eng": "Background sync every {m} min",
+        "fra": "Synchro auto toutes les {m} min",
+        "ara": "مزامنة تلقائية كل {m} دقيقة",
+    },
+    "supervisor.title": {
+        "eng": "Supervisor approval",
+        "fra": "Approbation du superviseur",
+        "ara": "موافقة المشرف",
+    },
+    "supervisor.user": {"eng": "Supervisor ID", "fra": "Identifiant superviseur", "ara": "رقم المشرف"},
+    "supervisor.totp": {"eng": "One-time code", "fra": "Code à usage unique", "ara": "رمز لمرة واحدة"},
+    "supervisor.approve": {"eng": "Approve", "fra": "Approuver", "ara": "موافقة"},
+    "setup.title": {"eng": "Set up this kiosk", "fra": "Configurer cette borne", "ara": "إعداد هذا الكشك"},
+    "setup.server": {"eng": "Server address", "fra": "Adresse du serveur", "ara": "عنوان الخادم"},
+    "setup.center": {"eng": "Center ID", "fra": "N° du centre", "ara": "رقم المركز"},
+    "setup.enrol": {"eng": "Enrol kiosk", "fra": "Inscrire la borne", "ara": "تسجيل الكشك"},
+}
+
+
+def tr(key: str, language: str, **kw: object) -> str:
+    """The chrome string ``key`` in ``language`` (falls back to English, then the key itself)."""
+    entry = _STRINGS.get(key, {})
+    text = entry.get(language) or entry.get("eng") or key
+    return text.format(**kw) if kw else text
+
+
+class Language(QObject):
+    """The current UI language. ``set`` switches immediately; screens listen to ``changed``."""
+
+    changed = Signal(str)
+
+    def __init__(self, code: str = "eng", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.code = code
+
+    @property
+    def rtl(self) -> bool:
+        return self.code in RTL_LANGUAGES
+
+    def t(self, key: str, **kw: object) -> str:
+        return tr(key, self.code, **kw)
+
+    def set(self, code: str) -> None:
+        self.code = code
+        app = QApplication.instance()
+        if app is not None:
+            app.setLayoutDirection(
+                Qt.LayoutDirection.RightToLeft if self.rtl else Qt.LayoutDirection.LeftToRight
+            )
+        self.changed.emit(code)

@@ -1,0 +1,109 @@
+"""Documents step: one row per document field of the UI spec; type from master data; file or camera."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QComboBox, QFileDialog, QGridLayout, QLabel, QWidget
+
+from client.core.registration.workflow import Registration
+from client.ui.form_renderer import option_label
+from client.ui.widgets import button, error_label
+
+
+class DocumentsPage(QWidget):
+    def __init__(
+        self,
+        *,
+        registration: Registration,
+        screen_id: str,
+        options: dict[str, list[dict[str, Any]]],
+        language: str,
+    ) -> None:
+        super().__init__()
+        self.registration, self.language, self._options = registration, language, options
+        engine = registration.engine
+        self.screen = engine.ui_spec.screen(screen_id)
+        self.field_ids = [f.id for f in self.screen.fields if engine.schema.fields[f.id].type == "document"]
+        grid = QGridLayout(self)
+        self.labels: dict[str, QLabel] = {}
+        self.types: dict[str, QComboBox] = {}
+        self.status: dict[str, QLabel] = {}
+        self.errors: dict[str, QLabel] = {}
+        for row, field_id in enumerate(self.field_ids):
+            self.labels[field_id] = QLabel()
+            combo = QComboBox(objectName=f"doctype_{field_id}")
+            self.types[field_id] = combo
+            pick = button("", f"docfile_{field_id}", secondary=True)
+            pick.clicked.connect(lambda _=False, f=field_id: self.pick_file(f))
+            self.status[field_id] = QLabel(objectName=f"docstatus_{field_id}")
+            self.errors[field_id] = error_label(f"error_{field_id}")
+            grid.addWidget(self.labels[field_id], row * 2, 0)
+            grid.addWidget(combo, row * 2, 1)
+            grid.addWidget(pick, row * 2, 2)
+            grid.addWidget(self.status[field_id], row * 2, 3)
+            grid.addWidget(self.errors[field_id], row * 2 + 1, 1, 1, 3)
+        grid.setColumnStretch(1, 1)
+        grid.setRowStretch(len(self.field_ids) * 2, 1)
+        self.retranslate(language)
+
+    def _types_for(self, field_id: str) -> list[dict[str, Any]]:
+        category = self.registration.engine.schema.fields[field_id].category
+        return [
+            r
+            for r in self._options.get("document_types", [])
+            if not category or r.get("category_id") in (None, category)
+        ]
+
+    def pick_file(self, field_id: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.labels[field_id].text(), "", "Documents (*.pdf *.jpg *.jpeg *.png)"
+        )
+        if path:
+            self.attach(field_id, Path(path))
+
+    def attach(self, field_id: str, path: Path) -> None:
+        """Attach a scanned file to ``field_id`` (the workflow keeps the bytes)."""
+        data = path.read_bytes()
+        doc_type = self.types[field_id].currentData() or field_id
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        self.registration.add_document(
+            field_id=field_id, doc_type=doc_type, name=path.name, content_type=content_type, data=data
+        )
+        self.errors[field_id].clear()
+        self._show_status(field_id)
+
+    def _show_status(self, field_id: str) -> None:
+        doc = self.registration.documents.get(field_id)
+        self.status[field_id].setText(f"✔ {doc.name} ({len(doc.data) // 1024} KiB)" if doc else "—")
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for field_id, label in self.errors.items():
+            label.setText(errors.get(field_id, ""))
+
+    def retranslate(self, language: str) -> None:
+        from client.ui.i18n import tr
+
+        self.language = language
+        engine = self.registration.engine
+        default = engine.ui_spec.default_language
+        for field_id in self.field_ids:
+            required = " *" if engine.schema.fields[field_id].required else ""
+            self.labels[field_id].setText(engine.label(field_id, language) + required)
+            combo = self.types[field_id]
+            keep = combo.currentData()
+            combo.clear()
+            for r in self._types_for(field_id):
+                combo.addItem(option_label(r, language, default), r["id"])
+            if keep:
+                combo.setCurrentIndex(max(combo.findData(keep), 0))
+            self.findChild(QWidget, f"docfile_{field_id}").setText(tr("docs.pick", language))
+            self._show_status(field_id)
+
+    def title(self) -> str:
+        labels = self.screen.labels
+        return (
+            labels.get(self.language) or labels.get(self.registration.engine.ui_spec.default_language) or ""
+        )

@@ -1,0 +1,112 @@
+"""Home: counts at a glance, last sync, network and device state, and the actions the role allows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from client.ui.context import UiContext
+from client.ui.widgets import CountCard, button, title_label
+
+COUNT_KEYS = ("today", "pending_approval", "pending_upload", "uploaded", "processed", "rejected")
+
+
+def read_home_figures(ctx: UiContext) -> dict[str, Any]:
+    """Worker-thread read of everything the home screen shows (never call on the UI thread)."""
+    regs = ctx.app.registrations
+    counts_api = getattr(regs, "counts", None)  # richer counts when client.core offers them
+    counts: dict[str, int | None] = dict.fromkeys(COUNT_KEYS)
+    if callable(counts_api):
+        counts.update(counts_api())
+    else:
+        counts["pending_approval"] = regs.pending_count()
+    online: bool | None = None
+    if ctx.app.settings.server_url or ctx.app.machine.identity().enrolled:
+        try:
+            ctx.app.server().health()
+            online = True
+        except Exception:
+            online = False
+    devices: list[tuple[str, str]] = []
+    if ctx.devices is not None and hasattr(ctx.devices, "status"):
+        devices = [(str(k), str(v)) for k, v in dict(ctx.devices.status()).items()]
+    return {"counts": counts, "online": online, "devices": devices}
+
+
+class HomeScreen(QWidget):
+    navigate = Signal(str)
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("home_screen")
+        self._figures: dict[str, Any] = {"counts": dict.fromkeys(COUNT_KEYS), "online": None, "devices": []}
+        layout = QVBoxLayout(self)
+        self.title = title_label()
+        layout.addWidget(self.title)
+        grid = QGridLayout()
+        self.cards = {k: CountCard(k) for k in COUNT_KEYS}
+        for i, key in enumerate(COUNT_KEYS):
+            grid.addWidget(self.cards[key], i // 3, i % 3)
+        layout.addLayout(grid)
+        self.sync_label, self.network_label, self.devices_label = QLabel(), QLabel(), QLabel()
+        self.devices_label.setWordWrap(True)
+        self.network_label.setObjectName("home_network")
+        for w in (self.sync_label, self.network_label, self.devices_label):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        actions = QHBoxLayout()
+        self.new_button = button("", "action_new")
+        self.eod_button = button("", "action_eod")
+        self.sync_button = button("", "action_sync", secondary=True)
+        for b in (self.new_button, self.eod_button, self.sync_button):
+            actions.addWidget(b)
+        layout.addLayout(actions)
+        self.new_button.clicked.connect(lambda: self.navigate.emit("registration"))
+        self.eod_button.clicked.connect(lambda: self.navigate.emit("end_of_day"))
+        self.sync_button.clicked.connect(lambda: self.navigate.emit("sync"))
+        ctx.ops.bus.changed.connect(self._on_change)
+        self.retranslate()
+
+    def entered(self) -> None:
+        self.refresh()
+
+    def _on_change(self, changes: frozenset[str]) -> None:
+        if changes & {"registrations", "master_data", "uploads", "session"} and self.isVisible():
+            self.refresh()
+
+    def refresh(self) -> None:
+        ctx = self.ctx
+        ctx.ops.run(lambda: read_home_figures(ctx), on_done=self._show, on_error=lambda e: None)
+
+    def _show(self, figures: dict[str, Any]) -> None:
+        self._figures = figures
+        self.ctx.network_online = figures["online"]
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        t, ctx = self.ctx.t, self.ctx
+        session = ctx.session
+        self.title.setText(t("home.title", name=session.name if session else ""))
+        for key, card in self.cards.items():
+            card.set(self._figures["counts"].get(key), t(f"home.{key}"))
+        when = ctx.last_sync.strftime("%Y-%m-%d %H:%M") if ctx.last_sync else t("home.never")
+        self.sync_label.setText(t("home.last_sync", when=when))
+        online = self._figures["online"]
+        state = t("home.unknown") if online is None else t("home.online" if online else "home.offline")
+        self.network_label.setText(t("home.network", state=state))
+        devices = self._figures["devices"]
+        listing = (
+            ", ".join(f"{name}: {status}" for name, status in devices) if devices else t("home.no_devices")
+        )
+        self.devices_label.setText(f"{t('home.devices')}: {listing}")
+        roles = session.roles if session else frozenset()
+        self.new_button.setText(t("action.new"))
+        self.eod_button.setText(t("action.eod"))
+        self.sync_button.setText(t("action.sync"))
+        screens = getattr(self.window(), "screens", {})
+        self.new_button.setVisible("operator" in roles)
+        self.eod_button.setVisible("supervisor" in roles and "end_of_day" in screens)
+        self.sync_button.setVisible("sync" in screens)

@@ -1,0 +1,115 @@
+"""Login (and the inactivity lock, which is the same form bound to the current officer)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from client.core.people import AuthError, LockedOut
+from client.ui.context import UiContext
+from client.ui.widgets import button, error_label, title_label
+
+
+class LoginScreen(QWidget):
+    """Operator id + password. ``signed_in`` carries the core Session; ``locked=True`` makes it the unlock form."""
+
+    signed_in = Signal(object)
+    signed_out = Signal()
+
+    def __init__(self, ctx: UiContext, *, locked: bool = False) -> None:
+        super().__init__()
+        self.ctx, self.locked = ctx, locked
+        self.setObjectName("lock_screen" if locked else "login_screen")
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        box = QWidget()
+        box.setMaximumWidth(560)
+        layout = QVBoxLayout(box)
+        self.title = title_label()
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        form = QFormLayout()
+        form.setVerticalSpacing(12)
+        self.user = QLineEdit(objectName="login_user")
+        self.password = QLineEdit(objectName="login_password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.user_label, self.password_label = QLabel(), QLabel()
+        form.addRow(self.user_label, self.user)
+        form.addRow(self.password_label, self.password)
+        self.message = error_label("login_message")
+        self.submit = button("", "login_submit")
+        self.switch = button("", "lock_switch", secondary=True)
+        self.switch.setVisible(locked)
+        for w in (self.title, self.hint):
+            layout.addWidget(w)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.submit)
+        layout.addWidget(self.switch)
+        outer.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+        self.submit.clicked.connect(self.attempt)
+        self.password.returnPressed.connect(self.attempt)
+        self.user.returnPressed.connect(self.password.setFocus)
+        self.switch.clicked.connect(self._sign_out)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        t = self.ctx.t
+        self.title.setText(t("lock.title" if self.locked else "login.title"))
+        session = self.ctx.session
+        self.hint.setText(t("lock.hint", user=session.name if session else "") if self.locked else "")
+        self.hint.setVisible(self.locked)
+        self.user_label.setText(t("login.user"))
+        self.password_label.setText(t("login.password"))
+        self.submit.setText(t("lock.unlock" if self.locked else "login.submit"))
+        self.switch.setText(t("lock.switch"))
+
+    def entered(self) -> None:
+        self.password.clear()
+        self.message.clear()
+        if self.locked and self.ctx.session:
+            self.user.setText(self.ctx.session.user_id)
+            self.user.setEnabled(False)  # only the same officer may unlock
+            self.password.setFocus()
+        else:
+            self.user.setEnabled(True)
+            self.user.setFocus()
+        self.retranslate()
+
+    def attempt(self) -> None:
+        user, password = self.user.text().strip(), self.password.text()
+        if not user or not password:
+            self.message.setText(self.ctx.t("login.user") + " / " + self.ctx.t("login.password"))
+            return
+        self.submit.setEnabled(False)
+        self.message.setText(self.ctx.t("login.checking"))
+        people = self.ctx.app.people
+        if self.locked and self.ctx.session:
+            session = self.ctx.session
+            work = lambda: (people.unlock(session, password=password), session)[1]  # noqa: E731
+        else:
+            work = lambda: people.login(user_id=user, password=password)  # noqa: E731
+        self.ctx.ops.run(work, on_done=self._done, on_error=self._failed, changes={"session"})
+
+    def _done(self, session) -> None:
+        self.submit.setEnabled(True)
+        self.password.clear()
+        self.message.clear()
+        self.signed_in.emit(session)
+
+    def _failed(self, exc: Exception) -> None:
+        self.submit.setEnabled(True)
+        self.password.clear()
+        self.password.setFocus()
+        if isinstance(exc, LockedOut | AuthError):
+            self.message.setText(str(exc))
+        else:
+            self.message.setText(f"{type(exc).__name__}: {exc}")
+        self.message.setProperty("locked_out", isinstance(exc, LockedOut))
+
+    def _sign_out(self) -> None:
+        session = self.ctx.session
+        if session is not None:
+            self.ctx.ops.run(lambda: self.ctx.app.people.logout(session), changes={"session"})
+        self.signed_out.emit()

@@ -1,0 +1,207 @@
+"""New registration wizard: pages built from the UI spec, driven by the core state machine.
+
+Pages: one :class:`FormPage` per demographics screen, one :class:`DocumentsPage` per documents screen,
+then biometrics and preview. Validation and step changes are the workflow's (pure, no I/O, so they run
+on the UI thread); starting and finishing a registration touch the store and go through the operation
+helper. Shortcuts: Ctrl+Return / PgDown = Next, Alt+Left / PgUp = Back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QStackedWidget, QVBoxLayout, QWidget
+
+from client.core.registration.workflow import Registration, Step
+from client.ui.context import UiContext
+from client.ui.form_renderer import FormPage
+from client.ui.screens.documents_page import DocumentsPage
+from client.ui.widgets import button, error_label, title_label
+
+
+def load_form_inputs(ctx: UiContext, prereg_id: str | None) -> tuple[Registration, dict[str, list[dict]]]:
+    """Worker thread: open a registration in the core and read the option rows the form needs once."""
+    session = ctx.session
+    registration = ctx.app.registrations.start(session=session, prereg_id=prereg_id)
+    md = ctx.app.master_data
+    sources = {f.source for f in registration.engine.schema.fields.values() if f.source}
+    options = {name: md.rows(name) for name in sources | {"locations", "document_types"}}
+    return registration, options
+
+
+class RegistrationScreen(QWidget):
+    navigate = Signal(str)
+    finished = Signal(object)  # Registration at the preview step
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("registration_screen")
+        self.registration: Registration | None = None
+        self.pages: list[QWidget] = []
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.title = title_label()
+        self.step_label = QLabel(objectName="wizard_step")
+        top.addWidget(self.title, 1)
+        top.addWidget(self.step_label)
+        layout.addLayout(top)
+        prereg = QHBoxLayout()
+        self.prereg_label = QLabel()
+        self.prereg = QLineEdit(objectName="prereg_id")
+        self.prereg_load = button("", "prereg_load", secondary=True)
+        for w in (self.prereg_label, self.prereg, self.prereg_load):
+            prereg.addWidget(w)
+        layout.addLayout(prereg)
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        self.message = error_label("wizard_message")
+        layout.addWidget(self.message)
+        nav = QHBoxLayout()
+        self.cancel_button = button("", "wizard_cancel", secondary=True)
+        self.back_button = button("", "wizard_back", secondary=True)
+        self.next_button = button("", "wizard_next")
+        nav.addWidget(self.cancel_button)
+        nav.addStretch(1)
+        nav.addWidget(self.back_button)
+        nav.addWidget(self.next_button)
+        layout.addLayout(nav)
+        self.next_button.clicked.connect(self.next)
+        self.back_button.clicked.connect(self.back)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.prereg_load.clicked.connect(lambda: self.start(prereg_id=self.prereg.text().strip() or None))
+        self.prereg.returnPressed.connect(self.prereg_load.click)
+        for keys, slot in (
+            ("Ctrl+Return", self.next),
+            ("PgDown", self.next),
+            ("Alt+Left", self.back),
+            ("PgUp", self.back),
+        ):
+            QShortcut(QKeySequence(keys), self, activated=slot)
+        ctx.language.changed.connect(lambda _c: self.retranslate())
+        self.retranslate()
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def entered(self) -> None:
+        if self.registration is None or self.registration.step in (
+            Step.CANCELLED,
+            Step.SEALED,
+            Step.SIGNED_OFF,
+        ):
+            self.start(prereg_id=None)
+
+    def start(self, *, prereg_id: str | None) -> None:
+        self.message.clear()
+        self.next_button.setEnabled(False)
+        self.ctx.ops.run(
+            lambda: load_form_inputs(self.ctx, prereg_id), on_done=self._build, on_error=self._failed
+        )
+
+    def _failed(self, exc: Exception) -> None:
+        self.next_button.setEnabled(True)
+        self.message.setText(str(exc))
+
+    def _build(self, loaded: tuple[Registration, dict[str, list[dict]]]) -> None:
+        registration, options = loaded
+        self.registration = registration
+        for page in self.pages:
+            self.stack.removeWidget(page)
+            page.deleteLater()
+        self.pages = []
+        spec = registration.engine.ui_spec
+        language = self.ctx.language.code
+        for screen in spec.screens:
+            if screen.kind == "demographics":
+                page: QWidget = FormPage(
+                    engine=registration.engine, screen_id=screen.id, options=options, language=language
+                )
+                page.set_values(registration.values)
+            elif screen.kind == "documents":
+                page = DocumentsPage(
+                    registration=registration, screen_id=screen.id, options=options, language=language
+                )
+            else:
+                continue  # biometrics: see the report; devices land with device_drivers
+            self.pages.append(page)
+            self.stack.addWidget(page)
+        self.stack.setCurrentIndex(0)
+        self.next_button.setEnabled(True)
+        self.retranslate()
+
+    # -- navigation -------------------------------------------------------------------------------
+    def _demographic_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for page in self.pages:
+            if isinstance(page, FormPage):
+                values.update(page.values())
+        return values
+
+    def next(self) -> None:
+        reg, index = self.registration, self.stack.currentIndex()
+        if reg is None or not self.pages:
+            return
+        page = self.pages[index]
+        self.message.clear()
+        if isinstance(page, FormPage):
+            check = reg.engine.validate_screen(
+                page.screen_id, self._demographic_values(), language=self.ctx.language.code, today=reg.today
+            )
+            page.show_errors(check.errors)
+            if not check.ok:
+                self.message.setText(self.ctx.t("wizard.fix"))
+                return
+            following = self.pages[index + 1] if index + 1 < len(self.pages) else None
+            if not isinstance(following, FormPage):  # last demographics screen: the workflow decides
+                result = reg.submit_demographics(self._demographic_values(), language=self.ctx.language.code)
+                if not result.ok:
+                    for p in self.pages:
+                        if isinstance(p, FormPage):
+                            p.show_errors(result.errors)
+                    self.message.setText(self.ctx.t("wizard.fix"))
+                    return
+        elif isinstance(page, DocumentsPage):
+            result = reg.submit_documents(language=self.ctx.language.code)
+            page.show_errors(result.errors)
+            if not result.ok:
+                self.message.setText(self.ctx.t("wizard.fix"))
+                return
+        if index + 1 < len(self.pages):
+            self.stack.setCurrentIndex(index + 1)
+            self.ctx.ops.run(lambda: None, changes={"activity"})
+        else:
+            self.finished.emit(reg)
+        self.retranslate()
+
+    def back(self) -> None:
+        reg, index = self.registration, self.stack.currentIndex()
+        if reg is None or index == 0:
+            return
+        if reg.step != Step.DEMOGRAPHICS:  # leaving a later step: the workflow steps back with us
+            reg.back()
+        self.stack.setCurrentIndex(index - 1)
+        self.retranslate()
+
+    def cancel(self) -> None:
+        if self.registration is not None:
+            self.registration.cancel()
+        self.registration = None
+        self.navigate.emit("home")
+
+    def retranslate(self) -> None:
+        t = self.ctx.t
+        language = self.ctx.language.code
+        for page in self.pages:
+            page.retranslate(language)
+        current = self.stack.currentWidget()
+        self.title.setText(current.title() if current is not None else t("action.new"))
+        self.step_label.setText(
+            t("wizard.step", n=self.stack.currentIndex() + 1, total=max(len(self.pages), 1))
+        )
+        self.prereg_label.setText(t("wizard.prereg"))
+        self.prereg_load.setText(t("wizard.prereg_load"))
+        self.next_button.setText(t("wizard.next"))
+        self.back_button.setText(t("wizard.back"))
+        self.cancel_button.setText(t("wizard.cancel"))
+        self.back_button.setEnabled(self.stack.currentIndex() > 0)

@@ -1,0 +1,162 @@
+"""``python -m client.ui.screenshots OUT_DIR``: render each main screen with real data into PNGs.
+
+Starts Xvfb when there is no display (and the platform is not forced to offscreen), builds a locally
+seeded kiosk in a temporary folder, drives the real windows the way an officer would, and grabs them.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _start_xvfb() -> subprocess.Popen | None:
+    if os.environ.get("DISPLAY"):
+        return None
+    if not shutil.which("Xvfb") or not all(
+        ctypes.util.find_library(lib) for lib in ("xcb-cursor", "xcb-icccm", "xcb-keysyms")
+    ):
+        # Qt's xcb plugin needs libxcb-cursor0; without it render offscreen (same fonts, same pixels).
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return None
+    display = f":{90 + os.getpid() % 100}"
+    proc = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.8)
+    os.environ["DISPLAY"] = display
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    return proc
+
+
+def _settle(app, ms: int = 150) -> None:
+    end = time.monotonic() + ms / 1000
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def _wait(app, window, predicate, timeout_s: float = 10.0) -> None:
+    end = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > end:
+            raise TimeoutError("screen did not become ready")
+        app.processEvents()
+        window.ctx.ops.wait(50)
+        time.sleep(0.01)
+    _settle(app)
+
+
+def take(out_dir: Path) -> list[Path]:
+    from PySide6.QtWidgets import QApplication
+
+    from client.ui.app import build_window, qt_app
+    from client.ui.kiosk_fixture import OPERATOR, SUPERVISOR, seeded_kiosk
+    from client.ui.theme import apply_theme
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    app = qt_app()
+    saved: list[Path] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        client = seeded_kiosk(Path(tmp) / "kiosk")
+        window = build_window(client)
+        window.resize(1200, 820)
+        window.show()
+
+        def shot(name: str) -> None:
+            _settle(app)
+            path = out_dir / f"{name}.png"
+            window.grab().save(str(path))
+            saved.append(path)
+
+        login = window.screens["login"]
+        login.user.setText(OPERATOR[0])
+        shot("01-login")
+        login.password.setText("wrong")
+        login.attempt()
+        _wait(app, window, lambda: "wrong" in login.message.text())
+        shot("02-login-wrong-password")
+        login.password.setText(OPERATOR[2])
+        login.attempt()
+        _wait(app, window, lambda: window.current_name() == "home")
+        shot("03-home")
+        window.show_screen("registration")
+        wizard = window.screens["registration"]
+        _wait(app, window, lambda: bool(wizard.pages))
+        page = wizard.pages[0]
+        page.set_values(
+            {
+                "fullName": "Amina Diallo",
+                "dateOfBirth": "2012-04-12",
+                "gender": "FLE",
+                "region": "R1",
+                "province": "P1",
+                "city": "C1",
+            }
+        )
+        wizard.next()  # shows the inline messages of what is still missing
+        shot("04-registration-demographics")
+        page.set_values(
+            {
+                "postalCode": "Z1",
+                "addressLine": "12 Palm Street",
+                "guardianName": "Moussa Diallo",
+                "phone": "+000 555 0101",
+            }
+        )
+        wizard.next()
+        shot("05-registration-documents")
+        window.language_box.setCurrentIndex(window.language_box.findData("ara"))
+        shot("06-registration-documents-arabic")
+        window.language_box.setCurrentIndex(window.language_box.findData("eng"))
+        window.lock()
+        _settle(app, 300)
+        shot("07-lock")
+        window.contrast.setChecked(True)
+        shot("08-lock-high-contrast")
+        apply_theme(app, high_contrast=False)
+        window.contrast.setChecked(False)
+        window.screens["lock"].switch.click()
+        _settle(app, 300)
+        login.user.setText(SUPERVISOR[0])
+        login.password.setText(SUPERVISOR[2])
+        login.attempt()
+        _wait(app, window, lambda: window.current_name() == "home")
+        window.language_box.setCurrentIndex(window.language_box.findData("ara"))
+        shot("09-home-supervisor-arabic")
+        window.close()
+        window.ctx.ops.wait()
+        client.close()
+    QApplication.processEvents()
+    return saved
+
+
+def main(argv: list[str]) -> int:
+    out_dir = Path(argv[1] if len(argv) > 1 else "docs/screenshots")
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen" and not os.environ.get(
+        "OPENREG_SCREENSHOTS_OFFSCREEN"
+    ):
+        os.environ.pop(
+            "QT_QPA_PLATFORM"
+        )  # make exports offscreen for tests; screenshots want a real X server
+    xvfb = _start_xvfb()
+    try:
+        for path in take(out_dir):
+            print(f"saved {path}")
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -59,6 +59,86 @@ def bench_bootstrap(rows: list[dict], *, encrypted: bool, workdir: Path) -> floa
         store.close()
 
 
+def _enrolled_kiosk(workdir: Path):
+    """A kiosk enrolled offline (pinned age recipient) with the demo form and one operator."""
+    import pyrage
+
+    from client.core.bootstrap import build_client
+    from client.core.master_data import apply_changes
+    from client.core.people import hash_password
+    from client.core.settings import ClientSettings
+    from shared.signing import generate_private_key, public_key_b64
+
+    demo = Path(__file__).resolve().parents[1] / "sync_server" / "demo_data"
+    app = build_client(ClientSettings(data_dir=workdir / "kiosk", keyring_file=workdir / "kr.cfg"))
+    app.machine.record_enrolment(
+        status="approved",
+        machine_id="10042",
+        center_id="10001",
+        signing_key=public_key_b64(generate_private_key()),
+        recipients=[str(pyrage.x25519.Identity.generate().to_public())],
+    )
+    rows = [
+        (e, r)
+        for f in ("id_schema.json", "ui_spec.json")
+        for e, rs in json.loads((demo / f).read_text())["entities"].items()
+        for r in rs
+    ]
+    rows += [
+        (
+            "users",
+            {"id": "op1", "roles": ["operator"], "password_hash": hash_password("pw"), "center_id": "10001"},
+        ),
+        ("config", {"id": "registration.max_pending", "value": 10_000}),
+    ]
+    with app.store.transaction() as conn:
+        apply_changes(conn, [{"entity": e, "id": r["id"], "op": "upsert", "data": r} for e, r in rows])
+    return app
+
+
+def bench_sign_off(*, count: int, workdir: Path) -> list[float]:
+    """Median time of RegistrationService.finish (sign-off -> RID -> sealed packet -> receipt PDF)."""
+    from client.core.registration.biometrics import CAPTURE_GROUPS
+    from client.core.samples import capture_group, document_scan, sample_person
+
+    app = _enrolled_kiosk(workdir)
+    session = app.people.login(user_id="op1", password="pw")
+    captures = {g: capture_group(g, seed=7) for g in CAPTURE_GROUPS}
+    scan = document_scan(1, target_bytes=1_500_000)
+    times, sizes = [], []
+    try:
+        for index in range(count + 1):
+            reg = app.registrations.start(session=session)
+            reg.submit_demographics(
+                sample_person(
+                    index, locations={"region": "R1", "province": "P1", "city": "C1"}, gender="FLE"
+                ).demographics
+            )
+            reg.add_document(
+                field_id="proofOfIdentity",
+                doc_type="passport",
+                name="p.jpg",
+                content_type="image/jpeg",
+                data=scan,
+            )
+            reg.submit_documents()
+            for group, records in captures.items():
+                reg.record_capture(group=group, records=records)
+            assert reg.submit_biometrics() == {}
+            start = time.perf_counter()
+            done = app.registrations.finish(session=session, registration=reg)
+            if index:  # the first one warms imports and caches
+                times.append(time.perf_counter() - start)
+                sizes.append(done.size)
+        raw = len(scan) + sum(len(r.record) for rs in captures.values() for r in rs)
+        print(
+            f"typical registration: {raw / 1e6:.1f} MB raw content, sealed packet {statistics.mean(sizes) / 1e6:.1f} MB"
+        )
+        return times
+    finally:
+        app.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)

@@ -25,6 +25,7 @@ from client.ui.context import UiContext
 from client.ui.i18n import LANGUAGE_NAMES
 from client.ui.screens.home import HomeScreen
 from client.ui.screens.login import LoginScreen
+from client.ui.screens.preview import PreviewScreen
 from client.ui.screens.registration import RegistrationScreen
 from client.ui.theme import apply_theme
 from client.ui.widgets import button
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
             "lock": LoginScreen(ctx, locked=True),
             "home": HomeScreen(ctx),
             "registration": RegistrationScreen(ctx),
+            "preview": PreviewScreen(ctx),
         }
         for screen in self.screens.values():
             self.stack.addWidget(screen)

@@ -17,7 +17,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QStackedWidget, QV
 from client.core.registration.workflow import Registration, Step
 from client.ui.context import UiContext
 from client.ui.form_renderer import FormPage
+from client.ui.screens.biometrics_page import BiometricsPage
 from client.ui.screens.documents_page import DocumentsPage
+from client.ui.screens.supervisor_dialog import SupervisorDialog
 from client.ui.widgets import button, error_label, title_label
 
 
@@ -78,6 +80,7 @@ class RegistrationScreen(QWidget):
             ("PgDown", self.next),
             ("Alt+Left", self.back),
             ("PgUp", self.back),
+            ("F5", self.capture_current),
         ):
             QShortcut(QKeySequence(keys), self, activated=slot)
         ctx.language.changed.connect(lambda _c: self.retranslate())
@@ -122,8 +125,12 @@ class RegistrationScreen(QWidget):
                 page = DocumentsPage(
                     registration=registration, screen_id=screen.id, options=options, language=language
                 )
+            elif screen.kind == "biometrics":
+                page = BiometricsPage(
+                    ctx=self.ctx, registration=registration, screen_id=screen.id, language=language
+                )
             else:
-                continue  # biometrics: see the report; devices land with device_drivers
+                continue
             self.pages.append(page)
             self.stack.addWidget(page)
         self.stack.setCurrentIndex(0)
@@ -167,12 +174,53 @@ class RegistrationScreen(QWidget):
             if not result.ok:
                 self.message.setText(self.ctx.t("wizard.fix"))
                 return
+        elif isinstance(page, BiometricsPage):
+            errors = reg.submit_biometrics()
+            page.show_errors(errors)
+            if errors:
+                self.message.setText(self.ctx.t("wizard.fix"))
+                return
+            if reg.step == Step.SUPERVISOR_APPROVAL:
+                self.ask_supervisor()
+                return
         if index + 1 < len(self.pages):
             self.stack.setCurrentIndex(index + 1)
             self.ctx.ops.run(lambda: None, changes={"activity"})
         else:
             self.finished.emit(reg)
         self.retranslate()
+
+    def ask_supervisor(self) -> None:
+        """The rules demand an on-the-spot approval: open the dialog; approval moves on to the preview."""
+        reg = self.registration
+        dialog = SupervisorDialog(
+            self.ctx, purpose="registration.exceptions", reasons=reg.approval_reasons(), parent=self
+        )
+        self.supervisor_dialog = dialog
+
+        def closed(result: int) -> None:
+            if dialog.supervisor_id:
+                reg.approve_by_supervisor(supervisor_id=dialog.supervisor_id)
+                self.finished.emit(reg)
+            else:
+                reg.back()  # not approved: stay on biometrics (the officer may recapture)
+
+        dialog.finished.connect(closed)
+        dialog.open()
+
+    def capture_current(self) -> None:
+        page = self.stack.currentWidget()
+        if isinstance(page, BiometricsPage):
+            reg = page.registration
+            pending = [
+                g
+                for g, p in page.panels.items()
+                if any(
+                    (p.modality, s) not in reg.captures and (p.modality, s) not in reg.exceptions
+                    for s in p.subtypes
+                )
+            ]
+            page.capture(pending[0] if pending else next(iter(page.panels)))
 
     def back(self) -> None:
         reg, index = self.registration, self.stack.currentIndex()

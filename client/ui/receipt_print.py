@@ -1,0 +1,60 @@
+"""Show the core's receipt PDF in Qt's print preview (print or save as PDF from there or directly).
+
+Qt for Python here has no QtPdf, so the PDF pages are rasterised once with poppler's ``pdftoppm``
+(a system dependency) on the worker thread and painted page by page onto the printer.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+
+
+def rasterise_pdf(pdf: Path, *, dpi: int = 150) -> list[bytes]:
+    """PNG bytes of each page (worker thread)."""
+    if not shutil.which("pdftoppm"):
+        raise RuntimeError("pdftoppm (poppler-utils) is needed to preview receipts")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-png", str(pdf), f"{tmp}/page"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        return [p.read_bytes() for p in sorted(Path(tmp).glob("page*.png"))]
+
+
+def paint_pages(printer: QPrinter, pages: list[bytes]) -> None:
+    painter = QPainter(printer)
+    try:
+        for index, data in enumerate(pages):
+            if index:
+                printer.newPage()
+            image = QImage.fromData(data)
+            area = painter.viewport()
+            size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            painter.drawImage(QRectF(0, 0, size.width(), size.height()), image)
+    finally:
+        painter.end()
+
+
+def preview_dialog(pages: list[bytes], parent=None) -> QPrintPreviewDialog:
+    """A print preview over the receipt; its toolbar prints (or prints to PDF via the printer dialog)."""
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    dialog = QPrintPreviewDialog(printer, parent)
+    dialog.setObjectName("receipt_preview")
+    dialog.paintRequested.connect(lambda p: paint_pages(p, pages))
+    dialog._printer = printer  # keep alive with the dialog
+    return dialog
+
+
+def save_copy(receipt: Path, target: Path) -> Path:
+    """Save-as-PDF: the receipt is already a PDF made by the core; copy it byte for byte."""
+    shutil.copyfile(receipt, target)
+    return target

@@ -1,0 +1,167 @@
+"""Preview of everything captured, officer sign-off (seals the packet), then the receipt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QWidget
+
+from client.core.registration.workflow import Registration
+from client.ui import receipt_print
+from client.ui.context import UiContext
+from client.ui.widgets import button, error_label, title_label
+
+_WORDS = {
+    "title": {"eng": "Preview and sign-off", "fra": "Aperçu et validation", "ara": "المعاينة والتوقيع"},
+    "sign": {"eng": "Sign off and seal", "fra": "Valider et sceller", "ara": "توقيع وختم"},
+    "done": {
+        "eng": "Registration {rid} saved",
+        "fra": "Inscription {rid} enregistrée",
+        "ara": "تم حفظ التسجيل {rid}",
+    },
+    "print": {"eng": "Receipt: print preview…", "fra": "Reçu : aperçu…", "ara": "الإيصال: معاينة الطباعة…"},
+    "save": {"eng": "Save receipt as PDF…", "fra": "Enregistrer le reçu en PDF…", "ara": "حفظ الإيصال PDF…"},
+    "supervisor": {"eng": "Approved by supervisor", "fra": "Approuvé par", "ara": "وافق المشرف"},
+}
+
+
+def _w(key: str, language: str, **kw) -> str:
+    text = _WORDS[key].get(language) or _WORDS[key]["eng"]
+    return text.format(**kw) if kw else text
+
+
+class PreviewScreen(QWidget):
+    navigate = Signal(str)
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("preview_screen")
+        self.registration: Registration | None = None
+        self.finished = None
+        layout = QVBoxLayout(self)
+        self.title = title_label()
+        self.summary = QTextBrowser(objectName="preview_summary")
+        self.result = QLabel(objectName="preview_result")
+        self.message = error_label("preview_message")
+        layout.addWidget(self.title)
+        layout.addWidget(self.summary, 1)
+        layout.addWidget(self.result)
+        layout.addWidget(self.message)
+        row = QHBoxLayout()
+        self.back_button = button("", "preview_back", secondary=True)
+        self.print_button = button("", "receipt_print", secondary=True)
+        self.save_button = button("", "receipt_save", secondary=True)
+        self.sign_button = button("", "sign_off")
+        self.home_button = button("", "preview_home")
+        for w in (self.back_button, self.print_button, self.save_button):
+            row.addWidget(w)
+        row.addStretch(1)
+        row.addWidget(self.sign_button)
+        row.addWidget(self.home_button)
+        layout.addLayout(row)
+        self.back_button.clicked.connect(self.back)
+        self.sign_button.clicked.connect(self.sign_off)
+        self.print_button.clicked.connect(self.print_preview)
+        self.save_button.clicked.connect(self.save_pdf)
+        self.home_button.clicked.connect(lambda: self.navigate.emit("home"))
+        self.retranslate()
+
+    def load(self, registration: Registration) -> None:
+        self.registration, self.finished = registration, None
+        self.message.clear()
+        self.result.clear()
+        self._render()
+        self.retranslate()
+
+    def _render(self) -> None:
+        reg = self.registration
+        if reg is None:
+            return
+        language = self.ctx.language.code
+        data = reg.preview()
+        engine = reg.engine
+        rows = "".join(
+            f"<tr><td><b>{engine.label(k, language)}</b></td><td>{v}</td></tr>"
+            for k, v in data["demographics"].items()
+        )
+        docs = "".join(f"<li>{engine.label(k, language)}: {v}</li>" for k, v in data["documents"].items())
+        bios = ", ".join(data["biometrics"])
+        exc = ", ".join(data["exceptions"]) or "—"
+        sup = f"<p>{_w('supervisor', language)}: {data['supervisor_id']}</p>" if data["supervisor_id"] else ""
+        self.summary.setHtml(
+            f"<table cellpadding=4>{rows}</table><ul>{docs}</ul><p>{bios}</p><p>⚠ {exc}</p>{sup}"
+        )
+
+    def back(self) -> None:
+        if self.registration is not None and self.finished is None:
+            self.registration.back()
+        self.navigate.emit("registration")
+
+    def sign_off(self) -> None:
+        reg, session = self.registration, self.ctx.session
+        if reg is None or session is None:
+            return
+        self.sign_button.setEnabled(False)
+        self.back_button.setEnabled(False)
+        regs = self.ctx.app.registrations
+        self.ctx.ops.run(
+            lambda: regs.finish(session=session, registration=reg),
+            on_done=self._sealed,
+            on_error=self._failed,
+            changes={"registrations"},
+        )
+
+    def _sealed(self, finished) -> None:
+        self.finished = finished
+        self.result.setText(_w("done", self.ctx.language.code, rid=finished.rid))
+        self.retranslate()
+
+    def _failed(self, exc: Exception) -> None:
+        self.sign_button.setEnabled(True)
+        self.back_button.setEnabled(True)
+        self.message.setText(str(exc))
+
+    def print_preview(self) -> None:
+        if self.finished is None:
+            return
+        path = Path(self.finished.receipt_path)
+
+        def show(pages: list[bytes]) -> None:
+            self.preview_dialog = receipt_print.preview_dialog(pages, self)
+            self.preview_dialog.open()
+
+        self.ctx.ops.run(
+            lambda: receipt_print.rasterise_pdf(path),
+            on_done=show,
+            on_error=lambda e: self.message.setText(str(e)),
+        )
+
+    def save_pdf(self, target: str | None = None) -> None:
+        if self.finished is None:
+            return
+        if not target:
+            target, _ = QFileDialog.getSaveFileName(
+                self, _w("save", self.ctx.language.code), f"{self.finished.rid}.pdf", "PDF (*.pdf)"
+            )
+        if target:
+            receipt_print.save_copy(Path(self.finished.receipt_path), Path(target))
+
+    def retranslate(self) -> None:
+        language = self.ctx.language.code
+        self.title.setText(_w("title", language))
+        self.sign_button.setText(_w("sign", language))
+        self.print_button.setText(_w("print", language))
+        self.save_button.setText(_w("save", language))
+        self.back_button.setText(self.ctx.t("wizard.back"))
+        self.home_button.setText(self.ctx.t("action.home"))
+        sealed = self.finished is not None
+        self.sign_button.setVisible(not sealed)
+        self.back_button.setVisible(not sealed)
+        self.sign_button.setEnabled(not sealed)
+        self.back_button.setEnabled(not sealed)
+        for b in (self.print_button, self.save_button, self.home_button):
+            b.setVisible(sealed)
+        if self.registration is not None and self.finished is None:
+            self._render()

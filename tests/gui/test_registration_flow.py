@@ -1,0 +1,123 @@
+"""A full registration in the real window: demographics, document file, biometrics with one missing
+finger, supervisor approval (password + TOTP), preview, sign-off (sealed by a file sealer on the core's
+PacketSealer port), receipt saved as PDF; then end-of-day figures on home."""
+
+import hashlib
+import json
+
+import pyotp
+import pytest
+from PySide6.QtCore import Qt
+
+from client.core.registration.sealing import SealedFile
+from client.core.samples import capture_group
+from client.ui.app import build_window
+from client.ui.kiosk_fixture import OPERATOR, SUPERVISOR, SUPERVISOR_TOTP, seeded_kiosk
+
+from .conftest import sign_in
+
+
+class FileSealer:
+    """Implements the core's PacketSealer port with a plain file (shared.packet is another area's)."""
+
+    def seal(self, *, registration, rid, meta, audit, out_dir):
+        body = json.dumps({"meta": meta, "id": registration.demographics}, default=str).encode()
+        path = out_dir / f"{rid}.pkt"
+        path.write_bytes(body)
+        return SealedFile(rid, path, hashlib.sha256(body).hexdigest(), len(body))
+
+    def find(self, *, rid, out_dir):
+        return None
+
+
+class SampleDevices:
+    """A capture source giving the core's generated ISO-style records; counts preview frames."""
+
+    def __init__(self):
+        self.captures = 0
+
+    def capture_group(self, group):
+        self.captures += 1
+        return capture_group(group, seed=self.captures, quality=85)
+
+    def preview_frame(self, group):
+        return None
+
+
+@pytest.fixture
+def flow_window(qtbot, tmp_path):
+    client = seeded_kiosk(tmp_path / "kiosk", sealer=FileSealer())
+    devices = SampleDevices()
+    win = build_window(client, devices=devices)
+    qtbot.addWidget(win)
+    win.resize(1200, 820)
+    win.show()
+    yield win
+    win.ctx.ops.wait()
+    client.close()
+
+
+def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window, tmp_path):
+    window = flow_window
+    sign_in(qtbot, window, OPERATOR[0], OPERATOR[2])
+    qtbot.waitUntil(lambda: window.current_name() == "home")
+    window.show_screen("registration")
+    wizard = window.screens["registration"]
+    qtbot.waitUntil(lambda: bool(wizard.pages))
+    wizard.pages[0].set_values(
+        {
+            "fullName": "Amina Diallo",
+            "dateOfBirth": "1991-04-12",
+            "gender": "FLE",
+            "region": "R1",
+            "province": "P1",
+            "city": "C1",
+            "addressLine": "12 Palm St",
+        }
+    )
+    qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    docs = wizard.stack.currentWidget()
+    assert type(docs).__name__ == "DocumentsPage"
+    scan = tmp_path / "passport.png"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 2048)
+    qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    assert wizard.stack.currentWidget() is docs and docs.errors["proofOfIdentity"].text()  # required
+    docs.attach("proofOfIdentity", scan)
+    qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    bio = wizard.stack.currentWidget()
+    assert type(bio).__name__ == "BiometricsPage"
+    bio.panels["left_slap"].markers["Left IndexFinger"].setChecked(True)  # the missing finger
+    for group in bio.panels:
+        qtbot.keyClick(bio, Qt.Key.Key_F5)
+        qtbot.waitUntil(lambda g=group: wizard.registration.attempts.get(g, 0) >= 1)
+    assert bio.panels["thumbs"].bars["Left Thumb"].value() == 85
+    qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    assert "exception photo" in bio.errors.text()
+    bio.take_exception_photo()
+    qtbot.waitUntil(lambda: wizard.registration.exception_photo is not None)
+    qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    dialog = wizard.supervisor_dialog
+    dialog.user.setText(SUPERVISOR[0])
+    dialog.password.setText(SUPERVISOR[2])
+    dialog.totp.setText("000000")
+    dialog.attempt()
+    qtbot.waitUntil(lambda: dialog.approve.isEnabled() and bool(dialog.message.text()))
+    assert "one-time code" in dialog.message.text()
+    dialog.password.setText(SUPERVISOR[2])
+    dialog.totp.setText(pyotp.TOTP(SUPERVISOR_TOTP).now())
+    dialog.attempt()
+    qtbot.waitUntil(lambda: window.current_name() == "preview")
+    preview = window.screens["preview"]
+    assert (
+        "Amina Diallo" in preview.summary.toPlainText()
+        and "finger/Left IndexFinger" in preview.summary.toPlainText()
+    )
+    qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: preview.finished is not None, timeout=10000)
+    assert preview.finished.rid in preview.result.text()
+    saved = tmp_path / "receipt.pdf"
+    preview.save_pdf(str(saved))
+    assert saved.read_bytes().startswith(b"%PDF")
+    qtbot.mouseClick(preview.home_button, Qt.MouseButton.LeftButton)
+    home = window.screens["home"]
+    qtbot.waitUntil(lambda: home.cards["pending_approval"].number.text() == "1")

@@ -23,10 +23,12 @@ from client.core.people import SessionLocked
 from client.ui.autolock import InactivityLock
 from client.ui.context import UiContext
 from client.ui.i18n import LANGUAGE_NAMES
+from client.ui.screens.end_of_day import EndOfDayScreen
 from client.ui.screens.home import HomeScreen
 from client.ui.screens.login import LoginScreen
 from client.ui.screens.preview import PreviewScreen
 from client.ui.screens.registration import RegistrationScreen
+from client.ui.screens.sync_centre import SyncCentreScreen
 from client.ui.theme import apply_theme
 from client.ui.widgets import button
 
@@ -66,6 +68,10 @@ class MainWindow(QMainWindow):
             "home": HomeScreen(ctx),
             "registration": RegistrationScreen(ctx),
             "preview": PreviewScreen(ctx),
+            "end_of_day": EndOfDayScreen(ctx),
+            "sync": SyncCentreScreen(
+                ctx, interval_minutes=float(ctx.app.master_data.config("sync.interval_minutes", 15))
+            ),
         }
         for screen in self.screens.values():
             self.stack.addWidget(screen)
@@ -119,6 +125,8 @@ class MainWindow(QMainWindow):
     def _signed_in(self, session) -> None:
         self.ctx.session = session
         self.autolock.arm()
+        if self.ctx.app.settings.server_url or self.ctx.app.machine.identity().enrolled:
+            self.screens["sync"].schedule()  # background sync while someone is signed in
         self.retranslate()
         self.show_screen("home")
 
@@ -131,6 +139,7 @@ class MainWindow(QMainWindow):
     def _signed_out(self) -> None:
         self.ctx.session = None
         self.autolock.disarm()
+        self.screens["sync"].timer.stop()
         self.retranslate()
         self.show_screen("login")
 

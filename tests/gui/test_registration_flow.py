@@ -121,3 +121,40 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
     qtbot.mouseClick(preview.home_button, Qt.MouseButton.LeftButton)
     home = window.screens["home"]
     qtbot.waitUntil(lambda: home.cards["pending_approval"].number.text() == "1")
+
+    # End of day: the supervisor signs in, sees the packet, approves it in bulk.
+    window.screens["lock"].switch.click()
+    qtbot.waitUntil(lambda: window.current_name() == "login")
+    sign_in(qtbot, window, SUPERVISOR[0], SUPERVISOR[2])
+    qtbot.waitUntil(lambda: window.current_name() == "home")
+    assert home.eod_button.isVisible()
+    qtbot.mouseClick(home.eod_button, Qt.MouseButton.LeftButton)
+    eod = window.screens["end_of_day"]
+    qtbot.waitUntil(lambda: eod.table.rowCount() == 1)
+    assert eod.table.item(0, 0).text() == preview.finished.rid
+    qtbot.mouseClick(eod.approve_all_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: eod.table.rowCount() == 0 and eod.empty.isVisible())
+
+
+def test_sync_centre_explains_an_unreachable_server(qtbot, tmp_path):
+    from client.ui.kiosk_fixture import seeded_kiosk as seed
+
+    client = seed(tmp_path / "k")
+    client.settings.server_url = (
+        f"http://127.0.0.1:{__import__('tests.support.ports', fromlist=['x']).free_port()}"
+    )
+    client.settings.request_timeout_s = 1.0
+    window = build_window(client)
+    qtbot.addWidget(window)
+    window.show()
+    sign_in(qtbot, window, OPERATOR[0], OPERATOR[2])
+    qtbot.waitUntil(lambda: window.current_name() == "home")
+    window.show_screen("sync")
+    sync = window.screens["sync"]
+    qtbot.mouseClick(sync.now_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not sync.running, timeout=15000)
+    assert sync.message.text() and sync.now_button.text() == "Retry"
+    sync.toggle_pause()
+    assert not sync.now_button.isEnabled() and sync.pause_button.text() == "Resume"
+    window.ctx.ops.wait()
+    client.close()

@@ -1,0 +1,127 @@
+"""Supervisor end-of-day approval: pending packets in a table; approve, bulk approve, reject with reason."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.ui.context import UiContext
+from client.ui.widgets import button, error_label, title_label
+
+COLUMNS = ("rid", "operator_id", "created_at", "size")
+
+
+class EndOfDayScreen(QWidget):
+    navigate = Signal(str)
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("end_of_day_screen")
+        self.rows: list[dict] = []
+        layout = QVBoxLayout(self)
+        self.title = title_label()
+        self.empty = QLabel(objectName="eod_empty")
+        self.table = QTableWidget(0, len(COLUMNS), objectName="eod_table")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(44)  # touch-sized rows
+        self.message = error_label("eod_message")
+        layout.addWidget(self.title)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.message)
+        row = QHBoxLayout()
+        self.reject_button = button("", "eod_reject", secondary=True)
+        self.approve_button = button("", "eod_approve")
+        self.approve_all_button = button("", "eod_approve_all")
+        row.addWidget(self.reject_button)
+        row.addStretch(1)
+        row.addWidget(self.approve_button)
+        row.addWidget(self.approve_all_button)
+        layout.addLayout(row)
+        self.approve_button.clicked.connect(lambda: self.review(self.selected_rids(), approve=True))
+        self.approve_all_button.clicked.connect(
+            lambda: self.review([r["rid"] for r in self.rows], approve=True)
+        )
+        self.reject_button.clicked.connect(self.ask_reject)
+        ctx.ops.bus.changed.connect(
+            lambda c: self.refresh() if "registrations" in c and self.isVisible() else None
+        )
+        self.retranslate()
+
+    def entered(self) -> None:
+        self.message.clear()
+        self.refresh()
+
+    def refresh(self) -> None:
+        session, eod = self.ctx.session, self.ctx.app.end_of_day
+        self.ctx.ops.run(
+            lambda: eod.pending(session=session),
+            on_done=self._show,
+            on_error=lambda e: self.message.setText(str(e)),
+        )
+
+    def _show(self, rows: list[dict]) -> None:
+        self.rows = rows
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, key in enumerate(COLUMNS):
+                value = row.get(key)
+                text = f"{int(value) // 1024} KiB" if key == "size" and value else str(value or "")
+                self.table.setItem(r, c, QTableWidgetItem(text[:19] if key == "created_at" else text))
+        self.retranslate()
+
+    def selected_rids(self) -> list[str]:
+        return [self.rows[i.row()]["rid"] for i in self.table.selectionModel().selectedRows()]
+
+    def ask_reject(self) -> None:
+        rids = self.selected_rids()
+        if not rids:
+            return
+        reason, ok = QInputDialog.getText(self, self.ctx.t("eod.reject"), self.ctx.t("eod.reason"))
+        if ok and reason.strip():
+            self.review(rids, approve=False, reason=reason)
+
+    def review(self, rids: list[str], *, approve: bool, reason: str = "") -> None:
+        if not rids:
+            return
+        session, eod = self.ctx.session, self.ctx.app.end_of_day
+
+        def work() -> int:
+            for rid in rids:
+                if approve:
+                    eod.approve(session=session, rid=rid)
+                else:
+                    eod.reject(session=session, rid=rid, reason=reason)
+            return len(rids)
+
+        self.ctx.ops.run(
+            work,
+            on_done=lambda n: self.refresh(),
+            on_error=lambda e: self.message.setText(str(e)),
+            changes={"registrations"},
+        )
+
+    def retranslate(self) -> None:
+        t = self.ctx.t
+        self.title.setText(t("eod.title"))
+        self.table.setHorizontalHeaderLabels(["RID", t("login.user"), "UTC", "Size"])
+        self.empty.setText(t("eod.empty") if not self.rows else "")
+        self.empty.setVisible(not self.rows)
+        self.approve_button.setText(t("eod.approve"))
+        self.approve_all_button.setText(t("eod.approve_all"))
+        self.reject_button.setText(t("eod.reject"))
+        for b in (self.approve_button, self.approve_all_button, self.reject_button):
+            b.setEnabled(bool(self.rows))

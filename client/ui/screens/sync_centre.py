@@ -1,0 +1,186 @@
+"""Sync centre: master data down, packets up, statuses back; per-item and overall progress.
+
+One run = master-data sync, upload of approved packets, status poll (UIN or rejection reason), purge,
+all on the worker thread through the core's agents. A timer repeats it in the background; Pause stops
+the schedule (and a run in flight stops after its current packet; uploads resume by offset later).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.ui.context import UiContext
+from client.ui.widgets import button, error_label, title_label
+
+
+class SyncPaused(RuntimeError):
+    """Raised from a progress report to stop a run between chunks when the officer pauses."""
+
+
+def run_sync(ctx: UiContext, report, is_paused) -> dict[str, Any]:
+    """Worker thread: one full sync round through client.core; progress goes to ``report``."""
+    app = ctx.app
+
+    def md_progress(p) -> None:
+        report(("master", p))
+
+    def up_progress(p) -> None:
+        report(("upload", p))
+        if is_paused():
+            raise SyncPaused("paused")
+
+    md = app.master_data_sync().sync(progress=md_progress)
+    agent = app.upload_agent()
+    upload = agent.upload_approved(progress=up_progress)
+    statuses = agent.poll_statuses()
+    agent.purge()
+    return {
+        "rows": md.rows,
+        "uploaded": upload.uploaded,
+        "failed": upload.failed,
+        "statuses": [(s.rid, s.status, s.uin, s.reason) for s in statuses],
+    }
+
+
+class SyncCentreScreen(QWidget):
+    navigate = Signal(str)
+    synced = Signal(object)
+
+    def __init__(self, ctx: UiContext, *, interval_minutes: float = 15.0) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("sync_screen")
+        self.paused = False
+        self.running = False
+        self.items: dict[str, int] = {}
+        layout = QVBoxLayout(self)
+        self.title = title_label()
+        self.master_label, self.packets_label = QLabel(), QLabel()
+        self.master_bar = QProgressBar(objectName="sync_master_bar")
+        self.overall_bar = QProgressBar(objectName="sync_overall_bar")
+        self.table = QTableWidget(0, 4, objectName="sync_items")
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalHeaderLabels(["RID", "%", "Status", "UIN / reason"])
+        self.state = QLabel(objectName="sync_state")
+        self.schedule_label = QLabel()
+        self.message = error_label("sync_message")
+        for w in (
+            self.title,
+            self.master_label,
+            self.master_bar,
+            self.packets_label,
+            self.overall_bar,
+            self.table,
+            self.state,
+            self.schedule_label,
+            self.message,
+        ):
+            layout.addWidget(w, 1 if w is self.table else 0)
+        row = QHBoxLayout()
+        self.pause_button = button("", "sync_pause", secondary=True)
+        self.now_button = button("", "sync_now")
+        row.addWidget(self.pause_button)
+        row.addStretch(1)
+        row.addWidget(self.now_button)
+        layout.addLayout(row)
+        self.now_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.interval_minutes = interval_minutes
+        self.timer = QTimer(self)
+        self.timer.setInterval(int(interval_minutes * 60_000))
+        self.timer.timeout.connect(self.start)
+        self.retranslate()
+
+    def schedule(self) -> None:
+        if not self.paused:
+            self.timer.start()
+
+    def toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self.timer.stop() if self.paused else self.timer.start()
+        self.retranslate()
+
+    def start(self) -> None:
+        if self.running or self.paused:
+            return
+        self.running = True
+        self.message.clear()
+        self.master_bar.setRange(0, 0)  # busy until the first figures arrive
+        self.ctx.ops.run(
+            lambda report: run_sync(self.ctx, report, lambda: self.paused),
+            on_progress=self._progress,
+            on_done=self._done,
+            on_error=self._failed,
+            changes={"master_data", "uploads", "registrations"},
+        )
+        self.retranslate()
+
+    def _item_row(self, rid: str) -> int:
+        if rid not in self.items:
+            self.items[rid] = self.table.rowCount()
+            self.table.insertRow(self.items[rid])
+            self.table.setItem(self.items[rid], 0, QTableWidgetItem(rid))
+        return self.items[rid]
+
+    def _progress(self, event) -> None:
+        kind, p = event
+        if kind == "master":
+            self.master_bar.setRange(0, 1)
+            self.master_bar.setValue(1 if p.phase == "done" else 0)
+            self.master_label.setText(f"{self.ctx.t('sync.master')}: {p.phase}, {p.rows} rows")
+        else:
+            row = self._item_row(p.rid)
+            self.table.setItem(row, 1, QTableWidgetItem(f"{100 * p.sent // max(p.size, 1)}%"))
+            self.overall_bar.setRange(0, max(p.bytes_total, 1))
+            self.overall_bar.setValue(p.bytes_sent)
+            self.packets_label.setText(f"{self.ctx.t('sync.packets')}: {p.packets_done}/{p.packets_total}")
+
+    def _done(self, result: dict[str, Any]) -> None:
+        self.running = False
+        self.master_bar.setRange(0, 1)
+        self.master_bar.setValue(1)
+        self.ctx.last_sync = datetime.now()
+        for rid in result["uploaded"]:
+            self.table.setItem(self._item_row(rid), 2, QTableWidgetItem("uploaded"))
+        for rid, why in result["failed"].items():
+            self.table.setItem(self._item_row(rid), 2, QTableWidgetItem("failed"))
+            self.table.setItem(self._item_row(rid), 3, QTableWidgetItem(why))
+        for rid, status, uin, reason in result["statuses"]:
+            self.table.setItem(self._item_row(rid), 2, QTableWidgetItem(status))
+            self.table.setItem(self._item_row(rid), 3, QTableWidgetItem(uin or reason or ""))
+        if result["failed"]:
+            self.message.setText("; ".join(f"{r}: {w}" for r, w in result["failed"].items()))
+        self.synced.emit(result)
+        self.schedule()
+        self.retranslate()
+
+    def _failed(self, exc: Exception) -> None:
+        self.running = False
+        self.master_bar.setRange(0, 1)
+        self.message.setText("" if isinstance(exc, SyncPaused) else f"{exc}")
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        t = self.ctx.t
+        self.title.setText(t("sync.title"))
+        if not self.master_label.text():
+            self.master_label.setText(t("sync.master"))
+            self.packets_label.setText(t("sync.packets"))
+        self.pause_button.setText(t("sync.resume" if self.paused else "sync.pause"))
+        self.now_button.setText(t("sync.retry" if self.message.text() else "sync.now"))
+        self.now_button.setEnabled(not self.running and not self.paused)
+        self.state.setText("…" if self.running else t("sync.idle"))
+        self.schedule_label.setText(t("sync.every", m=f"{self.interval_minutes:g}"))

@@ -28,6 +28,7 @@ from client.ui.screens.home import HomeScreen
 from client.ui.screens.login import LoginScreen
 from client.ui.screens.preview import PreviewScreen
 from client.ui.screens.registration import RegistrationScreen
+from client.ui.screens.setup import SetupScreen
 from client.ui.screens.sync_centre import SyncCentreScreen
 from client.ui.theme import apply_theme
 from client.ui.widgets import button
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
             "registration": RegistrationScreen(ctx),
             "preview": PreviewScreen(ctx),
             "end_of_day": EndOfDayScreen(ctx),
+            "setup": SetupScreen(ctx),
             "sync": SyncCentreScreen(
                 ctx, interval_minutes=float(ctx.app.master_data.config("sync.interval_minutes", 15))
             ),
@@ -98,6 +100,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+H"), self, activated=lambda: self.show_screen("home"))
         self.retranslate()
         self.show_screen("login")
+        identity = ctx.app.machine.identity  # first run: an unenrolled kiosk opens on the setup screen
+        ctx.ops.run(lambda: identity().enrolled, on_done=lambda ok: ok or self.show_screen("setup"))
 
     # -- navigation -------------------------------------------------------------------------------
     def current_name(self) -> str:

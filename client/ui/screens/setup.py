@@ -1,0 +1,135 @@
+"""First run: point the kiosk at a server, pick its center, enrol, wait for approval, first sync."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget
+
+from client.ui.context import UiContext
+from client.ui.widgets import button, error_label, title_label
+
+_WORDS = {
+    "waiting": {
+        "eng": "Waiting for an administrator to approve this kiosk… ({s:.0f} s left)",
+        "fra": "En attente d'approbation par un administrateur… ({s:.0f} s)",
+        "ara": "بانتظار موافقة المسؤول على هذا الكشك… ({s:.0f} ث)",
+    },
+    "syncing": {
+        "eng": "Approved. Downloading master data: {rows} rows…",
+        "fra": "Approuvée. Téléchargement des données : {rows} lignes…",
+        "ara": "تمت الموافقة. تنزيل البيانات المرجعية: {rows} صف…",
+    },
+    "ready": {
+        "eng": "Kiosk {machine} is ready at center {center}.",
+        "fra": "La borne {machine} est prête au centre {center}.",
+        "ara": "الكشك {machine} جاهز في المركز {center}.",
+    },
+}
+
+
+def enrol_and_sync(ctx: UiContext, *, server_url: str, center_id: str, report, wait_s: float) -> dict:
+    """Worker thread: enrol (poll until approved), then the first master-data sync."""
+    app = ctx.app
+    app.settings.server_url = server_url
+    identity = app.enrolment().wait_for_approval(
+        center_id=center_id, timeout_s=wait_s, poll_s=2.0, on_wait=lambda left: report(("wait", left))
+    )
+    app.master_data.center_id = identity.center_id
+    result = app.master_data_sync().sync(progress=lambda p: report(("sync", p)))
+    return {"machine": identity.machine_id, "center": identity.center_id, "rows": result.rows}
+
+
+class SetupScreen(QWidget):
+    navigate = Signal(str)
+
+    def __init__(self, ctx: UiContext, *, wait_s: float = 600.0) -> None:
+        super().__init__()
+        self.ctx, self.wait_s = ctx, wait_s
+        self.setObjectName("setup_screen")
+        outer = QVBoxLayout(self)
+        box = QWidget()
+        box.setMaximumWidth(700)
+        layout = QVBoxLayout(box)
+        self.title = title_label()
+        form = QFormLayout()
+        form.setVerticalSpacing(12)
+        self.server = QLineEdit(objectName="setup_server")
+        self.server.setText(ctx.app.settings.server_url or "")
+        self.server.setPlaceholderText("https://registration.example.org")
+        self.center = QLineEdit(objectName="setup_center")
+        self.center.setInputMask("99999;_")
+        self.center.setText(ctx.app.settings.center_id or "")
+        self.server_label, self.center_label = QLabel(), QLabel()
+        form.addRow(self.server_label, self.server)
+        form.addRow(self.center_label, self.center)
+        self.status = QLabel(objectName="setup_status")
+        self.status.setWordWrap(True)
+        self.progress = QProgressBar(objectName="setup_progress")
+        self.progress.hide()
+        self.message = error_label("setup_message")
+        self.enrol_button = button("", "setup_enrol")
+        self.done_button = button("", "setup_done")
+        self.done_button.hide()
+        layout.addWidget(self.title)
+        layout.addLayout(form)
+        for w in (self.status, self.progress, self.message, self.enrol_button, self.done_button):
+            layout.addWidget(w)
+        outer.addStretch(1)
+        outer.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+        self.enrol_button.clicked.connect(self.enrol)
+        self.done_button.clicked.connect(lambda: self.navigate.emit("login"))
+        self.retranslate()
+
+    def enrol(self) -> None:
+        url, center = self.server.text().strip(), self.center.text().strip()
+        if not url or len(center) != 5:
+            self.message.setText(f"{self.ctx.t('setup.server')} / {self.ctx.t('setup.center')}")
+            return
+        self.message.clear()
+        self.enrol_button.setEnabled(False)
+        self.progress.show()
+        self.progress.setRange(0, 0)
+        self.ctx.ops.run(
+            lambda report: enrol_and_sync(
+                self.ctx, server_url=url, center_id=center, report=report, wait_s=self.wait_s
+            ),
+            on_progress=self._progress,
+            on_done=self._done,
+            on_error=self._failed,
+            changes={"master_data", "machine"},
+        )
+
+    def _progress(self, event) -> None:
+        kind, value = event
+        language = self.ctx.language.code
+        if kind == "wait":
+            self.status.setText(_WORDS["waiting"].get(language, _WORDS["waiting"]["eng"]).format(s=value))
+        else:
+            self.status.setText(
+                _WORDS["syncing"].get(language, _WORDS["syncing"]["eng"]).format(rows=value.rows)
+            )
+            if value.phase == "done":
+                self.progress.setRange(0, 1)
+                self.progress.setValue(1)
+
+    def _done(self, result: dict) -> None:
+        language = self.ctx.language.code
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.status.setText(_WORDS["ready"].get(language, _WORDS["ready"]["eng"]).format(**result))
+        self.enrol_button.hide()
+        self.done_button.show()
+
+    def _failed(self, exc: Exception) -> None:
+        self.enrol_button.setEnabled(True)
+        self.progress.hide()
+        self.message.setText(str(exc))
+
+    def retranslate(self) -> None:
+        t = self.ctx.t
+        self.title.setText(t("setup.title"))
+        self.server_label.setText(t("setup.server"))
+        self.center_label.setText(t("setup.center"))
+        self.enrol_button.setText(t("setup.enrol"))
+        self.done_button.setText(t("login.title"))

@@ -243,3 +243,21 @@ def test_shipped_demo_schema_and_spec_load_and_validate():
         "individualBiometrics": {"face": 1},
     }
     assert engine.validate(person, today=TODAY).ok
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_any_text_either_parses_safely_or_is_refused(expr):
+    """Whatever arrives in master data, the parser raises only ConditionError and evaluation never escapes."""
+    try:
+        parse_condition(expr)
+    except ConditionError:
+        return
+    try:
+        evaluate_condition(expr, {"a": 1, "b": "x"}, today=TODAY)
+    except (ZeroDivisionError, OverflowError, RecursionError):  # pragma: no cover - arithmetic is not allowed
+        pytest.fail("evaluation reached arithmetic")

@@ -1,0 +1,110 @@
+"""Byte-level helpers shared by the ISO/IEC 19794 (2011 edition) record readers and writers."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+class IsoRecordError(ValueError):
+    """A record is truncated, inconsistent or not of the expected kind; the message says which field."""
+
+
+class Reader:
+    """Bounds-checked big-endian cursor: every read past the end raises IsoRecordError, never IndexError."""
+
+    def __init__(self, data: bytes, kind: str) -> None:
+        self.data = data
+        self.pos = 0
+        self.kind = kind
+
+    def take(self, n: int, what: str) -> bytes:
+        if n < 0 or self.pos + n > len(self.data):
+            raise IsoRecordError(f"{self.kind} record truncated while reading {what} at byte {self.pos}")
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+    def u8(self, what: str) -> int:
+        return self.take(1, what)[0]
+
+    def u16(self, what: str) -> int:
+        return struct.unpack(">H", self.take(2, what))[0]
+
+    def u32(self, what: str) -> int:
+        return struct.unpack(">I", self.take(4, what))[0]
+
+
+@dataclass(frozen=True)
+class QualityBlock:
+    score: int
+    vendor_id: int = 0
+    algorithm_id: int = 0
+
+
+def read_datetime(r: Reader) -> datetime | None:
+    year, month, day, hour, minute, second, milli = struct.unpack(">HBBBBBH", r.take(9, "capture date"))
+    try:
+        return datetime(year, month, day, hour, minute, second, min(milli, 999) * 1000, tzinfo=UTC)
+    except ValueError:
+        return None  # "unknown" values (0xFF...) are allowed by the standard
+
+
+def pack_datetime(when: datetime) -> bytes:
+    when = when.astimezone(UTC)
+    return struct.pack(
+        ">HBBBBBH",
+        when.year,
+        when.month,
+        when.day,
+        when.hour,
+        when.minute,
+        when.second,
+        when.microsecond // 1000,
+    )
+
+
+def read_quality_blocks(r: Reader) -> tuple[QualityBlock, ...]:
+    count = r.u8("quality block count")
+    blocks = []
+    for _ in range(count):
+        score = r.u8("quality score")
+        if score > 100 and score != 255:
+            raise IsoRecordError(f"{r.kind} record has quality score {score}, outside 0-100")
+        blocks.append(QualityBlock(score, r.u16("quality vendor"), r.u16("quality algorithm")))
+    return tuple(blocks)
+
+
+def pack_quality_blocks(blocks: tuple[QualityBlock, ...]) -> bytes:
+    out = bytes([len(blocks)])
+    for b in blocks:
+        out += struct.pack(">BHH", b.score, b.vendor_id, b.algorithm_id)
+    return out
+
+
+def check_header(r: Reader, magic: bytes, versions: tuple[bytes, ...]) -> None:
+    found = r.take(4, "format identifier")
+    if found != magic:
+        raise IsoRecordError(f"not a {r.kind} record: format identifier is {found!r}, expected {magic!r}")
+    version = r.take(4, "version")
+    if version not in versions:
+        raise IsoRecordError(f"{r.kind} record version {version!r} is not supported (expected {versions})")
+    length = r.u32("record length")
+    if length != len(r.data):
+        raise IsoRecordError(
+            f"{r.kind} record length field says {length} bytes but {len(r.data)} bytes were given"
+            + (" (truncated)" if length > len(r.data) else "")
+        )
+
+
+def sniff_image_format(payload: bytes) -> str:
+    if payload.startswith(b"\x00\x00\x00\x0cjP  \r\n\x87\n") or payload.startswith(b"\xff\x4f\xff\x51"):
+        return "jp2"
+    if payload.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if payload.startswith(b"\xff\xd8"):
+        return "jpeg"
+    if payload.startswith(b"\xff\xa0"):
+        return "wsq"
+    return "unknown"

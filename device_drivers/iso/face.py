@@ -1,0 +1,127 @@
+"""ISO/IEC 19794-5:2011 face image records ("FAC", version 030): reader and writer.
+
+Layout: header (format, version, record length u32, representation count u16, certification flag u8,
+temporal semantics u16 = 17 bytes); per representation: length u32, capture time (9), device technology
+u8, vendor u16, type u16, quality blocks, certification blocks (if flagged), landmark count u16, gender,
+eye colour, hair colour, subject height, property mask (3), expression u16, pose angles (3) and their
+uncertainties (3), landmarks (8 bytes each), face image type, image data type, width u16, height u16,
+spatial sampling, post-acquisition processing u16, cross reference, colour space, image length u32, image.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from device_drivers.iso.common import (
+    IsoRecordError,
+    QualityBlock,
+    Reader,
+    check_header,
+    pack_datetime,
+    pack_quality_blocks,
+    read_datetime,
+    read_quality_blocks,
+)
+
+IMAGE_DATA_TYPES = {0: "jpeg", 1: "jp2-lossy", 2: "jp2", 3: "png"}
+IMAGE_DATA_CODES = {"jpeg": 0, "jp2": 2, "png": 3}
+
+
+@dataclass(frozen=True)
+class FaceImage:
+    image: bytes
+    width: int
+    height: int
+    image_format: str = "jp2"
+    quality: tuple[QualityBlock, ...] = ()
+    captured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    face_image_type: int = 1  # full frontal
+    landmarks: bytes = b""
+
+
+def read_face_record(data: bytes) -> tuple[FaceImage, ...]:
+    r = Reader(bytes(data), "face (ISO 19794-5)")
+    check_header(r, b"FAC\x00", (b"030\x00",))
+    count = r.u16("representation count")
+    cert_flag = r.u8("certification flag")
+    r.u16("temporal semantics")
+    if count == 0:
+        raise IsoRecordError("face record holds no face image")
+    faces = []
+    for index in range(count):
+        start = r.pos
+        length = r.u32("representation length")
+        if length < 51 or start + length > len(r.data):
+            raise IsoRecordError(f"face representation {index} length {length} does not fit the record")
+        when = read_datetime(r)
+        r.take(5, "capture device ids")
+        quality = read_quality_blocks(r)
+        if cert_flag:
+            r.take(3 * r.u8("certification count"), "certification blocks")
+        landmark_count = r.u16("landmark count")
+        r.take(15, "facial information")
+        landmarks = r.take(8 * landmark_count, "landmark points")
+        face_type = r.u8("face image type")
+        data_type = r.u8("image data type")
+        if data_type not in IMAGE_DATA_TYPES:
+            raise IsoRecordError(f"face record has unknown image data type {data_type}")
+        width, height = r.u16("width"), r.u16("height")
+        if width == 0 or height == 0:
+            raise IsoRecordError("face record has a zero image width or height")
+        r.take(5, "image information")
+        image_length = r.u32("image length")
+        end = start + length
+        if r.pos + image_length != end:
+            raise IsoRecordError(
+                f"face image length {image_length} disagrees with its representation ({end - r.pos} bytes left)"
+            )
+        image = r.take(image_length, "image data")
+        faces.append(
+            FaceImage(
+                image=image,
+                width=width,
+                height=height,
+                image_format=IMAGE_DATA_TYPES[data_type],
+                quality=quality,
+                captured_at=when or datetime(1970, 1, 1, tzinfo=UTC),
+                face_image_type=face_type,
+                landmarks=landmarks,
+            )
+        )
+    if r.pos != len(r.data):
+        raise IsoRecordError(f"face record has {len(r.data) - r.pos} unexpected bytes after the last image")
+    return tuple(faces)
+
+
+def write_face_record(faces: list[FaceImage]) -> bytes:
+    if not faces:
+        raise IsoRecordError("cannot write a face record without an image")
+    body = b""
+    for f in faces:
+        if f.image_format not in IMAGE_DATA_CODES:
+            raise IsoRecordError(f"cannot write face image format {f.image_format!r}")
+        if len(f.landmarks) % 8:
+            raise IsoRecordError("face landmarks must be 8 bytes each")
+        rep = pack_datetime(f.captured_at) + struct.pack(">BHH", 0, 0, 0) + pack_quality_blocks(f.quality)
+        rep += struct.pack(">H", len(f.landmarks) // 8)
+        rep += (
+            bytes([0xFF, 0, 0, 0]) + b"\x00" * 11
+        )  # gender unknown, colours/height/mask/expression/pose unset
+        rep += f.landmarks
+        rep += struct.pack(
+            ">BBHHBHBBI",
+            f.face_image_type,
+            IMAGE_DATA_CODES[f.image_format],
+            f.width,
+            f.height,
+            0,
+            0,
+            0,
+            1,
+            len(f.image),
+        )
+        rep += f.image
+        body += struct.pack(">I", len(rep) + 4) + rep
+    return b"FAC\x00030\x00" + struct.pack(">IHBH", 17 + len(body), len(faces), 0, 0) + body

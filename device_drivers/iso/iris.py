@@ -1,0 +1,130 @@
+"""ISO/IEC 19794-6:2011 iris image records ("IIR", version 020): reader and writer.
+
+Layout: header (format, version, record length u32, representation count u16, certification flag u8,
+eye count u8 = 16 bytes); per representation: length u32, capture time (9), device technology u8, vendor
+u16, type u16, quality blocks, certification blocks (if flagged), representation number u16, eye label,
+image type, image format, image properties, width u16, height u16, bit depth, range u16, roll angle u16,
+roll uncertainty u16, iris centre (4 x u16), iris diameter (2 x u16), image length u32, image.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from device_drivers.iso.common import (
+    IsoRecordError,
+    QualityBlock,
+    Reader,
+    check_header,
+    pack_datetime,
+    pack_quality_blocks,
+    read_datetime,
+    read_quality_blocks,
+)
+
+EYE_LABELS = {0: "Unknown", 1: "Right", 2: "Left"}
+EYE_CODES = {"Right": 1, "Left": 2, "Unknown": 0}
+IMAGE_FORMATS = {0x02: "raw", 0x06: "jpeg", 0x0A: "jp2", 0x0E: "png"}
+IMAGE_FORMAT_CODES = {"jp2": 0x0A, "png": 0x0E, "jpeg": 0x06}
+
+
+@dataclass(frozen=True)
+class IrisImage:
+    eye: str
+    image: bytes
+    width: int
+    height: int
+    image_format: str = "jp2"
+    quality: tuple[QualityBlock, ...] = ()
+    captured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    image_type: int = 3  # cropped and masked per 19794-6 "cropped"
+    bit_depth: int = 8
+
+    @property
+    def bio_subtype(self) -> str:
+        return self.eye
+
+
+def read_iris_record(data: bytes) -> tuple[IrisImage, ...]:
+    r = Reader(bytes(data), "iris (ISO 19794-6)")
+    check_header(r, b"IIR\x00", (b"020\x00",))
+    count = r.u16("representation count")
+    cert_flag = r.u8("certification flag")
+    r.u8("eye count")
+    if count == 0:
+        raise IsoRecordError("iris record holds no iris image")
+    irises = []
+    for index in range(count):
+        start = r.pos
+        length = r.u32("representation length")
+        if length < 57 or start + length > len(r.data):
+            raise IsoRecordError(f"iris representation {index} length {length} does not fit the record")
+        when = read_datetime(r)
+        r.take(5, "capture device ids")
+        quality = read_quality_blocks(r)
+        if cert_flag:
+            r.take(3 * r.u8("certification count"), "certification blocks")
+        r.u16("representation number")
+        eye = r.u8("eye label")
+        if eye not in EYE_LABELS:
+            raise IsoRecordError(f"iris record has unknown eye label {eye}")
+        image_type = r.u8("image type")
+        fmt = r.u8("image format")
+        if fmt not in IMAGE_FORMATS:
+            raise IsoRecordError(f"iris record has unknown image format code {fmt:#x}")
+        r.u8("image properties")
+        width, height = r.u16("width"), r.u16("height")
+        if width == 0 or height == 0:
+            raise IsoRecordError("iris record has a zero image width or height")
+        depth = r.u8("bit depth")
+        r.take(18, "range, roll angle and iris geometry")
+        image_length = r.u32("image length")
+        end = start + length
+        if r.pos + image_length != end:
+            raise IsoRecordError(
+                f"iris image length {image_length} disagrees with its representation ({end - r.pos} bytes left)"
+            )
+        irises.append(
+            IrisImage(
+                eye=EYE_LABELS[eye],
+                image=r.take(image_length, "image data"),
+                width=width,
+                height=height,
+                image_format=IMAGE_FORMATS[fmt],
+                quality=quality,
+                captured_at=when or datetime(1970, 1, 1, tzinfo=UTC),
+                image_type=image_type,
+                bit_depth=depth,
+            )
+        )
+    if r.pos != len(r.data):
+        raise IsoRecordError(f"iris record has {len(r.data) - r.pos} unexpected bytes after the last image")
+    return tuple(irises)
+
+
+def write_iris_record(irises: list[IrisImage]) -> bytes:
+    if not irises:
+        raise IsoRecordError("cannot write an iris record without an image")
+    body = b""
+    for number, i in enumerate(irises, start=1):
+        if i.image_format not in IMAGE_FORMAT_CODES or i.eye not in EYE_CODES:
+            raise IsoRecordError(f"cannot write iris image {i.eye!r}/{i.image_format!r}")
+        rep = pack_datetime(i.captured_at) + struct.pack(">BHH", 0, 0, 0) + pack_quality_blocks(i.quality)
+        rep += struct.pack(
+            ">HBBBBHHB",
+            number,
+            EYE_CODES[i.eye],
+            i.image_type,
+            IMAGE_FORMAT_CODES[i.image_format],
+            0,
+            i.width,
+            i.height,
+            i.bit_depth,
+        )
+        rep += struct.pack(">HHH", 0, 0xFFFF, 0xFFFF) + b"\x00" * 12
+        rep += struct.pack(">I", len(i.image)) + i.image
+        body += struct.pack(">I", len(rep) + 4) + rep
+    eyes = {i.eye for i in irises}
+    return b"IIR\x00020\x00" + struct.pack(">IHBB", 16 + len(body), len(irises), 0, len(eyes)) + body

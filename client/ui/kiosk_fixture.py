@@ -158,3 +158,24 @@ def seeded_kiosk(data_dir: Path, *, sealer=None, extra_rows: list[tuple[str, dic
         )
     client.master_data.center_id = "10001"
     return client
+
+
+class SampleBiometricSource:
+    """Generated ISO-style records from ``client.core.samples`` (what the headless demo uses) behind the
+    page's capture-source interface; for screenshots and the benchmark until the SBI simulator is wired
+    in the composition root. ``preview_frame`` returns a new encoded frame per call, like a stream."""
+
+    def __init__(self, *, quality: int = 85) -> None:
+        self.quality, self.calls = quality, 0
+
+    def capture_group(self, group: str):
+        from client.core.samples import capture_group
+
+        self.calls += 1
+        return capture_group(group, seed=self.calls, quality=self.quality)
+
+    def preview_frame(self, group: str) -> bytes | None:
+        from client.ui.screens.biometrics_page import _image_of
+
+        self.calls += 1
+        return _image_of(self.capture_group(group)[0])

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from client.core.registration.workflow import Registration
+from client.core.registration.workflow import Registration, Step
 from client.ui import receipt_print
 from client.ui.context import UiContext
+from client.ui.form_renderer import option_label
 from client.ui.widgets import button, error_label, title_label
 
 _WORDS = {
@@ -77,13 +79,13 @@ class PreviewScreen(QWidget):
 
     def _render(self) -> None:
         reg = self.registration
-        if reg is None:
+        if reg is None or reg.step != Step.PREVIEW:
             return
         language = self.ctx.language.code
         data = reg.preview()
         engine = reg.engine
         rows = "".join(
-            f"<tr><td><b>{engine.label(k, language)}</b></td><td>{v}</td></tr>"
+            f"<tr><td><b>{engine.label(k, language)}</b></td><td>{escape(self._shown(k, v))}</td></tr>"
             for k, v in data["demographics"].items()
         )
         docs = "".join(f"<li>{engine.label(k, language)}: {v}</li>" for k, v in data["documents"].items())
@@ -93,6 +95,17 @@ class PreviewScreen(QWidget):
         self.summary.setHtml(
             f"<table cellpadding=4>{rows}</table><ul>{docs}</ul><p>{bios}</p><p>⚠ {exc}</p>{sup}"
         )
+
+    def _shown(self, field_id: str, value) -> str:
+        """Option ids (gender, locations) as the officer saw them in the form."""
+        spec = self.registration.engine.schema.fields[field_id]
+        if spec.type not in {"dropdown", "location"}:
+            return str(value)
+        options = self.ctx.extras.get("form_options", {})
+        rows = options.get(spec.source if spec.type == "dropdown" else "locations", [])
+        default = self.registration.engine.ui_spec.default_language
+        row = next((r for r in rows if r.get("id") == value), None)
+        return option_label(row, self.ctx.language.code, default) if row else str(value)
 
     def back(self) -> None:
         if self.registration is not None and self.finished is None:

@@ -109,6 +109,7 @@ class RegistrationScreen(QWidget):
     def _build(self, loaded: tuple[Registration, dict[str, list[dict]]]) -> None:
         registration, options = loaded
         self.registration = registration
+        self.ctx.extras["form_options"] = options  # the preview shows labels, not ids
         for page in self.pages:
             self.stack.removeWidget(page)
             page.deleteLater()
@@ -253,3 +254,5 @@ class RegistrationScreen(QWidget):
         self.back_button.setText(t("wizard.back"))
         self.cancel_button.setText(t("wizard.cancel"))
         self.back_button.setEnabled(self.stack.currentIndex() > 0)
+        for w in (self.prereg_label, self.prereg, self.prereg_load):  # pre-registration: first page only
+            w.setVisible(self.stack.currentIndex() == 0)

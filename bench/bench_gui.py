@@ -1,0 +1,135 @@
+"""GUI figures: cold start to the login screen, Next -> next wizard page painted, live preview fps.
+
+Goals (issue 6): start < 2 s, page change < 100 ms, preview >= 20 fps. Runs offscreen; the machine is
+shared with other work, so figures are under contention. The preview source is the core's generated
+sample stream (client.core.samples) until the SBI simulator is wired in the composition root.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHILD = r"""
+import sys, time
+from pathlib import Path
+from client.core.bootstrap import build_client
+from client.core.settings import ClientSettings
+from client.ui.app import build_window, qt_app
+app = qt_app()
+data = Path(sys.argv[1])
+client = build_client(ClientSettings(data_dir=data, keyring_file=data / "keyring.cfg", center_id="10001"))
+window = build_window(client)
+window.show()
+window.screens["login"].repaint()
+app.processEvents()
+print(time.time())
+window.ctx.ops.wait()
+client.close()
+"""
+
+
+def cold_start(data_dir: Path, runs: int = 3) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.time()
+        out = (
+            subprocess.run(
+                [sys.executable, "-c", CHILD, str(data_dir)],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        times.append(float(out) - started)
+    return times
+
+
+def main() -> int:
+    from client.ui.app import build_window, qt_app
+    from client.ui.kiosk_fixture import OPERATOR, SampleBiometricSource, seeded_kiosk
+    from client.ui.screens.biometrics_page import BiometricsPage
+
+    app = qt_app()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "kiosk"
+        client = seeded_kiosk(data)
+        client.close()
+        starts = cold_start(data)
+        print(
+            f"cold start to login painted: median {statistics.median(starts):.2f} s "
+            f"(runs {', '.join(f'{s:.2f}' for s in starts)}; goal < 2 s)"
+        )
+
+        client = seeded_kiosk(data)
+        source = SampleBiometricSource()
+        window = build_window(client, devices=source)
+        window.resize(1200, 820)
+        window.show()
+        ctx = window.ctx
+        ctx.session = client.people.login(user_id=OPERATOR[0], password=OPERATOR[2])
+        window.show_screen("registration")
+        wizard = window.screens["registration"]
+        while not wizard.pages:
+            app.processEvents()
+            ctx.ops.wait(20)
+        wizard.pages[0].set_values(
+            {
+                "fullName": "Amina Diallo",
+                "dateOfBirth": "1991-04-12",
+                "gender": "FLE",
+                "region": "R1",
+                "province": "P1",
+                "city": "C1",
+                "addressLine": "12 Palm St",
+            }
+        )
+        changes = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            wizard.next()
+            wizard.stack.currentWidget().repaint()  # synchronous paint of the new page
+            changes.append((time.perf_counter() - t0) * 1000)
+            assert wizard.stack.currentIndex() == 1, wizard.message.text()
+            wizard.back()
+            app.processEvents()
+        print(
+            f"Next -> next page painted: median {statistics.median(changes):.1f} ms, "
+            f"max {max(changes):.1f} ms over {len(changes)} (goal < 100 ms)"
+        )
+
+        docs = wizard.stack.currentWidget()
+        wizard.next()
+        scan = Path(tmp) / "doc.png"
+        window.grab().save(str(scan))
+        wizard.stack.currentWidget().attach("proofOfIdentity", scan)
+        wizard.next()
+        bio = wizard.stack.currentWidget()
+        assert isinstance(bio, BiometricsPage), docs
+        bio._frames_shown = 0
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 3.0:
+            app.processEvents()
+            time.sleep(0.002)
+        fps = bio._frames_shown / (time.perf_counter() - t0)
+        print(f"live preview frames shown: {fps:.1f} fps (timer 25 fps; goal >= 20 fps)")
+        window.close()
+        ctx.ops.wait()
+        client.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

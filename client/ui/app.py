@@ -54,5 +54,17 @@ def run_gui(*, data_dir: Path, keyring_file: Path | None = None, server_url: str
 
 
 def run_gui_demo(*, data_dir: Path) -> int:
-    """The demo's GUI: same window over the demo kiosk folder (the server is started by the demo)."""
-    return run_gui(data_dir=data_dir / "client", keyring_file=data_dir / "client-keyring.cfg")
+    """The demo with a window: start the demo server (client.core.demo), then open the kiosk over
+    DATA/client pointed at it. A fresh kiosk opens on the setup screen (enrol, approval, first sync)."""
+    from client.core.demo import start_server, stop
+
+    data_dir = data_dir.resolve()
+    server, url = start_server(data_dir / "server", echo=print)
+    try:
+        return run_gui(
+            data_dir=data_dir / "client",
+            keyring_file=data_dir / "client" / "demo-keyring.cfg",
+            server_url=url,
+        )
+    finally:
+        stop(server)

@@ -1,0 +1,87 @@
+"""The kiosk updater against a real HTTP update channel and a USB folder, with two built bundles."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+from client.core.updates import UpdateError, UpdateManager, main
+from tests.integration.release.servers import updates_server
+
+
+def _manager(tmp_path, repo) -> UpdateManager:
+    return UpdateManager(
+        install_root=tmp_path / "kiosk", trusted_root=(repo.metadata_dir / "1.root.json").read_bytes()
+    )
+
+
+def test_update_is_staged_applied_and_a_broken_one_rolled_back(tmp_path, tiny_bundle, release_repo):
+    repo, keys = release_repo
+    manager = _manager(tmp_path, repo)
+    assert manager.install_first(tiny_bundle("0.1.0")) == "0.1.0"
+    repo.publish(tiny_bundle("0.2.0"), keys=keys)
+
+    with updates_server(repo.directory) as url:
+        staged = manager.check_and_stage(source=url)
+        assert staged is not None and staged.version == "0.2.0"
+        assert staged.signed_by == [f"test targets key ({keys['targets'].keyid[:16]})"]
+        assert manager.current_version == "0.1.0"  # nothing changes until the next start
+
+        outcome = manager.apply_on_start()
+        assert (outcome.status, outcome.running_version) == ("updated", "0.2.0")
+        assert manager.current_version == "0.2.0" and manager.previous_version == "0.1.0"
+        assert os.readlink(manager.root / "current") == "versions/0.2.0"
+        assert manager.check_and_stage(source=url) is None  # already newest
+
+        repo.publish(tiny_bundle("0.3.0", start_ok=False), keys=keys)
+        assert manager.check_and_stage(source=url).version == "0.3.0"
+        outcome = manager.apply_on_start()
+        assert outcome.status == "rolled_back" and outcome.running_version == "0.2.0"
+        assert "0.3.0 failed its start check" in outcome.message and "broken build" in outcome.message
+        assert manager.current_version == "0.2.0"
+        assert manager.failed_versions() == ["0.3.0"]
+        assert manager.check_and_stage(source=url) is None  # a known-bad version is not retried
+
+    assert manager.apply_on_start().status == "unchanged"
+
+
+def test_update_from_a_usb_folder_and_refusal_of_a_tampered_copy(tmp_path, tiny_bundle, release_repo, capsys):
+    repo, keys = release_repo
+    manager = _manager(tmp_path, repo)
+    manager.install_first(tiny_bundle("0.1.0"))
+    bundle = tiny_bundle("0.2.0")
+    repo.publish(bundle, keys=keys)
+    stick = tmp_path / "stick"
+    shutil.copytree(repo.directory, stick)
+    target = next((stick / "targets").glob(f"*.{bundle.name}"))
+    data = bytearray(target.read_bytes())
+    data[-10] ^= 0xFF
+    target.write_bytes(bytes(data))
+
+    with pytest.raises(UpdateError, match="altered or damaged"):
+        manager.check_and_stage(source=stick)
+    assert manager.staged() is None
+
+    shutil.copyfile(next(repo.targets_dir.glob(f"*.{bundle.name}")), target)
+    assert main(["check", "--root", str(manager.root), "--source", str(stick)]) == 0
+    assert main(["start", "--root", str(manager.root)]) == 0
+    assert "updated to 0.2.0" in capsys.readouterr().out
+    assert (
+        json.loads((manager.root / "versions" / "0.2.0" / "openreg-bundle.json").read_text())["version"]
+        == "0.2.0"
+    )
+
+
+def test_damaged_staged_file_is_discarded_not_installed(tmp_path, tiny_bundle, release_repo):
+    repo, keys = release_repo
+    manager = _manager(tmp_path, repo)
+    manager.install_first(tiny_bundle("0.1.0"))
+    repo.publish(tiny_bundle("0.2.0"), keys=keys)
+    staged = manager.check_and_stage(source=repo.directory)
+    staged.path.write_bytes(staged.path.read_bytes()[:-1])
+    outcome = manager.apply_on_start()
+    assert outcome.status == "unchanged" and "damaged" in outcome.message
+    assert manager.current_version == "0.1.0"

@@ -235,7 +235,8 @@ class BiometricsPage(QWidget):
         def done(records: list[BiometricCapture]) -> None:
             panel.capture.setEnabled(True)
             outcome = self.registration.record_capture(group=group, records=records)
-            panel.message.setText(outcome.message)
+            checks = getattr(source, "checks", {}).get(group) if group == "face" else None
+            panel.message.setText(outcome.message + ("\n" + icao_checklist(checks) if checks else ""))
             if records:
                 panel.show_frame(_image_of(records[0]))
             panel.refresh(self.language)
@@ -278,6 +279,14 @@ class BiometricsPage(QWidget):
         return (
             labels.get(self.language) or labels.get(self.registration.engine.ui_spec.default_language) or ""
         )
+
+
+def icao_checklist(checks: dict[str, str]) -> str:
+    """Face ICAO-lite results from the device (e.g. {"one_face": "ok", "sharpness": "low"}) as a checklist."""
+    good = {"ok", "pass", "passed", "true", "1", "yes"}
+    return "   ".join(
+        f"{'✔' if str(v).lower() in good else '✘'} {k.replace('_', ' ')}" for k, v in checks.items()
+    )
 
 
 def _image_of(record: BiometricCapture) -> bytes | None:

@@ -1,0 +1,90 @@
+"""Glue from device_drivers' per-modality devices to the biometrics page's capture source.
+
+Takes any objects implementing ``device_drivers.base.BiometricDevice`` (``capture(bio_subtypes=...)``,
+``stream()``), duck-typed so this module imports neither device_drivers nor Qt. Each device gets its
+own thread: captures run there (the UI's operation worker waits on it), and a preview thread keeps
+only the newest frame so ``preview_frame`` never blocks the UI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
+
+
+class DeviceBiometricSource:
+    """``devices``: modality name ("finger", "iris", "face") -> a BiometricDevice."""
+
+    def __init__(self, devices: dict[str, Any], *, capture_timeout_s: float = 30.0) -> None:
+        self._devices = devices
+        self._timeout = capture_timeout_s
+        self._threads = {
+            m: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"device-{m}") for m in devices
+        }
+        self._latest: dict[str, bytes] = {}
+        self._streaming: dict[str, threading.Event] = {}
+        self.checks: dict[str, dict[str, str]] = {}  # face ICAO-lite checklist of the last capture
+
+    def status(self) -> dict[str, str]:
+        out = {}
+        for modality, device in self._devices.items():
+            try:
+                out[modality] = str(self._threads[modality].submit(device.info).result(timeout=5).status)
+            except Exception:  # a missing or hung device is reported, not raised
+                out[modality] = "missing"
+        return out
+
+    def capture_group(self, group: str) -> list[BiometricCapture]:
+        modality, subtypes = CAPTURE_GROUPS[group]
+        device = self._devices.get(modality)
+        if device is None:
+            raise LookupError(f"no {modality} device is connected")
+        results = (
+            self._threads[modality].submit(device.capture, bio_subtypes=list(subtypes)).result(self._timeout)
+        )
+        if modality == "face" and results:
+            self.checks[group] = dict(getattr(results[0], "extra", {}) or {})
+        return [
+            BiometricCapture(
+                modality=modality,
+                bio_subtype=r.bio_subtype,
+                quality=int(r.quality),
+                record=r.iso_record,
+                format=str(r.image_format),
+                device=r.identity.as_dict() if hasattr(r.identity, "as_dict") else dict(r.identity),
+            )
+            for r in results
+        ]
+
+    def preview_frame(self, group: str) -> bytes | None:
+        modality = CAPTURE_GROUPS[group][0]
+        if modality in self._devices and modality not in self._streaming:
+            self._start_stream(modality)
+        return self._latest.pop(modality, None)  # each frame is shown once
+
+    def _start_stream(self, modality: str) -> None:
+        stop = threading.Event()
+        self._streaming[modality] = stop
+
+        def pump() -> None:
+            try:
+                for frame in self._devices[modality].stream():
+                    if stop.is_set():
+                        break
+                    if frame.jpeg:
+                        self._latest[modality] = frame.jpeg
+            except Exception:  # preview is best effort; capture reports real errors
+                pass
+            finally:
+                self._streaming.pop(modality, None)
+
+        threading.Thread(target=pump, name=f"preview-{modality}", daemon=True).start()
+
+    def close(self) -> None:
+        for stop in self._streaming.values():
+            stop.set()
+        for pool in self._threads.values():
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,1 @@
+"""Briefcase app package for the OpenReg kiosk (see briefcase.toml)."""

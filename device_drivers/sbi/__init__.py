@@ -1,0 +1,1 @@
+"""MOSIP SBI 0.9.5 / 1.0 client, verification helpers and simulator."""

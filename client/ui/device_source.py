@@ -59,8 +59,21 @@ class DeviceBiometricSource:
             for r in results
         ]
 
+    @property
+    def has_document_camera(self) -> bool:
+        return "document" in self._devices
+
+    def capture_document(self) -> tuple[bytes, str]:
+        """(encoded image, content type) from the document camera, on its device thread."""
+        device = self._devices.get("document")
+        if device is None:
+            raise LookupError("no document camera is connected")
+        result = self._threads["document"].submit(device.capture_document).result(self._timeout)
+        kind = str(result.image_format).lower()
+        return result.iso_record, {"jpeg": "image/jpeg", "jpg": "image/jpeg"}.get(kind, f"image/{kind}")
+
     def preview_frame(self, group: str) -> bytes | None:
-        modality = CAPTURE_GROUPS[group][0]
+        modality = CAPTURE_GROUPS[group][0] if group in CAPTURE_GROUPS else group
         if modality in self._devices and modality not in self._streaming:
             self._start_stream(modality)
         return self._latest.pop(modality, None)  # each frame is shown once

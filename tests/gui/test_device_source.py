@@ -2,6 +2,8 @@
 
 import time
 
+from PySide6.QtWidgets import QPushButton
+
 from client.core.registration.biometrics import CAPTURE_GROUPS
 from client.ui.device_source import DeviceBiometricSource
 from client.ui.screens.biometrics_page import icao_checklist
@@ -74,3 +76,51 @@ def test_capture_preview_status_and_face_checks():
             raise AssertionError("a missing iris device must be reported")
     finally:
         source.close()
+
+
+class DocumentCamera:
+    modality = Modality.DOCUMENT
+
+    def capture_document(self):
+        return CaptureResult(
+            modality=Modality.DOCUMENT,
+            bio_subtype="",
+            iso_record=b"\xff\xd8\xffscan",
+            image_format="jpeg",
+            quality=90,
+            identity=IDENTITY,
+            captured_at="now",
+            duration_s=0.2,
+        )
+
+
+def test_document_camera_attaches_to_the_registration(qtbot, window, kiosk):
+    from client.ui.kiosk_fixture import OPERATOR
+    from client.ui.screens.documents_page import DocumentsPage
+    from client.ui.screens.registration import load_form_inputs
+
+    window.ctx.session = kiosk.people.login(user_id=OPERATOR[0], password=OPERATOR[2])
+    window.ctx.devices = DeviceBiometricSource({"document": DocumentCamera()})
+    registration, options = load_form_inputs(window.ctx, None)
+    registration.submit_demographics(
+        {
+            "fullName": "Amina Diallo",
+            "dateOfBirth": "1991-04-12",
+            "gender": "FLE",
+            "region": "R1",
+            "province": "P1",
+            "city": "C1",
+            "addressLine": "1 Road",
+        }
+    )
+    page = DocumentsPage(
+        registration=registration, ctx=window.ctx, screen_id="documents", options=options, language="eng"
+    )
+    qtbot.addWidget(page)
+    camera_button = page.findChild(QPushButton, "doccamera_proofOfIdentity")
+    assert camera_button is not None
+    page.capture_camera("proofOfIdentity")
+    qtbot.waitUntil(lambda: "proofOfIdentity" in registration.documents)
+    doc = registration.documents["proofOfIdentity"]
+    assert doc.content_type == "image/jpeg" and doc.data.endswith(b"scan") and doc.doc_type == "passport"
+    window.ctx.devices.close()

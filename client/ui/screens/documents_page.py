@@ -18,12 +18,16 @@ class DocumentsPage(QWidget):
         self,
         *,
         registration: Registration,
+        ctx=None,
         screen_id: str,
         options: dict[str, list[dict[str, Any]]],
         language: str,
     ) -> None:
         super().__init__()
         self.registration, self.language, self._options = registration, language, options
+        self.ctx = ctx
+        source = getattr(ctx, "devices", None)
+        self.camera = source if getattr(source, "has_document_camera", False) else None
         engine = registration.engine
         self.screen = engine.ui_spec.screen(screen_id)
         self.field_ids = [f.id for f in self.screen.fields if engine.schema.fields[f.id].type == "document"]
@@ -38,6 +42,10 @@ class DocumentsPage(QWidget):
             self.types[field_id] = combo
             pick = button("", f"docfile_{field_id}", secondary=True)
             pick.clicked.connect(lambda _=False, f=field_id: self.pick_file(f))
+            shoot = button("📷", f"doccamera_{field_id}", secondary=True)
+            shoot.setVisible(self.camera is not None)
+            shoot.clicked.connect(lambda _=False, f=field_id: self.capture_camera(f))
+            grid.addWidget(shoot, row * 2, 4)
             self.status[field_id] = QLabel(objectName=f"docstatus_{field_id}")
             self.errors[field_id] = error_label(f"error_{field_id}")
             grid.addWidget(self.labels[field_id], row * 2, 0)
@@ -74,6 +82,28 @@ class DocumentsPage(QWidget):
         )
         self.errors[field_id].clear()
         self._show_status(field_id)
+
+    def capture_camera(self, field_id: str) -> None:
+        """Take the document from the document camera on its device thread, then attach it."""
+        camera = self.camera
+
+        def done(shot: tuple[bytes, str]) -> None:
+            data, content_type = shot
+            doc_type = self.types[field_id].currentData() or field_id
+            extension = content_type.split("/")[-1]
+            self.registration.add_document(
+                field_id=field_id,
+                doc_type=doc_type,
+                name=f"{field_id}.{extension}",
+                content_type=content_type,
+                data=data,
+            )
+            self.errors[field_id].clear()
+            self._show_status(field_id)
+
+        self.ctx.ops.run(
+            camera.capture_document, on_done=done, on_error=lambda e: self.errors[field_id].setText(str(e))
+        )
 
     def _show_status(self, field_id: str) -> None:
         doc = self.registration.documents.get(field_id)

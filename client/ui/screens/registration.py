@@ -124,7 +124,11 @@ class RegistrationScreen(QWidget):
                 page.set_values(registration.values)
             elif screen.kind == "documents":
                 page = DocumentsPage(
-                    registration=registration, screen_id=screen.id, options=options, language=language
+                    registration=registration,
+                    ctx=self.ctx,
+                    screen_id=screen.id,
+                    options=options,
+                    language=language,
                 )
             elif screen.kind == "biometrics":
                 page = BiometricsPage(

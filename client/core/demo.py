@@ -70,6 +70,50 @@ def stop(process: subprocess.Popen) -> None:
             process.kill()
 
 
+def start_simulator(state_dir: Path, *, echo: Echo):
+    """Start ``openreg devices simulate`` on a free port; return (process, SbiCapture) or (None, None)."""
+    import socket
+
+    try:
+        from client.core.capture import SbiCapture
+    except ImportError:
+        return None, None
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    state_dir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shared",
+            "devices",
+            "simulate",
+            "--port",
+            str(port),
+            "--state-dir",
+            str(state_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and process.poll() is None:
+        if (state_dir / f"simulator-{port}.json").exists():
+            try:
+                capture = SbiCapture.connect(ports=[port], ca_pem=state_dir / "ca.pem")
+            except Exception as exc:
+                echo(f"device simulator unusable ({exc}); using generated sample biometrics")
+                break
+            echo(f"device simulator on port {port}: {', '.join(sorted(capture.modalities))}")
+            return process, capture
+        time.sleep(0.05)
+    stop(process)
+    echo("device simulator not available; using generated sample biometrics")
+    return None, None
+
+
 def _first(app: ClientApp, entity: str, **match: str) -> str:
     for row in app.master_data.rows(entity):
         if all(row.get(k) == v for k, v in match.items()):
@@ -99,7 +143,7 @@ def _locations(app: ClientApp) -> dict[str, str]:
     return chain
 
 
-def register_people(app: ClientApp, *, count: int, echo: Echo) -> list[str]:
+def register_people(app: ClientApp, *, count: int, echo: Echo, devices=None) -> list[str]:
     """Log in as the demo operator and register ``count`` sample people end to end; return their RIDs."""
     operator = app.people.login(user_id=OPERATOR, password=OPERATOR_PASSWORD)
     gender = _first(app, "genders")
@@ -161,6 +205,7 @@ def run_headless_demo(*, data_dir: Path, count: int = 4, echo: Echo = print) -> 
     started = time.monotonic()
     data_dir = data_dir.resolve()
     server, url = start_server(data_dir / "server", echo=echo)
+    simulator, devices = start_simulator(data_dir / "devices", echo=echo)
     app: ClientApp | None = None
     try:
         settings = ClientSettings(
@@ -177,7 +222,7 @@ def run_headless_demo(*, data_dir: Path, count: int = 4, echo: Echo = print) -> 
         echo(
             f"master data synced: {synced.rows} rows ({', '.join(f'{k} {v}' for k, v in sorted(synced.entities.items()))})"
         )
-        rids = register_people(app, count=count, echo=echo)
+        rids = register_people(app, count=count, echo=echo, devices=devices)
         supervisor = app.people.login(user_id=SUPERVISOR, password=SUPERVISOR_PASSWORD)
         for pending in app.end_of_day.pending(session=supervisor):
             app.end_of_day.approve(session=supervisor, rid=pending["rid"])
@@ -213,4 +258,6 @@ def run_headless_demo(*, data_dir: Path, count: int = 4, echo: Echo = print) -> 
     finally:
         if app:
             app.close()
+        if simulator:
+            stop(simulator)
         stop(server)

@@ -72,9 +72,9 @@ def read_cbeff(xml: bytes) -> list[CbeffEntry]:
     for bir in root.findall(_q("BIR")):
         info = bir.find(_q("BDBInfo"))
         bdb = bir.find(_q("BDB"))
-        if info is None or bdb is None or not bdb.text:
+        if info is None or bdb is None:
             raise IsoRecordError("CBEFF BIR lacks BDBInfo or BDB")
-        text = bdb.text.strip()
+        text = (bdb.text or "").strip()  # empty for a biometric exception (missing finger/eye)
         try:
             record = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         except ValueError as exc:

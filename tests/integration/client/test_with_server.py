@@ -1,0 +1,173 @@
+"""The kiosk against a real server process on a free port: enrol, sync, register, approve, upload, status;
+bad signatures refused; offline work continues and uploads retry; SIGKILL during upload never duplicates."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+pytest.importorskip("sync_server.cli", reason="the sync server (issue 3) is not in this tree yet")
+pytest.importorskip("shared.packet", reason="shared.packet (issue 2) is not in this tree yet")
+
+from client.core import demo
+from client.core.bootstrap import build_client
+from client.core.sync.master_data_sync import MasterDataRefused
+from tests.integration.client.kiosk_child import settings
+from tests.integration.client.server_process import ServerProcess
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def server(tmp_path):
+    proc = ServerProcess(tmp_path / "server")
+    yield proc
+    proc.stop()
+
+
+def enrolled_kiosk(tmp_path, server, name="kiosk"):
+    data, keyring = tmp_path / name, tmp_path / f"{name}.kr"
+    app = build_client(settings(data, keyring, server.url))
+    app.enrolment().wait_for_approval(center_id=demo.CENTER_ID, timeout_s=20, poll_s=0.3)
+    app.close()
+    app = build_client(settings(data, keyring, server.url))
+    return app, data, keyring
+
+
+def statuses(app):
+    with app.store.transaction() as conn:
+        return dict(conn.execute(text("SELECT rid, status FROM registrations")).all())
+
+
+def test_end_to_end_register_approve_upload_status(tmp_path, server):
+    app, _, _ = enrolled_kiosk(tmp_path, server)
+    try:
+        progress = []
+        result = app.master_data_sync().sync(progress=progress.append)
+        assert result.rows > 0 and progress[-1].phase == "done"
+        assert app.master_data.rows("users") and app.master_data.form_engine().ui_spec is not None
+        rids = demo.register_people(app, count=3, echo=lambda _m: None)
+        supervisor = app.people.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
+        for rid in rids[:2]:
+            app.end_of_day.approve(session=supervisor, rid=rid)
+        app.end_of_day.reject(session=supervisor, rid=rids[2], reason="photo does not match")
+        report = app.upload_agent().upload_approved()
+        assert (
+            report.ok
+            and sorted(report.uploaded) == sorted(rids[:2])
+            and report.rejected_reported == [rids[2]]
+        )
+        polled = {s.rid: s.status for s in app.upload_agent().poll_statuses()}
+        assert set(polled) == set(rids[:2]) and "unknown" not in polled.values()
+        assert app.master_data_sync().sync().rows == 0  # nothing new: the cursor held
+    finally:
+        app.close()
+
+
+def test_master_data_with_a_bad_signature_is_refused_and_nothing_applied(tmp_path, server, monkeypatch):
+    app, _, _ = enrolled_kiosk(tmp_path, server)
+    try:
+        from client.core.sync import http
+
+        real_snapshot = http.HttpServer.snapshot
+
+        def tampered(self):
+            signed = real_snapshot(self)
+            return type(signed)(
+                body=signed.body[:-1] + bytes([signed.body[-1] ^ 1]), signature=signed.signature
+            )
+
+        monkeypatch.setattr(http.HttpServer, "snapshot", tampered)
+        with pytest.raises(MasterDataRefused, match="bad signature"):
+            app.master_data_sync().sync()
+        assert app.master_data.count() == 0 and app.master_data_sync().cursor() is None
+    finally:
+        app.close()
+
+
+def test_server_unreachable_work_continues_offline_and_upload_retries(tmp_path, server):
+    app, data, keyring = enrolled_kiosk(tmp_path, server)
+    app.master_data_sync().sync()
+    server.stop()
+    try:
+        rids = demo.register_people(
+            app, count=2, echo=lambda _m: None
+        )  # offline: login, form, sealing all work
+        supervisor = app.people.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
+        for rid in rids:
+            app.end_of_day.approve(session=supervisor, rid=rid)
+        app.settings.upload_max_attempts = 2
+        report = app.upload_agent().upload_approved()
+        assert set(report.failed) == set(rids) and set(statuses(app).values()) == {"approved"}
+    finally:
+        app.close()
+    server.restart()
+    app = build_client(settings(data, keyring, server.url))
+    try:
+        assert app.upload_agent().upload_approved().ok
+        assert set(statuses(app).values()) == {"uploaded"}
+    finally:
+        app.close()
+
+
+def test_sigkill_during_upload_resumes_without_duplicates(tmp_path, server):
+    app, data, keyring = enrolled_kiosk(tmp_path, server)
+    try:
+        app.master_data_sync().sync()
+        rids = demo.register_people(app, count=3, echo=lambda _m: None)
+        supervisor = app.people.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
+        for rid in rids:
+            app.end_of_day.approve(session=supervisor, rid=rid)
+    finally:
+        app.close()
+    rng = random.Random(int(os.environ.get("CRASH_SEED", "7")))
+    for _ in range(4):
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.integration.client.kiosk_child",
+                "upload",
+                str(data),
+                str(keyring),
+                server.url,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        time.sleep(rng.uniform(0.5, 1.5))
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+        child.communicate(timeout=10)
+    app = build_client(settings(data, keyring, server.url))
+    try:
+        assert app.upload_agent().upload_approved().ok
+        assert set(statuses(app).values()) == {"uploaded"}
+        polled = app.upload_agent().poll_statuses()
+        assert sorted(s.rid for s in polled) == sorted(rids)  # each RID exactly once on the server
+        assert all(s.status != "unknown" for s in polled)
+    finally:
+        app.close()
+
+
+def test_headless_demo_exits_zero_within_30_seconds(tmp_path):
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "shared", "demo", "--headless", "--data", str(tmp_path / "demo")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("OK:") == 1
+    assert time.monotonic() - started < 30

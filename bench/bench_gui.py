@@ -57,6 +57,45 @@ def cold_start(data_dir: Path, runs: int = 3) -> list[float]:
     return times
 
 
+def measure_preview(app, page, seconds: float = 3.0) -> float:
+    page._frames_shown = 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        app.processEvents()
+        time.sleep(0.002)
+    return page._frames_shown / (time.perf_counter() - t0)
+
+
+def preview_with_simulator(app, window, page, state_dir: Path) -> float:
+    from client.ui.device_source import DeviceBiometricSource
+    from device_drivers.sbi.client import SbiDevice, discover
+    from device_drivers.sbi.jws import load_pem_certificates
+    from tests.support.sbi_simulator import launch_simulator
+
+    state_dir.mkdir(parents=True, exist_ok=True)
+    sim = launch_simulator(state_dir)
+    source = None
+    try:
+        anchors = load_pem_certificates(sim.ca_pem.read_bytes())
+        kinds = {"Finger": "finger", "Iris": "iris", "Face": "face"}
+        source = DeviceBiometricSource(
+            {
+                kinds[e.bio_type]: SbiDevice(e, anchors)
+                for e in discover(ports=[sim.port])
+                if e.bio_type in kinds
+            }
+        )
+        window.ctx.devices = source
+        page.hide()
+        page.show()  # restart the preview timer on the new source
+        measure_preview(app, page, 1.0)  # let the stream start
+        return measure_preview(app, page)
+    finally:
+        if source is not None:
+            source.close()
+        sim.stop()
+
+
 def main() -> int:
     from client.ui.app import build_window, qt_app
     from client.ui.kiosk_fixture import OPERATOR, SampleBiometricSource, seeded_kiosk
@@ -118,13 +157,17 @@ def main() -> int:
         wizard.next()
         bio = wizard.stack.currentWidget()
         assert isinstance(bio, BiometricsPage), docs
-        bio._frames_shown = 0
-        t0 = time.perf_counter()
-        while time.perf_counter() - t0 < 3.0:
-            app.processEvents()
-            time.sleep(0.002)
-        fps = bio._frames_shown / (time.perf_counter() - t0)
-        print(f"live preview frames shown: {fps:.1f} fps (timer 25 fps; goal >= 20 fps)")
+        fps = measure_preview(app, bio)
+        print(f"live preview, generated frames: {fps:.1f} fps (timer 25 fps; goal >= 20 fps)")
+        try:
+            sim_fps = preview_with_simulator(app, window, bio, Path(tmp) / "sim")
+            print(
+                f"live preview, SBI simulator stream: {sim_fps:.1f} fps shown (goal >= 20 fps; the simulator sends"
+                " ~28 fps but the SBI client's M-JPEG reader hands frames over in bursts of 64 KiB reads,"
+                " so only the newest of each burst is new to the screen)"
+            )
+        except Exception as exc:  # the simulator belongs to device_drivers; report instead of failing
+            print(f"live preview, SBI simulator stream: not measured ({exc})")
         window.close()
         ctx.ops.wait()
         client.close()

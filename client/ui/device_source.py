@@ -26,7 +26,8 @@ class DeviceBiometricSource:
         }
         self._latest: dict[str, bytes] = {}
         self._streaming: dict[str, threading.Event] = {}
-        self.checks: dict[str, dict[str, str]] = {}  # face ICAO-lite checklist of the last capture
+        self.checks: dict[str, dict[str, str]] = {}
+        self.preview_error: str | None = None  # face ICAO-lite checklist of the last capture
 
     def status(self) -> dict[str, str]:
         out = {}
@@ -84,13 +85,18 @@ class DeviceBiometricSource:
 
         def pump() -> None:
             try:
-                for frame in self._devices[modality].stream():
+                device = self._devices[modality]
+                try:  # the UI shows the JPEG as is; skip decoding to arrays where the adapter allows it
+                    frames = device.stream(decode=False)
+                except TypeError:
+                    frames = device.stream()
+                for frame in frames:
                     if stop.is_set():
                         break
                     if frame.jpeg:
                         self._latest[modality] = frame.jpeg
-            except Exception:  # preview is best effort; capture reports real errors
-                pass
+            except Exception as exc:  # preview is best effort; capture reports real errors
+                self.preview_error = str(exc)
             finally:
                 self._streaming.pop(modality, None)
 

@@ -86,21 +86,27 @@ def locked_requirements(project: str) -> list[str]:
     The installed environment is what CI tested, so the bundle ships exactly those versions.
     """
     pins: dict[str, str] = {}
-    todo = [project]
+    todo: list[tuple[str, frozenset[str]]] = [(project, frozenset())]
+    seen: set[tuple[str, frozenset[str]]] = set()
     while todo:
-        name = todo.pop()
+        name, extras = todo.pop()
+        if (canonicalize_name(name), extras) in seen:
+            continue
+        seen.add((canonicalize_name(name), extras))
         try:
             dist = distribution(name)
         except PackageNotFoundError as exc:
             raise BundleError(f"{name} is required but not installed; cannot lock its version") from exc
         for text in dist.requires or []:
             req = Requirement(text)
-            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            # A dependency counts if its marker holds with no extra or with one of the extras asked for.
+            wanted = req.marker is None or any(req.marker.evaluate({"extra": e}) for e in ("", *extras))
+            if not wanted:
                 continue
             key = canonicalize_name(req.name)
-            if key not in pins and key != canonicalize_name(project):
+            if key != canonicalize_name(project):
                 pins[key] = distribution(req.name).version
-                todo.append(req.name)
+                todo.append((req.name, frozenset(req.extras)))
     return [f"{name}=={version}" for name, version in sorted(pins.items())]
 
 

@@ -38,13 +38,36 @@ def build_window(client: ClientApp, *, language: str = "eng", devices=None) -> M
     return window
 
 
-def run_gui(*, data_dir: Path, keyring_file: Path | None = None, server_url: str | None = None) -> int:
+def attach_devices(window: MainWindow, *, device_ca: Path) -> None:
+    """Discover SBI devices on the worker; the biometrics page and home use them once found."""
+    from client.ui.devices import discover_sbi_devices
+
+    def found(source) -> None:
+        window.ctx.devices = source
+
+    window.ctx.ops.run(
+        lambda: discover_sbi_devices(device_ca=device_ca),
+        on_done=found,
+        on_error=lambda e: print(f"devices: {e}"),
+        changes={"devices"},
+    )
+
+
+def run_gui(
+    *,
+    data_dir: Path,
+    keyring_file: Path | None = None,
+    server_url: str | None = None,
+    device_ca: Path | None = None,
+) -> int:
     from client.core.bootstrap import build_client
     from client.core.settings import ClientSettings
 
     app = qt_app()
     client = build_client(ClientSettings(data_dir=data_dir, keyring_file=keyring_file, server_url=server_url))
     window = build_window(client)
+    if device_ca is not None:
+        attach_devices(window, device_ca=device_ca)
     window.showMaximized()
     try:
         return app.exec()
@@ -54,8 +77,9 @@ def run_gui(*, data_dir: Path, keyring_file: Path | None = None, server_url: str
 
 
 def run_gui_demo(*, data_dir: Path) -> int:
-    """The demo with a window: start the demo server (client.core.demo), then open the kiosk over
-    DATA/client pointed at it. A fresh kiosk opens on the setup screen (enrol, approval, first sync)."""
+    """The demo with a window: start the demo server (client.core.demo) and the SBI simulator on port
+    4501, then open the kiosk over DATA/client pointed at both. A fresh kiosk opens on the setup screen
+    (enrol, approval, first sync)."""
     from client.core.demo import start_server, stop
 
     data_dir = data_dir.resolve()

@@ -23,8 +23,16 @@ import click
     help="Plaintext file keyring for the DB key (tests/demo only).",
 )
 @click.option("--server", "server_url", help="Sync server base URL (first run).")
-def gui(data_dir: Path, keyring_file: Path | None, server_url: str | None) -> None:
+@click.option(
+    "--device-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="OPENREG_CLIENT_DEVICE_CA",
+    help="PEM of the device-provider CAs to trust (SBI).",
+)
+def gui(data_dir: Path, keyring_file: Path | None, server_url: str | None, device_ca: Path | None) -> None:
     """Open the kiosk window."""
     from client.ui.app import run_gui
 
-    sys.exit(run_gui(data_dir=data_dir, keyring_file=keyring_file, server_url=server_url))
+    sys.exit(
+        run_gui(data_dir=data_dir, keyring_file=keyring_file, server_url=server_url, device_ca=device_ca)
+    )

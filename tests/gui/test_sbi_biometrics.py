@@ -7,23 +7,14 @@ from PySide6.QtCore import Qt
 
 from client.ui.app import build_window
 from client.ui.device_source import DeviceBiometricSource
+from client.ui.devices import discover_sbi_devices
 from client.ui.kiosk_fixture import OPERATOR
-from device_drivers.sbi.client import SbiDevice, discover
-from device_drivers.sbi.jws import load_pem_certificates
 
 from .conftest import sign_in
 
-BIO_TYPES = {"Finger": "finger", "Iris": "iris", "Face": "face"}
-
 
 def sbi_source(sim) -> DeviceBiometricSource:
-    anchors = load_pem_certificates(sim.ca_pem.read_bytes())
-    devices = {}
-    for endpoint in discover(ports=[sim.port]):
-        modality = BIO_TYPES.get(endpoint.bio_type)
-        if modality:
-            devices[modality] = SbiDevice(endpoint, anchors)
-    return DeviceBiometricSource(devices)
+    return discover_sbi_devices(device_ca=sim.ca_pem, ports=[sim.port])
 
 
 def test_capture_all_groups_from_the_simulator(qtbot, kiosk, sbi_simulator):

@@ -52,7 +52,7 @@ def synthetic_face(
     """A BGR portrait with one drawn face; parameters move/tilt it so checks can be made to fail."""
     image = np.full((height, width, 3), background, np.uint8)
     cx, cy = width // 2 + offset[0], int(height * 0.45) + offset[1]
-    fw, fh = int(width * 0.27 * face_scale), int(width * 0.36 * face_scale)
+    fw, fh = int(width * 0.2 * face_scale), int(width * 0.27 * face_scale)
     cv2.ellipse(
         image, (cx, cy + int(fh * 1.2)), (int(fw * 1.6), fh), 0, 180, 360, (90, 60, 50), -1
     )  # shoulders

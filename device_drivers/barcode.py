@@ -1,0 +1,91 @@
+"""Barcode decoding: pyzbar (QR + 1-D), OpenCV's QR detector when libzbar is absent, zxing-cpp for PDF417.
+
+Each backend is optional: a missing library disables that backend with a reason (``unavailable``) and
+the others keep working. Keyboard-wedge scanners need nothing here: they type the code plus Enter into
+the focused client field, which the client treats as plain input.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from device_drivers.base import BarcodeResult, DeviceUnavailableError, Modality
+
+Decoder = Callable[[np.ndarray], list[BarcodeResult]]
+
+
+def _load_pyzbar() -> Decoder:
+    try:
+        pyzbar = importlib.import_module("pyzbar.pyzbar")
+    except (ImportError, OSError) as exc:  # pyzbar raises ImportError when libzbar0 is not installed
+        raise DeviceUnavailableError(f"pyzbar/libzbar is not available ({exc}); install libzbar0") from exc
+
+    def decode(gray: np.ndarray) -> list[BarcodeResult]:
+        return [
+            BarcodeResult(str(s.type), s.data.decode("utf-8", "replace"), "pyzbar")
+            for s in pyzbar.decode(gray)
+        ]
+
+    return decode
+
+
+def _load_zxing() -> Decoder:
+    try:
+        zxingcpp = importlib.import_module("zxingcpp")
+    except ImportError as exc:
+        raise DeviceUnavailableError(f"zxing-cpp is not installed ({exc}); PDF417 cannot be read") from exc
+
+    def decode(gray: np.ndarray) -> list[BarcodeResult]:
+        return [
+            BarcodeResult(
+                str(r.format).split(".")[-1].upper().replace("PDF417", "PDF417"), r.text, "zxing-cpp"
+            )
+            for r in zxingcpp.read_barcodes(gray)
+        ]
+
+    return decode
+
+
+def _opencv_qr(gray: np.ndarray) -> list[BarcodeResult]:
+    detector = cv2.QRCodeDetector()
+    text, _points, _ = detector.detectAndDecode(gray)
+    if text:
+        return [BarcodeResult("QRCODE", text, "opencv")]
+    ok, texts, _points, _ = detector.detectAndDecodeMulti(gray)
+    return [BarcodeResult("QRCODE", t, "opencv") for t in (texts if ok else []) if t]
+
+
+LOADERS: dict[str, Callable[[], Decoder]] = {"pyzbar": _load_pyzbar, "zxing-cpp": _load_zxing}
+
+
+class BarcodeReader:
+    """Decode every barcode in an image (BGR or gray numpy array). Results are de-duplicated by text."""
+
+    modality = Modality.BARCODE
+
+    def __init__(self, *, loaders: dict[str, Callable[[], Decoder]] | None = None) -> None:
+        self.unavailable: dict[str, str] = {}
+        self._decoders: list[tuple[str, Decoder]] = []
+        for name, loader in (loaders or LOADERS).items():
+            try:
+                self._decoders.append((name, loader()))
+            except DeviceUnavailableError as exc:
+                self.unavailable[name] = str(exc)
+        if "pyzbar" in self.unavailable:
+            self._decoders.append(("opencv-qr", _opencv_qr))  # QR still works without libzbar
+
+    @property
+    def decoders(self) -> list[str]:
+        return [name for name, _ in self._decoders]
+
+    def decode(self, image: np.ndarray) -> list[BarcodeResult]:
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        found: dict[str, BarcodeResult] = {}
+        for _name, decoder in self._decoders:
+            for result in decoder(gray):
+                found.setdefault(result.text, result)
+        return list(found.values())

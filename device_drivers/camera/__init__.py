@@ -1,0 +1,1 @@
+"""OpenCV camera adapter (face + document), frame sources and ICAO-lite face checks."""

@@ -33,7 +33,23 @@ def _app(data_dir: Path, keyring_file: Path | None, server: str | None = None):
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group()
+class _ClientGroup(click.Group):
+    """Adds ``gui`` from client.ui only when asked for, so headless machines never import Qt."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), "gui"})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "gui":
+            try:
+                from client.ui.cli import gui
+            except ImportError as exc:
+                raise click.ClickException(f"the kiosk GUI is not available in this build: {exc}") from exc
+            return gui
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_ClientGroup)
 def client() -> None:
     """The registration kiosk (headless commands; the GUI adds its own)."""
 

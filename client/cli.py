@@ -167,4 +167,8 @@ def demo(headless: bool, data_dir: Path, count: int) -> None:
             click.echo("GUI not available in this build; running the headless demo", err=True)
         else:
             sys.exit(run_gui_demo(data_dir=data_dir))
-    sys.exit(run_headless_demo(data_dir=data_dir, count=count, echo=click.echo))
+    try:
+        code = run_headless_demo(data_dir=data_dir, count=count, echo=click.echo)
+    except RuntimeError as exc:  # server/enrolment/set-up failures: say what failed, no traceback
+        raise click.ClickException(f"demo failed: {exc}") from exc
+    sys.exit(code)

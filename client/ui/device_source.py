@@ -18,8 +18,11 @@ from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
 class DeviceBiometricSource:
     """``devices``: modality name ("finger", "iris", "face") -> a BiometricDevice."""
 
-    def __init__(self, devices: dict[str, Any], *, capture_timeout_s: float = 30.0) -> None:
+    def __init__(self, devices: dict[str, Any], *, capture=None, capture_timeout_s: float = 30.0) -> None:
+        """``capture``: the core's capture adapter (client.core.capture.SbiCapture) when available; it
+        knows the SBI sub-ids per group. Without it the devices are asked directly by subtype."""
         self._devices = devices
+        self._capture = capture
         self._timeout = capture_timeout_s
         self._threads = {
             m: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"device-{m}") for m in devices
@@ -38,14 +41,16 @@ class DeviceBiometricSource:
                 out[modality] = "missing"
         return out
 
-    def capture_group(self, group: str) -> list[BiometricCapture]:
+    def capture_group(self, group: str, *, exceptions: tuple[str, ...] = ()) -> list[BiometricCapture]:
         modality, subtypes = CAPTURE_GROUPS[group]
         device = self._devices.get(modality)
         if device is None:
             raise LookupError(f"no {modality} device is connected")
-        results = (
-            self._threads[modality].submit(device.capture, bio_subtypes=list(subtypes)).result(self._timeout)
-        )
+        if self._capture is not None:
+            job = self._threads[modality].submit(self._capture.capture_group, group, exceptions=exceptions)
+            return job.result(self._timeout)
+        wanted = [s for s in subtypes if s not in exceptions]
+        results = self._threads[modality].submit(device.capture, bio_subtypes=wanted).result(self._timeout)
         if modality == "face" and results:
             self.checks[group] = dict(getattr(results[0], "extra", {}) or {})
         return [

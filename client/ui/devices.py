@@ -26,4 +26,6 @@ def discover_sbi_devices(
         kind = SBI_KINDS.get(endpoint.bio_type)
         if kind and kind not in devices:
             devices[kind] = SbiDevice(endpoint, anchors)
-    return DeviceBiometricSource(devices)
+    from client.core.capture import SbiCapture  # the core's adapter: SBI sub-ids, exceptions
+
+    return DeviceBiometricSource(devices, capture=SbiCapture(devices=devices))

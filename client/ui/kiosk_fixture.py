@@ -168,11 +168,12 @@ class SampleBiometricSource:
     def __init__(self, *, quality: int = 85) -> None:
         self.quality, self.calls = quality, 0
 
-    def capture_group(self, group: str):
+    def capture_group(self, group: str, *, exceptions: tuple[str, ...] = ()):
         from client.core.samples import capture_group
 
         self.calls += 1
-        return capture_group(group, seed=self.calls, quality=self.quality)
+        records = capture_group(group, seed=self.calls, quality=self.quality)
+        return [r for r in records if r.bio_subtype not in exceptions]
 
     def preview_frame(self, group: str) -> bytes | None:
         from client.ui.screens.biometrics_page import _image_of

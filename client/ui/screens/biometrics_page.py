@@ -62,7 +62,7 @@ _WORDS = {
 class BiometricSource(Protocol):
     """What the page needs from devices: capture a group; optionally a preview frame (encoded image)."""
 
-    def capture_group(self, group: str) -> list[BiometricCapture]: ...
+    def capture_group(self, group: str, *, exceptions: tuple[str, ...] = ()) -> list[BiometricCapture]: ...
 
     def preview_frame(self, group: str) -> bytes | None: ...
 
@@ -245,8 +245,13 @@ class BiometricsPage(QWidget):
             panel.capture.setEnabled(True)
             panel.message.setText(str(exc))
 
+        modality = CAPTURE_GROUPS[group][0]
+        excepted = tuple(sub for (m, sub) in self.registration.exceptions if m == modality)
         self.ctx.ops.run(
-            lambda: source.capture_group(group), on_done=done, on_error=failed, changes={"devices"}
+            lambda: source.capture_group(group, exceptions=excepted),
+            on_done=done,
+            on_error=failed,
+            changes={"devices"},
         )
 
     def take_exception_photo(self) -> None:

@@ -1,0 +1,98 @@
+"""The server data key: AES-256-GCM for documents and biometric records at rest.
+
+The key lives in ``<data dir>/keys/data-key-<id>.bin`` created with mode 0600; a key readable by
+group or others is refused rather than used. Each ciphertext carries the key id, so a new key can be
+added (rotation) while old rows stay readable with the old file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+class DataKeyError(Exception):
+    """The data key is missing, unsafe or does not match the ciphertext."""
+
+
+@dataclass(frozen=True)
+class DataKey:
+    key_id: str
+    secret: bytes
+
+    def encrypt(self, plaintext: bytes, *, aad: bytes) -> bytes:
+        """nonce || ciphertext+tag; ``aad`` binds the blob to its row (e.g. RID and name)."""
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + AESGCM(self.secret).encrypt(nonce, plaintext, aad)
+
+    def decrypt(self, blob: bytes, *, aad: bytes) -> bytes:
+        try:
+            return AESGCM(self.secret).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+        except Exception as exc:
+            raise DataKeyError("blob does not decrypt under this key (tampered or wrong row)") from exc
+
+
+def _key_id(secret: bytes) -> str:
+    return hashlib.sha256(b"openreg-data-key" + secret).hexdigest()[:16]
+
+
+def _read_key(path: Path) -> DataKey:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise DataKeyError(f"{path} is readable by group/others (mode {oct(mode & 0o777)}); chmod 600 it")
+    secret = path.read_bytes()
+    if len(secret) != KEY_BYTES:
+        raise DataKeyError(f"{path} is not a {KEY_BYTES}-byte key")
+    return DataKey(_key_id(secret), secret)
+
+
+class DataKeyring:
+    """All data keys under ``<data_dir>/keys``; ``current`` encrypts, any known id decrypts."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.directory = Path(data_dir) / "keys"
+        self._keys: dict[str, DataKey] = {}
+        self._current: DataKey | None = None
+        self.load()
+
+    def load(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        files = sorted(self.directory.glob("data-key-*.bin"), key=lambda p: p.stat().st_mtime_ns)
+        self._keys = {key.key_id: key for key in (_read_key(p) for p in files)}
+        self._current = _read_key(files[-1]) if files else None
+
+    @property
+    def current(self) -> DataKey:
+        if self._current is None:
+            self._current = self.rotate()
+        return self._current
+
+    def rotate(self) -> DataKey:
+        """Create a new key (0600, written atomically) and make it current."""
+        secret = os.urandom(KEY_BYTES)
+        key = DataKey(_key_id(secret), secret)
+        final = self.directory / f"data-key-{key.key_id}.bin"
+        temp = final.with_suffix(".tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, secret)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, final)
+        self._keys[key.key_id] = key
+        self._current = key
+        return key
+
+    def get(self, key_id: str) -> DataKey:
+        if key_id not in self._keys:
+            raise DataKeyError(f"unknown data key id {key_id}")
+        return self._keys[key_id]

@@ -1,0 +1,67 @@
+"""ID store tables: UIN registry, identities (versioned), encrypted blobs and the read audit."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# Every UIN ever issued stays here (never deleted), so a number can never be handed out twice;
+# the unique RID column makes issuing idempotent per packet.
+uins = Table(
+    "idstore_uins",
+    metadata,
+    Column("uin", String(32), primary_key=True),
+    Column("rid", String(64), nullable=False, unique=True),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+)
+
+identities = Table(
+    "idstore_identities",
+    metadata,
+    Column("uin", String(32), ForeignKey("idstore_uins.uin"), primary_key=True),
+    Column("rid", String(64), nullable=False, unique=True),
+    Column("version", Integer, nullable=False, default=1),
+    Column("demographics", JSON, nullable=False),
+    Column("dedupe_key", String(64), nullable=False, unique=True),
+    Column("center_id", String(16)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+blobs = Table(
+    "idstore_blobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uin", String(32), ForeignKey("idstore_identities.uin"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # document | biometric
+    Column("name", String(255), nullable=False),
+    Column("content_type", String(128), nullable=False),
+    Column("attributes", JSON, nullable=False, default=dict),  # modality, subtype, quality, ...
+    Column("sha256", String(64), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    UniqueConstraint("uin", "kind", "name", name="uq_idstore_blob_name"),
+)
+
+reads = Table(
+    "idstore_reads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uin", String(32), nullable=False, index=True),
+    Column("actor", String(128), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("read_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,173 @@
+"""The database is the queue: claim, finish and reprocess packets in ``processing_jobs``.
+
+Claiming is a compare-and-set on ``claim_token``: pick a due row, then update it only if its token
+is still the one we read. On PostgreSQL the pick uses ``FOR UPDATE SKIP LOCKED`` so concurrent
+workers skip each other's rows instead of queueing on them; on SQLite the database-wide write lock
+plus the compare-and-set make a single (or a few) worker(s) safe. A worker that dies mid-stage
+stops renewing nothing: its lease simply expires and the row becomes claimable again; finishing
+also checks the token, so a late, presumed-dead worker cannot overwrite the new owner's result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from sync_server.processing.pipeline import Outcome, PipelineResult, RetryPolicy, StageRecord
+from sync_server.processing.tables import processing_jobs, stage_records
+
+DUE_STATUSES = ("queued", "retry")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes; everything here is UTC.
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+
+
+@dataclass(frozen=True)
+class Claim:
+    rid: str
+    token: str
+    attempt: int
+
+
+def enqueue(engine: Engine, *, rid: str, info: dict[str, Any] | None = None) -> bool:
+    """Queue a received packet once; a second call for the same RID is a no-op (returns False)."""
+    now = utcnow()
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(processing_jobs).values(
+                    rid=rid,
+                    status="queued",
+                    attempts=0,
+                    next_attempt_at=now,
+                    enqueued_at=now,
+                    info=info or {},
+                )
+            )
+        return True
+    except IntegrityError:
+        return False
+
+
+def claim_next(engine: Engine, *, worker_id: str, lease: dt.timedelta) -> Claim | None:
+    """Claim one due packet (queued, retry due, or running with an expired lease), or None."""
+    now = utcnow()
+    due = or_(
+        and_(processing_jobs.c.status.in_(DUE_STATUSES), processing_jobs.c.next_attempt_at <= now),
+        and_(processing_jobs.c.status == "running", processing_jobs.c.lease_until < now),
+    )
+    pick = select(processing_jobs.c.rid, processing_jobs.c.claim_token, processing_jobs.c.attempts).where(due)
+    pick = pick.order_by(processing_jobs.c.next_attempt_at).limit(1)
+    if engine.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    for _ in range(5):  # lost races on SQLite just pick again
+        with engine.begin() as conn:
+            row = conn.execute(pick).first()
+            if row is None:
+                return None
+            token = uuid.uuid4().hex
+            same_token = (
+                processing_jobs.c.claim_token.is_(None)
+                if row.claim_token is None
+                else processing_jobs.c.claim_token == row.claim_token
+            )
+            changed = conn.execute(
+                update(processing_jobs)
+                .where(processing_jobs.c.rid == row.rid, same_token)
+                .values(
+                    status="running",
+                    claim_token=token,
+                    claimed_by=worker_id,
+                    lease_until=now + lease,
+                    attempts=row.attempts + 1,
+                )
+            ).rowcount
+            if changed == 1:
+                return Claim(rid=row.rid, token=token, attempt=row.attempts + 1)
+    return None
+
+
+def record_stage(engine: Engine, record: StageRecord) -> None:
+    """Persist one stage attempt (time and outcome) in the history."""
+    with engine.begin() as conn:
+        conn.execute(
+            insert(stage_records).values(
+                rid=record.rid,
+                stage=record.stage,
+                attempt=record.attempt,
+                started_at=record.started_at,
+                ended_at=record.ended_at,
+                outcome=str(record.outcome),
+                detail=record.detail[:4000],
+            )
+        )
+
+
+def finish(
+    engine: Engine,
+    claim: Claim,
+    result: PipelineResult,
+    *,
+    policy: RetryPolicy,
+    uin: str | None = None,
+    facts: dict[str, Any] | None = None,
+) -> str:
+    """Store the outcome if we still own the claim; returns the new status ('' if the claim was lost)."""
+    now = utcnow()
+    values: dict[str, Any] = {
+        "stage": result.stage,
+        "claim_token": None,
+        "lease_until": None,
+        **(facts or {}),
+    }
+    if result.outcome is Outcome.PASSED:
+        values |= {"status": "processed", "uin": uin, "reason_code": None, "reason_text": None}
+        values |= {"finished_at": now, "stage": "processed"}
+    elif result.outcome is Outcome.REJECTED:
+        values |= {"status": "rejected", "reason_code": result.reason_code, "reason_text": result.reason_text}
+        values |= {"finished_at": now}
+    else:
+        status = "failed" if policy.gives_up(claim.attempt) else "retry"
+        values |= {"status": status, "reason_code": result.reason_code, "reason_text": result.reason_text}
+        values |= {"next_attempt_at": now + policy.delay(claim.attempt)}
+    with engine.begin() as conn:
+        changed = conn.execute(
+            update(processing_jobs)
+            .where(processing_jobs.c.rid == claim.rid, processing_jobs.c.claim_token == claim.token)
+            .values(**values)
+        ).rowcount
+    return str(values["status"]) if changed == 1 else ""
+
+
+def reprocess(engine: Engine, *, rid: str | None = None, status: str | None = "failed") -> int:
+    """Admin: put packets (one RID, or all with ``status``) back in the queue now; returns how many."""
+    condition = processing_jobs.c.rid == rid if rid else processing_jobs.c.status == status
+    with engine.begin() as conn:
+        return conn.execute(
+            update(processing_jobs)
+            .where(condition, processing_jobs.c.status != "running")
+            .values(status="queued", attempts=0, next_attempt_at=utcnow(), claim_token=None)
+        ).rowcount
+
+
+def job_status(engine: Engine, rid: str) -> dict[str, Any] | None:
+    """The processing state of one packet as the status endpoint reports it."""
+    with engine.connect() as conn:
+        row = conn.execute(select(processing_jobs).where(processing_jobs.c.rid == rid)).mappings().first()
+    if row is None:
+        return None
+    state = dict(row)
+    for key in ("next_attempt_at", "lease_until", "enqueued_at", "finished_at"):
+        state[key] = _aware(state[key])
+    return state

@@ -1,0 +1,147 @@
+"""The real windows against a real server process and the SBI simulator: first-run enrolment and
+sync, login, a registration with one missing finger and supervisor approval, end-of-day approval,
+upload, and the server's status (UIN or rejection) shown in the sync centre.
+
+Skips until the sync server (issue 3) and the packet builder (issue 2) are importable.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+
+import pyotp
+import pytest
+from PySide6.QtCore import Qt
+
+from client.core.bootstrap import build_client
+from client.core.demo import (
+    CENTER_ID,
+    OPERATOR,
+    OPERATOR_PASSWORD,
+    SUPERVISOR,
+    SUPERVISOR_PASSWORD,
+    start_server,
+    stop,
+)
+from client.core.settings import ClientSettings
+from client.ui.app import build_window
+from client.ui.devices import discover_sbi_devices
+
+from .conftest import sign_in
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("sync_server.cli") is None
+        or importlib.util.find_spec("shared.packet") is None,
+        reason="needs the sync server (issue 3) and shared.packet (issue 2)",
+    ),
+]
+
+
+@pytest.fixture
+def server(tmp_path):
+    process, url = start_server(tmp_path / "server", echo=lambda _m: None)
+    yield url
+    stop(process)
+
+
+def first_options(page):
+    """Pick the first option of every dropdown/location, in form order (parents before children)."""
+    for widget in page.inputs.values():
+        if hasattr(widget, "findData") and widget.count() > 1:
+            widget.setCurrentIndex(1)
+    return page.values()
+
+
+def test_whole_day_at_the_kiosk(qtbot, tmp_path, server, sbi_simulator):
+    sbi_simulator.admin(reset=True)
+    settings = ClientSettings(data_dir=tmp_path / "kiosk", keyring_file=tmp_path / "k.cfg")
+    client = build_client(settings)
+    devices = discover_sbi_devices(device_ca=sbi_simulator.ca_pem, ports=[sbi_simulator.port])
+    window = build_window(client, devices=devices)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        qtbot.waitUntil(lambda: window.current_name() == "setup")
+        setup = window.screens["setup"]
+        setup.server.setText(server)
+        setup.center.setText(CENTER_ID)
+        qtbot.mouseClick(setup.enrol_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: setup.done_button.isVisible(), timeout=60000)
+        qtbot.mouseClick(setup.done_button, Qt.MouseButton.LeftButton)
+
+        sign_in(qtbot, window, OPERATOR, OPERATOR_PASSWORD)
+        qtbot.waitUntil(lambda: window.current_name() == "home", timeout=10000)
+        window.show_screen("registration")
+        wizard = window.screens["registration"]
+        qtbot.waitUntil(lambda: bool(wizard.pages), timeout=10000)
+        page = wizard.pages[0]
+        page.set_values(
+            {
+                "fullName": "Amina Diallo",
+                "dateOfBirth": "1991-04-12",
+                "addressLine": "12 Palm St",
+                "phone": "+000 555 0101",
+            }
+        )
+        for _ in range(4):  # cascades: each pass fills the next level
+            first_options(page)
+        qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+        docs = wizard.stack.currentWidget()
+        assert type(docs).__name__ == "DocumentsPage", wizard.message.text()
+        scan = tmp_path / "passport.png"
+        window.grab().save(str(scan))
+        for field_id in docs.field_ids:
+            docs.attach(field_id, scan)
+        qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+        bio = wizard.stack.currentWidget()
+        bio.panels["left_slap"].markers["Left IndexFinger"].setChecked(True)
+        for group in bio.panels:
+            bio.capture(group)
+            qtbot.waitUntil(lambda g=group: wizard.registration.attempts.get(g, 0) >= 1, timeout=20000)
+        bio.take_exception_photo()
+        qtbot.waitUntil(lambda: wizard.registration.exception_photo is not None, timeout=20000)
+        qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+        dialog = wizard.supervisor_dialog
+        secret = client.master_data.get("users", SUPERVISOR)["totp_secret"]
+        dialog.user.setText(SUPERVISOR)
+        dialog.password.setText(SUPERVISOR_PASSWORD)
+        dialog.totp.setText(pyotp.TOTP(secret).now())
+        dialog.attempt()
+        qtbot.waitUntil(lambda: window.current_name() == "preview", timeout=10000)
+        preview = window.screens["preview"]
+        qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: preview.finished is not None, timeout=30000)
+        rid = preview.finished.rid
+
+        window.lock()
+        window.screens["lock"].switch.click()
+        sign_in(qtbot, window, SUPERVISOR, SUPERVISOR_PASSWORD)
+        qtbot.waitUntil(lambda: window.current_name() == "home", timeout=10000)
+        window.show_screen("end_of_day")
+        eod = window.screens["end_of_day"]
+        qtbot.waitUntil(lambda: eod.table.rowCount() == 1, timeout=10000)
+        qtbot.mouseClick(eod.approve_all_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: eod.table.rowCount() == 0, timeout=10000)
+
+        window.show_screen("sync")
+        sync = window.screens["sync"]
+        deadline = time.monotonic() + 60
+        final = None
+        while time.monotonic() < deadline and final is None:
+            qtbot.mouseClick(sync.now_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: not sync.running, timeout=30000)
+            row = sync.items.get(rid)
+            status = sync.table.item(row, 2).text() if row is not None and sync.table.item(row, 2) else ""
+            if status in {"processed", "rejected"}:
+                final = (status, sync.table.item(row, 3).text())
+            else:
+                qtbot.wait(1000)
+        assert final is not None, sync.message.text()
+        assert final[0] == "processed" and final[1], final  # the UIN is shown beside the RID
+    finally:
+        window.ctx.ops.wait()
+        devices.close()
+        client.close()

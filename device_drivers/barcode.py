@@ -13,7 +13,14 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from device_drivers.base import BarcodeResult, DeviceUnavailableError, Modality
+from device_drivers.base import (
+    BarcodeResult,
+    DeviceIdentity,
+    DeviceInfo,
+    DeviceStatus,
+    DeviceUnavailableError,
+    Modality,
+)
 
 Decoder = Callable[[np.ndarray], list[BarcodeResult]]
 
@@ -81,6 +88,26 @@ class BarcodeReader:
     @property
     def decoders(self) -> list[str]:
         return [name for name, _ in self._decoders]
+
+    def info(self) -> DeviceInfo:
+        """Barcode decoding is software over camera frames or scans; always ready once a decoder loaded."""
+        if not self._decoders:
+            raise DeviceUnavailableError(
+                "No barcode decoder is available: " + "; ".join(self.unavailable.values())
+            )
+        identity = DeviceIdentity(
+            make="OpenReg",
+            model="software decoder (" + ", ".join(self.decoders) + ")",
+            serial="barcode",
+            device_id="barcode",
+        )
+        return DeviceInfo(
+            key="barcode:software",
+            modality=Modality.BARCODE,
+            identity=identity,
+            status=DeviceStatus.READY,
+            detail="; ".join(self.unavailable.values()),
+        )
 
     def decode(self, image: np.ndarray) -> list[BarcodeResult]:
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image

@@ -1,0 +1,61 @@
+"""One place that wires the adapters into a DeviceManager (the client core calls this once)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from device_drivers.base import Modality
+from device_drivers.manager import DeviceManager, DeviceSource, DriverListSource, SbiSource, UsbSource
+
+
+def build_device_manager(
+    *,
+    trust_anchors_pem: bytes | Iterable[bytes] = b"",
+    device_models: Iterable[dict] = (),
+    sbi_ports: Iterable[int] | None = None,
+    sbi_protocol: str = "0.9.5",
+    face_camera: int | str | Path | None = None,
+    document_camera: int | str | Path | None = None,
+    barcode: bool = True,
+) -> DeviceManager:
+    """Build the manager from settings/master data. ``trust_anchors_pem``: device-provider CA certificates
+    (PEM, from master data); ``device_models``: master-data rows for USB matching; cameras: a webcam index,
+    a video file or a folder of images (None = no camera). Nothing touches a device until ``refresh()``."""
+    from device_drivers.sbi.jws import load_pem_certificates
+
+    pems = [trust_anchors_pem] if isinstance(trust_anchors_pem, bytes) else list(trust_anchors_pem)
+    anchors = [cert for pem in pems if pem.strip() for cert in load_pem_certificates(pem)]
+    models = list(device_models)
+    sources: dict[str, object] = {
+        "sbi": lambda: SbiSource(anchors=anchors, ports=sbi_ports, protocol=sbi_protocol)
+    }
+    cameras = []
+    if face_camera is not None or document_camera is not None:
+        from device_drivers.camera.adapter import OpenCvCamera
+        from device_drivers.camera.frame_source import open_frame_source
+
+        for target, modality in ((face_camera, Modality.FACE), (document_camera, Modality.DOCUMENT)):
+            if target is not None:
+                cameras.append(
+                    OpenCvCamera(
+                        source_factory=lambda t=target: open_frame_source(t),
+                        modality=modality,
+                        key=f"camera:{modality.value}:{target}",
+                    )
+                )
+    if cameras:
+        sources["camera"] = lambda: DriverListSource("camera", cameras)
+    if barcode:
+        from device_drivers.barcode import BarcodeReader
+
+        sources["barcode"] = lambda: DriverListSource("barcode", [BarcodeReader()])
+    if models:
+        from device_drivers.usb_discovery import AllowedModel, UsbScanner
+
+        allowed = [AllowedModel.from_master_data(row) for row in models]
+        sources["usb"] = lambda: UsbSource(UsbScanner(allowed))
+    return DeviceManager(sources)  # type: ignore[arg-type]
+
+
+__all__ = ["DeviceSource", "build_device_manager"]

@@ -1,0 +1,98 @@
+"""Device benchmarks: SBI discovery over 4501-4600, slap capture round trip, preview frame rates, face checks.
+
+Run: .venv/bin/python bench/bench_devices.py  (starts its own simulator processes; prints figures).
+Goals (issue 5): discovery < 1 s idle and with 3 devices; >= 25 decoded preview fps; >= 10 face checks/s.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import cv2  # noqa: E402
+
+from device_drivers.camera.adapter import OpenCvCamera  # noqa: E402
+from device_drivers.camera.face_checks import check_face  # noqa: E402
+from device_drivers.camera.frame_source import open_frame_source  # noqa: E402
+from device_drivers.sbi.client import SbiDevice, discover  # noqa: E402
+from device_drivers.sbi.jws import load_pem_certificates  # noqa: E402
+from device_drivers.synthetic import synthetic_face  # noqa: E402
+from tests.support.sbi_simulator import free_port_in, launch_simulator  # noqa: E402
+
+SLAP = ["Left IndexFinger", "Left MiddleFinger", "Left RingFinger", "Left LittleFinger"]
+
+
+def timed(fn, repeat: int = 5) -> tuple[float, object]:  # noqa: ANN001
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    print("device benchmarks (2 shared cores; other helpers' work runs concurrently, figures are under contention)")
+    idle, found = timed(discover)
+    print(f"discovery 4501-4600, nothing of ours listening: {idle * 1000:.0f} ms median ({len(found)} found)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sims = []
+        try:
+            for profile in ("finger", "iris", "face"):
+                sims.append(launch_simulator(Path(tmp) / profile, port=free_port_in(4501, 4600), profile=profile))
+            ports = {s.port for s in sims}
+            busy, found = timed(discover)
+            ours = [e for e in found if e.port in ports]
+            print(f"discovery 4501-4600 with 3 simulated devices: {busy * 1000:.0f} ms median ({len(ours)} of ours found)")
+
+            finger_sim = sims[0]
+            anchors = load_pem_certificates(finger_sim.ca_pem.read_bytes())
+            finger = SbiDevice(next(e for e in ours if e.port == finger_sim.port), anchors)
+            finger.capture(bio_subtypes=SLAP)  # warm the simulator's record cache
+            slap, results = timed(lambda: finger.capture(bio_subtypes=SLAP), repeat=10)
+            size = sum(len(r.iso_record) for r in results)
+            print(f"slap capture round trip (4 fingers, {size // 1024} KiB, verified): {slap * 1000:.0f} ms median")
+
+            face_sim = sims[2]
+            face = SbiDevice(next(e for e in ours if e.port == face_sim.port),
+                             load_pem_certificates(face_sim.ca_pem.read_bytes()))
+            for fps_knob in (30, 1000):
+                face_sim.admin(fps=fps_knob)
+                count, started = 0, time.perf_counter()
+                for frame in face.stream(timeout_s=3.5):
+                    count += frame.image is not None
+                    if time.perf_counter() - started > 3:
+                        break
+                rate = count / (time.perf_counter() - started)
+                label = "device paced at 30 fps" if fps_knob == 30 else "unpaced, client decode ceiling"
+                print(f"STREAM preview 640x480 M-JPEG decoded ({label}): {rate:.1f} fps")
+        finally:
+            for sim in sims:
+                sim.stop()
+
+        clip = Path(tmp) / "clip.avi"
+        writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 25, (640, 480))
+        frames = [synthetic_face(width=640, height=480, offset=(i * 3 - 30, 0), seed=i) for i in range(20)]
+        for f in frames:
+            writer.write(f)
+        writer.release()
+        camera = OpenCvCamera(source_factory=lambda: open_frame_source(str(clip)))
+        count, started = 0, time.perf_counter()
+        for _frame in camera.stream(timeout_s=3):
+            count += 1
+        print(f"camera adapter preview 640x480 (video file source, decoded): {count / (time.perf_counter() - started):.1f} fps")
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < 3:
+            check_face(frames[count % len(frames)])
+            count += 1
+        print(f"ICAO-lite face checks on 640x480 frames: {count / (time.perf_counter() - started):.1f} checks/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -200,3 +200,12 @@ def test_rid_sequence_survives_restart(env, store):
             json.loads(conn.execute(text("SELECT value FROM settings WHERE key='rid.sequence'")).scalar_one())
             == 1
         )
+
+
+def test_no_personal_data_in_plaintext_in_the_db_files_after_registering(env, store, tmp_path):
+    people, service, _, _ = env
+    service.cache_preregistration(prereg_id="PRE1", data={"fullName": "Zebulon Quartermaine"})
+    complete(service, people.login(user_id="op1", password="op-pass"))
+    for file in tmp_path.glob("client.db*"):
+        raw = file.read_bytes()
+        assert b"Amina Diallo" not in raw and b"Zebulon" not in raw and b"Palm Street" not in raw, file

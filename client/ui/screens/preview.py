@@ -132,9 +132,14 @@ class PreviewScreen(QWidget):
         self.retranslate()
 
     def _failed(self, exc: Exception) -> None:
-        self.sign_button.setEnabled(True)
-        self.back_button.setEnabled(True)
         self.message.setText(str(exc))
+        if self.registration is not None and self.registration.step == Step.PREVIEW:
+            self.sign_button.setEnabled(True)  # nothing happened yet: the officer may retry
+            self.back_button.setEnabled(True)
+        else:  # signed off but not sealed: the core settles it at next start (recover); no second sign-off
+            self.sign_button.setVisible(False)
+            self.back_button.setVisible(False)
+            self.home_button.setVisible(True)
 
     def print_preview(self) -> None:
         if self.finished is None:

@@ -148,3 +148,48 @@ def test_unknown_error_codes_still_give_a_message() -> None:
 
     error = error_for_code("999", "vendor text")
     assert isinstance(error, CaptureFailedError) and "999" in str(error) and "vendor text" in str(error)
+
+
+def test_untrusted_device_certificate_is_refused(sim: SimulatorProcess, tmp_path) -> None:
+    from dataclasses import replace
+
+    from device_drivers.sbi.test_certs import load_or_create_ca
+
+    _key, other_ca = load_or_create_ca(tmp_path / "other-ca")
+    device = replace(device_for(sim, "Face"), anchors=[other_ca])
+    with pytest.raises(SignatureError, match="not issued by a trusted device provider"):
+        device.capture(bio_subtypes=[""])
+
+
+def test_digital_id_must_match_the_announced_device(sim: SimulatorProcess) -> None:
+    from dataclasses import replace
+
+    from device_drivers.sbi.client import DigitalIdError
+
+    device = device_for(sim, "Iris")
+    device.endpoint = replace(device.endpoint, digital_id={**device.endpoint.digital_id, "serialNo": "OTHER"})
+    with pytest.raises(DigitalIdError, match="does not match"):
+        device.capture(bio_subtypes=["Left"])
+
+
+def test_timestamp_skew_is_refused(sim: SimulatorProcess) -> None:
+    from device_drivers.sbi.client import TimestampSkewError
+
+    device = device_for(sim, "Face")
+    device.max_skew_s = -1.0  # any clock difference is now too much
+    with pytest.raises(TimestampSkewError, match="clock"):
+        device.capture(bio_subtypes=[""])
+
+
+def test_cli_list_shows_the_simulated_devices(sim: SimulatorProcess) -> None:
+    from click.testing import CliRunner
+
+    from device_drivers.cli import devices
+
+    result = CliRunner().invoke(devices, ["list", "--ports", f"{sim.port}-{sim.port}"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "SIM-FNG-0001" in result.output
+        and "SIM-IRS-0001" in result.output
+        and "SIM-FAC-0001" in result.output
+    )

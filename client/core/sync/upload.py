@@ -252,7 +252,7 @@ class UploadAgent:
         return results
 
     def purge(self) -> list[str]:
-        """Delete packet files of processed packets older than the retention; never before processed."""
+        """Delete packet and receipt files of processed packets older than the retention; never before."""
         retention = timedelta(days=float(self._md.config("packet.retention_days", 7)))
         cutoff = (self._now() - retention).isoformat()
         with self._store.transaction() as conn:
@@ -267,6 +267,8 @@ class UploadAgent:
         for rid, path in rows:
             if path:
                 Path(path).unlink(missing_ok=True)
+            # the printable receipt is plaintext personal data: it goes with the packet
+            (self._settings.receipts_dir / f"{rid}.pdf").unlink(missing_ok=True)
             with self._store.transaction() as conn:
                 conn.execute(
                     text("UPDATE registrations SET purged_at = :t WHERE rid = :r"),

@@ -152,7 +152,11 @@ def test_status_poll_and_purge_only_after_processed_and_retention(store, master_
     assert {s.status for s in results} == {"processed"}
     assert agent.purge() == []  # processed, but retention (7 days) not over
     now[0] += timedelta(days=8)
+    (tmp_path / "receipts").mkdir()
+    receipt = tmp_path / "receipts" / f"{packets[0][0]}.pdf"
+    receipt.write_bytes(b"%PDF")
     assert sorted(agent.purge()) == [p[0] for p in packets]
+    assert not receipt.exists()
     assert not any(path.exists() for _, path, _ in packets)
     with store.transaction() as conn:
         assert (

@@ -54,8 +54,14 @@ def simulate(port: int, host: str, profile: str, state_dir: Path | None) -> None
 @devices.command(name="list")
 @click.option("--ports", default="4501-4600", show_default=True, help="Port range to probe, e.g. 4501-4510.")
 @click.option("--protocol", type=click.Choice(["0.9.5", "1.0"]), default="0.9.5", show_default=True)
-def list_devices(ports: str, protocol: str) -> None:
-    """Discover SBI devices on 127.0.0.1 and connected USB devices."""
+@click.option(
+    "--usb-models",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON list of master-data device_models rows; lists connected USB devices matching them.",
+)
+def list_devices(ports: str, protocol: str, usb_models: Path | None) -> None:
+    """Discover SBI devices on 127.0.0.1 (and, with --usb-models, connected USB devices)."""
     from device_drivers.sbi.client import discover
 
     low, _, high = ports.partition("-")

@@ -29,6 +29,17 @@ def venv_executable(target: Path, name: str) -> Path:
     return target / "bin" / name
 
 
+def _has_pip() -> bool:
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "--version"], capture_output=True, text=True, check=False
+    )
+    words = result.stdout.split() if result.returncode == 0 else []
+    try:
+        return len(words) > 1 and tuple(int(p) for p in words[1].split(".")[:2]) >= (22, 3)
+    except ValueError:
+        return False
+
+
 def check_wheels(bundle_dir: Path, manifest: dict) -> None:
     for filename, expected in manifest["wheels"].items():
         path = bundle_dir / "wheels" / filename
@@ -47,13 +58,15 @@ def install(bundle_dir: Path, target: Path) -> Path:
     check_wheels(bundle_dir, manifest)
     if target.exists() and any(target.iterdir()):
         raise InstallError(f"{target} already exists and is not empty")
-    venv.EnvBuilder(with_pip=True, clear=False).create(target)
+    # Reuse the running interpreter's pip when it has one (pip >= 22.3 installs into another
+    # environment with --python); otherwise seed the venv with ensurepip, which takes seconds.
+    outer_pip = _has_pip()
+    venv.EnvBuilder(with_pip=not outer_pip, clear=False).create(target)
     python = venv_executable(target, "python")
     requirement = f"{manifest['name']}=={manifest['version']}"
+    pip = [sys.executable, "-m", "pip", "--python", str(python)] if outer_pip else [str(python), "-m", "pip"]
     cmd = [
-        str(python),
-        "-m",
-        "pip",
+        *pip,
         "install",
         "--quiet",
         "--disable-pip-version-check",

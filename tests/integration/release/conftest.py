@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -36,13 +37,28 @@ def make_tiny_project(root: Path, *, version: str, start_ok: bool = True) -> Pat
     return project
 
 
+@pytest.fixture(scope="session")
+def _tiny_bundle_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("tiny-bundles"), {}
+
+
 @pytest.fixture
-def tiny_bundle(tmp_path):
-    """Build a dependency-free bundle of a tiny ``openreg`` project at ``version``."""
+def tiny_bundle(tmp_path, _tiny_bundle_cache):
+    """Build (once per session) a dependency-free bundle of a tiny ``openreg`` project at ``version``;
+    each test gets its own copy so tests may tamper with it."""
+    cache_dir, built = _tiny_bundle_cache
 
     def build(version: str, *, start_ok: bool = True) -> Path:
-        project = make_tiny_project(tmp_path / "src", version=version, start_ok=start_ok)
-        return build_bundle(project_dir=project, out_dir=tmp_path / "dist", with_dependencies=False)
+        key = (version, start_ok)
+        if key not in built:
+            project = make_tiny_project(cache_dir / f"src-{start_ok}", version=version, start_ok=start_ok)
+            built[key] = build_bundle(
+                project_dir=project, out_dir=cache_dir / f"dist-{start_ok}", with_dependencies=False
+            )
+        copy = tmp_path / "dist" / built[key].name
+        copy.parent.mkdir(exist_ok=True)
+        shutil.copyfile(built[key], copy)
+        return copy
 
     return build
 

@@ -73,3 +73,27 @@ def list_devices(ports: str, protocol: str, usb_models: Path | None) -> None:
             f"SBI {e.bio_type:<6} port {e.port} id {e.device_id} status {e.status} "
             f"{e.digital_id.get('make')} {e.digital_id.get('model')} serial {e.digital_id.get('serialNo')}"
         )
+    if usb_models is not None:
+        _list_usb(usb_models)
+
+
+def _list_usb(models_path: Path) -> None:
+    import json
+
+    from device_drivers.base import DeviceUnavailableError
+    from device_drivers.usb_discovery import AllowedModel, UsbScanner
+
+    rows = json.loads(models_path.read_text())
+    if isinstance(rows, dict):  # a master-data import file
+        rows = rows.get("entities", {}).get("device_models", [])
+    try:
+        found = UsbScanner([AllowedModel.from_master_data(r) for r in rows]).scan()
+    except DeviceUnavailableError as exc:
+        click.echo(str(exc))
+        return
+    if not found:
+        click.echo("No allowed USB devices are connected.")
+    for info in found:
+        click.echo(
+            f"USB {info.modality.value:<6} {info.key} {info.detail} {info.identity.make} {info.identity.model}"
+        )

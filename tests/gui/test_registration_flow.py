@@ -160,3 +160,37 @@ def test_sync_centre_explains_an_unreachable_server(qtbot, tmp_path):
     assert not sync.now_button.isEnabled() and sync.pause_button.text() == "Resume"
     window.ctx.ops.wait()
     client.close()
+
+
+def test_sealing_failure_is_explained_and_not_signed_twice(qtbot, window, kiosk):
+    from client.ui.screens.registration import load_form_inputs
+
+    window.ctx.session = kiosk.people.login(user_id=OPERATOR[0], password=OPERATOR[2])
+    reg, _options = load_form_inputs(window.ctx, None)
+    reg.submit_demographics(
+        {
+            "fullName": "Amina Diallo",
+            "dateOfBirth": "1991-04-12",
+            "gender": "FLE",
+            "region": "R1",
+            "province": "P1",
+            "city": "C1",
+            "addressLine": "1 Road",
+        }
+    )
+    reg.add_document(
+        field_id="proofOfIdentity", doc_type="passport", name="p.png", content_type="image/png", data=b"x"
+    )
+    reg.submit_documents()
+    for group, _m, _s in {(g, None, None) for g, _, _ in reg.required_slots()}:
+        reg.record_capture(group=group, records=capture_group(group, seed=1, quality=90))
+    assert reg.submit_biometrics() == {} and reg.step.value == "preview"
+    window.screens["preview"].load(reg)
+    window.show_screen("preview")
+    preview = window.screens["preview"]
+    preview.sign_off()
+    qtbot.waitUntil(lambda: preview.finished is not None or bool(preview.message.text()), timeout=15000)
+    if preview.finished is None:  # the packet builder is not available in this build
+        assert not preview.sign_button.isVisible() and preview.home_button.isVisible()
+    else:  # the real shared.packet sealer: a sealed packet and a receipt
+        assert preview.finished.packet_path.exists() and preview.print_button.isVisible()

@@ -1,0 +1,27 @@
+"""Receipt print path: the core's PDF is rasterised and painted by the print preview onto a printer."""
+
+from PySide6.QtPrintSupport import QPrinter
+from reportlab.pdfgen import canvas
+
+from client.ui import receipt_print
+
+
+def test_pdf_pages_paint_onto_a_printer_and_save_copy(qtbot, tmp_path):
+    pdf = tmp_path / "receipt.pdf"
+    c = canvas.Canvas(str(pdf))
+    c.drawString(72, 720, "Acknowledgement 10001-10042-00001")
+    c.showPage()
+    c.drawString(72, 720, "page two")
+    c.save()
+    pages = receipt_print.rasterise_pdf(pdf, dpi=50)
+    assert len(pages) == 2 and all(p.startswith(b"\x89PNG") for p in pages)
+    printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printed = tmp_path / "printed.pdf"
+    printer.setOutputFileName(str(printed))
+    receipt_print.paint_pages(printer, pages)
+    assert printed.read_bytes().startswith(b"%PDF") and printed.stat().st_size > 1000
+    dialog = receipt_print.preview_dialog(pages)
+    qtbot.addWidget(dialog)
+    assert dialog.objectName() == "receipt_preview"
+    assert receipt_print.save_copy(pdf, tmp_path / "copy.pdf").read_bytes() == pdf.read_bytes()

@@ -1,7 +1,7 @@
 """SBI simulator: a local HTTP service speaking MOSIP SBI 0.9.5 and 1.0 for simulated devices.
 
 Run with ``openreg devices simulate``. Admin knobs (POST /admin with JSON, GET /admin for the state):
-``status`` ("Ready" | "Busy" | "Not Ready" | "Not Registered"), ``quality`` (0-100), ``delay_s`` (sleep
+``status`` ("Ready" | "Busy" | "Not Ready" | "Not Registered"), ``quality`` (0-100, or {"Left Thumb": 30, ...} per subtype), ``delay_s`` (sleep
 before answering a capture, e.g. past the client's timeout), ``disappear_mid_capture`` (drop the
 connection and stop listening), ``bad_signature``, ``wrong_transaction_id``, ``broken_hash_chain``,
 ``fps`` (stream rate), ``reset``.
@@ -170,7 +170,10 @@ class SbiHandler(BaseHTTPRequestHandler):
         for subtype in subtypes:
             if subtype in exceptions:
                 continue
-            record = iso_record_for(device.bio_type, subtype, int(knobs["quality"]))
+            quality = knobs["quality"]
+            # quality is one score for all, or {"Left Thumb": 30, ...} per subtype (default 80)
+            quality = int(quality.get(subtype, 80)) if isinstance(quality, dict) else int(quality)
+            record = iso_record_for(device.bio_type, subtype, quality)
             data = {
                 "digitalId": digital_id,
                 "deviceCode": device.serial,
@@ -183,7 +186,7 @@ class SbiHandler(BaseHTTPRequestHandler):
                 "transactionId": transaction_id,
                 "timestamp": sbi_timestamp(),
                 "requestedScore": str(bio.get("requestedScore", "")),
-                "qualityScore": str(knobs["quality"]),
+                "qualityScore": str(quality),
             }
             current = chain_hash(previous, record)
             if knobs["broken_hash_chain"]:

@@ -42,7 +42,8 @@ def test_events_devices_and_capture_on_the_device_thread(start_sbi_simulator) ->
 
     frames = []
     preview = manager.device(Modality.FACE).start_preview(frames.append, timeout_s=5)
-    while len(frames) < 3:
+    deadline = time.monotonic() + 10
+    while len(frames) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
     preview.stop()
     assert preview.future.result(timeout=10) >= 3

@@ -82,6 +82,12 @@ def test_capture_every_modality_returns_verified_iso_records(sim, bio_type, subt
     assert device.previous_hash != chained
 
 
+def test_per_subtype_quality_knob(sim: SimulatorProcess) -> None:
+    sim.admin(quality={"Left RingFinger": 20})
+    scores = {r.bio_subtype: r.quality for r in device_for(sim, "Finger").capture(bio_subtypes=SLAP)}
+    assert scores["Left RingFinger"] == 20 and scores["Left IndexFinger"] == 80
+
+
 def test_exceptions_are_not_captured(sim: SimulatorProcess) -> None:
     results = device_for(sim, "Finger").capture(bio_subtypes=SLAP, exceptions=["Left RingFinger"])
     assert [r.bio_subtype for r in results] == [s for s in SLAP if s != "Left RingFinger"]

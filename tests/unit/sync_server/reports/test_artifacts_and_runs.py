@@ -115,11 +115,11 @@ def test_builtin_reports_count_what_the_queue_holds(engine, tmp_path):
     assert run["id"] == run_id and run["status"] == "succeeded" and run["row_count"] == 2
     csv_artifact = next(a for a in service.artifacts(run_id) if a["format"] == "csv")
     assert csv_artifact["path"].endswith(".csv")
-    assert sorted(open(csv_artifact["path"]).read().splitlines()[1:]) == ["duplicate,1", "tampered,2"]
+    assert sorted(Path(csv_artifact["path"]).read_text().splitlines()[1:]) == ["duplicate,1", "tampered,2"]
 
     daily = service.run("daily-registrations")
     rows = json.loads(
-        open(next(a["path"] for a in service.artifacts(daily) if a["format"] == "json")).read()
+        Path(next(a["path"] for a in service.artifacts(daily) if a["format"] == "json")).read_text()
     )["rows"]
     assert sum(r[4] for r in rows) == 12 and sum(r[3] for r in rows) == 3
     stuck_ctx = ReportContext(engine, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))

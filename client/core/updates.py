@@ -33,6 +33,12 @@ from shared.release.channel import ReleaseChannel, ReleaseRefused
 from shared.release.install_bundle import InstallError, install, venv_executable
 
 START_CHECK_TIMEOUT_S = 120
+UPDATES_PATH = "/updates"  # where the sync server mounts the TUF repository (sync_server/api/updates.py)
+
+
+def update_source_for_server(server_url: str) -> str:
+    """The update channel URL of a sync server, for :meth:`UpdateManager.check_and_stage`."""
+    return server_url.rstrip("/") + UPDATES_PATH
 
 
 class UpdateError(Exception):

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from client.core.updates import UpdateError, UpdateManager, main
+from client.core.updates import UpdateError, UpdateManager, main, update_source_for_server
 from tests.integration.release.servers import updates_server
 
 
@@ -85,3 +85,16 @@ def test_damaged_staged_file_is_discarded_not_installed(tmp_path, tiny_bundle, r
     outcome = manager.apply_on_start()
     assert outcome.status == "unchanged" and "damaged" in outcome.message
     assert manager.current_version == "0.1.0"
+
+
+def test_install_without_an_outer_pip_seeds_the_venv(tmp_path, tiny_bundle, release_repo, monkeypatch):
+    import shared.release.install_bundle as installer
+
+    monkeypatch.setattr(installer, "_has_pip", lambda: False)  # e.g. a kiosk's system python without pip
+    manager = _manager(tmp_path, release_repo[0])
+    assert manager.install_first(tiny_bundle("0.1.0")) == "0.1.0"
+    assert manager.start_check("0.1.0") == (True, "openreg, version 0.1.0")
+
+
+def test_update_source_for_server():
+    assert update_source_for_server("http://127.0.0.1:8000/") == "http://127.0.0.1:8000/updates"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from client.core.updates import UpdateManager
+from client.core.updates import UpdateManager, update_source_for_server
 
 pytest.importorskip("sync_server.cli", reason="the sync server (issue 3) is not in this tree yet")
 
@@ -46,10 +46,10 @@ def test_update_over_the_sync_server_applies_and_rolls_back(tmp_path, tiny_bundl
     repo.publish(tiny_bundle("0.2.0"), keys=keys)
     process, url = _start_server(tmp_path / "server", repo.directory)
     try:
-        assert manager.check_and_stage(source=f"{url}/updates").version == "0.2.0"
+        assert manager.check_and_stage(source=update_source_for_server(url)).version == "0.2.0"
         assert manager.apply_on_start().status == "updated"
         repo.publish(tiny_bundle("0.3.0", start_ok=False), keys=keys)
-        assert manager.check_and_stage(source=f"{url}/updates").version == "0.3.0"
+        assert manager.check_and_stage(source=update_source_for_server(url)).version == "0.3.0"
         outcome = manager.apply_on_start()
         assert outcome.status == "rolled_back" and manager.current_version == "0.2.0"
     finally:

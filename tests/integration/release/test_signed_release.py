@@ -226,3 +226,40 @@ def test_expiry_options_apply(tmp_path, tiny_bundle, release_repo):
     repo.publish(tiny_bundle("0.2.0"), keys=keys, expiry=Expiry(timestamp=2))
     left = repo.load("timestamp").signed.expires - datetime.now(UTC)
     assert timedelta(days=1) < left <= timedelta(days=2)
+
+
+def test_cli_bundle_build_refresh_and_cached_rollback(tmp_path, release_repo):
+    from tests.integration.release.conftest import make_tiny_project
+
+    repo, keys = release_repo
+    runner = CliRunner()
+    project = make_tiny_project(tmp_path / "src", version="2.0.0")
+    result = runner.invoke(
+        release, ["bundle", "build", "--project", str(project), "--out", str(tmp_path / "d"), "--no-deps"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "version 2.0.0, 1 wheels" in result.output
+    repo.publish(tmp_path / "d" / "openreg-2.0.0.tar.gz", keys=keys)
+    old_timestamp = (repo.metadata_dir / "timestamp.json").read_bytes()
+    keys_dir = tmp_path / "online"
+    from shared.release.keys import write_role_key
+
+    for role in ("snapshot", "timestamp"):
+        write_role_key(keys[role], directory=keys_dir)
+    result = runner.invoke(
+        release, ["refresh", "--online-keys", str(keys_dir), "--repo", str(repo.directory)]
+    )
+    assert result.exit_code == 0, result.output
+
+    args = [
+        "verify",
+        str(repo.directory),
+        "--root",
+        str(repo.metadata_dir / "1.root.json"),
+        "--cache",
+        str(tmp_path / "field-laptop"),
+    ]
+    assert runner.invoke(release, args).exit_code == 0
+    (repo.metadata_dir / "timestamp.json").write_bytes(old_timestamp)
+    result = runner.invoke(release, args)
+    assert result.exit_code == 1 and "possible rollback attack" in result.output

@@ -1,0 +1,68 @@
+"""The sealed registration packet (format v1, specified in docs/packet-format.md).
+
+Build with :func:`seal_packet`, open with :func:`open_packet`; every reader failure is a
+:class:`PacketError` subclass naming what is wrong.
+"""
+
+from shared.packet.builder import packet_path, remove_partials, seal_packet
+from shared.packet.errors import (
+    BadSignature,
+    CompressionBomb,
+    DecryptionFailed,
+    ExtraEntry,
+    HashMismatch,
+    InvalidContents,
+    MalformedPacket,
+    MissingEntry,
+    OversizedEntry,
+    PacketError,
+    TruncatedPacket,
+    UnknownVersion,
+    UnsafePath,
+)
+from shared.packet.keys import generate_identity_file, load_identities, recipient_key_id, recipient_of
+from shared.packet.model import (
+    FORMAT,
+    VERSION,
+    BiometricRecord,
+    Document,
+    Limits,
+    OpenedPacket,
+    PacketContents,
+    SealedPacket,
+)
+from shared.packet.reader import decrypt_packet, open_packet, read_container
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "BadSignature",
+    "BiometricRecord",
+    "CompressionBomb",
+    "DecryptionFailed",
+    "Document",
+    "ExtraEntry",
+    "HashMismatch",
+    "InvalidContents",
+    "Limits",
+    "MalformedPacket",
+    "MissingEntry",
+    "OpenedPacket",
+    "OversizedEntry",
+    "PacketContents",
+    "PacketError",
+    "SealedPacket",
+    "TruncatedPacket",
+    "UnknownVersion",
+    "UnsafePath",
+    "decrypt_packet",
+    "generate_identity_file",
+    "load_identities",
+    "open_packet",
+    "packet_path",
+    "read_container",
+    "recipient_key_id",
+    "recipient_of",
+    "remove_partials",
+    "seal_packet",
+]

@@ -1,0 +1,160 @@
+"""Seal a registration: inner ZIP streamed straight into age encryption, written atomically.
+
+The plaintext never touches the disk: a thread writes the ZIP into a pipe that pyrage encrypts
+into a temporary file in the packet folder. Only after encryption finished, the file was fsynced
+and the ZIP writer reported success is the file renamed to ``<rid>.age`` (and the folder fsynced),
+so a crash at any point leaves either the whole packet or only a ``.tmp-*`` file that no reader
+takes for a packet (and :func:`remove_partials` clears on the next start).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyrage
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pyrage import x25519
+
+from shared.packet.errors import InvalidContents, PacketError
+from shared.packet.keys import recipient_key_id
+from shared.packet.layout import check_contents, write_container
+from shared.packet.model import FORMAT, VERSION, PacketContents, SealedPacket
+from shared.signing import key_id
+
+SUFFIX = ".age"
+PARTIAL_PREFIX = ".tmp-"
+
+
+class _HashingFile:
+    """File wrapper that hashes and counts what passes through ``write``."""
+
+    def __init__(self, handle) -> None:
+        self._handle = handle
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self._handle.write(data)
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+
+def packet_path(out_dir: Path, rid: str) -> Path:
+    return Path(out_dir) / f"{rid}{SUFFIX}"
+
+
+def remove_partials(out_dir: Path) -> int:
+    """Delete temp files left by a builder that died; call when no builder is running."""
+    removed = 0
+    for leftover in Path(out_dir).glob(f"{PARTIAL_PREFIX}*"):
+        leftover.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def _parse_recipients(recipients: list[str]) -> list[x25519.Recipient]:
+    if not recipients:
+        raise InvalidContents("at least one age recipient (the server's) is needed")
+    parsed = []
+    for text in recipients:
+        try:
+            parsed.append(x25519.Recipient.from_str(text.strip()))
+        except Exception as exc:  # pyrage raises its own RecipientError
+            raise InvalidContents(f"not an age X25519 recipient: {text[:20]}…: {exc}") from exc
+    return parsed
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _encrypt_streaming(contents: PacketContents, machine_key: Ed25519PrivateKey, recipients, sink) -> None:
+    read_fd, write_fd = os.pipe()
+    failure: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            with os.fdopen(write_fd, "wb") as pipe_in:
+                write_container(contents, machine_key=machine_key, out=pipe_in)
+        except BaseException as exc:  # reported to the caller below, never swallowed
+            failure.append(exc)
+
+    producer = threading.Thread(target=produce, name="packet-zip-writer", daemon=True)
+    producer.start()
+    try:
+        with os.fdopen(read_fd, "rb") as pipe_out:
+            pyrage.encrypt_io(pipe_out, sink, recipients)
+    finally:
+        producer.join()
+    if failure:
+        raise PacketError(f"writing the packet container failed: {failure[0]}") from failure[0]
+
+
+def seal_packet(
+    contents: PacketContents,
+    *,
+    machine_key: Ed25519PrivateKey,
+    recipients: list[str],
+    out_dir: Path,
+    sealed_at: datetime | None = None,
+) -> SealedPacket:
+    """Build, sign and encrypt ``contents`` into ``out_dir/<rid>.age``; atomic, never overwrites.
+
+    ``recipients[0]`` is the server's age recipient; any more (an escrow key) can also decrypt.
+    """
+    check_contents(contents)
+    parsed = _parse_recipients(recipients)
+    primary_key_id = recipient_key_id(recipients[0])
+    meta = {
+        **contents.meta,
+        "format": FORMAT,
+        "version": VERSION,
+        "machine_key_id": key_id(machine_key),
+        "recipient_key_id": primary_key_id,
+        "recipient_key_ids": [recipient_key_id(r) for r in recipients],
+        "sealed_at": (sealed_at or datetime.now(UTC)).replace(microsecond=0).isoformat(),
+    }
+    contents = replace(contents, meta=meta)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = packet_path(out_dir, contents.rid)
+    if final.exists():
+        raise InvalidContents(f"a sealed packet for {contents.rid} already exists at {final}")
+    partial = out_dir / f"{PARTIAL_PREFIX}{contents.rid}-{secrets.token_hex(4)}"
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb", buffering=1024 * 1024) as handle:
+            sink = _HashingFile(handle)
+            _encrypt_streaming(contents, machine_key, parsed, sink)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # link() refuses to replace an existing file, so two builders can never clobber a packet.
+        os.link(partial, final)
+        partial.unlink()
+        _fsync_dir(out_dir)
+    except FileExistsError as exc:
+        raise InvalidContents(f"a sealed packet for {contents.rid} already exists at {final}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+    return SealedPacket(
+        rid=contents.rid,
+        path=final,
+        sha256=sink.digest.hexdigest(),
+        size=sink.size,
+        recipient_key_id=primary_key_id,
+    )

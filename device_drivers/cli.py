@@ -35,7 +35,12 @@ def simulate(port: int, host: str, profile: str, state_dir: Path | None) -> None
     from device_drivers.sbi.simulator import make_server, write_ready_file
 
     state_dir = state_dir or Path(tempfile.gettempdir()) / "openreg-sbi-sim"
-    server = make_server(host=host, port=port, profile=profile, state_dir=state_dir)
+    try:
+        server = make_server(host=host, port=port, profile=profile, state_dir=state_dir)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port"
+        ) from exc
     ready = write_ready_file(state_dir, server, profile)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     click.echo(

@@ -8,6 +8,7 @@ them on a device thread (device_thread.py / DeviceManager), never on a UI thread
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -254,12 +255,12 @@ class SbiDevice:
             self._check_skew(str(data.get("timestamp", "")))
             digital_id = self._verify_digital_id(str(data.get("digitalId", "")))
             record = b64url_decode(str(data.get("bioValue", "")))
-            expected = chain_hash(previous, record)
-            if str(item.get("hash", "")).upper() != expected:
+            received = str(item.get("hash", ""))
+            if received not in _accepted_hashes(previous, record):
                 raise HashChainError(
                     "The capture hash chain is broken; the biometric data may have been altered."
                 )
-            previous = expected
+            expected = previous = received
             results.append(
                 CaptureResult(
                     modality=self.modality,
@@ -335,6 +336,14 @@ def _mjpeg_frames(response: requests.Response, *, decode: bool) -> Iterator[Prev
             buffer = buffer[start + length :].lstrip(b"\r\n")
             image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR) if decode else None
             yield PreviewFrame(jpeg=jpeg, image=image, timestamp=time.monotonic())
+
+
+def _accepted_hashes(previous: str, record: bytes) -> set[str]:
+    """SBI: hash = SHA-256(previous hash hex + SHA-256 hex of this ISO record). MOSIP devices write upper-case
+    hex; some vendors write lower case, so both spellings of the same chain are accepted."""
+    upper = chain_hash(previous.upper(), record)
+    lower = hashlib.sha256((previous.lower() + hashlib.sha256(record).hexdigest()).encode()).hexdigest()
+    return {upper, upper.lower(), lower, lower.upper()}
 
 
 def _payload_format(record: bytes) -> str:

@@ -32,6 +32,7 @@ MESSAGES: dict[int, tuple[type[DeviceError], str]] = {
     109: (CaptureFailedError, "The device cannot capture that many fingers or irises at once."),
     110: (DeviceNotReadyError, "The device is not ready yet. Wait a moment and try again."),
     111: (DeviceBusyError, "The device is busy with another capture. Wait and try again."),
+    202: (DeviceNotFoundError, "No device is connected. Plug the device in and try again."),
     500: (CaptureFailedError, "The device rejected the request: invalid device id."),
     501: (CaptureFailedError, "The device rejected the request: invalid biometric type."),
     502: (CaptureFailedError, "The device rejected the request: invalid finger or eye name."),

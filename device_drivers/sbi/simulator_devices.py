@@ -119,7 +119,7 @@ def discovery_entry(device: SimulatedDevice, status: str, digital_id: str) -> di
         "deviceStatus": status,
         "certification": "L0",
         "serviceVersion": SERVICE_VERSION,
-        "deviceSubId": [str(s) for s in device.sub_ids],
+        "deviceSubId": list(device.sub_ids),  # the 0.9.5 schema: array of integers
         "callbackId": "",
         "digitalId": digital_id,
         "deviceCode": device.serial,

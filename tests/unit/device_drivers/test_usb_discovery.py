@@ -99,3 +99,17 @@ def test_missing_libusb_disables_only_usb_with_a_reason() -> None:
     assert manager.refresh() == []
     assert "libusb" in manager.unavailable["usb"]
     manager.close()
+
+
+def test_background_polling_notices_a_plug() -> None:
+    import threading
+
+    backend = FakeBackend()
+    manager = DeviceManager({"usb": lambda: UsbSource(UsbScanner(MODELS, backend_factory=lambda: backend))})
+    plugged = threading.Event()
+    manager.subscribe(lambda event: plugged.set() if event.kind == "plugged" else None)
+    manager.start_polling(interval_s=0.05)
+    backend.plugged = [fake_device(0x1234, 2, 9)]
+    assert plugged.wait(timeout=5)
+    assert [d.modality for d in manager.devices()] == [Modality.IRIS]
+    manager.close()

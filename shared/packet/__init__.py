@@ -4,7 +4,7 @@ Build with :func:`seal_packet`, open with :func:`open_packet`; every reader fail
 :class:`PacketError` subclass naming what is wrong.
 """
 
-from shared.packet.builder import packet_path, remove_partials, seal_packet
+from shared.packet.builder import PARTIAL_PREFIX, packet_path, remove_partials, seal_packet
 from shared.packet.errors import (
     BadSignature,
     CompressionBomb,
@@ -35,6 +35,7 @@ from shared.packet.reader import decrypt_packet, open_packet, read_container
 
 __all__ = [
     "FORMAT",
+    "PARTIAL_PREFIX",
     "VERSION",
     "BadSignature",
     "BiometricRecord",

@@ -165,7 +165,17 @@ def _verified_entries(archive: zipfile.ZipFile, limits: Limits, machine_public_k
     for name in sorted(present - set(listed)):
         raise ExtraEntry(f"{name} is in the container but not in the manifest")
 
-    meta = _load_json("meta.json", _read_entry(archive, names["meta.json"]), limits)
+    # Hashes first: the meta used to look up the machine key must itself match the manifest.
+    entries: dict[str, bytes] = {}
+    for name in sorted(listed):
+        expected = listed[name]
+        data = _read_entry(archive, names[name])
+        if not isinstance(expected, dict) or expected.get("size") != len(data):
+            raise HashMismatch(f"{name}: size differs from the manifest")
+        if hashlib.sha256(data).hexdigest() != expected.get("sha256"):
+            raise HashMismatch(f"{name}: SHA-256 differs from the manifest")
+        entries[name] = data
+    meta = _load_json("meta.json", entries["meta.json"], limits)
     if not isinstance(meta, dict):
         raise MalformedPacket("meta.json must be an object")
     signature = _load_json(SIGNATURE, _read_entry(archive, names[SIGNATURE]), limits)
@@ -177,15 +187,6 @@ def _verified_entries(archive: zipfile.ZipFile, limits: Limits, machine_public_k
     except SignatureError as exc:
         raise BadSignature(f"the manifest is not signed by this machine's key: {exc}") from exc
 
-    entries: dict[str, bytes] = {}
-    for name in sorted(listed):
-        expected = listed[name]
-        data = _read_entry(archive, names[name])
-        if not isinstance(expected, dict) or expected.get("size") != len(data):
-            raise HashMismatch(f"{name}: size differs from the manifest")
-        if hashlib.sha256(data).hexdigest() != expected.get("sha256"):
-            raise HashMismatch(f"{name}: SHA-256 differs from the manifest")
-        entries[name] = data
     if manifest.get("rid") != meta.get("rid"):
         raise MalformedPacket("manifest.rid and meta.rid differ")
     return manifest, entries, key_id(public)

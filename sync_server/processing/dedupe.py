@@ -51,7 +51,7 @@ class DedupeConfig:
 
     name_fields: tuple[str, ...] = ("fullName",)
     date_fields: tuple[str, ...] = ("dateOfBirth",)
-    exact_fields: tuple[str, ...] = ("postalCode",)
+    exact_fields: tuple[str, ...] = ("city",)  # location: the schema's required lowest level
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -8,7 +8,7 @@ from sync_server.processing.dedupe import (
     normalise_name,
 )
 
-CONFIG = DedupeConfig()
+CONFIG = DedupeConfig(exact_fields=("postalCode",))
 
 
 def person(**overrides):

@@ -1,0 +1,277 @@
+"""The processing stages, in order: verify, decrypt, validate, actors, dedupe, uin, idstore.
+
+Reason codes (stable, shown on the kiosk): tampered, unknown_machine, undecryptable, invalid_packet,
+unknown_schema, invalid_demographics, missing_document, missing_biometrics, exception_not_approved,
+inactive_machine, inactive_operator, inactive_supervisor, duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shared.forms.engine import FormEngine
+from shared.forms.schema import FormSpecError, load_id_schema
+from shared.rid import RidError, parse_rid
+from sync_server.idstore.store import BlobIn, DuplicateIdentity, IdStore
+from sync_server.processing.dedupe import DedupeConfig, DedupeKeyError, dedupe_key
+from sync_server.processing.packet_view import PacketView, from_opened
+from sync_server.processing.pipeline import PacketContext, Rejection
+from sync_server.processing.ports import MasterDataHistory, PacketOpener, ReceivedPackets
+
+# PacketError subclass names (shared.packet) -> reason code; anything else PacketError: invalid_packet.
+_PACKET_ERROR_CODES = {
+    "SignatureError": "tampered",
+    "PacketSignatureError": "tampered",
+    "ManifestError": "tampered",
+    "HashMismatch": "tampered",
+    "IntegrityError": "tampered",
+    "DecryptionError": "undecryptable",
+    "PacketDecryptError": "undecryptable",
+    "UnknownRecipient": "undecryptable",
+}
+
+
+def _machine_id_from_rid(rid: str) -> str:
+    # RID = center(5) + machine(5) + sequence + timestamp (shared.rid)
+    try:
+        return f"{parse_rid(rid).machine_id:05d}"
+    except RidError as exc:
+        raise Rejection("invalid_packet", f"not a registration ID: {exc}") from exc
+
+
+def _active(row: Mapping[str, Any] | None) -> bool:
+    return row is not None and row.get("active", True) is not False
+
+
+@dataclass
+class VerifyStage:
+    """Outer checks before decrypting: the file is the one registered (hash, size), machine known."""
+
+    packets: ReceivedPackets
+    master: MasterDataHistory
+    name: str = "verify"
+
+    def run(self, context: PacketContext) -> None:
+        path = self.packets.blob_path(context.rid)
+        expected_sha, expected_size = self.packets.registered(context.rid)
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        if path.stat().st_size != expected_size or digest.hexdigest() != expected_sha:
+            raise Rejection("tampered", "the uploaded file does not match the registered hash and size")
+        machine_id = _machine_id_from_rid(context.rid)
+        machine = self.master.entity_at("machines", machine_id, dt.datetime.now(dt.UTC))
+        key = (machine or {}).get("public_key") or (machine or {}).get("signing_public_key")
+        if machine is None or not key:
+            raise Rejection("unknown_machine", f"machine {machine_id} is not enrolled on this server")
+        context.values.update(path=path, machine_id=machine_id, machine=dict(machine), machine_key=key)
+
+
+@dataclass
+class DecryptStage:
+    """Decrypt with the server identity (any key id still held) and verify the machine signature."""
+
+    opener: PacketOpener
+    name: str = "decrypt"
+
+    def run(self, context: PacketContext) -> None:
+        try:
+            opened = self.opener(context.values["path"], machine_public_key=context.values["machine_key"])
+        except Exception as exc:
+            if not any(cls.__name__ == "PacketError" for cls in type(exc).__mro__):
+                raise  # not a verdict on the packet (I/O, bug): the stage fails and is retried
+            code = next(
+                (
+                    _PACKET_ERROR_CODES[c.__name__]
+                    for c in type(exc).__mro__
+                    if c.__name__ in _PACKET_ERROR_CODES
+                ),
+                "invalid_packet",
+            )
+            raise Rejection(code, str(exc)) from exc
+        view = opened if isinstance(opened, PacketView) else from_opened(opened)
+        if str(view.meta.get("rid", context.rid)) != context.rid:
+            raise Rejection("tampered", "the RID inside the packet differs from the uploaded RID")
+        context.values["packet"] = view
+
+
+def _approved_by_supervisor(meta: Mapping[str, Any]) -> bool:
+    approval = meta.get("supervisor_approval") or meta.get("exception_approval") or {}
+    return bool(meta.get("supervisor_id")) and (bool(approval) or bool(meta.get("supervisor_signoff")))
+
+
+@dataclass
+class ValidateStage:
+    """Validate demographics against the ID schema version named in the packet; required documents
+    and biometric modalities present; any exception backed by a supervisor approval."""
+
+    master: MasterDataHistory
+    name: str = "validate"
+
+    def run(self, context: PacketContext) -> None:
+        packet: PacketView = context.values["packet"]
+        schema_id = str(packet.meta.get("id_schema_id", packet.meta.get("schema_id", "default")))
+        version = int(packet.meta.get("id_schema_version", packet.meta.get("schema_version", 0)) or 0)
+        raw = self.master.id_schema(schema_id, version)
+        if raw is None:
+            raise Rejection("unknown_schema", f"ID schema {schema_id} version {version} is not known")
+        try:
+            schema = load_id_schema(dict(raw))
+        except FormSpecError as exc:
+            raise RuntimeError(f"stored ID schema {schema_id} v{version} does not load: {exc}") from exc
+        values = dict(packet.demographics)
+        by_field = {d.field_id: d for d in packet.documents}
+        modalities = {b.modality for b in packet.biometrics}
+        excepted = {b.modality for b in packet.biometrics if b.exception}
+        excepted |= {str(e.get("modality")) for e in packet.exceptions if isinstance(e, Mapping)}
+        for field_id, spec in schema.fields.items():
+            if spec.type == "document" and field_id in by_field and by_field[field_id].data:
+                values[field_id] = by_field[field_id].name or field_id
+            if spec.type == "biometrics" and (modalities or excepted):
+                values[field_id] = sorted(modalities | excepted)
+        engine = FormEngine(schema=schema)
+        result = engine.validate(values, language="eng")
+        kinds = {k: (schema.fields[k].type if k in schema.fields else "unknown") for k in result.errors}
+        # Demographic errors first: a wrong date of birth can make documents "missing" as a consequence.
+        demographic = {k: v for k, v in result.errors.items() if kinds[k] not in ("document", "biometrics")}
+        if demographic:
+            raise Rejection(
+                "invalid_demographics", "; ".join(f"{k}: {v}" for k, v in sorted(demographic.items()))
+            )
+        for field_id, message in result.errors.items():
+            code = "missing_document" if kinds[field_id] == "document" else "missing_biometrics"
+            raise Rejection(code, message)
+        for field_id, spec in schema.fields.items():
+            if spec.type == "biometrics" and engine.is_required(field_id, values):
+                missing = set(spec.modalities) - modalities - excepted
+                if missing:
+                    raise Rejection(
+                        "missing_biometrics", f"no {', '.join(sorted(missing))} capture or exception"
+                    )
+        if (packet.exceptions or excepted) and not _approved_by_supervisor(packet.meta):
+            raise Rejection(
+                "exception_not_approved", "biometric/document exceptions need a supervisor approval"
+            )
+        context.values["schema"] = f"{schema_id}@{version}"
+
+
+@dataclass
+class ActorsStage:
+    """Operator, supervisor and machine were active at the packet's center at capture time."""
+
+    master: MasterDataHistory
+    name: str = "actors"
+
+    def run(self, context: PacketContext) -> None:
+        packet: PacketView = context.values["packet"]
+        try:
+            at = packet.meta_time()
+        except (TypeError, ValueError) as exc:
+            raise Rejection("invalid_packet", f"packet has no capture time: {exc}") from exc
+        center = str(packet.meta.get("center_id", ""))
+        machine = self.master.entity_at("machines", context.values["machine_id"], at)
+        if not _active(machine) or str(machine.get("center_id", center)) != center:
+            raise Rejection(
+                "inactive_machine",
+                f"machine {context.values['machine_id']} was not active at center {center}",
+            )
+        checks = [("operator", packet.meta.get("operator_id"), "inactive_operator")]
+        if packet.meta.get("supervisor_id") or packet.exceptions:
+            checks.append(("supervisor", packet.meta.get("supervisor_id"), "inactive_supervisor"))
+        for role, user_id, code in checks:
+            user = self.master.entity_at("users", str(user_id or ""), at) if user_id else None
+            scoped = user is not None and user.get("center_id") in (None, center)
+            if not (_active(user) and scoped and role in (user.get("roles") or [])):
+                raise Rejection(
+                    code, f"{role} {user_id or '(none)'} was not an active {role} at center {center} then"
+                )
+        context.values.update(center_id=center, operator_id=str(packet.meta.get("operator_id")))
+
+
+@dataclass
+class DedupeStage:
+    """Demographic dedupe against the ID store."""
+
+    store: IdStore
+    config: DedupeConfig
+    name: str = "dedupe"
+
+    def run(self, context: PacketContext) -> None:
+        packet: PacketView = context.values["packet"]
+        try:
+            key = dedupe_key(packet.demographics, config=self.config)
+        except (DedupeKeyError, ValueError) as exc:
+            raise Rejection("invalid_demographics", f"cannot dedupe: {exc}") from exc
+        match = self.store.find_by_dedupe_key(key)
+        if match is not None and match[1] != context.rid:  # our own identity after a crash is not a duplicate
+            raise Rejection("duplicate", f"duplicate of UIN {match[0]}")
+        context.values["dedupe_key"] = key
+
+
+@dataclass
+class UinStage:
+    store: IdStore
+    name: str = "uin"
+
+    def run(self, context: PacketContext) -> None:
+        context.values["uin"] = self.store.issue_uin(rid=context.rid)
+
+
+@dataclass
+class IdStoreStage:
+    store: IdStore
+    name: str = "idstore"
+
+    def run(self, context: PacketContext) -> None:
+        packet: PacketView = context.values["packet"]
+        blobs = [
+            BlobIn("document", d.field_id, d.content_type, d.data, {"type": d.type, "file": d.name})
+            for d in packet.documents
+        ]
+        blobs += [
+            BlobIn(
+                "biometric",
+                f"{b.modality}:{b.subtype}",
+                "application/octet-stream",
+                b.data,
+                {"modality": b.modality, "subtype": b.subtype, "format": b.format, "quality": b.quality},
+            )
+            for b in packet.biometrics
+            if not b.exception
+        ]
+        try:
+            self.store.write_identity(
+                uin=context.values["uin"],
+                rid=context.rid,
+                demographics=packet.demographics,
+                dedupe_key=context.values["dedupe_key"],
+                center_id=context.values.get("center_id"),
+                blobs_in=blobs,
+            )
+        except DuplicateIdentity as dup:  # a concurrent worker stored the same person first
+            raise Rejection("duplicate", f"duplicate of UIN {dup.uin}") from None
+
+
+def build_stages(
+    *,
+    packets: ReceivedPackets,
+    master: MasterDataHistory,
+    opener: PacketOpener,
+    store: IdStore,
+    dedupe: DedupeConfig,
+) -> list:
+    """The stages in their fixed order."""
+    return [
+        VerifyStage(packets, master),
+        DecryptStage(opener),
+        ValidateStage(master),
+        ActorsStage(master),
+        DedupeStage(store, dedupe),
+        UinStage(store),
+        IdStoreStage(store),
+    ]

@@ -1,0 +1,95 @@
+"""Processing workers: claim a packet from the DB queue, run the pipeline, store the outcome.
+
+Workers run as threads inside the server (``--workers N``) or in separate ``openreg worker``
+processes against the same PostgreSQL. A worker holds nothing the database does not: if it is
+killed, its claim's lease expires and another worker runs the packet again from the first stage;
+the idempotent UIN and ID store writes make that safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from sync_server.processing import queue
+from sync_server.processing.pipeline import PacketContext, Pipeline, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ProcessingWorker:
+    """One worker loop. ``pipeline_factory`` builds a Pipeline (stages are not shared across threads)."""
+
+    engine: Engine
+    pipeline_factory: Callable[[], Pipeline]
+    worker_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    )
+    lease: dt.timedelta = dt.timedelta(minutes=5)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    poll_seconds: float = 0.5
+    on_finished: Callable[[str, str], None] | None = None  # (rid, status), e.g. to notify the status cache
+
+    def __post_init__(self) -> None:
+        self.pipeline = self.pipeline_factory()
+        self.pipeline.record = lambda record: queue.record_stage(self.engine, record)
+
+    def run_once(self) -> str | None:
+        """Process one packet if any is due; returns its RID or None when the queue is empty."""
+        claim = queue.claim_next(self.engine, worker_id=self.worker_id, lease=self.lease)
+        if claim is None:
+            return None
+        context = PacketContext(claim.rid)
+        result = self.pipeline.run(context, attempt=claim.attempt)
+        facts = {
+            k: context.values[k] for k in ("center_id", "machine_id", "operator_id") if context.values.get(k)
+        }
+        status = queue.finish(
+            self.engine, claim, result, policy=self.policy, uin=context.values.get("uin"), facts=facts
+        )
+        log.info("packet %s -> %s (%s)", claim.rid, status or "claim lost", result.reason_code or "ok")
+        if self.on_finished and status:
+            self.on_finished(claim.rid, status)
+        return claim.rid
+
+    def run_until(self, stop: threading.Event) -> None:
+        """Loop until ``stop`` is set; sleeps ``poll_seconds`` when the queue is empty."""
+        while not stop.is_set():
+            try:
+                if self.run_once() is None:
+                    stop.wait(self.poll_seconds)
+            except Exception:  # a database hiccup must not kill the worker thread
+                log.exception("worker %s: error while processing; retrying shortly", self.worker_id)
+                stop.wait(self.poll_seconds)
+
+
+@dataclass
+class WorkerPool:
+    """N in-process worker threads (the server's ``--workers N``)."""
+
+    make_worker: Callable[[int], ProcessingWorker]
+    count: int
+    stop: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        for index in range(self.count):
+            worker = self.make_worker(index)
+            thread = threading.Thread(
+                target=worker.run_until, args=(self.stop,), name=f"processing-{index}", daemon=True
+            )
+            thread.start()
+            self.threads.append(thread)
+
+    def shutdown(self, timeout: float = 30) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout)

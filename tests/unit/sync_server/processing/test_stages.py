@@ -1,0 +1,294 @@
+"""The real stages and worker over real SQLite, the demo ID schema and master data history.
+
+The sealed-packet library (shared.packet) is replaced by a small opener with the same call shape
+that checks an Ed25519 signature over JSON contents; end-to-end tests with real sealed packets live
+in tests/integration/sync_server/processing once the server and packet library exist.
+"""
+
+import base64
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from shared.canonical import canonical_json
+from shared.rid import format_rid
+from shared.signing import generate_private_key, public_key_b64, sign_b64, verify_b64
+from sync_server.idstore import tables as id_tables
+from sync_server.idstore.data_key import DataKeyring
+from sync_server.idstore.store import IdStore
+from sync_server.processing import queue
+from sync_server.processing import tables as processing_tables
+from sync_server.processing.dedupe import DedupeConfig
+from sync_server.processing.packet_view import BiometricView, DocumentView, PacketView
+from sync_server.processing.pipeline import Pipeline, RetryPolicy
+from sync_server.processing.stages import build_stages
+from sync_server.processing.worker import ProcessingWorker, WorkerPool
+
+SCHEMA = json.loads((Path(__file__).parents[4] / "sync_server/demo_data/id_schema.json").read_text())[
+    "entities"
+]["id_schema"][0]["schema"]
+CAPTURED = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
+
+
+class PacketError(Exception):
+    pass
+
+
+class SignatureError(PacketError):
+    pass
+
+
+class Master:
+    def __init__(self, machine_key):
+        self.rows = {
+            ("machines", "10001"): {
+                "id": "10001",
+                "center_id": "10001",
+                "public_key": machine_key,
+                "active": True,
+            },
+            ("users", "op1"): {"id": "op1", "roles": ["operator"], "center_id": "10001", "active": True},
+            ("users", "sup1"): {"id": "sup1", "roles": ["supervisor"], "center_id": "10001", "active": True},
+            ("users", "gone"): {"id": "gone", "roles": ["operator"], "center_id": "10001", "active": False},
+        }
+
+    def entity_at(self, entity, entity_id, at):
+        return self.rows.get((entity, entity_id))
+
+    def id_schema(self, schema_id, version):
+        return SCHEMA if (schema_id, version) == ("default", 1) else None
+
+
+class Packets:
+    def __init__(self, root):
+        self.root, self.registered_hashes = root, {}
+
+    def blob_path(self, rid):
+        return self.root / f"{rid}.packet"
+
+    def registered(self, rid):
+        return self.registered_hashes[rid]
+
+
+def opener(path, *, machine_public_key):
+    body = json.loads(path.read_bytes())
+    try:
+        verify_b64(machine_public_key, canonical_json(body["contents"]), body["signature"])
+    except Exception as exc:
+        raise SignatureError("manifest signature does not verify") from exc
+    c = body["contents"]
+    return PacketView(
+        demographics=c["demographics"],
+        documents=[
+            DocumentView(d["field"], d["type"], d["name"], "application/pdf", base64.b64decode(d["data"]))
+            for d in c["documents"]
+        ],
+        biometrics=[
+            BiometricView(m, s, "ISO19794", 80, b"ISO" + s.encode(), exception=e)
+            for m, s, e in c["biometrics"]
+        ],
+        exceptions=c["exceptions"],
+        meta=c["meta"],
+    )
+
+
+PERSON = {
+    "fullName": "Amina Diallo",
+    "dateOfBirth": "1985-02-14",
+    "gender": "F",
+    "region": "R1",
+    "province": "P1",
+    "city": "C1",
+    "addressLine": "1 Rue de la Paix",
+}
+
+
+@pytest.fixture
+def world(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'server.db'}")
+    for md in (processing_tables.metadata, id_tables.metadata):
+        md.create_all(engine)
+    key = generate_private_key()
+    master, packets = Master(public_key_b64(key)), Packets(tmp_path)
+    store = IdStore(engine=engine, keyring=DataKeyring(tmp_path / "data"))
+    sequence = iter(range(1, 1000))
+
+    def make(
+        *,
+        person=None,
+        documents=True,
+        biometrics=None,
+        exceptions=(),
+        operator="op1",
+        sign_with=None,
+        machine=10001,
+        supervisor="sup1",
+    ):
+        rid = format_rid(center_id=10001, machine_id=machine, sequence=next(sequence), created_at=CAPTURED)
+        contents = {
+            "demographics": person or PERSON,
+            "documents": [
+                {
+                    "field": "proofOfIdentity",
+                    "type": "passport",
+                    "name": "poi.pdf",
+                    "data": base64.b64encode(b"%PDF-1.4 passport").decode(),
+                }
+            ]
+            if documents
+            else [],
+            "biometrics": biometrics
+            if biometrics is not None
+            else [["finger", "Left Thumb", False], ["iris", "Left", False], ["face", "Face", False]],
+            "exceptions": list(exceptions),
+            "meta": {
+                "rid": rid,
+                "center_id": "10001",
+                "machine_id": f"{machine:05d}",
+                "operator_id": operator,
+                "supervisor_id": supervisor,
+                "supervisor_approval": {"method": "password+totp"},
+                "created_at": CAPTURED.isoformat(),
+                "id_schema_id": "default",
+                "id_schema_version": 1,
+            },
+        }
+        data = json.dumps(
+            {"contents": contents, "signature": sign_b64(sign_with or key, canonical_json(contents))}
+        )
+        packets.blob_path(rid).write_text(data)
+        packets.registered_hashes[rid] = (hashlib.sha256(data.encode()).hexdigest(), len(data.encode()))
+        queue.enqueue(engine, rid=rid)
+        return rid
+
+    def worker(hooks=None, policy=RetryPolicy(base_seconds=0)):
+        stages = build_stages(
+            packets=packets, master=master, opener=opener, store=store, dedupe=DedupeConfig()
+        )
+        return ProcessingWorker(
+            engine=engine,
+            pipeline_factory=lambda: Pipeline(stages, hooks=hooks or {}),
+            policy=policy,
+            poll_seconds=0.01,
+        )
+
+    def drain(w):
+        while w.run_once():
+            pass
+
+    class World:
+        pass
+
+    world = World()
+    world.__dict__.update(
+        engine=engine, make=make, worker=worker, drain=drain, store=store, master=master, packets=packets
+    )
+    return world
+
+
+def status(world, rid):
+    return queue.job_status(world.engine, rid)
+
+
+def test_good_packet_is_processed_with_a_uin_and_stored_encrypted(world):
+    rid = world.make()
+    world.drain(world.worker())
+    state = status(world, rid)
+    assert state["status"] == "processed", state["reason_text"]
+    assert state["stage"] == "processed" and len(state["uin"]) == 10
+    assert state["center_id"] == "10001" and state["operator_id"] == "op1"
+    identity = world.store.get_by_rid(rid, actor="admin", purpose="test")
+    assert identity.uin == state["uin"] and identity.demographics["fullName"] == "Amina Diallo"
+    assert {b.kind for b in identity.blobs} == {"document", "biometric"} and len(identity.blobs) == 4
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [
+        ("tampered_file", "tampered"),
+        ("bad_signature", "tampered"),
+        ("unknown_machine", "unknown_machine"),
+        ("missing_document", "missing_document"),
+        ("missing_modality", "missing_biometrics"),
+        ("bad_demographics", "invalid_demographics"),
+        ("inactive_operator", "inactive_operator"),
+        ("exception_unapproved", "exception_not_approved"),
+    ],
+)
+def test_invalid_packets_are_rejected_with_the_right_reason(world, case, code):
+    kwargs = {
+        "bad_signature": {"sign_with": generate_private_key()},
+        "unknown_machine": {"machine": 10002},
+        "missing_document": {"documents": False},
+        "missing_modality": {"biometrics": [["finger", "Left Thumb", False]]},
+        "bad_demographics": {"person": PERSON | {"dateOfBirth": "2999-01-01"}},
+        "inactive_operator": {"operator": "gone"},
+        "exception_unapproved": {
+            "biometrics": [["finger", "Left Thumb", True], ["iris", "Left", False], ["face", "Face", False]],
+            "supervisor": None,
+        },
+    }.get(case, {})
+    rid = world.make(**kwargs)
+    if case == "tampered_file":
+        path = world.packets.blob_path(rid)
+        path.write_bytes(path.read_bytes().replace(b"Amina", b"Anima"))
+    world.drain(world.worker())
+    state = status(world, rid)
+    assert (state["status"], state["reason_code"]) == ("rejected", code), state["reason_text"]
+    assert state["reason_text"] and state["uin"] is None
+
+
+def test_duplicate_person_is_rejected_naming_the_first_uin(world):
+    first = world.make()
+    second = world.make(person=PERSON | {"fullName": "AMINA  DIALLO"})
+    world.drain(world.worker())
+    uin = status(world, first)["uin"]
+    assert status(world, second)["reason_code"] == "duplicate"
+    assert status(world, second)["reason_text"] == f"duplicate of UIN {uin}"
+
+
+def test_a_failing_hook_is_retried_then_succeeds(world):
+    class LegacyLookup:
+        name = "legacy-id-lookup"
+        calls = 0
+
+        def __call__(self, *, stage, context):
+            LegacyLookup.calls += 1
+            if LegacyLookup.calls == 1:
+                raise TimeoutError("legacy system timed out")
+
+    rid = world.make()
+    world.drain(world.worker(hooks={"validate": [LegacyLookup()]}))
+    state = status(world, rid)
+    assert state["status"] == "processed" and state["attempts"] == 2 and LegacyLookup.calls == 2
+
+
+def test_a_reclaimed_packet_gets_the_same_uin_not_a_second_identity(world):
+    rid = world.make()
+    w = world.worker()
+    # First worker "dies" after the ID store write but before recording the outcome.
+    claim = queue.claim_next(world.engine, worker_id="dead", lease=dt.timedelta(seconds=-1))
+    from sync_server.processing.pipeline import PacketContext
+
+    context = PacketContext(claim.rid)
+    w.pipeline.run(context)
+    world.drain(w)
+    assert status(world, rid)["status"] == "processed" and status(world, rid)["uin"] == context.values["uin"]
+
+
+def test_worker_pool_threads_drain_the_queue(world):
+    rids = [world.make(person=PERSON | {"fullName": f"Person {chr(65 + i)}"}) for i in range(6)]
+    pool = WorkerPool(make_worker=lambda _i: world.worker(), count=1)
+    pool.start()
+    try:
+        deadline = dt.datetime.now() + dt.timedelta(seconds=20)
+        while dt.datetime.now() < deadline and any(status(world, r)["status"] != "processed" for r in rids):
+            pool.stop.wait(0.05)
+    finally:
+        pool.shutdown()
+    uins = [status(world, r)["uin"] for r in rids]
+    assert all(uins) and len(set(uins)) == 6

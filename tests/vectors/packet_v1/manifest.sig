@@ -1,0 +1,1 @@
+{"alg":"Ed25519","key_id":"56475aa75463474c","signature":"FxyJX8p5NM/AfoAi9zZKteLIMoAKc+J8d5uo3SQLdky+Y6QLVXiSkxiSLL0ITr36j4AZ9Z8gCJBGS9nIgWVABw=="}

@@ -27,9 +27,8 @@ class SharedPacketSealer:
         audit: list[dict[str, Any]],
         out_dir: Path,
     ) -> SealedFile:
-        from shared.packet import seal_packet
-
         from client.core.registration.packet_contents import build_contents
+        from shared.packet import seal_packet
 
         identity = self._machine.identity()
         contents = build_contents(registration=registration, rid=rid, meta=meta, audit=audit)

@@ -275,8 +275,9 @@ class RegistrationService:
                     action="registration.recovered",
                     details={"rid": rid, "status": outcome[rid]},
                 )
-        for tmp in self._packets_dir.glob(".*.tmp") if self._packets_dir.exists() else []:
-            tmp.unlink(missing_ok=True)
+        # hidden files are never packets: partial files of a builder (or writer) that died
+        for partial in self._packets_dir.glob(".*") if self._packets_dir.exists() else []:
+            partial.unlink(missing_ok=True)
         return outcome
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 @dataclass(frozen=True)
 class DocumentView:
-    field_id: str  # the ID schema's document field (e.g. proofOfIdentity)
+    category: str  # document category (POI, POA...), matched to the ID schema's document fields
     type: str  # document type id from master data
-    name: str
+    name: str  # file name as captured
     content_type: str
     data: bytes
 
@@ -63,9 +63,9 @@ def from_opened(opened: Any) -> PacketView:
     contents = _get(opened, "contents", default=opened)
     documents = [
         DocumentView(
-            field_id=str(_get(d, "field_id", "field", "name")),
-            type=str(_get(d, "type", "doc_type", "document_type", default="")),
-            name=str(_get(d, "name", "file_name", default="")),
+            category=str(_get(d, "category", default="")),
+            type=str(_get(d, "doc_type", "type", default="")),
+            name=str(_get(d, "filename", "name", default="")),
             content_type=str(_get(d, "content_type", default="application/octet-stream")),
             data=bytes(_get(d, "data", "content", default=b"")),
         )

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from shared.forms.engine import FormEngine
@@ -24,14 +25,10 @@ from sync_server.processing.ports import MasterDataHistory, PacketOpener, Receiv
 
 # PacketError subclass names (shared.packet) -> reason code; anything else PacketError: invalid_packet.
 _PACKET_ERROR_CODES = {
-    "SignatureError": "tampered",
-    "PacketSignatureError": "tampered",
-    "ManifestError": "tampered",
+    "BadSignature": "tampered",
     "HashMismatch": "tampered",
-    "IntegrityError": "tampered",
-    "DecryptionError": "undecryptable",
-    "PacketDecryptError": "undecryptable",
-    "UnknownRecipient": "undecryptable",
+    "TruncatedPacket": "tampered",
+    "DecryptionFailed": "undecryptable",
 }
 
 
@@ -125,13 +122,13 @@ class ValidateStage:
         except FormSpecError as exc:
             raise RuntimeError(f"stored ID schema {schema_id} v{version} does not load: {exc}") from exc
         values = dict(packet.demographics)
-        by_field = {d.field_id: d for d in packet.documents}
+        by_category = {d.category: d for d in packet.documents if d.data}
         modalities = {b.modality for b in packet.biometrics}
         excepted = {b.modality for b in packet.biometrics if b.exception}
         excepted |= {str(e.get("modality")) for e in packet.exceptions if isinstance(e, Mapping)}
         for field_id, spec in schema.fields.items():
-            if spec.type == "document" and field_id in by_field and by_field[field_id].data:
-                values[field_id] = by_field[field_id].name or field_id
+            if spec.type == "document" and spec.category in by_category:
+                values[field_id] = by_category[spec.category].name or spec.category
             if spec.type == "biometrics" and (modalities or excepted):
                 values[field_id] = sorted(modalities | excepted)
         engine = FormEngine(schema=schema)
@@ -230,7 +227,13 @@ class IdStoreStage:
     def run(self, context: PacketContext) -> None:
         packet: PacketView = context.values["packet"]
         blobs = [
-            BlobIn("document", d.field_id, d.content_type, d.data, {"type": d.type, "file": d.name})
+            BlobIn(
+                "document",
+                f"{d.category}:{d.name or d.type}",
+                d.content_type,
+                d.data,
+                {"type": d.type, "category": d.category},
+            )
             for d in packet.documents
         ]
         blobs += [
@@ -255,6 +258,17 @@ class IdStoreStage:
             )
         except DuplicateIdentity as dup:  # a concurrent worker stored the same person first
             raise Rejection("duplicate", f"duplicate of UIN {dup.uin}") from None
+
+
+def make_packet_opener(identities: list[str]) -> PacketOpener:
+    """``shared.packet.open_packet`` with every server identity still held: packets sealed to an
+    older key id keep opening after a rotation, as long as its identity line is kept."""
+    from shared.packet import open_packet
+
+    def open_with_server_identities(path: Path, *, machine_public_key: str) -> PacketView:
+        return from_opened(open_packet(path, identities=identities, machine_public_key=machine_public_key))
+
+    return open_with_server_identities
 
 
 def build_stages(

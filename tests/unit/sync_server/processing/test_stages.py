@@ -1,11 +1,7 @@
-"""The real stages and worker over real SQLite, the demo ID schema and master data history.
-
-The sealed-packet library (shared.packet) is replaced by a small opener with the same call shape
-that checks an Ed25519 signature over JSON contents; end-to-end tests with real sealed packets live
-in tests/integration/sync_server/processing once the server and packet library exist.
+"""The real stages and worker over real SQLite, real sealed packets (shared.packet), the demo ID
+schema and an in-memory master data history (the server's own history is wired in by the server).
 """
 
-import base64
 import datetime as dt
 import hashlib
 import json
@@ -14,32 +10,30 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from shared.canonical import canonical_json
+from shared.packet import (
+    BiometricRecord,
+    Document,
+    PacketContents,
+    generate_identity_file,
+    load_identities,
+    seal_packet,
+)
 from shared.rid import format_rid
-from shared.signing import generate_private_key, public_key_b64, sign_b64, verify_b64
+from shared.signing import generate_private_key, public_key_b64
 from sync_server.idstore import tables as id_tables
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
 from sync_server.processing import queue
 from sync_server.processing import tables as processing_tables
 from sync_server.processing.dedupe import DedupeConfig
-from sync_server.processing.packet_view import BiometricView, DocumentView, PacketView
 from sync_server.processing.pipeline import Pipeline, RetryPolicy
-from sync_server.processing.stages import build_stages
+from sync_server.processing.stages import build_stages, make_packet_opener
 from sync_server.processing.worker import ProcessingWorker, WorkerPool
 
 SCHEMA = json.loads((Path(__file__).parents[4] / "sync_server/demo_data/id_schema.json").read_text())[
     "entities"
 ]["id_schema"][0]["schema"]
 CAPTURED = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
-
-
-class PacketError(Exception):
-    pass
-
-
-class SignatureError(PacketError):
-    pass
 
 
 class Master:
@@ -68,32 +62,10 @@ class Packets:
         self.root, self.registered_hashes = root, {}
 
     def blob_path(self, rid):
-        return self.root / f"{rid}.packet"
+        return self.root / f"{rid}.age"
 
     def registered(self, rid):
         return self.registered_hashes[rid]
-
-
-def opener(path, *, machine_public_key):
-    body = json.loads(path.read_bytes())
-    try:
-        verify_b64(machine_public_key, canonical_json(body["contents"]), body["signature"])
-    except Exception as exc:
-        raise SignatureError("manifest signature does not verify") from exc
-    c = body["contents"]
-    return PacketView(
-        demographics=c["demographics"],
-        documents=[
-            DocumentView(d["field"], d["type"], d["name"], "application/pdf", base64.b64decode(d["data"]))
-            for d in c["documents"]
-        ],
-        biometrics=[
-            BiometricView(m, s, "ISO19794", 80, b"ISO" + s.encode(), exception=e)
-            for m, s, e in c["biometrics"]
-        ],
-        exceptions=c["exceptions"],
-        meta=c["meta"],
-    )
 
 
 PERSON = {
@@ -113,6 +85,8 @@ def world(tmp_path):
     for md in (processing_tables.metadata, id_tables.metadata):
         md.create_all(engine)
     key = generate_private_key()
+    recipient = generate_identity_file(tmp_path / "server-identity.txt")
+    opener = make_packet_opener(load_identities(tmp_path / "server-identity.txt"))
     master, packets = Master(public_key_b64(key)), Packets(tmp_path)
     store = IdStore(engine=engine, keyring=DataKeyring(tmp_path / "data"))
     sequence = iter(range(1, 1000))
@@ -129,23 +103,24 @@ def world(tmp_path):
         supervisor="sup1",
     ):
         rid = format_rid(center_id=10001, machine_id=machine, sequence=next(sequence), created_at=CAPTURED)
-        contents = {
-            "demographics": person or PERSON,
-            "documents": [
-                {
-                    "field": "proofOfIdentity",
-                    "type": "passport",
-                    "name": "poi.pdf",
-                    "data": base64.b64encode(b"%PDF-1.4 passport").decode(),
-                }
-            ]
+        bios = (
+            biometrics
+            if biometrics is not None
+            else [["finger", "Left Thumb", False], ["iris", "Left", False], ["face", "Face", False]]
+        )
+        contents = PacketContents(
+            demographics=person or PERSON,
+            documents=[Document("DOC001", "application/pdf", b"%PDF-1.4 passport", "POI", "poi.pdf")]
             if documents
             else [],
-            "biometrics": biometrics
-            if biometrics is not None
-            else [["finger", "Left Thumb", False], ["iris", "Left", False], ["face", "Face", False]],
-            "exceptions": list(exceptions),
-            "meta": {
+            biometrics=[
+                BiometricRecord(
+                    m, s, "ISO19794", 80, {"serial": "SIM1"}, b"" if e else b"ISO" + s.encode(), e
+                )
+                for m, s, e in bios
+            ],
+            exceptions=list(exceptions),
+            meta={
                 "rid": rid,
                 "center_id": "10001",
                 "machine_id": f"{machine:05d}",
@@ -156,12 +131,11 @@ def world(tmp_path):
                 "id_schema_id": "default",
                 "id_schema_version": 1,
             },
-        }
-        data = json.dumps(
-            {"contents": contents, "signature": sign_b64(sign_with or key, canonical_json(contents))}
         )
-        packets.blob_path(rid).write_text(data)
-        packets.registered_hashes[rid] = (hashlib.sha256(data.encode()).hexdigest(), len(data.encode()))
+        sealed = seal_packet(
+            contents, machine_key=sign_with or key, recipients=[recipient], out_dir=packets.root
+        )
+        packets.registered_hashes[rid] = (sealed.sha256, sealed.size)
         queue.enqueue(engine, rid=rid)
         return rid
 
@@ -210,6 +184,7 @@ def test_good_packet_is_processed_with_a_uin_and_stored_encrypted(world):
     ("case", "code"),
     [
         ("tampered_file", "tampered"),
+        ("tampered_after_register", "tampered"),
         ("bad_signature", "tampered"),
         ("unknown_machine", "unknown_machine"),
         ("missing_document", "missing_document"),
@@ -233,9 +208,18 @@ def test_invalid_packets_are_rejected_with_the_right_reason(world, case, code):
         },
     }.get(case, {})
     rid = world.make(**kwargs)
+    if case == "tampered_after_register":
+        path = world.packets.blob_path(rid)
+        path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
     if case == "tampered_file":
         path = world.packets.blob_path(rid)
-        path.write_bytes(path.read_bytes().replace(b"Amina", b"Anima"))
+        data = bytearray(path.read_bytes())
+        data[-100] ^= 0x01  # one bit flipped in the encrypted payload
+        path.write_bytes(bytes(data))
+        world.packets.registered_hashes[rid] = (
+            hashlib.sha256(data).hexdigest(),
+            len(data),
+        )  # hash registered after
     world.drain(world.worker())
     state = status(world, rid)
     assert (state["status"], state["reason_code"]) == ("rejected", code), state["reason_text"]

@@ -39,9 +39,16 @@ class PacketView:
     meta: dict[str, Any]
     audit: list[dict[str, Any]] = field(default_factory=list)
 
-    def meta_time(self, key: str = "created_at") -> dt.datetime:
-        """A capture time from meta as an aware UTC datetime."""
-        raw = self.meta.get(key) or self.meta.get("created") or self.meta.get("captured_at")
+    def meta_time(self) -> dt.datetime:
+        """The capture time from meta (when the operator started the registration) as aware UTC."""
+        raw = next(
+            (
+                self.meta[k]
+                for k in ("started_at", "created_at", "signed_off_at", "sealed_at")
+                if self.meta.get(k)
+            ),
+            None,
+        )
         if isinstance(raw, dt.datetime):
             value = raw
         else:

@@ -98,8 +98,9 @@ class DecryptStage:
 
 
 def _approved_by_supervisor(meta: Mapping[str, Any]) -> bool:
-    approval = meta.get("supervisor_approval") or meta.get("exception_approval") or {}
-    return bool(meta.get("supervisor_id")) and (bool(approval) or bool(meta.get("supervisor_signoff")))
+    # The kiosk records the approving supervisor (password + TOTP checked offline) in meta; the
+    # actors stage then checks that this user really was an active supervisor at that center.
+    return bool(meta.get("supervisor_id"))
 
 
 @dataclass
@@ -127,10 +128,15 @@ class ValidateStage:
         excepted = {b.modality for b in packet.biometrics if b.exception}
         excepted |= {str(e.get("modality")) for e in packet.exceptions if isinstance(e, Mapping)}
         for field_id, spec in schema.fields.items():
-            if spec.type == "document" and spec.category in by_category:
-                values[field_id] = by_category[spec.category].name or spec.category
-            if spec.type == "biometrics" and (modalities or excepted):
-                values[field_id] = sorted(modalities | excepted)
+            # Document and biometric fields count only what the packet really carries, whatever the
+            # demographics claim. The kiosk files documents under the field id; others may use the category.
+            if spec.type == "document":
+                document = by_category.get(field_id) or (
+                    by_category.get(spec.category) if spec.category else None
+                )
+                values[field_id] = (document.name or document.type) if document else None
+            if spec.type == "biometrics":
+                values[field_id] = sorted(modalities | excepted) or None
         engine = FormEngine(schema=schema)
         result = engine.validate(values, language="eng")
         kinds = {k: (schema.fields[k].type if k in schema.fields else "unknown") for k in result.errors}

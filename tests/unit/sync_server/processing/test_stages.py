@@ -110,7 +110,9 @@ def world(tmp_path):
         )
         contents = PacketContents(
             demographics=person or PERSON,
-            documents=[Document("DOC001", "application/pdf", b"%PDF-1.4 passport", "POI", "poi.pdf")]
+            documents=[
+                Document("DOC001", "application/pdf", b"%PDF-1.4 passport", "proofOfIdentity", "poi.pdf")
+            ]
             if documents
             else [],
             biometrics=[
@@ -126,8 +128,7 @@ def world(tmp_path):
                 "machine_id": f"{machine:05d}",
                 "operator_id": operator,
                 "supervisor_id": supervisor,
-                "supervisor_approval": {"method": "password+totp"},
-                "created_at": CAPTURED.isoformat(),
+                "started_at": CAPTURED.isoformat(),
                 "id_schema_id": "default",
                 "id_schema_version": 1,
             },
@@ -188,6 +189,7 @@ def test_good_packet_is_processed_with_a_uin_and_stored_encrypted(world):
         ("bad_signature", "tampered"),
         ("unknown_machine", "unknown_machine"),
         ("missing_document", "missing_document"),
+        ("claimed_document_absent", "missing_document"),
         ("missing_modality", "missing_biometrics"),
         ("bad_demographics", "invalid_demographics"),
         ("inactive_operator", "inactive_operator"),
@@ -199,6 +201,10 @@ def test_invalid_packets_are_rejected_with_the_right_reason(world, case, code):
         "bad_signature": {"sign_with": generate_private_key()},
         "unknown_machine": {"machine": 10002},
         "missing_document": {"documents": False},
+        "claimed_document_absent": {
+            "documents": False,
+            "person": PERSON | {"proofOfIdentity": {"type": "DOC001", "name": "poi.pdf"}},
+        },
         "missing_modality": {"biometrics": [["finger", "Left Thumb", False]]},
         "bad_demographics": {"person": PERSON | {"dateOfBirth": "2999-01-01"}},
         "inactive_operator": {"operator": "gone"},

@@ -3,7 +3,6 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SYSTEM := $(VENV)/.system-deps
-export QT_QPA_PLATFORM ?= offscreen
 
 .PHONY: demo test test-slow test-all lint bench screenshots clean setup
 
@@ -21,17 +20,22 @@ $(SYSTEM): installers/system-deps.sh | $(VENV)/bin/python
 	bash installers/system-deps.sh
 	touch $@
 
+# The GUI where a display exists, a scripted headless registration run otherwise.
 demo: setup
-	$(VENV)/bin/openreg demo --headless --data .demo
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$QT_QPA_PLATFORM" != offscreen ] || [ -n "$$OPENREG_DEMO_GUI" ]; then \
+		$(VENV)/bin/openreg demo --data .demo; \
+	else \
+		$(VENV)/bin/openreg demo --headless --data .demo; \
+	fi
 
 test: setup
-	$(VENV)/bin/pytest -n 2 -m "not slow" tests
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -n 2 -m "not slow" tests
 
 test-slow: setup
-	$(VENV)/bin/pytest -m slow tests
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -m slow tests
 
 test-all: setup
-	$(VENV)/bin/pytest -n 2 tests
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -n 2 tests
 
 lint: setup
 	$(VENV)/bin/ruff check .

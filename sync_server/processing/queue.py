@@ -98,20 +98,22 @@ def claim_next(engine: Engine, *, worker_id: str, lease: dt.timedelta) -> Claim 
     return None
 
 
+def _record_row(record: StageRecord) -> dict[str, Any]:
+    return {
+        "rid": record.rid,
+        "stage": record.stage,
+        "attempt": record.attempt,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "outcome": str(record.outcome),
+        "detail": record.detail[:4000],
+    }
+
+
 def record_stage(engine: Engine, record: StageRecord) -> None:
-    """Persist one stage attempt (time and outcome) in the history."""
+    """Persist one stage attempt (time and outcome) in the history right away."""
     with engine.begin() as conn:
-        conn.execute(
-            insert(stage_records).values(
-                rid=record.rid,
-                stage=record.stage,
-                attempt=record.attempt,
-                started_at=record.started_at,
-                ended_at=record.ended_at,
-                outcome=str(record.outcome),
-                detail=record.detail[:4000],
-            )
-        )
+        conn.execute(insert(stage_records).values(**_record_row(record)))
 
 
 def finish(
@@ -122,8 +124,10 @@ def finish(
     policy: RetryPolicy,
     uin: str | None = None,
     facts: dict[str, Any] | None = None,
+    records: list[StageRecord] | None = None,
 ) -> str:
-    """Store the outcome if we still own the claim; returns the new status ('' if the claim was lost)."""
+    """Store the outcome (and this attempt's stage records, in the same transaction) if we still own
+    the claim; returns the new status ('' if the claim was lost; the records are then kept anyway)."""
     now = utcnow()
     values: dict[str, Any] = {
         "stage": result.stage,
@@ -147,6 +151,8 @@ def finish(
             .where(processing_jobs.c.rid == claim.rid, processing_jobs.c.claim_token == claim.token)
             .values(**values)
         ).rowcount
+        if records:
+            conn.execute(insert(stage_records), [_record_row(r) for r in records])
     return str(values["status"]) if changed == 1 else ""
 
 

@@ -40,7 +40,10 @@ class ProcessingWorker:
 
     def __post_init__(self) -> None:
         self.pipeline = self.pipeline_factory()
-        self.pipeline.record = lambda record: queue.record_stage(self.engine, record)
+        # Stage records are written with the outcome in one transaction (one commit per packet, not
+        # one per stage); a worker killed mid-packet loses only the records of the attempt it lost.
+        self._records: list = []
+        self.pipeline.record = self._records.append
 
     def run_once(self) -> str | None:
         """Process one packet if any is due; returns its RID or None when the queue is empty."""
@@ -48,12 +51,19 @@ class ProcessingWorker:
         if claim is None:
             return None
         context = PacketContext(claim.rid)
+        self._records.clear()
         result = self.pipeline.run(context, attempt=claim.attempt)
         facts = {
             k: context.values[k] for k in ("center_id", "machine_id", "operator_id") if context.values.get(k)
         }
         status = queue.finish(
-            self.engine, claim, result, policy=self.policy, uin=context.values.get("uin"), facts=facts
+            self.engine,
+            claim,
+            result,
+            policy=self.policy,
+            uin=context.values.get("uin"),
+            facts=facts,
+            records=list(self._records),
         )
         log.info("packet %s -> %s (%s)", claim.rid, status or "claim lost", result.reason_code or "ok")
         if self.on_finished and status:

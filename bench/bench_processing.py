@@ -1,0 +1,94 @@
+"""Processing throughput: 2 MB sealed packets through the real stages, 1 and 2 workers, SQLite and
+PostgreSQL. Prints packets/s and mean time per stage. Goal: >= 40 packets/s with 2 workers.
+
+Workers are separate processes (as `openreg worker` would be). The machine is shared with other
+jobs while this runs, so figures are under CPU contention. BENCH_PACKETS sets the packet count.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, func, select
+
+from sync_server.processing import tables as processing_tables
+from tests.integration.sync_server.processing import local_postgres
+from tests.integration.sync_server.processing.world import build_worker, prepare
+
+PACKETS = int(os.environ.get("BENCH_PACKETS", "60"))
+DOCUMENT_BYTES = 2 * 1024 * 1024
+
+
+def _work(folder: str, db_url: str) -> None:
+    worker = build_worker(Path(folder), db_url)
+    while worker.run_once():
+        pass
+
+
+def _run(label: str, db_url: str, workers: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        prepare(folder, db_url, count=PACKETS, document_bytes=DOCUMENT_BYTES)
+        size = statistics.mean(p.stat().st_size for p in (folder / "packets").glob("*.age"))
+        started = time.perf_counter()
+        procs = [multiprocessing.Process(target=_work, args=(str(folder), db_url)) for _ in range(workers)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        elapsed = time.perf_counter() - started
+        engine = create_engine(db_url)
+        with engine.connect() as conn:
+            done = conn.execute(
+                select(func.count()).where(processing_tables.processing_jobs.c.status == "processed")
+            ).scalar()
+            records = conn.execute(
+                select(
+                    processing_tables.stage_records.c.stage,
+                    processing_tables.stage_records.c.started_at,
+                    processing_tables.stage_records.c.ended_at,
+                )
+            ).all()
+        engine.dispose()
+        # Throughput over the processing span (first stage start to last stage end), so worker
+        # process start-up (imports, connections) is not counted; wall time is printed too.
+        span = (max(r[2] for r in records) - min(r[1] for r in records)).total_seconds()
+        per_stage: dict[str, list[float]] = defaultdict(list)
+        for stage, start, end in records:
+            per_stage[stage].append((end - start).total_seconds() * 1000)
+        stages = "  ".join(f"{s} {statistics.mean(v):.1f}" for s, v in per_stage.items())
+        print(
+            f"{label:<11} workers={workers}  {done}/{PACKETS} packets of {size / 1e6:.2f} MB:"
+            f" {done / span:.1f} packets/s ({span:.2f} s processing, {elapsed:.2f} s wall)   ms/stage: {stages}",
+            flush=True,
+        )
+
+
+def main() -> None:
+    print(f"processing bench: {PACKETS} packets, {os.cpu_count()} CPUs (shared with other work)")
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp:
+            _run("sqlite", f"sqlite:///{tmp}/bench.db", workers)
+    if not local_postgres.available():
+        print("postgresql: binaries not installed, skipped")
+        return
+    with local_postgres.local_postgres() as url:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        for workers in (1, 2):
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"CREATE DATABASE bench{workers}")
+            _run("postgresql", url.rsplit("/", 1)[0] + f"/bench{workers}", workers)
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -37,3 +37,26 @@ class PacketOpener(Protocol):
         """Decrypt with the server identities (all key ids) and verify the machine signature;
         raises ``shared.packet.PacketError`` subclasses for bad packets."""
         ...
+
+
+class QueueReceivedPackets:
+    """``ReceivedPackets`` from the queue row itself: the server enqueues each complete upload with
+    ``info={"path": <sealed file>, "sha256": <registered hex>, "size": <registered bytes>}``."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def _info(self, rid: str) -> Mapping[str, Any]:
+        from sync_server.processing.queue import job_status
+
+        state = job_status(self.engine, rid)
+        if state is None or not state.get("info"):
+            raise LookupError(f"packet {rid} was not queued with its path and registered hash")
+        return state["info"]
+
+    def blob_path(self, rid: str) -> Path:
+        return Path(self._info(rid)["path"])
+
+    def registered(self, rid: str) -> tuple[str, int]:
+        info = self._info(rid)
+        return str(info["sha256"]), int(info["size"])

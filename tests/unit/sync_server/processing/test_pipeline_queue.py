@@ -123,3 +123,14 @@ def test_expired_lease_is_reclaimed_and_the_stale_worker_cannot_finish(engine):
     assert queue.finish(engine, dead, result, policy=RetryPolicy()) == ""
     assert queue.finish(engine, alive, result, policy=RetryPolicy(), uin="x") == "processed"
     assert queue.claim_next(engine, worker_id="other", lease=dt.timedelta(seconds=30)) is None
+
+
+def test_queue_row_carries_the_received_packet(engine, tmp_path):
+    from sync_server.processing.ports import QueueReceivedPackets
+
+    queue.enqueue(engine, rid="R5", info={"path": str(tmp_path / "R5.age"), "sha256": "ab" * 32, "size": 7})
+    packets = QueueReceivedPackets(engine)
+    assert packets.blob_path("R5") == tmp_path / "R5.age"
+    assert packets.registered("R5") == ("ab" * 32, 7)
+    with pytest.raises(LookupError):
+        packets.registered("nope")

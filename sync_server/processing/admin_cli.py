@@ -1,0 +1,94 @@
+"""Admin commands for processing and the ID store, run on a server host against its database.
+
+The sync server mounts them under ``openreg admin`` (``admin.add_command(reprocess)`` etc.).
+Identity reads are audited with the operating-system user as actor and a required purpose.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+
+import click
+from sqlalchemy import create_engine
+
+from sync_server.idstore.data_key import DataKeyring
+from sync_server.idstore.store import IdentityNotFound, IdStore
+from sync_server.processing import queue
+
+
+@click.command("reprocess")
+@click.option("--db", "db_url", required=True, envvar="OPENREG_DB", help="SQLAlchemy URL of the server DB.")
+@click.option("--rid", help="One packet to put back in the queue.")
+@click.option(
+    "--status",
+    "status",
+    type=click.Choice(["failed", "retry", "rejected"]),
+    help="All packets in this state.",
+)
+def reprocess(db_url: str, rid: str | None, status: str | None) -> None:
+    """Queue packets again (a failed stage, or a rejection after master data was fixed)."""
+    if bool(rid) == bool(status):
+        raise click.UsageError("give exactly one of --rid or --status")
+    engine = create_engine(db_url)
+    count = queue.reprocess(engine, rid=rid, status=status)
+    if rid and count == 0:
+        raise click.ClickException(f"no packet {rid} in the processing queue (or it is running now)")
+    click.echo(f"queued {count} packet(s) for processing")
+
+
+@click.command("identity")
+@click.option("--db", "db_url", required=True, envvar="OPENREG_DB")
+@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path), envvar="OPENREG_DATA")
+@click.option("--uin")
+@click.option("--rid")
+@click.option("--purpose", required=True, help="Why you read this identity (kept in the audit log).")
+@click.option(
+    "--save-blobs", type=click.Path(path_type=Path), help="Write the decrypted documents/biometrics here."
+)
+def identity(
+    db_url: str, data_dir: Path, uin: str | None, rid: str | None, purpose: str, save_blobs: Path | None
+) -> None:
+    """Look an identity up by UIN or RID (audited) and print it as JSON."""
+    if bool(uin) == bool(rid):
+        raise click.UsageError("give exactly one of --uin or --rid")
+    store = IdStore(engine=create_engine(db_url), keyring=DataKeyring(data_dir))
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        found = (
+            store.get_by_uin(uin, actor=actor, purpose=purpose)
+            if uin
+            else store.get_by_rid(rid or "", actor=actor, purpose=purpose)
+        )
+    except IdentityNotFound:
+        raise click.ClickException(f"no identity with {'UIN ' + uin if uin else 'RID ' + str(rid)}") from None
+    blobs = []
+    for index, blob in enumerate(found.blobs):
+        entry = {
+            "kind": blob.kind,
+            "name": blob.name,
+            "content_type": blob.content_type,
+            "bytes": len(blob.data),
+            "attributes": blob.attributes,
+        }
+        if save_blobs:
+            save_blobs.mkdir(parents=True, exist_ok=True)
+            target = save_blobs / f"{index:02d}-{blob.kind}"
+            target.write_bytes(blob.data)
+            entry["saved_to"] = str(target)
+        blobs.append(entry)
+    click.echo(
+        json.dumps(
+            {
+                "uin": found.uin,
+                "rid": found.rid,
+                "version": found.version,
+                "center_id": found.center_id,
+                "demographics": found.demographics,
+                "blobs": blobs,
+            },
+            indent=1,
+            ensure_ascii=False,
+        )
+    )

@@ -1,0 +1,257 @@
+"""Pydantic wire models of the sync protocol (docs/sync-protocol.md). Client and server both use these.
+
+Conventions: every error is an :class:`ErrorBody` ({"code", "detail", "errors"}); keys are base64 raw
+Ed25519 (shared.signing); hashes are lowercase hex SHA-256; times are ISO 8601 UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_PREFIX = "/api/v1"
+UPLOAD_OFFSET_HEADER = "Upload-Offset"
+UPLOAD_LENGTH_HEADER = "Upload-Length"
+UPLOAD_CONTENT_TYPE = "application/offset+octet-stream"
+SIGNATURE_HEADER = "X-Signature"  # snapshot: base64 Ed25519 signature over the exact (gzip) body bytes
+KEY_ID_HEADER = "X-Key-Id"
+
+RID_PATTERN = r"^[0-9]{29}$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+CENTER_ID_PATTERN = r"^[0-9]{5}$"
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorCode(StrEnum):
+    """Machine-readable error codes (the HTTP status says the class, the code says which case)."""
+
+    validation_error = "validation_error"
+    malformed_json = "malformed_json"
+    not_found = "not_found"
+    method_not_allowed = "method_not_allowed"
+    body_too_large = "body_too_large"
+    unauthenticated = "unauthenticated"
+    token_invalid = "token_invalid"
+    token_expired = "token_expired"
+    token_replayed = "token_replayed"
+    challenge_invalid = "challenge_invalid"
+    signature_invalid = "signature_invalid"
+    bad_credentials = "bad_credentials"
+    forbidden = "forbidden"
+    machine_unknown = "machine_unknown"
+    machine_pending = "machine_pending"
+    machine_rejected = "machine_rejected"
+    machine_revoked = "machine_revoked"
+    center_unknown = "center_unknown"
+    key_conflict = "key_conflict"
+    rid_not_yours = "rid_not_yours"
+    packet_conflict = "packet_conflict"
+    packet_unknown = "packet_unknown"
+    offset_mismatch = "offset_mismatch"
+    size_exceeded = "size_exceeded"
+    chunk_too_large = "chunk_too_large"
+    hash_mismatch = "hash_mismatch"
+    upload_complete = "upload_complete"
+    masterdata_invalid = "masterdata_invalid"
+    internal_error = "internal_error"
+
+
+class FieldError(_Wire):
+    """One validation problem: where (file/row/field or JSON location) and what."""
+
+    loc: list[str | int] = Field(default_factory=list)
+    message: str
+    file: str | None = None
+    row: int | None = None
+    field: str | None = None
+
+
+class ErrorBody(_Wire):
+    code: ErrorCode
+    detail: str
+    errors: list[FieldError] = Field(default_factory=list)
+    current_offset: int | None = None  # set on offset_mismatch (409)
+
+
+class HealthResponse(_Wire):
+    status: Literal["ok"] = "ok"
+    version: str
+    signing_key: str
+    packet_recipients: list[str]
+
+
+# -- enrolment --------------------------------------------------------------------------------------
+class MachineStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+    revoked = "revoked"
+
+
+class EnrolRequest(_Wire):
+    public_key: str = Field(min_length=40, max_length=60, description="base64 raw Ed25519 public key")
+    center_id: str = Field(pattern=CENTER_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=100)
+
+
+class EnrolResponse(_Wire):
+    """Idempotent for the same key. Keys to pin are present whenever status is approved."""
+
+    machine_id: str = Field(description="5-digit machine id, part of every RID from this machine")
+    center_id: str
+    name: str
+    status: MachineStatus
+    server_signing_key: str | None = None
+    packet_recipients: list[str] = Field(default_factory=list, description="age X25519 recipients")
+    recipient_key_id: str | None = None
+
+
+class MachinePublic(_Wire):
+    machine_id: str
+    center_id: str
+    name: str
+    public_key: str
+    status: MachineStatus
+    created_at: dt.datetime
+    decided_at: dt.datetime | None = None
+
+
+# -- auth ---------------------------------------------------------------------------------------------
+class ChallengeRequest(_Wire):
+    machine_id: str = Field(pattern=r"^[0-9]{5}$")
+
+
+class ChallengeResponse(_Wire):
+    """Sign ``challenge.encode()`` with the machine key; single use; expires at ``expires_at``."""
+
+    challenge: str
+    expires_at: dt.datetime
+
+
+class MachineTokenRequest(_Wire):
+    machine_id: str = Field(pattern=r"^[0-9]{5}$")
+    challenge: str = Field(min_length=1, max_length=200)
+    signature: str = Field(min_length=1, max_length=200, description="base64 Ed25519 over challenge")
+
+
+class LoginRequest(_Wire):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=500)
+
+
+class TokenResponse(_Wire):
+    """Send as ``Authorization: Bearer <token>``; a token is refused after ``expires_at``."""
+
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: dt.datetime
+    subject: str
+    roles: list[str]
+
+
+class UserPublic(_Wire):
+    id: str
+    name: str
+    roles: list[str]
+    center_id: str | None = None
+    active: bool = True
+
+
+# -- master data ----------------------------------------------------------------------------------------
+class MasterDataChange(_Wire):
+    seq: int
+    entity: str
+    id: str
+    op: Literal["upsert", "delete"]
+    data: dict[str, Any] | None = None
+
+
+class ChangesPage(_Wire):
+    """Changes with ``seq > since`` in seq order, for the machine's scope. ``next_cursor`` is the seq
+    to pass as ``since`` next; ``complete`` is true when nothing newer existed at answer time."""
+
+    changes: list[MasterDataChange]
+    next_cursor: int
+    complete: bool
+
+
+class SignedChangesPage(_Wire):
+    """Body of GET /masterdata/changes: ``signature`` is over canonical_json(payload)."""
+
+    payload: ChangesPage
+    signature: str
+    key_id: str
+
+
+class Snapshot(_Wire):
+    """The JSON inside the gzip body of GET /masterdata/snapshot (signature in the X-Signature header
+    over the exact gzip bytes). Continue with deltas ``since=cursor``."""
+
+    format: Literal["openreg-snapshot/1"] = "openreg-snapshot/1"
+    cursor: int
+    center_id: str | None = None
+    entities: dict[str, list[dict[str, Any]]]
+
+
+class ImportResult(_Wire):
+    applied: int
+    upserts: int
+    deletes: int
+    first_seq: int | None
+    last_seq: int | None
+
+
+# -- packets ------------------------------------------------------------------------------------------
+class PacketState(StrEnum):
+    registered = "registered"
+    receiving = "receiving"
+    received = "received"
+    processing = "processing"
+    processed = "processed"
+    rejected = "rejected"
+    unknown = "unknown"
+
+
+class PacketRegisterRequest(BaseModel):
+    """Idempotent by (RID, sha256). Same RID with another hash/size is 409 packet_conflict."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    rid: str = Field(pattern=RID_PATTERN)
+    sha256: str = Field(pattern=SHA256_PATTERN)
+    size: int = Field(ge=1, le=2**40)
+    operator_id: str | None = Field(default=None, max_length=100)
+    supervisor_id: str | None = Field(default=None, max_length=100)
+    created_at: str | None = Field(default=None, max_length=64)
+    supervisor_rejected: bool = Field(default=False, description="rejected at the kiosk: no content follows")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class PacketRegisterResponse(_Wire):
+    rid: str
+    status: PacketState
+    offset: int = Field(description="bytes already held; resume the upload here")
+    size: int
+    max_chunk_bytes: int
+
+
+class StatusRequest(_Wire):
+    rids: list[str] = Field(min_length=1, max_length=1000)
+
+
+class PacketStatus(_Wire):
+    rid: str
+    status: PacketState
+    uin: str | None = None
+    reason: str | None = None
+    offset: int | None = None
+
+
+class StatusResponse(_Wire):
+    statuses: list[PacketStatus]

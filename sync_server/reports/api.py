@@ -1,0 +1,113 @@
+"""Admin HTTP routes for reports and identity lookup, mounted by the sync server under /api/v1/admin.
+
+The server passes its own dependencies: ``services`` returns the request's ``ReportService`` /
+``IdStore``; ``admin`` authenticates an admin user token and returns the admin's id (used as the
+audit actor for identity reads). Routes translate HTTP to service calls and nothing else.
+
+No ``from __future__ import annotations`` here: FastAPI must see the real ``Annotated`` objects of
+the dependency aliases, which are local to the router factory.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query
+from fastapi.responses import FileResponse
+
+from sync_server.idstore.store import IdentityNotFound, IdStore
+from sync_server.reports.runner import ReportService
+
+_MEDIA = {"csv": "text/csv", "json": "application/json", "pdf": "application/pdf"}
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+
+
+def build_admin_backend_router(
+    *,
+    report_service: Callable[[], ReportService],
+    id_store: Callable[[], IdStore],
+    admin: Callable[..., str],
+) -> APIRouter:
+    """Routes: GET reports, GET reports/{id}/runs, POST reports/{id}/run, GET reports/runs/{run}/artifacts,
+    GET reports/runs/{run}/artifacts/{format}[.sha256], GET identities/by-uin/{uin}, by-rid/{rid}."""
+    router = APIRouter(tags=["admin"])
+    Reports = Annotated[ReportService, Depends(report_service)]
+    Store = Annotated[IdStore, Depends(id_store)]
+    Admin = Annotated[str, Depends(admin)]
+
+    @router.get("/reports")
+    def list_reports(service: Reports, _admin: Admin) -> list[dict[str, Any]]:
+        return [_plain(d) for d in service.definitions()]
+
+    @router.get("/reports/{definition_id}/runs")
+    def list_runs(definition_id: str, service: Reports, _admin: Admin) -> list[dict[str, Any]]:
+        return [
+            _plain(r) | {"artifacts": [_plain(a) for a in service.artifacts(r["id"])]}
+            for r in service.runs(definition_id)
+        ]
+
+    @router.post("/reports/{definition_id}/run", status_code=202)
+    def run_report(
+        definition_id: str, service: Reports, _admin: Admin, tasks: BackgroundTasks
+    ) -> dict[str, str]:
+        if definition_id not in {d["id"] for d in service.definitions()}:
+            raise HTTPException(404, f"no report definition {definition_id!r}")
+        tasks.add_task(service.run, definition_id, trigger="manual")
+        return {"status": "started", "runs": f"/reports/{definition_id}/runs"}
+
+    @router.get("/reports/runs/{run_id}/artifacts/{name}")
+    def download(run_id: int, name: str, service: Reports, _admin: Admin) -> FileResponse:
+        fmt, _, suffix = name.partition(".")
+        artifact = next((a for a in service.artifacts(run_id) if a["format"] == fmt), None)
+        if artifact is None or suffix not in ("", "sha256"):
+            raise HTTPException(404, "no such artifact")
+        path = Path(artifact["path"])
+        if suffix:
+            return FileResponse(path.with_name(path.name + ".sha256"), media_type="text/plain")
+        return FileResponse(
+            path,
+            media_type=_MEDIA.get(fmt),
+            filename=path.name,
+            headers={"X-Checksum-SHA256": artifact["sha256"]},
+        )
+
+    @router.get("/identities/by-uin/{uin}")
+    def identity_by_uin(
+        uin: str, store: Store, actor: Admin, purpose: Annotated[str, Query(min_length=3)]
+    ) -> dict:
+        return _identity(lambda: store.get_by_uin(uin, actor=actor, purpose=purpose))
+
+    @router.get("/identities/by-rid/{rid}")
+    def identity_by_rid(
+        rid: str, store: Store, actor: Admin, purpose: Annotated[str, Query(min_length=3)]
+    ) -> dict:
+        return _identity(lambda: store.get_by_rid(rid, actor=actor, purpose=purpose))
+
+    return router
+
+
+def _identity(read: Callable[[], Any]) -> dict[str, Any]:
+    try:
+        found = read()
+    except IdentityNotFound:
+        raise HTTPException(404, "no such identity") from None
+    return {
+        "uin": found.uin,
+        "rid": found.rid,
+        "version": found.version,
+        "center_id": found.center_id,
+        "demographics": found.demographics,
+        "blobs": [
+            {
+                "kind": b.kind,
+                "name": b.name,
+                "content_type": b.content_type,
+                "bytes": len(b.data),
+                "attributes": b.attributes,
+            }
+            for b in found.blobs
+        ],
+    }

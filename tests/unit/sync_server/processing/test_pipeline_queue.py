@@ -134,3 +134,33 @@ def test_queue_row_carries_the_received_packet(engine, tmp_path):
     assert packets.registered("R5") == ("ab" * 32, 7)
     with pytest.raises(LookupError):
         packets.registered("nope")
+
+
+def test_processing_status_in_wire_shape(engine):
+    from shared.sync.models import PacketState
+    from sync_server.processing.status import processing_status
+
+    assert processing_status(engine, "R7") is None
+    queue.enqueue(engine, rid="R7")
+    assert processing_status(engine, "R7").status is PacketState.processing
+    claim = queue.claim_next(engine, worker_id="w", lease=dt.timedelta(seconds=30))
+    rejected = Pipeline(
+        [Step("dedupe", lambda c: (_ for _ in ()).throw(Rejection("duplicate", "duplicate of UIN 1")))]
+    )
+    queue.finish(engine, claim, rejected.run(PacketContext("R7")), policy=RetryPolicy())
+    status = processing_status(engine, "R7")
+    assert (status.status, status.reason, status.uin) == (
+        PacketState.rejected,
+        "duplicate: duplicate of UIN 1",
+        None,
+    )
+    queue.enqueue(engine, rid="R8")
+    claim = queue.claim_next(engine, worker_id="w", lease=dt.timedelta(seconds=30))
+    queue.finish(
+        engine, claim, Pipeline([Step("verify")]).run(PacketContext("R8")), policy=RetryPolicy(), uin="42"
+    )
+    assert processing_status(engine, "R8").model_dump(exclude_none=True) == {
+        "rid": "R8",
+        "status": "processed",
+        "uin": "42",
+    }

@@ -1,0 +1,87 @@
+"""Composition root of the backend: what the sync server (and `openreg worker`) call to start it.
+
+The server supplies what only it owns: the engine, the data dir, its age identities (all key ids
+still held), a ``MasterDataHistory`` over its master data tables and, optionally, machine sync
+times for the sync-lag report. Nothing here connects or reads keys at import time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from sync_server.idstore.data_key import DataKeyring
+from sync_server.idstore.store import IdStore
+from sync_server.processing.dedupe import DedupeConfig
+from sync_server.processing.pipeline import IntegrationHook, Pipeline, RetryPolicy
+from sync_server.processing.ports import MasterDataHistory, QueueReceivedPackets
+from sync_server.processing.stages import build_stages, make_packet_opener
+from sync_server.processing.worker import ProcessingWorker, WorkerPool
+from sync_server.reports.builtin import MachineSyncTimes, ReportContext
+from sync_server.reports.runner import ReportService
+from sync_server.reports.scheduler import ReportScheduler
+
+
+@dataclass
+class Backend:
+    """The running backend of one server process: worker threads and the report scheduler."""
+
+    engine: Engine
+    data_dir: Path
+    identities: Sequence[str]
+    master: MasterDataHistory
+    dedupe: DedupeConfig = field(default_factory=DedupeConfig)
+    hooks: Mapping[str, Sequence[IntegrationHook]] = field(default_factory=dict)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    lease: dt.timedelta = dt.timedelta(minutes=5)
+    machine_sync_times: MachineSyncTimes | None = None
+    on_finished: Callable[[str, str], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.id_store = IdStore(engine=self.engine, keyring=DataKeyring(self.data_dir))
+        self.reports = ReportService(
+            engine=self.engine,
+            out_dir=self.data_dir / "reports",
+            context_factory=lambda: ReportContext(self.engine, machine_sync_times=self.machine_sync_times),
+        )
+        self._pool: WorkerPool | None = None
+        self._scheduler: ReportScheduler | None = None
+
+    def make_worker(self, index: int = 0) -> ProcessingWorker:
+        stages = build_stages(
+            packets=QueueReceivedPackets(self.engine),
+            master=self.master,
+            opener=make_packet_opener(list(self.identities)),
+            store=self.id_store,
+            dedupe=self.dedupe,
+        )
+        return ProcessingWorker(
+            engine=self.engine,
+            pipeline_factory=lambda: Pipeline(stages, hooks=self.hooks),
+            lease=self.lease,
+            policy=self.policy,
+            on_finished=self.on_finished,
+        )
+
+    def start(self, *, workers: int, scheduler: bool = True) -> None:
+        """Start ``workers`` processing threads (0 = none: separate `openreg worker` processes do it)
+        and the report scheduler with its job store in the same database."""
+        if workers > 0:
+            self._pool = WorkerPool(make_worker=self.make_worker, count=workers)
+            self._pool.start()
+        if scheduler:
+            self.reports.install_builtin_definitions()
+            self._scheduler = ReportScheduler(
+                service=self.reports, jobstore_url=self.engine.url.render_as_string(hide_password=False)
+            )
+            self._scheduler.start()
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+        if self._scheduler is not None:
+            self._scheduler.shutdown()

@@ -1,0 +1,52 @@
+"""The composition root: a Backend started with one worker thread processes a queued real packet
+and installs the built-in report schedules in the database job store."""
+
+import json
+import time
+
+from sqlalchemy import create_engine
+
+from shared.packet import load_identities
+from sync_server.processing import queue
+from sync_server.processing.bootstrap import Backend
+from sync_server.processing.schema import create_backend_tables
+from tests.integration.sync_server.processing.world import Master, prepare
+
+
+def test_backend_processes_queue_rows_and_schedules_reports(tmp_path):
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    engine = create_engine(url)
+    create_backend_tables(engine)
+    folder = tmp_path / "world"
+    rids = prepare(folder, url, count=2)
+    world = json.loads((folder / "world.json").read_text())
+    with engine.begin() as conn:  # the server enqueues with the path and registered hash
+        for rid in rids:
+            sha, size = world["registered"][rid]
+            conn.execute(
+                queue.processing_jobs.update()
+                .where(queue.processing_jobs.c.rid == rid)
+                .values(info={"path": str(folder / "packets" / f"{rid}.age"), "sha256": sha, "size": size})
+            )
+    finished = []
+    backend = Backend(
+        engine=engine,
+        data_dir=tmp_path / "data",
+        identities=load_identities(folder / "server-identity.txt"),
+        master=Master(world["machine_key"]),
+        on_finished=lambda rid, status: finished.append(status),
+    )
+    backend.start(workers=1)
+    try:
+        deadline = time.monotonic() + 20
+        while len(finished) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        jobs = backend._scheduler.scheduler.get_jobs()
+    finally:
+        backend.stop()
+    assert finished == ["processed", "processed"]
+    assert {j.id for j in jobs} >= {"report:daily-registrations", "report:sync-lag"}
+    assert (
+        backend.id_store.get_by_rid(rids[0], actor="t", purpose="test").uin
+        == queue.job_status(engine, rids[0])["uin"]
+    )

@@ -1,0 +1,88 @@
+"""``MasterDataHistory`` over the sync server's tables: the master data change log
+(``masterdata_changes``: seq, entity, entity_id, op, data, created_at) and enrolled machines
+(``machines``: machine_id, public_key, center_id, status).
+
+"As it was at capture time" = the newest change at or before that time. Kiosk clocks drift, so a
+few minutes of skew are tolerated (``clock_skew``): a user imported 30 s after a kiosk's clock
+says the registration started is still found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, String, column, select, table
+
+_changes = table(
+    "masterdata_changes",
+    column("seq"),
+    column("entity", String),
+    column("entity_id", String),
+    column("op", String),
+    column("data", JSON),
+    column("created_at", DateTime(timezone=True)),
+)
+_machines = table(
+    "machines",
+    column("machine_id", String),
+    column("public_key", String),
+    column("center_id", String),
+    column("status", String),
+)
+
+
+class DbMasterDataHistory:
+    def __init__(self, engine: Engine, *, clock_skew: dt.timedelta = dt.timedelta(minutes=10)) -> None:
+        self.engine = engine
+        self.clock_skew = clock_skew
+
+    def _row_at(self, entity: str, entity_id: str, at: dt.datetime) -> Mapping[str, Any] | None:
+        query = (
+            select(_changes.c.op, _changes.c.data)
+            .where(
+                _changes.c.entity == entity,
+                _changes.c.entity_id == entity_id,
+                _changes.c.created_at <= at + self.clock_skew,
+            )
+            .order_by(_changes.c.seq.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None or row.op == "delete" else dict(row.data or {})
+
+    def entity_at(self, entity: str, entity_id: str, at: dt.datetime) -> Mapping[str, Any] | None:
+        row = self._row_at(entity, entity_id, at)
+        if entity != "machines":
+            return row
+        # Enrolment (the machine's key and approval) lives in the machines table, not master data.
+        with self.engine.connect() as conn:
+            enrolled = (
+                conn.execute(select(_machines).where(_machines.c.machine_id == entity_id)).mappings().first()
+            )
+        if enrolled is None:
+            return None
+        merged = dict(row or {"id": entity_id})
+        merged.update(
+            public_key=enrolled["public_key"],
+            center_id=enrolled["center_id"],
+            active=merged.get("active", True) is not False and enrolled["status"] == "approved",
+        )
+        return merged
+
+    def id_schema(self, schema_id: str, version: int) -> Mapping[str, Any] | None:
+        """Every version ever published stays in the change log, so old packets still validate."""
+        query = (
+            select(_changes.c.data)
+            .where(
+                _changes.c.entity == "id_schema", _changes.c.entity_id == schema_id, _changes.c.op == "upsert"
+            )
+            .order_by(_changes.c.seq.desc())
+        )
+        with self.engine.connect() as conn:
+            for (data,) in conn.execute(query):
+                if data and int(data.get("version", -1)) == int(version):
+                    return data.get("schema")
+        return None

@@ -1,0 +1,87 @@
+"""DbMasterDataHistory over tables shaped like the sync server's migration (0001_initial)."""
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy import create_engine, insert
+
+from sync_server.processing.masterdata_history import DbMasterDataHistory
+
+T0 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+
+
+def make(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    md = sa.MetaData()
+    changes = sa.Table(
+        "masterdata_changes",
+        md,
+        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("entity", sa.String),
+        sa.Column("entity_id", sa.String),
+        sa.Column("op", sa.String),
+        sa.Column("data", sa.JSON),
+        sa.Column("center_id", sa.String),
+        sa.Column("created_at", sa.DateTime(timezone=True)),
+    )
+    machines = sa.Table(
+        "machines",
+        md,
+        sa.Column("machine_id", sa.String, primary_key=True),
+        sa.Column("public_key", sa.String),
+        sa.Column("center_id", sa.String),
+        sa.Column("status", sa.String),
+    )
+    md.create_all(engine)
+
+    def change(entity, entity_id, op, data, days):
+        with engine.begin() as conn:
+            conn.execute(
+                insert(changes).values(
+                    entity=entity,
+                    entity_id=entity_id,
+                    op=op,
+                    data=data,
+                    created_at=T0 + dt.timedelta(days=days),
+                )
+            )
+
+    with engine.begin() as conn:
+        conn.execute(
+            insert(machines).values(
+                machine_id="10001", public_key="KEY", center_id="10001", status="approved"
+            )
+        )
+        conn.execute(
+            insert(machines).values(
+                machine_id="10002", public_key="KEY2", center_id="10001", status="pending"
+            )
+        )
+    return engine, change
+
+
+def test_rows_as_they_were_at_capture_time(tmp_path):
+    engine, change = make(tmp_path)
+    change("users", "op1", "upsert", {"id": "op1", "roles": ["operator"], "active": True}, 0)
+    change("users", "op1", "upsert", {"id": "op1", "roles": ["operator"], "active": False}, 10)
+    change("users", "op2", "upsert", {"id": "op2", "roles": ["operator"]}, 0)
+    change("users", "op2", "delete", None, 5)
+    history = DbMasterDataHistory(engine)
+    assert history.entity_at("users", "op1", T0 + dt.timedelta(days=3))["active"] is True
+    assert history.entity_at("users", "op1", T0 + dt.timedelta(days=11))["active"] is False
+    assert history.entity_at("users", "op2", T0 + dt.timedelta(days=6)) is None
+    assert history.entity_at("users", "op1", T0 - dt.timedelta(days=1)) is None
+    assert history.entity_at("users", "op1", T0 - dt.timedelta(minutes=2)) is not None  # kiosk clock skew
+
+
+def test_machines_merge_enrolment_and_schema_versions_stay(tmp_path):
+    engine, change = make(tmp_path)
+    change("id_schema", "default", "upsert", {"id": "default", "version": 1, "schema": {"v": 1}}, 0)
+    change("id_schema", "default", "upsert", {"id": "default", "version": 2, "schema": {"v": 2}}, 3)
+    history = DbMasterDataHistory(engine)
+    machine = history.entity_at("machines", "10001", T0)
+    assert machine["public_key"] == "KEY" and machine["active"] is True and machine["center_id"] == "10001"
+    assert history.entity_at("machines", "10002", T0)["active"] is False  # not approved yet
+    assert history.entity_at("machines", "10003", T0) is None
+    assert history.id_schema("default", 1) == {"v": 1} and history.id_schema("default", 2) == {"v": 2}
+    assert history.id_schema("default", 3) is None

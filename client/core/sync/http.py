@@ -17,8 +17,8 @@ from client.core.machine import MachineKeys
 from client.core.sync.master_data_sync import SignedPage, SignedSnapshot
 from client.core.sync.transport import PacketStatus, ServerRefused, TransportError
 from shared.signing import sign_b64
-
-API = "/api/v1"
+from shared.sync import API_PREFIX as API
+from shared.sync import SIGNATURE_HEADER, UPLOAD_CONTENT_TYPE, UPLOAD_OFFSET_HEADER
 
 
 class HttpServer:
@@ -92,7 +92,7 @@ class HttpServer:
     # -- master data --------------------------------------------------------------------------------
     def snapshot(self) -> SignedSnapshot:
         response = self._request("GET", f"{API}/masterdata/snapshot")
-        return SignedSnapshot(body=response.content, signature=response.headers.get("X-Signature", ""))
+        return SignedSnapshot(body=response.content, signature=response.headers.get(SIGNATURE_HEADER, ""))
 
     def changes(self, *, since: int, limit: int) -> SignedPage:
         response = self._request("GET", f"{API}/masterdata/changes", params={"since": since, "limit": limit})
@@ -107,16 +107,16 @@ class HttpServer:
         return int(body.get("offset", 0))
 
     def upload_offset(self, *, rid: str) -> int:
-        return int(self._request("HEAD", f"{API}/packets/{rid}/content").headers["Upload-Offset"])
+        return int(self._request("HEAD", f"{API}/packets/{rid}/content").headers[UPLOAD_OFFSET_HEADER])
 
     def upload_chunk(self, *, rid: str, offset: int, data: bytes) -> int:
         response = self._request(
             "PATCH",
             f"{API}/packets/{rid}/content",
             data=data,
-            headers={"Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"},
+            headers={UPLOAD_OFFSET_HEADER: str(offset), "Content-Type": UPLOAD_CONTENT_TYPE},
         )
-        return int(response.headers.get("Upload-Offset", offset + len(data)))
+        return int(response.headers.get(UPLOAD_OFFSET_HEADER, offset + len(data)))
 
     def packet_statuses(self, *, rids: list[str]) -> list[PacketStatus]:
         body = self._request("POST", f"{API}/packets/status", json={"rids": rids}).json()
@@ -145,7 +145,9 @@ def _detail(response: requests.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text[:200]
-    return str(body.get("detail", body))[:300] if isinstance(body, dict) else str(body)[:300]
+    if isinstance(body, dict):  # shared.sync ErrorBody: the code names the case (e.g. offset_mismatch)
+        return f"{body.get('code', 'error')}: {body.get('detail', body)}"[:300]
+    return str(body)[:300]
 
 
 __all__ = ["HttpServer"]

@@ -7,8 +7,6 @@ with the new cursor, so a bad page changes nothing and a crash never skips or ha
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +16,10 @@ from client.core.audit import append_audit
 from client.core.machine import MachineKeys, read_setting, write_setting
 from client.core.master_data import MasterDataError, apply_changes, bulk_load, check_change
 from client.core.store import Store
-from shared.canonical import canonical_json
 from shared.forms import FormSpecError
-from shared.signing import SignatureError, verify_b64
+from shared.signing import SignatureError
+from shared.sync import verify_changes_page
+from shared.sync import verify_snapshot as verify_snapshot_body
 
 
 class MasterDataRefused(RuntimeError):
@@ -61,23 +60,21 @@ class MasterDataSource(Protocol):
 
 
 def verify_page(page: SignedPage, signing_key: str) -> dict[str, Any]:
+    """Check the page with shared.sync's helper (signature over canonical_json(payload), then shape)."""
     try:
-        verify_b64(signing_key, canonical_json(page.payload), page.signature)
+        verified = verify_changes_page(signing_key, {"payload": page.payload, "signature": page.signature})
     except SignatureError as exc:
         raise MasterDataRefused(f"master-data page has a bad signature, nothing applied: {exc}") from exc
-    return page.payload
+    return verified.model_dump(mode="json")
 
 
 def verify_snapshot(snapshot: SignedSnapshot, signing_key: str) -> dict[str, Any]:
+    """Check the exact gzip bytes before decompressing anything (shared.sync's helper)."""
     try:
-        verify_b64(signing_key, snapshot.body, snapshot.signature)
+        verified = verify_snapshot_body(signing_key, snapshot.body, snapshot.signature)
     except SignatureError as exc:
         raise MasterDataRefused(f"master-data snapshot has a bad signature, nothing applied: {exc}") from exc
-    try:
-        raw = gzip.decompress(snapshot.body) if snapshot.body[:2] == b"\x1f\x8b" else snapshot.body
-        return json.loads(raw)
-    except (OSError, ValueError) as exc:
-        raise MasterDataRefused(f"master-data snapshot is not valid (gzip) JSON: {exc}") from exc
+    return verified.model_dump(mode="json")
 
 
 class MasterDataSync:

@@ -1,0 +1,69 @@
+"""``openreg worker --db URL --data DIR``: extra processing workers against the server's database.
+
+Run as many as you like, on any machine that sees the database and the packet files; on
+PostgreSQL they share the queue through ``FOR UPDATE SKIP LOCKED``. Ctrl-C / SIGTERM stops after
+the packet in hand (a SIGKILL is safe too: the claim's lease expires and another worker retries).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+
+import click
+from sqlalchemy import create_engine
+
+from shared.packet import load_identities
+from sync_server.processing.bootstrap import Backend
+from sync_server.processing.masterdata_history import DbMasterDataHistory
+
+
+def server_identities(data_dir: Path) -> list[str]:
+    """Every age identity under DATA/keys (``packet-identity*.txt``): keeping an old file after a key
+    rotation keeps packets sealed to the old key id readable."""
+    files = sorted((data_dir / "keys").glob("packet-identity*.txt"))
+    if not files:
+        raise click.ClickException(
+            f"no packet identity under {data_dir / 'keys'}; start the server once first"
+        )
+    return [identity for path in files for identity in load_identities(path)]
+
+
+@click.command("worker")
+@click.option(
+    "--db", "db_url", required=True, envvar="OPENREG_DB", help="SQLAlchemy URL of the server database."
+)
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="OPENREG_DATA",
+    help="The server data dir (keys, packet files).",
+)
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+def worker(db_url: str, data_dir: Path, threads: int) -> None:
+    """Process received packets from the shared database queue until stopped."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    engine = create_engine(db_url, pool_size=threads + 2)
+    backend = Backend(
+        engine=engine,
+        data_dir=data_dir,
+        identities=server_identities(data_dir),
+        master=DbMasterDataHistory(engine),
+        on_finished=lambda rid, status: click.echo(f"{rid} {status}"),
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    backend.start(workers=threads, scheduler=False)
+    click.echo(f"worker: {threads} thread(s) on {engine.url.render_as_string(hide_password=True)}")
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        backend.stop()
+        engine.dispose()

@@ -30,7 +30,8 @@ _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 
 def slug(text: str) -> str:
-    return _SLUG_RE.sub("-", text.lower()).strip("-")[:40] or "item"
+    """Entry-name part: lower-case [a-z0-9-], at most 32 characters, so names fit the reader's pattern."""
+    return _SLUG_RE.sub("-", text.lower()).strip("-")[:32].strip("-") or "item"
 
 
 def document_entries(index: int, document: Document) -> tuple[str, str]:
@@ -74,8 +75,12 @@ def check_contents(contents: PacketContents) -> None:
             raise InvalidContents(f"{record.bio_subtype}: quality must be an integer 0..100")
         if not record.data and not record.exception:
             raise InvalidContents(f"{record.bio_subtype}: a captured record needs its image bytes")
+    for item in [*contents.documents, *contents.biometrics]:
+        if not isinstance(item.data, bytes):
+            raise InvalidContents(f"{type(item).__name__} data must be bytes")
+    described = [{k: v for k, v in asdict(i).items() if k != "data"} for i in contents.biometrics]
     try:
-        canonical_json([contents.demographics, contents.meta, contents.exceptions, contents.audit])
+        canonical_json([contents.demographics, contents.meta, contents.exceptions, contents.audit, described])
     except (TypeError, ValueError) as exc:
         raise InvalidContents(f"contents are not JSON-serialisable: {exc}") from exc
 

@@ -44,7 +44,7 @@ from shared.packet.model import (
 from shared.signing import SignatureError, key_id, verify_b64
 
 MachineKey = str | Callable[[dict[str, Any]], str]
-_SAFE_NAME = re.compile(r"^(?:(?:documents|biometrics)/)?[a-z0-9][a-z0-9.-]{0,79}$")
+_SAFE_NAME = re.compile(r"^(?:(?:documents|biometrics)/)?[a-z0-9][a-z0-9.-]{0,99}$")
 _AGE_OVERHEAD = 1.01  # age adds 16 bytes per 64 KiB chunk plus a short header
 
 

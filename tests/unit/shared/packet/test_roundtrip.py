@@ -131,7 +131,7 @@ json_values = st.recursive(
     documents=st.lists(
         st.builds(
             Document,
-            doc_type=st.text(max_size=20),
+            doc_type=st.text(max_size=60),
             content_type=st.sampled_from(["image/png", "application/pdf"]),
             data=st.binary(max_size=3000),
         ),
@@ -140,8 +140,8 @@ json_values = st.recursive(
     biometrics=st.lists(
         st.builds(
             BiometricRecord,
-            modality=st.sampled_from(["finger", "iris", "face"]),
-            bio_subtype=st.text(max_size=15),
+            modality=st.one_of(st.sampled_from(["finger", "iris", "face"]), st.text(max_size=60)),
+            bio_subtype=st.text(max_size=60),
             format=st.just("ISO19794"),
             quality=st.integers(0, 100),
             device=st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),

@@ -31,7 +31,7 @@ except ImportError:  # Windows kiosks: default pipe size
 from shared.packet.keys import recipient_key_id
 from shared.packet.layout import check_contents, write_container
 from shared.packet.model import FORMAT, VERSION, PacketContents, SealedPacket
-from shared.signing import key_id
+from shared.signing import key_id, public_key_b64
 
 SUFFIX = ".age"
 PARTIAL_PREFIX = ".tmp-"
@@ -132,6 +132,8 @@ def seal_packet(
         "format": FORMAT,
         "version": VERSION,
         "machine_key_id": key_id(machine_key),
+        # Informational only: verifiers use the key they enrolled; `openreg packet inspect` may show it.
+        "machine_public_key": public_key_b64(machine_key),
         "recipient_key_id": primary_key_id,
         "recipient_key_ids": [recipient_key_id(r) for r in recipients],
         "sealed_at": (sealed_at or datetime.now(UTC)).replace(microsecond=0).isoformat(),

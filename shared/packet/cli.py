@@ -19,7 +19,7 @@ def packet() -> None:
     """Inspect and verify sealed registration packets."""
 
 
-def _open(path: Path, identity: Path, machine_key: str):
+def _open(path: Path, identity: Path, machine_key):
     try:
         return open_packet(path, identities=load_identities(identity), machine_public_key=machine_key)
     except (PacketError, ValueError) as exc:
@@ -36,13 +36,27 @@ def verify(path: Path, identity: Path, machine_key: str) -> None:
     click.echo(f"{path.name}: OK — RID {opened.contents.rid}, signed by machine key {opened.machine_key_id}")
 
 
+def _key_named_in_meta(meta: dict) -> str:
+    return str(meta.get("machine_public_key", ""))
+
+
 @packet.command()
 @click.argument("path", type=_path)
 @click.option("--identity", "-i", type=_path, required=True, help="age identity file of the server")
-@click.option("--machine-key", required=True, help="the kiosk's Ed25519 public key (base64)")
-def inspect(path: Path, identity: Path, machine_key: str) -> None:
+@click.option(
+    "--machine-key",
+    default=None,
+    help="the kiosk's Ed25519 public key (base64); without it the key the packet names is used",
+)
+def inspect(path: Path, identity: Path, machine_key: str | None) -> None:
     """Print the verified packet's meta and a list of what it holds (no image bytes)."""
-    contents = _open(path, identity, machine_key).contents
+    contents = _open(path, identity, machine_key or _key_named_in_meta).contents
+    if machine_key is None:
+        click.echo(
+            "note: signature checked against the key named inside the packet, not an enrolled machine key "
+            "(pass --machine-key to check who sealed it)",
+            err=True,
+        )
     summary = {
         "meta": contents.meta,
         "demographic_fields": sorted(contents.demographics),

@@ -15,6 +15,10 @@ def test_verify_and_inspect_a_packet_then_refuse_a_damaged_one(keys, tmp_path):
     assert ok.exit_code == 0 and f"OK — RID {sealed.rid}" in ok.output
     shown = runner.invoke(packet, ["inspect", *args])
     assert shown.exit_code == 0 and "finger/Left Thumb: q87" in shown.output and "exception" in shown.output
+    alone = runner.invoke(packet, ["inspect", str(sealed.path), "-i", str(keys.identity_file)])
+    assert (
+        alone.exit_code == 0 and sealed.rid in alone.output and "not an enrolled machine key" in alone.output
+    )
     data = bytearray(sealed.path.read_bytes())
     data[-5] ^= 1
     sealed.path.write_bytes(bytes(data))

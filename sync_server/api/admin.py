@@ -1,0 +1,92 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+
+from shared.sync import ErrorBody, ErrorCode, ImportResult, MachinePublic, MachineStatus, UserPublic
+from sync_server.api.deps import AdminDep, SessionDep, StateDep
+from sync_server.db.tables import CurrentRow
+from sync_server.errors import ApiError
+from sync_server.services import machines, masterdata
+from sync_server.services.masterdata_rules import MasterDataInvalid
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+_ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 404, 422)}
+
+
+@router.get("/machines", responses=_ERRORS)
+def list_machines(
+    _admin: AdminDep, session: SessionDep, status: Annotated[MachineStatus | None, Query()] = None
+) -> list[MachinePublic]:
+    return [
+        machines.to_public(r)
+        for r in machines.list_machines(session, status=status.value if status else None)
+    ]
+
+
+@router.post("/machines/{machine_id}/approve", responses=_ERRORS)
+def approve(machine_id: str, _admin: AdminDep, session: SessionDep) -> MachinePublic:
+    return machines.to_public(machines.decide_machine(session, machine_id=machine_id, approve=True))
+
+
+@router.post("/machines/{machine_id}/reject", responses=_ERRORS)
+def reject(machine_id: str, _admin: AdminDep, session: SessionDep) -> MachinePublic:
+    """Reject a pending machine, or revoke an approved one."""
+    return machines.to_public(machines.decide_machine(session, machine_id=machine_id, approve=False))
+
+
+@router.get("/users", responses=_ERRORS)
+def list_users(_admin: AdminDep, session: SessionDep) -> list[UserPublic]:
+    rows = session.scalars(
+        select(CurrentRow).where(CurrentRow.entity == "users").order_by(CurrentRow.entity_id)
+    )
+    return [
+        UserPublic(
+            id=r.entity_id,
+            name=str(r.data.get("name", "")),
+            roles=list(r.data.get("roles", [])),
+            center_id=r.center_id,
+            active=r.data.get("active", True) is not False,
+        )
+        for r in rows
+    ]
+
+
+@router.post(
+    "/masterdata/import",
+    responses=_ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
+async def import_masterdata(
+    request: Request,
+    _admin: AdminDep,
+    state: StateDep,
+    filename: Annotated[str, Query(max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")] = "import.json",
+) -> ImportResult:
+    """Import one file: a JSON import document, or CSV for one entity (``filename=<entity>.csv``).
+    All-or-nothing; errors name file, row and field."""
+    body = await request.body()
+    if "csv" in request.headers.get("content-type", "") and not filename.endswith(".csv"):
+        raise ApiError(422, ErrorCode.validation_error, "CSV imports need filename=<entity>.csv")
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_import, state, filename, body)
+
+
+def _import(state, filename: str, body: bytes) -> ImportResult:
+    from sqlalchemy.orm import Session
+
+    try:
+        with Session(state.engine) as session, session.begin():
+            return masterdata.import_documents(session, [(filename, body)])
+    except MasterDataInvalid as exc:
+        raise ApiError(
+            422, ErrorCode.masterdata_invalid, f"import refused, nothing applied: {exc}", errors=exc.errors
+        ) from exc

@@ -1,0 +1,66 @@
+"""FastAPI dependencies as Annotated aliases (SessionDep, MachineDep, AdminDep, StateDep)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from shared.sync import ErrorCode
+from sync_server.errors import ApiError
+from sync_server.services.auth import Principal, authenticate
+from sync_server.state import ServerState
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_state(request: Request) -> ServerState:
+    return request.app.state.server
+
+
+StateDep = Annotated[ServerState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    """A session whose transaction commits when the route returns normally, else rolls back."""
+    with Session(state.engine) as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(
+    state: StateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(
+            401,
+            ErrorCode.unauthenticated,
+            "send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    with Session(state.engine) as session:
+        return authenticate(session, token=credentials.credentials)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_machine(principal: PrincipalDep) -> Principal:
+    if principal.kind != "machine":
+        raise ApiError(403, ErrorCode.forbidden, "this endpoint needs a machine token")
+    return principal
+
+
+def get_admin(principal: PrincipalDep) -> Principal:
+    if principal.kind != "user" or "admin" not in principal.roles:
+        raise ApiError(403, ErrorCode.forbidden, "this endpoint needs a user token with the admin role")
+    return principal
+
+
+MachineDep = Annotated[Principal, Depends(get_machine)]
+AdminDep = Annotated[Principal, Depends(get_admin)]

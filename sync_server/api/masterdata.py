@@ -1,0 +1,65 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
+
+from shared.signing import key_id
+from shared.sync import (
+    KEY_ID_HEADER,
+    SIGNATURE_HEADER,
+    ErrorBody,
+    SignedChangesPage,
+    sign_changes_page,
+    sign_snapshot,
+)
+from sync_server.api.deps import MachineDep, StateDep
+from sync_server.services import masterdata
+
+router = APIRouter(prefix="/api/v1/masterdata", tags=["masterdata"])
+_ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
+
+
+@router.get("/changes", responses=_ERRORS)
+def changes(
+    machine: MachineDep,
+    state: StateDep,
+    since: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+) -> SignedChangesPage:
+    """Changes after ``since`` for this machine's center, signed over canonical_json(payload)."""
+    with Session(state.engine) as session:
+        page = masterdata.changes_page(
+            session,
+            center_id=machine.center_id,
+            since=since,
+            limit=min(limit, state.settings.changes_page_max),
+        )
+    return sign_changes_page(state.keys.signing_key, page)
+
+
+@router.get(
+    "/snapshot",
+    responses={**_ERRORS, 200: {"content": {"application/gzip": {}}, "description": "gzip of Snapshot JSON"}},
+    response_class=Response,
+)
+def snapshot(machine: MachineDep, state: StateDep) -> Response:
+    """All live rows for this machine's center at a cursor (gzip JSON; signature in X-Signature)."""
+    with Session(state.engine) as session:
+        cursor = masterdata.latest_seq(session)
+        cache_key = (machine.center_id, cursor)
+        cached = state.snapshot_cache.get(cache_key)
+        if cached is None:
+            with state.snapshot_lock:
+                cached = state.snapshot_cache.get(cache_key)
+                if cached is None:
+                    snap = masterdata.snapshot(session, center_id=machine.center_id)
+                    cached = sign_snapshot(state.keys.signing_key, snap)
+                    if len(state.snapshot_cache) > 16:
+                        state.snapshot_cache.clear()
+                    state.snapshot_cache[(machine.center_id, snap.cursor)] = cached
+    body, signature = cached
+    return Response(
+        content=body,
+        media_type="application/gzip",
+        headers={SIGNATURE_HEADER: signature, KEY_ID_HEADER: key_id(state.keys.signing_key)},
+    )

@@ -1,0 +1,83 @@
+"""Sync server tables (SQLAlchemy 2 declarative). Alembic (db/migrations) owns the schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MachineRow(Base):
+    __tablename__ = "machines"
+    machine_id: Mapped[str] = mapped_column(String(5), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    center_id: Mapped[str] = mapped_column(String(5))
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChallengeRow(Base):
+    __tablename__ = "auth_challenges"
+    challenge: Mapped[str] = mapped_column(String(64), primary_key=True)
+    machine_id: Mapped[str] = mapped_column(String(5))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TokenRow(Base):
+    __tablename__ = "auth_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # machine | user
+    subject: Mapped[str] = mapped_column(String(100))
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    center_id: Mapped[str | None] = mapped_column(String(5))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ChangeRow(Base):
+    """Append-only master-data change log; ``seq`` is monotonic."""
+
+    __tablename__ = "masterdata_changes"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(200))
+    op: Mapped[str] = mapped_column(String(8))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    center_id: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_masterdata_changes_center_seq", "center_id", "seq"),)
+
+
+class CurrentRow(Base):
+    """Live master-data rows (the log folded), for snapshots, logins and lookups."""
+
+    __tablename__ = "masterdata_current"
+    entity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    center_id: Mapped[str | None] = mapped_column(String(5))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class PacketRow(Base):
+    __tablename__ = "packets"
+    rid: Mapped[str] = mapped_column(String(29), primary_key=True)
+    machine_id: Mapped[str] = mapped_column(String(5), index=True)
+    center_id: Mapped[str] = mapped_column(String(5))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    operator_id: Mapped[str | None] = mapped_column(String(100))
+    supervisor_id: Mapped[str | None] = mapped_column(String(100))
+    client_created_at: Mapped[str | None] = mapped_column(String(64))
+    uin: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

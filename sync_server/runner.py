@@ -1,0 +1,53 @@
+"""Run the app with uvicorn on a socket we bind ourselves (so --port 0 works), and write
+DATA/server.json {"url", "pid"} atomically once uvicorn accepts connections."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+
+import uvicorn
+
+from sync_server.app import create_app
+from sync_server.bootstrap import build_state
+from sync_server.settings import ServerSettings
+
+
+def _write_server_json(settings: ServerSettings, url: str) -> None:
+    target = settings.data_dir / "server.json"
+    tmp = target.with_name(f".server.json.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    os.replace(tmp, target)
+
+
+def serve(settings: ServerSettings) -> None:
+    state = build_state(settings)
+    (settings.data_dir / "server.json").unlink(missing_ok=True)
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    sock.listen(512)
+    port = sock.getsockname()[1]
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{host}:{port}"
+    config = uvicorn.Config(
+        create_app(state), log_level="warning", access_log=False, timeout_graceful_shutdown=5, backlog=512
+    )
+    server = uvicorn.Server(config)
+
+    def announce() -> None:
+        while not server.started and not server.should_exit:
+            time.sleep(0.02)
+        if server.started:
+            _write_server_json(settings, url)
+            print(f"openreg sync server listening on {url} (data: {settings.data_dir})", flush=True)
+
+    threading.Thread(target=announce, daemon=True, name="announce").start()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        (settings.data_dir / "server.json").unlink(missing_ok=True)
+        state.engine.dispose()

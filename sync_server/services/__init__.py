@@ -1,0 +1,1 @@
+"""Services hold the rules; routers only translate HTTP to these calls."""

@@ -1,0 +1,153 @@
+"""Challenges, machine tokens and user logins. Tokens are random, stored hashed, short-lived."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from shared.signing import SignatureError, verify_b64
+from shared.sync import ErrorCode, MachineStatus, TokenResponse
+from sync_server.db.tables import ChallengeRow, CurrentRow, MachineRow, TokenRow
+from sync_server.errors import ApiError
+from sync_server.services.clock import aware, utcnow
+
+_hasher = PasswordHasher()
+# A real hash of a random password, verified against when the user does not exist (same timing).
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # machine | user
+    subject: str
+    roles: list[str]
+    center_id: str | None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def machine_refusal(row: MachineRow | None, machine_id: str) -> ApiError | None:
+    if row is None:
+        return ApiError(401, ErrorCode.machine_unknown, f"machine {machine_id} is not enrolled")
+    codes = {
+        MachineStatus.pending.value: (
+            ErrorCode.machine_pending,
+            "is waiting for an administrator's approval",
+        ),
+        MachineStatus.rejected.value: (ErrorCode.machine_rejected, "was rejected by an administrator"),
+        MachineStatus.revoked.value: (ErrorCode.machine_revoked, "has been revoked"),
+    }
+    if row.status in codes:
+        code, why = codes[row.status]
+        return ApiError(403, code, f"machine {machine_id} {why}")
+    return None
+
+
+def issue_challenge(session: Session, *, machine_id: str, ttl_s: int) -> ChallengeRow:
+    now = utcnow()
+    session.execute(delete(ChallengeRow).where(ChallengeRow.expires_at < now))
+    row = ChallengeRow(
+        challenge=secrets.token_urlsafe(32),
+        machine_id=machine_id,
+        expires_at=now + dt.timedelta(seconds=ttl_s),
+    )
+    session.add(row)
+    return row
+
+
+def _new_token(
+    session: Session, *, kind: str, subject: str, roles: list[str], center_id: str | None, ttl_s: int
+):
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    expires = now + dt.timedelta(seconds=ttl_s)
+    session.execute(delete(TokenRow).where(TokenRow.expires_at < now - dt.timedelta(days=1)))
+    session.add(
+        TokenRow(
+            token_hash=_hash(token),
+            kind=kind,
+            subject=subject,
+            roles=roles,
+            center_id=center_id,
+            expires_at=expires,
+        )
+    )
+    return TokenResponse(token=token, expires_at=expires, subject=subject, roles=roles)
+
+
+def consume_challenge(session: Session, *, machine_id: str, challenge: str) -> bool:
+    """Delete the challenge (single use, even when what follows fails); raise if unknown.
+    Return whether it had expired (the caller refuses after committing the deletion)."""
+    row = session.get(ChallengeRow, challenge, with_for_update=True)
+    if row is None or row.machine_id != machine_id:
+        raise ApiError(
+            401, ErrorCode.challenge_invalid, "unknown, used or foreign challenge; ask for a new one"
+        )
+    expired = aware(row.expires_at) < utcnow()
+    session.delete(row)
+    return expired
+
+
+def machine_token(
+    session: Session, *, machine_id: str, challenge: str, signature: str, ttl_s: int
+) -> TokenResponse:
+    """Issue a token for a machine that signed the (already consumed) challenge with its key."""
+    machine = session.get(MachineRow, machine_id)
+    if (refusal := machine_refusal(machine, machine_id)) is not None:
+        raise refusal
+    try:
+        verify_b64(machine.public_key, challenge.encode(), signature)
+    except SignatureError as exc:
+        raise ApiError(401, ErrorCode.signature_invalid, f"challenge signature: {exc}") from exc
+    return _new_token(
+        session,
+        kind="machine",
+        subject=machine_id,
+        roles=["machine"],
+        center_id=machine.center_id,
+        ttl_s=ttl_s,
+    )
+
+
+def login(session: Session, *, username: str, password: str, ttl_s: int) -> TokenResponse:
+    row = session.get(CurrentRow, ("users", username))
+    stored = (row.data.get("password_hash") if row else None) or _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+        ok = row is not None and row.data.get("active", True) is not False
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise ApiError(401, ErrorCode.bad_credentials, "wrong user name or password")
+    roles = [r for r in row.data.get("roles", []) if isinstance(r, str)]
+    return _new_token(
+        session, kind="user", subject=username, roles=roles, center_id=row.center_id, ttl_s=ttl_s
+    )
+
+
+def authenticate(session: Session, *, token: str) -> Principal:
+    row = session.get(TokenRow, _hash(token))
+    if row is None:
+        raise ApiError(401, ErrorCode.token_invalid, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+    if aware(row.expires_at) < utcnow():
+        raise ApiError(
+            401, ErrorCode.token_expired, "the token has expired", headers={"WWW-Authenticate": "Bearer"}
+        )
+    if row.kind == "machine":
+        machine = session.get(MachineRow, row.subject)
+        if (refusal := machine_refusal(machine, row.subject)) is not None:
+            raise refusal
+    return Principal(kind=row.kind, subject=row.subject, roles=list(row.roles), center_id=row.center_id)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)

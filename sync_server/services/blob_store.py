@@ -1,0 +1,69 @@
+"""Packet bytes on disk: ``partial/<rid>.part`` grows chunk by chunk (its size IS the upload offset,
+so a restarted server resumes from what reached the disk); the complete, checked file is moved
+atomically to ``<rid>.age``. A per-RID lock file (flock) serialises writers across threads and processes."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class BlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.partial = root / "partial"
+        self.partial.mkdir(parents=True, exist_ok=True)
+
+    def final_path(self, rid: str) -> Path:
+        return self.root / f"{rid}.age"
+
+    def partial_path(self, rid: str) -> Path:
+        return self.partial / f"{rid}.part"
+
+    @contextlib.contextmanager
+    def locked(self, rid: str) -> Iterator[None]:
+        fd = os.open(self.partial / f"{rid}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def offset(self, rid: str) -> int:
+        try:
+            return self.partial_path(rid).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def append(self, rid: str, data: bytes) -> int:
+        """Append (under the caller's lock) and fsync; return the new offset."""
+        with open(self.partial_path(rid), "ab") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+            return handle.tell()
+
+    def digest(self, rid: str) -> str:
+        sha = hashlib.sha256()
+        with open(self.partial_path(rid), "rb") as handle:
+            while block := handle.read(1 << 20):
+                sha.update(block)
+        return sha.hexdigest()
+
+    def discard(self, rid: str) -> None:
+        self.partial_path(rid).unlink(missing_ok=True)
+
+    def publish(self, rid: str) -> Path:
+        final = self.final_path(rid)
+        os.replace(self.partial_path(rid), final)
+        dir_fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return final

@@ -1,0 +1,195 @@
+"""The append-only master-data change log, its folded current rows, the delta feed and snapshots."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.sync import ChangesPage, FieldError, ImportResult, MasterDataChange, Snapshot
+from sync_server.db.tables import ChangeRow, CurrentRow
+from sync_server.services.clock import utcnow
+from sync_server.services.masterdata_rules import Deletes, MasterDataInvalid, Upserts, parse_import
+
+_BATCH = 5000
+
+
+def _lock_log(session: Session) -> None:
+    """One writer of the log at a time so seq order equals commit order (readers never skip a seq)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE masterdata_changes IN EXCLUSIVE MODE"))
+
+
+def _upsert_current(session: Session, rows: list[dict[str, Any]]) -> None:
+    dialect = session.get_bind().dialect.name
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CurrentRow)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["entity", "entity_id"],
+        set_={"center_id": stmt.excluded.center_id, "data": stmt.excluded.data, "seq": stmt.excluded.seq},
+    )
+    for start in range(0, len(rows), _BATCH):
+        session.execute(stmt, rows[start : start + _BATCH])
+
+
+def append_changes(session: Session, *, upserts: Upserts, deletes: Deletes) -> ImportResult:
+    """Append upserts then tombstones to the log and fold them into current rows, in the caller's
+    transaction (all-or-nothing). A row moving to another center leaves a tombstone for the old one."""
+    _lock_log(session)
+    deleted_ids = defaultdict(set)
+    for entity, entity_id in deletes:
+        deleted_ids[entity].add(entity_id)
+    wanted = defaultdict(set)
+    for entity, row in upserts:
+        wanted[entity].add(row["id"])
+    previous: dict[tuple[str, str], str | None] = {}
+    for entity in set(wanted) | set(deleted_ids):
+        ids = list(wanted[entity] | deleted_ids[entity])
+        for start in range(0, len(ids), _BATCH):
+            for entity_id, center in session.execute(
+                select(CurrentRow.entity_id, CurrentRow.center_id).where(
+                    CurrentRow.entity == entity, CurrentRow.entity_id.in_(ids[start : start + _BATCH])
+                )
+            ):
+                previous[(entity, entity_id)] = center
+    missing = [(e, i) for e, i in deletes if (e, i) not in previous and i not in wanted[e]]
+    if missing:
+        raise MasterDataInvalid(
+            [FieldError(field=f"deletes.{e}", message=f"{e} {i!r} does not exist") for e, i in missing[:50]]
+        )
+    seq = (session.scalar(select(func.max(ChangeRow.seq))) or 0) + 1
+    first = seq
+    now = utcnow()
+    log: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []
+    for entity, row in upserts:
+        center = row.get("center_id")
+        old = previous.get((entity, row["id"]))
+        if old is not None and old != center:
+            log.append(
+                dict(
+                    seq=seq,
+                    entity=entity,
+                    entity_id=row["id"],
+                    op="delete",
+                    data=None,
+                    center_id=old,
+                    created_at=now,
+                )
+            )
+            seq += 1
+        log.append(
+            dict(
+                seq=seq,
+                entity=entity,
+                entity_id=row["id"],
+                op="upsert",
+                data=row,
+                center_id=center,
+                created_at=now,
+            )
+        )
+        current.append(dict(entity=entity, entity_id=row["id"], center_id=center, data=row, seq=seq))
+        previous[(entity, row["id"])] = center
+        seq += 1
+    for entity, entity_id in deletes:
+        log.append(
+            dict(
+                seq=seq,
+                entity=entity,
+                entity_id=entity_id,
+                op="delete",
+                data=None,
+                center_id=previous.get((entity, entity_id)),
+                created_at=now,
+            )
+        )
+        seq += 1
+    for start in range(0, len(log), _BATCH):
+        session.execute(insert(ChangeRow), log[start : start + _BATCH])
+    # Later rows for the same id win: keep the last occurrence only.
+    folded = {(r["entity"], r["entity_id"]): r for r in current}
+    _upsert_current(session, list(folded.values()))
+    for entity, ids in deleted_ids.items():
+        id_list = list(ids)
+        for start in range(0, len(id_list), _BATCH):
+            session.execute(
+                delete(CurrentRow).where(
+                    CurrentRow.entity == entity, CurrentRow.entity_id.in_(id_list[start : start + _BATCH])
+                )
+            )
+    return ImportResult(
+        applied=len(log),
+        upserts=len(upserts),
+        deletes=len(deletes),
+        first_seq=first if log else None,
+        last_seq=seq - 1 if log else None,
+    )
+
+
+def import_documents(session: Session, documents: list[tuple[str, bytes]]) -> ImportResult:
+    """Validate every file first (all problems reported together), then apply all in one go."""
+    upserts: Upserts = []
+    deletes: Deletes = []
+    errors: list[FieldError] = []
+    for name, content in documents:
+        try:
+            more_upserts, more_deletes = parse_import(name, content)
+        except MasterDataInvalid as exc:
+            errors += exc.errors
+            continue
+        upserts += more_upserts
+        deletes += more_deletes
+    if errors:
+        raise MasterDataInvalid(errors)
+    return append_changes(session, upserts=upserts, deletes=deletes)
+
+
+def import_paths(session: Session, paths: list[Path]) -> ImportResult:
+    return import_documents(session, [(p.name, p.read_bytes()) for p in paths])
+
+
+def _scope(column, center_id: str | None):
+    return column.is_(None) if center_id is None else or_(column.is_(None), column == center_id)
+
+
+def latest_seq(session: Session) -> int:
+    return session.scalar(select(func.max(ChangeRow.seq))) or 0
+
+
+def changes_page(session: Session, *, center_id: str | None, since: int, limit: int) -> ChangesPage:
+    rows = list(
+        session.execute(
+            select(ChangeRow.seq, ChangeRow.entity, ChangeRow.entity_id, ChangeRow.op, ChangeRow.data)
+            .where(ChangeRow.seq > since, _scope(ChangeRow.center_id, center_id))
+            .order_by(ChangeRow.seq)
+            .limit(limit + 1)
+        )
+    )
+    complete = len(rows) <= limit
+    rows = rows[:limit]
+    changes = [MasterDataChange(seq=s, entity=e, id=i, op=o, data=d) for s, e, i, o, d in rows]
+    # When complete, skip past changes scoped to other centers too: the next ask starts at the log head.
+    next_cursor = max(since, latest_seq(session)) if complete else changes[-1].seq
+    return ChangesPage(changes=changes, next_cursor=next_cursor, complete=complete)
+
+
+def snapshot(session: Session, *, center_id: str | None) -> Snapshot:
+    cursor = latest_seq(session)
+    entities: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    query = (
+        select(CurrentRow.entity, CurrentRow.data)
+        .where(CurrentRow.seq <= cursor, _scope(CurrentRow.center_id, center_id))
+        .order_by(CurrentRow.entity, CurrentRow.entity_id)
+    )
+    for entity, data in session.execute(query):
+        entities[entity].append(data)
+    return Snapshot(cursor=cursor, center_id=center_id, entities=dict(entities))
+
+
+def current_row(session: Session, entity: str, entity_id: str) -> dict[str, Any] | None:
+    row = session.get(CurrentRow, (entity, entity_id))
+    return row.data if row else None

@@ -1,0 +1,192 @@
+"""Row-level validation of master-data imports. Every problem names the file, row and field."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import datetime as dt
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from shared.sync import FieldError
+
+IMPORT_FORMAT = "openreg-masterdata/1"
+ROLES = {"operator", "supervisor", "admin"}
+LOCATION_LEVELS = {"region", "province", "city", "postal_code"}
+_ENTITY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_FIVE_DIGITS = re.compile(r"^[0-9]{5}$")
+
+Upserts = list[tuple[str, dict[str, Any]]]
+Deletes = list[tuple[str, str]]
+
+
+class MasterDataInvalid(ValueError):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(_describe(e) for e in errors[:10]))
+        self.errors = errors
+
+
+def _describe(error: FieldError) -> str:
+    where = ", ".join(
+        part for part in (error.file, f"row {error.row}" if error.row else None, error.field) if part
+    )
+    return f"{where}: {error.message}" if where else error.message
+
+
+def _labels(value: Any) -> str | None:
+    if not isinstance(value, dict) or not value or not all(isinstance(v, str) for v in value.values()):
+        return "must be an object of language code -> text"
+    return None
+
+
+def _check_entity_row(entity: str, row: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, message) problems of one row."""
+    problems: list[tuple[str, str]] = []
+
+    def need(field: str, kind: type | tuple[type, ...], what: str) -> Any:
+        value = row.get(field)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            problems.append((field, f"is required and must be {what}"))
+        return value
+
+    if entity == "centers":
+        if isinstance(row.get("id"), str) and not _FIVE_DIGITS.match(row["id"]):
+            problems.append(("id", "a center id must be a 5-digit string"))
+        need("name", str, "text")
+    elif entity == "users":
+        need("name", str, "text")
+        roles = need("roles", list, "a list of roles")
+        if isinstance(roles, list) and (not roles or not set(roles) <= ROLES):
+            problems.append(("roles", f"must be a non-empty subset of {sorted(ROLES)}"))
+        pw = need("password_hash", str, "an argon2id PHC string")
+        if isinstance(pw, str) and not pw.startswith("$argon2id$"):
+            problems.append(("password_hash", "must be an argon2id PHC string ($argon2id$...)"))
+        if isinstance(roles, list) and "supervisor" in roles:
+            secret = need("totp_secret", str, "a base32 TOTP secret (supervisors)")
+            if isinstance(secret, str):
+                try:
+                    base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+                except (binascii.Error, ValueError):
+                    problems.append(("totp_secret", "is not valid base32"))
+    elif entity in ("genders", "document_categories"):
+        problems += [("labels", m) for m in [_labels(row.get("labels"))] if m]
+    elif entity == "locations":
+        if row.get("level") not in LOCATION_LEVELS:
+            problems.append(("level", f"must be one of {sorted(LOCATION_LEVELS)}"))
+        if row.get("parent_id") is not None and not isinstance(row.get("parent_id"), str):
+            problems.append(("parent_id", "must be a location id or null"))
+        problems += [("labels", m) for m in [_labels(row.get("labels"))] if m]
+    elif entity == "document_types":
+        need("category_id", str, "a document category id")
+        problems += [("labels", m) for m in [_labels(row.get("labels"))] if m]
+    elif entity in ("id_schema", "ui_spec"):
+        need("version", int, "an integer")
+        need("schema" if entity == "id_schema" else "spec", dict, "a JSON object")
+    elif entity == "config":
+        if "value" not in row:
+            problems.append(("value", "is required (any JSON value)"))
+    elif entity == "holidays":
+        date = need("date", str, "an ISO date (YYYY-MM-DD)")
+        if isinstance(date, str):
+            try:
+                dt.date.fromisoformat(date)
+            except ValueError:
+                problems.append(("date", "is not an ISO date (YYYY-MM-DD)"))
+    elif entity == "languages":
+        need("name", str, "text")
+        need("rtl", bool, "true or false")
+    elif entity == "device_models":
+        need("modality", str, "text")
+    return problems
+
+
+def validate_rows(file: str, entity: str, rows: Any, *, first_row: int = 1) -> list[FieldError]:
+    if not _ENTITY_NAME.match(entity):
+        return [FieldError(file=file, field=entity, message="entity names are lower-case letters, digits, _")]
+    if not isinstance(rows, list):
+        return [FieldError(file=file, field=entity, message="an entity holds a list of row objects")]
+    errors: list[FieldError] = []
+    for number, row in enumerate(rows, start=first_row):
+        if not isinstance(row, dict):
+            errors.append(FieldError(file=file, row=number, message=f"{entity}: a row must be a JSON object"))
+            continue
+        problems = []
+        if not isinstance(row.get("id"), str) or not 0 < len(row["id"]) <= 200:
+            problems.append(("id", "is required and must be a non-empty string (at most 200 characters)"))
+        center = row.get("center_id")
+        if center is not None and (not isinstance(center, str) or not _FIVE_DIGITS.match(center)):
+            problems.append(("center_id", "must be a 5-digit center id or null"))
+        problems += _check_entity_row(entity, row)
+        errors += [
+            FieldError(
+                file=file, row=number, field=field, loc=[entity, number, field], message=f"{entity}: {msg}"
+            )
+            for field, msg in problems
+        ]
+    return errors
+
+
+def parse_json_document(file: str, document: Any) -> tuple[Upserts, Deletes]:
+    """Validate a whole import document; raise MasterDataInvalid listing every problem."""
+    if not isinstance(document, dict) or document.get("format") != IMPORT_FORMAT:
+        raise MasterDataInvalid([FieldError(file=file, field="format", message=f"must be {IMPORT_FORMAT!r}")])
+    entities, deletes = document.get("entities", {}), document.get("deletes", {})
+    errors: list[FieldError] = []
+    if not isinstance(entities, dict) or not isinstance(deletes, dict):
+        raise MasterDataInvalid([FieldError(file=file, message="entities and deletes must be objects")])
+    upserts: Upserts = []
+    for entity, rows in entities.items():
+        found = validate_rows(file, entity, rows)
+        errors += found
+        if not found:
+            upserts += [(entity, row) for row in rows]
+    removals: Deletes = []
+    for entity, ids in deletes.items():
+        if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+            errors.append(FieldError(file=file, field=f"deletes.{entity}", message="must be a list of ids"))
+            continue
+        removals += [(entity, i) for i in ids]
+    if errors:
+        raise MasterDataInvalid(errors)
+    return upserts, removals
+
+
+def _cell(column: str, text: str) -> Any:
+    stripped = text.strip()
+    if stripped[:1] in ("{", "[", '"') or stripped in ("true", "false", "null"):
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            return text  # left as text; the row check names the field if it matters
+    if column == "version" and stripped.isdigit():
+        return int(stripped)
+    return text
+
+
+def parse_csv_document(file: str, entity: str, text: str) -> tuple[Upserts, Deletes]:
+    reader = csv.DictReader(io.StringIO(text))
+    rows = [{k: _cell(k, v) for k, v in raw.items() if k and v not in (None, "")} for raw in reader]
+    errors = validate_rows(file, entity, rows, first_row=2)  # row 1 is the header
+    if errors:
+        raise MasterDataInvalid(errors)
+    return [(entity, row) for row in rows], []
+
+
+def parse_import(name: str, content: bytes) -> tuple[Upserts, Deletes]:
+    """Parse one import file by name (``*.json`` document or ``<entity>.csv``)."""
+    file = Path(name).name
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MasterDataInvalid([FieldError(file=file, message=f"not UTF-8: {exc}")]) from exc
+    if file.lower().endswith(".csv"):
+        return parse_csv_document(file, Path(file).stem, text)
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise MasterDataInvalid([FieldError(file=file, message=f"not valid JSON: {exc}")]) from exc
+    return parse_json_document(file, document)

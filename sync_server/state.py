@@ -1,0 +1,23 @@
+"""What one running server holds: settings, engine, keys, blob store, snapshot cache."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from sync_server.keys import ServerKeys
+from sync_server.services.blob_store import BlobStore
+from sync_server.settings import ServerSettings
+
+
+@dataclass
+class ServerState:
+    settings: ServerSettings
+    engine: Engine
+    keys: ServerKeys
+    blobs: BlobStore
+    # (center_id, cursor) -> (gzip body, signature): the log only grows, so a key never goes stale.
+    snapshot_cache: dict[tuple[str | None, int], tuple[bytes, str]] = field(default_factory=dict)
+    snapshot_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -15,13 +15,18 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Engine, String, Text, and_, column, insert, inspect, or_, select, table, update
 from sqlalchemy.exc import IntegrityError
 
 from sync_server.processing.pipeline import Outcome, PipelineResult, RetryPolicy, StageRecord
 from sync_server.processing.tables import processing_jobs, stage_records
 
 DUE_STATUSES = ("queued", "retry")
+
+# The sync server's packet table (intake state shown by the status endpoint); only the columns we set.
+_packets = table(
+    "packets", column("rid", String), column("status", String), column("uin", String), column("reason", Text)
+)
 
 
 def utcnow() -> dt.datetime:
@@ -125,6 +130,7 @@ def finish(
     uin: str | None = None,
     facts: dict[str, Any] | None = None,
     records: list[StageRecord] | None = None,
+    mirror_packets: bool = False,
 ) -> str:
     """Store the outcome (and this attempt's stage records, in the same transaction) if we still own
     the claim; returns the new status ('' if the claim was lost; the records are then kept anyway)."""
@@ -153,7 +159,22 @@ def finish(
         ).rowcount
         if records:
             conn.execute(insert(stage_records), [_record_row(r) for r in records])
+        if mirror_packets and changed == 1:
+            # The sync server's status endpoint reads its ``packets`` row: keep it in step in the same
+            # transaction, whichever worker process finished the packet.
+            wire = {"processed": "processed", "rejected": "rejected"}.get(str(values["status"]), "processing")
+            reason = f"{result.reason_code}: {result.reason_text}" if result.reason_code else None
+            conn.execute(
+                update(_packets)
+                .where(_packets.c.rid == claim.rid)
+                .values(status=wire, uin=uin if wire == "processed" else None, reason=reason)
+            )
     return str(values["status"]) if changed == 1 else ""
+
+
+def has_packets_table(engine: Engine) -> bool:
+    """True when the sync server's ``packets`` table is in this database (then outcomes are mirrored)."""
+    return inspect(engine).has_table("packets")
 
 
 def reprocess(engine: Engine, *, rid: str | None = None, status: str | None = "failed") -> int:

@@ -39,6 +39,7 @@ class ProcessingWorker:
     on_finished: Callable[[str, str], None] | None = None  # (rid, status), e.g. to notify the status cache
 
     def __post_init__(self) -> None:
+        self.mirror_packets = queue.has_packets_table(self.engine)
         self.pipeline = self.pipeline_factory()
         # Stage records are written with the outcome in one transaction (one commit per packet, not
         # one per stage); a worker killed mid-packet loses only the records of the attempt it lost.
@@ -64,6 +65,7 @@ class ProcessingWorker:
             uin=context.values.get("uin"),
             facts=facts,
             records=list(self._records),
+            mirror_packets=self.mirror_packets,
         )
         log.info("packet %s -> %s (%s)", claim.rid, status or "claim lost", result.reason_code or "ok")
         if self.on_finished and status:

@@ -42,8 +42,16 @@ def server_tables(engine):
         sa.Column("center_id", sa.String),
         sa.Column("status", sa.String),
     )
+    packets = sa.Table(
+        "packets",
+        md,
+        sa.Column("rid", sa.String, primary_key=True),
+        sa.Column("status", sa.String),
+        sa.Column("uin", sa.String),
+        sa.Column("reason", sa.Text),
+    )
     md.create_all(engine)
-    return changes, machines
+    return changes, machines, packets
 
 
 def test_worker_command_processes_the_queue(tmp_path):
@@ -51,7 +59,7 @@ def test_worker_command_processes_the_queue(tmp_path):
     url = f"sqlite:///{tmp_path / 'server.db'}"
     engine = create_engine(url)
     create_backend_tables(engine)
-    changes, machines = server_tables(engine)
+    changes, machines, packets = server_tables(engine)
     key = generate_private_key()
     recipient = generate_identity_file(data / "keys" / "packet-identity.txt")
     with engine.begin() as conn:
@@ -103,6 +111,8 @@ def test_worker_command_processes_the_queue(tmp_path):
             recipients=[recipient],
             out_dir=data / "packets",
         )
+        with engine.begin() as conn:
+            conn.execute(insert(packets).values(rid=rid, status="received"))
         queue.enqueue(
             engine, rid=rid, info={"path": str(sealed.path), "sha256": sealed.sha256, "size": sealed.size}
         )
@@ -138,3 +148,6 @@ def test_worker_command_processes_the_queue(tmp_path):
     states = [queue.job_status(engine, r) for r in rids]
     assert [s["status"] for s in states] == ["processed", "processed"], [s["reason_text"] for s in states]
     assert f"{rids[0]} processed" in output and states[0]["uin"] != states[1]["uin"]
+    with engine.connect() as conn:  # the server's packet rows (status endpoint) show the outcome too
+        shown = {r.rid: (r.status, r.uin) for r in conn.execute(sa.select(packets))}
+    assert shown == {s["rid"]: ("processed", s["uin"]) for s in states}

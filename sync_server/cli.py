@@ -163,3 +163,6 @@ def worker(data_dir: Path, db_url: str | None) -> None:
     """Process received packets (issue 7). Not part of the sync server yet."""
     click.echo("the processing worker is not wired into the sync server yet", err=True)
     sys.exit(2)
+
+
+from sync_server.processing.cli import worker  # noqa: E402, F401, F811 - the real worker (issue 7)

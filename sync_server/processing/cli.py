@@ -33,7 +33,7 @@ def server_identities(data_dir: Path) -> list[str]:
 
 @click.command("worker")
 @click.option(
-    "--db", "db_url", required=True, envvar="OPENREG_DB", help="SQLAlchemy URL of the server database."
+    "--db", "db_url", envvar="OPENREG_DB", help="SQLAlchemy URL of the server DB [default: DATA/server.db]."
 )
 @click.option(
     "--data",
@@ -44,8 +44,9 @@ def server_identities(data_dir: Path) -> list[str]:
     help="The server data dir (keys, packet files).",
 )
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
-def worker(db_url: str, data_dir: Path, threads: int) -> None:
+def worker(db_url: str | None, data_dir: Path, threads: int) -> None:
     """Process received packets from the shared database queue until stopped."""
+    db_url = db_url or f"sqlite:///{data_dir / 'server.db'}"  # the server's own default
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     engine = create_engine(db_url, pool_size=threads + 2)
     backend = Backend(

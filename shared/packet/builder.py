@@ -112,6 +112,28 @@ def _encrypt_streaming(contents: PacketContents, machine_key: Ed25519PrivateKey,
         raise PacketError(f"writing the packet container failed: {failure[0]}") from failure[0]
 
 
+def with_sealing_meta(
+    contents: PacketContents,
+    *,
+    machine_key: Ed25519PrivateKey,
+    recipients: list[str],
+    sealed_at: datetime | None = None,
+) -> PacketContents:
+    """``contents`` with the meta fields the builder owns (format, version, key ids, sealed_at)."""
+    meta = {
+        **contents.meta,
+        "format": FORMAT,
+        "version": VERSION,
+        "machine_key_id": key_id(machine_key),
+        # Informational only: verifiers use the key they enrolled; `openreg packet inspect` may show it.
+        "machine_public_key": public_key_b64(machine_key),
+        "recipient_key_id": recipient_key_id(recipients[0]),
+        "recipient_key_ids": [recipient_key_id(r) for r in recipients],
+        "sealed_at": (sealed_at or datetime.now(UTC)).replace(microsecond=0).isoformat(),
+    }
+    return replace(contents, meta=meta)
+
+
 def seal_packet(
     contents: PacketContents,
     *,
@@ -126,19 +148,10 @@ def seal_packet(
     """
     check_contents(contents)
     parsed = _parse_recipients(recipients)
-    primary_key_id = recipient_key_id(recipients[0])
-    meta = {
-        **contents.meta,
-        "format": FORMAT,
-        "version": VERSION,
-        "machine_key_id": key_id(machine_key),
-        # Informational only: verifiers use the key they enrolled; `openreg packet inspect` may show it.
-        "machine_public_key": public_key_b64(machine_key),
-        "recipient_key_id": primary_key_id,
-        "recipient_key_ids": [recipient_key_id(r) for r in recipients],
-        "sealed_at": (sealed_at or datetime.now(UTC)).replace(microsecond=0).isoformat(),
-    }
-    contents = replace(contents, meta=meta)
+    contents = with_sealing_meta(
+        contents, machine_key=machine_key, recipients=recipients, sealed_at=sealed_at
+    )
+    primary_key_id = contents.meta["recipient_key_id"]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     final = packet_path(out_dir, contents.rid)

@@ -1,1 +1,1 @@
-{"alg":"Ed25519","key_id":"56475aa75463474c","signature":"FxyJX8p5NM/AfoAi9zZKteLIMoAKc+J8d5uo3SQLdky+Y6QLVXiSkxiSLL0ITr36j4AZ9Z8gCJBGS9nIgWVABw=="}
+{"alg":"Ed25519","key_id":"56475aa75463474c","signature":"gf/WtUk/2nlW+63Mo26WsakuGb1olbyX2Qsy/uQ9PFyVXAbUugFpEEzvk5tjDe7r0hH9xStDlS+pra8mO673BQ=="}

@@ -4,9 +4,17 @@ import io
 import zipfile
 from pathlib import Path
 
-from shared.packet import decrypt_packet, open_packet, read_container
+from shared.packet import decrypt_packet, open_packet, read_container, seal_packet
 from shared.signing import private_key_from_bytes, public_key_b64
-from tests.vectors.packet_v1.make_vector import CONTENTS, MACHINE_SEED, build_container
+from tests.vectors.packet_v1.make_vector import (
+    AGE_IDENTITY,
+    AGE_RECIPIENT,
+    CONTENTS,
+    MACHINE_SEED,
+    SEALED_AT,
+    build_container,
+    sealed_contents,
+)
 
 VECTOR = Path(__file__).resolve().parents[3] / "vectors" / "packet_v1"
 MACHINE_PUBLIC = public_key_b64(private_key_from_bytes(MACHINE_SEED))
@@ -21,7 +29,19 @@ def test_manifest_and_signature_bytes_are_pinned():
 
 def test_committed_container_reads_back_to_the_vector_contents():
     opened = read_container((VECTOR / "container.zip").read_bytes(), machine_public_key=MACHINE_PUBLIC)
-    assert opened.contents == CONTENTS
+    assert opened.contents == sealed_contents()
+    assert {k: opened.contents.meta[k] for k in CONTENTS.meta} == CONTENTS.meta
+
+
+def test_seal_packet_encrypts_exactly_the_vector_container(tmp_path):
+    sealed = seal_packet(
+        CONTENTS,
+        machine_key=private_key_from_bytes(MACHINE_SEED),
+        recipients=[AGE_RECIPIENT],
+        out_dir=tmp_path,
+        sealed_at=SEALED_AT,
+    )
+    assert decrypt_packet(sealed.path, identities=[AGE_IDENTITY]) == (VECTOR / "container.zip").read_bytes()
 
 
 def test_committed_sealed_vector_opens_with_the_vector_identity():

@@ -211,8 +211,31 @@ def _pairs(entries: dict[str, bytes], folder: str, data_suffix: str, limits: Lim
     return records
 
 
+_FIELD_TYPES: dict[str, type] = {
+    "doc_type": str,
+    "content_type": str,
+    "category": str,
+    "filename": str,
+    "modality": str,
+    "bio_subtype": str,
+    "format": str,
+    "quality": int,
+    "device": dict,
+    "exception": bool,
+    "captured_at": str,
+    "retries": int,
+}
+
+
 def _build(record: dict[str, Any], cls: type, name: str):
     fields = {k: v for k, v in record.items() if k != "data_entry"}
+    for key, value in fields.items():
+        expected = _FIELD_TYPES.get(key)
+        # bool is an int subclass in Python but not a quality score or a retry count.
+        if expected and (not isinstance(value, expected) or (expected is int and isinstance(value, bool))):
+            raise MalformedPacket(f"{name} record field {key!r} must be a JSON {expected.__name__}")
+    if "quality" in fields and not 0 <= fields["quality"] <= 100:
+        raise MalformedPacket(f"{name} record quality {fields['quality']} is outside 0..100")
     try:
         return cls(**fields)
     except TypeError as exc:

@@ -210,3 +210,36 @@ def test_invalid_json_inside_is_refused(keys, sealed, tmp_path):
     entries.update(_signed(keys, manifest))
     with pytest.raises(MalformedPacket, match="exceptions.json"):
         _open(keys, _reseal(keys, tmp_path, entries))
+
+
+def test_altering_any_inner_entry_then_resealing_is_refused(keys, sealed, tmp_path):
+    """Every entry, manifest and signature included: one changed byte, a valid age layer, refused."""
+    entries = _entries(keys, sealed)
+    for victim in entries:
+        altered = dict(entries)
+        data = altered[victim] or b"\0"
+        altered[victim] = data[:-1] + bytes([data[-1] ^ 0x01])
+        with pytest.raises(PacketError):
+            _open(keys, _reseal(keys, tmp_path, altered))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("quality", "87"), ("quality", 101), ("device", []), ("exception", 1)]
+)
+def test_signed_record_with_wrong_field_types_is_refused(keys, sealed, tmp_path, field, value):
+    import hashlib
+    import json
+
+    entries = _entries(keys, sealed)
+    name = "biometrics/01-finger-left-thumb.json"
+    record = json.loads(entries[name])
+    record[field] = value
+    entries[name] = canonical_json(record)
+    manifest = canonical_json_load(entries["manifest.json"])
+    manifest["entries"][name] = {
+        "sha256": hashlib.sha256(entries[name]).hexdigest(),
+        "size": len(entries[name]),
+    }
+    entries.update(_signed(keys, manifest))
+    with pytest.raises(MalformedPacket, match=field):
+        _open(keys, _reseal(keys, tmp_path, entries))

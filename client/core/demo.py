@@ -15,12 +15,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pyotp
-
 from client.core.bootstrap import ClientApp, build_client
 from client.core.registration.biometrics import CAPTURE_GROUPS
 from client.core.samples import capture_group, document_scan, sample_person
 from client.core.settings import ClientSettings
+from client.core.totp import totp_code
 
 CENTER_ID = "10001"
 SERVER_START_TIMEOUT_S = 30.0
@@ -180,7 +179,7 @@ def register_people(app: ClientApp, *, count: int, echo: Echo, devices=None) -> 
             raise RuntimeError(f"biometrics incomplete: {problems}")
         if reg.step == "supervisor_approval":
             secret = (app.master_data.get("users", SUPERVISOR) or {}).get("totp_secret")
-            code = pyotp.TOTP(secret).now() if secret else None
+            code = totp_code(secret) if secret else None
             supervisor = app.people.supervisor_approval(
                 user_id=SUPERVISOR, password=SUPERVISOR_PASSWORD, totp=code, purpose=f"exception:{index}"
             )

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import text
@@ -20,6 +19,7 @@ from sqlalchemy import text
 from client.core.audit import append_audit
 from client.core.master_data import MasterData
 from client.core.store import Store
+from client.core.totp import verify_totp
 
 Clock = Callable[[], datetime]
 _hasher = PasswordHasher()
@@ -167,11 +167,7 @@ class PeopleService:
             raise RoleRequired(f"user {user_id} is not a supervisor")
         if bool(self._md.config("supervisor.totp_required", True)):
             secret = user.get("totp_secret")
-            if (
-                not secret
-                or not totp
-                or not pyotp.TOTP(secret).verify(totp, for_time=self._now(), valid_window=1)
-            ):
+            if not secret or not totp or not verify_totp(secret, totp, at=self._now()):
                 with self._store.transaction() as conn:
                     append_audit(
                         conn,

@@ -86,6 +86,21 @@ def test_supervisor_approval_needs_password_and_totp(people, clock):
         people.supervisor_approval(user_id="op1", password="op-pass", totp=code, purpose="x")
 
 
+def test_short_80_bit_secrets_work_like_authenticator_apps(people, clock, store):
+    from client.core.master_data import apply_changes
+    from client.core.totp import totp_code, verify_totp
+
+    short = "JBSWY3DPEHPK3PXP"  # 80 bits: pyotp refuses it, authenticator apps accept it
+    assert totp_code(short, at=datetime(2026, 5, 1, 9, 0, tzinfo=UTC)) == totp_code(short, at=clock.now)
+    assert verify_totp(short, totp_code(short, at=clock.now - timedelta(seconds=30)), at=clock.now)
+    assert not verify_totp(short, totp_code(short, at=clock.now - timedelta(minutes=5)), at=clock.now)
+    user = people._md.get("users", "sup1") | {"totp_secret": short}
+    with store.transaction() as conn:
+        apply_changes(conn, [{"entity": "users", "id": "sup1", "op": "upsert", "data": user}])
+    code = totp_code(short, at=clock.now)
+    assert people.supervisor_approval(user_id="sup1", password="sup-pass", totp=code, purpose="x") == "sup1"
+
+
 def test_password_alone_where_config_allows(people, store, master_data):
     from client.core.master_data import apply_changes
 

@@ -71,6 +71,16 @@ class MachineKeys:
                 recipient_key_id=get("server.recipient_key_id"),
             )
 
+    def audit(self, *, action: str, details: dict[str, Any] | None = None) -> None:
+        from client.core.audit import append_audit
+
+        with self._store.transaction() as conn:
+            append_audit(conn, actor=None, action=action, details=details)
+
+    def server_url(self) -> str | None:
+        with self._store.transaction() as conn:
+            return read_setting(conn, "server.url")
+
     def record_enrolment(
         self,
         *,
@@ -80,6 +90,7 @@ class MachineKeys:
         signing_key: str | None = None,
         recipients: list[str] | None = None,
         recipient_key_id: str | None = None,
+        server_url: str | None = None,
     ) -> None:
         """Save the enrolment answer. Pinned keys are set once; a different key later is refused."""
         with self._store.transaction() as conn:
@@ -92,6 +103,7 @@ class MachineKeys:
                 ("machine.center_id", center_id),
                 ("server.signing_key", signing_key),
                 ("server.recipients", recipients),
+                ("server.url", server_url),
                 ("server.recipient_key_id", recipient_key_id),
             ):
                 if value is not None:

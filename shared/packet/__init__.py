@@ -31,6 +31,7 @@ from shared.packet.model import (
     PacketContents,
     SealedPacket,
 )
+from shared.packet.outer import check_sealed_file, sealed_file_digest
 from shared.packet.reader import decrypt_packet, open_packet, read_container
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "TruncatedPacket",
     "UnknownVersion",
     "UnsafePath",
+    "check_sealed_file",
     "decrypt_packet",
     "generate_identity_file",
     "load_identities",
@@ -66,4 +68,5 @@ __all__ = [
     "recipient_of",
     "remove_partials",
     "seal_packet",
+    "sealed_file_digest",
 ]

@@ -14,6 +14,7 @@ import hashlib
 import os
 import secrets
 import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,12 +59,24 @@ def packet_path(out_dir: Path, rid: str) -> Path:
     return Path(out_dir) / f"{rid}{SUFFIX}"
 
 
-def remove_partials(out_dir: Path) -> int:
-    """Delete temp files left by a builder that died; call when no builder is running."""
+STALE_PARTIAL_SECONDS = 300.0
+
+
+def remove_partials(out_dir: Path, *, older_than: float = 0.0) -> int:
+    """Delete temp files left by a builder that died.
+
+    With the default ``older_than=0`` every temp file goes: call it when no builder is running (at
+    start-up). ``seal_packet`` itself clears those untouched for ``STALE_PARTIAL_SECONDS``: a live
+    builder writes its temp file continuously, so only a dead one's can be that old.
+    """
     removed = 0
+    cutoff = time.time() - older_than
     for leftover in Path(out_dir).glob(f"{PARTIAL_PREFIX}*"):
-        leftover.unlink(missing_ok=True)
-        removed += 1
+        with contextlib.suppress(FileNotFoundError):
+            if older_than and leftover.stat().st_mtime > cutoff:
+                continue
+            leftover.unlink()
+            removed += 1
     return removed
 
 
@@ -154,6 +167,7 @@ def seal_packet(
     primary_key_id = contents.meta["recipient_key_id"]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_partials(out_dir, older_than=STALE_PARTIAL_SECONDS)
     final = packet_path(out_dir, contents.rid)
     if final.exists():
         raise InvalidContents(f"a sealed packet for {contents.rid} already exists at {final}")

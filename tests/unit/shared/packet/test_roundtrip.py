@@ -187,3 +187,16 @@ def test_outer_check_needs_no_key_and_catches_a_changed_or_cut_file(keys, tmp_pa
     sealed.path.write_bytes(bytes(data[:-1]))
     with pytest.raises(TruncatedPacket):
         check_sealed_file(sealed.path, sha256=sealed.sha256, size=sealed.size)
+
+
+def test_next_build_clears_a_dead_builders_stale_temp_file_but_not_a_live_one(keys, tmp_path):
+    import os
+    import time
+
+    stale, live = tmp_path / ".tmp-10001000070000120261122093000-dead", tmp_path / ".tmp-live"
+    stale.write_bytes(b"age-encryption.org/v1\n-> X25519 half")
+    live.write_bytes(b"being written")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    seal_packet(make_contents(2), machine_key=keys.machine, recipients=[keys.recipient], out_dir=tmp_path)
+    assert not stale.exists() and live.exists()

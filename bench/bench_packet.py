@@ -96,6 +96,7 @@ def peak_rss_child(mode: str, folder: Path) -> None:
 
 
 def main() -> None:
+    print(f"bench_packet on {os.cpu_count()} CPUs (shared with other work: figures may be under contention)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         identity = x25519.Identity.generate()

@@ -18,13 +18,12 @@ from shared.release.keys import (
     write_role_key,
 )
 
-ROOT = Path(__file__).resolve().parents[4]
-
 
 def test_keys_are_never_written_inside_a_git_work_tree(tmp_path):
-    with pytest.raises(KeyStoreError, match="inside the git work tree"):
-        refuse_inside_git(ROOT / "secrets" / "keys")
     (tmp_path / "checkout" / ".git").mkdir(parents=True)
+    with pytest.raises(KeyStoreError, match="inside the git work tree"):
+        refuse_inside_git(tmp_path / "checkout" / "secrets" / "keys")  # need not exist yet
+    refuse_inside_git(tmp_path / "elsewhere")  # outside any work tree: allowed
     with pytest.raises(KeyStoreError):
         write_role_key(generate_role_key("root", name="r"), directory=tmp_path / "checkout" / "k")
     assert not (tmp_path / "checkout" / "k").exists()

@@ -65,6 +65,7 @@ class Backend:
             lease=self.lease,
             policy=self.policy,
             on_finished=self.on_finished,
+            blob_dir=self.data_dir / "packets",
         )
 
     def start(self, *, workers: int, scheduler: bool = True) -> None:

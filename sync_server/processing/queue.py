@@ -13,9 +13,23 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, String, Text, and_, column, insert, inspect, or_, select, table, update
+from sqlalchemy import (
+    Engine,
+    Integer,
+    String,
+    Text,
+    and_,
+    column,
+    insert,
+    inspect,
+    or_,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from sync_server.processing.pipeline import Outcome, PipelineResult, RetryPolicy, StageRecord
@@ -25,7 +39,16 @@ DUE_STATUSES = ("queued", "retry")
 
 # The sync server's packet table (intake state shown by the status endpoint); only the columns we set.
 _packets = table(
-    "packets", column("rid", String), column("status", String), column("uin", String), column("reason", Text)
+    "packets",
+    column("rid", String),
+    column("status", String),
+    column("uin", String),
+    column("reason", Text),
+    column("sha256", String),
+    column("size", Integer),
+    column("center_id", String),
+    column("machine_id", String),
+    column("operator_id", String),
 )
 
 
@@ -170,6 +193,40 @@ def finish(
                 .values(status=wire, uin=uin if wire == "processed" else None, reason=reason)
             )
     return str(values["status"]) if changed == 1 else ""
+
+
+def enqueue_received(engine: Engine, *, blob_dir: Path, limit: int = 500) -> int:
+    """Queue every fully received packet of the server's ``packets`` table not queued yet.
+
+    The ``received`` row is the durable hand-over: whether or not the intake code also calls
+    ``enqueue``, a crash between upload and queueing cannot lose a packet, because workers sweep.
+    """
+    pending = (
+        select(
+            _packets.c.rid,
+            _packets.c.sha256,
+            _packets.c.size,
+            _packets.c.center_id,
+            _packets.c.machine_id,
+            _packets.c.operator_id,
+        )
+        .where(_packets.c.status == "received", ~_packets.c.rid.in_(select(processing_jobs.c.rid)))
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(pending).all()
+    added = 0
+    for row in rows:
+        info = {"path": str(blob_dir / f"{row.rid}.age"), "sha256": row.sha256, "size": int(row.size)}
+        if enqueue(engine, rid=row.rid, info=info):
+            with engine.begin() as conn:
+                conn.execute(
+                    update(processing_jobs)
+                    .where(processing_jobs.c.rid == row.rid)
+                    .values(center_id=row.center_id, machine_id=row.machine_id, operator_id=row.operator_id)
+                )
+            added += 1
+    return added
 
 
 def has_packets_table(engine: Engine) -> bool:

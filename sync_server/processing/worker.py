@@ -15,6 +15,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -37,6 +38,7 @@ class ProcessingWorker:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     poll_seconds: float = 0.5
     on_finished: Callable[[str, str], None] | None = None  # (rid, status), e.g. to notify the status cache
+    blob_dir: Path | None = None  # the server's packet blobs: sweep its received packets into the queue
 
     def __post_init__(self) -> None:
         self.mirror_packets = queue.has_packets_table(self.engine)
@@ -49,6 +51,9 @@ class ProcessingWorker:
     def run_once(self) -> str | None:
         """Process one packet if any is due; returns its RID or None when the queue is empty."""
         claim = queue.claim_next(self.engine, worker_id=self.worker_id, lease=self.lease)
+        sweep = claim is None and self.mirror_packets and self.blob_dir is not None
+        if sweep and queue.enqueue_received(self.engine, blob_dir=self.blob_dir):
+            claim = queue.claim_next(self.engine, worker_id=self.worker_id, lease=self.lease)
         if claim is None:
             return None
         context = PacketContext(claim.rid)

@@ -70,7 +70,10 @@ def test_sigkill_during_packet_creation_loses_no_sealed_packet(tmp_path):
             for row in rows.values():
                 if row.status == "pending_approval":
                     assert hashlib.sha256(Path(row.packet_path).read_bytes()).hexdigest() == row.sha256
-            on_disk = {p for p in (data / "packets").iterdir() if not p.name.startswith(".")}
+            packets = data / "packets"  # absent if the kill came before the first packet
+            on_disk = (
+                {p for p in packets.iterdir() if not p.name.startswith(".")} if packets.exists() else set()
+            )
             assert on_disk == {Path(r.packet_path) for r in rows.values() if r.status == "pending_approval"}
         finally:
             app.close()

@@ -1,0 +1,66 @@
+"""Import validation names file, row and field; JSON and CSV parse to the same rows."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sync_server.services.masterdata_rules import MasterDataInvalid, parse_import
+
+
+def _doc(**entities) -> bytes:
+    return json.dumps({"format": "openreg-masterdata/1", "entities": entities}).encode()
+
+
+def test_good_json_and_csv_parse() -> None:
+    upserts, deletes = parse_import(
+        "a.json", _doc(languages=[{"id": "eng", "name": "English", "rtl": False}])
+    )
+    assert upserts == [("languages", {"id": "eng", "name": "English", "rtl": False})] and deletes == []
+    csv_upserts, _ = parse_import("genders.csv", b'id,labels\nF,"{""eng"": ""Female""}"\n')
+    assert csv_upserts == [("genders", {"id": "F", "labels": {"eng": "Female"}})]
+
+
+@pytest.mark.parametrize(
+    ("entity", "row", "field"),
+    [
+        ("centers", {"id": "12", "name": "x"}, "id"),
+        ("users", {"id": "u", "name": "U", "roles": ["king"], "password_hash": "$argon2id$x"}, "roles"),
+        ("users", {"id": "u", "name": "U", "roles": ["operator"], "password_hash": "plain"}, "password_hash"),
+        (
+            "users",
+            {"id": "u", "name": "U", "roles": ["supervisor"], "password_hash": "$argon2id$x"},
+            "totp_secret",
+        ),
+        ("locations", {"id": "L", "level": "planet", "labels": {"eng": "x"}}, "level"),
+        ("holidays", {"id": "h", "date": "31/12/2026"}, "date"),
+        ("id_schema", {"id": "s", "version": "1", "schema": {}}, "version"),
+        ("genders", {"id": "F", "labels": "Female"}, "labels"),
+        ("config", {"id": "k", "center_id": "1"}, "center_id"),
+    ],
+)
+def test_bad_rows_are_named(entity: str, row: dict, field: str) -> None:
+    good = {"genders": {"id": "M", "labels": {"eng": "Male"}}}.get(entity)
+    rows = [good, row] if good else [row]
+    with pytest.raises(MasterDataInvalid) as caught:
+        parse_import("import.json", _doc(**{entity: rows}))
+    assert any(
+        e.file == "import.json" and e.row == len(rows) and e.field == field for e in caught.value.errors
+    ), caught.value.errors
+
+
+def test_csv_rows_count_the_header() -> None:
+    with pytest.raises(MasterDataInvalid) as caught:
+        parse_import("languages.csv", b"id,name,rtl\neng,English,false\nxx,,maybe\n")
+    assert {(e.file, e.row, e.field) for e in caught.value.errors} == {
+        ("languages.csv", 3, "name"),
+        ("languages.csv", 3, "rtl"),
+    }
+
+
+def test_wrong_format_and_bad_json_refused() -> None:
+    with pytest.raises(MasterDataInvalid, match="format"):
+        parse_import("a.json", b'{"format": "other"}')
+    with pytest.raises(MasterDataInvalid, match="not valid JSON"):
+        parse_import("a.json", b"{")

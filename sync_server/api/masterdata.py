@@ -44,7 +44,10 @@ def changes(
 )
 def snapshot(machine: MachineDep, state: StateDep) -> Response:
     """All live rows for this machine's center at a cursor (gzip JSON; signature in X-Signature)."""
-    with Session(state.engine) as session:
+    engine = state.engine
+    if engine.dialect.name == "postgresql":  # one consistent view of log head and rows
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    with Session(engine) as session:
         cursor = masterdata.latest_seq(session)
         cache_key = (machine.center_id, cursor)
         cached = state.snapshot_cache.get(cache_key)

@@ -14,20 +14,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import cv2  # noqa: E402
+import cv2
 
-from device_drivers.camera.adapter import OpenCvCamera  # noqa: E402
-from device_drivers.camera.face_checks import check_face  # noqa: E402
-from device_drivers.camera.frame_source import open_frame_source  # noqa: E402
-from device_drivers.sbi.client import SbiDevice, discover  # noqa: E402
-from device_drivers.sbi.jws import load_pem_certificates  # noqa: E402
-from device_drivers.synthetic import synthetic_face  # noqa: E402
-from tests.support.sbi_simulator import free_port_in, launch_simulator  # noqa: E402
+from device_drivers.camera.adapter import OpenCvCamera
+from device_drivers.camera.face_checks import check_face
+from device_drivers.camera.frame_source import open_frame_source
+from device_drivers.sbi.client import SbiDevice, discover
+from device_drivers.sbi.jws import load_pem_certificates
+from device_drivers.synthetic import synthetic_face
+from tests.support.sbi_simulator import free_port_in, launch_simulator
 
 SLAP = ["Left IndexFinger", "Left MiddleFinger", "Left RingFinger", "Left LittleFinger"]
 
 
-def timed(fn, repeat: int = 5) -> tuple[float, object]:  # noqa: ANN001
+def timed(fn, repeat: int = 5) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
         started = time.perf_counter()
@@ -37,7 +37,9 @@ def timed(fn, repeat: int = 5) -> tuple[float, object]:  # noqa: ANN001
 
 
 def main() -> None:
-    print("device benchmarks (2 shared cores; other helpers' work runs concurrently, figures are under contention)")
+    print(
+        "device benchmarks (2 shared cores; other helpers' work runs concurrently, figures are under contention)"
+    )
     idle, found = timed(discover)
     print(f"discovery 4501-4600, nothing of ours listening: {idle * 1000:.0f} ms median ({len(found)} found)")
 
@@ -45,11 +47,15 @@ def main() -> None:
         sims = []
         try:
             for profile in ("finger", "iris", "face"):
-                sims.append(launch_simulator(Path(tmp) / profile, port=free_port_in(4501, 4600), profile=profile))
+                sims.append(
+                    launch_simulator(Path(tmp) / profile, port=free_port_in(4501, 4600), profile=profile)
+                )
             ports = {s.port for s in sims}
             busy, found = timed(discover)
             ours = [e for e in found if e.port in ports]
-            print(f"discovery 4501-4600 with 3 simulated devices: {busy * 1000:.0f} ms median ({len(ours)} of ours found)")
+            print(
+                f"discovery 4501-4600 with 3 simulated devices: {busy * 1000:.0f} ms median ({len(ours)} of ours found)"
+            )
 
             finger_sim = sims[0]
             anchors = load_pem_certificates(finger_sim.ca_pem.read_bytes())
@@ -57,11 +63,15 @@ def main() -> None:
             finger.capture(bio_subtypes=SLAP)  # warm the simulator's record cache
             slap, results = timed(lambda: finger.capture(bio_subtypes=SLAP), repeat=10)
             size = sum(len(r.iso_record) for r in results)
-            print(f"slap capture round trip (4 fingers, {size // 1024} KiB, verified): {slap * 1000:.0f} ms median")
+            print(
+                f"slap capture round trip (4 fingers, {size // 1024} KiB, verified): {slap * 1000:.0f} ms median"
+            )
 
             face_sim = sims[2]
-            face = SbiDevice(next(e for e in ours if e.port == face_sim.port),
-                             load_pem_certificates(face_sim.ca_pem.read_bytes()))
+            face = SbiDevice(
+                next(e for e in ours if e.port == face_sim.port),
+                load_pem_certificates(face_sim.ca_pem.read_bytes()),
+            )
             for fps_knob in (30, 1000):
                 face_sim.admin(fps=fps_knob)
                 count, started = 0, time.perf_counter()
@@ -86,12 +96,16 @@ def main() -> None:
         count, started = 0, time.perf_counter()
         for _frame in camera.stream(timeout_s=3):
             count += 1
-        print(f"camera adapter preview 640x480 (video file source, decoded): {count / (time.perf_counter() - started):.1f} fps")
+        print(
+            f"camera adapter preview 640x480 (video file source, decoded): {count / (time.perf_counter() - started):.1f} fps"
+        )
         count, started = 0, time.perf_counter()
         while time.perf_counter() - started < 3:
             check_face(frames[count % len(frames)])
             count += 1
-        print(f"ICAO-lite face checks on 640x480 frames: {count / (time.perf_counter() - started):.1f} checks/s")
+        print(
+            f"ICAO-lite face checks on 640x480 frames: {count / (time.perf_counter() - started):.1f} checks/s"
+        )
 
 
 if __name__ == "__main__":

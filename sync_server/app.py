@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.sync import ErrorCode
 from sync_server import __version__
 from sync_server.api import admin, auth, health, machines, masterdata, packets
+from sync_server.api.deps import get_admin_name, get_backend, get_state
 from sync_server.api.updates import build_updates_router
 from sync_server.errors import error_response, install_error_handlers
+from sync_server.reports.api import build_admin_backend_router
 from sync_server.state import ServerState
 
 
@@ -45,6 +47,14 @@ def create_app(state: ServerState) -> FastAPI:
     for module in (health, machines, auth, masterdata, packets, admin):
         app.include_router(module.router)
     app.include_router(build_updates_router(state.settings.update_repo_dir))
+    app.include_router(
+        build_admin_backend_router(
+            report_service=lambda state=Depends(get_state): get_backend(state).reports,
+            id_store=lambda state=Depends(get_state): get_backend(state).id_store,
+            admin=get_admin_name,
+        ),
+        prefix="/api/v1/admin",
+    )
     app.add_middleware(
         BodyLimit,
         max_json_bytes=state.settings.max_json_body_bytes,

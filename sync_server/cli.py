@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 from sqlalchemy.orm import Session
+
+from sync_server.processing.admin_cli import identity, reprocess
+from sync_server.processing.cli import worker
+from sync_server.reports.cli import reports
+
+__all__ = ["admin", "server", "worker"]
 
 _data = click.option(
     "--data",
@@ -49,13 +54,20 @@ def _state(data_dir: Path, db_url: str | None):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int, help="0 picks a free port.")
 @click.option("--demo", is_flag=True, help="Load demo master data on first start; auto-approve machines.")
-def server(data_dir: Path, db_url: str | None, host: str, port: int, demo: bool) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="In-process processing workers; 0 leaves processing to `openreg worker` processes.",
+)
+def server(data_dir: Path, db_url: str | None, host: str, port: int, demo: bool, workers: int) -> None:
     """Run the sync server; writes DATA/server.json {"url", "pid"} once it accepts connections."""
     from sync_server.db.migrate import SchemaError
     from sync_server.runner import serve
 
     try:
-        serve(_settings(data_dir=data_dir, db_url=db_url, host=host, port=port, demo=demo))
+        serve(_settings(data_dir=data_dir, db_url=db_url, host=host, port=port, demo=demo, workers=workers))
     except SchemaError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -148,21 +160,7 @@ def masterdata_import(data_dir: Path, db_url: str | None, files: tuple[Path, ...
     click.echo(json.dumps(result.model_dump()))
 
 
-try:  # reports (issue 7 area) contribute their own admin subcommands
-    from sync_server.reports.cli import reports as _reports
-
-    admin.add_command(_reports)
-except ImportError:  # pragma: no cover
-    pass
-
-
-@click.command("worker")
-@_data
-@_db
-def worker(data_dir: Path, db_url: str | None) -> None:
-    """Process received packets (issue 7). Not part of the sync server yet."""
-    click.echo("the processing worker is not wired into the sync server yet", err=True)
-    sys.exit(2)
-
-
-from sync_server.processing.cli import worker  # noqa: E402, F401, F811 - the real worker (issue 7)
+# The processing backend (issue 7) contributes the worker and its admin commands.
+admin.add_command(reports)
+admin.add_command(reprocess)
+admin.add_command(identity)

@@ -13,7 +13,11 @@ import uvicorn
 
 from sync_server.app import create_app
 from sync_server.bootstrap import build_state
+from sync_server.processing.bootstrap import Backend
+from sync_server.processing.cli import server_identities
+from sync_server.processing.masterdata_history import DbMasterDataHistory
 from sync_server.settings import ServerSettings
+from sync_server.state import ServerState
 
 
 def _write_server_json(settings: ServerSettings, url: str) -> None:
@@ -23,8 +27,21 @@ def _write_server_json(settings: ServerSettings, url: str) -> None:
     os.replace(tmp, target)
 
 
+def start_backend(state: ServerState) -> Backend:
+    """Processing workers (``settings.workers`` threads) and the report scheduler in this process."""
+    backend = Backend(
+        engine=state.engine,
+        data_dir=state.settings.data_dir,
+        identities=server_identities(state.settings.data_dir),
+        master=DbMasterDataHistory(state.engine),
+    )
+    backend.start(workers=state.settings.workers)
+    return backend
+
+
 def serve(settings: ServerSettings) -> None:
     state = build_state(settings)
+    state.backend = start_backend(state)
     (settings.data_dir / "server.json").unlink(missing_ok=True)
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -50,4 +67,5 @@ def serve(settings: ServerSettings) -> None:
         server.run(sockets=[sock])
     finally:
         (settings.data_dir / "server.json").unlink(missing_ok=True)
+        state.backend.stop()
         state.engine.dispose()

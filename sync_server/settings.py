@@ -24,6 +24,9 @@ class ServerSettings(BaseSettings):
     user_token_ttl_s: int = Field(default=3600, ge=1)
     challenge_ttl_s: int = Field(default=60, ge=1)
     changes_page_max: int = Field(default=5000, ge=1)
+    workers: int = Field(
+        default=1, ge=0, description="in-process processing workers (0: separate `openreg worker`)"
+    )
     update_repo_dir: Path | None = Field(
         default=None,
         validation_alias=AliasChoices("update_repo_dir", "OPENREG_UPDATE_REPO_DIR"),

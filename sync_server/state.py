@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -21,3 +22,6 @@ class ServerState:
     # (center_id, cursor) -> (gzip body, signature): the log only grows, so a key never goes stale.
     snapshot_cache: dict[tuple[str | None, int], tuple[bytes, str]] = field(default_factory=dict)
     snapshot_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The processing backend (workers, ID store, reports) when this process runs one; admin CLI
+    # commands build a state without it.
+    backend: Any | None = None

@@ -200,6 +200,31 @@ def _doc_type(app: ClientApp) -> str:
     return poi[0]["id"] if poi else "passport"
 
 
+# Server states that mean the packet arrived whole (a processing rejection is an answer, not a loss).
+REACHED_SERVER = {"received", "processing", "processed", "rejected"}
+
+
+def wait_for_outcomes(app: ClientApp, agent, rids: list[str], *, timeout_s: float) -> list[dict]:
+    """Poll the server until every packet is processed or rejected (or the time is up)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        agent.poll_statuses()
+        outcomes = app.registrations.outcomes(rids=rids)
+        if all(o.get("server_status") in {"processed", "rejected"} for o in outcomes):
+            return outcomes
+        if time.monotonic() > deadline:
+            return outcomes
+        time.sleep(0.3)
+
+
+def describe(outcome: dict) -> str:
+    if outcome.get("server_status") == "processed":
+        return f"UIN {outcome['uin']}"
+    if outcome.get("server_status") == "rejected":
+        return f"rejected: {outcome.get('server_reason') or 'no reason given'}"
+    return outcome.get("server_status") or outcome["status"]
+
+
 def run_headless_demo(*, data_dir: Path, count: int = 4, echo: Echo = print) -> int:
     started = time.monotonic()
     data_dir = data_dir.resolve()
@@ -228,30 +253,11 @@ def run_headless_demo(*, data_dir: Path, count: int = 4, echo: Echo = print) -> 
         echo(f"supervisor {SUPERVISOR} approved {len(rids)} packets at end of day")
         agent = app.upload_agent()
         report = agent.upload_approved(progress=None)
-        statuses: dict[str, str] = {}
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            statuses = {s.rid: s.status for s in agent.poll_statuses()} | statuses
-            if all(statuses.get(r) in {"received", "processing", "processed"} for r in rids):
-                break
-            time.sleep(0.3)
+        outcomes = wait_for_outcomes(app, agent, rids, timeout_s=20)
         ok = report.ok
-        for rid in rids:
-            with app.store.transaction() as conn:
-                from sqlalchemy import text
-
-                row = conn.execute(
-                    text(
-                        "SELECT status, server_status, uin, server_reason FROM registrations WHERE rid = :r"
-                    ),
-                    {"r": rid},
-                ).one()
-            intact = row.status == "uploaded" and row.server_status in {"received", "processing", "processed"}
-            ok &= intact
-            echo(
-                f"{rid}  {row.server_status or row.status}{'  UIN ' + row.uin if row.uin else ''}"
-                f"{'  ' + row.server_reason if row.server_reason else ''}"
-            )
+        for outcome in outcomes:
+            ok &= outcome["status"] == "uploaded" and outcome["server_status"] in REACHED_SERVER
+            echo(f"{outcome['rid']}  {describe(outcome)}")
         echo(f"{'OK' if ok else 'FAILED'}: {len(rids)} packets, {time.monotonic() - started:.1f} s")
         return 0 if ok else 1
     finally:

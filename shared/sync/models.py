@@ -59,6 +59,7 @@ class ErrorCode(StrEnum):
     hash_mismatch = "hash_mismatch"
     upload_complete = "upload_complete"
     masterdata_invalid = "masterdata_invalid"
+    backend_unavailable = "backend_unavailable"
     internal_error = "internal_error"
 
 

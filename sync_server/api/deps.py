@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -60,6 +60,16 @@ def get_admin(principal: PrincipalDep) -> Principal:
     if principal.kind != "user" or "admin" not in principal.roles:
         raise ApiError(403, ErrorCode.forbidden, "this endpoint needs a user token with the admin role")
     return principal
+
+
+def get_admin_name(principal: Annotated[Principal, Depends(get_admin)]) -> str:
+    return principal.subject
+
+
+def get_backend(state: StateDep) -> Any:
+    if state.backend is None:
+        raise ApiError(503, ErrorCode.backend_unavailable, "this server process runs no processing backend")
+    return state.backend
 
 
 MachineDep = Annotated[Principal, Depends(get_machine)]

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from client.core.audit import append_audit, audit_entries
 from client.core.machine import MachineKeys, read_setting, write_setting
@@ -84,6 +84,36 @@ class RegistrationService:
                     text("SELECT count(*) FROM registrations WHERE status = 'pending_approval'")
                 ).scalar_one()
             )
+
+    def counts(self) -> dict[str, int]:
+        """Home-screen figures: today, pending approval/upload, uploaded, processed, rejected."""
+        today = self._now().date().isoformat()
+        query = text(
+            "SELECT"
+            " sum(CASE WHEN substr(created_at, 1, 10) = :today THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN status = 'pending_approval' THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN status = 'approved' THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN status = 'uploaded' THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN server_status = 'processed' THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN status = 'rejected' OR server_status = 'rejected' THEN 1 ELSE 0 END)"
+            " FROM registrations"
+        )
+        with self._store.transaction() as conn:
+            row = conn.execute(query, {"today": today}).one()
+        keys = ("today", "pending_approval", "pending_upload", "uploaded", "processed", "rejected")
+        return {key: int(value or 0) for key, value in zip(keys, row, strict=True)}
+
+    def outcomes(self, *, rids: list[str]) -> list[dict[str, Any]]:
+        """Local and server state of each registration: status, server_status, uin, server_reason."""
+        with self._store.transaction() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT rid, status, server_status, uin, server_reason FROM registrations WHERE rid IN :rids"
+                ).bindparams(bindparam("rids", expanding=True)),
+                {"rids": rids},
+            ).mappings()
+            found = {row["rid"]: dict(row) for row in rows}
+        return [found.get(rid, {"rid": rid, "status": "unknown"}) for rid in rids]
 
     def start(self, *, session: Session, prereg_id: str | None = None) -> Registration:
         """Open a New Registration. Refused while the pending-approval queue is at its configured maximum."""

@@ -30,7 +30,10 @@ def get_session(state: StateDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent. With the default request scope FastAPI
+# commits after sending, so a client could use what it was just told (a challenge, a registered
+# packet) before the row exists.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_principal(

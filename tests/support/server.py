@@ -23,14 +23,20 @@ START_TIMEOUT_S = 60.0
 
 
 class RunningServer:
-    def __init__(self, data_dir: Path, *, db_url: str | None, demo: bool, env: dict[str, str] | None) -> None:
+    def __init__(
+        self, data_dir: Path, *, db_url: str | None, demo: bool, env: dict[str, str] | None, workers: int = 0
+    ) -> None:
         self.data_dir, self.db_url, self.demo, self.env = data_dir, db_url, demo, env
+        # Intake tests upload random bytes; processing them would reject them under the test's feet,
+        # so processing workers are opt-in here.
+        self.workers = workers
         self.process: subprocess.Popen | None = None
         self.url = ""
         self.start()
 
     def command(self) -> list[str]:
         cmd = [sys.executable, "-m", "shared", "server", "--data", str(self.data_dir), "--port", "0"]
+        cmd += ["--workers", str(self.workers)]
         if self.db_url:
             cmd += ["--db", self.db_url]
         if self.demo:
@@ -90,9 +96,14 @@ def start_sync_server() -> Iterator:
     started: list[RunningServer] = []
 
     def start(
-        data_dir: Path, *, db_url: str | None = None, demo: bool = True, env: dict[str, str] | None = None
+        data_dir: Path,
+        *,
+        db_url: str | None = None,
+        demo: bool = True,
+        env: dict[str, str] | None = None,
+        workers: int = 0,
     ) -> RunningServer:
-        server = RunningServer(data_dir, db_url=db_url, demo=demo, env=env)
+        server = RunningServer(data_dir, db_url=db_url, demo=demo, env=env, workers=workers)
         started.append(server)
         return server
 

@@ -27,9 +27,12 @@ def main() -> None:
     hooks = {}
     if "--slow-stage" in sys.argv:
         hooks = {sys.argv[sys.argv.index("--slow-stage") + 1]: [SlowHook(folder / "in-stage")]}
-    worker = build_worker(folder, db_url, lease_seconds=2, hooks=hooks)
+    lease_seconds = 2
+    worker = build_worker(folder, db_url, lease_seconds=lease_seconds, hooks=hooks)
     idle_since = time.monotonic()
-    while time.monotonic() - idle_since < 1.5:  # exit after the queue has been empty for a while
+    # Stay longer than one lease after the queue empties, so a dead worker's claim expires while
+    # we still watch and its packet is taken over (else the test depends on start-up speed).
+    while time.monotonic() - idle_since < lease_seconds + 1.5:
         if worker.run_once():
             idle_since = time.monotonic()
         else:

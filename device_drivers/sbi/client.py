@@ -313,12 +313,19 @@ class SbiDevice:
             response.close()
 
 
+def _arriving_bytes(response: requests.Response) -> Iterator[bytes]:
+    """Bytes as they arrive. A fixed-size iter_content read blocks until that many bytes came in,
+    which holds preview frames back and delivers them in bursts."""
+    while chunk := response.raw.read1(65536):
+        yield chunk
+
+
 def _mjpeg_frames(response: requests.Response, *, decode: bool) -> Iterator[PreviewFrame]:
     import cv2
     import numpy as np
 
     buffer = b""
-    for chunk in response.iter_content(chunk_size=65536):
+    for chunk in _arriving_bytes(response):
         buffer += chunk
         while True:
             head_end = buffer.find(b"\r\n\r\n")

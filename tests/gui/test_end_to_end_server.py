@@ -7,10 +7,8 @@ Skips until the sync server (issue 3) and the packet builder (issue 2) are impor
 
 from __future__ import annotations
 
-import importlib.util
 import time
 
-import pyotp
 import pytest
 from PySide6.QtCore import Qt
 
@@ -25,19 +23,13 @@ from client.core.demo import (
     stop,
 )
 from client.core.settings import ClientSettings
+from client.core.totp import totp_code
 from client.ui.app import build_window
 from client.ui.devices import discover_sbi_devices
 
 from .conftest import sign_in
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        importlib.util.find_spec("sync_server.cli") is None
-        or importlib.util.find_spec("shared.packet") is None,
-        reason="needs the sync server (issue 3) and shared.packet (issue 2)",
-    ),
-]
+pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
@@ -108,7 +100,7 @@ def test_whole_day_at_the_kiosk(qtbot, tmp_path, server, sbi_simulator):
         secret = client.master_data.get("users", SUPERVISOR)["totp_secret"]
         dialog.user.setText(SUPERVISOR)
         dialog.password.setText(SUPERVISOR_PASSWORD)
-        dialog.totp.setText(pyotp.TOTP(secret).now())
+        dialog.totp.setText(totp_code(secret))
         dialog.attempt()
         qtbot.waitUntil(lambda: window.current_name() == "preview", timeout=10000)
         preview = window.screens["preview"]

@@ -83,6 +83,20 @@ def pack_quality_blocks(blocks: tuple[QualityBlock, ...]) -> bytes:
     return out
 
 
+def read_representation_start(
+    r: Reader, *, kind: str, index: int, min_length: int
+) -> tuple[int, int, datetime | None, tuple[QualityBlock, ...]]:
+    """The part every 19794-4/-5/-6 representation starts with: its length (checked against the
+    record), capture time, device ids and quality blocks. Returns (start offset, length, time, quality)."""
+    start = r.pos
+    length = r.u32("representation length")
+    if length < min_length or start + length > len(r.data):
+        raise IsoRecordError(f"{kind} representation {index} length {length} does not fit the record")
+    when = read_datetime(r)
+    r.take(5, "capture device ids")
+    return start, length, when, read_quality_blocks(r)
+
+
 def check_header(r: Reader, magic: bytes, versions: tuple[bytes, ...]) -> None:
     found = r.take(4, "format identifier")
     if found != magic:

@@ -21,8 +21,7 @@ from device_drivers.iso.common import (
     check_header,
     pack_datetime,
     pack_quality_blocks,
-    read_datetime,
-    read_quality_blocks,
+    read_representation_start,
 )
 
 IMAGE_DATA_TYPES = {0: "jpeg", 1: "jp2-lossy", 2: "jp2", 3: "png"}
@@ -51,13 +50,7 @@ def read_face_record(data: bytes) -> tuple[FaceImage, ...]:
         raise IsoRecordError("face record holds no face image")
     faces = []
     for index in range(count):
-        start = r.pos
-        length = r.u32("representation length")
-        if length < 51 or start + length > len(r.data):
-            raise IsoRecordError(f"face representation {index} length {length} does not fit the record")
-        when = read_datetime(r)
-        r.take(5, "capture device ids")
-        quality = read_quality_blocks(r)
+        start, length, when, quality = read_representation_start(r, kind="face", index=index, min_length=51)
         if cert_flag:
             r.take(3 * r.u8("certification count"), "certification blocks")
         landmark_count = r.u16("landmark count")

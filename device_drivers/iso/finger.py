@@ -20,8 +20,7 @@ from device_drivers.iso.common import (
     check_header,
     pack_datetime,
     pack_quality_blocks,
-    read_datetime,
-    read_quality_blocks,
+    read_representation_start,
     sniff_image_format,
 )
 
@@ -82,13 +81,7 @@ def read_finger_record(data: bytes) -> FingerRecord:
         raise IsoRecordError("finger record holds no finger representation")
     fingers = []
     for index in range(count):
-        start = r.pos
-        length = r.u32("representation length")
-        if length < 53 or start + length > len(r.data):
-            raise IsoRecordError(f"finger representation {index} length {length} does not fit the record")
-        when = read_datetime(r)
-        r.take(5, "capture device ids")
-        quality = read_quality_blocks(r)
+        start, length, when, quality = read_representation_start(r, kind="finger", index=index, min_length=53)
         certs: list[tuple[int, int]] = []
         if cert_flag:
             for _ in range(r.u8("certification count")):

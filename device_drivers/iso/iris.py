@@ -20,8 +20,7 @@ from device_drivers.iso.common import (
     check_header,
     pack_datetime,
     pack_quality_blocks,
-    read_datetime,
-    read_quality_blocks,
+    read_representation_start,
 )
 
 EYE_LABELS = {0: "Unknown", 1: "Right", 2: "Left"}
@@ -57,13 +56,7 @@ def read_iris_record(data: bytes) -> tuple[IrisImage, ...]:
         raise IsoRecordError("iris record holds no iris image")
     irises = []
     for index in range(count):
-        start = r.pos
-        length = r.u32("representation length")
-        if length < 57 or start + length > len(r.data):
-            raise IsoRecordError(f"iris representation {index} length {length} does not fit the record")
-        when = read_datetime(r)
-        r.take(5, "capture device ids")
-        quality = read_quality_blocks(r)
+        start, length, when, quality = read_representation_start(r, kind="iris", index=index, min_length=57)
         if cert_flag:
             r.take(3 * r.u8("certification count"), "certification blocks")
         r.u16("representation number")

@@ -162,9 +162,8 @@ def main() -> int:
         try:
             sim_fps = preview_with_simulator(app, window, bio, Path(tmp) / "sim")
             print(
-                f"live preview, SBI simulator stream: {sim_fps:.1f} fps shown (goal >= 20 fps; the simulator sends"
-                " ~28 fps but the SBI client's M-JPEG reader hands frames over in bursts of 64 KiB reads,"
-                " so only the newest of each burst is new to the screen)"
+                f"live preview, SBI simulator stream: {sim_fps:.1f} fps shown (goal >= 20 fps; the simulator"
+                " sends ~28-30 fps)"
             )
         except Exception as exc:  # the simulator belongs to device_drivers; report instead of failing
             print(f"live preview, SBI simulator stream: not measured ({exc})")

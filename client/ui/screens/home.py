@@ -15,13 +15,8 @@ COUNT_KEYS = ("today", "pending_approval", "pending_upload", "uploaded", "proces
 
 def read_home_figures(ctx: UiContext) -> dict[str, Any]:
     """Worker-thread read of everything the home screen shows (never call on the UI thread)."""
-    regs = ctx.app.registrations
-    counts_api = getattr(regs, "counts", None)  # richer counts when client.core offers them
     counts: dict[str, int | None] = dict.fromkeys(COUNT_KEYS)
-    if callable(counts_api):
-        counts.update(counts_api())
-    else:
-        counts["pending_approval"] = regs.pending_count()
+    counts.update(ctx.app.registrations.counts())
     online: bool | None = None
     if ctx.app.settings.server_url or ctx.app.machine.identity().enrolled:
         try:

@@ -21,16 +21,14 @@ from client.core import demo
 from client.core.bootstrap import build_client
 from client.core.sync.master_data_sync import MasterDataRefused
 from tests.integration.client.kiosk_child import settings
-from tests.integration.client.server_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def server(tmp_path):
-    proc = ServerProcess(tmp_path / "server")
-    yield proc
-    proc.stop()
+def server(start_sync_server, tmp_path):
+    """A demo server that also processes packets, so statuses come back with a UIN."""
+    return start_sync_server(tmp_path / "server", workers=1)
 
 
 def enrolled_kiosk(tmp_path, server, name="kiosk"):

@@ -35,6 +35,13 @@ class Reader:
     def u32(self, what: str) -> int:
         return struct.unpack(">I", self.take(4, what))[0]
 
+    def expect_end(self, last: str) -> None:
+        """Refuse bytes left over after the last ``last`` (image, finger) the header announced."""
+        if self.pos != len(self.data):
+            raise IsoRecordError(
+                f"{self.kind} record has {len(self.data) - self.pos} unexpected bytes after the last {last}"
+            )
+
 
 @dataclass(frozen=True)
 class QualityBlock:

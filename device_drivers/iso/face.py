@@ -83,8 +83,7 @@ def read_face_record(data: bytes) -> tuple[FaceImage, ...]:
                 landmarks=landmarks,
             )
         )
-    if r.pos != len(r.data):
-        raise IsoRecordError(f"face record has {len(r.data) - r.pos} unexpected bytes after the last image")
+    r.expect_end("image")
     return tuple(faces)
 
 

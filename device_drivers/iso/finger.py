@@ -124,10 +124,7 @@ def read_finger_record(data: bytes) -> FingerRecord:
                 extended_data=extended,
             )
         )
-    if r.pos != len(r.data):
-        raise IsoRecordError(
-            f"finger record has {len(r.data) - r.pos} unexpected bytes after the last finger"
-        )
+    r.expect_end("finger")
     return FingerRecord(tuple(fingers))
 
 

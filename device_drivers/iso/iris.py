@@ -92,8 +92,7 @@ def read_iris_record(data: bytes) -> tuple[IrisImage, ...]:
                 bit_depth=depth,
             )
         )
-    if r.pos != len(r.data):
-        raise IsoRecordError(f"iris record has {len(r.data) - r.pos} unexpected bytes after the last image")
+    r.expect_end("image")
     return tuple(irises)
 
 

@@ -35,6 +35,23 @@ class Reader:
     def u32(self, what: str) -> int:
         return struct.unpack(">I", self.take(4, what))[0]
 
+    def dimensions(self) -> tuple[int, int]:
+        width, height = self.u16("width"), self.u16("height")
+        if width == 0 or height == 0:
+            raise IsoRecordError(f"{self.kind} record has a zero image width or height")
+        return width, height
+
+    def image(self, *, end: int, trailing_allowed: bool = False) -> bytes:
+        """The length-prefixed image data of a representation ending at ``end``; only finger records may
+        carry extended data after it (``trailing_allowed``)."""
+        length = self.u32("image length")
+        left = end - self.pos
+        if length > left or (length < left and not trailing_allowed):
+            raise IsoRecordError(
+                f"{self.kind} image length {length} disagrees with its representation ({left} bytes left)"
+            )
+        return self.take(length, "image data")
+
     def expect_end(self, last: str) -> None:
         """Refuse bytes left over after the last ``last`` (image, finger) the header announced."""
         if self.pos != len(self.data):

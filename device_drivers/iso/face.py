@@ -60,17 +60,9 @@ def read_face_record(data: bytes) -> tuple[FaceImage, ...]:
         data_type = r.u8("image data type")
         if data_type not in IMAGE_DATA_TYPES:
             raise IsoRecordError(f"face record has unknown image data type {data_type}")
-        width, height = r.u16("width"), r.u16("height")
-        if width == 0 or height == 0:
-            raise IsoRecordError("face record has a zero image width or height")
+        width, height = r.dimensions()
         r.take(5, "image information")
-        image_length = r.u32("image length")
-        end = start + length
-        if r.pos + image_length != end:
-            raise IsoRecordError(
-                f"face image length {image_length} disagrees with its representation ({end - r.pos} bytes left)"
-            )
-        image = r.take(image_length, "image data")
+        image = r.image(end=start + length)
         faces.append(
             FaceImage(
                 image=image,

@@ -97,16 +97,9 @@ def read_finger_record(data: bytes) -> FingerRecord:
         if compression_code not in COMPRESSION:
             raise IsoRecordError(f"finger record has unknown compression code {compression_code}")
         impression = r.u8("impression type")
-        width, height = r.u16("width"), r.u16("height")
-        if width == 0 or height == 0:
-            raise IsoRecordError("finger record has a zero image width or height")
-        image_length = r.u32("image length")
+        width, height = r.dimensions()
         end = start + length
-        if r.pos + image_length > end:
-            raise IsoRecordError(
-                f"finger image length {image_length} overruns its representation ({end - r.pos} bytes left)"
-            )
-        image = r.take(image_length, "image data")
+        image = r.image(end=end, trailing_allowed=True)
         extended = r.take(end - r.pos, "extended data")
         fingers.append(
             FingerImage(

@@ -68,21 +68,14 @@ def read_iris_record(data: bytes) -> tuple[IrisImage, ...]:
         if fmt not in IMAGE_FORMATS:
             raise IsoRecordError(f"iris record has unknown image format code {fmt:#x}")
         r.u8("image properties")
-        width, height = r.u16("width"), r.u16("height")
-        if width == 0 or height == 0:
-            raise IsoRecordError("iris record has a zero image width or height")
+        width, height = r.dimensions()
         depth = r.u8("bit depth")
         r.take(18, "range, roll angle and iris geometry")
-        image_length = r.u32("image length")
-        end = start + length
-        if r.pos + image_length != end:
-            raise IsoRecordError(
-                f"iris image length {image_length} disagrees with its representation ({end - r.pos} bytes left)"
-            )
+        image = r.image(end=start + length)
         irises.append(
             IrisImage(
                 eye=EYE_LABELS[eye],
-                image=r.take(image_length, "image data"),
+                image=image,
                 width=width,
                 height=height,
                 image_format=IMAGE_FORMATS[fmt],

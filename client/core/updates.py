@@ -3,15 +3,18 @@
 Layout under the install root (the folder a field team installs into)::
 
     versions/<version>/   one virtual environment per installed version (never modified after)
-    current -> versions/X the version the launcher starts; switched atomically (symlink + rename)
-    previous -> versions/Y kept for rollback
+    current -> versions/X the version the launcher starts; switched atomically (symlink + rename,
+                          or where symlinks are unavailable a pointer file current.txt + os.replace)
+    previous -> versions/Y kept for rollback (previous.txt likewise)
+    1.root.json           the trusted TUF root shipped with the build (``trusted_root_file``)
     staged/               a downloaded, TUF-verified bundle waiting for the next start
     tuf/                  python-tuf metadata cache (remembers versions seen: rollback/freeze defence)
     state.json            versions that failed their start check, so they are not retried
 
 Thread affinity: none; every call does blocking I/O (network, pip, subprocesses) and must run on a
 worker thread in the GUI. The sync agent calls :meth:`UpdateManager.check_and_stage` after a sync;
-the launcher (``python -m client.core.updates start --root DIR``) calls :meth:`apply_on_start`.
+the launcher (``launch.py run``, which runs ``python -m client.core.updates start --root DIR``)
+calls :meth:`apply_on_start`.
 """
 
 from __future__ import annotations
@@ -25,12 +28,17 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.version import Version
 
 from shared.release.bundle import BundleError, extract_bundle, read_bundle_manifest
-from shared.release.channel import ReleaseChannel, ReleaseRefused
+from shared.release.channel import ReleaseChannel, ReleaseRefused, ReleaseUnreachable
 from shared.release.install_bundle import InstallError, install, venv_executable
+from shared.release.kiosk_launcher import TRUSTED_ROOT_FILE, read_pointer, symlinks_supported, write_pointer
+
+if TYPE_CHECKING:
+    from client.core.settings import ClientSettings
 
 START_CHECK_TIMEOUT_S = 120
 UPDATES_PATH = "/updates"  # where the sync server mounts the TUF repository (sync_server/api/updates.py)
@@ -43,6 +51,32 @@ def update_source_for_server(server_url: str) -> str:
 
 class UpdateError(Exception):
     """An update could not be checked, staged or applied; the message says why."""
+
+
+class UpdatesNotConfigured(UpdateError):
+    """No trusted root is installed, so there is nothing to check updates against."""
+
+
+class UpdateChannelUnavailable(UpdateError):
+    """The channel could not be read (no repository on that server, network down); nothing was
+    refused, the check simply could not happen this time."""
+
+
+def running_install_root() -> Path | None:
+    """The install root this interpreter runs from, if it is a version venv (``<root>/versions/<v>``
+    holding the bundle's ``openreg-bundle.json``); None for a development checkout."""
+    prefix = Path(sys.prefix).resolve()
+    if prefix.parent.name == "versions" and (prefix / "openreg-bundle.json").is_file():
+        return prefix.parent.parent
+    return None
+
+
+def manager_for_settings(settings: ClientSettings) -> UpdateManager:
+    """The kiosk's updater: install root from settings, else the running install, else
+    ``data_dir/updates``; trusted root from settings, else ``<install root>/1.root.json``."""
+    root = settings.update_install_root or running_install_root() or settings.data_dir / "updates"
+    trusted = settings.update_trusted_root or root / TRUSTED_ROOT_FILE
+    return UpdateManager(install_root=root, trusted_root_file=trusted)
 
 
 @dataclass(frozen=True)
@@ -73,28 +107,44 @@ def _sha256(path: Path) -> str:
 class UpdateManager:
     """Owns one install root. Keyword-only construction; no I/O until a method is called."""
 
-    def __init__(self, *, install_root: Path, trusted_root: bytes | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        install_root: Path,
+        trusted_root: bytes | None = None,
+        trusted_root_file: Path | None = None,
+        symlinks: bool | None = None,
+    ) -> None:
+        """``trusted_root`` (bytes) or ``trusted_root_file`` is the TUF root this kiosk starts
+        trusting; after the first check the chain-verified root in ``tuf/`` is used. ``symlinks``
+        None means "where the platform allows"; False forces the pointer-file variant."""
         self.root = install_root
         self.trusted_root = trusted_root
+        self.trusted_root_file = trusted_root_file
+        self.symlinks = symlinks_supported() if symlinks is None else symlinks
         self.versions_dir = install_root / "versions"
         self.staged_dir = install_root / "staged"
         self.state_path = install_root / "state.json"
 
     # -- pointers & state ----------------------------------------------------------------------
     def _pointer(self, name: str) -> str | None:
-        link = self.root / name
-        return Path(os.readlink(link)).name if link.is_symlink() else None
+        return read_pointer(self.root, name)
 
     def _switch(self, name: str, version: str | None) -> None:
-        """Point ``name`` at versions/<version> atomically (rename over the old link)."""
-        link = self.root / name
-        if version is None:
-            link.unlink(missing_ok=True)
-            return
-        tmp = self.root / f".{name}.{os.getpid()}"
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(Path("versions") / version)
-        os.replace(tmp, link)
+        """Point ``name`` at versions/<version> atomically (symlink or pointer file)."""
+        write_pointer(self.root, name, version, symlinks=self.symlinks)
+
+    def _trusted_root_bytes(self) -> bytes | None:
+        if self.trusted_root is not None:
+            return self.trusted_root
+        if self.trusted_root_file is not None and self.trusted_root_file.is_file():
+            return self.trusted_root_file.read_bytes()
+        return None
+
+    @property
+    def configured(self) -> bool:
+        """Whether there is a root to verify updates against (shipped file or verified cache)."""
+        return self._trusted_root_bytes() is not None or (self.root / "tuf" / "root.json").exists()
 
     @property
     def current_version(self) -> str | None:
@@ -168,13 +218,16 @@ class UpdateManager:
         Returns None when there is nothing newer (or the newer one already failed here). Raises
         UpdateError with the plain-words reason when verification fails; nothing is staged then.
         """
-        if self.trusted_root is None and not (self.root / "tuf" / "root.json").exists():
-            raise UpdateError("no trusted root configured for updates")
+        if not self.configured:
+            where = self.trusted_root_file or self.root / TRUSTED_ROOT_FILE
+            raise UpdatesNotConfigured(f"updates not configured: no trusted root at {where}")
         try:
             channel = ReleaseChannel(
-                source=source, trusted_root=self.trusted_root or b"", cache_dir=self.root / "tuf"
+                source=source, trusted_root=self._trusted_root_bytes() or b"", cache_dir=self.root / "tuf"
             )
             latest = channel.latest()
+        except ReleaseUnreachable as exc:
+            raise UpdateChannelUnavailable(f"no update channel reachable: {exc}") from exc
         except ReleaseRefused as exc:
             raise UpdateError(f"update refused: {exc}") from exc
         if latest is None:
@@ -190,6 +243,8 @@ class UpdateManager:
         with tempfile.TemporaryDirectory(dir=self.root, prefix=".download-") as tmp:
             try:
                 downloaded = channel.download(latest.target, Path(tmp))
+            except ReleaseUnreachable as exc:
+                raise UpdateChannelUnavailable(f"the update download was interrupted: {exc}") from exc
             except ReleaseRefused as exc:
                 raise UpdateError(f"update refused: {exc}") from exc
             shutil.rmtree(self.staged_dir, ignore_errors=True)
@@ -208,7 +263,10 @@ class UpdateManager:
             "sha256": staged.sha256,
             "signed_by": staged.signed_by,
         }
-        (self.staged_dir / "staged.json").write_text(json.dumps(record, indent=2))
+        # The record is what makes the download count as staged, so it appears whole or not at all.
+        tmp_record = self.staged_dir / ".staged.json.tmp"
+        tmp_record.write_text(json.dumps(record, indent=2))
+        os.replace(tmp_record, self.staged_dir / "staged.json")
         return staged
 
     def apply_on_start(self) -> StartOutcome:
@@ -284,9 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         outcome = UpdateManager(install_root=args.root).apply_on_start()
         print(outcome.message)
         return 0 if outcome.running_version else 1
-    trusted = args.trusted_root.read_bytes() if args.trusted_root else None
+    trusted = args.trusted_root or args.root / TRUSTED_ROOT_FILE
     try:
-        staged = UpdateManager(install_root=args.root, trusted_root=trusted).check_and_stage(
+        staged = UpdateManager(install_root=args.root, trusted_root_file=trusted).check_and_stage(
             source=args.source
         )
     except UpdateError as exc:

@@ -7,6 +7,7 @@ Layout of ``openreg-<version>.tar.gz``::
     openreg-<version>/wheels/*.whl
     openreg-<version>/install.py         stdlib-only installer (shared/release/install_bundle.py)
     openreg-<version>/install.sh         ``python3 install.py "$@"``
+    openreg-<version>/launch.py          kiosk install root set-up and start (shared/release/kiosk_launcher.py)
 """
 
 from __future__ import annotations
@@ -172,6 +173,7 @@ def build_bundle(
         }
         (staging / "bundle.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
         shutil.copyfile(Path(__file__).with_name("install_bundle.py"), staging / "install.py")
+        shutil.copyfile(Path(__file__).with_name("kiosk_launcher.py"), staging / "launch.py")
         (staging / "install.sh").write_text(
             '#!/bin/sh\nset -e\nexec python3 "$(dirname "$0")/install.py" "$@"\n'
         )

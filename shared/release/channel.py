@@ -29,6 +29,19 @@ class ReleaseRefused(Exception):
     """The repository or a bundle failed verification; the message says why in plain words."""
 
 
+class ReleaseUnreachable(ReleaseRefused):
+    """The repository could not be read at all (network down, nothing published at that address).
+    Nothing was found wrong with it; a caller may treat this as "try again later"."""
+
+
+def refusal(exc: Exception) -> ReleaseRefused:
+    """The ReleaseRefused (or ReleaseUnreachable) for a TUF failure."""
+    unreachable = isinstance(exc, tuf_errors.DownloadError) and not isinstance(
+        exc, tuf_errors.DownloadLengthMismatchError
+    )
+    return (ReleaseUnreachable if unreachable else ReleaseRefused)(explain(exc))
+
+
 @dataclass(frozen=True)
 class Signer:
     keyid: str
@@ -133,7 +146,7 @@ class ReleaseChannel:
         try:
             self._updater.refresh()
         except (tuf_errors.RepositoryError, tuf_errors.DownloadError) as exc:
-            raise ReleaseRefused(explain(exc)) from exc
+            raise refusal(exc) from exc
         self._refreshed = True
 
     def _target_info(self, name: str) -> TargetFile:
@@ -142,7 +155,7 @@ class ReleaseChannel:
         try:
             info = self._updater.get_targetinfo(name)
         except (tuf_errors.RepositoryError, tuf_errors.DownloadError) as exc:
-            raise ReleaseRefused(explain(exc)) from exc
+            raise refusal(exc) from exc
         if info is None:
             raise ReleaseRefused(f"{name} is not a release published in this repository")
         return info
@@ -179,7 +192,7 @@ class ReleaseChannel:
             self._updater.download_target(info, str(partial))
         except (tuf_errors.RepositoryError, tuf_errors.DownloadError) as exc:
             partial.unlink(missing_ok=True)
-            raise ReleaseRefused(explain(exc)) from exc
+            raise refusal(exc) from exc
         os.replace(partial, dest)
         return dest
 

@@ -94,35 +94,34 @@ def enrol(data_dir: Path, keyring_file: Path | None, server: str, center_id: str
 @DATA_OPTION
 @KEYRING_OPTION
 def sync(data_dir: Path, keyring_file: Path | None) -> None:
-    """Pull master data, upload approved packets, fetch statuses, purge old processed packets."""
+    """Pull master data, upload approved packets, fetch statuses, purge old packets, check for updates."""
     from client.core.sync.master_data_sync import MasterDataRefused
+    from client.core.sync.round import run_sync_round
+
+    def show_progress(kind: str, p) -> None:
+        if kind == "master":
+            click.echo(f"master data [{p.phase}] rows {p.rows} bytes {p.bytes}", err=True)
+        elif kind == "upload":
+            click.echo(
+                f"upload {p.rid} {p.sent}/{p.size} bytes, overall {p.packets_done}/{p.packets_total}",
+                err=True,
+            )
 
     app = _app(data_dir, keyring_file)
     try:
         try:
-            result = app.master_data_sync().sync(
-                progress=lambda p: click.echo(
-                    f"master data [{p.phase}] rows {p.rows} bytes {p.bytes}", err=True
-                )
-            )
+            result = run_sync_round(app, progress=show_progress)
         except MasterDataRefused as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(f"master data: {result.rows} rows applied")
-        agent = app.upload_agent()
-        report = agent.upload_approved(
-            progress=lambda p: click.echo(
-                f"upload {p.rid} {p.sent}/{p.size} bytes, overall {p.packets_done}/{p.packets_total}",
-                err=True,
-            )
-        )
-        for rid in report.uploaded:
+        click.echo(f"master data: {result.master_data.rows} rows applied")
+        for rid in result.upload.uploaded:
             click.echo(f"uploaded {rid}")
-        for rid, why in report.failed.items():
+        for rid, why in result.upload.failed.items():
             click.echo(f"not uploaded {rid}: {why}")
-        for st in agent.poll_statuses():
+        for st in result.statuses:
             click.echo(f"{st.rid} {st.status} {st.uin or ''} {st.reason or ''}".rstrip())
-        agent.purge()
-        if not report.ok:
+        click.echo(f"update: {result.update.message}")
+        if not result.ok:
             sys.exit(1)
     finally:
         app.close()

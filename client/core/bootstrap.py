@@ -33,11 +33,14 @@ class ClientApp:
     def close(self) -> None:
         self.store.close()
 
+    def server_url(self) -> str | None:
+        return self.settings.server_url or self.machine.server_url()
+
     # Network parts are built on demand: a kiosk works offline without them.
     def server(self):
         from client.core.sync.http import HttpServer
 
-        url = self.settings.server_url or self.machine.server_url()
+        url = self.server_url()
         if not url:
             raise RuntimeError("no server URL configured; pass --server or set OPENREG_CLIENT_SERVER_URL")
         return HttpServer(base_url=url, machine=self.machine, timeout_s=self.settings.request_timeout_s)
@@ -53,6 +56,11 @@ class ClientApp:
         return UploadAgent(
             store=self.store, transport=self.server(), settings=self.settings, master_data=self.master_data
         )
+
+    def update_manager(self):
+        from client.core.updates import manager_for_settings
+
+        return manager_for_settings(self.settings)
 
     def enrolment(self):
         from client.core.sync.enrolment import EnrolmentService

@@ -27,6 +27,13 @@ class ClientSettings(BaseSettings):
     upload_max_attempts: int = Field(default=6, ge=1)
     backoff_initial_s: float = 0.2
     backoff_max_s: float = 10.0
+    # Updates (client.core.updates.manager_for_settings). Install root: the folder holding
+    # versions/, current and staged/; default the install this code runs from, else data_dir/updates.
+    # Trusted root: the release team's 1.root.json shipped with the build; default
+    # <install root>/1.root.json. Without one the update check is skipped ("updates not configured").
+    update_install_root: Path | None = None
+    update_trusted_root: Path | None = None
+    update_check: bool = True
 
     @property
     def db_path(self) -> Path:

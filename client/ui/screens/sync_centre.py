@@ -1,7 +1,8 @@
 """Sync centre: master data down, packets up, statuses back; per-item and overall progress.
 
-One run = master-data sync, upload of approved packets, status poll (UIN or rejection reason), purge,
-all on the worker thread through the core's agents. A timer repeats it in the background; Pause stops
+One run = the core's sync round (master-data sync, upload of approved packets, status poll with UIN
+or rejection reason, purge, update check) on the worker thread. The update check's outcome is shown
+under the table; it never fails the run. A timer repeats it in the background; Pause stops
 the schedule (and a run in flight stops after its current packet; uploads resume by offset later).
 """
 
@@ -22,36 +23,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.core.sync.round import SyncStopped, run_sync_round
 from client.ui.context import UiContext
 from client.ui.widgets import button, error_label, title_label
 
-
-class SyncPaused(RuntimeError):
-    """Raised from a progress report to stop a run between chunks when the officer pauses."""
+# Pausing stops the core's round between chunks; the screen treats that as "not an error".
+SyncPaused = SyncStopped
 
 
 def run_sync(ctx: UiContext, report, is_paused) -> dict[str, Any]:
-    """Worker thread: one full sync round through client.core; progress goes to ``report``."""
-    app = ctx.app
-
-    def md_progress(p) -> None:
-        report(("master", p))
-
-    def up_progress(p) -> None:
-        report(("upload", p))
-        if is_paused():
-            raise SyncPaused("paused")
-
-    md = app.master_data_sync().sync(progress=md_progress)
-    agent = app.upload_agent()
-    upload = agent.upload_approved(progress=up_progress)
-    statuses = agent.poll_statuses()
-    agent.purge()
+    """Worker thread: one full sync round (client.core.sync.round); progress goes to ``report``."""
+    result = run_sync_round(ctx.app, progress=lambda kind, p: report((kind, p)), should_stop=is_paused)
     return {
-        "rows": md.rows,
-        "uploaded": upload.uploaded,
-        "failed": upload.failed,
-        "statuses": [(s.rid, s.status, s.uin, s.reason) for s in statuses],
+        "rows": result.master_data.rows,
+        "uploaded": result.upload.uploaded,
+        "failed": result.upload.failed,
+        "statuses": [(s.rid, s.status, s.uin, s.reason) for s in result.statuses],
+        "update": result.update,
     }
 
 
@@ -75,6 +63,8 @@ class SyncCentreScreen(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setHorizontalHeaderLabels(["RID", "%", "Status", "UIN / reason"])
         self.state = QLabel(objectName="sync_state")
+        self.update_label = QLabel(objectName="sync_update")
+        self.update_label.setWordWrap(True)
         self.schedule_label = QLabel()
         self.message = error_label("sync_message")
         for w in (
@@ -85,6 +75,7 @@ class SyncCentreScreen(QWidget):
             self.overall_bar,
             self.table,
             self.state,
+            self.update_label,
             self.schedule_label,
             self.message,
         ):
@@ -137,6 +128,8 @@ class SyncCentreScreen(QWidget):
 
     def _progress(self, event) -> None:
         kind, p = event
+        if kind == "update":
+            return  # shown with the result in _done
         if kind == "master":
             self.master_bar.setRange(0, 1)
             self.master_bar.setValue(1 if p.phase == "done" else 0)
@@ -161,8 +154,12 @@ class SyncCentreScreen(QWidget):
         for rid, status, uin, reason in result["statuses"]:
             self.table.setItem(self._item_row(rid), 2, QTableWidgetItem(status))
             self.table.setItem(self._item_row(rid), 3, QTableWidgetItem(uin or reason or ""))
+        update = result["update"]
+        self.update_label.setText(update.message)
         if result["failed"]:
             self.message.setText("; ".join(f"{r}: {w}" for r, w in result["failed"].items()))
+        elif update.status == "refused":  # a refused release may be an attack: say it where errors go
+            self.message.setText(update.message)
         self.synced.emit(result)
         self.schedule()
         self.retranslate()

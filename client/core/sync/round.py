@@ -1,0 +1,142 @@
+"""One sync round, the same for every front end: master data down, approved packets up, statuses
+back, old packets purged, then a check for a newer signed release.
+
+The command line (``openreg client sync``) and the GUI's sync centre both call
+:func:`run_sync_round`; they differ only in how they show progress and results.
+
+Failure rules: a master-data refusal or an unreachable server fails the round (the caller says
+why; nothing half-applied). The update check never fails a round: whatever happens there (no
+trusted root, no repository on the server, network down, metadata refused) ends up in
+:attr:`SyncRoundResult.update` for the front end to show. Staged and refused updates are audited.
+
+Thread affinity: blocking I/O throughout; a GUI runs it on a worker thread. ``progress`` is called
+on worker threads (uploads run in parallel); ``should_stop`` is polled between packet chunks and
+between phases and stops the round with :class:`SyncStopped` (uploads resume by offset later).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from client.core.audit import append_audit
+from client.core.sync.master_data_sync import SyncProgress
+from client.core.sync.transport import PacketStatus
+from client.core.sync.upload import UploadProgress, UploadReport
+
+if TYPE_CHECKING:
+    from client.core.bootstrap import ClientApp
+
+UpdateStatus = Literal["staged", "up_to_date", "not_configured", "unavailable", "refused", "failed", "off"]
+
+
+class SyncStopped(RuntimeError):
+    """The officer paused; the round stopped between chunks or phases."""
+
+
+@dataclass(frozen=True)
+class UpdateCheck:
+    """Outcome of the round's update check; ``message`` is meant for the officer as it is."""
+
+    status: UpdateStatus
+    message: str
+    version: str | None = None
+
+
+@dataclass
+class SyncRoundResult:
+    master_data: SyncProgress
+    upload: UploadReport
+    statuses: list[PacketStatus] = field(default_factory=list)
+    purged: list[str] = field(default_factory=list)
+    update: UpdateCheck = field(default_factory=lambda: UpdateCheck("off", "update check not run"))
+
+    @property
+    def ok(self) -> bool:
+        """Whether every approved packet went up (the update check does not count)."""
+        return self.upload.ok
+
+
+ProgressReport = Callable[[str, Any], None]  # ("master", SyncProgress) | ("upload", UploadProgress)
+
+
+def _audit(app: ClientApp, action: str, details: dict[str, Any]) -> None:
+    with app.store.transaction() as conn:
+        append_audit(conn, actor=None, action=action, details=details)
+
+
+def check_for_update(app: ClientApp) -> UpdateCheck:
+    """Ask the sync server's update channel for a newer release and stage it; never raises."""
+    from client.core.updates import (
+        UpdateChannelUnavailable,
+        UpdateError,
+        UpdatesNotConfigured,
+        update_source_for_server,
+    )
+
+    if not app.settings.update_check:
+        return UpdateCheck("off", "update check switched off in settings")
+    try:
+        manager = app.update_manager()
+        server_url = app.server_url()
+        if not server_url:
+            return UpdateCheck("unavailable", "Update check skipped: no server address")
+        staged = manager.check_and_stage(source=update_source_for_server(server_url))
+    except UpdatesNotConfigured as exc:
+        return UpdateCheck("not_configured", f"Updates not configured ({exc})")
+    except UpdateChannelUnavailable as exc:
+        return UpdateCheck("unavailable", f"Update check not possible now: {exc}")
+    except UpdateError as exc:
+        reason = str(exc).removeprefix("update refused: ")
+        _audit(app, "update.refused", {"reason": reason[:500]})
+        return UpdateCheck("refused", f"Update check refused: {reason}")
+    except Exception as exc:  # a broken update check must never cost the officer a sync
+        return UpdateCheck("failed", f"Update check failed: {type(exc).__name__}: {exc}")
+    if staged is None:
+        running = manager.current_version
+        return UpdateCheck("up_to_date", f"No newer release (running {running or 'a development build'})")
+    _audit(
+        app,
+        "update.staged",
+        {"version": staged.version, "sha256": staged.sha256, "signed_by": staged.signed_by},
+    )
+    return UpdateCheck(
+        "staged", f"Update {staged.version} staged; it is applied on next start", version=staged.version
+    )
+
+
+def run_sync_round(
+    app: ClientApp,
+    *,
+    progress: ProgressReport | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> SyncRoundResult:
+    """Run one full round; raises MasterDataRefused / TransportError if the server cannot be used,
+    SyncStopped if ``should_stop`` turned true."""
+
+    def stop_if_asked() -> None:
+        if should_stop is not None and should_stop():
+            raise SyncStopped("sync paused")
+
+    def on_master(p: SyncProgress) -> None:
+        if progress:
+            progress("master", p)
+
+    def on_upload(p: UploadProgress) -> None:
+        if progress:
+            progress("upload", p)
+        stop_if_asked()
+
+    master = app.master_data_sync().sync(progress=on_master)
+    stop_if_asked()
+    agent = app.upload_agent()
+    result = SyncRoundResult(master_data=master, upload=agent.upload_approved(progress=on_upload))
+    stop_if_asked()
+    result.statuses = agent.poll_statuses()
+    result.purged = agent.purge()
+    stop_if_asked()
+    result.update = check_for_update(app)
+    if progress:
+        progress("update", result.update)
+    return result

@@ -12,8 +12,8 @@ Layout under the install root (the folder a field team installs into)::
     state.json            versions that failed their start check, so they are not retried
 
 Thread affinity: none; every call does blocking I/O (network, pip, subprocesses) and must run on a
-worker thread in the GUI. The sync agent calls :meth:`UpdateManager.check_and_stage` after a sync;
-the launcher (``launch.py run``, which runs ``python -m client.core.updates start --root DIR``)
+worker thread in the GUI. Every sync round (client.core.sync.round) calls
+:meth:`UpdateManager.check_and_stage`; the launcher (``launch.py run``, which runs ``python -m client.core.updates start --root DIR``)
 calls :meth:`apply_on_start`.
 """
 

@@ -13,8 +13,8 @@ Layout under the install root (the folder a field team installs into)::
 
 Thread affinity: none; every call does blocking I/O (network, pip, subprocesses) and must run on a
 worker thread in the GUI. Every sync round (client.core.sync.round) calls
-:meth:`UpdateManager.check_and_stage`; the launcher (``launch.py run``, which runs ``python -m client.core.updates start --root DIR``)
-calls :meth:`apply_on_start`.
+:meth:`UpdateManager.check_and_stage`; the launcher (``launch.py run``, which runs
+``python -m client.core.updates start --root DIR``) calls :meth:`apply_on_start`.
 """
 
 from __future__ import annotations

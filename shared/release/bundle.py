@@ -7,7 +7,7 @@ Layout of ``openreg-<version>.tar.gz``::
     openreg-<version>/wheels/*.whl
     openreg-<version>/install.py         stdlib-only installer (shared/release/install_bundle.py)
     openreg-<version>/install.sh         ``python3 install.py "$@"``
-    openreg-<version>/launch.py          kiosk install root set-up and start (shared/release/kiosk_launcher.py)
+    openreg-<version>/launch.py          kiosk launcher: install root set-up and start (kiosk_launcher.py)
 """
 
 from __future__ import annotations

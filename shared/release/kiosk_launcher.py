@@ -181,8 +181,7 @@ def run(root: Path, args: list[str], *, updater_python: Path | None = None) -> i
     ).returncode
 
 
-def main(argv: list[str] | None = None) -> int:
-    here = Path(__file__).resolve().parent
+def build_parser(here: Path) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="launch.py", description="OpenReg kiosk install and start.")
     sub = parser.add_subparsers(dest="command", required=True)
     inst = sub.add_parser("install", help="install this bundle as the first version of an install root")
@@ -193,7 +192,17 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--root", type=Path, default=here, help="install root (default: this file's folder)")
     start.add_argument("--updater-python", type=Path, help="interpreter for the update step")
     start.add_argument("args", nargs=argparse.REMAINDER, help="arguments for openreg, after --")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def openreg_args(args: argparse.Namespace) -> list[str]:
+    """The arguments ``run`` passes on to ``openreg`` (without the ``--`` separator)."""
+    return args.args[1:] if args.args[:1] == ["--"] else args.args
+
+
+def main(argv: list[str] | None = None) -> int:
+    here = Path(__file__).resolve().parent
+    args = build_parser(here).parse_args(argv)
     if args.command == "install":
         if args.trusted_root is None:
             print("warning: no --trusted-root; this kiosk will not check for updates", file=sys.stderr)
@@ -206,8 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"installed OpenReg {version} into {args.root}")
         print(f"start the kiosk with: python3 {args.root / LAUNCHER_FILE} run -- client gui --data DATA_DIR")
         return 0
-    rest = args.args[1:] if args.args[:1] == ["--"] else args.args
-    return run(args.root.resolve(), rest, updater_python=args.updater_python)
+    return run(args.root.resolve(), openreg_args(args), updater_python=args.updater_python)
 
 
 if __name__ == "__main__":

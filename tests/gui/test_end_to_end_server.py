@@ -19,8 +19,6 @@ from client.core.demo import (
     OPERATOR_PASSWORD,
     SUPERVISOR,
     SUPERVISOR_PASSWORD,
-    start_server,
-    stop,
 )
 from client.core.settings import ClientSettings
 from client.core.totp import totp_code
@@ -33,10 +31,9 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def server(tmp_path):
-    process, url = start_server(tmp_path / "server", echo=lambda _m: None)
-    yield url
-    stop(process)
+def server(start_sync_server, tmp_path):
+    """A demo server that processes what it receives, so the sync centre can show a UIN."""
+    return start_sync_server(tmp_path / "server", workers=1).url
 
 
 def first_options(page):

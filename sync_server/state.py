@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,8 @@ class ServerState:
     # (center_id, cursor) -> (gzip body, signature): the log only grows, so a key never goes stale.
     snapshot_cache: dict[tuple[str | None, int], tuple[bytes, str]] = field(default_factory=dict)
     snapshot_lock: threading.Lock = field(default_factory=threading.Lock)
+    # machine id -> when this process last stored its master-data sync time (write throttle).
+    masterdata_sync_marks: dict[str, dt.datetime] = field(default_factory=dict)
     # The processing backend (workers, ID store, reports) when this process runs one; admin CLI
     # commands build a state without it.
     backend: Any | None = None

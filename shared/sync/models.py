@@ -121,6 +121,9 @@ class MachinePublic(_Wire):
     status: MachineStatus
     created_at: dt.datetime
     decided_at: dt.datetime | None = None
+    last_masterdata_sync_at: dt.datetime | None = Field(
+        default=None, description="when the machine last caught up with master data (complete changes page)"
+    )
 
 
 # -- auth ---------------------------------------------------------------------------------------------
@@ -246,10 +249,18 @@ class StatusRequest(_Wire):
     rids: list[str] = Field(min_length=1, max_length=1000)
 
 
-class PacketStatus(_Wire):
+class PacketStatus(BaseModel):
+    """One packet's state. When rejected (or processing is waiting on a failed stage), ``reason_code``
+    is the stable machine-readable cause (``tampered``, ``unknown_machine``, ``missing_document``,
+    ``duplicate``, ``supervisor_rejected``, ... see docs/sync-protocol.md) and ``reason`` the text for
+    people. Unknown fields are ignored, so a server may add fields without breaking older kiosks."""
+
+    model_config = ConfigDict(extra="ignore")
+
     rid: str
     status: PacketState
     uin: str | None = None
+    reason_code: str | None = Field(default=None, max_length=64)
     reason: str | None = None
     offset: int | None = None
 

@@ -13,7 +13,8 @@ from shared.sync import (
     sign_snapshot,
 )
 from sync_server.api.deps import MachineDep, StateDep
-from sync_server.services import masterdata
+from sync_server.services import machines, masterdata
+from sync_server.services.clock import utcnow
 
 router = APIRouter(prefix="/api/v1/masterdata", tags=["masterdata"])
 _ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
@@ -26,13 +27,18 @@ def changes(
     since: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
 ) -> SignedChangesPage:
-    """Changes after ``since`` for this machine's center, signed over canonical_json(payload)."""
+    """Changes after ``since`` for this machine's center, signed over canonical_json(payload).
+    A complete page is the machine catching up: it is recorded as its last master-data sync."""
     with Session(state.engine) as session:
         page = masterdata.changes_page(
             session,
             center_id=machine.center_id,
             since=since,
             limit=min(limit, state.settings.changes_page_max),
+        )
+    if page.complete:
+        machines.record_masterdata_sync(
+            state.engine, machine_id=machine.subject, at=utcnow(), marks=state.masterdata_sync_marks
         )
     return sign_changes_page(state.keys.signing_key, page)
 

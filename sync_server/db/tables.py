@@ -22,6 +22,8 @@ class MachineRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the machine last finished a master-data sync (see services.machines.record_masterdata_sync).
+    last_masterdata_sync_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ChallengeRow(Base):
@@ -78,6 +80,7 @@ class PacketRow(Base):
     supervisor_id: Mapped[str | None] = mapped_column(String(100))
     client_created_at: Mapped[str | None] = mapped_column(String(64))
     uin: Mapped[str | None] = mapped_column(String(32))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason_code: Mapped[str | None] = mapped_column(String(64))  # machine-readable, e.g. "duplicate"
+    reason: Mapped[str | None] = mapped_column(Text)  # for people, e.g. "duplicate of UIN 4825139076"
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

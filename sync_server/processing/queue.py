@@ -43,6 +43,7 @@ _packets = table(
     column("rid", String),
     column("status", String),
     column("uin", String),
+    column("reason_code", String),
     column("reason", Text),
     column("sha256", String),
     column("size", Integer),
@@ -186,11 +187,15 @@ def finish(
             # The sync server's status endpoint reads its ``packets`` row: keep it in step in the same
             # transaction, whichever worker process finished the packet.
             wire = {"processed": "processed", "rejected": "rejected"}.get(str(values["status"]), "processing")
-            reason = f"{result.reason_code}: {result.reason_text}" if result.reason_code else None
             conn.execute(
                 update(_packets)
                 .where(_packets.c.rid == claim.rid)
-                .values(status=wire, uin=uin if wire == "processed" else None, reason=reason)
+                .values(
+                    status=wire,
+                    uin=uin if wire == "processed" else None,
+                    reason_code=result.reason_code,
+                    reason=result.reason_text if result.reason_code else None,
+                )
             )
     return str(values["status"]) if changed == 1 else ""
 

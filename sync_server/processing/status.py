@@ -1,8 +1,9 @@
 """The processing part of a packet's status as the kiosk sees it (``shared.sync.PacketStatus``).
 
-The status endpoint asks this for packets that are fully received. The wire model carries one
-``reason`` string, so rejections read ``"<code>: <text>"`` (e.g. ``duplicate: duplicate of UIN
-4825139076``): the code stays machine-readable at the start, the text is for the operator.
+The status endpoint itself reads the server's ``packets`` row, which the worker mirrors from the
+queue row in the same transaction (``queue.finish``); this reads the queue row directly, in the same
+shape. A rejection carries ``reason_code`` (stable, e.g. ``duplicate``) and ``reason`` (for the
+operator, e.g. ``duplicate of UIN 4825139076``).
 """
 
 from __future__ import annotations
@@ -22,10 +23,17 @@ def processing_status(engine: Engine, rid: str) -> PacketStatus | None:
         return PacketStatus(rid=rid, status=PacketState.processed, uin=state["uin"])
     if state["status"] == "rejected":
         return PacketStatus(
-            rid=rid, status=PacketState.rejected, reason=f"{state['reason_code']}: {state['reason_text']}"
+            rid=rid,
+            status=PacketState.rejected,
+            reason_code=state["reason_code"],
+            reason=state["reason_text"],
         )
     # queued / running / retry / failed (waiting for an admin): still ours to finish, never dropped.
-    waiting = (
-        f"{state['reason_code']}: {state['reason_text']}" if state["status"] in ("retry", "failed") else None
-    )
-    return PacketStatus(rid=rid, status=PacketState.processing, reason=waiting)
+    if state["status"] in ("retry", "failed"):
+        return PacketStatus(
+            rid=rid,
+            status=PacketState.processing,
+            reason_code=state["reason_code"],
+            reason=state["reason_text"],
+        )
+    return PacketStatus(rid=rid, status=PacketState.processing)

@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from sync_server.idstore.store import IdentityNotFound, IdStore
 from sync_server.reports.runner import ReportService
 
 _MEDIA = {"csv": "text/csv", "json": "application/json", "pdf": "application/pdf"}
+# Run ids are database integers: refuse (422) what no BIGINT column can hold instead of failing in SQL.
+RunId = Annotated[int, PathParam(ge=1, le=2**62)]
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +62,7 @@ def build_admin_backend_router(
         return {"status": "started", "runs": f"/reports/{definition_id}/runs"}
 
     @router.get("/reports/runs/{run_id}/artifacts/{name}")
-    def download(run_id: int, name: str, service: Reports, _admin: Admin) -> FileResponse:
+    def download(run_id: RunId, name: str, service: Reports, _admin: Admin) -> FileResponse:
         fmt, _, suffix = name.partition(".")
         artifact = next((a for a in service.artifacts(run_id) if a["format"] == fmt), None)
         if artifact is None or suffix not in ("", "sha256"):

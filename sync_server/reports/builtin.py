@@ -12,13 +12,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import DateTime, Engine, String, column, func, inspect, select, table
 
 from sync_server.processing.tables import processing_jobs
 from sync_server.reports.artifacts import ReportTable
 
-# machine id -> (last master data sync, last upload), supplied by the server (it owns those tables)
+# machine id -> (last master data sync, last upload). By default read from the sync server's own tables
+# (below); an embedding may supply its own.
 MachineSyncTimes = Callable[[], Mapping[str, tuple[dt.datetime | None, dt.datetime | None]]]
+
+# The sync server's tables, only the columns read here (this package does not import the server's models).
+_machines = table(
+    "machines",
+    column("machine_id", String),
+    column("status", String),
+    column("last_masterdata_sync_at", DateTime(timezone=True)),
+)
+_packets = table("packets", column("machine_id", String), column("received_at", DateTime(timezone=True)))
 
 
 @dataclass
@@ -110,11 +120,33 @@ def packets_stuck_per_stage(context: ReportContext, params: Mapping[str, Any]) -
     return ReportTable(["status", "stage", "packets", "oldest_received"], sorted(rows))
 
 
+def server_machine_sync_times(engine: Engine) -> dict[str, tuple[dt.datetime | None, dt.datetime | None]]:
+    """From the sync server's tables: every approved machine with its last master-data sync (the last
+    time it caught up, recorded by the changes endpoint) and its last fully received upload. Empty
+    when the database has no sync server tables (a processing-only test database)."""
+    names = set(inspect(engine).get_table_names())
+    if "machines" not in names:
+        return {}
+    times: dict[str, tuple[dt.datetime | None, dt.datetime | None]] = {}
+    with engine.connect() as conn:
+        query = select(_machines.c.machine_id, _machines.c.last_masterdata_sync_at).where(
+            _machines.c.status == "approved"
+        )
+        times = {m: (_aware(at), None) for m, at in conn.execute(query)}
+        if "packets" in names:
+            uploads = select(_packets.c.machine_id, func.max(_packets.c.received_at)).group_by(
+                _packets.c.machine_id
+            )
+            for machine, last in conn.execute(uploads):
+                if last is not None:
+                    times[machine] = (times.get(machine, (None, None))[0], _aware(last))
+    return times
+
+
 def kiosk_sync_lag(context: ReportContext, params: Mapping[str, Any]) -> ReportTable:
     """Per machine: last master data sync and last packet upload, and hours since each."""
-    times: dict[str, list[dt.datetime | None]] = {}
-    if context.machine_sync_times is not None:
-        times = {m: [_aware(s), _aware(u)] for m, (s, u) in context.machine_sync_times().items()}
+    source = context.machine_sync_times or (lambda: server_machine_sync_times(context.engine))
+    times: dict[str, list[dt.datetime | None]] = {m: [_aware(s), _aware(u)] for m, (s, u) in source().items()}
     query = select(processing_jobs.c.machine_id, func.max(processing_jobs.c.enqueued_at)).group_by(
         processing_jobs.c.machine_id
     )

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import datetime as dt
+
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from shared.signing import SignatureError, public_key_from_b64
 from shared.sync import EnrolRequest, ErrorCode, MachinePublic, MachineStatus
 from sync_server.db.tables import CurrentRow, MachineRow
 from sync_server.errors import ApiError
-from sync_server.services.clock import utcnow
+from sync_server.services.clock import aware, utcnow
 from sync_server.services.masterdata import append_changes
 
 FIRST_MACHINE_ID = 10001
+# Kiosks poll for changes often; the sync-lag report counts in hours. One write per machine per
+# interval keeps a busy poll loop from turning every read into a write on the database.
+SYNC_MARK_INTERVAL = dt.timedelta(seconds=60)
 
 
 def to_public(row: MachineRow) -> MachinePublic:
@@ -22,8 +27,10 @@ def to_public(row: MachineRow) -> MachinePublic:
         name=row.name,
         public_key=row.public_key,
         status=MachineStatus(row.status),
-        created_at=row.created_at,
-        decided_at=row.decided_at,
+        # SQLite hands datetimes back naive; they are UTC, and the wire says so.
+        created_at=aware(row.created_at),
+        decided_at=aware(row.decided_at) if row.decided_at else None,
+        last_masterdata_sync_at=aware(row.last_masterdata_sync_at) if row.last_masterdata_sync_at else None,
     )
 
 
@@ -101,3 +108,26 @@ def list_machines(session: Session, *, status: str | None = None) -> list[Machin
     if status:
         query = query.where(MachineRow.status == status)
     return list(session.scalars(query))
+
+
+def record_masterdata_sync(
+    engine: Engine, *, machine_id: str, at: dt.datetime, marks: dict[str, dt.datetime] | None = None
+) -> bool:
+    """Note that ``machine_id`` held all master data of its scope as of ``at``.
+
+    Called when a changes page answers ``complete=true``: that is the moment the machine is up to date,
+    so "last master-data sync" means "last time the machine caught up", not merely "last asked". A
+    snapshot alone does not count: the kiosk follows it with deltas, which end in a complete page.
+    ``marks`` (machine id -> last write by this process) throttles writes to one per
+    ``SYNC_MARK_INTERVAL``; returns True when the row was written.
+    """
+    if marks is not None:
+        previous = marks.get(machine_id)
+        if previous is not None and at - previous < SYNC_MARK_INTERVAL:
+            return False
+        marks[machine_id] = at
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(MachineRow).where(MachineRow.machine_id == machine_id).values(last_masterdata_sync_at=at)
+        )
+    return True

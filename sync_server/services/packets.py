@@ -68,6 +68,7 @@ def register_packet(
                 operator_id=request.operator_id,
                 supervisor_id=request.supervisor_id,
                 client_created_at=request.created_at,
+                reason_code="supervisor_rejected" if request.supervisor_rejected else None,
                 reason=("rejected by the supervisor at the kiosk: " + (request.reason or "")).strip()
                 if request.supervisor_rejected
                 else None,
@@ -168,5 +169,14 @@ def statuses(engine: Engine, *, rids: list[str], machine: Principal, blobs: Blob
             continue
         state = PacketState(row.status)
         offset = row.size if state in _DONE else blobs.offset(rid)
-        answer.append(PacketStatus(rid=rid, status=state, uin=row.uin, reason=row.reason, offset=offset))
+        answer.append(
+            PacketStatus(
+                rid=rid,
+                status=state,
+                uin=row.uin,
+                reason_code=row.reason_code,
+                reason=row.reason,
+                offset=offset,
+            )
+        )
     return answer

@@ -1,5 +1,6 @@
 """End to end: sealed packets uploaded to a real sync server process (demo master data) are processed
-by a real `openreg worker` process and the outcome reaches the kiosk through the status endpoint."""
+by a real `openreg worker` process and the outcome reaches the kiosk through the status endpoint,
+rejections with a machine-readable ``reason_code`` beside the text."""
 
 import datetime as dt
 import os
@@ -8,8 +9,11 @@ import subprocess
 import sys
 import time
 
+from sqlalchemy import create_engine, delete, insert, select
+
 from shared.packet import BiometricRecord, Document, PacketContents, seal_packet
 from shared.signing import generate_private_key
+from sync_server.db.tables import MachineRow, PacketRow
 from tests.integration.sync_server.kiosk import Kiosk
 
 PERSON = {
@@ -65,6 +69,21 @@ def test_uploaded_packets_are_processed_or_rejected_with_reasons(start_sync_serv
     missing_document = _seal(kiosk, tmp_path, person=PERSON | {"fullName": "Bo Chan"}, documents=False)
     foreign_key = _seal(kiosk, tmp_path, person=PERSON | {"fullName": "Cy Diaz"}, key=generate_private_key())
     rids = [good, duplicate, missing_document, foreign_key]
+    # A machine whose enrolment the server no longer holds by processing time (say, its database was
+    # restored from a backup older than the enrolment): its packet names an unknown machine.
+    stranger_kiosk = Kiosk(server.url, name="restored away")
+    stranger_kiosk.enrol()
+    stranger_kiosk.login()
+    stranger = _seal(stranger_kiosk, tmp_path, person=PERSON | {"fullName": "Di Eze"})
+    engine = create_engine(f"sqlite:///{server.data_dir / 'server.db'}")
+    machine_row = select(MachineRow.__table__).where(MachineRow.machine_id == stranger_kiosk.machine_id)
+    with engine.begin() as conn:
+        enrolment = dict(conn.execute(machine_row).mappings().one())
+        conn.execute(delete(MachineRow.__table__).where(MachineRow.machine_id == stranger_kiosk.machine_id))
+
+    def stranger_done() -> bool:
+        with engine.connect() as conn:
+            return conn.scalar(select(PacketRow.status).where(PacketRow.rid == stranger)) == "rejected"
 
     worker = subprocess.Popen(
         [sys.executable, "-m", "shared", "worker", "--data", str(server.data_dir)],
@@ -77,14 +96,28 @@ def test_uploaded_packets_are_processed_or_rejected_with_reasons(start_sync_serv
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             states = kiosk.status(*rids)
-            if all(states[r]["status"] in ("processed", "rejected") for r in rids):
+            if all(states[r]["status"] in ("processed", "rejected") for r in rids) and stranger_done():
                 break
             time.sleep(0.2)
     finally:
         worker.send_signal(signal.SIGTERM)
         output = worker.communicate(timeout=30)[0]
+    with engine.begin() as conn:  # enrolment restored: the kiosk can ask about its packet again
+        conn.execute(insert(MachineRow.__table__).values(**enrolment))
+    engine.dispose()
+    states |= stranger_kiosk.status(stranger)
+
     assert states[good]["status"] == "processed" and len(states[good]["uin"]) == 10, (states, output)
-    assert states[duplicate]["status"] == "rejected"
-    assert states[duplicate]["reason"] == f"duplicate: duplicate of UIN {states[good]['uin']}"
-    assert states[missing_document]["reason"].startswith("missing_document:")
-    assert states[foreign_key]["reason"].startswith("tampered:")
+    assert states[good].get("reason_code") is None and states[good].get("reason") is None
+    codes = {rid: (states[rid]["status"], states[rid]["reason_code"]) for rid in [*rids[1:], stranger]}
+    assert codes == {
+        duplicate: ("rejected", "duplicate"),
+        missing_document: ("rejected", "missing_document"),
+        foreign_key: ("rejected", "tampered"),
+        stranger: ("rejected", "unknown_machine"),
+    }, (states, output)
+    # The text is for people and no longer repeats the code.
+    assert states[duplicate]["reason"] == f"duplicate of UIN {states[good]['uin']}"
+    assert "signature" in states[foreign_key]["reason"].lower(), states[foreign_key]
+    assert f"machine {stranger_kiosk.machine_id} is not enrolled" in states[stranger]["reason"]
+    assert states[missing_document]["reason"] and not states[missing_document]["reason"].startswith("missing")

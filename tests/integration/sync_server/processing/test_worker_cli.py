@@ -1,5 +1,4 @@
-"""`openreg worker` as a real process over a server-shaped database (tables of the server's first
-migration + the backend tables): queued sealed packets get processed, SIGTERM stops it cleanly."""
+"""`openreg worker` as a real process over a server database (the server's Alembic migrations): queued sealed packets get processed, SIGTERM stops it cleanly."""
 
 import datetime as dt
 import os
@@ -14,63 +13,38 @@ from sqlalchemy import create_engine, insert
 from shared.packet import BiometricRecord, Document, PacketContents, generate_identity_file, seal_packet
 from shared.rid import format_rid
 from shared.signing import generate_private_key, public_key_b64
+from sync_server.db.migrate import migrate
 from sync_server.processing import queue
-from sync_server.processing.schema import create_backend_tables
 from tests.integration.sync_server.processing.world import SCHEMA
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def server_tables(engine):
+    """The server's real schema (its Alembic migrations), reflected: no hand-kept copy to drift."""
+    migrate(engine)
     md = sa.MetaData()
-    changes = sa.Table(
-        "masterdata_changes",
-        md,
-        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("entity", sa.String),
-        sa.Column("entity_id", sa.String),
-        sa.Column("op", sa.String),
-        sa.Column("data", sa.JSON),
-        sa.Column("center_id", sa.String),
-        sa.Column("created_at", sa.DateTime(timezone=True)),
-    )
-    machines = sa.Table(
-        "machines",
-        md,
-        sa.Column("machine_id", sa.String, primary_key=True),
-        sa.Column("public_key", sa.String),
-        sa.Column("center_id", sa.String),
-        sa.Column("status", sa.String),
-    )
-    packets = sa.Table(
-        "packets",
-        md,
-        sa.Column("rid", sa.String, primary_key=True),
-        sa.Column("status", sa.String),
-        sa.Column("uin", sa.String),
-        sa.Column("reason", sa.Text),
-        sa.Column("sha256", sa.String),
-        sa.Column("size", sa.BigInteger),
-        sa.Column("center_id", sa.String),
-        sa.Column("machine_id", sa.String),
-        sa.Column("operator_id", sa.String),
-    )
-    md.create_all(engine)
-    return changes, machines, packets
+    return [
+        sa.Table(name, md, autoload_with=engine) for name in ("masterdata_changes", "machines", "packets")
+    ]
 
 
 def test_worker_command_processes_the_queue(tmp_path):
     data = tmp_path / "data"
     url = f"sqlite:///{tmp_path / 'server.db'}"
     engine = create_engine(url)
-    create_backend_tables(engine)
     changes, machines, packets = server_tables(engine)
     key = generate_private_key()
     recipient = generate_identity_file(data / "keys" / "packet-identity.txt")
     with engine.begin() as conn:
         conn.execute(
             insert(machines).values(
-                machine_id="10001", public_key=public_key_b64(key), center_id="10001", status="approved"
+                machine_id="10001",
+                public_key=public_key_b64(key),
+                center_id="10001",
+                name="kiosk",
+                status="approved",
+                created_at=NOW - dt.timedelta(days=1),
             )
         )
         for entity, entity_id, row in [
@@ -127,6 +101,7 @@ def test_worker_command_processes_the_queue(tmp_path):
                     center_id="10001",
                     machine_id="10001",
                     operator_id="op1",
+                    registered_at=NOW,
                 )
             )
         rids.append(rid)

@@ -149,9 +149,10 @@ def test_processing_status_in_wire_shape(engine):
     )
     queue.finish(engine, claim, rejected.run(PacketContext("R7")), policy=RetryPolicy())
     status = processing_status(engine, "R7")
-    assert (status.status, status.reason, status.uin) == (
+    assert (status.status, status.reason_code, status.reason, status.uin) == (
         PacketState.rejected,
-        "duplicate: duplicate of UIN 1",
+        "duplicate",
+        "duplicate of UIN 1",
         None,
     )
     queue.enqueue(engine, rid="R8")

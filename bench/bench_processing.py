@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, func, select
 
 from sync_server.processing import tables as processing_tables
-from tests.integration.sync_server.processing import local_postgres
 from tests.integration.sync_server.processing.world import build_worker, prepare
+from tests.support.postgres import postgres_available, running_cluster
 
 PACKETS = int(os.environ.get("BENCH_PACKETS", "60"))
 DOCUMENT_BYTES = 2 * 1024 * 1024
@@ -78,16 +78,12 @@ def main() -> None:
     for workers in (1, 2):
         with tempfile.TemporaryDirectory() as tmp:
             _run("sqlite", f"sqlite:///{tmp}/bench.db", workers)
-    if not local_postgres.available():
+    if not postgres_available():
         print("postgresql: binaries not installed, skipped")
         return
-    with local_postgres.local_postgres() as url:
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with running_cluster() as cluster:
         for workers in (1, 2):
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f"CREATE DATABASE bench{workers}")
-            _run("postgresql", url.rsplit("/", 1)[0] + f"/bench{workers}", workers)
-        admin.dispose()
+            _run("postgresql", cluster.create_database(), workers)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 Fixtures: ``postgres_cluster`` (session; a :class:`PostgresCluster`, skips when PostgreSQL binaries are
 missing) and ``postgres_url`` (a fresh empty database per test, as a ``postgresql+psycopg://`` URL).
+Outside pytest (benchmarks): ``with running_cluster() as cluster: url = cluster.create_database()``.
 initdb refuses root, so as root the cluster runs as the ``postgres`` system user (runuser).
 """
 
@@ -14,6 +15,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,16 +76,23 @@ def postgres_available() -> bool:
     return _bin("initdb") is not None and _bin("pg_ctl") is not None
 
 
+@contextmanager
+def running_cluster() -> Iterator[PostgresCluster]:
+    """Start a throwaway cluster; stop it and delete its files afterwards."""
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[PostgresCluster]:
     if not postgres_available():
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    cluster = PostgresCluster()
-    cluster.start()
-    try:
+    with running_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture

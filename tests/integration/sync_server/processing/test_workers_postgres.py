@@ -12,27 +12,15 @@ from sqlalchemy import create_engine, func, select
 
 from sync_server.idstore import tables as id_tables
 from sync_server.processing import tables as processing_tables
-from tests.integration.sync_server.processing import local_postgres
 from tests.integration.sync_server.processing.world import prepare
 
-pytestmark = pytest.mark.skipif(not local_postgres.available(), reason="PostgreSQL binaries not installed")
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    with local_postgres.local_postgres() as url:
-        yield url
+# A fresh database per test (``postgres_url``) on the session's throwaway cluster (tests/support/postgres.py).
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def db_url(pg_url):
-    # A fresh database per test on the shared cluster.
-    name = f"t{os.getpid()}_{time.monotonic_ns()}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    return pg_url.rsplit("/", 1)[0] + "/" + name
+def db_url(postgres_url):
+    return postgres_url
 
 
 def _child(folder, db_url, *extra):

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,6 +95,7 @@ class StartOutcome:
     status: str
     running_version: str | None
     message: str
+    event: str | None = None  # for the audit log: updated, rolled_back, discarded, install_failed, ...
 
 
 def _sha256(path: Path) -> str:
@@ -273,8 +275,35 @@ class UpdateManager:
         """Install a staged update, switch to it, and roll back if its start check fails.
 
         Also checks the current version when nothing is staged, rolling back to ``previous`` if
-        the current one no longer starts (e.g. a crash after the switch).
+        the current one no longer starts (e.g. a crash after the switch). Anything other than a
+        normal start is kept in state.json until the client audits it (:meth:`unreported_events`):
+        the launcher runs before the kiosk's encrypted store is open.
         """
+        outcome = self._apply_on_start()
+        if outcome.event is not None:
+            state = self._state()
+            state.setdefault("events", []).append(
+                {
+                    "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "event": outcome.event,
+                    "running_version": outcome.running_version,
+                    "message": outcome.message[:1000],
+                }
+            )
+            self._save_state(state)
+        return outcome
+
+    def unreported_events(self) -> list[dict]:
+        """Start events (updated, rolled back, ...) not yet handed to :meth:`mark_reported`."""
+        state = self._state()
+        return list(state.get("events", [])[state.get("reported", 0) :])
+
+    def mark_reported(self, count: int) -> None:
+        state = self._state()
+        state["reported"] = min(state.get("reported", 0) + count, len(state.get("events", [])))
+        self._save_state(state)
+
+    def _apply_on_start(self) -> StartOutcome:
         staged = self.staged()
         status = "unchanged"
         if staged is not None:
@@ -283,7 +312,8 @@ class UpdateManager:
                 return StartOutcome(
                     "unchanged",
                     self.current_version,
-                    "staged update was damaged after download and has been discarded",
+                    f"staged update {staged.version} was damaged after download and has been discarded",
+                    event="discarded",
                 )
             old = self.current_version
             try:
@@ -291,7 +321,7 @@ class UpdateManager:
             except UpdateError as exc:
                 self._mark_failed(staged.version)
                 shutil.rmtree(self.staged_dir, ignore_errors=True)
-                return StartOutcome("unchanged", old, str(exc))
+                return StartOutcome("unchanged", old, str(exc), event="install_failed")
             if old is not None:
                 self._switch("previous", old)
             self._switch("current", version)
@@ -302,20 +332,25 @@ class UpdateManager:
             return StartOutcome("unchanged", None, "nothing is installed")
         ok, output = self.start_check(current)
         if ok:
-            message = f"updated to {current}" if status == "updated" else f"{current} starts normally"
-            return StartOutcome(status, current, message)
+            if status == "updated":
+                return StartOutcome(status, current, f"updated to {current}", event="updated")
+            return StartOutcome(status, current, f"{current} starts normally")
         previous = self.previous_version
         if previous is None or previous == current:
             return StartOutcome(
                 "unchanged",
                 current,
                 f"{current} failed its start check and there is no previous version to return to: {output}",
+                event="start_check_failed",
             )
         self._mark_failed(current)
         self._switch("current", previous)
         self._switch("previous", None)
         return StartOutcome(
-            "rolled_back", previous, f"{current} failed its start check ({output}); rolled back to {previous}"
+            "rolled_back",
+            previous,
+            f"{current} failed its start check ({output}); rolled back to {previous}",
+            event="rolled_back",
         )
 
     def _mark_failed(self, version: str) -> None:

@@ -66,6 +66,18 @@ def _audit(app: ClientApp, action: str, details: dict[str, Any]) -> None:
         append_audit(conn, actor=None, action=action, details=details)
 
 
+def report_start_events(app: ClientApp, manager: Any) -> None:
+    """Audit what the launcher did at start (updated, rolled back, ...): it ran before the store
+    was open, so it left the events in the install root's state.json for the client to record."""
+    events = manager.unreported_events()
+    if not events:
+        return
+    with app.store.transaction() as conn:
+        for event in events:
+            append_audit(conn, actor=None, action=f"update.{event['event']}", details=event)
+    manager.mark_reported(len(events))
+
+
 def check_for_update(app: ClientApp) -> UpdateCheck:
     """Ask the sync server's update channel for a newer release and stage it; never raises."""
     from client.core.updates import (
@@ -79,6 +91,7 @@ def check_for_update(app: ClientApp) -> UpdateCheck:
         return UpdateCheck("off", "update check switched off in settings")
     try:
         manager = app.update_manager()
+        report_start_events(app, manager)
         server_url = app.server_url()
         if not server_url:
             return UpdateCheck("unavailable", "Update check skipped: no server address")

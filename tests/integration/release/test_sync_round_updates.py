@@ -101,9 +101,18 @@ def test_sync_stages_an_update_which_the_next_start_applies_or_rolls_back(
         assert read_pointer(root, "current") == "0.2.0"
         # The failed release is not offered again.
         assert run_sync_round(app).update.status == "up_to_date"
-        staged = [d for a, d in audit_actions(app) if a == "update.staged"]
-        assert [d["version"] for d in staged] == ["0.2.0", "0.3.0"]
-        assert staged[-1]["signed_by"] == [f"test targets key ({keys['targets'].keyid[:16]})"]
+        # What the launcher did before the store was open reaches the audit log on the next sync.
+        audited = audit_actions(app)
+        assert [a for a, _d in audited] == [
+            "update.staged",
+            "update.updated",
+            "update.staged",
+            "update.rolled_back",
+        ]
+        assert [d["version"] for a, d in audited if a == "update.staged"] == ["0.2.0", "0.3.0"]
+        assert audited[2][1]["signed_by"] == [f"test targets key ({keys['targets'].keyid[:16]})"]
+        assert audited[3][1]["running_version"] == "0.2.0" and "0.3.0 failed" in audited[3][1]["message"]
+        assert run_sync_round(app).update.status == "up_to_date" and len(audit_actions(app)) == 4
     finally:
         app.close()
 

@@ -27,6 +27,7 @@ from client.core.sync.upload import UploadProgress, UploadReport
 
 if TYPE_CHECKING:
     from client.core.bootstrap import ClientApp
+    from client.core.updates import UpdateManager
 
 UpdateStatus = Literal["staged", "up_to_date", "not_configured", "unavailable", "refused", "failed", "off"]
 
@@ -66,7 +67,7 @@ def _audit(app: ClientApp, action: str, details: dict[str, Any]) -> None:
         append_audit(conn, actor=None, action=action, details=details)
 
 
-def report_start_events(app: ClientApp, manager: Any) -> None:
+def report_start_events(app: ClientApp, manager: UpdateManager) -> None:
     """Audit what the launcher did at start (updated, rolled back, ...): it ran before the store
     was open, so it left the events in the install root's state.json for the client to record."""
     events = manager.unreported_events()
@@ -97,7 +98,9 @@ def check_for_update(app: ClientApp) -> UpdateCheck:
             return UpdateCheck("unavailable", "Update check skipped: no server address")
         staged = manager.check_and_stage(source=update_source_for_server(server_url))
     except UpdatesNotConfigured as exc:
-        return UpdateCheck("not_configured", f"Updates not configured ({exc})")
+        return UpdateCheck(
+            "not_configured", f"Updates not configured: {str(exc).removeprefix('updates not configured: ')}"
+        )
     except UpdateChannelUnavailable as exc:
         return UpdateCheck("unavailable", f"Update check not possible now: {exc}")
     except UpdateError as exc:

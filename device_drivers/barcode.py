@@ -2,24 +2,30 @@
 
 Each backend is optional: a missing library disables that backend with a reason (``unavailable``) and
 the others keep working. Keyboard-wedge scanners need nothing here: they type the code plus Enter into
-the focused client field, which the client treats as plain input.
+the focused client field, which the client treats as plain input. Scanning with a camera is
+:meth:`BarcodeReader.scan`: it decodes live preview frames until the first code, a timeout or a cancel.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 
 import cv2
 import numpy as np
 
 from device_drivers.base import (
     BarcodeResult,
+    DeviceDisconnectedError,
+    DeviceError,
     DeviceIdentity,
     DeviceInfo,
     DeviceStatus,
+    DeviceTimeoutError,
     DeviceUnavailableError,
     Modality,
+    PreviewFrame,
 )
 
 Decoder = Callable[[np.ndarray], list[BarcodeResult]]
@@ -64,6 +70,21 @@ def _opencv_qr(gray: np.ndarray) -> list[BarcodeResult]:
         return [BarcodeResult("QRCODE", text, "opencv")]
     ok, texts, _points, _ = detector.detectAndDecodeMulti(gray)
     return [BarcodeResult("QRCODE", t, "opencv") for t in (texts if ok else []) if t]
+
+
+class ScanCancelled(DeviceError):
+    """The officer closed the scanner before a code was read."""
+
+
+def frame_image(frame: PreviewFrame | np.ndarray) -> np.ndarray | None:
+    """The pixels of a preview frame: its array when the device gave one, else its JPEG decoded."""
+    if isinstance(frame, np.ndarray):
+        return frame
+    if frame.image is not None:
+        return frame.image  # type: ignore[return-value]
+    if frame.jpeg:
+        return cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    return None
 
 
 LOADERS: dict[str, Callable[[], Decoder]] = {"pyzbar": _load_pyzbar, "zxing-cpp": _load_zxing}
@@ -116,3 +137,37 @@ class BarcodeReader:
             for result in decoder(gray):
                 found.setdefault(result.text, result)
         return list(found.values())
+
+    def scan(
+        self,
+        frames: Iterable[PreviewFrame | np.ndarray | None],
+        *,
+        timeout_s: float = 20.0,
+        cancelled: Callable[[], bool] = lambda: False,
+        accept: Callable[[BarcodeResult], bool] = lambda _r: True,
+    ) -> BarcodeResult:
+        """Decode ``frames`` (a live camera feed) until the first accepted code.
+
+        ``frames`` may yield ``None`` when no new frame arrived yet, so the timeout and ``cancelled`` are
+        checked even while the camera is silent. Blocks: run it off the UI thread. Raises
+        :class:`ScanCancelled` or :class:`DeviceTimeoutError` with a message for the officer."""
+        deadline = time.monotonic() + timeout_s
+        for frame in frames:
+            if cancelled():
+                raise ScanCancelled("Scanning was cancelled.")
+            image = frame_image(frame) if frame is not None else None
+            if image is not None:
+                found = [r for r in self.decode(image) if r.text.strip() and accept(r)]
+                if found:
+                    return found[0]
+            if time.monotonic() > deadline:
+                break
+        else:
+            if cancelled():
+                raise ScanCancelled("Scanning was cancelled.")
+            # the feed ended on its own: the camera went away
+            raise DeviceDisconnectedError("The camera stopped sending pictures before a code was read.")
+        raise DeviceTimeoutError(
+            f"No barcode or QR code was read within {timeout_s:g} s. Hold the code flat and still in front "
+            "of the camera, closer and well lit, and scan again, or type the number."
+        )

@@ -89,3 +89,32 @@ def synthetic_face(
     image = cv2.GaussianBlur(image, (5, 5), 0)
     noise = np.random.default_rng(seed).normal(0, 2, image.shape)
     return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+
+def synthetic_document(
+    *,
+    title: str = "PRE-REGISTRATION SLIP",
+    lines: tuple[str, ...] = ("Name: ____________________", "Date of birth: ____-__-__"),
+    code: str | None = None,
+    width: int = 640,
+    height: int = 480,
+    seed: int = 0,
+) -> np.ndarray:
+    """A BGR document-camera view: a white page on a dark desk with a title, text lines and, when
+    ``code`` is given, a QR code of it (OpenCV's encoder), with a little sensor noise like a real frame."""
+    image = np.full((height, width, 3), (58, 52, 48), np.uint8)
+    left, top, right, bottom = width // 12, height // 12, width - width // 12, height - height // 12
+    cv2.rectangle(image, (left, top), (right, bottom), (246, 246, 242), -1)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    cv2.putText(image, title, (left + 20, top + 40), font, 0.8, (30, 30, 30), 2, cv2.LINE_AA)
+    for i, line in enumerate(lines):
+        y = top + 90 + 36 * i
+        cv2.putText(image, line, (left + 20, y), font, 0.6, (50, 50, 50), 1, cv2.LINE_AA)
+    if code is not None:
+        modules = cv2.QRCodeEncoder.create().encode(code)  # includes its quiet zone
+        side = min(right - left, bottom - top) // 2
+        qr = cv2.resize(modules, (side, side), interpolation=cv2.INTER_NEAREST)
+        x, y = right - side - 20, bottom - side - 20
+        image[y : y + side, x : x + side] = cv2.cvtColor(qr, cv2.COLOR_GRAY2BGR)
+    noise = np.random.default_rng(seed).normal(0, 2, image.shape)
+    return np.clip(image + noise, 0, 255).astype(np.uint8)

@@ -1,11 +1,13 @@
 """OpenCV camera adapter for face (ICAO-lite checked, returned as an ISO 19794-5 record) and documents.
 
 Frames come from an injectable FrameSource. Methods block on the source; the DeviceManager runs them
-on this device's thread. The camera is not an SBI-certified device, so its identity says so.
+on this device's thread. Reads are serialised by a lock, because a live preview may stream on one thread
+while a capture is asked for on another. The camera is not an SBI-certified device, so its identity says so.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -53,11 +55,13 @@ class OpenCvCamera:
         self._source: FrameSource | None = None
         self._thresholds = thresholds or FaceCheckThresholds()
         self._image_format = image_format
+        self._lock = threading.Lock()
 
     def _frame(self):
-        if self._source is None:
-            self._source = self._factory()
-        return self._source.read()
+        with self._lock:
+            if self._source is None:
+                self._source = self._factory()
+            return self._source.read()
 
     @property
     def identity(self) -> DeviceIdentity:
@@ -76,10 +80,23 @@ class OpenCvCamera:
             key=self.key, modality=self.modality, identity=self.identity, status=DeviceStatus.READY
         )
 
-    def stream(self, *, sub_id: int = 0, timeout_s: float = 30.0) -> Iterator[PreviewFrame]:
+    def stream(
+        self, *, sub_id: int = 0, timeout_s: float = 30.0, max_fps: float = 30.0
+    ) -> Iterator[PreviewFrame]:
+        """Preview frames as both the BGR array (for checks and barcode decoding) and a JPEG (for display).
+
+        Paced to ``max_fps``: a webcam blocks at its own rate anyway, but a video file or image folder
+        would otherwise be read as fast as the CPU allows."""
         deadline = time.monotonic() + timeout_s
+        interval = 1.0 / max_fps if max_fps > 0 else 0.0
+        next_at = time.monotonic()
         while time.monotonic() < deadline:
-            yield PreviewFrame(jpeg=None, image=self._frame(), timestamp=time.monotonic())
+            wait = next_at - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            next_at = max(next_at + interval, time.monotonic() - interval)
+            image = self._frame()
+            yield PreviewFrame(jpeg=encode_image(image, "jpeg"), image=image, timestamp=time.monotonic())
 
     def check(self, image) -> FaceCheckReport:
         return check_face(image, self._thresholds)
@@ -133,8 +150,12 @@ class OpenCvCamera:
 
     def capture_document(self) -> CaptureResult:
         """A document page as JPEG (documents are not ISO records); quality from sharpness."""
+        return self.document_from_frame(self._frame())
+
+    def document_from_frame(self, image) -> CaptureResult:
+        """The document image from a frame the officer already saw in the live preview (what you see is
+        what is stored), encoded as JPEG with a sharpness-based quality."""
         started = time.monotonic()
-        image = self._frame()
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         quality = int(min(100, cv2.Laplacian(gray, cv2.CV_64F).var() / 5))
         return CaptureResult(
@@ -149,6 +170,7 @@ class OpenCvCamera:
         )
 
     def close(self) -> None:
-        if self._source is not None:
-            self._source.close()
-            self._source = None
+        with self._lock:
+            if self._source is not None:
+                self._source.close()
+                self._source = None

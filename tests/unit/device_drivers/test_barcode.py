@@ -32,3 +32,36 @@ def test_without_libzbar_qr_falls_back_to_opencv_and_the_reason_is_kept() -> Non
     assert (
         only_opencv.decode(pdf417_image("P<UTOERIKSSON<<ANNA<MARIA<<<<<<")) == []
     )  # PDF417 needs zxing-cpp: nothing, no crash
+
+
+def test_scan_reads_the_first_code_from_a_camera_feed_of_jpeg_frames() -> None:
+    import cv2
+
+    from device_drivers.base import PreviewFrame
+    from device_drivers.synthetic import synthetic_document
+
+    def jpeg(image):
+        return PreviewFrame(jpeg=cv2.imencode(".jpg", image)[1].tobytes(), image=None, timestamp=0.0)
+
+    feed = [None, jpeg(synthetic_document()), jpeg(synthetic_document(code="PRE-9")), None]
+    result = BarcodeReader().scan(iter(feed), timeout_s=5)
+    assert (result.text, result.symbology) == ("PRE-9", "QRCODE")
+
+
+def test_scan_timeout_cancel_and_a_vanished_camera_are_explained() -> None:
+    import itertools
+
+    import pytest
+
+    from device_drivers.barcode import ScanCancelled
+    from device_drivers.base import DeviceDisconnectedError, DeviceTimeoutError
+    from device_drivers.synthetic import synthetic_document
+
+    reader = BarcodeReader()
+    blank = synthetic_document()
+    with pytest.raises(DeviceTimeoutError, match="within 0.2 s"):
+        reader.scan(itertools.repeat(blank), timeout_s=0.2)
+    with pytest.raises(ScanCancelled):
+        reader.scan(itertools.repeat(None), cancelled=lambda: True)
+    with pytest.raises(DeviceDisconnectedError, match="stopped sending"):
+        reader.scan(iter([blank, None]), timeout_s=5)

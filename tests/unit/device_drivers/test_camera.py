@@ -62,6 +62,21 @@ def test_video_file_source_streams_and_loops(tmp_path: Path) -> None:
     camera.close()
 
 
+def test_stream_gives_jpeg_for_display_paced_and_a_preview_frame_becomes_the_document(tmp_path: Path) -> None:
+    import time
+
+    folder = write_frames(tmp_path / "frames", [synthetic_face(seed=i) for i in range(3)])
+    camera = OpenCvCamera(source_factory=lambda: open_frame_source(folder), modality=Modality.DOCUMENT)
+    started = time.monotonic()
+    frames = [f for f, _ in zip(camera.stream(max_fps=50), range(6), strict=False)]
+    assert time.monotonic() - started >= 0.08  # paced: an image folder is not read as fast as the CPU can
+    assert all(decode_image(f.jpeg).shape == f.image.shape for f in frames)
+    document = camera.document_from_frame(frames[-1].image)
+    assert document.modality is Modality.DOCUMENT and document.image_format == "jpeg"
+    assert np.abs(decode_image(document.iso_record).astype(int) - frames[-1].image.astype(int)).mean() < 3
+    camera.close()
+
+
 def test_missing_sources_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(DeviceNotFoundError, match="No camera"):
         open_frame_source(tmp_path / "nothing")

@@ -38,15 +38,18 @@ def build_window(client: ClientApp, *, language: str = "eng", devices=None) -> M
     return window
 
 
-def attach_devices(window: MainWindow, *, device_ca: Path) -> None:
-    """Discover SBI devices on the worker; the biometrics page and home use them once found."""
+def attach_devices(
+    window: MainWindow, *, device_ca: Path | None, document_camera: int | str | Path | None = None
+) -> None:
+    """Discover SBI devices (and set up the document camera) on the worker; the pages and home use them
+    once found."""
     from client.ui.devices import discover_sbi_devices
 
     def found(source) -> None:
         window.ctx.devices = source
 
     window.ctx.ops.run(
-        lambda: discover_sbi_devices(device_ca=device_ca),
+        lambda: discover_sbi_devices(device_ca=device_ca, document_camera=document_camera),
         on_done=found,
         on_error=lambda e: print(f"devices: {e}"),
         changes={"devices"},
@@ -59,6 +62,7 @@ def run_gui(
     keyring_file: Path | None = None,
     server_url: str | None = None,
     device_ca: Path | None = None,
+    document_camera: int | str | Path | None = None,
 ) -> int:
     from client.core.bootstrap import build_client
     from client.core.settings import ClientSettings
@@ -66,8 +70,8 @@ def run_gui(
     app = qt_app()
     client = build_client(ClientSettings(data_dir=data_dir, keyring_file=keyring_file, server_url=server_url))
     window = build_window(client)
-    if device_ca is not None:
-        attach_devices(window, device_ca=device_ca)
+    if device_ca is not None or document_camera is not None:
+        attach_devices(window, device_ca=device_ca, document_camera=document_camera)
     window.showMaximized()
     try:
         return app.exec()

@@ -29,10 +29,28 @@ import click
     envvar="OPENREG_CLIENT_DEVICE_CA",
     help="PEM of the device-provider CAs to trust (SBI).",
 )
-def gui(data_dir: Path, keyring_file: Path | None, server_url: str | None, device_ca: Path | None) -> None:
+@click.option(
+    "--document-camera",
+    envvar="OPENREG_CLIENT_DOCUMENT_CAMERA",
+    help="Document camera: a webcam index (0), a video file or a folder of images. It also scans "
+    "pre-registration barcodes and QR codes.",
+)
+def gui(
+    data_dir: Path,
+    keyring_file: Path | None,
+    server_url: str | None,
+    device_ca: Path | None,
+    document_camera: str | None,
+) -> None:
     """Open the kiosk window."""
     from client.ui.app import run_gui
 
     sys.exit(
-        run_gui(data_dir=data_dir, keyring_file=keyring_file, server_url=server_url, device_ca=device_ca)
+        run_gui(
+            data_dir=data_dir,
+            keyring_file=keyring_file,
+            server_url=server_url,
+            device_ca=device_ca,
+            document_camera=document_camera,
+        )
     )

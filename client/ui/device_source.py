@@ -4,11 +4,16 @@ Takes any objects implementing ``device_drivers.base.BiometricDevice`` (``captur
 ``stream()``), duck-typed so this module imports neither device_drivers nor Qt. Each device gets its
 own thread: captures run there (the UI's operation worker waits on it), and a preview thread keeps
 only the newest frame so ``preview_frame`` never blocks the UI thread.
+
+Cameras ("document", and "face" when it is a plain camera) feed the same preview path; with a barcode
+reader ("barcode", device_drivers.barcode.BarcodeReader) they also scan codes: :meth:`scan_code` hands the
+reader the newest preview frames until it reads one, so the officer sees exactly what is decoded.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -28,7 +33,11 @@ class DeviceBiometricSource:
             m: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"device-{m}") for m in devices
         }
         self._latest: dict[str, bytes] = {}
+        self._frames: dict[str, tuple[int, Any]] = {}  # modality -> (sequence, newest PreviewFrame)
+        self._new_frame = threading.Condition()
+        self._frame_seq = 0  # across stream restarts, so a consumer never mistakes a new frame for a seen one
         self._streaming: dict[str, threading.Event] = {}
+        self._stream_lock = threading.Lock()
         self.checks: dict[str, dict[str, str]] = {}
         self.preview_error: str | None = None  # face ICAO-lite checklist of the last capture
 
@@ -70,13 +79,68 @@ class DeviceBiometricSource:
         return "document" in self._devices
 
     def capture_document(self) -> tuple[bytes, str]:
-        """(encoded image, content type) from the document camera, on its device thread."""
+        """(encoded image, content type) from the document camera, on its device thread.
+
+        While the live preview runs, the document is the newest preview frame (what the officer sees);
+        without a preview the camera takes a single shot."""
         device = self._devices.get("document")
         if device is None:
             raise LookupError("no document camera is connected")
-        result = self._threads["document"].submit(device.capture_document).result(self._timeout)
+        frame = self._frames.get("document", (0, None))[1] if "document" in self._streaming else None
+        if frame is not None and frame.image is not None and hasattr(device, "document_from_frame"):
+            job = self._threads["document"].submit(device.document_from_frame, frame.image)
+        else:
+            job = self._threads["document"].submit(device.capture_document)
+        result = job.result(self._timeout)
         kind = str(result.image_format).lower()
         return result.iso_record, {"jpeg": "image/jpeg", "jpg": "image/jpeg"}.get(kind, f"image/{kind}")
+
+    @property
+    def scan_camera(self) -> str | None:
+        """The camera modality barcodes are scanned with (the document camera first), or None."""
+        if "barcode" not in self._devices:
+            return None
+        return next((m for m in ("document", "face") if m in self._devices), None)
+
+    def scan_code(self, *, timeout_s: float = 20.0, cancel: threading.Event | None = None) -> str:
+        """Blocks (run it on the operation worker): the text of the first barcode/QR code the scan camera
+        sees. Raises LookupError without a camera or decoder, and the reader's timeout/cancel errors."""
+        modality = self.scan_camera
+        if modality is None:
+            what = "barcode decoder" if "barcode" not in self._devices else "camera"
+            raise LookupError(
+                f"No {what} is available to scan with. Type the number, or use a hand-held scanner."
+            )
+        cancel = cancel or threading.Event()
+        result = self._devices["barcode"].scan(
+            self.newest_frames(modality, stop=cancel.is_set), timeout_s=timeout_s, cancelled=cancel.is_set
+        )
+        return result.text.strip()
+
+    def newest_frames(self, modality: str, *, stop: Callable[[], bool]) -> Iterator[Any]:
+        """Each new preview frame of ``modality`` once (older ones are skipped while the consumer is
+        busy), or None every 0.2 s while none arrives; ends when ``stop()`` is true."""
+        seen = -1
+        while not stop():
+            if modality not in self._streaming:
+                self._start_stream(modality)
+            with self._new_frame:
+                self._new_frame.wait_for(lambda s=seen: self._frames.get(modality, (-1, None))[0] != s, 0.2)
+                seq, frame = self._frames.get(modality, (-1, None))
+            if seq == seen:
+                yield None
+                continue
+            seen = seq
+            yield frame
+
+    def stop_preview(self, modality: str) -> None:
+        """Stop streaming ``modality`` (its view was hidden); the next preview_frame starts it again."""
+        stop = self._streaming.pop(modality, None)
+        if stop is not None:
+            stop.set()
+        self._latest.pop(modality, None)
+        with self._new_frame:
+            self._frames.pop(modality, None)
 
     def preview_frame(self, group: str) -> bytes | None:
         modality = CAPTURE_GROUPS[group][0] if group in CAPTURE_GROUPS else group
@@ -85,10 +149,14 @@ class DeviceBiometricSource:
         return self._latest.pop(modality, None)  # each frame is shown once
 
     def _start_stream(self, modality: str) -> None:
-        stop = threading.Event()
-        self._streaming[modality] = stop
+        with self._stream_lock:  # the UI timer and a scan on the worker may both ask at once
+            if modality in self._streaming:
+                return
+            stop = threading.Event()
+            self._streaming[modality] = stop
 
         def pump() -> None:
+            frames = None
             try:
                 device = self._devices[modality]
                 try:  # the UI shows the JPEG as is; skip decoding to arrays where the adapter allows it
@@ -100,10 +168,18 @@ class DeviceBiometricSource:
                         break
                     if frame.jpeg:
                         self._latest[modality] = frame.jpeg
+                    with self._new_frame:
+                        self._frame_seq += 1
+                        self._frames[modality] = (self._frame_seq, frame)
+                        self._new_frame.notify_all()
             except Exception as exc:  # preview is best effort; capture reports real errors
                 self.preview_error = str(exc)
             finally:
-                self._streaming.pop(modality, None)
+                if self._streaming.get(modality) is stop:
+                    self._streaming.pop(modality, None)
+                close = getattr(frames, "close", None)
+                if close:
+                    close()  # ends the device's stream (e.g. the SBI HTTP response) right away
 
         threading.Thread(target=pump, name=f"preview-{modality}", daemon=True).start()
 

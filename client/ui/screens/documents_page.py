@@ -1,4 +1,10 @@
-"""Documents step: one row per document field of the UI spec; type from master data; file or camera."""
+"""Documents step: one row per document field of the UI spec; type from master data; file or camera.
+
+With a document camera the page shows its live picture (the shared :class:`CameraView`) beside the
+rows: the officer picks the document with its 📷 button, lays it under the camera and presses Capture
+(or F5); the frame on screen becomes the document image. Choosing a file works the same with or
+without a camera.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,10 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QFileDialog, QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from client.core.registration.workflow import Registration
+from client.ui.camera_view import CameraView
 from client.ui.form_renderer import option_label
 from client.ui.widgets import button, error_label
 
@@ -31,7 +38,11 @@ class DocumentsPage(QWidget):
         engine = registration.engine
         self.screen = engine.ui_spec.screen(screen_id)
         self.field_ids = [f.id for f in self.screen.fields if engine.schema.fields[f.id].type == "document"]
-        grid = QGridLayout(self)
+        self.target: str | None = self.field_ids[0] if self.field_ids else None  # what Capture fills
+        outer = QHBoxLayout(self)
+        rows = QWidget()
+        outer.addWidget(rows, 3)
+        grid = QGridLayout(rows)
         self.labels: dict[str, QLabel] = {}
         self.types: dict[str, QComboBox] = {}
         self.status: dict[str, QLabel] = {}
@@ -43,8 +54,9 @@ class DocumentsPage(QWidget):
             pick = button("", f"docfile_{field_id}", secondary=True)
             pick.clicked.connect(lambda _=False, f=field_id: self.pick_file(f))
             shoot = button("📷", f"doccamera_{field_id}", secondary=True)
+            shoot.setMinimumWidth(64)
             shoot.setVisible(self.camera is not None)
-            shoot.clicked.connect(lambda _=False, f=field_id: self.capture_camera(f))
+            shoot.clicked.connect(lambda _=False, f=field_id: self.choose_target(f))
             grid.addWidget(shoot, row * 2, 4)
             self.status[field_id] = QLabel(objectName=f"docstatus_{field_id}")
             self.errors[field_id] = error_label(f"error_{field_id}")
@@ -55,7 +67,41 @@ class DocumentsPage(QWidget):
             grid.addWidget(self.errors[field_id], row * 2 + 1, 1, 1, 3)
         grid.setColumnStretch(1, 1)
         grid.setRowStretch(len(self.field_ids) * 2, 1)
+        self.view: CameraView | None = None
+        if self.camera is not None:
+            outer.addLayout(self._camera_panel(), 2)
         self.retranslate(language)
+
+    def _camera_panel(self) -> QVBoxLayout:
+        panel = QVBoxLayout()
+        self.target_label = QLabel(objectName="doc_target")
+        self.target_label.setProperty("role", "second")
+        self.view = CameraView(source=self.camera, modality="document", name="doc_preview", size=(400, 300))
+        self.capture_button = button("", "doc_capture")
+        self.capture_button.clicked.connect(lambda: self.capture_camera(self.target))
+        self.camera_error = error_label("doc_camera_error")
+        panel.addWidget(self.target_label)
+        panel.addWidget(self.view, 1)
+        panel.addWidget(self.camera_error)
+        panel.addWidget(self.capture_button)
+        return panel
+
+    def choose_target(self, field_id: str) -> None:
+        """The document the next camera capture is for."""
+        self.target = field_id
+        self._show_target()
+
+    def _show_target(self) -> None:
+        if self.view is None or self.target is None:
+            return
+        from client.ui.i18n import tr
+
+        self.target_label.setText(tr("docs.camera_for", self.language, label=self.labels[self.target].text()))
+        for field_id in self.field_ids:  # the chosen row's camera button is highlighted
+            shoot = self.findChild(QWidget, f"doccamera_{field_id}")
+            shoot.setProperty("secondary", field_id != self.target)
+            shoot.style().unpolish(shoot)
+            shoot.style().polish(shoot)
 
     def _types_for(self, field_id: str) -> list[dict[str, Any]]:
         category = self.registration.engine.schema.fields[field_id].category
@@ -83,9 +129,21 @@ class DocumentsPage(QWidget):
         self.errors[field_id].clear()
         self._show_status(field_id)
 
-    def capture_camera(self, field_id: str) -> None:
-        """Take the document from the document camera on its device thread, then attach it."""
+    def capture_camera(self, field_id: str | None) -> None:
+        """Take the document from the document camera (the live frame on screen) on its device thread,
+        then attach it; the camera moves on to the next document still missing."""
         camera = self.camera
+        if camera is None or field_id is None:
+            return
+        if self.view is not None:
+            self.capture_button.setEnabled(False)
+            self.camera_error.clear()
+
+        def failed(exc: Exception) -> None:
+            self.errors[field_id].setText(str(exc))
+            if self.view is not None:
+                self.capture_button.setEnabled(True)
+                self.camera_error.setText(str(exc))
 
         def done(shot: tuple[bytes, str]) -> None:
             data, content_type = shot
@@ -100,10 +158,13 @@ class DocumentsPage(QWidget):
             )
             self.errors[field_id].clear()
             self._show_status(field_id)
+            if self.view is not None:
+                self.capture_button.setEnabled(True)
+                missing = [f for f in self.field_ids if f not in self.registration.documents]
+                if missing:
+                    self.choose_target(missing[0])
 
-        self.ctx.ops.run(
-            camera.capture_document, on_done=done, on_error=lambda e: self.errors[field_id].setText(str(e))
-        )
+        self.ctx.ops.run(camera.capture_document, on_done=done, on_error=failed)
 
     def _show_status(self, field_id: str) -> None:
         doc = self.registration.documents.get(field_id)
@@ -131,6 +192,11 @@ class DocumentsPage(QWidget):
                 combo.setCurrentIndex(max(combo.findData(keep), 0))
             self.findChild(QWidget, f"docfile_{field_id}").setText(tr("docs.pick", language))
             self._show_status(field_id)
+        if self.view is not None:
+            self.capture_button.setText(tr("docs.capture", language))
+            if self.view.pixmap().isNull():  # setText would drop a frame already shown
+                self.view.setText(tr("camera.waiting", language))
+            self._show_target()
 
     def title(self) -> str:
         labels = self.screen.labels

@@ -3,7 +3,11 @@
 Pages: one :class:`FormPage` per demographics screen, one :class:`DocumentsPage` per documents screen,
 then biometrics and preview. Validation and step changes are the workflow's (pure, no I/O, so they run
 on the UI thread); starting and finishing a registration touch the store and go through the operation
-helper. Shortcuts: Ctrl+Return / PgDown = Next, Alt+Left / PgUp = Back.
+helper. Shortcuts: Ctrl+Return / PgDown = Next, Alt+Left / PgUp = Back, F5 = capture (biometrics,
+document camera), F6 = scan the pre-registration code with the camera.
+
+A pre-registration id is typed, typed by a keyboard-wedge scanner (code + Enter into the field), or
+scanned with the camera (:class:`ScanDialog`); all three run the same load, which prefills the form.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from client.ui.context import UiContext
 from client.ui.form_renderer import FormPage
 from client.ui.screens.biometrics_page import BiometricsPage
 from client.ui.screens.documents_page import DocumentsPage
+from client.ui.screens.scan_dialog import ScanDialog
 from client.ui.screens.supervisor_dialog import SupervisorDialog
 from client.ui.widgets import button, error_label, title_label
 
@@ -54,9 +59,15 @@ class RegistrationScreen(QWidget):
         self.prereg_label = QLabel()
         self.prereg = QLineEdit(objectName="prereg_id")
         self.prereg_load = button("", "prereg_load", secondary=True)
-        for w in (self.prereg_label, self.prereg, self.prereg_load):
+        self.prereg_scan = button("", "prereg_scan", secondary=True)
+        self.scan_dialog: ScanDialog | None = None
+        for w in (self.prereg_label, self.prereg, self.prereg_load, self.prereg_scan):
             prereg.addWidget(w)
         layout.addLayout(prereg)
+        self.prereg_status = QLabel(objectName="prereg_status")
+        self.prereg_status.setProperty("role", "second")
+        self.prereg_status.hide()
+        layout.addWidget(self.prereg_status)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack, 1)
         self.message = error_label("wizard_message")
@@ -75,12 +86,14 @@ class RegistrationScreen(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.prereg_load.clicked.connect(lambda: self.start(prereg_id=self.prereg.text().strip() or None))
         self.prereg.returnPressed.connect(self.prereg_load.click)
+        self.prereg_scan.clicked.connect(self.scan_prereg)
         for keys, slot in (
             ("Ctrl+Return", self.next),
             ("PgDown", self.next),
             ("Alt+Left", self.back),
             ("PgUp", self.back),
             ("F5", self.capture_current),
+            ("F6", self.scan_prereg),
         ):
             QShortcut(QKeySequence(keys), self, activated=slot)
         ctx.language.changed.connect(lambda _c: self.retranslate())
@@ -105,6 +118,26 @@ class RegistrationScreen(QWidget):
     def _failed(self, exc: Exception) -> None:
         self.next_button.setEnabled(True)
         self.message.setText(str(exc))
+
+    def scan_prereg(self, *, timeout_s: float = 20.0) -> None:
+        """Open the camera scanner; the first code read is loaded exactly as if it had been typed."""
+        if self.stack.currentIndex() > 0 or (self.scan_dialog is not None and self.scan_dialog.isVisible()):
+            return  # pre-registration belongs to the first page only
+        source = self.ctx.devices
+        if source is None or getattr(source, "scan_camera", None) is None:
+            self.message.setText(self.ctx.t("scan.no_camera"))
+            return
+        self.message.clear()
+        dialog = ScanDialog(self.ctx, timeout_s=timeout_s, parent=self)
+        self.scan_dialog = dialog
+        dialog.scanned.connect(self._scanned)
+        dialog.rejected.connect(lambda: self.message.setText(self.ctx.t("scan.cancelled")))
+        dialog.open()
+        dialog.start()
+
+    def _scanned(self, code: str) -> None:
+        self.prereg.setText(code)
+        self.prereg_load.click()  # the same path as typing the id and pressing Enter
 
     def _build(self, loaded: tuple[Registration, dict[str, list[dict]]]) -> None:
         registration, options = loaded
@@ -141,6 +174,13 @@ class RegistrationScreen(QWidget):
         self.stack.setCurrentIndex(0)
         self.next_button.setEnabled(True)
         self.retranslate()
+        self.prereg_status.clear()
+        self.prereg_status.hide()
+        if registration.prereg_id and registration.values:
+            self.prereg_status.setText("✔ " + self.ctx.t("wizard.prereg_loaded", id=registration.prereg_id))
+            self.prereg_status.show()
+        elif registration.prereg_id:  # not in this kiosk's pre-registration copy: nothing was prefilled
+            self.message.setText(self.ctx.t("wizard.prereg_unknown", id=registration.prereg_id))
 
     # -- navigation -------------------------------------------------------------------------------
     def _demographic_values(self) -> dict[str, Any]:
@@ -215,6 +255,9 @@ class RegistrationScreen(QWidget):
 
     def capture_current(self) -> None:
         page = self.stack.currentWidget()
+        if isinstance(page, DocumentsPage) and page.view is not None:
+            page.capture_camera(page.target)
+            return
         if isinstance(page, BiometricsPage):
             reg = page.registration
             pending = [
@@ -254,9 +297,13 @@ class RegistrationScreen(QWidget):
         )
         self.prereg_label.setText(t("wizard.prereg"))
         self.prereg_load.setText(t("wizard.prereg_load"))
+        self.prereg_scan.setText(t("wizard.prereg_scan"))
         self.next_button.setText(t("wizard.next"))
         self.back_button.setText(t("wizard.back"))
         self.cancel_button.setText(t("wizard.cancel"))
         self.back_button.setEnabled(self.stack.currentIndex() > 0)
-        for w in (self.prereg_label, self.prereg, self.prereg_load):  # pre-registration: first page only
+        first_page = (self.prereg_label, self.prereg, self.prereg_load, self.prereg_scan)
+        for w in first_page:  # pre-registration: first page only
             w.setVisible(self.stack.currentIndex() == 0)
+        if self.stack.currentIndex() > 0:
+            self.prereg_status.hide()

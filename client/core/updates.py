@@ -9,7 +9,7 @@ Layout under the install root (the folder a field team installs into)::
     1.root.json           the trusted TUF root shipped with the build (``trusted_root_file``)
     staged/               a downloaded, TUF-verified bundle waiting for the next start
     tuf/                  python-tuf metadata cache (remembers versions seen: rollback/freeze defence)
-    state.json            versions that failed their start check, so they are not retried
+    state.json            versions that failed their start check (not retried) and start events to audit
 
 Thread affinity: none; every call does blocking I/O (network, pip, subprocesses) and must run on a
 worker thread in the GUI. Every sync round (client.core.sync.round) calls

@@ -63,18 +63,22 @@ class IdStore:
 
     def __init__(self, *, engine: Engine, keyring: DataKeyring, new_uin: Callable[[], str] = generate_uin):
         self.engine = engine
+        # Single statements need no transaction: in autocommit they cost one round trip instead of
+        # BEGIN + statement + COMMIT/ROLLBACK, which adds up per packet on a busy PostgreSQL.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.keyring = keyring
         self.new_uin = new_uin
 
     def issue_uin(self, *, rid: str) -> str:
         """The packet's UIN: the one already issued for ``rid``, or a fresh random unused number."""
         for _ in range(20):
-            with self.engine.connect() as conn:
+            with self._autocommit.connect() as conn:
                 existing = conn.execute(select(uins.c.uin).where(uins.c.rid == rid)).scalar()
             if existing:
                 return existing
             try:
-                with self.engine.begin() as conn:
+                # One statement, atomic on its own: autocommit, no BEGIN/COMMIT round trips.
+                with self._autocommit.connect() as conn:
                     candidate = self.new_uin()
                     conn.execute(insert(uins).values(uin=candidate, rid=rid, issued_at=_now()))
                 return candidate
@@ -84,7 +88,7 @@ class IdStore:
 
     def find_by_dedupe_key(self, dedupe_key: str) -> tuple[str, str] | None:
         """(uin, rid) of the identity with this key, if any."""
-        with self.engine.connect() as conn:
+        with self._autocommit.connect() as conn:
             row = conn.execute(
                 select(identities.c.uin, identities.c.rid).where(identities.c.dedupe_key == dedupe_key)
             ).first()
@@ -119,19 +123,21 @@ class IdStore:
                         updated_at=now,
                     )
                 )
-                for blob in blobs_in:
-                    conn.execute(
-                        insert(blobs).values(
-                            uin=uin,
-                            kind=blob.kind,
-                            name=blob.name,
-                            content_type=blob.content_type,
-                            attributes=blob.attributes,
-                            sha256=hashlib.sha256(blob.data).hexdigest(),
-                            key_id=key.key_id,
-                            ciphertext=key.encrypt(blob.data, aad=_aad(uin, blob.kind, blob.name)),
-                        )
-                    )
+                rows = [
+                    {
+                        "uin": uin,
+                        "kind": blob.kind,
+                        "name": blob.name,
+                        "content_type": blob.content_type,
+                        "attributes": blob.attributes,
+                        "sha256": hashlib.sha256(blob.data).hexdigest(),
+                        "key_id": key.key_id,
+                        "ciphertext": key.encrypt(blob.data, aad=_aad(uin, blob.kind, blob.name)),
+                    }
+                    for blob in blobs_in
+                ]
+                if rows:  # one multi-row statement, not a round trip per blob
+                    conn.execute(insert(blobs), rows)
         except IntegrityError:
             other = self.find_by_dedupe_key(dedupe_key)
             if other and other[1] != rid:

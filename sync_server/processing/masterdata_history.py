@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, String, column, select, table
+from sqlalchemy import JSON, Connection, DateTime, Engine, String, column, select, table
 
 _changes = table(
     "masterdata_changes",
@@ -35,10 +35,13 @@ _machines = table(
 
 class DbMasterDataHistory:
     def __init__(self, engine: Engine, *, clock_skew: dt.timedelta = dt.timedelta(minutes=10)) -> None:
-        self.engine = engine
+        # Read-only lookups, several per packet: autocommit spares each a BEGIN and a ROLLBACK.
+        self.engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.clock_skew = clock_skew
 
-    def _row_at(self, entity: str, entity_id: str, at: dt.datetime) -> Mapping[str, Any] | None:
+    def _row_at(
+        self, conn: Connection, entity: str, entity_id: str, at: dt.datetime
+    ) -> Mapping[str, Any] | None:
         query = (
             select(_changes.c.op, _changes.c.data)
             .where(
@@ -49,16 +52,15 @@ class DbMasterDataHistory:
             .order_by(_changes.c.seq.desc())
             .limit(1)
         )
-        with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+        row = conn.execute(query).first()
         return None if row is None or row.op == "delete" else dict(row.data or {})
 
     def entity_at(self, entity: str, entity_id: str, at: dt.datetime) -> Mapping[str, Any] | None:
-        row = self._row_at(entity, entity_id, at)
-        if entity != "machines":
-            return row
-        # Enrolment (the machine's key and approval) lives in the machines table, not master data.
         with self.engine.connect() as conn:
+            row = self._row_at(conn, entity, entity_id, at)
+            if entity != "machines":
+                return row
+            # Enrolment (the machine's key and approval) lives in the machines table, not master data.
             enrolled = (
                 conn.execute(select(_machines).where(_machines.c.machine_id == entity_id)).mappings().first()
             )

@@ -96,10 +96,10 @@ def claim_next(engine: Engine, *, worker_id: str, lease: dt.timedelta) -> Claim 
         and_(processing_jobs.c.status.in_(DUE_STATUSES), processing_jobs.c.next_attempt_at <= now),
         and_(processing_jobs.c.status == "running", processing_jobs.c.lease_until < now),
     )
+    if engine.dialect.name == "postgresql":
+        return _claim_next_postgres(engine, due=due, worker_id=worker_id, lease_until=now + lease)
     pick = select(processing_jobs.c.rid, processing_jobs.c.claim_token, processing_jobs.c.attempts).where(due)
     pick = pick.order_by(processing_jobs.c.next_attempt_at).limit(1)
-    if engine.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
     for _ in range(5):  # lost races on SQLite just pick again
         with engine.begin() as conn:
             row = conn.execute(pick).first()
@@ -125,6 +125,38 @@ def claim_next(engine: Engine, *, worker_id: str, lease: dt.timedelta) -> Claim 
             if changed == 1:
                 return Claim(rid=row.rid, token=token, attempt=row.attempts + 1)
     return None
+
+
+def _claim_next_postgres(
+    engine: Engine, *, due: Any, worker_id: str, lease_until: dt.datetime
+) -> Claim | None:
+    """One autocommit statement (one round trip instead of BEGIN, SELECT, UPDATE, COMMIT): the
+    subquery locks one due row with ``FOR UPDATE SKIP LOCKED`` (concurrent workers skip it) and the
+    UPDATE takes it; the new token guards ``finish`` against a worker whose lease has expired."""
+    token = uuid.uuid4().hex
+    pick = (
+        select(processing_jobs.c.rid)
+        .where(due)
+        .order_by(processing_jobs.c.next_attempt_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    take = (
+        update(processing_jobs)
+        .where(processing_jobs.c.rid == pick)
+        .values(
+            status="running",
+            claim_token=token,
+            claimed_by=worker_id,
+            lease_until=lease_until,
+            attempts=processing_jobs.c.attempts + 1,
+        )
+        .returning(processing_jobs.c.rid, processing_jobs.c.attempts)
+    )
+    with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        row = conn.execute(take).first()
+    return None if row is None else Claim(rid=row.rid, token=token, attempt=row.attempts)
 
 
 def _record_row(record: StageRecord) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import insert
 
 from shared.packet import (
     BiometricRecord,
@@ -23,12 +23,14 @@ from shared.packet import (
 )
 from shared.rid import format_rid
 from shared.signing import generate_private_key, public_key_b64
-from sync_server.idstore import tables as id_tables
+from sync_server.db.engine import make_engine
+from sync_server.db.migrate import migrate
+from sync_server.db.tables import ChangeRow, MachineRow
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
 from sync_server.processing import queue
-from sync_server.processing import tables as processing_tables
 from sync_server.processing.dedupe import DedupeConfig
+from sync_server.processing.masterdata_history import DbMasterDataHistory
 from sync_server.processing.pipeline import Pipeline, RetryPolicy
 from sync_server.processing.stages import build_stages, make_packet_opener
 from sync_server.processing.worker import ProcessingWorker
@@ -41,6 +43,9 @@ CAPTURED = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
 
 
 class Master:
+    """The world's master data in memory, for tests that bypass the database; ``prepare`` writes the
+    same rows into the server tables, which ``build_worker`` reads through DbMasterDataHistory."""
+
     def __init__(self, machine_key: str) -> None:
         self.rows = {
             ("machines", "10001"): {"id": "10001", "center_id": "10001", "public_key": machine_key},
@@ -76,10 +81,39 @@ def _letters(number: int) -> str:
     return text.capitalize()
 
 
-def create_tables(db_url: str) -> None:
-    engine = create_engine(db_url)
-    processing_tables.metadata.create_all(engine)
-    id_tables.metadata.create_all(engine)
+def create_tables(db_url: str, *, machine_key: str) -> None:
+    """The server's real schema (its Alembic migrations) with the world's master data in it: the
+    machine's enrolment, the operator and supervisor, and the ID schema, as the server would hold them."""
+    engine = make_engine(db_url)
+    migrate(engine)
+    long_ago = CAPTURED - dt.timedelta(days=30)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(MachineRow.__table__).values(
+                machine_id="10001",
+                public_key=machine_key,
+                center_id="10001",
+                name="world kiosk",
+                status="approved",
+                created_at=long_ago,
+            )
+        )
+        rows = [("id_schema", "default", {"id": "default", "version": 1, "schema": SCHEMA})]
+        rows += [(entity, entity_id, row) for (entity, entity_id), row in Master(machine_key).rows.items()]
+        conn.execute(
+            insert(ChangeRow.__table__),
+            [
+                {
+                    "entity": e,
+                    "entity_id": i,
+                    "op": "upsert",
+                    "data": d,
+                    "center_id": None,
+                    "created_at": long_ago,
+                }
+                for e, i, d in rows
+            ],
+        )
     engine.dispose()
 
 
@@ -88,8 +122,8 @@ def prepare(folder: Path, db_url: str, *, count: int, document_bytes: int = 0) -
     folder.mkdir(parents=True, exist_ok=True)
     key = generate_private_key()
     recipient = generate_identity_file(folder / "server-identity.txt")
-    create_tables(db_url)
-    engine = create_engine(db_url)
+    create_tables(db_url, machine_key=public_key_b64(key))
+    engine = make_engine(db_url)
     registered, rids = {}, []
     blob = os.urandom(max(document_bytes, 16))
     for i in range(count):
@@ -133,11 +167,11 @@ def prepare(folder: Path, db_url: str, *, count: int, document_bytes: int = 0) -
 def build_worker(folder: Path, db_url: str, *, lease_seconds: float = 30, hooks=None) -> ProcessingWorker:
     """A real worker (real stages, real packet opener, real ID store) over a prepared folder."""
     world = json.loads((folder / "world.json").read_text())
-    engine = create_engine(db_url, pool_size=4)
+    engine = make_engine(db_url)  # as the server builds it
     store = IdStore(engine=engine, keyring=DataKeyring(folder / "data"))
     stages = build_stages(
         packets=Packets(folder / "packets", world["registered"]),
-        master=Master(world["machine_key"]),
+        master=DbMasterDataHistory(engine),
         opener=make_packet_opener(load_identities(folder / "server-identity.txt")),
         store=store,
         dedupe=DedupeConfig(),

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QScrollArea, QWidget
 
 from client.ui.i18n import tr
 from shared.forms import FormEngine
@@ -209,6 +209,11 @@ class FormPage(QWidget):
                 first = self.inputs[field_id]
         if first is not None:
             first.setFocus(Qt.FocusReason.OtherFocusReason)
+            area = self.parentWidget()
+            while area is not None and not isinstance(area, QScrollArea):
+                area = area.parentWidget()
+            if area is not None:  # a long form scrolls to the first field to fix, once laid out anew
+                QTimer.singleShot(0, lambda: area.ensureWidgetVisible(first, 50, 80))
 
     def retranslate(self, language: str) -> None:
         self.language = language

@@ -127,6 +127,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "fra": "Caméra → {label}",
         "ara": "الكاميرا ← {label}",
     },
+    "docs.camera": {"eng": "Camera", "fra": "Caméra", "ara": "الكاميرا"},
     "docs.capture": {"eng": "Capture (F5)", "fra": "Capturer (F5)", "ara": "التقاط (F5)"},
     "wizard.choose": {"eng": "— choose —", "fra": "— choisir —", "ara": "— اختر —"},
     "docs.pick": {"eng": "From file…", "fra": "Depuis un fichier…", "ara": "من ملف…"},

@@ -41,7 +41,7 @@ class DocumentsPage(QWidget):
         self.target: str | None = self.field_ids[0] if self.field_ids else None  # what Capture fills
         outer = QHBoxLayout(self)
         rows = QWidget()
-        outer.addWidget(rows, 3)
+        outer.addWidget(rows, 1)
         grid = QGridLayout(rows)
         self.labels: dict[str, QLabel] = {}
         self.types: dict[str, QComboBox] = {}
@@ -53,8 +53,7 @@ class DocumentsPage(QWidget):
             self.types[field_id] = combo
             pick = button("", f"docfile_{field_id}", secondary=True)
             pick.clicked.connect(lambda _=False, f=field_id: self.pick_file(f))
-            shoot = button("📷", f"doccamera_{field_id}", secondary=True)
-            shoot.setMinimumWidth(64)
+            shoot = button("", f"doccamera_{field_id}", secondary=True)
             shoot.setVisible(self.camera is not None)
             shoot.clicked.connect(lambda _=False, f=field_id: self.choose_target(f))
             grid.addWidget(shoot, row * 2, 4)
@@ -69,14 +68,14 @@ class DocumentsPage(QWidget):
         grid.setRowStretch(len(self.field_ids) * 2, 1)
         self.view: CameraView | None = None
         if self.camera is not None:
-            outer.addLayout(self._camera_panel(), 2)
+            outer.addLayout(self._camera_panel(), 0)
         self.retranslate(language)
 
     def _camera_panel(self) -> QVBoxLayout:
         panel = QVBoxLayout()
         self.target_label = QLabel(objectName="doc_target")
         self.target_label.setProperty("role", "second")
-        self.view = CameraView(source=self.camera, modality="document", name="doc_preview", size=(400, 300))
+        self.view = CameraView(source=self.camera, modality="document", name="doc_preview", size=(360, 270))
         self.capture_button = button("", "doc_capture")
         self.capture_button.clicked.connect(lambda: self.capture_camera(self.target))
         self.camera_error = error_label("doc_camera_error")
@@ -96,7 +95,8 @@ class DocumentsPage(QWidget):
             return
         from client.ui.i18n import tr
 
-        self.target_label.setText(tr("docs.camera_for", self.language, label=self.labels[self.target].text()))
+        label = self.registration.engine.label(self.target, self.language)
+        self.target_label.setText(tr("docs.camera_for", self.language, label=label))
         for field_id in self.field_ids:  # the chosen row's camera button is highlighted
             shoot = self.findChild(QWidget, f"doccamera_{field_id}")
             shoot.setProperty("secondary", field_id != self.target)
@@ -152,7 +152,7 @@ class DocumentsPage(QWidget):
             self.registration.add_document(
                 field_id=field_id,
                 doc_type=doc_type,
-                name=f"{field_id}.{extension}",
+                name=f"{doc_type}-camera.{extension}",
                 content_type=content_type,
                 data=data,
             )
@@ -168,7 +168,14 @@ class DocumentsPage(QWidget):
 
     def _show_status(self, field_id: str) -> None:
         doc = self.registration.documents.get(field_id)
-        self.status[field_id].setText(f"✔ {doc.name} ({len(doc.data) // 1024} KiB)" if doc else "—")
+        status = self.status[field_id]
+        if doc is None:
+            status.setText("—")
+            status.setToolTip("")
+            return
+        kind = doc.content_type.split("/")[-1].upper().replace("JPEG", "JPG")
+        status.setText(f"✔ {kind} · {max(1, len(doc.data) // 1024)} KiB")
+        status.setToolTip(doc.name)
 
     def show_errors(self, errors: dict[str, str]) -> None:
         for field_id, label in self.errors.items():
@@ -191,6 +198,7 @@ class DocumentsPage(QWidget):
             if keep:
                 combo.setCurrentIndex(max(combo.findData(keep), 0))
             self.findChild(QWidget, f"docfile_{field_id}").setText(tr("docs.pick", language))
+            self.findChild(QWidget, f"doccamera_{field_id}").setText(tr("docs.camera", language))
             self._show_status(field_id)
         if self.view is not None:
             self.capture_button.setText(tr("docs.capture", language))

@@ -16,7 +16,16 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from client.core.registration.workflow import Registration, Step
 from client.ui.context import UiContext
@@ -36,6 +45,15 @@ def load_form_inputs(ctx: UiContext, prereg_id: str | None) -> tuple[Registratio
     sources = {f.source for f in registration.engine.schema.fields.values() if f.source}
     options = {name: md.rows(name) for name in sources | {"locations", "document_types"}}
     return registration, options
+
+
+def _scrolling(page: QWidget) -> QScrollArea:
+    """Long forms scroll instead of squeezing their rows; tabbing scrolls the focused field into view."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(page)
+    return area
 
 
 class RegistrationScreen(QWidget):
@@ -143,9 +161,10 @@ class RegistrationScreen(QWidget):
         registration, options = loaded
         self.registration = registration
         self.ctx.extras["form_options"] = options  # the preview shows labels, not ids
-        for page in self.pages:
-            self.stack.removeWidget(page)
-            page.deleteLater()
+        while self.stack.count():
+            shown = self.stack.widget(0)
+            self.stack.removeWidget(shown)
+            shown.deleteLater()
         self.pages = []
         spec = registration.engine.ui_spec
         language = self.ctx.language.code
@@ -170,7 +189,7 @@ class RegistrationScreen(QWidget):
             else:
                 continue
             self.pages.append(page)
-            self.stack.addWidget(page)
+            self.stack.addWidget(_scrolling(page) if isinstance(page, FormPage) else page)
         self.stack.setCurrentIndex(0)
         self.next_button.setEnabled(True)
         self.retranslate()
@@ -181,6 +200,11 @@ class RegistrationScreen(QWidget):
             self.prereg_status.show()
         elif registration.prereg_id:  # not in this kiosk's pre-registration copy: nothing was prefilled
             self.message.setText(self.ctx.t("wizard.prereg_unknown", id=registration.prereg_id))
+
+    def current_page(self) -> QWidget | None:
+        """The page on screen (a long form sits inside a scroll area in the stack)."""
+        index = self.stack.currentIndex()
+        return self.pages[index] if 0 <= index < len(self.pages) else None
 
     # -- navigation -------------------------------------------------------------------------------
     def _demographic_values(self) -> dict[str, Any]:
@@ -254,7 +278,7 @@ class RegistrationScreen(QWidget):
         dialog.open()
 
     def capture_current(self) -> None:
-        page = self.stack.currentWidget()
+        page = self.current_page()
         if isinstance(page, DocumentsPage) and page.view is not None:
             page.capture_camera(page.target)
             return
@@ -290,7 +314,7 @@ class RegistrationScreen(QWidget):
         language = self.ctx.language.code
         for page in self.pages:
             page.retranslate(language)
-        current = self.stack.currentWidget()
+        current = self.current_page()
         self.title.setText(current.title() if current is not None else t("action.new"))
         self.step_label.setText(
             t("wizard.step", n=self.stack.currentIndex() + 1, total=max(len(self.pages), 1))

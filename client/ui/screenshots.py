@@ -55,6 +55,51 @@ def _wait(app, window, predicate, timeout_s: float = 10.0) -> None:
     _settle(app)
 
 
+PREREG_ID = "PRE-2026-0042"
+
+
+def _camera_sources(folder: Path):
+    """Two document-camera feeds from generated frames through the real OpenCV adapter: a
+    pre-registration slip (its QR code comes into view after a moment) and a passport page."""
+    import cv2
+
+    from client.ui.device_source import DeviceBiometricSource
+    from device_drivers.barcode import BarcodeReader
+    from device_drivers.base import Modality
+    from device_drivers.camera.adapter import OpenCvCamera
+    from device_drivers.camera.frame_source import FolderSource
+    from device_drivers.synthetic import synthetic_document
+
+    slip_lines = ("Name: Karim Nasser", "Region: Coastal Region", f"Number: {PREREG_ID}")
+    feeds = {
+        "slip": [synthetic_document(lines=slip_lines, seed=i) for i in range(45)]
+        + [synthetic_document(lines=slip_lines, code=PREREG_ID, seed=i) for i in range(45)],
+        "passport": [
+            synthetic_document(
+                title="REPUBLIC OF OPENREG - PASSPORT",
+                lines=(
+                    "Surname: DIALLO",
+                    "Given names: AMINA",
+                    "Born: 1991-04-12",
+                    "P<ORGDIALLO<<AMINA<<<<<<<",
+                ),
+                seed=i,
+            )
+            for i in range(10)
+        ],
+    }
+    sources = {}
+    for name, frames in feeds.items():
+        (folder / name).mkdir(parents=True)
+        for i, frame in enumerate(frames):
+            cv2.imwrite(str(folder / name / f"{i:03}.png"), frame)
+        camera = OpenCvCamera(
+            source_factory=lambda f=folder / name: FolderSource(f), modality=Modality.DOCUMENT, key=name
+        )
+        sources[name] = DeviceBiometricSource({"document": camera, "barcode": BarcodeReader()})
+    return sources
+
+
 def take(out_dir: Path) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
@@ -72,7 +117,11 @@ def take(out_dir: Path) -> list[Path]:
     saved: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
         client = seeded_kiosk(Path(tmp) / "kiosk")
-        window = build_window(client, devices=SampleBiometricSource())
+        client.registrations.cache_preregistration(
+            prereg_id=PREREG_ID, data={"fullName": "Amina Diallo", "gender": "FLE", "region": "R1"}
+        )
+        cameras = _camera_sources(Path(tmp) / "camera")
+        window = build_window(client, devices=cameras["slip"])
         window.resize(1200, 820)
         window.show()
 
@@ -96,6 +145,15 @@ def take(out_dir: Path) -> list[Path]:
         window.show_screen("registration")
         wizard = window.screens["registration"]
         _wait(app, window, lambda: bool(wizard.pages))
+        wizard.scan_prereg()
+        scanner = wizard.scan_dialog
+        _wait(app, window, lambda: scanner.view.frames_shown >= 4)
+        scanner.grab().save(str(out_dir / "04a-scan-pre-registration.png"))
+        saved.append(out_dir / "04a-scan-pre-registration.png")
+        _wait(app, window, lambda: wizard.registration.prereg_id == PREREG_ID, timeout_s=30)
+        window.ctx.devices = cameras["passport"]  # the documents step films a passport
+        wizard.start(prereg_id=PREREG_ID)
+        _wait(app, window, lambda: bool(wizard.pages) and wizard.next_button.isEnabled())
         page = wizard.pages[0]
         page.set_values(
             {
@@ -118,14 +176,18 @@ def take(out_dir: Path) -> list[Path]:
             }
         )
         wizard.next()
+        docs = wizard.stack.currentWidget()
+        _wait(app, window, lambda: docs.view is not None and docs.view.frames_shown >= 3)
         shot("05-registration-documents")
+        docs.capture_camera(docs.target)  # the passport on screen becomes the proof of identity
+        _wait(app, window, lambda: "proofOfIdentity" in wizard.registration.documents)
         window.language_box.setCurrentIndex(window.language_box.findData("ara"))
         shot("06-registration-documents-arabic")
         window.language_box.setCurrentIndex(window.language_box.findData("eng"))
-        scan = Path(tmp) / "passport.png"
+        scan = Path(tmp) / "birth-certificate.png"
         window.grab().save(str(scan))
-        wizard.stack.currentWidget().attach("proofOfIdentity", scan)
-        wizard.stack.currentWidget().attach("proofOfRelationship", scan)
+        docs.attach("proofOfRelationship", scan)
+        window.ctx.devices = SampleBiometricSource()
         wizard.next()
         bio = wizard.stack.currentWidget()
         bio.panels["left_slap"].markers["Left IndexFinger"].setChecked(True)
@@ -156,6 +218,18 @@ def take(out_dir: Path) -> list[Path]:
         _wait(app, window, lambda: preview.finished is not None or bool(preview.message.text()))
         if preview.finished is not None:
             shot("10-signed-off")
+            preview.print_preview()
+            _wait(app, window, lambda: getattr(preview, "preview_dialog", None) is not None)
+            receipt = preview.preview_dialog
+            receipt.resize(1000, 820)
+            from PySide6.QtPrintSupport import QPrintPreviewWidget
+
+            _settle(app, 300)
+            receipt.findChild(QPrintPreviewWidget).fitToWidth()  # readable in the README
+            _settle(app, 500)
+            receipt.grab().save(str(out_dir / "10a-receipt-print-preview.png"))
+            saved.append(out_dir / "10a-receipt-print-preview.png")
+            receipt.close()
         else:  # e.g. the packet builder (shared.packet) is not installed yet: say so, keep going
             print(f"note: sign-off not shown: {preview.message.text()}")
         window.lock()

@@ -1,8 +1,8 @@
 """GUI figures: cold start to the login screen, Next -> next wizard page painted, live preview fps.
 
 Goals (issue 6): start < 2 s, page change < 100 ms, preview >= 20 fps. Runs offscreen; the machine is
-shared with other work, so figures are under contention. The preview source is the core's generated
-sample stream (client.core.samples) until the SBI simulator is wired in the composition root.
+shared with other work, so figures are under contention. Preview sources: the core's generated sample
+stream (client.core.samples), the SBI simulator's stream, and the OpenCV document camera on a video file.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import uvicorn
 
 from sync_server.app import create_app
 from sync_server.bootstrap import build_state
+from sync_server.db.engine import make_engine
 from sync_server.processing.bootstrap import Backend
 from sync_server.processing.cli import server_identities
 from sync_server.processing.masterdata_history import DbMasterDataHistory
@@ -28,9 +29,13 @@ def _write_server_json(settings: ServerSettings, url: str) -> None:
 
 
 def start_backend(state: ServerState) -> Backend:
-    """Processing workers (``settings.workers`` threads) and the report scheduler in this process."""
+    """Processing workers (``settings.workers`` threads) and the report scheduler in this process.
+
+    The backend gets its own engine (same database) without pre-ping: the request side keeps
+    pre-ping so a database restart fails no request, while a ping per checkout would add about ten
+    round trips to every packet a worker processes."""
     backend = Backend(
-        engine=state.engine,
+        engine=make_engine(state.settings.database_url, pre_ping=False, pool_size=state.settings.workers + 4),
         data_dir=state.settings.data_dir,
         identities=server_identities(state.settings.data_dir),
         master=DbMasterDataHistory(state.engine),
@@ -68,4 +73,5 @@ def serve(settings: ServerSettings) -> None:
     finally:
         (settings.data_dir / "server.json").unlink(missing_ok=True)
         state.backend.stop()
+        state.backend.engine.dispose()
         state.engine.dispose()

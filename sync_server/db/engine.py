@@ -5,9 +5,14 @@ from __future__ import annotations
 from sqlalchemy import Engine, create_engine, event
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pre_ping: bool = True, pool_size: int = 20) -> Engine:
+    """``pre_ping`` (PostgreSQL) tests each pooled connection on checkout, so a database restart costs
+    no failed request. That is one extra round trip per checkout: processing workers, which check out
+    about ten connections per packet and retry a failed packet anyway, turn it off."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=pool_size
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:
@@ -18,4 +23,4 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=pre_ping)

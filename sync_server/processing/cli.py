@@ -13,9 +13,9 @@ import threading
 from pathlib import Path
 
 import click
-from sqlalchemy import create_engine
 
 from shared.packet import load_identities
+from sync_server.db.engine import make_engine
 from sync_server.processing.bootstrap import Backend
 from sync_server.processing.masterdata_history import DbMasterDataHistory
 
@@ -48,7 +48,8 @@ def worker(db_url: str | None, data_dir: Path, threads: int) -> None:
     """Process received packets from the shared database queue until stopped."""
     db_url = db_url or f"sqlite:///{data_dir / 'server.db'}"  # the server's own default
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    engine = create_engine(db_url, pool_size=threads + 2)
+    # The server's engine settings (SQLite: WAL, busy timeout); no pre-ping, see make_engine.
+    engine = make_engine(db_url, pre_ping=False, pool_size=threads + 2)
     backend = Backend(
         engine=engine,
         data_dir=data_dir,

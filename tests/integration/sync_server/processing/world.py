@@ -167,7 +167,7 @@ def prepare(folder: Path, db_url: str, *, count: int, document_bytes: int = 0) -
 def build_worker(folder: Path, db_url: str, *, lease_seconds: float = 30, hooks=None) -> ProcessingWorker:
     """A real worker (real stages, real packet opener, real ID store) over a prepared folder."""
     world = json.loads((folder / "world.json").read_text())
-    engine = make_engine(db_url)  # as the server builds it
+    engine = make_engine(db_url, pre_ping=False, pool_size=4)  # as the server builds its workers' engine
     store = IdStore(engine=engine, keyring=DataKeyring(folder / "data"))
     stages = build_stages(
         packets=Packets(folder / "packets", world["registered"]),

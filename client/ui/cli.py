@@ -1,4 +1,4 @@
-"""``openreg client gui``: the click command H-client's ``client`` group adds (see the GUI report)."""
+"""``openreg client gui``: open the kiosk window (devices from options or OPENREG_CLIENT_* variables)."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -87,6 +88,7 @@ def machines_group() -> None:
 @_db
 @click.option("--status", default=None, type=click.Choice(["pending", "approved", "rejected", "revoked"]))
 def machines_list(data_dir: Path, db_url: str | None, status: str | None) -> None:
+    from sync_server.services.clock import aware
     from sync_server.services.machines import list_machines
 
     state = _state(data_dir, db_url)
@@ -95,8 +97,13 @@ def machines_list(data_dir: Path, db_url: str | None, status: str | None) -> Non
         if not rows:
             click.echo("no machines")
         for row in rows:
+            synced = row.last_masterdata_sync_at
+            synced_text = (
+                aware(synced).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if synced else "never"
+            )
             click.echo(
-                f"{row.machine_id}  {row.status:9}  center {row.center_id}  {row.name}  {row.public_key}"
+                f"{row.machine_id}  {row.status:9}  center {row.center_id}  {row.name}  "
+                f"last master-data sync {synced_text}  {row.public_key}"
             )
 
 

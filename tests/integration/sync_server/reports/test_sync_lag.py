@@ -4,6 +4,8 @@ page with complete=true) and uploads a packet shows both times; one that never s
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import time
 
 import requests
@@ -84,3 +86,14 @@ def test_sync_lag_report_shows_last_masterdata_sync_and_upload_per_machine(sync_
     assert dt.datetime.fromisoformat(last_upload) >= dt.datetime.fromisoformat(last_sync)
     assert 0 <= sync_lag < 0.1 and 0 <= upload_lag < 0.1
     assert rows[idle.machine_id] == [idle.machine_id, "", "", "", ""]  # enrolled, never synced or uploaded
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "shared", "admin", "machines", "list", "--data", str(sync_server.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = {line.split()[0]: line for line in listed.stdout.splitlines()}
+    synced_at = dt.datetime.fromisoformat(recorded).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f"last master-data sync {synced_at}" in lines[synced.machine_id], listed.stdout
+    assert "last master-data sync never" in lines[idle.machine_id]

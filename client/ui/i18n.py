@@ -142,6 +142,12 @@ _STRINGS: dict[str, dict[str, str]] = {
     "eod.approve_all": {"eng": "Approve all", "fra": "Tout approuver", "ara": "الموافقة على الكل"},
     "eod.reject": {"eng": "Reject…", "fra": "Rejeter…", "ara": "رفض…"},
     "eod.reason": {"eng": "Reason for rejection", "fra": "Motif du rejet", "ara": "سبب الرفض"},
+    "eod.person": {"eng": "Person", "fra": "Personne", "ara": "الشخص"},
+    "eod.captured": {"eng": "Captured", "fra": "Capturé", "ara": "ما تم التقاطه"},
+    "eod.officer": {"eng": "Officer", "fra": "Agent", "ara": "الموظف"},
+    "eod.time": {"eng": "Time (UTC)", "fra": "Heure (UTC)", "ara": "الوقت (UTC)"},
+    "eod.exceptions": {"eng": "exceptions", "fra": "exceptions", "ara": "استثناءات"},
+    "eod.documents": {"eng": "documents", "fra": "documents", "ara": "مستندات"},
     "eod.empty": {
         "eng": "Nothing waits for approval.",
         "fra": "Rien en attente.",

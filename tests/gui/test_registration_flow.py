@@ -134,8 +134,17 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
     eod = window.screens["end_of_day"]
     qtbot.waitUntil(lambda: eod.table.rowCount() == 1)
     assert eod.table.item(0, 0).text() == preview.finished.rid
+    assert eod.table.item(0, 1).text().startswith("Amina Diallo")
+    assert "exceptions: 1" in eod.table.item(0, 2).text()
     qtbot.mouseClick(eod.approve_all_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: eod.table.rowCount() == 0 and eod.empty.isVisible())
+
+    # The sync centre lists the approved packet as queued before any run.
+    window.show_screen("sync")
+    sync = window.screens["sync"]
+    qtbot.waitUntil(lambda: sync.table.rowCount() == 1)
+    assert sync.table.item(0, 0).text() == preview.finished.rid
+    assert sync.table.item(0, 2).text() == "approved"
 
 
 def test_sync_centre_explains_an_unreachable_server(qtbot, tmp_path):

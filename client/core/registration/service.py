@@ -34,6 +34,18 @@ SOFTWARE_VERSION = "0.1.0"
 Clock = Callable[[], datetime]
 
 
+def person_summary(signed: SignedOffRegistration) -> dict[str, Any]:
+    """What a supervisor needs to recognise a packet at end of day without opening it."""
+    demo = signed.demographics
+    return {
+        "name": str(demo.get("fullName", "")),
+        "date_of_birth": str(demo.get("dateOfBirth", "")),
+        "documents": len(signed.documents),
+        "modalities": sorted({b.modality for b in signed.biometrics}),
+        "exceptions": [f"{e.modality} {e.bio_subtype}" for e in signed.exceptions],
+    }
+
+
 class PendingLimitReached(RuntimeError):
     """Too many packets await supervisor approval; new registrations are blocked until approved."""
 
@@ -115,6 +127,21 @@ class RegistrationService:
             found = {row["rid"]: dict(row) for row in rows}
         return [found.get(rid, {"rid": rid, "status": "unknown"}) for rid in rids]
 
+    def sync_queue(self, *, limit: int = 200) -> list[dict[str, Any]]:
+        """What the sync centre lists before a run: packets awaiting upload or a server outcome first,
+        then the latest finished ones (rid, status, server_status, uin, server_reason, last_error)."""
+        with self._store.transaction() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT rid, status, server_status, uin, server_reason, last_error FROM registrations"
+                    " WHERE status IN ('approved', 'uploaded')"
+                    " ORDER BY (status = 'uploaded' AND server_status IN ('processed', 'rejected')), rid DESC"
+                    " LIMIT :limit"
+                ),
+                {"limit": limit},
+            ).mappings()
+            return [dict(row) for row in rows]
+
     def start(self, *, session: Session, prereg_id: str | None = None) -> Registration:
         """Open a New Registration. Refused while the pending-approval queue is at its configured maximum."""
         require_role(session, "operator")
@@ -177,10 +204,16 @@ class RegistrationService:
             )
             conn.execute(
                 text(
-                    "INSERT INTO registrations (rid, status, operator_id, created_at, supervisor_id) "
-                    "VALUES (:r, 'sealing', :o, :t, :s)"
+                    "INSERT INTO registrations (rid, status, operator_id, created_at, supervisor_id, summary) "
+                    "VALUES (:r, 'sealing', :o, :t, :s, :summary)"
                 ),
-                {"r": rid, "o": session.user_id, "t": now.isoformat(), "s": signed.supervisor_id},
+                {
+                    "r": rid,
+                    "o": session.user_id,
+                    "t": now.isoformat(),
+                    "s": signed.supervisor_id,
+                    "summary": json.dumps(person_summary(signed)),
+                },
             )
             append_audit(
                 conn,
@@ -253,15 +286,16 @@ class RegistrationService:
         self, *, rid: str, signed: SignedOffRegistration, center_id: str, now: datetime
     ) -> Path:
         center = self._md.get("centers", center_id) or {}
+        summary = person_summary(signed)
         pdf = render_receipt(
             ReceiptData(
                 rid=rid,
-                full_name=str(signed.demographics.get("fullName", "")),
+                full_name=summary["name"],
                 center_id=center_id,
                 center_name=str(center.get("name", center_id)),
                 created_at=now,
-                modalities=sorted({b.modality for b in signed.biometrics}),
-                exceptions=[f"{e.modality} {e.bio_subtype}" for e in signed.exceptions],
+                modalities=summary["modalities"],
+                exceptions=summary["exceptions"],
                 operator_id=signed.operator_id,
             )
         )
@@ -323,11 +357,11 @@ class EndOfDayService:
         with self._store.transaction() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT rid, operator_id, created_at, size FROM registrations "
+                    "SELECT rid, operator_id, created_at, size, supervisor_id, summary FROM registrations "
                     "WHERE status = 'pending_approval' ORDER BY rid"
                 )
             )
-            return [dict(r._mapping) for r in rows]
+            return [{**r._mapping, "summary": json.loads(r.summary or "{}")} for r in rows]
 
     def _review(self, *, session: Session, rid: str, status: str, reason: str | None) -> None:
         require_role(session, "supervisor")

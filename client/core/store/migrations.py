@@ -31,6 +31,10 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE registrations ADD COLUMN last_error TEXT",
         "CREATE INDEX master_data_center ON master_data (entity, center_id)",
     ],
+    # 3: a short person summary (JSON) for the supervisor's end-of-day table; the packet is sealed
+    [
+        "ALTER TABLE registrations ADD COLUMN summary TEXT",
+    ],
 ]
 LATEST = len(MIGRATIONS)
 

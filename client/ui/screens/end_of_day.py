@@ -18,7 +18,25 @@ from PySide6.QtWidgets import (
 from client.ui.context import UiContext
 from client.ui.widgets import button, error_label, title_label
 
-COLUMNS = ("rid", "operator_id", "created_at", "size")
+COLUMNS = ("rid", "person", "captured", "operator_id", "created_at")
+
+
+def cell_texts(row: dict, t) -> dict[str, str]:
+    """One pending packet as the supervisor reads it: who, what was captured, by whom, when."""
+    summary = row.get("summary") or {}
+    person = "\n".join(v for v in (summary.get("name"), summary.get("date_of_birth")) if v)
+    counts = [f"{t('eod.documents')}: {summary.get('documents', 0)}"]
+    if summary.get("exceptions"):
+        counts.append(f"{t('eod.exceptions')}: {len(summary['exceptions'])}")
+    captured = ", ".join(summary.get("modalities", [])) + "\n" + " · ".join(counts)
+    when = str(row.get("created_at") or "")[:19].replace("T", " ")
+    return {
+        "rid": row["rid"],
+        "person": person,
+        "captured": captured,
+        "operator_id": str(row.get("operator_id") or ""),
+        "created_at": when,
+    }
 
 
 class EndOfDayScreen(QWidget):
@@ -35,8 +53,13 @@ class EndOfDayScreen(QWidget):
         self.table = QTableWidget(0, len(COLUMNS), objectName="eod_table")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setDefaultSectionSize(44)  # touch-sized rows
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # person and captured share the rest
+        for key in ("rid", "operator_id", "created_at"):
+            header.setSectionResizeMode(COLUMNS.index(key), QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setMinimumSectionSize(44)  # touch-sized rows
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setWordWrap(True)
         self.message = error_label("eod_message")
         layout.addWidget(self.title)
         layout.addWidget(self.empty)
@@ -77,10 +100,12 @@ class EndOfDayScreen(QWidget):
         self.rows = rows
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
+            texts = cell_texts(row, self.ctx.t)
             for c, key in enumerate(COLUMNS):
-                value = row.get(key)
-                text = f"{int(value) // 1024} KiB" if key == "size" and value else str(value or "")
-                self.table.setItem(r, c, QTableWidgetItem(text[:19] if key == "created_at" else text))
+                item = QTableWidgetItem(texts[key])
+                if key == "captured" and row.get("summary", {}).get("exceptions"):
+                    item.setToolTip("\n".join(row["summary"]["exceptions"]))
+                self.table.setItem(r, c, item)
         self.retranslate()
 
     def selected_rids(self) -> list[str]:
@@ -117,7 +142,9 @@ class EndOfDayScreen(QWidget):
     def retranslate(self) -> None:
         t = self.ctx.t
         self.title.setText(t("eod.title"))
-        self.table.setHorizontalHeaderLabels(["RID", t("login.user"), "UTC", "Size"])
+        self.table.setHorizontalHeaderLabels(
+            ["RID", t("eod.person"), t("eod.captured"), t("eod.officer"), t("eod.time")]
+        )
         self.empty.setText(t("eod.empty") if not self.rows else "")
         self.empty.setVisible(not self.rows)
         self.approve_button.setText(t("eod.approve"))

@@ -61,6 +61,7 @@ class SyncCentreScreen(QWidget):
         self.overall_bar = QProgressBar(objectName="sync_overall_bar")
         self.table = QTableWidget(0, 4, objectName="sync_items")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setHorizontalHeaderLabels(["RID", "%", "Status", "UIN / reason"])
         self.state = QLabel(objectName="sync_state")
         self.update_label = QLabel(objectName="sync_update")
@@ -94,6 +95,31 @@ class SyncCentreScreen(QWidget):
         self.timer.setInterval(int(interval_minutes * 60_000))
         self.timer.timeout.connect(self.start)
         self.retranslate()
+
+    def entered(self) -> None:
+        """List what is queued or awaiting an outcome, so the officer sees the work before a run."""
+        if not self.running:
+            self.ctx.ops.run(
+                lambda: self.ctx.app.registrations.sync_queue(),
+                on_done=self._show_queue,
+                on_error=lambda e: None,
+            )
+
+    def _show_queue(self, rows: list[dict[str, Any]]) -> None:
+        if self.running:
+            return  # a run started meanwhile; its progress owns the table
+        self.table.setRowCount(0)
+        self.items.clear()
+        for row in rows:
+            status = row["server_status"] or ("failed" if row["last_error"] else row["status"])
+            detail = row["uin"] or row["server_reason"] or row["last_error"] or ""
+            self._set_item(row["rid"], status, detail)
+
+    def _set_item(self, rid: str, status: str, detail: str | None = None) -> None:
+        r = self._item_row(rid)
+        self.table.setItem(r, 2, QTableWidgetItem(status))
+        if detail is not None:
+            self.table.setItem(r, 3, QTableWidgetItem(detail))
 
     def schedule(self) -> None:
         if not self.paused:
@@ -147,13 +173,11 @@ class SyncCentreScreen(QWidget):
         self.master_bar.setValue(1)
         self.ctx.last_sync = datetime.now()
         for rid in result["uploaded"]:
-            self.table.setItem(self._item_row(rid), 2, QTableWidgetItem("uploaded"))
+            self._set_item(rid, "uploaded")
         for rid, why in result["failed"].items():
-            self.table.setItem(self._item_row(rid), 2, QTableWidgetItem("failed"))
-            self.table.setItem(self._item_row(rid), 3, QTableWidgetItem(why))
+            self._set_item(rid, "failed", why)
         for rid, status, uin, reason in result["statuses"]:
-            self.table.setItem(self._item_row(rid), 2, QTableWidgetItem(status))
-            self.table.setItem(self._item_row(rid), 3, QTableWidgetItem(uin or reason or ""))
+            self._set_item(rid, status, uin or reason or "")
         update = result["update"]
         self.update_label.setText(update.message)
         if result["failed"]:

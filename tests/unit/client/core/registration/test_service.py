@@ -133,7 +133,10 @@ def test_pending_limit_blocks_new_registrations_until_supervisor_acts(env):
     with pytest.raises(RoleRequired):
         eod.approve(session=op, rid=done[0].rid)
     sup = people.login(user_id="sup1", password="sup-pass")
-    assert [p["rid"] for p in eod.pending(session=sup)] == [d.rid for d in done]
+    pending = eod.pending(session=sup)
+    assert [p["rid"] for p in pending] == [d.rid for d in done]
+    assert pending[0]["summary"]["name"] == "Amina Diallo"  # the supervisor sees who, without the packet
+    assert pending[0]["summary"]["modalities"] and pending[0]["operator_id"] == "op1"
     eod.approve(session=sup, rid=done[0].rid)
     with pytest.raises(ValueError, match="reason"):
         eod.reject(session=sup, rid=done[1].rid, reason=" ")

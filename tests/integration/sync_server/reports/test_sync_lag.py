@@ -47,8 +47,9 @@ def _run_report(url: str, admin: dict, definition: str) -> dict:
     raise AssertionError(f"report {definition} did not finish")
 
 
-def test_sync_lag_report_shows_last_masterdata_sync_and_upload_per_machine(sync_server):
-    url = sync_server.url
+def test_sync_lag_report_shows_last_masterdata_sync_and_upload_per_machine(server):
+    """On SQLite and on PostgreSQL (the ``server`` fixture is parametrised over both)."""
+    url = server.url
     admin = {"Authorization": f"Bearer {admin_token(url)}"}
     synced, idle = Kiosk(url, name="synced"), Kiosk(url, name="idle")
     for kiosk in (synced, idle):
@@ -88,7 +89,8 @@ def test_sync_lag_report_shows_last_masterdata_sync_and_upload_per_machine(sync_
     assert rows[idle.machine_id] == [idle.machine_id, "", "", "", ""]  # enrolled, never synced or uploaded
 
     listed = subprocess.run(
-        [sys.executable, "-m", "shared", "admin", "machines", "list", "--data", str(sync_server.data_dir)],
+        [sys.executable, "-m", "shared", "admin", "machines", "list", "--data", str(server.data_dir)]
+        + (["--db", server.db_url] if server.db_url else []),
         capture_output=True,
         text=True,
         timeout=120,

@@ -119,7 +119,8 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
         for rid, why in result.upload.failed.items():
             click.echo(f"not uploaded {rid}: {why}")
         for st in result.statuses:
-            click.echo(f"{st.rid} {st.status} {st.uin or ''} {st.reason or ''}".rstrip())
+            why = f"[{st.reason_code}] {st.reason or ''}" if st.reason_code else st.reason or ""
+            click.echo(f"{st.rid} {st.status} {st.uin or ''} {why}".rstrip())
         click.echo(f"update: {result.update.message}")
         if not result.ok:
             sys.exit(1)

@@ -221,7 +221,8 @@ def describe(outcome: dict) -> str:
     if outcome.get("server_status") == "processed":
         return f"UIN {outcome['uin']}"
     if outcome.get("server_status") == "rejected":
-        return f"rejected: {outcome.get('server_reason') or 'no reason given'}"
+        code = outcome.get("server_reason_code")
+        return f"rejected{f' ({code})' if code else ''}: {outcome.get('server_reason') or 'no reason given'}"
     return outcome.get("server_status") or outcome["status"]
 
 

@@ -116,11 +116,12 @@ class RegistrationService:
         return {key: int(value or 0) for key, value in zip(keys, row, strict=True)}
 
     def outcomes(self, *, rids: list[str]) -> list[dict[str, Any]]:
-        """Local and server state of each registration: status, server_status, uin, server_reason."""
+        """Local and server state of each registration: status, server_status, uin, server_reason(_code)."""
         with self._store.transaction() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT rid, status, server_status, uin, server_reason FROM registrations WHERE rid IN :rids"
+                    "SELECT rid, status, server_status, uin, server_reason, server_reason_code"
+                    " FROM registrations WHERE rid IN :rids"
                 ).bindparams(bindparam("rids", expanding=True)),
                 {"rids": rids},
             ).mappings()

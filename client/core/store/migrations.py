@@ -31,9 +31,11 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE registrations ADD COLUMN last_error TEXT",
         "CREATE INDEX master_data_center ON master_data (entity, center_id)",
     ],
-    # 3: a short person summary (JSON) for the supervisor's end-of-day table; the packet is sealed
+    # 3: a short person summary (JSON) for the supervisor's end-of-day table, as the packet is sealed;
+    #    the server's machine-readable rejection code beside its text
     [
         "ALTER TABLE registrations ADD COLUMN summary TEXT",
+        "ALTER TABLE registrations ADD COLUMN server_reason_code TEXT",
     ],
 ]
 LATEST = len(MIGRATIONS)

@@ -121,7 +121,13 @@ class HttpServer:
     def packet_statuses(self, *, rids: list[str]) -> list[PacketStatus]:
         body = self._request("POST", f"{API}/packets/status", json={"rids": rids}).json()
         return [
-            PacketStatus(rid=s["rid"], status=s["status"], uin=s.get("uin"), reason=s.get("reason"))
+            PacketStatus(
+                rid=s["rid"],
+                status=s["status"],
+                uin=s.get("uin"),
+                reason=s.get("reason"),
+                reason_code=s.get("reason_code"),
+            )
             for s in body["statuses"]
         ]
 

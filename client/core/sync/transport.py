@@ -20,7 +20,8 @@ class PacketStatus:
     rid: str
     status: str  # e.g. registered | uploading | received | processing | processed | rejected | unknown
     uin: str | None = None
-    reason: str | None = None
+    reason: str | None = None  # for people
+    reason_code: str | None = None  # for programs: tampered, duplicate, missing_document, ...
 
 
 class UploadTransport(Protocol):

@@ -236,7 +236,7 @@ class UploadAgent:
                     final = st.status in FINAL_SERVER_STATES
                     conn.execute(
                         text(
-                            "UPDATE registrations SET server_status = :s, uin = :u, server_reason = :why, "
+                            "UPDATE registrations SET server_status = :s, uin = :u, server_reason = :why, server_reason_code = :code, "
                             "processed_at = CASE WHEN :final THEN coalesce(processed_at, :t) ELSE processed_at END "
                             "WHERE rid = :r"
                         ),
@@ -244,6 +244,7 @@ class UploadAgent:
                             "s": st.status,
                             "u": st.uin,
                             "why": st.reason,
+                            "code": st.reason_code,
                             "final": final,
                             "t": now,
                             "r": st.rid,

@@ -157,15 +157,21 @@ def test_sigkill_during_upload_resumes_without_duplicates(tmp_path, server):
         app.close()
 
 
-def test_headless_demo_exits_zero_within_30_seconds(tmp_path):
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "shared", "demo", "--headless", "--data", str(tmp_path / "demo")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("OK:") == 1
-    assert time.monotonic() - started < 30
+def test_headless_demo_issues_uins_then_rejects_the_same_people_as_duplicates(tmp_path):
+    def demo_run() -> str:
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "shared", "demo", "--headless", "--data", str(tmp_path / "demo")],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.count("OK:") == 1
+        assert time.monotonic() - started < 30
+        return result.stdout
+
+    assert demo_run().count(" UIN ") == 4
+    # Same people, same server: the status reply carries the code and the text, and the kiosk keeps both.
+    assert demo_run().count("rejected (duplicate): duplicate of UIN ") == 4

@@ -132,7 +132,7 @@ def preview_document_camera(app, work: Path, seconds: float = 3.0) -> float:
 
 def main() -> int:
     from client.ui.app import build_window, qt_app
-    from client.ui.kiosk_fixture import OPERATOR, SampleBiometricSource, seeded_kiosk
+    from client.ui.kiosk_fixture import OPERATOR, SAMPLE_PERSON, SampleBiometricSource, seeded_kiosk
     from client.ui.screens.biometrics_page import BiometricsPage
 
     app = qt_app()
@@ -158,17 +158,7 @@ def main() -> int:
         while not wizard.pages:
             app.processEvents()
             ctx.ops.wait(20)
-        wizard.pages[0].set_values(
-            {
-                "fullName": "Amina Diallo",
-                "dateOfBirth": "1991-04-12",
-                "gender": "FLE",
-                "region": "R1",
-                "province": "P1",
-                "city": "C1",
-                "addressLine": "12 Palm St",
-            }
-        )
+        wizard.pages[0].set_values(SAMPLE_PERSON)
         changes = []
         for _ in range(20):
             t0 = time.perf_counter()

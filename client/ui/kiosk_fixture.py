@@ -23,6 +23,16 @@ DEMO_DATA = Path(__file__).resolve().parents[2] / "sync_server" / "demo_data"
 OPERATOR = ("op1", "Olu Bakare", "op-pass")
 SUPERVISOR = ("sup1", "Sara Haddad", "sup-pass")
 SUPERVISOR_TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+# A complete adult's first wizard page in this kiosk's demo master data.
+SAMPLE_PERSON = {
+    "fullName": "Amina Diallo",
+    "dateOfBirth": "1991-04-12",
+    "gender": "FLE",
+    "region": "R1",
+    "province": "P1",
+    "city": "C1",
+    "addressLine": "12 Palm St",
+}
 
 _EXTRA: dict[str, list[dict[str, Any]]] = {
     "genders": [

@@ -25,22 +25,13 @@ from client.core.settings import ClientSettings
 from client.ui.app import build_window
 from client.ui.device_source import DeviceBiometricSource
 from client.ui.devices import camera_devices
-from client.ui.kiosk_fixture import OPERATOR, seeded_kiosk
+from client.ui.kiosk_fixture import OPERATOR, SAMPLE_PERSON, seeded_kiosk
 from device_drivers.synthetic import synthetic_document
 from shared.signing import generate_private_key, public_key_b64
 
 from .conftest import sign_in
 
 PREREG_ID = "PRE-2026-7788"
-DEMOGRAPHICS = {
-    "fullName": "Amina Diallo",
-    "dateOfBirth": "1991-04-12",
-    "gender": "FLE",
-    "region": "R1",
-    "province": "P1",
-    "city": "C1",
-    "addressLine": "12 Palm St",
-}
 
 
 def write_video(path: Path, frames: list[np.ndarray]) -> Path:
@@ -167,7 +158,7 @@ def test_document_preview_capture_reaches_the_sealed_packet(qtbot, open_window, 
     video = write_video(tmp_path / "desk.avi", page_frames)
     try:
         window, wizard = open_window(kiosk, camera_source(video))
-        wizard.pages[0].set_values(DEMOGRAPHICS)
+        wizard.pages[0].set_values(SAMPLE_PERSON)
         qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
         docs = wizard.stack.currentWidget()
         assert type(docs).__name__ == "DocumentsPage" and docs.view is not None

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from client.core.registration.sealing import SealedFile
 from client.core.samples import capture_group
 from client.ui.app import build_window
-from client.ui.kiosk_fixture import OPERATOR, SUPERVISOR, SUPERVISOR_TOTP, seeded_kiosk
+from client.ui.kiosk_fixture import OPERATOR, SAMPLE_PERSON, SUPERVISOR, SUPERVISOR_TOTP, seeded_kiosk
 
 from .conftest import sign_in
 
@@ -66,17 +66,7 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
     window.show_screen("registration")
     wizard = window.screens["registration"]
     qtbot.waitUntil(lambda: bool(wizard.pages))
-    wizard.pages[0].set_values(
-        {
-            "fullName": "Amina Diallo",
-            "dateOfBirth": "1991-04-12",
-            "gender": "FLE",
-            "region": "R1",
-            "province": "P1",
-            "city": "C1",
-            "addressLine": "12 Palm St",
-        }
-    )
+    wizard.pages[0].set_values(SAMPLE_PERSON)
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     docs = wizard.stack.currentWidget()
     assert type(docs).__name__ == "DocumentsPage"

@@ -101,6 +101,16 @@ def _check_entity_row(entity: str, row: dict[str, Any]) -> list[tuple[str, str]]
         need("rtl", bool, "true or false")
     elif entity == "device_models":
         need("modality", str, "text")
+    elif entity == "preregistrations":
+        # Personal data: only ever sent to the kiosks of the center where the applicant booked.
+        need("center_id", str, "the 5-digit center where the applicant will come")
+        need("data", dict, "an object of form field id -> value")
+        date = row.get("appointment_date")
+        if date is not None:
+            try:
+                dt.date.fromisoformat(date)
+            except (TypeError, ValueError):
+                problems.append(("appointment_date", "is not an ISO date (YYYY-MM-DD)"))
     return problems
 
 

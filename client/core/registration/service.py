@@ -155,13 +155,7 @@ class RegistrationService:
             )
         if not self._machine.identity().enrolled:
             raise NotEnrolled("this kiosk is not enrolled and approved yet; sync with the server first")
-        prefill: dict[str, Any] = {}
-        if prereg_id:
-            with self._store.transaction() as conn:
-                row = conn.execute(
-                    text("SELECT data FROM preregistrations WHERE prid = :p"), {"p": prereg_id}
-                ).first()
-            prefill = json.loads(row[0]) if row else {}
+        prefill = (self.find_preregistration(prereg_id) or {}) if prereg_id else {}
         with self._store.transaction() as conn:
             append_audit(
                 conn, actor=session.user_id, action="registration.started", details={"prereg_id": prereg_id}
@@ -173,6 +167,18 @@ class RegistrationService:
             prereg_id=prereg_id,
             prefill=prefill,
         )
+
+    def find_preregistration(self, prereg_id: str) -> dict[str, Any] | None:
+        """The form values an applicant entered beforehand: from this center's ``preregistrations``
+        master data (synced), else from the local cache (:meth:`cache_preregistration`); None if unknown."""
+        synced = self._md.get("preregistrations", prereg_id)
+        if synced is not None:
+            return dict(synced.get("data") or {})
+        with self._store.transaction() as conn:
+            row = conn.execute(
+                text("SELECT data FROM preregistrations WHERE prid = :p"), {"p": prereg_id}
+            ).first()
+        return json.loads(row[0]) if row else None
 
     def cache_preregistration(self, *, prereg_id: str, data: dict[str, Any]) -> None:
         with self._store.transaction() as conn:

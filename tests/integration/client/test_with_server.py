@@ -3,6 +3,7 @@ bad signatures refused; offline work continues and uploads retry; SIGKILL during
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -66,6 +67,29 @@ def test_end_to_end_register_approve_upload_status(tmp_path, server):
         polled = {s.rid: s.status for s in app.upload_agent().poll_statuses()}
         assert set(polled) == set(rids[:2]) and "unknown" not in polled.values()
         assert app.master_data_sync().sync().rows == 0  # nothing new: the cursor held
+    finally:
+        app.close()
+
+
+def test_pre_registrations_of_this_center_arrive_by_sync_and_prefill_the_form(tmp_path, server):
+    app, _, _ = enrolled_kiosk(tmp_path, server)
+    try:
+        app.master_data_sync().sync()
+        operator = app.people.login(user_id=demo.OPERATOR, password=demo.OPERATOR_PASSWORD)
+        reg = app.registrations.start(session=operator, prereg_id="PRE-2026-0001")  # demo data, center 10001
+        assert reg.values["fullName"] == "Karim Nasser" and reg.values["city"] == "R1P1C2"
+        assert app.registrations.find_preregistration("PRE-2026-0002") is None  # booked at center 10002
+
+        booked = tmp_path / "preregistrations.json"
+        row = {"id": "PRE-9", "center_id": demo.CENTER_ID, "data": {"fullName": "Nadia Farouk"}}
+        booked.write_text(
+            json.dumps({"format": "openreg-masterdata/1", "entities": {"preregistrations": [row]}})
+        )
+        cmd = [sys.executable, "-m", "shared", "admin", "masterdata", "import", str(booked)]
+        subprocess.run([*cmd, "--data", str(server.data_dir)], check=True, capture_output=True, timeout=60)
+        assert app.registrations.find_preregistration("PRE-9") is None
+        app.master_data_sync().sync()
+        assert app.registrations.find_preregistration("PRE-9") == {"fullName": "Nadia Farouk"}
     finally:
         app.close()
 

@@ -38,6 +38,13 @@ def test_good_json_and_csv_parse() -> None:
         ("id_schema", {"id": "s", "version": "1", "schema": {}}, "version"),
         ("genders", {"id": "F", "labels": "Female"}, "labels"),
         ("config", {"id": "k", "center_id": "1"}, "center_id"),
+        ("preregistrations", {"id": "PRE-1", "data": {"fullName": "A"}}, "center_id"),
+        ("preregistrations", {"id": "PRE-1", "center_id": "10001", "data": "A"}, "data"),
+        (
+            "preregistrations",
+            {"id": "PRE-1", "center_id": "10001", "data": {}, "appointment_date": "tomorrow"},
+            "appointment_date",
+        ),
     ],
 )
 def test_bad_rows_are_named(entity: str, row: dict, field: str) -> None:

@@ -27,6 +27,10 @@ QFrame[card="true"] QLabel {{ background: transparent; }}
 QProgressBar {{ min-height: 28px; border: 1px solid #8796a8; border-radius: 4px; text-align: center; }}
 QProgressBar::chunk {{ background: #2e8540; }}
 QTableWidget {{ background: white; gridline-color: #d4dbe3; }}
+QScrollBar:vertical {{ width: 22px; background: #e6ebf1; }}
+QScrollBar:horizontal {{ height: 22px; background: #e6ebf1; }}
+QScrollBar::handle {{ background: #8796a8; border-radius: 6px; min-height: {MIN_TOUCH_PX}px; min-width: {MIN_TOUCH_PX}px; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
 """
 
 _HIGH_CONTRAST = f"""
@@ -46,6 +50,10 @@ QFrame[card="true"] QLabel {{ border: none; }}
 QProgressBar {{ min-height: 30px; border: 2px solid white; text-align: center; }}
 QProgressBar::chunk {{ background: yellow; }}
 QTableWidget {{ background: black; color: white; gridline-color: white; }}
+QScrollBar:vertical {{ width: 26px; background: black; border: 1px solid white; }}
+QScrollBar:horizontal {{ height: 26px; background: black; border: 1px solid white; }}
+QScrollBar::handle {{ background: yellow; min-height: {MIN_TOUCH_PX}px; min-width: {MIN_TOUCH_PX}px; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
 """
 
 

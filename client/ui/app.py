@@ -77,6 +77,9 @@ def run_gui(
         return app.exec()
     finally:
         window.ctx.ops.wait()
+        close_devices = getattr(window.ctx.devices, "close", None)
+        if close_devices is not None:
+            close_devices()
         client.close()
 
 

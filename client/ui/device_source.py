@@ -13,11 +13,13 @@ reader the newest preview frames until it reads one, so the officer sees exactly
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
+from device_drivers.base import DeviceTimeoutError
 
 
 class DeviceBiometricSource:
@@ -112,17 +114,24 @@ class DeviceBiometricSource:
                 f"No {what} is available to scan with. Type the number, or use a hand-held scanner."
             )
         cancel = cancel or threading.Event()
-        result = self._devices["barcode"].scan(
-            self.newest_frames(modality, stop=cancel.is_set), timeout_s=timeout_s, cancelled=cancel.is_set
-        )
+        self.preview_error = None
+        try:
+            result = self._devices["barcode"].scan(
+                self.newest_frames(modality, stop=cancel.is_set), timeout_s=timeout_s, cancelled=cancel.is_set
+            )
+        except DeviceTimeoutError as exc:
+            if modality not in self._frames and self.preview_error:  # not a single picture: say why
+                raise LookupError(f"The camera is not working: {self.preview_error}") from exc
+            raise
         return result.text.strip()
 
     def newest_frames(self, modality: str, *, stop: Callable[[], bool]) -> Iterator[Any]:
         """Each new preview frame of ``modality`` once (older ones are skipped while the consumer is
         busy), or None every 0.2 s while none arrives; ends when ``stop()`` is true."""
-        seen = -1
+        seen, started = -1, 0.0
         while not stop():
-            if modality not in self._streaming:
+            if modality not in self._streaming and time.monotonic() - started >= 1.0:
+                started = time.monotonic()  # a failing camera is retried once a second, not in a tight loop
                 self._start_stream(modality)
             with self._new_frame:
                 self._new_frame.wait_for(lambda s=seen: self._frames.get(modality, (-1, None))[0] != s, 0.2)
@@ -184,7 +193,11 @@ class DeviceBiometricSource:
         threading.Thread(target=pump, name=f"preview-{modality}", daemon=True).start()
 
     def close(self) -> None:
+        """Stop previews and release the devices (a webcam stays busy for other programs otherwise)."""
         for stop in self._streaming.values():
             stop.set()
-        for pool in self._threads.values():
-            pool.shutdown(wait=False, cancel_futures=True)
+        for modality, pool in self._threads.items():
+            close = getattr(self._devices[modality], "close", None)
+            if close is not None:
+                pool.submit(close)  # after any capture in flight, on the device's own thread
+            pool.shutdown(wait=False)

@@ -197,3 +197,12 @@ def test_document_preview_capture_reaches_the_sealed_packet(qtbot, open_window, 
     finally:
         window.ctx.ops.wait()
         kiosk.close()
+
+
+def test_scanning_with_a_camera_that_gives_no_picture_says_why(tmp_path):
+    source = DeviceBiometricSource(camera_devices(document_camera=str(tmp_path / "unplugged.avi")))
+    try:
+        with pytest.raises(LookupError, match="camera is not working: No camera, video file"):
+            source.scan_code(timeout_s=1.5)
+    finally:
+        source.close()

@@ -24,11 +24,13 @@ COLUMNS = ("rid", "person", "captured", "operator_id", "created_at")
 def cell_texts(row: dict, t) -> dict[str, str]:
     """One pending packet as the supervisor reads it: who, what was captured, by whom, when."""
     summary = row.get("summary") or {}
-    person = "\n".join(v for v in (summary.get("name"), summary.get("date_of_birth")) if v)
-    counts = [f"{t('eod.documents')}: {summary.get('documents', 0)}"]
-    if summary.get("exceptions"):
-        counts.append(f"{t('eod.exceptions')}: {len(summary['exceptions'])}")
-    captured = ", ".join(summary.get("modalities", [])) + "\n" + " · ".join(counts)
+    person = "\n".join(v for v in (summary.get("name"), summary.get("date_of_birth")) if v) or "—"
+    captured = "—"  # packets sealed before the kiosk kept summaries
+    if summary:
+        counts = [f"{t('eod.documents')}: {summary.get('documents', 0)}"]
+        if summary.get("exceptions"):
+            counts.append(f"{t('eod.exceptions')}: {len(summary['exceptions'])}")
+        captured = ", ".join(summary.get("modalities", [])) + "\n" + " · ".join(counts)
     when = str(row.get("created_at") or "")[:19].replace("T", " ")
     return {
         "rid": row["rid"],

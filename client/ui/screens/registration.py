@@ -280,7 +280,8 @@ class RegistrationScreen(QWidget):
     def capture_current(self) -> None:
         page = self.current_page()
         if isinstance(page, DocumentsPage) and page.view is not None:
-            page.capture_camera(page.target)
+            if page.capture_button.isEnabled():  # F5 twice must not shoot the same document twice
+                page.capture_camera(page.target)
             return
         if isinstance(page, BiometricsPage):
             reg = page.registration

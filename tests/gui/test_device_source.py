@@ -95,24 +95,14 @@ class DocumentCamera:
 
 
 def test_document_camera_attaches_to_the_registration(qtbot, window, kiosk):
-    from client.ui.kiosk_fixture import OPERATOR
+    from client.ui.kiosk_fixture import OPERATOR, SAMPLE_PERSON
     from client.ui.screens.documents_page import DocumentsPage
     from client.ui.screens.registration import load_form_inputs
 
     window.ctx.session = kiosk.people.login(user_id=OPERATOR[0], password=OPERATOR[2])
     window.ctx.devices = DeviceBiometricSource({"document": DocumentCamera()})
     registration, options = load_form_inputs(window.ctx, None)
-    registration.submit_demographics(
-        {
-            "fullName": "Amina Diallo",
-            "dateOfBirth": "1991-04-12",
-            "gender": "FLE",
-            "region": "R1",
-            "province": "P1",
-            "city": "C1",
-            "addressLine": "1 Road",
-        }
-    )
+    registration.submit_demographics(SAMPLE_PERSON)
     page = DocumentsPage(
         registration=registration, ctx=window.ctx, screen_id="documents", options=options, language="eng"
     )

@@ -166,17 +166,7 @@ def test_sealing_failure_is_explained_and_not_signed_twice(qtbot, window, kiosk)
 
     window.ctx.session = kiosk.people.login(user_id=OPERATOR[0], password=OPERATOR[2])
     reg, _options = load_form_inputs(window.ctx, None)
-    reg.submit_demographics(
-        {
-            "fullName": "Amina Diallo",
-            "dateOfBirth": "1991-04-12",
-            "gender": "FLE",
-            "region": "R1",
-            "province": "P1",
-            "city": "C1",
-            "addressLine": "1 Road",
-        }
-    )
+    reg.submit_demographics(SAMPLE_PERSON)
     reg.add_document(
         field_id="proofOfIdentity", doc_type="passport", name="p.png", content_type="image/png", data=b"x"
     )

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from client.ui.app import build_window
 from client.ui.device_source import DeviceBiometricSource
 from client.ui.devices import discover_sbi_devices
-from client.ui.kiosk_fixture import OPERATOR
+from client.ui.kiosk_fixture import OPERATOR, SAMPLE_PERSON
 
 from .conftest import sign_in
 
@@ -34,17 +34,7 @@ def test_capture_all_groups_from_the_simulator(qtbot, kiosk, sbi_simulator):
         wizard = window.screens["registration"]
         qtbot.waitUntil(lambda: bool(wizard.pages))
         reg = wizard.registration
-        reg.submit_demographics(
-            {
-                "fullName": "Amina Diallo",
-                "dateOfBirth": "1991-04-12",
-                "gender": "FLE",
-                "region": "R1",
-                "province": "P1",
-                "city": "C1",
-                "addressLine": "1 Road",
-            }
-        )
+        reg.submit_demographics(SAMPLE_PERSON)
         reg.add_document(
             field_id="proofOfIdentity",
             doc_type="passport",

@@ -117,8 +117,11 @@ def demo_rows() -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-def seeded_kiosk(data_dir: Path, *, sealer=None, extra_rows: list[tuple[str, dict]] = ()) -> ClientApp:
-    """Build (or reopen) a kiosk in ``data_dir`` with local demo master data and an approved enrolment."""
+def seeded_kiosk(
+    data_dir: Path, *, sealer=None, extra_rows: list[tuple[str, dict]] = (), recipient: str | None = None
+) -> ClientApp:
+    """Build (or reopen) a kiosk in ``data_dir`` with local demo master data and an approved enrolment.
+    ``recipient``: the age recipient packets are sealed to (a throwaway one unless a test must open them)."""
     settings = ClientSettings(data_dir=data_dir, keyring_file=data_dir / "keyring.cfg", center_id="10001")
     if sealer is None:
         try:
@@ -157,7 +160,7 @@ def seeded_kiosk(data_dir: Path, *, sealer=None, extra_rows: list[tuple[str, dic
     if not client.machine.identity().enrolled:
         # A local stand-in server identity: keys pinned exactly as an enrolment answer would pin them.
         server_key = generate_private_key()
-        recipient = str(pyrage.x25519.Identity.generate().to_public())
+        recipient = recipient or str(pyrage.x25519.Identity.generate().to_public())
         client.machine.record_enrolment(
             status="approved",
             machine_id="10042",

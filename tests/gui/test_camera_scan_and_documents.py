@@ -19,15 +19,13 @@ import pytest
 import segno
 from PySide6.QtCore import Qt
 
-from client.core.bootstrap import build_client
 from client.core.samples import capture_group
-from client.core.settings import ClientSettings
 from client.ui.app import build_window
 from client.ui.device_source import DeviceBiometricSource
 from client.ui.devices import camera_devices
 from client.ui.kiosk_fixture import OPERATOR, SAMPLE_PERSON, seeded_kiosk
 from device_drivers.synthetic import synthetic_document
-from shared.signing import generate_private_key, public_key_b64
+from shared.signing import public_key_b64
 
 from .conftest import sign_in
 
@@ -137,17 +135,7 @@ def test_scan_timeout_cancel_and_no_camera_are_explained(qtbot, kiosk, open_wind
 def kiosk_with_known_recipient(data_dir: Path) -> tuple[object, str]:
     """A seeded kiosk whose packets are sealed to an age identity this test holds (the server's part)."""
     identity = pyrage.x25519.Identity.generate()
-    client = build_client(ClientSettings(data_dir=data_dir, keyring_file=data_dir / "keyring.cfg"))
-    client.machine.record_enrolment(
-        status="approved",
-        machine_id="10042",
-        center_id="10001",
-        signing_key=public_key_b64(generate_private_key()),
-        recipients=[str(identity.to_public())],
-        recipient_key_id="test",
-    )
-    client.close()
-    return seeded_kiosk(data_dir), str(identity)
+    return seeded_kiosk(data_dir, recipient=str(identity.to_public())), str(identity)
 
 
 def test_document_preview_capture_reaches_the_sealed_packet(qtbot, open_window, tmp_path):

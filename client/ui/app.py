@@ -43,13 +43,13 @@ def attach_devices(
 ) -> None:
     """Discover SBI devices (and set up the document camera) on the worker; the pages and home use them
     once found."""
-    from client.ui.devices import discover_sbi_devices
+    from client.ui.devices import discover_devices
 
     def found(source) -> None:
         window.ctx.devices = source
 
     window.ctx.ops.run(
-        lambda: discover_sbi_devices(device_ca=device_ca, document_camera=document_camera),
+        lambda: discover_devices(device_ca=device_ca, document_camera=document_camera),
         on_done=found,
         on_error=lambda e: print(f"devices: {e}"),
         changes={"devices"},

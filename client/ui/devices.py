@@ -41,12 +41,14 @@ def camera_devices(*, document_camera: int | str | Path | None) -> dict[str, obj
     return devices
 
 
-def discover_sbi_devices(
+def discover_devices(
     *,
     device_ca: Path | None,
     ports: range | list[int] = range(4501, 4601),
     document_camera: int | str | Path | None = None,
 ) -> DeviceBiometricSource:
+    """The kiosk's devices: SBI devices found on ``ports`` and trusted by ``device_ca``, plus the
+    document camera (and the barcode reader that scans with it) when one is given."""
     devices: dict[str, object] = {}
     if device_ca is not None:
         from device_drivers.sbi.client import SbiDevice, discover

@@ -23,7 +23,7 @@ from client.core.demo import (
 from client.core.settings import ClientSettings
 from client.core.totp import totp_code
 from client.ui.app import build_window
-from client.ui.devices import discover_sbi_devices
+from client.ui.devices import discover_devices
 
 from .conftest import sign_in
 
@@ -48,7 +48,7 @@ def test_whole_day_at_the_kiosk(qtbot, tmp_path, server, sbi_simulator):
     sbi_simulator.admin(reset=True)
     settings = ClientSettings(data_dir=tmp_path / "kiosk", keyring_file=tmp_path / "k.cfg")
     client = build_client(settings)
-    devices = discover_sbi_devices(device_ca=sbi_simulator.ca_pem, ports=[sbi_simulator.port])
+    devices = discover_devices(device_ca=sbi_simulator.ca_pem, ports=[sbi_simulator.port])
     window = build_window(client, devices=devices)
     qtbot.addWidget(window)
     window.show()

@@ -7,14 +7,14 @@ from PySide6.QtCore import Qt
 
 from client.ui.app import build_window
 from client.ui.device_source import DeviceBiometricSource
-from client.ui.devices import discover_sbi_devices
+from client.ui.devices import discover_devices
 from client.ui.kiosk_fixture import OPERATOR, SAMPLE_PERSON
 
 from .conftest import sign_in
 
 
 def sbi_source(sim) -> DeviceBiometricSource:
-    return discover_sbi_devices(device_ca=sim.ca_pem, ports=[sim.port])
+    return discover_devices(device_ca=sim.ca_pem, ports=[sim.port])
 
 
 def test_capture_all_groups_from_the_simulator(qtbot, kiosk, sbi_simulator):

@@ -6,7 +6,7 @@ own thread: captures run there (the UI's operation worker waits on it), and a pr
 only the newest frame so ``preview_frame`` never blocks the UI thread.
 
 Cameras ("document", and "face" when it is a plain camera) feed the same preview path; with a barcode
-reader ("barcode", device_drivers.barcode.BarcodeReader) they also scan codes: :meth:`scan_code` hands the
+reader ("barcode", device_drivers.barcode.BarcodeReader) they also scan codes: :meth:`scan_code` (on the operations' device lane) hands the
 reader the newest preview frames until it reads one, so the officer sees exactly what is decoded.
 """
 
@@ -105,7 +105,7 @@ class DeviceBiometricSource:
         return next((m for m in ("document", "face") if m in self._devices), None)
 
     def scan_code(self, *, timeout_s: float = 20.0, cancel: threading.Event | None = None) -> str:
-        """Blocks (run it on the operation worker): the text of the first barcode/QR code the scan camera
+        """Blocks (run it on the operations' device lane): the text of the first barcode/QR code the scan camera
         sees. Raises LookupError without a camera or decoder, and the reader's timeout/cancel errors."""
         modality = self.scan_camera
         if modality is None:

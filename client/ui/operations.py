@@ -1,9 +1,11 @@
 """Run core work off the UI thread and come back on it (the Anki ``QueryOp`` habit).
 
 Thread-affinity rule: every call into ``client.core`` that may touch the store, the network or a device
-goes through :func:`run_op`. The work runs on ONE worker thread (a single-thread pool, so store access
-is serialised like Anki's taskman); ``on_done`` / ``on_error`` run back on the UI thread, and the
+goes through :meth:`Operations.run`. The work runs on ONE worker thread (a single-thread pool, so store
+access is serialised like Anki's taskman); ``on_done`` / ``on_error`` run back on the UI thread, and the
 ``changes`` announced are broadcast on :data:`ChangeBus` so each screen decides whether to redraw.
+Long device-only waits that never touch the store (a barcode scan) take the ``"devices"`` lane, a
+second single worker, so they neither wait behind a sync nor hold one up.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+LANES = ("store", "devices")
 
 
 class ChangeBus(QObject):
@@ -50,8 +54,10 @@ class Operations(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.bus = ChangeBus(self)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._pools: dict[str, QThreadPool] = {}
+        for lane in LANES:
+            pool = self._pools[lane] = QThreadPool(self)
+            pool.setMaxThreadCount(1)
         self._live: set[_Relay] = set()
 
     def run(
@@ -62,8 +68,9 @@ class Operations(QObject):
         on_error: Callable[[Exception], None] | None = None,
         on_progress: Callable[[Any], None] | None = None,
         changes: Iterable[str] = (),
+        lane: str = "store",
     ) -> None:
-        """Run ``work()`` (or ``work(report)`` when ``on_progress`` is given) on the worker thread."""
+        """Run ``work()`` (or ``work(report)`` when ``on_progress`` is given) on the lane's worker thread."""
         relay = _Relay(self)
         self._live.add(relay)
         announced = frozenset(changes)
@@ -86,11 +93,11 @@ class Operations(QObject):
         relay.failed.connect(failed)
         if on_progress:
             relay.progress.connect(on_progress)
-        self._pool.start(_Job(work, relay, on_progress is not None))
+        self._pools[lane].start(_Job(work, relay, on_progress is not None))
 
     def wait(self, msecs: int = 30_000) -> bool:
-        """Block until the worker is idle (shutdown and tests only)."""
-        return self._pool.waitForDone(msecs)
+        """Block until every worker is idle (shutdown and tests only)."""
+        return all([pool.waitForDone(msecs) for pool in self._pools.values()])
 
     @property
     def busy(self) -> bool:

@@ -42,3 +42,14 @@ def test_work_is_serialised_on_one_worker(qtbot):
         ops.run(lambda i=i: order.append(i))
     assert ops.wait(5000)
     assert order == [0, 1, 2, 3, 4]
+
+
+def test_a_long_device_wait_does_not_hold_up_store_work(qtbot):
+    ops = Operations()
+    release, order = threading.Event(), []
+    ops.run(lambda: release.wait(10), on_done=lambda _r: order.append("scan"), lane="devices")
+    ops.run(lambda: "saved", on_done=order.append)  # the store lane is free while the scan waits
+    qtbot.waitUntil(lambda: order == ["saved"], timeout=5000)
+    release.set()
+    qtbot.waitUntil(lambda: order == ["saved", "scan"], timeout=5000)
+    assert ops.wait(5000)

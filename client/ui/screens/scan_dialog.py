@@ -1,6 +1,6 @@
 """Scan a pre-registration barcode/QR code with the camera: live view, first code read wins.
 
-The decoding runs on the operation worker (``source.scan_code``: device_drivers' barcode reader over
+The decoding runs on the operations' device lane (``source.scan_code``: device_drivers' barcode reader over
 the camera's newest preview frames); the dialog only shows the picture and the outcome. Closing it
 cancels the scan. ``scanned`` carries the code; a timeout or a missing camera is explained in place.
 """
@@ -69,6 +69,7 @@ class ScanDialog(QDialog):
             lambda: source.scan_code(timeout_s=timeout_s, cancel=cancel),
             on_done=self._found,
             on_error=self._failed,
+            lane="devices",  # a 20 s scan must not wait behind a sync, nor hold one up
         )
 
     def _found(self, code: str) -> None:

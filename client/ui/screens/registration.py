@@ -146,6 +146,8 @@ class RegistrationScreen(QWidget):
             self.message.setText(self.ctx.t("scan.no_camera"))
             return
         self.message.clear()
+        if self.scan_dialog is not None:
+            self.scan_dialog.deleteLater()  # one scanner at a time; the last one is kept for its outcome
         dialog = ScanDialog(self.ctx, timeout_s=timeout_s, parent=self)
         self.scan_dialog = dialog
         dialog.scanned.connect(self._scanned)

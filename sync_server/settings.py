@@ -24,6 +24,11 @@ class ServerSettings(BaseSettings):
     user_token_ttl_s: int = Field(default=3600, ge=1)
     challenge_ttl_s: int = Field(default=60, ge=1)
     changes_page_max: int = Field(default=5000, ge=1)
+    masterdata_sync_mark_interval_s: float = Field(
+        default=60,
+        ge=0,
+        description="at most one write of a machine's last master-data sync per this many seconds",
+    )
     workers: int = Field(
         default=1, ge=0, description="in-process processing workers (0: separate `openreg worker`)"
     )

@@ -1,3 +1,5 @@
+import datetime as dt
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -16,6 +18,7 @@ from sync_server.api.deps import MachineDep, StateDep
 from sync_server.services import machines, masterdata
 from sync_server.services.clock import utcnow
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/masterdata", tags=["masterdata"])
 _ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
 
@@ -28,7 +31,9 @@ def changes(
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
 ) -> SignedChangesPage:
     """Changes after ``since`` for this machine's center, signed over canonical_json(payload).
-    A complete page is the machine catching up: it is recorded as its last master-data sync."""
+    A complete page is the machine catching up: it is recorded as its last master-data sync. That
+    bookkeeping is best effort: a failed write (busy SQLite writer, database error) is logged and the
+    page is returned anyway; the next complete page retries it."""
     with Session(state.engine) as session:
         page = masterdata.changes_page(
             session,
@@ -37,9 +42,16 @@ def changes(
             limit=min(limit, state.settings.changes_page_max),
         )
     if page.complete:
-        machines.record_masterdata_sync(
-            state.engine, machine_id=machine.subject, at=utcnow(), marks=state.masterdata_sync_marks
-        )
+        try:
+            machines.record_masterdata_sync(
+                state.engine,
+                machine_id=machine.subject,
+                at=utcnow(),
+                marks=state.masterdata_sync_marks,
+                interval=dt.timedelta(seconds=state.settings.masterdata_sync_mark_interval_s),
+            )
+        except Exception:
+            log.warning("could not record the master-data sync of machine %s", machine.subject, exc_info=True)
     return sign_changes_page(state.keys.signing_key, page)
 
 

@@ -120,14 +120,13 @@ def packets_stuck_per_stage(context: ReportContext, params: Mapping[str, Any]) -
     return ReportTable(["status", "stage", "packets", "oldest_received"], sorted(rows))
 
 
-def server_machine_sync_times(engine: Engine) -> dict[str, tuple[dt.datetime | None, dt.datetime | None]]:
-    """From the sync server's tables: every approved machine with its last master-data sync (the last
-    time it caught up, recorded by the changes endpoint) and its last fully received upload. Empty
-    when the database has no sync server tables (a processing-only test database)."""
+def _approved_machine_sync_times(
+    engine: Engine,
+) -> dict[str, tuple[dt.datetime | None, dt.datetime | None]] | None:
+    """``server_machine_sync_times``, or None when the database has no ``machines`` table."""
     names = set(inspect(engine).get_table_names())
     if "machines" not in names:
-        return {}
-    times: dict[str, tuple[dt.datetime | None, dt.datetime | None]] = {}
+        return None
     with engine.connect() as conn:
         query = select(_machines.c.machine_id, _machines.c.last_masterdata_sync_at).where(
             _machines.c.status == "approved"
@@ -138,23 +137,44 @@ def server_machine_sync_times(engine: Engine) -> dict[str, tuple[dt.datetime | N
                 _packets.c.machine_id
             )
             for machine, last in conn.execute(uploads):
-                if last is not None:
-                    times[machine] = (times.get(machine, (None, None))[0], _aware(last))
+                # Only approved machines: a revoked or rejected one's old uploads do not list it.
+                if last is not None and machine in times:
+                    times[machine] = (times[machine][0], _aware(last))
     return times
 
 
+def server_machine_sync_times(engine: Engine) -> dict[str, tuple[dt.datetime | None, dt.datetime | None]]:
+    """From the sync server's tables: every approved machine with its last master-data sync (the last
+    time it caught up, recorded by the changes endpoint) and its last fully received upload. Revoked,
+    rejected and pending machines are left out even when they uploaded. Empty when the database has no
+    sync server tables (a processing-only test database)."""
+    return _approved_machine_sync_times(engine) or {}
+
+
 def kiosk_sync_lag(context: ReportContext, params: Mapping[str, Any]) -> ReportTable:
-    """Per machine: last master data sync and last packet upload, and hours since each."""
-    source = context.machine_sync_times or (lambda: server_machine_sync_times(context.engine))
-    times: dict[str, list[dt.datetime | None]] = {m: [_aware(s), _aware(u)] for m, (s, u) in source().items()}
+    """Per approved machine: last master data sync and last packet upload, and hours since each.
+
+    The machines listed are those of ``machine_sync_times`` (default: the approved machines of the sync
+    server's tables); queued packets only refresh their last upload. Only a database without a
+    ``machines`` table lists every machine found in the processing queue."""
+    if context.machine_sync_times is not None:
+        known: Mapping[str, tuple[dt.datetime | None, dt.datetime | None]] | None = (
+            context.machine_sync_times()
+        )
+    else:
+        known = _approved_machine_sync_times(context.engine)
+    times: dict[str, list[dt.datetime | None]] = {
+        m: [_aware(s), _aware(u)] for m, (s, u) in (known or {}).items()
+    }
     query = select(processing_jobs.c.machine_id, func.max(processing_jobs.c.enqueued_at)).group_by(
         processing_jobs.c.machine_id
     )
     with context.engine.connect() as conn:
         for machine, last in conn.execute(query):
-            if machine:
-                entry = times.setdefault(machine, [None, None])
-                entry[1] = max(filter(None, [entry[1], _aware(last)]))
+            if not machine or (known is not None and machine not in times):
+                continue
+            entry = times.setdefault(machine, [None, None])
+            entry[1] = max(filter(None, [entry[1], _aware(last)]))
 
     def hours(at: dt.datetime | None) -> float | str:
         return round((context.now - at).total_seconds() / 3600, 2) if at else ""

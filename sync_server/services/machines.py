@@ -111,23 +111,30 @@ def list_machines(session: Session, *, status: str | None = None) -> list[Machin
 
 
 def record_masterdata_sync(
-    engine: Engine, *, machine_id: str, at: dt.datetime, marks: dict[str, dt.datetime] | None = None
+    engine: Engine,
+    *,
+    machine_id: str,
+    at: dt.datetime,
+    marks: dict[str, dt.datetime] | None = None,
+    interval: dt.timedelta = SYNC_MARK_INTERVAL,
 ) -> bool:
     """Note that ``machine_id`` held all master data of its scope as of ``at``.
 
     Called when a changes page answers ``complete=true``: that is the moment the machine is up to date,
     so "last master-data sync" means "last time the machine caught up", not merely "last asked". A
     snapshot alone does not count: the kiosk follows it with deltas, which end in a complete page.
-    ``marks`` (machine id -> last write by this process) throttles writes to one per
-    ``SYNC_MARK_INTERVAL``; returns True when the row was written.
+    ``marks`` (machine id -> last write by this process) throttles writes to one per ``interval``
+    (default ``SYNC_MARK_INTERVAL``); returns True when the row was written. The mark is set only
+    after the write committed, so a failed write (raised to the caller) is retried on the next call.
     """
     if marks is not None:
         previous = marks.get(machine_id)
-        if previous is not None and at - previous < SYNC_MARK_INTERVAL:
+        if previous is not None and at - previous < interval:
             return False
-        marks[machine_id] = at
     with Session(engine) as session, session.begin():
         session.execute(
             update(MachineRow).where(MachineRow.machine_id == machine_id).values(last_masterdata_sync_at=at)
         )
+    if marks is not None:
+        marks[machine_id] = at
     return True

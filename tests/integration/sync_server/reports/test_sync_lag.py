@@ -1,5 +1,6 @@
 """The kiosk sync-lag report over a real server: a machine that catches up with master data (a changes
-page with complete=true) and uploads a packet shows both times; one that never synced shows none."""
+page with complete=true) and uploads a packet shows both times; one that never synced shows none; a revoked
+one is not listed even though it uploaded."""
 
 from __future__ import annotations
 
@@ -8,9 +9,25 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
 from tests.integration.sync_server.kiosk import API, Kiosk, admin_token, random_packet
+
+# The server writes a machine's last master-data sync at most once per this interval. Set explicitly (and
+# far longer than the test runs) so the "polling again does not rewrite the row" check does not depend
+# on how fast two requests follow each other.
+MARK_INTERVAL_S = 3600
+
+
+@pytest.fixture
+def server(start_sync_server, tmp_path, db_url):
+    """A demo server on the parametrised database with a known master-data sync write throttle."""
+    return start_sync_server(
+        tmp_path / "server",
+        db_url=db_url,
+        env={"OPENREG_SERVER_MASTERDATA_SYNC_MARK_INTERVAL_S": str(MARK_INTERVAL_S)},
+    )
 
 
 def _changes(kiosk: Kiosk, since: int, limit: int) -> dict:
@@ -51,8 +68,8 @@ def test_sync_lag_report_shows_last_masterdata_sync_and_upload_per_machine(serve
     """On SQLite and on PostgreSQL (the ``server`` fixture is parametrised over both)."""
     url = server.url
     admin = {"Authorization": f"Bearer {admin_token(url)}"}
-    synced, idle = Kiosk(url, name="synced"), Kiosk(url, name="idle")
-    for kiosk in (synced, idle):
+    synced, idle, revoked = Kiosk(url, name="synced"), Kiosk(url, name="idle"), Kiosk(url, name="revoked")
+    for kiosk in (synced, idle, revoked):
         kiosk.enrol()
         kiosk.login()
 
@@ -65,13 +82,18 @@ def test_sync_lag_report_shows_last_masterdata_sync_and_upload_per_machine(serve
         page = _changes(synced, page["next_cursor"], 100_000)
     recorded = _machines(url, admin)[synced.machine_id]["last_masterdata_sync_at"]
     assert recorded is not None and dt.datetime.fromisoformat(recorded) >= started - dt.timedelta(seconds=1)
-    _changes(synced, page["next_cursor"], 100)  # polling again within a minute does not rewrite the row
+    _changes(synced, page["next_cursor"], 100)  # polling again within the interval does not rewrite the row
     assert _machines(url, admin)[synced.machine_id]["last_masterdata_sync_at"] == recorded
 
     data = random_packet(4096)
     rid = synced.new_rid()
     assert synced.register(rid, data).status_code in (200, 201)
     synced.upload(rid, data)
+    gone = revoked.new_rid()
+    assert revoked.register(gone, data).status_code in (200, 201)
+    revoked.upload(gone, data)
+    revoke = requests.post(f"{url}{API}/admin/machines/{revoked.machine_id}/reject", headers=admin)
+    assert revoke.status_code == 200 and revoke.json()["status"] == "revoked", revoke.text
 
     report = _run_report(url, admin, "sync-lag")
     assert report["columns"] == [
@@ -87,6 +109,7 @@ def test_sync_lag_report_shows_last_masterdata_sync_and_upload_per_machine(serve
     assert dt.datetime.fromisoformat(last_upload) >= dt.datetime.fromisoformat(last_sync)
     assert 0 <= sync_lag < 0.1 and 0 <= upload_lag < 0.1
     assert rows[idle.machine_id] == [idle.machine_id, "", "", "", ""]  # enrolled, never synced or uploaded
+    assert revoked.machine_id not in rows  # its upload does not bring it back as "never synced"
 
     listed = subprocess.run(
         [sys.executable, "-m", "shared", "admin", "machines", "list", "--data", str(server.data_dir)]

@@ -31,14 +31,17 @@ def _write_server_json(settings: ServerSettings, url: str) -> None:
 def start_backend(state: ServerState) -> Backend:
     """Processing workers (``settings.workers`` threads) and the report scheduler in this process.
 
-    The backend gets its own engine (same database) without pre-ping: the request side keeps
-    pre-ping so a database restart fails no request, while a ping per checkout would add about ten
-    round trips to every packet a worker processes."""
+    The workers get their own engine (same database) without pre-ping, for everything they read and
+    write (queue, ID store, master-data history): a ping per checkout would add about ten round trips
+    to every packet. The request side and the report scheduler keep the pre-ping ``state.engine``: a
+    report fires hours apart, so after a database restart its pooled connection would be stale."""
+    engine = make_engine(state.settings.database_url, pre_ping=False, pool_size=state.settings.workers + 4)
     backend = Backend(
-        engine=make_engine(state.settings.database_url, pre_ping=False, pool_size=state.settings.workers + 4),
+        engine=engine,
         data_dir=state.settings.data_dir,
         identities=server_identities(state.settings.data_dir),
-        master=DbMasterDataHistory(state.engine),
+        master=DbMasterDataHistory(engine),
+        reports_engine=state.engine,
     )
     backend.start(workers=state.settings.workers)
     return backend

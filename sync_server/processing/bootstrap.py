@@ -40,13 +40,18 @@ class Backend:
     lease: dt.timedelta = dt.timedelta(minutes=5)
     machine_sync_times: MachineSyncTimes | None = None
     on_finished: Callable[[str, str], None] | None = None
+    # Engine of the report service and scheduler; default ``engine``. The server passes its request
+    # engine (pre-ping): a scheduled report hours after a database restart must not hit a stale
+    # pooled connection.
+    reports_engine: Engine | None = None
 
     def __post_init__(self) -> None:
         self.id_store = IdStore(engine=self.engine, keyring=DataKeyring(self.data_dir))
+        reports_engine = self.reports_engine = self.reports_engine or self.engine
         self.reports = ReportService(
-            engine=self.engine,
+            engine=reports_engine,
             out_dir=self.data_dir / "reports",
-            context_factory=lambda: ReportContext(self.engine, machine_sync_times=self.machine_sync_times),
+            context_factory=lambda: ReportContext(reports_engine, machine_sync_times=self.machine_sync_times),
         )
         self._pool: WorkerPool | None = None
         self._scheduler: ReportScheduler | None = None
@@ -77,7 +82,8 @@ class Backend:
         if scheduler:
             self.reports.install_builtin_definitions()
             self._scheduler = ReportScheduler(
-                service=self.reports, jobstore_url=self.engine.url.render_as_string(hide_password=False)
+                service=self.reports,
+                jobstore_url=self.reports_engine.url.render_as_string(hide_password=False),
             )
             self._scheduler.start()
 

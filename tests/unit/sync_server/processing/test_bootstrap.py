@@ -50,3 +50,24 @@ def test_backend_processes_queue_rows_and_schedules_reports(tmp_path):
         backend.id_store.get_by_rid(rids[0], actor="t", purpose="test").uin
         == queue.job_status(engine, rids[0])["uin"]
     )
+
+
+def test_server_backend_engines_workers_without_pre_ping_reports_on_the_request_engine(tmp_path):
+    """Workers (queue, ID store, master-data history) share the no-pre-ping engine; the report service
+    and its scheduler use the request engine, which (on PostgreSQL) pings before reusing a connection."""
+    from sync_server.bootstrap import build_state
+    from sync_server.runner import start_backend
+    from sync_server.settings import ServerSettings
+
+    state = build_state(ServerSettings(data_dir=tmp_path / "server", workers=0))
+    backend = start_backend(state)
+    try:
+        assert backend.engine is not state.engine  # (pre-ping itself only applies to PostgreSQL)
+        assert backend.master.engine.pool is backend.engine.pool  # an options view of the same engine
+        assert backend.id_store.engine is backend.engine
+        assert backend.reports.engine is state.engine and backend.reports_engine is state.engine
+        assert backend.reports.context_factory().engine is state.engine
+    finally:
+        backend.stop()
+        backend.engine.dispose()
+        state.engine.dispose()

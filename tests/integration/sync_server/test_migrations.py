@@ -75,19 +75,25 @@ def test_0003_splits_old_combined_reasons_and_downgrade_joins_them(engine):
                     "reason": "rejected by the supervisor at the kiosk: blurry",
                 },
                 packet | {"rid": "3" * 29, "status": "processed", "uin": "42", "reason": None},
+                packet | {"rid": "4" * 29, "status": "failed", "reason": "decrypt_failed: None"},
+                packet | {"rid": "5" * 29, "status": "rejected", "reason": "bad_signature: forged"},
             ],
         )
+        job = {"attempts": 1, "next_attempt_at": NOW, "enqueued_at": NOW, "info": {}}
         conn.execute(
-            insert(processing_jobs).values(
-                rid="1" * 29,
-                status="rejected",
-                attempts=1,
-                next_attempt_at=NOW,
-                enqueued_at=NOW,
-                reason_code="duplicate",
-                reason_text="duplicate of UIN 42",
-                info={},
-            )
+            insert(processing_jobs),
+            [
+                job
+                | {
+                    "rid": "1" * 29,
+                    "status": "rejected",
+                    "reason_code": "duplicate",
+                    "reason_text": "duplicate of UIN 42",
+                },
+                job | {"rid": "3" * 29, "status": "processed", "reason_code": None, "reason_text": None},
+                job
+                | {"rid": "4" * 29, "status": "failed", "reason_code": "decrypt_failed", "reason_text": None},
+            ],
         )
     command.upgrade(config, "head")
     columns = (PacketRow.rid, PacketRow.reason_code, PacketRow.reason)
@@ -97,12 +103,17 @@ def test_0003_splits_old_combined_reasons_and_downgrade_joins_them(engine):
         "1": ("duplicate", "duplicate of UIN 42"),
         "2": ("supervisor_rejected", "rejected by the supervisor at the kiosk: blurry"),
         "3": (None, None),
+        "4": ("decrypt_failed", None),
+        "5": (None, "bad_signature: forged"),  # no queue row: left as it was
     }
     command.downgrade(config, "0002_machine_masterdata_sync")
     with engine.connect() as conn:
         reasons = dict(conn.execute(text("SELECT rid, reason FROM packets ORDER BY rid")).all())
     assert reasons["1" * 29] == "duplicate: duplicate of UIN 42"
     assert reasons["2" * 29] == "rejected by the supervisor at the kiosk: blurry"
+    assert reasons["3" * 29] is None
+    assert reasons["4" * 29] == "decrypt_failed"  # no text: just the code, not "decrypt_failed: None"
+    assert reasons["5" * 29] == "bad_signature: forged"
     command.downgrade(config, "0001_initial")
     command.upgrade(config, "head")
     with engine.connect() as conn:

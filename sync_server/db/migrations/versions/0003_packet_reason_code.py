@@ -3,8 +3,19 @@
 Revision ID: 0003_packet_reason_code
 Revises: 0002_machine_masterdata_sync
 
-Rows written before this revision carry ``"<code>: <text>"`` in ``reason``; they are split here so
-old and new rows read the same way.
+Rows written before this revision carry ``"<code>: <text>"`` in ``reason``. Upgrade fills the new
+column for two kinds of them only:
+
+* packets whose ``processing_jobs`` row has a ``reason_code`` (processing outcomes): ``reason_code``
+  and ``reason`` are replaced by the queue row's ``reason_code`` and ``reason_text``, so they read
+  like rows written after this revision (a NULL ``reason_text`` leaves ``reason`` NULL);
+* packets rejected at the kiosk (``reason`` starting with "rejected by the supervisor at the kiosk"):
+  ``reason_code`` becomes ``supervisor_rejected`` and ``reason`` is kept whole, as new rows write it.
+
+Any other combined reason (a packet without a queue row, or whose queue row has no code) is left as
+it was, with ``reason_code`` NULL. Downgrade joins code and text back into ``reason``
+(``"<code>: <text>"``, or just ``"<code>"`` when the text is NULL), except for kiosk rejections, whose
+``reason`` is already the old text.
 """
 
 import sqlalchemy as sa
@@ -31,14 +42,17 @@ def upgrade() -> None:
     with op.batch_alter_table("packets") as batch:
         batch.add_column(sa.Column("reason_code", sa.String(64), nullable=True))
     bind = op.get_bind()
-    # Processing outcomes: take code and text from the queue row the mirror was written from.
-    jobs = bind.execute(
-        sa.select(_jobs.c.rid, _jobs.c.reason_code, _jobs.c.reason_text).where(
-            _jobs.c.reason_code.is_not(None)
+    # Processing outcomes: take code and text from the queue row the mirror was written from, in one
+    # correlated UPDATE (SQLite and PostgreSQL alike), not a round trip per packet.
+    job_of_packet = _jobs.c.rid == _packets.c.rid
+    bind.execute(
+        sa.update(_packets)
+        .where(_packets.c.rid.in_(sa.select(_jobs.c.rid).where(_jobs.c.reason_code.is_not(None))))
+        .values(
+            reason_code=sa.select(_jobs.c.reason_code).where(job_of_packet).scalar_subquery(),
+            reason=sa.select(_jobs.c.reason_text).where(job_of_packet).scalar_subquery(),
         )
-    ).all()
-    for rid, code, text in jobs:
-        bind.execute(sa.update(_packets).where(_packets.c.rid == rid).values(reason_code=code, reason=text))
+    )
     bind.execute(
         sa.update(_packets)
         .where(_packets.c.reason.like(f"{_KIOSK_REJECTED}%"), _packets.c.reason_code.is_(None))
@@ -48,12 +62,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    rows = bind.execute(
-        sa.select(_packets.c.rid, _packets.c.reason_code, _packets.c.reason).where(
-            _packets.c.reason_code.is_not(None), _packets.c.reason_code != "supervisor_rejected"
+    code = _packets.c.reason_code
+    bind.execute(
+        sa.update(_packets)
+        .where(code.is_not(None), code != "supervisor_rejected")
+        .values(
+            reason=sa.case(
+                (_packets.c.reason.is_(None), code),
+                else_=code + ": " + _packets.c.reason,
+            )
         )
-    ).all()
-    for rid, code, text in rows:
-        bind.execute(sa.update(_packets).where(_packets.c.rid == rid).values(reason=f"{code}: {text}"))
+    )
     with op.batch_alter_table("packets") as batch:
         batch.drop_column("reason_code")

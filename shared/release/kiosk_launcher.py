@@ -60,7 +60,15 @@ def read_pointer(root: Path, name: str) -> str | None:
     pointer = _pointer_file(root, name)
     if pointer.is_file():
         value = pointer.read_text(encoding="utf-8").strip()
-        return value or None
+        # Only ever a directory name under versions/: a tampered file must not point the launcher elsewhere.
+        if (
+            not value
+            or Path(value).name != value
+            or value in (".", "..")
+            or not (root / "versions" / value).is_dir()
+        ):
+            return None
+        return value
     link = root / name
     return Path(os.readlink(link)).name if link.is_symlink() else None
 

@@ -64,3 +64,14 @@ def test_pointer_file_is_replaced_atomically_and_wins_over_a_stale_link(tmp_path
     assert sorted(p.name for p in root.iterdir()) == ["current.txt", "versions"]
     write_pointer(root, "current", None)
     assert read_pointer(root, "current") is None
+
+
+def test_a_tampered_pointer_file_cannot_point_outside_versions(tmp_path):
+    root = tmp_path / "r"
+    (root / "versions" / "1.0").mkdir(parents=True)
+    (tmp_path / "evil").mkdir()
+    for value in ("../../evil", "/tmp", "..", "2.0"):  # outside versions/, or no such version
+        (root / "current.txt").write_text(value + "\n")
+        assert read_pointer(root, "current") is None, value
+    (root / "current.txt").write_text("1.0\n")
+    assert read_pointer(root, "current") == "1.0"

@@ -97,6 +97,7 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
     """Pull master data, upload approved packets, fetch statuses, purge old packets, check for updates."""
     from client.core.sync.master_data_sync import MasterDataRefused
     from client.core.sync.round import run_sync_round
+    from client.core.sync.transport import reason_text
 
     def show_progress(kind: str, p) -> None:
         if kind == "master":
@@ -119,7 +120,7 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
         for rid, why in result.upload.failed.items():
             click.echo(f"not uploaded {rid}: {why}")
         for st in result.statuses:
-            why = f"[{st.reason_code}] {st.reason or ''}" if st.reason_code else st.reason or ""
+            why = reason_text(st.reason_code, st.reason)
             click.echo(f"{st.rid} {st.status} {st.uin or ''} {why}".rstrip())
         click.echo(f"update: {result.update.message}")
         if not result.ok:

@@ -130,11 +130,12 @@ class RegistrationService:
 
     def sync_queue(self, *, limit: int = 200) -> list[dict[str, Any]]:
         """What the sync centre lists before a run: packets awaiting upload or a server outcome first,
-        then the latest finished ones (rid, status, server_status, uin, server_reason, last_error)."""
+        then the latest finished ones (rid, status, server_status, uin, server_reason(_code), last_error)."""
         with self._store.transaction() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT rid, status, server_status, uin, server_reason, last_error FROM registrations"
+                    "SELECT rid, status, server_status, uin, server_reason, server_reason_code, last_error"
+                    " FROM registrations"
                     " WHERE status IN ('approved', 'uploaded')"
                     " ORDER BY (status = 'uploaded' AND server_status IN ('processed', 'rejected')), rid DESC"
                     " LIMIT :limit"

@@ -24,6 +24,11 @@ class PacketStatus:
     reason_code: str | None = None  # for programs: tampered, duplicate, missing_document, ...
 
 
+def reason_text(code: str | None, reason: str | None) -> str:
+    """A server outcome as an officer reads it: ``[duplicate] duplicate of UIN …``."""
+    return f"[{code}] {reason or ''}".rstrip() if code else reason or ""
+
+
 class UploadTransport(Protocol):
     def register_packet(self, *, rid: str, sha256: str, size: int, meta: dict[str, Any]) -> int:
         """Announce a packet (idempotent by RID + hash); return the server's current byte offset."""

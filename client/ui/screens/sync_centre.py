@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from client.core.sync.round import SyncStopped, run_sync_round
+from client.core.sync.transport import reason_text
 from client.ui.context import UiContext
 from client.ui.widgets import button, error_label, title_label
 
 # Pausing stops the core's round between chunks; the screen treats that as "not an error".
-SyncPaused = SyncStopped
 
 
 def run_sync(ctx: UiContext, report, is_paused) -> dict[str, Any]:
@@ -38,7 +38,9 @@ def run_sync(ctx: UiContext, report, is_paused) -> dict[str, Any]:
         "rows": result.master_data.rows,
         "uploaded": result.upload.uploaded,
         "failed": result.upload.failed,
-        "statuses": [(s.rid, s.status, s.uin, s.reason) for s in result.statuses],
+        "statuses": [
+            (s.rid, s.status, s.uin or reason_text(s.reason_code, s.reason)) for s in result.statuses
+        ],
         "update": result.update,
     }
 
@@ -112,7 +114,8 @@ class SyncCentreScreen(QWidget):
         self.items.clear()
         for row in rows:
             status = row["server_status"] or ("failed" if row["last_error"] else row["status"])
-            detail = row["uin"] or row["server_reason"] or row["last_error"] or ""
+            outcome = reason_text(row["server_reason_code"], row["server_reason"])
+            detail = row["uin"] or outcome or row["last_error"] or ""
             self._set_item(row["rid"], status, detail)
 
     def _set_item(self, rid: str, status: str, detail: str | None = None) -> None:
@@ -176,8 +179,8 @@ class SyncCentreScreen(QWidget):
             self._set_item(rid, "uploaded")
         for rid, why in result["failed"].items():
             self._set_item(rid, "failed", why)
-        for rid, status, uin, reason in result["statuses"]:
-            self._set_item(rid, status, uin or reason or "")
+        for rid, status, detail in result["statuses"]:
+            self._set_item(rid, status, detail)
         update = result["update"]
         self.update_label.setText(update.message)
         if result["failed"]:
@@ -191,7 +194,7 @@ class SyncCentreScreen(QWidget):
     def _failed(self, exc: Exception) -> None:
         self.running = False
         self.master_bar.setRange(0, 1)
-        self.message.setText("" if isinstance(exc, SyncPaused) else f"{exc}")
+        self.message.setText("" if isinstance(exc, SyncStopped) else f"{exc}")
         self.retranslate()
 
     def retranslate(self) -> None:

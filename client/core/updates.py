@@ -19,6 +19,7 @@ worker thread in the GUI. Every sync round (client.core.sync.round) calls
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -58,6 +59,14 @@ class UpdatesNotConfigured(UpdateError):
     """No trusted root is installed, so there is nothing to check updates against."""
 
 
+class UpdateHeldBack(UpdateError):
+    """The newest release already failed its start check on this kiosk; it is not installed again."""
+
+    def __init__(self, version: str) -> None:
+        super().__init__(f"release {version} failed its start check on this kiosk and is not installed again")
+        self.version = version
+
+
 class UpdateChannelUnavailable(UpdateError):
     """The channel could not be read (no repository on that server, network down); nothing was
     refused, the check simply could not happen this time."""
@@ -86,6 +95,7 @@ class StagedUpdate:
     path: Path
     sha256: str
     signed_by: list[str]
+    new: bool = True  # False when this check found the same release already staged
 
 
 @dataclass(frozen=True)
@@ -217,8 +227,9 @@ class UpdateManager:
     def check_and_stage(self, *, source: str | Path) -> StagedUpdate | None:
         """Ask the channel (server URL or USB folder) for a newer release; download and stage it.
 
-        Returns None when there is nothing newer (or the newer one already failed here). Raises
-        UpdateError with the plain-words reason when verification fails; nothing is staged then.
+        Returns None when there is nothing newer; raises UpdateHeldBack when the newer one already failed
+        here, and UpdateError with the plain-words reason when verification fails (nothing is staged).
+        ``StagedUpdate.new`` is False when the same release was already staged by an earlier check.
         """
         if not self.configured:
             where = self.trusted_root_file or self.root / TRUSTED_ROOT_FILE
@@ -238,10 +249,10 @@ class UpdateManager:
         if running is not None and Version(latest.version) <= Version(running):
             return None
         if latest.version in self.failed_versions():
-            return None
+            raise UpdateHeldBack(latest.version)
         already = self.staged()
         if already is not None and already.version == latest.version and already.path.exists():
-            return already
+            return dataclasses.replace(already, new=False)
         with tempfile.TemporaryDirectory(dir=self.root, prefix=".download-") as tmp:
             try:
                 downloaded = channel.download(latest.target, Path(tmp))

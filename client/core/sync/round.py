@@ -16,11 +16,13 @@ between phases and stops the round with :class:`SyncStopped` (uploads resume by 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from client.core.audit import append_audit
+from client.core.machine import read_setting, write_setting
 from client.core.sync.master_data_sync import SyncProgress
 from client.core.sync.transport import PacketStatus
 from client.core.sync.upload import UploadProgress, UploadReport
@@ -29,7 +31,9 @@ if TYPE_CHECKING:
     from client.core.bootstrap import ClientApp
     from client.core.updates import UpdateManager
 
-UpdateStatus = Literal["staged", "up_to_date", "not_configured", "unavailable", "refused", "failed", "off"]
+UpdateStatus = Literal[
+    "staged", "up_to_date", "held_back", "not_configured", "unavailable", "refused", "failed", "off"
+]
 
 
 class SyncStopped(RuntimeError):
@@ -62,11 +66,6 @@ class SyncRoundResult:
 ProgressReport = Callable[[str, Any], None]  # ("master", SyncProgress) | ("upload", UploadProgress)
 
 
-def _audit(app: ClientApp, action: str, details: dict[str, Any]) -> None:
-    with app.store.transaction() as conn:
-        append_audit(conn, actor=None, action=action, details=details)
-
-
 def report_start_events(app: ClientApp, manager: UpdateManager) -> None:
     """Audit what the launcher did at start (updated, rolled back, ...): it ran before the store
     was open, so it left the events in the install root's state.json for the client to record."""
@@ -84,6 +83,7 @@ def check_for_update(app: ClientApp) -> UpdateCheck:
     from client.core.updates import (
         UpdateChannelUnavailable,
         UpdateError,
+        UpdateHeldBack,
         UpdatesNotConfigured,
         update_source_for_server,
     )
@@ -92,7 +92,6 @@ def check_for_update(app: ClientApp) -> UpdateCheck:
         return UpdateCheck("off", "update check switched off in settings")
     try:
         manager = app.update_manager()
-        report_start_events(app, manager)
         server_url = app.server_url()
         if not server_url:
             return UpdateCheck("unavailable", "Update check skipped: no server address")
@@ -103,20 +102,29 @@ def check_for_update(app: ClientApp) -> UpdateCheck:
         )
     except UpdateChannelUnavailable as exc:
         return UpdateCheck("unavailable", f"Update check not possible now: {exc}")
+    except UpdateHeldBack as exc:
+        return UpdateCheck("held_back", f"Release {exc.version} is not installed: {exc}", version=exc.version)
     except UpdateError as exc:
         reason = str(exc).removeprefix("update refused: ")
-        _audit(app, "update.refused", {"reason": reason[:500]})
+        with app.store.transaction() as conn:  # audited once per distinct refusal, not every round
+            if read_setting(conn, "update.last_refusal", None) != reason:
+                append_audit(conn, actor=None, action="update.refused", details={"reason": reason[:500]})
+                write_setting(conn, "update.last_refusal", reason)
         return UpdateCheck("refused", f"Update check refused: {reason}")
     except Exception as exc:  # a broken update check must never cost the officer a sync
         return UpdateCheck("failed", f"Update check failed: {type(exc).__name__}: {exc}")
     if staged is None:
         running = manager.current_version
         return UpdateCheck("up_to_date", f"No newer release (running {running or 'a development build'})")
-    _audit(
-        app,
-        "update.staged",
-        {"version": staged.version, "sha256": staged.sha256, "signed_by": staged.signed_by},
-    )
+    if staged.new:  # the same staged release found again by a later round is not news
+        with app.store.transaction() as conn:
+            append_audit(
+                conn,
+                actor=None,
+                action="update.staged",
+                details={"version": staged.version, "sha256": staged.sha256, "signed_by": staged.signed_by},
+            )
+            write_setting(conn, "update.last_refusal", None)
     return UpdateCheck(
         "staged", f"Update {staged.version} staged; it is applied on next start", version=staged.version
     )
@@ -144,6 +152,10 @@ def run_sync_round(
             progress("upload", p)
         stop_if_asked()
 
+    # First, so launcher rollbacks are audited even when the kiosk is offline or checks are off;
+    # this bookkeeping must never cost the officer a sync.
+    with contextlib.suppress(Exception):
+        report_start_events(app, app.update_manager())
     master = app.master_data_sync().sync(progress=on_master)
     stop_if_asked()
     agent = app.upload_agent()

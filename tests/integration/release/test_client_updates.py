@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from client.core.updates import UpdateError, UpdateManager, main, update_source_for_server
+from client.core.updates import UpdateError, UpdateHeldBack, UpdateManager, main, update_source_for_server
 from tests.integration.release.servers import updates_server
 
 POINTER_MODES = pytest.mark.parametrize("symlinks", [True, False], ids=["symlinks", "pointer-files"])
@@ -65,7 +65,10 @@ def test_update_is_staged_applied_and_a_broken_one_rolled_back(tmp_path, tiny_bu
         assert _points_at(manager.root, "current", symlinks) == "versions/0.2.0"
         assert _points_at(manager.root, "previous", symlinks) is None
         assert manager.failed_versions() == ["0.3.0"]
-        assert manager.check_and_stage(source=url) is None  # a known-bad version is not retried
+        with pytest.raises(
+            UpdateHeldBack, match="0.3.0 failed its start check"
+        ):  # a known-bad one is not retried
+            manager.check_and_stage(source=url)
 
     assert manager.apply_on_start().status == "unchanged"
 

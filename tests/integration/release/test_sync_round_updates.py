@@ -95,12 +95,14 @@ def test_sync_stages_an_update_which_the_next_start_applies_or_rolls_back(
         result = run_sync_round(app)
         assert result.ok and result.master_data.phase == "done"
         assert (result.update.status, result.update.version) == ("staged", "0.3.0")
+        assert run_sync_round(app).update.status == "staged"  # found again: not audited twice (below)
         started = kiosk_start(root, "--version")
         assert started.stdout.strip() == "openreg, version 0.2.0"
         assert "0.3.0 failed its start check" in started.stderr and "rolled back to 0.2.0" in started.stderr
         assert read_pointer(root, "current") == "0.2.0"
-        # The failed release is not offered again.
-        assert run_sync_round(app).update.status == "up_to_date"
+        # The failed release is not offered again, and the officer is told why.
+        held = run_sync_round(app).update
+        assert held.status == "held_back" and "0.3.0 failed its start check on this kiosk" in held.message
         # What the launcher did before the store was open reaches the audit log on the next sync.
         audited = audit_actions(app)
         assert [a for a, _d in audited] == [
@@ -112,7 +114,7 @@ def test_sync_stages_an_update_which_the_next_start_applies_or_rolls_back(
         assert [d["version"] for a, d in audited if a == "update.staged"] == ["0.2.0", "0.3.0"]
         assert audited[2][1]["signed_by"] == [f"test targets key ({keys['targets'].keyid[:16]})"]
         assert audited[3][1]["running_version"] == "0.2.0" and "0.3.0 failed" in audited[3][1]["message"]
-        assert run_sync_round(app).update.status == "up_to_date" and len(audit_actions(app)) == 4
+        assert run_sync_round(app).update.status == "held_back" and len(audit_actions(app)) == 4
     finally:
         app.close()
 

@@ -20,7 +20,6 @@ worker thread in the GUI. Every sync round (client.core.sync.round) calls
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -34,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from packaging.version import Version
 
-from shared.release.bundle import BundleError, extract_bundle, read_bundle_manifest
+from shared.release.bundle import BundleError, extract_bundle, file_sha256, read_bundle_manifest
 from shared.release.channel import ReleaseChannel, ReleaseRefused, ReleaseUnreachable
 from shared.release.install_bundle import InstallError, install, venv_executable
 from shared.release.kiosk_launcher import TRUSTED_ROOT_FILE, read_pointer, symlinks_supported, write_pointer
@@ -106,14 +105,6 @@ class StartOutcome:
     running_version: str | None
     message: str
     event: str | None = None  # for the audit log: updated, rolled_back, discarded, install_failed, ...
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class UpdateManager:
@@ -318,7 +309,7 @@ class UpdateManager:
         staged = self.staged()
         status = "unchanged"
         if staged is not None:
-            if not staged.path.exists() or _sha256(staged.path) != staged.sha256:
+            if not staged.path.exists() or file_sha256(staged.path) != staged.sha256:
                 shutil.rmtree(self.staged_dir, ignore_errors=True)
                 return StartOutcome(
                     "unchanged",

@@ -38,7 +38,8 @@ class BundleError(Exception):
     """A bundle cannot be built or is not a well-formed OpenReg bundle."""
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -169,7 +170,7 @@ def build_bundle(
             "dependencies": "locked" if with_dependencies else "none",
             "start_check": start_check or DEFAULT_START_CHECK,
             "built": datetime.now(UTC).replace(microsecond=0).isoformat(),
-            "wheels": {p.name: _sha256(p) for p in sorted(wheels.glob("*.whl"))},
+            "wheels": {p.name: file_sha256(p) for p in sorted(wheels.glob("*.whl"))},
         }
         (staging / "bundle.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
         shutil.copyfile(Path(__file__).with_name("install_bundle.py"), staging / "install.py")

@@ -40,4 +40,4 @@ def load_demo_data_once(state: ServerState) -> None:
     with Session(state.engine) as session, session.begin():
         if session.scalar(select(ChangeRow.seq).limit(1)) is not None:
             return
-        masterdata.import_paths(session, demo_files())
+        masterdata.import_paths(session, demo_files(), actor="system:demo-data")

@@ -105,12 +105,22 @@ class DataKeyring:
         self._current = key
         return key
 
+    def _reload_if_rotated(self) -> None:
+        # Another process (``openreg admin datakey rotate``, a restarted worker) may have added a key;
+        # rows hashed under it must still be found here, so pick new files up before a lookup.
+        names = {p.name for p in self.directory.glob("data-key-*.bin")}
+        if names != {f"data-key-{key_id}.bin" for key_id in self._keys}:
+            self.load()
+
     def all(self) -> list[DataKey]:
         """Every key held, the current one first (lookups hash under each: rows keep their key)."""
+        self._reload_if_rotated()
         current = self.current
         return [current, *(k for k in self._keys.values() if k.key_id != current.key_id)]
 
     def get(self, key_id: str) -> DataKey:
+        if key_id not in self._keys:
+            self._reload_if_rotated()
         if key_id not in self._keys:
             raise DataKeyError(f"unknown data key id {key_id}")
         return self._keys[key_id]

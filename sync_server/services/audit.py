@@ -11,6 +11,7 @@ never both extend the same entry and fork the chain. :func:`verify_chain` names 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,6 +53,11 @@ class AuditVerdict:
     entries: int
     first_broken_seq: int | None = None
     reason: str | None = None
+
+
+def cli_actor() -> str:
+    """The actor of an ``openreg admin`` command: the operating-system user who ran it."""
+    return f"cli:{getpass.getuser()}"
 
 
 def _fields(seq: int, at: str, actor: str, action: str, target: str | None, details: str) -> dict[str, Any]:

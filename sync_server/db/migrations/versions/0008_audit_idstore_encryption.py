@@ -67,7 +67,13 @@ def _rows(bind, *columns):
         last = batch[-1].uin
 
 
+def _has_identities(bind) -> bool:
+    return bind.execute(sa.select(_identities.c.uin).limit(1)).first() is not None
+
+
 def upgrade() -> None:
+    bind = op.get_bind()
+    keyring = _keyring() if _has_identities(bind) else None  # refuse before changing anything
     op.create_table(
         "server_audit_log",
         sa.Column(
@@ -93,9 +99,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("key_id", sa.String(32), nullable=True))
         batch.add_column(sa.Column("demographics_ciphertext", sa.LargeBinary, nullable=True))
         batch.add_column(sa.Column("blocking_key", sa.String(64), nullable=True))
-    bind = op.get_bind()
-    if bind.execute(sa.select(_identities.c.uin).limit(1)).first() is not None:
-        _encrypt_rows(bind)
+    if keyring is not None:
+        _encrypt_rows(bind, keyring)
     with op.batch_alter_table("idstore_identities") as batch:
         batch.alter_column("key_id", existing_type=sa.String(32), nullable=False)
         batch.alter_column("demographics_ciphertext", existing_type=sa.LargeBinary, nullable=False)
@@ -103,11 +108,11 @@ def upgrade() -> None:
         batch.create_index("ix_idstore_identities_blocking_key", ["blocking_key"])
 
 
-def _encrypt_rows(bind) -> None:
+def _encrypt_rows(bind, keyring) -> None:
     from sync_server.idstore.sealing import blocking_hash, dedupe_hash, seal_demographics
     from sync_server.processing.dedupe import DedupeConfig, blocking_text
 
-    key = _keyring().current
+    key = keyring.current
     config = DedupeConfig()
     for row in _rows(bind, _identities.c.demographics, _identities.c.dedupe_key):
         demographics = dict(row.demographics)
@@ -128,12 +133,13 @@ def _encrypt_rows(bind) -> None:
 
 
 def downgrade() -> None:
+    bind = op.get_bind()
+    keyring = _keyring() if _has_identities(bind) else None
     with op.batch_alter_table("idstore_identities") as batch:
         batch.drop_index("ix_idstore_identities_blocking_key")
         batch.add_column(sa.Column("demographics", sa.JSON, nullable=True))
-    bind = op.get_bind()
-    if bind.execute(sa.select(_identities.c.uin).limit(1)).first() is not None:
-        _decrypt_rows(bind)
+    if keyring is not None:
+        _decrypt_rows(bind, keyring)
     with op.batch_alter_table("idstore_identities") as batch:
         batch.alter_column("demographics", existing_type=sa.JSON, nullable=False)
         batch.drop_column("blocking_key")
@@ -143,11 +149,10 @@ def downgrade() -> None:
     op.drop_table("server_audit_log")
 
 
-def _decrypt_rows(bind) -> None:
+def _decrypt_rows(bind, keyring) -> None:
     from sync_server.idstore.sealing import open_demographics
     from sync_server.processing.dedupe import DedupeConfig, dedupe_key
 
-    keyring = _keyring()
     config = DedupeConfig()
     columns = (_identities.c.key_id, _identities.c.demographics_ciphertext, _identities.c.dedupe_key)
     for row in _rows(bind, *columns):

@@ -28,7 +28,7 @@ from sync_server.db.tables import AuditEntryRow, AuditHeadRow
 _log = AuditEntryRow.__table__
 _head = AuditHeadRow.__table__
 _HEAD_ID = 1
-MAX_DETAILS_BYTES = 8192  # details are server-made summaries; a bigger one is a bug, not a record
+MAX_DETAILS_BYTES = 65536  # details are bounded server-made summaries; a bigger one is a bug
 MAX_LIST = 1000
 
 

@@ -152,20 +152,24 @@ def import_documents(
         raise MasterDataInvalid(errors)
     result = append_changes(session, upserts=upserts, deletes=deletes)
     if actor is not None:
+        files = [name for name, _ in documents]
         append_audit(
             session,
             actor=actor,
             action="masterdata.import",
-            details={"files": [n for n, _ in documents][:_AUDIT_IDS], **result.model_dump()},
+            details={"files": _names(files), **result.model_dump()},
         )
-        _audit_import(session, actor=actor, files=[n for n, _ in documents], upserts=upserts, deletes=deletes)
+        _audit_user_changes(session, actor=actor, files=files, upserts=upserts, deletes=deletes)
     return result
 
 
-_AUDIT_IDS = 100  # ids named per audit entry; the count says how many there were
+def _names(values: list[str]) -> list[str]:
+    """At most 50 names of at most 64 characters each: an audit entry stays small whatever the
+    import holds (the counts beside them say how many there were)."""
+    return [v[:64] for v in values[:50]]
 
 
-def _audit_import(
+def _audit_user_changes(
     session: Session, *, actor: str, files: list[str], upserts: Upserts, deletes: Deletes
 ) -> None:
     """User accounts are master data: an import that touches any gets its own ``users.change`` entry."""
@@ -177,9 +181,9 @@ def _audit_import(
             actor=actor,
             action="users.change",
             details={
-                "files": files[:_AUDIT_IDS],
-                "upserted": changed[:_AUDIT_IDS],
-                "deleted": removed[:_AUDIT_IDS],
+                "files": _names(files),
+                "upserted": _names(changed),
+                "deleted": _names(removed),
                 "count": len(changed) + len(removed),
             },
         )

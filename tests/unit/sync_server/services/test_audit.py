@@ -1,13 +1,17 @@
 """The server audit chain on a real SQLite database: appends link up, any edit, gap or cut-off end
 is named by seq, and the kiosk and the server hash entries by the same rule."""
 
+import json
+
 import pytest
 from sqlalchemy import create_engine, delete, update
+from sqlalchemy.orm import Session
 
 from shared.audit_chain import GENESIS, chain_hash
-from sync_server.db.tables import AuditEntryRow, AuditHeadRow
+from sync_server.db.tables import AuditEntryRow, AuditHeadRow, Base
 from sync_server.processing.schema import create_backend_tables
 from sync_server.services.audit import append_audit, list_entries, verify_chain
+from sync_server.services.masterdata import import_documents
 
 LOG = AuditEntryRow.__table__
 
@@ -18,7 +22,9 @@ def engine(tmp_path):
     create_backend_tables(engine)
     with engine.begin() as conn:
         for n in range(1, 6):
-            append_audit(conn, actor=f"admin{n}", action="machine.approve", target=f"1000{n}", details={"n": n})
+            append_audit(
+                conn, actor=f"admin{n}", action="machine.approve", target=f"1000{n}", details={"n": n}
+            )
     return engine
 
 
@@ -66,9 +72,26 @@ def test_bad_entries_are_refused_and_change_nothing(engine):
         for kwargs in (
             {"actor": "", "action": "x"},
             {"actor": "a" * 129, "action": "x"},
-            {"actor": "a", "action": "x", "details": {"blob": "y" * 9000}},
+            {"actor": "a", "action": "x", "details": {"blob": "y" * 70000}},
         ):
             with pytest.raises(ValueError):
                 append_audit(conn, **kwargs)
         assert verify_chain(conn).entries == 5
         assert conn.execute(AuditHeadRow.__table__.select()).one().seq == 5
+
+
+def test_a_large_user_import_is_audited_within_bounds(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'md.db'}")
+    Base.metadata.create_all(engine)
+    users = [
+        {"id": f"{n:03d}" + "é" * 197, "name": "U", "roles": ["operator"], "password_hash": "$argon2id$x"}
+        for n in range(300)
+    ]
+    document = json.dumps({"format": "openreg-masterdata/1", "entities": {"users": users}}).encode()
+    with Session(engine) as session, session.begin():
+        import_documents(session, [("users.json", document)], actor="admin")
+    with engine.connect() as conn:
+        entries = {e.action: e.details for e in list_entries(conn)}
+        assert verify_chain(conn).ok
+    assert entries["masterdata.import"]["upserts"] == 300
+    assert entries["users.change"]["count"] == 300 and len(entries["users.change"]["upserted"]) == 50

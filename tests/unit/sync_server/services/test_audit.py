@@ -34,6 +34,7 @@ def test_appends_chain_and_verify(engine):
         entries = list_entries(conn, limit=2)
     assert [e.seq for e in entries] == [5, 4] and entries[0].actor == "admin5"
     assert entries[0].details == {"n": 5} and entries[0].prev_hash == entries[1].hash
+    assert [e.seq for e in list_entries(engine.connect(), limit=2, before_seq=4)] == [3, 2]
     first = list_entries(engine.connect(), limit=10)[-1]
     fields = {k: getattr(first, k) for k in ("seq", "at", "actor", "action", "target")}
     assert first.prev_hash == GENESIS

@@ -27,7 +27,7 @@ def demo_files() -> list[Path]:
 def build_state(settings: ServerSettings) -> ServerState:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
-    migrate(engine)
+    migrate(engine, data_dir=settings.data_dir)
     keys = load_or_create_keys(settings.data_dir)
     state = ServerState(settings=settings, engine=engine, keys=keys, blobs=BlobStore(settings.blob_dir))
     if settings.demo:
@@ -40,4 +40,4 @@ def load_demo_data_once(state: ServerState) -> None:
     with Session(state.engine) as session, session.begin():
         if session.scalar(select(ChangeRow.seq).limit(1)) is not None:
             return
-        masterdata.import_paths(session, demo_files())
+        masterdata.import_paths(session, demo_files(), actor="system:demo-data")

@@ -109,12 +109,13 @@ def machines_list(data_dir: Path, db_url: str | None, status: str | None) -> Non
 
 def _decide(data_dir: Path, db_url: str | None, machine_id: str, approve: bool) -> None:
     from sync_server.errors import ApiError
+    from sync_server.services.audit import cli_actor
     from sync_server.services.machines import decide_machine
 
     state = _state(data_dir, db_url)
     try:
         with Session(state.engine) as session, session.begin():
-            row = decide_machine(session, machine_id=machine_id, approve=approve)
+            row = decide_machine(session, machine_id=machine_id, approve=approve, actor=cli_actor())
             click.echo(f"machine {row.machine_id} is now {row.status}")
     except ApiError as exc:
         raise click.ClickException(exc.detail) from exc
@@ -150,13 +151,14 @@ def masterdata_group() -> None:
 )
 def masterdata_import(data_dir: Path, db_url: str | None, files: tuple[Path, ...]) -> None:
     """Import FILES all-or-nothing; a bad row is reported with file, row and field."""
+    from sync_server.services.audit import cli_actor
     from sync_server.services.masterdata import import_paths
     from sync_server.services.masterdata_rules import MasterDataInvalid
 
     state = _state(data_dir, db_url)
     try:
         with Session(state.engine) as session, session.begin():
-            result = import_paths(session, list(files))
+            result = import_paths(session, list(files), actor=cli_actor())
     except MasterDataInvalid as exc:
         for error in exc.errors:
             where = ", ".join(
@@ -165,6 +167,80 @@ def masterdata_import(data_dir: Path, db_url: str | None, files: tuple[Path, ...
             click.echo(f"error: {where}: {error.message}", err=True)
         raise click.ClickException(f"import refused, nothing applied ({len(exc.errors)} problem(s))") from exc
     click.echo(json.dumps(result.model_dump()))
+
+
+@admin.group("audit")
+def audit_group() -> None:
+    """Read and verify the server's hash-chained admin audit log."""
+
+
+@audit_group.command("verify")
+@_data
+@_db
+def audit_verify(data_dir: Path, db_url: str | None) -> None:
+    """Check every link of the chain: prints OK with the count, or the first broken seq (exit 1)."""
+    from sync_server.services.audit import verify_chain
+
+    with _state(data_dir, db_url).engine.connect() as conn:
+        verdict = verify_chain(conn)
+    if not verdict.ok:
+        click.echo(f"BROKEN at seq {verdict.first_broken_seq}: {verdict.reason}", err=True)
+        raise SystemExit(1)
+    click.echo(f"OK: {verdict.entries} entries, chain intact")
+
+
+@audit_group.command("list")
+@_data
+@_db
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def audit_list(data_dir: Path, db_url: str | None, limit: int, as_json: bool) -> None:
+    """The newest LIMIT entries, newest first."""
+    from sync_server.services.audit import list_entries
+
+    with _state(data_dir, db_url).engine.connect() as conn:
+        entries = list_entries(conn, limit=limit)
+    for e in entries:
+        if as_json:
+            click.echo(e.model_dump_json())
+        else:
+            details = json.dumps(e.details, ensure_ascii=False, sort_keys=True)
+            click.echo(f"{e.seq}  {e.at}  {e.actor}  {e.action}  {e.target or '-'}  {details}")
+    if not entries and not as_json:
+        click.echo("no audit entries")
+
+
+@admin.group("datakey")
+def datakey_group() -> None:
+    """The ID store's data key (demographics, documents, biometrics at rest)."""
+
+
+@datakey_group.command("rotate")
+@_data
+@_db
+def datakey_rotate(data_dir: Path, db_url: str | None) -> None:
+    """Make a new data key current; older keys stay for reading what they encrypted. Audited.
+    Running servers and workers pick the new key up at their next ID store lookup."""
+    from sync_server.idstore.data_key import DataKeyError, DataKeyring
+    from sync_server.services.audit import append_audit, cli_actor
+
+    state = _state(data_dir, db_url)
+    try:
+        ring = DataKeyring(data_dir)
+        previous = ring.current.key_id
+        # The entry commits only if the new key file was written (rotate raises otherwise).
+        with state.engine.begin() as conn:
+            key = ring.rotate()
+            append_audit(
+                conn,
+                actor=cli_actor(),
+                action="datakey.rotate",
+                target=key.key_id,
+                details={"previous": previous},
+            )
+    except DataKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"data key {key.key_id} is now current (was {previous})")
 
 
 # The processing backend (issue 7) contributes the worker and its admin commands.

@@ -8,7 +8,6 @@ commit together.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,14 +15,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from shared.audit_chain import GENESIS, chain_hash
 from shared.canonical import canonical_json
-
-GENESIS = "0" * 64
 
 
 def _entry_hash(prev_hash: str, *, seq: int, at: str, actor: str | None, action: str, details: str) -> str:
-    body = canonical_json({"seq": seq, "at": at, "actor": actor, "action": action, "details": details})
-    return hashlib.sha256(prev_hash.encode() + body).hexdigest()
+    return chain_hash(prev_hash, {"seq": seq, "at": at, "actor": actor, "action": action, "details": details})
 
 
 def append_audit(

@@ -7,7 +7,7 @@ from shared.sync import ErrorBody, ErrorCode, ImportResult, MachinePublic, Machi
 from sync_server.api.deps import AdminDep, SessionDep, StateDep
 from sync_server.db.tables import CurrentRow
 from sync_server.errors import ApiError
-from sync_server.services import machines, masterdata
+from sync_server.services import audit, machines, masterdata
 from sync_server.services.masterdata_rules import MasterDataInvalid
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -25,14 +25,35 @@ def list_machines(
 
 
 @router.post("/machines/{machine_id}/approve", responses=_ERRORS)
-def approve(machine_id: str, _admin: AdminDep, session: SessionDep) -> MachinePublic:
-    return machines.to_public(machines.decide_machine(session, machine_id=machine_id, approve=True))
+def approve(machine_id: str, admin: AdminDep, session: SessionDep) -> MachinePublic:
+    return machines.to_public(
+        machines.decide_machine(session, machine_id=machine_id, approve=True, actor=admin.subject)
+    )
 
 
 @router.post("/machines/{machine_id}/reject", responses=_ERRORS)
-def reject(machine_id: str, _admin: AdminDep, session: SessionDep) -> MachinePublic:
+def reject(machine_id: str, admin: AdminDep, session: SessionDep) -> MachinePublic:
     """Reject a pending machine, or revoke an approved one."""
-    return machines.to_public(machines.decide_machine(session, machine_id=machine_id, approve=False))
+    return machines.to_public(
+        machines.decide_machine(session, machine_id=machine_id, approve=False, actor=admin.subject)
+    )
+
+
+@router.get("/audit", responses=_ERRORS)
+def list_audit(
+    _admin: AdminDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=audit.MAX_LIST)] = 100,
+    before_seq: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> list[audit.AuditEntryPublic]:
+    """The server audit log, newest first; ``before_seq`` pages back."""
+    return audit.list_entries(session, limit=limit, before_seq=before_seq)
+
+
+@router.get("/audit/verify", responses=_ERRORS)
+def verify_audit(_admin: AdminDep, session: SessionDep) -> audit.AuditVerdict:
+    """Walk the whole chain: ``ok`` with the entry count, or the first broken seq and why."""
+    return audit.verify_chain(session)
 
 
 @router.get("/users", responses=_ERRORS)
@@ -66,7 +87,7 @@ def list_users(_admin: AdminDep, session: SessionDep) -> list[UserPublic]:
 )
 async def import_masterdata(
     request: Request,
-    _admin: AdminDep,
+    admin: AdminDep,
     state: StateDep,
     filename: Annotated[str, Query(max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")] = "import.json",
 ) -> ImportResult:
@@ -77,15 +98,15 @@ async def import_masterdata(
         raise ApiError(422, ErrorCode.validation_error, "CSV imports need filename=<entity>.csv")
     from starlette.concurrency import run_in_threadpool
 
-    return await run_in_threadpool(_import, state, filename, body)
+    return await run_in_threadpool(_import, state, filename, body, admin.subject)
 
 
-def _import(state, filename: str, body: bytes) -> ImportResult:
+def _import(state, filename: str, body: bytes, actor: str) -> ImportResult:
     from sqlalchemy.orm import Session
 
     try:
         with Session(state.engine) as session, session.begin():
-            return masterdata.import_documents(session, [(filename, body)])
+            return masterdata.import_documents(session, [(filename, body)], actor=actor)
     except MasterDataInvalid as exc:
         raise ApiError(
             422, ErrorCode.masterdata_invalid, f"import refused, nothing applied: {exc}", errors=exc.errors

@@ -17,16 +17,18 @@ class SchemaError(RuntimeError):
     """The database schema cannot be used by this server version."""
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, *, data_dir: Path | None = None) -> Config:
+    """``data_dir`` (the server's) lets revisions that re-encrypt rows reach the data key."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
+    config.attributes["data_dir"] = data_dir
     return config
 
 
-def migrate(engine: Engine) -> str:
+def migrate(engine: Engine, *, data_dir: Path | None = None) -> str:
     """Upgrade to head; return the head revision. Raise SchemaError for an unknown revision."""
-    config = alembic_config(engine)
+    config = alembic_config(engine, data_dir=data_dir)
     script = ScriptDirectory.from_config(config)
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_heads()

@@ -84,3 +84,32 @@ class PacketRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)  # for people, e.g. "duplicate of UIN 4825139076"
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntryRow(Base):
+    """One admin action in the server audit log, hash-chained to the entry before it (services.audit).
+
+    ``at`` and ``details`` are stored as the exact text that was hashed (ISO time, canonical JSON),
+    so verifying never depends on how a database round-trips timestamps or JSON.
+    """
+
+    __tablename__ = "server_audit_log"
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    at: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """The one row (id 1) naming the last audit entry: appenders lock it, so the chain cannot fork."""
+
+    __tablename__ = "server_audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,19 +1,26 @@
-"""The server data key: AES-256-GCM for documents and biometric records at rest.
+"""The server data key: AES-256-GCM for demographics, documents and biometric records at rest.
 
 The key lives in ``<data dir>/keys/data-key-<id>.bin`` created with mode 0600; a key readable by
 group or others is refused rather than used. Each ciphertext carries the key id, so a new key can be
 added (rotation) while old rows stay readable with the old file.
+
+Lookups that need equality on encrypted values use keyed hashes instead (:meth:`DataKey.keyed_hash`,
+HMAC-SHA256 under a subkey derived from the data key with HKDF): without the key file, a database
+dump gives nothing to test guessed names or birth dates against.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -38,6 +45,12 @@ class DataKey:
             return AESGCM(self.secret).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
         except Exception as exc:
             raise DataKeyError("blob does not decrypt under this key (tampered or wrong row)") from exc
+
+    def keyed_hash(self, purpose: str, value: str) -> str:
+        """Hex HMAC-SHA256 of ``purpose`` + 0x1F + ``value`` under this key's lookup subkey; the purpose
+        ("dedupe", "blocking") keeps hashes of one kind from matching another's."""
+        subkey = HKDF(hashes.SHA256(), 32, salt=None, info=b"openreg idstore lookup v1").derive(self.secret)
+        return hmac.new(subkey, f"{purpose}\x1f{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def _key_id(secret: bytes) -> str:
@@ -92,7 +105,22 @@ class DataKeyring:
         self._current = key
         return key
 
+    def _reload_if_rotated(self) -> None:
+        # Another process (``openreg admin datakey rotate``, a restarted worker) may have added a key;
+        # rows hashed under it must still be found here, so pick new files up before a lookup.
+        names = {p.name for p in self.directory.glob("data-key-*.bin")}
+        if names != {f"data-key-{key_id}.bin" for key_id in self._keys}:
+            self.load()
+
+    def all(self) -> list[DataKey]:
+        """Every key held, the current one first (lookups hash under each: rows keep their key)."""
+        self._reload_if_rotated()
+        current = self.current
+        return [current, *(k for k in self._keys.values() if k.key_id != current.key_id)]
+
     def get(self, key_id: str) -> DataKey:
+        if key_id not in self._keys:
+            self._reload_if_rotated()
         if key_id not in self._keys:
             raise DataKeyError(f"unknown data key id {key_id}")
         return self._keys[key_id]

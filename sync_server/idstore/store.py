@@ -1,8 +1,13 @@
-"""The ID store service: issue UINs, write identities with encrypted blobs, audited lookups.
+"""The ID store service: issue UINs, write identities encrypted, audited lookups.
 
 Writes are idempotent by RID (a packet retried or reclaimed after a worker crash gets the same UIN
 and the same identity back), and both UIN and dedupe key are unique in the database, so concurrent
 workers can neither reuse a number nor create two identities for one person.
+
+Demographics, documents and biometrics are ciphertext under the data key (``sealing.py`` says
+exactly what is stored); the dedupe and blocking keys are keyed hashes under the key the row was
+written with, so lookups hash under every key held (after a data-key rotation old rows still match).
+Every admin read appends a ``identity.read`` entry to the server audit log in the read's transaction.
 """
 
 from __future__ import annotations
@@ -17,8 +22,12 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from sync_server.idstore.data_key import DataKeyring
+from sync_server.idstore.sealing import blocking_hash, dedupe_hash, open_demographics, seal_demographics
 from sync_server.idstore.tables import blobs, identities, reads, uins
 from sync_server.processing.uin import generate_uin
+from sync_server.services.audit import append_audit
+
+MAX_PURPOSE_CHARS = 500
 
 
 def _now() -> dt.datetime:
@@ -54,6 +63,15 @@ class Identity:
     blobs: list[BlobIn]
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """An identity sharing a blocking key with a new record: what fuzzy matching compares."""
+
+    uin: str
+    rid: str
+    demographics: dict[str, Any]
+
+
 def _aad(uin: str, kind: str, name: str) -> bytes:
     return f"{uin}\x1f{kind}\x1f{name}".encode()
 
@@ -87,12 +105,38 @@ class IdStore:
         raise RuntimeError("could not find an unused UIN in 20 tries; is the UIN space exhausted?")
 
     def find_by_dedupe_key(self, dedupe_key: str) -> tuple[str, str] | None:
-        """(uin, rid) of the identity with this key, if any."""
+        """(uin, rid) of the identity with this dedupe key (``processing.dedupe.dedupe_key``), if any."""
+        hashed = [dedupe_hash(key, dedupe_key) for key in self.keyring.all()]
         with self._autocommit.connect() as conn:
             row = conn.execute(
-                select(identities.c.uin, identities.c.rid).where(identities.c.dedupe_key == dedupe_key)
+                select(identities.c.uin, identities.c.rid).where(identities.c.dedupe_key.in_(hashed))
             ).first()
         return (row.uin, row.rid) if row else None
+
+    def candidates(self, *, blocking_text: str, limit: int = 200) -> list[Candidate]:
+        """Identities with this blocking key (``processing.dedupe.blocking_text``), decrypted, for
+        fuzzy matching by the processing backend (not an admin read: not in the audit log)."""
+        hashed = [blocking_hash(key, blocking_text) for key in self.keyring.all()]
+        query = (
+            select(
+                identities.c.uin, identities.c.rid, identities.c.key_id, identities.c.demographics_ciphertext
+            )
+            .where(identities.c.blocking_key.in_(hashed))
+            .order_by(identities.c.uin)
+            .limit(limit)
+        )
+        with self._autocommit.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Candidate(
+                r.uin,
+                r.rid,
+                open_demographics(
+                    self.keyring.get(r.key_id), uin=r.uin, ciphertext=r.demographics_ciphertext
+                ),
+            )
+            for r in rows
+        ]
 
     def write_identity(
         self,
@@ -103,8 +147,10 @@ class IdStore:
         dedupe_key: str,
         center_id: str | None,
         blobs_in: Sequence[BlobIn],
+        blocking_text: str | None = None,
     ) -> None:
-        """Insert identity and blobs in one transaction; a repeat for the same RID does nothing."""
+        """Insert identity and blobs in one transaction; a repeat for the same RID does nothing.
+        ``dedupe_key`` and ``blocking_text`` are stored only as keyed hashes (``sealing.py``)."""
         key = self.keyring.current
         now = _now()
         try:
@@ -116,8 +162,10 @@ class IdStore:
                         uin=uin,
                         rid=rid,
                         version=1,
-                        demographics=demographics,
-                        dedupe_key=dedupe_key,
+                        key_id=key.key_id,
+                        demographics_ciphertext=seal_demographics(key, uin=uin, demographics=demographics),
+                        dedupe_key=dedupe_hash(key, dedupe_key),
+                        blocking_key=blocking_hash(key, blocking_text) if blocking_text else None,
                         center_id=center_id,
                         created_at=now,
                         updated_at=now,
@@ -144,13 +192,26 @@ class IdStore:
                 raise DuplicateIdentity(other[0]) from None
             raise
 
-    def _read(self, condition: Any, *, actor: str, purpose: str) -> Identity:
+    def _read(self, condition: Any, *, by: str, actor: str, purpose: str) -> Identity:
+        purpose = purpose.strip()
+        if not purpose or len(purpose) > MAX_PURPOSE_CHARS:
+            raise ValueError(f"a purpose of 1-{MAX_PURPOSE_CHARS} characters is required")
         with self.engine.begin() as conn:
             row = conn.execute(select(identities).where(condition)).mappings().first()
             if row is None:
                 raise IdentityNotFound("no such identity")
-            # The audit row is written in the same transaction as the read: no read without a trace.
+            # The audit rows are written in the same transaction as the read: no read without a trace.
             conn.execute(insert(reads).values(uin=row["uin"], actor=actor, purpose=purpose, read_at=_now()))
+            append_audit(
+                conn,
+                actor=actor,
+                action="identity.read",
+                target=row["uin"],
+                details={"by": by, "purpose": purpose},
+            )
+            demographics = open_demographics(
+                self.keyring.get(row["key_id"]), uin=row["uin"], ciphertext=row["demographics_ciphertext"]
+            )
             blob_rows = conn.execute(
                 select(blobs).where(blobs.c.uin == row["uin"]).order_by(blobs.c.id)
             ).mappings()
@@ -162,17 +223,15 @@ class IdStore:
                 decrypted.append(
                     BlobIn(b["kind"], b["name"], b["content_type"], plain, dict(b["attributes"]))
                 )
-        return Identity(
-            row["uin"], row["rid"], row["version"], dict(row["demographics"]), row["center_id"], decrypted
-        )
+        return Identity(row["uin"], row["rid"], row["version"], demographics, row["center_id"], decrypted)
 
     def get_by_uin(self, uin: str, *, actor: str, purpose: str) -> Identity:
         """Admin lookup by UIN; audited."""
-        return self._read(identities.c.uin == uin, actor=actor, purpose=purpose)
+        return self._read(identities.c.uin == uin, by="uin", actor=actor, purpose=purpose)
 
     def get_by_rid(self, rid: str, *, actor: str, purpose: str) -> Identity:
         """Admin lookup by registration ID; audited."""
-        return self._read(identities.c.rid == rid, actor=actor, purpose=purpose)
+        return self._read(identities.c.rid == rid, by="rid", actor=actor, purpose=purpose)
 
     def read_audit(self, uin: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

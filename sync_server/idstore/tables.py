@@ -28,14 +28,18 @@ uins = Table(
     Column("issued_at", DateTime(timezone=True), nullable=False),
 )
 
+# No demographic value in clear: the demographics are AES-GCM ciphertext under the data key
+# ``key_id``; dedupe_key and blocking_key are keyed hashes under the same key (see store.py).
 identities = Table(
     "idstore_identities",
     metadata,
     Column("uin", String(32), ForeignKey("idstore_uins.uin"), primary_key=True),
     Column("rid", String(64), nullable=False, unique=True),
     Column("version", Integer, nullable=False, default=1),
-    Column("demographics", JSON, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("demographics_ciphertext", LargeBinary, nullable=False),
     Column("dedupe_key", String(64), nullable=False, unique=True),
+    Column("blocking_key", String(64), index=True),
     Column("center_id", String(16)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),

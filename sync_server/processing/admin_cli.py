@@ -1,12 +1,12 @@
 """Admin commands for processing and the ID store, run on a server host against its database.
 
 The sync server mounts them under ``openreg admin`` (``admin.add_command(reprocess)`` etc.).
-Identity reads are audited with the operating-system user as actor and a required purpose.
+Each command is an admin action in the server audit log, with the operating-system user as actor;
+identity reads also need a stated purpose.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from sqlalchemy import create_engine
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdentityNotFound, IdStore
 from sync_server.processing import queue
+from sync_server.services.audit import cli_actor
 
 
 @click.command("reprocess")
@@ -32,7 +33,7 @@ def reprocess(db_url: str, rid: str | None, status: str | None) -> None:
     if bool(rid) == bool(status):
         raise click.UsageError("give exactly one of --rid or --status")
     engine = create_engine(db_url)
-    count = queue.reprocess(engine, rid=rid, status=status)
+    count = queue.reprocess(engine, rid=rid, status=status, actor=cli_actor())
     if rid and count == 0:
         raise click.ClickException(f"no packet {rid} in the processing queue (or it is running now)")
     click.echo(f"queued {count} packet(s) for processing")
@@ -43,7 +44,9 @@ def reprocess(db_url: str, rid: str | None, status: str | None) -> None:
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path), envvar="OPENREG_DATA")
 @click.option("--uin")
 @click.option("--rid")
-@click.option("--purpose", required=True, help="Why you read this identity (kept in the audit log).")
+@click.option(
+    "--purpose", required=True, help="Why you read this identity (kept in the audit log; at most 500 chars)."
+)
 @click.option(
     "--save-blobs", type=click.Path(path_type=Path), help="Write the decrypted documents/biometrics here."
 )
@@ -54,7 +57,7 @@ def identity(
     if bool(uin) == bool(rid):
         raise click.UsageError("give exactly one of --uin or --rid")
     store = IdStore(engine=create_engine(db_url), keyring=DataKeyring(data_dir))
-    actor = f"cli:{getpass.getuser()}"
+    actor = cli_actor()
     try:
         found = (
             store.get_by_uin(uin, actor=actor, purpose=purpose)
@@ -63,6 +66,8 @@ def identity(
         )
     except IdentityNotFound:
         raise click.ClickException(f"no identity with {'UIN ' + uin if uin else 'RID ' + str(rid)}") from None
+    except ValueError as exc:  # an empty or oversized purpose
+        raise click.UsageError(str(exc)) from None
     blobs = []
     for index, blob in enumerate(found.blobs):
         entry = {

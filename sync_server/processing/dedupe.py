@@ -3,6 +3,12 @@
 Names are case-folded, stripped of accents and punctuation, and their spaces collapsed; the date of
 birth is reduced to ISO ``YYYY-MM-DD``; the location is compared by id. Which demographic fields
 make up the key is configuration (``DedupeConfig``), because every ID schema names them differently.
+
+What reaches the database: never these values. The ID store keeps demographics encrypted and stores
+only keyed hashes (HMAC-SHA256 under a subkey of the data key, ``DataKey.keyed_hash``) of
+(1) :func:`dedupe_key` - the SHA-256 of all normalised parts, for the exact-duplicate lookup - and
+(2) :func:`blocking_text` - the normalised date(s) of birth alone, the blocking key that narrows
+candidates for fuzzy matching, which the store then decrypts (fuzzy matching needs the plaintext).
 """
 
 from __future__ import annotations
@@ -89,3 +95,18 @@ def dedupe_key(demographics: Mapping[str, Any], *, config: DedupeConfig) -> str:
     parts = dedupe_parts(demographics, config=config)
     text = "\x1f".join(f"{k}={parts[k]}" for k in sorted(parts))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def blocking_text(demographics: Mapping[str, Any], *, config: DedupeConfig) -> str | None:
+    """The normalised date field(s) (``"1990-04-03"``), the blocking key for fuzzy candidates;
+    None when the config has no date field. Raises ``DedupeKeyError`` / ``ValueError`` on a missing
+    or unreadable date."""
+    if not config.date_fields:
+        return None
+    dates = []
+    for name in config.date_fields:
+        raw = _text_of(demographics.get(name)).strip()
+        if not raw:
+            raise DedupeKeyError(f"dedupe field {name!r} is empty")
+        dates.append(normalise_date(raw))
+    return "\x1f".join(dates)

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sync_server.processing.pipeline import Outcome, PipelineResult, RetryPolicy, StageRecord
 from sync_server.processing.tables import processing_jobs, stage_records
+from sync_server.services.audit import append_audit
 
 DUE_STATUSES = ("queued", "retry")
 
@@ -271,15 +272,27 @@ def has_packets_table(engine: Engine) -> bool:
     return inspect(engine).has_table("packets")
 
 
-def reprocess(engine: Engine, *, rid: str | None = None, status: str | None = "failed") -> int:
-    """Admin: put packets (one RID, or all with ``status``) back in the queue now; returns how many."""
+def reprocess(
+    engine: Engine, *, rid: str | None = None, status: str | None = "failed", actor: str | None = None
+) -> int:
+    """Admin: put packets (one RID, or all with ``status``) back in the queue now; returns how many.
+    With ``actor``, a ``packets.reprocess`` audit entry commits with the change (when any)."""
     condition = processing_jobs.c.rid == rid if rid else processing_jobs.c.status == status
     with engine.begin() as conn:
-        return conn.execute(
+        count = conn.execute(
             update(processing_jobs)
             .where(condition, processing_jobs.c.status != "running")
             .values(status="queued", attempts=0, next_attempt_at=utcnow(), claim_token=None)
         ).rowcount
+        if actor is not None and count:
+            append_audit(
+                conn,
+                actor=actor,
+                action="packets.reprocess",
+                target=rid,
+                details={"rid": rid, "status": None if rid else status, "count": count},
+            )
+        return count
 
 
 def job_status(engine: Engine, rid: str) -> dict[str, Any] | None:

@@ -1,8 +1,7 @@
-"""All backend tables (processing queue, ID store, reports) for the sync server's Alembic revision.
+"""All backend tables (processing queue, ID store, reports) on throwaway databases.
 
-The server's migration chain owns the schema; its revision for the backend calls
-``create_backend_tables(op.get_bind())`` in ``upgrade`` and ``drop_backend_tables`` in ``downgrade``,
-so the table definitions live once, beside the code that uses them.
+The server's Alembic chain owns the real schema (0001_initial states these tables as they were then,
+later revisions change them); ``create_backend_tables`` builds the current shape for tests and tools.
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, Engine
 
+from sync_server.db.tables import AuditEntryRow, AuditHeadRow
 from sync_server.idstore.tables import metadata as idstore_metadata
 from sync_server.processing.tables import metadata as processing_metadata
 from sync_server.reports.tables import metadata as reports_metadata
@@ -17,12 +17,21 @@ from sync_server.reports.tables import metadata as reports_metadata
 BACKEND_METADATA: tuple[MetaData, ...] = (processing_metadata, idstore_metadata, reports_metadata)
 
 
+# Identity reads and reprocessing write the server audit log in their own transaction, so a backend
+# database (tests, tools) needs its tables too.
+AUDIT_TABLES = (AuditEntryRow.__table__, AuditHeadRow.__table__)
+
+
 def create_backend_tables(bind: Connection | Engine) -> None:
-    """Create every backend table and index that does not exist yet (used by the Alembic revision)."""
+    """Create every backend table and index that does not exist yet, and the audit log tables."""
     for metadata in BACKEND_METADATA:
         metadata.create_all(bind)
+    for table in AUDIT_TABLES:
+        table.create(bind, checkfirst=True)
 
 
 def drop_backend_tables(bind: Connection | Engine) -> None:
+    for table in reversed(AUDIT_TABLES):
+        table.drop(bind, checkfirst=True)
     for metadata in reversed(BACKEND_METADATA):
         metadata.drop_all(bind)

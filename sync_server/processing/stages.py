@@ -18,7 +18,7 @@ from shared.forms.engine import FormEngine
 from shared.forms.schema import FormSpecError, load_id_schema
 from shared.rid import RidError, parse_rid
 from sync_server.idstore.store import BlobIn, DuplicateIdentity, IdStore
-from sync_server.processing.dedupe import DedupeConfig, DedupeKeyError, dedupe_key
+from sync_server.processing.dedupe import DedupeConfig, DedupeKeyError, blocking_text, dedupe_key
 from sync_server.processing.packet_view import PacketView, from_opened
 from sync_server.processing.pipeline import PacketContext, Rejection
 from sync_server.processing.ports import MasterDataHistory, PacketOpener, ReceivedPackets
@@ -198,7 +198,7 @@ class ActorsStage:
 
 @dataclass
 class DedupeStage:
-    """Demographic dedupe against the ID store."""
+    """Demographic dedupe against the ID store (which holds only keyed hashes of the keys)."""
 
     store: IdStore
     config: DedupeConfig
@@ -208,12 +208,14 @@ class DedupeStage:
         packet: PacketView = context.values["packet"]
         try:
             key = dedupe_key(packet.demographics, config=self.config)
+            blocking = blocking_text(packet.demographics, config=self.config)
         except (DedupeKeyError, ValueError) as exc:
             raise Rejection("invalid_demographics", f"cannot dedupe: {exc}") from exc
         match = self.store.find_by_dedupe_key(key)
         if match is not None and match[1] != context.rid:  # our own identity after a crash is not a duplicate
             raise Rejection("duplicate", f"duplicate of UIN {match[0]}")
         context.values["dedupe_key"] = key
+        context.values["blocking_text"] = blocking
 
 
 @dataclass
@@ -259,6 +261,7 @@ class IdStoreStage:
                 rid=context.rid,
                 demographics=packet.demographics,
                 dedupe_key=context.values["dedupe_key"],
+                blocking_text=context.values.get("blocking_text"),
                 center_id=context.values.get("center_id"),
                 blobs_in=blobs,
             )

@@ -16,12 +16,14 @@ from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
-from sync_server.idstore.store import IdentityNotFound, IdStore
+from sync_server.idstore.store import MAX_PURPOSE_CHARS, IdentityNotFound, IdStore
 from sync_server.reports.runner import ReportService
 
 _MEDIA = {"csv": "text/csv", "json": "application/json", "pdf": "application/pdf"}
 # Run ids are database integers: refuse (422) what no BIGINT column can hold instead of failing in SQL.
 RunId = Annotated[int, PathParam(ge=1, le=2**62)]
+# Why an identity is read: kept in the audit log, so bounded like every input.
+Purpose = Annotated[str, Query(min_length=3, max_length=MAX_PURPOSE_CHARS)]
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
@@ -78,15 +80,11 @@ def build_admin_backend_router(
         )
 
     @router.get("/identities/by-uin/{uin}")
-    def identity_by_uin(
-        uin: str, store: Store, actor: Admin, purpose: Annotated[str, Query(min_length=3)]
-    ) -> dict:
+    def identity_by_uin(uin: str, store: Store, actor: Admin, purpose: Purpose) -> dict:
         return _identity(lambda: store.get_by_uin(uin, actor=actor, purpose=purpose))
 
     @router.get("/identities/by-rid/{rid}")
-    def identity_by_rid(
-        rid: str, store: Store, actor: Admin, purpose: Annotated[str, Query(min_length=3)]
-    ) -> dict:
+    def identity_by_rid(rid: str, store: Store, actor: Admin, purpose: Purpose) -> dict:
         return _identity(lambda: store.get_by_rid(rid, actor=actor, purpose=purpose))
 
     return router
@@ -97,6 +95,8 @@ def _identity(read: Callable[[], Any]) -> dict[str, Any]:
         found = read()
     except IdentityNotFound:
         raise HTTPException(404, "no such identity") from None
+    except ValueError as exc:  # a blank purpose
+        raise HTTPException(422, str(exc)) from None
     return {
         "uin": found.uin,
         "rid": found.rid,

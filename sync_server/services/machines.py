@@ -11,6 +11,7 @@ from shared.signing import SignatureError, public_key_from_b64
 from shared.sync import EnrolRequest, ErrorCode, MachinePublic, MachineStatus
 from sync_server.db.tables import CurrentRow, MachineRow
 from sync_server.errors import ApiError
+from sync_server.services.audit import append_audit
 from sync_server.services.clock import aware, utcnow
 from sync_server.services.masterdata import append_changes
 
@@ -65,16 +66,18 @@ def enrol_machine(session: Session, *, request: EnrolRequest, auto_approve: bool
     session.add(row)
     session.flush()
     if auto_approve:
-        decide_machine(session, machine_id=machine_id, approve=True)
+        decide_machine(session, machine_id=machine_id, approve=True, actor="system:demo-auto-approve")
     return row
 
 
-def decide_machine(session: Session, *, machine_id: str, approve: bool) -> MachineRow:
+def decide_machine(session: Session, *, machine_id: str, approve: bool, actor: str) -> MachineRow:
     """Approve, reject, or (approve=False on an approved machine) revoke. Approved machines are published
-    as ``machines`` master data so kiosks and processing know them."""
+    as ``machines`` master data so kiosks and processing know them. ``actor`` goes to the audit log,
+    in the same transaction as the decision."""
     row = session.get(MachineRow, machine_id, with_for_update=True)
     if row is None:
         raise ApiError(404, ErrorCode.machine_unknown, f"machine {machine_id} is not known")
+    previous = row.status
     if approve:
         row.status = MachineStatus.approved.value
     else:
@@ -99,6 +102,14 @@ def decide_machine(session: Session, *, machine_id: str, approve: bool) -> Machi
             )
         ],
         deletes=[],
+    )
+    action = {"approved": "approve", "rejected": "reject", "revoked": "revoke"}[row.status]
+    append_audit(
+        session,
+        actor=actor,
+        action=f"machine.{action}",
+        target=row.machine_id,
+        details={"from": previous, "to": row.status, "center_id": row.center_id},
     )
     return row
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared.sync import ChangesPage, FieldError, ImportResult, MasterDataChange, Snapshot
 from sync_server.db.tables import ChangeRow, CurrentRow
+from sync_server.services.audit import append_audit
 from sync_server.services.clock import utcnow
 from sync_server.services.masterdata_rules import Deletes, MasterDataInvalid, Upserts, parse_import
 
@@ -130,8 +131,12 @@ def append_changes(session: Session, *, upserts: Upserts, deletes: Deletes) -> I
     )
 
 
-def import_documents(session: Session, documents: list[tuple[str, bytes]]) -> ImportResult:
-    """Validate every file first (all problems reported together), then apply all in one go."""
+def import_documents(
+    session: Session, documents: list[tuple[str, bytes]], *, actor: str | None = None
+) -> ImportResult:
+    """Validate every file first (all problems reported together), then apply all in one go.
+    With ``actor``, the import (and the user accounts it changes) goes to the audit log in the same
+    transaction."""
     upserts: Upserts = []
     deletes: Deletes = []
     errors: list[FieldError] = []
@@ -145,11 +150,47 @@ def import_documents(session: Session, documents: list[tuple[str, bytes]]) -> Im
         deletes += more_deletes
     if errors:
         raise MasterDataInvalid(errors)
-    return append_changes(session, upserts=upserts, deletes=deletes)
+    result = append_changes(session, upserts=upserts, deletes=deletes)
+    if actor is not None:
+        files = [name for name, _ in documents]
+        append_audit(
+            session,
+            actor=actor,
+            action="masterdata.import",
+            details={"files": _names(files), **result.model_dump()},
+        )
+        _audit_user_changes(session, actor=actor, files=files, upserts=upserts, deletes=deletes)
+    return result
 
 
-def import_paths(session: Session, paths: list[Path]) -> ImportResult:
-    return import_documents(session, [(p.name, p.read_bytes()) for p in paths])
+def _names(values: list[str]) -> list[str]:
+    """At most 50 names of at most 64 characters each: an audit entry stays small whatever the
+    import holds (the counts beside them say how many there were)."""
+    return [v[:64] for v in values[:50]]
+
+
+def _audit_user_changes(
+    session: Session, *, actor: str, files: list[str], upserts: Upserts, deletes: Deletes
+) -> None:
+    """User accounts are master data: an import that touches any gets its own ``users.change`` entry."""
+    changed = sorted({str(row["id"]) for entity, row in upserts if entity == "users"})
+    removed = sorted({str(entity_id) for entity, entity_id in deletes if entity == "users"})
+    if changed or removed:
+        append_audit(
+            session,
+            actor=actor,
+            action="users.change",
+            details={
+                "files": _names(files),
+                "upserted": _names(changed),
+                "deleted": _names(removed),
+                "count": len(changed) + len(removed),
+            },
+        )
+
+
+def import_paths(session: Session, paths: list[Path], *, actor: str | None = None) -> ImportResult:
+    return import_documents(session, [(p.name, p.read_bytes()) for p in paths], actor=actor)
 
 
 def _scope(column, center_id: str | None):

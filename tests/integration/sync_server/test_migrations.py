@@ -1,25 +1,32 @@
 """Alembic owns the schema: on SQLite and on a real PostgreSQL the migrations reach head, the result
-matches the table models exactly, and 0003 splits old ``"<code>: <text>"`` reasons (and back)."""
+matches the table models exactly, 0003 splits old ``"<code>: <text>"`` reasons (and back), and 0008
+encrypts existing ID store demographics (and back)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, insert, select, text
 
 from sync_server.db.engine import make_engine
-from sync_server.db.migrate import alembic_config, migrate
+from sync_server.db.migrate import SchemaError, alembic_config, migrate
 from sync_server.db.tables import Base, MachineRow, PacketRow
+from sync_server.idstore.data_key import DataKeyring
+from sync_server.idstore.store import IdStore
 from sync_server.idstore.tables import metadata as idstore_metadata
+from sync_server.idstore.tables import uins
+from sync_server.processing.dedupe import DedupeConfig, dedupe_key
 from sync_server.processing.tables import metadata as processing_metadata
 from sync_server.processing.tables import processing_jobs
 from sync_server.reports.tables import metadata as reports_metadata
 
 NOW = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
+CFG = DedupeConfig()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -43,7 +50,7 @@ def _all_models() -> MetaData:
 
 def test_migrations_reach_head_and_match_the_models(engine):
     head = migrate(engine)
-    assert head == "0003_packet_reason_code"
+    assert head == "0008_audit_idstore_encryption"
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), _all_models())
     # APScheduler creates its own job store table at runtime; it is not ours to model.
@@ -118,3 +125,75 @@ def test_0003_splits_old_combined_reasons_and_downgrade_joins_them(engine):
     command.upgrade(config, "head")
     with engine.connect() as conn:
         assert conn.execute(select(MachineRow.last_masterdata_sync_at)).all() == []
+
+
+_OLD_IDENTITIES = sa.table(
+    "idstore_identities",
+    *(sa.column(c) for c in ("uin", "rid", "version", "dedupe_key", "center_id", "created_at", "updated_at")),
+    sa.column("demographics", sa.JSON),
+)
+PEOPLE = {
+    "5000000008": {"fullName": "Amina Diallo", "dateOfBirth": "1990-04-03", "city": "CAP01"},
+    "5000000016": {"fullName": "Binta Sow", "dateOfBirth": "", "city": "CAP02"},  # no date of birth
+}
+
+
+def _old_identity_rows(engine) -> dict[str, str]:
+    """Identities as revision 0003 stored them (plain JSON, unkeyed SHA-256 dedupe key)."""
+    keys = {}
+    with engine.begin() as conn:
+        for n, (uin, person) in enumerate(PEOPLE.items()):
+            rid = f"R{n}"
+            keys[uin] = dedupe_key(
+                person | {"dateOfBirth": person["dateOfBirth"] or "2000-01-01"}, config=CFG
+            )
+            conn.execute(insert(uins).values(uin=uin, rid=rid, issued_at=NOW))
+            conn.execute(
+                insert(_OLD_IDENTITIES).values(
+                    uin=uin,
+                    rid=rid,
+                    version=1,
+                    demographics=person,
+                    dedupe_key=keys[uin],
+                    center_id="10001",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+    return keys
+
+
+def test_0008_encrypts_existing_identities_and_downgrade_decrypts_them(engine, tmp_path):
+    data = tmp_path / "data"
+    command.upgrade(alembic_config(engine), "0003_packet_reason_code")
+    keys = _old_identity_rows(engine)
+    # Without the data key the revision refuses, before changing anything.
+    with pytest.raises(SchemaError, match="data dir"):
+        migrate(engine)
+    with engine.connect() as conn:
+        assert (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            == "0003_packet_reason_code"
+        )
+        assert conn.execute(select(_OLD_IDENTITIES.c.demographics)).scalars().all()[0]["fullName"]
+
+    assert migrate(engine, data_dir=data) == "0008_audit_idstore_encryption"
+    with engine.connect() as conn:
+        raw = " ".join(
+            str(v) for row in conn.exec_driver_sql("SELECT * FROM idstore_identities") for v in row
+        )
+    assert "Amina" not in raw and "1990" not in raw and not any(k in raw for k in keys.values())
+    store = IdStore(engine=engine, keyring=DataKeyring(data))
+    assert store.find_by_dedupe_key(keys["5000000008"]) == ("5000000008", "R0")
+    assert [c.uin for c in store.candidates(blocking_text="1990-04-03")] == ["5000000008"]
+    for uin, person in PEOPLE.items():
+        assert store.get_by_uin(uin, actor="t", purpose="migration test").demographics == person
+
+    command.downgrade(alembic_config(engine, data_dir=data), "0003_packet_reason_code")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_OLD_IDENTITIES.c.uin, _OLD_IDENTITIES.c.demographics, _OLD_IDENTITIES.c.dedupe_key)
+        )
+        back = {r.uin: (r.demographics, r.dedupe_key) for r in rows}
+    assert back["5000000008"] == (PEOPLE["5000000008"], keys["5000000008"])
+    assert back["5000000016"][0] == PEOPLE["5000000016"]  # its plain key cannot be rebuilt: kept hashed

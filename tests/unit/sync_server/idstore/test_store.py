@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, select
 from sync_server.idstore import tables
 from sync_server.idstore.data_key import DataKeyError, DataKeyring
 from sync_server.idstore.store import BlobIn, DuplicateIdentity, IdentityNotFound, IdStore
+from sync_server.processing.schema import create_backend_tables
 from sync_server.processing.uin import check_uin
 
 FINGER = b"FIR\x00" + os.urandom(2000)
@@ -16,7 +17,7 @@ FINGER = b"FIR\x00" + os.urandom(2000)
 @pytest.fixture
 def store(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'id.db'}")
-    tables.metadata.create_all(engine)
+    create_backend_tables(engine)
     return IdStore(engine=engine, keyring=DataKeyring(tmp_path / "data"))
 
 

@@ -9,16 +9,14 @@ from sqlalchemy import create_engine
 from shared.packet import load_identities
 from sync_server.processing import queue
 from sync_server.processing.bootstrap import Backend
-from sync_server.processing.schema import create_backend_tables
 from tests.integration.sync_server.processing.world import Master, prepare
 
 
 def test_backend_processes_queue_rows_and_schedules_reports(tmp_path):
     url = f"sqlite:///{tmp_path / 'server.db'}"
     engine = create_engine(url)
-    create_backend_tables(engine)
     folder = tmp_path / "world"
-    rids = prepare(folder, url, count=2)
+    rids = prepare(folder, url, count=2)  # migrates: the server's real schema
     world = json.loads((folder / "world.json").read_text())
     with engine.begin() as conn:  # the server enqueues with the path and registered hash
         for rid in rids:

@@ -20,13 +20,12 @@ from shared.packet import (
 )
 from shared.rid import format_rid
 from shared.signing import generate_private_key, public_key_b64
-from sync_server.idstore import tables as id_tables
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
 from sync_server.processing import queue
-from sync_server.processing import tables as processing_tables
 from sync_server.processing.dedupe import DedupeConfig
 from sync_server.processing.pipeline import Pipeline, RetryPolicy
+from sync_server.processing.schema import create_backend_tables
 from sync_server.processing.stages import build_stages, make_packet_opener
 from sync_server.processing.worker import ProcessingWorker, WorkerPool
 
@@ -82,8 +81,7 @@ PERSON = {
 @pytest.fixture
 def world(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'server.db'}")
-    for md in (processing_tables.metadata, id_tables.metadata):
-        md.create_all(engine)
+    create_backend_tables(engine)
     key = generate_private_key()
     recipient = generate_identity_file(tmp_path / "server-identity.txt")
     opener = make_packet_opener(load_identities(tmp_path / "server-identity.txt"))

@@ -71,6 +71,11 @@ def test_identity_lookup_is_audited(app):
     )
     assert client.get("/api/v1/admin/identities/by-rid/R9", params={"purpose": "xyz"}).status_code == 404
     assert client.get(f"/api/v1/admin/identities/by-uin/{uin}").status_code == 422  # purpose is required
+    for purpose in ("   ", "x" * 501):  # blank or unbounded purposes are refused and read nothing
+        assert (
+            client.get(f"/api/v1/admin/identities/by-uin/{uin}", params={"purpose": purpose}).status_code
+            == 422
+        )
     assert [(r["actor"], r["purpose"]) for r in store.read_audit(uin)] == [
         ("admin1", "ticket 1"),
         ("admin1", "ticket 2"),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from shared.sync import ChangesPage, FieldError, ImportResult, MasterDataChange, Snapshot
 from sync_server.db.tables import ChangeRow, CurrentRow
 from sync_server.services.clock import utcnow
+from sync_server.services.masterdata_refs import Origin, check_import
 from sync_server.services.masterdata_rules import Deletes, MasterDataInvalid, Upserts, parse_import
 
 _BATCH = 5000
@@ -131,9 +132,12 @@ def append_changes(session: Session, *, upserts: Upserts, deletes: Deletes) -> I
 
 
 def import_documents(session: Session, documents: list[tuple[str, bytes]]) -> ImportResult:
-    """Validate every file first (all problems reported together), then apply all in one go."""
+    """Validate every file first (all problems reported together), then the state the import would
+    leave (references, cycles, duplicate ids, UI specs against their schemas), then apply all in one go."""
     upserts: Upserts = []
     deletes: Deletes = []
+    origins: list[Origin] = []
+    delete_origins: list[Origin] = []
     errors: list[FieldError] = []
     for name, content in documents:
         try:
@@ -141,8 +145,20 @@ def import_documents(session: Session, documents: list[tuple[str, bytes]]) -> Im
         except MasterDataInvalid as exc:
             errors += exc.errors
             continue
+        file = Path(name).name
+        first_row = 2 if file.lower().endswith(".csv") else 1  # a CSV's row 1 is its header
+        numbers: dict[str, int] = {}
+        for entity, _row in more_upserts:
+            numbers[entity] = numbers.get(entity, first_row - 1) + 1
+            origins.append(Origin(file=file, row=numbers[entity]))
+        delete_origins += [Origin(file=file) for _ in more_deletes]
         upserts += more_upserts
         deletes += more_deletes
+    if errors:
+        raise MasterDataInvalid(errors)
+    errors = check_import(
+        session, upserts=upserts, deletes=deletes, origins=origins, delete_origins=delete_origins
+    )
     if errors:
         raise MasterDataInvalid(errors)
     return append_changes(session, upserts=upserts, deletes=deletes)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, text
+from sqlalchemy import and_, delete, func, insert, not_, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,8 @@ from sync_server.services.masterdata_refs import Origin, check_import
 from sync_server.services.masterdata_rules import Deletes, MasterDataInvalid, Upserts, parse_import
 
 _BATCH = 5000
+# The roles a kiosk logs in (client.core.people); other users' hashes never leave the server.
+KIOSK_ROLES = frozenset({"operator", "supervisor"})
 
 
 def _lock_log(session: Session) -> None:
@@ -168,8 +170,23 @@ def import_paths(session: Session, paths: list[Path]) -> ImportResult:
     return import_documents(session, [(p.name, p.read_bytes()) for p in paths])
 
 
-def _scope(column, center_id: str | None):
-    return column.is_(None) if center_id is None else or_(column.is_(None), column == center_id)
+def _scope(entity, column, center_id: str | None):
+    """Rows a kiosk of ``center_id`` may hold: its center's and global ones, but users only of its center."""
+    shared = and_(column.is_(None), entity != "users")
+    return shared if center_id is None else or_(shared, column == center_id)
+
+
+def _kiosk_user(data: dict[str, Any] | None) -> bool:
+    roles = data.get("roles") if isinstance(data, dict) else None
+    return isinstance(roles, list) and not KIOSK_ROLES.isdisjoint(roles)
+
+
+def _for_kiosk(seq: int, entity: str, entity_id: str, op: str, data: dict[str, Any] | None):
+    """A user of the center without a kiosk role travels as a tombstone: a kiosk that holds the row from
+    before (the role was taken away, or an older server sent it) drops it."""
+    if entity == "users" and op == "upsert" and not _kiosk_user(data):
+        return MasterDataChange(seq=seq, entity=entity, id=entity_id, op="delete", data=None)
+    return MasterDataChange(seq=seq, entity=entity, id=entity_id, op=op, data=data)
 
 
 def latest_seq(session: Session) -> int:
@@ -180,14 +197,14 @@ def changes_page(session: Session, *, center_id: str | None, since: int, limit: 
     rows = list(
         session.execute(
             select(ChangeRow.seq, ChangeRow.entity, ChangeRow.entity_id, ChangeRow.op, ChangeRow.data)
-            .where(ChangeRow.seq > since, _scope(ChangeRow.center_id, center_id))
+            .where(ChangeRow.seq > since, _scope(ChangeRow.entity, ChangeRow.center_id, center_id))
             .order_by(ChangeRow.seq)
             .limit(limit + 1)
         )
     )
     complete = len(rows) <= limit
     rows = rows[:limit]
-    changes = [MasterDataChange(seq=s, entity=e, id=i, op=o, data=d) for s, e, i, o, d in rows]
+    changes = [_for_kiosk(*row) for row in rows]
     # When complete, skip past changes scoped to other centers too: the next ask starts at the log head.
     next_cursor = max(since, latest_seq(session)) if complete else changes[-1].seq
     return ChangesPage(changes=changes, next_cursor=next_cursor, complete=complete)
@@ -198,11 +215,12 @@ def snapshot(session: Session, *, center_id: str | None) -> Snapshot:
     entities: dict[str, list[dict[str, Any]]] = defaultdict(list)
     query = (
         select(CurrentRow.entity, CurrentRow.data)
-        .where(CurrentRow.seq <= cursor, _scope(CurrentRow.center_id, center_id))
+        .where(CurrentRow.seq <= cursor, _scope(CurrentRow.entity, CurrentRow.center_id, center_id))
         .order_by(CurrentRow.entity, CurrentRow.entity_id)
     )
     for entity, data in session.execute(query):
-        entities[entity].append(data)
+        if entity != "users" or _kiosk_user(data):
+            entities[entity].append(data)
     return Snapshot(cursor=cursor, center_id=center_id, entities=dict(entities))
 
 

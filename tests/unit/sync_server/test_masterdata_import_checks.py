@@ -48,9 +48,8 @@ def _log_size(engine) -> tuple[int, int]:
 
 def _refused(engine, *documents: tuple[str, bytes]) -> list:
     before = _log_size(engine)
-    with pytest.raises(MasterDataInvalid) as caught:
-        with Session(engine) as session, session.begin():
-            import_documents(session, list(documents))
+    with pytest.raises(MasterDataInvalid) as caught, Session(engine) as session, session.begin():
+        import_documents(session, list(documents))
     assert _log_size(engine) == before, "a refused import changed master data"
     return caught.value.errors
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MAX_PROBLEMS_PER_REPORT = 100
 MAX_REASON_CHARS = 2000
+_NO_NUL = r"^[^\x00]+$"  # PostgreSQL text cannot hold NUL
 
 
 class MasterDataProblem(BaseModel):
@@ -17,9 +18,9 @@ class MasterDataProblem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seq: int = Field(ge=0, le=2**62)
-    entity: str = Field(min_length=1, max_length=64)
-    id: str = Field(min_length=1, max_length=200)
-    reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS)
+    entity: str = Field(min_length=1, max_length=64, pattern=_NO_NUL)
+    id: str = Field(min_length=1, max_length=200, pattern=_NO_NUL)
+    reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS, pattern=_NO_NUL)
     seen_at: dt.datetime
 
 

@@ -31,9 +31,10 @@ def _demo_row(file: str, entity: str) -> dict:
     return copy.deepcopy(json.loads((DEMO / file).read_text())["entities"][entity][0])
 
 
-@pytest.fixture
-def engine(tmp_path):
-    state = build_state(ServerSettings(data_dir=tmp_path / "server", demo=True))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request, tmp_path):
+    db_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    state = build_state(ServerSettings(data_dir=tmp_path / "server", demo=True, db_url=db_url))
     yield state.engine
     state.engine.dispose()
 

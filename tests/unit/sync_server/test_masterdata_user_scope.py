@@ -15,9 +15,10 @@ from sync_server.settings import ServerSettings
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
 
 
-@pytest.fixture
-def engine(tmp_path):
-    state = build_state(ServerSettings(data_dir=tmp_path / "server", demo=True))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request, tmp_path):
+    db_url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    state = build_state(ServerSettings(data_dir=tmp_path / "server", demo=True, db_url=db_url))
     yield state.engine
     state.engine.dispose()
 

@@ -44,13 +44,14 @@ def record_problems(
     if rows:
         dialect = session.get_bind().dialect.name
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(MasterDataProblemRow)
-        for row in rows:  # at most MAX_PROBLEMS_PER_REPORT rows; rowcount per row is portable
-            result = session.execute(
-                insert.values(**row).on_conflict_do_nothing(
-                    index_elements=["machine_id", "seq", "entity", "entity_id"]
-                )
-            )
-            stored += result.rowcount or 0
+        for row in rows:  # at most MAX_PROBLEMS_PER_REPORT rows
+            # RETURNING says whether the row went in (rowcount is -1 here on PostgreSQL).
+            inserted = session.execute(
+                insert.values(**row)
+                .on_conflict_do_nothing(index_elements=["machine_id", "seq", "entity", "entity_id"])
+                .returning(MasterDataProblemRow.id)
+            ).first()
+            stored += inserted is not None
     return MasterDataProblemsStored(stored=stored, duplicates=len(kept) - stored, dropped=len(dropped))
 
 

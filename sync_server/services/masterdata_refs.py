@@ -239,6 +239,9 @@ def _check_ui_specs(
         named = spec.get("schema_id", newest)
         own = where.get(("ui_spec", spec_id))
         blame = own or where.get(("id_schema", str(named))) or removed.get(("id_schema", str(named)))
+        if blame is None and "schema_id" not in spec:  # laid on the newest schema: any schema change counts
+            changed = [o for key, o in where.items() if key[0] == "id_schema"] + list(removed.values())
+            blame = changed[0] if changed else None
         if blame is None:
             continue  # neither the spec nor its schema changes in this import
         field, prefix = ("spec", "") if own else ("schema", f"ui_spec {spec_id!r} would break: ")

@@ -190,3 +190,14 @@ def test_location_self_parent_and_cycles_are_refused(engine) -> None:
     # a cycle closed through a stored row: the region R1 re-parented under its own city
     errors = _refused(engine, ("l.json", _doc(locations=[{**loc("R1", "R1P1C1"), "level": "region"}])))
     assert _named(errors, "l.json", 1, "parent_id", "location cycle: R1 -> R1P1C1 -> R1P1 -> R1"), errors
+
+
+def test_spec_without_schema_id_is_checked_against_the_newest_schema(engine) -> None:
+    spec = _demo_row("ui_spec.json", "ui_spec")
+    del spec["spec"]["schema_id"]
+    _import(engine, ("spec.json", _doc(ui_spec=[spec])))
+    other = _demo_row("id_schema.json", "id_schema")
+    other["id"], other["version"] = "slim", 5
+    other["schema"]["fields"] = other["schema"]["fields"][:3]
+    errors = _refused(engine, ("slim.json", _doc(id_schema=[other])))
+    assert _named(errors, "slim.json", 1, "schema", "ui_spec 'new_registration' would break"), errors

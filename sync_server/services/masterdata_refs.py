@@ -21,6 +21,7 @@ from sync_server.db.tables import CurrentRow
 from sync_server.services.masterdata_rules import Deletes, Upserts
 
 _BATCH = 5000
+MAX_ERRORS = 500
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,9 @@ def check_import(
     _check_deleted_targets(state, deletes, delete_origins, errors)
     _check_location_cycles(state, upserts, origins, error)
     _check_ui_specs(state, where, deletes, delete_origins, error)
+    if len(errors) > MAX_ERRORS:  # an answer (and a CLI screen) stays readable
+        more = len(errors) - MAX_ERRORS
+        errors = [*errors[:MAX_ERRORS], FieldError(message=f"... and {more} more problems")]
     return errors
 
 

@@ -18,17 +18,28 @@ from shared.sync.problems import MAX_PROBLEMS_PER_REPORT, MAX_REASON_CHARS
 log = logging.getLogger(__name__)
 
 
+def _reportable(value: str, limit: int) -> str:
+    """Within what the server's report model accepts, so one odd value never blocks every report."""
+    return value.replace("\x00", "")[:limit] or "?"
+
+
 def record_skipped(conn: Connection, skipped: list[SkippedChange]) -> None:
     """Keep each skipped change once (a re-sent page does not duplicate it) and audit it."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
     for s in skipped:
-        reason = s.reason[:MAX_REASON_CHARS]
+        reason = _reportable(s.reason, MAX_REASON_CHARS)
         added = conn.execute(
             text(
                 "INSERT OR IGNORE INTO masterdata_problems (seq, entity, id, reason, seen_at) "
                 "VALUES (:seq, :entity, :id, :reason, :at)"
             ),
-            {"seq": s.seq, "entity": s.entity[:64], "id": s.id[:200], "reason": reason, "at": now},
+            {
+                "seq": max(0, s.seq),
+                "entity": _reportable(s.entity, 64),
+                "id": _reportable(s.id, 200),
+                "reason": reason,
+                "at": now,
+            },
         ).rowcount
         if added:
             append_audit(

@@ -8,6 +8,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from shared.sync import ErrorCode
 from sync_server import __version__
 from sync_server.api import admin, auth, health, machines, masterdata, packets
+from sync_server.api import masterdata_problems as masterdata_problems_api
 from sync_server.api.deps import get_admin_name, get_backend, get_state
 from sync_server.api.updates import build_updates_router
 from sync_server.errors import error_response, install_error_handlers
@@ -46,6 +47,7 @@ def create_app(state: ServerState) -> FastAPI:
     install_error_handlers(app)
     for module in (health, machines, auth, masterdata, packets, admin):
         app.include_router(module.router)
+    app.include_router(masterdata_problems_api.router)
     app.include_router(build_updates_router(state.settings.update_repo_dir))
     app.include_router(
         build_admin_backend_router(

@@ -140,7 +140,7 @@ def machines_reject(data_dir: Path, db_url: str | None, machine_id: str) -> None
 
 @admin.group("masterdata")
 def masterdata_group() -> None:
-    """Import master data (JSON import documents or <entity>.csv files)."""
+    """Import master data (JSON import documents or <entity>.csv files); read kiosks' problem reports."""
 
 
 @masterdata_group.command("import")
@@ -241,6 +241,27 @@ def datakey_rotate(data_dir: Path, db_url: str | None) -> None:
     except DataKeyError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"data key {key.key_id} is now current (was {previous})")
+
+
+@masterdata_group.command("problems")
+@_data
+@_db
+@click.option("--machine", "machine_id", default=None, help="Only this machine's reports.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+def masterdata_problems(data_dir: Path, db_url: str | None, machine_id: str | None, limit: int) -> None:
+    """Master-data changes kiosks could not apply and skipped, newest first."""
+    from sync_server.services.masterdata_problems import list_problems
+
+    state = _state(data_dir, db_url)
+    with Session(state.engine) as session:
+        problems = list_problems(session, machine_id=machine_id, limit=limit)
+    if not problems:
+        click.echo("no master-data problems reported")
+    for p in problems:
+        seen = p.seen_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        click.echo(
+            f"{seen}  machine {p.machine_id}  center {p.center_id}  seq {p.seq}  {p.entity} {p.id!r}: {p.reason}"
+        )
 
 
 # The processing backend (issue 7) contributes the worker and its admin commands.

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from client.core.master_data_checks import paired_schema
 from client.core.store import Store
 from shared.forms import FormEngine, IdSchema, UiSpec, load_id_schema, load_ui_spec
 
@@ -19,23 +20,7 @@ _DELETE = text("DELETE FROM master_data WHERE entity = :entity AND id = :id")
 
 
 class MasterDataError(ValueError):
-    """A master-data change is malformed; nothing from its page is applied."""
-
-
-def check_change(change: dict[str, Any]) -> None:
-    """Validate one change-log entry's shape before anything is written."""
-    if not isinstance(change.get("entity"), str) or not isinstance(change.get("id"), str):
-        raise MasterDataError(f"change {change.get('seq')!r}: entity and id must be strings")
-    if change.get("op") == "upsert":
-        data = change.get("data")
-        if not isinstance(data, dict) or data.get("id", change["id"]) != change["id"]:
-            raise MasterDataError(
-                f"change {change.get('seq')!r}: upsert needs a data object with the same id"
-            )
-        if change["entity"] == "id_schema":
-            load_id_schema(data)  # a broken schema would break every registration: refuse it here
-    elif change.get("op") != "delete":
-        raise MasterDataError(f"change {change.get('seq')!r}: op must be upsert or delete")
+    """Master data is missing or malformed (changes are sorted out first: client.core.master_data_checks)."""
 
 
 def apply_changes(conn: Connection, changes: Iterable[dict[str, Any]]) -> int:
@@ -71,16 +56,14 @@ _BULK = (
 
 
 def bulk_load(conn: Connection, entity: str, rows: list[dict[str, Any]]) -> int:
-    """Fast path for snapshots: rows of one entity straight to the driver's executemany."""
+    """Fast path for snapshots: rows of one entity straight to the driver's executemany (rows already
+    sorted out by client.core.master_data_checks)."""
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     params = []
     for row in rows:
         if not isinstance(row, dict) or not isinstance(row.get("id"), str):
             raise MasterDataError(f"snapshot {entity}: every row needs a string id")
         params.append((entity, row["id"], row.get("center_id"), dumps(row)))
-    if entity == "id_schema":
-        for row in rows:
-            load_id_schema(row)
     conn.exec_driver_sql(_BULK, params)
     return len(params)
 
@@ -135,15 +118,18 @@ class MasterData:
         return max(rows, key=lambda r: r.get("version", 0)) if rows else None
 
     def form_engine(self, *, ui_spec_id: str | None = None) -> FormEngine:
-        """The form for new registrations from the newest id_schema + ui_spec in master data."""
-        schema_row = self.latest_versioned("id_schema", "schema")
-        if schema_row is None:
-            raise MasterDataError("no id_schema in master data yet; sync first")
-        schema: IdSchema = load_id_schema(schema_row)
+        """The form for new registrations: the newest ui_spec on the id_schema it names (its
+        ``schema_id``; the newest id_schema when it names none)."""
         spec_rows = [r for r in self.rows("ui_spec") if isinstance(r.get("spec"), dict)]
         if ui_spec_id:
             spec_rows = [r for r in spec_rows if r["id"] == ui_spec_id]
-        spec: UiSpec | None = (
-            load_ui_spec(max(spec_rows, key=lambda r: r.get("version", 0)), schema) if spec_rows else None
+        spec_row = max(spec_rows, key=lambda r: r.get("version", 0)) if spec_rows else None
+        schemas = {r["id"]: r for r in self.rows("id_schema") if isinstance(r.get("schema"), dict)}
+        schema_row = (
+            paired_schema(spec_row, schemas) if spec_row else self.latest_versioned("id_schema", "schema")
         )
+        if schema_row is None:
+            raise MasterDataError("no id_schema for the UI spec in master data yet; sync first")
+        schema: IdSchema = load_id_schema(schema_row)
+        spec: UiSpec | None = load_ui_spec(spec_row, schema) if spec_row else None
         return FormEngine(schema=schema, ui_spec=spec, options=self.options)

@@ -159,6 +159,11 @@ _STRINGS: dict[str, dict[str, str]] = {
     "sync.resume": {"eng": "Resume", "fra": "Reprendre", "ara": "استئناف"},
     "sync.retry": {"eng": "Retry", "fra": "Réessayer", "ara": "إعادة المحاولة"},
     "sync.master": {"eng": "Master data", "fra": "Données de référence", "ara": "البيانات المرجعية"},
+    "sync.master_skipped": {
+        "eng": "change(s) could not be applied and were reported to head office",
+        "fra": "modification(s) impossible(s) à appliquer, signalée(s) au siège",
+        "ara": "تغيير (تغييرات) تعذّر تطبيقها وأُبلغ عنها المقر الرئيسي",
+    },
     "sync.packets": {"eng": "Packets", "fra": "Paquets", "ara": "الحزم"},
     "sync.idle": {"eng": "Idle", "fra": "Au repos", "ara": "خامل"},
     "sync.every": {

@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, text
+from sqlalchemy import and_, delete, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,9 +14,12 @@ from shared.sync import ChangesPage, FieldError, ImportResult, MasterDataChange,
 from sync_server.db.tables import ChangeRow, CurrentRow
 from sync_server.services.audit import append_audit
 from sync_server.services.clock import utcnow
+from sync_server.services.masterdata_refs import Origin, check_import
 from sync_server.services.masterdata_rules import Deletes, MasterDataInvalid, Upserts, parse_import
 
 _BATCH = 5000
+# The roles a kiosk logs in (client.core.people); other users' hashes never leave the server.
+KIOSK_ROLES = frozenset({"operator", "supervisor"})
 
 
 def _lock_log(session: Session) -> None:
@@ -134,11 +137,14 @@ def append_changes(session: Session, *, upserts: Upserts, deletes: Deletes) -> I
 def import_documents(
     session: Session, documents: list[tuple[str, bytes]], *, actor: str | None = None
 ) -> ImportResult:
-    """Validate every file first (all problems reported together), then apply all in one go.
+    """Validate every file first (all problems reported together), then the state the import would
+    leave (references, cycles, duplicate ids, UI specs against their schemas), then apply all in one go.
     With ``actor``, the import (and the user accounts it changes) goes to the audit log in the same
     transaction."""
     upserts: Upserts = []
     deletes: Deletes = []
+    origins: list[Origin] = []
+    delete_origins: list[Origin] = []
     errors: list[FieldError] = []
     for name, content in documents:
         try:
@@ -146,8 +152,20 @@ def import_documents(
         except MasterDataInvalid as exc:
             errors += exc.errors
             continue
+        file = Path(name).name
+        first_row = 2 if file.lower().endswith(".csv") else 1  # a CSV's row 1 is its header
+        numbers: dict[str, int] = {}
+        for entity, _row in more_upserts:
+            numbers[entity] = numbers.get(entity, first_row - 1) + 1
+            origins.append(Origin(file=file, row=numbers[entity]))
+        delete_origins += [Origin(file=file) for _ in more_deletes]
         upserts += more_upserts
         deletes += more_deletes
+    if errors:
+        raise MasterDataInvalid(errors)
+    errors = check_import(
+        session, upserts=upserts, deletes=deletes, origins=origins, delete_origins=delete_origins
+    )
     if errors:
         raise MasterDataInvalid(errors)
     result = append_changes(session, upserts=upserts, deletes=deletes)
@@ -193,8 +211,23 @@ def import_paths(session: Session, paths: list[Path], *, actor: str | None = Non
     return import_documents(session, [(p.name, p.read_bytes()) for p in paths], actor=actor)
 
 
-def _scope(column, center_id: str | None):
-    return column.is_(None) if center_id is None else or_(column.is_(None), column == center_id)
+def _scope(entity, column, center_id: str | None):
+    """Rows a kiosk of ``center_id`` may hold: its center's and global ones, but users only of its center."""
+    shared = and_(column.is_(None), entity != "users")
+    return shared if center_id is None else or_(shared, column == center_id)
+
+
+def _kiosk_user(data: dict[str, Any] | None) -> bool:
+    roles = data.get("roles") if isinstance(data, dict) else None
+    return isinstance(roles, list) and not KIOSK_ROLES.isdisjoint(roles)
+
+
+def _for_kiosk(seq: int, entity: str, entity_id: str, op: str, data: dict[str, Any] | None):
+    """A user of the center without a kiosk role travels as a tombstone: a kiosk that holds the row from
+    before (the role was taken away, or an older server sent it) drops it."""
+    if entity == "users" and op == "upsert" and not _kiosk_user(data):
+        return MasterDataChange(seq=seq, entity=entity, id=entity_id, op="delete", data=None)
+    return MasterDataChange(seq=seq, entity=entity, id=entity_id, op=op, data=data)
 
 
 def latest_seq(session: Session) -> int:
@@ -205,14 +238,14 @@ def changes_page(session: Session, *, center_id: str | None, since: int, limit: 
     rows = list(
         session.execute(
             select(ChangeRow.seq, ChangeRow.entity, ChangeRow.entity_id, ChangeRow.op, ChangeRow.data)
-            .where(ChangeRow.seq > since, _scope(ChangeRow.center_id, center_id))
+            .where(ChangeRow.seq > since, _scope(ChangeRow.entity, ChangeRow.center_id, center_id))
             .order_by(ChangeRow.seq)
             .limit(limit + 1)
         )
     )
     complete = len(rows) <= limit
     rows = rows[:limit]
-    changes = [MasterDataChange(seq=s, entity=e, id=i, op=o, data=d) for s, e, i, o, d in rows]
+    changes = [_for_kiosk(*row) for row in rows]
     # When complete, skip past changes scoped to other centers too: the next ask starts at the log head.
     next_cursor = max(since, latest_seq(session)) if complete else changes[-1].seq
     return ChangesPage(changes=changes, next_cursor=next_cursor, complete=complete)
@@ -223,11 +256,12 @@ def snapshot(session: Session, *, center_id: str | None) -> Snapshot:
     entities: dict[str, list[dict[str, Any]]] = defaultdict(list)
     query = (
         select(CurrentRow.entity, CurrentRow.data)
-        .where(CurrentRow.seq <= cursor, _scope(CurrentRow.center_id, center_id))
+        .where(CurrentRow.seq <= cursor, _scope(CurrentRow.entity, CurrentRow.center_id, center_id))
         .order_by(CurrentRow.entity, CurrentRow.entity_id)
     )
     for entity, data in session.execute(query):
-        entities[entity].append(data)
+        if entity != "users" or _kiosk_user(data):
+            entities[entity].append(data)
     return Snapshot(cursor=cursor, center_id=center_id, entities=dict(entities))
 
 

@@ -12,10 +12,32 @@ import re
 from pathlib import Path
 from typing import Any
 
+from shared.forms import FormSpecError, load_id_schema
 from shared.sync import FieldError
 
 IMPORT_FORMAT = "openreg-masterdata/1"
 ROLES = {"operator", "supervisor", "admin"}
+# The entities kiosks and the server know (docs/sync-protocol.md); a typo such as ``centres`` would
+# otherwise be stored and sent to every kiosk, which ignores it.
+ENTITIES = frozenset(
+    {
+        "centers",
+        "machines",
+        "users",
+        "genders",
+        "locations",
+        "document_categories",
+        "document_types",
+        "id_schema",
+        "ui_spec",
+        "config",
+        "holidays",
+        "languages",
+        "device_models",
+        "receipt_templates",
+        "preregistrations",
+    }
+)
 LOCATION_LEVELS = {"region", "province", "city", "postal_code"}
 _ENTITY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _FIVE_DIGITS = re.compile(r"^[0-9]{5}$")
@@ -85,7 +107,12 @@ def _check_entity_row(entity: str, row: dict[str, Any]) -> list[tuple[str, str]]
         problems += [("labels", m) for m in [_labels(row.get("labels"))] if m]
     elif entity in ("id_schema", "ui_spec"):
         need("version", int, "an integer")
-        need("schema" if entity == "id_schema" else "spec", dict, "a JSON object")
+        body = need("schema" if entity == "id_schema" else "spec", dict, "a JSON object")
+        if entity == "id_schema" and isinstance(body, dict):
+            try:  # the kiosk's own loader: what it refuses must not be stored (ui_spec: masterdata_refs)
+                load_id_schema(row)
+            except FormSpecError as exc:
+                problems.append(("schema", str(exc)))
     elif entity == "config":
         if "value" not in row:
             problems.append(("value", "is required (any JSON value)"))
@@ -117,6 +144,12 @@ def _check_entity_row(entity: str, row: dict[str, Any]) -> list[tuple[str, str]]
 def validate_rows(file: str, entity: str, rows: Any, *, first_row: int = 1) -> list[FieldError]:
     if not _ENTITY_NAME.match(entity):
         return [FieldError(file=file, field=entity, message="entity names are lower-case letters, digits, _")]
+    if entity not in ENTITIES:
+        return [
+            FieldError(
+                file=file, field=entity, message=f"unknown entity {entity!r}; known: {sorted(ENTITIES)}"
+            )
+        ]
     if not isinstance(rows, list):
         return [FieldError(file=file, field=entity, message="an entity holds a list of row objects")]
     errors: list[FieldError] = []
@@ -156,6 +189,11 @@ def parse_json_document(file: str, document: Any) -> tuple[Upserts, Deletes]:
             upserts += [(entity, row) for row in rows]
     removals: Deletes = []
     for entity, ids in deletes.items():
+        if entity not in ENTITIES:
+            errors.append(
+                FieldError(file=file, field=f"deletes.{entity}", message=f"unknown entity {entity!r}")
+            )
+            continue
         if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
             errors.append(FieldError(file=file, field=f"deletes.{entity}", message="must be a list of ids"))
             continue

@@ -69,3 +69,20 @@ def test_sync_centre_shows_the_update_check(qtbot, tmp_path, start_sync_server, 
         window.ctx.ops.wait()
     finally:
         client.close()
+
+
+def test_sync_centre_says_when_master_data_changes_were_skipped(qtbot, tmp_path, start_sync_server):
+    from tests.integration.client.test_masterdata_problems_with_server import _bad_spec, _write_into_log
+
+    server = start_sync_server(tmp_path / "server")
+    client = build_client(settings(tmp_path / "kiosk", tmp_path / "kiosk.kr", server.url))
+    try:
+        client.enrolment().wait_for_approval(center_id=demo.CENTER_ID, timeout_s=20, poll_s=0.3)
+        client.master_data_sync().sync()
+        _write_into_log(server.data_dir, "ui_spec", _bad_spec())
+        window, sync = synced_window(qtbot, client)
+        assert "1 change(s) could not be applied and were reported to head office" in sync.master_label.text()
+        assert client.master_data.form_engine().ui_spec.version == 1
+        window.ctx.ops.wait()
+    finally:
+        client.close()

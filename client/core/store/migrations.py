@@ -37,6 +37,14 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE registrations ADD COLUMN summary TEXT",
         "ALTER TABLE registrations ADD COLUMN server_reason_code TEXT",
     ],
+    # 4: masterdata: changes this kiosk could not apply and skipped (reported to the server once); and
+    #    users no kiosk may hold (no center, or no kiosk role) that older servers sent, with their hashes
+    [
+        "CREATE TABLE masterdata_problems (seq INTEGER NOT NULL, entity TEXT NOT NULL, id TEXT NOT NULL,"
+        " reason TEXT NOT NULL, seen_at TEXT NOT NULL, reported_at TEXT, PRIMARY KEY (seq, entity, id))",
+        "DELETE FROM master_data WHERE entity = 'users' AND (center_id IS NULL OR NOT EXISTS ("
+        "SELECT 1 FROM json_each(master_data.data, '$.roles') WHERE value IN ('operator', 'supervisor')))",
+    ],
 ]
 LATEST = len(MIGRATIONS)
 

@@ -99,6 +99,9 @@ class HttpServer:
         body = response.json()
         return SignedPage(payload=body["payload"], signature=body["signature"], size=len(response.content))
 
+    def report_problems(self, problems: list[dict[str, Any]]) -> None:
+        self._request("POST", f"{API}/masterdata/problems", json={"problems": problems})
+
     # -- packets --------------------------------------------------------------------------------------
     def register_packet(self, *, rid: str, sha256: str, size: int, meta: dict[str, Any]) -> int:
         body = self._request(

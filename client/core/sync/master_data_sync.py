@@ -1,8 +1,11 @@
 """Master-data sync: snapshot bootstrap for a fresh kiosk, then signed change pages since the cursor.
 
-Every page (and the snapshot) is verified against the server signing key pinned at enrolment before
-anything is parsed into the store; then it is validated as a whole, applied in one transaction together
-with the new cursor, so a bad page changes nothing and a crash never skips or half-applies a page.
+Every page (and the snapshot) is verified as a whole against the server signing key pinned at enrolment
+before anything is parsed into the store; a page that fails that check, or is malformed, changes nothing.
+A verified page is applied in one transaction together with the new cursor, so a crash never skips or
+half-applies a page. Within it, a single change this kiosk cannot apply (client.core.master_data_checks)
+is set aside: recorded with an audit entry, skipped (the last good version of its row stays active),
+reported to the server after the transaction, and the changes after it are taken.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from typing import Any, Protocol
 
 from client.core.audit import append_audit
 from client.core.machine import MachineKeys, read_setting, write_setting
-from client.core.master_data import MasterDataError, apply_changes, bulk_load, check_change
+from client.core.master_data import MasterDataError, apply_changes, bulk_load
+from client.core.master_data_checks import sort_out
 from client.core.store import Store
-from shared.forms import FormSpecError
+from client.core.sync.master_data_problems import record_skipped, report_skipped
 from shared.signing import SignatureError
 from shared.sync import verify_changes_page
 from shared.sync import verify_snapshot as verify_snapshot_body
@@ -32,6 +36,7 @@ class SyncProgress:
     rows: int = 0
     bytes: int = 0
     entities: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0  # changes set aside (recorded and reported), not applied
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,10 @@ class MasterDataSource(Protocol):
     def snapshot(self) -> SignedSnapshot: ...
 
     def changes(self, *, since: int, limit: int) -> SignedPage: ...
+
+    def report_problems(self, problems: list[dict[str, Any]]) -> None:
+        """Tell the server which changes this kiosk skipped (seq, entity, id, reason, seen_at)."""
+        ...
 
 
 def verify_page(page: SignedPage, signing_key: str) -> dict[str, Any]:
@@ -103,20 +112,40 @@ class MasterDataSync:
                 or not isinstance(snapshot.get("cursor"), int)
             ):
                 raise MasterDataRefused("snapshot is malformed: needs entities and cursor")
+            rows_as_changes = [
+                {
+                    "entity": entity,
+                    "id": row.get("id") if isinstance(row, dict) else None,
+                    "op": "upsert",
+                    "data": row,
+                }
+                for entity, rows in entities.items()
+                for row in (rows if isinstance(rows, list) else [None])
+            ]
             try:
                 with self._store.transaction() as conn:
-                    for entity, rows in entities.items():
+                    good, skipped = sort_out(conn, rows_as_changes, seq=snapshot["cursor"])
+                    by_entity: dict[str, list[dict[str, Any]]] = {}
+                    for change in good:
+                        by_entity.setdefault(change["entity"], []).append(change["data"])
+                    for entity, rows in by_entity.items():
                         counts[entity] += bulk_load(conn, entity, rows)
+                    record_skipped(conn, skipped)
                     write_setting(conn, "masterdata.cursor", snapshot["cursor"])
                     append_audit(
                         conn,
                         actor=None,
                         action="masterdata.snapshot",
-                        details={"cursor": snapshot["cursor"], "rows": sum(counts.values())},
+                        details={
+                            "cursor": snapshot["cursor"],
+                            "rows": sum(counts.values()),
+                            "skipped": len(skipped),
+                        },
                     )
-            except (MasterDataError, FormSpecError) as exc:
+            except MasterDataError as exc:
                 raise MasterDataRefused(f"snapshot refused, nothing applied: {exc}") from exc
             state.rows, state.bytes, state.entities = sum(counts.values()), size, dict(counts)
+            state.skipped += len(skipped)
             if progress:
                 progress(state)
         state.phase = "changes"
@@ -127,27 +156,30 @@ class MasterDataSync:
             changes = page.get("changes")
             if not isinstance(changes, list) or not isinstance(page.get("next_cursor"), int):
                 raise MasterDataRefused("change page is malformed")
-            try:
-                for change in changes:
-                    check_change(change)
-            except (MasterDataError, FormSpecError) as exc:
-                raise MasterDataRefused(f"change page since {since} refused, nothing applied: {exc}") from exc
             if page["next_cursor"] < since:
                 raise MasterDataRefused("server cursor went backwards; refusing the page")
             with self._store.transaction() as conn:
-                apply_changes(conn, changes)
+                good, skipped = sort_out(conn, changes)
+                apply_changes(conn, good)
+                record_skipped(conn, skipped)
                 write_setting(conn, "masterdata.cursor", page["next_cursor"])
                 if changes:
                     append_audit(
                         conn,
                         actor=None,
                         action="masterdata.page",
-                        details={"since": since, "next": page["next_cursor"], "rows": len(changes)},
+                        details={
+                            "since": since,
+                            "next": page["next_cursor"],
+                            "rows": len(good),
+                            "skipped": len(skipped),
+                        },
                     )
-            for change in changes:
+            state.skipped += len(skipped)
+            for change in good:
                 counts[change["entity"]] += 1
             state.rows, state.bytes, state.entities = (
-                state.rows + len(changes),
+                state.rows + len(good),
                 state.bytes + size,
                 dict(counts),
             )
@@ -155,6 +187,7 @@ class MasterDataSync:
                 progress(state)
             if page.get("complete", True) or not changes:
                 break
+        report_skipped(self._store, self._source)
         state.phase = "done"
         if progress:
             progress(state)

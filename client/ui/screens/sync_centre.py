@@ -162,7 +162,10 @@ class SyncCentreScreen(QWidget):
         if kind == "master":
             self.master_bar.setRange(0, 1)
             self.master_bar.setValue(1 if p.phase == "done" else 0)
-            self.master_label.setText(f"{self.ctx.t('sync.master')}: {p.phase}, {p.rows} rows")
+            text = f"{self.ctx.t('sync.master')}: {p.phase}, {p.rows} rows"
+            if p.skipped:  # the kiosk kept its last good version of those rows and told head office
+                text += f"; {p.skipped} {self.ctx.t('sync.master_skipped')}"
+            self.master_label.setText(text)
         else:
             row = self._item_row(p.rid)
             self.table.setItem(row, 1, QTableWidgetItem(f"{100 * p.sent // max(p.size, 1)}%"))

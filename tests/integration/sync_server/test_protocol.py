@@ -24,7 +24,8 @@ def test_enrol_sync_upload_status(server):
     assert snap.status_code == 200
     snapshot = verify_snapshot(signing_key, snap.content, snap.headers["X-Signature"])
     users = {u["id"]: u for u in snapshot.entities["users"]}
-    assert "operator1" in users and "operator2" not in users  # scoped to center 10001 (+ global rows)
+    # scoped to center 10001: its kiosk users only, never the global admin or another center's users
+    assert "operator1" in users and "operator2" not in users and "admin" not in users
     assert {"centers", "locations", "genders", "languages", "id_schema"} <= set(snapshot.entities)
     try:
         verify_snapshot(signing_key, gzip.compress(b'{"cursor": 1}'), snap.headers["X-Signature"])

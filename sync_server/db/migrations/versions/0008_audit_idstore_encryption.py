@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_audit_idstore_encryption"
-down_revision = "0003_packet_reason_code"
+down_revision = "0005_masterdata_reports"
 branch_labels = None
 depends_on = None
 

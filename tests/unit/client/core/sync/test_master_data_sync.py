@@ -18,6 +18,10 @@ SERVER_KEY = generate_private_key()
 class Source:
     def __init__(self, changes, snapshot=None, key=SERVER_KEY):
         self.log, self.snap, self.key, self.tamper = changes, snapshot, key, None
+        self.reported: list[dict] = []
+
+    def report_problems(self, problems):
+        self.reported += problems
 
     def snapshot(self):
         body = gzip.compress(json.dumps(self.snap).encode())
@@ -96,7 +100,7 @@ def test_page_signed_by_another_key_is_refused(store, machine):
     assert sync.cursor() is None
 
 
-def test_invalid_content_in_a_signed_page_changes_nothing(store, machine):
+def test_a_change_the_kiosk_cannot_apply_is_recorded_skipped_reported_and_later_ones_applied(store, machine):
     log = [
         change(1, "genders", "FLE", {"labels": {}}),
         change(
@@ -105,13 +109,24 @@ def test_invalid_content_in_a_signed_page_changes_nothing(store, machine):
             "default",
             {"version": 1, "schema": {"version": 1, "fields": [{"id": "x", "type": "blob"}]}},
         ),
+        change(3, "genders", "MLE", {"labels": {}}),
     ]
-    sync = MasterDataSync(store=store, machine=machine, source=Source(log, {"cursor": 0, "entities": {}}))
-    with pytest.raises(MasterDataRefused, match="unknown type"):
-        sync.sync()
+    source = Source(log, {"cursor": 0, "entities": {}})
+    sync = MasterDataSync(store=store, machine=machine, source=source)
+    result = sync.sync()
+    assert sync.cursor() == 3 and result.skipped == 1 and result.rows == 2
+    assert [r["id"] for r in MasterData(store=store).rows("genders")] == ["FLE", "MLE"]
+    assert MasterData(store=store).rows("id_schema") == []
+    assert [(p["seq"], p["entity"], p["id"]) for p in source.reported] == [(2, "id_schema", "default")]
+    assert "unknown type" in source.reported[0]["reason"]
     with store.transaction() as conn:
-        assert conn.execute(text("SELECT count(*) FROM master_data")).scalar_one() == 0
-    assert sync.cursor() == 0
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM audit_log WHERE action = 'masterdata.skipped'")
+            ).scalar_one()
+            == 1
+        )
+        assert conn.execute(text("SELECT reported_at FROM masterdata_problems")).scalar_one() is not None
 
 
 def test_unenrolled_machine_cannot_sync(store):

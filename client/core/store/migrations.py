@@ -37,6 +37,11 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE registrations ADD COLUMN summary TEXT",
         "ALTER TABLE registrations ADD COLUMN server_reason_code TEXT",
     ],
+    # 4: receipts at rest: acknowledgement receipts kept in the encrypted store, not as plaintext PDFs
+    #    (client.core.registration.receipts moves old receipts/<rid>.pdf files in on start)
+    [
+        "CREATE TABLE receipts (rid TEXT PRIMARY KEY, pdf BLOB NOT NULL, created_at TEXT NOT NULL)",
+    ],
 ]
 LATEST = len(MIGRATIONS)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-UNKNOWN_BACKEND = '''
+UNKNOWN_BACKEND = """
 from keyring.backend import KeyringBackend
 
 class Memory(KeyringBackend):
@@ -29,7 +29,7 @@ class Memory(KeyringBackend):
 
     def delete_password(self, service, username):
         self.store.pop((service, username), None)
-'''
+"""
 
 
 def _run_status(tmp_path: Path, extra_env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

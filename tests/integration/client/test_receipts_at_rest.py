@@ -18,6 +18,7 @@ from tests.integration.client.kiosk_setup import prepare_offline_kiosk
 pytest.importorskip("shared.packet")
 
 NAME = "Zanele Receipt-At-Rest"
+CLI = [sys.executable, "-m", "shared", "client"]
 
 
 def _register(app) -> str:
@@ -55,6 +56,17 @@ def _plaintext_pdfs(folder) -> list[str]:
     return found
 
 
+def _export(data, keyring, rid: str, out) -> subprocess.CompletedProcess:
+    """``openreg client export-receipt`` in a real process."""
+    return subprocess.run(
+        [*CLI, "export-receipt", "--data", str(data), "--keyring-file", str(keyring), rid, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith("OPENREG_CLIENT")},
+    )
+
+
 @pytest.fixture
 def kiosk(tmp_path):
     data, keyring = tmp_path / "kiosk", tmp_path / "kr"
@@ -80,23 +92,10 @@ def test_no_plaintext_receipt_after_registration_and_export_on_demand(kiosk, tmp
     # export on demand through the real CLI process
     out = tmp_path / "export" / "receipt.pdf"
     out.parent.mkdir()
-    done = subprocess.run(
-        [sys.executable, "-m", "shared", "client", "export-receipt", "--data", str(data)]
-        + ["--keyring-file", str(keyring), rid, "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={k: v for k, v in os.environ.items() if not k.startswith("OPENREG_CLIENT")},
-    )
+    done = _export(data, keyring, rid, out)
     assert done.returncode == 0, done.stderr
     assert out.read_bytes() == in_store
-    missing = subprocess.run(
-        [sys.executable, "-m", "shared", "client", "export-receipt", "--data", str(data)]
-        + ["--keyring-file", str(keyring), "1000110042" + "9" * 19, "--out", str(tmp_path / "none.pdf")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    missing = _export(data, keyring, "1000110042" + "9" * 19, tmp_path / "none.pdf")
     assert missing.returncode == 1 and "no receipt is kept" in missing.stderr
     assert not (tmp_path / "none.pdf").exists()
 

@@ -147,6 +147,31 @@ def verify_audit(data_dir: Path, keyring_file: Path | None) -> None:
     click.echo(f"audit log intact ({verdict.entries} entries)")
 
 
+@client.command("export-receipt")
+@DATA_OPTION
+@KEYRING_OPTION
+@click.argument("rid")
+@click.option(
+    "--out",
+    "target",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="PDF file to write.",
+)
+def export_receipt(data_dir: Path, keyring_file: Path | None, rid: str, target: Path) -> None:
+    """Write the acknowledgement receipt of RID (kept encrypted in the store) to a PDF file, on demand."""
+    from client.core.registration.receipts import ReceiptNotFound
+
+    app = _app(data_dir, keyring_file)
+    try:
+        app.receipts.export(rid=rid, target=target)
+    except ReceiptNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        app.close()
+    click.echo(f"receipt {rid} written to {target}")
+
+
 @click.command()
 @click.option("--headless", is_flag=True, help="Scripted registrations instead of the GUI.")
 @click.option(

@@ -43,12 +43,33 @@ def public_key_b64(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+_P = 2**255 - 19
+# y coordinates of the eight small-order Ed25519 points (order 1, 2, 4, 8), plus the non-canonical
+# encodings y + p that still fit in 255 bits; the sign bit of x is ignored. Same list as libsodium's
+# has_small_order. Under such a key a fixed signature verifies for many messages (all-zeros is one).
+_SMALL_ORDER_Y = frozenset(
+    {
+        0,
+        1,
+        _P - 1,
+        _P,
+        _P + 1,
+        2707385501144840649318225287225658788936804267575313519463743609750303402022,
+        _P - 2707385501144840649318225287225658788936804267575313519463743609750303402022,
+    }
+)
+
+
 def public_key_from_b64(text: str) -> Ed25519PublicKey:
+    """Decode a public key; refuse anything that is not 32 bytes of a usable (not small-order) point."""
     try:
         raw = base64.b64decode(text, validate=True)
-        return Ed25519PublicKey.from_public_bytes(raw)
-    except (binascii.Error, ValueError) as exc:
+        key = Ed25519PublicKey.from_public_bytes(raw)
+    except (binascii.Error, ValueError, TypeError) as exc:
         raise SignatureError("public key is not base64 of 32 raw Ed25519 bytes") from exc
+    if int.from_bytes(raw, "little") & ~(1 << 255) in _SMALL_ORDER_Y:
+        raise SignatureError("public key is a small-order Ed25519 point (a weak key); make a new key")
+    return key
 
 
 def key_id(key: Ed25519PrivateKey | Ed25519PublicKey | str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sync_server.db.engine import make_engine
 from sync_server.db.migrate import migrate
 from sync_server.db.tables import ChangeRow
+from sync_server.files import private_dir
 from sync_server.keys import load_or_create_keys
 from sync_server.services import masterdata
 from sync_server.services.blob_store import BlobStore
@@ -25,7 +26,7 @@ def demo_files() -> list[Path]:
 
 
 def build_state(settings: ServerSettings) -> ServerState:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     engine = make_engine(settings.database_url)
     migrate(engine, data_dir=settings.data_dir)
     keys = load_or_create_keys(settings.data_dir)

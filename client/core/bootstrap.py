@@ -12,6 +12,7 @@ from pathlib import Path
 from client.core.machine import MachineKeys
 from client.core.master_data import MasterData
 from client.core.people import PeopleService
+from client.core.registration.receipts import ReceiptStore
 from client.core.registration.sealing import PacketSealer
 from client.core.registration.service import EndOfDayService, RegistrationService
 from client.core.settings import ClientSettings
@@ -29,6 +30,7 @@ class ClientApp:
     people: PeopleService
     registrations: RegistrationService
     end_of_day: EndOfDayService
+    receipts: ReceiptStore
 
     def close(self) -> None:
         self.store.close()
@@ -88,7 +90,6 @@ def build_client(settings: ClientSettings, *, sealer: PacketSealer | None = None
         machine=machine,
         sealer=sealer or default_sealer(machine),
         packets_dir=settings.packets_dir,
-        receipts_dir=settings.receipts_dir,
     )
     app = ClientApp(
         settings=settings,
@@ -98,8 +99,10 @@ def build_client(settings: ClientSettings, *, sealer: PacketSealer | None = None
         people=PeopleService(store=store, master_data=master_data),
         registrations=registrations,
         end_of_day=EndOfDayService(store=store),
+        receipts=ReceiptStore(store=store, legacy_dir=settings.receipts_dir),
     )
     registrations.recover()  # settle anything a crash left half-done before new work starts
+    app.receipts.import_plaintext()  # receipts an older version left in clear move into the store
     return app
 
 

@@ -45,4 +45,5 @@ class ClientSettings(BaseSettings):
 
     @property
     def receipts_dir(self) -> Path:
+        # Only where versions before receipts-at-rest wrote plaintext PDFs; they are moved into the store.
         return self.data_dir / "receipts"

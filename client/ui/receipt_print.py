@@ -1,7 +1,9 @@
 """Show the core's receipt PDF in Qt's print preview (print or save as PDF from there or directly).
 
 Qt for Python here has no QtPdf, so the PDF pages are rasterised once with poppler's ``pdftoppm``
-(a system dependency) on the worker thread and painted page by page onto the printer.
+(a system dependency) on the worker thread and painted page by page onto the printer. The PDF comes
+from the encrypted store as bytes and is piped in: it is never written to disk in clear for printing
+(the page images live only in a private temporary folder for the moment pdftoppm takes).
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 
 
-def rasterise_pdf(pdf: Path, *, dpi: int = 150) -> list[bytes]:
-    """PNG bytes of each page (worker thread)."""
+def rasterise_pdf(pdf: bytes, *, dpi: int = 150) -> list[bytes]:
+    """PNG bytes of each page of ``pdf`` (worker thread)."""
     if not shutil.which("pdftoppm"):
         raise RuntimeError("pdftoppm (poppler-utils) is needed to preview receipts")
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
-            ["pdftoppm", "-r", str(dpi), "-png", str(pdf), f"{tmp}/page"],
+            ["pdftoppm", "-r", str(dpi), "-png", "-", f"{tmp}/page"],
+            input=pdf,
             check=True,
             capture_output=True,
             timeout=60,
@@ -52,9 +55,3 @@ def preview_dialog(pages: list[bytes], parent=None) -> QPrintPreviewDialog:
     dialog.paintRequested.connect(lambda p: paint_pages(p, pages))
     dialog._printer = printer  # keep alive with the dialog
     return dialog
-
-
-def save_copy(receipt: Path, target: Path) -> Path:
-    """Save-as-PDF: the receipt is already a PDF made by the core; copy it byte for byte."""
-    shutil.copyfile(receipt, target)
-    return target

@@ -1,8 +1,11 @@
 """Compact JWS (RS256, certificate in the x5c header) signing and verification for SBI.
 
-Verification checks: alg is RS256, the x5c leaf certificate is within its validity period and chains
-(through any further x5c certificates) to one of the configured trust anchors, and the RS256
-signature over "header.payload" holds. Anchors come from master data in production.
+Verification checks: alg is RS256; the x5c leaf certificate chains (through any further x5c
+certificates) to one of the configured trust anchors under RFC 5280 path validation by
+``cryptography.x509.verification`` — every certificate within its validity period, every issuer a CA
+(basic constraints CA:TRUE, key usage keyCertSign), path length respected; the leaf itself is no CA and,
+if it states a key usage, may sign; and the RS256 signature over "header.payload" holds. Anchors come
+from master data in production.
 """
 
 from __future__ import annotations
@@ -15,6 +18,14 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    Policy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
 
 from device_drivers.base import TrustError
 
@@ -49,16 +60,51 @@ def load_pem_certificates(pem: bytes) -> list[x509.Certificate]:
     return x509.load_pem_x509_certificates(pem)
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    if cert.issuer != issuer.subject:
-        return False
+MAX_CHAIN_DEPTH = 4  # device provider root -> (sub-CA ->) device CA -> device: more is not a device chain
+
+
+def _device_may_sign(_policy: Policy, _cert: x509.Certificate, usage: x509.KeyUsage | None) -> None:
+    if usage is not None and not usage.digital_signature:
+        raise ValueError("the device certificate's key usage does not allow signing")
+
+
+def _device_is_not_a_ca(
+    _policy: Policy, _cert: x509.Certificate, constraints: x509.BasicConstraints | None
+) -> None:
+    if constraints is not None and constraints.ca:
+        raise ValueError("the device certificate is a CA certificate, not a device's")
+
+
+def _device_policy() -> ExtensionPolicy:
+    # Issuers get the full web-PKI CA profile. Device certificates from real providers carry no SAN or
+    # client-auth EKU, so the leaf profile only insists on what matters for signing SBI data.
+    return (
+        ExtensionPolicy.permit_all()
+        .may_be_present(x509.KeyUsage, Criticality.AGNOSTIC, _device_may_sign)
+        .may_be_present(x509.BasicConstraints, Criticality.AGNOSTIC, _device_is_not_a_ca)
+    )
+
+
+def verify_chain(chain: list[x509.Certificate], *, anchors: list[x509.Certificate], now: datetime) -> None:
+    """Raise SignatureError unless ``chain[0]`` validates to one of ``anchors`` through ``chain[1:]``."""
+    leaf = chain[0]
+    if not anchors:
+        raise SignatureError("no trusted device providers are configured; SBI data cannot be trusted")
+    verifier = (
+        PolicyBuilder()
+        .store(Store(anchors))
+        .time(now)
+        .max_chain_depth(MAX_CHAIN_DEPTH)
+        .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_device_policy())
+        .build_client_verifier()
+    )
     try:
-        issuer.public_key().verify(  # type: ignore[union-attr,call-arg]
-            cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm
-        )
-    except (InvalidSignature, TypeError, ValueError):
-        return False
-    return True
+        verifier.verify(leaf, chain[1:])
+    except VerificationError as exc:
+        raise SignatureError(
+            f"device certificate {leaf.subject.rfc4514_string()} is not issued by a trusted device provider "
+            f"(path validation: {exc})"
+        ) from exc
 
 
 def verify_jws(
@@ -77,23 +123,12 @@ def verify_jws(
         raise SignatureError(f"SBI block uses algorithm {header.get('alg')!r}; only RS256 is accepted")
     if not chain:
         raise SignatureError("SBI block header has an empty x5c certificate list")
-    leaf = chain[0]
-    now = now or datetime.now(UTC)
-    for cert in chain:
-        if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-            raise SignatureError(
-                f"device certificate {cert.subject.rfc4514_string()} is expired or not yet valid"
-            )
-    # Walk up the chain until a certificate is an anchor or is issued by one.
-    trusted = False
-    for index, cert in enumerate(chain):
-        if any(cert == anchor or _issued_by(cert, anchor) for anchor in anchors):
-            trusted = all(_issued_by(chain[i], chain[i + 1]) for i in range(index))
-            break
-    if not trusted:
+    if len(chain) > MAX_CHAIN_DEPTH + 1:
         raise SignatureError(
-            f"device certificate {leaf.subject.rfc4514_string()} is not issued by a trusted device provider"
+            f"SBI block header carries {len(chain)} certificates; at most {MAX_CHAIN_DEPTH + 1}"
         )
+    leaf = chain[0]
+    verify_chain(chain, anchors=anchors, now=now or datetime.now(UTC))
     public_key = leaf.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise SignatureError("device certificate key is not RSA")

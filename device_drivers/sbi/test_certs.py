@@ -31,7 +31,32 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _cert(subject: str, issuer: str, public_key, signing_key, *, ca: bool) -> x509.Certificate:
+def _key_usage(*, ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=not ca,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def make_cert(
+    subject: str,
+    issuer: str,
+    public_key,
+    signing_key,
+    *,
+    ca: bool,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+) -> x509.Certificate:
+    """A certificate with the extensions RFC 5280 path validation looks at (basic constraints, key
+    usage, key identifiers). Tests also use it to forge bad chains."""
     now = datetime.now(UTC)
     return (
         x509.CertificateBuilder()
@@ -39,11 +64,24 @@ def _cert(subject: str, issuer: str, public_key, signing_key, *, ca: bool) -> x5
         .issuer_name(_name(issuer))
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
+        .not_valid_before(not_before or now - timedelta(days=1))
+        .not_valid_after(not_after or now + timedelta(days=365))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(_key_usage(ca=ca), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), critical=False
+        )
         .sign(signing_key, hashes.SHA256())
     )
+
+
+def _has_key_usage(cert: x509.Certificate) -> bool:
+    try:
+        cert.extensions.get_extension_for_class(x509.KeyUsage)
+    except x509.ExtensionNotFound:
+        return False
+    return True
 
 
 def load_or_create_ca(state_dir: Path) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
@@ -52,10 +90,14 @@ def load_or_create_ca(state_dir: Path) -> tuple[rsa.RSAPrivateKey, x509.Certific
     if key_path.exists() and cert_path.exists():
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         assert isinstance(key, rsa.RSAPrivateKey)
-        return key, x509.load_pem_x509_certificate(cert_path.read_bytes())
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        # CAs written before key usage was added fail path validation: make a new one (clients read
+        # ca.pem when they connect, so they pick it up).
+        if _has_key_usage(cert):
+            return key, cert
     state_dir.mkdir(parents=True, exist_ok=True)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = _cert(
+    cert = make_cert(
         "OpenReg Test Device Provider CA", "OpenReg Test Device Provider CA", key.public_key(), key, ca=True
     )
     tmp = key_path.with_suffix(".tmp")
@@ -73,7 +115,7 @@ def load_or_create_ca(state_dir: Path) -> tuple[rsa.RSAPrivateKey, x509.Certific
 
 def issue_device_keys(ca_key: rsa.RSAPrivateKey, ca_cert: x509.Certificate, serial: str) -> DeviceKeys:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = _cert(
+    cert = make_cert(
         f"Simulated device {serial}", "OpenReg Test Device Provider CA", key.public_key(), ca_key, ca=False
     )
     return DeviceKeys(ca_cert=ca_cert, device_key=key, device_cert=cert)
@@ -82,7 +124,7 @@ def issue_device_keys(ca_key: rsa.RSAPrivateKey, ca_cert: x509.Certificate, seri
 def rogue_keys(serial: str) -> DeviceKeys:
     """Keys from an untrusted, self-made CA: used by the "bad signature" knob."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = _cert(
+    cert = make_cert(
         f"Simulated device {serial}", "OpenReg Test Device Provider CA", key.public_key(), key, ca=False
     )
     return DeviceKeys(ca_cert=cert, device_key=key, device_cert=cert)

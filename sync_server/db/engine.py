@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from sync_server.files import open_private, tighten_file
+
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would use the umask); its -wal/-shm files copy
+    the database file's mode. Files from older versions are tightened."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent.is_dir():
+        os.close(open_private(path, os.O_WRONLY | os.O_CREAT))
+        for suffix in SQLITE_SIDE_FILES:
+            tighten_file(path.with_name(path.name + suffix))
 
 
 def make_engine(url: str, *, pre_ping: bool = True, pool_size: int = 20) -> Engine:
@@ -10,6 +31,7 @@ def make_engine(url: str, *, pre_ping: bool = True, pool_size: int = 20) -> Engi
     no failed request. That is one extra round trip per checkout: processing workers, which check out
     about ten connections per packet and retry a failed packet anyway, turn it off."""
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=pool_size
         )

@@ -11,12 +11,15 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from sync_server.files import open_private, private_dir
+
 
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.partial = root / "partial"
-        self.partial.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
+        private_dir(self.partial)
 
     def final_path(self, rid: str) -> Path:
         return self.root / f"{rid}.age"
@@ -26,7 +29,7 @@ class BlobStore:
 
     @contextlib.contextmanager
     def locked(self, rid: str) -> Iterator[None]:
-        fd = os.open(self.partial / f"{rid}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        fd = open_private(self.partial / f"{rid}.lock", os.O_CREAT | os.O_RDWR)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -42,7 +45,8 @@ class BlobStore:
 
     def append(self, rid: str, data: bytes) -> int:
         """Append (under the caller's lock) and fsync; return the new offset."""
-        with open(self.partial_path(rid), "ab") as handle:
+        fd = open_private(self.partial_path(rid), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        with os.fdopen(fd, "ab") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

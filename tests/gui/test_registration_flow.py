@@ -109,7 +109,11 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
     assert preview.finished.rid in preview.result.text()
     saved = tmp_path / "receipt.pdf"
     preview.save_pdf(str(saved))
+    qtbot.waitUntil(saved.exists)  # exported from the encrypted store on the worker thread
     assert saved.read_bytes().startswith(b"%PDF")
+    preview.print_preview()  # rasterised from the store's bytes, no plaintext file in between
+    qtbot.waitUntil(lambda: getattr(preview, "preview_dialog", None) is not None, timeout=10000)
+    preview.preview_dialog.close()
     qtbot.mouseClick(preview.home_button, Qt.MouseButton.LeftButton)
     home = window.screens["home"]
     qtbot.waitUntil(lambda: home.cards["pending_approval"].number.text() == "1")

@@ -1,6 +1,7 @@
 """The acknowledgement receipt: a one-page PDF with the RID as text and as a QR code.
 
-Rendering is pure (bytes in, bytes out) so the service can write it atomically beside the packet.
+Rendering is pure (bytes in, bytes out); the bytes are kept only inside the encrypted store
+(:mod:`client.core.registration.receipts`).
 """
 
 from __future__ import annotations

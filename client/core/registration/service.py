@@ -1,5 +1,5 @@
 """Registration service: start (pending limit, pre-registration prefill), finish (RID, sealed packet,
-receipt), crash recovery, and supervisors' end-of-day approval. Owns all I/O around the pure workflow.
+receipt kept in the encrypted store), crash recovery, and supervisors' end-of-day approval. Owns all I/O around the pure workflow.
 
 Crash safety: the RID is reserved and the row written as ``sealing`` in one transaction before the packet
 is built; sealing is atomic; the row moves to ``pending_approval`` in a second transaction. On start,
@@ -10,7 +10,6 @@ otherwise the RID is marked ``failed`` (no receipt was ever given for it).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from client.core.master_data import MasterData
 from client.core.people import RoleRequired, Session, require_role
 from client.core.registration.biometrics import BiometricPolicy
 from client.core.registration.receipt import ReceiptData, render_receipt
+from client.core.registration.receipts import save_receipt
 from client.core.registration.sealing import PacketSealer
 from client.core.registration.workflow import Registration, SignedOffRegistration
 from client.core.store import Store
@@ -60,16 +60,6 @@ class FinishedRegistration:
     packet_path: Path
     sha256: str
     size: int
-    receipt_path: Path
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 class RegistrationService:
@@ -81,11 +71,10 @@ class RegistrationService:
         machine: MachineKeys,
         sealer: PacketSealer,
         packets_dir: Path,
-        receipts_dir: Path,
         clock: Clock | None = None,
     ) -> None:
         self._store, self._md, self._machine, self._sealer = store, master_data, machine, sealer
-        self._packets_dir, self._receipts_dir = packets_dir, receipts_dir
+        self._packets_dir = packets_dir
         self._now = clock or (lambda: datetime.now(UTC))
 
     # -- start ------------------------------------------------------------------------------------
@@ -192,7 +181,7 @@ class RegistrationService:
 
     # -- finish -----------------------------------------------------------------------------------
     def finish(self, *, session: Session, registration: Registration) -> FinishedRegistration:
-        """Officer sign-off -> RID -> sealed packet -> receipt. Returns where both files are."""
+        """Officer sign-off -> RID -> sealed packet + receipt (kept in the store, see ``receipts``)."""
         require_role(session, "operator")
         if registration.operator_id != session.user_id:
             raise RoleRequired("only the officer who made the registration can sign it off")
@@ -239,6 +228,8 @@ class RegistrationService:
             recipient_key_id=identity.recipient_key_id,
             now=now,
         )
+        # rendered before sealing: a receipt that cannot be made leaves no sealed packet without one
+        receipt = self._render_receipt(rid=rid, signed=signed, center_id=identity.center_id or "", now=now)
         self._packets_dir.mkdir(parents=True, exist_ok=True)
         sealed = self._sealer.seal(
             registration=signed, rid=rid, meta=meta, audit=audit, out_dir=self._packets_dir
@@ -252,14 +243,14 @@ class RegistrationService:
                 {"p": str(sealed.path), "h": sealed.sha256, "n": sealed.size, "r": rid},
             )
             write_setting(conn, "audit.packet_cursor", audit[-1]["seq"] if audit else since)
+            save_receipt(conn, rid=rid, pdf=receipt, created_at=now)
             append_audit(
                 conn,
                 actor=session.user_id,
                 action="packet.sealed",
                 details={"rid": rid, "sha256": sealed.sha256},
             )
-        receipt = self._write_receipt(rid=rid, signed=signed, center_id=identity.center_id or "", now=now)
-        return FinishedRegistration(rid, sealed.path, sealed.sha256, sealed.size, receipt)
+        return FinishedRegistration(rid, sealed.path, sealed.sha256, sealed.size)
 
     def _meta(
         self,
@@ -290,12 +281,12 @@ class RegistrationService:
             "flow": "new",
         }
 
-    def _write_receipt(
+    def _render_receipt(
         self, *, rid: str, signed: SignedOffRegistration, center_id: str, now: datetime
-    ) -> Path:
+    ) -> bytes:
         center = self._md.get("centers", center_id) or {}
         summary = person_summary(signed)
-        pdf = render_receipt(
+        return render_receipt(
             ReceiptData(
                 rid=rid,
                 full_name=summary["name"],
@@ -307,10 +298,6 @@ class RegistrationService:
                 operator_id=signed.operator_id,
             )
         )
-        self._receipts_dir.mkdir(parents=True, exist_ok=True)
-        path = self._receipts_dir / f"{rid}.pdf"
-        write_atomically(path, pdf)
-        return path
 
     # -- recovery ---------------------------------------------------------------------------------
     def recover(self) -> dict[str, str]:

@@ -45,6 +45,11 @@ MIGRATIONS: list[list[str]] = [
         "DELETE FROM master_data WHERE entity = 'users' AND (center_id IS NULL OR NOT EXISTS ("
         "SELECT 1 FROM json_each(master_data.data, '$.roles') WHERE value IN ('operator', 'supervisor')))",
     ],
+    # 5: receipts at rest: acknowledgement receipts kept in the encrypted store, not as plaintext PDFs
+    #    (client.core.registration.receipts moves old receipts/<rid>.pdf files in on start)
+    [
+        "CREATE TABLE receipts (rid TEXT PRIMARY KEY, pdf BLOB NOT NULL, created_at TEXT NOT NULL)",
+    ],
 ]
 LATEST = len(MIGRATIONS)
 

@@ -32,6 +32,7 @@ from tenacity import (
 
 from client.core.audit import append_audit
 from client.core.master_data import MasterData
+from client.core.registration.receipts import delete_receipt
 from client.core.settings import ClientSettings
 from client.core.store import Store
 from client.core.sync.transport import PacketStatus, ServerRefused, TransportError, UploadTransport
@@ -253,7 +254,7 @@ class UploadAgent:
         return results
 
     def purge(self) -> list[str]:
-        """Delete packet and receipt files of processed packets older than the retention; never before."""
+        """Delete packet files and receipts of processed packets older than the retention; never before."""
         retention = timedelta(days=float(self._md.config("packet.retention_days", 7)))
         cutoff = (self._now() - retention).isoformat()
         with self._store.transaction() as conn:
@@ -268,9 +269,8 @@ class UploadAgent:
         for rid, path in rows:
             if path:
                 Path(path).unlink(missing_ok=True)
-            # the printable receipt is plaintext personal data: it goes with the packet
-            (self._settings.receipts_dir / f"{rid}.pdf").unlink(missing_ok=True)
             with self._store.transaction() as conn:
+                delete_receipt(conn, rid=rid)  # the receipt is personal data: it goes with the packet
                 conn.execute(
                     text("UPDATE registrations SET purged_at = :t WHERE rid = :r"),
                     {"t": self._now().isoformat(), "r": rid},

@@ -144,14 +144,14 @@ class PreviewScreen(QWidget):
     def print_preview(self) -> None:
         if self.finished is None:
             return
-        path = Path(self.finished.receipt_path)
+        receipts, rid = self.ctx.app.receipts, self.finished.rid
 
         def show(pages: list[bytes]) -> None:
             self.preview_dialog = receipt_print.preview_dialog(pages, self)
             self.preview_dialog.open()
 
         self.ctx.ops.run(
-            lambda: receipt_print.rasterise_pdf(path),
+            lambda: receipt_print.rasterise_pdf(receipts.pdf(rid=rid)),
             on_done=show,
             on_error=lambda e: self.message.setText(str(e)),
         )
@@ -164,7 +164,11 @@ class PreviewScreen(QWidget):
                 self, _w("save", self.ctx.language.code), f"{self.finished.rid}.pdf", "PDF (*.pdf)"
             )
         if target:
-            receipt_print.save_copy(Path(self.finished.receipt_path), Path(target))
+            receipts, rid = self.ctx.app.receipts, self.finished.rid
+            self.ctx.ops.run(
+                lambda: receipts.export(rid=rid, target=Path(target)),
+                on_error=lambda e: self.message.setText(str(e)),
+            )
 
     def retranslate(self) -> None:
         language = self.ctx.language.code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 
@@ -155,3 +156,20 @@ def test_upload_refusals_change_nothing(server):
     assert kiosk.offset("1" * 29).status_code == 403  # HEAD: status only, no body
     _code(kiosk.patch("1" * 29, 0, b"x"), 403, "rid_not_yours")
     _code(kiosk.register(kiosk.new_rid(), data[:10], sha256="z"), 422, "validation_error")
+
+
+def test_small_order_machine_key_refused_at_enrol(server):
+    """The all-zero key was enrolled once; a constant forged signature then won a token."""
+    for raw in (bytes(32), b"\x01" + bytes(31)):
+        _code(
+            requests.post(
+                f"{server.url}{API}/machines/enrol",
+                json={"public_key": base64.b64encode(raw).decode(), "center_id": "10001", "name": "weak"},
+            ),
+            422,
+            "validation_error",
+        )
+    token = admin_token(server.url)
+    listed = requests.get(f"{server.url}{API}/admin/machines", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200, listed.text
+    assert all(m["name"] != "weak" for m in listed.json()), listed.text

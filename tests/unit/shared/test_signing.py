@@ -1,3 +1,5 @@
+import base64
+
 import pytest
 
 from shared.canonical import canonical_json
@@ -8,6 +10,7 @@ from shared.signing import (
     private_key_from_bytes,
     private_key_to_bytes,
     public_key_b64,
+    public_key_from_b64,
     sign_b64,
     verify_b64,
 )
@@ -40,3 +43,37 @@ def test_wrong_message_key_or_encoding_refused():
 def test_canonical_json_refuses_nan():
     with pytest.raises(ValueError):
         canonical_json({"x": float("nan")})
+
+
+SMALL_ORDER_HEX = [
+    "00" * 32,  # order 4, the all-zero key
+    "01" + "00" * 31,  # the identity
+    "ec" + "ff" * 30 + "7f",  # order 2
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",  # order 8
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",  # order 8
+    "0000000000000000000000000000000000000000000000000000000000000080",  # order 4, x sign set
+    "ed" + "ff" * 30 + "7f",  # non-canonical 0
+    "ee" + "ff" * 30 + "7f",  # non-canonical identity
+]
+
+
+@pytest.mark.parametrize("raw_hex", SMALL_ORDER_HEX)
+def test_small_order_public_keys_refused(raw_hex):
+    text = base64.b64encode(bytes.fromhex(raw_hex)).decode()
+    with pytest.raises(SignatureError, match="small-order"):
+        public_key_from_b64(text)
+
+
+def test_a_forged_constant_signature_is_why_small_order_keys_are_refused():
+    # Under the all-zero key, R = identity and S = 0 "verifies" for any message in cofactored checks;
+    # whatever the library does, the key must never get that far.
+    zero = base64.b64encode(bytes(32)).decode()
+    forged = base64.b64encode(bytes.fromhex("01" + "00" * 63)).decode()
+    with pytest.raises(SignatureError, match="small-order"):
+        verify_b64(zero, b"any challenge", forged)
+
+
+def test_ordinary_keys_still_accepted():
+    for _ in range(20):
+        key = generate_private_key()
+        assert public_key_b64(public_key_from_b64(public_key_b64(key))) == public_key_b64(key)

@@ -15,6 +15,7 @@ from client.core.machine import MachineKeys
 from client.core.master_data import apply_changes
 from client.core.people import PeopleService, RoleRequired
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
+from client.core.registration.receipts import ReceiptStore
 from client.core.registration.sealing import SealedFile
 from client.core.registration.service import (
     EndOfDayService,
@@ -91,7 +92,6 @@ def env(store, master_data, tmp_path):
         machine=machine,
         sealer=sealer,
         packets_dir=tmp_path / "packets",
-        receipts_dir=tmp_path / "receipts",
     )
     return people, service, EndOfDayService(store=store), sealer
 
@@ -109,14 +109,16 @@ def complete(service, session):
     return service.finish(session=session, registration=reg)
 
 
-def test_finish_seals_with_a_fresh_rid_and_writes_a_receipt(env, store):
+def test_finish_seals_with_a_fresh_rid_and_keeps_the_receipt_in_the_store(env, store, tmp_path):
     people, service, _, _ = env
     op = people.login(user_id="op1", password="op-pass")
     first, second = complete(service, op), complete(service, op)
     rid = parse_rid(first.rid)
     assert (rid.center_id, rid.machine_id, rid.sequence) == (10001, 10042, 1)
     assert parse_rid(second.rid).sequence == 2
-    assert first.packet_path.exists() and first.receipt_path.read_bytes().startswith(b"%PDF")
+    receipts = ReceiptStore(store=store, legacy_dir=tmp_path / "receipts")
+    assert first.packet_path.exists() and receipts.pdf(rid=first.rid).startswith(b"%PDF")
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.read_bytes().startswith(b"%PDF")]
     meta = json.loads(first.packet_path.read_text())["meta"]
     assert meta["operator_id"] == "op1" and meta["recipient_key_id"] == "k1"
     with store.transaction() as conn:
@@ -155,7 +157,6 @@ def test_unenrolled_kiosk_cannot_register(env, store, master_data, tmp_path):
         machine=fresh,
         sealer=FileSealer(),
         packets_dir=tmp_path / "p",
-        receipts_dir=tmp_path / "r",
     )
     with pytest.raises(NotEnrolled):
         service.start(session=people.login(user_id="op1", password="op-pass"))

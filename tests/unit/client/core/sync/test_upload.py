@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from client.core.registration.receipts import ReceiptNotFound, ReceiptStore, save_receipt
 from client.core.settings import ClientSettings
 from client.core.sync.transport import PacketStatus, ServerRefused, TransportError
 from client.core.sync.upload import UploadAgent
@@ -152,11 +153,11 @@ def test_status_poll_and_purge_only_after_processed_and_retention(store, master_
     assert {s.status for s in results} == {"processed"}
     assert agent.purge() == []  # processed, but retention (7 days) not over
     now[0] += timedelta(days=8)
-    (tmp_path / "receipts").mkdir()
-    receipt = tmp_path / "receipts" / f"{packets[0][0]}.pdf"
-    receipt.write_bytes(b"%PDF")
+    with store.transaction() as conn:
+        save_receipt(conn, rid=packets[0][0], pdf=b"%PDF-1.4 receipt", created_at=now[0])
     assert sorted(agent.purge()) == [p[0] for p in packets]
-    assert not receipt.exists()
+    with pytest.raises(ReceiptNotFound):  # the receipt went with its packet
+        ReceiptStore(store=store, legacy_dir=tmp_path / "receipts").pdf(rid=packets[0][0])
     assert not any(path.exists() for _, path, _ in packets)
     with store.transaction() as conn:
         assert (

@@ -31,22 +31,28 @@ def _approving_by_hand(start_sync_server, data_dir, env: dict[str, str]):
     return server
 
 
+def _enrol_at_once(url: str, addresses: list[str]) -> list[requests.Response]:
+    """One new enrolment per address, all released at the same moment."""
+    barrier = threading.Barrier(len(addresses))
+    answers: list[requests.Response] = []
+
+    def enrol(address: str) -> None:
+        key = generate_private_key()
+        barrier.wait()
+        answers.append(_enrol(url, key=key, address=address))
+
+    threads = [threading.Thread(target=enrol, args=(a,)) for a in addresses]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
 def test_concurrent_enrolments_all_succeed_with_distinct_ids(start_sync_server, tmp_path, db_url):
     server = start_sync_server(tmp_path / "server", db_url=db_url)
-    for _round in range(3):
-        barrier = threading.Barrier(8)
-        answers: list[requests.Response] = []
-
-        def enrol(i: int) -> None:
-            key = generate_private_key()
-            barrier.wait()
-            answers.append(_enrol(server.url, key=key, address=f"10.3.{_round}.{i}"))  # noqa: B023
-
-        threads = [threading.Thread(target=enrol, args=(i,)) for i in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    for round_ in range(3):
+        answers = _enrol_at_once(server.url, [f"10.3.{round_}.{i}" for i in range(8)])
         assert [a.status_code for a in answers] == [200] * 8, [
             a.text for a in answers if a.status_code != 200
         ]

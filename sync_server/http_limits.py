@@ -10,33 +10,34 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.sync import ErrorCode
 from sync_server.errors import error_response
 
-# A JSON string, escapes included (unrolled so the regex engine does not backtrack per character).
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _LOOKS_LIKE_JSON = re.compile(rb"\s*[\[{]")
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _DEPTH_SLICE = 4 * 1024 * 1024
+_QUOTE, _OPENS, _CLOSES = ord('"'), (ord("["), ord("{")), (ord("]"), ord("}"))
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
 
 
 def json_too_deep(body: bytes, limit: int) -> bool:
     """True when ``body`` (JSON or not quite) nests arrays/objects deeper than ``limit``.
 
-    Linear and vectorised, no parsing: strings are blanked, brackets kept, their running depth summed
-    with numpy. Python's json would raise RecursionError (a 500) near depth 1,000 instead."""
-    brackets = _JSON_STRING.sub(b'""', body).translate(None, _NOT_BRACKETS)
-    if len(brackets) <= limit:
+    Linear and vectorised, no parsing (Python's json raises RecursionError, a 500, near depth 1,000):
+    escaped backslashes and quotes are dropped so that every quote left opens or closes a string, all but
+    quotes and brackets are dropped, then numpy sums the depth of the brackets outside strings."""
+    text = body.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    if text.count(b"[") + text.count(b"{") <= limit:
         return False
     import numpy as np  # the server needs it only here
 
-    depth = 0
-    for start in range(0, len(brackets), _DEPTH_SLICE):
-        part = np.frombuffer(
-            brackets, dtype=np.uint8, count=min(_DEPTH_SLICE, len(brackets) - start), offset=start
-        )
-        steps = np.where((part == ord("[")) | (part == ord("{")), 1, -1).astype(np.int64)
-        running = np.cumsum(steps) + depth
+    depth, quoted = 0, 0
+    for start in range(0, len(text), _DEPTH_SLICE):
+        part = np.frombuffer(text, dtype=np.uint8, count=min(_DEPTH_SLICE, len(text) - start), offset=start)
+        inside = (np.cumsum(part == _QUOTE, dtype=np.int32) + quoted) & 1
+        opens = (part == _OPENS[0]) | (part == _OPENS[1])
+        closes = (part == _CLOSES[0]) | (part == _CLOSES[1])
+        steps = (opens.astype(np.int8) - closes.astype(np.int8)) * (inside == 0)
+        running = np.cumsum(steps, dtype=np.int32) + depth
         if int(running.max()) > limit:
             return True
-        depth = int(running[-1])
+        depth, quoted = int(running[-1]), int(inside[-1])
     return False
 
 

@@ -5,6 +5,8 @@ trusts it from 127.0.0.1, as from a reverse proxy on the same host)."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
 import time
 
@@ -118,9 +120,21 @@ def test_stale_pending_enrolments_expire(start_sync_server, tmp_path):
     assert [m["machine_id"] for m in listed] == [fresh.json()["machine_id"]]
 
 
-def test_a_machine_id_keeps_only_its_newest_challenges(sync_server):
-    kiosk = Kiosk(sync_server.url)
+def test_a_machine_id_keeps_only_its_newest_challenges(start_sync_server, tmp_path):
+    server = start_sync_server(tmp_path / "server", env={"OPENREG_SERVER_CHALLENGE_TTL_S": "2"})
+    kiosk = Kiosk(server.url)
     kiosk.enrol()
     challenges = [kiosk.challenge() for _ in range(8)]  # default: 5 live challenges per machine id
+    assert _live_challenges(server) == 5
     assert all(kiosk.token_response(c).json()["code"] == "challenge_invalid" for c in challenges[:3])
-    assert all(kiosk.token_response(c).status_code == 200 for c in challenges[3:])
+    assert all(kiosk.token_response(c).status_code == 200 for c in challenges[3:5])
+    time.sleep(2.5)
+    assert kiosk.token_response(challenges[5]).json()["code"] == "challenge_invalid"  # expired
+    for machine_id in ("10001", "99999"):  # any issue clears every expired challenge
+        requests.post(f"{server.url}{API}/auth/challenge", json={"machine_id": machine_id}, timeout=30)
+    assert _live_challenges(server) == 2
+
+
+def _live_challenges(server) -> int:
+    with contextlib.closing(sqlite3.connect(server.data_dir / "server.db")) as db:
+        return db.execute("SELECT count(*) FROM auth_challenges").fetchone()[0]

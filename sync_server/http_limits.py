@@ -49,8 +49,8 @@ class BodyLimit:
       larger Content-Length is refused here already (413 chunk_too_large);
     * every other body is read here up to its limit, whether Content-Length says its size or it comes
       chunked: ``max_bulk_bytes`` on ``bulk_paths`` (master-data import), ``max_body_bytes`` elsewhere.
-      Past the limit: 413 body_too_large at once, the rest is not read (the connection is closed after a
-      short linger, sync_server.http_protocol). A body that looks like JSON and nests deeper than
+      Past the limit: 413 body_too_large at once; the rest is not kept (at most a chunk's worth more is
+      read and dropped, then the connection is closed: sync_server.http_protocol). A body that looks like JSON and nests deeper than
       ``max_json_depth``: 422 validation_error. The body read here is then handed to the app unchanged.
     """
 

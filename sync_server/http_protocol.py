@@ -4,9 +4,11 @@ client sending headers a byte at a time, or nothing at all, holds a connection f
 * head: a request head must be complete within ``head_timeout_s`` of the connection opening or of the
   previous response (the keep-alive timeout still closes idle connections sooner);
 * body: at least ``min_body_rate`` bytes per ``body_window_s`` while a request body is arriving;
-* linger: after an answer sent before the body was read (413), the rest of the body is discarded for at
-  most ``LINGER_S`` (so a client that sends first and reads later still sees the answer), then the
-  connection is closed.
+* linger: after an answer sent before the body was read (a 413, or a 401 on an upload), the rest of the
+  body is read and discarded at the same minimum rate, so that a client that sends first and reads later
+  still sees the answer (closing on it makes such clients see a reset instead): all of a body whose
+  Content-Length the client declared (it pays every byte, nothing is kept), at most ``linger_bytes`` of
+  a chunked one; then the connection is closed.
 A connection over a bound is closed; the route sees a disconnect. Used by sync_server.runner only.
 """
 
@@ -17,23 +19,26 @@ import asyncio
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-LINGER_S = 2.0
-
 
 class BoundedH11Protocol(H11Protocol):
     head_timeout_s: float = 30.0
     body_window_s: float = 10.0
     min_body_rate: int = 1024  # bytes per second, averaged over each window
+    linger_bytes: int = 8 * 1024 * 1024
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._phase: str | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._received = self._window_start_bytes = 0
+        self._received = self._window_start_bytes = self._linger_start = 0
+        self._linger_cap = self.linger_bytes
         super().connection_made(transport)
         self._watch()
 
     def data_received(self, data: bytes) -> None:
         self._received += len(data)
+        if self._phase == "linger" and self._received - self._linger_start > self._linger_cap:
+            self.transport.close()
+            return
         super().data_received(data)
 
     def handle_events(self) -> None:
@@ -54,13 +59,18 @@ class BoundedH11Protocol(H11Protocol):
         if state is h11.IDLE:
             phase, delay = "head", self.head_timeout_s
         elif state is h11.SEND_BODY and self.cycle is not None and self.cycle.response_complete:
-            phase, delay = "linger", LINGER_S
+            phase, delay = "linger", self.body_window_s
         elif state is h11.SEND_BODY:
             phase, delay = "body", self.body_window_s
         else:
             phase, delay = None, 0.0  # the app is working, or the connection is closing
         if phase != self._phase:
-            self._window_start_bytes = self._received
+            self._window_start_bytes = self._linger_start = self._received
+            self._linger_cap = self.linger_bytes
+            if phase == "linger":
+                declared = dict(self.headers or []).get(b"content-length", b"")
+                if declared.isdigit():
+                    self._linger_cap = max(self.linger_bytes, int(declared))
             self._arm(phase, delay)
 
     def _arm(self, phase: str | None, delay: float) -> None:
@@ -72,7 +82,7 @@ class BoundedH11Protocol(H11Protocol):
 
     def _expired(self) -> None:
         self._timer = None
-        if self._phase == "body":
+        if self._phase in ("body", "linger"):
             arrived = self._received - self._window_start_bytes
             # Reading paused means the app is not consuming yet (flow control): not the client's fault.
             if arrived >= self.min_body_rate * self.body_window_s or self.flow.read_paused:
@@ -83,10 +93,14 @@ class BoundedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def bounded_h11(*, head_timeout_s: float, body_window_s: float, min_body_rate: int) -> type[H11Protocol]:
+def bounded_h11(
+    *, head_timeout_s: float, body_window_s: float, min_body_rate: int, linger_bytes: int
+) -> type[H11Protocol]:
     """A BoundedH11Protocol class with these bounds (uvicorn builds one protocol per connection)."""
-    return type(
-        "BoundedH11Protocol",
-        (BoundedH11Protocol,),
-        {"head_timeout_s": head_timeout_s, "body_window_s": body_window_s, "min_body_rate": min_body_rate},
-    )
+    bounds = {
+        "head_timeout_s": head_timeout_s,
+        "body_window_s": body_window_s,
+        "min_body_rate": min_body_rate,
+        "linger_bytes": linger_bytes,
+    }
+    return type("BoundedH11Protocol", (BoundedH11Protocol,), bounds)

@@ -71,6 +71,8 @@ def serve(settings: ServerSettings) -> None:
             head_timeout_s=settings.header_timeout_s,
             body_window_s=settings.body_rate_window_s,
             min_body_rate=settings.min_body_rate_bytes_s,
+            # enough to drain an upload chunk answered early (401 on an expired token)
+            linger_bytes=max(settings.max_chunk_bytes, settings.max_request_body_bytes),
         ),
         h11_max_incomplete_event_size=settings.max_header_bytes,
         limit_concurrency=settings.max_connections,

@@ -16,43 +16,44 @@ MiB = 1024 * 1024
 JSON = {"Content-Type": "application/json"}
 
 
-def _flood_chunked(url: str, path: str, *, total: int) -> tuple[bytes, int]:
-    """Send up to ``total`` bytes as a chunked body, watching for an early answer; return what came
-    back and how much was sent before it did."""
+def _flood_chunked(url: str, path: str, *, total: int) -> tuple[bytes, int, int]:
+    """Send up to ``total`` bytes as a chunked body, watching for an early answer; after it, keep
+    sending until the server closes the connection. Return the answer, the bytes sent before it, and
+    the bytes the server still took after it."""
     sock = connect(url, timeout=30)
     sock.sendall(head("POST", path, "Content-Type: application/json", "Transfer-Encoding: chunked"))
     piece = b" " * MiB
     chunk = b"%x\r\n" % len(piece) + piece + b"\r\n"
-    sent, answer = 0, b""
+    sent, answer, after = 0, b"", 0
     try:
-        while sent < total:
+        while sent < total and not answer:
             readable, writable, _ = select.select([sock], [sock], [], 30)
             if readable:
                 answer = read_response(sock)
-                break
-            if writable:
+            elif writable:
                 sock.sendall(chunk)
                 sent += len(piece)
-        else:
-            sock.sendall(b"0\r\n\r\n")
-            answer = read_response(sock)
-    except (BrokenPipeError, ConnectionResetError):
+        while after < total:
+            sock.sendall(chunk)
+            after += len(piece)
+    except (BrokenPipeError, ConnectionResetError, TimeoutError):
         answer = answer or read_response(sock)
     finally:
         sock.close()
-    return answer, sent
+    return answer, sent, after
 
 
 def test_chunked_bodies_are_refused_at_the_limit_without_reading_them_all(sync_server):
     url, pid = sync_server.url, sync_server.process.pid
     before = memory_kib(pid)
     # the bulk route (master-data import) has the 64 MiB limit; the check runs before authentication
-    answer, sent = _flood_chunked(url, f"{API}/admin/masterdata/import", total=200 * MiB)
+    answer, sent, after = _flood_chunked(url, f"{API}/admin/masterdata/import", total=200 * MiB)
     assert status_of(answer) == 413 and b"body_too_large" in answer, answer[:300]
     assert 64 * MiB <= sent < 120 * MiB, sent
+    assert after < 40 * MiB, after  # the server stops reading: at most a chunk's worth is drained
     # every other route: max_request_body_bytes (1 MiB)
-    answer, sent = _flood_chunked(url, f"{API}/machines/enrol", total=200 * MiB)
-    assert status_of(answer) == 413 and sent < 40 * MiB, (answer[:300], sent)
+    answer, sent, after = _flood_chunked(url, f"{API}/machines/enrol", total=200 * MiB)
+    assert status_of(answer) == 413 and sent < 40 * MiB and after < 40 * MiB, (answer[:300], sent, after)
     assert memory_kib(pid) - before < 200 * 1024  # nothing near 200 MiB was held
     assert requests.get(f"{url}/health", timeout=30).status_code == 200
 

@@ -121,14 +121,14 @@ def test_stale_pending_enrolments_expire(start_sync_server, tmp_path):
 
 
 def test_a_machine_id_keeps_only_its_newest_challenges(start_sync_server, tmp_path):
-    server = start_sync_server(tmp_path / "server", env={"OPENREG_SERVER_CHALLENGE_TTL_S": "2"})
+    server = start_sync_server(tmp_path / "server", env={"OPENREG_SERVER_CHALLENGE_TTL_S": "8"})
     kiosk = Kiosk(server.url)
     kiosk.enrol()
     challenges = [kiosk.challenge() for _ in range(8)]  # default: 5 live challenges per machine id
     assert _live_challenges(server) == 5
     assert all(kiosk.token_response(c).json()["code"] == "challenge_invalid" for c in challenges[:3])
     assert all(kiosk.token_response(c).status_code == 200 for c in challenges[3:5])
-    time.sleep(2.5)
+    time.sleep(8.5)
     assert kiosk.token_response(challenges[5]).json()["code"] == "challenge_invalid"  # expired
     for machine_id in ("10001", "99999"):  # any issue clears every expired challenge
         requests.post(f"{server.url}{API}/auth/challenge", json={"machine_id": machine_id}, timeout=30)

@@ -105,14 +105,14 @@ def test_stale_pending_enrolments_expire(start_sync_server, tmp_path):
         start_sync_server,
         tmp_path / "server",
         {
-            "OPENREG_SERVER_PENDING_ENROLMENT_TTL_S": "2",
+            "OPENREG_SERVER_PENDING_ENROLMENT_TTL_S": "5",
             "OPENREG_SERVER_MAX_PENDING_ENROLMENTS_PER_ADDRESS": "1",
         },
     )
     stale = _enrol(server.url).json()
     assert stale["status"] == "pending"
     assert _enrol(server.url).status_code == 429  # the one place for this address is taken
-    time.sleep(2.5)
+    time.sleep(5.5)
     fresh = _enrol(server.url)
     assert fresh.status_code == 200, fresh.text  # the stale one expired and made room
     admin = {"Authorization": f"Bearer {admin_token(server.url)}"}

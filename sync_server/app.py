@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.sync import ErrorCode
 from sync_server import __version__
 from sync_server.api import admin, auth, health, machines, masterdata, packets
 from sync_server.api import masterdata_problems as masterdata_problems_api
 from sync_server.api.deps import get_admin_name, get_backend, get_state
 from sync_server.api.updates import build_updates_router
-from sync_server.errors import error_response, install_error_handlers
+from sync_server.errors import install_error_handlers
+from sync_server.http_limits import BodyLimit
 from sync_server.reports.api import build_admin_backend_router
 from sync_server.state import ServerState
 
-
-class BodyLimit:
-    """Refuse bodies over the limit early (413) from Content-Length; PATCH chunks have their own limit."""
-
-    def __init__(self, app: ASGIApp, *, max_json_bytes: int, max_chunk_bytes: int) -> None:
-        self.app, self.max_json, self.max_chunk = app, max_json_bytes, max_chunk_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            limit = self.max_chunk if scope["method"] == "PATCH" else self.max_json
-            for name, value in scope["headers"]:
-                if name == b"content-length" and value.isdigit() and int(value) > limit:
-                    code = (
-                        ErrorCode.chunk_too_large if scope["method"] == "PATCH" else ErrorCode.body_too_large
-                    )
-                    response = error_response(413, code, f"request bodies are limited to {limit} bytes")
-                    await response(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
+# Routes whose bodies may be as large as max_json_body_bytes; all others get max_request_body_bytes.
+BULK_BODY_PATHS = ("/api/v1/admin/masterdata/import",)
 
 
 def create_app(state: ServerState) -> FastAPI:
@@ -61,5 +43,10 @@ def create_app(state: ServerState) -> FastAPI:
         BodyLimit,
         max_json_bytes=state.settings.max_json_body_bytes,
         max_chunk_bytes=state.settings.max_chunk_bytes,
+        max_body_bytes=state.settings.max_request_body_bytes,
+        bulk_paths=BULK_BODY_PATHS,
+        max_json_depth=state.settings.max_json_depth,
+        max_header_count=state.settings.max_header_count,
+        max_header_bytes=state.settings.max_header_bytes,
     )
     return app

@@ -14,6 +14,7 @@ import uvicorn
 from sync_server.app import create_app
 from sync_server.bootstrap import build_state
 from sync_server.db.engine import make_engine
+from sync_server.http_protocol import bounded_h11
 from sync_server.processing.bootstrap import Backend
 from sync_server.processing.cli import server_identities
 from sync_server.processing.masterdata_history import DbMasterDataHistory
@@ -59,7 +60,23 @@ def serve(settings: ServerSettings) -> None:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"http://{host}:{port}"
     config = uvicorn.Config(
-        create_app(state), log_level="warning", access_log=False, timeout_graceful_shutdown=5, backlog=512
+        create_app(state),
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        backlog=512,
+        # h11 always (not httptools where installed): the head-size bound and the slow-client timeouts
+        # below are implemented for it.
+        http=bounded_h11(
+            head_timeout_s=settings.header_timeout_s,
+            body_window_s=settings.body_rate_window_s,
+            min_body_rate=settings.min_body_rate_bytes_s,
+            # enough to drain an upload chunk answered early (401 on an expired token)
+            linger_bytes=max(settings.max_chunk_bytes, settings.max_request_body_bytes),
+        ),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=settings.keep_alive_timeout_s,
     )
     server = uvicorn.Server(config)
 

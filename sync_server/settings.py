@@ -37,6 +37,41 @@ class ServerSettings(BaseSettings):
         validation_alias=AliasChoices("update_repo_dir", "OPENREG_UPDATE_REPO_DIR"),
         description="signed TUF update repository served under /updates (openreg release)",
     )
+    # -- abuse and resource limits (docs/security/abuse.md) --------------------------------------
+    max_request_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="body limit of every route except the bulk ones (master-data import: max_json_body_bytes)",
+    )
+    max_json_depth: int = Field(default=64, ge=2, le=512, description="deepest JSON nesting accepted")
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024, description="request head")
+    max_header_count: int = Field(default=100, ge=10, le=10_000)
+    header_timeout_s: float = Field(
+        default=30, gt=0, le=3600, description="a request head must arrive within this time"
+    )
+    min_body_rate_bytes_s: int = Field(
+        default=1024, ge=1, description="a body slower than this (per body_rate_window_s) is cut off"
+    )
+    body_rate_window_s: float = Field(default=10, gt=0, le=3600)
+    max_connections: int = Field(default=1000, ge=1, description="open connections + tasks; 503 beyond")
+    keep_alive_timeout_s: int = Field(default=5, ge=1, le=600)
+    login_max_failures: int = Field(default=5, ge=1, le=1000, description="wrong passwords before lockout")
+    login_lockout_s: int = Field(default=900, ge=1, description="lockout length; also the failure window")
+    max_concurrent_password_hashes: int = Field(default=2, ge=1, le=64)
+    password_hash_wait_s: float = Field(
+        default=0.5, ge=0, le=30, description="wait this long for a hashing slot, then answer 429"
+    )
+    login_rate_per_minute: int = Field(default=30, ge=1, description="per client address")
+    challenge_rate_per_minute: int = Field(default=120, ge=1, description="per client address")
+    enrol_rate_per_minute: int = Field(
+        default=60, ge=1, description="new enrolments per client address (re-asking with a known key is free)"
+    )
+    max_pending_enrolments_per_address: int = Field(default=20, ge=1)
+    max_pending_enrolments: int = Field(default=1000, ge=1)
+    pending_enrolment_ttl_s: int = Field(
+        default=7 * 24 * 3600, ge=1, description="pending enrolments older than this are deleted"
+    )
+    max_challenges_per_machine: int = Field(default=5, ge=1, le=100, description="live challenges kept")
 
     @property
     def database_url(self) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from sync_server.keys import ServerKeys
 from sync_server.services.blob_store import BlobStore
+from sync_server.services.throttle import Guards
 from sync_server.settings import ServerSettings
 
 
@@ -28,3 +29,8 @@ class ServerState:
     # The processing backend (workers, ID store, reports) when this process runs one; admin CLI
     # commands build a state without it.
     backend: Any | None = None
+    # Per-address rate limits and the password-hashing bound (from settings).
+    guards: Guards = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.guards = Guards.from_settings(self.settings)

@@ -95,6 +95,8 @@ def _load_json(name: str, data: bytes, limits: Limits) -> Any:
         return json.loads(data.decode("utf-8"), parse_constant=refuse_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedPacket(f"{name} is not valid UTF-8 JSON: {exc}") from exc
+    except RecursionError as exc:  # a permanent refusal, not an error processing would retry
+        raise MalformedPacket(f"{name} nests JSON too deeply") from exc
 
 
 def _check_names(infos: list[zipfile.ZipInfo], limits: Limits) -> None:

@@ -61,6 +61,10 @@ class ErrorCode(StrEnum):
     masterdata_invalid = "masterdata_invalid"
     backend_unavailable = "backend_unavailable"
     internal_error = "internal_error"
+    account_locked = "account_locked"
+    rate_limited = "rate_limited"
+    enrolment_limit = "enrolment_limit"
+    headers_too_large = "headers_too_large"
 
 
 class FieldError(_Wire):

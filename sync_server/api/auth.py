@@ -1,3 +1,5 @@
+import datetime as dt
+
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
@@ -10,17 +12,23 @@ from shared.sync import (
     MachineTokenRequest,
     TokenResponse,
 )
-from sync_server.api.deps import SessionDep, StateDep
+from sync_server.api.deps import ChallengeRateLimit, LoginRateLimit, SessionDep, StateDep
 from sync_server.errors import ApiError
 from sync_server.services import auth
+from sync_server.services.login_guard import LockoutPolicy
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-_ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
+_ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 429)}
 
 
-@router.post("/challenge", responses=_ERRORS)
+@router.post("/challenge", responses=_ERRORS, dependencies=[ChallengeRateLimit])
 def challenge(request: ChallengeRequest, session: SessionDep, state: StateDep) -> ChallengeResponse:
-    row = auth.issue_challenge(session, machine_id=request.machine_id, ttl_s=state.settings.challenge_ttl_s)
+    row = auth.issue_challenge(
+        session,
+        machine_id=request.machine_id,
+        ttl_s=state.settings.challenge_ttl_s,
+        keep=state.settings.max_challenges_per_machine,
+    )
     return ChallengeResponse(challenge=row.challenge, expires_at=row.expires_at)
 
 
@@ -44,8 +52,19 @@ def machine_token(request: MachineTokenRequest, state: StateDep) -> TokenRespons
             )
 
 
-@router.post("/login", responses=_ERRORS)
-def login(request: LoginRequest, session: SessionDep, state: StateDep) -> TokenResponse:
+@router.post("/login", responses=_ERRORS, dependencies=[LoginRateLimit])
+def login(request: LoginRequest, state: StateDep) -> TokenResponse:
+    """A user token for a user name and password. Rate-limited per address; a name is locked for
+    ``login_lockout_s`` after ``login_max_failures`` wrong passwords (403 account_locked)."""
+    settings = state.settings
     return auth.login(
-        session, username=request.username, password=request.password, ttl_s=state.settings.user_token_ttl_s
+        state.engine,
+        username=request.username,
+        password=request.password,
+        ttl_s=settings.user_token_ttl_s,
+        guards=state.guards,
+        policy=LockoutPolicy(
+            max_failures=settings.login_max_failures,
+            lockout=dt.timedelta(seconds=settings.login_lockout_s),
+        ),
     )

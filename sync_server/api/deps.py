@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from shared.sync import ErrorCode
 from sync_server.errors import ApiError
 from sync_server.services.auth import Principal, authenticate
+from sync_server.services.throttle import retry_after
 from sync_server.state import ServerState
 
 _bearer = HTTPBearer(auto_error=False)
@@ -77,3 +78,33 @@ def get_backend(state: StateDep) -> Any:
 
 MachineDep = Annotated[Principal, Depends(get_machine)]
 AdminDep = Annotated[Principal, Depends(get_admin)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (uvicorn applies X-Forwarded-For from trusted proxies)."""
+    return request.client.host if request.client else "unknown"
+
+
+def check_rate(state: ServerState, *, kind: str, address: str) -> None:
+    """Spend one of ``address``'s ``kind`` tokens; 429 rate_limited with Retry-After when none is left."""
+    wait = state.guards.rate_limits[kind].take(address)
+    if wait is not None:
+        raise ApiError(
+            429,
+            ErrorCode.rate_limited,
+            f"too many {kind} requests from this address; retry in {max(1, round(wait))} s",
+            headers=retry_after(wait),
+        )
+
+
+def _rate_limited(kind: str) -> Any:
+    def check(request: Request, state: StateDep) -> None:
+        check_rate(state, kind=kind, address=client_address(request))
+
+    return Depends(check)
+
+
+# Per-address token buckets (settings.*_rate_per_minute); enrolment counts only new enrolments, in
+# the service, so a kiosk polling for its approval is never refused.
+LoginRateLimit = _rate_limited("login")
+ChallengeRateLimit = _rate_limited("challenge")

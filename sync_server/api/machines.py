@@ -1,16 +1,32 @@
-from fastapi import APIRouter
+import datetime as dt
+
+from fastapi import APIRouter, Request
 
 from shared.sync import EnrolRequest, EnrolResponse, ErrorBody, MachineStatus
-from sync_server.api.deps import SessionDep, StateDep
-from sync_server.services.machines import enrol_machine
+from sync_server.api.deps import StateDep, check_rate, client_address
+from sync_server.services.machines import EnrolmentLimits, enrol_machine
 
 router = APIRouter(prefix="/api/v1/machines", tags=["machines"])
 
 
-@router.post("/enrol", responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}})
-def enrol(request: EnrolRequest, session: SessionDep, state: StateDep) -> EnrolResponse:
-    """Ask to be enrolled for a center (idempotent per key). Keys to pin come once approved."""
-    row = enrol_machine(session, request=request, auto_approve=state.settings.demo)
+@router.post("/enrol", responses={code: {"model": ErrorBody} for code in (409, 422, 429, 503)})
+def enrol(request: EnrolRequest, http: Request, state: StateDep) -> EnrolResponse:
+    """Ask to be enrolled for a center (idempotent per key). Keys to pin come once approved. New
+    enrolments are rate-limited per address and capped while pending (429)."""
+    settings, address = state.settings, client_address(http)
+
+    row = enrol_machine(
+        state.engine,
+        request=request,
+        auto_approve=settings.demo,
+        address=address,
+        limits=EnrolmentLimits(
+            per_address=settings.max_pending_enrolments_per_address,
+            total=settings.max_pending_enrolments,
+            pending_ttl=dt.timedelta(seconds=settings.pending_enrolment_ttl_s),
+        ),
+        admit_new=lambda: check_rate(state, kind="enrol", address=address),
+    )
     approved = row.status == MachineStatus.approved.value
     return EnrolResponse(
         machine_id=row.machine_id,

@@ -24,6 +24,8 @@ class MachineRow(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # When the machine last finished a master-data sync (see services.machines.record_masterdata_sync).
     last_masterdata_sync_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Client address that asked for the enrolment: caps pending enrolments per address (0007).
+    enrol_address: Mapped[str | None] = mapped_column(String(64))
 
 
 class ChallengeRow(Base):
@@ -131,3 +133,14 @@ class MasterDataProblemRow(Base):
     __table_args__ = (
         UniqueConstraint("machine_id", "seq", "entity", "entity_id", name="uq_masterdata_problems_change"),
     )
+
+
+class LoginAttemptRow(Base):
+    """Failed logins per user name (known or not, so a lockout reveals nothing), in the database so a
+    lockout holds across restarts and server processes. Deleted on a successful login."""
+
+    __tablename__ = "login_attempts"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    first_failure_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,14 +9,17 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from shared.signing import SignatureError, verify_b64
 from shared.sync import ErrorCode, MachineStatus, TokenResponse
 from sync_server.db.tables import ChallengeRow, CurrentRow, MachineRow, TokenRow
 from sync_server.errors import ApiError
+from sync_server.services import login_guard
 from sync_server.services.clock import aware, utcnow
+from sync_server.services.login_guard import LockoutPolicy
+from sync_server.services.throttle import Guards, retry_after
 
 _hasher = PasswordHasher()
 # A real hash of a random password, verified against when the user does not exist (same timing).
@@ -52,9 +55,18 @@ def machine_refusal(row: MachineRow | None, machine_id: str) -> ApiError | None:
     return None
 
 
-def issue_challenge(session: Session, *, machine_id: str, ttl_s: int) -> ChallengeRow:
+def issue_challenge(session: Session, *, machine_id: str, ttl_s: int, keep: int = 5) -> ChallengeRow:
+    """A fresh single-use challenge. Expired challenges are deleted here, and only the ``keep`` newest of
+    a machine id stay valid, so a flood cannot grow the table (ids need not be enrolled: no oracle)."""
     now = utcnow()
     session.execute(delete(ChallengeRow).where(ChallengeRow.expires_at < now))
+    older = (
+        select(ChallengeRow.challenge)
+        .where(ChallengeRow.machine_id == machine_id)
+        .order_by(ChallengeRow.expires_at.desc(), ChallengeRow.challenge)
+        .offset(keep - 1)
+    )
+    session.execute(delete(ChallengeRow).where(ChallengeRow.challenge.in_(list(session.scalars(older)))))
     row = ChallengeRow(
         challenge=secrets.token_urlsafe(32),
         machine_id=machine_id,
@@ -118,23 +130,53 @@ def machine_token(
     )
 
 
-def login(session: Session, *, username: str, password: str, ttl_s: int) -> TokenResponse:
-    row = session.get(CurrentRow, ("users", username))
-    stored = (row.data.get("password_hash") if row else None) or _DUMMY_HASH
+def login(
+    engine: Engine,
+    *,
+    username: str,
+    password: str,
+    ttl_s: int,
+    guards: Guards,
+    policy: LockoutPolicy,
+) -> TokenResponse:
+    """Check a user's password and issue a user token. Locked names are refused before any hashing; every
+    attempt is counted before the check (login_guard), and no database transaction is open while hashing."""
+    login_guard.refuse_if_locked(engine, username=username)
+    with Session(engine) as session:
+        row = session.get(CurrentRow, ("users", username))
+        data, center_id = (dict(row.data), row.center_id) if row is not None else ({}, None)
+    stored = data.get("password_hash") or _DUMMY_HASH
+    # A slot first, then the count: a busy server must not count (and lock) an attempt it never checked.
+    if not guards.password_hashes.acquire(timeout=guards.password_hash_wait_s):
+        raise ApiError(
+            429,
+            ErrorCode.rate_limited,
+            "the server is busy checking passwords; retry",
+            headers=retry_after(1),
+        )
     try:
-        _hasher.verify(stored, password)
-        ok = row is not None and row.data.get("active", True) is not False
-    except (VerificationError, InvalidHashError):
-        ok = False
+        failures = login_guard.reserve_attempt(engine, username=username, policy=policy)
+        try:
+            ok = _hasher.verify(stored, password) and row is not None
+        except (VerificationError, InvalidHashError):
+            ok = False
+    finally:
+        guards.password_hashes.release()
+    ok = ok and data.get("active", True) is not False
     if not ok:
+        login_guard.record_failure(engine, username=username, failures=failures, policy=policy)
         raise ApiError(401, ErrorCode.bad_credentials, "wrong user name or password")
-    roles = [r for r in row.data.get("roles", []) if isinstance(r, str)]
-    return _new_token(
-        session, kind="user", subject=username, roles=roles, center_id=row.center_id, ttl_s=ttl_s
-    )
+    roles = [r for r in data.get("roles", []) if isinstance(r, str)]
+    with Session(engine) as session, session.begin():
+        login_guard.clear_failures(session, username=username)
+        return _new_token(
+            session, kind="user", subject=username, roles=roles, center_id=center_id, ttl_s=ttl_s
+        )
 
 
 def authenticate(session: Session, *, token: str) -> Principal:
+    """The principal of a live token. Machine tokens die with their machine's approval, user tokens with
+    the user (deleted or deactivated in master data) at once; a user's roles are read fresh."""
     row = session.get(TokenRow, _hash(token))
     if row is None:
         raise ApiError(401, ErrorCode.token_invalid, "unknown token", headers={"WWW-Authenticate": "Bearer"})
@@ -142,11 +184,23 @@ def authenticate(session: Session, *, token: str) -> Principal:
         raise ApiError(
             401, ErrorCode.token_expired, "the token has expired", headers={"WWW-Authenticate": "Bearer"}
         )
+    roles, center_id = list(row.roles), row.center_id
     if row.kind == "machine":
         machine = session.get(MachineRow, row.subject)
         if (refusal := machine_refusal(machine, row.subject)) is not None:
             raise refusal
-    return Principal(kind=row.kind, subject=row.subject, roles=list(row.roles), center_id=row.center_id)
+    elif row.kind == "user":
+        user = session.get(CurrentRow, ("users", row.subject))
+        if user is None or user.data.get("active", True) is False:
+            raise ApiError(
+                401,
+                ErrorCode.token_invalid,
+                "this user no longer exists or has been deactivated",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        roles = [r for r in user.data.get("roles", []) if isinstance(r, str)]
+        center_id = user.center_id
+    return Principal(kind=row.kind, subject=row.subject, roles=roles, center_id=center_id)
 
 
 def hash_password(password: str) -> str:

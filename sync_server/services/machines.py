@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.signing import SignatureError, public_key_from_b64
@@ -16,6 +21,7 @@ from sync_server.services.clock import aware, utcnow
 from sync_server.services.masterdata import append_changes
 
 FIRST_MACHINE_ID = 10001
+LAST_MACHINE_ID = 99999
 # Kiosks poll for changes often; the sync-lag report counts in hours. One write per machine per
 # interval keeps a busy poll loop from turning every read into a write on the database.
 SYNC_MARK_INTERVAL = dt.timedelta(seconds=60)
@@ -35,39 +41,127 @@ def to_public(row: MachineRow) -> MachinePublic:
     )
 
 
-def enrol_machine(session: Session, *, request: EnrolRequest, auto_approve: bool) -> MachineRow:
-    """Create (or return, for the same key) the machine's enrolment. Idempotent per public key."""
+@dataclass(frozen=True)
+class EnrolmentLimits:
+    """Caps on enrolments nobody has decided on yet, so anonymous floods cannot exhaust the id space."""
+
+    per_address: int
+    total: int
+    pending_ttl: dt.timedelta
+
+
+# Concurrent enrolments may pick the same next id; the loser retries (the unique key decides).
+_ALLOCATION_ATTEMPTS = 20
+
+
+def enrol_machine(
+    engine: Engine,
+    *,
+    request: EnrolRequest,
+    auto_approve: bool,
+    address: str,
+    limits: EnrolmentLimits,
+    admit_new: Callable[[], None] = lambda: None,
+) -> MachineRow:
+    """Create (or return, for the same key) the machine's enrolment. Idempotent per public key.
+
+    Asking again with a known key is free (kiosks poll while they wait); a new enrolment first passes
+    ``admit_new`` (the per-address rate limit; it raises to refuse) and the pending caps. Pending
+    enrolments older than ``limits.pending_ttl`` are deleted here, freeing their place and id."""
     try:
         public_key_from_b64(request.public_key)
     except SignatureError as exc:
         raise ApiError(422, ErrorCode.validation_error, f"public_key: {exc}") from exc
-    existing = session.scalar(select(MachineRow).where(MachineRow.public_key == request.public_key))
-    if existing is not None:
-        if existing.center_id != request.center_id:
-            raise ApiError(
-                409, ErrorCode.key_conflict, "this machine key is already enrolled for another center"
-            )
-        return existing
-    center = session.get(CurrentRow, ("centers", request.center_id))
-    if center is None:
-        raise ApiError(422, ErrorCode.center_unknown, f"center {request.center_id} is not known")
-    highest = session.scalar(select(func.max(MachineRow.machine_id)))
-    machine_id = f"{(int(highest) + 1) if highest else FIRST_MACHINE_ID:05d}"
-    if int(machine_id) > 99999:
-        raise ApiError(409, ErrorCode.validation_error, "no machine ids left")
-    row = MachineRow(
-        machine_id=machine_id,
-        public_key=request.public_key,
-        center_id=request.center_id,
-        name=request.name,
-        status=MachineStatus.pending.value,
-        created_at=utcnow(),
+    admitted = False
+    for attempt in range(_ALLOCATION_ATTEMPTS):
+        try:
+            with Session(engine, expire_on_commit=False) as session, session.begin():
+                # A write first: on SQLite it takes the write lock, so the rest of the transaction
+                # (lookups, caps, next id) sees the newest state and enrolments run one at a time.
+                expire_pending(session, older_than=utcnow() - limits.pending_ttl)
+                existing = session.scalar(
+                    select(MachineRow).where(MachineRow.public_key == request.public_key)
+                )
+                if existing is not None:
+                    if existing.center_id != request.center_id:
+                        raise ApiError(
+                            409,
+                            ErrorCode.key_conflict,
+                            "this machine key is already enrolled for another center",
+                        )
+                    return existing
+                if not admitted:
+                    admit_new()
+                    admitted = True
+                if session.get(CurrentRow, ("centers", request.center_id)) is None:
+                    raise ApiError(422, ErrorCode.center_unknown, f"center {request.center_id} is not known")
+                _check_pending_caps(session, address=address, limits=limits)
+                row = MachineRow(
+                    machine_id=_next_machine_id(session),
+                    public_key=request.public_key,
+                    center_id=request.center_id,
+                    name=request.name,
+                    status=MachineStatus.pending.value,
+                    created_at=utcnow(),
+                    enrol_address=address[:64],
+                )
+                session.add(row)
+                session.flush()
+                if auto_approve:
+                    decide_machine(
+                        session, machine_id=row.machine_id, approve=True, actor="system:demo-auto-approve"
+                    )
+                return row
+        except IntegrityError:
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+    raise ApiError(
+        503, ErrorCode.rate_limited, "too many enrolments at once; retry", headers={"Retry-After": "1"}
     )
-    session.add(row)
-    session.flush()
-    if auto_approve:
-        decide_machine(session, machine_id=machine_id, approve=True, actor="system:demo-auto-approve")
-    return row
+
+
+def expire_pending(session: Session, *, older_than: dt.datetime) -> int:
+    """Delete pending enrolments nobody decided on since ``older_than``; return how many."""
+    result = session.execute(
+        delete(MachineRow).where(
+            MachineRow.status == MachineStatus.pending.value, MachineRow.created_at < older_than
+        )
+    )
+    return result.rowcount or 0
+
+
+def _check_pending_caps(session: Session, *, address: str, limits: EnrolmentLimits) -> None:
+    pending = (
+        select(func.count()).select_from(MachineRow).where(MachineRow.status == MachineStatus.pending.value)
+    )
+    if session.scalar(pending.where(MachineRow.enrol_address == address[:64])) >= limits.per_address:
+        raise ApiError(
+            429,
+            ErrorCode.enrolment_limit,
+            f"{limits.per_address} enrolments from this address already wait for an administrator; "
+            "ask one to approve or reject them",
+            headers={"Retry-After": "3600"},
+        )
+    if session.scalar(pending) >= limits.total:
+        raise ApiError(
+            429,
+            ErrorCode.enrolment_limit,
+            "too many enrolments wait for an administrator; ask one to approve or reject them",
+            headers={"Retry-After": "3600"},
+        )
+
+
+def _next_machine_id(session: Session) -> str:
+    """One above the highest id; once that runs past 99999, the lowest free id (expired pending
+    enrolments leave holes). A concurrent enrolment may take the same id: the insert then fails."""
+    highest = session.scalar(select(func.max(MachineRow.machine_id)))
+    candidate = int(highest) + 1 if highest else FIRST_MACHINE_ID
+    if candidate <= LAST_MACHINE_ID:
+        return f"{candidate:05d}"
+    taken = {int(i) for i in session.scalars(select(MachineRow.machine_id))}
+    for number in range(FIRST_MACHINE_ID, LAST_MACHINE_ID + 1):
+        if number not in taken:
+            return f"{number:05d}"
+    raise ApiError(409, ErrorCode.enrolment_limit, "no machine ids left")
 
 
 def decide_machine(session: Session, *, machine_id: str, approve: bool, actor: str) -> MachineRow:

@@ -1,7 +1,7 @@
 """Server admin audit log; ID store demographics encrypted, lookups by keyed hash.
 
 Revision ID: 0008_audit_idstore_encryption
-Revises: 0003_packet_reason_code
+Revises: 0007_abuse_limits
 
 * ``server_audit_log`` + ``server_audit_head`` (one row: seq 0, the genesis hash), see
   ``sync_server.services.audit``.
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_audit_idstore_encryption"
-down_revision = "0005_masterdata_reports"
+down_revision = "0007_abuse_limits"
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -20,10 +21,19 @@ def _private_sqlite_file(url: str) -> None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database)
-    if path.parent.is_dir():
-        os.close(open_private(path, os.O_WRONLY | os.O_CREAT))
-        for suffix in SQLITE_SIDE_FILES:
-            tighten_file(path.with_name(path.name + suffix))
+    if not path.parent.is_dir():
+        return
+    if path.exists():
+        # Never open and close an existing database file here: this process may already hold SQLite
+        # connections to it, and closing any descriptor of a file drops all of the process's POSIX locks
+        # on it. Another process would then take itself for the last user, checkpoint and delete the WAL
+        # under our open connections, which stop seeing new commits (and their writes are lost).
+        tighten_file(path)
+    else:
+        with contextlib.suppress(FileExistsError):
+            os.close(open_private(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+    for suffix in SQLITE_SIDE_FILES:
+        tighten_file(path.with_name(path.name + suffix))
 
 
 def make_engine(url: str, *, pre_ping: bool = True, pool_size: int = 20) -> Engine:

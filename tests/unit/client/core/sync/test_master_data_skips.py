@@ -171,12 +171,13 @@ def test_upgrade_drops_users_no_kiosk_may_hold(tmp_path, store):
             )
         # back to the schema before step 4, as a kiosk of the previous release has it
         conn.execute(text("DROP TABLE masterdata_problems"))
+        conn.execute(text("DROP TABLE receipts"))
         conn.exec_driver_sql("PRAGMA user_version = 3")
     store.close()
     key = get_or_create_db_key(db_path=tmp_path / "client.db", keyring_file=tmp_path / "keyring.cfg")
     reopened = Store(path=tmp_path / "client.db", key=key)
     try:
-        assert reopened.applied_migrations == [4]
+        assert reopened.applied_migrations == [4, 5]
         with reopened.transaction() as conn:
             ids = (
                 conn.execute(text("SELECT id FROM master_data WHERE entity = 'users' ORDER BY id"))

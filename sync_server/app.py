@@ -7,7 +7,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.sync import ErrorCode
 from sync_server import __version__
-from sync_server.api import admin, auth, health, machines, masterdata, packets
+from sync_server.api import admin, auth, health, keys, machines, masterdata, packets
 from sync_server.api.deps import get_admin_name, get_backend, get_state
 from sync_server.api.updates import build_updates_router
 from sync_server.errors import error_response, install_error_handlers
@@ -44,7 +44,7 @@ def create_app(state: ServerState) -> FastAPI:
     )
     app.state.server = state
     install_error_handlers(app)
-    for module in (health, machines, auth, masterdata, packets, admin):
+    for module in (health, machines, auth, masterdata, packets, admin, keys):
         app.include_router(module.router)
     app.include_router(build_updates_router(state.settings.update_repo_dir))
     app.include_router(

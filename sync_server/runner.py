@@ -1,5 +1,6 @@
 """Run the app with uvicorn on a socket we bind ourselves (so --port 0 works), and write
-DATA/server.json {"url", "pid"} atomically once uvicorn accepts connections."""
+DATA/server.json {"url", "pid"} atomically once uvicorn accepts connections (an https:// URL when
+the settings name a TLS certificate and key)."""
 
 from __future__ import annotations
 
@@ -57,9 +58,16 @@ def serve(settings: ServerSettings) -> None:
     sock.listen(512)
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    url = f"http://{host}:{port}"
+    https = settings.tls_certfile is not None  # settings make sure the key file comes with it
+    url = f"{'https' if https else 'http'}://{host}:{port}"
     config = uvicorn.Config(
-        create_app(state), log_level="warning", access_log=False, timeout_graceful_shutdown=5, backlog=512
+        create_app(state),
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        backlog=512,
+        ssl_certfile=str(settings.tls_certfile) if https else None,
+        ssl_keyfile=str(settings.tls_keyfile) if https else None,
     )
     server = uvicorn.Server(config)
 

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget
 
 from client.core.sync.enrolment import SupervisorCredentials
+from client.core.sync.tls import check_server_url
 from client.ui.context import UiContext
 from client.ui.widgets import button, error_label, title_label
 
@@ -40,7 +41,9 @@ def enrol_and_sync(
     """Worker thread: enrol (poll until approved), then the first master-data sync. An already
     enrolled kiosk needs ``supervisor`` (checked by the enrolment service, not here)."""
     app = ctx.app
-    app.settings.server_url = server_url
+    app.settings.server_url = check_server_url(
+        server_url, allow_insecure_http=app.settings.allow_insecure_http
+    )
     identity = app.enrolment().wait_for_approval(
         center_id=center_id,
         timeout_s=wait_s,

@@ -234,7 +234,8 @@ def test_signed_rotation_is_accepted_and_the_next_packet_is_sealed_to_the_new_ke
         run_sync_round(app)  # fetches the signed key set and pins the new recipient
         ident = app.machine.identity()
         assert ident.server_recipients != old_recipients and ident.recipient_key_id != old_key_id
-        [second] = demo.register_people(app, count=1, echo=lambda _m: None)
+        # sample people are numbered from 0 each call: take person 1, not a duplicate of person 0
+        second = demo.register_people(app, count=2, echo=lambda _m: None)[1]
     finally:
         app.close()
 
@@ -247,6 +248,19 @@ def test_signed_rotation_is_accepted_and_the_next_packet_is_sealed_to_the_new_ke
         open_packet(paths[first], identities=new_identity, machine_public_key=machine_public)
     old_identity = load_identities(server.data_dir / "keys" / "packet-identity.txt")
     assert open_packet(paths[first], identities=old_identity, machine_public_key=machine_public)
+
+    # The server still processes both: it keeps the old identity beside the new one.
+    app = build_client(settings(data, keyring, server.url))
+    try:
+        supervisor_session = app.people.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
+        for rid in (first, second):
+            app.end_of_day.approve(session=supervisor_session, rid=rid)
+        assert app.upload_agent().upload_approved().ok
+        outcomes = demo.wait_for_outcomes(app, app.upload_agent(), [first, second], timeout_s=60)
+        statuses = [(o["server_status"], o.get("server_reason")) for o in outcomes]
+        assert statuses == [("processed", None), ("processed", None)], statuses
+    finally:
+        app.close()
 
 
 @pytest.mark.parametrize(

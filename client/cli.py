@@ -120,7 +120,12 @@ def enrol(
     """Enrol this kiosk for a center and wait for approval; pins the server keys (and --ca-file)."""
     from client.core.machine import PinnedKeyMismatch
     from client.core.people import AuthError
-    from client.core.sync.enrolment import EnrolmentPending, EnrolmentRejected, SupervisorCredentials
+    from client.core.sync.enrolment import (
+        EnrolmentPending,
+        EnrolmentRejected,
+        ReenrolmentRefused,
+        SupervisorCredentials,
+    )
     from client.core.sync.server_keys import ServerKeysRefused
     from client.core.sync.tls import InsecureServerUrl
     from client.core.sync.transport import ServerRefused, TransportError
@@ -146,6 +151,7 @@ def enrol(
         EnrolmentRejected,
         InsecureServerUrl,
         PinnedKeyMismatch,
+        ReenrolmentRefused,
         ServerKeysRefused,
         ServerRefused,
         TransportError,

@@ -62,3 +62,30 @@ def test_pinned_address_and_recipients_do_not_change_without_a_signed_key_set(st
     ident = machine.identity()
     assert ident.server_recipients == ["age1old"]
     assert machine.server_url() == "https://registration.example.org"
+
+
+def test_enrol_command_on_an_enrolled_kiosk_needs_a_supervisor(tmp_path):
+    from client.core.bootstrap import build_client
+    from tests.support.ports import free_port
+
+    data, kr = tmp_path / "kiosk", tmp_path / "kr.cfg"
+    app = build_client(ClientSettings(data_dir=data, keyring_file=kr))
+    try:
+        app.machine.record_enrolment(
+            status="approved",
+            machine_id="10001",
+            center_id="10001",
+            signing_key="A" * 43 + "=",
+            recipients=["r"],
+        )
+    finally:
+        app.close()
+    args = ["enrol", "--data", str(data), "--keyring-file", str(kr), "--center", "10001", "--wait", "0"]
+    result = CliRunner().invoke(client, [*args, "--server", f"http://127.0.0.1:{free_port()}"])
+    assert result.exit_code == 1 and "needs a supervisor's approval" in result.output, result.output
+    result = CliRunner().invoke(
+        client,
+        [*args, "--server", f"http://127.0.0.1:{free_port()}", "--supervisor", "nobody"],
+        input="pw\n\n",
+    )
+    assert result.exit_code == 1 and "unknown user or wrong password" in result.output, result.output

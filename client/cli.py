@@ -22,13 +22,24 @@ KEYRING_OPTION = click.option(
 )
 
 
-def _app(data_dir: Path, keyring_file: Path | None, server: str | None = None):
+def _app(data_dir: Path, keyring_file: Path | None, server: str | None = None, **transport):
+    """``transport``: allow_insecure_http / server_ca_file, passed only when given so the
+    OPENREG_CLIENT_* environment still applies otherwise."""
+    from pydantic import ValidationError
+
     from client.core.bootstrap import build_client
     from client.core.settings import ClientSettings
     from client.core.store import KeyStoreUnavailable
 
+    given = {k: v for k, v in transport.items() if v}
     try:
-        return build_client(ClientSettings(data_dir=data_dir, keyring_file=keyring_file, server_url=server))
+        settings = ClientSettings(data_dir=data_dir, keyring_file=keyring_file, server_url=server, **given)
+    except ValidationError as exc:
+        raise click.ClickException(
+            "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        ) from exc
+    try:
+        return build_client(settings)
     except KeyStoreUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -80,12 +91,72 @@ def status(data_dir: Path, keyring_file: Path | None) -> None:
 @click.option("--server", required=True, help="Sync server base URL")
 @click.option("--center", "center_id", required=True)
 @click.option("--wait", "wait_s", type=float, default=60.0, show_default=True)
-def enrol(data_dir: Path, keyring_file: Path | None, server: str, center_id: str, wait_s: float) -> None:
-    """Enrol this kiosk for a center and wait for approval; pins the server keys."""
-    app = _app(data_dir, keyring_file, server)
+@click.option(
+    "--ca-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM CA (or the server's self-signed certificate) to pin instead of the system trust store.",
+)
+@click.option(
+    "--allow-insecure-http",
+    is_flag=True,
+    help="Demo only: allow plain http:// to a non-loopback server (credentials travel in clear).",
+)
+@click.option(
+    "--supervisor",
+    "supervisor_id",
+    default=None,
+    help="Re-enrolling an enrolled kiosk needs a supervisor; password and one-time code are prompted.",
+)
+def enrol(
+    data_dir: Path,
+    keyring_file: Path | None,
+    server: str,
+    center_id: str,
+    wait_s: float,
+    ca_file: Path | None,
+    allow_insecure_http: bool,
+    supervisor_id: str | None,
+) -> None:
+    """Enrol this kiosk for a center and wait for approval; pins the server keys (and --ca-file)."""
+    from client.core.machine import PinnedKeyMismatch
+    from client.core.people import AuthError
+    from client.core.sync.enrolment import (
+        EnrolmentPending,
+        EnrolmentRejected,
+        ReenrolmentRefused,
+        SupervisorCredentials,
+    )
+    from client.core.sync.server_keys import ServerKeysRefused
+    from client.core.sync.tls import InsecureServerUrl
+    from client.core.sync.transport import ServerRefused, TransportError
+
+    supervisor = None
+    if supervisor_id:
+        supervisor = SupervisorCredentials(
+            user_id=supervisor_id,
+            password=click.prompt("supervisor password", hide_input=True),
+            totp=click.prompt("one-time code", default="", show_default=False) or None,
+        )
+    app = _app(
+        data_dir, keyring_file, server, allow_insecure_http=allow_insecure_http, server_ca_file=ca_file
+    )
     try:
-        ident = app.enrolment().wait_for_approval(center_id=center_id, timeout_s=wait_s)
+        ident = app.enrolment().wait_for_approval(
+            center_id=center_id, timeout_s=wait_s, supervisor=supervisor
+        )
         click.echo(f"enrolled as machine {ident.machine_id} for center {ident.center_id}")
+    except (
+        AuthError,
+        EnrolmentPending,
+        EnrolmentRejected,
+        InsecureServerUrl,
+        PinnedKeyMismatch,
+        ReenrolmentRefused,
+        ServerKeysRefused,
+        ServerRefused,
+        TransportError,
+    ) as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         app.close()
 
@@ -97,6 +168,8 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
     """Pull master data, upload approved packets, fetch statuses, purge old packets, check for updates."""
     from client.core.sync.master_data_sync import MasterDataRefused
     from client.core.sync.round import run_sync_round
+    from client.core.sync.server_keys import ServerKeysRefused
+    from client.core.sync.tls import InsecureServerUrl
     from client.core.sync.transport import reason_text
 
     def show_progress(kind: str, p) -> None:
@@ -112,7 +185,7 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
     try:
         try:
             result = run_sync_round(app, progress=show_progress)
-        except MasterDataRefused as exc:
+        except (MasterDataRefused, ServerKeysRefused, InsecureServerUrl) as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"master data: {result.master_data.rows} rows applied")
         for rid in result.upload.uploaded:

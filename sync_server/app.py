@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from sync_server import __version__
-from sync_server.api import admin, auth, health, machines, masterdata, packets
+from sync_server.api import admin, auth, health, keys, machines, masterdata, packets
 from sync_server.api import masterdata_problems as masterdata_problems_api
 from sync_server.api.deps import get_admin_name, get_backend, get_state
 from sync_server.api.updates import build_updates_router
@@ -27,7 +27,7 @@ def create_app(state: ServerState) -> FastAPI:
     )
     app.state.server = state
     install_error_handlers(app)
-    for module in (health, machines, auth, masterdata, packets, admin):
+    for module in (health, machines, auth, masterdata, packets, admin, keys):
         app.include_router(module.router)
     app.include_router(masterdata_problems_api.router)
     app.include_router(build_updates_router(state.settings.update_repo_dir))

@@ -62,13 +62,55 @@ def _state(data_dir: Path, db_url: str | None):
     type=click.IntRange(min=0),
     help="In-process processing workers; 0 leaves processing to `openreg worker` processes.",
 )
-def server(data_dir: Path, db_url: str | None, host: str, port: int, demo: bool, workers: int) -> None:
-    """Run the sync server; writes DATA/server.json {"url", "pid"} once it accepts connections."""
+@click.option(
+    "--certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="OPENREG_SERVER_TLS_CERTFILE",
+    help="PEM certificate (chain): serve HTTPS. Needs --keyfile.",
+)
+@click.option(
+    "--keyfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="OPENREG_SERVER_TLS_KEYFILE",
+    help="PEM private key of --certfile.",
+)
+@click.option(
+    "--public-url",
+    default=None,
+    envvar="OPENREG_SERVER_PUBLIC_URL",
+    help="The address kiosks should use (e.g. behind a proxy); signed into the key set kiosks fetch.",
+)
+def server(
+    data_dir: Path,
+    db_url: str | None,
+    host: str,
+    port: int,
+    demo: bool,
+    workers: int,
+    certfile: Path | None,
+    keyfile: Path | None,
+    public_url: str | None,
+) -> None:
+    """Run the sync server; writes DATA/server.json {"url", "pid"} once it accepts connections.
+
+    Without --certfile/--keyfile it speaks plain HTTP: fine on loopback or behind a TLS proxy, but
+    kiosks refuse plain HTTP to any other address."""
     from sync_server.db.migrate import SchemaError
     from sync_server.runner import serve
 
+    settings = _settings(
+        data_dir=data_dir,
+        db_url=db_url,
+        host=host,
+        port=port,
+        demo=demo,
+        workers=workers,
+        tls_certfile=certfile,
+        tls_keyfile=keyfile,
+        public_url=public_url,
+    )
     try:
-        serve(_settings(data_dir=data_dir, db_url=db_url, host=host, port=port, demo=demo, workers=workers))
+        serve(settings)
     except SchemaError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -262,6 +304,44 @@ def masterdata_problems(data_dir: Path, db_url: str | None, machine_id: str | No
         click.echo(
             f"{seen}  machine {p.machine_id}  center {p.center_id}  seq {p.seq}  {p.entity} {p.id!r}: {p.reason}"
         )
+
+
+@admin.group("keys")
+def keys_group() -> None:
+    """Server keys (the packet key kiosks seal to)."""
+
+
+@keys_group.command("rotate-packet-key")
+@_data
+@_db
+def keys_rotate_packet_key(data_dir: Path, db_url: str | None) -> None:
+    """Make a new packet key current; old keys stay so packets sealed to them still open. Audited.
+
+    Restart separate `openreg worker` processes first, then the server: kiosks learn the new key
+    from the server's signed key set on their next sync, and seal to it from then on."""
+    from sync_server.keys import KeyFileError, rotate_packet_key
+    from sync_server.services.audit import append_audit, cli_actor
+
+    state = _state(data_dir, db_url)
+    try:
+        # The entry commits only if the new key is in place (rotate raises otherwise).
+        with state.engine.begin() as conn:
+            previous = state.keys.recipient_key_id
+            keys = rotate_packet_key(data_dir)
+            append_audit(
+                conn,
+                actor=cli_actor(),
+                action="keys.rotate_packet_key",
+                target=keys.recipient_key_id,
+                details={"previous": previous, "issued_at": keys.issued_at.isoformat()},
+            )
+    except KeyFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"packet key rotated: key id {keys.recipient_key_id}, recipient {keys.recipients[0]}, "
+        f"issued {keys.issued_at.isoformat()}"
+    )
+    click.echo("restart `openreg worker` processes, then the server, to publish it to kiosks")
 
 
 # The processing backend (issue 7) contributes the worker and its admin commands.

@@ -1,5 +1,6 @@
 """Run the app with uvicorn on a socket we bind ourselves (so --port 0 works), and write
-DATA/server.json {"url", "pid"} atomically once uvicorn accepts connections."""
+DATA/server.json {"url", "pid"} atomically once uvicorn accepts connections (an https:// URL when
+the settings name a TLS certificate and key)."""
 
 from __future__ import annotations
 
@@ -58,7 +59,8 @@ def serve(settings: ServerSettings) -> None:
     sock.listen(512)
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    url = f"http://{host}:{port}"
+    https = settings.tls_certfile is not None  # settings make sure the key file comes with it
+    url = f"{'https' if https else 'http'}://{host}:{port}"
     config = uvicorn.Config(
         create_app(state),
         log_level="warning",
@@ -77,6 +79,8 @@ def serve(settings: ServerSettings) -> None:
         h11_max_incomplete_event_size=settings.max_header_bytes,
         limit_concurrency=settings.max_connections,
         timeout_keep_alive=settings.keep_alive_timeout_s,
+        ssl_certfile=str(settings.tls_certfile) if https else None,
+        ssl_keyfile=str(settings.tls_keyfile) if https else None,
     )
     server = uvicorn.Server(config)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -72,6 +72,24 @@ class ServerSettings(BaseSettings):
         default=7 * 24 * 3600, ge=1, description="pending enrolments older than this are deleted"
     )
     max_challenges_per_machine: int = Field(default=5, ge=1, le=100, description="live challenges kept")
+
+    tls_certfile: Path | None = Field(default=None, description="PEM certificate (chain): serve HTTPS")
+    tls_keyfile: Path | None = Field(default=None, description="PEM private key of tls_certfile")
+    public_url: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="the address kiosks should use (e.g. behind a proxy); signed into GET /api/v1/keys",
+    )
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerSettings:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("HTTPS needs both a certificate file and its key file")
+        for path in (self.tls_certfile, self.tls_keyfile):
+            if path is not None and not path.is_file():
+                raise ValueError(f"{path} is not a file")
+        return self
 
     @property
     def database_url(self) -> str:

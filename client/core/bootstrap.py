@@ -45,7 +45,34 @@ class ClientApp:
         url = self.server_url()
         if not url:
             raise RuntimeError("no server URL configured; pass --server or set OPENREG_CLIENT_SERVER_URL")
-        return HttpServer(base_url=url, machine=self.machine, timeout_s=self.settings.request_timeout_s)
+        return HttpServer(
+            base_url=url,
+            machine=self.machine,
+            timeout_s=self.settings.request_timeout_s,
+            allow_insecure_http=self.settings.allow_insecure_http,
+            ca_file=self.server_ca_file(),
+        )
+
+    def server_ca_file(self) -> Path | None:
+        """The CA file to trust for the server: the configured one, else the one pinned at enrolment,
+        else None (system trust store)."""
+        from client.core.sync.tls import read_ca_pem, write_ca_bundle
+
+        if self.settings.server_ca_file:
+            read_ca_pem(self.settings.server_ca_file)  # a clear error now, not an SSL error later
+            return self.settings.server_ca_file
+        pinned = self.machine.pinned_server_ca()
+        if pinned is None:
+            return None
+        return write_ca_bundle(pinned, self.settings.data_dir / "tls" / "pinned-server-ca.pem")
+
+    def refresh_server_keys(self):
+        """Fetch the server's signed key set and pin it if newer (see client.core.sync.server_keys)."""
+        from client.core.sync.server_keys import refresh_server_keys
+
+        return refresh_server_keys(
+            self.machine, self.server(), allow_insecure_http=self.settings.allow_insecure_http
+        )
 
     def master_data_sync(self):
         from client.core.sync.master_data_sync import MasterDataSync
@@ -66,8 +93,16 @@ class ClientApp:
 
     def enrolment(self):
         from client.core.sync.enrolment import EnrolmentService
+        from client.core.sync.tls import read_ca_pem
 
-        return EnrolmentService(machine=self.machine, server=self.server())
+        ca_file = self.settings.server_ca_file
+        return EnrolmentService(
+            machine=self.machine,
+            server=self.server(),
+            people=self.people,
+            allow_insecure_http=self.settings.allow_insecure_http,
+            ca_pem=read_ca_pem(ca_file) if ca_file else None,
+        )
 
 
 def default_sealer(machine: MachineKeys) -> PacketSealer:

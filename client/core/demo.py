@@ -239,8 +239,12 @@ def run_headless_demo(*, data_dir: Path, count: int = 4, echo: Echo = print) -> 
             keyring_file=data_dir / "client" / "demo-keyring.cfg",
         )
         app = build_client(settings)
-        identity = app.enrolment().wait_for_approval(center_id=CENTER_ID, timeout_s=20, poll_s=0.5)
-        echo(f"kiosk enrolled as machine {identity.machine_id} at center {identity.center_id}")
+        identity = app.machine.identity()
+        if identity.enrolled:  # a second demo run: enrolling again would need a supervisor
+            echo(f"kiosk already enrolled as machine {identity.machine_id} at center {identity.center_id}")
+        else:
+            identity = app.enrolment().wait_for_approval(center_id=CENTER_ID, timeout_s=20, poll_s=0.5)
+            echo(f"kiosk enrolled as machine {identity.machine_id} at center {identity.center_id}")
         app.close()
         app = build_client(settings)  # reopen so services see the enrolled center
         synced = app.master_data_sync().sync(progress=lambda p: None)

@@ -35,10 +35,21 @@ class MachineIdentity:
     server_signing_key: str | None
     server_recipients: list[str]
     recipient_key_id: str | None
+    keys_issued_at: str | None = None  # of the signed key set the recipients came from (ISO 8601)
 
     @property
     def enrolled(self) -> bool:
         return self.status == "approved" and bool(self.server_signing_key) and bool(self.server_recipients)
+
+    @property
+    def pinned(self) -> bool:
+        """A server signing key is pinned: from now on recipients and the server address change only
+        through a key set signed with it, and enrolling again needs a supervisor."""
+        return bool(self.server_signing_key)
+
+
+class PinnedKeyMismatch(PermissionError):
+    """An answer tried to change what was pinned at enrolment without the pinned key's signature."""
 
 
 class MachineKeys:
@@ -69,6 +80,7 @@ class MachineKeys:
                 server_signing_key=get("server.signing_key"),
                 server_recipients=get("server.recipients", []),
                 recipient_key_id=get("server.recipient_key_id"),
+                keys_issued_at=get("server.keys_issued_at"),
             )
 
     def audit(self, *, action: str, details: dict[str, Any] | None = None) -> None:
@@ -91,12 +103,21 @@ class MachineKeys:
         recipients: list[str] | None = None,
         recipient_key_id: str | None = None,
         server_url: str | None = None,
+        keys_issued_at: str | None = None,
     ) -> None:
-        """Save the enrolment answer. Pinned keys are set once; a different key later is refused."""
+        """Save the enrolment answer. Pinned keys are set once: a different signing key later is
+        refused, and so is a different recipient or server address (those change only through
+        :meth:`apply_server_keys`, after the signed key set was verified)."""
         with self._store.transaction() as conn:
             pinned = read_setting(conn, "server.signing_key")
             if pinned and signing_key and signing_key != pinned:
-                raise PermissionError("the server presented a different signing key than the one pinned")
+                raise PinnedKeyMismatch("the server presented a different signing key than the one pinned")
+            if pinned:
+                for key, value in (("server.recipients", recipients), ("server.url", server_url)):
+                    if value is not None and value != read_setting(conn, key):
+                        raise PinnedKeyMismatch(
+                            f"refusing an unsigned change of {key.removeprefix('server.')} after enrolment"
+                        )
             write_setting(conn, "machine.status", status)
             for key, value in (
                 ("machine.id", machine_id),
@@ -105,6 +126,29 @@ class MachineKeys:
                 ("server.recipients", recipients),
                 ("server.url", server_url),
                 ("server.recipient_key_id", recipient_key_id),
+                ("server.keys_issued_at", keys_issued_at),
             ):
                 if value is not None:
                     write_setting(conn, key, value)
+
+    def apply_server_keys(
+        self, *, recipients: list[str], recipient_key_id: str, issued_at: str, server_url: str | None
+    ) -> None:
+        """Replace recipients (and the server address, when given) from a key set the caller has
+        verified against the pinned signing key (client.core.sync.server_keys)."""
+        with self._store.transaction() as conn:
+            write_setting(conn, "server.recipients", list(recipients))
+            write_setting(conn, "server.recipient_key_id", recipient_key_id)
+            write_setting(conn, "server.keys_issued_at", issued_at)
+            if server_url:
+                write_setting(conn, "server.url", server_url)
+
+    def pin_server_ca(self, pem: bytes) -> None:
+        """Keep the CA (or self-signed server certificate) the kiosk trusts for this server."""
+        with self._store.transaction() as conn:
+            write_setting(conn, "server.tls_ca_pem", pem.decode("ascii"))
+
+    def pinned_server_ca(self) -> bytes | None:
+        with self._store.transaction() as conn:
+            pem = read_setting(conn, "server.tls_ca_pem")
+        return pem.encode("ascii") if pem else None

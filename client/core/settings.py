@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,19 @@ class ClientSettings(BaseSettings):
     update_install_root: Path | None = None
     update_trusted_root: Path | None = None
     update_check: bool = True
+    # Transport (client.core.sync.tls): plain http:// only to loopback unless this demo flag is set;
+    # server_ca_file pins a CA (or the server's self-signed certificate) instead of the system store.
+    # It is copied into the encrypted store at enrolment and used from there afterwards.
+    allow_insecure_http: bool = False
+    server_ca_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _server_url_is_safe(self) -> ClientSettings:
+        from client.core.sync.tls import check_server_url
+
+        if self.server_url:
+            self.server_url = check_server_url(self.server_url, allow_insecure_http=self.allow_insecure_http)
+        return self
 
     @property
     def db_path(self) -> Path:

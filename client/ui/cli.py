@@ -42,15 +42,21 @@ def gui(
     device_ca: Path | None,
     document_camera: str | None,
 ) -> None:
-    """Open the kiosk window."""
+    """Open the kiosk window. A CA to pin at enrolment comes from OPENREG_CLIENT_SERVER_CA_FILE."""
+    from pydantic import ValidationError
+
     from client.ui.app import run_gui
 
-    sys.exit(
-        run_gui(
+    try:
+        code = run_gui(
             data_dir=data_dir,
             keyring_file=keyring_file,
             server_url=server_url,
             device_ca=device_ca,
             document_camera=document_camera,
         )
-    )
+    except ValidationError as exc:  # e.g. --server http://<not loopback>: say why, no traceback
+        raise click.ClickException(
+            "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        ) from exc
+    sys.exit(code)

@@ -183,6 +183,11 @@ _STRINGS: dict[str, dict[str, str]] = {
     "setup.server": {"eng": "Server address", "fra": "Adresse du serveur", "ara": "عنوان الخادم"},
     "setup.center": {"eng": "Center ID", "fra": "N° du centre", "ara": "رقم المركز"},
     "setup.enrol": {"eng": "Enrol kiosk", "fra": "Inscrire la borne", "ara": "تسجيل الكشك"},
+    "setup.reenrol_hint": {
+        "eng": "This kiosk is already enrolled. A supervisor must approve enrolling it again.",
+        "fra": "Cette borne est déjà inscrite. Un superviseur doit approuver une nouvelle inscription.",
+        "ara": "هذا الكشك مسجل بالفعل. يجب أن يوافق مشرف على تسجيله مرة أخرى.",
+    },
 }
 
 

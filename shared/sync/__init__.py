@@ -6,6 +6,7 @@ Routes and semantics are described in docs/sync-protocol.md. Everything here is 
 from shared.sync.models import (
     API_PREFIX,
     KEY_ID_HEADER,
+    SERVER_KEYS_FORMAT,
     SIGNATURE_HEADER,
     UPLOAD_CONTENT_TYPE,
     UPLOAD_LENGTH_HEADER,
@@ -29,7 +30,9 @@ from shared.sync.models import (
     PacketRegisterResponse,
     PacketState,
     PacketStatus,
+    ServerKeySet,
     SignedChangesPage,
+    SignedServerKeySet,
     Snapshot,
     StatusRequest,
     StatusResponse,
@@ -38,14 +41,17 @@ from shared.sync.models import (
 )
 from shared.sync.signatures import (
     sign_changes_page,
+    sign_server_keys,
     sign_snapshot,
     verify_changes_page,
+    verify_server_keys,
     verify_snapshot,
 )
 
 __all__ = [
     "API_PREFIX",
     "KEY_ID_HEADER",
+    "SERVER_KEYS_FORMAT",
     "SIGNATURE_HEADER",
     "UPLOAD_CONTENT_TYPE",
     "UPLOAD_LENGTH_HEADER",
@@ -69,14 +75,18 @@ __all__ = [
     "PacketRegisterResponse",
     "PacketState",
     "PacketStatus",
+    "ServerKeySet",
     "SignedChangesPage",
+    "SignedServerKeySet",
     "Snapshot",
     "StatusRequest",
     "StatusResponse",
     "TokenResponse",
     "UserPublic",
     "sign_changes_page",
+    "sign_server_keys",
     "sign_snapshot",
     "verify_changes_page",
+    "verify_server_keys",
     "verify_snapshot",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -271,3 +271,33 @@ class PacketStatus(BaseModel):
 
 class StatusResponse(_Wire):
     statuses: list[PacketStatus]
+
+
+# -- server keys (packet recipients, rotation) --------------------------------------------------------
+SERVER_KEYS_FORMAT = "openreg-server-keys/1"
+NONCE_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+AgeRecipient = Annotated[str, Field(pattern=r"^age1[0-9a-z]{50,70}$")]
+
+
+class ServerKeySet(_Wire):
+    """What the server signs (with its signing key, over ``canonical_json``) to tell kiosks which age
+    recipients to seal packets to and where it lives. ``issued_at`` changes only when the packet key is
+    rotated (kiosks refuse an older set: no rollback); ``nonce`` echoes the kiosk's request, so a set is
+    proof that the server answering right now holds the signing key (no replay). ``format`` keeps this
+    message apart from every other thing the same key signs."""
+
+    format: Literal["openreg-server-keys/1"] = SERVER_KEYS_FORMAT
+    signing_key_id: str = Field(pattern=r"^[0-9a-f]{16}$")
+    packet_recipients: list[AgeRecipient] = Field(min_length=1, max_length=8)
+    recipient_key_id: str = Field(pattern=r"^[0-9a-f]{16}$")
+    server_url: str | None = Field(default=None, max_length=500, description="public URL, if configured")
+    issued_at: dt.datetime
+    nonce: str = Field(pattern=NONCE_PATTERN)
+
+
+class SignedServerKeySet(_Wire):
+    """Body of GET /api/v1/keys?nonce=...: ``signature`` is over canonical_json(payload)."""
+
+    payload: ServerKeySet
+    signature: str = Field(max_length=200)
+    key_id: str

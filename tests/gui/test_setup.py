@@ -24,3 +24,33 @@ def test_unenrolled_kiosk_starts_on_setup_and_explains_failures(qtbot, tmp_path)
     assert setup.message.text() and not client.machine.identity().enrolled
     window.ctx.ops.wait()
     client.close()
+
+
+def test_enrolled_kiosk_asks_for_a_supervisor_before_enrolling_again(qtbot, window, kiosk):
+    from client.core.totp import totp_code
+    from client.ui.kiosk_fixture import SUPERVISOR, SUPERVISOR_TOTP
+
+    before = kiosk.machine.identity()
+    window.show_screen("setup")
+    setup = window.screens["setup"]
+    qtbot.waitUntil(lambda: setup.needs_supervisor and setup.supervisor.isVisible())
+    setup.server.setText(f"http://127.0.0.1:{free_port()}")
+    setup.center.setText("10001")
+    setup.enrol()  # no supervisor typed: explained, nothing sent
+    assert setup.message.text() == window.ctx.t("setup.reenrol_hint") and setup.enrol_button.isEnabled()
+
+    setup.supervisor.setText(SUPERVISOR[0])
+    setup.supervisor_password.setText("wrong password")
+    setup.supervisor_totp.setText(totp_code(SUPERVISOR_TOTP))
+    setup.enrol()
+    qtbot.waitUntil(lambda: setup.enrol_button.isEnabled(), timeout=15000)
+    assert "wrong password" in setup.message.text()
+
+    setup.server.setText("http://192.0.2.10:8765")  # right supervisor, but plain http to another host
+    setup.supervisor_password.setText(SUPERVISOR[2])
+    setup.supervisor_totp.setText(totp_code(SUPERVISOR_TOTP))
+    setup.enrol()
+    qtbot.waitUntil(lambda: setup.enrol_button.isEnabled(), timeout=15000)
+    assert "refusing plain http" in setup.message.text()
+    window.ctx.ops.wait()
+    assert kiosk.machine.identity() == before

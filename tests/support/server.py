@@ -1,7 +1,8 @@
 """Start the real sync server (``openreg server``) as a subprocess on a free port, for any test area.
 
 Fixtures: ``start_sync_server`` (a factory: ``start_sync_server(data_dir, db_url=None, demo=True,
-env=None) -> RunningServer``; every server it started is killed at test end) and ``sync_server``
+env=None, workers=0, args=()) -> RunningServer``, ``args`` appended to the command line, e.g.
+``--certfile``/``--keyfile``; every server it started is killed at test end) and ``sync_server``
 (a demo server on SQLite in tmp_path). ``RunningServer`` has ``url``, ``data_dir``, ``process``,
 ``kill()`` (SIGKILL), ``stop()`` (SIGTERM) and ``restart()``.
 """
@@ -24,9 +25,17 @@ START_TIMEOUT_S = 60.0
 
 class RunningServer:
     def __init__(
-        self, data_dir: Path, *, db_url: str | None, demo: bool, env: dict[str, str] | None, workers: int = 0
+        self,
+        data_dir: Path,
+        *,
+        db_url: str | None,
+        demo: bool,
+        env: dict[str, str] | None,
+        workers: int = 0,
+        args: tuple[str, ...] = (),
     ) -> None:
         self.data_dir, self.db_url, self.demo, self.env = data_dir, db_url, demo, env
+        self.args = tuple(args)
         # Intake tests upload random bytes; processing them would reject them under the test's feet,
         # so processing workers are opt-in here.
         self.workers = workers
@@ -41,7 +50,7 @@ class RunningServer:
             cmd += ["--db", self.db_url]
         if self.demo:
             cmd.append("--demo")
-        return cmd
+        return [*cmd, *self.args]
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -102,8 +111,9 @@ def start_sync_server() -> Iterator:
         demo: bool = True,
         env: dict[str, str] | None = None,
         workers: int = 0,
+        args: tuple[str, ...] = (),
     ) -> RunningServer:
-        server = RunningServer(data_dir, db_url=db_url, demo=demo, env=env, workers=workers)
+        server = RunningServer(data_dir, db_url=db_url, demo=demo, env=env, workers=workers, args=args)
         started.append(server)
         return server
 

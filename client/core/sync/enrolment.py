@@ -1,12 +1,29 @@
-"""First start: enrol this kiosk with the server for a center, wait for approval, pin the server keys."""
+"""First start: enrol this kiosk with the server for a center, wait for approval, pin the server keys.
+
+The first approved answer is trusted (the signing key is pinned then, with the recipients of the key
+set it signs). After that, enrolling again needs a supervisor on the spot, the server must present the
+pinned signing key and prove it holds it (a freshly signed key set), and the recipients come only from
+that signed set: an answer carrying the real public signing key with someone else's recipient changes
+nothing.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
-from client.core.machine import MachineIdentity, MachineKeys
+from client.core.machine import MachineIdentity, MachineKeys, PinnedKeyMismatch
+from client.core.sync.server_keys import (
+    ServerKeySource,
+    ServerKeysRefused,
+    apply_key_set,
+    fetch_verified_key_set,
+)
+
+if TYPE_CHECKING:
+    from client.core.people import PeopleService
 
 
 class EnrolmentPending(RuntimeError):
@@ -17,37 +34,106 @@ class EnrolmentRejected(RuntimeError):
     pass
 
 
-class EnrolmentServer(Protocol):
-    base_url: str
+class ReenrolmentRefused(PermissionError):
+    """The kiosk is already enrolled; enrolling it again needs a supervisor's approval."""
 
+
+@dataclass(frozen=True)
+class SupervisorCredentials:
+    """What a supervisor types at the kiosk to approve re-enrolment (checked offline, with lockout)."""
+
+    user_id: str
+    password: str
+    totp: str | None = None
+
+
+class EnrolmentServer(ServerKeySource, Protocol):
     def enrol(self, *, public_key: str, center_id: str, name: str) -> dict[str, Any]:
         """Return {"machine_id", "status", "server_signing_key", "packet_recipients", "recipient_key_id"}."""
         ...
 
 
 class EnrolmentService:
-    def __init__(self, *, machine: MachineKeys, server: EnrolmentServer) -> None:
-        self._machine, self._server = machine, server
+    def __init__(
+        self,
+        *,
+        machine: MachineKeys,
+        server: EnrolmentServer,
+        people: PeopleService | None = None,
+        allow_insecure_http: bool = False,
+        ca_pem: bytes | None = None,
+    ) -> None:
+        self._machine, self._server, self._people = machine, server, people
+        self._allow_http, self._ca_pem = allow_insecure_http, ca_pem
 
-    def enrol(self, *, center_id: str, name: str = "kiosk") -> MachineIdentity:
-        """Ask (again) to be enrolled; idempotent for the same key. Records whatever the server says."""
+    def enrol(
+        self, *, center_id: str, name: str = "kiosk", supervisor: SupervisorCredentials | None = None
+    ) -> MachineIdentity:
+        """Ask (again) to be enrolled; idempotent for the same key. A kiosk that already pinned a server
+        key needs ``supervisor`` (raises :class:`ReenrolmentRefused` without, AuthError if wrong)."""
+        return self._enrol_once(center_id=center_id, name=name, approved_by=self._approval(supervisor))
+
+    def _approval(self, supervisor: SupervisorCredentials | None) -> str | None:
+        if not self._machine.identity().pinned:
+            return None
+        if supervisor is None or self._people is None:
+            raise ReenrolmentRefused(
+                "this kiosk is already enrolled; enrolling it again needs a supervisor's approval"
+            )
+        return self._people.supervisor_approval(
+            user_id=supervisor.user_id,
+            password=supervisor.password,
+            totp=supervisor.totp,
+            purpose="machine.re_enrolment",
+        )
+
+    def _enrol_once(self, *, center_id: str, name: str, approved_by: str | None) -> MachineIdentity:
         identity = self._machine.identity()
         answer = self._server.enrol(public_key=identity.public_key, center_id=center_id, name=name)
         status = answer.get("status", "pending")
-        if status == "approved" and not (
-            answer.get("server_signing_key") and answer.get("packet_recipients")
-        ):
+        signing_key = answer.get("server_signing_key")
+        if status == "approved" and not (signing_key and answer.get("packet_recipients")):
             raise EnrolmentRejected("the server approved the machine but sent no keys to pin")
-        self._machine.record_enrolment(
-            status=status,
-            machine_id=answer.get("machine_id"),
-            center_id=answer.get("center_id", center_id),
-            signing_key=answer.get("server_signing_key"),
-            recipients=answer.get("packet_recipients"),
-            recipient_key_id=answer.get("recipient_key_id"),
-            server_url=self._server.base_url,
+        if identity.pinned and signing_key and signing_key != identity.server_signing_key:
+            raise PinnedKeyMismatch("the server presented a different signing key than the one pinned")
+        if status == "approved":
+            key_set = fetch_verified_key_set(self._server, signing_key=signing_key)
+            if list(answer["packet_recipients"]) != key_set.packet_recipients:
+                raise ServerKeysRefused(
+                    "the enrolment answer names packet recipients the server's signed key set does not; "
+                    "nothing changed"
+                )
+        if identity.pinned:
+            if status == "approved":  # the server proved it holds the pinned key, at this address
+                apply_key_set(
+                    self._machine,
+                    key_set,
+                    allow_insecure_http=self._allow_http,
+                    server_url=self._server.base_url,
+                    actor=approved_by,
+                )
+            self._machine.record_enrolment(
+                status=status,
+                machine_id=answer.get("machine_id"),
+                center_id=answer.get("center_id", center_id),
+            )
+        else:
+            self._machine.record_enrolment(
+                status=status,
+                machine_id=answer.get("machine_id"),
+                center_id=answer.get("center_id", center_id),
+                signing_key=signing_key,
+                recipients=key_set.packet_recipients if status == "approved" else None,
+                recipient_key_id=key_set.recipient_key_id if status == "approved" else None,
+                keys_issued_at=key_set.issued_at.isoformat() if status == "approved" else None,
+                server_url=self._server.base_url,
+            )
+        if status == "approved" and self._ca_pem:
+            self._machine.pin_server_ca(self._ca_pem)
+        details = {"status": status, "center_id": center_id, "approved_by": approved_by}
+        self._machine.audit(
+            action="machine.re_enrolment" if identity.pinned else "machine.enrolment", details=details
         )
-        self._machine.audit(action="machine.enrolment", details={"status": status, "center_id": center_id})
         if status == "rejected":
             raise EnrolmentRejected("the server rejected this machine's enrolment")
         return self._machine.identity()
@@ -59,11 +145,14 @@ class EnrolmentService:
         timeout_s: float = 60.0,
         poll_s: float = 1.0,
         on_wait: Callable[[float], None] | None = None,
+        supervisor: SupervisorCredentials | None = None,
     ) -> MachineIdentity:
-        """Poll enrolment until approved (demo servers approve at once); raise EnrolmentPending on timeout."""
+        """Poll enrolment until approved (demo servers approve at once); raise EnrolmentPending on timeout.
+        The supervisor (needed when the kiosk is already enrolled) is checked once, before the first call."""
+        approved_by = self._approval(supervisor)
         deadline = time.monotonic() + timeout_s
         while True:
-            identity = self.enrol(center_id=center_id)
+            identity = self._enrol_once(center_id=center_id, name="kiosk", approved_by=approved_by)
             if identity.enrolled:
                 return identity
             if time.monotonic() >= deadline:

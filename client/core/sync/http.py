@@ -4,17 +4,24 @@ One object implements every port the agents use (enrolment, master-data source, 
 authenticates with a short-lived machine token obtained by signing a server challenge with the machine
 key, renewed on 401. Network failures and 5xx/429 become :class:`TransportError` (retried by callers);
 other 4xx become :class:`ServerRefused`. Thread-safe: requests.Session per thread.
+
+Transport policy (client.core.sync.tls): the address must be https:// unless it is loopback or the
+demo flag allows plain http; ``ca_file`` (a pinned CA or self-signed server certificate) replaces the
+system trust store; redirects are never followed, so an answer cannot send credentials elsewhere.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import requests
 
 from client.core.machine import MachineKeys
 from client.core.sync.master_data_sync import SignedPage, SignedSnapshot
+from client.core.sync.tls import check_server_url
 from client.core.sync.transport import PacketStatus, ServerRefused, TransportError
 from shared.signing import sign_b64
 from shared.sync import API_PREFIX as API
@@ -22,8 +29,17 @@ from shared.sync import SIGNATURE_HEADER, UPLOAD_CONTENT_TYPE, UPLOAD_OFFSET_HEA
 
 
 class HttpServer:
-    def __init__(self, *, base_url: str, machine: MachineKeys, timeout_s: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        machine: MachineKeys,
+        timeout_s: float = 10.0,
+        allow_insecure_http: bool = False,
+        ca_file: Path | None = None,
+    ) -> None:
+        self.base_url = check_server_url(base_url, allow_insecure_http=allow_insecure_http)
+        self._verify: bool | str = str(ca_file) if ca_file else True
         self._machine = machine
         self._timeout = timeout_s
         self._local = threading.local()
@@ -35,6 +51,7 @@ class HttpServer:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
+            session.max_redirects = 0
         return session
 
     def _request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> requests.Response:
@@ -43,8 +60,14 @@ class HttpServer:
             if auth:
                 headers["Authorization"] = f"Bearer {self._machine_token(renew=attempt > 0)}"
             try:
+                # verify per request: a session-level value would lose to REQUESTS_CA_BUNDLE.
                 response = self._session().request(
-                    method, self.base_url + path, headers=headers, timeout=self._timeout, **kwargs
+                    method,
+                    self.base_url + path,
+                    headers=headers,
+                    timeout=self._timeout,
+                    verify=self._verify,
+                    **kwargs,
                 )
             except requests.RequestException as exc:
                 raise TransportError(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc
@@ -82,12 +105,21 @@ class HttpServer:
         return self._request("GET", "/health", auth=False).json()
 
     def enrol(self, *, public_key: str, center_id: str, name: str) -> dict[str, Any]:
-        return self._request(
-            "POST",
-            f"{API}/machines/enrol",
-            auth=False,
-            json={"public_key": public_key, "center_id": center_id, "name": name},
-        ).json()
+        return _small_json(
+            self._request(
+                "POST",
+                f"{API}/machines/enrol",
+                auth=False,
+                json={"public_key": public_key, "center_id": center_id, "name": name},
+                stream=True,
+            )
+        )
+
+    def server_keys(self, *, nonce: str) -> Any:
+        """The signed key set (GET /api/v1/keys); the caller verifies it against the pinned key."""
+        return _small_json(
+            self._request("GET", f"{API}/keys", auth=False, params={"nonce": nonce}, stream=True)
+        )
 
     # -- master data --------------------------------------------------------------------------------
     def snapshot(self) -> SignedSnapshot:
@@ -147,6 +179,21 @@ class HttpServer:
                 **meta,
             },
         )
+
+
+SMALL_BODY_LIMIT = 64 * 1024
+
+
+def _small_json(response: requests.Response) -> Any:
+    """Read at most SMALL_BODY_LIMIT bytes of a short JSON answer (enrolment, key set)."""
+    with response:
+        data = response.raw.read(SMALL_BODY_LIMIT + 1, decode_content=True)
+    if len(data) > SMALL_BODY_LIMIT:
+        raise ServerRefused(f"{response.url}: answer larger than {SMALL_BODY_LIMIT} bytes")
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise ServerRefused(f"{response.url}: answer is not JSON: {exc}") from exc
 
 
 def _detail(response: requests.Response) -> str:

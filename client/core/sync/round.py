@@ -136,7 +136,8 @@ def run_sync_round(
     progress: ProgressReport | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> SyncRoundResult:
-    """Run one full round; raises MasterDataRefused / TransportError if the server cannot be used,
+    """Run one full round; raises ServerKeysRefused / MasterDataRefused / TransportError if the
+    server cannot be used,
     SyncStopped if ``should_stop`` turned true."""
 
     def stop_if_asked() -> None:
@@ -156,6 +157,9 @@ def run_sync_round(
     # this bookkeeping must never cost the officer a sync.
     with contextlib.suppress(Exception):
         report_start_events(app, app.update_manager())
+    # A rotated packet key (or a moved server) is pinned first, from a key set signed with the pinned
+    # server key; a refused set fails the round with ServerKeysRefused and changes nothing.
+    app.refresh_server_keys()
     master = app.master_data_sync().sync(progress=on_master)
     stop_if_asked()
     agent = app.upload_agent()

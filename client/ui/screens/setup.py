@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout, QWidget
 
+from client.core.sync.enrolment import SupervisorCredentials
+from client.core.sync.tls import check_server_url
 from client.ui.context import UiContext
 from client.ui.widgets import button, error_label, title_label
 
@@ -27,12 +29,27 @@ _WORDS = {
 }
 
 
-def enrol_and_sync(ctx: UiContext, *, server_url: str, center_id: str, report, wait_s: float) -> dict:
-    """Worker thread: enrol (poll until approved), then the first master-data sync."""
+def enrol_and_sync(
+    ctx: UiContext,
+    *,
+    server_url: str,
+    center_id: str,
+    report,
+    wait_s: float,
+    supervisor: SupervisorCredentials | None = None,
+) -> dict:
+    """Worker thread: enrol (poll until approved), then the first master-data sync. An already
+    enrolled kiosk needs ``supervisor`` (checked by the enrolment service, not here)."""
     app = ctx.app
-    app.settings.server_url = server_url
+    app.settings.server_url = check_server_url(
+        server_url, allow_insecure_http=app.settings.allow_insecure_http
+    )
     identity = app.enrolment().wait_for_approval(
-        center_id=center_id, timeout_s=wait_s, poll_s=2.0, on_wait=lambda left: report(("wait", left))
+        center_id=center_id,
+        timeout_s=wait_s,
+        poll_s=2.0,
+        on_wait=lambda left: report(("wait", left)),
+        supervisor=supervisor,
     )
     app.master_data.center_id = identity.center_id
     result = app.master_data_sync().sync(progress=lambda p: report(("sync", p)))
@@ -62,6 +79,23 @@ class SetupScreen(QWidget):
         self.server_label, self.center_label = QLabel(), QLabel()
         form.addRow(self.server_label, self.server)
         form.addRow(self.center_label, self.center)
+        # Shown only when the kiosk already pinned a server key: enrolling again needs a supervisor.
+        self.reenrol_hint = QLabel(objectName="setup_reenrol_hint")
+        self.reenrol_hint.setWordWrap(True)
+        self.supervisor = QLineEdit(objectName="setup_supervisor")
+        self.supervisor_password = QLineEdit(objectName="setup_supervisor_password")
+        self.supervisor_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.supervisor_totp = QLineEdit(objectName="setup_supervisor_totp")
+        self.supervisor_label, self.password_label, self.totp_label = QLabel(), QLabel(), QLabel()
+        self._supervisor_rows = [
+            (self.supervisor_label, self.supervisor),
+            (self.password_label, self.supervisor_password),
+            (self.totp_label, self.supervisor_totp),
+        ]
+        for label, field in self._supervisor_rows:
+            form.addRow(label, field)
+        self.needs_supervisor = False
+        self._show_supervisor(False)
         self.status = QLabel(objectName="setup_status")
         self.status.setWordWrap(True)
         self.progress = QProgressBar(objectName="setup_progress")
@@ -71,6 +105,7 @@ class SetupScreen(QWidget):
         self.done_button = button("", "setup_done")
         self.done_button.hide()
         layout.addWidget(self.title)
+        layout.addWidget(self.reenrol_hint)
         layout.addLayout(form)
         for w in (self.status, self.progress, self.message, self.enrol_button, self.done_button):
             layout.addWidget(w)
@@ -81,18 +116,45 @@ class SetupScreen(QWidget):
         self.done_button.clicked.connect(lambda: self.navigate.emit("login"))
         self.retranslate()
 
+    def entered(self) -> None:
+        pinned = self.ctx.app.machine.identity
+        self.ctx.ops.run(lambda: pinned().pinned, on_done=self._show_supervisor)
+
+    def _show_supervisor(self, needed: bool) -> None:
+        self.needs_supervisor = bool(needed)
+        self.reenrol_hint.setVisible(self.needs_supervisor)
+        for label, field in self._supervisor_rows:
+            label.setVisible(self.needs_supervisor)
+            field.setVisible(self.needs_supervisor)
+
     def enrol(self) -> None:
         url, center = self.server.text().strip(), self.center.text().strip()
         if not url or len(center) != 5:
             self.message.setText(f"{self.ctx.t('setup.server')} / {self.ctx.t('setup.center')}")
             return
+        supervisor = None
+        if self.needs_supervisor:
+            if not self.supervisor.text().strip() or not self.supervisor_password.text():
+                self.message.setText(self.ctx.t("setup.reenrol_hint"))
+                return
+            supervisor = SupervisorCredentials(
+                user_id=self.supervisor.text().strip(),
+                password=self.supervisor_password.text(),
+                totp=self.supervisor_totp.text().strip() or None,
+            )
+            self.supervisor_password.clear()
         self.message.clear()
         self.enrol_button.setEnabled(False)
         self.progress.show()
         self.progress.setRange(0, 0)
         self.ctx.ops.run(
             lambda report: enrol_and_sync(
-                self.ctx, server_url=url, center_id=center, report=report, wait_s=self.wait_s
+                self.ctx,
+                server_url=url,
+                center_id=center,
+                report=report,
+                wait_s=self.wait_s,
+                supervisor=supervisor,
             ),
             on_progress=self._progress,
             on_done=self._done,
@@ -132,4 +194,8 @@ class SetupScreen(QWidget):
         self.server_label.setText(t("setup.server"))
         self.center_label.setText(t("setup.center"))
         self.enrol_button.setText(t("setup.enrol"))
+        self.reenrol_hint.setText(t("setup.reenrol_hint"))
+        self.supervisor_label.setText(t("supervisor.user"))
+        self.password_label.setText(t("login.password"))
+        self.totp_label.setText(t("supervisor.totp"))
         self.done_button.setText(t("login.title"))

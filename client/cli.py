@@ -27,8 +27,12 @@ def _app(data_dir: Path, keyring_file: Path | None, server: str | None = None):
     from client.core.settings import ClientSettings
     from client.core.store import KeyStoreUnavailable
 
+    # Only options actually given go in: an explicit None would hide OPENREG_CLIENT_* from the environment.
+    given = {"keyring_file": keyring_file, "server_url": server}
     try:
-        return build_client(ClientSettings(data_dir=data_dir, keyring_file=keyring_file, server_url=server))
+        return build_client(
+            ClientSettings(data_dir=data_dir, **{k: v for k, v in given.items() if v is not None})
+        )
     except KeyStoreUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -97,7 +101,7 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
     """Pull master data, upload approved packets, fetch statuses, purge old packets, check for updates."""
     from client.core.sync.master_data_sync import MasterDataRefused
     from client.core.sync.round import run_sync_round
-    from client.core.sync.transport import reason_text
+    from client.core.sync.transport import ServerRefused, TransportError, reason_text
 
     def show_progress(kind: str, p) -> None:
         if kind == "master":
@@ -114,6 +118,14 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
             result = run_sync_round(app, progress=show_progress)
         except MasterDataRefused as exc:
             raise click.ClickException(str(exc)) from exc
+        except TransportError as exc:
+            # Offline is normal for a kiosk: one line, no traceback; packets stay queued for next time.
+            raise click.ClickException(
+                f"sync server {app.server_url()} not reachable ({_short_reason(exc)}); packets stay queued, "
+                "try again later"
+            ) from exc
+        except (ServerRefused, RuntimeError) as exc:  # e.g. not enrolled, no server address
+            raise click.ClickException(f"sync failed: {_first_line(exc)}") from exc
         click.echo(f"master data: {result.master_data.rows} rows applied")
         for rid in result.upload.uploaded:
             click.echo(f"uploaded {rid}")
@@ -127,6 +139,16 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
             sys.exit(1)
     finally:
         app.close()
+
+
+def _short_reason(exc: BaseException) -> str:
+    # requests' own message runs to several hundred characters of pool internals; its class says it.
+    return type(exc.__cause__).__name__ if exc.__cause__ is not None else _first_line(exc)
+
+
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:limit]
 
 
 @client.command("verify-audit")

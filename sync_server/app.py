@@ -12,6 +12,7 @@ from sync_server.api.deps import get_admin_name, get_backend, get_state
 from sync_server.api.updates import build_updates_router
 from sync_server.errors import error_response, install_error_handlers
 from sync_server.reports.api import build_admin_backend_router
+from sync_server.security_headers import SecurityHeaders
 from sync_server.state import ServerState
 
 
@@ -60,4 +61,5 @@ def create_app(state: ServerState) -> FastAPI:
         max_json_bytes=state.settings.max_json_body_bytes,
         max_chunk_bytes=state.settings.max_chunk_bytes,
     )
+    app.add_middleware(SecurityHeaders)  # added last = outermost: also on BodyLimit's 413s
     return app

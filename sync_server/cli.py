@@ -65,12 +65,17 @@ def _state(data_dir: Path, db_url: str | None):
 def server(data_dir: Path, db_url: str | None, host: str, port: int, demo: bool, workers: int) -> None:
     """Run the sync server; writes DATA/server.json {"url", "pid"} once it accepts connections."""
     from sync_server.db.migrate import SchemaError
-    from sync_server.runner import serve
+    from sync_server.errors import is_disk_full
+    from sync_server.runner import DataDirError, serve
 
     try:
         serve(_settings(data_dir=data_dir, db_url=db_url, host=host, port=port, demo=demo, workers=workers))
-    except SchemaError as exc:
+    except (SchemaError, DataDirError) as exc:
         raise click.ClickException(str(exc)) from exc
+    except Exception as exc:
+        if is_disk_full(exc):  # e.g. the migrations ran out of room: say so, not a traceback
+            raise click.ClickException(f"the server's disk is full: {exc}") from exc
+        raise
 
 
 @click.group("admin")

@@ -61,6 +61,7 @@ class ErrorCode(StrEnum):
     masterdata_invalid = "masterdata_invalid"
     backend_unavailable = "backend_unavailable"
     internal_error = "internal_error"
+    disk_full = "disk_full"
 
 
 class FieldError(_Wire):

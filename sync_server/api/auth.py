@@ -1,4 +1,4 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
 from shared.sync import (
@@ -18,6 +18,12 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 _ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
 
 
+def _no_store(response: Response) -> None:
+    # A bearer token must not stay in any cache (proxy, browser, disk) after it was handed out.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
 @router.post("/challenge", responses=_ERRORS)
 def challenge(request: ChallengeRequest, session: SessionDep, state: StateDep) -> ChallengeResponse:
     row = auth.issue_challenge(session, machine_id=request.machine_id, ttl_s=state.settings.challenge_ttl_s)
@@ -25,8 +31,9 @@ def challenge(request: ChallengeRequest, session: SessionDep, state: StateDep) -
 
 
 @router.post("/machine-token", responses=_ERRORS)
-def machine_token(request: MachineTokenRequest, state: StateDep) -> TokenResponse:
+def machine_token(request: MachineTokenRequest, state: StateDep, response: Response) -> TokenResponse:
     """Trade a signed challenge for a short-lived machine token. Each challenge works once."""
+    _no_store(response)
     with Session(state.engine) as session:
         with session.begin():
             expired = auth.consume_challenge(
@@ -45,7 +52,9 @@ def machine_token(request: MachineTokenRequest, state: StateDep) -> TokenRespons
 
 
 @router.post("/login", responses=_ERRORS)
-def login(request: LoginRequest, session: SessionDep, state: StateDep) -> TokenResponse:
+def login(request: LoginRequest, session: SessionDep, state: StateDep, response: Response) -> TokenResponse:
+    """Trade an admin user's name and password for a short-lived user token."""
+    _no_store(response)
     return auth.login(
         session, username=request.username, password=request.password, ttl_s=state.settings.user_token_ttl_s
     )

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.sync import ErrorBody, ErrorCode, FieldError
@@ -110,6 +110,15 @@ def install_error_handlers(app: FastAPI) -> None:
             return disk_full_response()
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         return _internal_error()
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # Routes validate what they pass to SQL; this is the net for a value that still slips through
+        # (out of the column's range, a NUL that PostgreSQL cannot store): the request is at fault.
+        log.warning("%s %s: value refused by the database: %s", request.method, request.url.path, exc.orig)
+        return error_response(
+            422, ErrorCode.validation_error, "a value in the request cannot be stored (out of range or not text)"
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:

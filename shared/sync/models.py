@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +22,10 @@ KEY_ID_HEADER = "X-Key-Id"
 RID_PATTERN = r"^[0-9]{29}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 CENTER_ID_PATTERN = r"^[0-9]{5}$"
+MACHINE_ID_PATTERN = r"^[0-9]{5}$"
+# Free text that reaches the database: no control characters (PostgreSQL cannot store NUL at all).
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+BASE64_PATTERN = r"^[A-Za-z0-9+/_=-]+$"  # standard or URL-safe alphabet
 
 
 class _Wire(BaseModel):
@@ -97,9 +101,11 @@ class MachineStatus(StrEnum):
 
 
 class EnrolRequest(_Wire):
-    public_key: str = Field(min_length=40, max_length=60, description="base64 raw Ed25519 public key")
+    public_key: str = Field(
+        min_length=40, max_length=60, pattern=BASE64_PATTERN, description="base64 raw Ed25519 public key"
+    )
     center_id: str = Field(pattern=CENTER_ID_PATTERN)
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=PRINTABLE_PATTERN)
 
 
 class EnrolResponse(_Wire):
@@ -141,12 +147,14 @@ class ChallengeResponse(_Wire):
 
 class MachineTokenRequest(_Wire):
     machine_id: str = Field(pattern=r"^[0-9]{5}$")
-    challenge: str = Field(min_length=1, max_length=200)
-    signature: str = Field(min_length=1, max_length=200, description="base64 Ed25519 over challenge")
+    challenge: str = Field(min_length=1, max_length=200, pattern=BASE64_PATTERN)
+    signature: str = Field(
+        min_length=1, max_length=200, pattern=BASE64_PATTERN, description="base64 Ed25519 over challenge"
+    )
 
 
 class LoginRequest(_Wire):
-    username: str = Field(min_length=1, max_length=100)
+    username: str = Field(min_length=1, max_length=100, pattern=PRINTABLE_PATTERN)
     password: str = Field(min_length=1, max_length=500)
 
 
@@ -247,7 +255,7 @@ class PacketRegisterResponse(_Wire):
 
 
 class StatusRequest(_Wire):
-    rids: list[str] = Field(min_length=1, max_length=1000)
+    rids: list[Annotated[str, Field(pattern=RID_PATTERN)]] = Field(min_length=1, max_length=1000)
 
 
 class PacketStatus(BaseModel):

@@ -16,7 +16,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
-from shared.sync.models import PRINTABLE_PATTERN, RID_PATTERN
+from shared.sync.models import PRINTABLE_PATTERN
 from sync_server.idstore.store import IdentityNotFound, IdStore
 from sync_server.reports.runner import ReportService
 
@@ -26,8 +26,8 @@ RunId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 # Path parts that reach SQL or the file system get a strict shape (PostgreSQL refuses NUL outright).
 DefinitionId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 ArtifactName = Annotated[str, PathParam(pattern=r"^[a-z0-9]{1,16}(\.sha256)?$")]
-Uin = Annotated[str, PathParam(pattern=r"^[0-9]{6,32}$")]
-Rid = Annotated[str, PathParam(pattern=RID_PATTERN)]
+# UINs and RIDs are digits in production; a plain-id alphabet keeps lookups of test or imported ids.
+IdentityKey = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Purpose = Annotated[str, Query(min_length=3, max_length=500, pattern=PRINTABLE_PATTERN)]
 
 
@@ -86,13 +86,13 @@ def build_admin_backend_router(
 
     @router.get("/identities/by-uin/{uin}")
     def identity_by_uin(
-        uin: Uin, store: Store, actor: Admin, purpose: Purpose
+        uin: IdentityKey, store: Store, actor: Admin, purpose: Purpose
     ) -> dict:
         return _identity(lambda: store.get_by_uin(uin, actor=actor, purpose=purpose))
 
     @router.get("/identities/by-rid/{rid}")
     def identity_by_rid(
-        rid: Rid, store: Store, actor: Admin, purpose: Purpose
+        rid: IdentityKey, store: Store, actor: Admin, purpose: Purpose
     ) -> dict:
         return _identity(lambda: store.get_by_rid(rid, actor=actor, purpose=purpose))
 

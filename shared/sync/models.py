@@ -255,7 +255,10 @@ class PacketRegisterResponse(_Wire):
 
 
 class StatusRequest(_Wire):
-    rids: list[Annotated[str, Field(pattern=RID_PATTERN)]] = Field(min_length=1, max_length=1000)
+    # Ids that are not RIDs answer "unknown"; only the shape is bounded (PostgreSQL cannot store a NUL).
+    rids: list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]] = Field(
+        min_length=1, max_length=1000
+    )
 
 
 class PacketStatus(BaseModel):

@@ -75,6 +75,7 @@ def test_fuzz_finds_no_server_errors(server):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # about 8 minutes per database on a quiet 2-core machine
 def test_fuzz_long_run_finds_no_server_errors(server):
     examples = int(os.environ.get("OPENREG_FUZZ_EXAMPLES", "100"))
     failures = _fuzz(server.url, examples=examples, modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

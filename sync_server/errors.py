@@ -40,7 +40,10 @@ def is_disk_full(exc: BaseException) -> bool:
 def disk_full_response() -> JSONResponse:
     # 507 Insufficient Storage: the request was fine, the server has no room; the client retries later.
     return error_response(
-        507, ErrorCode.disk_full, "the server is out of disk space; try again later", headers={"Retry-After": "60"}
+        507,
+        ErrorCode.disk_full,
+        "the server is out of disk space; try again later",
+        headers={"Retry-After": "60"},
     )
 
 
@@ -117,7 +120,9 @@ def install_error_handlers(app: FastAPI) -> None:
         # (out of the column's range, a NUL that PostgreSQL cannot store): the request is at fault.
         log.warning("%s %s: value refused by the database: %s", request.method, request.url.path, exc.orig)
         return error_response(
-            422, ErrorCode.validation_error, "a value in the request cannot be stored (out of range or not text)"
+            422,
+            ErrorCode.validation_error,
+            "a value in the request cannot be stored (out of range or not text)",
         )
 
     @app.exception_handler(Exception)

@@ -21,6 +21,7 @@ from sync_server.db.engine import make_engine
 from sync_server.processing.bootstrap import Backend
 from sync_server.processing.cli import server_identities
 from sync_server.processing.masterdata_history import DbMasterDataHistory
+from sync_server.security_headers import SecurityHeaders
 from sync_server.settings import ServerSettings
 from sync_server.state import ServerState
 
@@ -42,7 +43,9 @@ def check_data_dir(settings: ServerSettings) -> None:
                 os.fsync(probe.fileno())
             free = shutil.disk_usage(folder).free
         except OSError as exc:
-            raise DataDirError(f"data dir {folder} is not a writable directory: {exc.strerror or exc}") from exc
+            raise DataDirError(
+                f"data dir {folder} is not a writable directory: {exc.strerror or exc}"
+            ) from exc
         if free < need:
             raise DataDirError(
                 f"data dir {folder} has {free // (1024 * 1024)} MiB free; the server needs at least "
@@ -90,8 +93,11 @@ def serve(settings: ServerSettings) -> None:
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"http://{host}:{port}"
+    # Wrapped once more outside the app: Starlette answers unhandled errors (500) in its outermost
+    # layer, beyond the app's own middleware, and those answers need the security headers too.
+    app = SecurityHeaders(create_app(state))
     config = uvicorn.Config(
-        create_app(state), log_level="warning", access_log=False, timeout_graceful_shutdown=5, backlog=512
+        app, log_level="warning", access_log=False, timeout_graceful_shutdown=5, backlog=512
     )
     server = uvicorn.Server(config)
 

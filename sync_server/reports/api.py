@@ -85,15 +85,11 @@ def build_admin_backend_router(
         )
 
     @router.get("/identities/by-uin/{uin}")
-    def identity_by_uin(
-        uin: IdentityKey, store: Store, actor: Admin, purpose: Purpose
-    ) -> dict:
+    def identity_by_uin(uin: IdentityKey, store: Store, actor: Admin, purpose: Purpose) -> dict:
         return _identity(lambda: store.get_by_uin(uin, actor=actor, purpose=purpose))
 
     @router.get("/identities/by-rid/{rid}")
-    def identity_by_rid(
-        rid: IdentityKey, store: Store, actor: Admin, purpose: Purpose
-    ) -> dict:
+    def identity_by_rid(rid: IdentityKey, store: Store, actor: Admin, purpose: Purpose) -> dict:
         return _identity(lambda: store.get_by_rid(rid, actor=actor, purpose=purpose))
 
     return router

@@ -96,3 +96,18 @@ def test_a_live_worker_keeps_a_packet_that_runs_longer_than_its_lease(tmp_path, 
     job = _job(db_url, rid)
     assert job["status"] == "processed"
     assert job["attempts"] == 1, "the rival took the packet while its worker was still running it"
+
+
+def test_server_workers_take_the_lease_from_the_settings(tmp_path):
+    from sync_server.bootstrap import build_state
+    from sync_server.runner import start_backend
+    from sync_server.settings import ServerSettings
+
+    state = build_state(ServerSettings(data_dir=tmp_path / "server", workers=0, processing_lease_s=3))
+    backend = start_backend(state)
+    try:
+        assert backend.make_worker().lease.total_seconds() == 3
+    finally:
+        backend.stop()
+        backend.engine.dispose()
+        state.engine.dispose()

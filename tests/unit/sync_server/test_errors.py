@@ -70,3 +70,29 @@ def test_postgres_disk_full_sqlstate_is_recognised():
     psycopg = pytest.importorskip("psycopg")
     assert is_disk_full(psycopg.errors.DiskFull("could not extend file"))
     assert not is_disk_full(psycopg.errors.UniqueViolation("duplicate key"))
+
+
+@pytest.mark.postgres
+def test_a_value_postgresql_cannot_store_is_422_not_500(postgres_url):
+    engine = sa.create_engine(postgres_url)
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/nul")
+    def nul() -> None:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT CAST(:v AS text)"), {"v": "a\x00b"})
+
+    @app.get("/big")
+    def big() -> None:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT CAST(:v AS integer)"), {"v": 2**40})
+
+    client = TestClient(app, raise_server_exceptions=False)
+    try:
+        for path in ("/nul", "/big"):
+            response = client.get(path)
+            assert response.status_code == 422, (path, response.text)
+            assert response.json()["code"] == "validation_error"
+    finally:
+        engine.dispose()

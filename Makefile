@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SYSTEM := $(VENV)/.system-deps
 
-.PHONY: demo test test-slow test-all lint bench screenshots clean setup
+.PHONY: demo test test-slow test-fuzz test-all lint bench screenshots clean setup
 
 setup: $(STAMP) $(SYSTEM)
 
@@ -33,6 +33,10 @@ test: setup
 
 test-slow: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -m slow tests
+
+# Only the long API fuzz run (schemathesis, SQLite and PostgreSQL); `make test` runs a short one.
+test-fuzz: setup
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -m slow -k fuzz_long tests/integration/sync_server/test_openapi_fuzz.py
 
 test-all: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -n 2 tests

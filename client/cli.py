@@ -31,9 +31,10 @@ def _app(data_dir: Path, keyring_file: Path | None, server: str | None = None, *
     from client.core.settings import ClientSettings
     from client.core.store import KeyStoreUnavailable
 
-    given = {k: v for k, v in transport.items() if v}
+    # Only options actually given go in: an explicit None would hide OPENREG_CLIENT_* from the environment.
+    given = {"keyring_file": keyring_file, "server_url": server, **transport}
     try:
-        settings = ClientSettings(data_dir=data_dir, keyring_file=keyring_file, server_url=server, **given)
+        settings = ClientSettings(data_dir=data_dir, **{k: v for k, v in given.items() if v})
     except ValidationError as exc:
         raise click.ClickException(
             "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
@@ -170,7 +171,7 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
     from client.core.sync.round import run_sync_round
     from client.core.sync.server_keys import ServerKeysRefused
     from client.core.sync.tls import InsecureServerUrl
-    from client.core.sync.transport import reason_text
+    from client.core.sync.transport import ServerRefused, TransportError, reason_text
 
     def show_progress(kind: str, p) -> None:
         if kind == "master":
@@ -187,6 +188,14 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
             result = run_sync_round(app, progress=show_progress)
         except (MasterDataRefused, ServerKeysRefused, InsecureServerUrl) as exc:
             raise click.ClickException(str(exc)) from exc
+        except TransportError as exc:
+            # Offline is normal for a kiosk: one line, no traceback; packets stay queued for next time.
+            raise click.ClickException(
+                f"sync server {app.server_url()} not reachable ({_short_reason(exc)}); packets stay queued, "
+                "try again later"
+            ) from exc
+        except (ServerRefused, RuntimeError) as exc:  # e.g. not enrolled, no server address
+            raise click.ClickException(f"sync failed: {_first_line(exc)}") from exc
         click.echo(f"master data: {result.master_data.rows} rows applied")
         for rid in result.upload.uploaded:
             click.echo(f"uploaded {rid}")
@@ -200,6 +209,16 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
             sys.exit(1)
     finally:
         app.close()
+
+
+def _short_reason(exc: BaseException) -> str:
+    # requests' own message runs to several hundred characters of pool internals; its class says it.
+    return type(exc.__cause__).__name__ if exc.__cause__ is not None else _first_line(exc)
+
+
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:limit]
 
 
 @client.command("verify-audit")

@@ -12,6 +12,7 @@ from sync_server.api.updates import build_updates_router
 from sync_server.errors import install_error_handlers
 from sync_server.http_limits import BodyLimit
 from sync_server.reports.api import build_admin_backend_router
+from sync_server.security_headers import SecurityHeaders
 from sync_server.state import ServerState
 
 # Routes whose bodies may be as large as max_json_body_bytes; all others get max_request_body_bytes.
@@ -49,4 +50,5 @@ def create_app(state: ServerState) -> FastAPI:
         max_header_count=state.settings.max_header_count,
         max_header_bytes=state.settings.max_header_bytes,
     )
+    app.add_middleware(SecurityHeaders)  # added last = outermost: also on BodyLimit's 413s
     return app

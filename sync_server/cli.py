@@ -96,7 +96,8 @@ def server(
     Without --certfile/--keyfile it speaks plain HTTP: fine on loopback or behind a TLS proxy, but
     kiosks refuse plain HTTP to any other address."""
     from sync_server.db.migrate import SchemaError
-    from sync_server.runner import serve
+    from sync_server.errors import is_disk_full
+    from sync_server.runner import DataDirError, serve
 
     settings = _settings(
         data_dir=data_dir,
@@ -111,8 +112,12 @@ def server(
     )
     try:
         serve(settings)
-    except SchemaError as exc:
+    except (SchemaError, DataDirError) as exc:
         raise click.ClickException(str(exc)) from exc
+    except Exception as exc:
+        if is_disk_full(exc):  # e.g. the migrations ran out of room: say so, not a traceback
+            raise click.ClickException(f"the server's disk is full: {exc}") from exc
+        raise
 
 
 @click.group("admin")

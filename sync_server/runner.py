@@ -4,9 +4,13 @@ the settings name a TLS certificate and key)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import shutil
+import signal
 import socket
+import tempfile
 import threading
 import time
 
@@ -19,8 +23,36 @@ from sync_server.http_protocol import bounded_h11
 from sync_server.processing.bootstrap import Backend
 from sync_server.processing.cli import server_identities
 from sync_server.processing.masterdata_history import DbMasterDataHistory
+from sync_server.security_headers import SecurityHeaders
 from sync_server.settings import ServerSettings
 from sync_server.state import ServerState
+
+
+class DataDirError(RuntimeError):
+    """The data dir cannot hold the server's files (not a writable directory, or too little space)."""
+
+
+def check_data_dir(settings: ServerSettings) -> None:
+    """Fail start-up with one clear sentence rather than with 500s on the first upload: the data dir
+    and the packet dir must be writable directories with ``min_free_disk_mb`` free."""
+    need = settings.min_free_disk_mb * 1024 * 1024
+    for folder in (settings.data_dir, settings.blob_dir):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder) as probe:
+                probe.write(b"openreg")
+                probe.flush()
+                os.fsync(probe.fileno())
+            free = shutil.disk_usage(folder).free
+        except OSError as exc:
+            raise DataDirError(
+                f"data dir {folder} is not a writable directory: {exc.strerror or exc}"
+            ) from exc
+        if free < need:
+            raise DataDirError(
+                f"data dir {folder} has {free // (1024 * 1024)} MiB free; the server needs at least "
+                f"{settings.min_free_disk_mb} MiB (OPENREG_SERVER_MIN_FREE_DISK_MB)"
+            )
 
 
 def _write_server_json(settings: ServerSettings, url: str) -> None:
@@ -44,12 +76,15 @@ def start_backend(state: ServerState) -> Backend:
         identities=server_identities(state.settings.data_dir),
         master=DbMasterDataHistory(engine),
         reports_engine=state.engine,
+        lease=dt.timedelta(seconds=state.settings.processing_lease_s),
     )
     backend.start(workers=state.settings.workers)
     return backend
 
 
 def serve(settings: ServerSettings) -> None:
+    """Serve until SIGTERM/SIGINT, then stop workers and scheduler, remove server.json and return."""
+    check_data_dir(settings)
     state = build_state(settings)
     state.backend = start_backend(state)
     (settings.data_dir / "server.json").unlink(missing_ok=True)
@@ -61,8 +96,11 @@ def serve(settings: ServerSettings) -> None:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     https = settings.tls_certfile is not None  # settings make sure the key file comes with it
     url = f"{'https' if https else 'http'}://{host}:{port}"
+    # Wrapped once more outside the app: Starlette answers unhandled errors (500) in its outermost
+    # layer, beyond the app's own middleware, and those answers need the security headers too.
+    app = SecurityHeaders(create_app(state))
     config = uvicorn.Config(
-        create_app(state),
+        app,
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=5,
@@ -92,6 +130,11 @@ def serve(settings: ServerSettings) -> None:
             print(f"openreg sync server listening on {url} (data: {settings.data_dir})", flush=True)
 
     threading.Thread(target=announce, daemon=True, name="announce").start()
+    # uvicorn catches SIGTERM/SIGINT for its graceful shutdown and then re-raises them with the handler
+    # it found; with the default one the process would die there, skipping the clean-up below (workers,
+    # scheduler, server.json). Handlers that do nothing let serve() return and the process exit 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     try:
         server.run(sockets=[sock])
     finally:

@@ -91,6 +91,17 @@ class ServerSettings(BaseSettings):
                 raise ValueError(f"{path} is not a file")
         return self
 
+    min_free_disk_mb: int = Field(
+        default=64, ge=0, description="refuse to start with less free space than this in the data dir"
+    )
+    processing_lease_s: float = Field(
+        default=10,
+        gt=0,
+        le=3600,
+        description="a worker's claim on a packet lasts this long, renewed while it runs; a killed "
+        "worker's packet is retried by another after at most this long",
+    )
+
     @property
     def database_url(self) -> str:
         return self.db_url or f"sqlite:///{self.data_dir / 'server.db'}"

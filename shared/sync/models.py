@@ -22,6 +22,10 @@ KEY_ID_HEADER = "X-Key-Id"
 RID_PATTERN = r"^[0-9]{29}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 CENTER_ID_PATTERN = r"^[0-9]{5}$"
+MACHINE_ID_PATTERN = r"^[0-9]{5}$"
+# Free text that reaches the database: no control characters (PostgreSQL cannot store NUL at all).
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+BASE64_PATTERN = r"^[A-Za-z0-9+/_=-]+$"  # standard or URL-safe alphabet
 
 
 class _Wire(BaseModel):
@@ -65,6 +69,7 @@ class ErrorCode(StrEnum):
     rate_limited = "rate_limited"
     enrolment_limit = "enrolment_limit"
     headers_too_large = "headers_too_large"
+    disk_full = "disk_full"
 
 
 class FieldError(_Wire):
@@ -100,9 +105,11 @@ class MachineStatus(StrEnum):
 
 
 class EnrolRequest(_Wire):
-    public_key: str = Field(min_length=40, max_length=60, description="base64 raw Ed25519 public key")
+    public_key: str = Field(
+        min_length=40, max_length=60, pattern=BASE64_PATTERN, description="base64 raw Ed25519 public key"
+    )
     center_id: str = Field(pattern=CENTER_ID_PATTERN)
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=PRINTABLE_PATTERN)
 
 
 class EnrolResponse(_Wire):
@@ -144,12 +151,14 @@ class ChallengeResponse(_Wire):
 
 class MachineTokenRequest(_Wire):
     machine_id: str = Field(pattern=r"^[0-9]{5}$")
-    challenge: str = Field(min_length=1, max_length=200)
-    signature: str = Field(min_length=1, max_length=200, description="base64 Ed25519 over challenge")
+    challenge: str = Field(min_length=1, max_length=200, pattern=BASE64_PATTERN)
+    signature: str = Field(
+        min_length=1, max_length=200, pattern=BASE64_PATTERN, description="base64 Ed25519 over challenge"
+    )
 
 
 class LoginRequest(_Wire):
-    username: str = Field(min_length=1, max_length=100)
+    username: str = Field(min_length=1, max_length=100, pattern=PRINTABLE_PATTERN)
     password: str = Field(min_length=1, max_length=500)
 
 
@@ -250,7 +259,10 @@ class PacketRegisterResponse(_Wire):
 
 
 class StatusRequest(_Wire):
-    rids: list[str] = Field(min_length=1, max_length=1000)
+    # Ids that are not RIDs answer "unknown"; only the shape is bounded (PostgreSQL cannot store a NUL).
+    rids: list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]] = Field(
+        min_length=1, max_length=1000
+    )
 
 
 class PacketStatus(BaseModel):

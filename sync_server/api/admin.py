@@ -1,9 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import select
 
 from shared.sync import ErrorBody, ErrorCode, ImportResult, MachinePublic, MachineStatus, UserPublic
+from shared.sync.models import MACHINE_ID_PATTERN
 from sync_server.api.deps import AdminDep, SessionDep, StateDep
 from sync_server.db.tables import CurrentRow
 from sync_server.errors import ApiError
@@ -12,6 +13,7 @@ from sync_server.services.masterdata_rules import MasterDataInvalid
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 _ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 404, 422)}
+MachineIdPath = Annotated[str, Path(pattern=MACHINE_ID_PATTERN)]
 
 
 @router.get("/machines", responses=_ERRORS)
@@ -25,14 +27,14 @@ def list_machines(
 
 
 @router.post("/machines/{machine_id}/approve", responses=_ERRORS)
-def approve(machine_id: str, admin: AdminDep, session: SessionDep) -> MachinePublic:
+def approve(machine_id: MachineIdPath, admin: AdminDep, session: SessionDep) -> MachinePublic:
     return machines.to_public(
         machines.decide_machine(session, machine_id=machine_id, approve=True, actor=admin.subject)
     )
 
 
 @router.post("/machines/{machine_id}/reject", responses=_ERRORS)
-def reject(machine_id: str, admin: AdminDep, session: SessionDep) -> MachinePublic:
+def reject(machine_id: MachineIdPath, admin: AdminDep, session: SessionDep) -> MachinePublic:
     """Reject a pending machine, or revoke an approved one."""
     return machines.to_public(
         machines.decide_machine(session, machine_id=machine_id, approve=False, actor=admin.subject)

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
 from shared.sync import (
@@ -21,6 +21,12 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 _ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 429)}
 
 
+def _no_store(response: Response) -> None:
+    # A bearer token must not stay in any cache (proxy, browser, disk) after it was handed out.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
 @router.post("/challenge", responses=_ERRORS, dependencies=[ChallengeRateLimit])
 def challenge(request: ChallengeRequest, session: SessionDep, state: StateDep) -> ChallengeResponse:
     row = auth.issue_challenge(
@@ -33,8 +39,9 @@ def challenge(request: ChallengeRequest, session: SessionDep, state: StateDep) -
 
 
 @router.post("/machine-token", responses=_ERRORS)
-def machine_token(request: MachineTokenRequest, state: StateDep) -> TokenResponse:
+def machine_token(request: MachineTokenRequest, state: StateDep, response: Response) -> TokenResponse:
     """Trade a signed challenge for a short-lived machine token. Each challenge works once."""
+    _no_store(response)
     with Session(state.engine) as session:
         with session.begin():
             expired = auth.consume_challenge(
@@ -53,9 +60,10 @@ def machine_token(request: MachineTokenRequest, state: StateDep) -> TokenRespons
 
 
 @router.post("/login", responses=_ERRORS, dependencies=[LoginRateLimit])
-def login(request: LoginRequest, state: StateDep) -> TokenResponse:
+def login(request: LoginRequest, state: StateDep, response: Response) -> TokenResponse:
     """A user token for a user name and password. Rate-limited per address; a name is locked for
     ``login_lockout_s`` after ``login_max_failures`` wrong passwords (403 account_locked)."""
+    _no_store(response)
     settings = state.settings
     return auth.login(
         state.engine,

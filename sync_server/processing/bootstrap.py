@@ -19,6 +19,7 @@ from sync_server.idstore.store import IdStore
 from sync_server.processing.dedupe import DedupeConfig
 from sync_server.processing.pipeline import IntegrationHook, Pipeline, RetryPolicy
 from sync_server.processing.ports import MasterDataHistory, QueueReceivedPackets
+from sync_server.processing.queue import DEFAULT_LEASE
 from sync_server.processing.stages import build_stages, make_packet_opener
 from sync_server.processing.worker import ProcessingWorker, WorkerPool
 from sync_server.reports.builtin import MachineSyncTimes, ReportContext
@@ -37,7 +38,7 @@ class Backend:
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     hooks: Mapping[str, Sequence[IntegrationHook]] = field(default_factory=dict)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
-    lease: dt.timedelta = dt.timedelta(minutes=5)
+    lease: dt.timedelta = DEFAULT_LEASE
     machine_sync_times: MachineSyncTimes | None = None
     on_finished: Callable[[str, str], None] | None = None
     # Engine of the report service and scheduler; default ``engine``. The server passes its request

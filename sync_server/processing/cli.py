@@ -2,11 +2,13 @@
 
 Run as many as you like, on any machine that sees the database and the packet files; on
 PostgreSQL they share the queue through ``FOR UPDATE SKIP LOCKED``. Ctrl-C / SIGTERM stops after
-the packet in hand (a SIGKILL is safe too: the claim's lease expires and another worker retries).
+the packet in hand (a SIGKILL is safe too: the claim's lease, renewed while the packet runs,
+expires within seconds and another worker retries).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import threading
@@ -18,6 +20,7 @@ from shared.packet import load_identities
 from sync_server.db.engine import make_engine
 from sync_server.processing.bootstrap import Backend
 from sync_server.processing.masterdata_history import DbMasterDataHistory
+from sync_server.processing.queue import DEFAULT_LEASE
 
 
 def server_identities(data_dir: Path) -> list[str]:
@@ -44,7 +47,15 @@ def server_identities(data_dir: Path) -> list[str]:
     help="The server data dir (keys, packet files).",
 )
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
-def worker(db_url: str | None, data_dir: Path, threads: int) -> None:
+@click.option(
+    "--lease-seconds",
+    default=DEFAULT_LEASE.total_seconds(),
+    show_default=True,
+    type=click.FloatRange(1, 3600),
+    envvar="OPENREG_SERVER_PROCESSING_LEASE_S",
+    help="A claim's lease, renewed while a packet runs: a killed worker's packet is retried after this.",
+)
+def worker(db_url: str | None, data_dir: Path, threads: int, lease_seconds: float) -> None:
     """Process received packets from the shared database queue until stopped."""
     db_url = db_url or f"sqlite:///{data_dir / 'server.db'}"  # the server's own default
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -56,6 +67,7 @@ def worker(db_url: str | None, data_dir: Path, threads: int) -> None:
         identities=server_identities(data_dir),
         master=DbMasterDataHistory(engine),
         on_finished=lambda rid, status: click.echo(f"{rid} {status}"),
+        lease=dt.timedelta(seconds=lease_seconds),
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

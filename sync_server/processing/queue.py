@@ -3,9 +3,10 @@
 Claiming is a compare-and-set on ``claim_token``: pick a due row, then update it only if its token
 is still the one we read. On PostgreSQL the pick uses ``FOR UPDATE SKIP LOCKED`` so concurrent
 workers skip each other's rows instead of queueing on them; on SQLite the database-wide write lock
-plus the compare-and-set make a single (or a few) worker(s) safe. A worker that dies mid-stage
-stops renewing nothing: its lease simply expires and the row becomes claimable again; finishing
-also checks the token, so a late, presumed-dead worker cannot overwrite the new owner's result.
+plus the compare-and-set make a single (or a few) worker(s) safe. A claim holds a short lease
+(seconds) that the worker renews (``renew_lease``) while its stages run; a worker that dies stops
+renewing, its lease expires within seconds and the row becomes claimable again. Finishing also
+checks the token, so a late, presumed-dead worker cannot overwrite the new owner's result.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from sync_server.processing.tables import processing_jobs, stage_records
 from sync_server.services.audit import append_audit
 
 DUE_STATUSES = ("queued", "retry")
+# Short, because a killed worker's packet waits this long; a running worker renews it (worker.py).
+DEFAULT_LEASE = dt.timedelta(seconds=10)
 
 # The sync server's packet table (intake state shown by the status endpoint); only the columns we set.
 _packets = table(
@@ -158,6 +161,21 @@ def _claim_next_postgres(
     with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
         row = conn.execute(take).first()
     return None if row is None else Claim(rid=row.rid, token=token, attempt=row.attempts)
+
+
+def renew_lease(engine: Engine, claim: Claim, *, lease: dt.timedelta) -> bool:
+    """Push the claim's lease ``lease`` past now; False if the claim is no longer ours."""
+    with engine.begin() as conn:
+        changed = conn.execute(
+            update(processing_jobs)
+            .where(
+                processing_jobs.c.rid == claim.rid,
+                processing_jobs.c.claim_token == claim.token,
+                processing_jobs.c.status == "running",
+            )
+            .values(lease_until=utcnow() + lease)
+        ).rowcount
+    return changed == 1
 
 
 def _record_row(record: StageRecord) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Processing workers: claim a packet from the DB queue, run the pipeline, store the outcome.
 
 Workers run as threads inside the server (``--workers N``) or in separate ``openreg worker``
-processes against the same PostgreSQL. A worker holds nothing the database does not: if it is
-killed, its claim's lease expires and another worker runs the packet again from the first stage;
-the idempotent UIN and ID store writes make that safe.
+processes against the same PostgreSQL. A worker holds nothing the database does not: while a packet
+runs, a heartbeat thread renews the claim's short lease; if the worker is killed, the lease expires
+within seconds and another worker runs the packet again from the first stage; the idempotent UIN and
+ID store writes make that safe.
 """
 
 from __future__ import annotations
@@ -25,6 +26,35 @@ from sync_server.processing.pipeline import PacketContext, Pipeline, RetryPolicy
 log = logging.getLogger(__name__)
 
 
+class LeaseHeartbeat:
+    """Renews a claim's lease every third of its length while the ``with`` block runs (on its own
+    thread: a stage may block for long in a database call, a hook or the ABIS). A packet done within
+    the first third never renews, so the usual case costs no extra round trip."""
+
+    def __init__(self, engine: Engine, claim: queue.Claim, *, lease: dt.timedelta) -> None:
+        self.engine, self.claim, self.lease = engine, claim, lease
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{claim.rid}", daemon=True)
+
+    def _run(self) -> None:
+        interval = self.lease.total_seconds() / 3
+        while not self._done.wait(interval):
+            try:
+                if not queue.renew_lease(self.engine, self.claim, lease=self.lease):
+                    log.warning("packet %s: claim lost to another worker", self.claim.rid)
+                    return  # finish() will see the lost claim and keep the new owner's result
+            except Exception:  # a database hiccup: try again next beat, the lease has 2/3 left
+                log.exception("packet %s: could not renew the lease", self.claim.rid)
+
+    def __enter__(self) -> LeaseHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
 @dataclass
 class ProcessingWorker:
     """One worker loop. ``pipeline_factory`` builds a Pipeline (stages are not shared across threads)."""
@@ -34,7 +64,7 @@ class ProcessingWorker:
     worker_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
     )
-    lease: dt.timedelta = dt.timedelta(minutes=5)
+    lease: dt.timedelta = queue.DEFAULT_LEASE
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     poll_seconds: float = 0.5
     on_finished: Callable[[str, str], None] | None = None  # (rid, status), e.g. to notify the status cache
@@ -58,7 +88,8 @@ class ProcessingWorker:
             return None
         context = PacketContext(claim.rid)
         self._records.clear()
-        result = self.pipeline.run(context, attempt=claim.attempt)
+        with LeaseHeartbeat(self.engine, claim, lease=self.lease):
+            result = self.pipeline.run(context, attempt=claim.attempt)
         facts = {
             k: context.values[k] for k in ("center_id", "machine_id", "operator_id") if context.values.get(k)
         }

@@ -16,14 +16,20 @@ from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
+from shared.sync.models import PRINTABLE_PATTERN
 from sync_server.idstore.store import MAX_PURPOSE_CHARS, IdentityNotFound, IdStore
 from sync_server.reports.runner import ReportService
 
 _MEDIA = {"csv": "text/csv", "json": "application/json", "pdf": "application/pdf"}
-# Run ids are database integers: refuse (422) what no BIGINT column can hold instead of failing in SQL.
-RunId = Annotated[int, PathParam(ge=1, le=2**62)]
+# Run ids are 32-bit INTEGER columns: refuse (422) what the column cannot hold instead of failing in SQL.
+RunId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+# Path parts that reach SQL or the file system get a strict shape (PostgreSQL refuses NUL outright).
+DefinitionId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+ArtifactName = Annotated[str, PathParam(pattern=r"^[a-z0-9]{1,16}(\.sha256)?$")]
+# UINs and RIDs are digits in production; a plain-id alphabet keeps lookups of test or imported ids.
+IdentityKey = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 # Why an identity is read: kept in the audit log, so bounded like every input.
-Purpose = Annotated[str, Query(min_length=3, max_length=MAX_PURPOSE_CHARS)]
+Purpose = Annotated[str, Query(min_length=3, max_length=MAX_PURPOSE_CHARS, pattern=PRINTABLE_PATTERN)]
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +54,7 @@ def build_admin_backend_router(
         return [_plain(d) for d in service.definitions()]
 
     @router.get("/reports/{definition_id}/runs")
-    def list_runs(definition_id: str, service: Reports, _admin: Admin) -> list[dict[str, Any]]:
+    def list_runs(definition_id: DefinitionId, service: Reports, _admin: Admin) -> list[dict[str, Any]]:
         return [
             _plain(r) | {"artifacts": [_plain(a) for a in service.artifacts(r["id"])]}
             for r in service.runs(definition_id)
@@ -56,7 +62,7 @@ def build_admin_backend_router(
 
     @router.post("/reports/{definition_id}/run", status_code=202)
     def run_report(
-        definition_id: str, service: Reports, _admin: Admin, tasks: BackgroundTasks
+        definition_id: DefinitionId, service: Reports, _admin: Admin, tasks: BackgroundTasks
     ) -> dict[str, str]:
         if definition_id not in {d["id"] for d in service.definitions()}:
             raise HTTPException(404, f"no report definition {definition_id!r}")
@@ -64,7 +70,7 @@ def build_admin_backend_router(
         return {"status": "started", "runs": f"/reports/{definition_id}/runs"}
 
     @router.get("/reports/runs/{run_id}/artifacts/{name}")
-    def download(run_id: RunId, name: str, service: Reports, _admin: Admin) -> FileResponse:
+    def download(run_id: RunId, name: ArtifactName, service: Reports, _admin: Admin) -> FileResponse:
         fmt, _, suffix = name.partition(".")
         artifact = next((a for a in service.artifacts(run_id) if a["format"] == fmt), None)
         if artifact is None or suffix not in ("", "sha256"):
@@ -80,11 +86,11 @@ def build_admin_backend_router(
         )
 
     @router.get("/identities/by-uin/{uin}")
-    def identity_by_uin(uin: str, store: Store, actor: Admin, purpose: Purpose) -> dict:
+    def identity_by_uin(uin: IdentityKey, store: Store, actor: Admin, purpose: Purpose) -> dict:
         return _identity(lambda: store.get_by_uin(uin, actor=actor, purpose=purpose))
 
     @router.get("/identities/by-rid/{rid}")
-    def identity_by_rid(rid: str, store: Store, actor: Admin, purpose: Purpose) -> dict:
+    def identity_by_rid(rid: IdentityKey, store: Store, actor: Admin, purpose: Purpose) -> dict:
         return _identity(lambda: store.get_by_rid(rid, actor=actor, purpose=purpose))
 
     return router

@@ -44,12 +44,19 @@ class BlobStore:
             return 0
 
     def append(self, rid: str, data: bytes) -> int:
-        """Append (under the caller's lock) and fsync; return the new offset."""
+        """Append (under the caller's lock) and fsync; return the new offset. On a failed write (disk
+        full) the file is cut back to its old size, so the offset the client sees is unchanged."""
         fd = open_private(self.partial_path(rid), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         with os.fdopen(fd, "ab") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            before = handle.tell()
+            try:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            except OSError:
+                with contextlib.suppress(OSError):
+                    handle.truncate(before)
+                raise
             return handle.tell()
 
     def digest(self, rid: str) -> str:

@@ -324,11 +324,12 @@ def keys_rotate_packet_key(data_dir: Path, db_url: str | None) -> None:
 
     Restart separate `openreg worker` processes first, then the server: kiosks learn the new key
     from the server's signed key set on their next sync, and seal to it from then on."""
-    from sync_server.keys import KeyFileError, rotate_packet_key
+    from sync_server.keys import KeyFileError, require_keys, rotate_packet_key
     from sync_server.services.audit import append_audit, cli_actor
 
-    state = _state(data_dir, db_url)
     try:
+        require_keys(data_dir)  # before _state, which would make keys for a server never started
+        state = _state(data_dir, db_url)
         # The entry commits only if the new key is in place (rotate raises otherwise).
         with state.engine.begin() as conn:
             previous = state.keys.recipient_key_id

@@ -106,13 +106,19 @@ def load_or_create_keys(data_dir: Path) -> ServerKeys:
     )
 
 
+def require_keys(data_dir: Path) -> Path:
+    """The key folder of a server that has started at least once; KeyFileError otherwise."""
+    key_dir = data_dir / "keys"
+    if not (key_dir / "signing-key.ed25519").exists():
+        raise KeyFileError(f"no server keys under {key_dir}; start the server once first")
+    return key_dir
+
+
 def rotate_packet_key(data_dir: Path, *, now: dt.datetime | None = None) -> ServerKeys:
     """Make a new packet identity and make it current; old identity files are kept (processing still
     opens packets sealed to them). Crash-safe: the pointer moves only after the new file is on disk.
     A running server and separate ``openreg worker`` processes pick the new key up when restarted."""
-    key_dir = data_dir / "keys"
-    if not (key_dir / "signing-key.ed25519").exists():
-        raise KeyFileError(f"no server keys under {key_dir}; start the server once first")
+    key_dir = require_keys(data_dir)
     issued = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     _, previous = current_packet_identity(key_dir)
     if issued <= previous:  # kiosks refuse a set that is not newer than the one they hold

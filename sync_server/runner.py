@@ -74,6 +74,7 @@ def start_backend(state: ServerState) -> Backend:
         engine=engine,
         data_dir=state.settings.data_dir,
         identities=server_identities(state.settings.data_dir),
+        reload_identities=lambda: server_identities(state.settings.data_dir),
         master=DbMasterDataHistory(engine),
         reports_engine=state.engine,
         lease=dt.timedelta(seconds=state.settings.processing_lease_s),

@@ -35,6 +35,9 @@ class Backend:
     data_dir: Path
     identities: Sequence[str]
     master: MasterDataHistory
+    # Reads the identities again (DATA/keys): a worker then opens packets sealed to a key rotated in
+    # after it started. None: ``identities`` are all there is.
+    reload_identities: Callable[[], list[str]] | None = None
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     hooks: Mapping[str, Sequence[IntegrationHook]] = field(default_factory=dict)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
@@ -61,7 +64,7 @@ class Backend:
         stages = build_stages(
             packets=QueueReceivedPackets(self.engine),
             master=self.master,
-            opener=make_packet_opener(list(self.identities)),
+            opener=make_packet_opener(list(self.identities), reload=self.reload_identities),
             store=self.id_store,
             dedupe=self.dedupe,
         )

@@ -65,6 +65,7 @@ def worker(db_url: str | None, data_dir: Path, threads: int, lease_seconds: floa
         engine=engine,
         data_dir=data_dir,
         identities=server_identities(data_dir),
+        reload_identities=lambda: server_identities(data_dir),
         master=DbMasterDataHistory(engine),
         on_finished=lambda rid, status: click.echo(f"{rid} {status}"),
         lease=dt.timedelta(seconds=lease_seconds),

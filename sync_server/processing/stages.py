@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -269,13 +269,28 @@ class IdStoreStage:
             raise Rejection("duplicate", f"duplicate of UIN {dup.uin}") from None
 
 
-def make_packet_opener(identities: list[str]) -> PacketOpener:
+def make_packet_opener(
+    identities: list[str], *, reload: Callable[[], list[str]] | None = None
+) -> PacketOpener:
     """``shared.packet.open_packet`` with every server identity still held: packets sealed to an
-    older key id keep opening after a rotation, as long as its identity line is kept."""
-    from shared.packet import open_packet
+    older key id keep opening after a rotation, as long as its identity line is kept.
+
+    ``reload`` reads the identities again: when no held identity opens a packet and the reloaded set
+    has new ones (a packet key rotated while this worker runs), the packet is tried once more with
+    them instead of being rejected as undecryptable. One opener per worker thread."""
+    from shared.packet import DecryptionFailed, open_packet
+
+    held = list(identities)
 
     def open_with_server_identities(path: Path, *, machine_public_key: str) -> PacketView:
-        return from_opened(open_packet(path, identities=identities, machine_public_key=machine_public_key))
+        try:
+            return from_opened(open_packet(path, identities=held, machine_public_key=machine_public_key))
+        except DecryptionFailed:
+            fresh = reload() if reload else []
+            if set(fresh) <= set(held):
+                raise
+            held[:] = fresh
+            return from_opened(open_packet(path, identities=held, machine_public_key=machine_public_key))
 
     return open_with_server_identities
 

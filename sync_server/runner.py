@@ -17,6 +17,7 @@ from sync_server.db.engine import make_engine
 from sync_server.processing.bootstrap import Backend
 from sync_server.processing.cli import server_identities
 from sync_server.processing.masterdata_history import DbMasterDataHistory
+from sync_server.services.packets import recover_complete_uploads
 from sync_server.settings import ServerSettings
 from sync_server.state import ServerState
 
@@ -49,6 +50,8 @@ def start_backend(state: ServerState) -> Backend:
 
 def serve(settings: ServerSettings) -> None:
     state = build_state(settings)
+    # Uploads a crash left complete on disk are finished before anyone can ask about them.
+    recover_complete_uploads(state.engine, blobs=state.blobs)
     state.backend = start_backend(state)
     (settings.data_dir / "server.json").unlink(missing_ok=True)
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM)

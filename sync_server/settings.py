@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,10 @@ class ServerSettings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("update_repo_dir", "OPENREG_UPDATE_REPO_DIR"),
         description="signed TUF update repository served under /updates (openreg release)",
+    )
+    test_crash_at: Literal["", "upload_complete", "upload_published"] = Field(
+        default="",
+        description="TESTS ONLY: os._exit at this point of the last upload chunk (kill tests); off by default",
     )
 
     @property

@@ -6,6 +6,7 @@ Routes and semantics are described in docs/sync-protocol.md. Everything here is 
 from shared.sync.models import (
     API_PREFIX,
     KEY_ID_HEADER,
+    MAX_CAPTURE_CLOCK_SKEW,
     SIGNATURE_HEADER,
     UPLOAD_CONTENT_TYPE,
     UPLOAD_LENGTH_HEADER,
@@ -25,6 +26,8 @@ from shared.sync.models import (
     MachineStatus,
     MachineTokenRequest,
     MasterDataChange,
+    PacketDamagedReport,
+    PacketPublic,
     PacketRegisterRequest,
     PacketRegisterResponse,
     PacketState,
@@ -46,6 +49,7 @@ from shared.sync.signatures import (
 __all__ = [
     "API_PREFIX",
     "KEY_ID_HEADER",
+    "MAX_CAPTURE_CLOCK_SKEW",
     "SIGNATURE_HEADER",
     "UPLOAD_CONTENT_TYPE",
     "UPLOAD_LENGTH_HEADER",
@@ -65,6 +69,8 @@ __all__ = [
     "MachineStatus",
     "MachineTokenRequest",
     "MasterDataChange",
+    "PacketDamagedReport",
+    "PacketPublic",
     "PacketRegisterRequest",
     "PacketRegisterResponse",
     "PacketState",

@@ -3,11 +3,20 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
-from shared.sync import ErrorBody, ErrorCode, ImportResult, MachinePublic, MachineStatus, UserPublic
+from shared.sync import (
+    ErrorBody,
+    ErrorCode,
+    ImportResult,
+    MachinePublic,
+    MachineStatus,
+    PacketPublic,
+    PacketState,
+    UserPublic,
+)
 from sync_server.api.deps import AdminDep, SessionDep, StateDep
 from sync_server.db.tables import CurrentRow
 from sync_server.errors import ApiError
-from sync_server.services import machines, masterdata
+from sync_server.services import machines, masterdata, packets
 from sync_server.services.masterdata_rules import MasterDataInvalid
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -90,3 +99,14 @@ def _import(state, filename: str, body: bytes) -> ImportResult:
         raise ApiError(
             422, ErrorCode.masterdata_invalid, f"import refused, nothing applied: {exc}", errors=exc.errors
         ) from exc
+
+
+@router.get("/packets", responses=_ERRORS)
+def list_packets(
+    _admin: AdminDep,
+    state: StateDep,
+    status: Annotated[PacketState | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[PacketPublic]:
+    """The newest packets, optionally in one state (``damaged``: quarantined at the kiosk)."""
+    return packets.list_packets(state.engine, status=status, limit=limit)

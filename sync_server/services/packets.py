@@ -76,6 +76,26 @@ def _owned_packet(session: Session, rid: str, machine: Principal) -> PacketRow:
     return row
 
 
+def _new_row(request: PacketRegisterRequest, machine: Principal) -> PacketRow:
+    status = PacketState.rejected if request.supervisor_rejected else PacketState.registered
+    return PacketRow(
+        rid=request.rid,
+        machine_id=machine.subject,
+        center_id=machine.center_id or "",
+        sha256=request.sha256,
+        size=request.size,
+        status=status.value,
+        operator_id=request.operator_id,
+        supervisor_id=request.supervisor_id,
+        client_created_at=request.created_at,
+        reason_code="supervisor_rejected" if request.supervisor_rejected else None,
+        reason=("rejected by the supervisor at the kiosk: " + (request.reason or "")).strip()
+        if request.supervisor_rejected
+        else None,
+        registered_at=utcnow(),
+    )
+
+
 def register_packet(
     engine: Engine, *, request: PacketRegisterRequest, machine: Principal, blobs: BlobStore
 ) -> tuple[PacketRow, int]:
@@ -91,40 +111,24 @@ def register_packet(
     for _attempt in range(2):  # a concurrent first register of the same RID: the loser re-reads
         with Session(engine) as session, session.begin():
             row = session.get(PacketRow, request.rid)
-            if row is not None:
-                if row.sha256 != request.sha256 or row.size != request.size:
-                    raise ApiError(
-                        409,
-                        ErrorCode.packet_conflict,
-                        f"packet {request.rid} is registered with another hash/size",
-                    )
+            if row is None:
+                row = _new_row(request, machine)
+                session.add(row)
+                try:
+                    session.flush()
+                except IntegrityError:
+                    session.rollback()
+                    continue
                 session.expunge(row)
-                return _resume_point(engine, row, blobs)
-            status = PacketState.rejected if request.supervisor_rejected else PacketState.registered
-            row = PacketRow(
-                rid=request.rid,
-                machine_id=machine.subject,
-                center_id=machine.center_id or "",
-                sha256=request.sha256,
-                size=request.size,
-                status=status.value,
-                operator_id=request.operator_id,
-                supervisor_id=request.supervisor_id,
-                client_created_at=request.created_at,
-                reason_code="supervisor_rejected" if request.supervisor_rejected else None,
-                reason=("rejected by the supervisor at the kiosk: " + (request.reason or "")).strip()
-                if request.supervisor_rejected
-                else None,
-                registered_at=utcnow(),
-            )
-            session.add(row)
-            try:
-                session.flush()
-            except IntegrityError:
-                session.rollback()
-                continue
+                return row, 0
+            if row.sha256 != request.sha256 or row.size != request.size:
+                raise ApiError(
+                    409,
+                    ErrorCode.packet_conflict,
+                    f"packet {request.rid} is registered with another hash/size",
+                )
             session.expunge(row)
-            return row, 0
+        return _resume_point(engine, row, blobs)  # outside the transaction: finishing may write
     raise ApiError(409, ErrorCode.packet_conflict, f"packet {request.rid} is being registered concurrently")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -62,6 +64,31 @@ def test_server_killed_after_the_last_chunk_finishes_the_upload_on_restart(
     assert not (packets / "partial" / f"{rid}.part").exists()
     head = kiosk.offset(rid)
     assert head.headers["Upload-Offset"] == head.headers["Upload-Length"] == str(SIZE)
+
+
+@pytest.mark.parametrize("crash_at", ["upload_complete", "upload_published"])
+def test_another_server_process_finishes_a_stranded_upload_on_head_and_register(
+    start_sync_server, tmp_path, crash_at
+):
+    """N server processes share the data: the survivor finishes what the killed one left, when asked."""
+    data_dir = tmp_path / "server"
+    dying = start_sync_server(data_dir, env={"OPENREG_SERVER_TEST_CRASH_AT": crash_at})
+    dying_url = dying.url
+    survivor = start_sync_server(data_dir)  # started first: its start-up recovery saw nothing to do
+    kiosk = _kiosk(dying_url)
+    data = random_packet(SIZE)
+    rid = kiosk.new_rid()
+    assert kiosk.register(rid, data).status_code == 200
+    _upload_until_the_server_dies(kiosk, rid, data)
+    assert dying.process.wait(timeout=10) == 70
+
+    kiosk.url = survivor.url
+    head = kiosk.offset(rid)
+    assert head.status_code == 200 and head.headers["Upload-Offset"] == str(SIZE)
+    again = kiosk.register(rid, data)
+    assert again.json()["status"] == "received" and again.json()["offset"] == SIZE
+    assert kiosk.status(rid)[rid]["status"] == "received"
+    assert (data_dir / "packets" / f"{rid}.age").read_bytes() == data
 
 
 def test_register_refuses_a_packet_over_the_reader_limit(intake):
@@ -141,3 +168,9 @@ def test_a_damaged_packet_report_stops_its_upload_and_shows_to_admins(intake):
     assert listing.status_code == 200, listing.text
     assert sorted(p["rid"] for p in listing.json()) == sorted([partly, never])
     assert requests.get(f"{intake.url}{API}/admin/packets", headers=kiosk.auth).status_code in (401, 403)
+    cli = [sys.executable, "-m", "shared", "admin", "packets", "list", "--status", "damaged"]
+    out = subprocess.run([*cli, "--data", str(intake.data_dir)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 2 and all(" damaged " in line and "[kiosk_" in line for line in lines)
+    assert {line.split()[0] for line in lines} == {partly, never}

@@ -40,7 +40,7 @@ class ServerSettings(BaseSettings):
     )
     test_crash_at: Literal["", "upload_complete", "upload_published"] = Field(
         default="",
-        description="TESTS ONLY: os._exit at this point of the last upload chunk (kill tests); off by default",
+        description="TESTS ONLY: SIGKILL the server at this point of the last upload chunk (kill tests); off by default",
     )
 
     @property

@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,9 +25,9 @@ class BlobStore:
         self._crash_at = crash_at  # tests only (ServerSettings.test_crash_at); "" in production
 
     def crash_point(self, name: str) -> None:
-        """Kill tests: die here, like a power cut, when the server was started with this crash point."""
+        """Kill tests: SIGKILL this process here when the server was started with this crash point."""
         if name == self._crash_at:
-            os._exit(70)
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def final_path(self, rid: str) -> Path:
         return self.root / f"{rid}.age"

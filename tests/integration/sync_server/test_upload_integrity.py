@@ -22,9 +22,9 @@ CHUNK = 64 * 1024
 
 
 @pytest.fixture
-def intake(start_sync_server, tmp_path):
-    """A demo server on SQLite (these tests change no SQL)."""
-    return start_sync_server(tmp_path / "server")
+def intake(server):
+    """A demo server on the parametrised database (SQLite and PostgreSQL, see conftest)."""
+    return server
 
 
 def _kiosk(url: str) -> Kiosk:
@@ -45,9 +45,10 @@ def _upload_until_the_server_dies(kiosk: Kiosk, rid: str, data: bytes) -> None:
 
 @pytest.mark.parametrize("crash_at", ["upload_complete", "upload_published"])
 def test_server_killed_after_the_last_chunk_finishes_the_upload_on_restart(
-    start_sync_server, tmp_path, crash_at
+    start_sync_server, tmp_path, db_url, crash_at
 ):
-    server = start_sync_server(tmp_path / "server", env={"OPENREG_SERVER_TEST_CRASH_AT": crash_at})
+    crash = {"OPENREG_SERVER_TEST_CRASH_AT": crash_at}
+    server = start_sync_server(tmp_path / "server", db_url=db_url, env=crash)
     kiosk = _kiosk(server.url)
     data = random_packet(SIZE)
     rid = kiosk.new_rid()
@@ -170,7 +171,8 @@ def test_a_damaged_packet_report_stops_its_upload_and_shows_to_admins(intake):
     assert sorted(p["rid"] for p in listing.json()) == sorted([partly, never])
     assert requests.get(f"{intake.url}{API}/admin/packets", headers=kiosk.auth).status_code in (401, 403)
     cli = [sys.executable, "-m", "shared", "admin", "packets", "list", "--status", "damaged"]
-    out = subprocess.run([*cli, "--data", str(intake.data_dir)], capture_output=True, text=True, timeout=60)
+    cli += ["--data", str(intake.data_dir), *(["--db", intake.db_url] if intake.db_url else [])]
+    out = subprocess.run(cli, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert len(lines) == 2 and all(" damaged " in line and "[kiosk_" in line for line in lines)

@@ -135,10 +135,15 @@ def register_packet(
 def _resume_point(engine: Engine, row: PacketRow, blobs: BlobStore) -> tuple[PacketRow, int]:
     """(row, offset) of a known packet, finishing it first if all its bytes are already on disk."""
     status = PacketState(row.status)
-    if status in _OPEN:
+    if status in _OPEN and _complete_on_disk(row.rid, row.size, blobs):
         status = finish_if_complete(engine, rid=row.rid, blobs=blobs) or status
         row.status = status.value
     return row, row.size if status in _DONE else blobs.offset(row.rid)
+
+
+def _complete_on_disk(rid: str, size: int, blobs: BlobStore) -> bool:
+    """Two stats, no lock: whether there may be a finished upload to record (a hint, rechecked locked)."""
+    return blobs.has_final(rid) or blobs.offset(rid) == size
 
 
 def upload_offset(engine: Engine, *, rid: str, machine: Principal, blobs: BlobStore) -> tuple[int, int]:
@@ -152,7 +157,7 @@ def upload_offset(engine: Engine, *, rid: str, machine: Principal, blobs: BlobSt
 def finish_if_complete(engine: Engine, *, rid: str, blobs: BlobStore) -> PacketState | None:
     """Finish an upload whose bytes all reached the disk before a crash: a full ``.part`` (killed before
     the hash check) or a published ``.age`` (killed before the DB said ``received``). Returns the state
-    afterwards, or None for an unknown RID. Cheap when there is nothing to finish (two stats)."""
+    afterwards, or None for an unknown RID. Takes the RID lock: callers check ``_complete_on_disk`` first."""
     with blobs.locked(rid):
         with Session(engine) as session:
             row = session.get(PacketRow, rid)
@@ -174,7 +179,9 @@ def _complete_locked(
             blobs.discard(rid)  # a stale partial from a re-upload must not shadow the published file
             _set_status(engine, rid, PacketState.received, received=True)
             return PacketState.received
-        blobs.discard(rid, final=True)  # not ours to keep: the checked copy is what we publish
+        blobs.discard(
+            rid, final=True
+        )  # a published file failing its hash (disk damage): take the bytes again
     if blobs.offset(rid) != size:
         return None
     if blobs.digest(rid) != sha256:
@@ -194,8 +201,10 @@ def recover_complete_uploads(engine: Engine, *, blobs: BlobStore) -> list[str]:
         ).all()
     finished = []
     for rid, size in open_rows:
-        complete_on_disk = blobs.has_final(rid) or blobs.offset(rid) == size
-        if complete_on_disk and finish_if_complete(engine, rid=rid, blobs=blobs) == PacketState.received:
+        if (
+            _complete_on_disk(rid, size, blobs)
+            and finish_if_complete(engine, rid=rid, blobs=blobs) == PacketState.received
+        ):
             finished.append(rid)
     return finished
 
@@ -213,7 +222,7 @@ def upload_chunk(
         if status not in _DONE:
             with Session(engine) as session:  # re-read under the lock: another writer may have finished
                 status = PacketState(session.get(PacketRow, rid).status)
-        if status in _OPEN and (blobs.has_final(rid) or blobs.offset(rid) == size):
+        if status in _OPEN and _complete_on_disk(rid, size, blobs):
             status = _complete_locked(engine, rid=rid, size=size, sha256=sha256, blobs=blobs) or status
         if status in _DONE:
             return size, status  # already complete (a retried last chunk): success, nothing written
@@ -343,7 +352,7 @@ def statuses(engine: Engine, *, rids: list[str], machine: Principal, blobs: Blob
             answer.append(PacketStatus(rid=rid, status=PacketState.unknown))
             continue
         state = PacketState(row.status)
-        if state in _OPEN and (blobs.has_final(rid) or blobs.offset(rid) == row.size):
+        if state in _OPEN and _complete_on_disk(rid, row.size, blobs):
             state = finish_if_complete(engine, rid=rid, blobs=blobs) or state
         offset = row.size if state in _DONE else blobs.offset(rid)
         answer.append(

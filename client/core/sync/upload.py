@@ -231,9 +231,14 @@ class UploadAgent:
         self, rid: str, handle: Any, offset: int, size: int, notify: Callable[[str, int, int], None]
     ) -> None:
         """Send ``handle``'s bytes from ``offset`` to ``size``; follow the server's offset on mismatch.
-        A short read is a damaged file; answers that do not move the offset forward are bounded."""
+        A short read is a damaged file. Bounded whatever the server answers: at most MAX_STALLS answers
+        in a row that do not move the offset forward, and twice the chunks the packet needs in all."""
         chunk, stalls = self._settings.upload_chunk_bytes, 0
+        budget = 2 * (-(-size // chunk)) + 2 * MAX_STALLS
         while offset < size:
+            budget -= 1
+            if budget < 0:
+                raise ServerRefused(f"{rid}: too many requests for one packet; retrying next round")
             handle.seek(offset)
             want = min(chunk, size - offset)
             data = handle.read(want)

@@ -210,3 +210,24 @@ def test_a_server_that_never_moves_the_offset_costs_a_bounded_number_of_requests
     report = agent_for(store, master_data, server, tmp_path).upload_approved()
     assert rid in report.failed and calls.count(rid) == MAX_STALLS + 1
     assert sorted(report.uploaded) == [p[0] for p in packets[1:]]
+
+
+def test_a_server_that_keeps_sending_the_offset_back_costs_a_bounded_number_of_requests(
+    store, master_data, packets, tmp_path
+):
+    server = MemoryServer()
+    rid, _, body = packets[0]
+    calls = []
+    real = server.upload_chunk
+
+    def see_saw(**kw):  # accepts a chunk, then claims to hold nothing: forward, back, forward, ...
+        calls.append(kw["rid"])
+        if kw["rid"] == rid and kw["offset"] > 0:
+            server.blobs[rid] = bytearray()
+        return real(**kw)
+
+    server.upload_chunk = see_saw
+    report = agent_for(store, master_data, server, tmp_path).upload_approved()
+    chunks = -(-len(body) // 1024)
+    assert rid in report.failed and calls.count(rid) <= 2 * chunks + 2 * MAX_STALLS
+    assert sorted(report.uploaded) == [p[0] for p in packets[1:]]

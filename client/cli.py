@@ -201,6 +201,8 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
             click.echo(f"uploaded {rid}")
         for rid, why in result.upload.failed.items():
             click.echo(f"not uploaded {rid}: {why}")
+        for rid, why in result.upload.quarantined.items():
+            click.echo(f"QUARANTINED {rid} (damaged sealed file, never uploaded; tell the supervisor): {why}")
         for st in result.statuses:
             why = reason_text(st.reason_code, st.reason)
             click.echo(f"{st.rid} {st.status} {st.uin or ''} {why}".rstrip())

@@ -30,7 +30,12 @@ def build_state(settings: ServerSettings) -> ServerState:
     engine = make_engine(settings.database_url)
     migrate(engine, data_dir=settings.data_dir)
     keys = load_or_create_keys(settings.data_dir)
-    state = ServerState(settings=settings, engine=engine, keys=keys, blobs=BlobStore(settings.blob_dir))
+    state = ServerState(
+        settings=settings,
+        engine=engine,
+        keys=keys,
+        blobs=BlobStore(settings.blob_dir, crash_at=settings.test_crash_at),
+    )
     if settings.demo:
         load_demo_data_once(state)
     return state

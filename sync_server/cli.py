@@ -185,6 +185,32 @@ def machines_reject(data_dir: Path, db_url: str | None, machine_id: str) -> None
     _decide(data_dir, db_url, machine_id, False)
 
 
+@admin.group("packets")
+def packets_group() -> None:
+    """List received packets (e.g. those kiosks quarantined as damaged)."""
+
+
+@packets_group.command("list")
+@_data
+@_db
+@click.option("--status", default=None, help="Only packets in this state, e.g. damaged, receiving, rejected.")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 10_000))
+def packets_list(data_dir: Path, db_url: str | None, status: str | None, limit: int) -> None:
+    from shared.sync import PacketState
+    from sync_server.services.packets import list_packets
+
+    try:
+        wanted = PacketState(status) if status else None
+    except ValueError as exc:
+        raise click.BadParameter(f"unknown state {status!r}", param_hint="--status") from exc
+    rows = list_packets(_state(data_dir, db_url).engine, status=wanted, limit=limit)
+    if not rows:
+        click.echo("no packets")
+    for row in rows:
+        why = f"  [{row.reason_code}] {row.reason or ''}".rstrip() if row.reason_code else ""
+        click.echo(f"{row.rid}  {row.status.value:10}  machine {row.machine_id}  {row.size} bytes{why}")
+
+
 @admin.group("masterdata")
 def masterdata_group() -> None:
     """Import master data (JSON import documents or <entity>.csv files); read kiosks' problem reports."""

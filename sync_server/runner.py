@@ -24,6 +24,7 @@ from sync_server.processing.bootstrap import Backend
 from sync_server.processing.cli import server_identities
 from sync_server.processing.masterdata_history import DbMasterDataHistory
 from sync_server.security_headers import SecurityHeaders
+from sync_server.services.packets import recover_complete_uploads
 from sync_server.settings import ServerSettings
 from sync_server.state import ServerState
 
@@ -87,6 +88,8 @@ def serve(settings: ServerSettings) -> None:
     """Serve until SIGTERM/SIGINT, then stop workers and scheduler, remove server.json and return."""
     check_data_dir(settings)
     state = build_state(settings)
+    # Uploads a crash left complete on disk are finished before anyone can ask about them.
+    recover_complete_uploads(state.engine, blobs=state.blobs)
     state.backend = start_backend(state)
     (settings.data_dir / "server.json").unlink(missing_ok=True)
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM)

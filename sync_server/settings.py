@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,15 +83,6 @@ class ServerSettings(BaseSettings):
         description="the address kiosks should use (e.g. behind a proxy); signed into GET /api/v1/keys",
     )
 
-    @model_validator(mode="after")
-    def _tls_pair(self) -> ServerSettings:
-        if (self.tls_certfile is None) != (self.tls_keyfile is None):
-            raise ValueError("HTTPS needs both a certificate file and its key file")
-        for path in (self.tls_certfile, self.tls_keyfile):
-            if path is not None and not path.is_file():
-                raise ValueError(f"{path} is not a file")
-        return self
-
     min_free_disk_mb: int = Field(
         default=64, ge=0, description="refuse to start with less free space than this in the data dir"
     )
@@ -101,6 +93,19 @@ class ServerSettings(BaseSettings):
         description="a worker's claim on a packet lasts this long, renewed while it runs; a killed "
         "worker's packet is retried by another after at most this long",
     )
+    test_crash_at: Literal["", "upload_complete", "upload_published"] = Field(
+        default="",
+        description="TESTS ONLY: SIGKILL the server at this point of the last upload chunk (kill tests); off by default",
+    )
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerSettings:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("HTTPS needs both a certificate file and its key file")
+        for path in (self.tls_certfile, self.tls_keyfile):
+            if path is not None and not path.is_file():
+                raise ValueError(f"{path} is not a file")
+        return self
 
     @property
     def database_url(self) -> str:

@@ -188,6 +188,24 @@ _STRINGS: dict[str, dict[str, str]] = {
         "fra": "Cette borne est déjà inscrite. Un superviseur doit approuver une nouvelle inscription.",
         "ara": "هذا الكشك مسجل بالفعل. يجب أن يوافق مشرف على تسجيله مرة أخرى.",
     },
+    # packets whose sealed file was found damaged before upload (client.core.sync.quarantine)
+    "home.quarantined": {"eng": "Damaged (set aside)", "fra": "Endommagés (isolés)", "ara": "تالفة (معزولة)"},
+    "sync.quarantined": {"eng": "damaged, set aside", "fra": "endommagé, isolé", "ara": "تالف، معزول"},
+    "sync.quarantined_message": {
+        "eng": "{n} packet(s) are damaged on this kiosk and cannot be uploaded; they were set aside. "
+        "Tell the supervisor.",
+        "fra": "{n} paquet(s) endommagé(s) sur cette borne ne peuvent pas être envoyés ; ils ont été isolés. "
+        "Prévenez le superviseur.",
+        "ara": "{n} حزمة تالفة على هذا الكشك ولا يمكن رفعها؛ تم عزلها. أبلغ المشرف.",
+    },
+    "eod.quarantined": {
+        "eng": "{n} sealed packet(s) on this kiosk are damaged and were set aside; they cannot be uploaded "
+        "and head office has been told. See the sync centre.",
+        "fra": "{n} paquet(s) scellé(s) de cette borne sont endommagés et ont été isolés ; ils ne peuvent "
+        "pas être envoyés et le siège a été prévenu. Voir le centre de synchro.",
+        "ara": "{n} حزمة مختومة على هذا الكشك تالفة وتم عزلها؛ لا يمكن رفعها وتم إبلاغ المقر. "
+        "راجع مركز المزامنة.",
+    },
 }
 
 

@@ -23,6 +23,8 @@ from shared.packet.errors import (
 from shared.packet.keys import generate_identity_file, load_identities, recipient_key_id, recipient_of
 from shared.packet.model import (
     FORMAT,
+    MAX_PACKET_BYTES,
+    MAX_SEALED_PACKET_BYTES,
     VERSION,
     BiometricRecord,
     Document,
@@ -30,12 +32,15 @@ from shared.packet.model import (
     OpenedPacket,
     PacketContents,
     SealedPacket,
+    sealed_size_limit,
 )
 from shared.packet.outer import check_sealed_file, sealed_file_digest
 from shared.packet.reader import decrypt_packet, open_packet, read_container
 
 __all__ = [
     "FORMAT",
+    "MAX_PACKET_BYTES",
+    "MAX_SEALED_PACKET_BYTES",
     "PARTIAL_PREFIX",
     "VERSION",
     "BadSignature",
@@ -69,4 +74,5 @@ __all__ = [
     "remove_partials",
     "seal_packet",
     "sealed_file_digest",
+    "sealed_size_limit",
 ]

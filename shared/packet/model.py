@@ -76,11 +76,24 @@ class OpenedPacket:
     machine_key_id: str
 
 
+MAX_PACKET_BYTES = 256 * 1024 * 1024  # the inner container; the one packet size limit of the system
+_AGE_OVERHEAD = 1.01  # age adds 16 bytes per 64 KiB chunk plus a short header
+
+
+def sealed_size_limit(max_packet_bytes: int) -> int:
+    """Largest sealed (age) file that can hold a container of ``max_packet_bytes``."""
+    return int(max_packet_bytes * _AGE_OVERHEAD) + 4096
+
+
+# What the server accepts at registration: the reader would refuse anything larger anyway.
+MAX_SEALED_PACKET_BYTES = sealed_size_limit(MAX_PACKET_BYTES)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Reader limits; defaults fit a registration with room to spare."""
 
-    max_packet_bytes: int = 256 * 1024 * 1024
+    max_packet_bytes: int = MAX_PACKET_BYTES
     max_entry_bytes: int = 64 * 1024 * 1024
     max_entries: int = 1000
     max_ratio: int = 100  # uncompressed / compressed, for entries that are compressed

@@ -40,19 +40,19 @@ from shared.packet.model import (
     Limits,
     OpenedPacket,
     PacketContents,
+    sealed_size_limit,
 )
 from shared.signing import SignatureError, key_id, verify_b64
 
 MachineKey = str | Callable[[dict[str, Any]], str]
 _SAFE_NAME = re.compile(r"^(?:(?:documents|biometrics)/)?[a-z0-9][a-z0-9.-]{0,99}$")
-_AGE_OVERHEAD = 1.01  # age adds 16 bytes per 64 KiB chunk plus a short header
 
 
 def decrypt_packet(path: Path, *, identities: list[str], limits: Limits = Limits()) -> bytes:
     """The inner container bytes, or :class:`DecryptionFailed` / :class:`TruncatedPacket`."""
     path = Path(path)
     size = path.stat().st_size
-    if size > limits.max_packet_bytes * _AGE_OVERHEAD + 4096:
+    if size > sealed_size_limit(limits.max_packet_bytes):
         raise OversizedEntry(f"sealed file is {size} bytes, over the {limits.max_packet_bytes}-byte limit")
     try:
         parsed = [x25519.Identity.from_str(text.strip()) for text in identities]

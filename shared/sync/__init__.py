@@ -6,6 +6,7 @@ Routes and semantics are described in docs/sync-protocol.md. Everything here is 
 from shared.sync.models import (
     API_PREFIX,
     KEY_ID_HEADER,
+    MAX_CAPTURE_CLOCK_SKEW,
     SERVER_KEYS_FORMAT,
     SIGNATURE_HEADER,
     UPLOAD_CONTENT_TYPE,
@@ -26,6 +27,8 @@ from shared.sync.models import (
     MachineStatus,
     MachineTokenRequest,
     MasterDataChange,
+    PacketDamagedReport,
+    PacketPublic,
     PacketRegisterRequest,
     PacketRegisterResponse,
     PacketState,
@@ -51,6 +54,7 @@ from shared.sync.signatures import (
 __all__ = [
     "API_PREFIX",
     "KEY_ID_HEADER",
+    "MAX_CAPTURE_CLOCK_SKEW",
     "SERVER_KEYS_FORMAT",
     "SIGNATURE_HEADER",
     "UPLOAD_CONTENT_TYPE",
@@ -71,6 +75,8 @@ __all__ = [
     "MachineStatus",
     "MachineTokenRequest",
     "MasterDataChange",
+    "PacketDamagedReport",
+    "PacketPublic",
     "PacketRegisterRequest",
     "PacketRegisterResponse",
     "PacketState",

@@ -28,6 +28,10 @@ PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 BASE64_PATTERN = r"^[A-Za-z0-9+/_=-]+$"  # standard or URL-safe alphabet
 
 
+# A kiosk clock may run this far ahead of the server; a capture time later than that is refused.
+MAX_CAPTURE_CLOCK_SKEW = dt.timedelta(hours=24)
+
+
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -70,6 +74,10 @@ class ErrorCode(StrEnum):
     enrolment_limit = "enrolment_limit"
     headers_too_large = "headers_too_large"
     disk_full = "disk_full"
+
+    packet_too_large = "packet_too_large"  # registered size over shared.packet.MAX_SEALED_PACKET_BYTES
+    capture_in_future = "capture_in_future"  # capture time beyond MAX_CAPTURE_CLOCK_SKEW ahead of the server
+    packet_damaged = "packet_damaged"  # the kiosk reported its sealed file damaged; no content is accepted
 
 
 class FieldError(_Wire):
@@ -233,6 +241,7 @@ class PacketState(StrEnum):
     processed = "processed"
     rejected = "rejected"
     unknown = "unknown"
+    damaged = "damaged"  # the kiosk found its sealed file damaged and quarantined it; final
 
 
 class PacketRegisterRequest(BaseModel):
@@ -242,7 +251,7 @@ class PacketRegisterRequest(BaseModel):
 
     rid: str = Field(pattern=RID_PATTERN)
     sha256: str = Field(pattern=SHA256_PATTERN)
-    size: int = Field(ge=1, le=2**40)
+    size: int = Field(ge=1, description="sealed bytes; over MAX_SEALED_PACKET_BYTES is 413 packet_too_large")
     operator_id: str | None = Field(default=None, max_length=100)
     supervisor_id: str | None = Field(default=None, max_length=100)
     created_at: str | None = Field(default=None, max_length=64)
@@ -256,6 +265,30 @@ class PacketRegisterResponse(_Wire):
     offset: int = Field(description="bytes already held; resume the upload here")
     size: int
     max_chunk_bytes: int
+
+
+class PacketDamagedReport(_Wire):
+    """Body of POST /packets/{rid}/damaged: the kiosk's sealed file no longer matches the hash and size
+    recorded when it was sealed (or is gone), so it will never be uploaded."""
+
+    sha256: str = Field(pattern=SHA256_PATTERN, description="recorded at sealing")
+    size: int = Field(ge=1, description="recorded at sealing")
+    problem: Literal["hash_mismatch", "truncated", "missing", "unreadable"]
+    detail: str = Field(default="", max_length=500)
+
+
+class PacketPublic(_Wire):
+    """A packet as admins list it (GET /admin/packets)."""
+
+    rid: str
+    machine_id: str
+    center_id: str
+    status: PacketState
+    size: int
+    reason_code: str | None = None
+    reason: str | None = None
+    registered_at: dt.datetime
+    received_at: dt.datetime | None = None
 
 
 class StatusRequest(_Wire):

@@ -3,12 +3,21 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import select
 
-from shared.sync import ErrorBody, ErrorCode, ImportResult, MachinePublic, MachineStatus, UserPublic
+from shared.sync import (
+    ErrorBody,
+    ErrorCode,
+    ImportResult,
+    MachinePublic,
+    MachineStatus,
+    PacketPublic,
+    PacketState,
+    UserPublic,
+)
 from shared.sync.models import MACHINE_ID_PATTERN
 from sync_server.api.deps import AdminDep, SessionDep, StateDep
 from sync_server.db.tables import CurrentRow
 from sync_server.errors import ApiError
-from sync_server.services import audit, machines, masterdata
+from sync_server.services import audit, machines, masterdata, packets
 from sync_server.services.masterdata_rules import MasterDataInvalid
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -113,3 +122,14 @@ def _import(state, filename: str, body: bytes, actor: str) -> ImportResult:
         raise ApiError(
             422, ErrorCode.masterdata_invalid, f"import refused, nothing applied: {exc}", errors=exc.errors
         ) from exc
+
+
+@router.get("/packets", responses=_ERRORS)
+def list_packets(
+    _admin: AdminDep,
+    state: StateDep,
+    status: Annotated[PacketState | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[PacketPublic]:
+    """The newest packets, optionally in one state (``damaged``: quarantined at the kiosk)."""
+    return packets.list_packets(state.engine, status=status, limit=limit)

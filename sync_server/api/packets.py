@@ -8,9 +8,11 @@ from shared.sync import (
     UPLOAD_OFFSET_HEADER,
     ErrorBody,
     ErrorCode,
+    PacketDamagedReport,
     PacketRegisterRequest,
     PacketRegisterResponse,
     PacketState,
+    PacketStatus,
     StatusRequest,
     StatusResponse,
 )
@@ -87,3 +89,10 @@ def status(request: StatusRequest, machine: MachineDep, state: StateDep) -> Stat
     return StatusResponse(
         statuses=packets.statuses(state.engine, rids=request.rids, machine=machine, blobs=state.blobs)
     )
+
+
+@router.post("/{rid}/damaged", responses=_ERRORS)
+def damaged(rid: RidPath, report: PacketDamagedReport, machine: MachineDep, state: StateDep) -> PacketStatus:
+    """The kiosk quarantined this packet (its sealed file no longer matches what was sealed): no content
+    will follow. Idempotent; a packet the server already holds whole keeps its state (see the answer)."""
+    return packets.report_damaged(state.engine, rid=rid, report=report, machine=machine, blobs=state.blobs)

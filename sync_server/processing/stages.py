@@ -2,7 +2,7 @@
 
 Reason codes (stable, shown on the kiosk): tampered, unknown_machine, undecryptable, invalid_packet,
 unknown_schema, invalid_demographics, missing_document, missing_biometrics, exception_not_approved,
-inactive_machine, inactive_operator, inactive_supervisor, duplicate.
+inactive_machine, inactive_operator, inactive_supervisor, capture_in_future, duplicate.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from shared.forms.engine import FormEngine
 from shared.forms.schema import FormSpecError, load_id_schema
 from shared.rid import RidError, parse_rid
+from shared.sync import MAX_CAPTURE_CLOCK_SKEW
 from sync_server.idstore.store import BlobIn, DuplicateIdentity, IdStore
 from sync_server.processing.dedupe import DedupeConfig, DedupeKeyError, blocking_text, dedupe_key
 from sync_server.processing.packet_view import PacketView, from_opened
@@ -176,6 +177,8 @@ class ActorsStage:
             at = packet.meta_time()
         except (TypeError, ValueError) as exc:
             raise Rejection("invalid_packet", f"packet has no capture time: {exc}") from exc
+        if at > dt.datetime.now(dt.UTC) + MAX_CAPTURE_CLOCK_SKEW:  # a kiosk clock far ahead, or a forgery
+            raise Rejection("capture_in_future", f"capture time {at.isoformat()} is in the future")
         center = str(packet.meta.get("center_id", ""))
         machine = self.master.entity_at("machines", context.values["machine_id"], at)
         if not _active(machine) or str(machine.get("center_id", center)) != center:

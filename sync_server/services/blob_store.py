@@ -1,6 +1,10 @@
 """Packet bytes on disk: ``partial/<rid>.part`` grows chunk by chunk (its size IS the upload offset,
 so a restarted server resumes from what reached the disk); the complete, checked file is moved
-atomically to ``<rid>.age``. A per-RID lock file (flock) serialises writers across threads and processes."""
+atomically to ``<rid>.age``. A per-RID lock file (flock) serialises writers across threads and processes.
+
+A crash can leave a complete ``.part`` (killed before the hash check) or a published ``.age`` whose row
+still says ``receiving`` (killed between ``os.replace`` and the DB update); the packets service finishes
+both (``has_final``, ``digest(final=True)``)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +20,17 @@ from sync_server.files import open_private, private_dir
 
 
 class BlobStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, crash_at: str = "") -> None:
         self.root = root
         self.partial = root / "partial"
         private_dir(self.root)
         private_dir(self.partial)
+        self._crash_at = crash_at  # tests only (ServerSettings.test_crash_at); "" in production
+
+    def crash_point(self, name: str) -> None:
+        """Kill tests: SIGKILL this process here when the server was started with this crash point."""
+        if name == self._crash_at:
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def final_path(self, rid: str) -> Path:
         return self.root / f"{rid}.age"
@@ -59,19 +70,24 @@ class BlobStore:
                 raise
             return handle.tell()
 
-    def digest(self, rid: str) -> str:
+    def has_final(self, rid: str) -> bool:
+        return self.final_path(rid).is_file()
+
+    def digest(self, rid: str, *, final: bool = False) -> str:
         sha = hashlib.sha256()
-        with open(self.partial_path(rid), "rb") as handle:
+        with open(self.final_path(rid) if final else self.partial_path(rid), "rb") as handle:
             while block := handle.read(1 << 20):
                 sha.update(block)
         return sha.hexdigest()
 
-    def discard(self, rid: str) -> None:
-        self.partial_path(rid).unlink(missing_ok=True)
+    def discard(self, rid: str, *, final: bool = False) -> None:
+        """Delete the partial (or, with ``final``, the published file) of ``rid`` if present."""
+        (self.final_path(rid) if final else self.partial_path(rid)).unlink(missing_ok=True)
 
     def publish(self, rid: str) -> Path:
         final = self.final_path(rid)
         os.replace(self.partial_path(rid), final)
+        self.crash_point("upload_published")
         dir_fd = os.open(self.root, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

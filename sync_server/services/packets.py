@@ -1,13 +1,28 @@
-"""Packet intake rules: register (idempotent, RID must be the caller's), resumable upload, status."""
+"""Packet intake rules: register (idempotent, RID must be the caller's), resumable upload, status.
+
+A packet whose bytes are all on disk is finished (hash check, publish, ``received``) whoever notices
+first: the last PATCH, start-up recovery, or a register/HEAD/status that finds it complete after a crash.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared.packet import MAX_SEALED_PACKET_BYTES
 from shared.rid import RidError, parse_rid
-from shared.sync import ErrorCode, PacketRegisterRequest, PacketState, PacketStatus
+from shared.sync import (
+    MAX_CAPTURE_CLOCK_SKEW,
+    ErrorCode,
+    PacketDamagedReport,
+    PacketPublic,
+    PacketRegisterRequest,
+    PacketState,
+    PacketStatus,
+)
 from sync_server.db.tables import PacketRow
 from sync_server.errors import ApiError
 from sync_server.services.auth import Principal
@@ -15,6 +30,8 @@ from sync_server.services.blob_store import BlobStore
 from sync_server.services.clock import utcnow
 
 _DONE = {PacketState.received, PacketState.processing, PacketState.processed}
+_OPEN = {PacketState.registered, PacketState.receiving}  # still taking bytes
+_CLOSED = {PacketState.rejected: ErrorCode.packet_conflict, PacketState.damaged: ErrorCode.packet_damaged}
 
 
 def check_rid_owner(rid: str, machine: Principal) -> None:
@@ -31,6 +48,26 @@ def check_rid_owner(rid: str, machine: Principal) -> None:
         )
 
 
+def check_capture_time(request: PacketRegisterRequest) -> None:
+    """Refuse a capture time (the RID's, or ``created_at``) beyond the clock-skew allowance."""
+    latest = utcnow() + MAX_CAPTURE_CLOCK_SKEW
+    times = [parse_rid(request.rid).created_at]
+    if request.created_at:
+        try:
+            stamp = dt.datetime.fromisoformat(request.created_at.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ApiError(422, ErrorCode.validation_error, f"created_at: {exc}") from exc
+        times.append(stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC))
+    for when in times:
+        if when > latest:
+            raise ApiError(
+                422,
+                ErrorCode.capture_in_future,
+                f"capture time {when.isoformat()} is more than {MAX_CAPTURE_CLOCK_SKEW} ahead of the "
+                "server clock; check the kiosk's date and time",
+            )
+
+
 def _owned_packet(session: Session, rid: str, machine: Principal) -> PacketRow:
     check_rid_owner(rid, machine)
     row = session.get(PacketRow, rid)
@@ -39,57 +76,137 @@ def _owned_packet(session: Session, rid: str, machine: Principal) -> PacketRow:
     return row
 
 
+def _new_row(request: PacketRegisterRequest, machine: Principal) -> PacketRow:
+    status = PacketState.rejected if request.supervisor_rejected else PacketState.registered
+    return PacketRow(
+        rid=request.rid,
+        machine_id=machine.subject,
+        center_id=machine.center_id or "",
+        sha256=request.sha256,
+        size=request.size,
+        status=status.value,
+        operator_id=request.operator_id,
+        supervisor_id=request.supervisor_id,
+        client_created_at=request.created_at,
+        reason_code="supervisor_rejected" if request.supervisor_rejected else None,
+        reason=("rejected by the supervisor at the kiosk: " + (request.reason or "")).strip()
+        if request.supervisor_rejected
+        else None,
+        registered_at=utcnow(),
+    )
+
+
 def register_packet(
     engine: Engine, *, request: PacketRegisterRequest, machine: Principal, blobs: BlobStore
 ) -> tuple[PacketRow, int]:
     """Idempotent for the same (rid, sha256, size); the same RID with other bytes is 409."""
     check_rid_owner(request.rid, machine)
+    if request.size > MAX_SEALED_PACKET_BYTES:
+        raise ApiError(
+            413,
+            ErrorCode.packet_too_large,
+            f"a sealed packet is at most {MAX_SEALED_PACKET_BYTES} bytes; {request.size} were announced",
+        )
+    check_capture_time(request)
     for _attempt in range(2):  # a concurrent first register of the same RID: the loser re-reads
         with Session(engine) as session, session.begin():
             row = session.get(PacketRow, request.rid)
-            if row is not None:
-                if row.sha256 != request.sha256 or row.size != request.size:
-                    raise ApiError(
-                        409,
-                        ErrorCode.packet_conflict,
-                        f"packet {request.rid} is registered with another hash/size",
-                    )
-                offset = row.size if PacketState(row.status) in _DONE else blobs.offset(request.rid)
+            if row is None:
+                row = _new_row(request, machine)
+                session.add(row)
+                try:
+                    session.flush()
+                except IntegrityError:
+                    session.rollback()
+                    continue
                 session.expunge(row)
-                return row, offset
-            status = PacketState.rejected if request.supervisor_rejected else PacketState.registered
-            row = PacketRow(
-                rid=request.rid,
-                machine_id=machine.subject,
-                center_id=machine.center_id or "",
-                sha256=request.sha256,
-                size=request.size,
-                status=status.value,
-                operator_id=request.operator_id,
-                supervisor_id=request.supervisor_id,
-                client_created_at=request.created_at,
-                reason_code="supervisor_rejected" if request.supervisor_rejected else None,
-                reason=("rejected by the supervisor at the kiosk: " + (request.reason or "")).strip()
-                if request.supervisor_rejected
-                else None,
-                registered_at=utcnow(),
-            )
-            session.add(row)
-            try:
-                session.flush()
-            except IntegrityError:
-                session.rollback()
-                continue
+                return row, 0
+            if row.sha256 != request.sha256 or row.size != request.size:
+                raise ApiError(
+                    409,
+                    ErrorCode.packet_conflict,
+                    f"packet {request.rid} is registered with another hash/size",
+                )
             session.expunge(row)
-            return row, 0
+        return _resume_point(engine, row, blobs)  # outside the transaction: finishing may write
     raise ApiError(409, ErrorCode.packet_conflict, f"packet {request.rid} is being registered concurrently")
+
+
+def _resume_point(engine: Engine, row: PacketRow, blobs: BlobStore) -> tuple[PacketRow, int]:
+    """(row, offset) of a known packet, finishing it first if all its bytes are already on disk."""
+    status = PacketState(row.status)
+    if status in _OPEN and _complete_on_disk(row.rid, row.size, blobs):
+        status = finish_if_complete(engine, rid=row.rid, blobs=blobs) or status
+        row.status = status.value
+    return row, row.size if status in _DONE else blobs.offset(row.rid)
+
+
+def _complete_on_disk(rid: str, size: int, blobs: BlobStore) -> bool:
+    """Two stats, no lock: whether there may be a finished upload to record (a hint, rechecked locked)."""
+    return blobs.has_final(rid) or blobs.offset(rid) == size
 
 
 def upload_offset(engine: Engine, *, rid: str, machine: Principal, blobs: BlobStore) -> tuple[int, int]:
     with Session(engine) as session:
         row = _owned_packet(session, rid, machine)
-        done = PacketState(row.status) in _DONE
-        return (row.size if done else blobs.offset(rid)), row.size
+        session.expunge(row)
+    row, offset = _resume_point(engine, row, blobs)
+    return offset, row.size
+
+
+def finish_if_complete(engine: Engine, *, rid: str, blobs: BlobStore) -> PacketState | None:
+    """Finish an upload whose bytes all reached the disk before a crash: a full ``.part`` (killed before
+    the hash check) or a published ``.age`` (killed before the DB said ``received``). Returns the state
+    afterwards, or None for an unknown RID. Takes the RID lock: callers check ``_complete_on_disk`` first."""
+    with blobs.locked(rid):
+        with Session(engine) as session:
+            row = session.get(PacketRow, rid)
+            if row is None:
+                return None
+            status, size, sha256 = PacketState(row.status), row.size, row.sha256
+        if status not in _OPEN:
+            return status
+        return _complete_locked(engine, rid=rid, size=size, sha256=sha256, blobs=blobs) or status
+
+
+def _complete_locked(
+    engine: Engine, *, rid: str, size: int, sha256: str, blobs: BlobStore
+) -> PacketState | None:
+    """Under the RID lock: publish and mark ``received`` if the bytes on disk are the registered ones;
+    a full partial with other bytes is dropped (``registered``, upload again). None: not complete."""
+    if blobs.has_final(rid):
+        if blobs.digest(rid, final=True) == sha256:
+            blobs.discard(rid)  # a stale partial from a re-upload must not shadow the published file
+            _set_status(engine, rid, PacketState.received, received=True)
+            return PacketState.received
+        blobs.discard(
+            rid, final=True
+        )  # a published file failing its hash (disk damage): take the bytes again
+    if blobs.offset(rid) != size:
+        return None
+    if blobs.digest(rid) != sha256:
+        blobs.discard(rid)
+        _set_status(engine, rid, PacketState.registered)
+        return PacketState.registered
+    blobs.publish(rid)
+    _set_status(engine, rid, PacketState.received, received=True)
+    return PacketState.received
+
+
+def recover_complete_uploads(engine: Engine, *, blobs: BlobStore) -> list[str]:
+    """At start-up: finish every upload a crash left complete on disk; returns the RIDs now received."""
+    with Session(engine) as session:
+        open_rows = session.execute(
+            select(PacketRow.rid, PacketRow.size).where(PacketRow.status.in_([s.value for s in _OPEN]))
+        ).all()
+    finished = []
+    for rid, size in open_rows:
+        if (
+            _complete_on_disk(rid, size, blobs)
+            and finish_if_complete(engine, rid=rid, blobs=blobs) == PacketState.received
+        ):
+            finished.append(rid)
+    return finished
 
 
 def upload_chunk(
@@ -99,14 +216,18 @@ def upload_chunk(
     with Session(engine) as session:
         row = _owned_packet(session, rid, machine)
         size, sha256, status = row.size, row.sha256, PacketState(row.status)
-    if status == PacketState.rejected:
-        raise ApiError(409, ErrorCode.packet_conflict, f"packet {rid} was rejected; no content is accepted")
+    if status in _CLOSED:
+        raise ApiError(409, _CLOSED[status], f"packet {rid} is {status.value}; no content is accepted")
     with blobs.locked(rid):
         if status not in _DONE:
             with Session(engine) as session:  # re-read under the lock: another writer may have finished
                 status = PacketState(session.get(PacketRow, rid).status)
+        if status in _OPEN and _complete_on_disk(rid, size, blobs):
+            status = _complete_locked(engine, rid=rid, size=size, sha256=sha256, blobs=blobs) or status
         if status in _DONE:
             return size, status  # already complete (a retried last chunk): success, nothing written
+        if status in _CLOSED:
+            raise ApiError(409, _CLOSED[status], f"packet {rid} is {status.value}; no content is accepted")
         current = blobs.offset(rid)
         if offset != current:
             raise ApiError(
@@ -129,20 +250,83 @@ def upload_chunk(
             if status == PacketState.registered:
                 _set_status(engine, rid, PacketState.receiving)
             return new_offset, PacketState.receiving
-        actual = blobs.digest(rid)
-        if actual != sha256:
-            blobs.discard(rid)
-            _set_status(engine, rid, PacketState.registered)
+        blobs.crash_point("upload_complete")
+        if _complete_locked(engine, rid=rid, size=size, sha256=sha256, blobs=blobs) != PacketState.received:
             raise ApiError(
                 409,
                 ErrorCode.hash_mismatch,
-                f"the uploaded bytes hash to {actual}, not the registered {sha256}; upload again from offset 0",
+                f"the uploaded bytes do not hash to the registered {sha256}; upload again from offset 0",
                 current_offset=0,
                 headers={"Upload-Offset": "0"},
             )
-        blobs.publish(rid)
-        _set_status(engine, rid, PacketState.received, received=True)
         return size, PacketState.received
+
+
+def report_damaged(
+    engine: Engine, *, rid: str, report: PacketDamagedReport, machine: Principal, blobs: BlobStore
+) -> PacketStatus:
+    """The kiosk's sealed file is damaged: record ``damaged`` (registering the RID if needed) and drop any
+    partial upload. A packet the server already holds whole is kept as it is; the answer says so."""
+    check_rid_owner(rid, machine)
+    if report.size > MAX_SEALED_PACKET_BYTES:
+        raise ApiError(
+            413, ErrorCode.packet_too_large, f"a sealed packet is at most {MAX_SEALED_PACKET_BYTES} bytes"
+        )
+    finish_if_complete(engine, rid=rid, blobs=blobs)
+    code = f"kiosk_{report.problem}"
+    why = f"the kiosk's sealed file is damaged ({report.problem}); it was quarantined there. {report.detail}"
+    with blobs.locked(rid), Session(engine) as session, session.begin():
+        row = session.get(PacketRow, rid)
+        if row is None:
+            row = PacketRow(
+                rid=rid,
+                machine_id=machine.subject,
+                center_id=machine.center_id or "",
+                sha256=report.sha256,
+                size=report.size,
+                status=PacketState.damaged.value,
+                registered_at=utcnow(),
+            )
+            session.add(row)
+        elif row.machine_id != machine.subject:
+            raise ApiError(404, ErrorCode.packet_unknown, f"packet {rid} is not registered")
+        elif row.sha256 != report.sha256 or row.size != report.size:
+            raise ApiError(
+                409, ErrorCode.packet_conflict, f"packet {rid} is registered with another hash/size"
+            )
+        if PacketState(row.status) in _OPEN | {PacketState.damaged}:
+            row.status, row.reason_code, row.reason = PacketState.damaged.value, code, why.strip()
+            blobs.discard(rid)
+        answer = PacketStatus(
+            rid=rid,
+            status=PacketState(row.status),
+            uin=row.uin,
+            reason_code=row.reason_code,
+            reason=row.reason,
+        )
+    return answer
+
+
+def list_packets(engine: Engine, *, status: PacketState | None, limit: int) -> list[PacketPublic]:
+    """Admins: the newest packets first, optionally in one state (e.g. ``damaged``)."""
+    query = select(PacketRow).order_by(PacketRow.registered_at.desc(), PacketRow.rid.desc()).limit(limit)
+    if status is not None:
+        query = query.where(PacketRow.status == status.value)
+    with Session(engine) as session:
+        return [
+            PacketPublic(
+                rid=r.rid,
+                machine_id=r.machine_id,
+                center_id=r.center_id,
+                status=PacketState(r.status),
+                size=r.size,
+                reason_code=r.reason_code,
+                reason=r.reason,
+                registered_at=r.registered_at,
+                received_at=r.received_at,
+            )
+            for r in session.scalars(query)
+        ]
 
 
 def _set_status(engine: Engine, rid: str, status: PacketState, *, received: bool = False) -> None:
@@ -168,6 +352,8 @@ def statuses(engine: Engine, *, rids: list[str], machine: Principal, blobs: Blob
             answer.append(PacketStatus(rid=rid, status=PacketState.unknown))
             continue
         state = PacketState(row.status)
+        if state in _OPEN and _complete_on_disk(rid, row.size, blobs):
+            state = finish_if_complete(engine, rid=rid, blobs=blobs) or state
         offset = row.size if state in _DONE else blobs.offset(rid)
         answer.append(
             PacketStatus(

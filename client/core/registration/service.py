@@ -87,7 +87,8 @@ class RegistrationService:
             )
 
     def counts(self) -> dict[str, int]:
-        """Home-screen figures: today, pending approval/upload, uploaded, processed, rejected."""
+        """Home-screen figures: today, pending approval/upload, uploaded, processed, rejected, quarantined
+        (sealed files found damaged before upload: the supervisor must know)."""
         today = self._now().date().isoformat()
         query = text(
             "SELECT"
@@ -96,12 +97,21 @@ class RegistrationService:
             " sum(CASE WHEN status = 'approved' THEN 1 ELSE 0 END),"
             " sum(CASE WHEN status = 'uploaded' THEN 1 ELSE 0 END),"
             " sum(CASE WHEN server_status = 'processed' THEN 1 ELSE 0 END),"
-            " sum(CASE WHEN status = 'rejected' OR server_status = 'rejected' THEN 1 ELSE 0 END)"
+            " sum(CASE WHEN status = 'rejected' OR server_status = 'rejected' THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN status = 'quarantined' THEN 1 ELSE 0 END)"
             " FROM registrations"
         )
         with self._store.transaction() as conn:
             row = conn.execute(query, {"today": today}).one()
-        keys = ("today", "pending_approval", "pending_upload", "uploaded", "processed", "rejected")
+        keys = (
+            "today",
+            "pending_approval",
+            "pending_upload",
+            "uploaded",
+            "processed",
+            "rejected",
+            "quarantined",
+        )
         return {key: int(value or 0) for key, value in zip(keys, row, strict=True)}
 
     def outcomes(self, *, rids: list[str]) -> list[dict[str, Any]]:
@@ -119,13 +129,14 @@ class RegistrationService:
 
     def sync_queue(self, *, limit: int = 200) -> list[dict[str, Any]]:
         """What the sync centre lists before a run: packets awaiting upload or a server outcome first,
-        then the latest finished ones (rid, status, server_status, uin, server_reason(_code), last_error)."""
+        then the latest finished ones (rid, status, server_status, uin, server_reason(_code), last_error).
+        Quarantined packets (damaged sealed files) stay listed: they need a person."""
         with self._store.transaction() as conn:
             rows = conn.execute(
                 text(
                     "SELECT rid, status, server_status, uin, server_reason, server_reason_code, last_error"
                     " FROM registrations"
-                    " WHERE status IN ('approved', 'uploaded')"
+                    " WHERE status IN ('approved', 'uploading', 'uploaded', 'quarantined')"
                     " ORDER BY (status = 'uploaded' AND server_status IN ('processed', 'rejected')), rid DESC"
                     " LIMIT :limit"
                 ),

@@ -12,6 +12,7 @@ system trust store; redirects are never followed, so an answer cannot send crede
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from pathlib import Path
@@ -25,7 +26,7 @@ from client.core.sync.tls import check_server_url
 from client.core.sync.transport import PacketStatus, ServerRefused, TransportError
 from shared.signing import sign_b64
 from shared.sync import API_PREFIX as API
-from shared.sync import SIGNATURE_HEADER, UPLOAD_CONTENT_TYPE, UPLOAD_OFFSET_HEADER
+from shared.sync import SIGNATURE_HEADER, UPLOAD_CONTENT_TYPE, UPLOAD_OFFSET_HEADER, ErrorCode
 
 
 class HttpServer:
@@ -78,7 +79,7 @@ class HttpServer:
         if response.status_code >= 500 or response.status_code == 429:
             raise TransportError(f"{method} {path}: HTTP {response.status_code}")
         if response.status_code >= 400:
-            raise ServerRefused(f"{method} {path}: HTTP {response.status_code}: {_detail(response)}")
+            raise _refusal(method, path, response)
         return response
 
     def _machine_token(self, *, renew: bool) -> str:
@@ -155,16 +156,11 @@ class HttpServer:
 
     def packet_statuses(self, *, rids: list[str]) -> list[PacketStatus]:
         body = self._request("POST", f"{API}/packets/status", json={"rids": rids}).json()
-        return [
-            PacketStatus(
-                rid=s["rid"],
-                status=s["status"],
-                uin=s.get("uin"),
-                reason=s.get("reason"),
-                reason_code=s.get("reason_code"),
-            )
-            for s in body["statuses"]
-        ]
+        return [_status(s) for s in body["statuses"]]
+
+    def report_damaged(self, *, rid: str, sha256: str, size: int, problem: str, detail: str) -> PacketStatus:
+        body = {"sha256": sha256, "size": size, "problem": problem, "detail": detail[:500]}
+        return _status(self._request("POST", f"{API}/packets/{rid}/damaged", json=body).json())
 
     def report_rejected(self, *, rid: str, sha256: str, size: int, reason: str, meta: dict[str, Any]) -> None:
         self._request(
@@ -196,14 +192,37 @@ def _small_json(response: requests.Response) -> Any:
         raise ServerRefused(f"{response.url}: answer is not JSON: {exc}") from exc
 
 
-def _detail(response: requests.Response) -> str:
+def _status(s: dict[str, Any]) -> PacketStatus:
+    return PacketStatus(
+        rid=s["rid"],
+        status=s["status"],
+        uin=s.get("uin"),
+        reason=s.get("reason"),
+        reason_code=s.get("reason_code"),
+    )
+
+
+def _refusal(method: str, path: str, response: requests.Response) -> ServerRefused:
+    """A 4xx answer as ServerRefused carrying the ErrorBody's code (and current offset, if any)."""
+    prefix = f"{method} {path}: HTTP {response.status_code}"
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):  # shared.sync ErrorBody: the code names the case (e.g. offset_mismatch)
-        return f"{body.get('code', 'error')}: {body.get('detail', body)}"[:300]
-    return str(body)[:300]
+        return ServerRefused(f"{prefix}: {response.text[:200]}", status=response.status_code)
+    if not isinstance(body, dict):
+        return ServerRefused(f"{prefix}: {str(body)[:300]}", status=response.status_code)
+    raw = str(body.get("code", ""))[:64]
+    code: ErrorCode | str | None = raw or None
+    with contextlib.suppress(ValueError):  # a code newer than this build stays a plain string
+        code = ErrorCode(raw)
+    offset = body.get("current_offset")
+    text = f"{raw or 'error'}: {body.get('detail', body)}"
+    return ServerRefused(
+        f"{prefix}: {text[:300]}",
+        code=code,
+        status=response.status_code,
+        current_offset=offset if isinstance(offset, int) and offset >= 0 else None,
+    )
 
 
 __all__ = ["HttpServer"]

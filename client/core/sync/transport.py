@@ -6,13 +6,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from shared.sync import ErrorCode
+
 
 class TransportError(RuntimeError):
     """Network failure, timeout or a 5xx/429 answer: worth retrying later."""
 
 
 class ServerRefused(RuntimeError):
-    """The server answered with a definite refusal (4xx): retrying the same request will not help."""
+    """The server answered with a definite refusal (4xx): retrying the same request will not help.
+
+    ``code`` is the answer's :class:`shared.sync.ErrorCode` (a plain string if this build does not know
+    it, None if the body was not an ErrorBody): callers match ``exc.code``, never the message text.
+    ``current_offset`` is the server's offset on ``offset_mismatch`` / ``hash_mismatch``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: ErrorCode | str | None = None,
+        status: int | None = None,
+        current_offset: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code, self.status, self.current_offset = code, status, current_offset
 
 
 @dataclass(frozen=True)
@@ -46,4 +63,9 @@ class UploadTransport(Protocol):
 
     def report_rejected(self, *, rid: str, sha256: str, size: int, reason: str, meta: dict[str, Any]) -> None:
         """Tell the server a supervisor rejected this packet at the kiosk (no content is sent)."""
+        ...
+
+    def report_damaged(self, *, rid: str, sha256: str, size: int, problem: str, detail: str) -> PacketStatus:
+        """Tell the server this packet's sealed file is damaged here and will not be uploaded; the answer
+        is the server's state (``damaged``, or ``received`` and later if it already holds the packet)."""
         ...

@@ -4,6 +4,11 @@
   upload resumes where the server stopped, and a re-run after a crash never duplicates.
 * Network errors back off exponentially with jitter (tenacity) up to ``upload_max_attempts`` per run;
   the packet stays ``approved``/``uploading`` and the next run continues. Server refusals stop at once.
+* Before a packet goes up its sealed file is checked against the hash and size recorded at sealing; a
+  damaged one is quarantined (:mod:`client.core.sync.quarantine`) and the next packet goes on. Every
+  packet costs a bounded number of requests per run, whatever its file or the server does.
+* A packet counts as uploaded only when the server says ``received`` (or later), not when the bytes
+  are merely sent.
 * At most ``upload_parallelism`` packets are in flight; progress is reported per packet and overall.
 * Purge deletes a packet file only once the server reports it processed (or rejected) and the
   configured retention (``packet.retention_days``, default 7) has passed.
@@ -35,9 +40,19 @@ from client.core.master_data import MasterData
 from client.core.registration.receipts import delete_receipt
 from client.core.settings import ClientSettings
 from client.core.store import Store
+from client.core.sync.quarantine import (
+    SERVER_HAS_IT,
+    Damage,
+    PacketDamaged,
+    find_damage,
+    quarantine,
+    report_quarantined,
+)
 from client.core.sync.transport import PacketStatus, ServerRefused, TransportError, UploadTransport
+from shared.sync import ErrorCode
 
 FINAL_SERVER_STATES = {"processed", "rejected"}
+MAX_STALLS = 3  # answers in a row that do not move the offset forward before a packet waits a round
 
 
 @dataclass
@@ -56,6 +71,7 @@ class UploadReport:
     uploaded: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     rejected_reported: list[str] = field(default_factory=list)
+    quarantined: dict[str, str] = field(default_factory=dict)  # rid -> what is wrong / what the server said
 
     @property
     def ok(self) -> bool:
@@ -124,21 +140,38 @@ class UploadAgent:
                 progress(snapshot)
 
         def one(row: dict[str, Any]) -> None:
+            rid = row["rid"]
             try:
+                damage = find_damage(row["packet_path"], sha256=row["sha256"], size=int(row["size"]))
+                if damage is not None:
+                    raise PacketDamaged(damage)
                 for attempt in self._retrying():
                     with attempt:
                         self._upload_one(row, notify)
-                report.uploaded.append(row["rid"])
+                report.uploaded.append(rid)
+            except PacketDamaged as exc:
+                quarantine(self._store, rid=rid, damage=exc.damage)
+                report.quarantined[rid] = exc.damage.text()
             except RetryError as exc:
                 cause = exc.last_attempt.exception()
-                self._fail(row["rid"], f"network: {cause}")
-                report.failed[row["rid"]] = f"server unreachable, will retry: {cause}"
+                self._fail(rid, f"network: {cause}")
+                report.failed[rid] = f"server unreachable, will retry: {cause}"
             except ServerRefused as exc:
-                self._fail(row["rid"], f"refused: {exc}")
-                report.failed[row["rid"]] = f"server refused: {exc}"
+                self._fail(rid, f"refused: {exc}")
+                report.failed[rid] = f"server refused: {exc}"
+            except Exception as exc:  # one packet's surprise must not stop the packets behind it
+                self._fail(rid, f"error: {type(exc).__name__}: {exc}")
+                report.failed[rid] = f"error: {type(exc).__name__}: {exc}"
 
         with ThreadPoolExecutor(max_workers=self._settings.upload_parallelism) as pool:
             list(pool.map(one, todo))
+        told = report_quarantined(
+            self._store, self._transport, retrying=self._retrying, now=lambda: self._now().isoformat()
+        )
+        for rid, said in told.items():
+            report.quarantined[rid] = (
+                f"{report.quarantined[rid]} ({said})" if rid in report.quarantined else said
+            )
         return report
 
     def _fail(self, rid: str, message: str) -> None:
@@ -160,19 +193,29 @@ class UploadAgent:
         }
         offset = self._transport.register_packet(rid=rid, sha256=row["sha256"], size=size, meta=meta)
         self._set(rid, status="uploading")
-        chunk = self._settings.upload_chunk_bytes
-        with open(path, "rb") as handle:
-            while offset < size:
-                handle.seek(offset)
-                try:
-                    offset = self._transport.upload_chunk(rid=rid, offset=offset, data=handle.read(chunk))
-                except ServerRefused as exc:
-                    if "offset" not in str(exc).lower():
-                        raise
-                    offset = self._transport.upload_offset(rid=rid)  # the server knows better: resume there
-                notify(rid, min(offset, size), size)
-        if size == 0 or offset >= size:
-            notify(rid, size, size)
+        try:
+            with open(path, "rb") as handle:
+                self._send(rid, handle, offset, size, notify)
+        except ServerRefused as exc:
+            if exc.code != ErrorCode.hash_mismatch:
+                raise
+            # The server got other bytes than were sealed: if the file changed here, quarantine it;
+            # if not, they broke on the way, and the server starts again from 0 next round (once a round).
+            damage = find_damage(str(path), sha256=row["sha256"], size=size)
+            if damage is not None:
+                raise PacketDamaged(damage) from exc
+            raise
+        except OSError as exc:  # the file vanished or broke after the check
+            damage = find_damage(str(path), sha256=row["sha256"], size=size)
+            raise PacketDamaged(damage or Damage("unreadable", str(exc))) from exc
+        notify(rid, size, size)
+        # Sent is not received: only the server's word (hash checked, published) makes it uploaded.
+        answer = self._transport.packet_statuses(rids=[rid])
+        state = answer[0].status if answer else "unknown"
+        if state not in SERVER_HAS_IT:
+            raise ServerRefused(
+                f"{rid}: all {size} bytes sent but the server says {state}; retrying next round"
+            )
         with self._store.transaction() as conn:
             conn.execute(
                 text(
@@ -184,6 +227,41 @@ class UploadAgent:
             append_audit(
                 conn, actor=None, action="packet.uploaded", details={"rid": rid, "sha256": row["sha256"]}
             )
+
+    def _send(
+        self, rid: str, handle: Any, offset: int, size: int, notify: Callable[[str, int, int], None]
+    ) -> None:
+        """Send ``handle``'s bytes from ``offset`` to ``size``; follow the server's offset on mismatch.
+        A short read is a damaged file. Bounded whatever the server answers: at most MAX_STALLS answers
+        in a row that do not move the offset forward, and twice the chunks the packet needs in all."""
+        chunk, stalls = self._settings.upload_chunk_bytes, 0
+        budget = 2 * (-(-size // chunk)) + 2 * MAX_STALLS
+        while offset < size:
+            budget -= 1
+            if budget < 0:
+                raise ServerRefused(f"{rid}: too many requests for one packet; retrying next round")
+            handle.seek(offset)
+            want = min(chunk, size - offset)
+            data = handle.read(want)
+            if len(data) != want:
+                raise PacketDamaged(
+                    Damage("truncated", f"the sealed file ends at byte {offset + len(data)} of {size}")
+                )
+            try:
+                new = self._transport.upload_chunk(rid=rid, offset=offset, data=data)
+            except ServerRefused as exc:
+                if exc.code != ErrorCode.offset_mismatch:
+                    raise
+                new = (
+                    exc.current_offset
+                    if exc.current_offset is not None
+                    else self._transport.upload_offset(rid=rid)
+                )
+            stalls = 0 if new > offset else stalls + 1
+            if stalls > MAX_STALLS:
+                raise ServerRefused(f"{rid}: the server's offset did not move ({new}); retrying next round")
+            offset = new
+            notify(rid, min(offset, size), size)
 
     def _report_rejections(self, report: UploadReport) -> None:
         with self._store.transaction() as conn:

@@ -63,7 +63,11 @@ class EndOfDayScreen(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setWordWrap(True)
         self.message = error_label("eod_message")
+        # Damaged sealed packets found by the upload agent: the supervisor is the one to act on them.
+        self.quarantined = error_label("eod_quarantined")
+        self.quarantined_count = 0
         layout.addWidget(self.title)
+        layout.addWidget(self.quarantined)
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
@@ -97,6 +101,16 @@ class EndOfDayScreen(QWidget):
             on_done=self._show,
             on_error=lambda e: self.message.setText(str(e)),
         )
+        registrations = self.ctx.app.registrations
+        self.ctx.ops.run(
+            lambda: registrations.counts().get("quarantined", 0),
+            on_done=self._show_quarantined,
+            on_error=lambda e: None,
+        )
+
+    def _show_quarantined(self, count: int) -> None:
+        self.quarantined_count = count
+        self.retranslate()
 
     def _show(self, rows: list[dict]) -> None:
         self.rows = rows
@@ -147,6 +161,9 @@ class EndOfDayScreen(QWidget):
         self.table.setHorizontalHeaderLabels(
             ["RID", t("eod.person"), t("eod.captured"), t("eod.officer"), t("eod.time")]
         )
+        n = self.quarantined_count
+        self.quarantined.setText(t("eod.quarantined", n=n) if n else "")
+        self.quarantined.setVisible(bool(n))
         self.empty.setText(t("eod.empty") if not self.rows else "")
         self.empty.setVisible(not self.rows)
         self.approve_button.setText(t("eod.approve"))

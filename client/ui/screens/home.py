@@ -10,7 +10,15 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWi
 from client.ui.context import UiContext
 from client.ui.widgets import CountCard, button, title_label
 
-COUNT_KEYS = ("today", "pending_approval", "pending_upload", "uploaded", "processed", "rejected")
+COUNT_KEYS = (
+    "today",
+    "pending_approval",
+    "pending_upload",
+    "uploaded",
+    "processed",
+    "rejected",
+    "quarantined",
+)
 
 
 def read_home_figures(ctx: UiContext) -> dict[str, Any]:

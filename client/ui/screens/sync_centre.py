@@ -38,6 +38,7 @@ def run_sync(ctx: UiContext, report, is_paused) -> dict[str, Any]:
         "rows": result.master_data.rows,
         "uploaded": result.upload.uploaded,
         "failed": result.upload.failed,
+        "quarantined": result.upload.quarantined,
         "statuses": [
             (s.rid, s.status, s.uin or reason_text(s.reason_code, s.reason)) for s in result.statuses
         ],
@@ -113,6 +114,9 @@ class SyncCentreScreen(QWidget):
         self.table.setRowCount(0)
         self.items.clear()
         for row in rows:
+            if row["status"] == "quarantined":  # what the kiosk found matters more than the server's word
+                self._set_item(row["rid"], self.ctx.t("sync.quarantined"), row["last_error"] or "")
+                continue
             status = row["server_status"] or ("failed" if row["last_error"] else row["status"])
             outcome = reason_text(row["server_reason_code"], row["server_reason"])
             detail = row["uin"] or outcome or row["last_error"] or ""
@@ -184,10 +188,15 @@ class SyncCentreScreen(QWidget):
             self._set_item(rid, "failed", why)
         for rid, status, detail in result["statuses"]:
             self._set_item(rid, status, detail)
+        for rid, why in result["quarantined"].items():
+            self._set_item(rid, self.ctx.t("sync.quarantined"), why)
         update = result["update"]
         self.update_label.setText(update.message)
-        if result["failed"]:
-            self.message.setText("; ".join(f"{r}: {w}" for r, w in result["failed"].items()))
+        problems = [f"{r}: {w}" for r, w in result["failed"].items()]
+        if result["quarantined"]:
+            problems.insert(0, self.ctx.t("sync.quarantined_message", n=len(result["quarantined"])))
+        if problems:
+            self.message.setText("; ".join(problems))
         elif update.status == "refused":  # a refused release may be an attack: say it where errors go
             self.message.setText(update.message)
         self.synced.emit(result)

@@ -99,6 +99,7 @@ def world(tmp_path):
         sign_with=None,
         machine=10001,
         supervisor="sup1",
+        captured=CAPTURED,
     ):
         rid = format_rid(center_id=10001, machine_id=machine, sequence=next(sequence), created_at=CAPTURED)
         bios = (
@@ -126,7 +127,7 @@ def world(tmp_path):
                 "machine_id": f"{machine:05d}",
                 "operator_id": operator,
                 "supervisor_id": supervisor,
-                "started_at": CAPTURED.isoformat(),
+                "started_at": captured.isoformat(),
                 "id_schema_id": "default",
                 "id_schema_version": 1,
             },
@@ -192,6 +193,7 @@ def test_good_packet_is_processed_with_a_uin_and_stored_encrypted(world):
         ("bad_demographics", "invalid_demographics"),
         ("inactive_operator", "inactive_operator"),
         ("exception_unapproved", "exception_not_approved"),
+        ("captured_in_2099", "capture_in_future"),
     ],
 )
 def test_invalid_packets_are_rejected_with_the_right_reason(world, case, code):
@@ -206,6 +208,7 @@ def test_invalid_packets_are_rejected_with_the_right_reason(world, case, code):
         "missing_modality": {"biometrics": [["finger", "Left Thumb", False]]},
         "bad_demographics": {"person": PERSON | {"dateOfBirth": "2999-01-01"}},
         "inactive_operator": {"operator": "gone"},
+        "captured_in_2099": {"captured": dt.datetime(2099, 1, 1, tzinfo=dt.UTC)},
         "exception_unapproved": {
             "biometrics": [["finger", "Left Thumb", True], ["iris", "Left", False], ["face", "Face", False]],
             "supervisor": None,

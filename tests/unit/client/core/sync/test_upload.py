@@ -10,7 +10,8 @@ from sqlalchemy import text
 from client.core.registration.receipts import ReceiptNotFound, ReceiptStore, save_receipt
 from client.core.settings import ClientSettings
 from client.core.sync.transport import PacketStatus, ServerRefused, TransportError
-from client.core.sync.upload import UploadAgent
+from client.core.sync.upload import MAX_STALLS, UploadAgent
+from shared.sync import ErrorCode
 
 
 class MemoryServer:
@@ -21,6 +22,7 @@ class MemoryServer:
         self.in_flight = self.max_in_flight = 0
         self.lock = threading.Lock()
         self.rejected = {}
+        self.stuck, self.state = set(), {}  # RIDs whose offset never moves; RID -> forced status
 
     def register_packet(self, *, rid, sha256, size, meta):
         if self.down:
@@ -42,7 +44,10 @@ class MemoryServer:
                 self.fail_chunks -= 1
                 raise TransportError("connection reset")
             if offset != len(self.blobs[rid]):
-                raise ServerRefused("offset mismatch")
+                held = len(self.blobs[rid])
+                raise ServerRefused("409", code=ErrorCode.offset_mismatch, current_offset=held)
+            if rid in self.stuck:  # a broken server: answers 204 but never moves the offset
+                return offset
             self.blobs[rid].extend(data)
             return len(self.blobs[rid])
         finally:
@@ -54,6 +59,9 @@ class MemoryServer:
         for rid in rids:
             sha, _size = self.meta[rid]
             intact = hashlib.sha256(bytes(self.blobs[rid])).hexdigest() == sha
+            if rid in self.state:
+                out.append(PacketStatus(rid, self.state[rid]))
+                continue
             out.append(
                 PacketStatus(rid, "processed" if intact else "rejected", uin="1234567890" if intact else None)
             )
@@ -177,3 +185,50 @@ def test_supervisor_rejections_are_reported_not_uploaded(store, master_data, pac
     assert report.rejected_reported == [packets[0][0]] and server.rejected == {packets[0][0]: "blurred"}
     assert packets[0][0] not in server.blobs
     assert agent_for(store, master_data, server, tmp_path).upload_approved().rejected_reported == []
+
+
+def test_sent_is_not_uploaded_until_the_server_says_received(store, master_data, packets, tmp_path):
+    server = MemoryServer()
+    rid = packets[0][0]
+    server.state[rid] = "receiving"  # all bytes arrived, but the server has not checked and published them
+    report = agent_for(store, master_data, server, tmp_path).upload_approved()
+    assert rid in report.failed and "receiving" in report.failed[rid]
+    assert statuses(store)[rid] == "uploading" and sorted(report.uploaded) == [p[0] for p in packets[1:]]
+    del server.state[rid]
+    assert agent_for(store, master_data, server, tmp_path).upload_approved().uploaded == [rid]
+    assert statuses(store)[rid] == "uploaded"
+
+
+def test_a_server_that_never_moves_the_offset_costs_a_bounded_number_of_requests(
+    store, master_data, packets, tmp_path
+):
+    server = MemoryServer()
+    rid = packets[0][0]
+    server.stuck.add(rid)
+    calls = []
+    real = server.upload_chunk
+    server.upload_chunk = lambda **kw: calls.append(kw["rid"]) or real(**kw)
+    report = agent_for(store, master_data, server, tmp_path).upload_approved()
+    assert rid in report.failed and calls.count(rid) == MAX_STALLS + 1
+    assert sorted(report.uploaded) == [p[0] for p in packets[1:]]
+
+
+def test_a_server_that_keeps_sending_the_offset_back_costs_a_bounded_number_of_requests(
+    store, master_data, packets, tmp_path
+):
+    server = MemoryServer()
+    rid, _, body = packets[0]
+    calls = []
+    real = server.upload_chunk
+
+    def see_saw(**kw):  # accepts a chunk, then claims to hold nothing: forward, back, forward, ...
+        calls.append(kw["rid"])
+        if kw["rid"] == rid and kw["offset"] > 0:
+            server.blobs[rid] = bytearray()
+        return real(**kw)
+
+    server.upload_chunk = see_saw
+    report = agent_for(store, master_data, server, tmp_path).upload_approved()
+    chunks = -(-len(body) // 1024)
+    assert rid in report.failed and calls.count(rid) <= 2 * chunks + 2 * MAX_STALLS
+    assert sorted(report.uploaded) == [p[0] for p in packets[1:]]

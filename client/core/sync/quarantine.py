@@ -1,0 +1,157 @@
+"""Damaged sealed packets: found before upload, quarantined, and reported to the server once.
+
+A sealed file must be byte for byte what was sealed (SHA-256 and size recorded in ``registrations`` at
+sealing). One that is not (a bit flip, a truncation, a deleted file) can never be uploaded and the kiosk
+cannot re-seal it (it cannot read a sealed packet back), so retrying it would only burn the link and
+hold up the healthy packets behind it. It is set aside as ``quarantined`` instead: the sync centre and
+the home screen show it, the audit log records it, and the server is told (``POST /packets/{rid}/damaged``)
+so head office sees it too. The file itself is kept as evidence.
+
+``last_error`` of a quarantined row is ``"<problem>: <detail>"``; the problem word is what the server is
+told (one of :data:`PROBLEMS`, the values of ``shared.sync.PacketDamagedReport.problem``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from tenacity import RetryError, Retrying
+
+from client.core.audit import append_audit
+from client.core.store import Store
+from client.core.sync.transport import ServerRefused, UploadTransport
+from shared.packet import HashMismatch, TruncatedPacket, check_sealed_file
+
+PROBLEMS = ("hash_mismatch", "truncated", "missing", "unreadable")
+# The server holds the packet whole: the kiosk's damaged copy no longer matters.
+SERVER_HAS_IT = {"received", "processing", "processed", "rejected"}
+
+
+@dataclass(frozen=True)
+class Damage:
+    problem: str  # one of PROBLEMS
+    detail: str
+
+    def text(self) -> str:
+        return f"{self.problem}: {self.detail}"
+
+
+class PacketDamaged(Exception):
+    """Raised mid-upload when the sealed file turns out damaged; the agent quarantines the packet."""
+
+    def __init__(self, damage: Damage) -> None:
+        super().__init__(damage.text())
+        self.damage = damage
+
+
+def find_damage(path: str | None, *, sha256: str, size: int) -> Damage | None:
+    """None if the sealed file at ``path`` is the one recorded at sealing; otherwise what is wrong."""
+    if not path:
+        return Damage("missing", "no sealed file is recorded for this registration")
+    try:
+        check_sealed_file(Path(path), sha256=sha256, size=size)
+    except FileNotFoundError:
+        return Damage("missing", f"the sealed file {Path(path).name} is gone")
+    except TruncatedPacket as exc:
+        return Damage("truncated", str(exc))
+    except HashMismatch as exc:
+        return Damage("hash_mismatch", str(exc))
+    except OSError as exc:
+        return Damage("unreadable", f"{Path(path).name}: {exc.strerror or exc}")
+    return None
+
+
+def quarantine(store: Store, *, rid: str, damage: Damage) -> None:
+    """Set the packet aside (never uploaded again) and audit it; the server is told later."""
+    with store.transaction() as conn:
+        conn.execute(
+            text(
+                "UPDATE registrations SET status = 'quarantined', last_error = :e, server_status = NULL "
+                "WHERE rid = :r AND status IN ('approved', 'uploading')"
+            ),
+            {"e": damage.text()[:500], "r": rid},
+        )
+        append_audit(
+            conn,
+            actor=None,
+            action="packet.quarantined",
+            details={"rid": rid, "problem": damage.problem, "detail": damage.detail[:500]},
+        )
+
+
+def _problem_of(last_error: str | None) -> str:
+    word = (last_error or "").split(":", 1)[0]
+    return word if word in PROBLEMS else "unreadable"
+
+
+def report_quarantined(
+    store: Store, transport: UploadTransport, *, retrying: Callable[[], Retrying], now: Callable[[], str]
+) -> dict[str, str]:
+    """Tell the server about every quarantined packet it has not heard of; returns {rid: what happened}.
+
+    A server that already holds the packet whole answers ``received`` (or later): the packet then
+    counts as uploaded. An unreachable or older server (no such route) is asked again next round."""
+    with store.transaction() as conn:
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(
+                text(
+                    "SELECT rid, sha256, size, last_error FROM registrations "
+                    "WHERE status = 'quarantined' AND server_status IS NULL ORDER BY rid"
+                )
+            )
+        ]
+    outcome: dict[str, str] = {}
+    for row in rows:
+        try:
+            for attempt in retrying():
+                with attempt:
+                    answer = transport.report_damaged(
+                        rid=row["rid"],
+                        sha256=row["sha256"],
+                        size=int(row["size"]),
+                        problem=_problem_of(row["last_error"]),
+                        detail=row["last_error"] or "",
+                    )
+        except (RetryError, ServerRefused) as exc:
+            outcome[row["rid"]] = f"quarantined; the server is not told yet ({exc})"
+            continue
+        _record_answer(store, row, answer.status, answer.reason_code, answer.reason, now())
+        outcome[row["rid"]] = (
+            f"the server already holds it whole ({answer.status})"
+            if answer.status in SERVER_HAS_IT
+            else f"quarantined; the server knows ({answer.status})"
+        )
+    return outcome
+
+
+def _record_answer(
+    store: Store, row: dict[str, Any], status: str, code: str | None, reason: str | None, at: str
+) -> None:
+    with store.transaction() as conn:
+        if status in SERVER_HAS_IT:
+            conn.execute(
+                text(
+                    "UPDATE registrations SET status = 'uploaded', uploaded_at = coalesce(uploaded_at, :t), "
+                    "server_status = :s, last_error = NULL WHERE rid = :r"
+                ),
+                {"t": at, "s": status, "r": row["rid"]},
+            )
+            append_audit(
+                conn,
+                actor=None,
+                action="packet.uploaded",
+                details={"rid": row["rid"], "sha256": row["sha256"]},
+            )
+            return
+        conn.execute(
+            text(
+                "UPDATE registrations SET server_status = :s, server_reason_code = :c, server_reason = :w "
+                "WHERE rid = :r"
+            ),
+            {"s": status, "c": code, "w": reason, "r": row["rid"]},
+        )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from sqlalchemy.orm import Session
@@ -12,6 +14,8 @@ from sqlalchemy.orm import Session
 from sync_server.processing.admin_cli import identity, reprocess
 from sync_server.processing.cli import worker
 from sync_server.reports.cli import reports
+
+T = TypeVar("T")
 
 __all__ = ["admin", "server", "worker"]
 
@@ -295,25 +299,37 @@ def datakey_rotate(data_dir: Path, db_url: str | None) -> None:
     """Make a new data key current; older keys stay for reading what they encrypted. Audited.
     Running servers and workers pick the new key up at their next ID store lookup."""
     from sync_server.idstore.data_key import DataKeyError, DataKeyring
-    from sync_server.services.audit import append_audit, cli_actor
 
-    state = _state(data_dir, db_url)
+    ring = DataKeyring(data_dir)
+    if not ring.ids():  # a wrong --data must not get keys of its own
+        raise click.ClickException(
+            f"no data key under {data_dir / 'keys'}: is --data the server's data dir? (a server makes "
+            "its data key when it stores its first identity)"
+        )
+    previous = ring.current.key_id
+
+    def rotate() -> tuple[str, str, dict]:
+        key_id = ring.rotate().key_id
+        return key_id, key_id, {"previous": previous}
+
     try:
-        ring = DataKeyring(data_dir)
-        previous = ring.current.key_id
-        # The entry commits only if the new key file was written (rotate raises otherwise).
-        with state.engine.begin() as conn:
-            key = ring.rotate()
-            append_audit(
-                conn,
-                actor=cli_actor(),
-                action="datakey.rotate",
-                target=key.key_id,
-                details={"previous": previous},
-            )
+        key_id = _audited_rotation(_state(data_dir, db_url), action="datakey.rotate", rotate=rotate)
     except DataKeyError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"data key {key.key_id} is now current (was {previous})")
+    click.echo(f"data key {key_id} is now current (was {previous})")
+
+
+def _audited_rotation(state, *, action: str, rotate: Callable[[], tuple[T, str, dict]]) -> T:
+    """Run ``rotate`` (returning its result, the new key id and the audit details) inside its audit
+    entry's transaction, with the audit log locked first: a busy database fails before any key changes,
+    and the entry commits with the rotation. Returns ``rotate``'s result."""
+    from sync_server.services.audit import append_audit, cli_actor, lock_audit_log
+
+    with state.engine.begin() as conn:
+        lock_audit_log(conn)
+        result, target, details = rotate()
+        append_audit(conn, actor=cli_actor(), action=action, target=target, details=details)
+    return result
 
 
 @masterdata_group.command("problems")
@@ -348,32 +364,26 @@ def keys_group() -> None:
 def keys_rotate_packet_key(data_dir: Path, db_url: str | None) -> None:
     """Make a new packet key current; old keys stay so packets sealed to them still open. Audited.
 
-    Restart separate `openreg worker` processes first, then the server: kiosks learn the new key
-    from the server's signed key set on their next sync, and seal to it from then on."""
-    from sync_server.keys import KeyFileError, require_keys, rotate_packet_key
-    from sync_server.services.audit import append_audit, cli_actor
+    Restart the server to publish it: kiosks learn the new key from the server's signed key set on
+    their next sync and seal to it from then on; workers open such packets without a restart."""
+    from sync_server.keys import KeyFileError, ServerKeys, require_keys, rotate_packet_key
+
+    def rotate() -> tuple[ServerKeys, str, dict]:
+        keys = rotate_packet_key(data_dir)
+        return keys, keys.recipient_key_id, {"previous": previous, "issued_at": keys.issued_at.isoformat()}
 
     try:
         require_keys(data_dir)  # before _state, which would make keys for a server never started
         state = _state(data_dir, db_url)
-        # The entry commits only if the new key is in place (rotate raises otherwise).
-        with state.engine.begin() as conn:
-            previous = state.keys.recipient_key_id
-            keys = rotate_packet_key(data_dir)
-            append_audit(
-                conn,
-                actor=cli_actor(),
-                action="keys.rotate_packet_key",
-                target=keys.recipient_key_id,
-                details={"previous": previous, "issued_at": keys.issued_at.isoformat()},
-            )
+        previous = state.keys.recipient_key_id
+        keys = _audited_rotation(state, action="keys.rotate_packet_key", rotate=rotate)
     except KeyFileError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"packet key rotated: key id {keys.recipient_key_id}, recipient {keys.recipients[0]}, "
         f"issued {keys.issued_at.isoformat()}"
     )
-    click.echo("restart `openreg worker` processes, then the server, to publish it to kiosks")
+    click.echo("restart the server to publish it to kiosks (workers pick the new key up by themselves)")
 
 
 # The processing backend (issue 7) contributes the worker and its admin commands.

@@ -8,9 +8,10 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.sync import ErrorCode
-from sync_server.errors import error_response
+from sync_server.errors import ApiError, error_response
 
 _LOOKS_LIKE_JSON = re.compile(rb"\s*[\[{]")
+_PACKET_CONTENT = re.compile(r"^/api/v1/packets/[0-9]{29}/content$")
 _DEPTH_SLICE = 4 * 1024 * 1024
 _QUOTE, _OPENS, _CLOSES = ord('"'), (ord("["), ord("{")), (ord("]"), ord("}"))
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
@@ -45,13 +46,16 @@ class BodyLimit:
     """Bound every HTTP request before the app sees it.
 
     * more than ``max_header_count`` header lines or ``max_header_bytes`` of them: 431 headers_too_large;
-    * PATCH (packet chunks) streams to its route, which counts bytes against ``max_chunk_bytes``; a
-      larger Content-Length is refused here already (413 chunk_too_large);
-    * every other body is read here up to its limit, whether Content-Length says its size or it comes
-      chunked: ``max_bulk_bytes`` on ``bulk_paths`` (master-data import), ``max_body_bytes`` elsewhere.
-      Past the limit: 413 body_too_large at once; the rest is not kept (at most a chunk's worth more is
-      read and dropped, then the connection is closed: sync_server.http_protocol). A body that looks like JSON and nests deeper than
-      ``max_json_depth``: 422 validation_error. The body read here is then handed to the app unchanged.
+    * packet chunks (PATCH .../content) stream to their route, which counts bytes against
+      ``max_chunk_bytes``; a larger Content-Length is refused here already (413 chunk_too_large);
+    * bodies of ``bulk_paths`` (master-data import, admins only) stream to their route too, which reads
+      them after authentication; past ``max_bulk_bytes`` the read fails with 413 body_too_large, and the
+      route checks the JSON depth itself;
+    * every other body is read here up to ``max_body_bytes``, whether Content-Length says its size or it
+      comes chunked. Past the limit: 413 body_too_large at once; the rest is not kept (at most a chunk's
+      worth more is read and dropped, then the connection is closed: sync_server.http_protocol). A body
+      that looks like JSON and nests deeper than ``max_json_depth``: 422 validation_error. The body read
+      here is then handed to the app unchanged.
     """
 
     def __init__(
@@ -84,18 +88,21 @@ class BodyLimit:
             detail = f"requests may carry at most {self.max_headers} headers, {self.max_header_bytes} bytes"
             await error_response(431, ErrorCode.headers_too_large, detail)(scope, receive, send)
             return
-        patch = scope["method"] == "PATCH"
-        limit = (
-            self.max_chunk if patch else self.max_bulk if scope["path"] in self.bulk_paths else self.max_body
-        )
-        code = ErrorCode.chunk_too_large if patch else ErrorCode.body_too_large
-        too_large = error_response(413, code, f"request bodies are limited to {limit} bytes")
+        chunk = scope["method"] == "PATCH" and _PACKET_CONTENT.match(scope["path"]) is not None
+        bulk = scope["path"] in self.bulk_paths
+        limit = self.max_chunk if chunk else self.max_bulk if bulk else self.max_body
+        code = ErrorCode.chunk_too_large if chunk else ErrorCode.body_too_large
+        detail = f"request bodies are limited to {limit} bytes"
+        too_large = error_response(413, code, detail)
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await too_large(scope, receive, send)
                 return
-        if patch:
+        if chunk:  # the route counts a chunk's bytes itself as they stream to disk
             await self.app(scope, receive, send)
+            return
+        if bulk:  # read by the route after authentication, never buffered here for anonymous callers
+            await self.app(scope, _counted(receive, limit, ApiError(413, code, detail)), send)
             return
         parts, size = [], 0
         while True:
@@ -116,6 +123,23 @@ class BodyLimit:
             await error_response(422, ErrorCode.validation_error, detail)(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
+
+
+def _counted(receive: Receive, limit: int, too_large: ApiError) -> Receive:
+    """A receive that raises ``too_large`` (answered by the app's error handlers) once the body passes
+    ``limit`` bytes, so the route stops reading there."""
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise too_large
+        return message
+
+    return counted
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -117,7 +117,7 @@ def require_keys(data_dir: Path) -> Path:
 def rotate_packet_key(data_dir: Path, *, now: dt.datetime | None = None) -> ServerKeys:
     """Make a new packet identity and make it current; old identity files are kept (processing still
     opens packets sealed to them). Crash-safe: the pointer moves only after the new file is on disk.
-    A running server and separate ``openreg worker`` processes pick the new key up when restarted."""
+    A running server publishes the new key set when restarted; workers reload identities by themselves."""
     key_dir = require_keys(data_dir)
     issued = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     _, previous = current_packet_identity(key_dir)

@@ -38,7 +38,7 @@ class ServerSettings(BaseSettings):
         validation_alias=AliasChoices("update_repo_dir", "OPENREG_UPDATE_REPO_DIR"),
         description="signed TUF update repository served under /updates (openreg release)",
     )
-    # -- abuse and resource limits (docs/security/abuse.md) --------------------------------------
+    # -- abuse and resource limits (docs/security.md) --------------------------------------
     max_request_body_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,

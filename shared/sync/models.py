@@ -274,7 +274,7 @@ class PacketDamagedReport(_Wire):
     sha256: str = Field(pattern=SHA256_PATTERN, description="recorded at sealing")
     size: int = Field(ge=1, description="recorded at sealing")
     problem: Literal["hash_mismatch", "truncated", "missing", "unreadable"]
-    detail: str = Field(default="", max_length=500)
+    detail: str = Field(default="", max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")
 
 
 class PacketPublic(_Wire):

@@ -17,6 +17,7 @@ from shared.sync.models import MACHINE_ID_PATTERN
 from sync_server.api.deps import AdminDep, SessionDep, StateDep
 from sync_server.db.tables import CurrentRow
 from sync_server.errors import ApiError
+from sync_server.http_limits import json_too_deep
 from sync_server.services import audit, machines, masterdata, packets
 from sync_server.services.masterdata_rules import MasterDataInvalid
 
@@ -104,9 +105,12 @@ async def import_masterdata(
 ) -> ImportResult:
     """Import one file: a JSON import document, or CSV for one entity (``filename=<entity>.csv``).
     All-or-nothing; errors name file, row and field."""
-    body = await request.body()
+    body = await request.body()  # bounded while it streams (http_limits.BodyLimit, bulk path)
     if "csv" in request.headers.get("content-type", "") and not filename.endswith(".csv"):
         raise ApiError(422, ErrorCode.validation_error, "CSV imports need filename=<entity>.csv")
+    if json_too_deep(body, state.settings.max_json_depth):
+        detail = f"JSON documents may nest at most {state.settings.max_json_depth} levels"
+        raise ApiError(422, ErrorCode.validation_error, detail)
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(_import, state, filename, body, admin.subject)

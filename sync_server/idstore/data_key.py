@@ -112,6 +112,11 @@ class DataKeyring:
         if names != {f"data-key-{key_id}.bin" for key_id in self._keys}:
             self.load()
 
+    def ids(self) -> set[str]:
+        """The ids of the keys on disk; unlike ``current`` and ``all`` it never makes a key."""
+        self._reload_if_rotated()
+        return set(self._keys)
+
     def all(self) -> list[DataKey]:
         """Every key held, the current one first (lookups hash under each: rows keep their key)."""
         self._reload_if_rotated()

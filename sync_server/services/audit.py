@@ -109,6 +109,13 @@ def append_audit(
     return seq
 
 
+def lock_audit_log(bind: Connection | Session) -> None:
+    """Take the audit log's write lock in ``bind``'s transaction now (the head row on PostgreSQL, the
+    database on SQLite), before an action outside the database that must not happen unaudited: a busy
+    or unreachable database then fails before the action, not after it."""
+    _connection(bind).execute(update(_head).where(_head.c.id == _HEAD_ID).values(seq=_head.c.seq))
+
+
 def verify_chain(bind: Connection | Session) -> AuditVerdict:
     """Walk the log in seq order; the first entry whose seq, link or hash does not hold fails it.
     A head row pointing past the last entry means entries were cut off the end."""

@@ -27,7 +27,7 @@ from sync_server.db.tables import PacketRow
 from sync_server.errors import ApiError
 from sync_server.services.auth import Principal
 from sync_server.services.blob_store import BlobStore
-from sync_server.services.clock import utcnow
+from sync_server.services.clock import aware, utcnow
 
 _DONE = {PacketState.received, PacketState.processing, PacketState.processed}
 _OPEN = {PacketState.registered, PacketState.receiving}  # still taking bytes
@@ -322,8 +322,9 @@ def list_packets(engine: Engine, *, status: PacketState | None, limit: int) -> l
                 size=r.size,
                 reason_code=r.reason_code,
                 reason=r.reason,
-                registered_at=r.registered_at,
-                received_at=r.received_at,
+                # SQLite hands datetimes back naive; they are UTC, and the wire says so.
+                registered_at=aware(r.registered_at),
+                received_at=aware(r.received_at) if r.received_at else None,
             )
             for r in session.scalars(query)
         ]

@@ -159,7 +159,10 @@ class HttpServer:
         return [_status(s) for s in body["statuses"]]
 
     def report_damaged(self, *, rid: str, sha256: str, size: int, problem: str, detail: str) -> PacketStatus:
-        body = {"sha256": sha256, "size": size, "problem": problem, "detail": detail[:500]}
+        printable = "".join(
+            ch if ch.isprintable() else " " for ch in detail[:500]
+        )  # the server refuses control characters
+        body = {"sha256": sha256, "size": size, "problem": problem, "detail": printable}
         return _status(self._request("POST", f"{API}/packets/{rid}/damaged", json=body).json())
 
     def report_rejected(self, *, rid: str, sha256: str, size: int, reason: str, meta: dict[str, Any]) -> None:

@@ -10,18 +10,19 @@ import time
 import requests
 
 from tests.integration.sync_server.abuse_support import connect, head, memory_kib, read_response, status_of
-from tests.integration.sync_server.kiosk import API
+from tests.integration.sync_server.kiosk import API, admin_token
 
 MiB = 1024 * 1024
 JSON = {"Content-Type": "application/json"}
 
 
-def _flood_chunked(url: str, path: str, *, total: int) -> tuple[bytes, int, int]:
+def _flood_chunked(url: str, path: str, *, total: int, token: str | None = None) -> tuple[bytes, int, int]:
     """Send up to ``total`` bytes as a chunked body, watching for an early answer; after it, keep
     sending until the server closes the connection. Return the answer, the bytes sent before it, and
     the bytes the server still took after it."""
     sock = connect(url, timeout=30)
-    sock.sendall(head("POST", path, "Content-Type: application/json", "Transfer-Encoding: chunked"))
+    auth = (f"Authorization: Bearer {token}",) if token else ()
+    sock.sendall(head("POST", path, "Content-Type: application/json", "Transfer-Encoding: chunked", *auth))
     piece = b" " * MiB
     chunk = b"%x\r\n" % len(piece) + piece + b"\r\n"
     sent, answer, after = 0, b"", 0
@@ -46,8 +47,12 @@ def _flood_chunked(url: str, path: str, *, total: int) -> tuple[bytes, int, int]
 def test_chunked_bodies_are_refused_at_the_limit_without_reading_them_all(sync_server):
     url, pid = sync_server.url, sync_server.process.pid
     before = memory_kib(pid)
-    # the bulk route (master-data import) has the 64 MiB limit; the check runs before authentication
+    # the bulk route (master-data import) reads its body only after authentication: an anonymous
+    # flood is refused before any of it is kept, an admin's is cut off at the 64 MiB limit
     answer, sent, after = _flood_chunked(url, f"{API}/admin/masterdata/import", total=200 * MiB)
+    assert status_of(answer) == 401 and sent < 40 * MiB and after < 40 * MiB, (answer[:300], sent, after)
+    token = admin_token(url)
+    answer, sent, after = _flood_chunked(url, f"{API}/admin/masterdata/import", total=200 * MiB, token=token)
     assert status_of(answer) == 413 and b"body_too_large" in answer, answer[:300]
     assert 64 * MiB <= sent < 120 * MiB, sent
     assert after < 40 * MiB, after  # the server stops reading: at most a chunk's worth is drained
@@ -60,9 +65,17 @@ def test_chunked_bodies_are_refused_at_the_limit_without_reading_them_all(sync_s
 
 def test_deeply_nested_json_is_a_4xx_everywhere(sync_server):
     deep = b"[" * 100_000 + b"]" * 100_000
-    for path in (f"{API}/machines/enrol", f"{API}/auth/login", f"{API}/admin/masterdata/import"):
+    admin = {"Authorization": f"Bearer {admin_token(sync_server.url)}"}
+    for path, auth in (
+        (f"{API}/machines/enrol", {}),
+        (f"{API}/auth/login", {}),
+        (f"{API}/admin/masterdata/import", admin),  # checked by the route, after authentication
+    ):
         response = requests.post(
-            f"{sync_server.url}{path}", data=deep, headers={"Content-Type": "application/json"}, timeout=30
+            f"{sync_server.url}{path}",
+            data=deep,
+            headers={"Content-Type": "application/json", **auth},
+            timeout=30,
         )
         assert response.status_code == 422 and response.json()["code"] == "validation_error", (
             path,

@@ -177,6 +177,11 @@ def test_0008_encrypts_existing_identities_and_downgrade_decrypts_them(engine, t
         )
         assert conn.execute(select(_OLD_IDENTITIES.c.demographics)).scalars().all()[0]["fullName"]
 
+    # A data dir without the server's data key (a wrong --data) is refused, and makes no key.
+    with pytest.raises(SchemaError, match="does not hold it"):
+        migrate(engine, data_dir=tmp_path / "wrong")
+    assert not list((tmp_path / "wrong" / "keys").glob("data-key-*"))
+    DataKeyring(data).rotate()  # the key the server made when it wrote its first identity
     assert migrate(engine, data_dir=data) == "0008_audit_idstore_encryption"
     with engine.connect() as conn:
         raw = " ".join(

@@ -38,6 +38,9 @@ _identities = sa.table(
 )
 
 
+_blobs = sa.table("idstore_blobs", sa.column("key_id", sa.String))
+
+
 def _keyring():
     from sync_server.db.migrate import SchemaError
     from sync_server.idstore.data_key import DataKeyring
@@ -48,7 +51,18 @@ def _keyring():
             "revision 0008 re-encrypts ID store rows and needs the server data dir (its data key); "
             "run the server or `openreg admin` with --data"
         )
-    return DataKeyring(data_dir)
+    keyring = DataKeyring(data_dir)
+    # A wrong --data must not make a fresh key and re-encrypt every identity under it (the real server
+    # could then read none of them): the keys the stored blobs were written with must be here.
+    held = keyring.ids()
+    used = {r[0] for r in op.get_bind().execute(sa.select(sa.distinct(_blobs.c.key_id)))}
+    if not held or not used <= held:
+        raise SchemaError(
+            f"revision 0008 re-encrypts ID store rows with the server's data key, but {data_dir}/keys "
+            f"does not hold it (missing: {', '.join(sorted(used - held)) or 'any data key'}); "
+            "is --data the server's data dir?"
+        )
+    return keyring
 
 
 def _rows(bind, *columns):

@@ -164,6 +164,28 @@ _STRINGS: dict[str, dict[str, str]] = {
         "fra": "modification(s) impossible(s) à appliquer, signalée(s) au siège",
         "ara": "تغيير (تغييرات) تعذّر تطبيقها وأُبلغ عنها المقر الرئيسي",
     },
+    "quarantine.hash_mismatch": {
+        "eng": "The sealed file changed after sealing.",
+        "fra": "Le fichier scellé a changé après le scellement.",
+        "ara": "تغيّر الملف المختوم بعد ختمه.",
+    },
+    "quarantine.truncated": {
+        "eng": "The sealed file is shorter than when it was sealed.",
+        "fra": "Le fichier scellé est plus court qu'au scellement.",
+        "ara": "الملف المختوم أقصر مما كان عند ختمه.",
+    },
+    "quarantine.missing": {
+        "eng": "The sealed file is missing.",
+        "fra": "Le fichier scellé est introuvable.",
+        "ara": "الملف المختوم مفقود.",
+    },
+    "quarantine.unreadable": {
+        "eng": "The sealed file cannot be read.",
+        "fra": "Le fichier scellé est illisible.",
+        "ara": "تتعذّر قراءة الملف المختوم.",
+    },
+    "sync.col_status": {"eng": "Status", "fra": "État", "ara": "الحالة"},
+    "sync.col_outcome": {"eng": "UIN / reason", "fra": "UIN / motif", "ara": "الرقم الموحد / السبب"},
     "sync.packets": {"eng": "Packets", "fra": "Paquets", "ara": "الحزم"},
     "sync.idle": {"eng": "Idle", "fra": "Au repos", "ara": "خامل"},
     "sync.every": {
@@ -200,10 +222,10 @@ _STRINGS: dict[str, dict[str, str]] = {
     },
     "eod.quarantined": {
         "eng": "{n} sealed packet(s) on this kiosk are damaged and were set aside; they cannot be uploaded "
-        "and head office has been told. See the sync centre.",
+        "and head office is told when the kiosk syncs. See the sync centre.",
         "fra": "{n} paquet(s) scellé(s) de cette borne sont endommagés et ont été isolés ; ils ne peuvent "
-        "pas être envoyés et le siège a été prévenu. Voir le centre de synchro.",
-        "ara": "{n} حزمة مختومة على هذا الكشك تالفة وتم عزلها؛ لا يمكن رفعها وتم إبلاغ المقر. "
+        "pas être envoyés et le siège est prévenu à la synchro. Voir le centre de synchro.",
+        "ara": "{n} حزمة مختومة على هذا الكشك تالفة وتم عزلها؛ لا يمكن رفعها ويُبلَّغ المقر عند المزامنة. "
         "راجع مركز المزامنة.",
     },
 }

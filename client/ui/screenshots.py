@@ -141,6 +141,8 @@ def take(out_dir: Path) -> list[Path]:
         login.password.setText(OPERATOR[2])
         login.attempt()
         _wait(app, window, lambda: window.current_name() == "home")
+        home = window.screens["home"]
+        _wait(app, window, lambda: home.cards["today"].number.text() != "–")  # figures read
         shot("03-home")
         window.show_screen("registration")
         wizard = window.screens["registration"]
@@ -260,6 +262,11 @@ def take(out_dir: Path) -> list[Path]:
         _wait(app, window, lambda: True)
         shot("15-home-supervisor-arabic")
         window.language_box.setCurrentIndex(window.language_box.findData("eng"))
+        from client.ui.screenshots_trust import quarantine_scenes, reenrol_scene
+
+        if preview.finished is not None:  # a sealed packet exists to damage
+            quarantine_scenes(app, window, client, shot)
+        reenrol_scene(app, window, shot)
         window.close()
         window.ctx.ops.wait()
         client.close()

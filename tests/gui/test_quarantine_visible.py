@@ -48,7 +48,10 @@ def test_a_quarantined_packet_shows_in_sync_centre_home_and_end_of_day(qtbot, tm
         def cell(rid: str, column: int) -> str:
             return sync.table.item(sync.items[rid], column).text()
 
-        assert cell(damaged, 2) == "damaged, set aside" and cell(damaged, 3).startswith("missing:")
+        assert cell(damaged, 2) == "damaged, set aside" and cell(damaged, 3) == "The sealed file is missing."
+        assert (
+            sync.table.item(sync.items[damaged], 3).toolTip().startswith("missing:")
+        )  # the cause, for support
         assert cell(healthy, 2) == "received"  # uploaded, and the status poll says what the server holds
         assert "cannot be uploaded" in sync.message.text() and "Tell the supervisor" in sync.message.text()
 

@@ -83,7 +83,8 @@ def quarantine(store: Store, *, rid: str, damage: Damage) -> None:
         )
 
 
-def _problem_of(last_error: str | None) -> str:
+def problem_of(last_error: str | None) -> str:
+    """The problem word (one of PROBLEMS) a quarantined row's ``last_error`` starts with."""
     word = (last_error or "").split(":", 1)[0]
     return word if word in PROBLEMS else "unreadable"
 
@@ -114,7 +115,7 @@ def report_quarantined(
                         rid=row["rid"],
                         sha256=row["sha256"],
                         size=int(row["size"]),
-                        problem=_problem_of(row["last_error"]),
+                        problem=problem_of(row["last_error"]),
                         detail=row["last_error"] or "",
                     )
         except (RetryError, ServerRefused) as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from client.ui.context import UiContext
@@ -93,8 +93,10 @@ class HomeScreen(QWidget):
         t, ctx = self.ctx.t, self.ctx
         session = ctx.session
         self.title.setText(t("home.title", name=session.name if session else ""))
+        side = Qt.AlignmentFlag.AlignRight if ctx.language.rtl else Qt.AlignmentFlag.AlignLeft
         for key, card in self.cards.items():
             card.set(self._figures["counts"].get(key), t(f"home.{key}"))
+            card.number.setAlignment(side | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter)
         when = ctx.last_sync.strftime("%Y-%m-%d %H:%M") if ctx.last_sync else t("home.never")
         self.sync_label.setText(t("home.last_sync", when=when))
         online = self._figures["online"]

@@ -65,6 +65,7 @@ class SetupScreen(QWidget):
         self.setObjectName("setup_screen")
         outer = QVBoxLayout(self)
         box = QWidget()
+        box.setMinimumWidth(600)  # room for a whole server address and the re-enrolment rows
         box.setMaximumWidth(700)
         layout = QVBoxLayout(box)
         self.title = title_label()

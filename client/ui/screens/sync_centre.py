@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.core.sync.quarantine import problem_of
 from client.core.sync.round import SyncStopped, run_sync_round
 from client.core.sync.transport import reason_text
 from client.ui.context import UiContext
@@ -64,8 +65,10 @@ class SyncCentreScreen(QWidget):
         self.overall_bar = QProgressBar(objectName="sync_overall_bar")
         self.table = QTableWidget(0, 4, objectName="sync_items")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setHorizontalHeaderLabels(["RID", "%", "Status", "UIN / reason"])
+        for column in (0, 1):  # RID and % stay narrow; status and reason share the rest
+            self.table.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.ResizeToContents
+            )
         self.state = QLabel(objectName="sync_state")
         self.update_label = QLabel(objectName="sync_update")
         self.update_label.setWordWrap(True)
@@ -113,20 +116,30 @@ class SyncCentreScreen(QWidget):
             return  # a run started meanwhile; its progress owns the table
         self.table.setRowCount(0)
         self.items.clear()
+        damaged = sum(row["status"] == "quarantined" for row in rows)
+        if damaged and not self.message.text():  # set aside earlier: still needs the supervisor
+            self.message.setText(self.ctx.t("sync.quarantined_message", n=damaged))
         for row in rows:
             if row["status"] == "quarantined":  # what the kiosk found matters more than the server's word
-                self._set_item(row["rid"], self.ctx.t("sync.quarantined"), row["last_error"] or "")
+                self._set_quarantined(row["rid"], row["last_error"] or "")
                 continue
             status = row["server_status"] or ("failed" if row["last_error"] else row["status"])
             outcome = reason_text(row["server_reason_code"], row["server_reason"])
             detail = row["uin"] or outcome or row["last_error"] or ""
             self._set_item(row["rid"], status, detail)
 
-    def _set_item(self, rid: str, status: str, detail: str | None = None) -> None:
+    def _set_item(self, rid: str, status: str, detail: str | None = None, *, tip: str | None = None) -> None:
         r = self._item_row(rid)
         self.table.setItem(r, 2, QTableWidgetItem(status))
         if detail is not None:
-            self.table.setItem(r, 3, QTableWidgetItem(detail))
+            item = QTableWidgetItem(detail)
+            item.setToolTip(tip or detail)  # the column elides long reasons
+            self.table.setItem(r, 3, item)
+
+    def _set_quarantined(self, rid: str, why: str) -> None:
+        """Plain words for the officer; the technical cause (file, hashes) stays in the tooltip."""
+        t = self.ctx.t
+        self._set_item(rid, t("sync.quarantined"), t(f"quarantine.{problem_of(why)}"), tip=why)
 
     def schedule(self) -> None:
         if not self.paused:
@@ -189,7 +202,7 @@ class SyncCentreScreen(QWidget):
         for rid, status, detail in result["statuses"]:
             self._set_item(rid, status, detail)
         for rid, why in result["quarantined"].items():
-            self._set_item(rid, self.ctx.t("sync.quarantined"), why)
+            self._set_quarantined(rid, why)
         update = result["update"]
         self.update_label.setText(update.message)
         problems = [f"{r}: {w}" for r, w in result["failed"].items()]
@@ -212,6 +225,7 @@ class SyncCentreScreen(QWidget):
     def retranslate(self) -> None:
         t = self.ctx.t
         self.title.setText(t("sync.title"))
+        self.table.setHorizontalHeaderLabels(["RID", "%", t("sync.col_status"), t("sync.col_outcome")])
         if not self.master_label.text():
             self.master_label.setText(t("sync.master"))
             self.packets_label.setText(t("sync.packets"))

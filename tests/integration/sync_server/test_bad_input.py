@@ -30,9 +30,10 @@ def test_auth_refusals(server):
     fresh = kiosk.challenge()
     assert kiosk.token_response(fresh).status_code == 200
     _code(kiosk.token_response(fresh), 401, "challenge_invalid")  # replaying a used challenge
-    tampered = kiosk.challenge()
+    issued = kiosk.challenge()
+    tampered = issued[:-2] + ("AB" if issued.endswith("AA") else "AA")  # always differs from what was issued
     _code(
-        kiosk.token_response(tampered[:-2] + "AA", sign_b64(kiosk.key, (tampered[:-2] + "AA").encode())),
+        kiosk.token_response(tampered, sign_b64(kiosk.key, tampered.encode())),
         401,
         "challenge_invalid",
     )

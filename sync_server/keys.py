@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from shared.files import atomic_write
 from shared.packet.keys import generate_identity_file, load_identities, recipient_key_id, recipient_of
 from shared.signing import generate_private_key, private_key_from_bytes, private_key_to_bytes, public_key_b64
-from sync_server.files import open_private, private_dir, tighten_file
+from sync_server.files import private_dir, tighten_file
 
 FIRST_IDENTITY_FILE = "packet-identity.txt"
 CURRENT_POINTER_FILE = "packet-keys.json"
@@ -47,16 +47,6 @@ class ServerKeys:
     @property
     def recipient_key_id(self) -> str:
         return recipient_key_id(self.recipients[0])
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def _created_at(identity_file: Path) -> dt.datetime:
@@ -94,7 +84,7 @@ def load_or_create_keys(data_dir: Path) -> ServerKeys:
         generate_identity_file(identity_file)
     signing_file = key_dir / "signing-key.ed25519"
     if not signing_file.exists():
-        _write_atomic(signing_file, private_key_to_bytes(generate_private_key()))
+        atomic_write(signing_file, private_key_to_bytes(generate_private_key()))
     current, issued_at = current_packet_identity(key_dir)
     for path in key_dir.iterdir():  # identities (current and rotated out), pointer, signing key
         if path.is_file():
@@ -126,5 +116,5 @@ def rotate_packet_key(data_dir: Path, *, now: dt.datetime | None = None) -> Serv
     name = f"packet-identity-{issued.strftime('%Y%m%dT%H%M%S%fZ')}.txt"
     generate_identity_file(key_dir / name)
     pointer = {"current": name, "issued_at": issued.isoformat()}
-    _write_atomic(key_dir / CURRENT_POINTER_FILE, json.dumps(pointer).encode())
+    atomic_write(key_dir / CURRENT_POINTER_FILE, json.dumps(pointer).encode())
     return load_or_create_keys(data_dir)

@@ -16,6 +16,7 @@ import time
 
 import uvicorn
 
+from shared.files import atomic_write
 from sync_server.app import create_app
 from sync_server.bootstrap import build_state
 from sync_server.db.engine import make_engine
@@ -57,10 +58,7 @@ def check_data_dir(settings: ServerSettings) -> None:
 
 
 def _write_server_json(settings: ServerSettings, url: str) -> None:
-    target = settings.data_dir / "server.json"
-    tmp = target.with_name(f".server.json.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}))
-    os.replace(tmp, target)
+    atomic_write(settings.data_dir / "server.json", json.dumps({"url": url, "pid": os.getpid()}).encode())
 
 
 def start_backend(state: ServerState) -> Backend:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from packaging.version import Version
 
+from shared.files import atomic_write
 from shared.release.bundle import BundleError, extract_bundle, file_sha256, read_bundle_manifest
 from shared.release.channel import ReleaseChannel, ReleaseRefused, ReleaseUnreachable
 from shared.release.install_bundle import InstallError, install, venv_executable
@@ -161,9 +162,7 @@ class UpdateManager:
         return json.loads(self.state_path.read_text()) if self.state_path.exists() else {"failed": []}
 
     def _save_state(self, state: dict) -> None:
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2))
-        os.replace(tmp, self.state_path)
+        atomic_write(self.state_path, json.dumps(state, indent=2).encode())
 
     def failed_versions(self) -> list[str]:
         return list(self._state()["failed"])
@@ -268,9 +267,7 @@ class UpdateManager:
             "signed_by": staged.signed_by,
         }
         # The record is what makes the download count as staged, so it appears whole or not at all.
-        tmp_record = self.staged_dir / ".staged.json.tmp"
-        tmp_record.write_text(json.dumps(record, indent=2))
-        os.replace(tmp_record, self.staged_dir / "staged.json")
+        atomic_write(self.staged_dir / "staged.json", json.dumps(record, indent=2).encode())
         return staged
 
     def apply_on_start(self) -> StartOutcome:

@@ -29,6 +29,7 @@ from tuf.api.metadata import (
 )
 from tuf.api.serialization.json import JSONSerializer
 
+from shared.files import atomic_write
 from shared.release.bundle import read_bundle_manifest
 from shared.release.keys import RoleKey
 
@@ -53,20 +54,6 @@ class Expiry:
     def expires(self, role: str, *, now: datetime | None = None) -> datetime:
         base = (now or datetime.now(UTC)).replace(microsecond=0)
         return base + timedelta(days=getattr(self, role))
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Repository:
@@ -100,8 +87,8 @@ class Repository:
         data = md.to_bytes(JSONSerializer(compact=False))
         role = md.signed.type
         if versioned:
-            _write_atomic(self.metadata_dir / f"{md.signed.version}.{role}.json", data)
-        _write_atomic(self.metadata_dir / f"{role}.json", data)
+            atomic_write(self.metadata_dir / f"{md.signed.version}.{role}.json", data)
+        atomic_write(self.metadata_dir / f"{role}.json", data)
 
     def _sign(self, md: Metadata[Any], keys: list[RoleKey]) -> None:
         md.signatures.clear()

@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from shared.files import atomic_write
+
 KEY_BYTES = 32
 NONCE_BYTES = 12
 
@@ -92,15 +94,7 @@ class DataKeyring:
         """Create a new key (0600, written atomically) and make it current."""
         secret = os.urandom(KEY_BYTES)
         key = DataKey(_key_id(secret), secret)
-        final = self.directory / f"data-key-{key.key_id}.bin"
-        temp = final.with_suffix(".tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, secret)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, final)
+        atomic_write(self.directory / f"data-key-{key.key_id}.bin", secret)
         self._keys[key.key_id] = key
         self._current = key
         return key

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shared.files import atomic_write
 from sync_server.reports.pdf import render_pdf
 
 FORMATS = ("csv", "json", "pdf")
@@ -47,15 +48,6 @@ class ChecksumMismatch(Exception):
     pass
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    with open(temp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
-
-
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
 
@@ -74,10 +66,10 @@ def write_artifacts(
             writer = csv.writer(text)
             writer.writerow(table.columns)
             writer.writerows(rows)
-            _atomic_write(path, text.getvalue().encode())
+            atomic_write(path, text.getvalue().encode())
         elif fmt == "json":
             body = {"title": title, "facts": list(facts), "columns": table.columns, "rows": rows}
-            _atomic_write(path, json.dumps(body, ensure_ascii=False, indent=1).encode())
+            atomic_write(path, json.dumps(body, ensure_ascii=False, indent=1).encode())
         elif fmt == "pdf":
             temp = path.with_name(f".{path.name}.tmp")
             render_pdf(temp, title=title, facts=facts, columns=table.columns, rows=rows)
@@ -86,7 +78,7 @@ def write_artifacts(
             raise ValueError(f"unknown report format {fmt!r}; use one of {FORMATS}")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         artifact = Artifact(fmt, path, digest, path.stat().st_size)
-        _atomic_write(artifact.checksum_path, f"{digest}  {path.name}\n".encode())
+        atomic_write(artifact.checksum_path, f"{digest}  {path.name}\n".encode())
         artifacts.append(artifact)
     return artifacts
 

@@ -10,13 +10,13 @@ moves those into the store and deletes the files (run on every start, so an inte
 from __future__ import annotations
 
 import contextlib
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, text
 
 from client.core.store import Store
+from shared.files import atomic_write
 from shared.rid import RidError, parse_rid
 
 # A receipt is one page (about 5 KB); anything much larger in the legacy folder is not ours.
@@ -55,10 +55,7 @@ class ReceiptStore:
 
     def export(self, *, rid: str, target: Path) -> Path:
         """Write a copy of the receipt to ``target`` (chosen by the officer); returns ``target``."""
-        data = self.pdf(rid=rid)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        atomic_write(target, self.pdf(rid=rid))
         return target
 
     def import_plaintext(self) -> list[str]:

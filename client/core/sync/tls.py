@@ -10,9 +10,10 @@ the system trust store for every request when present.
 from __future__ import annotations
 
 import ipaddress
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from shared.files import atomic_write
 
 MAX_URL_LENGTH = 500
 MAX_CA_BYTES = 256 * 1024
@@ -77,8 +78,5 @@ def read_ca_pem(path: Path) -> bytes:
 def write_ca_bundle(pem: bytes, path: Path) -> Path:
     """Materialise the pinned PEM (kept in the encrypted store) as the file ``requests`` verifies with;
     rewritten each time, so an edit on disk does not survive the next start."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(pem)
-    os.replace(tmp, path)
+    atomic_write(path, pem)
     return path

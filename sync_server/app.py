@@ -50,5 +50,7 @@ def create_app(state: ServerState) -> FastAPI:
         max_header_count=state.settings.max_header_count,
         max_header_bytes=state.settings.max_header_bytes,
     )
-    app.add_middleware(SecurityHeaders)  # added last = outermost: also on BodyLimit's 413s
+    # Outermost of the added middleware: also on BodyLimit's 413s. Starlette's own last-resort 500s come
+    # from outside all of these; the server process wraps the app once more for them (runner.serve).
+    app.add_middleware(SecurityHeaders)
     return app

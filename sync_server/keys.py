@@ -2,7 +2,8 @@
 age-keygen file via shared.packet.keys) and the Ed25519 response-signing key (0600, raw bytes).
 
 Packet-key rotation (:func:`rotate_packet_key`) writes a new identity file beside the old ones (every
-``packet-identity*.txt`` stays readable for processing, so packets sealed to an old key still open) and
+``packet-identity*.txt`` stays on disk, and processing loads them all, so packets sealed to an old key
+still open; ``ServerKeys.identities`` holds the current one only) and
 points ``packet-keys.json`` {"current", "issued_at"} at it. Kiosks learn the new recipient from the
 signed key set (GET /api/v1/keys), never from an unsigned answer.
 """

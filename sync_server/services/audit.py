@@ -1,7 +1,7 @@
 """The server's admin audit log: append-only, hash-chained, written in the action's own transaction.
 
 Every admin action (machine decisions, master-data imports and the user changes in them, reprocessing,
-identity reads, data-key rotation) calls :func:`append_audit` on the connection or session that does
+identity reads, data-key and packet-key rotation) calls :func:`append_audit` on the connection or session that does
 the action, so the action and its trace commit or roll back together. The hashing rule is the kiosk's
 (``shared.audit_chain``). Appenders first update the one-row head table (``server_audit_head``): on
 PostgreSQL that row lock queues concurrent appenders, on SQLite the write lock does, so two writers can

@@ -28,7 +28,7 @@ def _app(data_dir: Path, keyring_file: Path | None, server: str | None = None, *
     from pydantic import ValidationError
 
     from client.core.bootstrap import build_client
-    from client.core.settings import ClientSettings
+    from client.core.settings import ClientSettings, settings_problem
     from client.core.store import KeyStoreUnavailable
 
     # Only options actually given go in: an explicit None would hide OPENREG_CLIENT_* from the environment.
@@ -36,9 +36,7 @@ def _app(data_dir: Path, keyring_file: Path | None, server: str | None = None, *
     try:
         settings = ClientSettings(data_dir=data_dir, **{k: v for k, v in given.items() if v})
     except ValidationError as exc:
-        raise click.ClickException(
-            "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        ) from exc
+        raise click.ClickException(settings_problem(exc)) from exc
     try:
         return build_client(settings)
     except KeyStoreUnavailable as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -60,3 +60,8 @@ class ClientSettings(BaseSettings):
     def receipts_dir(self) -> Path:
         # Only where versions before receipts-at-rest wrote plaintext PDFs; they are moved into the store.
         return self.data_dir / "receipts"
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """One line saying what is wrong with the given settings (e.g. a plain-HTTP server address)."""
+    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())

@@ -45,6 +45,8 @@ def gui(
     """Open the kiosk window. A CA to pin at enrolment comes from OPENREG_CLIENT_SERVER_CA_FILE."""
     from pydantic import ValidationError
 
+    from client.core.settings import settings_problem
+    from client.core.store import KeyStoreUnavailable
     from client.ui.app import run_gui
 
     try:
@@ -56,7 +58,7 @@ def gui(
             document_camera=document_camera,
         )
     except ValidationError as exc:  # e.g. --server http://<not loopback>: say why, no traceback
-        raise click.ClickException(
-            "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        ) from exc
+        raise click.ClickException(settings_problem(exc)) from exc
+    except KeyStoreUnavailable as exc:  # no OS keyring (or a plaintext one): say how to fix it
+        raise click.ClickException(str(exc)) from exc
     sys.exit(code)

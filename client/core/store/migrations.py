@@ -40,7 +40,7 @@ MIGRATIONS: list[list[str]] = [
     # 4: masterdata: changes this kiosk could not apply and skipped (reported to the server once); and
     #    users no kiosk may hold (no center, or no kiosk role) that older servers sent, with their hashes
     [
-        "CREATE TABLE masterdata_problems (seq INTEGER NOT NULL, entity TEXT NOT NULL, id TEXT NOT NULL,"
+        "CREATE TABLE IF NOT EXISTS masterdata_problems (seq INTEGER NOT NULL, entity TEXT NOT NULL, id TEXT NOT NULL,"
         " reason TEXT NOT NULL, seen_at TEXT NOT NULL, reported_at TEXT, PRIMARY KEY (seq, entity, id))",
         "DELETE FROM master_data WHERE entity = 'users' AND (center_id IS NULL OR NOT EXISTS ("
         "SELECT 1 FROM json_each(master_data.data, '$.roles') WHERE value IN ('operator', 'supervisor')))",
@@ -48,7 +48,7 @@ MIGRATIONS: list[list[str]] = [
     # 5: receipts at rest: acknowledgement receipts kept in the encrypted store, not as plaintext PDFs
     #    (client.core.registration.receipts moves old receipts/<rid>.pdf files in on start)
     [
-        "CREATE TABLE receipts (rid TEXT PRIMARY KEY, pdf BLOB NOT NULL, created_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS receipts (rid TEXT PRIMARY KEY, pdf BLOB NOT NULL, created_at TEXT NOT NULL)",
     ],
 ]
 LATEST = len(MIGRATIONS)

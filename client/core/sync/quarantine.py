@@ -13,6 +13,7 @@ told (one of :data:`PROBLEMS`, the values of ``shared.sync.PacketDamagedReport.p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from client.core.store import Store
 from client.core.sync.transport import ServerRefused, UploadTransport
 from shared.packet import HashMismatch, TruncatedPacket, check_sealed_file
 
+_log = logging.getLogger(__name__)
 PROBLEMS = ("hash_mismatch", "truncated", "missing", "unreadable")
 # The server holds the packet whole: the kiosk's damaged copy no longer matters.
 SERVER_HAS_IT = {"received", "processing", "processed", "rejected"}
@@ -91,11 +93,11 @@ def problem_of(last_error: str | None) -> str:
 
 def report_quarantined(
     store: Store, transport: UploadTransport, *, retrying: Callable[[], Retrying], now: Callable[[], str]
-) -> dict[str, str]:
-    """Tell the server about every quarantined packet it has not heard of; returns {rid: what happened}.
+) -> list[str]:
+    """Tell the server about every quarantined packet it has not heard of; return the RIDs it already
+    holds whole (it answered ``received`` or later): those now count as uploaded, not damaged.
 
-    A server that already holds the packet whole answers ``received`` (or later): the packet then
-    counts as uploaded. An unreachable or older server (no such route) is asked again next round."""
+    An unreachable or older server (no such route) is asked again next round."""
     with store.transaction() as conn:
         rows = [
             dict(r._mapping)
@@ -106,7 +108,7 @@ def report_quarantined(
                 )
             )
         ]
-    outcome: dict[str, str] = {}
+    held: list[str] = []
     for row in rows:
         try:
             for attempt in retrying():
@@ -119,15 +121,12 @@ def report_quarantined(
                         detail=row["last_error"] or "",
                     )
         except (RetryError, ServerRefused) as exc:
-            outcome[row["rid"]] = f"quarantined; the server is not told yet ({exc})"
+            _log.info("quarantined packet %s: the server is not told yet (%s)", row["rid"], exc)
             continue
         _record_answer(store, row, answer.status, answer.reason_code, answer.reason, now())
-        outcome[row["rid"]] = (
-            f"the server already holds it whole ({answer.status})"
-            if answer.status in SERVER_HAS_IT
-            else f"quarantined; the server knows ({answer.status})"
-        )
-    return outcome
+        if answer.status in SERVER_HAS_IT:
+            held.append(row["rid"])
+    return held
 
 
 def _record_answer(

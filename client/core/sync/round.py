@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from client.core.audit import append_audit
 from client.core.machine import read_setting, write_setting
 from client.core.sync.master_data_sync import SyncProgress
-from client.core.sync.transport import PacketStatus
+from client.core.sync.transport import PacketStatus, ServerRefused, SyncStopped
 from client.core.sync.upload import UploadProgress, UploadReport
+from shared.sync import ErrorCode
 
 if TYPE_CHECKING:
     from client.core.bootstrap import ClientApp
@@ -34,10 +35,6 @@ if TYPE_CHECKING:
 UpdateStatus = Literal[
     "staged", "up_to_date", "held_back", "not_configured", "unavailable", "refused", "failed", "off"
 ]
-
-
-class SyncStopped(RuntimeError):
-    """The officer paused; the round stopped between chunks or phases."""
 
 
 @dataclass(frozen=True)
@@ -158,8 +155,14 @@ def run_sync_round(
     with contextlib.suppress(Exception):
         report_start_events(app, app.update_manager())
     # A rotated packet key (or a moved server) is pinned first, from a key set signed with the pinned
-    # server key; a refused set fails the round with ServerKeysRefused and changes nothing.
-    app.refresh_server_keys()
+    # server key; a refused set fails the round with ServerKeysRefused and changes nothing. A server
+    # from before signed key sets (no such route) leaves the pinned keys as they are, and packets
+    # sealed to them are as safe to send as before.
+    try:
+        app.refresh_server_keys()
+    except ServerRefused as exc:
+        if exc.code != ErrorCode.not_found:
+            raise
     master = app.master_data_sync().sync(progress=on_master)
     stop_if_asked()
     agent = app.upload_agent()

@@ -13,6 +13,11 @@ class TransportError(RuntimeError):
     """Network failure, timeout or a 5xx/429 answer: worth retrying later."""
 
 
+class SyncStopped(RuntimeError):
+    """The officer paused; the round stopped between chunks or phases (raised from a progress callback,
+    so it passes through the agents: they must let it through, not count it as a packet's failure)."""
+
+
 class ServerRefused(RuntimeError):
     """The server answered with a definite refusal (4xx): retrying the same request will not help.
 

@@ -48,7 +48,13 @@ from client.core.sync.quarantine import (
     quarantine,
     report_quarantined,
 )
-from client.core.sync.transport import PacketStatus, ServerRefused, TransportError, UploadTransport
+from client.core.sync.transport import (
+    PacketStatus,
+    ServerRefused,
+    SyncStopped,
+    TransportError,
+    UploadTransport,
+)
 from shared.sync import ErrorCode
 
 FINAL_SERVER_STATES = {"processed", "rejected"}
@@ -159,19 +165,20 @@ class UploadAgent:
             except ServerRefused as exc:
                 self._fail(rid, f"refused: {exc}")
                 report.failed[rid] = f"server refused: {exc}"
+            except SyncStopped:
+                raise  # the officer paused: stop, this is no failure of the packet
             except Exception as exc:  # one packet's surprise must not stop the packets behind it
                 self._fail(rid, f"error: {type(exc).__name__}: {exc}")
                 report.failed[rid] = f"error: {type(exc).__name__}: {exc}"
 
         with ThreadPoolExecutor(max_workers=self._settings.upload_parallelism) as pool:
             list(pool.map(one, todo))
-        told = report_quarantined(
+        held = report_quarantined(
             self._store, self._transport, retrying=self._retrying, now=lambda: self._now().isoformat()
         )
-        for rid, said in told.items():
-            report.quarantined[rid] = (
-                f"{report.quarantined[rid]} ({said})" if rid in report.quarantined else said
-            )
+        for rid in held:  # damaged here, but the server has it whole: delivered after all
+            report.quarantined.pop(rid, None)
+            report.uploaded.append(rid)
         return report
 
     def _fail(self, rid: str, message: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from client.core.registration.receipts import ReceiptNotFound, ReceiptStore, save_receipt
 from client.core.settings import ClientSettings
-from client.core.sync.transport import PacketStatus, ServerRefused, TransportError
+from client.core.sync.transport import PacketStatus, ServerRefused, SyncStopped, TransportError
 from client.core.sync.upload import MAX_STALLS, UploadAgent
 from shared.sync import ErrorCode
 
@@ -232,3 +232,30 @@ def test_a_server_that_keeps_sending_the_offset_back_costs_a_bounded_number_of_r
     chunks = -(-len(body) // 1024)
     assert rid in report.failed and calls.count(rid) <= 2 * chunks + 2 * MAX_STALLS
     assert sorted(report.uploaded) == [p[0] for p in packets[1:]]
+
+
+def test_pausing_stops_the_upload_and_fails_no_packet(store, master_data, packets, tmp_path):
+    def pause(_progress):
+        raise SyncStopped("sync paused")
+
+    agent = agent_for(store, master_data, MemoryServer(), tmp_path, upload_parallelism=1)
+    with pytest.raises(SyncStopped):
+        agent.upload_approved(progress=pause)
+    with store.transaction() as conn:
+        rows = conn.execute(text("SELECT status, last_error, upload_attempts FROM registrations")).all()
+    assert rows and all(
+        status in ("approved", "uploading") and error is None and attempts == 0
+        for status, error, attempts in rows
+    )  # resumed by offset on the next round, not counted as failures
+
+
+def test_a_damaged_packet_the_server_holds_whole_counts_as_uploaded_not_damaged(
+    store, master_data, packets, tmp_path
+):
+    server = MemoryServer()
+    rid, path, body = packets[0]
+    path.write_bytes(b"x" + body[1:])  # damaged here after it reached the server whole
+    server.report_damaged = lambda **kw: PacketStatus(kw["rid"], "received")
+    report = agent_for(store, master_data, server, tmp_path).upload_approved()
+    assert rid not in report.quarantined and rid in report.uploaded
+    assert statuses(store)[rid] == "uploaded"

@@ -164,6 +164,39 @@ _STRINGS: dict[str, dict[str, str]] = {
         "fra": "modification(s) impossible(s) à appliquer, signalée(s) au siège",
         "ara": "تغيير (تغييرات) تعذّر تطبيقها وأُبلغ عنها المقر الرئيسي",
     },
+    "error.insecure_url": {
+        "eng": "The server address must start with https:// (plain http only to this computer).",
+        "fra": "L'adresse du serveur doit commencer par https:// (http seulement vers cet ordinateur).",
+        "ara": "يجب أن يبدأ عنوان الخادم بـ https:// (http العادي فقط لهذا الحاسوب).",
+    },
+    "error.keys_refused": {
+        "eng": "The server's keys could not be verified, so nothing was sent or changed. Call head office.",
+        "fra": "Les clés du serveur n'ont pas pu être vérifiées : rien n'a été envoyé ni modifié. "
+        "Appelez le siège.",
+        "ara": "تعذّر التحقق من مفاتيح الخادم، فلم يُرسل أو يُغيَّر شيء. اتصل بالمقر الرئيسي.",
+    },
+    "error.master_refused": {
+        "eng": "The master data from the server failed its checks and was not applied. Call head office.",
+        "fra": "Les données de référence du serveur n'ont pas passé les contrôles et n'ont pas été "
+        "appliquées. Appelez le siège.",
+        "ara": "لم تجتز البيانات المرجعية من الخادم الفحوص ولم تُطبَّق. اتصل بالمقر الرئيسي.",
+    },
+    "error.kiosk_revoked": {
+        "eng": "Head office has not approved this kiosk, or has revoked it. Registrations stay on the kiosk.",
+        "fra": "Le siège n'a pas approuvé cette borne ou l'a révoquée. Les enregistrements restent sur "
+        "la borne.",
+        "ara": "لم يوافق المقر على هذا الكشك أو ألغاه. تبقى التسجيلات على الكشك.",
+    },
+    "error.kiosk_pending": {
+        "eng": "This kiosk is waiting for head office to approve it.",
+        "fra": "Cette borne attend l'approbation du siège.",
+        "ara": "ينتظر هذا الكشك موافقة المقر الرئيسي.",
+    },
+    "error.offline": {
+        "eng": "The server cannot be reached. Work goes on offline; the kiosk tries again later.",
+        "fra": "Le serveur est injoignable. Le travail continue hors ligne ; la borne réessaiera plus tard.",
+        "ara": "لا يمكن الوصول إلى الخادم. يستمر العمل دون اتصال وسيحاول الكشك لاحقاً.",
+    },
     "quarantine.hash_mismatch": {
         "eng": "The sealed file changed after sealing.",
         "fra": "Le fichier scellé a changé après le scellement.",

@@ -51,6 +51,7 @@ def test_enrolled_kiosk_asks_for_a_supervisor_before_enrolling_again(qtbot, wind
     setup.supervisor_totp.setText(totp_code(SUPERVISOR_TOTP))
     setup.enrol()
     qtbot.waitUntil(lambda: setup.enrol_button.isEnabled(), timeout=15000)
-    assert "refusing plain http" in setup.message.text()
+    assert setup.message.text() == window.ctx.t("error.insecure_url")  # in the officer's words
+    assert "refusing plain http" in setup.message.toolTip()  # the technical cause stays at hand
     window.ctx.ops.wait()
     assert kiosk.machine.identity() == before

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QProgressBar, QVBo
 from client.core.sync.enrolment import SupervisorCredentials
 from client.core.sync.tls import check_server_url
 from client.ui.context import UiContext
+from client.ui.error_text import error_text
 from client.ui.widgets import button, error_label, title_label
 
 _WORDS = {
@@ -187,7 +188,8 @@ class SetupScreen(QWidget):
     def _failed(self, exc: Exception) -> None:
         self.enrol_button.setEnabled(True)
         self.progress.hide()
-        self.message.setText(str(exc))
+        self.message.setText(error_text(exc, self.ctx.t))
+        self.message.setToolTip(str(exc))
 
     def retranslate(self) -> None:
         t = self.ctx.t

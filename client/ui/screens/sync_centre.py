@@ -27,6 +27,7 @@ from client.core.sync.quarantine import problem_of
 from client.core.sync.round import SyncStopped, run_sync_round
 from client.core.sync.transport import reason_text
 from client.ui.context import UiContext
+from client.ui.error_text import error_text
 from client.ui.widgets import button, error_label, title_label
 
 # Pausing stops the core's round between chunks; the screen treats that as "not an error".
@@ -219,7 +220,8 @@ class SyncCentreScreen(QWidget):
     def _failed(self, exc: Exception) -> None:
         self.running = False
         self.master_bar.setRange(0, 1)
-        self.message.setText("" if isinstance(exc, SyncStopped) else f"{exc}")
+        self.message.setText("" if isinstance(exc, SyncStopped) else error_text(exc, self.ctx.t))
+        self.message.setToolTip("" if isinstance(exc, SyncStopped) else str(exc))
         self.retranslate()
 
     def retranslate(self) -> None:

@@ -1,0 +1,43 @@
+"""What the officer reads when a sync or an enrolment fails: plain words in the kiosk's language.
+
+The technical message (exception text, server code) goes to the log and the tooltip, not to the person.
+An error this table does not know keeps its own text: better precise English than a vague sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from client.core.machine import PinnedKeyMismatch
+from client.core.sync.enrolment import EnrolmentRejected, ReenrolmentRefused
+from client.core.sync.master_data_sync import MasterDataRefused
+from client.core.sync.server_keys import ServerKeysRefused
+from client.core.sync.tls import InsecureServerUrl
+from client.core.sync.transport import ServerRefused, TransportError
+from shared.sync import ErrorCode
+
+# Order matters: the first matching type wins.
+_BY_TYPE: tuple[tuple[type[BaseException], str], ...] = (
+    (ReenrolmentRefused, "setup.reenrol_hint"),
+    (InsecureServerUrl, "error.insecure_url"),
+    (ServerKeysRefused, "error.keys_refused"),
+    (PinnedKeyMismatch, "error.keys_refused"),
+    (MasterDataRefused, "error.master_refused"),
+    (EnrolmentRejected, "error.kiosk_revoked"),
+    (TransportError, "error.offline"),
+)
+_BY_CODE = {
+    ErrorCode.machine_revoked: "error.kiosk_revoked",
+    ErrorCode.machine_rejected: "error.kiosk_revoked",
+    ErrorCode.machine_pending: "error.kiosk_pending",
+}
+
+
+def error_text(exc: BaseException, t: Callable[..., str]) -> str:
+    """``exc`` in words for the screen (``t`` is the UI context's translate function)."""
+    if isinstance(exc, ServerRefused) and exc.code in _BY_CODE:
+        return t(_BY_CODE[exc.code])
+    for kind, key in _BY_TYPE:
+        if isinstance(exc, kind):
+            return t(key)
+    return str(exc)

@@ -1,0 +1,39 @@
+"""Failures reach the officer as plain words in the kiosk's language, not exception text."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from client.core.sync.enrolment import ReenrolmentRefused
+from client.core.sync.server_keys import ServerKeysRefused
+from client.core.sync.tls import InsecureServerUrl
+from client.core.sync.transport import ServerRefused, TransportError
+from client.ui.error_text import error_text
+from client.ui.i18n import tr
+from shared.sync import ErrorCode
+
+CASES = [
+    (TransportError("POST /api/v1/auth/challenge: ConnectionError: Max retries exceeded"), "error.offline"),
+    (ServerKeysRefused("key set signed by 3f2a…, not by the pinned key"), "error.keys_refused"),
+    (InsecureServerUrl("refusing plain http to 192.0.2.10"), "error.insecure_url"),
+    (ReenrolmentRefused("a supervisor must approve"), "setup.reenrol_hint"),
+    (ServerRefused("HTTP 403: machine_revoked: …", code=ErrorCode.machine_revoked), "error.kiosk_revoked"),
+]
+
+
+@pytest.mark.parametrize("language", ["eng", "fra", "ara"])
+@pytest.mark.parametrize(("exc", "key"), CASES)
+def test_known_failures_read_as_plain_words_in_every_language(exc, key, language):
+    t = functools.partial(tr, language=language)
+    text = error_text(exc, t)
+    assert text == tr(key, language) and str(exc) not in text
+    assert text != tr(key, "eng") or language == "eng"  # really translated, not English again
+
+
+def test_an_unknown_failure_keeps_its_own_text():
+    exc = ServerRefused(
+        "HTTP 409: packet_conflict: registered with another hash", code=ErrorCode.packet_conflict
+    )
+    assert error_text(exc, functools.partial(tr, language="fra")) == str(exc)

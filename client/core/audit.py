@@ -9,13 +9,12 @@ commit together.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from shared.audit_chain import GENESIS, chain_hash
+from shared.audit_chain import GENESIS, AuditVerdict, chain_hash, walk_chain
 from shared.canonical import canonical_json
 
 
@@ -47,29 +46,13 @@ def append_audit(
     return seq
 
 
-@dataclass(frozen=True)
-class AuditVerdict:
-    ok: bool
-    entries: int
-    first_broken_seq: int | None = None
-    reason: str | None = None
-
-
 def verify_audit_chain(conn: Connection) -> AuditVerdict:
     """Walk the chain from the start; report the first entry whose link or hash does not hold."""
-    prev, expected_seq, count = GENESIS, 1, 0
-    for seq, at, actor, action, details, prev_hash, digest in conn.execute(
+    rows = conn.execute(
         text("SELECT seq, at, actor, action, details, prev_hash, hash FROM audit_log ORDER BY seq")
-    ):
-        count += 1
-        if seq != expected_seq:
-            return AuditVerdict(False, count, expected_seq, f"entry {expected_seq} is missing")
-        if prev_hash != prev:
-            return AuditVerdict(False, count, seq, "link to the previous entry does not match")
-        if _entry_hash(prev, seq=seq, at=at, actor=actor, action=action, details=details) != digest:
-            return AuditVerdict(False, count, seq, "entry content does not match its hash")
-        prev, expected_seq = digest, seq + 1
-    return AuditVerdict(True, count)
+    )
+    fields = ("seq", "at", "actor", "action", "details")
+    return walk_chain((r[0], r[5], r[6], dict(zip(fields, r[:5], strict=True))) for r in rows)[0]
 
 
 def audit_entries(conn: Connection, *, since_seq: int = 0) -> list[dict[str, Any]]:

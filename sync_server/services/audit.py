@@ -14,14 +14,13 @@ import datetime as dt
 import getpass
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
-from shared.audit_chain import GENESIS, chain_hash
+from shared.audit_chain import GENESIS, AuditVerdict, chain_hash, walk_chain
 from shared.canonical import canonical_json
 from sync_server.db.tables import AuditEntryRow, AuditHeadRow
 
@@ -43,16 +42,6 @@ class AuditEntryPublic(BaseModel):
     details: dict[str, Any]
     prev_hash: str
     hash: str
-
-
-@dataclass(frozen=True)
-class AuditVerdict:
-    """Result of :func:`verify_chain`: ``ok`` and the count, or the first broken seq and why."""
-
-    ok: bool
-    entries: int
-    first_broken_seq: int | None = None
-    reason: str | None = None
 
 
 def cli_actor() -> str:
@@ -120,22 +109,22 @@ def verify_chain(bind: Connection | Session) -> AuditVerdict:
     """Walk the log in seq order; the first entry whose seq, link or hash does not hold fails it.
     A head row pointing past the last entry means entries were cut off the end."""
     conn = _connection(bind)
-    prev, expected, count = GENESIS, 1, 0
     rows = conn.execution_options(yield_per=1000).execute(select(_log).order_by(_log.c.seq))
-    for row in rows:
-        count += 1
-        if row.seq != expected:
-            return AuditVerdict(False, count, expected, f"entry {expected} is missing")
-        if row.prev_hash != prev:
-            return AuditVerdict(False, count, row.seq, "link to the previous entry does not match")
-        fields = _fields(row.seq, row.at, row.actor, row.action, row.target, row.details)
-        if chain_hash(prev, fields) != row.hash:
-            return AuditVerdict(False, count, row.seq, "entry content does not match its hash")
-        prev, expected = row.hash, row.seq + 1
+    verdict, last = walk_chain(
+        (r.seq, r.prev_hash, r.hash, _fields(r.seq, r.at, r.actor, r.action, r.target, r.details))
+        for r in rows
+    )
+    if not verdict.ok:
+        return verdict
     head = conn.execute(select(_head.c.seq, _head.c.hash).where(_head.c.id == _HEAD_ID)).first()
-    if head is not None and (head.seq, head.hash) != (expected - 1, prev):
-        return AuditVerdict(False, count, expected, f"the head names entry {head.seq}; the log ends before")
-    return AuditVerdict(True, count)
+    if head is not None and (head.seq, head.hash) != (verdict.entries, last):
+        return AuditVerdict(
+            False,
+            verdict.entries,
+            verdict.entries + 1,
+            f"the head names entry {head.seq}; the log ends before",
+        )
+    return verdict
 
 
 def list_entries(

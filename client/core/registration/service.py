@@ -33,6 +33,17 @@ from shared.rid import format_rid, next_sequence
 SOFTWARE_VERSION = "0.1.0"
 Clock = Callable[[], datetime]
 
+# What ``counts`` returns, in this order (the home screen shows a card for each).
+COUNT_KEYS = (
+    "today",
+    "pending_approval",
+    "pending_upload",
+    "uploaded",
+    "processed",
+    "rejected",
+    "quarantined",
+)
+
 
 def person_summary(signed: SignedOffRegistration) -> dict[str, Any]:
     """What a supervisor needs to recognise a packet at end of day without opening it."""
@@ -103,16 +114,7 @@ class RegistrationService:
         )
         with self._store.transaction() as conn:
             row = conn.execute(query, {"today": today}).one()
-        keys = (
-            "today",
-            "pending_approval",
-            "pending_upload",
-            "uploaded",
-            "processed",
-            "rejected",
-            "quarantined",
-        )
-        return {key: int(value or 0) for key, value in zip(keys, row, strict=True)}
+        return {key: int(value or 0) for key, value in zip(COUNT_KEYS, row, strict=True)}
 
     def outcomes(self, *, rids: list[str]) -> list[dict[str, Any]]:
         """Local and server state of each registration: status, server_status, uin, server_reason(_code)."""

@@ -7,18 +7,9 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from client.core.registration.service import COUNT_KEYS
 from client.ui.context import UiContext
 from client.ui.widgets import CountCard, button, title_label
-
-COUNT_KEYS = (
-    "today",
-    "pending_approval",
-    "pending_upload",
-    "uploaded",
-    "processed",
-    "rejected",
-    "quarantined",
-)
 
 
 def read_home_figures(ctx: UiContext) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from client.core.master_data import MasterData
 from client.core.people import RoleRequired, Session, require_role
 from client.core.registration.biometrics import BiometricPolicy
 from client.core.registration.receipt import ReceiptData, render_receipt
-from client.core.registration.receipts import save_receipt
+from client.core.registration.receipts import delete_receipt, save_receipt
 from client.core.registration.sealing import PacketSealer
 from client.core.registration.workflow import Registration, SignedOffRegistration
 from client.core.store import Store
@@ -241,8 +241,11 @@ class RegistrationService:
             recipient_key_id=identity.recipient_key_id,
             now=now,
         )
-        # rendered before sealing: a receipt that cannot be made leaves no sealed packet without one
+        # Kept before sealing: a receipt that cannot be made leaves no sealed packet without one, and a
+        # packet that crash recovery finds sealed has its receipt already (recover() drops it otherwise).
         receipt = self._render_receipt(rid=rid, signed=signed, center_id=identity.center_id or "", now=now)
+        with self._store.transaction() as conn:
+            save_receipt(conn, rid=rid, pdf=receipt, created_at=now)
         self._packets_dir.mkdir(parents=True, exist_ok=True)
         sealed = self._sealer.seal(
             registration=signed, rid=rid, meta=meta, audit=audit, out_dir=self._packets_dir
@@ -256,7 +259,6 @@ class RegistrationService:
                 {"p": str(sealed.path), "h": sealed.sha256, "n": sealed.size, "r": rid},
             )
             write_setting(conn, "audit.packet_cursor", audit[-1]["seq"] if audit else since)
-            save_receipt(conn, rid=rid, pdf=receipt, created_at=now)
             append_audit(
                 conn,
                 actor=session.user_id,
@@ -340,6 +342,7 @@ class RegistrationService:
                         ),
                         {"r": rid},
                     )
+                    delete_receipt(conn, rid=rid)  # no packet, so nothing it acknowledges
                     outcome[rid] = "failed"
                 append_audit(
                     conn,

@@ -6,6 +6,7 @@ by the integration tests and the demo.
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from client.core.machine import MachineKeys
 from client.core.master_data import apply_changes
 from client.core.people import PeopleService, RoleRequired
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
-from client.core.registration.receipts import ReceiptStore
+from client.core.registration.receipts import ReceiptNotFound, ReceiptStore, save_receipt
 from client.core.registration.sealing import SealedFile
 from client.core.registration.service import (
     EndOfDayService,
@@ -176,8 +177,16 @@ def test_recover_keeps_a_whole_sealed_packet_and_fails_an_unsealed_one(env, stor
                 "VALUES ('10001100420000920260101000000', 'sealing', 'op1', 'x')"
             )
         )
+        # the receipt is kept before sealing starts, so a crash can leave one for an unsealed packet
+        save_receipt(
+            conn, rid="10001100420000920260101000000", pdf=b"%PDF-1.4 x", created_at=datetime.now(UTC)
+        )
     (tmp_path / "packets" / ".junk.tmp").write_bytes(b"half")
     assert service.recover() == {done.rid: "pending_approval", "10001100420000920260101000000": "failed"}
+    receipts = ReceiptStore(store=store, legacy_dir=tmp_path / "receipts")
+    assert receipts.pdf(rid=done.rid).startswith(b"%PDF")  # the recovered packet has its receipt
+    with pytest.raises(ReceiptNotFound):  # and nothing acknowledges a packet that does not exist
+        receipts.pdf(rid="10001100420000920260101000000")
     with store.transaction() as conn:
         assert (
             conn.execute(

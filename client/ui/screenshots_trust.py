@@ -42,7 +42,8 @@ def damage_one_packet(client) -> str:
 
 
 def quarantine_scenes(app, window, client, shot: Callable[[str], None]) -> None:
-    """16-18: a quarantined packet in the sync centre, on end of day, and counted on the Arabic home."""
+    """16-18: a quarantined packet in the sync centre (English and Arabic), on end of day, and counted
+    on the Arabic home."""
     rid = damage_one_packet(client)
     window.ctx.ops.bus.changed.emit(frozenset({"registrations"}))
     window.show_screen("sync")
@@ -58,6 +59,9 @@ def quarantine_scenes(app, window, client, shot: Callable[[str], None]) -> None:
     window.language_box.setCurrentIndex(window.language_box.findData("ara"))
     _wait(app, window, lambda: home.cards["quarantined"].number.text() == "1")
     shot("18-home-quarantined-arabic")
+    window.show_screen("sync")
+    _wait(app, window, lambda: rid in sync.items and bool(sync.message.text()))
+    shot("16a-sync-centre-quarantined-arabic")
     window.language_box.setCurrentIndex(window.language_box.findData("eng"))
     _settle(app)
 
@@ -74,3 +78,8 @@ def reenrol_scene(app, window, shot: Callable[[str], None]) -> None:
     setup.supervisor.setText(SUPERVISOR[0])
     setup.supervisor_password.setText(SUPERVISOR[2])
     shot("19-setup-reenrol-supervisor")
+    window.language_box.setCurrentIndex(window.language_box.findData("ara"))
+    _settle(app)
+    shot("19a-setup-reenrol-supervisor-arabic")
+    window.language_box.setCurrentIndex(window.language_box.findData("eng"))
+    _settle(app)

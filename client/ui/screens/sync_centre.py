@@ -8,6 +8,7 @@ the schedule (and a run in flight stops after its current packet; uploads resume
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -62,6 +63,8 @@ class SyncCentreScreen(QWidget):
         layout = QVBoxLayout(self)
         self.title = title_label()
         self.master_label, self.packets_label = QLabel(), QLabel()
+        self._progress_shown = False  # once a run reports progress, the labels show it instead
+        self._say: Callable[[], str] | None = None
         self.master_bar = QProgressBar(objectName="sync_master_bar")
         self.overall_bar = QProgressBar(objectName="sync_overall_bar")
         self.table = QTableWidget(0, 4, objectName="sync_items")
@@ -119,7 +122,7 @@ class SyncCentreScreen(QWidget):
         self.items.clear()
         damaged = sum(row["status"] == "quarantined" for row in rows)
         if damaged and not self.message.text():  # set aside earlier: still needs the supervisor
-            self.message.setText(self.ctx.t("sync.quarantined_message", n=damaged))
+            self._show(lambda: self.ctx.t("sync.quarantined_message", n=damaged))
         for row in rows:
             if row["status"] == "quarantined":  # what the kiosk found matters more than the server's word
                 self._set_quarantined(row["rid"], row["last_error"] or "")
@@ -155,7 +158,7 @@ class SyncCentreScreen(QWidget):
         if self.running or self.paused:
             return
         self.running = True
-        self.message.clear()
+        self._show(None)
         self.master_bar.setRange(0, 0)  # busy until the first figures arrive
         self.ctx.ops.run(
             lambda report: run_sync(self.ctx, report, lambda: self.paused),
@@ -180,6 +183,7 @@ class SyncCentreScreen(QWidget):
         if kind == "master":
             self.master_bar.setRange(0, 1)
             self.master_bar.setValue(1 if p.phase == "done" else 0)
+            self._progress_shown = True
             text = f"{self.ctx.t('sync.master')}: {p.phase}, {p.rows} rows"
             if p.skipped:  # the kiosk kept its last good version of those rows and told head office
                 text += f"; {p.skipped} {self.ctx.t('sync.master_skipped')}"
@@ -189,6 +193,7 @@ class SyncCentreScreen(QWidget):
             self.table.setItem(row, 1, QTableWidgetItem(f"{100 * p.sent // max(p.size, 1)}%"))
             self.overall_bar.setRange(0, max(p.bytes_total, 1))
             self.overall_bar.setValue(p.bytes_sent)
+            self._progress_shown = True
             self.packets_label.setText(f"{self.ctx.t('sync.packets')}: {p.packets_done}/{p.packets_total}")
 
     def _done(self, result: dict[str, Any]) -> None:
@@ -206,13 +211,17 @@ class SyncCentreScreen(QWidget):
             self._set_quarantined(rid, why)
         update = result["update"]
         self.update_label.setText(update.message)
-        problems = [f"{r}: {w}" for r, w in result["failed"].items()]
-        if result["quarantined"]:
-            problems.insert(0, self.ctx.t("sync.quarantined_message", n=len(result["quarantined"])))
-        if problems:
-            self.message.setText("; ".join(problems))
+        failed = [f"{r}: {w}" for r, w in result["failed"].items()]
+        damaged = len(result["quarantined"])
+
+        def problems() -> str:
+            said = [self.ctx.t("sync.quarantined_message", n=damaged)] if damaged else []
+            return "; ".join(said + failed)
+
+        if failed or damaged:
+            self._show(problems)
         elif update.status == "refused":  # a refused release may be an attack: say it where errors go
-            self.message.setText(update.message)
+            self._show(lambda: update.message)
         self.synced.emit(result)
         self.schedule()
         self.retranslate()
@@ -220,17 +229,24 @@ class SyncCentreScreen(QWidget):
     def _failed(self, exc: Exception) -> None:
         self.running = False
         self.master_bar.setRange(0, 1)
-        self.message.setText("" if isinstance(exc, SyncStopped) else error_text(exc, self.ctx.t))
+        self._show(None if isinstance(exc, SyncStopped) else lambda: error_text(exc, self.ctx.t))
         self.message.setToolTip("" if isinstance(exc, SyncStopped) else str(exc))
         self.retranslate()
+
+    def _show(self, render: Callable[[], str] | None) -> None:
+        """Show a message made by ``render``, again in the new language when the officer switches."""
+        self._say = render
+        self.message.setText(render() if render else "")
 
     def retranslate(self) -> None:
         t = self.ctx.t
         self.title.setText(t("sync.title"))
         self.table.setHorizontalHeaderLabels(["RID", "%", t("sync.col_status"), t("sync.col_outcome")])
-        if not self.master_label.text():
+        if not self._progress_shown:
             self.master_label.setText(t("sync.master"))
             self.packets_label.setText(t("sync.packets"))
+        if self._say is not None:
+            self.message.setText(self._say())
         self.pause_button.setText(t("sync.resume" if self.paused else "sync.pause"))
         self.now_button.setText(t("sync.retry" if self.message.text() else "sync.now"))
         self.now_button.setEnabled(not self.running and not self.paused)

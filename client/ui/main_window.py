@@ -185,7 +185,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(t("app.title"))
         self.brand.setText("OpenReg")
         session = self.ctx.session
-        self.user_label.setText(f"· {session.name} ({session.user_id})" if session else "")
+        # The name and id in a first-strong isolate (U+2068 … U+2069), so a Latin name keeps its order and
+        # brackets in Arabic; the dot goes on the brand's side (its right in right-to-left screens).
+        who = f"\u2068{session.name} ({session.user_id})\u2069" if session else ""
+        self.user_label.setText((f"{who} ·" if self.ctx.language.rtl else f"· {who}") if session else "")
         self.contrast.setText(t("action.contrast"))
         self.home_button.setText(t("action.home"))
         self.lock_button.setText(t("action.lock"))

@@ -132,18 +132,24 @@ class SyncCentreScreen(QWidget):
             detail = row["uin"] or outcome or row["last_error"] or ""
             self._set_item(row["rid"], status, detail)
 
-    def _set_item(self, rid: str, status: str, detail: str | None = None, *, tip: str | None = None) -> None:
-        r = self._item_row(rid)
-        self.table.setItem(r, 2, QTableWidgetItem(status))
-        if detail is not None:
-            item = QTableWidgetItem(detail)
-            item.setToolTip(tip or detail)  # the column elides long reasons
-            self.table.setItem(r, 3, item)
+    def _set_item(self, rid: str, state: str, detail: str | None = None) -> None:
+        """Show a packet ``state`` (local or server, e.g. ``uploaded``) in the officer's words."""
+        key = f"status.{state}"
+        shown = self.ctx.t(key)
+        self._set_cells(rid, state if shown == key else shown, detail)  # a state this build does not know
 
     def _set_quarantined(self, rid: str, why: str) -> None:
         """Plain words for the officer; the technical cause (file, hashes) stays in the tooltip."""
         t = self.ctx.t
-        self._set_item(rid, t("sync.quarantined"), t(f"quarantine.{problem_of(why)}"), tip=why)
+        self._set_cells(rid, t("sync.quarantined"), t(f"quarantine.{problem_of(why)}"), tip=why)
+
+    def _set_cells(self, rid: str, shown: str, detail: str | None, *, tip: str | None = None) -> None:
+        r = self._item_row(rid)
+        self.table.setItem(r, 2, QTableWidgetItem(shown))
+        if detail is not None:
+            item = QTableWidgetItem(detail)
+            item.setToolTip(tip or detail)  # the column elides long reasons
+            self.table.setItem(r, 3, item)
 
     def schedule(self) -> None:
         if not self.paused:
@@ -184,7 +190,10 @@ class SyncCentreScreen(QWidget):
             self.master_bar.setRange(0, 1)
             self.master_bar.setValue(1 if p.phase == "done" else 0)
             self._progress_shown = True
-            text = f"{self.ctx.t('sync.master')}: {p.phase}, {p.rows} rows"
+            t = self.ctx.t
+            text = f"{t('sync.master')}: " + t(
+                "sync.master_progress", phase=t(f"sync.phase.{p.phase}"), rows=p.rows
+            )
             if p.skipped:  # the kiosk kept its last good version of those rows and told head office
                 text += f"; {p.skipped} {self.ctx.t('sync.master_skipped')}"
             self.master_label.setText(text)

@@ -107,18 +107,71 @@ def pack_quality_blocks(blocks: tuple[QualityBlock, ...]) -> bytes:
     return out
 
 
+UNKNOWN_CAPTURE_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class RepresentationStart:
+    """The part every 19794-4/-5/-6 representation starts with."""
+
+    start: int
+    length: int
+    captured_at: datetime
+    quality: tuple[QualityBlock, ...]
+    certifications: tuple[tuple[int, int], ...]
+
+    @property
+    def end(self) -> int:
+        return self.start + self.length
+
+
+def read_record_header(
+    r: Reader, magic: bytes, version: bytes, *, tail: tuple[str, int], empty: str
+) -> tuple[int, bool]:
+    """The general header: format, version, length, representation count, certification flag and one
+    kind-specific ``tail`` field (name, size). Returns (representation count, certification flag)."""
+    check_header(r, magic, (version,))
+    count = r.u16("representation count")
+    cert_flag = bool(r.u8("certification flag"))
+    r.take(tail[1], tail[0])
+    if count == 0:
+        raise IsoRecordError(empty)
+    return count, cert_flag
+
+
 def read_representation_start(
-    r: Reader, *, kind: str, index: int, min_length: int
-) -> tuple[int, int, datetime | None, tuple[QualityBlock, ...]]:
-    """The part every 19794-4/-5/-6 representation starts with: its length (checked against the
-    record), capture time, device ids and quality blocks. Returns (start offset, length, time, quality)."""
+    r: Reader, *, kind: str, index: int, min_length: int, certified: bool
+) -> RepresentationStart:
+    """Length (checked against the record), capture time, device ids, quality and certification
+    blocks (when the header flags them)."""
     start = r.pos
     length = r.u32("representation length")
     if length < min_length or start + length > len(r.data):
         raise IsoRecordError(f"{kind} representation {index} length {length} does not fit the record")
     when = read_datetime(r)
     r.take(5, "capture device ids")
-    return start, length, when, read_quality_blocks(r)
+    quality = read_quality_blocks(r)
+    certs: tuple[tuple[int, int], ...] = ()
+    if certified:
+        certs = tuple(
+            (r.u16("certification authority"), r.u8("certification scheme"))
+            for _ in range(r.u8("certification count"))
+        )
+    return RepresentationStart(start, length, when or UNKNOWN_CAPTURE_TIME, quality, certs)
+
+
+def pack_representation_start(when: datetime, quality: tuple[QualityBlock, ...]) -> bytes:
+    """Capture time, zero device ids and the quality blocks."""
+    return pack_datetime(when) + struct.pack(">BHH", 0, 0, 0) + pack_quality_blocks(quality)
+
+
+def pack_record(prefix: bytes, representations: list[bytes], *, cert_flag: bool, tail: bytes) -> bytes:
+    """A whole record: ``prefix`` (format and version), the general header ending in ``tail``, then
+    each representation behind its u32 length."""
+    body = b"".join(struct.pack(">I", len(rep) + 4) + rep for rep in representations)
+    header_length = len(prefix) + 7 + len(tail)
+    counts = struct.pack(">IHB", header_length + len(body), len(representations), int(cert_flag))
+    return prefix + counts + tail + body
 
 
 def check_header(r: Reader, magic: bytes, versions: tuple[bytes, ...]) -> None:

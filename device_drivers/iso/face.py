@@ -18,9 +18,9 @@ from device_drivers.iso.common import (
     IsoRecordError,
     QualityBlock,
     Reader,
-    check_header,
-    pack_datetime,
-    pack_quality_blocks,
+    pack_record,
+    pack_representation_start,
+    read_record_header,
     read_representation_start,
 )
 
@@ -42,17 +42,12 @@ class FaceImage:
 
 def read_face_record(data: bytes) -> tuple[FaceImage, ...]:
     r = Reader(bytes(data), "face (ISO 19794-5)")
-    check_header(r, b"FAC\x00", (b"030\x00",))
-    count = r.u16("representation count")
-    cert_flag = r.u8("certification flag")
-    r.u16("temporal semantics")
-    if count == 0:
-        raise IsoRecordError("face record holds no face image")
+    count, certified = read_record_header(
+        r, b"FAC\x00", b"030\x00", tail=("temporal semantics", 2), empty="face record holds no face image"
+    )
     faces = []
     for index in range(count):
-        start, length, when, quality = read_representation_start(r, kind="face", index=index, min_length=51)
-        if cert_flag:
-            r.take(3 * r.u8("certification count"), "certification blocks")
+        rep = read_representation_start(r, kind="face", index=index, min_length=51, certified=certified)
         landmark_count = r.u16("landmark count")
         r.take(15, "facial information")
         landmarks = r.take(8 * landmark_count, "landmark points")
@@ -62,15 +57,15 @@ def read_face_record(data: bytes) -> tuple[FaceImage, ...]:
             raise IsoRecordError(f"face record has unknown image data type {data_type}")
         width, height = r.dimensions()
         r.take(5, "image information")
-        image = r.image(end=start + length)
+        image = r.image(end=rep.end)
         faces.append(
             FaceImage(
                 image=image,
                 width=width,
                 height=height,
                 image_format=IMAGE_DATA_TYPES[data_type],
-                quality=quality,
-                captured_at=when or datetime(1970, 1, 1, tzinfo=UTC),
+                quality=rep.quality,
+                captured_at=rep.captured_at,
                 face_image_type=face_type,
                 landmarks=landmarks,
             )
@@ -82,13 +77,13 @@ def read_face_record(data: bytes) -> tuple[FaceImage, ...]:
 def write_face_record(faces: list[FaceImage]) -> bytes:
     if not faces:
         raise IsoRecordError("cannot write a face record without an image")
-    body = b""
+    reps = []
     for f in faces:
         if f.image_format not in IMAGE_DATA_CODES:
             raise IsoRecordError(f"cannot write face image format {f.image_format!r}")
         if len(f.landmarks) % 8:
             raise IsoRecordError("face landmarks must be 8 bytes each")
-        rep = pack_datetime(f.captured_at) + struct.pack(">BHH", 0, 0, 0) + pack_quality_blocks(f.quality)
+        rep = pack_representation_start(f.captured_at, f.quality)
         rep += struct.pack(">H", len(f.landmarks) // 8)
         rep += (
             bytes([0xFF, 0, 0, 0]) + b"\x00" * 11
@@ -106,6 +101,5 @@ def write_face_record(faces: list[FaceImage]) -> bytes:
             1,
             len(f.image),
         )
-        rep += f.image
-        body += struct.pack(">I", len(rep) + 4) + rep
-    return b"FAC\x00030\x00" + struct.pack(">IHBH", 17 + len(body), len(faces), 0, 0) + body
+        reps.append(rep + f.image)
+    return pack_record(b"FAC\x00030\x00", reps, cert_flag=False, tail=b"\x00\x00")

@@ -17,9 +17,9 @@ from device_drivers.iso.common import (
     IsoRecordError,
     QualityBlock,
     Reader,
-    check_header,
-    pack_datetime,
-    pack_quality_blocks,
+    pack_record,
+    pack_representation_start,
+    read_record_header,
     read_representation_start,
     sniff_image_format,
 )
@@ -73,19 +73,16 @@ class FingerRecord:
 
 def read_finger_record(data: bytes) -> FingerRecord:
     r = Reader(bytes(data), "finger (ISO 19794-4)")
-    check_header(r, b"FIR\x00", (b"020\x00",))
-    count = r.u16("representation count")
-    cert_flag = r.u8("certification flag")
-    r.u8("finger count")
-    if count == 0:
-        raise IsoRecordError("finger record holds no finger representation")
+    count, certified = read_record_header(
+        r,
+        b"FIR\x00",
+        b"020\x00",
+        tail=("finger count", 1),
+        empty="finger record holds no finger representation",
+    )
     fingers = []
     for index in range(count):
-        start, length, when, quality = read_representation_start(r, kind="finger", index=index, min_length=53)
-        certs: list[tuple[int, int]] = []
-        if cert_flag:
-            for _ in range(r.u8("certification count")):
-                certs.append((r.u16("certification authority"), r.u8("certification scheme")))
+        rep = read_representation_start(r, kind="finger", index=index, min_length=53, certified=certified)
         position = r.u8("finger position")
         if position not in FINGER_POSITIONS:
             raise IsoRecordError(f"finger record has unknown finger position {position}")
@@ -98,9 +95,8 @@ def read_finger_record(data: bytes) -> FingerRecord:
             raise IsoRecordError(f"finger record has unknown compression code {compression_code}")
         impression = r.u8("impression type")
         width, height = r.dimensions()
-        end = start + length
-        image = r.image(end=end, trailing_allowed=True)
-        extended = r.take(end - r.pos, "extended data")
+        image = r.image(end=rep.end, trailing_allowed=True)
+        extended = r.take(rep.end - r.pos, "extended data")
         fingers.append(
             FingerImage(
                 position=position,
@@ -108,12 +104,12 @@ def read_finger_record(data: bytes) -> FingerRecord:
                 width=width,
                 height=height,
                 compression=COMPRESSION[compression_code],
-                quality=quality,
-                captured_at=when or datetime(1970, 1, 1, tzinfo=UTC),
+                quality=rep.quality,
+                captured_at=rep.captured_at,
                 resolution_ppi=h_res,
                 bit_depth=depth,
                 impression_type=impression,
-                certifications=tuple(certs),
+                certifications=rep.certifications,
                 extended_data=extended,
             )
         )
@@ -124,12 +120,12 @@ def read_finger_record(data: bytes) -> FingerRecord:
 def write_finger_record(fingers: list[FingerImage]) -> bytes:
     if not fingers:
         raise IsoRecordError("cannot write a finger record without fingers")
-    cert_flag = 1 if any(f.certifications for f in fingers) else 0
-    body = b""
+    cert_flag = any(f.certifications for f in fingers)
+    reps = []
     for number, f in enumerate(fingers):
         if f.compression not in COMPRESSION_CODES:
             raise IsoRecordError(f"cannot write finger image compression {f.compression!r}")
-        rep = pack_datetime(f.captured_at) + struct.pack(">BHH", 0, 0, 0) + pack_quality_blocks(f.quality)
+        rep = pack_representation_start(f.captured_at, f.quality)
         if cert_flag:
             rep += bytes([len(f.certifications)])
             rep += b"".join(struct.pack(">HB", a, s) for a, s in f.certifications)
@@ -149,14 +145,9 @@ def write_finger_record(fingers: list[FingerImage]) -> bytes:
             f.height,
             len(f.image),
         )
-        rep += f.image + f.extended_data
-        body += struct.pack(">I", len(rep) + 4) + rep
+        reps.append(rep + f.image + f.extended_data)
     positions = {f.position for f in fingers}
-    header_len = 16
-    header = b"FIR\x00020\x00" + struct.pack(
-        ">IHBB", header_len + len(body), len(fingers), cert_flag, len(positions)
-    )
-    return header + body
+    return pack_record(b"FIR\x00020\x00", reps, cert_flag=cert_flag, tail=bytes([len(positions)]))
 
 
 def image_format_of(finger: FingerImage) -> str:

@@ -17,9 +17,9 @@ from device_drivers.iso.common import (
     IsoRecordError,
     QualityBlock,
     Reader,
-    check_header,
-    pack_datetime,
-    pack_quality_blocks,
+    pack_record,
+    pack_representation_start,
+    read_record_header,
     read_representation_start,
 )
 
@@ -48,17 +48,12 @@ class IrisImage:
 
 def read_iris_record(data: bytes) -> tuple[IrisImage, ...]:
     r = Reader(bytes(data), "iris (ISO 19794-6)")
-    check_header(r, b"IIR\x00", (b"020\x00",))
-    count = r.u16("representation count")
-    cert_flag = r.u8("certification flag")
-    r.u8("eye count")
-    if count == 0:
-        raise IsoRecordError("iris record holds no iris image")
+    count, certified = read_record_header(
+        r, b"IIR\x00", b"020\x00", tail=("eye count", 1), empty="iris record holds no iris image"
+    )
     irises = []
     for index in range(count):
-        start, length, when, quality = read_representation_start(r, kind="iris", index=index, min_length=57)
-        if cert_flag:
-            r.take(3 * r.u8("certification count"), "certification blocks")
+        rep = read_representation_start(r, kind="iris", index=index, min_length=57, certified=certified)
         r.u16("representation number")
         eye = r.u8("eye label")
         if eye not in EYE_LABELS:
@@ -71,7 +66,7 @@ def read_iris_record(data: bytes) -> tuple[IrisImage, ...]:
         width, height = r.dimensions()
         depth = r.u8("bit depth")
         r.take(18, "range, roll angle and iris geometry")
-        image = r.image(end=start + length)
+        image = r.image(end=rep.end)
         irises.append(
             IrisImage(
                 eye=EYE_LABELS[eye],
@@ -79,8 +74,8 @@ def read_iris_record(data: bytes) -> tuple[IrisImage, ...]:
                 width=width,
                 height=height,
                 image_format=IMAGE_FORMATS[fmt],
-                quality=quality,
-                captured_at=when or datetime(1970, 1, 1, tzinfo=UTC),
+                quality=rep.quality,
+                captured_at=rep.captured_at,
                 image_type=image_type,
                 bit_depth=depth,
             )
@@ -92,11 +87,11 @@ def read_iris_record(data: bytes) -> tuple[IrisImage, ...]:
 def write_iris_record(irises: list[IrisImage]) -> bytes:
     if not irises:
         raise IsoRecordError("cannot write an iris record without an image")
-    body = b""
+    reps = []
     for number, i in enumerate(irises, start=1):
         if i.image_format not in IMAGE_FORMAT_CODES or i.eye not in EYE_CODES:
             raise IsoRecordError(f"cannot write iris image {i.eye!r}/{i.image_format!r}")
-        rep = pack_datetime(i.captured_at) + struct.pack(">BHH", 0, 0, 0) + pack_quality_blocks(i.quality)
+        rep = pack_representation_start(i.captured_at, i.quality)
         rep += struct.pack(
             ">HBBBBHHB",
             number,
@@ -109,7 +104,6 @@ def write_iris_record(irises: list[IrisImage]) -> bytes:
             i.bit_depth,
         )
         rep += struct.pack(">HHH", 0, 0xFFFF, 0xFFFF) + b"\x00" * 12
-        rep += struct.pack(">I", len(i.image)) + i.image
-        body += struct.pack(">I", len(rep) + 4) + rep
+        reps.append(rep + struct.pack(">I", len(i.image)) + i.image)
     eyes = {i.eye for i in irises}
-    return b"IIR\x00020\x00" + struct.pack(">IHBB", 16 + len(body), len(irises), 0, len(eyes)) + body
+    return pack_record(b"IIR\x00020\x00", reps, cert_flag=False, tail=bytes([len(eyes)]))

@@ -1,3 +1,5 @@
 """OpenReg sync server: enrolment, signed master data, resumable packet intake (docs/sync-protocol.md)."""
 
-__version__ = "0.1.0"
+from shared import __version__
+
+__all__ = ["__version__"]

@@ -28,9 +28,9 @@ from client.core.registration.receipts import delete_receipt, save_receipt
 from client.core.registration.sealing import PacketSealer
 from client.core.registration.workflow import Registration, SignedOffRegistration
 from client.core.store import Store
+from shared import __version__ as SOFTWARE_VERSION
 from shared.rid import format_rid, next_sequence
 
-SOFTWARE_VERSION = "0.1.0"
 Clock = Callable[[], datetime]
 
 # What ``counts`` returns, in this order (the home screen shows a card for each).

@@ -1,7 +1,9 @@
-"""Writing a whole file so that a crash leaves the old content or the new one, never half of either."""
+"""Whole-file helpers: an atomic write (a crash leaves the old content or the new one, never half of
+either) and a streamed SHA-256."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -26,3 +28,10 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.fsync(folder)
     finally:
         os.close(folder)
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    """(hex SHA-256, size in bytes) of the file at ``path``, read in streamed blocks."""
+    with Path(path).open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256")
+        return digest.hexdigest(), handle.tell()

@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING
 
 from packaging.version import Version
 
-from shared.files import atomic_write
-from shared.release.bundle import BundleError, extract_bundle, file_sha256, read_bundle_manifest
+from shared.files import atomic_write, sha256_file
+from shared.release.bundle import BundleError, extract_bundle, read_bundle_manifest
 from shared.release.channel import ReleaseChannel, ReleaseRefused, ReleaseUnreachable
 from shared.release.install_bundle import InstallError, install, venv_executable
 from shared.release.kiosk_launcher import TRUSTED_ROOT_FILE, read_pointer, symlinks_supported, write_pointer
@@ -306,7 +306,7 @@ class UpdateManager:
         staged = self.staged()
         status = "unchanged"
         if staged is not None:
-            if not staged.path.exists() or file_sha256(staged.path) != staged.sha256:
+            if not staged.path.exists() or sha256_file(staged.path)[0] != staged.sha256:
                 shutil.rmtree(self.staged_dir, ignore_errors=True)
                 return StartOutcome(
                     "unchanged",

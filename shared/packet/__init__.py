@@ -34,7 +34,7 @@ from shared.packet.model import (
     SealedPacket,
     sealed_size_limit,
 )
-from shared.packet.outer import check_sealed_file, sealed_file_digest
+from shared.packet.outer import check_sealed_file
 from shared.packet.reader import decrypt_packet, open_packet, read_container
 
 __all__ = [
@@ -73,6 +73,5 @@ __all__ = [
     "recipient_of",
     "remove_partials",
     "seal_packet",
-    "sealed_file_digest",
     "sealed_size_limit",
 ]

@@ -12,7 +12,6 @@ Layout of ``openreg-<version>.tar.gz``::
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
@@ -29,6 +28,8 @@ from typing import Any
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from shared.files import sha256_file
+
 BUNDLE_FORMAT = "openreg-bundle/1"
 DEFAULT_START_CHECK = ["openreg", "--version"]
 MAX_MANIFEST_BYTES = 1_000_000
@@ -36,15 +37,6 @@ MAX_MANIFEST_BYTES = 1_000_000
 
 class BundleError(Exception):
     """A bundle cannot be built or is not a well-formed OpenReg bundle."""
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def build_project_wheel(project_dir: Path, wheel_dir: Path) -> Path:
@@ -170,7 +162,7 @@ def build_bundle(
             "dependencies": "locked" if with_dependencies else "none",
             "start_check": start_check or DEFAULT_START_CHECK,
             "built": datetime.now(UTC).replace(microsecond=0).isoformat(),
-            "wheels": {p.name: file_sha256(p) for p in sorted(wheels.glob("*.whl"))},
+            "wheels": {p.name: sha256_file(p)[0] for p in sorted(wheels.glob("*.whl"))},
         }
         (staging / "bundle.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
         shutil.copyfile(Path(__file__).with_name("install_bundle.py"), staging / "install.py")

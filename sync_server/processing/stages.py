@@ -8,12 +8,12 @@ inactive_machine, inactive_operator, inactive_supervisor, capture_in_future, dup
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shared.files import sha256_file
 from shared.forms.engine import FormEngine
 from shared.forms.schema import FormSpecError, load_id_schema
 from shared.rid import RidError, parse_rid
@@ -56,11 +56,7 @@ class VerifyStage:
     def run(self, context: PacketContext) -> None:
         path = self.packets.blob_path(context.rid)
         expected_sha, expected_size = self.packets.registered(context.rid)
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        if path.stat().st_size != expected_size or digest.hexdigest() != expected_sha:
+        if sha256_file(path) != (expected_sha, expected_size):
             raise Rejection("tampered", "the uploaded file does not match the registered hash and size")
         machine_id = _machine_id_from_rid(context.rid)
         machine = self.master.entity_at("machines", machine_id, dt.datetime.now(dt.UTC))

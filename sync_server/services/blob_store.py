@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+from shared.files import sha256_file
 from sync_server.files import open_private, private_dir
 
 
@@ -74,11 +74,7 @@ class BlobStore:
         return self.final_path(rid).is_file()
 
     def digest(self, rid: str, *, final: bool = False) -> str:
-        sha = hashlib.sha256()
-        with open(self.final_path(rid) if final else self.partial_path(rid), "rb") as handle:
-            while block := handle.read(1 << 20):
-                sha.update(block)
-        return sha.hexdigest()
+        return sha256_file(self.final_path(rid) if final else self.partial_path(rid))[0]
 
     def discard(self, rid: str, *, final: bool = False) -> None:
         """Delete the partial (or, with ``final``, the published file) of ``rid`` if present."""

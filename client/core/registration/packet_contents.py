@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from client.core.registration.sealing import SealedFile
 from client.core.registration.workflow import SignedOffRegistration
+from shared.files import sha256_file
 from shared.packet import BiometricRecord, Document, PacketContents, packet_path
 
 
@@ -98,8 +98,5 @@ def find_sealed(*, rid: str, out_dir: Path) -> SealedFile | None:
     path = packet_path(out_dir, rid)
     if not path.is_file():
         return None
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return SealedFile(rid=rid, path=path, sha256=digest.hexdigest(), size=path.stat().st_size)
+    sha256, size = sha256_file(path)
+    return SealedFile(rid=rid, path=path, sha256=sha256, size=size)

@@ -172,12 +172,13 @@ def test_property_any_contents_round_trip(tmp_path_factory, demographics, docume
 
 
 def test_outer_check_needs_no_key_and_catches_a_changed_or_cut_file(keys, tmp_path):
-    from shared.packet import HashMismatch, TruncatedPacket, check_sealed_file, sealed_file_digest
+    from shared.files import sha256_file
+    from shared.packet import HashMismatch, TruncatedPacket, check_sealed_file
 
     sealed = seal_packet(
         make_contents(), machine_key=keys.machine, recipients=[keys.recipient], out_dir=tmp_path
     )
-    assert sealed_file_digest(sealed.path) == (sealed.sha256, sealed.size)
+    assert sha256_file(sealed.path) == (sealed.sha256, sealed.size)
     check_sealed_file(sealed.path, sha256=sealed.sha256, size=sealed.size)
     data = bytearray(sealed.path.read_bytes())
     data[100] ^= 1

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.sealing import blocking_hash, dedupe_hash, open_demographics, seal_demographics
 from sync_server.idstore.tables import blobs, identities, reads, uins
-from sync_server.processing.uin import generate_uin
+from sync_server.idstore.uin import generate_uin
 from sync_server.services.audit import append_audit
 
 MAX_PURPOSE_CHARS = 500

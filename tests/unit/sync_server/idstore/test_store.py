@@ -9,7 +9,7 @@ from sync_server.idstore import tables
 from sync_server.idstore.data_key import DataKeyError, DataKeyring
 from sync_server.idstore.store import BlobIn, DuplicateIdentity, IdentityNotFound, IdStore
 from sync_server.processing.schema import create_backend_tables
-from sync_server.processing.uin import check_uin
+from sync_server.idstore.uin import check_uin
 
 FINGER = b"FIR\x00" + os.urandom(2000)
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_server.processing.uin import (
+from sync_server.idstore.uin import (
     UIN_LENGTH,
     UinError,
     check_uin,

@@ -3,7 +3,7 @@
 Randomness (``secrets``) keeps UINs from leaking registration order or volume; the check digit
 catches every single-digit typo and every adjacent transposition when a UIN is keyed in by hand.
 Uniqueness is not decided here: the ``uins`` table's primary key enforces it (see
-``sync_server.idstore.uins.issue_uin``), so two workers can never hand out the same number.
+``IdStore.issue_uin`` in ``store.py``), so two workers can never hand out the same number.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
@@ -25,42 +25,12 @@ from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.sealing import blocking_hash, dedupe_hash, open_demographics, seal_demographics
 from sync_server.idstore.tables import blobs, identities, reads, uins
 from sync_server.idstore.uin import generate_uin
+from sync_server.ports import MAX_PURPOSE_CHARS, BlobIn, DuplicateIdentity, Identity, IdentityNotFound
 from sync_server.services.audit import append_audit
-
-MAX_PURPOSE_CHARS = 500
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-class DuplicateIdentity(Exception):
-    def __init__(self, uin: str) -> None:
-        super().__init__(f"duplicate of UIN {uin}")
-        self.uin = uin
-
-
-class IdentityNotFound(LookupError):
-    pass
-
-
-@dataclass(frozen=True)
-class BlobIn:
-    kind: str  # "document" | "biometric"
-    name: str
-    content_type: str
-    data: bytes
-    attributes: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Identity:
-    uin: str
-    rid: str
-    version: int
-    demographics: dict[str, Any]
-    center_id: str | None
-    blobs: list[BlobIn]
 
 
 @dataclass(frozen=True)

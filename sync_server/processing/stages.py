@@ -18,7 +18,7 @@ from shared.forms.engine import FormEngine
 from shared.forms.schema import FormSpecError, load_id_schema
 from shared.rid import RidError, parse_rid
 from shared.sync import MAX_CAPTURE_CLOCK_SKEW
-from sync_server.idstore.store import BlobIn, DuplicateIdentity, IdStore
+from sync_server.ports import BlobIn, DuplicateIdentity, IdentityWriter
 from sync_server.processing.dedupe import DedupeConfig, DedupeKeyError, blocking_text, dedupe_key
 from sync_server.processing.packet_view import PacketView, from_opened
 from sync_server.processing.pipeline import PacketContext, Rejection
@@ -199,7 +199,7 @@ class ActorsStage:
 class DedupeStage:
     """Demographic dedupe against the ID store (which holds only keyed hashes of the keys)."""
 
-    store: IdStore
+    store: IdentityWriter
     config: DedupeConfig
     name: str = "dedupe"
 
@@ -219,7 +219,7 @@ class DedupeStage:
 
 @dataclass
 class UinStage:
-    store: IdStore
+    store: IdentityWriter
     name: str = "uin"
 
     def run(self, context: PacketContext) -> None:
@@ -228,7 +228,7 @@ class UinStage:
 
 @dataclass
 class IdStoreStage:
-    store: IdStore
+    store: IdentityWriter
     name: str = "idstore"
 
     def run(self, context: PacketContext) -> None:
@@ -299,7 +299,7 @@ def build_stages(
     packets: ReceivedPackets,
     master: MasterDataHistory,
     opener: PacketOpener,
-    store: IdStore,
+    store: IdentityWriter,
     dedupe: DedupeConfig,
 ) -> list:
     """The stages in their fixed order."""

@@ -1,8 +1,9 @@
 """Admin HTTP routes for reports and identity lookup, mounted by the sync server under /api/v1/admin.
 
-The server passes its own dependencies: ``services`` returns the request's ``ReportService`` /
-``IdStore``; ``admin`` authenticates an admin user token and returns the admin's id (used as the
-audit actor for identity reads). Routes translate HTTP to service calls and nothing else.
+The server passes its own dependencies: ``report_service`` returns the request's ``ReportService``,
+``id_store`` the ID store (an ``IdentityReader``); ``admin`` authenticates an admin user token and
+returns the admin's id (used as the audit actor for identity reads). Routes translate HTTP to
+service calls and nothing else.
 
 No ``from __future__ import annotations`` here: FastAPI must see the real ``Annotated`` objects of
 the dependency aliases, which are local to the router factory.
@@ -17,7 +18,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from shared.sync.models import PRINTABLE_PATTERN
-from sync_server.idstore.store import MAX_PURPOSE_CHARS, IdentityNotFound, IdStore
+from sync_server.ports import MAX_PURPOSE_CHARS, IdentityNotFound, IdentityReader
 from sync_server.reports.runner import ReportService
 
 _MEDIA = {"csv": "text/csv", "json": "application/json", "pdf": "application/pdf"}
@@ -39,14 +40,14 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 def build_admin_backend_router(
     *,
     report_service: Callable[[], ReportService],
-    id_store: Callable[[], IdStore],
+    id_store: Callable[[], IdentityReader],
     admin: Callable[..., str],
 ) -> APIRouter:
     """Routes: GET reports, GET reports/{id}/runs, POST reports/{id}/run, GET reports/runs/{run}/artifacts,
     GET reports/runs/{run}/artifacts/{format}[.sha256], GET identities/by-uin/{uin}, by-rid/{rid}."""
     router = APIRouter(tags=["admin"])
     Reports = Annotated[ReportService, Depends(report_service)]
-    Store = Annotated[IdStore, Depends(id_store)]
+    Store = Annotated[IdentityReader, Depends(id_store)]
     Admin = Annotated[str, Depends(admin)]
 
     @router.get("/reports")

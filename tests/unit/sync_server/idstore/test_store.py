@@ -8,8 +8,8 @@ from sqlalchemy import create_engine, select
 from sync_server.idstore import tables
 from sync_server.idstore.data_key import DataKeyError, DataKeyring
 from sync_server.idstore.store import BlobIn, DuplicateIdentity, IdentityNotFound, IdStore
-from sync_server.processing.schema import create_backend_tables
 from sync_server.idstore.uin import check_uin
+from sync_server.processing.schema import create_backend_tables
 
 FINGER = b"FIR\x00" + os.urandom(2000)
 

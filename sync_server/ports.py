@@ -10,6 +10,7 @@ fakes implementing the same Protocols.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -87,3 +88,27 @@ class IdentityReader(Protocol):
     def get_by_uin(self, uin: str, *, actor: str, purpose: str) -> Identity: ...
 
     def get_by_rid(self, rid: str, *, actor: str, purpose: str) -> Identity: ...
+
+
+class ProcessingJobs(Protocol):
+    """Read-only counts over the processing queue, for reports. Times are timezone-aware UTC."""
+
+    def received_since(self, since: dt.datetime) -> list[tuple[str | None, dt.datetime, str]]:
+        """(center_id, enqueued_at, status) of every packet queued at or after ``since``."""
+        ...
+
+    def count_per_operator(self, since: dt.datetime) -> list[tuple[str | None, str | None, int]]:
+        """(center_id, operator_id, packets) queued since ``since``, ordered by center and operator."""
+        ...
+
+    def count_rejections(self, since: dt.datetime) -> list[tuple[str | None, int]]:
+        """(reason_code, packets) rejected among those queued since ``since``, most frequent first."""
+        ...
+
+    def count_unfinished(self, before: dt.datetime) -> list[tuple[str, str | None, int, dt.datetime]]:
+        """(status, last stage, packets, oldest enqueued_at) of unfinished packets queued before ``before``."""
+        ...
+
+    def last_enqueued_per_machine(self) -> list[tuple[str | None, dt.datetime]]:
+        """(machine_id, latest enqueued_at) per machine seen in the queue."""
+        ...

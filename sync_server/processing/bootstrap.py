@@ -22,9 +22,10 @@ from sync_server.processing.ports import MasterDataHistory, QueueReceivedPackets
 from sync_server.processing.queue import DEFAULT_LEASE
 from sync_server.processing.stages import build_stages, make_packet_opener
 from sync_server.processing.worker import ProcessingWorker, WorkerPool
-from sync_server.reports.builtin import MachineSyncTimes, ReportContext
+from sync_server.reports.builtin import MachineSyncTimes
 from sync_server.reports.runner import ReportService
 from sync_server.reports.scheduler import ReportScheduler
+from sync_server.services.report_context import server_report_context
 
 
 @dataclass
@@ -55,7 +56,9 @@ class Backend:
         self.reports = ReportService(
             engine=reports_engine,
             out_dir=self.data_dir / "reports",
-            context_factory=lambda: ReportContext(reports_engine, machine_sync_times=self.machine_sync_times),
+            context_factory=lambda: server_report_context(
+                reports_engine, machine_sync_times=self.machine_sync_times
+            ),
         )
         self._pool: WorkerPool | None = None
         self._scheduler: ReportScheduler | None = None

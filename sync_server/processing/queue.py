@@ -38,6 +38,7 @@ from sync_server.processing.tables import processing_jobs, stage_records
 from sync_server.services.audit import append_audit
 
 DUE_STATUSES = ("queued", "retry")
+UNFINISHED_STATUSES = ("queued", "running", "retry", "failed")
 # Short, because a killed worker's packet waits this long; a running worker renews it (worker.py).
 DEFAULT_LEASE = dt.timedelta(seconds=10)
 
@@ -61,7 +62,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
+def aware(value: dt.datetime | None) -> dt.datetime | None:
     # SQLite hands back naive datetimes; everything here is UTC.
     return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
 
@@ -321,5 +322,5 @@ def job_status(engine: Engine, rid: str) -> dict[str, Any] | None:
         return None
     state = dict(row)
     for key in ("next_attempt_at", "lease_until", "enqueued_at", "finished_at"):
-        state[key] = _aware(state[key])
+        state[key] = aware(state[key])
     return state

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine
 
 from sync_server.reports.artifacts import ChecksumMismatch, verify_artifact
 from sync_server.reports.runner import ReportService
+from sync_server.services.report_context import server_report_context
 
 _db = click.option(
     "--db", "db_url", required=True, envvar="OPENREG_DB", help="SQLAlchemy URL of the server DB."
@@ -23,7 +24,13 @@ _data = click.option(
 
 
 def _service(db_url: str, data_dir: Path) -> ReportService:
-    return ReportService(engine=create_engine(db_url), out_dir=data_dir / "reports", instance="cli")
+    engine = create_engine(db_url)
+    return ReportService(
+        engine=engine,
+        out_dir=data_dir / "reports",
+        instance="cli",
+        context_factory=lambda: server_report_context(engine),
+    )
 
 
 @click.group("reports")

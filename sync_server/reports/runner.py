@@ -58,8 +58,9 @@ class ReportService:
 
     engine: Engine
     out_dir: Path
+    # A fresh context per run (the composition root builds it over the processing queue's query port).
+    context_factory: Callable[[], ReportContext]
     instance: str = f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
-    context_factory: Callable[[], ReportContext] | None = None
     misfire_grace: dt.timedelta = dt.timedelta(seconds=60)
 
     def install_builtin_definitions(self) -> None:
@@ -144,7 +145,7 @@ class ReportService:
         except IntegrityError:
             return None
         try:
-            context = self.context_factory() if self.context_factory else ReportContext(self.engine)
+            context = self.context_factory()
             table = REPORTS[definition["function"]](context, definition["parameters"] or {})
             started = utcnow()
             facts = [

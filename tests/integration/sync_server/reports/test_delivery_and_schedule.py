@@ -13,6 +13,7 @@ from sync_server.reports.artifacts import ReportTable, verify_artifact, write_ar
 from sync_server.reports.delivery import SftpDelivery
 from sync_server.reports.runner import ReportService
 from sync_server.reports.scheduler import ReportScheduler
+from sync_server.services.report_context import server_report_context
 
 
 @pytest.fixture
@@ -78,7 +79,12 @@ def test_sftp_refuses_an_unknown_host_key_after_retrying(sshd, tmp_path):
 def test_scheduled_run_fires_from_the_persistent_job_store_and_delivers(db_url, sshd, tmp_path):
     engine = create_engine(db_url)
     queue.enqueue(engine, rid="10001100010000120261122000000")
-    service = ReportService(engine=engine, out_dir=tmp_path / "reports", instance="one")
+    service = ReportService(
+        engine=engine,
+        out_dir=tmp_path / "reports",
+        context_factory=lambda: server_report_context(engine),
+        instance="one",
+    )
     service.save_definition(
         id="stuck",
         title="Packets stuck per stage",

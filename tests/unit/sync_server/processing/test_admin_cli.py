@@ -15,6 +15,7 @@ from sync_server.processing.schema import create_backend_tables, drop_backend_ta
 from sync_server.reports.artifacts import verify_artifact
 from sync_server.reports.cli import reports
 from sync_server.reports.runner import ReportService
+from sync_server.services.report_context import server_report_context
 
 
 def setup(tmp_path):
@@ -90,7 +91,11 @@ def test_identity_lookup_prints_and_audits(tmp_path):
 
 def test_reports_list_run_download(tmp_path):
     url, engine = setup(tmp_path)
-    ReportService(engine=engine, out_dir=tmp_path / "data" / "reports").install_builtin_definitions()
+    ReportService(
+        engine=engine,
+        out_dir=tmp_path / "data" / "reports",
+        context_factory=lambda: server_report_context(engine),
+    ).install_builtin_definitions()
     runner = CliRunner()
     base = ["--db", url, "--data", str(tmp_path / "data")]
     listed = runner.invoke(reports, ["list", *base])

@@ -64,7 +64,7 @@ def test_server_backend_engines_workers_without_pre_ping_reports_on_the_request_
         assert backend.master.engine.pool is backend.engine.pool  # an options view of the same engine
         assert backend.id_store.engine is backend.engine
         assert backend.reports.engine is state.engine and backend.reports_engine is state.engine
-        assert backend.reports.context_factory().engine is state.engine
+        assert backend.reports.context_factory().jobs.engine is state.engine
     finally:
         backend.stop()
         backend.engine.dispose()

@@ -12,13 +12,16 @@ from sync_server.idstore.store import BlobIn, IdStore
 from sync_server.processing.schema import create_backend_tables
 from sync_server.reports.api import build_admin_backend_router
 from sync_server.reports.runner import ReportService
+from sync_server.services.report_context import server_report_context
 
 
 @pytest.fixture
 def app(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 's.db'}")
     create_backend_tables(engine)
-    service = ReportService(engine=engine, out_dir=tmp_path / "reports")
+    service = ReportService(
+        engine=engine, out_dir=tmp_path / "reports", context_factory=lambda: server_report_context(engine)
+    )
     service.install_builtin_definitions()
     store = IdStore(engine=engine, keyring=DataKeyring(tmp_path))
 

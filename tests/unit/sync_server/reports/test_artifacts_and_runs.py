@@ -13,10 +13,12 @@ from sqlalchemy import create_engine
 
 from sync_server.processing import queue
 from sync_server.processing import tables as processing_tables
+from sync_server.processing.job_queries import JobQueries
 from sync_server.reports import tables as report_tables
 from sync_server.reports.artifacts import ChecksumMismatch, ReportTable, verify_artifact, write_artifacts
 from sync_server.reports.builtin import ReportContext
 from sync_server.reports.runner import ReportService, scheduled_fire_time
+from sync_server.services.report_context import server_report_context
 
 
 @pytest.fixture
@@ -107,7 +109,9 @@ def test_artifacts_have_verifying_checksums_and_the_pdf_renders(tmp_path):
 
 def test_builtin_reports_count_what_the_queue_holds(engine, tmp_path):
     seed(engine)
-    service = ReportService(engine=engine, out_dir=tmp_path / "reports")
+    service = ReportService(
+        engine=engine, out_dir=tmp_path / "reports", context_factory=lambda: server_report_context(engine)
+    )
     service.install_builtin_definitions()
     assert {d["id"] for d in service.definitions()} >= {"daily-registrations", "rejections", "sync-lag"}
     run_id = service.run("rejections")
@@ -122,7 +126,7 @@ def test_builtin_reports_count_what_the_queue_holds(engine, tmp_path):
         Path(next(a["path"] for a in service.artifacts(daily) if a["format"] == "json")).read_text()
     )["rows"]
     assert sum(r[4] for r in rows) == 12 and sum(r[3] for r in rows) == 3
-    stuck_ctx = ReportContext(engine, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    stuck_ctx = ReportContext(JobQueries(engine), now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
     service.context_factory = lambda: stuck_ctx
     stuck = service.run("stuck-packets")
     assert service.runs("stuck-packets")[0]["row_count"] == 1  # six queued packets, one group
@@ -130,7 +134,9 @@ def test_builtin_reports_count_what_the_queue_holds(engine, tmp_path):
 
 
 def test_failed_run_is_recorded_with_its_error(engine, tmp_path):
-    service = ReportService(engine=engine, out_dir=tmp_path / "reports")
+    service = ReportService(
+        engine=engine, out_dir=tmp_path / "reports", context_factory=lambda: server_report_context(engine)
+    )
     service.save_definition(
         id="broken", title="Broken", function="rejection_reasons", cron=None, formats=["xlsx"]
     )
@@ -141,8 +147,20 @@ def test_failed_run_is_recorded_with_its_error(engine, tmp_path):
 
 def test_only_one_instance_runs_each_scheduled_fire_time(engine, tmp_path):
     grace = dt.timedelta(minutes=3)
-    a = ReportService(engine=engine, out_dir=tmp_path / "a", instance="a", misfire_grace=grace)
-    b = ReportService(engine=engine, out_dir=tmp_path / "b", instance="b", misfire_grace=grace)
+    a = ReportService(
+        engine=engine,
+        out_dir=tmp_path / "a",
+        context_factory=lambda: server_report_context(engine),
+        instance="a",
+        misfire_grace=grace,
+    )
+    b = ReportService(
+        engine=engine,
+        out_dir=tmp_path / "b",
+        context_factory=lambda: server_report_context(engine),
+        instance="b",
+        misfire_grace=grace,
+    )
     a.save_definition(id="rej", title="Rejections", function="rejection_reasons", cron="*/5 * * * *")
     now = dt.datetime(2026, 11, 23, 10, 7, 12, tzinfo=dt.UTC)
     assert scheduled_fire_time("*/5 * * * *", now=now, grace=dt.timedelta(minutes=3)).minute == 5

@@ -25,6 +25,7 @@ from sync_server.processing.worker import ProcessingWorker, WorkerPool
 from sync_server.reports.builtin import MachineSyncTimes
 from sync_server.reports.runner import ReportService
 from sync_server.reports.scheduler import ReportScheduler
+from sync_server.services.packet_handover import server_packets
 from sync_server.services.report_context import server_report_context
 
 
@@ -71,13 +72,15 @@ class Backend:
             store=self.id_store,
             dedupe=self.dedupe,
         )
+        server = server_packets(self.engine, blob_dir=self.data_dir / "packets")
         return ProcessingWorker(
             engine=self.engine,
             pipeline_factory=lambda: Pipeline(stages, hooks=self.hooks),
             lease=self.lease,
             policy=self.policy,
             on_finished=self.on_finished,
-            blob_dir=self.data_dir / "packets",
+            intake=server,
+            outcomes=server,
         )
 
     def start(self, *, workers: int, scheduler: bool = True) -> None:

@@ -1,15 +1,19 @@
 """What the processing stages need from the rest of the server, as small interfaces.
 
 The sync server implements these over its own tables (received packets, blobs, master data
-history, server keys); tests may pass simple implementations of the same Protocols.
+history, server keys; ``sync_server.services.packet_handover`` for intake and outcomes); tests may
+pass simple implementations of the same Protocols.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+from sqlalchemy import Connection
 
 
 class ReceivedPackets(Protocol):
@@ -60,3 +64,44 @@ class QueueReceivedPackets:
     def registered(self, rid: str) -> tuple[str, int]:
         info = self._info(rid)
         return str(info["sha256"]), int(info["size"])
+
+
+@dataclass(frozen=True)
+class ReceivedPacket:
+    """A packet the sync server has fully received: where its sealed file is and what the kiosk
+    registered for it (the verify stage checks the file against ``sha256`` and ``size``)."""
+
+    rid: str
+    path: Path
+    sha256: str
+    size: int
+    center_id: str | None
+    machine_id: str | None
+    operator_id: str | None
+
+
+class PacketIntake(Protocol):
+    """Intake -> queue: the server's fully received packets. Workers sweep them into the queue, so a
+    crash between upload and queueing cannot lose a packet."""
+
+    def received_not_queued(self, *, limit: int) -> list[ReceivedPacket]:
+        """Up to ``limit`` received packets that have no ``processing_jobs`` row yet."""
+        ...
+
+
+class PacketOutcomes(Protocol):
+    """Outcome -> packet status: what the server's status endpoint shows the kiosk."""
+
+    def record_outcome(
+        self,
+        conn: Connection,
+        *,
+        rid: str,
+        status: str,
+        uin: str | None,
+        reason_code: str | None,
+        reason: str | None,
+    ) -> None:
+        """Write the queue ``status`` of ``rid`` ('processed', 'rejected', 'retry', 'failed') as the
+        packet's status, on ``conn``: inside the transaction that stores the outcome in the queue."""
+        ...

@@ -14,26 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Engine,
-    Integer,
-    String,
-    Text,
     and_,
-    column,
     insert,
-    inspect,
     or_,
     select,
-    table,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
 from sync_server.processing.pipeline import Outcome, PipelineResult, RetryPolicy, StageRecord
+from sync_server.processing.ports import PacketIntake, PacketOutcomes
 from sync_server.processing.tables import processing_jobs, stage_records
 from sync_server.services.audit import append_audit
 
@@ -41,21 +35,6 @@ DUE_STATUSES = ("queued", "retry")
 UNFINISHED_STATUSES = ("queued", "running", "retry", "failed")
 # Short, because a killed worker's packet waits this long; a running worker renews it (worker.py).
 DEFAULT_LEASE = dt.timedelta(seconds=10)
-
-# The sync server's packet table (intake state shown by the status endpoint); only the columns we set.
-_packets = table(
-    "packets",
-    column("rid", String),
-    column("status", String),
-    column("uin", String),
-    column("reason_code", String),
-    column("reason", Text),
-    column("sha256", String),
-    column("size", Integer),
-    column("center_id", String),
-    column("machine_id", String),
-    column("operator_id", String),
-)
 
 
 def utcnow() -> dt.datetime:
@@ -206,10 +185,11 @@ def finish(
     uin: str | None = None,
     facts: dict[str, Any] | None = None,
     records: list[StageRecord] | None = None,
-    mirror_packets: bool = False,
+    outcomes: PacketOutcomes | None = None,
 ) -> str:
     """Store the outcome (and this attempt's stage records, in the same transaction) if we still own
-    the claim; returns the new status ('' if the claim was lost; the records are then kept anyway)."""
+    the claim; returns the new status ('' if the claim was lost; the records are then kept anyway).
+    ``outcomes`` (the sync server's packet status) is written in the same transaction."""
     now = utcnow()
     values: dict[str, Any] = {
         "stage": result.stage,
@@ -235,60 +215,42 @@ def finish(
         ).rowcount
         if records:
             conn.execute(insert(stage_records), [_record_row(r) for r in records])
-        if mirror_packets and changed == 1:
-            # The sync server's status endpoint reads its ``packets`` row: keep it in step in the same
-            # transaction, whichever worker process finished the packet.
-            wire = {"processed": "processed", "rejected": "rejected"}.get(str(values["status"]), "processing")
-            conn.execute(
-                update(_packets)
-                .where(_packets.c.rid == claim.rid)
-                .values(
-                    status=wire,
-                    uin=uin if wire == "processed" else None,
-                    reason_code=result.reason_code,
-                    reason=result.reason_text if result.reason_code else None,
-                )
+        if outcomes is not None and changed == 1:
+            # The status endpoint reads the server's packet row: keep it in step in this transaction,
+            # whichever worker process finished the packet.
+            outcomes.record_outcome(
+                conn,
+                rid=claim.rid,
+                status=str(values["status"]),
+                uin=uin,
+                reason_code=result.reason_code,
+                reason=result.reason_text,
             )
     return str(values["status"]) if changed == 1 else ""
 
 
-def enqueue_received(engine: Engine, *, blob_dir: Path, limit: int = 500) -> int:
-    """Queue every fully received packet of the server's ``packets`` table not queued yet.
+def enqueue_received(engine: Engine, *, intake: PacketIntake, limit: int = 500) -> int:
+    """Queue every fully received packet ``intake`` lists that is not queued yet; returns how many.
 
-    The ``received`` row is the durable hand-over: whether or not the intake code also calls
+    The server's ``received`` row is the durable hand-over: whether or not the intake code also calls
     ``enqueue``, a crash between upload and queueing cannot lose a packet, because workers sweep.
     """
-    pending = (
-        select(
-            _packets.c.rid,
-            _packets.c.sha256,
-            _packets.c.size,
-            _packets.c.center_id,
-            _packets.c.machine_id,
-            _packets.c.operator_id,
-        )
-        .where(_packets.c.status == "received", ~_packets.c.rid.in_(select(processing_jobs.c.rid)))
-        .limit(limit)
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(pending).all()
     added = 0
-    for row in rows:
-        info = {"path": str(blob_dir / f"{row.rid}.age"), "sha256": row.sha256, "size": int(row.size)}
-        if enqueue(engine, rid=row.rid, info=info):
+    for packet in intake.received_not_queued(limit=limit):
+        info = {"path": str(packet.path), "sha256": packet.sha256, "size": packet.size}
+        if enqueue(engine, rid=packet.rid, info=info):
             with engine.begin() as conn:
                 conn.execute(
                     update(processing_jobs)
-                    .where(processing_jobs.c.rid == row.rid)
-                    .values(center_id=row.center_id, machine_id=row.machine_id, operator_id=row.operator_id)
+                    .where(processing_jobs.c.rid == packet.rid)
+                    .values(
+                        center_id=packet.center_id,
+                        machine_id=packet.machine_id,
+                        operator_id=packet.operator_id,
+                    )
                 )
             added += 1
     return added
-
-
-def has_packets_table(engine: Engine) -> bool:
-    """True when the sync server's ``packets`` table is in this database (then outcomes are mirrored)."""
-    return inspect(engine).has_table("packets")
 
 
 def reprocess(

@@ -16,12 +16,12 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import Engine
 
 from sync_server.processing import queue
 from sync_server.processing.pipeline import PacketContext, Pipeline, RetryPolicy
+from sync_server.processing.ports import PacketIntake, PacketOutcomes
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +68,12 @@ class ProcessingWorker:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     poll_seconds: float = 0.5
     on_finished: Callable[[str, str], None] | None = None  # (rid, status), e.g. to notify the status cache
-    blob_dir: Path | None = None  # the server's packet blobs: sweep its received packets into the queue
+    # The sync server's side (None in a processing-only database): its received packets are swept into
+    # the queue when the queue is empty, and each outcome is written as the packet's status.
+    intake: PacketIntake | None = None
+    outcomes: PacketOutcomes | None = None
 
     def __post_init__(self) -> None:
-        self.mirror_packets = queue.has_packets_table(self.engine)
         self.pipeline = self.pipeline_factory()
         # Stage records are written with the outcome in one transaction (one commit per packet, not
         # one per stage); a worker killed mid-packet loses only the records of the attempt it lost.
@@ -81,8 +83,11 @@ class ProcessingWorker:
     def run_once(self) -> str | None:
         """Process one packet if any is due; returns its RID or None when the queue is empty."""
         claim = queue.claim_next(self.engine, worker_id=self.worker_id, lease=self.lease)
-        sweep = claim is None and self.mirror_packets and self.blob_dir is not None
-        if sweep and queue.enqueue_received(self.engine, blob_dir=self.blob_dir):
+        if (
+            claim is None
+            and self.intake is not None
+            and queue.enqueue_received(self.engine, intake=self.intake)
+        ):
             claim = queue.claim_next(self.engine, worker_id=self.worker_id, lease=self.lease)
         if claim is None:
             return None
@@ -101,7 +106,7 @@ class ProcessingWorker:
             uin=context.values.get("uin"),
             facts=facts,
             records=list(self._records),
-            mirror_packets=self.mirror_packets,
+            outcomes=self.outcomes,
         )
         log.info("packet %s -> %s (%s)", claim.rid, status or "claim lost", result.reason_code or "ok")
         if self.on_finished and status:

@@ -23,8 +23,8 @@ from sync_server.db.engine import make_engine
 from sync_server.http_protocol import bounded_h11
 from sync_server.processing.bootstrap import Backend
 from sync_server.processing.cli import server_identities
-from sync_server.processing.masterdata_history import DbMasterDataHistory
 from sync_server.security_headers import SecurityHeaders
+from sync_server.services.masterdata_history import DbMasterDataHistory
 from sync_server.services.packets import recover_complete_uploads
 from sync_server.settings import ServerSettings
 from sync_server.state import ServerState

@@ -19,8 +19,8 @@ import click
 from shared.packet import load_identities
 from sync_server.db.engine import make_engine
 from sync_server.processing.bootstrap import Backend
-from sync_server.processing.masterdata_history import DbMasterDataHistory
 from sync_server.processing.queue import DEFAULT_LEASE
+from sync_server.services.masterdata_history import DbMasterDataHistory
 
 
 def server_identities(data_dir: Path) -> list[str]:

@@ -30,10 +30,10 @@ from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
 from sync_server.processing import queue
 from sync_server.processing.dedupe import DedupeConfig
-from sync_server.processing.masterdata_history import DbMasterDataHistory
 from sync_server.processing.pipeline import Pipeline, RetryPolicy
 from sync_server.processing.stages import build_stages, make_packet_opener
 from sync_server.processing.worker import ProcessingWorker
+from sync_server.services.masterdata_history import DbMasterDataHistory
 
 ROOT = Path(__file__).resolve().parents[4]
 SCHEMA = json.loads((ROOT / "sync_server/demo_data/id_schema.json").read_text())["entities"]["id_schema"][0][

@@ -1,5 +1,5 @@
-"""``MasterDataHistory`` over the sync server's tables: the master data change log
-(``masterdata_changes``: seq, entity, entity_id, op, data, created_at) and enrolled machines
+"""``MasterDataHistory`` (``sync_server.processing.ports``) over the sync server's tables: the master
+data change log (``masterdata_changes``: seq, entity, entity_id, op, data, created_at) and enrolled machines
 (``machines``: machine_id, public_key, center_id, status).
 
 "As it was at capture time" = the newest change at or before that time. Kiosk clocks drift, so a
@@ -13,27 +13,17 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import JSON, Connection, DateTime, Engine, String, column, select, table
+from sqlalchemy import Connection, Engine, select
 
-_changes = table(
-    "masterdata_changes",
-    column("seq"),
-    column("entity", String),
-    column("entity_id", String),
-    column("op", String),
-    column("data", JSON),
-    column("created_at", DateTime(timezone=True)),
-)
-_machines = table(
-    "machines",
-    column("machine_id", String),
-    column("public_key", String),
-    column("center_id", String),
-    column("status", String),
-)
+from sync_server.db.tables import ChangeRow, MachineRow
+
+_changes = ChangeRow.__table__
+_machines = MachineRow.__table__
 
 
 class DbMasterDataHistory:
+    """Implements ``MasterDataHistory``; read-only, safe from several worker threads."""
+
     def __init__(self, engine: Engine, *, clock_skew: dt.timedelta = dt.timedelta(minutes=10)) -> None:
         # Read-only lookups, several per packet: autocommit spares each a BEGIN and a ROLLBACK.
         self.engine = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -62,7 +52,13 @@ class DbMasterDataHistory:
                 return row
             # Enrolment (the machine's key and approval) lives in the machines table, not master data.
             enrolled = (
-                conn.execute(select(_machines).where(_machines.c.machine_id == entity_id)).mappings().first()
+                conn.execute(
+                    select(_machines.c.public_key, _machines.c.center_id, _machines.c.status).where(
+                        _machines.c.machine_id == entity_id
+                    )
+                )
+                .mappings()
+                .first()
             )
         if enrolled is None:
             return None

@@ -5,7 +5,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy import create_engine, insert
 
-from sync_server.processing.masterdata_history import DbMasterDataHistory
+from sync_server.services.masterdata_history import DbMasterDataHistory
 
 T0 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 

@@ -9,8 +9,9 @@ import shutil
 from pathlib import Path
 
 import click
-from sqlalchemy import create_engine
 
+from sync_server.bootstrap import open_engine
+from sync_server.cli_options import cli_settings
 from sync_server.reports.artifacts import ChecksumMismatch, verify_artifact
 from sync_server.reports.runner import ReportService
 
@@ -23,7 +24,8 @@ _data = click.option(
 
 
 def _service(db_url: str, data_dir: Path) -> ReportService:
-    return ReportService(engine=create_engine(db_url), out_dir=data_dir / "reports", instance="cli")
+    settings = cli_settings(data_dir=data_dir, db_url=db_url)
+    return ReportService(engine=open_engine(settings), out_dir=settings.data_dir / "reports", instance="cli")
 
 
 @click.group("reports")

@@ -12,6 +12,7 @@ import click
 from sqlalchemy.orm import Session
 
 from sync_server.cli_options import cli_settings, data_option, db_option
+from sync_server.db_cli import db_group
 from sync_server.processing.admin_cli import identity, reprocess
 from sync_server.processing.cli import worker
 from sync_server.reports.cli import reports
@@ -365,6 +366,7 @@ def keys_rotate_packet_key(data_dir: Path, db_url: str | None) -> None:
 
 
 # The processing backend (issue 7) contributes the worker and its admin commands.
+admin.add_command(db_group)
 admin.add_command(reports)
 admin.add_command(reprocess)
 admin.add_command(identity)

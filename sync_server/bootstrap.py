@@ -1,23 +1,56 @@
-"""Composition root: settings -> engine (migrated) -> keys -> blob store -> ServerState; demo data."""
+"""The one composition root of a server process: settings -> engine -> keys -> state -> backend.
+
+``openreg server`` (runner.serve), ``openreg worker`` and the ``openreg admin`` commands build what
+they need here, always from one ``ServerSettings``. Nothing connects or reads a key at import time.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from pydantic import ValidationError
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from shared.packet import load_identities
 from sync_server.db.engine import make_engine
 from sync_server.db.migrate import migrate
 from sync_server.db.tables import ChangeRow
 from sync_server.files import private_dir
-from sync_server.keys import load_or_create_keys
+from sync_server.keys import KeyFileError, load_or_create_keys
+from sync_server.processing.bootstrap import Backend
 from sync_server.services import masterdata
 from sync_server.services.blob_store import BlobStore
+from sync_server.services.masterdata_history import DbMasterDataHistory
 from sync_server.settings import ServerSettings
 from sync_server.state import ServerState
 
 DEMO_DATA_DIR = Path(__file__).parent / "demo_data"
+
+
+class SettingsError(ValueError):
+    """The given settings (flags, environment) do not validate."""
+
+
+def load_settings(**values: Any) -> ServerSettings:
+    """``ServerSettings`` from the given values (None: not given, so environment or default)."""
+    try:
+        return ServerSettings(**{k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        raise SettingsError(f"invalid settings: {exc}") from exc
+
+
+def open_engine(settings: ServerSettings, *, pre_ping: bool = True, pool_size: int = 20) -> Engine:
+    """The server's engine settings (SQLite: WAL, busy timeout) on ``settings.database_url``; no migration."""
+    return make_engine(settings.database_url, pre_ping=pre_ping, pool_size=pool_size)
+
+
+def open_database(db_url: str) -> Engine:
+    """An engine on ``db_url`` with the server's engine settings, for commands given only ``--db``."""
+    return make_engine(db_url)
 
 
 def demo_files() -> list[Path]:
@@ -26,8 +59,9 @@ def demo_files() -> list[Path]:
 
 
 def build_state(settings: ServerSettings) -> ServerState:
+    """The request side: private data dir, migrated engine, server keys, blob store (and demo data)."""
     private_dir(settings.data_dir)
-    engine = make_engine(settings.database_url)
+    engine = open_engine(settings)
     migrate(engine, data_dir=settings.data_dir)
     keys = load_or_create_keys(settings.data_dir)
     state = ServerState(
@@ -47,3 +81,46 @@ def load_demo_data_once(state: ServerState) -> None:
         if session.scalar(select(ChangeRow.seq).limit(1)) is not None:
             return
         masterdata.import_paths(session, demo_files(), actor="system:demo-data")
+
+
+def server_identities(data_dir: Path) -> list[str]:
+    """Every age identity under DATA/keys (``packet-identity*.txt``): keeping an old file after a key
+    rotation keeps packets sealed to the old key id readable. KeyFileError when there is none."""
+    files = sorted((data_dir / "keys").glob("packet-identity*.txt"))
+    if not files:
+        raise KeyFileError(f"no packet identity under {data_dir / 'keys'}; start the server once first")
+    return [identity for path in files for identity in load_identities(path)]
+
+
+def build_backend(
+    settings: ServerSettings,
+    *,
+    threads: int,
+    reports_engine: Engine | None = None,
+    on_finished: Callable[[str, str], None] | None = None,
+) -> Backend:
+    """The processing backend (not started) with its own engine on the server's database.
+
+    The workers' engine has no pre-ping, for everything they read and write (queue, ID store,
+    master-data history): a ping per checkout would add about ten round trips to every packet. The
+    server passes its request engine (pre-ping) as ``reports_engine``: a report fires hours apart, so
+    after a database restart its pooled connection would be stale."""
+    data_dir = settings.data_dir
+    engine = open_engine(settings, pre_ping=False, pool_size=threads + 4)
+    return Backend(
+        engine=engine,
+        data_dir=data_dir,
+        identities=server_identities(data_dir),
+        reload_identities=lambda: server_identities(data_dir),
+        master=DbMasterDataHistory(engine),
+        reports_engine=reports_engine,
+        lease=dt.timedelta(seconds=settings.processing_lease_s),
+        on_finished=on_finished,
+    )
+
+
+def start_backend(state: ServerState) -> Backend:
+    """The server's in-process backend: ``settings.workers`` processing threads and the report scheduler."""
+    backend = build_backend(state.settings, threads=state.settings.workers, reports_engine=state.engine)
+    backend.start(workers=state.settings.workers)
+    return backend

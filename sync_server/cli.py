@@ -11,6 +11,8 @@ from typing import TypeVar
 import click
 from sqlalchemy.orm import Session
 
+from sync_server.cli_options import cli_settings, data_option, db_option
+from sync_server.db_cli import db_group
 from sync_server.processing.admin_cli import identity, reprocess
 from sync_server.processing.cli import worker
 from sync_server.reports.cli import reports
@@ -19,43 +21,20 @@ T = TypeVar("T")
 
 __all__ = ["admin", "server", "worker"]
 
-_data = click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    envvar="OPENREG_DATA",
-    help="Server data directory (database, keys, packet blobs).",
-)
-_db = click.option(
-    "--db", "db_url", default=None, envvar="OPENREG_DB", help="SQLAlchemy URL (default SQLite under DATA)."
-)
-
-
-def _settings(**values):
-    from pydantic import ValidationError
-
-    from sync_server.settings import ServerSettings
-
-    try:
-        return ServerSettings(**{k: v for k, v in values.items() if v is not None})
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid settings: {exc}") from exc
-
 
 def _state(data_dir: Path, db_url: str | None):
     from sync_server.bootstrap import build_state
     from sync_server.db.migrate import SchemaError
 
     try:
-        return build_state(_settings(data_dir=data_dir, db_url=db_url))
+        return build_state(cli_settings(data_dir=data_dir, db_url=db_url))
     except SchemaError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
 @click.command("server")
-@_data
-@_db
+@data_option
+@db_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int, help="0 picks a free port.")
 @click.option("--demo", is_flag=True, help="Load demo master data on first start; auto-approve machines.")
@@ -103,7 +82,7 @@ def server(
     from sync_server.errors import is_disk_full
     from sync_server.runner import DataDirError, serve
 
-    settings = _settings(
+    settings = cli_settings(
         data_dir=data_dir,
         db_url=db_url,
         host=host,
@@ -135,8 +114,8 @@ def machines_group() -> None:
 
 
 @machines_group.command("list")
-@_data
-@_db
+@data_option
+@db_option
 @click.option("--status", default=None, type=click.Choice(["pending", "approved", "rejected", "revoked"]))
 def machines_list(data_dir: Path, db_url: str | None, status: str | None) -> None:
     from sync_server.services.clock import aware
@@ -173,16 +152,16 @@ def _decide(data_dir: Path, db_url: str | None, machine_id: str, approve: bool) 
 
 
 @machines_group.command("approve")
-@_data
-@_db
+@data_option
+@db_option
 @click.argument("machine_id")
 def machines_approve(data_dir: Path, db_url: str | None, machine_id: str) -> None:
     _decide(data_dir, db_url, machine_id, True)
 
 
 @machines_group.command("reject")
-@_data
-@_db
+@data_option
+@db_option
 @click.argument("machine_id")
 def machines_reject(data_dir: Path, db_url: str | None, machine_id: str) -> None:
     """Reject a pending machine or revoke an approved one."""
@@ -195,8 +174,8 @@ def packets_group() -> None:
 
 
 @packets_group.command("list")
-@_data
-@_db
+@data_option
+@db_option
 @click.option("--status", default=None, help="Only packets in this state, e.g. damaged, receiving, rejected.")
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 10_000))
 def packets_list(data_dir: Path, db_url: str | None, status: str | None, limit: int) -> None:
@@ -221,8 +200,8 @@ def masterdata_group() -> None:
 
 
 @masterdata_group.command("import")
-@_data
-@_db
+@data_option
+@db_option
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -252,8 +231,8 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-@_data
-@_db
+@data_option
+@db_option
 def audit_verify(data_dir: Path, db_url: str | None) -> None:
     """Check every link of the chain: prints OK with the count, or the first broken seq (exit 1)."""
     from sync_server.services.audit import verify_chain
@@ -267,8 +246,8 @@ def audit_verify(data_dir: Path, db_url: str | None) -> None:
 
 
 @audit_group.command("list")
-@_data
-@_db
+@data_option
+@db_option
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def audit_list(data_dir: Path, db_url: str | None, limit: int, as_json: bool) -> None:
@@ -293,8 +272,8 @@ def datakey_group() -> None:
 
 
 @datakey_group.command("rotate")
-@_data
-@_db
+@data_option
+@db_option
 def datakey_rotate(data_dir: Path, db_url: str | None) -> None:
     """Make a new data key current; older keys stay for reading what they encrypted. Audited.
     Running servers and workers pick the new key up at their next ID store lookup."""
@@ -333,8 +312,8 @@ def _audited_rotation(state, *, action: str, rotate: Callable[[], tuple[T, str, 
 
 
 @masterdata_group.command("problems")
-@_data
-@_db
+@data_option
+@db_option
 @click.option("--machine", "machine_id", default=None, help="Only this machine's reports.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
 def masterdata_problems(data_dir: Path, db_url: str | None, machine_id: str | None, limit: int) -> None:
@@ -359,8 +338,8 @@ def keys_group() -> None:
 
 
 @keys_group.command("rotate-packet-key")
-@_data
-@_db
+@data_option
+@db_option
 def keys_rotate_packet_key(data_dir: Path, db_url: str | None) -> None:
     """Make a new packet key current; old keys stay so packets sealed to them still open. Audited.
 
@@ -387,6 +366,7 @@ def keys_rotate_packet_key(data_dir: Path, db_url: str | None) -> None:
 
 
 # The processing backend (issue 7) contributes the worker and its admin commands.
+admin.add_command(db_group)
 admin.add_command(reports)
 admin.add_command(reprocess)
 admin.add_command(identity)

@@ -21,6 +21,7 @@ from shared.files import atomic_write
 from shared.packet.keys import generate_identity_file, load_identities, recipient_key_id, recipient_of
 from shared.signing import generate_private_key, private_key_from_bytes, private_key_to_bytes, public_key_b64
 from sync_server.files import private_dir, tighten_file
+from sync_server.services.clock import utcnow
 
 FIRST_IDENTITY_FILE = "packet-identity.txt"
 CURRENT_POINTER_FILE = "packet-keys.json"
@@ -110,7 +111,7 @@ def rotate_packet_key(data_dir: Path, *, now: dt.datetime | None = None) -> Serv
     opens packets sealed to them). Crash-safe: the pointer moves only after the new file is on disk.
     A running server publishes the new key set when restarted; workers reload identities by themselves."""
     key_dir = require_keys(data_dir)
-    issued = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    issued = (now or utcnow()).astimezone(dt.UTC)
     _, previous = current_packet_identity(key_dir)
     if issued <= previous:  # kiosks refuse a set that is not newer than the one they hold
         issued = previous + dt.timedelta(seconds=1)

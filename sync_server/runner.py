@@ -4,7 +4,6 @@ the settings name a TLS certificate and key)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -18,16 +17,11 @@ import uvicorn
 
 from shared.files import atomic_write
 from sync_server.app import create_app
-from sync_server.bootstrap import build_state
-from sync_server.db.engine import make_engine
+from sync_server.bootstrap import build_state, start_backend
 from sync_server.http_protocol import bounded_h11
-from sync_server.processing.bootstrap import Backend
-from sync_server.processing.cli import server_identities
 from sync_server.security_headers import SecurityHeaders
-from sync_server.services.masterdata_history import DbMasterDataHistory
 from sync_server.services.packets import recover_complete_uploads
 from sync_server.settings import ServerSettings
-from sync_server.state import ServerState
 
 
 class DataDirError(RuntimeError):
@@ -59,27 +53,6 @@ def check_data_dir(settings: ServerSettings) -> None:
 
 def _write_server_json(settings: ServerSettings, url: str) -> None:
     atomic_write(settings.data_dir / "server.json", json.dumps({"url": url, "pid": os.getpid()}).encode())
-
-
-def start_backend(state: ServerState) -> Backend:
-    """Processing workers (``settings.workers`` threads) and the report scheduler in this process.
-
-    The workers get their own engine (same database) without pre-ping, for everything they read and
-    write (queue, ID store, master-data history): a ping per checkout would add about ten round trips
-    to every packet. The request side and the report scheduler keep the pre-ping ``state.engine``: a
-    report fires hours apart, so after a database restart its pooled connection would be stale."""
-    engine = make_engine(state.settings.database_url, pre_ping=False, pool_size=state.settings.workers + 4)
-    backend = Backend(
-        engine=engine,
-        data_dir=state.settings.data_dir,
-        identities=server_identities(state.settings.data_dir),
-        reload_identities=lambda: server_identities(state.settings.data_dir),
-        master=DbMasterDataHistory(engine),
-        reports_engine=state.engine,
-        lease=dt.timedelta(seconds=state.settings.processing_lease_s),
-    )
-    backend.start(workers=state.settings.workers)
-    return backend
 
 
 def serve(settings: ServerSettings) -> None:

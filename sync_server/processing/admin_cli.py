@@ -11,8 +11,9 @@ import json
 from pathlib import Path
 
 import click
-from sqlalchemy import create_engine
 
+from sync_server.bootstrap import open_database, open_engine
+from sync_server.cli_options import cli_settings
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdentityNotFound, IdStore
 from sync_server.processing import queue
@@ -32,7 +33,7 @@ def reprocess(db_url: str, rid: str | None, status: str | None) -> None:
     """Queue packets again (a failed stage, or a rejection after master data was fixed)."""
     if bool(rid) == bool(status):
         raise click.UsageError("give exactly one of --rid or --status")
-    engine = create_engine(db_url)
+    engine = open_database(db_url)
     count = queue.reprocess(engine, rid=rid, status=status, actor=cli_actor())
     if rid and count == 0:
         raise click.ClickException(f"no packet {rid} in the processing queue (or it is running now)")
@@ -56,7 +57,8 @@ def identity(
     """Look an identity up by UIN or RID (audited) and print it as JSON."""
     if bool(uin) == bool(rid):
         raise click.UsageError("give exactly one of --uin or --rid")
-    store = IdStore(engine=create_engine(db_url), keyring=DataKeyring(data_dir))
+    settings = cli_settings(data_dir=data_dir, db_url=db_url)
+    store = IdStore(engine=open_engine(settings), keyring=DataKeyring(settings.data_dir))
     actor = cli_actor()
     try:
         found = (

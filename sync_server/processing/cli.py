@@ -8,7 +8,6 @@ expires within seconds and another worker retries).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import signal
 import threading
@@ -16,22 +15,10 @@ from pathlib import Path
 
 import click
 
-from shared.packet import load_identities
-from sync_server.db.engine import make_engine
-from sync_server.processing.bootstrap import Backend
+from sync_server.bootstrap import build_backend
+from sync_server.cli_options import cli_settings
+from sync_server.keys import KeyFileError
 from sync_server.processing.queue import DEFAULT_LEASE
-from sync_server.services.masterdata_history import DbMasterDataHistory
-
-
-def server_identities(data_dir: Path) -> list[str]:
-    """Every age identity under DATA/keys (``packet-identity*.txt``): keeping an old file after a key
-    rotation keeps packets sealed to the old key id readable."""
-    files = sorted((data_dir / "keys").glob("packet-identity*.txt"))
-    if not files:
-        raise click.ClickException(
-            f"no packet identity under {data_dir / 'keys'}; start the server once first"
-        )
-    return [identity for path in files for identity in load_identities(path)]
 
 
 @click.command("worker")
@@ -57,19 +44,16 @@ def server_identities(data_dir: Path) -> list[str]:
 )
 def worker(db_url: str | None, data_dir: Path, threads: int, lease_seconds: float) -> None:
     """Process received packets from the shared database queue until stopped."""
-    db_url = db_url or f"sqlite:///{data_dir / 'server.db'}"  # the server's own default
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    # The server's engine settings (SQLite: WAL, busy timeout); no pre-ping, see make_engine.
-    engine = make_engine(db_url, pre_ping=False, pool_size=threads + 2)
-    backend = Backend(
-        engine=engine,
-        data_dir=data_dir,
-        identities=server_identities(data_dir),
-        reload_identities=lambda: server_identities(data_dir),
-        master=DbMasterDataHistory(engine),
-        on_finished=lambda rid, status: click.echo(f"{rid} {status}"),
-        lease=dt.timedelta(seconds=lease_seconds),
-    )
+    # The server's settings (OPENREG_SERVER_* too) and engine settings (SQLite: WAL, busy timeout).
+    settings = cli_settings(data_dir=data_dir, db_url=db_url, processing_lease_s=lease_seconds)
+    try:
+        backend = build_backend(
+            settings, threads=threads, on_finished=lambda rid, status: click.echo(f"{rid} {status}")
+        )
+    except KeyFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    engine = backend.engine
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     backend.start(workers=threads, scheduler=False)

@@ -9,8 +9,9 @@ import shutil
 from pathlib import Path
 
 import click
-from sqlalchemy import create_engine
 
+from sync_server.bootstrap import open_engine
+from sync_server.cli_options import cli_settings
 from sync_server.reports.artifacts import ChecksumMismatch, verify_artifact
 from sync_server.reports.runner import ReportService
 from sync_server.services.report_context import server_report_context
@@ -24,10 +25,11 @@ _data = click.option(
 
 
 def _service(db_url: str, data_dir: Path) -> ReportService:
-    engine = create_engine(db_url)
+    settings = cli_settings(data_dir=data_dir, db_url=db_url)
+    engine = open_engine(settings)
     return ReportService(
         engine=engine,
-        out_dir=data_dir / "reports",
+        out_dir=settings.data_dir / "reports",
         instance="cli",
         context_factory=lambda: server_report_context(engine),
     )

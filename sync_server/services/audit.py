@@ -10,7 +10,6 @@ never both extend the same entry and fork the chain. :func:`verify_chain` names 
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import json
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from shared.audit_chain import GENESIS, AuditVerdict, chain_hash, walk_chain
 from shared.canonical import canonical_json
 from sync_server.db.tables import AuditEntryRow, AuditHeadRow
+from sync_server.services.clock import utcnow
 
 _log = AuditEntryRow.__table__
 _head = AuditHeadRow.__table__
@@ -80,7 +80,7 @@ def append_audit(
     if not locked:  # a database made by create_all (tests, tools) has no head row yet
         conn.execute(insert(_head).values(id=_HEAD_ID, seq=1, hash=GENESIS))
     seq, prev = conn.execute(select(_head.c.seq, _head.c.hash).where(_head.c.id == _HEAD_ID)).one()
-    at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    at = utcnow().isoformat(timespec="microseconds")
     digest = chain_hash(prev, _fields(seq, at, actor, action, target, details_text))
     conn.execute(
         insert(_log).values(

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from sync_server.bootstrap import server_identities
 from sync_server.keys import KeyFileError, load_or_create_keys, rotate_packet_key
-from sync_server.processing.cli import server_identities
 
 
 def test_rotation_moves_forward_and_keeps_every_identity(tmp_path):

@@ -99,8 +99,7 @@ def test_a_live_worker_keeps_a_packet_that_runs_longer_than_its_lease(tmp_path, 
 
 
 def test_server_workers_take_the_lease_from_the_settings(tmp_path):
-    from sync_server.bootstrap import build_state
-    from sync_server.runner import start_backend
+    from sync_server.bootstrap import build_state, start_backend
     from sync_server.settings import ServerSettings
 
     state = build_state(ServerSettings(data_dir=tmp_path / "server", workers=0, processing_lease_s=3))

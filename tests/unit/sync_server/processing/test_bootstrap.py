@@ -53,8 +53,7 @@ def test_backend_processes_queue_rows_and_schedules_reports(tmp_path):
 def test_server_backend_engines_workers_without_pre_ping_reports_on_the_request_engine(tmp_path):
     """Workers (queue, ID store, master-data history) share the no-pre-ping engine; the report service
     and its scheduler use the request engine, which (on PostgreSQL) pings before reusing a connection."""
-    from sync_server.bootstrap import build_state
-    from sync_server.runner import start_backend
+    from sync_server.bootstrap import build_state, start_backend
     from sync_server.settings import ServerSettings
 
     state = build_state(ServerSettings(data_dir=tmp_path / "server", workers=0))

@@ -12,9 +12,10 @@ from pathlib import Path
 from client.core.machine import MachineKeys
 from client.core.master_data import MasterData
 from client.core.people import PeopleService
+from client.core.registration.end_of_day import EndOfDayService
 from client.core.registration.receipts import ReceiptStore
 from client.core.registration.sealing import PacketSealer
-from client.core.registration.service import EndOfDayService, RegistrationService
+from client.core.registration.service import RegistrationService
 from client.core.settings import ClientSettings
 from client.core.store import Store, get_or_create_db_key
 
@@ -82,7 +83,12 @@ class ClientApp:
     def upload_agent(self):
         from client.core.sync.upload import UploadAgent
 
-        return UploadAgent(
+        return UploadAgent(store=self.store, transport=self.server(), settings=self.settings)
+
+    def packet_outcomes(self):
+        from client.core.sync.outcomes import PacketOutcomes
+
+        return PacketOutcomes(
             store=self.store, transport=self.server(), settings=self.settings, master_data=self.master_data
         )
 

@@ -256,9 +256,8 @@ def run_headless_demo(*, data_dir: Path, count: int = 4, echo: Echo = print) -> 
         for pending in app.end_of_day.pending(session=supervisor):
             app.end_of_day.approve(session=supervisor, rid=pending["rid"])
         echo(f"supervisor {SUPERVISOR} approved {len(rids)} packets at end of day")
-        agent = app.upload_agent()
-        report = agent.upload_approved(progress=None)
-        outcomes = wait_for_outcomes(app, agent, rids, timeout_s=20)
+        report = app.upload_agent().upload_approved(progress=None)
+        outcomes = wait_for_outcomes(app, app.packet_outcomes(), rids, timeout_s=20)
         ok = report.ok
         for outcome in outcomes:
             ok &= outcome["status"] == "uploaded" and outcome["server_status"] in REACHED_SERVER

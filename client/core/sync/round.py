@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from client.core.audit import append_audit
 from client.core.machine import read_setting, write_setting
 from client.core.sync.master_data_sync import SyncProgress
-from client.core.sync.transport import PacketStatus, ServerRefused, SyncStopped
+from client.core.sync.transport import ServerRefused, SyncStopped
 from client.core.sync.upload import UploadProgress, UploadReport
-from shared.sync import ErrorCode
+from shared.sync import ErrorCode, PacketStatus
 
 if TYPE_CHECKING:
     from client.core.bootstrap import ClientApp
@@ -165,11 +165,13 @@ def run_sync_round(
             raise
     master = app.master_data_sync().sync(progress=on_master)
     stop_if_asked()
-    agent = app.upload_agent()
-    result = SyncRoundResult(master_data=master, upload=agent.upload_approved(progress=on_upload))
+    result = SyncRoundResult(
+        master_data=master, upload=app.upload_agent().upload_approved(progress=on_upload)
+    )
     stop_if_asked()
-    result.statuses = agent.poll_statuses()
-    result.purged = agent.purge()
+    outcomes = app.packet_outcomes()
+    result.statuses = outcomes.poll_statuses()
+    result.purged = outcomes.purge()
     stop_if_asked()
     result.update = check_for_update(app)
     if progress:

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from client.core.registration.service import COUNT_KEYS
+from client.core.registration.repository import COUNT_KEYS
 from client.ui.context import UiContext
 from client.ui.widgets import CountCard, button, title_label
 

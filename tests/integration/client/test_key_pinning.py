@@ -256,7 +256,7 @@ def test_signed_rotation_is_accepted_and_the_next_packet_is_sealed_to_the_new_ke
         for rid in (first, second):
             app.end_of_day.approve(session=supervisor_session, rid=rid)
         assert app.upload_agent().upload_approved().ok
-        outcomes = demo.wait_for_outcomes(app, app.upload_agent(), [first, second], timeout_s=60)
+        outcomes = demo.wait_for_outcomes(app, app.packet_outcomes(), [first, second], timeout_s=60)
         statuses = [(o["server_status"], o.get("server_reason")) for o in outcomes]
         assert statuses == [("processed", None), ("processed", None)], statuses
     finally:

@@ -64,7 +64,7 @@ def test_end_to_end_register_approve_upload_status(tmp_path, server):
             and sorted(report.uploaded) == sorted(rids[:2])
             and report.rejected_reported == [rids[2]]
         )
-        polled = {s.rid: s.status for s in app.upload_agent().poll_statuses()}
+        polled = {s.rid: s.status for s in app.packet_outcomes().poll_statuses()}
         assert set(polled) == set(rids[:2]) and "unknown" not in polled.values()
         assert app.master_data_sync().sync().rows == 0  # nothing new: the cursor held
     finally:
@@ -174,7 +174,7 @@ def test_sigkill_during_upload_resumes_without_duplicates(tmp_path, server):
     try:
         assert app.upload_agent().upload_approved().ok
         assert set(statuses(app).values()) == {"uploaded"}
-        polled = app.upload_agent().poll_statuses()
+        polled = app.packet_outcomes().poll_statuses()
         assert sorted(s.rid for s in polled) == sorted(rids)  # each RID exactly once on the server
         assert all(s.status != "unknown" for s in polled)
     finally:

@@ -16,14 +16,10 @@ from client.core.machine import MachineKeys
 from client.core.master_data import apply_changes
 from client.core.people import PeopleService, RoleRequired
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
+from client.core.registration.end_of_day import EndOfDayService
 from client.core.registration.receipts import ReceiptNotFound, ReceiptStore, save_receipt
 from client.core.registration.sealing import SealedFile
-from client.core.registration.service import (
-    EndOfDayService,
-    NotEnrolled,
-    PendingLimitReached,
-    RegistrationService,
-)
+from client.core.registration.service import NotEnrolled, PendingLimitReached, RegistrationService
 from shared.rid import parse_rid
 
 DEMO = Path(__file__).resolve().parents[5] / "sync_server" / "demo_data"

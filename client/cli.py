@@ -117,8 +117,8 @@ def enrol(
     supervisor_id: str | None,
 ) -> None:
     """Enrol this kiosk for a center and wait for approval; pins the server keys (and --ca-file)."""
+    from client.core.authentication import AuthError
     from client.core.machine import PinnedKeyMismatch
-    from client.core.people import AuthError
     from client.core.sync.enrolment import (
         EnrolmentPending,
         EnrolmentRejected,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from client.core.authentication import AuthenticationService
 from client.core.machine import MachineKeys
 from client.core.master_data import MasterData
-from client.core.people import PeopleService
 from client.core.registration.end_of_day import EndOfDayService
 from client.core.registration.receipts import ReceiptStore
 from client.core.registration.sealing import PacketSealer
@@ -28,7 +28,7 @@ class ClientApp:
     store: Store
     machine: MachineKeys
     master_data: MasterData
-    people: PeopleService
+    authentication: AuthenticationService
     registrations: RegistrationService
     end_of_day: EndOfDayService
     receipts: ReceiptStore
@@ -105,7 +105,7 @@ class ClientApp:
         return EnrolmentService(
             machine=self.machine,
             server=self.server(),
-            people=self.people,
+            authentication=self.authentication,
             allow_insecure_http=self.settings.allow_insecure_http,
             ca_pem=read_ca_pem(ca_file) if ca_file else None,
         )
@@ -137,7 +137,7 @@ def build_client(settings: ClientSettings, *, sealer: PacketSealer | None = None
         store=store,
         machine=machine,
         master_data=master_data,
-        people=PeopleService(store=store, master_data=master_data),
+        authentication=AuthenticationService(store=store, master_data=master_data),
         registrations=registrations,
         end_of_day=EndOfDayService(store=store),
         receipts=ReceiptStore(store=store, legacy_dir=settings.receipts_dir),

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from client.core.authentication import Session
 from client.core.bootstrap import ClientApp
-from client.core.people import Session
 from client.ui.i18n import Language
 from client.ui.operations import Operations
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from client.core.audit import append_audit
-from client.core.people import Session, require_role
+from client.core.authentication import Session, require_role
 from client.core.registration.repository import Registrations, RegistrationStatus
 from client.core.store import Store
 

@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import text
 
 from client.core.audit import append_audit, audit_entries
+from client.core.authentication import RoleRequired, Session, require_role
 from client.core.machine import MachineKeys, read_setting, write_setting
 from client.core.master_data import MasterData
-from client.core.people import RoleRequired, Session, require_role
 from client.core.registration.biometrics import BiometricPolicy
 from client.core.registration.receipt import ReceiptData, render_receipt
 from client.core.registration.receipts import delete_receipt, save_receipt

@@ -24,7 +24,7 @@ from client.core.sync.server_keys import (
 from shared.sync import EnrolResponse
 
 if TYPE_CHECKING:
-    from client.core.people import PeopleService
+    from client.core.authentication import AuthenticationService
 
 
 class EnrolmentPending(RuntimeError):
@@ -60,11 +60,11 @@ class EnrolmentService:
         *,
         machine: MachineKeys,
         server: EnrolmentServer,
-        people: PeopleService | None = None,
+        authentication: AuthenticationService | None = None,
         allow_insecure_http: bool = False,
         ca_pem: bytes | None = None,
     ) -> None:
-        self._machine, self._server, self._people = machine, server, people
+        self._machine, self._server, self._auth = machine, server, authentication
         self._allow_http, self._ca_pem = allow_insecure_http, ca_pem
 
     def enrol(
@@ -77,11 +77,11 @@ class EnrolmentService:
     def _approval(self, supervisor: SupervisorCredentials | None) -> str | None:
         if not self._machine.identity().pinned:
             return None
-        if supervisor is None or self._people is None:
+        if supervisor is None or self._auth is None:
             raise ReenrolmentRefused(
                 "this kiosk is already enrolled; enrolling it again needs a supervisor's approval"
             )
-        return self._people.supervisor_approval(
+        return self._auth.supervisor_approval(
             user_id=supervisor.user_id,
             password=supervisor.password,
             totp=supervisor.totp,

@@ -58,7 +58,7 @@ def enrolled_kiosk(tmp_path: Path, server, name: str = "kiosk"):
 
 def register_and_approve(app, count: int) -> list[str]:
     rids = demo.register_people(app, count=count, echo=lambda _m: None)
-    supervisor = app.people.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
+    supervisor = app.authentication.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
     for rid in rids:
         app.end_of_day.approve(session=supervisor, rid=rid)
     return rids

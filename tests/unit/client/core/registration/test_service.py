@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from client.core.authentication import AuthenticationService, RoleRequired
 from client.core.machine import MachineKeys
 from client.core.master_data import apply_changes
-from client.core.people import PeopleService, RoleRequired
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
 from client.core.registration.end_of_day import EndOfDayService
 from client.core.registration.receipts import ReceiptNotFound, ReceiptStore, save_receipt
@@ -81,7 +81,7 @@ def env(store, master_data, tmp_path):
         recipients=["age1xyz"],
         recipient_key_id="k1",
     )
-    people = PeopleService(store=store, master_data=master_data)
+    people = AuthenticationService(store=store, master_data=master_data)
     sealer = FileSealer()
     service = RegistrationService(
         store=store,

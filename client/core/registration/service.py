@@ -90,6 +90,11 @@ class RegistrationService:
         with self._store.transaction() as conn:
             return Registrations(conn).counts(today=self._now().date().isoformat())
 
+    def count_by_status(self) -> list[tuple[str, int]]:
+        """(status, how many) for every local status in use (``openreg client status``)."""
+        with self._store.transaction() as conn:
+            return Registrations(conn).count_by_status()
+
     def outcomes(self, *, rids: list[str]) -> list[dict[str, Any]]:
         """Local and server state of each registration: status, server_status, uin, server_reason(_code)."""
         with self._store.transaction() as conn:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from client.core.authentication import AuthenticationService
 from client.core.machine import MachineKeys
@@ -18,6 +19,15 @@ from client.core.registration.sealing import PacketSealer
 from client.core.registration.service import RegistrationService
 from client.core.settings import ClientSettings
 from client.core.store import Store, get_or_create_db_key
+
+if TYPE_CHECKING:
+    from client.core.sync.enrolment import EnrolmentService
+    from client.core.sync.http import HttpServer
+    from client.core.sync.master_data_sync import MasterDataSync
+    from client.core.sync.outcomes import PacketOutcomes
+    from client.core.sync.server_keys import KeyRefresh
+    from client.core.sync.upload import UploadAgent
+    from client.core.updates import UpdateManager
 
 
 @dataclass
@@ -40,7 +50,7 @@ class ClientApp:
         return self.settings.server_url or self.machine.server_url()
 
     # Network parts are built on demand: a kiosk works offline without them.
-    def server(self):
+    def server(self) -> HttpServer:
         from client.core.sync.http import HttpServer
 
         url = self.server_url()
@@ -67,7 +77,7 @@ class ClientApp:
             return None
         return write_ca_bundle(pinned, self.settings.data_dir / "tls" / "pinned-server-ca.pem")
 
-    def refresh_server_keys(self):
+    def refresh_server_keys(self) -> KeyRefresh:
         """Fetch the server's signed key set and pin it if newer (see client.core.sync.server_keys)."""
         from client.core.sync.server_keys import refresh_server_keys
 
@@ -75,29 +85,29 @@ class ClientApp:
             self.machine, self.server(), allow_insecure_http=self.settings.allow_insecure_http
         )
 
-    def master_data_sync(self):
+    def master_data_sync(self) -> MasterDataSync:
         from client.core.sync.master_data_sync import MasterDataSync
 
         return MasterDataSync(store=self.store, machine=self.machine, source=self.server())
 
-    def upload_agent(self):
+    def upload_agent(self) -> UploadAgent:
         from client.core.sync.upload import UploadAgent
 
         return UploadAgent(store=self.store, transport=self.server(), settings=self.settings)
 
-    def packet_outcomes(self):
+    def packet_outcomes(self) -> PacketOutcomes:
         from client.core.sync.outcomes import PacketOutcomes
 
         return PacketOutcomes(
             store=self.store, transport=self.server(), settings=self.settings, master_data=self.master_data
         )
 
-    def update_manager(self):
+    def update_manager(self) -> UpdateManager:
         from client.core.updates import manager_for_settings
 
         return manager_for_settings(self.settings)
 
-    def enrolment(self):
+    def enrolment(self) -> EnrolmentService:
         from client.core.sync.enrolment import EnrolmentService
         from client.core.sync.tls import read_ca_pem
 

@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
             "end_of_day": EndOfDayScreen(ctx),
             "setup": SetupScreen(ctx),
             "sync": SyncCentreScreen(
-                ctx, interval_minutes=float(ctx.app.master_data.config("sync.interval_minutes", 15))
+                ctx, interval_minutes=float(ctx.master_data.config("sync.interval_minutes", 15))
             ),
         }
         for screen in self.screens.values():
@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+H"), self, activated=lambda: self.show_screen("home"))
         self.retranslate()
         self.show_screen("login")
-        identity = ctx.app.machine.identity  # first run: an unenrolled kiosk opens on the setup screen
+        identity = ctx.machine.identity  # first run: an unenrolled kiosk opens on the setup screen
         ctx.ops.run(lambda: identity().enrolled, on_done=lambda ok: ok or self.show_screen("setup"))
 
     # -- navigation -------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
     def _signed_in(self, session) -> None:
         self.ctx.session = session
         self.autolock.arm()
-        if self.ctx.app.settings.server_url or self.ctx.app.machine.identity().enrolled:
+        if self.ctx.settings.server_url or self.ctx.machine.identity().enrolled:
             self.screens["sync"].schedule()  # background sync while someone is signed in
         self.retranslate()
         self.show_screen("home")
@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
         self._resume_to = self.current_name()
         self.autolock.disarm()
         session.locked = True  # immediate on screen; the core audits the lock on the worker
-        auth = self.ctx.app.authentication
+        auth = self.ctx.authentication
         self.ctx.ops.run(lambda: auth.lock(session, idle=idle), changes={"session"})
         self.show_screen("lock")
 

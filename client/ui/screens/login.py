@@ -84,7 +84,7 @@ class LoginScreen(QWidget):
             return
         self.submit.setEnabled(False)
         self.message.setText(self.ctx.t("login.checking"))
-        people = self.ctx.app.authentication
+        people = self.ctx.authentication
         if self.locked and self.ctx.session:
             session = self.ctx.session
             work = lambda: (people.unlock(session, password=password), session)[1]  # noqa: E731
@@ -111,5 +111,5 @@ class LoginScreen(QWidget):
     def _sign_out(self) -> None:
         session = self.ctx.session
         if session is not None:
-            self.ctx.ops.run(lambda: self.ctx.app.authentication.logout(session), changes={"session"})
+            self.ctx.ops.run(lambda: self.ctx.authentication.logout(session), changes={"session"})
         self.signed_out.emit()

@@ -50,7 +50,7 @@ class SupervisorDialog(QDialog):
     def attempt(self) -> None:
         user, password, code = self.user.text().strip(), self.password.text(), self.totp.text().strip()
         self.approve.setEnabled(False)
-        people = self.ctx.app.authentication
+        people = self.ctx.authentication
 
         def work() -> str:
             return people.supervisor_approval(

@@ -84,12 +84,12 @@ class LoginScreen(QWidget):
             return
         self.submit.setEnabled(False)
         self.message.setText(self.ctx.t("login.checking"))
-        people = self.ctx.authentication
+        auth = self.ctx.authentication
         if self.locked and self.ctx.session:
             session = self.ctx.session
-            work = lambda: (people.unlock(session, password=password), session)[1]  # noqa: E731
+            work = lambda: (auth.unlock(session, password=password), session)[1]  # noqa: E731
         else:
-            work = lambda: people.login(user_id=user, password=password)  # noqa: E731
+            work = lambda: auth.login(user_id=user, password=password)  # noqa: E731
         self.ctx.ops.run(work, on_done=self._done, on_error=self._failed, changes={"session"})
 
     def _done(self, session) -> None:

@@ -63,9 +63,9 @@ def _enrolled_kiosk(workdir: Path):
     """A kiosk enrolled offline (pinned age recipient) with the demo form and one operator."""
     import pyrage
 
+    from client.core.authentication import hash_password
     from client.core.bootstrap import build_client
     from client.core.master_data import apply_changes
-    from client.core.people import hash_password
     from client.core.settings import ClientSettings
     from shared.signing import generate_private_key, public_key_b64
 
@@ -102,7 +102,7 @@ def bench_sign_off(*, count: int, workdir: Path) -> list[float]:
     from client.core.samples import capture_group, document_scan, sample_person
 
     app = _enrolled_kiosk(workdir)
-    session = app.people.login(user_id="op1", password="pw")
+    session = app.authentication.login(user_id="op1", password="pw")
     captures = {g: capture_group(g, seed=7) for g in CAPTURE_GROUPS}
     scan = document_scan(1, target_bytes=2_700_000)
     times, sizes = [], []

@@ -152,7 +152,7 @@ def main() -> int:
         window.resize(1200, 820)
         window.show()
         ctx = window.ctx
-        ctx.session = client.people.login(user_id=OPERATOR[0], password=OPERATOR[2])
+        ctx.session = client.authentication.login(user_id=OPERATOR[0], password=OPERATOR[2])
         window.show_screen("registration")
         wizard = window.screens["registration"]
         while not wizard.pages:

@@ -69,17 +69,12 @@ def client() -> None:
 @KEYRING_OPTION
 def status(data_dir: Path, keyring_file: Path | None) -> None:
     """Show enrolment, master-data cursor and packet counts."""
-    from sqlalchemy import text
-
     app = _app(data_dir, keyring_file)
     try:
         ident = app.machine.identity()
         click.echo(f"machine {ident.machine_id or '-'} center {ident.center_id or '-'} status {ident.status}")
-        with app.store.transaction() as conn:
-            for state, count in conn.execute(
-                text("SELECT status, count(*) FROM registrations GROUP BY status")
-            ):
-                click.echo(f"  {state}: {count}")
+        for state, count in app.registrations.count_by_status():
+            click.echo(f"  {state}: {count}")
     finally:
         app.close()
 
@@ -117,8 +112,8 @@ def enrol(
     supervisor_id: str | None,
 ) -> None:
     """Enrol this kiosk for a center and wait for approval; pins the server keys (and --ca-file)."""
+    from client.core.authentication import AuthError
     from client.core.machine import PinnedKeyMismatch
-    from client.core.people import AuthError
     from client.core.sync.enrolment import (
         EnrolmentPending,
         EnrolmentRejected,

@@ -8,15 +8,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from client.core.authentication import AuthenticationService
 from client.core.machine import MachineKeys
 from client.core.master_data import MasterData
-from client.core.people import PeopleService
+from client.core.registration.end_of_day import EndOfDayService
 from client.core.registration.receipts import ReceiptStore
 from client.core.registration.sealing import PacketSealer
-from client.core.registration.service import EndOfDayService, RegistrationService
+from client.core.registration.service import RegistrationService
 from client.core.settings import ClientSettings
 from client.core.store import Store, get_or_create_db_key
+
+if TYPE_CHECKING:
+    from client.core.sync.enrolment import EnrolmentService
+    from client.core.sync.http import HttpServer
+    from client.core.sync.master_data_sync import MasterDataSync
+    from client.core.sync.outcomes import PacketOutcomes
+    from client.core.sync.server_keys import KeyRefresh
+    from client.core.sync.upload import UploadAgent
+    from client.core.updates import UpdateManager
 
 
 @dataclass
@@ -27,7 +38,7 @@ class ClientApp:
     store: Store
     machine: MachineKeys
     master_data: MasterData
-    people: PeopleService
+    authentication: AuthenticationService
     registrations: RegistrationService
     end_of_day: EndOfDayService
     receipts: ReceiptStore
@@ -39,7 +50,7 @@ class ClientApp:
         return self.settings.server_url or self.machine.server_url()
 
     # Network parts are built on demand: a kiosk works offline without them.
-    def server(self):
+    def server(self) -> HttpServer:
         from client.core.sync.http import HttpServer
 
         url = self.server_url()
@@ -66,7 +77,7 @@ class ClientApp:
             return None
         return write_ca_bundle(pinned, self.settings.data_dir / "tls" / "pinned-server-ca.pem")
 
-    def refresh_server_keys(self):
+    def refresh_server_keys(self) -> KeyRefresh:
         """Fetch the server's signed key set and pin it if newer (see client.core.sync.server_keys)."""
         from client.core.sync.server_keys import refresh_server_keys
 
@@ -74,24 +85,29 @@ class ClientApp:
             self.machine, self.server(), allow_insecure_http=self.settings.allow_insecure_http
         )
 
-    def master_data_sync(self):
+    def master_data_sync(self) -> MasterDataSync:
         from client.core.sync.master_data_sync import MasterDataSync
 
         return MasterDataSync(store=self.store, machine=self.machine, source=self.server())
 
-    def upload_agent(self):
+    def upload_agent(self) -> UploadAgent:
         from client.core.sync.upload import UploadAgent
 
-        return UploadAgent(
+        return UploadAgent(store=self.store, transport=self.server(), settings=self.settings)
+
+    def packet_outcomes(self) -> PacketOutcomes:
+        from client.core.sync.outcomes import PacketOutcomes
+
+        return PacketOutcomes(
             store=self.store, transport=self.server(), settings=self.settings, master_data=self.master_data
         )
 
-    def update_manager(self):
+    def update_manager(self) -> UpdateManager:
         from client.core.updates import manager_for_settings
 
         return manager_for_settings(self.settings)
 
-    def enrolment(self):
+    def enrolment(self) -> EnrolmentService:
         from client.core.sync.enrolment import EnrolmentService
         from client.core.sync.tls import read_ca_pem
 
@@ -99,7 +115,7 @@ class ClientApp:
         return EnrolmentService(
             machine=self.machine,
             server=self.server(),
-            people=self.people,
+            authentication=self.authentication,
             allow_insecure_http=self.settings.allow_insecure_http,
             ca_pem=read_ca_pem(ca_file) if ca_file else None,
         )
@@ -131,7 +147,7 @@ def build_client(settings: ClientSettings, *, sealer: PacketSealer | None = None
         store=store,
         machine=machine,
         master_data=master_data,
-        people=PeopleService(store=store, master_data=master_data),
+        authentication=AuthenticationService(store=store, master_data=master_data),
         registrations=registrations,
         end_of_day=EndOfDayService(store=store),
         receipts=ReceiptStore(store=store, legacy_dir=settings.receipts_dir),

@@ -144,7 +144,7 @@ def _locations(app: ClientApp) -> dict[str, str]:
 
 def register_people(app: ClientApp, *, count: int, echo: Echo, devices=None) -> list[str]:
     """Log in as the demo operator and register ``count`` sample people end to end; return their RIDs."""
-    operator = app.people.login(user_id=OPERATOR, password=OPERATOR_PASSWORD)
+    operator = app.authentication.login(user_id=OPERATOR, password=OPERATOR_PASSWORD)
     gender = _first(app, "genders")
     locations = _locations(app)
     rids = []
@@ -180,7 +180,7 @@ def register_people(app: ClientApp, *, count: int, echo: Echo, devices=None) -> 
         if reg.step == "supervisor_approval":
             secret = (app.master_data.get("users", SUPERVISOR) or {}).get("totp_secret")
             code = totp_code(secret) if secret else None
-            supervisor = app.people.supervisor_approval(
+            supervisor = app.authentication.supervisor_approval(
                 user_id=SUPERVISOR, password=SUPERVISOR_PASSWORD, totp=code, purpose=f"exception:{index}"
             )
             reg.approve_by_supervisor(supervisor_id=supervisor)
@@ -252,13 +252,12 @@ def run_headless_demo(*, data_dir: Path, count: int = 4, echo: Echo = print) -> 
             f"master data synced: {synced.rows} rows ({', '.join(f'{k} {v}' for k, v in sorted(synced.entities.items()))})"
         )
         rids = register_people(app, count=count, echo=echo, devices=devices)
-        supervisor = app.people.login(user_id=SUPERVISOR, password=SUPERVISOR_PASSWORD)
+        supervisor = app.authentication.login(user_id=SUPERVISOR, password=SUPERVISOR_PASSWORD)
         for pending in app.end_of_day.pending(session=supervisor):
             app.end_of_day.approve(session=supervisor, rid=pending["rid"])
         echo(f"supervisor {SUPERVISOR} approved {len(rids)} packets at end of day")
-        agent = app.upload_agent()
-        report = agent.upload_approved(progress=None)
-        outcomes = wait_for_outcomes(app, agent, rids, timeout_s=20)
+        report = app.upload_agent().upload_approved(progress=None)
+        outcomes = wait_for_outcomes(app, app.packet_outcomes(), rids, timeout_s=20)
         ok = report.ok
         for outcome in outcomes:
             ok &= outcome["status"] == "uploaded" and outcome["server_status"] in REACHED_SERVER

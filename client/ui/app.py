@@ -29,7 +29,7 @@ def build_window(client: ClientApp, *, language: str = "eng", devices=None) -> M
     """The main window over an already-built :class:`ClientApp` (tests and the demo pass theirs)."""
     qt_app()
     ops = Operations()
-    ctx = UiContext(app=client, ops=ops, language=Language(language), devices=devices)
+    ctx = UiContext.for_client(client, ops=ops, language=Language(language), devices=devices)
     minutes = float(client.master_data.config("session.inactivity_minutes", 10))
     window = MainWindow(ctx, inactivity_ms=int(minutes * 60_000) + 1_000)
     ops.setParent(window)

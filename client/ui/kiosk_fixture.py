@@ -13,9 +13,9 @@ from typing import Any
 
 import pyrage
 
+from client.core.authentication import hash_password
 from client.core.bootstrap import ClientApp, build_client, default_sealer
 from client.core.master_data import apply_changes
-from client.core.people import hash_password
 from client.core.settings import ClientSettings
 from shared.signing import generate_private_key, public_key_b64
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
-from datetime import UTC, datetime
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -19,7 +16,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.core.people import SessionLocked
 from client.ui.autolock import InactivityLock
 from client.ui.context import UiContext
 from client.ui.i18n import LANGUAGE_NAMES
@@ -72,7 +68,7 @@ class MainWindow(QMainWindow):
             "end_of_day": EndOfDayScreen(ctx),
             "setup": SetupScreen(ctx),
             "sync": SyncCentreScreen(
-                ctx, interval_minutes=float(ctx.app.master_data.config("sync.interval_minutes", 15))
+                ctx, interval_minutes=float(ctx.master_data.config("sync.interval_minutes", 15))
             ),
         }
         for screen in self.screens.values():
@@ -85,7 +81,7 @@ class MainWindow(QMainWindow):
         self.screens["registration"].finished.connect(self._registration_ready)
 
         self.autolock = InactivityLock(timeout_ms=inactivity_ms, parent=self)
-        self.autolock.idle.connect(self.lock)
+        self.autolock.idle.connect(lambda: self.lock(idle=True))
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.autolock)
@@ -95,12 +91,12 @@ class MainWindow(QMainWindow):
         ctx.language.changed.connect(lambda _c: self.retranslate())
         self.contrast.toggled.connect(self.set_high_contrast)
         self.home_button.clicked.connect(lambda: self.show_screen("home"))
-        self.lock_button.clicked.connect(self.lock)
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
+        self.lock_button.clicked.connect(lambda: self.lock())
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.lock())
         QShortcut(QKeySequence("Ctrl+H"), self, activated=lambda: self.show_screen("home"))
         self.retranslate()
         self.show_screen("login")
-        identity = ctx.app.machine.identity  # first run: an unenrolled kiosk opens on the setup screen
+        identity = ctx.machine.identity  # first run: an unenrolled kiosk opens on the setup screen
         ctx.ops.run(lambda: identity().enrolled, on_done=lambda ok: ok or self.show_screen("setup"))
 
     # -- navigation -------------------------------------------------------------------------------
@@ -129,7 +125,7 @@ class MainWindow(QMainWindow):
     def _signed_in(self, session) -> None:
         self.ctx.session = session
         self.autolock.arm()
-        if self.ctx.app.settings.server_url or self.ctx.app.machine.identity().enrolled:
+        if self.ctx.settings.server_url or self.ctx.machine.identity().enrolled:
             self.screens["sync"].schedule()  # background sync while someone is signed in
         self.retranslate()
         self.show_screen("home")
@@ -147,26 +143,16 @@ class MainWindow(QMainWindow):
         self.retranslate()
         self.show_screen("login")
 
-    def lock(self) -> None:
-        """Lock after inactivity (or on request); the wizard keeps its state for the same officer."""
+    def lock(self, *, idle: bool = False) -> None:
+        """Lock after inactivity (``idle``) or on request; the wizard keeps its state for the same officer."""
         session = self.ctx.session
         if session is None or session.locked:
             return
         self._resume_to = self.current_name()
         self.autolock.disarm()
-        session.locked = True  # immediate on screen; the core audits the lock below
-        people = self.ctx.app.people
-
-        def audit_lock() -> None:
-            # The core locks (and audits) a session idle past the configured limit; a manual lock is the
-            # same event with the idle time taken as elapsed. Missing core API: PeopleService.lock().
-            session.locked = False
-            session.last_activity = datetime.min.replace(tzinfo=UTC)
-            with suppress(SessionLocked):
-                people.check_active(session)
-            session.locked = True
-
-        self.ctx.ops.run(audit_lock, changes={"session"})
+        session.locked = True  # immediate on screen; the core audits the lock on the worker
+        auth = self.ctx.authentication
+        self.ctx.ops.run(lambda: auth.lock(session, idle=idle), changes={"session"})
         self.show_screen("lock")
 
     def _registration_ready(self, registration) -> None:

@@ -99,7 +99,7 @@ def test_document_camera_attaches_to_the_registration(qtbot, window, kiosk):
     from client.ui.screens.documents_page import DocumentsPage
     from client.ui.screens.registration import load_form_inputs
 
-    window.ctx.session = kiosk.people.login(user_id=OPERATOR[0], password=OPERATOR[2])
+    window.ctx.session = kiosk.authentication.login(user_id=OPERATOR[0], password=OPERATOR[2])
     window.ctx.devices = DeviceBiometricSource({"document": DocumentCamera()})
     registration, options = load_form_inputs(window.ctx, None)
     registration.submit_demographics(SAMPLE_PERSON)

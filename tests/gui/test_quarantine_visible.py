@@ -28,7 +28,7 @@ def test_a_quarantined_packet_shows_in_sync_centre_home_and_end_of_day(qtbot, tm
         client.enrolment().wait_for_approval(center_id=demo.CENTER_ID, timeout_s=20, poll_s=0.3)
         client.master_data_sync().sync()
         damaged, healthy = demo.register_people(client, count=2, echo=lambda _m: None)
-        supervisor = client.people.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
+        supervisor = client.authentication.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
         for rid in (damaged, healthy):
             client.end_of_day.approve(session=supervisor, rid=rid)
         with client.store.transaction() as conn:

@@ -168,7 +168,7 @@ def test_sync_centre_explains_an_unreachable_server(qtbot, tmp_path):
 def test_sealing_failure_is_explained_and_not_signed_twice(qtbot, window, kiosk):
     from client.ui.screens.registration import load_form_inputs
 
-    window.ctx.session = kiosk.people.login(user_id=OPERATOR[0], password=OPERATOR[2])
+    window.ctx.session = kiosk.authentication.login(user_id=OPERATOR[0], password=OPERATOR[2])
     reg, _options = load_form_inputs(window.ctx, None)
     reg.submit_demographics(SAMPLE_PERSON)
     reg.add_document(

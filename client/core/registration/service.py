@@ -1,5 +1,6 @@
 """Registration service: start (pending limit, pre-registration prefill), finish (RID, sealed packet,
-receipt kept in the encrypted store), crash recovery, and supervisors' end-of-day approval. Owns all I/O around the pure workflow.
+receipt kept in the encrypted store) and crash recovery. Owns all I/O around the pure workflow; rows
+of ``registrations`` change through client.core.registration.repository.
 
 Crash safety: the RID is reserved and the row written as ``sealing`` in one transaction before the packet
 is built; sealing is atomic; the row moves to ``pending_approval`` in a second transaction. On start,
@@ -16,15 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 
 from client.core.audit import append_audit, audit_entries
+from client.core.authentication import RoleRequired, Session, require_role
 from client.core.machine import MachineKeys, read_setting, write_setting
 from client.core.master_data import MasterData
-from client.core.people import RoleRequired, Session, require_role
 from client.core.registration.biometrics import BiometricPolicy
 from client.core.registration.receipt import ReceiptData, render_receipt
 from client.core.registration.receipts import delete_receipt, save_receipt
+from client.core.registration.repository import Registrations, RegistrationStatus
 from client.core.registration.sealing import PacketSealer
 from client.core.registration.workflow import Registration, SignedOffRegistration
 from client.core.store import Store
@@ -32,17 +34,6 @@ from shared import __version__ as SOFTWARE_VERSION
 from shared.rid import format_rid, next_sequence
 
 Clock = Callable[[], datetime]
-
-# What ``counts`` returns, in this order (the home screen shows a card for each).
-COUNT_KEYS = (
-    "today",
-    "pending_approval",
-    "pending_upload",
-    "uploaded",
-    "processed",
-    "rejected",
-    "quarantined",
-)
 
 
 def person_summary(signed: SignedOffRegistration) -> dict[str, Any]:
@@ -91,42 +82,23 @@ class RegistrationService:
     # -- start ------------------------------------------------------------------------------------
     def pending_count(self) -> int:
         with self._store.transaction() as conn:
-            return int(
-                conn.execute(
-                    text("SELECT count(*) FROM registrations WHERE status = 'pending_approval'")
-                ).scalar_one()
-            )
+            return Registrations(conn).count_pending_approval()
 
     def counts(self) -> dict[str, int]:
         """Home-screen figures: today, pending approval/upload, uploaded, processed, rejected, quarantined
         (sealed files found damaged before upload: the supervisor must know)."""
-        today = self._now().date().isoformat()
-        query = text(
-            "SELECT"
-            " sum(CASE WHEN substr(created_at, 1, 10) = :today THEN 1 ELSE 0 END),"
-            " sum(CASE WHEN status = 'pending_approval' THEN 1 ELSE 0 END),"
-            " sum(CASE WHEN status = 'approved' THEN 1 ELSE 0 END),"
-            " sum(CASE WHEN status = 'uploaded' THEN 1 ELSE 0 END),"
-            " sum(CASE WHEN server_status = 'processed' THEN 1 ELSE 0 END),"
-            " sum(CASE WHEN status = 'rejected' OR server_status = 'rejected' THEN 1 ELSE 0 END),"
-            " sum(CASE WHEN status = 'quarantined' THEN 1 ELSE 0 END)"
-            " FROM registrations"
-        )
         with self._store.transaction() as conn:
-            row = conn.execute(query, {"today": today}).one()
-        return {key: int(value or 0) for key, value in zip(COUNT_KEYS, row, strict=True)}
+            return Registrations(conn).counts(today=self._now().date().isoformat())
+
+    def count_by_status(self) -> list[tuple[str, int]]:
+        """(status, how many) for every local status in use (``openreg client status``)."""
+        with self._store.transaction() as conn:
+            return Registrations(conn).count_by_status()
 
     def outcomes(self, *, rids: list[str]) -> list[dict[str, Any]]:
         """Local and server state of each registration: status, server_status, uin, server_reason(_code)."""
         with self._store.transaction() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT rid, status, server_status, uin, server_reason, server_reason_code"
-                    " FROM registrations WHERE rid IN :rids"
-                ).bindparams(bindparam("rids", expanding=True)),
-                {"rids": rids},
-            ).mappings()
-            found = {row["rid"]: dict(row) for row in rows}
+            found = Registrations(conn).outcomes(rids=rids)
         return [found.get(rid, {"rid": rid, "status": "unknown"}) for rid in rids]
 
     def sync_queue(self, *, limit: int = 200) -> list[dict[str, Any]]:
@@ -134,17 +106,7 @@ class RegistrationService:
         then the latest finished ones (rid, status, server_status, uin, server_reason(_code), last_error).
         Quarantined packets (damaged sealed files) stay listed: they need a person."""
         with self._store.transaction() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT rid, status, server_status, uin, server_reason, server_reason_code, last_error"
-                    " FROM registrations"
-                    " WHERE status IN ('approved', 'uploading', 'uploaded', 'quarantined')"
-                    " ORDER BY (status = 'uploaded' AND server_status IN ('processed', 'rejected')), rid DESC"
-                    " LIMIT :limit"
-                ),
-                {"limit": limit},
-            ).mappings()
-            return [dict(row) for row in rows]
+            return Registrations(conn).sync_queue(limit=limit)
 
     def start(self, *, session: Session, prereg_id: str | None = None) -> Registration:
         """Open a New Registration. Refused while the pending-approval queue is at its configured maximum."""
@@ -212,18 +174,12 @@ class RegistrationService:
                 sequence=sequence,
                 created_at=now,
             )
-            conn.execute(
-                text(
-                    "INSERT INTO registrations (rid, status, operator_id, created_at, supervisor_id, summary) "
-                    "VALUES (:r, 'sealing', :o, :t, :s, :summary)"
-                ),
-                {
-                    "r": rid,
-                    "o": session.user_id,
-                    "t": now.isoformat(),
-                    "s": signed.supervisor_id,
-                    "summary": json.dumps(person_summary(signed)),
-                },
+            Registrations(conn).add_sealing(
+                rid=rid,
+                operator_id=session.user_id,
+                created_at=now.isoformat(),
+                supervisor_id=signed.supervisor_id,
+                summary=json.dumps(person_summary(signed)),
             )
             append_audit(
                 conn,
@@ -251,12 +207,8 @@ class RegistrationService:
             registration=signed, rid=rid, meta=meta, audit=audit, out_dir=self._packets_dir
         )
         with self._store.transaction() as conn:
-            conn.execute(
-                text(
-                    "UPDATE registrations SET status = 'pending_approval', packet_path = :p, sha256 = :h, size = :n "
-                    "WHERE rid = :r"
-                ),
-                {"p": str(sealed.path), "h": sealed.sha256, "n": sealed.size, "r": rid},
+            Registrations(conn).mark_sealed(
+                rid=rid, packet_path=str(sealed.path), sha256=sealed.sha256, size=sealed.size
             )
             write_setting(conn, "audit.packet_cursor", audit[-1]["seq"] if audit else since)
             append_audit(
@@ -319,31 +271,20 @@ class RegistrationService:
         """Settle registrations interrupted while sealing; return {rid: new status}."""
         outcome: dict[str, str] = {}
         with self._store.transaction() as conn:
-            rids = [
-                r[0] for r in conn.execute(text("SELECT rid FROM registrations WHERE status = 'sealing'"))
-            ]
+            rids = Registrations(conn).sealing_rids()
         for rid in rids:
             sealed = self._sealer.find(rid=rid, out_dir=self._packets_dir)
             with self._store.transaction() as conn:
+                registrations = Registrations(conn)
                 if sealed:
-                    conn.execute(
-                        text(
-                            "UPDATE registrations SET status = 'pending_approval', packet_path = :p, "
-                            "sha256 = :h, size = :n WHERE rid = :r"
-                        ),
-                        {"p": str(sealed.path), "h": sealed.sha256, "n": sealed.size, "r": rid},
+                    registrations.mark_sealed(
+                        rid=rid, packet_path=str(sealed.path), sha256=sealed.sha256, size=sealed.size
                     )
-                    outcome[rid] = "pending_approval"
+                    outcome[rid] = RegistrationStatus.pending_approval
                 else:
-                    conn.execute(
-                        text(
-                            "UPDATE registrations SET status = 'failed', last_error = 'interrupted "
-                            "before the packet was sealed' WHERE rid = :r"
-                        ),
-                        {"r": rid},
-                    )
+                    registrations.mark_failed(rid=rid, error="interrupted before the packet was sealed")
                     delete_receipt(conn, rid=rid)  # no packet, so nothing it acknowledges
-                    outcome[rid] = "failed"
+                    outcome[rid] = RegistrationStatus.failed
                 append_audit(
                     conn,
                     actor=None,
@@ -354,46 +295,3 @@ class RegistrationService:
         for partial in self._packets_dir.glob(".*") if self._packets_dir.exists() else []:
             partial.unlink(missing_ok=True)
         return outcome
-
-
-class EndOfDayService:
-    """Supervisors approve or reject sealed packets before upload."""
-
-    def __init__(self, *, store: Store, clock: Clock | None = None) -> None:
-        self._store = store
-        self._now = clock or (lambda: datetime.now(UTC))
-
-    def pending(self, *, session: Session) -> list[dict[str, Any]]:
-        require_role(session, "supervisor")
-        with self._store.transaction() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT rid, operator_id, created_at, size, supervisor_id, summary FROM registrations "
-                    "WHERE status = 'pending_approval' ORDER BY rid"
-                )
-            )
-            return [{**r._mapping, "summary": json.loads(r.summary or "{}")} for r in rows]
-
-    def _review(self, *, session: Session, rid: str, status: str, reason: str | None) -> None:
-        require_role(session, "supervisor")
-        with self._store.transaction() as conn:
-            updated = conn.execute(
-                text(
-                    "UPDATE registrations SET status = :s, supervisor_id = coalesce(supervisor_id, :u), "
-                    "review_reason = :why, reviewed_at = :t WHERE rid = :r AND status = 'pending_approval'"
-                ),
-                {"s": status, "u": session.user_id, "why": reason, "t": self._now().isoformat(), "r": rid},
-            ).rowcount
-            if updated != 1:
-                raise ValueError(f"{rid} is not waiting for approval")
-            append_audit(
-                conn, actor=session.user_id, action=f"packet.{status}", details={"rid": rid, "reason": reason}
-            )
-
-    def approve(self, *, session: Session, rid: str) -> None:
-        self._review(session=session, rid=rid, status="approved", reason=None)
-
-    def reject(self, *, session: Session, rid: str, reason: str) -> None:
-        if not reason or not reason.strip():
-            raise ValueError("a rejection needs a reason")
-        self._review(session=session, rid=rid, status="rejected", reason=reason.strip())

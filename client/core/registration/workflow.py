@@ -254,7 +254,7 @@ class Registration:
         return errors
 
     def approve_by_supervisor(self, *, supervisor_id: str) -> None:
-        """Record a supervisor verified by PeopleService.supervisor_approval (the service checks credentials)."""
+        """Record a supervisor verified by AuthenticationService.supervisor_approval (the service checks credentials)."""
         self._expect(Step.SUPERVISOR_APPROVAL)
         self.supervisor_id = supervisor_id
         self.step = Step.PREVIEW

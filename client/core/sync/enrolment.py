@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from client.core.machine import MachineIdentity, MachineKeys, PinnedKeyMismatch
 from client.core.sync.server_keys import (
@@ -21,9 +21,10 @@ from client.core.sync.server_keys import (
     apply_key_set,
     fetch_verified_key_set,
 )
+from shared.sync import EnrolResponse
 
 if TYPE_CHECKING:
-    from client.core.people import PeopleService
+    from client.core.authentication import AuthenticationService
 
 
 class EnrolmentPending(RuntimeError):
@@ -48,8 +49,8 @@ class SupervisorCredentials:
 
 
 class EnrolmentServer(ServerKeySource, Protocol):
-    def enrol(self, *, public_key: str, center_id: str, name: str) -> dict[str, Any]:
-        """Return {"machine_id", "status", "server_signing_key", "packet_recipients", "recipient_key_id"}."""
+    def enrol(self, *, public_key: str, center_id: str, name: str) -> EnrolResponse:
+        """Ask to be enrolled (POST /machines/enrol); idempotent for the same key."""
         ...
 
 
@@ -59,11 +60,11 @@ class EnrolmentService:
         *,
         machine: MachineKeys,
         server: EnrolmentServer,
-        people: PeopleService | None = None,
+        authentication: AuthenticationService | None = None,
         allow_insecure_http: bool = False,
         ca_pem: bytes | None = None,
     ) -> None:
-        self._machine, self._server, self._people = machine, server, people
+        self._machine, self._server, self._auth = machine, server, authentication
         self._allow_http, self._ca_pem = allow_insecure_http, ca_pem
 
     def enrol(
@@ -76,11 +77,11 @@ class EnrolmentService:
     def _approval(self, supervisor: SupervisorCredentials | None) -> str | None:
         if not self._machine.identity().pinned:
             return None
-        if supervisor is None or self._people is None:
+        if supervisor is None or self._auth is None:
             raise ReenrolmentRefused(
                 "this kiosk is already enrolled; enrolling it again needs a supervisor's approval"
             )
-        return self._people.supervisor_approval(
+        return self._auth.supervisor_approval(
             user_id=supervisor.user_id,
             password=supervisor.password,
             totp=supervisor.totp,
@@ -90,15 +91,15 @@ class EnrolmentService:
     def _enrol_once(self, *, center_id: str, name: str, approved_by: str | None) -> MachineIdentity:
         identity = self._machine.identity()
         answer = self._server.enrol(public_key=identity.public_key, center_id=center_id, name=name)
-        status = answer.get("status", "pending")
-        signing_key = answer.get("server_signing_key")
-        if status == "approved" and not (signing_key and answer.get("packet_recipients")):
+        status = str(answer.status)
+        signing_key = answer.server_signing_key
+        if status == "approved" and not (signing_key and answer.packet_recipients):
             raise EnrolmentRejected("the server approved the machine but sent no keys to pin")
         if identity.pinned and signing_key and signing_key != identity.server_signing_key:
             raise PinnedKeyMismatch("the server presented a different signing key than the one pinned")
         if status == "approved":
             key_set = fetch_verified_key_set(self._server, signing_key=signing_key)
-            if list(answer["packet_recipients"]) != key_set.packet_recipients:
+            if list(answer.packet_recipients) != key_set.packet_recipients:
                 raise ServerKeysRefused(
                     "the enrolment answer names packet recipients the server's signed key set does not; "
                     "nothing changed"
@@ -114,14 +115,14 @@ class EnrolmentService:
                 )
             self._machine.record_enrolment(
                 status=status,
-                machine_id=answer.get("machine_id"),
-                center_id=answer.get("center_id", center_id),
+                machine_id=answer.machine_id,
+                center_id=answer.center_id,
             )
         else:
             self._machine.record_enrolment(
                 status=status,
-                machine_id=answer.get("machine_id"),
-                center_id=answer.get("center_id", center_id),
+                machine_id=answer.machine_id,
+                center_id=answer.center_id,
                 signing_key=signing_key,
                 recipients=key_set.packet_recipients if status == "approved" else None,
                 recipient_key_id=key_set.recipient_key_id if status == "approved" else None,

@@ -16,17 +16,36 @@ import contextlib
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
+from pydantic import BaseModel, ValidationError
 
 from client.core.machine import MachineKeys
 from client.core.sync.master_data_sync import SignedPage, SignedSnapshot
 from client.core.sync.tls import check_server_url
-from client.core.sync.transport import PacketStatus, ServerRefused, TransportError
+from client.core.sync.transport import ServerRefused, TransportError
 from shared.signing import sign_b64
 from shared.sync import API_PREFIX as API
-from shared.sync import SIGNATURE_HEADER, UPLOAD_CONTENT_TYPE, UPLOAD_OFFSET_HEADER, ErrorCode
+from shared.sync import (
+    SIGNATURE_HEADER,
+    UPLOAD_CONTENT_TYPE,
+    UPLOAD_OFFSET_HEADER,
+    ChallengeRequest,
+    ChallengeResponse,
+    EnrolRequest,
+    EnrolResponse,
+    ErrorCode,
+    MachineTokenRequest,
+    PacketDamagedReport,
+    PacketRegisterRequest,
+    PacketRegisterResponse,
+    PacketStatus,
+    StatusRequest,
+    StatusResponse,
+    TokenResponse,
+)
+from shared.sync.problems import MasterDataProblemReport
 
 
 class HttpServer:
@@ -87,34 +106,55 @@ class HttpServer:
             if self._token and not renew:
                 return self._token
             identity = self._machine.identity()
-            challenge = self._request(
-                "POST", f"{API}/auth/challenge", auth=False, json={"machine_id": identity.machine_id}
-            ).json()
-            nonce = challenge["challenge"]
-            signature = sign_b64(self._machine.private_key(), nonce.encode())
-            answer = self._request(
+            challenge = self._call(
                 "POST",
-                f"{API}/auth/machine-token",
+                "/auth/challenge",
+                ChallengeResponse,
+                ChallengeRequest,
                 auth=False,
-                json={"machine_id": identity.machine_id, "challenge": nonce, "signature": signature},
-            ).json()
-            self._token = answer["token"]
+                machine_id=identity.machine_id,
+            )
+            signature = sign_b64(self._machine.private_key(), challenge.challenge.encode())
+            answer = self._call(
+                "POST",
+                "/auth/machine-token",
+                TokenResponse,
+                MachineTokenRequest,
+                auth=False,
+                machine_id=identity.machine_id,
+                challenge=challenge.challenge,
+                signature=signature,
+            )
+            self._token = answer.token
             return self._token
+
+    def _call(
+        self,
+        method: str,
+        route: str,
+        answer: type[_Answer],
+        request: type[BaseModel],
+        *,
+        auth: bool = True,
+        **fields: Any,
+    ) -> _Answer:
+        """Send ``request(**fields)`` to ``API + route`` and parse the answer as ``answer``."""
+        response = self._request(
+            method, f"{API}{route}", auth=auth, json=_body(method, route, request, fields)
+        )
+        return _parse(method, route, answer, response.content)
 
     # -- enrolment ----------------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
         return self._request("GET", "/health", auth=False).json()
 
-    def enrol(self, *, public_key: str, center_id: str, name: str) -> dict[str, Any]:
-        return _small_json(
-            self._request(
-                "POST",
-                f"{API}/machines/enrol",
-                auth=False,
-                json={"public_key": public_key, "center_id": center_id, "name": name},
-                stream=True,
-            )
+    def enrol(self, *, public_key: str, center_id: str, name: str) -> EnrolResponse:
+        route = "/machines/enrol"
+        body = _body(
+            "POST", route, EnrolRequest, {"public_key": public_key, "center_id": center_id, "name": name}
         )
+        answer = _small_json(self._request("POST", f"{API}{route}", auth=False, json=body, stream=True))
+        return _parse("POST", route, EnrolResponse, answer)
 
     def server_keys(self, *, nonce: str) -> Any:
         """The signed key set (GET /api/v1/keys); the caller verifies it against the pinned key."""
@@ -133,14 +173,25 @@ class HttpServer:
         return SignedPage(payload=body["payload"], signature=body["signature"], size=len(response.content))
 
     def report_problems(self, problems: list[dict[str, Any]]) -> None:
-        self._request("POST", f"{API}/masterdata/problems", json={"problems": problems})
+        self._request(
+            "POST",
+            f"{API}/masterdata/problems",
+            json=_body("POST", "/masterdata/problems", MasterDataProblemReport, {"problems": problems}),
+        )
 
     # -- packets --------------------------------------------------------------------------------------
     def register_packet(self, *, rid: str, sha256: str, size: int, meta: dict[str, Any]) -> int:
-        body = self._request(
-            "POST", f"{API}/packets", json={"rid": rid, "sha256": sha256, "size": size, **meta}
-        ).json()
-        return int(body.get("offset", 0))
+        answer = self._call(
+            "POST",
+            "/packets",
+            PacketRegisterResponse,
+            PacketRegisterRequest,
+            rid=rid,
+            sha256=sha256,
+            size=size,
+            **meta,
+        )
+        return answer.offset
 
     def upload_offset(self, *, rid: str) -> int:
         return int(self._request("HEAD", f"{API}/packets/{rid}/content").headers[UPLOAD_OFFSET_HEADER])
@@ -155,29 +206,33 @@ class HttpServer:
         return int(response.headers.get(UPLOAD_OFFSET_HEADER, offset + len(data)))
 
     def packet_statuses(self, *, rids: list[str]) -> list[PacketStatus]:
-        body = self._request("POST", f"{API}/packets/status", json={"rids": rids}).json()
-        return [_status(s) for s in body["statuses"]]
+        return self._call("POST", "/packets/status", StatusResponse, StatusRequest, rids=rids).statuses
 
     def report_damaged(self, *, rid: str, sha256: str, size: int, problem: str, detail: str) -> PacketStatus:
         printable = "".join(
             ch if ch.isprintable() else " " for ch in detail[:500]
         )  # the server refuses control characters
-        body = {"sha256": sha256, "size": size, "problem": problem, "detail": printable}
-        return _status(self._request("POST", f"{API}/packets/{rid}/damaged", json=body).json())
+        return self._call(
+            "POST",
+            f"/packets/{rid}/damaged",
+            PacketStatus,
+            PacketDamagedReport,
+            sha256=sha256,
+            size=size,
+            problem=problem,
+            detail=printable,
+        )
 
     def report_rejected(self, *, rid: str, sha256: str, size: int, reason: str, meta: dict[str, Any]) -> None:
-        self._request(
-            "POST",
-            f"{API}/packets",
-            json={
-                "rid": rid,
-                "sha256": sha256,
-                "size": size,
-                "supervisor_rejected": True,
-                "reason": reason,
-                **meta,
-            },
-        )
+        body = {
+            "rid": rid,
+            "sha256": sha256,
+            "size": size,
+            "supervisor_rejected": True,
+            "reason": reason,
+            **meta,
+        }
+        self._request("POST", f"{API}/packets", json=_body("POST", "/packets", PacketRegisterRequest, body))
 
 
 SMALL_BODY_LIMIT = 64 * 1024
@@ -195,14 +250,35 @@ def _small_json(response: requests.Response) -> Any:
         raise ServerRefused(f"{response.url}: answer is not JSON: {exc}") from exc
 
 
-def _status(s: dict[str, Any]) -> PacketStatus:
-    return PacketStatus(
-        rid=s["rid"],
-        status=s["status"],
-        uin=s.get("uin"),
-        reason=s.get("reason"),
-        reason_code=s.get("reason_code"),
-    )
+_Answer = TypeVar("_Answer", bound=BaseModel)
+
+
+def _body(method: str, route: str, request: type[BaseModel], fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` checked against the route's request model, as JSON; only the fields given are sent.
+    A request the model refuses is refused here as the server would (422 validation_error)."""
+    try:
+        model = request.model_validate(fields)
+    except ValidationError as exc:
+        raise ServerRefused(
+            f"{method} {API}{route}: not sent, {exc.error_count()} invalid field(s): {_first_error(exc)}",
+            code=ErrorCode.validation_error,
+        ) from exc
+    return model.model_dump(mode="json", include=set(fields))
+
+
+def _parse(method: str, route: str, answer: type[_Answer], body: bytes | Any) -> _Answer:
+    """The server's answer as ``answer``; one that does not fit the contract is a refusal."""
+    try:
+        if isinstance(body, bytes):
+            return answer.model_validate_json(body)
+        return answer.model_validate(body)
+    except ValidationError as exc:
+        raise ServerRefused(f"{method} {API}{route}: unexpected answer: {_first_error(exc)}") from exc
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"[:200]
 
 
 def _refusal(method: str, path: str, response: requests.Response) -> ServerRefused:

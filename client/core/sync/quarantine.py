@@ -19,18 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from tenacity import RetryError, Retrying
 
 from client.core.audit import append_audit
+from client.core.registration.repository import SERVER_HAS_IT, Registrations
 from client.core.store import Store
 from client.core.sync.transport import ServerRefused, UploadTransport
 from shared.packet import HashMismatch, TruncatedPacket, check_sealed_file
 
 _log = logging.getLogger(__name__)
 PROBLEMS = ("hash_mismatch", "truncated", "missing", "unreadable")
-# The server holds the packet whole: the kiosk's damaged copy no longer matters.
-SERVER_HAS_IT = {"received", "processing", "processed", "rejected"}
 
 
 @dataclass(frozen=True)
@@ -70,13 +68,7 @@ def find_damage(path: str | None, *, sha256: str, size: int) -> Damage | None:
 def quarantine(store: Store, *, rid: str, damage: Damage) -> None:
     """Set the packet aside (never uploaded again) and audit it; the server is told later."""
     with store.transaction() as conn:
-        conn.execute(
-            text(
-                "UPDATE registrations SET status = 'quarantined', last_error = :e, server_status = NULL "
-                "WHERE rid = :r AND status IN ('approved', 'uploading')"
-            ),
-            {"e": damage.text()[:500], "r": rid},
-        )
+        Registrations(conn).quarantine(rid=rid, error=damage.text())
         append_audit(
             conn,
             actor=None,
@@ -99,15 +91,7 @@ def report_quarantined(
 
     An unreachable or older server (no such route) is asked again next round."""
     with store.transaction() as conn:
-        rows = [
-            dict(r._mapping)
-            for r in conn.execute(
-                text(
-                    "SELECT rid, sha256, size, last_error FROM registrations "
-                    "WHERE status = 'quarantined' AND server_status IS NULL ORDER BY rid"
-                )
-            )
-        ]
+        rows = Registrations(conn).quarantined_unreported()
     held: list[str] = []
     for row in rows:
         try:
@@ -133,14 +117,9 @@ def _record_answer(
     store: Store, row: dict[str, Any], status: str, code: str | None, reason: str | None, at: str
 ) -> None:
     with store.transaction() as conn:
+        registrations = Registrations(conn)
         if status in SERVER_HAS_IT:
-            conn.execute(
-                text(
-                    "UPDATE registrations SET status = 'uploaded', uploaded_at = coalesce(uploaded_at, :t), "
-                    "server_status = :s, last_error = NULL WHERE rid = :r"
-                ),
-                {"t": at, "s": status, "r": row["rid"]},
-            )
+            registrations.mark_held_by_server(rid=row["rid"], server_status=status, at=at)
             append_audit(
                 conn,
                 actor=None,
@@ -148,10 +127,4 @@ def _record_answer(
                 details={"rid": row["rid"], "sha256": row["sha256"]},
             )
             return
-        conn.execute(
-            text(
-                "UPDATE registrations SET server_status = :s, server_reason_code = :c, server_reason = :w "
-                "WHERE rid = :r"
-            ),
-            {"s": status, "c": code, "w": reason, "r": row["rid"]},
-        )
+        registrations.record_server_answer(rid=row["rid"], server_status=status, code=code, reason=reason)

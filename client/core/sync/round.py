@@ -19,17 +19,22 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from client.core.audit import append_audit
 from client.core.machine import read_setting, write_setting
 from client.core.sync.master_data_sync import SyncProgress
-from client.core.sync.transport import PacketStatus, ServerRefused, SyncStopped
+from client.core.sync.transport import ServerRefused, SyncStopped
 from client.core.sync.upload import UploadProgress, UploadReport
-from shared.sync import ErrorCode
+from shared.sync import ErrorCode, PacketStatus
 
 if TYPE_CHECKING:
-    from client.core.bootstrap import ClientApp
+    from client.core.settings import ClientSettings
+    from client.core.store import Store
+    from client.core.sync.master_data_sync import MasterDataSync
+    from client.core.sync.outcomes import PacketOutcomes
+    from client.core.sync.server_keys import KeyRefresh
+    from client.core.sync.upload import UploadAgent
     from client.core.updates import UpdateManager
 
 UpdateStatus = Literal[
@@ -60,10 +65,27 @@ class SyncRoundResult:
         return self.upload.ok
 
 
+class SyncParts(Protocol):
+    """What a round uses, and nothing else (``client.core.bootstrap.ClientApp`` provides it).
+
+    The network parts are factories because they need a server URL, which an offline kiosk may lack.
+    """
+
+    settings: ClientSettings
+    store: Store
+
+    def server_url(self) -> str | None: ...
+    def update_manager(self) -> UpdateManager: ...
+    def refresh_server_keys(self) -> KeyRefresh: ...
+    def master_data_sync(self) -> MasterDataSync: ...
+    def upload_agent(self) -> UploadAgent: ...
+    def packet_outcomes(self) -> PacketOutcomes: ...
+
+
 ProgressReport = Callable[[str, Any], None]  # ("master", SyncProgress) | ("upload", UploadProgress)
 
 
-def report_start_events(app: ClientApp, manager: UpdateManager) -> None:
+def report_start_events(app: SyncParts, manager: UpdateManager) -> None:
     """Audit what the launcher did at start (updated, rolled back, ...): it ran before the store
     was open, so it left the events in the install root's state.json for the client to record."""
     events = manager.unreported_events()
@@ -75,7 +97,7 @@ def report_start_events(app: ClientApp, manager: UpdateManager) -> None:
     manager.mark_reported(len(events))
 
 
-def check_for_update(app: ClientApp) -> UpdateCheck:
+def check_for_update(app: SyncParts) -> UpdateCheck:
     """Ask the sync server's update channel for a newer release and stage it; never raises."""
     from client.core.updates import (
         UpdateChannelUnavailable,
@@ -128,7 +150,7 @@ def check_for_update(app: ClientApp) -> UpdateCheck:
 
 
 def run_sync_round(
-    app: ClientApp,
+    app: SyncParts,
     *,
     progress: ProgressReport | None = None,
     should_stop: Callable[[], bool] | None = None,
@@ -165,11 +187,13 @@ def run_sync_round(
             raise
     master = app.master_data_sync().sync(progress=on_master)
     stop_if_asked()
-    agent = app.upload_agent()
-    result = SyncRoundResult(master_data=master, upload=agent.upload_approved(progress=on_upload))
+    result = SyncRoundResult(
+        master_data=master, upload=app.upload_agent().upload_approved(progress=on_upload)
+    )
     stop_if_asked()
-    result.statuses = agent.poll_statuses()
-    result.purged = agent.purge()
+    outcomes = app.packet_outcomes()
+    result.statuses = outcomes.poll_statuses()
+    result.purged = outcomes.purge()
     stop_if_asked()
     result.update = check_for_update(app)
     if progress:

@@ -3,10 +3,14 @@ the sync protocol (docs/sync-protocol.md, models in shared.sync)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from shared.sync import ErrorCode
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from shared.sync import ErrorCode, PacketStatus
+
+if TYPE_CHECKING:
+    from client.core.settings import ClientSettings
 
 
 class TransportError(RuntimeError):
@@ -37,21 +41,29 @@ class ServerRefused(RuntimeError):
         self.code, self.status, self.current_offset = code, status, current_offset
 
 
-@dataclass(frozen=True)
-class PacketStatus:
-    rid: str
-    status: str  # e.g. registered | uploading | received | processing | processed | rejected | unknown
-    uin: str | None = None
-    reason: str | None = None  # for people
-    reason_code: str | None = None  # for programs: tampered, duplicate, missing_document, ...
-
-
 def reason_text(code: str | None, reason: str | None) -> str:
     """A server outcome as an officer reads it: ``[duplicate] duplicate of UIN …``."""
     return f"[{code}] {reason or ''}".rstrip() if code else reason or ""
 
 
-class UploadTransport(Protocol):
+def retrying(settings: ClientSettings) -> Retrying:
+    """The retry policy of every upload-side call: TransportError only, random exponential backoff,
+    ``upload_max_attempts`` tries, then tenacity's RetryError (not the last TransportError)."""
+    return Retrying(
+        retry=retry_if_exception_type(TransportError),
+        wait=wait_random_exponential(multiplier=settings.backoff_initial_s, max=settings.backoff_max_s),
+        stop=stop_after_attempt(settings.upload_max_attempts),
+        reraise=False,
+    )
+
+
+class StatusTransport(Protocol):
+    def packet_statuses(self, *, rids: list[str]) -> list[PacketStatus]:
+        """The server's state of each RID (``unknown`` for RIDs it never saw)."""
+        ...
+
+
+class UploadTransport(StatusTransport, Protocol):
     def register_packet(self, *, rid: str, sha256: str, size: int, meta: dict[str, Any]) -> int:
         """Announce a packet (idempotent by RID + hash); return the server's current byte offset."""
         ...
@@ -63,8 +75,6 @@ class UploadTransport(Protocol):
     def upload_chunk(self, *, rid: str, offset: int, data: bytes) -> int:
         """Append ``data`` at ``offset`` (PATCH); return the new offset."""
         ...
-
-    def packet_statuses(self, *, rids: list[str]) -> list[PacketStatus]: ...
 
     def report_rejected(self, *, rid: str, sha256: str, size: int, reason: str, meta: dict[str, Any]) -> None:
         """Tell the server a supervisor rejected this packet at the kiosk (no content is sent)."""

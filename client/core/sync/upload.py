@@ -1,4 +1,4 @@
-"""Upload agent: approved packets go up resumably; statuses come down; processed packets are purged.
+"""Upload agent: approved packets go up resumably (what comes back later: client.core.sync.outcomes).
 
 * Register (idempotent by RID + hash), then send from the server's offset in chunks; an interrupted
   upload resumes where the server stopped, and a re-run after a crash never duplicates.
@@ -10,8 +10,6 @@
 * A packet counts as uploaded only when the server says ``received`` (or later), not when the bytes
   are merely sent.
 * At most ``upload_parallelism`` packets are in flight; progress is reported per packet and overall.
-* Purge deletes a packet file only once the server reports it processed (or rejected) and the
-  configured retention (``packet.retention_days``, default 7) has passed.
 
 Thread affinity: progress callbacks run on worker threads; a GUI must marshal them to its own thread.
 """
@@ -22,42 +20,26 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-from tenacity import (
-    RetryError,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_random_exponential,
-)
+from tenacity import RetryError, Retrying
 
 from client.core.audit import append_audit
-from client.core.master_data import MasterData
-from client.core.registration.receipts import delete_receipt
+from client.core.registration.repository import SERVER_HAS_IT, Registrations
 from client.core.settings import ClientSettings
 from client.core.store import Store
 from client.core.sync.quarantine import (
-    SERVER_HAS_IT,
     Damage,
     PacketDamaged,
     find_damage,
     quarantine,
     report_quarantined,
 )
-from client.core.sync.transport import (
-    PacketStatus,
-    ServerRefused,
-    SyncStopped,
-    TransportError,
-    UploadTransport,
-)
+from client.core.sync.transport import ServerRefused, SyncStopped, UploadTransport, retrying
 from shared.sync import ErrorCode
 
-FINAL_SERVER_STATES = {"processed", "rejected"}
 MAX_STALLS = 3  # answers in a row that do not move the offset forward before a packet waits a round
 
 
@@ -85,44 +67,26 @@ class UploadReport:
 
 
 class UploadAgent:
+    """Sends approved packets and tells the server about kiosk rejections and damaged packets."""
+
     def __init__(
         self,
         *,
         store: Store,
         transport: UploadTransport,
         settings: ClientSettings,
-        master_data: MasterData,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self._store, self._transport, self._settings, self._md = store, transport, settings, master_data
+        self._store, self._transport, self._settings = store, transport, settings
         self._now = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
 
     def _retrying(self) -> Retrying:
-        s = self._settings
-        return Retrying(
-            retry=retry_if_exception_type(TransportError),
-            wait=wait_random_exponential(multiplier=s.backoff_initial_s, max=s.backoff_max_s),
-            stop=stop_after_attempt(s.upload_max_attempts),
-            reraise=False,
-        )
-
-    def _set(self, rid: str, **columns: Any) -> None:
-        assignments = ", ".join(f"{name} = :{name}" for name in columns)
-        with self._store.transaction() as conn:
-            conn.execute(
-                text(f"UPDATE registrations SET {assignments} WHERE rid = :rid"), {**columns, "rid": rid}
-            )
+        return retrying(self._settings)
 
     def pending_uploads(self) -> list[dict[str, Any]]:
         with self._store.transaction() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT rid, packet_path, sha256, size, operator_id, supervisor_id, created_at FROM registrations "
-                    "WHERE status IN ('approved', 'uploading') ORDER BY rid"
-                )
-            )
-            return [dict(r._mapping) for r in rows]
+            return Registrations(conn).pending_uploads()
 
     def upload_approved(self, *, progress: Callable[[UploadProgress], None] | None = None) -> UploadReport:
         """Upload every approved packet; report rejected ones. Safe to call again after any failure."""
@@ -183,13 +147,7 @@ class UploadAgent:
 
     def _fail(self, rid: str, message: str) -> None:
         with self._store.transaction() as conn:
-            conn.execute(
-                text(
-                    "UPDATE registrations SET last_error = :e, upload_attempts = upload_attempts + 1 "
-                    "WHERE rid = :r"
-                ),
-                {"e": message[:500], "r": rid},
-            )
+            Registrations(conn).record_failure(rid=rid, error=message)
 
     def _upload_one(self, row: dict[str, Any], notify: Callable[[str, int, int], None]) -> None:
         rid, size, path = row["rid"], int(row["size"]), Path(row["packet_path"])
@@ -199,7 +157,8 @@ class UploadAgent:
             "created_at": row["created_at"],
         }
         offset = self._transport.register_packet(rid=rid, sha256=row["sha256"], size=size, meta=meta)
-        self._set(rid, status="uploading")
+        with self._store.transaction() as conn:
+            Registrations(conn).mark_uploading(rid=rid)
         try:
             with open(path, "rb") as handle:
                 self._send(rid, handle, offset, size, notify)
@@ -224,13 +183,7 @@ class UploadAgent:
                 f"{rid}: all {size} bytes sent but the server says {state}; retrying next round"
             )
         with self._store.transaction() as conn:
-            conn.execute(
-                text(
-                    "UPDATE registrations SET status = 'uploaded', uploaded_at = :t, last_error = NULL "
-                    "WHERE rid = :r"
-                ),
-                {"t": self._now().isoformat(), "r": rid},
-            )
+            Registrations(conn).mark_uploaded(rid=rid, at=self._now().isoformat())
             append_audit(
                 conn, actor=None, action="packet.uploaded", details={"rid": rid, "sha256": row["sha256"]}
             )
@@ -272,15 +225,7 @@ class UploadAgent:
 
     def _report_rejections(self, report: UploadReport) -> None:
         with self._store.transaction() as conn:
-            rows = [
-                dict(r._mapping)
-                for r in conn.execute(
-                    text(
-                        "SELECT rid, sha256, size, review_reason, supervisor_id FROM registrations "
-                        "WHERE status = 'rejected' AND server_status IS NULL"
-                    )
-                )
-            ]
+            rows = Registrations(conn).rejections_to_report()
         for row in rows:
             try:
                 for attempt in self._retrying():
@@ -295,71 +240,6 @@ class UploadAgent:
             except (RetryError, ServerRefused) as exc:
                 report.failed[row["rid"]] = f"could not report rejection: {exc}"
                 continue
-            self._set(row["rid"], server_status="rejected_reported")
+            with self._store.transaction() as conn:
+                Registrations(conn).mark_rejection_reported(rid=row["rid"])
             report.rejected_reported.append(row["rid"])
-
-    def poll_statuses(self, *, batch: int = 100) -> list[PacketStatus]:
-        """Ask the server about every uploaded, not yet final packet; record UIN or rejection reason."""
-        with self._store.transaction() as conn:
-            rids = [
-                r[0]
-                for r in conn.execute(
-                    text(
-                        "SELECT rid FROM registrations WHERE status = 'uploaded' AND "
-                        "(server_status IS NULL OR server_status NOT IN ('processed', 'rejected')) ORDER BY rid"
-                    )
-                )
-            ]
-        results: list[PacketStatus] = []
-        for start in range(0, len(rids), batch):
-            for attempt in self._retrying():
-                with attempt:
-                    statuses = self._transport.packet_statuses(rids=rids[start : start + batch])
-            results.extend(statuses)
-            now = self._now().isoformat()
-            with self._store.transaction() as conn:
-                for st in statuses:
-                    final = st.status in FINAL_SERVER_STATES
-                    conn.execute(
-                        text(
-                            "UPDATE registrations SET server_status = :s, uin = :u, server_reason = :why, server_reason_code = :code, "
-                            "processed_at = CASE WHEN :final THEN coalesce(processed_at, :t) ELSE processed_at END "
-                            "WHERE rid = :r"
-                        ),
-                        {
-                            "s": st.status,
-                            "u": st.uin,
-                            "why": st.reason,
-                            "code": st.reason_code,
-                            "final": final,
-                            "t": now,
-                            "r": st.rid,
-                        },
-                    )
-        return results
-
-    def purge(self) -> list[str]:
-        """Delete packet files and receipts of processed packets older than the retention; never before."""
-        retention = timedelta(days=float(self._md.config("packet.retention_days", 7)))
-        cutoff = (self._now() - retention).isoformat()
-        with self._store.transaction() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT rid, packet_path FROM registrations WHERE processed_at IS NOT NULL AND processed_at <= :c "
-                    "AND purged_at IS NULL AND server_status IN ('processed', 'rejected')"
-                ),
-                {"c": cutoff},
-            ).all()
-        purged = []
-        for rid, path in rows:
-            if path:
-                Path(path).unlink(missing_ok=True)
-            with self._store.transaction() as conn:
-                delete_receipt(conn, rid=rid)  # the receipt is personal data: it goes with the packet
-                conn.execute(
-                    text("UPDATE registrations SET purged_at = :t WHERE rid = :r"),
-                    {"t": self._now().isoformat(), "r": rid},
-                )
-                append_audit(conn, actor=None, action="packet.purged", details={"rid": rid})
-            purged.append(rid)
-        return purged

@@ -95,13 +95,13 @@ class EndOfDayScreen(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        session, eod = self.ctx.session, self.ctx.app.end_of_day
+        session, eod = self.ctx.session, self.ctx.end_of_day
         self.ctx.ops.run(
             lambda: eod.pending(session=session),
             on_done=self._show,
             on_error=lambda e: self.message.setText(str(e)),
         )
-        registrations = self.ctx.app.registrations
+        registrations = self.ctx.registrations
         self.ctx.ops.run(
             lambda: registrations.counts().get("quarantined", 0),
             on_done=self._show_quarantined,
@@ -138,7 +138,7 @@ class EndOfDayScreen(QWidget):
     def review(self, rids: list[str], *, approve: bool, reason: str = "") -> None:
         if not rids:
             return
-        session, eod = self.ctx.session, self.ctx.app.end_of_day
+        session, eod = self.ctx.session, self.ctx.end_of_day
 
         def work() -> int:
             for rid in rids:

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from client.core.registration.service import COUNT_KEYS
+from client.core.registration.repository import COUNT_KEYS
 from client.ui.context import UiContext
 from client.ui.widgets import CountCard, button, title_label
 
@@ -15,11 +15,11 @@ from client.ui.widgets import CountCard, button, title_label
 def read_home_figures(ctx: UiContext) -> dict[str, Any]:
     """Worker-thread read of everything the home screen shows (never call on the UI thread)."""
     counts: dict[str, int | None] = dict.fromkeys(COUNT_KEYS)
-    counts.update(ctx.app.registrations.counts())
+    counts.update(ctx.registrations.counts())
     online: bool | None = None
-    if ctx.app.settings.server_url or ctx.app.machine.identity().enrolled:
+    if ctx.settings.server_url or ctx.machine.identity().enrolled:
         try:
-            ctx.app.server().health()
+            ctx.network.server().health()
             online = True
         except Exception:
             online = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from client.core.people import AuthError, LockedOut
+from client.core.authentication import AuthError, LockedOut
 from client.ui.context import UiContext
 from client.ui.widgets import button, error_label, title_label
 
@@ -84,12 +84,12 @@ class LoginScreen(QWidget):
             return
         self.submit.setEnabled(False)
         self.message.setText(self.ctx.t("login.checking"))
-        people = self.ctx.app.people
+        auth = self.ctx.authentication
         if self.locked and self.ctx.session:
             session = self.ctx.session
-            work = lambda: (people.unlock(session, password=password), session)[1]  # noqa: E731
+            work = lambda: (auth.unlock(session, password=password), session)[1]  # noqa: E731
         else:
-            work = lambda: people.login(user_id=user, password=password)  # noqa: E731
+            work = lambda: auth.login(user_id=user, password=password)  # noqa: E731
         self.ctx.ops.run(work, on_done=self._done, on_error=self._failed, changes={"session"})
 
     def _done(self, session) -> None:
@@ -111,5 +111,5 @@ class LoginScreen(QWidget):
     def _sign_out(self) -> None:
         session = self.ctx.session
         if session is not None:
-            self.ctx.ops.run(lambda: self.ctx.app.people.logout(session), changes={"session"})
+            self.ctx.ops.run(lambda: self.ctx.authentication.logout(session), changes={"session"})
         self.signed_out.emit()

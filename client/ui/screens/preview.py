@@ -118,7 +118,7 @@ class PreviewScreen(QWidget):
             return
         self.sign_button.setEnabled(False)
         self.back_button.setEnabled(False)
-        regs = self.ctx.app.registrations
+        regs = self.ctx.registrations
         self.ctx.ops.run(
             lambda: regs.finish(session=session, registration=reg),
             on_done=self._sealed,
@@ -144,7 +144,7 @@ class PreviewScreen(QWidget):
     def print_preview(self) -> None:
         if self.finished is None:
             return
-        receipts, rid = self.ctx.app.receipts, self.finished.rid
+        receipts, rid = self.ctx.receipts, self.finished.rid
 
         def show(pages: list[bytes]) -> None:
             self.preview_dialog = receipt_print.preview_dialog(pages, self)
@@ -164,7 +164,7 @@ class PreviewScreen(QWidget):
                 self, _w("save", self.ctx.language.code), f"{self.finished.rid}.pdf", "PDF (*.pdf)"
             )
         if target:
-            receipts, rid = self.ctx.app.receipts, self.finished.rid
+            receipts, rid = self.ctx.receipts, self.finished.rid
             self.ctx.ops.run(
                 lambda: receipts.export(rid=rid, target=Path(target)),
                 on_error=lambda e: self.message.setText(str(e)),

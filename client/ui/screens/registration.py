@@ -40,8 +40,8 @@ from client.ui.widgets import button, error_label, title_label
 def load_form_inputs(ctx: UiContext, prereg_id: str | None) -> tuple[Registration, dict[str, list[dict]]]:
     """Worker thread: open a registration in the core and read the option rows the form needs once."""
     session = ctx.session
-    registration = ctx.app.registrations.start(session=session, prereg_id=prereg_id)
-    md = ctx.app.master_data
+    registration = ctx.registrations.start(session=session, prereg_id=prereg_id)
+    md = ctx.master_data
     sources = {f.source for f in registration.engine.schema.fields.values() if f.source}
     options = {name: md.rows(name) for name in sources | {"locations", "document_types"}}
     return registration, options

@@ -41,19 +41,18 @@ def enrol_and_sync(
 ) -> dict:
     """Worker thread: enrol (poll until approved), then the first master-data sync. An already
     enrolled kiosk needs ``supervisor`` (checked by the enrolment service, not here)."""
-    app = ctx.app
-    app.settings.server_url = check_server_url(
-        server_url, allow_insecure_http=app.settings.allow_insecure_http
+    ctx.settings.server_url = check_server_url(
+        server_url, allow_insecure_http=ctx.settings.allow_insecure_http
     )
-    identity = app.enrolment().wait_for_approval(
+    identity = ctx.network.enrolment().wait_for_approval(
         center_id=center_id,
         timeout_s=wait_s,
         poll_s=2.0,
         on_wait=lambda left: report(("wait", left)),
         supervisor=supervisor,
     )
-    app.master_data.center_id = identity.center_id
-    result = app.master_data_sync().sync(progress=lambda p: report(("sync", p)))
+    ctx.master_data.center_id = identity.center_id
+    result = ctx.network.master_data_sync().sync(progress=lambda p: report(("sync", p)))
     return {"machine": identity.machine_id, "center": identity.center_id, "rows": result.rows}
 
 
@@ -73,11 +72,11 @@ class SetupScreen(QWidget):
         form = QFormLayout()
         form.setVerticalSpacing(12)
         self.server = QLineEdit(objectName="setup_server")
-        self.server.setText(ctx.app.settings.server_url or "")
+        self.server.setText(ctx.settings.server_url or "")
         self.server.setPlaceholderText("https://registration.example.org")
         self.center = QLineEdit(objectName="setup_center")
         self.center.setInputMask("99999;_")
-        self.center.setText(ctx.app.settings.center_id or "")
+        self.center.setText(ctx.settings.center_id or "")
         self.server_label, self.center_label = QLabel(), QLabel()
         form.addRow(self.server_label, self.server)
         form.addRow(self.center_label, self.center)
@@ -119,7 +118,7 @@ class SetupScreen(QWidget):
         self.retranslate()
 
     def entered(self) -> None:
-        pinned = self.ctx.app.machine.identity
+        pinned = self.ctx.machine.identity
         self.ctx.ops.run(lambda: pinned().pinned, on_done=self._show_supervisor)
 
     def _show_supervisor(self, needed: bool) -> None:

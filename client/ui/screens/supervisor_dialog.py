@@ -50,10 +50,10 @@ class SupervisorDialog(QDialog):
     def attempt(self) -> None:
         user, password, code = self.user.text().strip(), self.password.text(), self.totp.text().strip()
         self.approve.setEnabled(False)
-        people = self.ctx.app.people
+        auth = self.ctx.authentication
 
         def work() -> str:
-            return people.supervisor_approval(
+            return auth.supervisor_approval(
                 user_id=user, password=password, totp=code or None, purpose=self.purpose
             )
 

@@ -36,7 +36,7 @@ from client.ui.widgets import button, error_label, title_label
 
 def run_sync(ctx: UiContext, report, is_paused) -> dict[str, Any]:
     """Worker thread: one full sync round (client.core.sync.round); progress goes to ``report``."""
-    result = run_sync_round(ctx.app, progress=lambda kind, p: report((kind, p)), should_stop=is_paused)
+    result = run_sync_round(ctx.network, progress=lambda kind, p: report((kind, p)), should_stop=is_paused)
     return {
         "rows": result.master_data.rows,
         "uploaded": result.upload.uploaded,
@@ -110,7 +110,7 @@ class SyncCentreScreen(QWidget):
         """List what is queued or awaiting an outcome, so the officer sees the work before a run."""
         if not self.running:
             self.ctx.ops.run(
-                lambda: self.ctx.app.registrations.sync_queue(),
+                lambda: self.ctx.registrations.sync_queue(),
                 on_done=self._show_queue,
                 on_error=lambda e: None,
             )

@@ -28,7 +28,7 @@ def settings(data_dir: Path, keyring: Path, server_url: str | None = None) -> Cl
 
 
 def register_forever(app) -> None:
-    session = app.people.login(user_id="op1", password="op-pass")
+    session = app.authentication.login(user_id="op1", password="op-pass")
     locations = {"region": "R1", "province": "P1", "city": "C1"}
     index = 0
     while True:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pyrage
 
+from client.core.authentication import hash_password
 from client.core.bootstrap import build_client
 from client.core.master_data import apply_changes
-from client.core.people import hash_password
 from shared.signing import generate_private_key, public_key_b64
 from tests.integration.client.kiosk_child import settings
 

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import text
 
 from client.core import demo
+from client.core.authentication import AuthError
 from client.core.bootstrap import build_client
-from client.core.people import AuthError
 from client.core.sync.round import run_sync_round
 from client.core.totp import totp_code
 from shared.packet import PacketError, load_identities, open_packet, recipient_key_id
@@ -252,11 +252,13 @@ def test_signed_rotation_is_accepted_and_the_next_packet_is_sealed_to_the_new_ke
     # The server still processes both: it keeps the old identity beside the new one.
     app = build_client(settings(data, keyring, server.url))
     try:
-        supervisor_session = app.people.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
+        supervisor_session = app.authentication.login(
+            user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD
+        )
         for rid in (first, second):
             app.end_of_day.approve(session=supervisor_session, rid=rid)
         assert app.upload_agent().upload_approved().ok
-        outcomes = demo.wait_for_outcomes(app, app.upload_agent(), [first, second], timeout_s=60)
+        outcomes = demo.wait_for_outcomes(app, app.packet_outcomes(), [first, second], timeout_s=60)
         statuses = [(o["server_status"], o.get("server_reason")) for o in outcomes]
         assert statuses == [("processed", None), ("processed", None)], statuses
     finally:

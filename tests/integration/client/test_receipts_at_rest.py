@@ -22,7 +22,7 @@ CLI = [sys.executable, "-m", "shared", "client"]
 
 
 def _register(app) -> str:
-    session = app.people.login(user_id="op1", password="op-pass")
+    session = app.authentication.login(user_id="op1", password="op-pass")
     reg = app.registrations.start(session=session)
     person = sample_person(2, locations={"region": "R1", "province": "P1", "city": "C1"}, gender="FLE")
     assert reg.submit_demographics({**person.demographics, "fullName": NAME}).ok

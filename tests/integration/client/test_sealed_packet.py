@@ -16,7 +16,7 @@ def test_kiosk_packet_opens_with_server_identity_and_machine_key(tmp_path):
     identity = prepare_offline_kiosk(data, keyring)
     app = build_client(settings(data, keyring))
     try:
-        session = app.people.login(user_id="op1", password="op-pass")
+        session = app.authentication.login(user_id="op1", password="op-pass")
         reg = app.registrations.start(session=session)
         person = sample_person(2, locations={"region": "R1", "province": "P1", "city": "C1"}, gender="FLE")
         assert reg.submit_demographics(person.demographics).ok

@@ -117,7 +117,7 @@ def test_kiosk_enrols_syncs_and_uploads_over_https_with_the_ca_pinned(tmp_path, 
     try:
         assert app.master_data_sync().sync().rows > 0
         rids = demo.register_people(app, count=1, echo=lambda _m: None)
-        supervisor = app.people.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
+        supervisor = app.authentication.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
         app.end_of_day.approve(session=supervisor, rid=rids[0])
         report = app.upload_agent().upload_approved()
         assert report.ok and report.uploaded == rids

@@ -58,7 +58,7 @@ def enrolled_kiosk(tmp_path: Path, server, name: str = "kiosk"):
 
 def register_and_approve(app, count: int) -> list[str]:
     rids = demo.register_people(app, count=count, echo=lambda _m: None)
-    supervisor = app.people.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
+    supervisor = app.authentication.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
     for rid in rids:
         app.end_of_day.approve(session=supervisor, rid=rid)
     return rids
@@ -73,9 +73,7 @@ def local(app) -> dict[str, dict]:
 
 
 def agent(app, transport) -> UploadAgent:
-    return UploadAgent(
-        store=app.store, transport=transport, settings=app.settings, master_data=app.master_data
-    )
+    return UploadAgent(store=app.store, transport=transport, settings=app.settings)
 
 
 def test_damaged_sealed_files_are_quarantined_and_the_healthy_ones_still_go_up(start_sync_server, tmp_path):
@@ -154,7 +152,7 @@ def test_server_killed_after_the_last_chunk_still_processes_the_packet(start_syn
         assert transport.calls[rid] <= 2  # register (offset = size, received) and the status check
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            (status,) = app.upload_agent().poll_statuses()
+            (status,) = app.packet_outcomes().poll_statuses()
             if status.status in ("processed", "rejected"):
                 break
             time.sleep(0.3)

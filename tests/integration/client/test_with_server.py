@@ -54,7 +54,7 @@ def test_end_to_end_register_approve_upload_status(tmp_path, server):
         assert result.rows > 0 and progress[-1].phase == "done"
         assert app.master_data.rows("users") and app.master_data.form_engine().ui_spec is not None
         rids = demo.register_people(app, count=3, echo=lambda _m: None)
-        supervisor = app.people.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
+        supervisor = app.authentication.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
         for rid in rids[:2]:
             app.end_of_day.approve(session=supervisor, rid=rid)
         app.end_of_day.reject(session=supervisor, rid=rids[2], reason="photo does not match")
@@ -64,7 +64,7 @@ def test_end_to_end_register_approve_upload_status(tmp_path, server):
             and sorted(report.uploaded) == sorted(rids[:2])
             and report.rejected_reported == [rids[2]]
         )
-        polled = {s.rid: s.status for s in app.upload_agent().poll_statuses()}
+        polled = {s.rid: s.status for s in app.packet_outcomes().poll_statuses()}
         assert set(polled) == set(rids[:2]) and "unknown" not in polled.values()
         assert app.master_data_sync().sync().rows == 0  # nothing new: the cursor held
     finally:
@@ -75,7 +75,7 @@ def test_pre_registrations_of_this_center_arrive_by_sync_and_prefill_the_form(tm
     app, _, _ = enrolled_kiosk(tmp_path, server)
     try:
         app.master_data_sync().sync()
-        operator = app.people.login(user_id=demo.OPERATOR, password=demo.OPERATOR_PASSWORD)
+        operator = app.authentication.login(user_id=demo.OPERATOR, password=demo.OPERATOR_PASSWORD)
         reg = app.registrations.start(session=operator, prereg_id="PRE-2026-0001")  # demo data, center 10001
         assert reg.values["fullName"] == "Karim Nasser" and reg.values["city"] == "R1P1C2"
         assert app.registrations.find_preregistration("PRE-2026-0002") is None  # booked at center 10002
@@ -123,7 +123,7 @@ def test_server_unreachable_work_continues_offline_and_upload_retries(tmp_path, 
         rids = demo.register_people(
             app, count=2, echo=lambda _m: None
         )  # offline: login, form, sealing all work
-        supervisor = app.people.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
+        supervisor = app.authentication.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
         for rid in rids:
             app.end_of_day.approve(session=supervisor, rid=rid)
         app.settings.upload_max_attempts = 2
@@ -145,7 +145,7 @@ def test_sigkill_during_upload_resumes_without_duplicates(tmp_path, server):
     try:
         app.master_data_sync().sync()
         rids = demo.register_people(app, count=3, echo=lambda _m: None)
-        supervisor = app.people.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
+        supervisor = app.authentication.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
         for rid in rids:
             app.end_of_day.approve(session=supervisor, rid=rid)
     finally:
@@ -174,7 +174,7 @@ def test_sigkill_during_upload_resumes_without_duplicates(tmp_path, server):
     try:
         assert app.upload_agent().upload_approved().ok
         assert set(statuses(app).values()) == {"uploaded"}
-        polled = app.upload_agent().poll_statuses()
+        polled = app.packet_outcomes().poll_statuses()
         assert sorted(s.rid for s in polled) == sorted(rids)  # each RID exactly once on the server
         assert all(s.status != "unknown" for s in polled)
     finally:

@@ -2,8 +2,8 @@
 
 import pytest
 
+from client.core.authentication import hash_password
 from client.core.master_data import MasterData, apply_changes
-from client.core.people import hash_password
 from client.core.store import Store, get_or_create_db_key
 
 SUPERVISOR_TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

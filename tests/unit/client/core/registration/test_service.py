@@ -12,18 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from client.core.authentication import AuthenticationService, RoleRequired
 from client.core.machine import MachineKeys
 from client.core.master_data import apply_changes
-from client.core.people import PeopleService, RoleRequired
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
+from client.core.registration.end_of_day import EndOfDayService
 from client.core.registration.receipts import ReceiptNotFound, ReceiptStore, save_receipt
 from client.core.registration.sealing import SealedFile
-from client.core.registration.service import (
-    EndOfDayService,
-    NotEnrolled,
-    PendingLimitReached,
-    RegistrationService,
-)
+from client.core.registration.service import NotEnrolled, PendingLimitReached, RegistrationService
 from shared.rid import parse_rid
 
 DEMO = Path(__file__).resolve().parents[5] / "sync_server" / "demo_data"
@@ -85,7 +81,7 @@ def env(store, master_data, tmp_path):
         recipients=["age1xyz"],
         recipient_key_id="k1",
     )
-    people = PeopleService(store=store, master_data=master_data)
+    people = AuthenticationService(store=store, master_data=master_data)
     sealer = FileSealer()
     service = RegistrationService(
         store=store,

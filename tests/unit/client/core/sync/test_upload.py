@@ -9,9 +9,10 @@ from sqlalchemy import text
 
 from client.core.registration.receipts import ReceiptNotFound, ReceiptStore, save_receipt
 from client.core.settings import ClientSettings
-from client.core.sync.transport import PacketStatus, ServerRefused, SyncStopped, TransportError
+from client.core.sync.outcomes import PacketOutcomes
+from client.core.sync.transport import ServerRefused, SyncStopped, TransportError
 from client.core.sync.upload import MAX_STALLS, UploadAgent
-from shared.sync import ErrorCode
+from shared.sync import ErrorCode, PacketStatus
 
 
 class MemoryServer:
@@ -60,10 +61,14 @@ class MemoryServer:
             sha, _size = self.meta[rid]
             intact = hashlib.sha256(bytes(self.blobs[rid])).hexdigest() == sha
             if rid in self.state:
-                out.append(PacketStatus(rid, self.state[rid]))
+                out.append(PacketStatus(rid=rid, status=self.state[rid]))
                 continue
             out.append(
-                PacketStatus(rid, "processed" if intact else "rejected", uin="1234567890" if intact else None)
+                PacketStatus(
+                    rid=rid,
+                    status="processed" if intact else "rejected",
+                    uin="1234567890" if intact else None,
+                )
             )
         return out
 
@@ -100,7 +105,12 @@ def agent_for(store, master_data, server, tmp_path, clock=None, **settings):
         **settings,
     }
     s = ClientSettings(data_dir=tmp_path, **options)
-    return UploadAgent(store=store, transport=server, settings=s, master_data=master_data, clock=clock)
+    return UploadAgent(store=store, transport=server, settings=s, clock=clock)
+
+
+def outcomes_for(store, master_data, server, tmp_path, clock=None):
+    s = ClientSettings(data_dir=tmp_path, backoff_initial_s=0.001, backoff_max_s=0.01)
+    return PacketOutcomes(store=store, transport=server, settings=s, master_data=master_data, clock=clock)
 
 
 def statuses(store):
@@ -154,16 +164,17 @@ def test_status_poll_and_purge_only_after_processed_and_retention(store, master_
     now = [datetime(2026, 6, 1, tzinfo=UTC)]
     server = MemoryServer()
     agent = agent_for(store, master_data, server, tmp_path, clock=lambda: now[0])
-    assert agent.purge() == []  # nothing processed yet
+    outcomes = outcomes_for(store, master_data, server, tmp_path, clock=lambda: now[0])
+    assert outcomes.purge() == []  # nothing processed yet
     agent.upload_approved()
-    assert agent.purge() == []
-    results = agent.poll_statuses()
+    assert outcomes.purge() == []
+    results = outcomes.poll_statuses()
     assert {s.status for s in results} == {"processed"}
-    assert agent.purge() == []  # processed, but retention (7 days) not over
+    assert outcomes.purge() == []  # processed, but retention (7 days) not over
     now[0] += timedelta(days=8)
     with store.transaction() as conn:
         save_receipt(conn, rid=packets[0][0], pdf=b"%PDF-1.4 receipt", created_at=now[0])
-    assert sorted(agent.purge()) == [p[0] for p in packets]
+    assert sorted(outcomes.purge()) == [p[0] for p in packets]
     with pytest.raises(ReceiptNotFound):  # the receipt went with its packet
         ReceiptStore(store=store, legacy_dir=tmp_path / "receipts").pdf(rid=packets[0][0])
     assert not any(path.exists() for _, path, _ in packets)
@@ -255,7 +266,7 @@ def test_a_damaged_packet_the_server_holds_whole_counts_as_uploaded_not_damaged(
     server = MemoryServer()
     rid, path, body = packets[0]
     path.write_bytes(b"x" + body[1:])  # damaged here after it reached the server whole
-    server.report_damaged = lambda **kw: PacketStatus(kw["rid"], "received")
+    server.report_damaged = lambda **kw: PacketStatus(rid=kw["rid"], status="received")
     report = agent_for(store, master_data, server, tmp_path).upload_approved()
     assert rid not in report.quarantined and rid in report.uploaded
     assert statuses(store)[rid] == "uploaded"

@@ -1,4 +1,5 @@
-"""Offline login, lockout, inactivity lock, roles and supervisor approval, from master-data users.
+"""Authentication at the kiosk, offline: login with lockout, session lock (inactivity or on request),
+unlock, roles and supervisors' on-the-spot approval, all against master-data users.
 
 Roles are enforced here (services call :func:`require_role`), not only by hiding buttons in the GUI.
 Config keys read from master data (``config`` entity, with these defaults):
@@ -60,8 +61,8 @@ def require_role(session: Session | None, role: str) -> None:
         raise RoleRequired(f"user {session.user_id} is not a {role}")
 
 
-class PeopleService:
-    """Who may do what on this kiosk, offline."""
+class AuthenticationService:
+    """Who may do what on this kiosk, offline. Every method may touch the store: call it off the UI thread."""
 
     def __init__(self, *, store: Store, master_data: MasterData, clock: Clock | None = None) -> None:
         self._store = store
@@ -139,13 +140,23 @@ class PeopleService:
         session.last_activity = self._now()
 
     def check_active(self, session: Session) -> None:
+        """Raise :class:`SessionLocked` if ``session`` is locked, locking it first if it was idle longer
+        than ``session.inactivity_minutes``."""
         idle = timedelta(minutes=float(self._md.config("session.inactivity_minutes", 10)))
         if not session.locked and self._now() - session.last_activity > idle:
-            session.locked = True
-            with self._store.transaction() as conn:
-                append_audit(conn, actor=session.user_id, action="session.auto_locked")
+            self.lock(session, idle=True)
         if session.locked:
             raise SessionLocked("the kiosk locked after inactivity; enter your password to continue")
+
+    def lock(self, session: Session, *, idle: bool = False) -> None:
+        """Lock ``session`` (the same user unlocks it with :meth:`unlock`) and audit it:
+        ``session.auto_locked`` after inactivity (``idle``), ``session.locked`` on request. A front end
+        may have set ``session.locked`` already, to lock the screen at once; this still audits."""
+        session.locked = True
+        with self._store.transaction() as conn:
+            append_audit(
+                conn, actor=session.user_id, action="session.auto_locked" if idle else "session.locked"
+            )
 
     def unlock(self, session: Session, *, password: str) -> None:
         self._check_password(session.user_id, password, action="unlock")

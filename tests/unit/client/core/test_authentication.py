@@ -6,7 +6,14 @@ import pyotp
 import pytest
 
 from client.core.audit import verify_audit_chain
-from client.core.people import AuthError, LockedOut, PeopleService, RoleRequired, SessionLocked, require_role
+from client.core.authentication import (
+    AuthenticationService,
+    AuthError,
+    LockedOut,
+    RoleRequired,
+    SessionLocked,
+    require_role,
+)
 from tests.unit.client.core.conftest import SUPERVISOR_TOTP
 
 
@@ -25,7 +32,7 @@ def clock():
 
 @pytest.fixture
 def people(store, master_data, clock):
-    return PeopleService(store=store, master_data=master_data, clock=clock)
+    return AuthenticationService(store=store, master_data=master_data, clock=clock)
 
 
 def test_operator_logs_in_offline_and_roles_are_enforced(people):
@@ -72,6 +79,20 @@ def test_inactivity_locks_the_session_until_password(people, clock):
         require_role(session, "operator")
     people.unlock(session, password="op-pass")
     require_role(session, "operator")
+
+
+def test_lock_on_request_is_audited_apart_from_an_idle_lock(people, clock, store):
+    session = people.login(user_id="op1", password="op-pass")
+    people.lock(session)
+    with pytest.raises(SessionLocked):
+        people.touch(session)
+    people.unlock(session, password="op-pass")
+    clock.now += timedelta(hours=1)
+    with pytest.raises(SessionLocked):
+        people.touch(session)  # idle past the limit: locked by the core itself
+    with store.transaction() as conn:
+        actions = [row[0] for row in conn.exec_driver_sql("SELECT action FROM audit_log ORDER BY seq")]
+    assert actions[-3:] == ["login", "session.locked", "session.auto_locked"]
 
 
 def test_supervisor_approval_needs_password_and_totp(people, clock):

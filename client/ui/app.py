@@ -1,6 +1,6 @@
 """Start the kiosk GUI: build the core (composition root), the Qt application and the main window.
 
-``openreg client gui --data DIR`` calls :func:`run_gui`; ``openreg demo`` calls :func:`run_gui_demo`.
+``openreg client gui --data DIR`` calls :func:`run_gui`; ``openreg demo`` calls it through demo.gui.
 """
 
 from __future__ import annotations
@@ -81,21 +81,3 @@ def run_gui(
         if close_devices is not None:
             close_devices()
         client.close()
-
-
-def run_gui_demo(*, data_dir: Path) -> int:
-    """The demo with a window: start the demo server (client.core.demo) and the SBI simulator on port
-    4501, then open the kiosk over DATA/client pointed at both. A fresh kiosk opens on the setup screen
-    (enrol, approval, first sync)."""
-    from client.core.demo import start_server, stop
-
-    data_dir = data_dir.resolve()
-    server, url = start_server(data_dir / "server", echo=print)
-    try:
-        return run_gui(
-            data_dir=data_dir / "client",
-            keyring_file=data_dir / "client" / "demo-keyring.cfg",
-            server_url=url,
-        )
-    finally:
-        stop(server)

@@ -1,4 +1,4 @@
-"""Screenshot scenes for the kiosk's trust states, called from :mod:`client.ui.screenshots`.
+"""Screenshot scenes for the kiosk's trust states, called from :mod:`demo.screenshots`.
 
 A damaged sealed packet (one byte flipped on disk, found by the upload agent's own check and set aside
 by the real quarantine function) as the sync centre, the end-of-day screen and the Arabic home screen
@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from client.core.sync.quarantine import find_damage, quarantine
-from client.ui.screenshots import _settle, _wait
+from demo.screenshots import _settle, _wait
 
 
 def damage_one_packet(client) -> str:
@@ -68,7 +68,7 @@ def quarantine_scenes(app, window, client, shot: Callable[[str], None]) -> None:
 
 def reenrol_scene(app, window, shot: Callable[[str], None]) -> None:
     """19: the setup screen of an enrolled kiosk: enrolling again needs a supervisor's sign-in."""
-    from client.ui.kiosk_fixture import SUPERVISOR
+    from demo.kiosk_fixture import SUPERVISOR
 
     window.show_screen("setup")
     setup = window.screens["setup"]

@@ -8,8 +8,9 @@ import time
 import pytest
 
 from device_drivers.base import DeviceNotFoundError, DeviceUnavailableError, Modality
-from device_drivers.manager import DeviceManager, SbiSource
+from device_drivers.manager import DeviceManager
 from device_drivers.sbi.jws import load_pem_certificates
+from device_drivers.sbi.source import SbiSource
 from tests.support.sbi_simulator import SimulatorProcess
 
 

@@ -88,13 +88,16 @@ def run_gui(
     device_ca: Path | None = None,
     document_camera: int | str | Path | None = None,
 ) -> int:
-    settings = ClientSettings(
-        data_dir=data_dir,
-        keyring_file=keyring_file,
-        server_url=server_url,
-        device_ca_file=device_ca,
-        document_camera=str(document_camera) if isinstance(document_camera, Path) else document_camera,
-    )
+    """``openreg client gui``: options given on the command line win over the OPENREG_CLIENT_* settings
+    (e.g. ``OPENREG_CLIENT_DEVICE_CA_FILE``, ``OPENREG_CLIENT_DOCUMENT_CAMERA``)."""
+    devices: dict[str, object] = {}
+    if device_ca is not None:
+        devices["device_ca_file"] = device_ca
+    if document_camera is not None:
+        devices["document_camera"] = (
+            str(document_camera) if isinstance(document_camera, Path) else document_camera
+        )
+    settings = ClientSettings(data_dir=data_dir, keyring_file=keyring_file, server_url=server_url, **devices)
     return run_kiosk(settings)
 
 

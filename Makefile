@@ -50,7 +50,7 @@ bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 screenshots: setup
-	$(PY) -m client.ui.screenshots docs/screenshots
+	$(PY) -m demo.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) .demo build dist *.egg-info .pytest_cache .ruff_cache

@@ -99,7 +99,7 @@ def _enrolled_kiosk(workdir: Path):
 def bench_sign_off(*, count: int, workdir: Path) -> list[float]:
     """Median time of RegistrationService.finish (sign-off -> RID -> sealed packet -> receipt PDF)."""
     from client.core.registration.biometrics import CAPTURE_GROUPS
-    from client.core.samples import capture_group, document_scan, sample_person
+    from demo.samples import capture_group, document_scan, sample_person
 
     app = _enrolled_kiosk(workdir)
     session = app.authentication.login(user_id="op1", password="pw")

@@ -16,12 +16,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cv2
 
+from demo.synthetic import synthetic_face
 from device_drivers.camera.adapter import OpenCvCamera
 from device_drivers.camera.face_checks import check_face
 from device_drivers.camera.frame_source import open_frame_source
 from device_drivers.sbi.client import SbiDevice, discover
 from device_drivers.sbi.jws import load_pem_certificates
-from device_drivers.synthetic import synthetic_face
 from tests.support.sbi_simulator import free_port_in, launch_simulator
 
 SLAP = ["Left IndexFinger", "Left MiddleFinger", "Left RingFinger", "Left LittleFinger"]

@@ -2,7 +2,7 @@
 
 Goals (issue 6): start < 2 s, page change < 100 ms, preview >= 20 fps. Runs offscreen; the machine is
 shared with other work, so figures are under contention. Preview sources: the core's generated sample
-stream (client.core.samples), the SBI simulator's stream, and the OpenCV document camera on a video file.
+stream (demo.samples), the SBI simulator's stream, and the OpenCV document camera on a video file.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def preview_document_camera(app, work: Path, seconds: float = 3.0) -> float:
     from client.ui.camera_view import CameraView
     from client.ui.device_source import DeviceBiometricSource
     from client.ui.devices import camera_devices
-    from device_drivers.synthetic import synthetic_document
+    from demo.synthetic import synthetic_document
 
     video = work / "desk.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30, (640, 480))
@@ -132,8 +132,8 @@ def preview_document_camera(app, work: Path, seconds: float = 3.0) -> float:
 
 def main() -> int:
     from client.ui.app import build_window, qt_app
-    from client.ui.kiosk_fixture import OPERATOR, SAMPLE_PERSON, SampleBiometricSource, seeded_kiosk
     from client.ui.screens.biometrics_page import BiometricsPage
+    from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON, SampleBiometricSource, seeded_kiosk
 
     app = qt_app()
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,8 +22,9 @@ Public API (what client.core uses; everything else is internal):
 - Protocols per modality: ``FingerDevice``, ``IrisDevice``, ``FaceDevice``, ``DocumentDevice``,
   ``BarcodeDevice``. Keyboard-wedge barcode scanners need no driver: they type into the focused field.
 
-Simulator: ``openreg devices simulate [--port 4501] [--profile all|finger|iris|face] [--state-dir DIR]``;
-trust ``DIR/ca.pem`` as the anchor. Nothing here imports Qt, the client or the server.
+Simulator (in ``demo.sbi_simulator``, not here): ``openreg devices simulate [--port 4501] [--profile
+all|finger|iris|face] [--state-dir DIR]``; trust ``DIR/ca.pem`` as the anchor. Nothing here imports Qt, the
+client, the server or the demo.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``python -m device_drivers ...`` runs the ``openreg devices`` group (used to spawn the simulator)."""
+"""``python -m device_drivers ...`` runs the ``openreg devices`` group."""
 
 from device_drivers.cli import devices
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from device_drivers.base import Modality
-from device_drivers.manager import DeviceManager, DeviceSource, DriverListSource, SbiSource, UsbSource
+from device_drivers.manager import DeviceManager, DeviceSource, DriverListSource
 
 
 def build_device_manager(
@@ -27,9 +27,13 @@ def build_device_manager(
     pems = [trust_anchors_pem] if isinstance(trust_anchors_pem, bytes) else list(trust_anchors_pem)
     anchors = [cert for pem in pems if pem.strip() for cert in load_pem_certificates(pem)]
     models = list(device_models)
-    sources: dict[str, object] = {
-        "sbi": lambda: SbiSource(anchors=anchors, ports=sbi_ports, protocol=sbi_protocol)
-    }
+
+    def sbi_source() -> DeviceSource:  # imported when the manager starts the source: a missing library
+        from device_drivers.sbi.source import SbiSource  # switches off this driver only
+
+        return SbiSource(anchors=anchors, ports=sbi_ports, protocol=sbi_protocol)
+
+    sources: dict[str, object] = {"sbi": sbi_source}
     cameras = []
     if face_camera is not None or document_camera is not None:
         from device_drivers.camera.adapter import OpenCvCamera
@@ -51,7 +55,7 @@ def build_device_manager(
 
         sources["barcode"] = lambda: DriverListSource("barcode", [BarcodeReader()])
     if models:
-        from device_drivers.usb_discovery import AllowedModel, UsbScanner
+        from device_drivers.usb_discovery import AllowedModel, UsbScanner, UsbSource
 
         allowed = [AllowedModel.from_master_data(row) for row in models]
         sources["usb"] = lambda: UsbSource(UsbScanner(allowed))

@@ -9,12 +9,10 @@ device/discovery threads, so a UI must hop back to its own thread (client.ui's o
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
-
-from cryptography import x509
 
 from device_drivers.base import (
     DeviceInfo,
@@ -42,48 +40,6 @@ class DeviceEvent:
     previous_status: DeviceStatus | None = None
 
 
-class SbiSource:
-    """SBI devices on 127.0.0.1 (ports 4501-4600 by default), verified against ``anchors``."""
-
-    name = "sbi"
-
-    def __init__(
-        self,
-        *,
-        anchors: list[x509.Certificate],
-        ports: Iterable[int] | None = None,
-        protocol: str = "0.9.5",
-        timeout_s: float = 0.3,
-    ) -> None:
-        from device_drivers.sbi.client import PORT_RANGE
-
-        self.anchors, self.protocol, self.timeout_s = anchors, protocol, timeout_s
-        self.ports = list(ports) if ports is not None else list(PORT_RANGE)
-        self._devices: dict[str, object] = {}
-
-    def discover(self) -> list[tuple[DeviceInfo, object | None]]:
-        from device_drivers.sbi.client import MODALITIES, STATUSES, SbiDevice, discover
-
-        found = []
-        for endpoint in discover(ports=self.ports, protocol=self.protocol, timeout_s=self.timeout_s):
-            key = f"sbi:{endpoint.port}:{endpoint.device_id}"
-            device = self._devices.get(key)
-            if device is None or device.endpoint.digital_id.get("serialNo") != endpoint.digital_id.get(
-                "serialNo"
-            ):
-                device = SbiDevice(endpoint, self.anchors, protocol=self.protocol)  # keeps its hash chain
-                self._devices[key] = device
-            info = DeviceInfo(
-                key=key,
-                modality=MODALITIES.get(endpoint.bio_type, Modality.FACE),
-                identity=device._identity(endpoint.digital_id),
-                sub_ids=endpoint.sub_ids,
-                status=STATUSES.get(endpoint.status, DeviceStatus.NOT_READY),
-            )
-            found.append((info, device))
-        return found
-
-
 class DriverListSource:
     """Fixed drivers (cameras, the barcode reader): present while ``info()`` answers."""
 
@@ -98,18 +54,6 @@ class DriverListSource:
             except Exception:
                 continue
         return found
-
-
-class UsbSource:
-    """USB devices matching master-data models; detected only (their SBI service does the I/O)."""
-
-    name = "usb"
-
-    def __init__(self, scanner: object) -> None:
-        self.scanner = scanner
-
-    def discover(self) -> list[tuple[DeviceInfo, object | None]]:
-        return [(info, None) for info in self.scanner.scan()]
 
 
 class PreviewHandle:

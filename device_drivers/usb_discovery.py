@@ -96,3 +96,15 @@ class UsbScanner:
                 )
             )
         return found
+
+
+class UsbSource:
+    """USB devices matching master-data models; detected only (their SBI service does the I/O)."""
+
+    name = "usb"
+
+    def __init__(self, scanner: UsbScanner) -> None:
+        self.scanner = scanner
+
+    def discover(self) -> list[tuple[DeviceInfo, object | None]]:
+        return [(info, None) for info in self.scanner.scan()]

@@ -39,6 +39,12 @@ class ClientSettings(BaseSettings):
     # It is copied into the encrypted store at enrolment and used from there afterwards.
     allow_insecure_http: bool = False
     server_ca_file: Path | None = None
+    # Devices (client.ui.devices): SBI devices are trusted only if their certificate chains to
+    # device_ca_file (none: no SBI devices); they are looked for on 127.0.0.1 ports sbi_ports. The document
+    # camera is an OpenCV index, a video/stream URL or a folder of images (none: no document camera).
+    device_ca_file: Path | None = None
+    sbi_ports: tuple[int, int] = (4501, 4600)
+    document_camera: int | str | None = None
 
     @model_validator(mode="after")
     def _server_url_is_safe(self) -> ClientSettings:

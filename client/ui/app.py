@@ -1,6 +1,6 @@
 """Start the kiosk GUI: build the core (composition root), the Qt application and the main window.
 
-``openreg client gui --data DIR`` calls :func:`run_gui`; ``openreg demo`` calls :func:`run_gui_demo`.
+``openreg client gui --data DIR`` calls :func:`run_gui`; ``openreg demo`` calls it through demo.gui.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from client.core.bootstrap import ClientApp
+from client.core.settings import ClientSettings
 from client.ui.context import UiContext
 from client.ui.i18n import Language
 from client.ui.main_window import MainWindow
@@ -39,7 +40,11 @@ def build_window(client: ClientApp, *, language: str = "eng", devices=None) -> M
 
 
 def attach_devices(
-    window: MainWindow, *, device_ca: Path | None, document_camera: int | str | Path | None = None
+    window: MainWindow,
+    *,
+    device_ca: Path | None,
+    ports: range = range(4501, 4601),
+    document_camera: int | str | Path | None = None,
 ) -> None:
     """Discover SBI devices (and set up the document camera) on the worker; the pages and home use them
     once found."""
@@ -49,11 +54,30 @@ def attach_devices(
         window.ctx.devices = source
 
     window.ctx.ops.run(
-        lambda: discover_devices(device_ca=device_ca, document_camera=document_camera),
+        lambda: discover_devices(device_ca=device_ca, ports=ports, document_camera=document_camera),
         on_done=found,
         on_error=lambda e: print(f"devices: {e}"),
         changes={"devices"},
     )
+
+
+def open_kiosk(settings: ClientSettings) -> tuple[ClientApp, MainWindow]:
+    """Build the core from ``settings`` and the main window over it, then start device discovery (SBI
+    devices trusted by ``settings.device_ca_file`` on ``settings.sbi_ports``, the document camera) on the
+    worker. ``openreg client gui``, the kiosk build and the GUI demo all open the kiosk here."""
+    from client.core.bootstrap import build_client
+
+    client = build_client(settings)
+    window = build_window(client)
+    if settings.device_ca_file is not None or settings.document_camera is not None:
+        low, high = settings.sbi_ports
+        attach_devices(
+            window,
+            device_ca=settings.device_ca_file,
+            ports=range(low, high + 1),
+            document_camera=settings.document_camera,
+        )
+    return client, window
 
 
 def run_gui(
@@ -64,14 +88,23 @@ def run_gui(
     device_ca: Path | None = None,
     document_camera: int | str | Path | None = None,
 ) -> int:
-    from client.core.bootstrap import build_client
-    from client.core.settings import ClientSettings
+    """``openreg client gui``: options given on the command line win over the OPENREG_CLIENT_* settings
+    (e.g. ``OPENREG_CLIENT_DEVICE_CA_FILE``, ``OPENREG_CLIENT_DOCUMENT_CAMERA``)."""
+    devices: dict[str, object] = {}
+    if device_ca is not None:
+        devices["device_ca_file"] = device_ca
+    if document_camera is not None:
+        devices["document_camera"] = (
+            str(document_camera) if isinstance(document_camera, Path) else document_camera
+        )
+    settings = ClientSettings(data_dir=data_dir, keyring_file=keyring_file, server_url=server_url, **devices)
+    return run_kiosk(settings)
 
+
+def run_kiosk(settings: ClientSettings) -> int:
+    """Open the kiosk (:func:`open_kiosk`) maximised and run the Qt event loop until it quits."""
     app = qt_app()
-    client = build_client(ClientSettings(data_dir=data_dir, keyring_file=keyring_file, server_url=server_url))
-    window = build_window(client)
-    if device_ca is not None or document_camera is not None:
-        attach_devices(window, device_ca=device_ca, document_camera=document_camera)
+    client, window = open_kiosk(settings)
     window.showMaximized()
     try:
         return app.exec()
@@ -81,21 +114,3 @@ def run_gui(
         if close_devices is not None:
             close_devices()
         client.close()
-
-
-def run_gui_demo(*, data_dir: Path) -> int:
-    """The demo with a window: start the demo server (client.core.demo) and the SBI simulator on port
-    4501, then open the kiosk over DATA/client pointed at both. A fresh kiosk opens on the setup screen
-    (enrol, approval, first sync)."""
-    from client.core.demo import start_server, stop
-
-    data_dir = data_dir.resolve()
-    server, url = start_server(data_dir / "server", echo=print)
-    try:
-        return run_gui(
-            data_dir=data_dir / "client",
-            keyring_file=data_dir / "client" / "demo-keyring.cfg",
-            server_url=url,
-        )
-    finally:
-        stop(server)

@@ -3,7 +3,7 @@
 import pytest
 
 from client.ui.app import build_window
-from client.ui.kiosk_fixture import seeded_kiosk
+from demo.kiosk_fixture import seeded_kiosk
 
 
 @pytest.fixture

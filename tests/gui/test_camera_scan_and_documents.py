@@ -19,12 +19,12 @@ import pytest
 import segno
 from PySide6.QtCore import Qt
 
-from client.core.samples import capture_group
 from client.ui.app import build_window
 from client.ui.device_source import DeviceBiometricSource
 from client.ui.devices import camera_devices
-from client.ui.kiosk_fixture import OPERATOR, SAMPLE_PERSON, seeded_kiosk
-from device_drivers.synthetic import synthetic_document
+from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON, seeded_kiosk
+from demo.samples import capture_group
+from demo.synthetic import synthetic_document
 from shared.signing import public_key_b64
 
 from .conftest import sign_in

@@ -95,9 +95,9 @@ class DocumentCamera:
 
 
 def test_document_camera_attaches_to_the_registration(qtbot, window, kiosk):
-    from client.ui.kiosk_fixture import OPERATOR, SAMPLE_PERSON
     from client.ui.screens.documents_page import DocumentsPage
     from client.ui.screens.registration import load_form_inputs
+    from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON
 
     window.ctx.session = kiosk.authentication.login(user_id=OPERATOR[0], password=OPERATOR[2])
     window.ctx.devices = DeviceBiometricSource({"document": DocumentCamera()})

@@ -13,17 +13,17 @@ import pytest
 from PySide6.QtCore import Qt
 
 from client.core.bootstrap import build_client
-from client.core.demo import (
+from client.core.settings import ClientSettings
+from client.core.totp import totp_code
+from client.ui.app import build_window
+from client.ui.devices import discover_devices
+from demo.headless import (
     CENTER_ID,
     OPERATOR,
     OPERATOR_PASSWORD,
     SUPERVISOR,
     SUPERVISOR_PASSWORD,
 )
-from client.core.settings import ClientSettings
-from client.core.totp import totp_code
-from client.ui.app import build_window
-from client.ui.devices import discover_devices
 
 from .conftest import sign_in
 

@@ -3,7 +3,7 @@
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from client.ui.kiosk_fixture import OPERATOR, SUPERVISOR
+from demo.kiosk_fixture import OPERATOR, SUPERVISOR
 
 from .conftest import sign_in
 

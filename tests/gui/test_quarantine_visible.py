@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import text
 
-from client.core import demo
+import demo.headless as demo
 from client.core.bootstrap import build_client
 from client.ui.app import build_window
 from tests.integration.client.kiosk_child import settings

@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from client.core.registration.sealing import SealedFile
-from client.core.samples import capture_group
 from client.ui.app import build_window
-from client.ui.kiosk_fixture import OPERATOR, SAMPLE_PERSON, SUPERVISOR, SUPERVISOR_TOTP, seeded_kiosk
+from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON, SUPERVISOR, SUPERVISOR_TOTP, seeded_kiosk
+from demo.samples import capture_group
 
 from .conftest import sign_in
 
@@ -142,7 +142,7 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
 
 
 def test_sync_centre_explains_an_unreachable_server(qtbot, tmp_path):
-    from client.ui.kiosk_fixture import seeded_kiosk as seed
+    from demo.kiosk_fixture import seeded_kiosk as seed
 
     client = seed(tmp_path / "k")
     client.settings.server_url = (

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from client.ui.app import build_window
 from client.ui.device_source import DeviceBiometricSource
 from client.ui.devices import discover_devices
-from client.ui.kiosk_fixture import OPERATOR, SAMPLE_PERSON
+from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON
 
 from .conftest import sign_in
 

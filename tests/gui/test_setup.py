@@ -3,7 +3,7 @@
 from client.core.bootstrap import build_client
 from client.core.settings import ClientSettings
 from client.ui.app import build_window
-from client.ui.kiosk_fixture import UnavailableSealer
+from demo.kiosk_fixture import UnavailableSealer
 from tests.support.ports import free_port
 
 
@@ -28,7 +28,7 @@ def test_unenrolled_kiosk_starts_on_setup_and_explains_failures(qtbot, tmp_path)
 
 def test_enrolled_kiosk_asks_for_a_supervisor_before_enrolling_again(qtbot, window, kiosk):
     from client.core.totp import totp_code
-    from client.ui.kiosk_fixture import SUPERVISOR, SUPERVISOR_TOTP
+    from demo.kiosk_fixture import SUPERVISOR, SUPERVISOR_TOTP
 
     before = kiosk.machine.identity()
     window.show_screen("setup")

@@ -4,7 +4,7 @@ import copy
 import json
 
 from client.core.master_data import apply_changes
-from client.ui.kiosk_fixture import DEMO_DATA, OPERATOR
+from demo.kiosk_fixture import DEMO_DATA, OPERATOR
 
 from .conftest import sign_in
 

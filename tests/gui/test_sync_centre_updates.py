@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from client.core import demo
+import demo.headless as demo
 from client.core.bootstrap import build_client
 from client.ui.app import build_window
 from shared.release.bundle import build_bundle

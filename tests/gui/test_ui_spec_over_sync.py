@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from client.core.bootstrap import build_client
-from client.core.demo import CENTER_ID, OPERATOR, OPERATOR_PASSWORD
 from client.core.settings import ClientSettings
 from client.ui.app import build_window
-from client.ui.kiosk_fixture import DEMO_DATA
+from demo.headless import CENTER_ID, OPERATOR, OPERATOR_PASSWORD
+from demo.kiosk_fixture import DEMO_DATA
 
 from .conftest import sign_in
 

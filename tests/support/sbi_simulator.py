@@ -1,4 +1,4 @@
-"""Start the SBI simulator as a real separate process (``python -m device_drivers simulate``).
+"""Start the SBI simulator as a real separate process (``python -m demo.sbi_simulator``).
 
 Fixtures: ``sbi_simulator`` (module-scoped, one process serving finger+iris+face) and
 ``start_sbi_simulator`` (factory for extra processes, e.g. one that will disappear). Other areas (client
@@ -68,8 +68,7 @@ def launch_simulator(state_dir: Path, *, port: int | None = None, profile: str =
         [
             sys.executable,
             "-m",
-            "device_drivers",
-            "simulate",
+            "demo.sbi_simulator",
             "--port",
             str(port),
             "--profile",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from client.core.bootstrap import build_client
 from client.core.registration.biometrics import CAPTURE_GROUPS
-from client.core.samples import capture_group, document_scan, sample_person
 from client.core.settings import ClientSettings
+from demo.samples import capture_group, document_scan, sample_person
 
 
 def settings(data_dir: Path, keyring: Path, server_url: str | None = None) -> ClientSettings:

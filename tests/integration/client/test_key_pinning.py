@@ -18,7 +18,7 @@ import pyrage
 import pytest
 from sqlalchemy import text
 
-from client.core import demo
+import demo.headless as demo
 from client.core.authentication import AuthError
 from client.core.bootstrap import build_client
 from client.core.sync.round import run_sync_round

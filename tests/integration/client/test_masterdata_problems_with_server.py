@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 pytest.importorskip("sync_server.cli", reason="the sync server is not in this tree")
 
-from client.core import demo
+import demo.headless as demo
 from client.core.bootstrap import build_client
 from sync_server.db.tables import ChangeRow, CurrentRow
 from tests.integration.client.kiosk_child import settings

@@ -11,7 +11,7 @@ import pytest
 
 from client.core.bootstrap import build_client
 from client.core.registration.biometrics import CAPTURE_GROUPS
-from client.core.samples import capture_group, document_scan, sample_person
+from demo.samples import capture_group, document_scan, sample_person
 from tests.integration.client.kiosk_child import settings
 from tests.integration.client.kiosk_setup import prepare_offline_kiosk
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from client.core import demo
+import demo.headless as demo
 from client.core.bootstrap import build_client
 from tests.integration.client.kiosk_child import settings
 

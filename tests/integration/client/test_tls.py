@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from client.core import demo
+import demo.headless as demo
 from client.core.bootstrap import build_client
 from client.core.settings import ClientSettings
 from client.core.sync.transport import TransportError

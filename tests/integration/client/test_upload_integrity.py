@@ -16,7 +16,7 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from client.core import demo
+import demo.headless as demo
 from client.core.bootstrap import build_client
 from client.core.sync.upload import UploadAgent
 from tests.integration.client.kiosk_child import settings

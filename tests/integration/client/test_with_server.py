@@ -18,7 +18,7 @@ from sqlalchemy import text
 pytest.importorskip("sync_server.cli", reason="the sync server (issue 3) is not in this tree yet")
 pytest.importorskip("shared.packet", reason="shared.packet (issue 2) is not in this tree yet")
 
-from client.core import demo
+import demo.headless as demo
 from client.core.bootstrap import build_client
 from client.core.sync.master_data_sync import MasterDataRefused
 from tests.integration.client.kiosk_child import settings

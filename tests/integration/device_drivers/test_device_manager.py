@@ -8,8 +8,9 @@ import time
 import pytest
 
 from device_drivers.base import DeviceNotFoundError, DeviceUnavailableError, Modality
-from device_drivers.manager import DeviceManager, SbiSource
+from device_drivers.manager import DeviceManager
 from device_drivers.sbi.jws import load_pem_certificates
+from device_drivers.sbi.source import SbiSource
 from tests.support.sbi_simulator import SimulatorProcess
 
 
@@ -86,8 +87,8 @@ def test_a_missing_optional_library_disables_one_driver_only(sbi_simulator: Simu
 def test_build_device_manager_wires_sbi_camera_and_barcode(sbi_simulator: SimulatorProcess, tmp_path) -> None:
     import cv2
 
+    from demo.synthetic import synthetic_face
     from device_drivers import build_device_manager
-    from device_drivers.synthetic import synthetic_face
 
     folder = tmp_path / "frames"
     folder.mkdir()

@@ -159,7 +159,7 @@ def test_unknown_error_codes_still_give_a_message() -> None:
 def test_untrusted_device_certificate_is_refused(sim: SimulatorProcess, tmp_path) -> None:
     from dataclasses import replace
 
-    from device_drivers.sbi.test_certs import load_or_create_ca
+    from demo.sbi_simulator.certs import load_or_create_ca
 
     _key, other_ca = load_or_create_ca(tmp_path / "other-ca")
     device = replace(device_for(sim, "Face"), anchors=[other_ca])

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from client.core import demo
+import demo.headless as demo
 from client.core.bootstrap import build_client
 from client.core.sync.round import run_sync_round
 from shared.release.keys import ROLES, generate_role_key

@@ -37,8 +37,8 @@ def test_without_libzbar_qr_falls_back_to_opencv_and_the_reason_is_kept() -> Non
 def test_scan_reads_the_first_code_from_a_camera_feed_of_jpeg_frames() -> None:
     import cv2
 
+    from demo.synthetic import synthetic_document
     from device_drivers.base import PreviewFrame
-    from device_drivers.synthetic import synthetic_document
 
     def jpeg(image):
         return PreviewFrame(jpeg=cv2.imencode(".jpg", image)[1].tobytes(), image=None, timestamp=0.0)
@@ -53,9 +53,9 @@ def test_scan_timeout_cancel_and_a_vanished_camera_are_explained() -> None:
 
     import pytest
 
+    from demo.synthetic import synthetic_document
     from device_drivers.barcode import ScanCancelled
     from device_drivers.base import DeviceDisconnectedError, DeviceTimeoutError
-    from device_drivers.synthetic import synthetic_document
 
     reader = BarcodeReader()
     blank = synthetic_document()

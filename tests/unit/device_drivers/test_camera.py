@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
+from demo.synthetic import synthetic_face
 from device_drivers.base import DeviceNotFoundError, DeviceStatus, Modality
 from device_drivers.camera.adapter import FaceCheckError, OpenCvCamera
 from device_drivers.camera.frame_source import open_frame_source
 from device_drivers.iso import read_iso_record
 from device_drivers.iso.images import decode_image
-from device_drivers.synthetic import synthetic_face
 
 
 def write_frames(folder: Path, frames: list[np.ndarray]) -> Path:

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
+from demo.synthetic import synthetic_face
 from device_drivers.camera.face_checks import check_face
-from device_drivers.synthetic import synthetic_face
 
 
 def busy_background() -> np.ndarray:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from demo.synthetic import synthetic_face, synthetic_finger, synthetic_iris
 from device_drivers.iso import (
     CbeffEntry,
     FaceImage,
@@ -26,7 +27,6 @@ from device_drivers.iso import (
     write_iris_record,
 )
 from device_drivers.iso.images import decode_image, encode_image
-from device_drivers.synthetic import synthetic_face, synthetic_finger, synthetic_iris
 
 SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "sample-biometrics" / "mosip-mockmds-registration"
 WHEN = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)

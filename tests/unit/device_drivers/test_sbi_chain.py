@@ -14,8 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from demo.sbi_simulator.certs import issue_device_keys, load_or_create_ca, make_cert
 from device_drivers.sbi.jws import SignatureError, b64url_encode, sign_jws, verify_jws
-from device_drivers.sbi.test_certs import issue_device_keys, load_or_create_ca, make_cert
 
 ROOT = "OpenReg Test Device Provider CA"
 PAYLOAD = b'{"bioValue": "x"}'

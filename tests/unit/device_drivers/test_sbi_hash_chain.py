@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from device_drivers.sbi.client import _accepted_hashes
-from device_drivers.sbi.simulator_devices import EMPTY_HASH, chain_hash
+from device_drivers.sbi.hash_chain import EMPTY_HASH, chain_hash
 
 
 def test_chain_definition_and_both_hex_spellings() -> None:

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import usb.backend
 
 from device_drivers.base import DeviceUnavailableError, Modality
-from device_drivers.manager import DeviceManager, UsbSource
-from device_drivers.usb_discovery import AllowedModel, UsbScanner
+from device_drivers.manager import DeviceManager
+from device_drivers.usb_discovery import AllowedModel, UsbScanner, UsbSource
 
 MODELS = [
     AllowedModel.from_master_data(

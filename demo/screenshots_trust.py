@@ -1,4 +1,4 @@
-"""Screenshot scenes for the kiosk's trust states, called from :mod:`client.ui.screenshots`.
+"""Screenshot scenes for the kiosk's trust states, called from :mod:`demo.screenshots`.
 
 A damaged sealed packet (one byte flipped on disk, found by the upload agent's own check and set aside
 by the real quarantine function) as the sync centre, the end-of-day screen and the Arabic home screen
@@ -10,26 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import text
-
+from client.core.registration.repository import Registrations
 from client.core.sync.quarantine import find_damage, quarantine
-from client.ui.screenshots import _settle, _wait
+from demo.screenshots import _settle, _wait
 
 
 def damage_one_packet(client) -> str:
     """Flip one byte in the sealed file of an approved packet and quarantine it the way the upload agent
     does before sending (find_damage, then quarantine). Returns its RID."""
     with client.store.transaction() as conn:
-        row = (
-            conn.execute(
-                text(
-                    "SELECT rid, packet_path, sha256, size FROM registrations "
-                    "WHERE status = 'approved' ORDER BY rid LIMIT 1"
-                )
-            )
-            .mappings()
-            .one()
-        )
+        row = Registrations(conn).pending_uploads()[0]
     path = Path(row["packet_path"])
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01  # a single bit rot in the middle of the sealed file
@@ -68,7 +58,7 @@ def quarantine_scenes(app, window, client, shot: Callable[[str], None]) -> None:
 
 def reenrol_scene(app, window, shot: Callable[[str], None]) -> None:
     """19: the setup screen of an enrolled kiosk: enrolling again needs a supervisor's sign-in."""
-    from client.ui.kiosk_fixture import SUPERVISOR
+    from demo.kiosk_fixture import SUPERVISOR
 
     window.show_screen("setup")
     setup = window.screens["setup"]

@@ -1,4 +1,4 @@
-"""``python -m client.ui.screenshots OUT_DIR``: render each main screen with real data into PNGs.
+"""``python -m demo.screenshots OUT_DIR``: render each main screen with real data into PNGs.
 
 Starts Xvfb when there is no display (and the platform is not forced to offscreen), builds a locally
 seeded kiosk in a temporary folder, drives the real windows the way an officer would, and grabs them.
@@ -64,11 +64,11 @@ def _camera_sources(folder: Path):
     import cv2
 
     from client.ui.device_source import DeviceBiometricSource
+    from demo.synthetic import synthetic_document
     from device_drivers.barcode import BarcodeReader
     from device_drivers.base import Modality
     from device_drivers.camera.adapter import OpenCvCamera
     from device_drivers.camera.frame_source import FolderSource
-    from device_drivers.synthetic import synthetic_document
 
     slip_lines = ("Name: Karim Nasser", "Region: Coastal Region", f"Number: {PREREG_ID}")
     feeds = {
@@ -104,7 +104,7 @@ def take(out_dir: Path) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
     from client.ui.app import build_window, qt_app
-    from client.ui.kiosk_fixture import (
+    from demo.kiosk_fixture import (
         OPERATOR,
         SUPERVISOR,
         SUPERVISOR_TOTP,
@@ -262,7 +262,7 @@ def take(out_dir: Path) -> list[Path]:
         _wait(app, window, lambda: True)
         shot("15-home-supervisor-arabic")
         window.language_box.setCurrentIndex(window.language_box.findData("eng"))
-        from client.ui.screenshots_trust import quarantine_scenes, reenrol_scene
+        from demo.screenshots_trust import quarantine_scenes, reenrol_scene
 
         if preview.finished is not None:  # a sealed packet exists to damage
             quarantine_scenes(app, window, client, shot)
@@ -279,7 +279,7 @@ def _setup_shot(app, out_dir: Path, data_dir: Path) -> Path:
     from client.core.bootstrap import build_client
     from client.core.settings import ClientSettings
     from client.ui.app import build_window
-    from client.ui.kiosk_fixture import UnavailableSealer
+    from demo.kiosk_fixture import UnavailableSealer
 
     client = build_client(
         ClientSettings(data_dir=data_dir, keyring_file=data_dir / "k.cfg"), sealer=UnavailableSealer()

@@ -16,19 +16,18 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from device_drivers.sbi.jws import b64url_encode, sign_jws
-from device_drivers.sbi.simulator_devices import (
+from demo.sbi_simulator.certs import DeviceKeys, issue_device_keys, load_or_create_ca
+from demo.sbi_simulator.devices import (
     DEFAULT_SUBTYPES,
-    EMPTY_HASH,
     PROFILES,
     SimulatedDevice,
-    chain_hash,
     discovery_entry,
     dumps,
     iso_record_for,
     sbi_timestamp,
 )
-from device_drivers.sbi.test_certs import DeviceKeys, issue_device_keys, load_or_create_ca
+from device_drivers.sbi.hash_chain import EMPTY_HASH, chain_hash
+from device_drivers.sbi.jws import b64url_encode, sign_jws
 
 DEFAULT_KNOBS: dict[str, object] = {
     "status": "Ready",
@@ -65,7 +64,7 @@ def _stream_frames() -> list[bytes]:
     """Pre-encoded 640x480 preview frames (a moving face) so streaming costs no encoding time."""
     import cv2
 
-    from device_drivers.synthetic import synthetic_face
+    from demo.synthetic import synthetic_face
 
     frames = []
     for i in range(8):

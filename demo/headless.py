@@ -1,7 +1,7 @@
 """``openreg demo --headless``: the whole system on one machine, scripted end to end.
 
 The server and the kiosk keep their files in separate folders (DATA/server, DATA/client) as on two
-machines. The device simulator is used when ``openreg devices simulate`` works; otherwise generated sample
+machines. The SBI simulator (demo.sbi_simulator, its own process) is used when it starts; otherwise generated sample
 biometric records stand in for captures. Exit status 0 only if every packet reached the server intact.
 """
 
@@ -17,9 +17,9 @@ from pathlib import Path
 
 from client.core.bootstrap import ClientApp, build_client
 from client.core.registration.biometrics import CAPTURE_GROUPS
-from client.core.samples import capture_group, document_scan, sample_person
 from client.core.settings import ClientSettings
 from client.core.totp import totp_code
+from demo.samples import capture_group, document_scan, sample_person
 
 CENTER_ID = "10001"
 SERVER_START_TIMEOUT_S = 30.0
@@ -69,30 +69,29 @@ def stop(process: subprocess.Popen) -> None:
             process.kill()
 
 
-def start_simulator(state_dir: Path, *, echo: Echo):
-    """Start ``openreg devices simulate`` on a free port; return (process, SbiCapture) or (None, None)."""
+SBI_PORTS = range(4501, 4601)  # where SBI devices listen and the kiosk looks for them
+
+
+def _free_sbi_port() -> int:
     import socket
 
-    try:
-        from client.core.capture import SbiCapture
-    except ImportError:
-        return None, None
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    for port in SBI_PORTS:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free SBI port in {SBI_PORTS.start}-{SBI_PORTS.stop - 1}")
+
+
+def spawn_simulator(state_dir: Path) -> tuple[subprocess.Popen, int] | None:
+    """Start the SBI simulator as its own process on a free SBI port and wait until it is ready; return
+    (process, port), or None if it did not come up. It trusts ``state_dir/ca.pem`` as the device CA."""
+    port = _free_sbi_port()
     state_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "shared",
-            "devices",
-            "simulate",
-            "--port",
-            str(port),
-            "--state-dir",
-            str(state_dir),
-        ],
+        [sys.executable, "-m", "demo.sbi_simulator", "--port", str(port), "--state-dir", str(state_dir)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -100,15 +99,29 @@ def start_simulator(state_dir: Path, *, echo: Echo):
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and process.poll() is None:
         if (state_dir / f"simulator-{port}.json").exists():
-            try:
-                capture = SbiCapture.connect(ports=[port], ca_pem=state_dir / "ca.pem")
-            except Exception as exc:
-                echo(f"device simulator unusable ({exc}); using generated sample biometrics")
-                break
-            echo(f"device simulator on port {port}: {', '.join(sorted(capture.modalities))}")
-            return process, capture
+            return process, port
         time.sleep(0.05)
     stop(process)
+    return None
+
+
+def start_simulator(state_dir: Path, *, echo: Echo):
+    """Start the simulator (:func:`spawn_simulator`); return (process, SbiCapture) or (None, None)."""
+    try:
+        from client.core.capture import SbiCapture
+    except ImportError:
+        return None, None
+    started = spawn_simulator(state_dir)
+    if started is not None:
+        process, port = started
+        try:
+            capture = SbiCapture.connect(ports=[port], ca_pem=state_dir / "ca.pem")
+        except Exception as exc:
+            echo(f"device simulator unusable ({exc}); using generated sample biometrics")
+            stop(process)
+        else:
+            echo(f"device simulator on port {port}: {', '.join(sorted(capture.modalities))}")
+            return process, capture
     echo("device simulator not available; using generated sample biometrics")
     return None, None
 

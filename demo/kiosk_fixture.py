@@ -19,7 +19,7 @@ from client.core.master_data import apply_changes
 from client.core.settings import ClientSettings
 from shared.signing import generate_private_key, public_key_b64
 
-DEMO_DATA = Path(__file__).resolve().parents[2] / "sync_server" / "demo_data"
+DEMO_DATA = Path(__file__).resolve().parents[1] / "sync_server" / "demo_data"
 OPERATOR = ("op1", "Olu Bakare", "op-pass")
 SUPERVISOR = ("sup1", "Sara Haddad", "sup-pass")
 SUPERVISOR_TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -174,7 +174,7 @@ def seeded_kiosk(
 
 
 class SampleBiometricSource:
-    """Generated ISO-style records from ``client.core.samples`` (what the headless demo uses) behind the
+    """Generated ISO-style records from ``demo.samples`` (what the headless demo uses) behind the
     page's capture-source interface; for screenshots and the benchmark until the SBI simulator is wired
     in the composition root. ``preview_frame`` returns a new encoded frame per call, like a stream."""
 
@@ -182,7 +182,7 @@ class SampleBiometricSource:
         self.quality, self.calls = quality, 0
 
     def capture_group(self, group: str, *, exceptions: tuple[str, ...] = ()):
-        from client.core.samples import capture_group
+        from demo.samples import capture_group
 
         self.calls += 1
         records = capture_group(group, seed=self.calls, quality=self.quality)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from demo.synthetic import synthetic_face, synthetic_finger, synthetic_iris
 from device_drivers.iso import FaceImage, FingerImage, IrisImage, QualityBlock
 from device_drivers.iso.face import write_face_record
 from device_drivers.iso.finger import POSITION_CODES, write_finger_record
 from device_drivers.iso.images import encode_image
 from device_drivers.iso.iris import write_iris_record
-from device_drivers.synthetic import synthetic_face, synthetic_finger, synthetic_iris
 
 SPEC_VERSIONS = ["0.9.5", "1.0"]
 SERVICE_VERSION = "1.0.0"
@@ -63,18 +62,6 @@ DEFAULT_SUBTYPES = {
 
 def sbi_timestamp(when: datetime | None = None) -> str:
     return (when or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest().upper()
-
-
-def chain_hash(previous_hash: str, bio_value: bytes) -> str:
-    """SBI capture hash: SHA-256 (hex, upper case) of previousHash + SHA-256-hex of the ISO record."""
-    return sha256_hex((previous_hash + sha256_hex(bio_value)).encode())
-
-
-EMPTY_HASH = sha256_hex(b"")
 
 
 @lru_cache(maxsize=64)

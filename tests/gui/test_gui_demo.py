@@ -1,0 +1,86 @@
+"""The GUI demo's wiring (demo.gui.demo_backend + client.ui.app.open_kiosk, what ``openreg demo`` runs with
+a display): the kiosk enrols with the demo server, finds the simulator's devices and completes a
+registration with their captures."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from client.core.totp import totp_code
+from client.ui.app import open_kiosk
+from demo.gui import demo_backend
+from demo.headless import CENTER_ID, OPERATOR, OPERATOR_PASSWORD, SUPERVISOR, SUPERVISOR_PASSWORD
+
+from .conftest import sign_in
+from .test_end_to_end_server import first_options
+
+pytestmark = pytest.mark.gui
+
+
+def test_gui_demo_completes_a_registration_with_the_simulator(qtbot, tmp_path):
+    with demo_backend(tmp_path / "demo", echo=lambda _m: None) as settings:
+        assert settings.device_ca_file is not None and settings.device_ca_file.exists()
+        client, window = open_kiosk(settings)
+        qtbot.addWidget(window)
+        window.show()
+        try:
+            qtbot.waitUntil(lambda: window.ctx.devices is not None, timeout=20_000)
+            status = window.ctx.devices.status()
+            assert {k: status.get(k) for k in ("finger", "iris", "face")} == dict.fromkeys(
+                ("finger", "iris", "face"), "ready"
+            ), status
+
+            qtbot.waitUntil(lambda: window.current_name() == "setup")
+            setup = window.screens["setup"]
+            setup.server.setText(settings.server_url)
+            setup.center.setText(CENTER_ID)
+            qtbot.mouseClick(setup.enrol_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: setup.done_button.isVisible(), timeout=60_000)
+            qtbot.mouseClick(setup.done_button, Qt.MouseButton.LeftButton)
+
+            sign_in(qtbot, window, OPERATOR, OPERATOR_PASSWORD)
+            qtbot.waitUntil(lambda: window.current_name() == "home", timeout=10_000)
+            window.show_screen("registration")
+            wizard = window.screens["registration"]
+            qtbot.waitUntil(lambda: bool(wizard.pages), timeout=10_000)
+            page = wizard.pages[0]
+            page.set_values(
+                {
+                    "fullName": "Amina Diallo",
+                    "dateOfBirth": "1991-04-12",
+                    "addressLine": "12 Palm St",
+                    "phone": "+000 555 0101",
+                }
+            )
+            for _ in range(4):  # cascades: each pass fills the next level
+                first_options(page)
+            qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+            docs = wizard.stack.currentWidget()
+            assert type(docs).__name__ == "DocumentsPage", wizard.message.text()
+            scan = tmp_path / "passport.png"
+            window.grab().save(str(scan))
+            for field_id in docs.field_ids:
+                docs.attach(field_id, scan)
+            qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+            bio = wizard.stack.currentWidget()
+            for group in bio.panels:
+                bio.capture(group)
+                qtbot.waitUntil(lambda g=group: wizard.registration.attempts.get(g, 0) >= 1, timeout=20_000)
+            qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+            if window.current_name() != "preview":  # the spec may still ask a supervisor to approve
+                dialog = wizard.supervisor_dialog
+                dialog.user.setText(SUPERVISOR)
+                dialog.password.setText(SUPERVISOR_PASSWORD)
+                dialog.totp.setText(totp_code(client.master_data.get("users", SUPERVISOR)["totp_secret"]))
+                dialog.attempt()
+            qtbot.waitUntil(lambda: window.current_name() == "preview", timeout=10_000)
+            preview = window.screens["preview"]
+            qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: preview.finished is not None, timeout=30_000)
+            assert preview.finished.rid
+        finally:
+            window.ctx.ops.wait()
+            if window.ctx.devices is not None:
+                window.ctx.devices.close()
+            client.close()

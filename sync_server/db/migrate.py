@@ -4,12 +4,15 @@ unknown (newer) revision; serialise concurrent upgrades of one database.
 Several servers or ``openreg admin db upgrade`` runs may start on one fresh database at once. On
 PostgreSQL every upgrade holds a session-level ``pg_advisory_lock`` (one fixed key) from reading the
 current revision until the upgrade has committed: the others wait, then find the schema at head and
-do nothing. On SQLite the upgrade runs in one ``BEGIN IMMEDIATE`` transaction (migrations/env.py): that
-takes the database's write lock, so a second process waits (busy timeout, 30 s) and then sees head.
+do nothing. On SQLite the same holds through an exclusive ``flock`` on a lock file beside the database
+file (``<db>.upgrade-lock``); the upgrade itself also runs in one ``BEGIN IMMEDIATE`` transaction
+(migrations/env.py), so a half-applied revision is never left behind.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,6 +55,18 @@ def alembic_config(engine: Engine, *, data_dir: Path | None = None) -> Config:
 @contextmanager
 def upgrade_lock(engine: Engine) -> Iterator[None]:
     """Hold the schema-upgrade lock of the database (PostgreSQL advisory lock; SQLite: see module)."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            yield  # a private database: nobody else can upgrade it
+            return
+        fd = os.open(f"{database}.upgrade-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing drops the lock
+        return
     if engine.dialect.name != "postgresql":
         yield
         return

@@ -18,14 +18,12 @@ from client.core.totp import totp_code
 from client.ui.app import build_window
 from client.ui.devices import discover_devices
 from demo.headless import (
-    CENTER_ID,
-    OPERATOR,
-    OPERATOR_PASSWORD,
     SUPERVISOR,
     SUPERVISOR_PASSWORD,
 )
 
 from .conftest import sign_in
+from .kiosk_steps import enrol, start_registration_to_biometrics
 
 pytestmark = pytest.mark.gui
 
@@ -34,14 +32,6 @@ pytestmark = pytest.mark.gui
 def server(start_sync_server, tmp_path):
     """A demo server that processes what it receives, so the sync centre can show a UIN."""
     return start_sync_server(tmp_path / "server", workers=1).url
-
-
-def first_options(page):
-    """Pick the first option of every dropdown/location, in form order (parents before children)."""
-    for widget in page.inputs.values():
-        if hasattr(widget, "findData") and widget.count() > 1:
-            widget.setCurrentIndex(1)
-    return page.values()
 
 
 def test_whole_day_at_the_kiosk(qtbot, tmp_path, server, sbi_simulator):
@@ -53,38 +43,8 @@ def test_whole_day_at_the_kiosk(qtbot, tmp_path, server, sbi_simulator):
     qtbot.addWidget(window)
     window.show()
     try:
-        qtbot.waitUntil(lambda: window.current_name() == "setup")
-        setup = window.screens["setup"]
-        setup.server.setText(server)
-        setup.center.setText(CENTER_ID)
-        qtbot.mouseClick(setup.enrol_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: setup.done_button.isVisible(), timeout=60000)
-        qtbot.mouseClick(setup.done_button, Qt.MouseButton.LeftButton)
-
-        sign_in(qtbot, window, OPERATOR, OPERATOR_PASSWORD)
-        qtbot.waitUntil(lambda: window.current_name() == "home", timeout=10000)
-        window.show_screen("registration")
-        wizard = window.screens["registration"]
-        qtbot.waitUntil(lambda: bool(wizard.pages), timeout=10000)
-        page = wizard.pages[0]
-        page.set_values(
-            {
-                "fullName": "Amina Diallo",
-                "dateOfBirth": "1991-04-12",
-                "addressLine": "12 Palm St",
-                "phone": "+000 555 0101",
-            }
-        )
-        for _ in range(4):  # cascades: each pass fills the next level
-            first_options(page)
-        qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
-        docs = wizard.stack.currentWidget()
-        assert type(docs).__name__ == "DocumentsPage", wizard.message.text()
-        scan = tmp_path / "passport.png"
-        window.grab().save(str(scan))
-        for field_id in docs.field_ids:
-            docs.attach(field_id, scan)
-        qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+        enrol(qtbot, window, server)
+        wizard = start_registration_to_biometrics(qtbot, window, tmp_path)
         bio = wizard.stack.currentWidget()
         bio.panels["left_slap"].markers["Left IndexFinger"].setChecked(True)
         for group in bio.panels:

@@ -10,10 +10,9 @@ from PySide6.QtCore import Qt
 from client.core.totp import totp_code
 from client.ui.app import open_kiosk
 from demo.gui import demo_backend
-from demo.headless import CENTER_ID, OPERATOR, OPERATOR_PASSWORD, SUPERVISOR, SUPERVISOR_PASSWORD
+from demo.headless import SUPERVISOR, SUPERVISOR_PASSWORD
 
-from .conftest import sign_in
-from .test_end_to_end_server import first_options
+from .kiosk_steps import enrol, start_registration_to_biometrics
 
 pytestmark = pytest.mark.gui
 
@@ -31,38 +30,8 @@ def test_gui_demo_completes_a_registration_with_the_simulator(qtbot, tmp_path):
                 ("finger", "iris", "face"), "ready"
             ), status
 
-            qtbot.waitUntil(lambda: window.current_name() == "setup")
-            setup = window.screens["setup"]
-            setup.server.setText(settings.server_url)
-            setup.center.setText(CENTER_ID)
-            qtbot.mouseClick(setup.enrol_button, Qt.MouseButton.LeftButton)
-            qtbot.waitUntil(lambda: setup.done_button.isVisible(), timeout=60_000)
-            qtbot.mouseClick(setup.done_button, Qt.MouseButton.LeftButton)
-
-            sign_in(qtbot, window, OPERATOR, OPERATOR_PASSWORD)
-            qtbot.waitUntil(lambda: window.current_name() == "home", timeout=10_000)
-            window.show_screen("registration")
-            wizard = window.screens["registration"]
-            qtbot.waitUntil(lambda: bool(wizard.pages), timeout=10_000)
-            page = wizard.pages[0]
-            page.set_values(
-                {
-                    "fullName": "Amina Diallo",
-                    "dateOfBirth": "1991-04-12",
-                    "addressLine": "12 Palm St",
-                    "phone": "+000 555 0101",
-                }
-            )
-            for _ in range(4):  # cascades: each pass fills the next level
-                first_options(page)
-            qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
-            docs = wizard.stack.currentWidget()
-            assert type(docs).__name__ == "DocumentsPage", wizard.message.text()
-            scan = tmp_path / "passport.png"
-            window.grab().save(str(scan))
-            for field_id in docs.field_ids:
-                docs.attach(field_id, scan)
-            qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+            enrol(qtbot, window, settings.server_url)
+            wizard = start_registration_to_biometrics(qtbot, window, tmp_path)
             bio = wizard.stack.currentWidget()
             for group in bio.panels:
                 bio.capture(group)

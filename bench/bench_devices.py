@@ -16,13 +16,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cv2
 
+from demo.headless import free_port_in
 from demo.synthetic import synthetic_face
 from device_drivers.camera.adapter import OpenCvCamera
 from device_drivers.camera.face_checks import check_face
 from device_drivers.camera.frame_source import open_frame_source
+from device_drivers.sbi import PORT_RANGE
 from device_drivers.sbi.client import SbiDevice, discover
 from device_drivers.sbi.jws import load_pem_certificates
-from tests.support.sbi_simulator import free_port_in, launch_simulator
+from tests.support.sbi_simulator import launch_simulator
 
 SLAP = ["Left IndexFinger", "Left MiddleFinger", "Left RingFinger", "Left LittleFinger"]
 
@@ -48,7 +50,7 @@ def main() -> None:
         try:
             for profile in ("finger", "iris", "face"):
                 sims.append(
-                    launch_simulator(Path(tmp) / profile, port=free_port_in(4501, 4600), profile=profile)
+                    launch_simulator(Path(tmp) / profile, port=free_port_in(PORT_RANGE), profile=profile)
                 )
             ports = {s.port for s in sims}
             busy, found = timed(discover)

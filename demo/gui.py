@@ -27,8 +27,11 @@ def demo_backend(data_dir: Path, *, echo: Echo = print) -> Iterator[ClientSettin
             data_dir=data_dir / "client",
             keyring_file=data_dir / "client" / "demo-keyring.cfg",
             server_url=url,
-            device_ca_file=data_dir / "devices" / "ca.pem" if simulator is not None else None,
-            sbi_ports=(simulator[1], simulator[1]) if simulator is not None else (4501, 4600),
+            **(
+                {"device_ca_file": data_dir / "devices" / "ca.pem", "sbi_ports": (simulator[1], simulator[1])}
+                if simulator is not None
+                else {}
+            ),
         )
     finally:
         if simulator is not None:

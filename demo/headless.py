@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from client.core.registration.biometrics import CAPTURE_GROUPS
 from client.core.settings import ClientSettings
 from client.core.totp import totp_code
 from demo.samples import capture_group, document_scan, sample_person
+from device_drivers.sbi import PORT_RANGE
 
 CENTER_ID = "10001"
 SERVER_START_TIMEOUT_S = 30.0
@@ -69,26 +71,22 @@ def stop(process: subprocess.Popen) -> None:
             process.kill()
 
 
-SBI_PORTS = range(4501, 4601)  # where SBI devices listen and the kiosk looks for them
-
-
-def _free_sbi_port() -> int:
-    import socket
-
-    for port in SBI_PORTS:
+def free_port_in(ports: range) -> int:
+    """The first of ``ports`` free on 127.0.0.1."""
+    for port in ports:
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"no free SBI port in {SBI_PORTS.start}-{SBI_PORTS.stop - 1}")
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 def spawn_simulator(state_dir: Path) -> tuple[subprocess.Popen, int] | None:
     """Start the SBI simulator as its own process on a free SBI port and wait until it is ready; return
     (process, port), or None if it did not come up. It trusts ``state_dir/ca.pem`` as the device CA."""
-    port = _free_sbi_port()
+    port = free_port_in(PORT_RANGE)
     state_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [sys.executable, "-m", "demo.sbi_simulator", "--port", str(port), "--state-dir", str(state_dir)],

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from device_drivers.sbi import PORT_RANGE
+
 
 class ClientSettings(BaseSettings):
     """Where the kiosk keeps its files and how it reaches the server. Env prefix ``OPENREG_CLIENT_``.
@@ -43,7 +45,7 @@ class ClientSettings(BaseSettings):
     # device_ca_file (none: no SBI devices); they are looked for on 127.0.0.1 ports sbi_ports. The document
     # camera is an OpenCV index, a video/stream URL or a folder of images (none: no document camera).
     device_ca_file: Path | None = None
-    sbi_ports: tuple[int, int] = (4501, 4600)
+    sbi_ports: tuple[int, int] = (PORT_RANGE.start, PORT_RANGE.stop - 1)
     document_camera: int | str | None = None
 
     @model_validator(mode="after")

@@ -17,6 +17,7 @@ from client.ui.i18n import Language
 from client.ui.main_window import MainWindow
 from client.ui.operations import Operations
 from client.ui.theme import apply_theme
+from device_drivers.sbi import PORT_RANGE
 
 
 def qt_app() -> QApplication:
@@ -43,7 +44,7 @@ def attach_devices(
     window: MainWindow,
     *,
     device_ca: Path | None,
-    ports: range = range(4501, 4601),
+    ports: range = PORT_RANGE,
     document_camera: int | str | Path | None = None,
 ) -> None:
     """Discover SBI devices (and set up the document camera) on the worker; the pages and home use them

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from client.ui.device_source import DeviceBiometricSource
+from device_drivers.sbi import PORT_RANGE
 
 SBI_KINDS = {"Finger": "finger", "Iris": "iris", "Face": "face"}
 
@@ -44,7 +45,7 @@ def camera_devices(*, document_camera: int | str | Path | None) -> dict[str, obj
 def discover_devices(
     *,
     device_ca: Path | None,
-    ports: range | list[int] = range(4501, 4601),
+    ports: range | list[int] = PORT_RANGE,
     document_camera: int | str | Path | None = None,
 ) -> DeviceBiometricSource:
     """The kiosk's devices: SBI devices found on ``ports`` and trusted by ``device_ca``, plus the

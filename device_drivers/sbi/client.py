@@ -34,11 +34,11 @@ from device_drivers.base import (
     TrustError,
 )
 from device_drivers.iso.common import sniff_image_format
+from device_drivers.sbi import PORT_RANGE
 from device_drivers.sbi.errors import error_for_code
 from device_drivers.sbi.hash_chain import EMPTY_HASH, chain_hash
 from device_drivers.sbi.jws import b64url_decode, verify_jws
 
-PORT_RANGE = range(4501, 4601)
 VERBS = {"0.9.5": ("MOSIPDISC", "MOSIPDINFO"), "1.0": ("SBIDISC", "SBIINFO")}
 STATUSES = {
     "Ready": DeviceStatus.READY,

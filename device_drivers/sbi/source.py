@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from cryptography import x509
 
 from device_drivers.base import DeviceInfo, DeviceStatus, Modality
-from device_drivers.sbi.client import MODALITIES, PORT_RANGE, STATUSES, SbiDevice, discover
+from device_drivers.sbi import PORT_RANGE
+from device_drivers.sbi.client import MODALITIES, STATUSES, SbiDevice, discover
 
 
 class SbiSource:

@@ -8,7 +8,6 @@ core, GUI, demo tests) can reuse them; trust ``sim.ca_pem`` as the device-certif
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -49,17 +48,6 @@ class SimulatorProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-def free_port_in(low: int, high: int) -> int:
-    for port in range(low, high + 1):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {low}-{high}")
 
 
 def launch_simulator(state_dir: Path, *, port: int | None = None, profile: str = "all") -> SimulatorProcess:

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from demo.headless import free_port_in
 from device_drivers.base import (
     CaptureFailedError,
     DeviceBusyError,
@@ -16,6 +17,7 @@ from device_drivers.base import (
     Modality,
 )
 from device_drivers.iso import read_iso_record
+from device_drivers.sbi import PORT_RANGE
 from device_drivers.sbi.client import (
     HashChainError,
     SbiDevice,
@@ -23,7 +25,7 @@ from device_drivers.sbi.client import (
     discover,
 )
 from device_drivers.sbi.jws import SignatureError, load_pem_certificates
-from tests.support.sbi_simulator import SimulatorProcess, free_port_in
+from tests.support.sbi_simulator import SimulatorProcess
 
 SLAP = ["Left IndexFinger", "Left MiddleFinger", "Left RingFinger", "Left LittleFinger"]
 
@@ -50,7 +52,7 @@ def test_discovery_and_info_both_protocol_versions(sim: SimulatorProcess, protoc
 
 
 def test_discovery_over_the_whole_port_range(start_sbi_simulator) -> None:
-    sim = start_sbi_simulator(port=free_port_in(4501, 4600), profile="finger")
+    sim = start_sbi_simulator(port=free_port_in(PORT_RANGE), profile="finger")
     started = time.monotonic()
     found = [e for e in discover() if e.port == sim.port]
     elapsed = time.monotonic() - started

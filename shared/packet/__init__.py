@@ -21,6 +21,7 @@ from shared.packet.errors import (
     UnsafePath,
 )
 from shared.packet.keys import generate_identity_file, load_identities, recipient_key_id, recipient_of
+from shared.packet.meta import MAX_META_BYTES, PacketMeta, read_meta
 from shared.packet.model import (
     FORMAT,
     MAX_PACKET_BYTES,
@@ -39,6 +40,7 @@ from shared.packet.reader import decrypt_packet, open_packet, read_container
 
 __all__ = [
     "FORMAT",
+    "MAX_META_BYTES",
     "MAX_PACKET_BYTES",
     "MAX_SEALED_PACKET_BYTES",
     "PARTIAL_PREFIX",
@@ -58,6 +60,7 @@ __all__ = [
     "OversizedEntry",
     "PacketContents",
     "PacketError",
+    "PacketMeta",
     "SealedPacket",
     "TruncatedPacket",
     "UnknownVersion",
@@ -69,6 +72,7 @@ __all__ = [
     "open_packet",
     "packet_path",
     "read_container",
+    "read_meta",
     "recipient_key_id",
     "recipient_of",
     "remove_partials",

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.canonical import canonical_json
 from shared.packet.errors import InvalidContents
+from shared.packet.meta import check_meta
 from shared.packet.model import FORMAT, VERSION, BiometricRecord, Document, PacketContents
 from shared.rid import RidError, parse_rid
 from shared.signing import key_id, sign_b64
@@ -68,6 +69,7 @@ def check_contents(contents: PacketContents) -> None:
         parse_rid(contents.rid)
     except RidError as exc:
         raise InvalidContents(f"meta.rid is not a valid RID: {exc}") from exc
+    check_meta(contents.meta)
     if not isinstance(contents.demographics, dict):
         raise InvalidContents("demographics must be a JSON object")
     for record in contents.biometrics:

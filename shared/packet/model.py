@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shared.packet.meta import PacketMeta
+
 FORMAT = "openreg-packet"
 VERSION = 1
 
@@ -69,11 +71,15 @@ class SealedPacket:
 
 @dataclass(frozen=True)
 class OpenedPacket:
-    """A packet that decrypted, matched its manifest and verified under the machine key."""
+    """A packet that decrypted, matched its manifest and verified under the machine key.
+
+    ``meta`` is ``contents.meta`` parsed once into :class:`~shared.packet.meta.PacketMeta`; the dict
+    stays as written (unknown keys included) for inspection."""
 
     contents: PacketContents
     manifest: dict[str, Any]
     machine_key_id: str
+    meta: PacketMeta
 
 
 MAX_PACKET_BYTES = 256 * 1024 * 1024  # the inner container; the one packet size limit of the system

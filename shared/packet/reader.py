@@ -32,6 +32,7 @@ from shared.packet.errors import (
     UnsafePath,
 )
 from shared.packet.layout import CORE_ENTRIES, MANIFEST, SIGNATURE
+from shared.packet.meta import MAX_META_BYTES, read_meta
 from shared.packet.model import (
     FORMAT,
     VERSION,
@@ -191,7 +192,9 @@ def _verified_entries(archive: zipfile.ZipFile, limits: Limits, machine_public_k
 
     if manifest.get("rid") != meta.get("rid"):
         raise MalformedPacket("manifest.rid and meta.rid differ")
-    return manifest, entries, key_id(public)
+    if len(entries["meta.json"]) > MAX_META_BYTES:
+        raise OversizedEntry(f"meta.json is {len(entries['meta.json'])} bytes, over {MAX_META_BYTES}")
+    return manifest, entries, key_id(public), read_meta(meta)
 
 
 def _pairs(entries: dict[str, bytes], folder: str, data_suffix: str, limits: Limits) -> list[dict[str, Any]]:
@@ -251,7 +254,7 @@ def read_container(data: bytes, *, machine_public_key: MachineKey, limits: Limit
     except zipfile.BadZipFile as exc:
         raise TruncatedPacket(f"the container is not a complete ZIP: {exc}") from exc
     with archive:
-        manifest, entries, machine_kid = _verified_entries(archive, limits, machine_public_key)
+        manifest, entries, machine_kid, meta = _verified_entries(archive, limits, machine_public_key)
     parts = {name: _load_json(name, entries[name], limits) for name in CORE_ENTRIES}
     for name, kind in (
         ("id.json", dict),
@@ -273,7 +276,7 @@ def read_container(data: bytes, *, machine_public_key: MachineKey, limits: Limit
         exceptions=parts["exceptions.json"],
         audit=parts["audit.json"],
     )
-    return OpenedPacket(contents=contents, manifest=manifest, machine_key_id=machine_kid)
+    return OpenedPacket(contents=contents, manifest=manifest, machine_key_id=machine_kid, meta=meta)
 
 
 __all__ = ["MachineKey", "PacketError", "decrypt_packet", "open_packet", "read_container"]

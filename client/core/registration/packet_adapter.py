@@ -7,11 +7,14 @@ a build where packet support failed to load (it then refuses to seal with a clea
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from client.core.machine import MachineKeys
 from client.core.registration.sealing import SealedFile
 from client.core.registration.workflow import SignedOffRegistration
+
+if TYPE_CHECKING:
+    from shared.packet.meta import PacketMeta
 
 
 class SharedPacketSealer:
@@ -23,7 +26,7 @@ class SharedPacketSealer:
         *,
         registration: SignedOffRegistration,
         rid: str,
-        meta: dict[str, Any],
+        meta: PacketMeta,
         audit: list[dict[str, Any]],
         out_dir: Path,
     ) -> SealedFile:

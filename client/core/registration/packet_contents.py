@@ -8,11 +8,11 @@ from typing import Any
 from client.core.registration.sealing import SealedFile
 from client.core.registration.workflow import SignedOffRegistration
 from shared.files import sha256_file
-from shared.packet import BiometricRecord, Document, PacketContents, packet_path
+from shared.packet import BiometricRecord, Document, PacketContents, PacketMeta, packet_path
 
 
 def build_contents(
-    *, registration: SignedOffRegistration, rid: str, meta: dict[str, Any], audit: list[dict[str, Any]]
+    *, registration: SignedOffRegistration, rid: str, meta: PacketMeta, audit: list[dict[str, Any]]
 ) -> PacketContents:
     signed_at = registration.signed_off_at.isoformat()
     biometrics = [
@@ -76,7 +76,7 @@ def build_contents(
     ]
     return PacketContents(
         demographics=demographics,
-        meta={**meta, "rid": rid},
+        meta={**meta.as_written(), "rid": rid},
         documents=documents,
         biometrics=biometrics,
         exceptions=exceptions,

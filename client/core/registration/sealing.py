@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from client.core.registration.workflow import SignedOffRegistration
+from shared.packet.meta import PacketMeta
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class PacketSealer(Protocol):
         *,
         registration: SignedOffRegistration,
         rid: str,
-        meta: dict[str, Any],
+        meta: PacketMeta,
         audit: list[dict[str, Any]],
         out_dir: Path,
     ) -> SealedFile:

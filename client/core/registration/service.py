@@ -31,6 +31,7 @@ from client.core.registration.sealing import PacketSealer
 from client.core.registration.workflow import Registration, SignedOffRegistration
 from client.core.store import Store
 from shared import __version__ as SOFTWARE_VERSION
+from shared.packet.meta import PacketMeta
 from shared.rid import format_rid, next_sequence
 
 Clock = Callable[[], datetime]
@@ -228,25 +229,25 @@ class RegistrationService:
         machine_id: str | None,
         recipient_key_id: str | None,
         now: datetime,
-    ) -> dict[str, Any]:
-        return {
-            "rid": rid,
-            "center_id": identity_center,
-            "machine_id": machine_id,
-            "operator_id": signed.operator_id,
-            "supervisor_id": signed.supervisor_id,
-            "approval_reasons": signed.approval_reasons,
-            "started_at": signed.started_at.isoformat(),
-            "signed_off_at": signed.signed_off_at.isoformat(),
-            "sealed_at": now.isoformat(),
-            "software_version": SOFTWARE_VERSION,
-            "id_schema_version": signed.schema_version,
-            "ui_spec_version": signed.ui_spec_version,
-            "prereg_id": signed.prereg_id,
-            "recipient_key_id": recipient_key_id,
-            "retries": signed.retries,
-            "flow": "new",
-        }
+    ) -> PacketMeta:
+        return PacketMeta(
+            rid=rid,
+            center_id=identity_center,
+            machine_id=machine_id,
+            operator_id=signed.operator_id,
+            supervisor_id=signed.supervisor_id,
+            approval_reasons=signed.approval_reasons,
+            started_at=signed.started_at.isoformat(),
+            signed_off_at=signed.signed_off_at.isoformat(),
+            sealed_at=now.isoformat(),
+            software_version=SOFTWARE_VERSION,
+            id_schema_version=signed.schema_version,
+            ui_spec_version=signed.ui_spec_version,
+            prereg_id=signed.prereg_id,
+            recipient_key_id=recipient_key_id,
+            retries=signed.retries,
+            flow="new",
+        )
 
     def _render_receipt(
         self, *, rid: str, signed: SignedOffRegistration, center_id: str, now: datetime

@@ -40,7 +40,9 @@ class FileSealer:
 
     def seal(self, *, registration, rid, meta, audit, out_dir):
         self.calls += 1
-        body = json.dumps({"meta": meta, "id": registration.demographics, "audit": audit}).encode()
+        body = json.dumps(
+            {"meta": meta.as_written(), "id": registration.demographics, "audit": audit}
+        ).encode()
         path = out_dir / f"{rid}.pkt"
         path.write_bytes(body)
         return SealedFile(rid, path, hashlib.sha256(body).hexdigest(), len(body))

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # shared.packet (and pyrage) load only when the first packet is opened
+    from shared.packet.meta import PacketMeta
 
 
 @dataclass(frozen=True)
@@ -36,24 +39,15 @@ class PacketView:
     documents: list[DocumentView]
     biometrics: list[BiometricView]
     exceptions: list[dict[str, Any]]
-    meta: dict[str, Any]
+    meta: PacketMeta
     audit: list[dict[str, Any]] = field(default_factory=list)
 
     def meta_time(self) -> dt.datetime:
-        """The capture time from meta (when the operator started the registration) as aware UTC."""
-        raw = next(
-            (
-                self.meta[k]
-                for k in ("started_at", "created_at", "signed_off_at", "sealed_at")
-                if self.meta.get(k)
-            ),
-            None,
-        )
-        if isinstance(raw, dt.datetime):
-            value = raw
-        else:
-            value = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        """The capture time from meta (``PacketMeta.captured_at``); ValueError if meta has none."""
+        at = self.meta.captured_at()
+        if at is None:
+            raise ValueError("meta has no started_at, signed_off_at or sealed_at")
+        return at
 
 
 def _get(obj: Any, *names: str, default: Any = None) -> Any:
@@ -94,6 +88,6 @@ def from_opened(opened: Any) -> PacketView:
         documents=documents,
         biometrics=biometrics,
         exceptions=list(_get(contents, "exceptions", default=[])),
-        meta=dict(_get(contents, "meta", default={})),
+        meta=opened.meta,
         audit=list(_get(contents, "audit", default=[])),
     )

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.files import sha256_file
 from shared.forms.engine import FormEngine
@@ -23,6 +23,9 @@ from sync_server.processing.dedupe import DedupeConfig, DedupeKeyError, blocking
 from sync_server.processing.packet_view import PacketView, from_opened
 from sync_server.processing.pipeline import PacketContext, Rejection
 from sync_server.processing.ports import MasterDataHistory, PacketOpener, ReceivedPackets
+
+if TYPE_CHECKING:  # shared.packet (and pyrage) load only when the first packet is opened
+    from shared.packet.meta import PacketMeta
 
 # PacketError subclass names (shared.packet) -> reason code; anything else PacketError: invalid_packet.
 _PACKET_ERROR_CODES = {
@@ -89,15 +92,15 @@ class DecryptStage:
             )
             raise Rejection(code, str(exc)) from exc
         view = opened if isinstance(opened, PacketView) else from_opened(opened)
-        if str(view.meta.get("rid", context.rid)) != context.rid:
+        if view.meta.rid != context.rid:
             raise Rejection("tampered", "the RID inside the packet differs from the uploaded RID")
         context.values["packet"] = view
 
 
-def _approved_by_supervisor(meta: Mapping[str, Any]) -> bool:
+def _approved_by_supervisor(meta: PacketMeta) -> bool:
     # The kiosk records the approving supervisor (password + TOTP checked offline) in meta; the
     # actors stage then checks that this user really was an active supervisor at that center.
-    return bool(meta.get("supervisor_id"))
+    return bool(meta.supervisor_id)
 
 
 @dataclass
@@ -110,8 +113,7 @@ class ValidateStage:
 
     def run(self, context: PacketContext) -> None:
         packet: PacketView = context.values["packet"]
-        schema_id = str(packet.meta.get("id_schema_id", packet.meta.get("schema_id", "default")))
-        version = int(packet.meta.get("id_schema_version", packet.meta.get("schema_version", 0)) or 0)
+        schema_id, version = packet.meta.id_schema_id, packet.meta.id_schema_version
         raw = self.master.id_schema(schema_id, version)
         if raw is None:
             raise Rejection("unknown_schema", f"ID schema {schema_id} version {version} is not known")
@@ -175,16 +177,16 @@ class ActorsStage:
             raise Rejection("invalid_packet", f"packet has no capture time: {exc}") from exc
         if at > dt.datetime.now(dt.UTC) + MAX_CAPTURE_CLOCK_SKEW:  # a kiosk clock far ahead, or a forgery
             raise Rejection("capture_in_future", f"capture time {at.isoformat()} is in the future")
-        center = str(packet.meta.get("center_id", ""))
+        center = packet.meta.center_id or ""
         machine = self.master.entity_at("machines", context.values["machine_id"], at)
         if not _active(machine) or str(machine.get("center_id", center)) != center:
             raise Rejection(
                 "inactive_machine",
                 f"machine {context.values['machine_id']} was not active at center {center}",
             )
-        checks = [("operator", packet.meta.get("operator_id"), "inactive_operator")]
-        if packet.meta.get("supervisor_id") or packet.exceptions:
-            checks.append(("supervisor", packet.meta.get("supervisor_id"), "inactive_supervisor"))
+        checks = [("operator", packet.meta.operator_id, "inactive_operator")]
+        if packet.meta.supervisor_id or packet.exceptions:
+            checks.append(("supervisor", packet.meta.supervisor_id, "inactive_supervisor"))
         for role, user_id, code in checks:
             user = self.master.entity_at("users", str(user_id or ""), at) if user_id else None
             scoped = user is not None and user.get("center_id") in (None, center)
@@ -192,7 +194,7 @@ class ActorsStage:
                 raise Rejection(
                     code, f"{role} {user_id or '(none)'} was not an active {role} at center {center} then"
                 )
-        context.values.update(center_id=center, operator_id=str(packet.meta.get("operator_id")))
+        context.values.update(center_id=center, operator_id=str(packet.meta.operator_id))
 
 
 @dataclass

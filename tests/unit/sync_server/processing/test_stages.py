@@ -18,6 +18,7 @@ from shared.packet import (
     load_identities,
     seal_packet,
 )
+from shared.packet.meta import MAX_META_BYTES
 from shared.rid import format_rid
 from shared.signing import generate_private_key, public_key_b64
 from sync_server.idstore.data_key import DataKeyring
@@ -28,6 +29,7 @@ from sync_server.processing.pipeline import Pipeline, RetryPolicy
 from sync_server.processing.schema import create_backend_tables
 from sync_server.processing.stages import build_stages, make_packet_opener
 from sync_server.processing.worker import ProcessingWorker, WorkerPool
+from tests.support.packets import seal_unchecked
 
 SCHEMA = json.loads((Path(__file__).parents[4] / "sync_server/demo_data/id_schema.json").read_text())[
     "entities"
@@ -100,6 +102,7 @@ def world(tmp_path):
         machine=10001,
         supervisor="sup1",
         captured=CAPTURED,
+        meta_update=None,
     ):
         rid = format_rid(center_id=10001, machine_id=machine, sequence=next(sequence), created_at=CAPTURED)
         bios = (
@@ -130,11 +133,11 @@ def world(tmp_path):
                 "started_at": captured.isoformat(),
                 "id_schema_id": "default",
                 "id_schema_version": 1,
-            },
+            }
+            | (meta_update or {}),
         )
-        sealed = seal_packet(
-            contents, machine_key=sign_with or key, recipients=[recipient], out_dir=packets.root
-        )
+        seal = seal_unchecked if meta_update else seal_packet  # meta the builder would refuse
+        sealed = seal(contents, machine_key=sign_with or key, recipients=[recipient], out_dir=packets.root)
         packets.registered_hashes[rid] = (sealed.sha256, sealed.size)
         queue.enqueue(engine, rid=rid)
         return rid
@@ -231,6 +234,32 @@ def test_invalid_packets_are_rejected_with_the_right_reason(world, case, code):
     state = status(world, rid)
     assert (state["status"], state["reason_code"]) == ("rejected", code), state["reason_text"]
     assert state["reason_text"] and state["uin"] is None
+
+
+@pytest.mark.parametrize(
+    "meta_update",
+    [
+        {"id_schema_version": "1"},  # a number as text
+        {"supervisor_id": True},
+        {"operator_id": "op1" * 100},  # over the id length bound
+        {"approval_reasons": ["always"] * 100},  # over the list bound
+        {"started_at": "yesterday"},
+        {"center_id": 10001},  # a number where the kiosk writes text
+        {"from_a_newer_kiosk": "x" * MAX_META_BYTES},  # an unknown key is fine, but not this big
+    ],
+)
+def test_bad_meta_is_rejected_as_an_invalid_packet(world, meta_update):
+    rid = world.make(meta_update=meta_update)
+    world.drain(world.worker())
+    state = status(world, rid)
+    assert (state["status"], state["reason_code"]) == ("rejected", "invalid_packet"), state["reason_text"]
+    assert "meta" in state["reason_text"]
+
+
+def test_meta_keys_from_a_newer_kiosk_are_ignored(world):
+    rid = world.make(meta_update={"from_a_newer_kiosk": {"anything": [1, 2]}})
+    world.drain(world.worker())
+    assert status(world, rid)["status"] == "processed"
 
 
 def test_duplicate_person_is_rejected_naming_the_first_uin(world):

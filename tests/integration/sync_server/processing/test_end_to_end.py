@@ -15,6 +15,7 @@ from shared.packet import BiometricRecord, Document, PacketContents, seal_packet
 from shared.signing import generate_private_key
 from sync_server.db.tables import MachineRow, PacketRow
 from tests.integration.sync_server.kiosk import Kiosk
+from tests.support.packets import seal_unchecked
 
 PERSON = {
     "fullName": "Amina Diallo",
@@ -27,7 +28,7 @@ PERSON = {
 }
 
 
-def _seal(kiosk, tmp_path, *, person=PERSON, documents=True, key=None):
+def _seal(kiosk, tmp_path, *, person=PERSON, documents=True, key=None, meta_update=None):
     rid = kiosk.new_rid()
     contents = PacketContents(
         demographics=person,
@@ -45,9 +46,11 @@ def _seal(kiosk, tmp_path, *, person=PERSON, documents=True, key=None):
             "operator_id": "operator1",
             "started_at": dt.datetime.now(dt.UTC).isoformat(),
             "id_schema_version": 1,
-        },
+        }
+        | (meta_update or {}),
     )
-    sealed = seal_packet(
+    seal = seal_unchecked if meta_update else seal_packet  # meta the builder would refuse
+    sealed = seal(
         contents,
         machine_key=key or kiosk.key,
         recipients=kiosk.enrolment["packet_recipients"],
@@ -68,7 +71,11 @@ def test_uploaded_packets_are_processed_or_rejected_with_reasons(start_sync_serv
     duplicate = _seal(kiosk, tmp_path, person=PERSON | {"fullName": "amina  DIALLO"})
     missing_document = _seal(kiosk, tmp_path, person=PERSON | {"fullName": "Bo Chan"}, documents=False)
     foreign_key = _seal(kiosk, tmp_path, person=PERSON | {"fullName": "Cy Diaz"}, key=generate_private_key())
-    rids = [good, duplicate, missing_document, foreign_key]
+    # A faulty kiosk's meta (a number as text): intake takes it, processing refuses it, never a 500.
+    bad_meta = _seal(
+        kiosk, tmp_path, person=PERSON | {"fullName": "Ed Fox"}, meta_update={"id_schema_version": "1"}
+    )
+    rids = [good, duplicate, missing_document, foreign_key, bad_meta]
     # A machine whose enrolment the server no longer holds by processing time (say, its database was
     # restored from a backup older than the enrolment): its packet names an unknown machine.
     stranger_kiosk = Kiosk(server.url, name="restored away")
@@ -114,10 +121,12 @@ def test_uploaded_packets_are_processed_or_rejected_with_reasons(start_sync_serv
         duplicate: ("rejected", "duplicate"),
         missing_document: ("rejected", "missing_document"),
         foreign_key: ("rejected", "tampered"),
+        bad_meta: ("rejected", "invalid_packet"),
         stranger: ("rejected", "unknown_machine"),
     }, (states, output)
     # The text is for people and no longer repeats the code.
     assert states[duplicate]["reason"] == f"duplicate of UIN {states[good]['uin']}"
     assert "signature" in states[foreign_key]["reason"].lower(), states[foreign_key]
     assert f"machine {stranger_kiosk.machine_id} is not enrolled" in states[stranger]["reason"]
+    assert "id_schema_version" in states[bad_meta]["reason"], states[bad_meta]
     assert states[missing_document]["reason"] and not states[missing_document]["reason"].startswith("missing")

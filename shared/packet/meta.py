@@ -6,7 +6,7 @@ dict it writes against it (:func:`check_meta`), and the reader parses meta into 
 
 Unknown keys: a reader ignores them (a newer kiosk's packet still opens on an older server; they stay
 visible in ``PacketContents.meta``, the dict as written), a writer refuses them (a new key is added
-here first). Either way meta is at most :data:`MAX_META_BYTES` of canonical JSON. Every key a kiosk
+here first). A ``meta.json`` over :data:`MAX_META_BYTES` is refused. Every key a kiosk
 has ever written is here; those that older packets lack are optional with the default the server
 always used for them. Times are kept as the ISO 8601 strings written, so a packet's bytes never
 depend on how a datetime is re-serialised.

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # shared.packet (and pyrage) load only when the first packet is opened
     from shared.packet.meta import PacketMeta
+    from shared.packet.model import OpenedPacket
 
 
 @dataclass(frozen=True)
@@ -50,44 +51,31 @@ class PacketView:
         return at
 
 
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return default
-
-
-def from_opened(opened: Any) -> PacketView:
-    """Adapt an ``OpenedPacket`` (attribute or dict shaped) to a ``PacketView``."""
-    contents = _get(opened, "contents", default=opened)
+def from_opened(opened: OpenedPacket) -> PacketView:
+    """Adapt ``shared.packet``'s ``OpenedPacket`` (its meta already parsed) to a ``PacketView``."""
+    contents = opened.contents
     documents = [
         DocumentView(
-            category=str(_get(d, "category", default="")),
-            type=str(_get(d, "doc_type", "type", default="")),
-            name=str(_get(d, "filename", "name", default="")),
-            content_type=str(_get(d, "content_type", default="application/octet-stream")),
-            data=bytes(_get(d, "data", "content", default=b"")),
+            category=d.category, type=d.doc_type, name=d.filename, content_type=d.content_type, data=d.data
         )
-        for d in _get(contents, "documents", default=[])
+        for d in contents.documents
     ]
     biometrics = [
         BiometricView(
-            modality=str(_get(b, "modality")),
-            subtype=str(_get(b, "bio_subtype", "subtype", default="")),
-            format=str(_get(b, "format", default="")),
-            quality=int(_get(b, "quality", "quality_score", default=0) or 0),
-            data=bytes(_get(b, "data", "record", "iso_record", default=b"") or b""),
-            exception=bool(_get(b, "exception", default=False)),
+            modality=b.modality,
+            subtype=b.bio_subtype,
+            format=b.format,
+            quality=b.quality,
+            data=b.data,
+            exception=b.exception,
         )
-        for b in _get(contents, "biometrics", "biometric_records", default=[])
+        for b in contents.biometrics
     ]
     return PacketView(
-        demographics=dict(_get(contents, "demographics", default={})),
+        demographics=dict(contents.demographics),
         documents=documents,
         biometrics=biometrics,
-        exceptions=list(_get(contents, "exceptions", default=[])),
+        exceptions=list(contents.exceptions),
         meta=opened.meta,
-        audit=list(_get(contents, "audit", default=[])),
+        audit=list(contents.audit),
     )

@@ -52,8 +52,8 @@ class PacketMeta(BaseModel):
     signed_off_at: IsoTime | None = None
     software_version: Text | None = None
     id_schema_id: Text = "default"
-    id_schema_version: int = Field(default=0, ge=0)
-    ui_spec_version: int | None = Field(default=None, ge=0)
+    id_schema_version: int = 0  # any integer master data holds (shared.forms.schema), looked up as is
+    ui_spec_version: int | None = None
     prereg_id: Text | None = None
     retries: dict[Text, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, max_length=16)
     flow: Text = "new"

@@ -70,7 +70,7 @@ def test_capture_time_is_when_the_operator_started_else_sign_off_else_sealing():
     [
         {"id_schema_version": "1"},
         {"id_schema_version": True},
-        {"id_schema_version": -1},
+        {"id_schema_version": 1.5},
         {"operator_id": 7},
         {"operator_id": "x" * 101},
         {"operator_id": "op\x001"},

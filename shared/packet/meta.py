@@ -22,10 +22,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from shared.packet.errors import InvalidContents, MalformedPacket
 
-MAX_META_BYTES = 64 * 1024  # meta.json as read; a kiosk's is well under 2 KiB
+MAX_META_BYTES = 256 * 1024  # meta.json as read; a kiosk's is under 2 KiB, the field bounds allow ~70 KiB
 
 _TEXT = r"^[^\x00-\x1f\x7f]*$"  # no control characters: these values reach the database
-Text = Annotated[str, Field(max_length=100, pattern=_TEXT)]
+Text = Annotated[str, Field(max_length=200, pattern=_TEXT)]  # 200: master data's id limit
+# Typed or scanned by the operator, unchecked by the kiosk and unread by the server: bounded only.
+FreeText = Annotated[str, Field(max_length=4096)]
 
 
 def _iso_time(value: str) -> str:
@@ -54,7 +56,7 @@ class PacketMeta(BaseModel):
     id_schema_id: Text = "default"
     id_schema_version: int = 0  # any integer master data holds (shared.forms.schema), looked up as is
     ui_spec_version: int | None = None
-    prereg_id: Text | None = None
+    prereg_id: FreeText | None = None
     retries: dict[Text, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, max_length=16)
     flow: Text = "new"
     # Set by the builder (shared.packet.builder.with_sealing_meta), whatever the kiosk passed.

@@ -72,7 +72,8 @@ def test_capture_time_is_when_the_operator_started_else_sign_off_else_sealing():
         {"id_schema_version": True},
         {"id_schema_version": 1.5},
         {"operator_id": 7},
-        {"operator_id": "x" * 101},
+        {"operator_id": "x" * 201},
+        {"prereg_id": "x" * 4097},
         {"operator_id": "op\x001"},
         {"approval_reasons": ["always"] * 17},
         {"retries": {"face": -1}},
@@ -97,8 +98,9 @@ def test_unknown_keys_are_ignored_on_read():
     [
         ({"from_a_newer_kiosk": 1}, "not in PacketMeta"),
         ({"id_schema_version": "1"}, "id_schema_version"),
-        ({"supervisor_id": "s" * 101}, "supervisor_id"),
-        ({"approval_reasons": ["x" * 90] * 16, "retries": {f"g{i}": 1 for i in range(16)}}, None),
+        ({"supervisor_id": "s" * 201}, "supervisor_id"),
+        ({"approval_reasons": ["x" * 200] * 16, "retries": {f"g{i}": 1 for i in range(16)}}, None),
+        ({"prereg_id": "scanned\x1dwith a separator " * 100}, None),
     ],
 )
 def test_the_builder_refuses_meta_that_does_not_fit_and_writes_nothing(keys, tmp_path, change, message):
@@ -132,3 +134,23 @@ def test_the_reader_refuses_bad_meta_a_faulty_kiosk_sealed(keys, tmp_path, chang
     sealed = seal_unchecked(bad, machine_key=keys.machine, recipients=[keys.recipient], out_dir=tmp_path)
     with pytest.raises(error, match="meta"):
         open_packet(sealed.path, identities=keys.identities, machine_public_key=keys.machine_public)
+
+
+def test_the_largest_meta_the_builder_accepts_is_one_the_reader_opens(keys, tmp_path):
+    wide = "𝔸" * 200  # four UTF-8 bytes a character
+    largest = {key: wide for key in ("center_id", "machine_id", "operator_id", "supervisor_id")}
+    largest |= {key: wide for key in ("software_version", "id_schema_id", "flow")}
+    largest |= {
+        "approval_reasons": [wide] * 16,
+        "retries": {f"{i:02d}{wide[:198]}": 1 for i in range(16)},
+        "prereg_id": "\x1d" * 4096,  # six bytes a character once escaped
+    }
+    base = make_contents()
+    sealed = seal_packet(
+        replace(base, meta=base.meta | largest),
+        machine_key=keys.machine,
+        recipients=[keys.recipient],
+        out_dir=tmp_path,
+    )
+    opened = open_packet(sealed.path, identities=keys.identities, machine_public_key=keys.machine_public)
+    assert opened.meta.prereg_id == "\x1d" * 4096 and opened.meta.approval_reasons == [wide] * 16

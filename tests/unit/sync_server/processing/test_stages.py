@@ -241,7 +241,7 @@ def test_invalid_packets_are_rejected_with_the_right_reason(world, case, code):
     [
         {"id_schema_version": "1"},  # a number as text
         {"supervisor_id": True},
-        {"operator_id": "op1" * 100},  # over the id length bound
+        {"operator_id": "op1" * 100},  # over the id length bound (200)
         {"approval_reasons": ["always"] * 100},  # over the list bound
         {"started_at": "yesterday"},
         {"center_id": 10001},  # a number where the kiosk writes text

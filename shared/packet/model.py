@@ -44,7 +44,10 @@ class BiometricRecord:
 
 @dataclass(frozen=True)
 class PacketContents:
-    """A whole registration: ``meta["rid"]`` is the registration ID."""
+    """A whole registration: ``meta["rid"]`` is the registration ID.
+
+    ``meta`` is the dict written as ``meta.json``; the builder refuses one that does not fit
+    :class:`~shared.packet.meta.PacketMeta` (``PacketMeta.as_written()`` makes one that does)."""
 
     demographics: dict[str, Any]
     meta: dict[str, Any]

@@ -53,7 +53,7 @@ class PacketMeta(BaseModel):
     started_at: IsoTime | None = Field(default=None, description="when the operator started: capture time")
     signed_off_at: IsoTime | None = None
     software_version: Text | None = None
-    id_schema_id: Text = "default"
+    id_schema_id: Text = "default"  # no kiosk writes it yet: every packet is of the default schema
     id_schema_version: int = 0  # any integer master data holds (shared.forms.schema), looked up as is
     ui_spec_version: int | None = None
     prereg_id: FreeText | None = None
@@ -97,7 +97,7 @@ def read_meta(raw: object) -> PacketMeta:
 
 def check_meta(raw: Mapping[str, Any]) -> None:
     """Refuse meta a builder must not write: unknown keys, wrong types, out of bounds. (Within the
-    bounds, meta stays far below :data:`MAX_META_BYTES`.)"""
+    bounds, meta stays below :data:`MAX_META_BYTES`, so what a builder writes a reader opens.)"""
     unknown = sorted(set(raw) - set(PacketMeta.model_fields))
     if unknown:
         raise InvalidContents(f"meta keys not in PacketMeta: {', '.join(map(str, unknown))[:200]}")

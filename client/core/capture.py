@@ -65,19 +65,17 @@ class DeviceCapture:
         return {m.value: info.status.value for m in Modality if (info := manager.current(m)) is not None}
 
     def _device(self, modality: str) -> ManagedDevice:
-        """The device for ``modality``; discovers again once when the last discovery had none."""
-        manager = self._manager or self.refresh()
-        for again in (False, True):
-            try:
-                return manager.device(Modality(modality))
-            except DeviceNotFoundError:
-                if again:
-                    reasons = "; ".join(f"{n}: {r}" for n, r in manager.unavailable.items())
-                    raise NoDevice(
-                        f"no {modality} device is connected" + (f" ({reasons})" if reasons else "")
-                    ) from None
-                manager = self.refresh()
-        raise AssertionError("unreachable")
+        """The device for ``modality``; discovers first on first use or when the last discovery had none."""
+        manager = self._manager
+        if manager is None or manager.current(Modality(modality)) is None:
+            manager = self.refresh()  # first use, or plugged in since the last discovery
+        try:
+            return manager.device(Modality(modality))
+        except DeviceNotFoundError:
+            reasons = "; ".join(f"{n}: {r}" for n, r in manager.unavailable.items())
+            raise NoDevice(
+                f"no {modality} device is connected" + (f" ({reasons})" if reasons else "")
+            ) from None
 
     # -- what the screens may ask on the UI thread (never blocks) -------------------------------------
     def _present(self) -> set[str]:

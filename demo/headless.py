@@ -86,23 +86,29 @@ def free_port_in(ports: range) -> int:
     raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
-def spawn_simulator(state_dir: Path) -> tuple[subprocess.Popen, int] | None:
+def spawn_simulator(state_dir: Path, *, attempts: int = 3) -> tuple[subprocess.Popen, int] | None:
     """Start the SBI simulator as its own process on a free SBI port and wait until it is ready; return
-    (process, port), or None if it did not come up. It trusts ``state_dir/ca.pem`` as the device CA."""
-    port = free_port_in(PORT_RANGE)
+    (process, port), or None if it did not come up. It trusts ``state_dir/ca.pem`` as the device CA. A
+    simulator that exits at once lost its port to another program between probe and listen: the next
+    free port is tried."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "demo.sbi_simulator", "--port", str(port), "--state-dir", str(state_dir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and process.poll() is None:
-        if (state_dir / f"simulator-{port}.json").exists():
-            return process, port
-        time.sleep(0.05)
-    stop(process)
+    for _ in range(attempts):
+        port = free_port_in(PORT_RANGE)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "demo.sbi_simulator", "--port", str(port), "--state-dir", str(state_dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            if (state_dir / f"simulator-{port}.json").exists():
+                return process, port
+            time.sleep(0.05)
+        exited = process.poll() is not None
+        stop(process)
+        if not exited:
+            break  # too slow rather than refused: another port would not help
     return None
 
 

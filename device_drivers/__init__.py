@@ -10,7 +10,7 @@ Public API (what client.core uses; everything else is internal):
 - ``ManagedDevice``: ``info()``, ``capture(bio_subtypes=[...], exceptions=[...], requested_score=,
   timeout_s=)``, ``capture_document(frame_image=None)``, ``decode(image)``, ``scan(frames, timeout_s=)``,
   all returning ``concurrent.futures.Future`` (the work runs on the device's own thread, never the
-  caller's); ``start_preview(on_frame)`` -> handle.stop() (one frame per task, so captures interleave).
+  caller's); ``start_preview(on_frame)`` -> handle.stop() (on the device's preview thread, beside captures).
 - ``device_drivers.preview.PreviewFeed(managed_device)``: the newest preview frame for readers on any
   thread (``take_jpeg()`` never blocks; ``frames(stop=)`` yields each new frame once).
 - ``CaptureResult``: modality, bio_subtype (MOSIP names: "Left IndexFinger", "Right Thumb", "Left"/"Right"

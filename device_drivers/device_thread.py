@@ -45,10 +45,11 @@ class DeviceThread:
         """True once :meth:`close` was called; long-running work (a preview) ends at its next step."""
         return self._closed.is_set()
 
-    def close(self, *, then: Callable[[], object] | None = None) -> None:
-        """Stop taking work without waiting. Pending calls are cancelled, unless ``then`` is given (e.g. the
-        device's own close): then pending calls still run, followed by ``then``, on this thread."""
+    def close(self, *, then: Callable[[], object] | None = None, drain: bool = False) -> None:
+        """Stop taking work without waiting. Pending calls are cancelled unless ``drain`` or ``then`` is
+        given: then they still run (a preview ends at its next step, seeing :attr:`closed`), followed by
+        ``then`` (e.g. the device's own close) on this thread."""
         self._closed.set()
         if then is not None:
             self._executor.submit(self._run, then)
-        self._executor.shutdown(wait=False, cancel_futures=then is None)
+        self._executor.shutdown(wait=False, cancel_futures=not (drain or then is not None))

@@ -80,10 +80,22 @@ class PreviewHandle:
 
 
 class ManagedDevice:
-    """A device plus its thread. Every method returns a Future (or a handle); nothing blocks the caller."""
+    """A device plus its threads. Every method returns a Future (or a handle); nothing blocks the caller.
 
-    def __init__(self, info: DeviceInfo, device: object, thread: DeviceThread) -> None:
+    Calls (info, capture, decode, scan) run one at a time on ``thread``; the live preview runs on
+    ``preview_thread`` (the same thread when none is given), so the picture keeps moving while a capture
+    waits for a finger. The adapters allow that: the camera serialises frame reads with a lock, and an
+    SBI device streams over its own connection."""
+
+    def __init__(
+        self,
+        info: DeviceInfo,
+        device: object,
+        thread: DeviceThread,
+        preview_thread: DeviceThread | None = None,
+    ) -> None:
         self.info_at_discovery, self.device, self.thread = info, device, thread
+        self.preview_thread = preview_thread or thread
 
     @property
     def key(self) -> str:
@@ -110,10 +122,10 @@ class ManagedDevice:
         return self.thread.submit(self.device.scan, frames, **kwargs)  # type: ignore[attr-defined]
 
     def start_preview(self, on_frame: Callable[[PreviewFrame], None], **kwargs: object) -> PreviewHandle:
-        """Stream on the device thread, calling ``on_frame`` (there) per frame until ``handle.stop()``.
+        """Stream on the preview thread, calling ``on_frame`` (there) per frame until ``handle.stop()``.
 
-        The stream advances one frame per task on the device's thread, so calls submitted meanwhile (a
-        capture) run between two frames instead of waiting for the preview to end."""
+        The stream advances one frame per task, so even on a shared thread a call submitted meanwhile (a
+        capture) runs between two frames instead of waiting for the preview to end."""
         handle = PreviewHandle()
         state: dict[str, Any] = {"frames": None, "count": 0}
 
@@ -132,7 +144,7 @@ class ManagedDevice:
             try:
                 if state["frames"] is None:
                     state["frames"] = iter(self.device.stream(**kwargs))  # type: ignore[attr-defined]
-                if handle.stopped.is_set() or self.thread.closed:
+                if handle.stopped.is_set() or self.preview_thread.closed:
                     return finish()
                 frame = next(state["frames"])
                 on_frame(frame)
@@ -142,11 +154,11 @@ class ManagedDevice:
             except Exception as exc:
                 return finish(exc)
             try:
-                self.thread.submit(step)
+                self.preview_thread.submit(step)
             except RuntimeError:  # the thread was closed meanwhile
                 finish()
 
-        self.thread.submit(step)
+        self.preview_thread.submit(step)
         return handle
 
 
@@ -162,7 +174,7 @@ class DeviceManager:
             except DeviceUnavailableError as exc:
                 self.unavailable[name] = str(exc)  # that driver is off; the others keep working
         self._known: dict[str, tuple[DeviceInfo, object | None]] = {}
-        self._threads: dict[str, DeviceThread] = {}
+        self._threads: dict[str, tuple[DeviceThread, DeviceThread]] = {}  # key -> (calls, preview)
         self._subscribers: list[Callable[[DeviceEvent], None]] = []
         self._lock = threading.Lock()
         self._discovery = DeviceThread("discovery")
@@ -231,10 +243,13 @@ class DeviceManager:
             )
         info, device = best
         with self._lock:
-            thread = self._threads.get(info.key)
-            if thread is None:
-                thread = self._threads[info.key] = DeviceThread(info.key)
-        return ManagedDevice(info, device, thread)
+            threads = self._threads.get(info.key)
+            if threads is None:
+                threads = self._threads[info.key] = (
+                    DeviceThread(info.key),
+                    DeviceThread(f"{info.key}-preview"),
+                )
+        return ManagedDevice(info, device, *threads)
 
     def start_polling(self, interval_s: float = 2.0) -> None:
         """Poll discovery in the background (notices plug/unplug and status changes)."""
@@ -250,12 +265,12 @@ class DeviceManager:
         threading.Thread(target=loop, name="device-polling", daemon=True).start()
 
     def close(self) -> None:
-        """Stop polling and every device thread; each device's own ``close`` (a webcam lets go) runs last
-        on its thread, after the call in progress."""
+        """Stop polling, previews and every device thread; each device's own ``close`` (a webcam lets go)
+        runs last on its thread, after the call in progress."""
         self._polling.set()
         self._discovery.close()
         with self._lock:
             threads, known = dict(self._threads), dict(self._known)
-        for key, thread in threads.items():
-            device = known.get(key, (None, None))[1]
-            thread.close(then=getattr(device, "close", None))
+        for key, (calls, preview) in threads.items():
+            preview.close(drain=True)  # the stream ends at its next frame and closes its connection
+            calls.close(then=getattr(known.get(key, (None, None))[1], "close", None))

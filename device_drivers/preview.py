@@ -1,7 +1,7 @@
 """The newest preview frame of one managed device, for readers that must not block or fall behind.
 
-Thread rules: the stream runs on the device's own thread (:meth:`ManagedDevice.start_preview`, one frame
-per step, so captures still get their turn); frames are stored there. Readers may be on any thread:
+Thread rules: the stream runs on the device's preview thread (:meth:`ManagedDevice.start_preview`), beside
+its call thread, so a capture never waits for the preview; frames are stored there. Readers may be on any thread:
 :meth:`PreviewFeed.take_jpeg` never blocks (a UI timer), :meth:`PreviewFeed.frames` waits at most 0.2 s
 per item (a barcode scan on another device's thread).
 """

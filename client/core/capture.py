@@ -4,8 +4,8 @@ over the :class:`device_drivers.DeviceManager` that the composition root builds 
 Maps the workflow's capture groups (two slaps, thumbs, irises, face) to SBI sub-ids and turns each
 verified ``CaptureResult`` into a :class:`BiometricCapture`.
 
-Thread rules: every device call runs on that device's own thread (``ManagedDevice``); this class starts
-no threads. ``refresh``, ``status``, ``capture_group``, ``capture_document`` and ``scan_code`` wait for
+Thread rules: every device call runs on that device's own threads (``ManagedDevice``: calls on its
+device thread, the live preview on its preview thread); this class starts no threads. ``refresh``, ``status``, ``capture_group``, ``capture_document`` and ``scan_code`` wait for
 device threads: call them from a worker (client.ui's Operations), never a UI thread. ``preview_frame``,
 ``stop_preview``, ``has_document_camera`` and ``scan_camera`` never block (latest discovery, newest frame).
 """

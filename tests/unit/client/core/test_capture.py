@@ -64,15 +64,20 @@ def test_nothing_is_built_or_touched_before_the_first_blocking_call():
 
 
 class ThreadCheckingDevice(ProtocolDevice):
-    """Records, for every device call, whether it ran on the device thread the manager gave it."""
+    """Records, for every device call, which of the threads the manager gave it ran it."""
 
     def __init__(self, modality):
         super().__init__(modality)
-        self.owner = None  # the DeviceThread, once the manager handed the device out
-        self.calls: list[tuple[str, bool]] = []
+        self.managed = None  # the ManagedDevice, once the manager handed the device out
+        self.calls: list[tuple[str, str]] = []
 
     def _note(self, name):
-        self.calls.append((name, self.owner is not None and self.owner.owns_current_thread()))
+        managed, where = self.managed, "elsewhere"
+        if managed is not None and managed.thread.owns_current_thread():
+            where = "device thread"
+        elif managed is not None and managed.preview_thread.owns_current_thread():
+            where = "preview thread"
+        self.calls.append((name, where))
 
     def capture(self, **kwargs):
         self._note("capture")
@@ -84,36 +89,37 @@ class ThreadCheckingDevice(ProtocolDevice):
             self._note("frame")
             yield frame
 
-    def capture_document(self):
-        self._note("capture_document")
-        return DocumentCamera().capture_document()
-
     def close(self):
         self._note("close")
 
 
-def test_device_calls_run_on_the_device_thread_and_captures_interleave_with_the_preview():
+def test_device_calls_run_on_the_device_threads_and_captures_do_not_wait_for_the_preview():
     face = ThreadCheckingDevice("face")
     source = capture_over(face)
     manager = source.refresh()
-    face.owner = manager.device(Modality.FACE).thread
+    face.managed = manager.device(Modality.FACE)
+    assert face.managed.thread is not face.managed.preview_thread
     caller = threading.get_ident()
     try:
         deadline = time.time() + 3
         while source.preview_frame("face") is None and time.time() < deadline:
             time.sleep(0.02)
         started = time.monotonic()
-        assert source.capture_group("face")  # while the preview streams on the same thread
-        assert time.monotonic() - started < 2  # between two frames, not after the 10 s stream
-        assert not face.owner.owns_current_thread() and threading.get_ident() == caller
+        assert source.capture_group("face")  # while the preview streams
+        assert time.monotonic() - started < 2  # not after the 10 s stream
+        assert not face.managed.thread.owns_current_thread() and threading.get_ident() == caller
     finally:
         source.close()
     deadline = time.time() + 3
-    while ("close", True) not in face.calls and time.time() < deadline:
+    while ("close", "device thread") not in face.calls and time.time() < deadline:
         time.sleep(0.02)
-    names = {name for name, _ in face.calls}
-    assert {"stream", "frame", "capture", "close"} <= names
-    assert all(on_device_thread for _, on_device_thread in face.calls), face.calls
+    where = {name: {w for n, w in face.calls if n == name} for name, _ in face.calls}
+    assert where == {
+        "stream": {"preview thread"},
+        "frame": {"preview thread"},
+        "capture": {"device thread"},
+        "close": {"device thread"},
+    }, face.calls
 
 
 def test_document_capture_and_missing_scanner():

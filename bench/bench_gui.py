@@ -67,24 +67,19 @@ def measure_preview(app, page, seconds: float = 3.0) -> float:
 
 
 def preview_with_simulator(app, window, page, state_dir: Path) -> float:
-    from client.ui.device_source import DeviceBiometricSource
-    from device_drivers.sbi.client import SbiDevice, discover
-    from device_drivers.sbi.jws import load_pem_certificates
+    from client.core.bootstrap import device_capture
+    from client.core.settings import ClientSettings
     from tests.support.sbi_simulator import launch_simulator
 
     state_dir.mkdir(parents=True, exist_ok=True)
     sim = launch_simulator(state_dir)
     source = None
     try:
-        anchors = load_pem_certificates(sim.ca_pem.read_bytes())
-        kinds = {"Finger": "finger", "Iris": "iris", "Face": "face"}
-        source = DeviceBiometricSource(
-            {
-                kinds[e.bio_type]: SbiDevice(e, anchors)
-                for e in discover(ports=[sim.port])
-                if e.bio_type in kinds
-            }
+        settings = ClientSettings(
+            data_dir=state_dir, device_ca_file=sim.ca_pem, sbi_ports=(sim.port, sim.port)
         )
+        source = device_capture(settings)
+        source.status()  # discover, as the kiosk does when it opens
         window.ctx.devices = source
         page.hide()
         page.show()  # restart the preview timer on the new source
@@ -98,12 +93,12 @@ def preview_with_simulator(app, window, page, state_dir: Path) -> float:
 
 def preview_document_camera(app, work: Path, seconds: float = 3.0) -> float:
     """The document camera's live view (the widget the scanner shares): cv2.VideoCapture on a generated
-    640x480 video through the OpenCV adapter, the device source's preview thread and CameraView."""
+    640x480 video through the OpenCV adapter, the capture port's preview feed and CameraView."""
     import cv2
 
+    from client.core.bootstrap import device_capture
+    from client.core.settings import ClientSettings
     from client.ui.camera_view import CameraView
-    from client.ui.device_source import DeviceBiometricSource
-    from client.ui.devices import camera_devices
     from demo.synthetic import synthetic_document
 
     video = work / "desk.avi"
@@ -111,7 +106,8 @@ def preview_document_camera(app, work: Path, seconds: float = 3.0) -> float:
     for i in range(30):
         writer.write(synthetic_document(seed=i))
     writer.release()
-    source = DeviceBiometricSource(camera_devices(document_camera=str(video)))
+    source = device_capture(ClientSettings(data_dir=work, document_camera=str(video)))
+    source.status()
     view = CameraView(source=source, modality="document", name="bench_view")
     view.show()
     try:

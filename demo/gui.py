@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from client.core.settings import ClientSettings
-from demo.headless import Echo, spawn_simulator, start_server, stop
+from demo.headless import Echo, simulator_settings, spawn_simulator, start_server, stop
 
 
 @contextmanager
@@ -27,11 +27,7 @@ def demo_backend(data_dir: Path, *, echo: Echo = print) -> Iterator[ClientSettin
             data_dir=data_dir / "client",
             keyring_file=data_dir / "client" / "demo-keyring.cfg",
             server_url=url,
-            **(
-                {"device_ca_file": data_dir / "devices" / "ca.pem", "sbi_ports": (simulator[1], simulator[1])}
-                if simulator is not None
-                else {}
-            ),
+            **simulator_settings(simulator, data_dir / "devices"),
         )
     finally:
         if simulator is not None:

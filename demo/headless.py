@@ -1,8 +1,10 @@
 """``openreg demo --headless``: the whole system on one machine, scripted end to end.
 
 The server and the kiosk keep their files in separate folders (DATA/server, DATA/client) as on two
-machines. The SBI simulator (demo.sbi_simulator, its own process) is used when it starts; otherwise generated sample
-biometric records stand in for captures. Exit status 0 only if every packet reached the server intact.
+machines. The SBI simulator (demo.sbi_simulator, its own process) is used when it starts: the kiosk's
+settings trust its device CA and name its port, and the kiosk captures through the devices
+``build_client`` wires, as the window does; otherwise generated sample biometric records stand in for
+captures. Exit status 0 only if every packet reached the server intact.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from client.core.bootstrap import ClientApp, build_client
-from client.core.registration.biometrics import CAPTURE_GROUPS
+from client.core.capture import DeviceCapture
+from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
 from client.core.settings import ClientSettings
 from client.core.totp import totp_code
 from demo.samples import capture_group, document_scan, sample_person
@@ -83,45 +86,58 @@ def free_port_in(ports: range) -> int:
     raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
-def spawn_simulator(state_dir: Path) -> tuple[subprocess.Popen, int] | None:
+def spawn_simulator(state_dir: Path, *, attempts: int = 3) -> tuple[subprocess.Popen, int] | None:
     """Start the SBI simulator as its own process on a free SBI port and wait until it is ready; return
-    (process, port), or None if it did not come up. It trusts ``state_dir/ca.pem`` as the device CA."""
-    port = free_port_in(PORT_RANGE)
+    (process, port), or None if it did not come up. It trusts ``state_dir/ca.pem`` as the device CA. A
+    simulator that exits at once lost its port to another program between probe and listen: the next
+    free port is tried."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "demo.sbi_simulator", "--port", str(port), "--state-dir", str(state_dir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and process.poll() is None:
-        if (state_dir / f"simulator-{port}.json").exists():
-            return process, port
-        time.sleep(0.05)
-    stop(process)
+    for _ in range(attempts):
+        port = free_port_in(PORT_RANGE)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "demo.sbi_simulator", "--port", str(port), "--state-dir", str(state_dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            if (state_dir / f"simulator-{port}.json").exists():
+                return process, port
+            time.sleep(0.05)
+        exited = process.poll() is not None
+        stop(process)
+        if not exited:
+            break  # too slow rather than refused: another port would not help
     return None
 
 
-def start_simulator(state_dir: Path, *, echo: Echo):
-    """Start the simulator (:func:`spawn_simulator`); return (process, SbiCapture) or (None, None)."""
+def simulator_settings(started: tuple[subprocess.Popen, int] | None, state_dir: Path) -> dict[str, object]:
+    """The kiosk's device settings for a started simulator: trust its device CA, look on its port only."""
+    if started is None:
+        return {}
+    return {"device_ca_file": state_dir / "ca.pem", "sbi_ports": (started[1], started[1])}
+
+
+def usable_devices(app: ClientApp, *, echo: Echo) -> DeviceCapture | None:
+    """The kiosk's devices if they capture every modality, else None (generated samples are used)."""
+    if app.devices is None:
+        echo("device simulator not available; using generated sample biometrics")
+        return None
     try:
-        from client.core.capture import SbiCapture
-    except ImportError:
-        return None, None
-    started = spawn_simulator(state_dir)
-    if started is not None:
-        process, port = started
-        try:
-            capture = SbiCapture.connect(ports=[port], ca_pem=state_dir / "ca.pem")
-        except Exception as exc:
-            echo(f"device simulator unusable ({exc}); using generated sample biometrics")
-            stop(process)
-        else:
-            echo(f"device simulator on port {port}: {', '.join(sorted(capture.modalities))}")
-            return process, capture
-    echo("device simulator not available; using generated sample biometrics")
-    return None, None
+        found = app.devices.status()
+    except Exception as exc:
+        found, problem = {}, str(exc)
+    else:
+        problem = ", ".join(
+            sorted({"finger", "iris", "face"} - {m for m, s in found.items() if s == "ready"})
+        )
+    if problem:
+        echo(f"device simulator unusable ({problem}); using generated sample biometrics")
+        return None
+    port = app.settings.sbi_ports[0]
+    echo(f"device simulator on port {port}: {', '.join(sorted(found))}")
+    return app.devices
 
 
 def _first(app: ClientApp, entity: str, **match: str) -> str:
@@ -153,8 +169,20 @@ def _locations(app: ClientApp) -> dict[str, str]:
     return chain
 
 
-def register_people(app: ClientApp, *, count: int, echo: Echo, devices=None) -> list[str]:
-    """Log in as the demo operator and register ``count`` sample people end to end; return their RIDs."""
+def _captures(
+    devices: DeviceCapture | None, group: str, *, seed: int, missing: str | None
+) -> list[BiometricCapture]:
+    """One capture group: from the kiosk's devices (the missing finger marked as an exception), else generated."""
+    if devices is None:
+        return [r for r in capture_group(group, seed=seed) if r.bio_subtype != missing]
+    return devices.capture_group(group, exceptions=tuple(s for s in CAPTURE_GROUPS[group][1] if s == missing))
+
+
+def register_people(
+    app: ClientApp, *, count: int, echo: Echo, devices: DeviceCapture | None = None
+) -> list[str]:
+    """Log in as the demo operator and register ``count`` sample people end to end; return their RIDs.
+    Biometrics come from ``devices`` when given, else from generated samples."""
     operator = app.authentication.login(user_id=OPERATOR, password=OPERATOR_PASSWORD)
     gender = _first(app, "genders")
     locations = _locations(app)
@@ -176,11 +204,7 @@ def register_people(app: ClientApp, *, count: int, echo: Echo, devices=None) -> 
         if not docs.ok:
             raise RuntimeError(f"documents refused: {docs.errors}")
         for group in CAPTURE_GROUPS:
-            records = [
-                r
-                for r in capture_group(group, seed=index * 100 + len(group))
-                if r.bio_subtype != person.missing_finger
-            ]
+            records = _captures(devices, group, seed=index * 100 + len(group), missing=person.missing_finger)
             reg.record_capture(group=group, records=records)
         if person.missing_finger:
             reg.mark_exception(modality="finger", bio_subtype=person.missing_finger, reason="amputated")
@@ -241,13 +265,14 @@ def run_headless_demo(*, data_dir: Path, count: int = 4, echo: Echo = print) -> 
     started = time.monotonic()
     data_dir = data_dir.resolve()
     server, url = start_server(data_dir / "server", echo=echo)
-    simulator, devices = start_simulator(data_dir / "devices", echo=echo)
+    simulator = spawn_simulator(data_dir / "devices")
     app: ClientApp | None = None
     try:
         settings = ClientSettings(
             data_dir=data_dir / "client",
             server_url=url,
             keyring_file=data_dir / "client" / "demo-keyring.cfg",
+            **simulator_settings(simulator, data_dir / "devices"),
         )
         app = build_client(settings)
         identity = app.machine.identity()
@@ -262,7 +287,7 @@ def run_headless_demo(*, data_dir: Path, count: int = 4, echo: Echo = print) -> 
         echo(
             f"master data synced: {synced.rows} rows ({', '.join(f'{k} {v}' for k, v in sorted(synced.entities.items()))})"
         )
-        rids = register_people(app, count=count, echo=echo, devices=devices)
+        rids = register_people(app, count=count, echo=echo, devices=usable_devices(app, echo=echo))
         supervisor = app.authentication.login(user_id=SUPERVISOR, password=SUPERVISOR_PASSWORD)
         for pending in app.end_of_day.pending(session=supervisor):
             app.end_of_day.approve(session=supervisor, rid=pending["rid"])
@@ -279,5 +304,5 @@ def run_headless_demo(*, data_dir: Path, count: int = 4, echo: Echo = print) -> 
         if app:
             app.close()
         if simulator:
-            stop(simulator)
+            stop(simulator[0])
         stop(server)

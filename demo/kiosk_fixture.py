@@ -174,9 +174,9 @@ def seeded_kiosk(
 
 
 class SampleBiometricSource:
-    """Generated ISO-style records from ``demo.samples`` (what the headless demo uses) behind the
-    page's capture-source interface; for screenshots and the benchmark until the SBI simulator is wired
-    in the composition root. ``preview_frame`` returns a new encoded frame per call, like a stream."""
+    """Generated ISO-style records from ``demo.samples`` (what the headless demo falls back to) behind
+    the capture port's ``capture_group`` / ``preview_frame``, for screenshots and the benchmark without a
+    simulator process. ``preview_frame`` returns a new encoded frame per call, like a stream."""
 
     def __init__(self, *, quality: int = 85) -> None:
         self.quality, self.calls = quality, 0

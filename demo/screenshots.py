@@ -59,16 +59,14 @@ PREREG_ID = "PRE-2026-0042"
 
 
 def _camera_sources(folder: Path):
-    """Two document-camera feeds from generated frames through the real OpenCV adapter: a
-    pre-registration slip (its QR code comes into view after a moment) and a passport page."""
+    """Two document-camera feeds from generated frames, each the capture port the kiosk builds for a
+    ``document_camera`` folder of images (the real OpenCV adapter and barcode reader): a pre-registration
+    slip (its QR code comes into view after a moment) and a passport page."""
     import cv2
 
-    from client.ui.device_source import DeviceBiometricSource
+    from client.core.bootstrap import device_capture
+    from client.core.settings import ClientSettings
     from demo.synthetic import synthetic_document
-    from device_drivers.barcode import BarcodeReader
-    from device_drivers.base import Modality
-    from device_drivers.camera.adapter import OpenCvCamera
-    from device_drivers.camera.frame_source import FolderSource
 
     slip_lines = ("Name: Karim Nasser", "Region: Coastal Region", f"Number: {PREREG_ID}")
     feeds = {
@@ -93,10 +91,9 @@ def _camera_sources(folder: Path):
         (folder / name).mkdir(parents=True)
         for i, frame in enumerate(frames):
             cv2.imwrite(str(folder / name / f"{i:03}.png"), frame)
-        camera = OpenCvCamera(
-            source_factory=lambda f=folder / name: FolderSource(f), modality=Modality.DOCUMENT, key=name
-        )
-        sources[name] = DeviceBiometricSource({"document": camera, "barcode": BarcodeReader()})
+        source = device_capture(ClientSettings(data_dir=folder, document_camera=str(folder / name)))
+        source.status()  # discovered before the screens ask what is there
+        sources[name] = source
     return sources
 
 
@@ -269,6 +266,8 @@ def take(out_dir: Path) -> list[Path]:
         reenrol_scene(app, window, shot)
         window.close()
         window.ctx.ops.wait()
+        for source in cameras.values():
+            source.close()
         client.close()
         saved.append(_setup_shot(app, out_dir, Path(tmp) / "fresh"))
     QApplication.processEvents()

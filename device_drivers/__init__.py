@@ -8,8 +8,11 @@ Public API (what client.core uses; everything else is internal):
   ``start_polling(interval_s)``, ``devices()``, ``unavailable`` ({driver: reason} for drivers switched off
   because an optional library is missing), ``device(Modality.FINGER)`` -> ``ManagedDevice``.
 - ``ManagedDevice``: ``info()``, ``capture(bio_subtypes=[...], exceptions=[...], requested_score=,
-  timeout_s=)``, ``capture_document()``, ``decode(image)``, all returning ``concurrent.futures.Future`` (the
-  work runs on the device's own thread, never the caller's); ``start_preview(on_frame)`` -> handle.stop().
+  timeout_s=)``, ``capture_document(frame_image=None)``, ``decode(image)``, ``scan(frames, timeout_s=)``,
+  all returning ``concurrent.futures.Future`` (the work runs on the device's own thread, never the
+  caller's); ``start_preview(on_frame)`` -> handle.stop() (on the device's preview thread, beside captures).
+- ``device_drivers.preview.PreviewFeed(managed_device)``: the newest preview frame for readers on any
+  thread (``take_jpeg()`` never blocks; ``frames(stop=)`` yields each new frame once).
 - ``CaptureResult``: modality, bio_subtype (MOSIP names: "Left IndexFinger", "Right Thumb", "Left"/"Right"
   for iris, "" for face), iso_record (ISO/IEC 19794-4/-5/-6 bytes), image_format ("jp2"/"png"/"jpeg"),
   quality (0-100), identity (``DeviceIdentity``: make, model, serial, certification, ...; ``as_dict()``),

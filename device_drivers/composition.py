@@ -20,8 +20,9 @@ def build_device_manager(
     barcode: bool = True,
 ) -> DeviceManager:
     """Build the manager from settings/master data. ``trust_anchors_pem``: device-provider CA certificates
-    (PEM, from master data); ``device_models``: master-data rows for USB matching; cameras: a webcam index,
-    a video file or a folder of images (None = no camera). Nothing touches a device until ``refresh()``."""
+    (PEM; none = no SBI devices, as none could be verified); ``device_models``: master-data rows for USB
+    matching; cameras: a webcam index, a video file or a folder of images (None = no camera); ``barcode``:
+    the software reader that decodes camera frames. Nothing touches a device until ``refresh()``."""
     from device_drivers.sbi.jws import load_pem_certificates
 
     pems = [trust_anchors_pem] if isinstance(trust_anchors_pem, bytes) else list(trust_anchors_pem)
@@ -33,7 +34,7 @@ def build_device_manager(
 
         return SbiSource(anchors=anchors, ports=sbi_ports, protocol=sbi_protocol)
 
-    sources: dict[str, object] = {"sbi": sbi_source}
+    sources: dict[str, object] = {"sbi": sbi_source} if anchors else {}
     cameras = []
     if face_camera is not None or document_camera is not None:
         from device_drivers.camera.adapter import OpenCvCamera

@@ -21,6 +21,7 @@ class DeviceThread:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"device-{name}")
         self._thread_ids: set[int] = set()
         self._lock = threading.Lock()
+        self._closed = threading.Event()
 
     def submit(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> Future[T]:
         return self._executor.submit(self._run, fn, *args, **kwargs)
@@ -39,5 +40,16 @@ class DeviceThread:
     def owns_current_thread(self) -> bool:
         return threading.get_ident() in self._thread_ids
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called; long-running work (a preview) ends at its next step."""
+        return self._closed.is_set()
+
+    def close(self, *, then: Callable[[], object] | None = None, drain: bool = False) -> None:
+        """Stop taking work without waiting. Pending calls are cancelled unless ``drain`` or ``then`` is
+        given: then they still run (a preview ends at its next step, seeing :attr:`closed`), followed by
+        ``then`` (e.g. the device's own close) on this thread."""
+        self._closed.set()
+        if then is not None:
+            self._executor.submit(self._run, then)
+        self._executor.shutdown(wait=False, cancel_futures=not (drain or then is not None))

@@ -9,12 +9,13 @@ device/discovery threads, so a UI must hop back to its own thread (client.ui's o
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from device_drivers.base import (
+    DeviceIdentity,
     DeviceInfo,
     DeviceNotFoundError,
     DeviceStatus,
@@ -41,72 +42,123 @@ class DeviceEvent:
 
 
 class DriverListSource:
-    """Fixed drivers (cameras, the barcode reader): present while ``info()`` answers."""
+    """Fixed drivers (cameras, the barcode reader). A driver that cannot run here (DeviceUnavailableError)
+    is left out; a configured one that does not answer is listed NOT_READY with the reason in ``detail``,
+    so using it explains what is wrong instead of saying nothing is there."""
 
     def __init__(self, name: str, drivers: list[object]) -> None:
         self.name, self.drivers = name, drivers
 
     def discover(self) -> list[tuple[DeviceInfo, object | None]]:
-        found = []
+        found: list[tuple[DeviceInfo, object | None]] = []
         for driver in self.drivers:
             try:
-                found.append((driver.info(), driver))
-            except Exception:
+                found.append((driver.info(), driver))  # type: ignore[attr-defined]
+            except DeviceUnavailableError:
                 continue
+            except Exception as exc:
+                key, modality = getattr(driver, "key", None), getattr(driver, "modality", None)
+                if key is None or modality is None:
+                    continue
+                identity = getattr(driver, "identity", None) or DeviceIdentity("", "", str(key))
+                found.append(
+                    (DeviceInfo(key, modality, identity, DeviceStatus.NOT_READY, detail=str(exc)), driver)
+                )
         return found
 
 
 class PreviewHandle:
+    """A running preview: ``stop()`` ends it at the next frame; ``future`` gives the frame count (or the
+    stream's error) once it ended."""
+
     def __init__(self) -> None:
         self.stopped = threading.Event()
-        self.future: Future[int] | None = None
+        self.future: Future[int] = Future()
 
     def stop(self) -> None:
         self.stopped.set()
 
 
 class ManagedDevice:
-    """A device plus its thread. Every method returns a Future; nothing blocks the caller."""
+    """A device plus its threads. Every method returns a Future (or a handle); nothing blocks the caller.
 
-    def __init__(self, info: DeviceInfo, device: object, thread: DeviceThread) -> None:
+    Calls (info, capture, decode, scan) run one at a time on ``thread``; the live preview runs on
+    ``preview_thread`` (the same thread when none is given), so the picture keeps moving while a capture
+    waits for a finger. The adapters allow that: the camera serialises frame reads with a lock, and an
+    SBI device streams over its own connection."""
+
+    def __init__(
+        self,
+        info: DeviceInfo,
+        device: object,
+        thread: DeviceThread,
+        preview_thread: DeviceThread | None = None,
+    ) -> None:
         self.info_at_discovery, self.device, self.thread = info, device, thread
+        self.preview_thread = preview_thread or thread
 
     @property
     def key(self) -> str:
         return self.info_at_discovery.key
 
     def info(self) -> Future[DeviceInfo]:
-        return self.thread.submit(self.device.info)
+        return self.thread.submit(self.device.info)  # type: ignore[attr-defined]
 
     def capture(self, **kwargs: object) -> Future[list]:
-        return self.thread.submit(self.device.capture, **kwargs)
+        return self.thread.submit(self.device.capture, **kwargs)  # type: ignore[attr-defined]
 
-    def capture_document(self) -> Future:
-        return self.thread.submit(self.device.capture_document)
+    def capture_document(self, frame_image: object | None = None) -> Future:
+        """A document shot; from ``frame_image`` (a preview frame the officer saw) when the camera can."""
+        from_frame = getattr(self.device, "document_from_frame", None)
+        if frame_image is not None and from_frame is not None:
+            return self.thread.submit(from_frame, frame_image)
+        return self.thread.submit(self.device.capture_document)  # type: ignore[attr-defined]
 
     def decode(self, image: object) -> Future[list]:
-        return self.thread.submit(self.device.decode, image)
+        return self.thread.submit(self.device.decode, image)  # type: ignore[attr-defined]
+
+    def scan(self, frames: Iterable[object], **kwargs: object) -> Future:
+        """A barcode reader's ``scan`` over ``frames`` (e.g. another device's preview) on this thread."""
+        return self.thread.submit(self.device.scan, frames, **kwargs)  # type: ignore[attr-defined]
 
     def start_preview(self, on_frame: Callable[[PreviewFrame], None], **kwargs: object) -> PreviewHandle:
-        """Stream on the device thread, calling ``on_frame`` per frame until ``handle.stop()``."""
+        """Stream on the preview thread, calling ``on_frame`` (there) per frame until ``handle.stop()``.
+
+        The stream advances one frame per task, so even on a shared thread a call submitted meanwhile (a
+        capture) runs between two frames instead of waiting for the preview to end."""
         handle = PreviewHandle()
+        state: dict[str, Any] = {"frames": None, "count": 0}
 
-        def run() -> int:
-            count = 0
-            frames = self.device.stream(**kwargs)
+        def finish(error: BaseException | None = None) -> None:
+            close = getattr(state["frames"], "close", None)
             try:
-                for frame in frames:
-                    if handle.stopped.is_set():
-                        break
-                    on_frame(frame)
-                    count += 1
-            finally:
-                close = getattr(frames, "close", None)
                 if close:
-                    close()
-            return count
+                    close()  # ends the device's stream (e.g. the SBI HTTP response) right away
+            finally:
+                if error is None:
+                    handle.future.set_result(state["count"])
+                else:
+                    handle.future.set_exception(error)
 
-        handle.future = self.thread.submit(run)
+        def step() -> None:
+            try:
+                if state["frames"] is None:
+                    state["frames"] = iter(self.device.stream(**kwargs))  # type: ignore[attr-defined]
+                if handle.stopped.is_set() or self.preview_thread.closed:
+                    return finish()
+                frame = next(state["frames"])
+                on_frame(frame)
+                state["count"] += 1
+            except StopIteration:
+                return finish()
+            except Exception as exc:
+                return finish(exc)
+            try:
+                self.preview_thread.submit(step)
+            except RuntimeError:  # the thread was closed meanwhile
+                finish()
+
+        self.preview_thread.submit(step)
         return handle
 
 
@@ -122,7 +174,7 @@ class DeviceManager:
             except DeviceUnavailableError as exc:
                 self.unavailable[name] = str(exc)  # that driver is off; the others keep working
         self._known: dict[str, tuple[DeviceInfo, object | None]] = {}
-        self._threads: dict[str, DeviceThread] = {}
+        self._threads: dict[str, tuple[DeviceThread, DeviceThread]] = {}  # key -> (calls, preview)
         self._subscribers: list[Callable[[DeviceEvent], None]] = []
         self._lock = threading.Lock()
         self._discovery = DeviceThread("discovery")
@@ -167,21 +219,37 @@ class DeviceManager:
         with self._lock:
             return [info for info, _ in self._known.values()]
 
-    def device(self, modality: Modality) -> ManagedDevice:
-        """The best current device for a modality: ready first, SBI-certified before plain cameras."""
+    def current(self, modality: Modality) -> DeviceInfo | None:
+        """What :meth:`device` would hand out for ``modality`` now (latest discovery; never blocks)."""
+        best = self._best(modality)
+        return best[0] if best else None
+
+    def _best(self, modality: Modality) -> tuple[DeviceInfo, object] | None:
         with self._lock:
             candidates = [(i, d) for i, d in self._known.values() if i.modality == modality and d is not None]
         if not candidates:
+            return None
+        return min(
+            candidates, key=lambda c: (c[0].status != DeviceStatus.READY, not c[0].key.startswith("sbi:"))
+        )
+
+    def device(self, modality: Modality) -> ManagedDevice:
+        """The best current device for a modality: ready first, SBI-certified before plain cameras."""
+        best = self._best(modality)
+        if best is None:
             reasons = "; ".join(f"{n}: {r}" for n, r in self.unavailable.items())
             raise DeviceNotFoundError(
                 f"No {modality.value} device is connected." + (f" ({reasons})" if reasons else "")
             )
-        info, device = min(
-            candidates, key=lambda c: (c[0].status != DeviceStatus.READY, not c[0].key.startswith("sbi:"))
-        )
+        info, device = best
         with self._lock:
-            thread = self._threads.setdefault(info.key, DeviceThread(info.key))
-        return ManagedDevice(info, device, thread)
+            threads = self._threads.get(info.key)
+            if threads is None:
+                threads = self._threads[info.key] = (
+                    DeviceThread(info.key),
+                    DeviceThread(f"{info.key}-preview"),
+                )
+        return ManagedDevice(info, device, *threads)
 
     def start_polling(self, interval_s: float = 2.0) -> None:
         """Poll discovery in the background (notices plug/unplug and status changes)."""
@@ -197,7 +265,12 @@ class DeviceManager:
         threading.Thread(target=loop, name="device-polling", daemon=True).start()
 
     def close(self) -> None:
+        """Stop polling, previews and every device thread; each device's own ``close`` (a webcam lets go)
+        runs last on its thread, after the call in progress."""
         self._polling.set()
         self._discovery.close()
-        for thread in self._threads.values():
-            thread.close()
+        with self._lock:
+            threads, known = dict(self._threads), dict(self._known)
+        for key, (calls, preview) in threads.items():
+            preview.close(drain=True)  # the stream ends at its next frame and closes its connection
+            calls.close(then=getattr(known.get(key, (None, None))[1], "close", None))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from client.core.authentication import AuthenticationService
+from client.core.capture import DeviceCapture
 from client.core.machine import MachineKeys
 from client.core.master_data import MasterData
 from client.core.registration.end_of_day import EndOfDayService
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from client.core.sync.server_keys import KeyRefresh
     from client.core.sync.upload import UploadAgent
     from client.core.updates import UpdateManager
+    from device_drivers.manager import DeviceManager
 
 
 @dataclass
@@ -42,8 +44,11 @@ class ClientApp:
     registrations: RegistrationService
     end_of_day: EndOfDayService
     receipts: ReceiptStore
+    devices: DeviceCapture | None = None  # None: the settings name no device
 
     def close(self) -> None:
+        if self.devices is not None:
+            self.devices.close()
         self.store.close()
 
     def server_url(self) -> str | None:
@@ -127,6 +132,29 @@ def default_sealer(machine: MachineKeys) -> PacketSealer:
     return SharedPacketSealer(machine=machine)
 
 
+def device_manager(settings: ClientSettings) -> DeviceManager:
+    """The kiosk's one device manager: SBI devices trusted by ``device_ca_file`` on ``sbi_ports``, the
+    face and document cameras, and the barcode reader that scans through a camera."""
+    from device_drivers.composition import build_device_manager
+
+    low, high = settings.sbi_ports
+    cameras = (settings.face_camera, settings.document_camera)
+    return build_device_manager(
+        trust_anchors_pem=settings.device_ca_file.read_bytes() if settings.device_ca_file else b"",
+        sbi_ports=range(low, high + 1),
+        face_camera=settings.face_camera,
+        document_camera=settings.document_camera,
+        barcode=any(camera is not None for camera in cameras),
+    )
+
+
+def device_capture(settings: ClientSettings) -> DeviceCapture | None:
+    """The capture port over :func:`device_manager`, built on first use; None when no device is set."""
+    if settings.device_ca_file is None and settings.face_camera is None and settings.document_camera is None:
+        return None
+    return DeviceCapture(lambda: device_manager(settings))
+
+
 def build_client(settings: ClientSettings, *, sealer: PacketSealer | None = None) -> ClientApp:
     """Open (or create) the kiosk's encrypted store and wire the services around it."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -151,6 +179,7 @@ def build_client(settings: ClientSettings, *, sealer: PacketSealer | None = None
         registrations=registrations,
         end_of_day=EndOfDayService(store=store),
         receipts=ReceiptStore(store=store, legacy_dir=settings.receipts_dir),
+        devices=device_capture(settings),
     )
     registrations.recover()  # settle anything a crash left half-done before new work starts
     app.receipts.import_plaintext()  # receipts an older version left in clear move into the store

@@ -1,65 +1,202 @@
-"""Biometric capture through device_drivers (SBI devices or the SBI simulator) for the workflow.
+"""The kiosk's one capture port: biometrics, documents, barcode scans, live previews and device status,
+over the :class:`device_drivers.DeviceManager` that the composition root builds from ``ClientSettings``.
 
 Maps the workflow's capture groups (two slaps, thumbs, irises, face) to SBI sub-ids and turns each
-verified ``CaptureResult`` into a :class:`BiometricCapture`. Calls block on device I/O: run them on a device
-thread (device_drivers.device_thread), never on a UI thread.
+verified ``CaptureResult`` into a :class:`BiometricCapture`.
+
+Thread rules: every device call runs on that device's own threads (``ManagedDevice``: calls on its
+device thread, the live preview on its preview thread); this class starts no threads. ``refresh``, ``status``, ``capture_group``, ``capture_document`` and ``scan_code`` wait for
+device threads: call them from a worker (client.ui's Operations), never a UI thread. ``preview_frame``,
+``stop_preview``, ``has_document_camera`` and ``scan_camera`` never block (latest discovery, newest frame).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
+from device_drivers.base import DeviceNotFoundError, DeviceTimeoutError, Modality
+
+if TYPE_CHECKING:
+    from device_drivers.manager import DeviceManager, ManagedDevice
+    from device_drivers.preview import PreviewFeed
 
 GROUP_SUB_IDS = {"left_slap": 1, "right_slap": 2, "thumbs": 3, "irises": 3, "face": 0}
-SBI_MODALITY = {"finger": "Finger", "iris": "Iris", "face": "Face"}
+SCAN_CAMERAS = ("document", "face")  # the cameras a barcode is scanned with, in order of preference
+CONTENT_TYPES = {"jpeg": "image/jpeg", "jpg": "image/jpeg"}
 
 
-class NoDevice(RuntimeError):
-    """No device for a modality was found; the message says which one to plug in."""
+class NoDevice(LookupError):
+    """No device for a modality is connected; the message says which one to plug in."""
 
 
-class SbiCapture:
-    def __init__(self, *, devices: dict[str, object]) -> None:
-        self._devices = devices  # modality -> device_drivers.sbi.client.SbiDevice
+class DeviceCapture:
+    """Capture through the kiosk's devices. ``manager_factory`` builds the manager on first use (on a
+    worker), so a kiosk starts without touching or even importing a device driver."""
 
-    @classmethod
-    def connect(cls, *, ports: list[int] | range, ca_pem: Path, protocol: str = "0.9.5") -> SbiCapture:
-        """Discover SBI devices on ``ports`` and trust device certificates issued under ``ca_pem``."""
-        from cryptography import x509
+    def __init__(
+        self, manager_factory: Callable[[], DeviceManager], *, capture_timeout_s: float = 30.0
+    ) -> None:
+        self._factory = manager_factory
+        self._manager: DeviceManager | None = None
+        self._timeout = capture_timeout_s
+        self._lock = threading.Lock()
+        self._feeds: dict[str, PreviewFeed] = {}
+        self._closed = False
+        self.checks: dict[str, dict[str, str]] = {}  # face ICAO-lite checklist of the last capture per group
 
-        from device_drivers.sbi.client import SbiDevice, discover
+    # -- discovery and status (blocking) ------------------------------------------------------------
+    def refresh(self) -> DeviceManager:
+        """Build the manager if needed and run discovery; blocks on the discovery thread."""
+        with self._lock:
+            if self._closed:
+                raise NoDevice("the devices are closed")
+            if self._manager is None:
+                self._manager = self._factory()
+            manager = self._manager
+        manager.refresh()
+        return manager
 
-        anchors = x509.load_pem_x509_certificates(ca_pem.read_bytes())
-        devices: dict[str, object] = {}
-        for endpoint in discover(ports=ports, protocol=protocol):
-            for modality, bio_type in SBI_MODALITY.items():
-                if endpoint.bio_type == bio_type and modality not in devices:
-                    devices[modality] = SbiDevice(endpoint=endpoint, anchors=anchors, protocol=protocol)
-        return cls(devices=devices)
+    def status(self) -> dict[str, str]:
+        """{modality: status} of the device each modality would use, after a fresh discovery."""
+        manager = self.refresh()
+        return {m.value: info.status.value for m in Modality if (info := manager.current(m)) is not None}
+
+    def _device(self, modality: str) -> ManagedDevice:
+        """The device for ``modality``; discovers first on first use or when the last discovery had none."""
+        manager = self._manager
+        if manager is None or manager.current(Modality(modality)) is None:
+            manager = self.refresh()  # first use, or plugged in since the last discovery
+        try:
+            return manager.device(Modality(modality))
+        except DeviceNotFoundError:
+            reasons = "; ".join(f"{n}: {r}" for n, r in manager.unavailable.items())
+            raise NoDevice(
+                f"no {modality} device is connected" + (f" ({reasons})" if reasons else "")
+            ) from None
+
+    # -- what the screens may ask on the UI thread (never blocks) -------------------------------------
+    def _present(self) -> set[str]:
+        manager = self._manager
+        return {info.modality.value for info in manager.devices()} if manager is not None else set()
 
     @property
-    def modalities(self) -> set[str]:
-        return set(self._devices)
+    def has_document_camera(self) -> bool:
+        return "document" in self._present()
 
+    @property
+    def scan_camera(self) -> str | None:
+        """The camera modality barcodes are scanned with (the document camera first), or None."""
+        present = self._present()
+        if "barcode" not in present:
+            return None
+        return next((m for m in SCAN_CAMERAS if m in present), None)
+
+    def preview_frame(self, group: str) -> bytes | None:
+        """The newest preview frame of a group's (or modality's) device not shown yet, starting its
+        preview when needed; None when there is none yet."""
+        modality = CAPTURE_GROUPS[group][0] if group in CAPTURE_GROUPS else group
+        feed = self._feed(modality)
+        if feed is None:
+            return None
+        feed.start()
+        return feed.take_jpeg()
+
+    def stop_preview(self, modality: str) -> None:
+        """Stop streaming ``modality`` (its view was hidden); the next preview_frame starts it again."""
+        with self._lock:
+            feed = self._feeds.pop(modality, None)
+        if feed is not None:
+            feed.stop()
+
+    def _feed(self, modality: str) -> PreviewFeed | None:
+        with self._lock:
+            feed = self._feeds.get(modality)
+            if feed is not None or self._manager is None or self._closed:
+                return feed
+            from device_drivers.preview import PreviewFeed
+
+            try:
+                device = self._manager.device(Modality(modality))
+            except DeviceNotFoundError:
+                return None
+            feed = self._feeds[modality] = PreviewFeed(device)
+            return feed
+
+    # -- capture (blocking: call on a worker) --------------------------------------------------------
     def capture_group(self, group: str, *, exceptions: tuple[str, ...] = ()) -> list[BiometricCapture]:
+        """Capture one group; ``exceptions`` are the subtypes marked missing (not captured)."""
         modality, subtypes = CAPTURE_GROUPS[group]
-        device = self._devices.get(modality)
-        if device is None:
-            raise NoDevice(f"no {modality} device found; connect one (or start the simulator) and retry")
-        wanted = ["" if modality == "face" else s for s in subtypes]
-        results = device.capture(
-            bio_subtypes=wanted, exceptions=list(exceptions), sub_id=GROUP_SUB_IDS[group]
-        )
+        device = self._device(modality)
+        sbi = device.key.startswith("sbi:")
+        options: dict[str, object] = {
+            "bio_subtypes": [""] if modality == "face" else list(subtypes),  # SBI: face has no subtype
+            "exceptions": list(exceptions),
+        }
+        if sbi:
+            options["sub_id"] = GROUP_SUB_IDS[group]
+        results = device.capture(**options).result(self._timeout)
+        if modality == "face" and results and not sbi:  # a plain camera's face checks (ICAO-lite)
+            self.checks[group] = dict(results[0].extra or {})
         return [
             BiometricCapture(
                 modality=modality,
                 bio_subtype=r.bio_subtype or "Face",
                 quality=int(r.quality),
                 record=r.iso_record,
-                format=r.image_format,
+                format=str(r.image_format),
                 device=r.identity.as_dict(),
             )
             for r in results
-            if not r.exception
+            if not r.exception and r.bio_subtype not in exceptions
         ]
+
+    def capture_document(self) -> tuple[bytes, str]:
+        """(encoded image, content type) from the document camera. While its preview runs the document
+        is the newest preview frame (what the officer sees); otherwise the camera takes a single shot."""
+        device = self._device("document")
+        with self._lock:
+            feed = self._feeds.get("document")
+        frame = feed.newest() if feed is not None else None
+        result = device.capture_document(frame.image if frame is not None else None).result(self._timeout)
+        kind = str(result.image_format).lower()
+        return result.iso_record, CONTENT_TYPES.get(kind, f"image/{kind}")
+
+    def scan_code(self, *, timeout_s: float = 20.0, cancel: threading.Event | None = None) -> str:
+        """The text of the first barcode/QR code the scan camera sees (the reader decodes that camera's
+        newest preview frames on its own thread). Raises LookupError without a camera or decoder, and the
+        reader's timeout/cancel errors."""
+        if self._manager is None:
+            self.refresh()
+        modality = self.scan_camera
+        feed = self._feed(modality) if modality is not None else None
+        if feed is None:
+            what = "barcode decoder" if "barcode" not in self._present() else "camera"
+            raise LookupError(
+                f"No {what} is available to scan with. Type the number, or use a hand-held scanner."
+            )
+        cancel = cancel or threading.Event()
+        try:
+            result = (
+                self._device("barcode")
+                .scan(feed.frames(stop=cancel.is_set), timeout_s=timeout_s, cancelled=cancel.is_set)
+                .result()
+            )
+        except DeviceTimeoutError as exc:
+            if feed.newest() is None and feed.error:  # not a single picture: say why
+                raise LookupError(f"The camera is not working: {feed.error}") from exc
+            raise
+        return result.text.strip()
+
+    def close(self) -> None:
+        """Stop the previews and release the devices (a webcam stays busy for other programs otherwise)."""
+        with self._lock:
+            self._closed = True
+            feeds, self._feeds = list(self._feeds.values()), {}
+            manager, self._manager = self._manager, None
+        for feed in feeds:
+            feed.stop()
+        if manager is not None:
+            manager.close()

@@ -41,11 +41,13 @@ class ClientSettings(BaseSettings):
     # It is copied into the encrypted store at enrolment and used from there afterwards.
     allow_insecure_http: bool = False
     server_ca_file: Path | None = None
-    # Devices (client.ui.devices): SBI devices are trusted only if their certificate chains to
-    # device_ca_file (none: no SBI devices); they are looked for on 127.0.0.1 ports sbi_ports. The document
-    # camera is an OpenCV index, a video/stream URL or a folder of images (none: no document camera).
+    # Devices (one DeviceManager, built by client.core.bootstrap.device_manager): SBI devices are trusted
+    # only if their certificate chains to device_ca_file (none: no SBI devices); they are looked for on
+    # 127.0.0.1 ports sbi_ports (first, last). A camera is an OpenCV index, a video/stream URL or a folder
+    # of images (none: no such camera); a certified SBI face device is preferred over the face camera.
     device_ca_file: Path | None = None
     sbi_ports: tuple[int, int] = (PORT_RANGE.start, PORT_RANGE.stop - 1)
+    face_camera: int | str | None = None
     document_camera: int | str | None = None
 
     @model_validator(mode="after")

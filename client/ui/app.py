@@ -17,7 +17,6 @@ from client.ui.i18n import Language
 from client.ui.main_window import MainWindow
 from client.ui.operations import Operations
 from client.ui.theme import apply_theme
-from device_drivers.sbi import PORT_RANGE
 
 
 def qt_app() -> QApplication:
@@ -28,9 +27,11 @@ def qt_app() -> QApplication:
 
 
 def build_window(client: ClientApp, *, language: str = "eng", devices=None) -> MainWindow:
-    """The main window over an already-built :class:`ClientApp` (tests and the demo pass theirs)."""
+    """The main window over an already-built :class:`ClientApp`; the screens capture through
+    ``client.devices`` unless ``devices`` (a stand-in with the same methods) is given."""
     qt_app()
     ops = Operations()
+    devices = devices if devices is not None else client.devices
     ctx = UiContext.for_client(client, ops=ops, language=Language(language), devices=devices)
     minutes = float(client.master_data.config("session.inactivity_minutes", 10))
     window = MainWindow(ctx, inactivity_ms=int(minutes * 60_000) + 1_000)
@@ -40,43 +41,17 @@ def build_window(client: ClientApp, *, language: str = "eng", devices=None) -> M
     return window
 
 
-def attach_devices(
-    window: MainWindow,
-    *,
-    device_ca: Path | None,
-    ports: range = PORT_RANGE,
-    document_camera: int | str | Path | None = None,
-) -> None:
-    """Discover SBI devices (and set up the document camera) on the worker; the pages and home use them
-    once found."""
-    from client.ui.devices import discover_devices
-
-    def found(source) -> None:
-        window.ctx.devices = source
-
-    window.ctx.ops.run(
-        lambda: discover_devices(device_ca=device_ca, ports=ports, document_camera=document_camera),
-        on_done=found,
-        on_error=lambda e: print(f"devices: {e}"),
-        changes={"devices"},
-    )
-
-
 def open_kiosk(settings: ClientSettings) -> tuple[ClientApp, MainWindow]:
-    """Build the core from ``settings`` and the main window over it, then start device discovery (SBI
-    devices trusted by ``settings.device_ca_file`` on ``settings.sbi_ports``, the document camera) on the
-    worker. ``openreg client gui``, the kiosk build and the GUI demo all open the kiosk here."""
+    """Build the core from ``settings`` and the main window over it, then discover the devices the
+    settings name on the worker. ``openreg client gui``, the kiosk build and the GUI demo all open the
+    kiosk here."""
     from client.core.bootstrap import build_client
 
     client = build_client(settings)
     window = build_window(client)
-    if settings.device_ca_file is not None or settings.document_camera is not None:
-        low, high = settings.sbi_ports
-        attach_devices(
-            window,
-            device_ca=settings.device_ca_file,
-            ports=range(low, high + 1),
-            document_camera=settings.document_camera,
+    if client.devices is not None:
+        window.ctx.ops.run(
+            client.devices.status, on_error=lambda e: print(f"devices: {e}"), changes={"devices"}
         )
     return client, window
 
@@ -111,7 +86,4 @@ def run_kiosk(settings: ClientSettings) -> int:
         return app.exec()
     finally:
         window.ctx.ops.wait()
-        close_devices = getattr(window.ctx.devices, "close", None)
-        if close_devices is not None:
-            close_devices()
         client.close()

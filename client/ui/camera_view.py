@@ -1,8 +1,8 @@
 """A live camera picture: the one preview widget for the document camera and the barcode scanner.
 
-Frames come from the device source's preview thread (``source.preview_frame(modality)`` returns the
-newest encoded frame or None, never blocking); a UI-thread timer pulls them at up to 25 per second while
-the view is visible, and the camera stops streaming when it is hidden.
+Frames come from the core's capture port (``client.core.capture.DeviceCapture.preview_frame(modality)``
+returns the newest encoded frame from the device's thread or None, never blocking); a UI-thread timer
+pulls them at up to 25 per second while the view is visible, and the camera stops streaming when hidden.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class UiContext:
     session: Session | None = None
     last_sync: datetime | None = None
     network_online: bool | None = None
-    devices: Any = None  # a device manager from device_drivers once the kiosk has one (optional)
+    devices: Any = None  # the core's capture port (client.core.capture.DeviceCapture) or a stand-in
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -3,8 +3,8 @@ the live document preview's Capture stores the frame on screen as the document, 
 sealed packet.
 
 The camera is the project's OpenCV adapter over cv2.VideoCapture on a generated video file, wired by
-the same ``client.ui.devices.camera_devices`` the kiosk uses for ``--document-camera``; the barcode
-reader is device_drivers' own (pyzbar / zxing-cpp).
+the same ``client.core.bootstrap.device_capture`` the kiosk uses for its ``document_camera`` setting;
+the barcode reader is device_drivers' own (pyzbar / zxing-cpp).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import pytest
 import segno
 from PySide6.QtCore import Qt
 
+from client.core.capture import DeviceCapture
 from client.ui.app import build_window
-from client.ui.device_source import DeviceBiometricSource
-from client.ui.devices import camera_devices
 from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON, seeded_kiosk
 from demo.samples import capture_group
 from demo.synthetic import synthetic_document
 from shared.signing import public_key_b64
+from tests.support.devices import kiosk_devices
 
 from .conftest import sign_in
 
@@ -58,10 +58,10 @@ def press(qtbot, window, widget, key) -> None:
     qtbot.keyClick(widget, key)
 
 
-def camera_source(video: Path) -> DeviceBiometricSource:
-    devices = camera_devices(document_camera=str(video))
-    assert set(devices) == {"document", "barcode"}
-    return DeviceBiometricSource(devices)
+def camera_source(video: Path) -> DeviceCapture:
+    devices = kiosk_devices(document_camera=str(video))
+    assert set(devices.status()) == {"document", "barcode"}
+    return devices
 
 
 @pytest.fixture
@@ -188,7 +188,7 @@ def test_document_preview_capture_reaches_the_sealed_packet(qtbot, open_window, 
 
 
 def test_scanning_with_a_camera_that_gives_no_picture_says_why(tmp_path):
-    source = DeviceBiometricSource(camera_devices(document_camera=str(tmp_path / "unplugged.avi")))
+    source = kiosk_devices(document_camera=str(tmp_path / "unplugged.avi"))
     try:
         with pytest.raises(LookupError, match="camera is not working: No camera, video file"):
             source.scan_code(timeout_s=1.5)

@@ -16,7 +16,6 @@ from client.core.bootstrap import build_client
 from client.core.settings import ClientSettings
 from client.core.totp import totp_code
 from client.ui.app import build_window
-from client.ui.devices import discover_devices
 from demo.headless import (
     SUPERVISOR,
     SUPERVISOR_PASSWORD,
@@ -36,10 +35,15 @@ def server(start_sync_server, tmp_path):
 
 def test_whole_day_at_the_kiosk(qtbot, tmp_path, server, sbi_simulator):
     sbi_simulator.admin(reset=True)
-    settings = ClientSettings(data_dir=tmp_path / "kiosk", keyring_file=tmp_path / "k.cfg")
+    settings = ClientSettings(
+        data_dir=tmp_path / "kiosk",
+        keyring_file=tmp_path / "k.cfg",
+        device_ca_file=sbi_simulator.ca_pem,
+        sbi_ports=(sbi_simulator.port, sbi_simulator.port),
+    )
     client = build_client(settings)
-    devices = discover_devices(device_ca=sbi_simulator.ca_pem, ports=[sbi_simulator.port])
-    window = build_window(client, devices=devices)
+    devices = client.devices
+    window = build_window(client)
     qtbot.addWidget(window)
     window.show()
     try:

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from client.core.capture import DeviceCapture
 from client.ui.app import build_window
-from client.ui.device_source import DeviceBiometricSource
-from client.ui.devices import discover_devices
 from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON
+from tests.support.devices import kiosk_devices
 
 from .conftest import sign_in
 
 
-def sbi_source(sim) -> DeviceBiometricSource:
-    return discover_devices(device_ca=sim.ca_pem, ports=[sim.port])
+def sbi_source(sim) -> DeviceCapture:
+    return kiosk_devices(device_ca_file=sim.ca_pem, sbi_ports=(sim.port, sim.port))
 
 
 def test_capture_all_groups_from_the_simulator(qtbot, kiosk, sbi_simulator):

@@ -2,10 +2,9 @@
 
 Each panel shows the live preview from the device, a quality bar per finger/eye against the
 configured threshold, the attempt counter, and an exception marker per finger/eye. Capture runs on
-the worker thread through the device source; the workflow keeps the best record per subtype.
-
-The device source is duck-typed (see ``BiometricSource``) so the page works with the device manager
-from ``device_drivers`` once wired in the composition root, and with any simulator speaking the same.
+the worker thread through the core's capture port (``client.core.capture.DeviceCapture``, over the
+kiosk's device manager); the workflow keeps the best record per subtype. The page only renders what the
+port hands it; stand-ins with the same methods (see ``BiometricSource``) serve screenshots and benches.
 """
 
 from __future__ import annotations
@@ -215,7 +214,7 @@ class BiometricsPage(QWidget):
         super().hideEvent(event)
 
     def _pull_preview(self) -> None:
-        # Preview frames come from the device thread's latest-frame buffer; reading it never blocks.
+        # Preview frames come from the port's newest-frame buffer (filled on the device thread); never blocks.
         for group, panel in self.panels.items():
             if panel.isVisible():
                 frame = self.source.preview_frame(group)

@@ -1,7 +1,7 @@
 """Scan a pre-registration barcode/QR code with the camera: live view, first code read wins.
 
-The decoding runs on the operations' device lane (``source.scan_code``: device_drivers' barcode reader over
-the camera's newest preview frames); the dialog only shows the picture and the outcome. Closing it
+The scan waits on the operations' device lane (``DeviceCapture.scan_code``: the barcode reader decodes the
+camera's newest preview frames on its device thread); the dialog only shows the picture and the outcome. Closing it
 cancels the scan. ``scanned`` carries the code; a timeout or a missing camera is explained in place.
 """
 

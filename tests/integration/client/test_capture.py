@@ -4,17 +4,17 @@ import json
 from datetime import date
 from pathlib import Path
 
-from client.core.capture import SbiCapture
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricPolicy
 from client.core.registration.workflow import Registration, Step
 from shared.forms import FormEngine, load_id_schema, load_ui_spec
+from tests.support.devices import kiosk_devices
 
 DEMO = Path(__file__).resolve().parents[3] / "sync_server" / "demo_data"
 
 
 def test_capture_all_groups_from_the_simulator_into_the_workflow(sbi_simulator):
-    capture = SbiCapture.connect(ports=[sbi_simulator.port], ca_pem=sbi_simulator.ca_pem)
-    assert capture.modalities == {"finger", "iris", "face"}
+    capture = kiosk_devices(device_ca_file=sbi_simulator.ca_pem, sbi_ports=(sbi_simulator.port,) * 2)
+    assert set(capture.status()) == {"finger", "iris", "face"}
     schema = load_id_schema(json.loads((DEMO / "id_schema.json").read_text())["entities"]["id_schema"][0])
     spec = load_ui_spec(json.loads((DEMO / "ui_spec.json").read_text())["entities"]["ui_spec"][0], schema)
     reg = Registration(
@@ -30,3 +30,4 @@ def test_capture_all_groups_from_the_simulator_into_the_workflow(sbi_simulator):
         reg.record_capture(group=group, records=records)
     assert reg.submit_biometrics() == {}
     assert len(reg.captures) == 13
+    capture.close()

@@ -1,0 +1,45 @@
+"""The kiosk's word tables: every language says every thing, with the same blanks to fill in."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from client.ui.strings import LANGUAGES, REFERENCE
+
+REFERENCE_STRINGS = LANGUAGES[REFERENCE].STRINGS
+OTHERS = [code for code in LANGUAGES if code != REFERENCE]
+ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+@pytest.mark.parametrize("code", OTHERS)
+def test_every_key_exists_in_every_language(code):
+    table = LANGUAGES[code].STRINGS
+    assert sorted(set(REFERENCE_STRINGS) - set(table)) == []  # missing here
+    assert sorted(set(table) - set(REFERENCE_STRINGS)) == []  # unknown to English
+
+
+@pytest.mark.parametrize("code", list(LANGUAGES))
+def test_every_text_is_filled_and_keeps_the_format_fields(code):
+    table = LANGUAGES[code].STRINGS
+    for key, text in table.items():
+        assert text.strip(), key
+        assert _fields(text) == _fields(REFERENCE_STRINGS[key]), key
+
+
+def test_each_table_names_itself():
+    for code, table in LANGUAGES.items():
+        assert table.CODE == code and table.NAME and isinstance(table.RIGHT_TO_LEFT, bool)
+
+
+def test_arabic_is_written_in_arabic_and_right_to_left():
+    table = LANGUAGES["ara"]
+    assert table.RIGHT_TO_LEFT
+    english_left = [key for key, text in table.STRINGS.items() if not ARABIC_LETTER.search(text)]
+    assert english_left == []

@@ -29,34 +29,8 @@ from PySide6.QtWidgets import (
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
 from client.core.registration.workflow import Registration
 from client.ui.context import UiContext
+from client.ui.i18n import tr
 from client.ui.widgets import button, error_label
-
-GROUP_LABELS = {
-    "left_slap": {
-        "eng": "Left hand (4 fingers)",
-        "fra": "Main gauche (4 doigts)",
-        "ara": "اليد اليسرى (4 أصابع)",
-    },
-    "right_slap": {
-        "eng": "Right hand (4 fingers)",
-        "fra": "Main droite (4 doigts)",
-        "ara": "اليد اليمنى (4 أصابع)",
-    },
-    "thumbs": {"eng": "Both thumbs", "fra": "Deux pouces", "ara": "الإبهامان"},
-    "irises": {"eng": "Both eyes (iris)", "fra": "Deux yeux (iris)", "ara": "العينان (القزحية)"},
-    "face": {"eng": "Face photo", "fra": "Photo du visage", "ara": "صورة الوجه"},
-}
-_WORDS = {
-    "capture": {"eng": "Capture (F5)", "fra": "Capturer (F5)", "ara": "التقاط (F5)"},
-    "attempts": {"eng": "Attempt {n} of {max}", "fra": "Essai {n} sur {max}", "ara": "المحاولة {n} من {max}"},
-    "missing": {"eng": "missing", "fra": "absent", "ara": "مفقود"},
-    "photo": {"eng": "Exception photo", "fra": "Photo d'exception", "ara": "صورة الاستثناء"},
-    "no_device": {
-        "eng": "No device connected for this capture",
-        "fra": "Aucun appareil",
-        "ara": "لا يوجد جهاز",
-    },
-}
 
 
 class BiometricSource(Protocol):
@@ -68,8 +42,7 @@ class BiometricSource(Protocol):
 
 
 def _w(key: str, language: str, **kw: Any) -> str:
-    text = _WORDS[key].get(language) or _WORDS[key]["eng"]
-    return text.format(**kw) if kw else text
+    return tr(f"bio.{key}", language, **kw)
 
 
 class GroupPanel(QFrame):
@@ -162,7 +135,7 @@ class GroupPanel(QFrame):
         self.attempts.setText(
             _w("attempts", language, n=reg.attempts.get(self.group, 0), max=reg.policy.max_retries)
         )
-        self.title.setText(GROUP_LABELS[self.group].get(language) or GROUP_LABELS[self.group]["eng"])
+        self.title.setText(_w(f"group.{self.group}", language))
         self.capture.setText(_w("capture", language))
 
 

@@ -14,24 +14,6 @@ from client.ui.context import UiContext
 from client.ui.form_renderer import option_label
 from client.ui.widgets import button, error_label, title_label
 
-_WORDS = {
-    "title": {"eng": "Preview and sign-off", "fra": "Aperçu et validation", "ara": "المعاينة والتوقيع"},
-    "sign": {"eng": "Sign off and seal", "fra": "Valider et sceller", "ara": "توقيع وختم"},
-    "done": {
-        "eng": "Registration {rid} saved",
-        "fra": "Inscription {rid} enregistrée",
-        "ara": "تم حفظ التسجيل {rid}",
-    },
-    "print": {"eng": "Receipt: print preview…", "fra": "Reçu : aperçu…", "ara": "الإيصال: معاينة الطباعة…"},
-    "save": {"eng": "Save receipt as PDF…", "fra": "Enregistrer le reçu en PDF…", "ara": "حفظ الإيصال PDF…"},
-    "supervisor": {"eng": "Approved by supervisor", "fra": "Approuvé par", "ara": "وافق المشرف"},
-}
-
-
-def _w(key: str, language: str, **kw) -> str:
-    text = _WORDS[key].get(language) or _WORDS[key]["eng"]
-    return text.format(**kw) if kw else text
-
 
 class PreviewScreen(QWidget):
     navigate = Signal(str)
@@ -91,7 +73,11 @@ class PreviewScreen(QWidget):
         docs = "".join(f"<li>{engine.label(k, language)}: {v}</li>" for k, v in data["documents"].items())
         bios = ", ".join(data["biometrics"])
         exc = ", ".join(data["exceptions"]) or "—"
-        sup = f"<p>{_w('supervisor', language)}: {data['supervisor_id']}</p>" if data["supervisor_id"] else ""
+        sup = (
+            f"<p>{self.ctx.t('preview.supervisor')}: {data['supervisor_id']}</p>"
+            if data["supervisor_id"]
+            else ""
+        )
         self.summary.setHtml(
             f"<table cellpadding=4>{rows}</table><ul>{docs}</ul><p>{bios}</p><p>⚠ {exc}</p>{sup}"
         )
@@ -128,7 +114,7 @@ class PreviewScreen(QWidget):
 
     def _sealed(self, finished) -> None:
         self.finished = finished
-        self.result.setText(_w("done", self.ctx.language.code, rid=finished.rid))
+        self.result.setText(self.ctx.t("preview.done", rid=finished.rid))
         self.retranslate()
 
     def _failed(self, exc: Exception) -> None:
@@ -161,7 +147,7 @@ class PreviewScreen(QWidget):
             return
         if not target:
             target, _ = QFileDialog.getSaveFileName(
-                self, _w("save", self.ctx.language.code), f"{self.finished.rid}.pdf", "PDF (*.pdf)"
+                self, self.ctx.t("preview.save"), f"{self.finished.rid}.pdf", "PDF (*.pdf)"
             )
         if target:
             receipts, rid = self.ctx.receipts, self.finished.rid
@@ -171,13 +157,13 @@ class PreviewScreen(QWidget):
             )
 
     def retranslate(self) -> None:
-        language = self.ctx.language.code
-        self.title.setText(_w("title", language))
-        self.sign_button.setText(_w("sign", language))
-        self.print_button.setText(_w("print", language))
-        self.save_button.setText(_w("save", language))
-        self.back_button.setText(self.ctx.t("wizard.back"))
-        self.home_button.setText(self.ctx.t("action.home"))
+        t = self.ctx.t
+        self.title.setText(t("preview.title"))
+        self.sign_button.setText(t("preview.sign"))
+        self.print_button.setText(t("preview.print"))
+        self.save_button.setText(t("preview.save"))
+        self.back_button.setText(t("wizard.back"))
+        self.home_button.setText(t("action.home"))
         sealed = self.finished is not None
         self.sign_button.setVisible(not sealed)
         self.back_button.setVisible(not sealed)

@@ -143,4 +143,41 @@ STRINGS: dict[str, str] = {
     "setup.reenrol_hint": (
         "Cette borne est déjà inscrite. Un superviseur doit approuver une nouvelle inscription."
     ),
+    "setup.waiting": "En attente de l'approbation de cette borne par un administrateur… (encore {s:.0f} s)",
+    "setup.syncing": "Approuvée. Téléchargement des données de référence : {rows} lignes…",
+    "setup.ready": "La borne {machine} est prête au centre {center}.",
+    "preview.title": "Aperçu et validation",
+    "preview.sign": "Valider et sceller",
+    "preview.done": "Inscription {rid} enregistrée",
+    "preview.print": "Reçu : aperçu avant impression…",
+    "preview.save": "Enregistrer le reçu en PDF…",
+    "preview.supervisor": "Approuvé par le superviseur",
+    "bio.group.left_slap": "Main gauche (4 doigts)",
+    "bio.group.right_slap": "Main droite (4 doigts)",
+    "bio.group.thumbs": "Deux pouces",
+    "bio.group.irises": "Deux yeux (iris)",
+    "bio.group.face": "Photo du visage",
+    "bio.capture": "Capturer (F5)",
+    "bio.attempts": "Essai {n} sur {max}",
+    "bio.missing": "absent",
+    "bio.photo": "Photo d'exception",
+    "bio.no_device": "Aucun appareil connecté pour cette capture",
+    "face_check.no_face": "Aucun visage trouvé. Demandez à la personne de regarder la caméra.",
+    "face_check.many_faces": "Plusieurs visages sont visibles. Seul le demandeur doit figurer sur la photo.",
+    "face_check.face_too_small": "Le visage est trop petit. Demandez à la personne de s'approcher.",
+    "face_check.face_too_large": "Le visage est trop grand. Demandez à la personne de reculer.",
+    "face_check.not_centred": (
+        "Le visage n'est pas centré. Demandez à la personne de se placer au milieu de l'image."
+    ),
+    "face_check.eyes_not_level": "La tête est penchée. Demandez à la personne de garder la tête droite.",
+    "face_check.blurred": "La photo est floue. Demandez à la personne de ne pas bouger et reprenez la photo.",
+    "face_check.too_dark": "Le visage est trop sombre. Ajoutez de la lumière face à la personne.",
+    "face_check.too_bright": "Le visage est trop éclairé. Réduisez la lumière ou éloignez-vous-en.",
+    "face_check.clipped": (
+        "Des zones du visage sont entièrement noires ou blanches. Réglez l'éclairage et reprenez la photo."
+    ),
+    "face_check.busy_background": "Le fond n'est pas uni. Utilisez le fond uni derrière la personne.",
+    "approval.always": "toute inscription dans ce centre",
+    "approval.exceptions": "exceptions biométriques",
+    "approval.poor_quality": "captures sous le seuil de qualité",
 }

@@ -35,7 +35,7 @@ def test_every_text_is_filled_and_keeps_the_format_fields(code):
 
 def test_each_table_names_itself():
     for code, table in LANGUAGES.items():
-        assert table.CODE == code and table.NAME and isinstance(table.RIGHT_TO_LEFT, bool)
+        assert code == table.CODE and table.NAME and isinstance(table.RIGHT_TO_LEFT, bool)
 
 
 def test_arabic_is_written_in_arabic_and_right_to_left():

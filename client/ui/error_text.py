@@ -1,4 +1,5 @@
-"""What the officer reads when a sync or an enrolment fails: plain words in the kiosk's language.
+"""What the officer reads when a sync, an enrolment or a face photo fails: plain words in the kiosk's
+language.
 
 The technical message (exception text, server code) goes to the log and the tooltip, not to the person.
 An error this table does not know keeps its own text: better precise English than a vague sentence.
@@ -37,7 +38,16 @@ def error_text(exc: BaseException, t: Callable[..., str]) -> str:
     """``exc`` in words for the screen (``t`` is the UI context's translate function)."""
     if isinstance(exc, ServerRefused) and exc.code in _BY_CODE:
         return t(_BY_CODE[exc.code])
+    if codes := face_check_codes(exc):
+        return " ".join(t(f"face_check.{code}") for code in codes)
     for kind, key in _BY_TYPE:
         if isinstance(exc, kind):
             return t(key)
     return str(exc)
+
+
+def face_check_codes(exc: BaseException) -> list[str]:
+    """The failed ICAO-lite checks of a face capture (device_drivers.camera.adapter.FaceCheckError carries
+    ``report.failures``), read by attribute so the screens do not import the OpenCV adapter."""
+    report = getattr(exc, "report", None)
+    return [failure.code for failure in getattr(report, "failures", ())]

@@ -12,6 +12,8 @@ from client.core.sync.tls import InsecureServerUrl
 from client.core.sync.transport import ServerRefused, TransportError
 from client.ui.error_text import error_text
 from client.ui.i18n import tr
+from device_drivers.camera.adapter import FaceCheckError
+from device_drivers.camera.face_checks import CheckFailure, FaceCheckReport
 from shared.sync import ErrorCode
 
 CASES = [
@@ -37,3 +39,11 @@ def test_an_unknown_failure_keeps_its_own_text():
         "HTTP 409: packet_conflict: registered with another hash", code=ErrorCode.packet_conflict
     )
     assert error_text(exc, functools.partial(tr, language="fra")) == str(exc)
+
+
+@pytest.mark.parametrize("language", ["eng", "fra", "ara"])
+def test_a_failed_face_photo_says_what_to_fix_in_the_kiosk_language(language):
+    exc = FaceCheckError(FaceCheckReport([CheckFailure("not_centred"), CheckFailure("too_dark")]))
+    text = error_text(exc, functools.partial(tr, language=language))
+    assert text == f"{tr('face_check.not_centred', language)} {tr('face_check.too_dark', language)}"
+    assert "not_centred" not in text and (language == "eng") == ("middle of the frame" in text)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
 from client.core.registration.workflow import Registration
 from client.ui.context import UiContext
+from client.ui.error_text import error_text
 from client.ui.i18n import tr
 from client.ui.widgets import button, error_label
 
@@ -216,7 +217,7 @@ class BiometricsPage(QWidget):
 
         def failed(exc: Exception) -> None:
             panel.capture.setEnabled(True)
-            panel.message.setText(str(exc))
+            panel.message.setText(error_text(exc, self.ctx.t))
 
         modality = CAPTURE_GROUPS[group][0]
         excepted = tuple(sub for (m, sub) in self.registration.exceptions if m == modality)
@@ -240,7 +241,7 @@ class BiometricsPage(QWidget):
         self.ctx.ops.run(
             lambda: source.capture_group("face"),
             on_done=done,
-            on_error=lambda e: self.photo_status.setText(str(e)),
+            on_error=lambda e: self.photo_status.setText(error_text(e, self.ctx.t)),
         )
 
     def show_errors(self, errors: dict[str, str]) -> None:

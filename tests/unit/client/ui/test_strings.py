@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import string
+from pathlib import Path
 
 import pytest
 
 from client.ui.strings import LANGUAGES, REFERENCE
+from device_drivers.camera import face_checks
 
 REFERENCE_STRINGS = LANGUAGES[REFERENCE].STRINGS
 OTHERS = [code for code in LANGUAGES if code != REFERENCE]
@@ -36,6 +38,12 @@ def test_every_text_is_filled_and_keeps_the_format_fields(code):
 def test_each_table_names_itself():
     for code, table in LANGUAGES.items():
         assert code == table.CODE and table.NAME and isinstance(table.RIGHT_TO_LEFT, bool)
+
+
+def test_every_face_check_code_has_words_for_the_officer():
+    used = set(re.findall(r'CheckFailure\("(\w+)"\)', Path(face_checks.__file__).read_text(encoding="utf-8")))
+    assert used and used <= set(face_checks.CHECK_CODES)
+    assert [c for c in face_checks.CHECK_CODES if f"face_check.{c}" not in REFERENCE_STRINGS] == []
 
 
 def test_arabic_is_written_in_arabic_and_right_to_left():

@@ -24,6 +24,13 @@ def tr(key: str, language: str, **kw: object) -> str:
     return text.format(**kw) if kw else text
 
 
+def tr_code(group: str, code: str, language: str) -> str:
+    """A code the core or a device reports (device status, approval reason, finger) in words: the table
+    entry ``group.code`` (spaces in ``code`` read as ``_``), or the code itself when no table has it."""
+    key = f"{group}.{code.replace(' ', '_')}"
+    return tr(key, language) if key in _TABLES[REFERENCE] else code
+
+
 class Language(QObject):
     """The current UI language. ``set`` switches immediately; screens listen to ``changed``."""
 

@@ -30,7 +30,7 @@ from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
 from client.core.registration.workflow import Registration
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
-from client.ui.i18n import tr
+from client.ui.i18n import tr, tr_code
 from client.ui.widgets import button, error_label
 
 
@@ -69,9 +69,11 @@ class GroupPanel(QFrame):
         grid = QGridLayout()
         self.bars: dict[str, QProgressBar] = {}
         self.markers: dict[str, QCheckBox] = {}
+        self.names: dict[str, QLabel] = {}
         threshold = registration.policy.thresholds.get(modality, 0)
         for row, sub in enumerate(subtypes):
-            grid.addWidget(QLabel(sub), row, 0)
+            self.names[sub] = QLabel()
+            grid.addWidget(self.names[sub], row, 0)
             bar = QProgressBar(objectName=f"quality_{sub.replace(' ', '_')}")
             bar.setRange(0, 100)
             bar.setValue(0)
@@ -121,6 +123,7 @@ class GroupPanel(QFrame):
         reg = self.registration
         threshold = reg.policy.thresholds.get(self.modality, 0)
         for sub, bar in self.bars.items():
+            self.names[sub].setText(tr_code("bio.subtype", sub, language))
             capture = reg.captures.get((self.modality, sub))
             excepted = (self.modality, sub) in reg.exceptions
             bar.setValue(capture.quality if capture else 0)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from client.core.registration.biometrics import CAPTURE_GROUPS
+from client.ui.i18n import tr_code
 from client.ui.strings import LANGUAGES, REFERENCE
 from device_drivers.camera import face_checks
 
@@ -51,3 +53,16 @@ def test_arabic_is_written_in_arabic_and_right_to_left():
     assert table.RIGHT_TO_LEFT
     english_left = [key for key, text in table.STRINGS.items() if not ARABIC_LETTER.search(text)]
     assert english_left == []
+
+
+def test_codes_from_the_core_and_the_devices_read_as_words_or_stay_as_they_are():
+    assert tr_code("device_status", "not ready", "fra") == "pas prêt"
+    assert tr_code("approval", "poor_quality", "ara") == LANGUAGES["ara"].STRINGS["approval.poor_quality"]
+    assert tr_code("device", "thermometer", "ara") == "thermometer"  # unknown: the code, not a key
+
+
+def test_every_capture_group_and_subtype_has_words():
+    for group, (_modality, subtypes) in CAPTURE_GROUPS.items():
+        assert f"bio.group.{group}" in REFERENCE_STRINGS
+        for sub in subtypes:
+            assert f"bio.subtype.{sub.replace(' ', '_')}" in REFERENCE_STRINGS, sub

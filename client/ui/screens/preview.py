@@ -24,6 +24,7 @@ class PreviewScreen(QWidget):
         self.setObjectName("preview_screen")
         self.registration: Registration | None = None
         self.finished = None
+        self._data: dict | None = None  # the last summary shown, kept to redraw it after sign-off
         layout = QVBoxLayout(self)
         self.title = title_label()
         self.summary = QTextBrowser(objectName="preview_summary")
@@ -53,18 +54,23 @@ class PreviewScreen(QWidget):
         self.retranslate()
 
     def load(self, registration: Registration) -> None:
-        self.registration, self.finished = registration, None
+        self.registration, self.finished, self._data = registration, None, None
         self.message.clear()
         self.result.clear()
         self._render()
         self.retranslate()
 
     def _render(self) -> None:
+        """The summary in the current language; after sign-off from the data the officer signed."""
         reg = self.registration
-        if reg is None or reg.step != Step.PREVIEW:
+        if reg is None:
+            return
+        if reg.step == Step.PREVIEW:
+            self._data = reg.preview()
+        data = self._data
+        if data is None:
             return
         language = self.ctx.language.code
-        data = reg.preview()
         engine = reg.engine
         rows = "".join(
             f"<tr><td><b>{engine.label(k, language)}</b></td><td>{escape(self._shown(k, v))}</td></tr>"
@@ -114,7 +120,6 @@ class PreviewScreen(QWidget):
 
     def _sealed(self, finished) -> None:
         self.finished = finished
-        self.result.setText(self.ctx.t("preview.done", rid=finished.rid))
         self.retranslate()
 
     def _failed(self, exc: Exception) -> None:
@@ -171,5 +176,6 @@ class PreviewScreen(QWidget):
         self.back_button.setEnabled(not sealed)
         for b in (self.print_button, self.save_button, self.home_button):
             b.setVisible(sealed)
-        if self.registration is not None and self.finished is None:
-            self._render()
+        if sealed:
+            self.result.setText(t("preview.done", rid=self.finished.rid))
+        self._render()

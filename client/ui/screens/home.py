@@ -95,7 +95,7 @@ class HomeScreen(QWidget):
         state = t("home.unknown") if online is None else t("home.online" if online else "home.offline")
         self.network_label.setText(t("home.network", state=state))
         lang = ctx.language.code
-        listing = ", ".join(
+        listing = t("list.separator").join(
             f"{tr_code('device', name, lang)}: {tr_code('device_status', status, lang)}"
             for name, status in self._figures["devices"]
         )

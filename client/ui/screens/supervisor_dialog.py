@@ -21,7 +21,7 @@ class SupervisorDialog(QDialog):
         self.setWindowTitle(ctx.t("supervisor.title"))
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(ctx.t("supervisor.title")))
-        why = QLabel(", ".join(tr_code("approval", r, ctx.language.code) for r in reasons))
+        why = QLabel(ctx.t("list.separator").join(tr_code("approval", r, ctx.language.code) for r in reasons))
         why.setWordWrap(True)
         layout.addWidget(why)
         form = QFormLayout()

@@ -184,4 +184,5 @@ STRINGS: dict[str, str] = {
     "device_status.not_registered": "غير مسجّل",
     "device_status.unplugged": "غير موصول",
     "device_status.missing": "غير موجود",
+    "list.separator": "، ",
 }

@@ -198,4 +198,5 @@ STRINGS: dict[str, str] = {
     "device_status.not_registered": "not registered",
     "device_status.unplugged": "unplugged",
     "device_status.missing": "missing",
+    "list.separator": ", ",
 }

@@ -204,4 +204,5 @@ STRINGS: dict[str, str] = {
     "device_status.not_registered": "non enregistré",
     "device_status.unplugged": "débranché",
     "device_status.missing": "absent",
+    "list.separator": ", ",
 }

@@ -101,6 +101,7 @@ def test_servers_upgrading_one_fresh_database_at_once_all_succeed_and_migrate_on
     else:
         url = request.getfixturevalue("postgres_url")
     results = _upgrade_at_once([tmp_path / f"server{i}" for i in range(4)], url, tmp_path / "rendezvous")
+    assert len(list((tmp_path / "rendezvous").iterdir())) == 4  # every upgrade went through the rendezvous
 
     assert all(r.returncode == 0 for r in results), [r.stdout for r in results]
     outputs = [r.stdout for r in results]

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
-from client.core.registration.workflow import Registration
+from client.core.registration.workflow import CaptureOutcome, Registration
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
 from client.ui.i18n import tr, tr_code
@@ -44,6 +44,16 @@ class BiometricSource(Protocol):
 
 def _w(key: str, language: str, **kw: Any) -> str:
     return tr(f"bio.{key}", language, **kw)
+
+
+def outcome_words(outcome: CaptureOutcome, language: str) -> str:
+    """What one capture came to, for the officer: accepted, capture again, or the best kept."""
+    if outcome.accepted and not outcome.short:
+        return _w("accepted", language)
+    what = tr("list.separator", language).join(tr_code("bio.subtype", s, language) for s in outcome.short)
+    if outcome.retry_allowed:
+        return _w("retry", language, what=what, threshold=outcome.threshold)
+    return _w("kept_best", language, what=what, n=outcome.attempts)
 
 
 class GroupPanel(QFrame):
@@ -213,7 +223,8 @@ class BiometricsPage(QWidget):
             panel.capture.setEnabled(True)
             outcome = self.registration.record_capture(group=group, records=records)
             checks = getattr(source, "checks", {}).get(group) if group == "face" else None
-            panel.message.setText(outcome.message + ("\n" + icao_checklist(checks) if checks else ""))
+            words = outcome_words(outcome, self.language)
+            panel.message.setText(words + ("\n" + icao_checklist(checks) if checks else ""))
             if records:
                 panel.show_frame(_image_of(records[0]))
             panel.refresh(self.language)

@@ -185,4 +185,7 @@ STRINGS: dict[str, str] = {
     "device_status.unplugged": "غير موصول",
     "device_status.missing": "غير موجود",
     "list.separator": "، ",
+    "bio.accepted": "تم قبول الجودة",
+    "bio.retry": "{what}: دون {threshold}؛ يرجى إعادة الالتقاط",
+    "bio.kept_best": "تم الاحتفاظ بأفضل محاولة من {n} ({what})",
 }

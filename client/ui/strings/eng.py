@@ -199,4 +199,7 @@ STRINGS: dict[str, str] = {
     "device_status.unplugged": "unplugged",
     "device_status.missing": "missing",
     "list.separator": ", ",
+    "bio.accepted": "Quality accepted",
+    "bio.retry": "{what}: below {threshold}; please capture again",
+    "bio.kept_best": "Kept the best of {n} attempts ({what})",
 }

@@ -205,4 +205,7 @@ STRINGS: dict[str, str] = {
     "device_status.unplugged": "débranché",
     "device_status.missing": "absent",
     "list.separator": ", ",
+    "bio.accepted": "Qualité acceptée",
+    "bio.retry": "{what} : sous {threshold} ; recommencez la capture",
+    "bio.kept_best": "Meilleure des {n} captures conservée ({what})",
 }

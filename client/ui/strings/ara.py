@@ -188,4 +188,5 @@ STRINGS: dict[str, str] = {
     "bio.accepted": "تم قبول الجودة",
     "bio.retry": "{what}: دون {threshold}؛ يرجى إعادة الالتقاط",
     "bio.kept_best": "تم الاحتفاظ بأفضل محاولة من {n} ({what})",
+    "docs.filter": "المستندات",
 }

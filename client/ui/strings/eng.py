@@ -202,4 +202,5 @@ STRINGS: dict[str, str] = {
     "bio.accepted": "Quality accepted",
     "bio.retry": "{what}: below {threshold}; please capture again",
     "bio.kept_best": "Kept the best of {n} attempts ({what})",
+    "docs.filter": "Documents",
 }

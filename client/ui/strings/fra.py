@@ -208,4 +208,5 @@ STRINGS: dict[str, str] = {
     "bio.accepted": "Qualité acceptée",
     "bio.retry": "{what} : sous {threshold} ; recommencez la capture",
     "bio.kept_best": "Meilleure des {n} captures conservée ({what})",
+    "docs.filter": "Documents",
 }

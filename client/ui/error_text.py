@@ -1,4 +1,4 @@
-"""What the officer reads when a sync, an enrolment or a face photo fails: plain words in the kiosk's
+"""What the officer reads when a sync, an enrolment, a face photo or a device fails: plain words in the kiosk's
 language.
 
 The technical message (exception text, server code) goes to the log and the tooltip, not to the person.
@@ -40,6 +40,8 @@ def error_text(exc: BaseException, t: Callable[..., str]) -> str:
         return t(_BY_CODE[exc.code])
     if codes := face_check_codes(exc):
         return " ".join(t(f"face_check.{code}") for code in codes)
+    if isinstance(code := getattr(exc, "sbi_code", None), int):  # device_drivers.sbi.errors.error_for_code
+        return f"{sbi_words(code, t)} {t('sbi.code', code=code)}"
     for kind, key in _BY_TYPE:
         if isinstance(exc, kind):
             return t(key)
@@ -51,3 +53,11 @@ def face_check_codes(exc: BaseException) -> list[str]:
     ``report.failures``), read by attribute so the screens do not import the OpenCV adapter."""
     report = getattr(exc, "report", None)
     return [failure.code for failure in getattr(report, "failures", ())]
+
+
+def sbi_words(code: int, t: Callable[..., str]) -> str:
+    """An SBI device error code in words: 5xx means the device refused the kiosk's request (a software
+    matter for support); a code no table knows reads as an unknown device error."""
+    key = "sbi.refused" if 500 <= code < 600 else f"sbi.{code}"
+    text = t(key)
+    return t("sbi.unknown") if text == key else text

@@ -14,6 +14,7 @@ from client.ui.error_text import error_text
 from client.ui.i18n import tr
 from device_drivers.camera.adapter import FaceCheckError
 from device_drivers.camera.face_checks import CheckFailure, FaceCheckReport
+from device_drivers.sbi.errors import MESSAGES, error_for_code
 from shared.sync import ErrorCode
 
 CASES = [
@@ -47,3 +48,17 @@ def test_a_failed_face_photo_says_what_to_fix_in_the_kiosk_language(language):
     text = error_text(exc, functools.partial(tr, language=language))
     assert text == f"{tr('face_check.not_centred', language)} {tr('face_check.too_dark', language)}"
     assert "not_centred" not in text and (language == "eng") == ("middle of the frame" in text)
+
+
+@pytest.mark.parametrize("code", sorted(MESSAGES))
+def test_every_sbi_device_error_reads_in_the_kiosk_language(code):
+    exc = error_for_code(code, "vendor text")
+    arabic = error_text(exc, functools.partial(tr, language="ara"))
+    assert arabic != error_text(exc, functools.partial(tr, language="eng"))
+    assert arabic != f"{tr('sbi.unknown', 'ara')} {tr('sbi.code', 'ara', code=code)}"  # the code is known
+    assert str(code) in arabic and "vendor text" not in arabic
+
+
+def test_an_unknown_sbi_code_still_names_its_number():
+    text = error_text(error_for_code(999), functools.partial(tr, language="fra"))
+    assert text == "L'appareil a signalé une erreur inconnue. (erreur d'appareil 999)"

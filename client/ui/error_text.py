@@ -1,5 +1,5 @@
-"""What the officer reads when a sync, an enrolment, a face photo or a device fails: plain words in the kiosk's
-language.
+"""What the officer reads when a sync, an enrolment, a face photo or a device fails: plain words in
+the kiosk's language.
 
 The technical message (exception text, server code) goes to the log and the tooltip, not to the person.
 An error this table does not know keeps its own text: better precise English than a vague sentence.

@@ -84,6 +84,10 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
         qtbot.keyClick(bio, Qt.Key.Key_F5)
         qtbot.waitUntil(lambda g=group: wizard.registration.attempts.get(g, 0) >= 1)
     assert bio.panels["thumbs"].bars["Left Thumb"].value() == 85
+    assert bio.panels["thumbs"].message.text() == tr("bio.accepted", "eng")
+    window.language_box.setCurrentIndex(window.language_box.findData("ara"))  # the outcome follows
+    assert bio.panels["thumbs"].message.text() == tr("bio.accepted", "ara")
+    window.language_box.setCurrentIndex(window.language_box.findData("eng"))
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     assert "exception photo" in bio.errors.text()
     bio.take_exception_photo()

@@ -101,6 +101,8 @@ class GroupPanel(QFrame):
         self.capture = button("", f"capture_{group}")
         self.capture.clicked.connect(lambda: self.capture_requested.emit(group))
         self.message = QLabel()
+        self.outcome: CaptureOutcome | None = None  # the last capture's, re-worded on a language switch
+        self.checklist = ""
         self.message.setWordWrap(True)
         bottom.addWidget(self.attempts)
         bottom.addWidget(self.message, 1)
@@ -151,6 +153,8 @@ class GroupPanel(QFrame):
         )
         self.title.setText(_w(f"group.{self.group}", language))
         self.capture.setText(_w("capture", language))
+        if self.outcome is not None:
+            self.message.setText(outcome_words(self.outcome, language) + self.checklist)
 
 
 class BiometricsPage(QWidget):
@@ -215,6 +219,7 @@ class BiometricsPage(QWidget):
         source = self.source
         panel = self.panels[group]
         if source is None:
+            panel.outcome = None
             panel.message.setText(_w("no_device", self.language))
             return
         panel.capture.setEnabled(False)
@@ -223,14 +228,14 @@ class BiometricsPage(QWidget):
             panel.capture.setEnabled(True)
             outcome = self.registration.record_capture(group=group, records=records)
             checks = getattr(source, "checks", {}).get(group) if group == "face" else None
-            words = outcome_words(outcome, self.language)
-            panel.message.setText(words + ("\n" + icao_checklist(checks) if checks else ""))
+            panel.outcome, panel.checklist = outcome, ("\n" + icao_checklist(checks) if checks else "")
             if records:
                 panel.show_frame(_image_of(records[0]))
             panel.refresh(self.language)
 
         def failed(exc: Exception) -> None:
             panel.capture.setEnabled(True)
+            panel.outcome = None
             panel.message.setText(error_text(exc, self.ctx.t))
 
         modality = CAPTURE_GROUPS[group][0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from client.core.authentication import AuthError
 from client.core.machine import PinnedKeyMismatch
 from client.core.sync.enrolment import EnrolmentRejected, ReenrolmentRefused
 from client.core.sync.master_data_sync import MasterDataRefused
@@ -38,6 +39,8 @@ def error_text(exc: BaseException, t: Callable[..., str]) -> str:
     """``exc`` in words for the screen (``t`` is the UI context's translate function)."""
     if isinstance(exc, ServerRefused) and exc.code in _BY_CODE:
         return t(_BY_CODE[exc.code])
+    if isinstance(exc, AuthError) and exc.reason:
+        return t(f"auth.{exc.reason}", **exc.details)
     if codes := face_check_codes(exc):
         return " ".join(t(f"face_check.{code}") for code in codes)
     if isinstance(code := getattr(exc, "sbi_code", None), int):  # device_drivers.sbi.errors.error_for_code

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import functools
+import re
+from pathlib import Path
 
 import pytest
 
+from client.core import authentication
+from client.core.authentication import LockedOut
 from client.core.sync.enrolment import ReenrolmentRefused
 from client.core.sync.server_keys import ServerKeysRefused
 from client.core.sync.tls import InsecureServerUrl
@@ -62,3 +66,13 @@ def test_every_sbi_device_error_reads_in_the_kiosk_language(code):
 def test_an_unknown_sbi_code_still_names_its_number():
     text = error_text(error_for_code(999), functools.partial(tr, language="fra"))
     assert text == "L'appareil a signalé une erreur inconnue. (erreur d'appareil 999)"
+
+
+def test_every_refused_login_or_approval_reads_in_the_kiosk_language():
+    reasons = set(re.findall(r'reason="(\w+)"', Path(authentication.__file__).read_text(encoding="utf-8")))
+    assert {"wrong_password", "locked_now", "bad_totp"} <= reasons
+    assert [r for r in sorted(reasons) if tr(f"auth.{r}", "eng") == f"auth.{r}"] == []
+    exc = LockedOut("too many failed attempts", reason="locked_now", user="op1", minutes=15)
+    assert error_text(exc, functools.partial(tr, language="ara")) == (
+        "محاولات فاشلة كثيرة: المستخدم op1 مقفل لمدة 15 دقيقة."
+    )

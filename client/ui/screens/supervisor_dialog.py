@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout
 
 from client.ui.context import UiContext
+from client.ui.error_text import error_text
 from client.ui.i18n import tr_code
 from client.ui.widgets import button, error_label, title_label
 
@@ -67,4 +68,4 @@ class SupervisorDialog(QDialog):
     def _refused(self, exc: Exception) -> None:
         self.approve.setEnabled(True)
         self.password.clear()
-        self.message.setText(str(exc))
+        self.message.setText(error_text(exc, self.ctx.t))

@@ -221,4 +221,12 @@ STRINGS: dict[str, str] = {
     "sbi.701": "The capture failed on the device. Try again.",
     "sbi.unknown": "The device reported an unknown error.",
     "sbi.code": "(device error {code})",
+    "auth.wrong_password": "Unknown user or wrong password.",
+    "auth.other_center": "User {user} does not belong to this center.",
+    "auth.locked_until": "User {user} is locked until {until} (UTC) after repeated failures.",
+    "auth.locked_now": "Too many failed attempts: user {user} is locked for {minutes} min.",
+    "auth.not_operator": "User {user} may not use a registration kiosk.",
+    "auth.not_supervisor": "User {user} is not a supervisor.",
+    "auth.bad_totp": "The one-time code is wrong or expired.",
+    "auth.session_locked": "The kiosk locked after inactivity; enter your password to continue.",
 }

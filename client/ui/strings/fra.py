@@ -229,4 +229,14 @@ STRINGS: dict[str, str] = {
     "sbi.701": "La capture a échoué sur l'appareil. Réessayez.",
     "sbi.unknown": "L'appareil a signalé une erreur inconnue.",
     "sbi.code": "(erreur d'appareil {code})",
+    "auth.wrong_password": "Utilisateur inconnu ou mot de passe erroné.",
+    "auth.other_center": "L'utilisateur {user} n'appartient pas à ce centre.",
+    "auth.locked_until": "L'utilisateur {user} est bloqué jusqu'à {until} (UTC) après plusieurs échecs.",
+    "auth.locked_now": "Trop d'échecs : l'utilisateur {user} est bloqué pendant {minutes} min.",
+    "auth.not_operator": "L'utilisateur {user} n'est pas autorisé sur une borne d'inscription.",
+    "auth.not_supervisor": "L'utilisateur {user} n'est pas superviseur.",
+    "auth.bad_totp": "Le code à usage unique est erroné ou expiré.",
+    "auth.session_locked": (
+        "La borne s'est verrouillée après inactivité ; saisissez votre mot de passe pour continuer."
+    ),
 }

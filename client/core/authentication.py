@@ -27,7 +27,12 @@ _hasher = PasswordHasher()
 
 
 class AuthError(PermissionError):
-    """Login or approval refused; the message is safe to show to the user."""
+    """Login or approval refused. ``reason`` (a stable code such as "wrong_password") and ``details``
+    let the kiosk say it in the officer's language; the message is the same in English, for the log."""
+
+    def __init__(self, message: str, *, reason: str | None = None, **details: object) -> None:
+        super().__init__(message)
+        self.reason, self.details = reason, details
 
 
 class LockedOut(AuthError):
@@ -72,10 +77,12 @@ class AuthenticationService:
     def _user(self, user_id: str) -> dict:
         user = self._md.get("users", user_id)
         if not user or not user.get("active", True):
-            raise AuthError("unknown user or wrong password")
+            raise AuthError("unknown user or wrong password", reason="wrong_password")
         center = user.get("center_id")
         if center and self._md.center_id and center != self._md.center_id:
-            raise AuthError(f"user {user_id} does not belong to this center")
+            raise AuthError(
+                f"user {user_id} does not belong to this center", reason="other_center", user=user_id
+            )
         return user
 
     def _check_password(self, user_id: str, password: str, *, action: str) -> dict:
@@ -90,7 +97,12 @@ class AuthenticationService:
             failures, locked_until = (row[0], row[1]) if row else (0, None)
             if locked_until and datetime.fromisoformat(locked_until) > now:
                 append_audit(conn, actor=user_id, action=f"{action}.refused_locked")
-                raise LockedOut(f"user {user_id} is locked until {locked_until[:19]} after repeated failures")
+                raise LockedOut(
+                    f"user {user_id} is locked until {locked_until[:19]} after repeated failures",
+                    reason="locked_until",
+                    user=user_id,
+                    until=locked_until[:19],
+                )
         try:
             user = self._user(user_id)
             _hasher.verify(user.get("password_hash", ""), password)
@@ -118,15 +130,22 @@ class AuthenticationService:
             )
             append_audit(conn, actor=user_id, action=f"{action}.failed", details={"locked": bool(until)})
         if until:
-            raise LockedOut(f"too many failed attempts: user {user_id} is locked for {lockout}")
-        raise AuthError("unknown user or wrong password")
+            raise LockedOut(
+                f"too many failed attempts: user {user_id} is locked for {lockout}",
+                reason="locked_now",
+                user=user_id,
+                minutes=int(lockout.total_seconds() // 60),
+            )
+        raise AuthError("unknown user or wrong password", reason="wrong_password")
 
     def login(self, *, user_id: str, password: str) -> Session:
         """Operator (or supervisor) login at the kiosk, fully offline."""
         user = self._check_password(user_id, password, action="login")
         roles = frozenset(user.get("roles", []))
         if not roles & {"operator", "supervisor"}:
-            raise RoleRequired(f"user {user_id} may not use a registration kiosk")
+            raise RoleRequired(
+                f"user {user_id} may not use a registration kiosk", reason="not_operator", user=user_id
+            )
         now = self._now()
         with self._store.transaction() as conn:
             append_audit(conn, actor=user_id, action="login")
@@ -146,7 +165,9 @@ class AuthenticationService:
         if not session.locked and self._now() - session.last_activity > idle:
             self.lock(session, idle=True)
         if session.locked:
-            raise SessionLocked("the kiosk locked after inactivity; enter your password to continue")
+            raise SessionLocked(
+                "the kiosk locked after inactivity; enter your password to continue", reason="session_locked"
+            )
 
     def lock(self, session: Session, *, idle: bool = False) -> None:
         """Lock ``session`` (the same user unlocks it with :meth:`unlock`) and audit it:
@@ -175,7 +196,7 @@ class AuthenticationService:
         """
         user = self._check_password(user_id, password, action="supervisor_approval")
         if "supervisor" not in user.get("roles", []):
-            raise RoleRequired(f"user {user_id} is not a supervisor")
+            raise RoleRequired(f"user {user_id} is not a supervisor", reason="not_supervisor", user=user_id)
         if bool(self._md.config("supervisor.totp_required", True)):
             secret = user.get("totp_secret")
             if not secret or not totp or not verify_totp(secret, totp, at=self._now()):
@@ -186,7 +207,7 @@ class AuthenticationService:
                         action="supervisor_approval.bad_totp",
                         details={"purpose": purpose},
                     )
-                raise AuthError("the one-time code is wrong or expired")
+                raise AuthError("the one-time code is wrong or expired", reason="bad_totp")
         with self._store.transaction() as conn:
             append_audit(conn, actor=user_id, action="supervisor_approval", details={"purpose": purpose})
         return user_id

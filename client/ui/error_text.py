@@ -1,4 +1,5 @@
-"""What the officer reads when a sync or an enrolment fails: plain words in the kiosk's language.
+"""What the officer reads when a sync, an enrolment, a face photo or a device fails: plain words in
+the kiosk's language.
 
 The technical message (exception text, server code) goes to the log and the tooltip, not to the person.
 An error this table does not know keeps its own text: better precise English than a vague sentence.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from client.core.authentication import AuthError
 from client.core.machine import PinnedKeyMismatch
 from client.core.sync.enrolment import EnrolmentRejected, ReenrolmentRefused
 from client.core.sync.master_data_sync import MasterDataRefused
@@ -37,7 +39,28 @@ def error_text(exc: BaseException, t: Callable[..., str]) -> str:
     """``exc`` in words for the screen (``t`` is the UI context's translate function)."""
     if isinstance(exc, ServerRefused) and exc.code in _BY_CODE:
         return t(_BY_CODE[exc.code])
+    if isinstance(exc, AuthError) and exc.reason:
+        return t(f"auth.{exc.reason}", **exc.details)
+    if codes := face_check_codes(exc):
+        return " ".join(t(f"face_check.{code}") for code in codes)
+    if isinstance(code := getattr(exc, "sbi_code", None), int):  # device_drivers.sbi.errors.error_for_code
+        return f"{sbi_words(code, t)} {t('sbi.code', code=code)}"
     for kind, key in _BY_TYPE:
         if isinstance(exc, kind):
             return t(key)
     return str(exc)
+
+
+def face_check_codes(exc: BaseException) -> list[str]:
+    """The failed ICAO-lite checks of a face capture (device_drivers.camera.adapter.FaceCheckError carries
+    ``report.failures``), read by attribute so the screens do not import the OpenCV adapter."""
+    report = getattr(exc, "report", None)
+    return [failure.code for failure in getattr(report, "failures", ())]
+
+
+def sbi_words(code: int, t: Callable[..., str]) -> str:
+    """An SBI device error code in words: 5xx means the device refused the kiosk's request (a software
+    matter for support); a code no table knows reads as an unknown device error."""
+    key = "sbi.refused" if 500 <= code < 600 else f"sbi.{code}"
+    text = t(key)
+    return t("sbi.unknown") if text == key else text

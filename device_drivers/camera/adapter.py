@@ -30,10 +30,10 @@ from device_drivers.iso.images import encode_image
 
 
 class FaceCheckError(CaptureFailedError):
-    """The photo failed ICAO-lite checks; ``report.failures`` has one officer message per problem."""
+    """The photo failed ICAO-lite checks; ``report.failures`` has one check code per problem."""
 
     def __init__(self, report: FaceCheckReport) -> None:
-        super().__init__(" ".join(f.message for f in report.failures))
+        super().__init__("face checks failed: " + ", ".join(f.code for f in report.failures))
         self.report = report
 
 

@@ -1,4 +1,7 @@
-"""ICAO-lite face checks on one BGR frame, each failure with a message an officer understands.
+"""ICAO-lite face checks on one BGR frame, each failure as a stable code from ``CHECK_CODES``.
+
+The kiosk words each code for the officer in their language (``face_check.<code>`` in client/ui/strings);
+this layer stays free of UI text.
 
 Checks: exactly one face (OpenCV's frontal Haar cascade from cv2.data), face size and centring, eyes
 level (Haar eye cascade inside the face), sharpness (variance of the Laplacian on the face), exposure
@@ -29,10 +32,26 @@ class FaceCheckThresholds:
     max_background_std: float = 22.0
 
 
+CHECK_CODES = (
+    "no_face",
+    "many_faces",
+    "face_too_small",
+    "face_too_large",
+    "not_centred",
+    "eyes_not_level",
+    "blurred",
+    "too_dark",
+    "too_bright",
+    "clipped",
+    "busy_background",
+)
+
+
 @dataclass(frozen=True)
 class CheckFailure:
+    """One failed check; ``code`` is one of ``CHECK_CODES`` (the officer's words live in the UI)."""
+
     code: str
-    message: str
 
 
 @dataclass
@@ -72,74 +91,46 @@ def check_face(image: np.ndarray, thresholds: FaceCheckThresholds | None = None)
     small = cv2.resize(gray, None, fx=scale, fy=scale) if scale != 1.0 else gray
     faces = face_cascade.detectMultiScale(small, 1.1, 5, minSize=(int(40 * scale * 2), int(40 * scale * 2)))
     if len(faces) == 0:
-        report.failures.append(CheckFailure("no_face", "No face found. Ask the person to face the camera."))
+        report.failures.append(CheckFailure("no_face"))
         return report
     if len(faces) > 1:
-        report.failures.append(
-            CheckFailure(
-                "many_faces", "More than one face is visible. Only the applicant may be in the picture."
-            )
-        )
+        report.failures.append(CheckFailure("many_faces"))
         return report
     x, y, w, h = (int(v / scale) for v in faces[0])
     report.face_box = (x, y, w, h)
     ratio = w / width
     report.metrics["face_ratio"] = ratio
     if ratio < t.min_face_ratio:
-        report.failures.append(
-            CheckFailure("face_too_small", "The face is too small. Ask the person to come closer.")
-        )
+        report.failures.append(CheckFailure("face_too_small"))
     elif ratio > t.max_face_ratio:
-        report.failures.append(
-            CheckFailure("face_too_large", "The face is too large. Ask the person to step back.")
-        )
+        report.failures.append(CheckFailure("face_too_large"))
     offset = abs((x + w / 2) - width / 2) / width
     report.metrics["centre_offset"] = offset
     if offset > t.max_centre_offset:
-        report.failures.append(
-            CheckFailure(
-                "not_centred", "The face is not centred. Ask the person to move to the middle of the frame."
-            )
-        )
+        report.failures.append(CheckFailure("not_centred"))
     face = gray[y : y + h, x : x + w]
     tilt = _eye_tilt_deg(face, eye_cascade)
     report.metrics["eye_tilt_deg"] = tilt
     if tilt > t.max_eye_tilt_deg:
-        report.failures.append(
-            CheckFailure("eyes_not_level", "The head is tilted. Ask the person to keep the head straight.")
-        )
+        report.failures.append(CheckFailure("eyes_not_level"))
     sharpness = float(cv2.Laplacian(face, cv2.CV_64F).var())
     report.metrics["sharpness"] = sharpness
     if sharpness < t.min_sharpness:
-        report.failures.append(
-            CheckFailure("blurred", "The photo is blurred. Ask the person to hold still and retake.")
-        )
+        report.failures.append(CheckFailure("blurred"))
     brightness = float(face.mean())
     clipped = float(((face <= 5) | (face >= 250)).mean())
     report.metrics["brightness"], report.metrics["clipped_share"] = brightness, clipped
     if brightness < t.min_brightness:
-        report.failures.append(
-            CheckFailure("too_dark", "The face is too dark. Add light in front of the person.")
-        )
+        report.failures.append(CheckFailure("too_dark"))
     elif brightness > t.max_brightness:
-        report.failures.append(
-            CheckFailure("too_bright", "The face is too bright. Reduce the light or move away from it.")
-        )
+        report.failures.append(CheckFailure("too_bright"))
     if clipped > t.max_clipped_share:
-        report.failures.append(
-            CheckFailure(
-                "clipped", "Parts of the face are pure black or white. Adjust the lighting and retake."
-            )
-        )
+        report.failures.append(CheckFailure("clipped"))
     background = _background_strips(gray, (x, y, w, h))
     spread = float(background.std()) if background.size else 0.0
     report.metrics["background_std"] = spread
     if spread > t.max_background_std:
-        report.failures.append(
-            CheckFailure(
-                "busy_background", "The background is not plain. Use the plain backdrop behind the person."
-            )
-        )
+        report.failures.append(CheckFailure("busy_background"))
     return report
 
 

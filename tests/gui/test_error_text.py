@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import functools
+import re
+from pathlib import Path
 
 import pytest
 
+from client.core import authentication
+from client.core.authentication import LockedOut
 from client.core.sync.enrolment import ReenrolmentRefused
 from client.core.sync.server_keys import ServerKeysRefused
 from client.core.sync.tls import InsecureServerUrl
 from client.core.sync.transport import ServerRefused, TransportError
 from client.ui.error_text import error_text
 from client.ui.i18n import tr
+from device_drivers.camera.adapter import FaceCheckError
+from device_drivers.camera.face_checks import CheckFailure, FaceCheckReport
+from device_drivers.sbi.errors import MESSAGES, error_for_code
 from shared.sync import ErrorCode
 
 CASES = [
@@ -37,3 +44,35 @@ def test_an_unknown_failure_keeps_its_own_text():
         "HTTP 409: packet_conflict: registered with another hash", code=ErrorCode.packet_conflict
     )
     assert error_text(exc, functools.partial(tr, language="fra")) == str(exc)
+
+
+@pytest.mark.parametrize("language", ["eng", "fra", "ara"])
+def test_a_failed_face_photo_says_what_to_fix_in_the_kiosk_language(language):
+    exc = FaceCheckError(FaceCheckReport([CheckFailure("not_centred"), CheckFailure("too_dark")]))
+    text = error_text(exc, functools.partial(tr, language=language))
+    assert text == f"{tr('face_check.not_centred', language)} {tr('face_check.too_dark', language)}"
+    assert "not_centred" not in text and (language == "eng") == ("middle of the frame" in text)
+
+
+@pytest.mark.parametrize("code", sorted(MESSAGES))
+def test_every_sbi_device_error_reads_in_the_kiosk_language(code):
+    exc = error_for_code(code, "vendor text")
+    arabic = error_text(exc, functools.partial(tr, language="ara"))
+    assert arabic != error_text(exc, functools.partial(tr, language="eng"))
+    assert arabic != f"{tr('sbi.unknown', 'ara')} {tr('sbi.code', 'ara', code=code)}"  # the code is known
+    assert str(code) in arabic and "vendor text" not in arabic
+
+
+def test_an_unknown_sbi_code_still_names_its_number():
+    text = error_text(error_for_code(999), functools.partial(tr, language="fra"))
+    assert text == "L'appareil a signalé une erreur inconnue. (erreur d'appareil 999)"
+
+
+def test_every_refused_login_or_approval_reads_in_the_kiosk_language():
+    reasons = set(re.findall(r'reason="(\w+)"', Path(authentication.__file__).read_text(encoding="utf-8")))
+    assert {"wrong_password", "locked_now", "bad_totp"} <= reasons
+    assert [r for r in sorted(reasons) if tr(f"auth.{r}", "eng") == f"auth.{r}"] == []
+    exc = LockedOut("too many failed attempts", reason="locked_now", user="op1", minutes=15)
+    assert error_text(exc, functools.partial(tr, language="ara")) == (
+        "محاولات فاشلة كثيرة: المستخدم op1 مقفل لمدة 15 دقيقة."
+    )

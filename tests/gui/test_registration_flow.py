@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 
 from client.core.registration.sealing import SealedFile
 from client.ui.app import build_window
+from client.ui.i18n import tr
 from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON, SUPERVISOR, SUPERVISOR_TOTP, seeded_kiosk
 from demo.samples import capture_group
 
@@ -83,6 +84,10 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
         qtbot.keyClick(bio, Qt.Key.Key_F5)
         qtbot.waitUntil(lambda g=group: wizard.registration.attempts.get(g, 0) >= 1)
     assert bio.panels["thumbs"].bars["Left Thumb"].value() == 85
+    assert bio.panels["thumbs"].message.text() == tr("bio.accepted", "eng")
+    window.language_box.setCurrentIndex(window.language_box.findData("ara"))  # the outcome follows
+    assert bio.panels["thumbs"].message.text() == tr("bio.accepted", "ara")
+    window.language_box.setCurrentIndex(window.language_box.findData("eng"))
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     assert "exception photo" in bio.errors.text()
     bio.take_exception_photo()
@@ -107,6 +112,10 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
     qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: preview.finished is not None, timeout=10000)
     assert preview.finished.rid in preview.result.text()
+    window.language_box.setCurrentIndex(window.language_box.findData("ara"))  # the sealed screen follows
+    assert preview.result.text() == tr("preview.done", "ara", rid=preview.finished.rid)
+    assert "الاسم الكامل" in preview.summary.toPlainText() and "Amina Diallo" in preview.summary.toPlainText()
+    window.language_box.setCurrentIndex(window.language_box.findData("eng"))
     saved = tmp_path / "receipt.pdf"
     preview.save_pdf(str(saved))
     qtbot.waitUntil(saved.exists)  # exported from the encrypted store on the worker thread

@@ -49,10 +49,14 @@ class Document:
 
 @dataclass
 class CaptureOutcome:
+    """One capture of a group: ``short`` names the subtypes still missing or below ``threshold`` (the
+    kiosk words this for the officer)."""
+
     accepted: bool
     retry_allowed: bool
     attempts: int
-    message: str
+    short: tuple[str, ...] = ()
+    threshold: int = 0
 
 
 @dataclass
@@ -194,14 +198,11 @@ class Registration:
             if (modality, s) in self.captures and self.captures[(modality, s)].quality < threshold
         ]
         if not missing and not poor:
-            return CaptureOutcome(True, False, attempts, f"{group}: quality accepted")
-        retry = attempts < self.policy.max_retries
-        what = ", ".join(missing + poor)
-        if retry:
-            return CaptureOutcome(False, True, attempts, f"{group}: {what} below {threshold}; please retry")
-        return CaptureOutcome(
-            not missing, False, attempts, f"{group}: kept best after {attempts} attempts ({what})"
-        )
+            return CaptureOutcome(True, False, attempts, threshold=threshold)
+        short = tuple(missing + poor)
+        if attempts < self.policy.max_retries:
+            return CaptureOutcome(False, True, attempts, short, threshold)
+        return CaptureOutcome(not missing, False, attempts, short, threshold)  # kept the best
 
     def mark_exception(self, *, modality: str, bio_subtype: str, reason: str) -> None:
         """A finger or eye that cannot be captured; needs an exception photo and usually a supervisor."""

@@ -26,36 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
-from client.core.registration.workflow import Registration
+from client.core.registration.workflow import CaptureOutcome, Registration
 from client.ui.context import UiContext
+from client.ui.error_text import error_text
+from client.ui.i18n import tr, tr_code
 from client.ui.widgets import button, error_label
-
-GROUP_LABELS = {
-    "left_slap": {
-        "eng": "Left hand (4 fingers)",
-        "fra": "Main gauche (4 doigts)",
-        "ara": "اليد اليسرى (4 أصابع)",
-    },
-    "right_slap": {
-        "eng": "Right hand (4 fingers)",
-        "fra": "Main droite (4 doigts)",
-        "ara": "اليد اليمنى (4 أصابع)",
-    },
-    "thumbs": {"eng": "Both thumbs", "fra": "Deux pouces", "ara": "الإبهامان"},
-    "irises": {"eng": "Both eyes (iris)", "fra": "Deux yeux (iris)", "ara": "العينان (القزحية)"},
-    "face": {"eng": "Face photo", "fra": "Photo du visage", "ara": "صورة الوجه"},
-}
-_WORDS = {
-    "capture": {"eng": "Capture (F5)", "fra": "Capturer (F5)", "ara": "التقاط (F5)"},
-    "attempts": {"eng": "Attempt {n} of {max}", "fra": "Essai {n} sur {max}", "ara": "المحاولة {n} من {max}"},
-    "missing": {"eng": "missing", "fra": "absent", "ara": "مفقود"},
-    "photo": {"eng": "Exception photo", "fra": "Photo d'exception", "ara": "صورة الاستثناء"},
-    "no_device": {
-        "eng": "No device connected for this capture",
-        "fra": "Aucun appareil",
-        "ara": "لا يوجد جهاز",
-    },
-}
 
 
 class BiometricSource(Protocol):
@@ -67,8 +42,17 @@ class BiometricSource(Protocol):
 
 
 def _w(key: str, language: str, **kw: Any) -> str:
-    text = _WORDS[key].get(language) or _WORDS[key]["eng"]
-    return text.format(**kw) if kw else text
+    return tr(f"bio.{key}", language, **kw)
+
+
+def outcome_words(outcome: CaptureOutcome, language: str) -> str:
+    """What one capture came to, for the officer: accepted, capture again, or the best kept."""
+    if outcome.accepted and not outcome.short:
+        return _w("accepted", language)
+    what = tr("list.separator", language).join(tr_code("bio.subtype", s, language) for s in outcome.short)
+    if outcome.retry_allowed:
+        return _w("retry", language, what=what, threshold=outcome.threshold)
+    return _w("kept_best", language, what=what, n=outcome.attempts)
 
 
 class GroupPanel(QFrame):
@@ -94,9 +78,11 @@ class GroupPanel(QFrame):
         grid = QGridLayout()
         self.bars: dict[str, QProgressBar] = {}
         self.markers: dict[str, QCheckBox] = {}
+        self.names: dict[str, QLabel] = {}
         threshold = registration.policy.thresholds.get(modality, 0)
         for row, sub in enumerate(subtypes):
-            grid.addWidget(QLabel(sub), row, 0)
+            self.names[sub] = QLabel()
+            grid.addWidget(self.names[sub], row, 0)
             bar = QProgressBar(objectName=f"quality_{sub.replace(' ', '_')}")
             bar.setRange(0, 100)
             bar.setValue(0)
@@ -114,6 +100,8 @@ class GroupPanel(QFrame):
         self.capture = button("", f"capture_{group}")
         self.capture.clicked.connect(lambda: self.capture_requested.emit(group))
         self.message = QLabel()
+        self.outcome: CaptureOutcome | None = None  # the last capture's, re-worded on a language switch
+        self.checklist = ""
         self.message.setWordWrap(True)
         bottom.addWidget(self.attempts)
         bottom.addWidget(self.message, 1)
@@ -146,6 +134,7 @@ class GroupPanel(QFrame):
         reg = self.registration
         threshold = reg.policy.thresholds.get(self.modality, 0)
         for sub, bar in self.bars.items():
+            self.names[sub].setText(tr_code("bio.subtype", sub, language))
             capture = reg.captures.get((self.modality, sub))
             excepted = (self.modality, sub) in reg.exceptions
             bar.setValue(capture.quality if capture else 0)
@@ -161,8 +150,10 @@ class GroupPanel(QFrame):
         self.attempts.setText(
             _w("attempts", language, n=reg.attempts.get(self.group, 0), max=reg.policy.max_retries)
         )
-        self.title.setText(GROUP_LABELS[self.group].get(language) or GROUP_LABELS[self.group]["eng"])
+        self.title.setText(_w(f"group.{self.group}", language))
         self.capture.setText(_w("capture", language))
+        if self.outcome is not None:
+            self.message.setText(outcome_words(self.outcome, language) + self.checklist)
 
 
 class BiometricsPage(QWidget):
@@ -227,6 +218,7 @@ class BiometricsPage(QWidget):
         source = self.source
         panel = self.panels[group]
         if source is None:
+            panel.outcome = None
             panel.message.setText(_w("no_device", self.language))
             return
         panel.capture.setEnabled(False)
@@ -235,14 +227,15 @@ class BiometricsPage(QWidget):
             panel.capture.setEnabled(True)
             outcome = self.registration.record_capture(group=group, records=records)
             checks = getattr(source, "checks", {}).get(group) if group == "face" else None
-            panel.message.setText(outcome.message + ("\n" + icao_checklist(checks) if checks else ""))
+            panel.outcome, panel.checklist = outcome, ("\n" + icao_checklist(checks) if checks else "")
             if records:
                 panel.show_frame(_image_of(records[0]))
             panel.refresh(self.language)
 
         def failed(exc: Exception) -> None:
             panel.capture.setEnabled(True)
-            panel.message.setText(str(exc))
+            panel.outcome = None
+            panel.message.setText(error_text(exc, self.ctx.t))
 
         modality = CAPTURE_GROUPS[group][0]
         excepted = tuple(sub for (m, sub) in self.registration.exceptions if m == modality)
@@ -266,7 +259,7 @@ class BiometricsPage(QWidget):
         self.ctx.ops.run(
             lambda: source.capture_group("face"),
             on_done=done,
-            on_error=lambda e: self.photo_status.setText(str(e)),
+            on_error=lambda e: self.photo_status.setText(error_text(e, self.ctx.t)),
         )
 
     def show_errors(self, errors: dict[str, str]) -> None:

@@ -113,7 +113,7 @@ class DocumentsPage(QWidget):
 
     def pick_file(self, field_id: str) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, self.labels[field_id].text(), "", "Documents (*.pdf *.jpg *.jpeg *.png)"
+            self, self.labels[field_id].text(), "", self.ctx.t("docs.filter") + " (*.pdf *.jpg *.jpeg *.png)"
         )
         if path:
             self.attach(field_id, Path(path))

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWi
 
 from client.core.registration.repository import COUNT_KEYS
 from client.ui.context import UiContext
+from client.ui.i18n import tr_code
 from client.ui.widgets import CountCard, button, title_label
 
 
@@ -93,11 +94,12 @@ class HomeScreen(QWidget):
         online = self._figures["online"]
         state = t("home.unknown") if online is None else t("home.online" if online else "home.offline")
         self.network_label.setText(t("home.network", state=state))
-        devices = self._figures["devices"]
-        listing = (
-            ", ".join(f"{name}: {status}" for name, status in devices) if devices else t("home.no_devices")
+        lang = ctx.language.code
+        listing = t("list.separator").join(
+            f"{tr_code('device', name, lang)}: {tr_code('device_status', status, lang)}"
+            for name, status in self._figures["devices"]
         )
-        self.devices_label.setText(f"{t('home.devices')}: {listing}")
+        self.devices_label.setText(f"{t('home.devices')}: {listing or t('home.no_devices')}")
         roles = session.roles if session else frozenset()
         self.new_button.setText(t("action.new"))
         self.eod_button.setText(t("action.eod"))

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 
 from client.core.authentication import AuthError, LockedOut
 from client.ui.context import UiContext
+from client.ui.error_text import error_text
 from client.ui.widgets import button, error_label, title_label
 
 
@@ -103,7 +104,7 @@ class LoginScreen(QWidget):
         self.password.clear()
         self.password.setFocus()
         if isinstance(exc, LockedOut | AuthError):
-            self.message.setText(str(exc))
+            self.message.setText(error_text(exc, self.ctx.t))
         else:
             self.message.setText(f"{type(exc).__name__}: {exc}")
         self.message.setProperty("locked_out", isinstance(exc, LockedOut))

@@ -14,24 +14,6 @@ from client.ui.context import UiContext
 from client.ui.form_renderer import option_label
 from client.ui.widgets import button, error_label, title_label
 
-_WORDS = {
-    "title": {"eng": "Preview and sign-off", "fra": "Aperçu et validation", "ara": "المعاينة والتوقيع"},
-    "sign": {"eng": "Sign off and seal", "fra": "Valider et sceller", "ara": "توقيع وختم"},
-    "done": {
-        "eng": "Registration {rid} saved",
-        "fra": "Inscription {rid} enregistrée",
-        "ara": "تم حفظ التسجيل {rid}",
-    },
-    "print": {"eng": "Receipt: print preview…", "fra": "Reçu : aperçu…", "ara": "الإيصال: معاينة الطباعة…"},
-    "save": {"eng": "Save receipt as PDF…", "fra": "Enregistrer le reçu en PDF…", "ara": "حفظ الإيصال PDF…"},
-    "supervisor": {"eng": "Approved by supervisor", "fra": "Approuvé par", "ara": "وافق المشرف"},
-}
-
-
-def _w(key: str, language: str, **kw) -> str:
-    text = _WORDS[key].get(language) or _WORDS[key]["eng"]
-    return text.format(**kw) if kw else text
-
 
 class PreviewScreen(QWidget):
     navigate = Signal(str)
@@ -42,6 +24,7 @@ class PreviewScreen(QWidget):
         self.setObjectName("preview_screen")
         self.registration: Registration | None = None
         self.finished = None
+        self._data: dict | None = None  # the last summary shown, kept to redraw it after sign-off
         layout = QVBoxLayout(self)
         self.title = title_label()
         self.summary = QTextBrowser(objectName="preview_summary")
@@ -71,18 +54,23 @@ class PreviewScreen(QWidget):
         self.retranslate()
 
     def load(self, registration: Registration) -> None:
-        self.registration, self.finished = registration, None
+        self.registration, self.finished, self._data = registration, None, None
         self.message.clear()
         self.result.clear()
         self._render()
         self.retranslate()
 
     def _render(self) -> None:
+        """The summary in the current language; after sign-off from the data the officer signed."""
         reg = self.registration
-        if reg is None or reg.step != Step.PREVIEW:
+        if reg is None:
+            return
+        if reg.step == Step.PREVIEW:
+            self._data = reg.preview()
+        data = self._data
+        if data is None:
             return
         language = self.ctx.language.code
-        data = reg.preview()
         engine = reg.engine
         rows = "".join(
             f"<tr><td><b>{engine.label(k, language)}</b></td><td>{escape(self._shown(k, v))}</td></tr>"
@@ -91,7 +79,11 @@ class PreviewScreen(QWidget):
         docs = "".join(f"<li>{engine.label(k, language)}: {v}</li>" for k, v in data["documents"].items())
         bios = ", ".join(data["biometrics"])
         exc = ", ".join(data["exceptions"]) or "—"
-        sup = f"<p>{_w('supervisor', language)}: {data['supervisor_id']}</p>" if data["supervisor_id"] else ""
+        sup = (
+            f"<p>{self.ctx.t('preview.supervisor')}: {data['supervisor_id']}</p>"
+            if data["supervisor_id"]
+            else ""
+        )
         self.summary.setHtml(
             f"<table cellpadding=4>{rows}</table><ul>{docs}</ul><p>{bios}</p><p>⚠ {exc}</p>{sup}"
         )
@@ -128,7 +120,6 @@ class PreviewScreen(QWidget):
 
     def _sealed(self, finished) -> None:
         self.finished = finished
-        self.result.setText(_w("done", self.ctx.language.code, rid=finished.rid))
         self.retranslate()
 
     def _failed(self, exc: Exception) -> None:
@@ -161,7 +152,7 @@ class PreviewScreen(QWidget):
             return
         if not target:
             target, _ = QFileDialog.getSaveFileName(
-                self, _w("save", self.ctx.language.code), f"{self.finished.rid}.pdf", "PDF (*.pdf)"
+                self, self.ctx.t("preview.save"), f"{self.finished.rid}.pdf", "PDF (*.pdf)"
             )
         if target:
             receipts, rid = self.ctx.receipts, self.finished.rid
@@ -171,13 +162,13 @@ class PreviewScreen(QWidget):
             )
 
     def retranslate(self) -> None:
-        language = self.ctx.language.code
-        self.title.setText(_w("title", language))
-        self.sign_button.setText(_w("sign", language))
-        self.print_button.setText(_w("print", language))
-        self.save_button.setText(_w("save", language))
-        self.back_button.setText(self.ctx.t("wizard.back"))
-        self.home_button.setText(self.ctx.t("action.home"))
+        t = self.ctx.t
+        self.title.setText(t("preview.title"))
+        self.sign_button.setText(t("preview.sign"))
+        self.print_button.setText(t("preview.print"))
+        self.save_button.setText(t("preview.save"))
+        self.back_button.setText(t("wizard.back"))
+        self.home_button.setText(t("action.home"))
         sealed = self.finished is not None
         self.sign_button.setVisible(not sealed)
         self.back_button.setVisible(not sealed)
@@ -185,5 +176,6 @@ class PreviewScreen(QWidget):
         self.back_button.setEnabled(not sealed)
         for b in (self.print_button, self.save_button, self.home_button):
             b.setVisible(sealed)
-        if self.registration is not None and self.finished is None:
-            self._render()
+        if sealed:
+            self.result.setText(t("preview.done", rid=self.finished.rid))
+        self._render()

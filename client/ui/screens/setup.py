@@ -11,24 +11,6 @@ from client.ui.context import UiContext
 from client.ui.error_text import error_text
 from client.ui.widgets import button, error_label, title_label
 
-_WORDS = {
-    "waiting": {
-        "eng": "Waiting for an administrator to approve this kiosk… ({s:.0f} s left)",
-        "fra": "En attente d'approbation par un administrateur… ({s:.0f} s)",
-        "ara": "بانتظار موافقة المسؤول على هذا الكشك… ({s:.0f} ث)",
-    },
-    "syncing": {
-        "eng": "Approved. Downloading master data: {rows} rows…",
-        "fra": "Approuvée. Téléchargement des données : {rows} lignes…",
-        "ara": "تمت الموافقة. تنزيل البيانات المرجعية: {rows} صف…",
-    },
-    "ready": {
-        "eng": "Kiosk {machine} is ready at center {center}.",
-        "fra": "La borne {machine} est prête au centre {center}.",
-        "ara": "الكشك {machine} جاهز في المركز {center}.",
-    },
-}
-
 
 def enrol_and_sync(
     ctx: UiContext,
@@ -165,22 +147,18 @@ class SetupScreen(QWidget):
 
     def _progress(self, event) -> None:
         kind, value = event
-        language = self.ctx.language.code
         if kind == "wait":
-            self.status.setText(_WORDS["waiting"].get(language, _WORDS["waiting"]["eng"]).format(s=value))
+            self.status.setText(self.ctx.t("setup.waiting", s=value))
         else:
-            self.status.setText(
-                _WORDS["syncing"].get(language, _WORDS["syncing"]["eng"]).format(rows=value.rows)
-            )
+            self.status.setText(self.ctx.t("setup.syncing", rows=value.rows))
             if value.phase == "done":
                 self.progress.setRange(0, 1)
                 self.progress.setValue(1)
 
     def _done(self, result: dict) -> None:
-        language = self.ctx.language.code
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
-        self.status.setText(_WORDS["ready"].get(language, _WORDS["ready"]["eng"]).format(**result))
+        self.status.setText(self.ctx.t("setup.ready", **result))
         self.enrol_button.hide()
         self.done_button.show()
 

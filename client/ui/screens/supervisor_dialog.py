@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout
 
 from client.ui.context import UiContext
+from client.ui.error_text import error_text
+from client.ui.i18n import tr_code
 from client.ui.widgets import button, error_label, title_label
 
 
@@ -20,7 +22,7 @@ class SupervisorDialog(QDialog):
         self.setWindowTitle(ctx.t("supervisor.title"))
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(ctx.t("supervisor.title")))
-        why = QLabel(", ".join(reasons))
+        why = QLabel(ctx.t("list.separator").join(tr_code("approval", r, ctx.language.code) for r in reasons))
         why.setWordWrap(True)
         layout.addWidget(why)
         form = QFormLayout()
@@ -66,4 +68,4 @@ class SupervisorDialog(QDialog):
     def _refused(self, exc: Exception) -> None:
         self.approve.setEnabled(True)
         self.password.clear()
-        self.message.setText(str(exc))
+        self.message.setText(error_text(exc, self.ctx.t))

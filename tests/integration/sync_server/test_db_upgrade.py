@@ -14,7 +14,27 @@ from sqlalchemy import create_engine, text
 from sync_server.cli import admin
 from sync_server.db.migrate import head_revision
 
-ADMIN = "from sync_server.cli import admin; admin()"
+# `openreg admin db upgrade` whose upgrade waits at a file rendezvous until every party has arrived
+# (one file per process in $RENDEZVOUS, $PARTIES of them), so all of them read the revision and upgrade
+# at the same moment instead of one finishing before the next has imported its modules.
+ADMIN_AT_ONCE = """
+import os, time
+from pathlib import Path
+import sync_server.db_cli as db_cli
+upgrade = db_cli.upgrade_to_head
+def upgrade_at_once(*args, **kwargs):
+    here, parties = Path(os.environ["RENDEZVOUS"]), int(os.environ["PARTIES"])
+    (here / str(os.getpid())).touch()
+    deadline = time.monotonic() + 120
+    while len(list(here.iterdir())) < parties:
+        if time.monotonic() > deadline:
+            raise SystemExit("rendezvous: not every upgrade arrived")
+        time.sleep(0.001)
+    return upgrade(*args, **kwargs)
+db_cli.upgrade_to_head = upgrade_at_once
+from sync_server.cli import admin
+admin()
+"""
 
 
 def test_db_commands_upgrade_and_report_the_revision(tmp_path):
@@ -47,14 +67,19 @@ def test_current_on_an_older_schema_exits_1(tmp_path):
     assert result.exit_code == 1 and "openreg admin db upgrade" in result.output
 
 
-def _upgrade_at_once(data_dirs: list[Path], url: str) -> list[subprocess.CompletedProcess[str]]:
+def _upgrade_at_once(
+    data_dirs: list[Path], url: str, rendezvous: Path
+) -> list[subprocess.CompletedProcess[str]]:
+    rendezvous.mkdir()
+    env = {**os.environ, "RENDEZVOUS": str(rendezvous), "PARTIES": str(len(data_dirs))}
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", ADMIN, "db", "upgrade", "--data", str(data), "--db", url],
+            [sys.executable, "-c", ADMIN_AT_ONCE, "db", "upgrade", "--data", str(data), "--db", url],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             cwd=os.getcwd(),
+            env=env,
         )
         for data in data_dirs
     ]
@@ -69,12 +94,14 @@ def _upgrade_at_once(data_dirs: list[Path], url: str) -> list[subprocess.Complet
 def test_servers_upgrading_one_fresh_database_at_once_all_succeed_and_migrate_once(
     backend, tmp_path, request
 ):
-    # PostgreSQL: pg_advisory_lock serialises them; SQLite: BEGIN IMMEDIATE holds the write lock.
+    # PostgreSQL: pg_advisory_lock serialises them; SQLite: a flock on <db>.upgrade-lock. All four meet at
+    # a rendezvous first, so they really overlap (without the lock two or more report "from empty").
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'shared.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    results = _upgrade_at_once([tmp_path / f"server{i}" for i in range(4)], url)
+    results = _upgrade_at_once([tmp_path / f"server{i}" for i in range(4)], url, tmp_path / "rendezvous")
+    assert len(list((tmp_path / "rendezvous").iterdir())) == 4  # every upgrade went through the rendezvous
 
     assert all(r.returncode == 0 for r in results), [r.stdout for r in results]
     outputs = [r.stdout for r in results]

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from client.ui.strings.eng import STRINGS as OFFICER_WORDS
 from demo.synthetic import synthetic_face
 from device_drivers.base import DeviceNotFoundError, DeviceStatus, Modality
 from device_drivers.camera.adapter import FaceCheckError, OpenCvCamera
@@ -39,9 +40,11 @@ def test_face_capture_skips_bad_frames_and_returns_an_iso_face_record(tmp_path: 
 def test_face_capture_gives_all_failure_messages(tmp_path: Path) -> None:
     folder = write_frames(tmp_path / "frames", [synthetic_face(offset=(110, 0))])
     camera = OpenCvCamera(source_factory=lambda: open_frame_source(folder))
-    with pytest.raises(FaceCheckError, match="middle of the frame") as caught:
+    with pytest.raises(FaceCheckError) as caught:
         camera.capture(attempts=2)
     assert [f.code for f in caught.value.report.failures] == ["not_centred"]
+    shown = " ".join(OFFICER_WORDS[f"face_check.{f.code}"] for f in caught.value.report.failures)
+    assert "middle of the frame" in shown
 
 
 def test_video_file_source_streams_and_loops(tmp_path: Path) -> None:

@@ -94,39 +94,50 @@ class PreviewFrame:
 
 
 class DeviceError(Exception):
-    """Base of every device error; ``str(error)`` is a message an officer can act on."""
+    """Base of every device error. ``str(error)`` is the technical message (for the log); ``device_error``
+    is a stable code a front end words in the officer's language."""
+
+    device_error = "failed"
 
 
 class DeviceUnavailableError(DeviceError):
     """The driver cannot run here (e.g. an optional library is missing)."""
 
+    device_error = "unavailable"
+
 
 class DeviceNotFoundError(DeviceError):
     """No device for this modality is plugged in or answering."""
 
+    device_error = "not_found"
+
 
 class DeviceBusyError(DeviceError):
-    pass
+    device_error = "busy"
 
 
 class DeviceNotReadyError(DeviceError):
-    pass
+    device_error = "not_ready"
 
 
 class DeviceTimeoutError(DeviceError):
-    pass
+    device_error = "timeout"
 
 
 class DeviceDisconnectedError(DeviceError):
     """The device vanished while we were talking to it (unplugged mid-capture)."""
 
+    device_error = "disconnected"
+
 
 class CaptureFailedError(DeviceError):
-    pass
+    device_error = "failed"
 
 
 class TrustError(DeviceError):
     """The device's answer failed verification (signature, certificate, digital id, hash chain, ...)."""
+
+    device_error = "untrusted"
 
 
 @runtime_checkable

@@ -29,7 +29,13 @@ CONTENT_TYPES = {"jpeg": "image/jpeg", "jpg": "image/jpeg"}
 
 
 class NoDevice(LookupError):
-    """No device for a modality is connected; the message says which one to plug in."""
+    """A device the capture needs is not connected or not working. The message (English, for the log)
+    says which; ``device_error`` (``missing``, ``no_decoder``, ``no_scan_camera``, ``camera_failed``,
+    ``closed``) and ``modality`` let a front end word it in the officer's language."""
+
+    def __init__(self, message: str, *, device_error: str, modality: str = "") -> None:
+        super().__init__(message)
+        self.device_error, self.modality = device_error, modality
 
 
 class DeviceCapture:
@@ -52,7 +58,7 @@ class DeviceCapture:
         """Build the manager if needed and run discovery; blocks on the discovery thread."""
         with self._lock:
             if self._closed:
-                raise NoDevice("the devices are closed")
+                raise NoDevice("the devices are closed", device_error="closed")
             if self._manager is None:
                 self._manager = self._factory()
             manager = self._manager
@@ -74,7 +80,9 @@ class DeviceCapture:
         except DeviceNotFoundError:
             reasons = "; ".join(f"{n}: {r}" for n, r in manager.unavailable.items())
             raise NoDevice(
-                f"no {modality} device is connected" + (f" ({reasons})" if reasons else "")
+                f"no {modality} device is connected" + (f" ({reasons})" if reasons else ""),
+                device_error="missing",
+                modality=modality,
             ) from None
 
     # -- what the screens may ask on the UI thread (never blocks) -------------------------------------
@@ -173,9 +181,11 @@ class DeviceCapture:
         modality = self.scan_camera
         feed = self._feed(modality) if modality is not None else None
         if feed is None:
-            what = "barcode decoder" if "barcode" not in self._present() else "camera"
-            raise LookupError(
-                f"No {what} is available to scan with. Type the number, or use a hand-held scanner."
+            decoder = "barcode" in self._present()
+            raise NoDevice(
+                f"No {'camera' if decoder else 'barcode decoder'} is available to scan with. "
+                "Type the number, or use a hand-held scanner.",
+                device_error="no_scan_camera" if decoder else "no_decoder",
             )
         cancel = cancel or threading.Event()
         try:
@@ -186,7 +196,11 @@ class DeviceCapture:
             )
         except DeviceTimeoutError as exc:
             if feed.newest() is None and feed.error:  # not a single picture: say why
-                raise LookupError(f"The camera is not working: {feed.error}") from exc
+                raise NoDevice(
+                    f"The camera is not working: {feed.error}",
+                    device_error="camera_failed",
+                    modality=modality,
+                ) from exc
             raise
         return result.text.strip()
 

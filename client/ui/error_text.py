@@ -45,6 +45,10 @@ def error_text(exc: BaseException, t: Callable[..., str]) -> str:
         return " ".join(t(f"face_check.{code}") for code in codes)
     if isinstance(code := getattr(exc, "sbi_code", None), int):  # device_drivers.sbi.errors.error_for_code
         return f"{sbi_words(code, t)} {t('sbi.code', code=code)}"
+    if isinstance(code := getattr(exc, "device_error", None), str):  # client.core.capture / device_drivers
+        modality = getattr(exc, "modality", "")
+        text = t(f"device_error.{code}", device=t(f"device.{modality}") if modality else "")
+        return str(exc) if text == f"device_error.{code}" else text
     for kind, key in _BY_TYPE:
         if isinstance(exc, kind):
             return t(key)

@@ -10,12 +10,14 @@ import pytest
 
 from client.core import authentication
 from client.core.authentication import LockedOut
+from client.core.capture import NoDevice
 from client.core.sync.enrolment import ReenrolmentRefused
 from client.core.sync.server_keys import ServerKeysRefused
 from client.core.sync.tls import InsecureServerUrl
 from client.core.sync.transport import ServerRefused, TransportError
 from client.ui.error_text import error_text
 from client.ui.i18n import tr
+from device_drivers.base import DeviceDisconnectedError, DeviceTimeoutError, TrustError
 from device_drivers.camera.adapter import FaceCheckError
 from device_drivers.camera.face_checks import CheckFailure, FaceCheckReport
 from device_drivers.sbi.errors import MESSAGES, error_for_code
@@ -76,3 +78,30 @@ def test_every_refused_login_or_approval_reads_in_the_kiosk_language():
     assert error_text(exc, functools.partial(tr, language="ara")) == (
         "محاولات فاشلة كثيرة: المستخدم op1 مقفل لمدة 15 دقيقة."
     )
+
+
+DEVICE_FAILURES = [
+    (NoDevice("no iris device is connected (sbi: …)", device_error="missing", modality="iris"), "iris"),
+    (NoDevice("No barcode decoder is available to scan with.", device_error="no_decoder"), None),
+    (NoDevice("The camera is not working: VIDEOIO error", device_error="camera_failed"), None),
+    (DeviceTimeoutError("no code within 20.0 s"), None),
+    (DeviceDisconnectedError("USB device 1-2 vanished"), None),
+    (TrustError("digital id signature does not verify"), None),
+]
+
+
+@pytest.mark.parametrize("language", ["eng", "fra", "ara"])
+@pytest.mark.parametrize(("exc", "device"), DEVICE_FAILURES)
+def test_device_failures_read_in_the_kiosk_language(exc, device, language):
+    """What the capture port and the drivers report (a stable code; English only for the log) reaches the
+    officer in words, naming the missing device in the kiosk language."""
+    t = functools.partial(tr, language=language)
+    text = error_text(exc, t)
+    assert text == tr(
+        f"device_error.{exc.device_error}", language, device=t(f"device.{device}") if device else ""
+    )
+    assert str(exc) not in text and "{" not in text
+    if device:
+        assert tr(f"device.{device}", language) in text
+    if language != "eng":
+        assert text != error_text(exc, functools.partial(tr, language="eng"))

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QGridLayout, QHBoxLayout, 
 
 from client.core.registration.workflow import Registration
 from client.ui.camera_view import CameraView
+from client.ui.error_text import error_text
 from client.ui.form_renderer import option_label
 from client.ui.widgets import button, error_label
 
@@ -140,10 +141,11 @@ class DocumentsPage(QWidget):
             self.camera_error.clear()
 
         def failed(exc: Exception) -> None:
-            self.errors[field_id].setText(str(exc))
+            words = error_text(exc, self.ctx.t)
+            self.errors[field_id].setText(words)
             if self.view is not None:
                 self.capture_button.setEnabled(True)
-                self.camera_error.setText(str(exc))
+                self.camera_error.setText(words)
 
         def done(shot: tuple[bytes, str]) -> None:
             data, content_type = shot

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.ui.context import UiContext
+from client.ui.error_text import error_text
 from client.ui.widgets import button, error_label, title_label
 
 COLUMNS = ("rid", "person", "captured", "operator_id", "created_at")
@@ -99,7 +100,7 @@ class EndOfDayScreen(QWidget):
         self.ctx.ops.run(
             lambda: eod.pending(session=session),
             on_done=self._show,
-            on_error=lambda e: self.message.setText(str(e)),
+            on_error=lambda e: self.message.setText(error_text(e, self.ctx.t)),
         )
         registrations = self.ctx.registrations
         self.ctx.ops.run(
@@ -151,7 +152,7 @@ class EndOfDayScreen(QWidget):
         self.ctx.ops.run(
             work,
             on_done=lambda n: self.refresh(),
-            on_error=lambda e: self.message.setText(str(e)),
+            on_error=lambda e: self.message.setText(error_text(e, self.ctx.t)),
             changes={"registrations"},
         )
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QTextBrowser, QV
 from client.core.registration.workflow import Registration, Step
 from client.ui import receipt_print
 from client.ui.context import UiContext
+from client.ui.error_text import error_text
 from client.ui.form_renderer import option_label
 from client.ui.widgets import button, error_label, title_label
 
@@ -123,7 +124,7 @@ class PreviewScreen(QWidget):
         self.retranslate()
 
     def _failed(self, exc: Exception) -> None:
-        self.message.setText(str(exc))
+        self.message.setText(error_text(exc, self.ctx.t))
         if self.registration is not None and self.registration.step == Step.PREVIEW:
             self.sign_button.setEnabled(True)  # nothing happened yet: the officer may retry
             self.back_button.setEnabled(True)
@@ -144,7 +145,7 @@ class PreviewScreen(QWidget):
         self.ctx.ops.run(
             lambda: receipt_print.rasterise_pdf(receipts.pdf(rid=rid)),
             on_done=show,
-            on_error=lambda e: self.message.setText(str(e)),
+            on_error=lambda e: self.message.setText(error_text(e, self.ctx.t)),
         )
 
     def save_pdf(self, target: str | None = None) -> None:
@@ -158,7 +159,7 @@ class PreviewScreen(QWidget):
             receipts, rid = self.ctx.receipts, self.finished.rid
             self.ctx.ops.run(
                 lambda: receipts.export(rid=rid, target=Path(target)),
-                on_error=lambda e: self.message.setText(str(e)),
+                on_error=lambda e: self.message.setText(error_text(e, self.ctx.t)),
             )
 
     def retranslate(self) -> None:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from client.core.registration.workflow import Registration, Step
 from client.ui.context import UiContext
+from client.ui.error_text import error_text
 from client.ui.form_renderer import FormPage
 from client.ui.screens.biometrics_page import BiometricsPage
 from client.ui.screens.documents_page import DocumentsPage
@@ -135,7 +136,7 @@ class RegistrationScreen(QWidget):
 
     def _failed(self, exc: Exception) -> None:
         self.next_button.setEnabled(True)
-        self.message.setText(str(exc))
+        self.message.setText(error_text(exc, self.ctx.t))
 
     def scan_prereg(self, *, timeout_s: float = 20.0) -> None:
         """Open the camera scanner; the first code read is loaded exactly as if it had been typed."""

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QVBoxLayout
 
 from client.ui.camera_view import CameraView
 from client.ui.context import UiContext
+from client.ui.error_text import error_text
 from client.ui.widgets import button, error_label, title_label
 
 
@@ -84,7 +85,10 @@ class ScanDialog(QDialog):
         self.scanning = False
         if self._cancel.is_set():
             return
-        self.message.setText(str(exc))
+        if getattr(exc, "device_error", None) == "timeout":
+            self.message.setText(self.ctx.t("scan.timeout", s=f"{self.timeout_s:g}"))
+        else:
+            self.message.setText(error_text(exc, self.ctx.t))
         self.again_button.show()
 
     def done(self, result: int) -> None:

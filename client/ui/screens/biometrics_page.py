@@ -101,7 +101,7 @@ class GroupPanel(QFrame):
         self.capture.clicked.connect(lambda: self.capture_requested.emit(group))
         self.message = QLabel()
         self.outcome: CaptureOutcome | None = None  # the last capture's, re-worded on a language switch
-        self.checklist = ""
+        self.checks: dict[str, str] = {}  # face ICAO-lite verdicts of the last capture
         self.message.setWordWrap(True)
         bottom.addWidget(self.attempts)
         bottom.addWidget(self.message, 1)
@@ -153,7 +153,10 @@ class GroupPanel(QFrame):
         self.title.setText(_w(f"group.{self.group}", language))
         self.capture.setText(_w("capture", language))
         if self.outcome is not None:
-            self.message.setText(outcome_words(self.outcome, language) + self.checklist)
+            checklist = icao_checklist(self.checks, language)
+            self.message.setText(
+                outcome_words(self.outcome, language) + (f"\n{checklist}" if checklist else "")
+            )
 
 
 class BiometricsPage(QWidget):
@@ -227,7 +230,7 @@ class BiometricsPage(QWidget):
             panel.capture.setEnabled(True)
             outcome = self.registration.record_capture(group=group, records=records)
             checks = getattr(source, "checks", {}).get(group) if group == "face" else None
-            panel.outcome, panel.checklist = outcome, ("\n" + icao_checklist(checks) if checks else "")
+            panel.outcome, panel.checks = outcome, dict(checks or {})
             if records:
                 panel.show_frame(_image_of(records[0]))
             panel.refresh(self.language)
@@ -278,12 +281,21 @@ class BiometricsPage(QWidget):
         )
 
 
-def icao_checklist(checks: dict[str, str]) -> str:
-    """Face ICAO-lite results from the device (e.g. {"one_face": "ok", "sharpness": "low"}) as a checklist."""
-    good = {"ok", "pass", "passed", "true", "1", "yes"}
-    return "   ".join(
-        f"{'✔' if str(v).lower() in good else '✘'} {k.replace('_', ' ')}" for k, v in checks.items()
-    )
+_PASSED = frozenset({"ok", "pass", "passed", "true", "yes"})
+_FAILED = frozenset({"fail", "failed", "false", "no", "low", "high", "poor"})
+
+
+def icao_checklist(checks: dict[str, str], language: str = "eng") -> str:
+    """Face ICAO-lite verdicts from the device (e.g. {"one_face": "ok", "sharpness": "low"}) as a checklist
+    in ``language``. Other values a device adds (metrics, transaction ids, hashes) are not verdicts and are
+    left out."""
+    marks = []
+    for key, value in checks.items():
+        verdict = str(value).lower()
+        if verdict in _PASSED or verdict in _FAILED:
+            label = tr_code("face_check_label", key, language).replace("_", " ")
+            marks.append(f"{'✔' if verdict in _PASSED else '✘'} {label}")
+    return "   ".join(marks)
 
 
 def _image_of(record: BiometricCapture) -> bytes | None:

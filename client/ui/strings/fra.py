@@ -178,6 +178,10 @@ STRINGS: dict[str, str] = {
         "Des zones du visage sont entièrement noires ou blanches. Réglez l'éclairage et reprenez la photo."
     ),
     "face_check.busy_background": "Le fond n'est pas uni. Utilisez le fond uni derrière la personne.",
+    "face_check_label.face_checks": "contrôles du visage réussis",
+    "face_check_label.one_face": "un seul visage",
+    "face_check_label.sharpness": "netteté",
+    "face_check_label.exposure": "exposition",
     "approval.always": "toute inscription dans ce centre",
     "approval.exceptions": "exceptions biométriques",
     "approval.poor_quality": "captures sous le seuil de qualité",

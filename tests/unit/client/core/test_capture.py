@@ -131,3 +131,12 @@ def test_document_capture_and_missing_scanner():
             source.scan_code(timeout_s=0.5)
     finally:
         source.close()
+
+
+def test_the_face_checklist_shows_verdicts_only_in_the_kiosk_language():
+    """A camera's metrics and an SBI device's transaction id or hash are not checks: they never show as
+    failed (✘); verdicts are worded in the kiosk language."""
+    checks = {"face_checks": "passed", "sharpness": "412.50", "transaction_id": "ab12", "exposure": "low"}
+    assert icao_checklist(checks) == "✔ face checks passed   ✘ exposure"
+    assert icao_checklist(checks, "ara") == "✔ نجحت فحوص الوجه   ✘ الإضاءة"
+    assert icao_checklist({"hash": "9f…", "brightness": "0.61"}) == ""

@@ -107,7 +107,7 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
     preview = window.screens["preview"]
     assert (
         "Amina Diallo" in preview.summary.toPlainText()
-        and "finger/Left IndexFinger" in preview.summary.toPlainText()
+        and "⚠ Left index finger" in preview.summary.toPlainText()  # the missing finger, in words
     )
     qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: preview.finished is not None, timeout=10000)

@@ -13,6 +13,7 @@ from client.ui import receipt_print
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
 from client.ui.form_renderer import option_label
+from client.ui.i18n import tr_code
 from client.ui.widgets import button, error_label, title_label
 
 
@@ -78,8 +79,9 @@ class PreviewScreen(QWidget):
             for k, v in data["demographics"].items()
         )
         docs = "".join(f"<li>{engine.label(k, language)}: {v}</li>" for k, v in data["documents"].items())
-        bios = ", ".join(data["biometrics"])
-        exc = ", ".join(data["exceptions"]) or "—"
+        comma = self.ctx.t("list.separator")
+        bios = comma.join(_capture_words(entry, language) for entry in data["biometrics"])
+        exc = comma.join(_capture_words(entry, language) for entry in data["exceptions"]) or "—"
         sup = (
             f"<p>{self.ctx.t('preview.supervisor')}: {data['supervisor_id']}</p>"
             if data["supervisor_id"]
@@ -180,3 +182,10 @@ class PreviewScreen(QWidget):
         if sealed:
             self.result.setText(t("preview.done", rid=self.finished.rid))
         self._render()
+
+
+def _capture_words(entry: str, language: str) -> str:
+    """A preview entry ``modality/subtype[:quality]`` as the officer reads it: "Left index finger 80"."""
+    what, _, quality = entry.partition(":")
+    subtype = what.partition("/")[2] or what
+    return f"{tr_code('bio.subtype', subtype, language)} {quality}".strip()

@@ -44,7 +44,8 @@ UpdateStatus = Literal[
 
 @dataclass(frozen=True)
 class UpdateCheck:
-    """Outcome of the round's update check; ``message`` is meant for the officer as it is."""
+    """Outcome of the round's update check: ``status`` for a front end to word, ``message`` (English) for logs
+    and support."""
 
     status: UpdateStatus
     message: str

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.core.sync.quarantine import problem_of
-from client.core.sync.round import SyncStopped, run_sync_round
+from client.core.sync.round import SyncStopped, UpdateCheck, run_sync_round
 from client.core.sync.transport import reason_text
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
@@ -75,6 +75,7 @@ class SyncCentreScreen(QWidget):
             )
         self.state = QLabel(objectName="sync_state")
         self.update_label = QLabel(objectName="sync_update")
+        self._update: UpdateCheck | None = None
         self.update_label.setWordWrap(True)
         self.schedule_label = QLabel()
         self.message = error_label("sync_message")
@@ -219,7 +220,8 @@ class SyncCentreScreen(QWidget):
         for rid, why in result["quarantined"].items():
             self._set_quarantined(rid, why)
         update = result["update"]
-        self.update_label.setText(update.message)
+        self._update = update  # worded in retranslate, so it follows a language switch
+        self.update_label.setToolTip(update.message)  # the technical reason, for support
         failed = [f"{r}: {w}" for r, w in result["failed"].items()]
         damaged = len(result["quarantined"])
 
@@ -230,7 +232,7 @@ class SyncCentreScreen(QWidget):
         if failed or damaged:
             self._show(problems)
         elif update.status == "refused":  # a refused release may be an attack: say it where errors go
-            self._show(lambda: update.message)
+            self._show(lambda: self.ctx.t("update.refused"))
         self.synced.emit(result)
         self.schedule()
         self.retranslate()
@@ -256,6 +258,8 @@ class SyncCentreScreen(QWidget):
             self.packets_label.setText(t("sync.packets"))
         if self._say is not None:
             self.message.setText(self._say())
+        if self._update is not None:
+            self.update_label.setText(t(f"update.{self._update.status}", version=self._update.version or ""))
         self.pause_button.setText(t("sync.resume" if self.paused else "sync.pause"))
         self.now_button.setText(t("sync.retry" if self.message.text() else "sync.now"))
         self.now_button.setEnabled(not self.running and not self.paused)

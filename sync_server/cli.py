@@ -11,11 +11,11 @@ from typing import TypeVar
 import click
 from sqlalchemy.orm import Session
 
+from sync_server.backend_cli import identity, reprocess
 from sync_server.cli_options import cli_settings, data_option, db_option
 from sync_server.db_cli import db_group
-from sync_server.processing.admin_cli import identity, reprocess
-from sync_server.processing.cli import worker
-from sync_server.reports.cli import reports
+from sync_server.reports_cli import reports
+from sync_server.worker_cli import worker
 
 T = TypeVar("T")
 

@@ -6,13 +6,13 @@ import datetime as dt
 
 from sqlalchemy import create_engine, select
 
+from sync_server.db.backend_schema import create_backend_tables
 from sync_server.db.tables import Base
 from sync_server.idstore import tables as idstore_tables
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
 from sync_server.keys import load_or_create_keys, rotate_packet_key
 from sync_server.processing.pipeline import PacketContext, Pipeline, StageRecord
-from sync_server.processing.schema import create_backend_tables
 from sync_server.reports.runner import ReportService
 from sync_server.services.audit import append_audit, list_entries
 from sync_server.services.clock import aware, use_clock, utcnow

@@ -138,8 +138,8 @@ def machines_list(data_dir: Path, db_url: str | None, status: str | None) -> Non
 
 
 def _decide(data_dir: Path, db_url: str | None, machine_id: str, approve: bool) -> None:
-    from sync_server.errors import ApiError
     from sync_server.services.audit import cli_actor
+    from sync_server.services.errors import DomainError
     from sync_server.services.machines import decide_machine
 
     state = _state(data_dir, db_url)
@@ -147,7 +147,7 @@ def _decide(data_dir: Path, db_url: str | None, machine_id: str, approve: bool) 
         with Session(state.engine) as session, session.begin():
             row = decide_machine(session, machine_id=machine_id, approve=approve, actor=cli_actor())
             click.echo(f"machine {row.machine_id} is now {row.status}")
-    except ApiError as exc:
+    except DomainError as exc:
         raise click.ClickException(exc.detail) from exc
 
 

@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 
 from shared.sync import ErrorCode
 from sync_server.db.tables import LoginAttemptRow
-from sync_server.errors import ApiError
 from sync_server.services.clock import aware, utcnow
-from sync_server.services.throttle import retry_after
+from sync_server.services.errors import Busy, Forbidden
 
 _T = LoginAttemptRow
 
@@ -29,13 +28,12 @@ class LockoutPolicy:
     lockout: dt.timedelta
 
 
-def _locked(until: dt.datetime) -> ApiError:
+def _locked(until: dt.datetime) -> Forbidden:
     wait = (aware(until) - utcnow()).total_seconds()
-    return ApiError(
-        403,
+    return Forbidden(
         ErrorCode.account_locked,
         f"too many failed logins: this account is locked for {max(1, round(wait / 60))} more minute(s)",
-        headers=retry_after(wait),
+        retry_after=wait,
     )
 
 
@@ -83,7 +81,7 @@ def reserve_attempt(engine: Engine, *, username: str, policy: LockoutPolicy) -> 
         if until is not None and aware(until) > now:
             raise _locked(until)
         return failures
-    raise ApiError(503, ErrorCode.rate_limited, "login is busy; try again", headers=retry_after(1))
+    raise Busy(ErrorCode.rate_limited, "login is busy; try again", retry_after=1)
 
 
 def record_failure(engine: Engine, *, username: str, failures: int, policy: LockoutPolicy) -> None:

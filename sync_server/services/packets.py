@@ -24,10 +24,10 @@ from shared.sync import (
     PacketStatus,
 )
 from sync_server.db.tables import PacketRow
-from sync_server.errors import ApiError
 from sync_server.services.auth import Principal
 from sync_server.services.blob_store import BlobStore
 from sync_server.services.clock import aware, utcnow
+from sync_server.services.errors import BadInput, Conflict, Forbidden, NotFound, TooLarge
 
 _DONE = {PacketState.received, PacketState.processing, PacketState.processed}
 _OPEN = {PacketState.registered, PacketState.receiving}  # still taking bytes
@@ -38,10 +38,9 @@ def check_rid_owner(rid: str, machine: Principal) -> None:
     try:
         parsed = parse_rid(rid)
     except RidError as exc:
-        raise ApiError(422, ErrorCode.validation_error, f"rid: {exc}") from exc
+        raise BadInput(ErrorCode.validation_error, f"rid: {exc}") from exc
     if f"{parsed.machine_id:05d}" != machine.subject or f"{parsed.center_id:05d}" != machine.center_id:
-        raise ApiError(
-            403,
+        raise Forbidden(
             ErrorCode.rid_not_yours,
             f"RID {rid} belongs to machine {parsed.machine_id:05d} at center {parsed.center_id:05d}, "
             f"not to this machine ({machine.subject} at {machine.center_id})",
@@ -56,12 +55,11 @@ def check_capture_time(request: PacketRegisterRequest) -> None:
         try:
             stamp = dt.datetime.fromisoformat(request.created_at.replace("Z", "+00:00"))
         except ValueError as exc:
-            raise ApiError(422, ErrorCode.validation_error, f"created_at: {exc}") from exc
+            raise BadInput(ErrorCode.validation_error, f"created_at: {exc}") from exc
         times.append(stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC))
     for when in times:
         if when > latest:
-            raise ApiError(
-                422,
+            raise BadInput(
                 ErrorCode.capture_in_future,
                 f"capture time {when.isoformat()} is more than {MAX_CAPTURE_CLOCK_SKEW} ahead of the "
                 "server clock; check the kiosk's date and time",
@@ -72,7 +70,7 @@ def _owned_packet(session: Session, rid: str, machine: Principal) -> PacketRow:
     check_rid_owner(rid, machine)
     row = session.get(PacketRow, rid)
     if row is None or row.machine_id != machine.subject:
-        raise ApiError(404, ErrorCode.packet_unknown, f"packet {rid} is not registered")
+        raise NotFound(ErrorCode.packet_unknown, f"packet {rid} is not registered")
     return row
 
 
@@ -102,8 +100,7 @@ def register_packet(
     """Idempotent for the same (rid, sha256, size); the same RID with other bytes is 409."""
     check_rid_owner(request.rid, machine)
     if request.size > MAX_SEALED_PACKET_BYTES:
-        raise ApiError(
-            413,
+        raise TooLarge(
             ErrorCode.packet_too_large,
             f"a sealed packet is at most {MAX_SEALED_PACKET_BYTES} bytes; {request.size} were announced",
         )
@@ -122,14 +119,13 @@ def register_packet(
                 session.expunge(row)
                 return row, 0
             if row.sha256 != request.sha256 or row.size != request.size:
-                raise ApiError(
-                    409,
+                raise Conflict(
                     ErrorCode.packet_conflict,
                     f"packet {request.rid} is registered with another hash/size",
                 )
             session.expunge(row)
         return _resume_point(engine, row, blobs)  # outside the transaction: finishing may write
-    raise ApiError(409, ErrorCode.packet_conflict, f"packet {request.rid} is being registered concurrently")
+    raise Conflict(ErrorCode.packet_conflict, f"packet {request.rid} is being registered concurrently")
 
 
 def _resume_point(engine: Engine, row: PacketRow, blobs: BlobStore) -> tuple[PacketRow, int]:
@@ -217,7 +213,7 @@ def upload_chunk(
         row = _owned_packet(session, rid, machine)
         size, sha256, status = row.size, row.sha256, PacketState(row.status)
     if status in _CLOSED:
-        raise ApiError(409, _CLOSED[status], f"packet {rid} is {status.value}; no content is accepted")
+        raise Conflict(_CLOSED[status], f"packet {rid} is {status.value}; no content is accepted")
     with blobs.locked(rid):
         if status not in _DONE:
             with Session(engine) as session:  # re-read under the lock: another writer may have finished
@@ -227,23 +223,19 @@ def upload_chunk(
         if status in _DONE:
             return size, status  # already complete (a retried last chunk): success, nothing written
         if status in _CLOSED:
-            raise ApiError(409, _CLOSED[status], f"packet {rid} is {status.value}; no content is accepted")
+            raise Conflict(_CLOSED[status], f"packet {rid} is {status.value}; no content is accepted")
         current = blobs.offset(rid)
         if offset != current:
-            raise ApiError(
-                409,
+            raise Conflict(
                 ErrorCode.offset_mismatch,
                 f"wrong Upload-Offset {offset}; the server has offset {current}",
                 current_offset=current,
-                headers={"Upload-Offset": str(current)},
             )
         if offset + len(data) > size:
-            raise ApiError(
-                413,
+            raise TooLarge(
                 ErrorCode.size_exceeded,
                 f"{offset + len(data)} bytes exceed the registered size {size}",
                 current_offset=current,
-                headers={"Upload-Offset": str(current)},
             )
         new_offset = blobs.append(rid, data) if data else current
         if new_offset < size:
@@ -252,12 +244,10 @@ def upload_chunk(
             return new_offset, PacketState.receiving
         blobs.crash_point("upload_complete")
         if _complete_locked(engine, rid=rid, size=size, sha256=sha256, blobs=blobs) != PacketState.received:
-            raise ApiError(
-                409,
+            raise Conflict(
                 ErrorCode.hash_mismatch,
                 f"the uploaded bytes do not hash to the registered {sha256}; upload again from offset 0",
                 current_offset=0,
-                headers={"Upload-Offset": "0"},
             )
         return size, PacketState.received
 
@@ -269,8 +259,8 @@ def report_damaged(
     partial upload. A packet the server already holds whole is kept as it is; the answer says so."""
     check_rid_owner(rid, machine)
     if report.size > MAX_SEALED_PACKET_BYTES:
-        raise ApiError(
-            413, ErrorCode.packet_too_large, f"a sealed packet is at most {MAX_SEALED_PACKET_BYTES} bytes"
+        raise TooLarge(
+            ErrorCode.packet_too_large, f"a sealed packet is at most {MAX_SEALED_PACKET_BYTES} bytes"
         )
     finish_if_complete(engine, rid=rid, blobs=blobs)
     code = f"kiosk_{report.problem}"
@@ -289,11 +279,9 @@ def report_damaged(
             )
             session.add(row)
         elif row.machine_id != machine.subject:
-            raise ApiError(404, ErrorCode.packet_unknown, f"packet {rid} is not registered")
+            raise NotFound(ErrorCode.packet_unknown, f"packet {rid} is not registered")
         elif row.sha256 != report.sha256 or row.size != report.size:
-            raise ApiError(
-                409, ErrorCode.packet_conflict, f"packet {rid} is registered with another hash/size"
-            )
+            raise Conflict(ErrorCode.packet_conflict, f"packet {rid} is registered with another hash/size")
         if PacketState(row.status) in _OPEN | {PacketState.damaged}:
             row.status, row.reason_code, row.reason = PacketState.damaged.value, code, why.strip()
             blobs.discard(rid)

@@ -186,7 +186,8 @@ def packets_list(data_dir: Path, db_url: str | None, status: str | None, limit: 
         wanted = PacketState(status) if status else None
     except ValueError as exc:
         raise click.BadParameter(f"unknown state {status!r}", param_hint="--status") from exc
-    rows = list_packets(_state(data_dir, db_url).engine, status=wanted, limit=limit)
+    with Session(_state(data_dir, db_url).engine) as session:
+        rows = list_packets(session, status=wanted, limit=limit)
     if not rows:
         click.echo("no packets")
     for row in rows:

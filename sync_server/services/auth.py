@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shared.signing import SignatureError, verify_b64
@@ -97,7 +97,7 @@ def _new_token(
     return TokenResponse(token=token, expires_at=expires, subject=subject, roles=roles)
 
 
-def consume_challenge(session: Session, *, machine_id: str, challenge: str) -> bool:
+def _consume_challenge(session: Session, *, machine_id: str, challenge: str) -> bool:
     """Delete the challenge (single use, even when what follows fails); raise if unknown.
     Return whether it had expired (the caller refuses after committing the deletion)."""
     row = session.get(ChallengeRow, challenge, with_for_update=True)
@@ -113,7 +113,21 @@ def consume_challenge(session: Session, *, machine_id: str, challenge: str) -> b
 def machine_token(
     session: Session, *, machine_id: str, challenge: str, signature: str, ttl_s: int
 ) -> TokenResponse:
-    """Issue a token for a machine that signed the (already consumed) challenge with its key."""
+    """Trade a challenge the machine signed with its key for a machine token. The challenge is used up
+    (committed) first, whatever follows: each works once. ``session`` has no transaction open."""
+    with session.begin():
+        expired = _consume_challenge(session, machine_id=machine_id, challenge=challenge)
+    if expired:
+        raise NotAuthenticated(ErrorCode.challenge_invalid, "the challenge has expired; ask for a new one")
+    with session.begin():
+        return _issue_machine_token(
+            session, machine_id=machine_id, challenge=challenge, signature=signature, ttl_s=ttl_s
+        )
+
+
+def _issue_machine_token(
+    session: Session, *, machine_id: str, challenge: str, signature: str, ttl_s: int
+) -> TokenResponse:
     machine = session.get(MachineRow, machine_id)
     if (refusal := machine_refusal(machine, machine_id)) is not None:
         raise refusal
@@ -132,7 +146,7 @@ def machine_token(
 
 
 def login(
-    engine: Engine,
+    session: Session,
     *,
     username: str,
     password: str,
@@ -141,9 +155,10 @@ def login(
     policy: LockoutPolicy,
 ) -> TokenResponse:
     """Check a user's password and issue a user token. Locked names are refused before any hashing; every
-    attempt is counted before the check (login_guard), and no database transaction is open while hashing."""
-    login_guard.refuse_if_locked(engine, username=username)
-    with Session(engine) as session:
+    attempt is counted before the check (login_guard), and no database transaction is open while hashing
+    (each step commits its own short transaction in ``session``, which has none open)."""
+    login_guard.refuse_if_locked(session, username=username)
+    with session.begin():
         row = session.get(CurrentRow, ("users", username))
         data, center_id = (dict(row.data), row.center_id) if row is not None else ({}, None)
     stored = data.get("password_hash") or _DUMMY_HASH
@@ -153,7 +168,7 @@ def login(
             ErrorCode.rate_limited, "the server is busy checking passwords; retry", retry_after=1
         )
     try:
-        failures = login_guard.reserve_attempt(engine, username=username, policy=policy)
+        failures = login_guard.reserve_attempt(session, username=username, policy=policy)
         try:
             ok = _hasher.verify(stored, password) and row is not None
         except (VerificationError, InvalidHashError):
@@ -162,10 +177,10 @@ def login(
         guards.password_hashes.release()
     ok = ok and data.get("active", True) is not False
     if not ok:
-        login_guard.record_failure(engine, username=username, failures=failures, policy=policy)
+        login_guard.record_failure(session, username=username, failures=failures, policy=policy)
         raise NotAuthenticated(ErrorCode.bad_credentials, "wrong user name or password")
     roles = [r for r in data.get("roles", []) if isinstance(r, str)]
-    with Session(engine) as session, session.begin():
+    with session.begin():
         login_guard.clear_failures(session, username=username)
         return _new_token(
             session, kind="user", subject=username, roles=roles, center_id=center_id, ttl_s=ttl_s

@@ -55,7 +55,7 @@ _ALLOCATION_ATTEMPTS = 20
 
 
 def enrol_machine(
-    engine: Engine,
+    session: Session,
     *,
     request: EnrolRequest,
     auto_approve: bool,
@@ -67,7 +67,8 @@ def enrol_machine(
 
     Asking again with a known key is free (kiosks poll while they wait); a new enrolment first passes
     ``admit_new`` (the per-address rate limit; it raises to refuse) and the pending caps. Pending
-    enrolments older than ``limits.pending_ttl`` are deleted here, freeing their place and id."""
+    enrolments older than ``limits.pending_ttl`` are deleted here, freeing their place and id. Each
+    attempt is one transaction in ``session`` (which has none open); the row comes back detached."""
     try:
         public_key_from_b64(request.public_key)
     except SignatureError as exc:
@@ -75,7 +76,7 @@ def enrol_machine(
     admitted = False
     for attempt in range(_ALLOCATION_ATTEMPTS):
         try:
-            with Session(engine, expire_on_commit=False) as session, session.begin():
+            with session.begin():
                 # A write first: on SQLite it takes the write lock, so the rest of the transaction
                 # (lookups, caps, next id) sees the newest state and enrolments run one at a time.
                 expire_pending(session, older_than=utcnow() - limits.pending_ttl)
@@ -88,7 +89,7 @@ def enrol_machine(
                             ErrorCode.key_conflict,
                             "this machine key is already enrolled for another center",
                         )
-                    return existing
+                    return _detached(session, existing)
                 if not admitted:
                     admit_new()
                     admitted = True
@@ -110,10 +111,17 @@ def enrol_machine(
                     decide_machine(
                         session, machine_id=row.machine_id, approve=True, actor="system:demo-auto-approve"
                     )
-                return row
+                return _detached(session, row)
         except IntegrityError:
             time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
     raise Busy(ErrorCode.rate_limited, "too many enrolments at once; retry", retry_after=1)
+
+
+def _detached(session: Session, row: MachineRow) -> MachineRow:
+    """``row`` as written (flushed), no longer tied to ``session``: the caller reads it after the commit."""
+    session.flush()
+    session.expunge(row)
+    return row
 
 
 def expire_pending(session: Session, *, older_than: dt.datetime) -> int:

@@ -1,4 +1,5 @@
-"""App factory: one FastAPI app per ServerState; routers per resource; typed errors everywhere."""
+"""App factory: one FastAPI app per ServerState; routers per resource; typed errors everywhere
+(services raise domain errors, ``api.errors`` maps them to HTTP)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sync_server import __version__
 from sync_server.api import admin, auth, health, keys, machines, masterdata, packets
 from sync_server.api import masterdata_problems as masterdata_problems_api
 from sync_server.api.deps import get_admin_name, get_backend, get_state
+from sync_server.api.errors import install_domain_error_handler
 from sync_server.api.updates import build_updates_router
 from sync_server.errors import install_error_handlers
 from sync_server.http_limits import BodyLimit
@@ -28,6 +30,7 @@ def create_app(state: ServerState) -> FastAPI:
     )
     app.state.server = state
     install_error_handlers(app)
+    install_domain_error_handler(app)
     for module in (health, machines, auth, masterdata, packets, admin, keys):
         app.include_router(module.router)
     app.include_router(masterdata_problems_api.router)

@@ -16,12 +16,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from shared.packet import load_identities
+from sync_server.backend import Backend
 from sync_server.db.engine import make_engine
 from sync_server.db.migrate import migrate
 from sync_server.db.tables import ChangeRow
 from sync_server.files import private_dir
 from sync_server.keys import KeyFileError, load_or_create_keys
-from sync_server.processing.bootstrap import Backend
 from sync_server.services import masterdata
 from sync_server.services.blob_store import BlobStore
 from sync_server.services.masterdata_history import DbMasterDataHistory

@@ -11,11 +11,11 @@ from typing import TypeVar
 import click
 from sqlalchemy.orm import Session
 
+from sync_server.backend_cli import identity, reprocess
 from sync_server.cli_options import cli_settings, data_option, db_option
 from sync_server.db_cli import db_group
-from sync_server.processing.admin_cli import identity, reprocess
-from sync_server.processing.cli import worker
-from sync_server.reports.cli import reports
+from sync_server.reports_cli import reports
+from sync_server.worker_cli import worker
 
 T = TypeVar("T")
 
@@ -138,8 +138,8 @@ def machines_list(data_dir: Path, db_url: str | None, status: str | None) -> Non
 
 
 def _decide(data_dir: Path, db_url: str | None, machine_id: str, approve: bool) -> None:
-    from sync_server.errors import ApiError
     from sync_server.services.audit import cli_actor
+    from sync_server.services.errors import DomainError
     from sync_server.services.machines import decide_machine
 
     state = _state(data_dir, db_url)
@@ -147,7 +147,7 @@ def _decide(data_dir: Path, db_url: str | None, machine_id: str, approve: bool) 
         with Session(state.engine) as session, session.begin():
             row = decide_machine(session, machine_id=machine_id, approve=approve, actor=cli_actor())
             click.echo(f"machine {row.machine_id} is now {row.status}")
-    except ApiError as exc:
+    except DomainError as exc:
         raise click.ClickException(exc.detail) from exc
 
 
@@ -186,7 +186,8 @@ def packets_list(data_dir: Path, db_url: str | None, status: str | None, limit: 
         wanted = PacketState(status) if status else None
     except ValueError as exc:
         raise click.BadParameter(f"unknown state {status!r}", param_hint="--status") from exc
-    rows = list_packets(_state(data_dir, db_url).engine, status=wanted, limit=limit)
+    with Session(_state(data_dir, db_url).engine) as session:
+        rows = list_packets(session, status=wanted, limit=limit)
     if not rows:
         click.echo("no packets")
     for row in rows:

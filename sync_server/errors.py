@@ -1,4 +1,5 @@
-"""Typed API errors: services raise ApiError; handlers render shared.sync.ErrorBody everywhere."""
+"""HTTP errors: routers and middleware raise ApiError (services raise domain errors, mapped in
+``api.errors``); handlers render shared.sync.ErrorBody everywhere."""
 
 from __future__ import annotations
 

@@ -7,8 +7,9 @@ client sending headers a byte at a time, or nothing at all, holds a connection f
 * linger: after an answer sent before the body was read (a 413, or a 401 on an upload), the rest of the
   body is read and discarded at the same minimum rate, so that a client that sends first and reads later
   still sees the answer (closing on it makes such clients see a reset instead): all of a body whose
-  Content-Length the client declared (it pays every byte, nothing is kept), at most ``linger_bytes`` of
-  a chunked one; then the connection is closed.
+  Content-Length the client declared (it pays every byte, nothing is kept; h11 knows where it ends, so
+  a next request in the same read as its tail is served), at most ``linger_bytes`` of a chunked one,
+  after which the connection is closed.
 A connection over a bound is closed; the route sees a disconnect. Used by sync_server.runner only.
 """
 
@@ -30,13 +31,14 @@ class BoundedH11Protocol(H11Protocol):
         self._phase: str | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._received = self._window_start_bytes = self._linger_start = 0
-        self._linger_cap = self.linger_bytes
+        self._linger_cap: int | None = self.linger_bytes
         super().connection_made(transport)
         self._watch()
 
     def data_received(self, data: bytes) -> None:
         self._received += len(data)
-        if self._phase == "linger" and self._received - self._linger_start > self._linger_cap:
+        cap = self._linger_cap
+        if self._phase == "linger" and cap is not None and self._received - self._linger_start > cap:
             self.transport.close()
             return
         super().data_received(data)
@@ -67,10 +69,10 @@ class BoundedH11Protocol(H11Protocol):
         if phase != self._phase:
             self._window_start_bytes = self._linger_start = self._received
             self._linger_cap = self.linger_bytes
-            if phase == "linger":
-                declared = dict(self.headers or []).get(b"content-length", b"")
-                if declared.isdigit():
-                    self._linger_cap = max(self.linger_bytes, int(declared))
+            # A declared length needs no byte cap: h11 ends the body there, and counting past it would
+            # count the next request's bytes when they arrive in the same read as the body's tail.
+            if phase == "linger" and dict(self.headers or []).get(b"content-length", b"").isdigit():
+                self._linger_cap = None
             self._arm(phase, delay)
 
     def _arm(self, phase: str | None, delay: float) -> None:

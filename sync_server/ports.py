@@ -3,7 +3,7 @@ store, and what ``reports`` reads of processing, as Protocols and plain value ty
 
 ``processing``, ``reports`` and ``idstore`` never import each other (an import-linter independence
 contract checks it); each depends on this module instead, and the composition root
-(``sync_server.processing.bootstrap``) hands each the implementation: ``idstore.store.IdStore`` for
+(``sync_server.backend``) hands each the implementation: ``idstore.store.IdStore`` for
 the identity ports, ``processing.job_queries.JobQueries`` for ``ProcessingJobs``. Tests may pass
 fakes implementing the same Protocols.
 """

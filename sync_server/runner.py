@@ -14,6 +14,7 @@ import threading
 import time
 
 import uvicorn
+from sqlalchemy.orm import Session
 
 from shared.files import atomic_write
 from sync_server.app import create_app
@@ -60,7 +61,8 @@ def serve(settings: ServerSettings) -> None:
     check_data_dir(settings)
     state = build_state(settings)
     # Uploads a crash left complete on disk are finished before anyone can ask about them.
-    recover_complete_uploads(state.engine, blobs=state.blobs)
+    with Session(state.engine) as session:
+        recover_complete_uploads(session, blobs=state.blobs)
     state.backend = start_backend(state)
     (settings.data_dir / "server.json").unlink(missing_ok=True)
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM)

@@ -14,7 +14,7 @@ from shared.sync import (
     UserPublic,
 )
 from shared.sync.models import MACHINE_ID_PATTERN
-from sync_server.api.deps import AdminDep, SessionDep, StateDep
+from sync_server.api.deps import AdminDep, SessionDep, StateDep, UnitOfWorkDep
 from sync_server.db.tables import CurrentRow
 from sync_server.errors import ApiError
 from sync_server.http_limits import json_too_deep
@@ -131,9 +131,9 @@ def _import(state, filename: str, body: bytes, actor: str) -> ImportResult:
 @router.get("/packets", responses=_ERRORS)
 def list_packets(
     _admin: AdminDep,
-    state: StateDep,
+    session: UnitOfWorkDep,
     status: Annotated[PacketState | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[PacketPublic]:
     """The newest packets, optionally in one state (``damaged``: quarantined at the kiosk)."""
-    return packets.list_packets(state.engine, status=status, limit=limit)
+    return packets.list_packets(session, status=status, limit=limit)

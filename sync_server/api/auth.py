@@ -1,19 +1,16 @@
 import datetime as dt
 
 from fastapi import APIRouter, Response
-from sqlalchemy.orm import Session
 
 from shared.sync import (
     ChallengeRequest,
     ChallengeResponse,
     ErrorBody,
-    ErrorCode,
     LoginRequest,
     MachineTokenRequest,
     TokenResponse,
 )
-from sync_server.api.deps import ChallengeRateLimit, LoginRateLimit, SessionDep, StateDep
-from sync_server.errors import ApiError
+from sync_server.api.deps import ChallengeRateLimit, LoginRateLimit, SessionDep, StateDep, UnitOfWorkDep
 from sync_server.services import auth
 from sync_server.services.login_guard import LockoutPolicy
 
@@ -39,34 +36,30 @@ def challenge(request: ChallengeRequest, session: SessionDep, state: StateDep) -
 
 
 @router.post("/machine-token", responses=_ERRORS)
-def machine_token(request: MachineTokenRequest, state: StateDep, response: Response) -> TokenResponse:
+def machine_token(
+    request: MachineTokenRequest, state: StateDep, session: UnitOfWorkDep, response: Response
+) -> TokenResponse:
     """Trade a signed challenge for a short-lived machine token. Each challenge works once."""
     _no_store(response)
-    with Session(state.engine) as session:
-        with session.begin():
-            expired = auth.consume_challenge(
-                session, machine_id=request.machine_id, challenge=request.challenge
-            )
-        if expired:
-            raise ApiError(401, ErrorCode.challenge_invalid, "the challenge has expired; ask for a new one")
-        with session.begin():
-            return auth.machine_token(
-                session,
-                machine_id=request.machine_id,
-                challenge=request.challenge,
-                signature=request.signature,
-                ttl_s=state.settings.machine_token_ttl_s,
-            )
+    return auth.machine_token(
+        session,
+        machine_id=request.machine_id,
+        challenge=request.challenge,
+        signature=request.signature,
+        ttl_s=state.settings.machine_token_ttl_s,
+    )
 
 
 @router.post("/login", responses=_ERRORS, dependencies=[LoginRateLimit])
-def login(request: LoginRequest, state: StateDep, response: Response) -> TokenResponse:
+def login(
+    request: LoginRequest, state: StateDep, session: UnitOfWorkDep, response: Response
+) -> TokenResponse:
     """A user token for a user name and password. Rate-limited per address; a name is locked for
     ``login_lockout_s`` after ``login_max_failures`` wrong passwords (403 account_locked)."""
     _no_store(response)
     settings = state.settings
     return auth.login(
-        state.engine,
+        session,
         username=request.username,
         password=request.password,
         ttl_s=settings.user_token_ttl_s,

@@ -1,4 +1,4 @@
-"""FastAPI dependencies as Annotated aliases (SessionDep, MachineDep, AdminDep, StateDep)."""
+"""FastAPI dependencies as Annotated aliases (SessionDep, UnitOfWorkDep, MachineDep, AdminDep, StateDep)."""
 
 from __future__ import annotations
 
@@ -37,8 +37,20 @@ def get_session(state: StateDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def get_unit_of_work(state: StateDep) -> Iterator[Session]:
+    """One session for the whole request, no transaction open: for services that commit in steps (the
+    packet upload records each disk change right after making it). Whatever they leave uncommitted is
+    rolled back when the route returns. Used by one thread at a time (dependency, route, threadpool)."""
+    with Session(state.engine) as session:
+        yield session
+
+
+# Shared by the token check (get_principal) and the route: one session per request.
+UnitOfWorkDep = Annotated[Session, Depends(get_unit_of_work, scope="function")]
+
+
 def get_principal(
-    state: StateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    session: UnitOfWorkDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(
@@ -47,7 +59,7 @@ def get_principal(
             "send Authorization: Bearer <token>",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with Session(state.engine) as session:
+    with session.begin():
         return authenticate(session, token=credentials.credentials)
 
 

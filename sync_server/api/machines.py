@@ -3,20 +3,20 @@ import datetime as dt
 from fastapi import APIRouter, Request
 
 from shared.sync import EnrolRequest, EnrolResponse, ErrorBody, MachineStatus
-from sync_server.api.deps import StateDep, check_rate, client_address
+from sync_server.api.deps import StateDep, UnitOfWorkDep, check_rate, client_address
 from sync_server.services.machines import EnrolmentLimits, enrol_machine
 
 router = APIRouter(prefix="/api/v1/machines", tags=["machines"])
 
 
 @router.post("/enrol", responses={code: {"model": ErrorBody} for code in (409, 422, 429, 503)})
-def enrol(request: EnrolRequest, http: Request, state: StateDep) -> EnrolResponse:
+def enrol(request: EnrolRequest, http: Request, state: StateDep, session: UnitOfWorkDep) -> EnrolResponse:
     """Ask to be enrolled for a center (idempotent per key). Keys to pin come once approved. New
     enrolments are rate-limited per address and capped while pending (429)."""
     settings, address = state.settings, client_address(http)
 
     row = enrol_machine(
-        state.engine,
+        session,
         request=request,
         auto_approve=settings.demo,
         address=address,

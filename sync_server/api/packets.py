@@ -17,7 +17,7 @@ from shared.sync import (
     StatusResponse,
 )
 from shared.sync.models import RID_PATTERN
-from sync_server.api.deps import MachineDep, StateDep
+from sync_server.api.deps import MachineDep, StateDep, UnitOfWorkDep
 from sync_server.errors import ApiError
 from sync_server.services import packets
 
@@ -27,9 +27,11 @@ RidPath = Annotated[str, Path(pattern=RID_PATTERN)]
 
 
 @router.post("", responses=_ERRORS)
-def register(request: PacketRegisterRequest, machine: MachineDep, state: StateDep) -> PacketRegisterResponse:
+def register(
+    request: PacketRegisterRequest, machine: MachineDep, state: StateDep, session: UnitOfWorkDep
+) -> PacketRegisterResponse:
     """Announce a packet (RID, SHA-256, size); idempotent. ``offset`` says where to resume."""
-    row, offset = packets.register_packet(state.engine, request=request, machine=machine, blobs=state.blobs)
+    row, offset = packets.register_packet(session, request=request, machine=machine, blobs=state.blobs)
     return PacketRegisterResponse(
         rid=row.rid,
         status=PacketState(row.status),
@@ -40,8 +42,8 @@ def register(request: PacketRegisterRequest, machine: MachineDep, state: StateDe
 
 
 @router.head("/{rid}/content", responses=_ERRORS, status_code=200)
-def content_offset(rid: RidPath, machine: MachineDep, state: StateDep) -> Response:
-    offset, size = packets.upload_offset(state.engine, rid=rid, machine=machine, blobs=state.blobs)
+def content_offset(rid: RidPath, machine: MachineDep, state: StateDep, session: UnitOfWorkDep) -> Response:
+    offset, size = packets.upload_offset(session, rid=rid, machine=machine, blobs=state.blobs)
     return Response(
         status_code=200,
         headers={
@@ -58,6 +60,7 @@ async def upload(
     request: Request,
     machine: MachineDep,
     state: StateDep,
+    session: UnitOfWorkDep,
     upload_offset: Annotated[int, Header(alias=UPLOAD_OFFSET_HEADER, ge=0, le=2**40)],
 ) -> Response:
     """Append the body at ``Upload-Offset``; 409 with the current offset when it does not match."""
@@ -73,7 +76,7 @@ async def upload(
         chunks.append(part)
     offset, _status = await run_in_threadpool(
         packets.upload_chunk,
-        state.engine,
+        session,
         rid=rid,
         offset=upload_offset,
         data=b"".join(chunks),
@@ -84,15 +87,19 @@ async def upload(
 
 
 @router.post("/status", responses=_ERRORS)
-def status(request: StatusRequest, machine: MachineDep, state: StateDep) -> StatusResponse:
+def status(
+    request: StatusRequest, machine: MachineDep, state: StateDep, session: UnitOfWorkDep
+) -> StatusResponse:
     """Per-RID state for this machine's packets; RIDs it does not own read as ``unknown``."""
     return StatusResponse(
-        statuses=packets.statuses(state.engine, rids=request.rids, machine=machine, blobs=state.blobs)
+        statuses=packets.statuses(session, rids=request.rids, machine=machine, blobs=state.blobs)
     )
 
 
 @router.post("/{rid}/damaged", responses=_ERRORS)
-def damaged(rid: RidPath, report: PacketDamagedReport, machine: MachineDep, state: StateDep) -> PacketStatus:
+def damaged(
+    rid: RidPath, report: PacketDamagedReport, machine: MachineDep, state: StateDep, session: UnitOfWorkDep
+) -> PacketStatus:
     """The kiosk quarantined this packet (its sealed file no longer matches what was sealed): no content
     will follow. Idempotent; a packet the server already holds whole keeps its state (see the answer)."""
-    return packets.report_damaged(state.engine, rid=rid, report=report, machine=machine, blobs=state.blobs)
+    return packets.report_damaged(session, rid=rid, report=report, machine=machine, blobs=state.blobs)

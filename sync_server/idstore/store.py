@@ -12,7 +12,6 @@ Every admin read appends a ``identity.read`` entry to the server audit log in th
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,10 +26,7 @@ from sync_server.idstore.tables import blobs, identities, reads, uins
 from sync_server.idstore.uin import generate_uin
 from sync_server.ports import MAX_PURPOSE_CHARS, BlobIn, DuplicateIdentity, Identity, IdentityNotFound
 from sync_server.services.audit import append_audit
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from sync_server.services.clock import utcnow
 
 
 @dataclass(frozen=True)
@@ -68,7 +64,7 @@ class IdStore:
                 # One statement, atomic on its own: autocommit, no BEGIN/COMMIT round trips.
                 with self._autocommit.connect() as conn:
                     candidate = self.new_uin()
-                    conn.execute(insert(uins).values(uin=candidate, rid=rid, issued_at=_now()))
+                    conn.execute(insert(uins).values(uin=candidate, rid=rid, issued_at=utcnow()))
                 return candidate
             except IntegrityError:
                 continue  # number taken (or a concurrent issue for this RID): look again
@@ -122,7 +118,7 @@ class IdStore:
         """Insert identity and blobs in one transaction; a repeat for the same RID does nothing.
         ``dedupe_key`` and ``blocking_text`` are stored only as keyed hashes (``sealing.py``)."""
         key = self.keyring.current
-        now = _now()
+        now = utcnow()
         try:
             with self.engine.begin() as conn:
                 if conn.execute(select(identities.c.uin).where(identities.c.rid == rid)).scalar():
@@ -171,7 +167,7 @@ class IdStore:
             if row is None:
                 raise IdentityNotFound("no such identity")
             # The audit rows are written in the same transaction as the read: no read without a trace.
-            conn.execute(insert(reads).values(uin=row["uin"], actor=actor, purpose=purpose, read_at=_now()))
+            conn.execute(insert(reads).values(uin=row["uin"], actor=actor, purpose=purpose, read_at=utcnow()))
             append_audit(
                 conn,
                 actor=actor,

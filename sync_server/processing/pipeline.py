@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from sync_server.services.clock import utcnow
+
 
 class Outcome(StrEnum):
     PASSED = "passed"
@@ -84,10 +86,6 @@ class PipelineResult:
     reason_text: str | None = None
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @dataclass
 class Pipeline:
     """Ordered stages, hooks per stage name, and a recorder that persists each ``StageRecord``."""
@@ -104,7 +102,7 @@ class Pipeline:
     def run(self, context: PacketContext, *, attempt: int = 1) -> PipelineResult:
         """Run every stage; stop at the first rejection or failure."""
         for stage in self.stages:
-            started, clock = _now(), time.perf_counter()
+            started, clock = utcnow(), time.perf_counter()
             outcome, detail, result = Outcome.PASSED, "", None
             try:
                 stage.run(context)
@@ -122,7 +120,7 @@ class Pipeline:
                 outcome, detail = Outcome.FAILED, f"{type(exc).__name__}: {exc}"
                 result = PipelineResult(Outcome.FAILED, stage.name, "stage_failed", detail)
             self.timings[stage.name] = self.timings.get(stage.name, 0.0) + time.perf_counter() - clock
-            self.record(StageRecord(context.rid, stage.name, attempt, started, _now(), outcome, detail))
+            self.record(StageRecord(context.rid, stage.name, attempt, started, utcnow(), outcome, detail))
             if result is not None:
                 return result
         return PipelineResult(Outcome.PASSED)

@@ -30,15 +30,12 @@ from sync_server.processing.pipeline import Outcome, PipelineResult, RetryPolicy
 from sync_server.processing.ports import PacketIntake, PacketOutcomes
 from sync_server.processing.tables import processing_jobs, stage_records
 from sync_server.services.audit import append_audit
+from sync_server.services.clock import utcnow
 
 DUE_STATUSES = ("queued", "retry")
 UNFINISHED_STATUSES = ("queued", "running", "retry", "failed")
 # Short, because a killed worker's packet waits this long; a running worker renews it (worker.py).
 DEFAULT_LEASE = dt.timedelta(seconds=10)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:

@@ -7,7 +7,6 @@ inactive_machine, inactive_operator, inactive_supervisor, capture_in_future, dup
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from sync_server.processing.dedupe import DedupeConfig, DedupeKeyError, blocking
 from sync_server.processing.packet_view import PacketView, from_opened
 from sync_server.processing.pipeline import PacketContext, Rejection
 from sync_server.processing.ports import MasterDataHistory, PacketOpener, ReceivedPackets
+from sync_server.services.clock import utcnow
 
 if TYPE_CHECKING:  # shared.packet (and pyrage) load only when the first packet is opened
     from shared.packet.meta import PacketMeta
@@ -62,7 +62,7 @@ class VerifyStage:
         if sha256_file(path) != (expected_sha, expected_size):
             raise Rejection("tampered", "the uploaded file does not match the registered hash and size")
         machine_id = _machine_id_from_rid(context.rid)
-        machine = self.master.entity_at("machines", machine_id, dt.datetime.now(dt.UTC))
+        machine = self.master.entity_at("machines", machine_id, utcnow())
         key = (machine or {}).get("public_key") or (machine or {}).get("signing_public_key")
         if machine is None or not key:
             raise Rejection("unknown_machine", f"machine {machine_id} is not enrolled on this server")
@@ -175,7 +175,7 @@ class ActorsStage:
             at = packet.meta_time()
         except (TypeError, ValueError) as exc:
             raise Rejection("invalid_packet", f"packet has no capture time: {exc}") from exc
-        if at > dt.datetime.now(dt.UTC) + MAX_CAPTURE_CLOCK_SKEW:  # a kiosk clock far ahead, or a forgery
+        if at > utcnow() + MAX_CAPTURE_CLOCK_SKEW:  # a kiosk clock far ahead, or a forgery
             raise Rejection("capture_in_future", f"capture time {at.isoformat()} is in the future")
         center = packet.meta.center_id or ""
         machine = self.master.entity_at("machines", context.values["machine_id"], at)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sync_server.ports import ProcessingJobs
 from sync_server.reports.artifacts import ReportTable
+from sync_server.services.clock import utcnow
 
 # machine id -> (last master data sync, last upload), or None where there is no machine registry (then
 # every machine of the processing queue is listed). The server passes one over its own tables
@@ -26,7 +27,7 @@ class ReportContext:
     """What report functions read: the processing queue (through its query port) and machine sync times."""
 
     jobs: ProcessingJobs
-    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    now: dt.datetime = field(default_factory=utcnow)
     machine_sync_times: MachineSyncTimes | None = None
 
 

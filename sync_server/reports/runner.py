@@ -24,10 +24,7 @@ from sync_server.reports.artifacts import write_artifacts
 from sync_server.reports.builtin import BUILTIN_DEFINITIONS, REPORTS, ReportContext
 from sync_server.reports.delivery import delivery_from_config
 from sync_server.reports.tables import report_artifacts, report_definitions, report_runs
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from sync_server.services.clock import utcnow
 
 
 def cron_trigger(cron: str) -> CronTrigger:

@@ -9,12 +9,11 @@ which finds this process's service through ``_SERVICE``.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from sync_server.reports.runner import ReportService, cron_trigger
+from sync_server.services.clock import utcnow
 
 JOB_PREFIX = "report:"
 _SERVICE: ReportService | None = None
@@ -23,7 +22,7 @@ _SERVICE: ReportService | None = None
 def fire_scheduled_report(definition_id: str) -> None:
     """The scheduled job body (module level so the persistent job store can reference it)."""
     if _SERVICE is not None:
-        _SERVICE.run_scheduled(definition_id, now=dt.datetime.now(dt.UTC))
+        _SERVICE.run_scheduled(definition_id, now=utcnow())
 
 
 class ReportScheduler:

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shared.signing import SignatureError, verify_b64
 from shared.sync import ErrorCode, MachineStatus, TokenResponse
 from sync_server.db.tables import ChallengeRow, CurrentRow, MachineRow, TokenRow
-from sync_server.errors import ApiError
 from sync_server.services import login_guard
 from sync_server.services.clock import aware, utcnow
+from sync_server.services.errors import DomainError, Forbidden, NotAuthenticated, RateLimited, TokenRefused
 from sync_server.services.login_guard import LockoutPolicy
-from sync_server.services.throttle import Guards, retry_after
+from sync_server.services.throttle import Guards
 
 _hasher = PasswordHasher()
 # A real hash of a random password, verified against when the user does not exist (same timing).
@@ -38,9 +38,10 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def machine_refusal(row: MachineRow | None, machine_id: str) -> ApiError | None:
+def machine_refusal(row: MachineRow | None, machine_id: str) -> DomainError | None:
+    """Why a machine may not act (unknown, pending, rejected, revoked), or None when it may."""
     if row is None:
-        return ApiError(401, ErrorCode.machine_unknown, f"machine {machine_id} is not enrolled")
+        return NotAuthenticated(ErrorCode.machine_unknown, f"machine {machine_id} is not enrolled")
     codes = {
         MachineStatus.pending.value: (
             ErrorCode.machine_pending,
@@ -51,7 +52,7 @@ def machine_refusal(row: MachineRow | None, machine_id: str) -> ApiError | None:
     }
     if row.status in codes:
         code, why = codes[row.status]
-        return ApiError(403, code, f"machine {machine_id} {why}")
+        return Forbidden(code, f"machine {machine_id} {why}")
     return None
 
 
@@ -96,13 +97,13 @@ def _new_token(
     return TokenResponse(token=token, expires_at=expires, subject=subject, roles=roles)
 
 
-def consume_challenge(session: Session, *, machine_id: str, challenge: str) -> bool:
+def _consume_challenge(session: Session, *, machine_id: str, challenge: str) -> bool:
     """Delete the challenge (single use, even when what follows fails); raise if unknown.
     Return whether it had expired (the caller refuses after committing the deletion)."""
     row = session.get(ChallengeRow, challenge, with_for_update=True)
     if row is None or row.machine_id != machine_id:
-        raise ApiError(
-            401, ErrorCode.challenge_invalid, "unknown, used or foreign challenge; ask for a new one"
+        raise NotAuthenticated(
+            ErrorCode.challenge_invalid, "unknown, used or foreign challenge; ask for a new one"
         )
     expired = aware(row.expires_at) < utcnow()
     session.delete(row)
@@ -112,14 +113,28 @@ def consume_challenge(session: Session, *, machine_id: str, challenge: str) -> b
 def machine_token(
     session: Session, *, machine_id: str, challenge: str, signature: str, ttl_s: int
 ) -> TokenResponse:
-    """Issue a token for a machine that signed the (already consumed) challenge with its key."""
+    """Trade a challenge the machine signed with its key for a machine token. The challenge is used up
+    (committed) first, whatever follows: each works once. ``session`` has no transaction open."""
+    with session.begin():
+        expired = _consume_challenge(session, machine_id=machine_id, challenge=challenge)
+    if expired:
+        raise NotAuthenticated(ErrorCode.challenge_invalid, "the challenge has expired; ask for a new one")
+    with session.begin():
+        return _issue_machine_token(
+            session, machine_id=machine_id, challenge=challenge, signature=signature, ttl_s=ttl_s
+        )
+
+
+def _issue_machine_token(
+    session: Session, *, machine_id: str, challenge: str, signature: str, ttl_s: int
+) -> TokenResponse:
     machine = session.get(MachineRow, machine_id)
     if (refusal := machine_refusal(machine, machine_id)) is not None:
         raise refusal
     try:
         verify_b64(machine.public_key, challenge.encode(), signature)
     except SignatureError as exc:
-        raise ApiError(401, ErrorCode.signature_invalid, f"challenge signature: {exc}") from exc
+        raise NotAuthenticated(ErrorCode.signature_invalid, f"challenge signature: {exc}") from exc
     return _new_token(
         session,
         kind="machine",
@@ -131,7 +146,7 @@ def machine_token(
 
 
 def login(
-    engine: Engine,
+    session: Session,
     *,
     username: str,
     password: str,
@@ -140,22 +155,20 @@ def login(
     policy: LockoutPolicy,
 ) -> TokenResponse:
     """Check a user's password and issue a user token. Locked names are refused before any hashing; every
-    attempt is counted before the check (login_guard), and no database transaction is open while hashing."""
-    login_guard.refuse_if_locked(engine, username=username)
-    with Session(engine) as session:
+    attempt is counted before the check (login_guard), and no database transaction is open while hashing
+    (each step commits its own short transaction in ``session``, which has none open)."""
+    login_guard.refuse_if_locked(session, username=username)
+    with session.begin():
         row = session.get(CurrentRow, ("users", username))
         data, center_id = (dict(row.data), row.center_id) if row is not None else ({}, None)
     stored = data.get("password_hash") or _DUMMY_HASH
     # A slot first, then the count: a busy server must not count (and lock) an attempt it never checked.
     if not guards.password_hashes.acquire(timeout=guards.password_hash_wait_s):
-        raise ApiError(
-            429,
-            ErrorCode.rate_limited,
-            "the server is busy checking passwords; retry",
-            headers=retry_after(1),
+        raise RateLimited(
+            ErrorCode.rate_limited, "the server is busy checking passwords; retry", retry_after=1
         )
     try:
-        failures = login_guard.reserve_attempt(engine, username=username, policy=policy)
+        failures = login_guard.reserve_attempt(session, username=username, policy=policy)
         try:
             ok = _hasher.verify(stored, password) and row is not None
         except (VerificationError, InvalidHashError):
@@ -164,10 +177,10 @@ def login(
         guards.password_hashes.release()
     ok = ok and data.get("active", True) is not False
     if not ok:
-        login_guard.record_failure(engine, username=username, failures=failures, policy=policy)
-        raise ApiError(401, ErrorCode.bad_credentials, "wrong user name or password")
+        login_guard.record_failure(session, username=username, failures=failures, policy=policy)
+        raise NotAuthenticated(ErrorCode.bad_credentials, "wrong user name or password")
     roles = [r for r in data.get("roles", []) if isinstance(r, str)]
-    with Session(engine) as session, session.begin():
+    with session.begin():
         login_guard.clear_failures(session, username=username)
         return _new_token(
             session, kind="user", subject=username, roles=roles, center_id=center_id, ttl_s=ttl_s
@@ -179,11 +192,9 @@ def authenticate(session: Session, *, token: str) -> Principal:
     the user (deleted or deactivated in master data) at once; a user's roles are read fresh."""
     row = session.get(TokenRow, _hash(token))
     if row is None:
-        raise ApiError(401, ErrorCode.token_invalid, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+        raise TokenRefused(ErrorCode.token_invalid, "unknown token")
     if aware(row.expires_at) < utcnow():
-        raise ApiError(
-            401, ErrorCode.token_expired, "the token has expired", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise TokenRefused(ErrorCode.token_expired, "the token has expired")
     roles, center_id = list(row.roles), row.center_id
     if row.kind == "machine":
         machine = session.get(MachineRow, row.subject)
@@ -192,12 +203,7 @@ def authenticate(session: Session, *, token: str) -> Principal:
     elif row.kind == "user":
         user = session.get(CurrentRow, ("users", row.subject))
         if user is None or user.data.get("active", True) is False:
-            raise ApiError(
-                401,
-                ErrorCode.token_invalid,
-                "this user no longer exists or has been deactivated",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            raise TokenRefused(ErrorCode.token_invalid, "this user no longer exists or has been deactivated")
         roles = [r for r in user.data.get("roles", []) if isinstance(r, str)]
         center_id = user.center_id
     return Principal(kind=row.kind, subject=row.subject, roles=roles, center_id=center_id)

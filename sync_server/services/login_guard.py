@@ -3,22 +3,22 @@
 Every attempt is counted *before* the password is checked (one atomic UPDATE ... RETURNING, or an INSERT
 for the first failure), so parallel guesses from several processes cannot slip past the limit. A success
 deletes the row. ``max_failures`` failures within ``lockout`` lock the name for ``lockout``; after that
-the count starts again. Unknown user names are counted too: a lockout says nothing about who exists."""
+the count starts again. Unknown user names are counted too: a lockout says nothing about who exists.
+Each function runs its own transaction in the caller's session (which has none open)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, case, delete, insert, or_, select, update
+from sqlalchemy import and_, case, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.sync import ErrorCode
 from sync_server.db.tables import LoginAttemptRow
-from sync_server.errors import ApiError
 from sync_server.services.clock import aware, utcnow
-from sync_server.services.throttle import retry_after
+from sync_server.services.errors import Busy, Forbidden
 
 _T = LoginAttemptRow
 
@@ -29,25 +29,24 @@ class LockoutPolicy:
     lockout: dt.timedelta
 
 
-def _locked(until: dt.datetime) -> ApiError:
+def _locked(until: dt.datetime) -> Forbidden:
     wait = (aware(until) - utcnow()).total_seconds()
-    return ApiError(
-        403,
+    return Forbidden(
         ErrorCode.account_locked,
         f"too many failed logins: this account is locked for {max(1, round(wait / 60))} more minute(s)",
-        headers=retry_after(wait),
+        retry_after=wait,
     )
 
 
-def refuse_if_locked(engine: Engine, *, username: str) -> None:
+def refuse_if_locked(session: Session, *, username: str) -> None:
     """Cheap check before any hashing: raise account_locked while a lock runs."""
-    with Session(engine) as session:
+    with session.begin():
         until = session.scalar(select(_T.locked_until).where(_T.username == username))
     if until is not None and aware(until) > utcnow():
         raise _locked(until)
 
 
-def reserve_attempt(engine: Engine, *, username: str, policy: LockoutPolicy) -> int:
+def reserve_attempt(session: Session, *, username: str, policy: LockoutPolicy) -> int:
     """Count this attempt as a failure until proven otherwise; return the count in the current window.
     Raise account_locked when the name is locked or the attempt is over the limit (then lock it)."""
     for _ in range(5):
@@ -58,7 +57,7 @@ def reserve_attempt(engine: Engine, *, username: str, policy: LockoutPolicy) -> 
             and_(_T.locked_until.is_not(None), _T.locked_until <= now),
         )
         try:
-            with Session(engine) as session, session.begin():
+            with session.begin():
                 row = session.execute(
                     update(_T)
                     .where(_T.username == username)
@@ -83,13 +82,13 @@ def reserve_attempt(engine: Engine, *, username: str, policy: LockoutPolicy) -> 
         if until is not None and aware(until) > now:
             raise _locked(until)
         return failures
-    raise ApiError(503, ErrorCode.rate_limited, "login is busy; try again", headers=retry_after(1))
+    raise Busy(ErrorCode.rate_limited, "login is busy; try again", retry_after=1)
 
 
-def record_failure(engine: Engine, *, username: str, failures: int, policy: LockoutPolicy) -> None:
+def record_failure(session: Session, *, username: str, failures: int, policy: LockoutPolicy) -> None:
     """The reserved attempt failed: lock the name when it was the last allowed one; drop stale rows."""
     now = utcnow()
-    with Session(engine) as session, session.begin():
+    with session.begin():
         if failures >= policy.max_failures:
             session.execute(
                 update(_T).where(_T.username == username).values(locked_until=now + policy.lockout)

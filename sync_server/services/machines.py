@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from shared.signing import SignatureError, public_key_from_b64
 from shared.sync import EnrolRequest, ErrorCode, MachinePublic, MachineStatus
 from sync_server.db.tables import CurrentRow, MachineRow
-from sync_server.errors import ApiError
 from sync_server.services.audit import append_audit
 from sync_server.services.clock import aware, utcnow
+from sync_server.services.errors import BadInput, Busy, Conflict, NotFound, RateLimited
 from sync_server.services.masterdata import append_changes
 
 FIRST_MACHINE_ID = 10001
@@ -55,7 +55,7 @@ _ALLOCATION_ATTEMPTS = 20
 
 
 def enrol_machine(
-    engine: Engine,
+    session: Session,
     *,
     request: EnrolRequest,
     auto_approve: bool,
@@ -67,15 +67,16 @@ def enrol_machine(
 
     Asking again with a known key is free (kiosks poll while they wait); a new enrolment first passes
     ``admit_new`` (the per-address rate limit; it raises to refuse) and the pending caps. Pending
-    enrolments older than ``limits.pending_ttl`` are deleted here, freeing their place and id."""
+    enrolments older than ``limits.pending_ttl`` are deleted here, freeing their place and id. Each
+    attempt is one transaction in ``session`` (which has none open); the row comes back detached."""
     try:
         public_key_from_b64(request.public_key)
     except SignatureError as exc:
-        raise ApiError(422, ErrorCode.validation_error, f"public_key: {exc}") from exc
+        raise BadInput(ErrorCode.validation_error, f"public_key: {exc}") from exc
     admitted = False
     for attempt in range(_ALLOCATION_ATTEMPTS):
         try:
-            with Session(engine, expire_on_commit=False) as session, session.begin():
+            with session.begin():
                 # A write first: on SQLite it takes the write lock, so the rest of the transaction
                 # (lookups, caps, next id) sees the newest state and enrolments run one at a time.
                 expire_pending(session, older_than=utcnow() - limits.pending_ttl)
@@ -84,17 +85,16 @@ def enrol_machine(
                 )
                 if existing is not None:
                     if existing.center_id != request.center_id:
-                        raise ApiError(
-                            409,
+                        raise Conflict(
                             ErrorCode.key_conflict,
                             "this machine key is already enrolled for another center",
                         )
-                    return existing
+                    return _detached(session, existing)
                 if not admitted:
                     admit_new()
                     admitted = True
                 if session.get(CurrentRow, ("centers", request.center_id)) is None:
-                    raise ApiError(422, ErrorCode.center_unknown, f"center {request.center_id} is not known")
+                    raise BadInput(ErrorCode.center_unknown, f"center {request.center_id} is not known")
                 _check_pending_caps(session, address=address, limits=limits)
                 row = MachineRow(
                     machine_id=_next_machine_id(session),
@@ -111,12 +111,17 @@ def enrol_machine(
                     decide_machine(
                         session, machine_id=row.machine_id, approve=True, actor="system:demo-auto-approve"
                     )
-                return row
+                return _detached(session, row)
         except IntegrityError:
             time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
-    raise ApiError(
-        503, ErrorCode.rate_limited, "too many enrolments at once; retry", headers={"Retry-After": "1"}
-    )
+    raise Busy(ErrorCode.rate_limited, "too many enrolments at once; retry", retry_after=1)
+
+
+def _detached(session: Session, row: MachineRow) -> MachineRow:
+    """``row`` as written (flushed), no longer tied to ``session``: the caller reads it after the commit."""
+    session.flush()
+    session.expunge(row)
+    return row
 
 
 def expire_pending(session: Session, *, older_than: dt.datetime) -> int:
@@ -134,19 +139,17 @@ def _check_pending_caps(session: Session, *, address: str, limits: EnrolmentLimi
         select(func.count()).select_from(MachineRow).where(MachineRow.status == MachineStatus.pending.value)
     )
     if session.scalar(pending.where(MachineRow.enrol_address == address[:64])) >= limits.per_address:
-        raise ApiError(
-            429,
+        raise RateLimited(
             ErrorCode.enrolment_limit,
             f"{limits.per_address} enrolments from this address already wait for an administrator; "
             "ask one to approve or reject them",
-            headers={"Retry-After": "3600"},
+            retry_after=3600,
         )
     if session.scalar(pending) >= limits.total:
-        raise ApiError(
-            429,
+        raise RateLimited(
             ErrorCode.enrolment_limit,
             "too many enrolments wait for an administrator; ask one to approve or reject them",
-            headers={"Retry-After": "3600"},
+            retry_after=3600,
         )
 
 
@@ -161,7 +164,7 @@ def _next_machine_id(session: Session) -> str:
     for number in range(FIRST_MACHINE_ID, LAST_MACHINE_ID + 1):
         if number not in taken:
             return f"{number:05d}"
-    raise ApiError(409, ErrorCode.enrolment_limit, "no machine ids left")
+    raise Conflict(ErrorCode.enrolment_limit, "no machine ids left")
 
 
 def decide_machine(session: Session, *, machine_id: str, approve: bool, actor: str) -> MachineRow:
@@ -170,7 +173,7 @@ def decide_machine(session: Session, *, machine_id: str, approve: bool, actor: s
     in the same transaction as the decision."""
     row = session.get(MachineRow, machine_id, with_for_update=True)
     if row is None:
-        raise ApiError(404, ErrorCode.machine_unknown, f"machine {machine_id} is not known")
+        raise NotFound(ErrorCode.machine_unknown, f"machine {machine_id} is not known")
     previous = row.status
     if approve:
         row.status = MachineStatus.approved.value

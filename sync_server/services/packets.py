@@ -2,13 +2,18 @@
 
 A packet whose bytes are all on disk is finished (hash check, publish, ``received``) whoever notices
 first: the last PATCH, start-up recovery, or a register/HEAD/status that finds it complete after a crash.
+
+Each call takes the caller's session (one per request: the unit of work) and runs its own short
+transactions in it: a status write commits right after the disk change it records (publish, then
+``received``; a dropped partial, then ``registered``), and no transaction stays open while bytes are
+written or hashed. Writers of one RID are serialised by the blob store's per-RID lock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,10 +29,10 @@ from shared.sync import (
     PacketStatus,
 )
 from sync_server.db.tables import PacketRow
-from sync_server.errors import ApiError
 from sync_server.services.auth import Principal
 from sync_server.services.blob_store import BlobStore
 from sync_server.services.clock import aware, utcnow
+from sync_server.services.errors import BadInput, Conflict, Forbidden, NotFound, TooLarge
 
 _DONE = {PacketState.received, PacketState.processing, PacketState.processed}
 _OPEN = {PacketState.registered, PacketState.receiving}  # still taking bytes
@@ -38,10 +43,9 @@ def check_rid_owner(rid: str, machine: Principal) -> None:
     try:
         parsed = parse_rid(rid)
     except RidError as exc:
-        raise ApiError(422, ErrorCode.validation_error, f"rid: {exc}") from exc
+        raise BadInput(ErrorCode.validation_error, f"rid: {exc}") from exc
     if f"{parsed.machine_id:05d}" != machine.subject or f"{parsed.center_id:05d}" != machine.center_id:
-        raise ApiError(
-            403,
+        raise Forbidden(
             ErrorCode.rid_not_yours,
             f"RID {rid} belongs to machine {parsed.machine_id:05d} at center {parsed.center_id:05d}, "
             f"not to this machine ({machine.subject} at {machine.center_id})",
@@ -56,12 +60,11 @@ def check_capture_time(request: PacketRegisterRequest) -> None:
         try:
             stamp = dt.datetime.fromisoformat(request.created_at.replace("Z", "+00:00"))
         except ValueError as exc:
-            raise ApiError(422, ErrorCode.validation_error, f"created_at: {exc}") from exc
+            raise BadInput(ErrorCode.validation_error, f"created_at: {exc}") from exc
         times.append(stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC))
     for when in times:
         if when > latest:
-            raise ApiError(
-                422,
+            raise BadInput(
                 ErrorCode.capture_in_future,
                 f"capture time {when.isoformat()} is more than {MAX_CAPTURE_CLOCK_SKEW} ahead of the "
                 "server clock; check the kiosk's date and time",
@@ -72,7 +75,7 @@ def _owned_packet(session: Session, rid: str, machine: Principal) -> PacketRow:
     check_rid_owner(rid, machine)
     row = session.get(PacketRow, rid)
     if row is None or row.machine_id != machine.subject:
-        raise ApiError(404, ErrorCode.packet_unknown, f"packet {rid} is not registered")
+        raise NotFound(ErrorCode.packet_unknown, f"packet {rid} is not registered")
     return row
 
 
@@ -97,46 +100,43 @@ def _new_row(request: PacketRegisterRequest, machine: Principal) -> PacketRow:
 
 
 def register_packet(
-    engine: Engine, *, request: PacketRegisterRequest, machine: Principal, blobs: BlobStore
+    session: Session, *, request: PacketRegisterRequest, machine: Principal, blobs: BlobStore
 ) -> tuple[PacketRow, int]:
     """Idempotent for the same (rid, sha256, size); the same RID with other bytes is 409."""
     check_rid_owner(request.rid, machine)
     if request.size > MAX_SEALED_PACKET_BYTES:
-        raise ApiError(
-            413,
+        raise TooLarge(
             ErrorCode.packet_too_large,
             f"a sealed packet is at most {MAX_SEALED_PACKET_BYTES} bytes; {request.size} were announced",
         )
     check_capture_time(request)
     for _attempt in range(2):  # a concurrent first register of the same RID: the loser re-reads
-        with Session(engine) as session, session.begin():
-            row = session.get(PacketRow, request.rid)
-            if row is None:
-                row = _new_row(request, machine)
-                session.add(row)
-                try:
+        try:
+            with session.begin():
+                row = session.get(PacketRow, request.rid, populate_existing=True)
+                if row is None:
+                    row = _new_row(request, machine)
+                    session.add(row)
                     session.flush()
-                except IntegrityError:
-                    session.rollback()
-                    continue
+                    session.expunge(row)
+                    return row, 0
+                if row.sha256 != request.sha256 or row.size != request.size:
+                    raise Conflict(
+                        ErrorCode.packet_conflict,
+                        f"packet {request.rid} is registered with another hash/size",
+                    )
                 session.expunge(row)
-                return row, 0
-            if row.sha256 != request.sha256 or row.size != request.size:
-                raise ApiError(
-                    409,
-                    ErrorCode.packet_conflict,
-                    f"packet {request.rid} is registered with another hash/size",
-                )
-            session.expunge(row)
-        return _resume_point(engine, row, blobs)  # outside the transaction: finishing may write
-    raise ApiError(409, ErrorCode.packet_conflict, f"packet {request.rid} is being registered concurrently")
+        except IntegrityError:
+            continue
+        return _resume_point(session, row, blobs)  # outside the transaction: finishing may write
+    raise Conflict(ErrorCode.packet_conflict, f"packet {request.rid} is being registered concurrently")
 
 
-def _resume_point(engine: Engine, row: PacketRow, blobs: BlobStore) -> tuple[PacketRow, int]:
+def _resume_point(session: Session, row: PacketRow, blobs: BlobStore) -> tuple[PacketRow, int]:
     """(row, offset) of a known packet, finishing it first if all its bytes are already on disk."""
     status = PacketState(row.status)
     if status in _OPEN and _complete_on_disk(row.rid, row.size, blobs):
-        status = finish_if_complete(engine, rid=row.rid, blobs=blobs) or status
+        status = finish_if_complete(session, rid=row.rid, blobs=blobs) or status
         row.status = status.value
     return row, row.size if status in _DONE else blobs.offset(row.rid)
 
@@ -146,38 +146,39 @@ def _complete_on_disk(rid: str, size: int, blobs: BlobStore) -> bool:
     return blobs.has_final(rid) or blobs.offset(rid) == size
 
 
-def upload_offset(engine: Engine, *, rid: str, machine: Principal, blobs: BlobStore) -> tuple[int, int]:
-    with Session(engine) as session:
+def upload_offset(session: Session, *, rid: str, machine: Principal, blobs: BlobStore) -> tuple[int, int]:
+    """(offset to resume from, registered size) of the caller's packet."""
+    with session.begin():
         row = _owned_packet(session, rid, machine)
         session.expunge(row)
-    row, offset = _resume_point(engine, row, blobs)
+    row, offset = _resume_point(session, row, blobs)
     return offset, row.size
 
 
-def finish_if_complete(engine: Engine, *, rid: str, blobs: BlobStore) -> PacketState | None:
+def finish_if_complete(session: Session, *, rid: str, blobs: BlobStore) -> PacketState | None:
     """Finish an upload whose bytes all reached the disk before a crash: a full ``.part`` (killed before
     the hash check) or a published ``.age`` (killed before the DB said ``received``). Returns the state
     afterwards, or None for an unknown RID. Takes the RID lock: callers check ``_complete_on_disk`` first."""
     with blobs.locked(rid):
-        with Session(engine) as session:
-            row = session.get(PacketRow, rid)
+        with session.begin():
+            row = session.get(PacketRow, rid, populate_existing=True)
             if row is None:
                 return None
             status, size, sha256 = PacketState(row.status), row.size, row.sha256
         if status not in _OPEN:
             return status
-        return _complete_locked(engine, rid=rid, size=size, sha256=sha256, blobs=blobs) or status
+        return _complete_locked(session, rid=rid, size=size, sha256=sha256, blobs=blobs) or status
 
 
 def _complete_locked(
-    engine: Engine, *, rid: str, size: int, sha256: str, blobs: BlobStore
+    session: Session, *, rid: str, size: int, sha256: str, blobs: BlobStore
 ) -> PacketState | None:
     """Under the RID lock: publish and mark ``received`` if the bytes on disk are the registered ones;
     a full partial with other bytes is dropped (``registered``, upload again). None: not complete."""
     if blobs.has_final(rid):
         if blobs.digest(rid, final=True) == sha256:
             blobs.discard(rid)  # a stale partial from a re-upload must not shadow the published file
-            _set_status(engine, rid, PacketState.received, received=True)
+            _set_status(session, rid, PacketState.received, received=True)
             return PacketState.received
         blobs.discard(
             rid, final=True
@@ -186,16 +187,16 @@ def _complete_locked(
         return None
     if blobs.digest(rid) != sha256:
         blobs.discard(rid)
-        _set_status(engine, rid, PacketState.registered)
+        _set_status(session, rid, PacketState.registered)
         return PacketState.registered
     blobs.publish(rid)
-    _set_status(engine, rid, PacketState.received, received=True)
+    _set_status(session, rid, PacketState.received, received=True)
     return PacketState.received
 
 
-def recover_complete_uploads(engine: Engine, *, blobs: BlobStore) -> list[str]:
+def recover_complete_uploads(session: Session, *, blobs: BlobStore) -> list[str]:
     """At start-up: finish every upload a crash left complete on disk; returns the RIDs now received."""
-    with Session(engine) as session:
+    with session.begin():
         open_rows = session.execute(
             select(PacketRow.rid, PacketRow.size).where(PacketRow.status.in_([s.value for s in _OPEN]))
         ).all()
@@ -203,80 +204,74 @@ def recover_complete_uploads(engine: Engine, *, blobs: BlobStore) -> list[str]:
     for rid, size in open_rows:
         if (
             _complete_on_disk(rid, size, blobs)
-            and finish_if_complete(engine, rid=rid, blobs=blobs) == PacketState.received
+            and finish_if_complete(session, rid=rid, blobs=blobs) == PacketState.received
         ):
             finished.append(rid)
     return finished
 
 
 def upload_chunk(
-    engine: Engine, *, rid: str, offset: int, data: bytes, machine: Principal, blobs: BlobStore
+    session: Session, *, rid: str, offset: int, data: bytes, machine: Principal, blobs: BlobStore
 ) -> tuple[int, PacketState]:
     """Append ``data`` at ``offset``; on the last byte check size + SHA-256 and publish the blob."""
-    with Session(engine) as session:
+    with session.begin():
         row = _owned_packet(session, rid, machine)
         size, sha256, status = row.size, row.sha256, PacketState(row.status)
     if status in _CLOSED:
-        raise ApiError(409, _CLOSED[status], f"packet {rid} is {status.value}; no content is accepted")
+        raise Conflict(_CLOSED[status], f"packet {rid} is {status.value}; no content is accepted")
     with blobs.locked(rid):
         if status not in _DONE:
-            with Session(engine) as session:  # re-read under the lock: another writer may have finished
-                status = PacketState(session.get(PacketRow, rid).status)
+            with session.begin():  # re-read under the lock: another writer may have finished
+                status = PacketState(session.get(PacketRow, rid, populate_existing=True).status)
         if status in _OPEN and _complete_on_disk(rid, size, blobs):
-            status = _complete_locked(engine, rid=rid, size=size, sha256=sha256, blobs=blobs) or status
+            status = _complete_locked(session, rid=rid, size=size, sha256=sha256, blobs=blobs) or status
         if status in _DONE:
             return size, status  # already complete (a retried last chunk): success, nothing written
         if status in _CLOSED:
-            raise ApiError(409, _CLOSED[status], f"packet {rid} is {status.value}; no content is accepted")
+            raise Conflict(_CLOSED[status], f"packet {rid} is {status.value}; no content is accepted")
         current = blobs.offset(rid)
         if offset != current:
-            raise ApiError(
-                409,
+            raise Conflict(
                 ErrorCode.offset_mismatch,
                 f"wrong Upload-Offset {offset}; the server has offset {current}",
                 current_offset=current,
-                headers={"Upload-Offset": str(current)},
             )
         if offset + len(data) > size:
-            raise ApiError(
-                413,
+            raise TooLarge(
                 ErrorCode.size_exceeded,
                 f"{offset + len(data)} bytes exceed the registered size {size}",
                 current_offset=current,
-                headers={"Upload-Offset": str(current)},
             )
         new_offset = blobs.append(rid, data) if data else current
         if new_offset < size:
             if status == PacketState.registered:
-                _set_status(engine, rid, PacketState.receiving)
+                _set_status(session, rid, PacketState.receiving)
             return new_offset, PacketState.receiving
         blobs.crash_point("upload_complete")
-        if _complete_locked(engine, rid=rid, size=size, sha256=sha256, blobs=blobs) != PacketState.received:
-            raise ApiError(
-                409,
+        if _complete_locked(session, rid=rid, size=size, sha256=sha256, blobs=blobs) != PacketState.received:
+            raise Conflict(
                 ErrorCode.hash_mismatch,
                 f"the uploaded bytes do not hash to the registered {sha256}; upload again from offset 0",
                 current_offset=0,
-                headers={"Upload-Offset": "0"},
             )
         return size, PacketState.received
 
 
 def report_damaged(
-    engine: Engine, *, rid: str, report: PacketDamagedReport, machine: Principal, blobs: BlobStore
+    session: Session, *, rid: str, report: PacketDamagedReport, machine: Principal, blobs: BlobStore
 ) -> PacketStatus:
     """The kiosk's sealed file is damaged: record ``damaged`` (registering the RID if needed) and drop any
     partial upload. A packet the server already holds whole is kept as it is; the answer says so."""
     check_rid_owner(rid, machine)
     if report.size > MAX_SEALED_PACKET_BYTES:
-        raise ApiError(
-            413, ErrorCode.packet_too_large, f"a sealed packet is at most {MAX_SEALED_PACKET_BYTES} bytes"
+        raise TooLarge(
+            ErrorCode.packet_too_large, f"a sealed packet is at most {MAX_SEALED_PACKET_BYTES} bytes"
         )
-    finish_if_complete(engine, rid=rid, blobs=blobs)
+    finish_if_complete(session, rid=rid, blobs=blobs)
     code = f"kiosk_{report.problem}"
     why = f"the kiosk's sealed file is damaged ({report.problem}); it was quarantined there. {report.detail}"
-    with blobs.locked(rid), Session(engine) as session, session.begin():
-        row = session.get(PacketRow, rid)
+    with blobs.locked(rid), session.begin():
+        row = session.get(PacketRow, rid, populate_existing=True)
         if row is None:
             row = PacketRow(
                 rid=rid,
@@ -289,11 +284,9 @@ def report_damaged(
             )
             session.add(row)
         elif row.machine_id != machine.subject:
-            raise ApiError(404, ErrorCode.packet_unknown, f"packet {rid} is not registered")
+            raise NotFound(ErrorCode.packet_unknown, f"packet {rid} is not registered")
         elif row.sha256 != report.sha256 or row.size != report.size:
-            raise ApiError(
-                409, ErrorCode.packet_conflict, f"packet {rid} is registered with another hash/size"
-            )
+            raise Conflict(ErrorCode.packet_conflict, f"packet {rid} is registered with another hash/size")
         if PacketState(row.status) in _OPEN | {PacketState.damaged}:
             row.status, row.reason_code, row.reason = PacketState.damaged.value, code, why.strip()
             blobs.discard(rid)
@@ -307,12 +300,12 @@ def report_damaged(
     return answer
 
 
-def list_packets(engine: Engine, *, status: PacketState | None, limit: int) -> list[PacketPublic]:
+def list_packets(session: Session, *, status: PacketState | None, limit: int) -> list[PacketPublic]:
     """Admins: the newest packets first, optionally in one state (e.g. ``damaged``)."""
     query = select(PacketRow).order_by(PacketRow.registered_at.desc(), PacketRow.rid.desc()).limit(limit)
     if status is not None:
         query = query.where(PacketRow.status == status.value)
-    with Session(engine) as session:
+    with session.begin():
         return [
             PacketPublic(
                 rid=r.rid,
@@ -330,22 +323,27 @@ def list_packets(engine: Engine, *, status: PacketState | None, limit: int) -> l
         ]
 
 
-def _set_status(engine: Engine, rid: str, status: PacketState, *, received: bool = False) -> None:
-    with Session(engine) as session, session.begin():
-        row = session.get(PacketRow, rid)
+def _set_status(session: Session, rid: str, status: PacketState, *, received: bool = False) -> None:
+    """Record ``status`` in its own transaction (committed on return: the disk already shows it)."""
+    with session.begin():
+        row = session.get(PacketRow, rid, populate_existing=True)
         row.status = status.value
         if received:
             row.received_at = utcnow()
 
 
-def statuses(engine: Engine, *, rids: list[str], machine: Principal, blobs: BlobStore) -> list[PacketStatus]:
-    with Session(engine) as session:
+def statuses(
+    session: Session, *, rids: list[str], machine: Principal, blobs: BlobStore
+) -> list[PacketStatus]:
+    """Per-RID state of the caller's packets (others' and unknown RIDs read as ``unknown``)."""
+    with session.begin():
         found = {
             r.rid: r
             for r in session.scalars(
                 select(PacketRow).where(PacketRow.rid.in_(rids), PacketRow.machine_id == machine.subject)
             )
         }
+        session.expunge_all()  # read below, after the transaction, while finishing may write
     answer = []
     for rid in rids:
         row = found.get(rid)
@@ -354,7 +352,7 @@ def statuses(engine: Engine, *, rids: list[str], machine: Principal, blobs: Blob
             continue
         state = PacketState(row.status)
         if state in _OPEN and _complete_on_disk(rid, row.size, blobs):
-            state = finish_if_complete(engine, rid=rid, blobs=blobs) or state
+            state = finish_if_complete(session, rid=rid, blobs=blobs) or state
         offset = row.size if state in _DONE else blobs.offset(rid)
         answer.append(
             PacketStatus(

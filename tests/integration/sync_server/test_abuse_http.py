@@ -143,3 +143,18 @@ def test_slow_clients_are_cut_off(start_sync_server, tmp_path):
     # a normal request still works, and a quick body is not cut
     payload = {"username": "admin", "password": "admin-demo"}
     assert requests.post(f"{server.url}{API}/auth/login", json=payload, timeout=30).status_code == 200
+
+
+def test_a_request_after_a_lingered_body_is_answered_on_the_same_connection(sync_server):
+    """An upload answered 413 before its body was read: the body is drained, and the next request on
+    the kept-alive connection is answered even when it arrives in the same read as the body's tail."""
+    body = 9 * MiB  # over the 8 MiB chunk limit: refused on its Content-Length alone
+    sock = connect(sync_server.url)
+    try:
+        sock.sendall(head("PATCH", f"{API}/packets/{'1' * 29}/content", f"Content-Length: {body}"))
+        refused = read_response(sock)
+        assert status_of(refused) == 413 and b"chunk_too_large" in refused, refused[:300]
+        sock.sendall(b"\0" * body + head("GET", "/health"))
+        assert status_of(read_response(sock)) == 200
+    finally:
+        sock.close()

@@ -110,7 +110,7 @@ def test_worker_command_processes_the_queue(tmp_path):
         [
             sys.executable,
             "-c",
-            "from sync_server.processing.cli import worker; worker()",
+            "from sync_server.worker_cli import worker; worker()",
             "--db",
             url,
             "--data",

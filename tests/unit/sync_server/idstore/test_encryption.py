@@ -5,11 +5,11 @@ import hashlib
 import pytest
 from sqlalchemy import create_engine, select, update
 
+from sync_server.db.backend_schema import create_backend_tables
 from sync_server.idstore import tables
 from sync_server.idstore.data_key import DataKeyError, DataKeyring
 from sync_server.idstore.store import IdStore
 from sync_server.processing.dedupe import DedupeConfig, blocking_text, dedupe_key
-from sync_server.processing.schema import create_backend_tables
 
 PERSON = {
     "fullName": [{"language": "eng", "value": "Amina Diallo"}],

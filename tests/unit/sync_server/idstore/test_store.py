@@ -5,11 +5,11 @@ import threading
 import pytest
 from sqlalchemy import create_engine, select
 
+from sync_server.db.backend_schema import create_backend_tables
 from sync_server.idstore import tables
 from sync_server.idstore.data_key import DataKeyError, DataKeyring
 from sync_server.idstore.store import BlobIn, DuplicateIdentity, IdentityNotFound, IdStore
 from sync_server.idstore.uin import check_uin
-from sync_server.processing.schema import create_backend_tables
 
 FINGER = b"FIR\x00" + os.urandom(2000)
 

@@ -21,12 +21,12 @@ from shared.packet import (
 from shared.packet.meta import MAX_META_BYTES
 from shared.rid import format_rid
 from shared.signing import generate_private_key, public_key_b64
+from sync_server.db.backend_schema import create_backend_tables
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
 from sync_server.processing import queue
 from sync_server.processing.dedupe import DedupeConfig
 from sync_server.processing.pipeline import Pipeline, RetryPolicy
-from sync_server.processing.schema import create_backend_tables
 from sync_server.processing.stages import build_stages, make_packet_opener
 from sync_server.processing.worker import ProcessingWorker, WorkerPool
 from tests.support.packets import seal_unchecked

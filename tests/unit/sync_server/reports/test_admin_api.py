@@ -7,9 +7,9 @@ from fastapi import FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
+from sync_server.db.backend_schema import create_backend_tables
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import BlobIn, IdStore
-from sync_server.processing.schema import create_backend_tables
 from sync_server.reports.api import build_admin_backend_router
 from sync_server.reports.runner import ReportService
 from sync_server.services.report_context import server_report_context

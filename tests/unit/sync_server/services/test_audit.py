@@ -8,8 +8,8 @@ from sqlalchemy import create_engine, delete, update
 from sqlalchemy.orm import Session
 
 from shared.audit_chain import GENESIS, chain_hash
+from sync_server.db.backend_schema import create_backend_tables
 from sync_server.db.tables import AuditEntryRow, AuditHeadRow, Base
-from sync_server.processing.schema import create_backend_tables
 from sync_server.services.audit import append_audit, list_entries, verify_chain
 from sync_server.services.masterdata import import_documents
 

@@ -4,10 +4,10 @@ import datetime as dt
 
 from sqlalchemy import create_engine, insert, select
 
+from sync_server.db.backend_schema import create_backend_tables
 from sync_server.db.tables import PacketRow
 from sync_server.processing import queue
 from sync_server.processing.pipeline import Outcome, PipelineResult, RetryPolicy
-from sync_server.processing.schema import create_backend_tables
 from sync_server.services.packet_handover import ServerPackets, server_packets
 
 

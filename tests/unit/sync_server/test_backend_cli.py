@@ -6,15 +6,15 @@ import json
 from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect
 
+from sync_server.backend_cli import identity, reprocess
+from sync_server.db.backend_schema import create_backend_tables, drop_backend_tables
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import BlobIn, IdStore
 from sync_server.processing import queue
-from sync_server.processing.admin_cli import identity, reprocess
 from sync_server.processing.pipeline import Outcome, PipelineResult, RetryPolicy
-from sync_server.processing.schema import create_backend_tables, drop_backend_tables
 from sync_server.reports.artifacts import verify_artifact
-from sync_server.reports.cli import reports
 from sync_server.reports.runner import ReportService
+from sync_server.reports_cli import reports
 from sync_server.services.report_context import server_report_context
 
 

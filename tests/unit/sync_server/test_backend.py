@@ -7,8 +7,8 @@ import time
 from sqlalchemy import create_engine
 
 from shared.packet import load_identities
+from sync_server.backend import Backend
 from sync_server.processing import queue
-from sync_server.processing.bootstrap import Backend
 from tests.integration.sync_server.processing.world import Master, prepare
 
 

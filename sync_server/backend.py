@@ -1,4 +1,7 @@
-"""Composition root of the backend: what the sync server (and `openreg worker`) call to start it.
+"""The backend of a server process: processing workers, the ID store and reports wired together.
+
+It sits beside the composition root (``sync_server.bootstrap.build_backend`` builds it) and is the
+one place where ``processing``, ``idstore`` and ``reports`` meet, so those packages stay independent.
 
 The server supplies what only it owns: the engine, the data dir, its age identities (all key ids
 still held), a ``MasterDataHistory`` over its master data tables and, optionally, machine sync

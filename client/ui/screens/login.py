@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from client.core.authentication import AuthError, LockedOut
 from client.ui.context import UiContext
@@ -47,7 +47,13 @@ class LoginScreen(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.submit)
         layout.addWidget(self.switch)
-        outer.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        centred = (
+            QHBoxLayout()
+        )  # stretches, not an alignment flag: an aligned widget gets its size hint, so a
+        centred.addStretch(1)  # wrapped error message squeezed the password field (no height-for-width)
+        centred.addWidget(box, 2)
+        centred.addStretch(1)
+        outer.addLayout(centred)
         outer.addStretch(2)
         self.submit.clicked.connect(self.attempt)
         self.password.returnPressed.connect(self.attempt)

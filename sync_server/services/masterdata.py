@@ -64,54 +64,37 @@ def append_changes(session: Session, *, upserts: Upserts, deletes: Deletes) -> I
         raise MasterDataInvalid(
             [FieldError(field=f"deletes.{e}", message=f"{e} {i!r} does not exist") for e, i in missing[:50]]
         )
-    seq = (session.scalar(select(func.max(ChangeRow.seq))) or 0) + 1
-    first = seq
+    first = (session.scalar(select(func.max(ChangeRow.seq))) or 0) + 1
     now = utcnow()
     log: list[dict[str, Any]] = []
     current: list[dict[str, Any]] = []
-    for entity, row in upserts:
-        center = row.get("center_id")
-        old = previous.get((entity, row["id"]))
-        if old is not None and old != center:
-            log.append(
-                dict(
-                    seq=seq,
-                    entity=entity,
-                    entity_id=row["id"],
-                    op="delete",
-                    data=None,
-                    center_id=old,
-                    created_at=now,
-                )
-            )
-            seq += 1
+
+    def change(entity: str, entity_id: str, op: str, data: Any, center: Any) -> int:
+        """Append one change-log row at the next sequence number; returns that number."""
+        number = first + len(log)
         log.append(
             dict(
-                seq=seq,
+                seq=number,
                 entity=entity,
-                entity_id=row["id"],
-                op="upsert",
-                data=row,
+                entity_id=entity_id,
+                op=op,
+                data=data,
                 center_id=center,
                 created_at=now,
             )
         )
+        return number
+
+    for entity, row in upserts:
+        center = row.get("center_id")
+        old = previous.get((entity, row["id"]))
+        if old is not None and old != center:  # moved to another center: its old center drops it
+            change(entity, row["id"], "delete", None, old)
+        seq = change(entity, row["id"], "upsert", row, center)
         current.append(dict(entity=entity, entity_id=row["id"], center_id=center, data=row, seq=seq))
         previous[(entity, row["id"])] = center
-        seq += 1
     for entity, entity_id in deletes:
-        log.append(
-            dict(
-                seq=seq,
-                entity=entity,
-                entity_id=entity_id,
-                op="delete",
-                data=None,
-                center_id=previous.get((entity, entity_id)),
-                created_at=now,
-            )
-        )
-        seq += 1
+        change(entity, entity_id, "delete", None, previous.get((entity, entity_id)))
     for start in range(0, len(log), _BATCH):
         session.execute(insert(ChangeRow), log[start : start + _BATCH])
     # Later rows for the same id win: keep the last occurrence only.
@@ -130,7 +113,7 @@ def append_changes(session: Session, *, upserts: Upserts, deletes: Deletes) -> I
         upserts=len(upserts),
         deletes=len(deletes),
         first_seq=first if log else None,
-        last_seq=seq - 1 if log else None,
+        last_seq=first + len(log) - 1 if log else None,
     )
 
 

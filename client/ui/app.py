@@ -62,17 +62,17 @@ def run_gui(
     keyring_file: Path | None = None,
     server_url: str | None = None,
     device_ca: Path | None = None,
+    face_camera: int | str | Path | None = None,
     document_camera: int | str | Path | None = None,
 ) -> int:
     """``openreg client gui``: options given on the command line win over the OPENREG_CLIENT_* settings
-    (e.g. ``OPENREG_CLIENT_DEVICE_CA_FILE``, ``OPENREG_CLIENT_DOCUMENT_CAMERA``)."""
-    devices: dict[str, object] = {}
-    if device_ca is not None:
-        devices["device_ca_file"] = device_ca
-    if document_camera is not None:
-        devices["document_camera"] = (
-            str(document_camera) if isinstance(document_camera, Path) else document_camera
-        )
+    (e.g. ``OPENREG_CLIENT_DEVICE_CA_FILE``, ``OPENREG_CLIENT_FACE_CAMERA``, ``OPENREG_CLIENT_DOCUMENT_CAMERA``)."""
+    given = {"device_ca_file": device_ca, "face_camera": face_camera, "document_camera": document_camera}
+    devices = {
+        name: str(value) if isinstance(value, Path) and name != "device_ca_file" else value
+        for name, value in given.items()
+        if value is not None
+    }
     settings = ClientSettings(data_dir=data_dir, keyring_file=keyring_file, server_url=server_url, **devices)
     return run_kiosk(settings)
 

@@ -30,6 +30,12 @@ import click
     help="PEM of the device-provider CAs to trust (SBI).",
 )
 @click.option(
+    "--face-camera",
+    envvar="OPENREG_CLIENT_FACE_CAMERA",
+    help="Face camera when no SBI face device is used: a webcam index (0), a video file or a folder of "
+    "images; photos are checked (ICAO-lite) before they are kept.",
+)
+@click.option(
     "--document-camera",
     envvar="OPENREG_CLIENT_DOCUMENT_CAMERA",
     help="Document camera: a webcam index (0), a video file or a folder of images. It also scans "
@@ -40,6 +46,7 @@ def gui(
     keyring_file: Path | None,
     server_url: str | None,
     device_ca: Path | None,
+    face_camera: str | None,
     document_camera: str | None,
 ) -> None:
     """Open the kiosk window. A CA to pin at enrolment comes from OPENREG_CLIENT_SERVER_CA_FILE."""
@@ -55,6 +62,7 @@ def gui(
             keyring_file=keyring_file,
             server_url=server_url,
             device_ca=device_ca,
+            face_camera=face_camera,
             document_camera=document_camera,
         )
     except ValidationError as exc:  # e.g. --server http://<not loopback>: say why, no traceback

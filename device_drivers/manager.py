@@ -48,16 +48,20 @@ class DriverListSource:
 
     def __init__(self, name: str, drivers: list[object]) -> None:
         self.name, self.drivers = name, drivers
+        # Set by the DeviceManager: runs a driver's ``info()`` on that device's own thread (by its key).
+        self.run_on_device: Callable[[str, Callable[[], DeviceInfo]], DeviceInfo] | None = None
 
     def discover(self) -> list[tuple[DeviceInfo, object | None]]:
         found: list[tuple[DeviceInfo, object | None]] = []
         for driver in self.drivers:
+            key, run = getattr(driver, "key", None), self.run_on_device
             try:
-                found.append((driver.info(), driver))  # type: ignore[attr-defined]
+                info = run(key, driver.info) if run and key else driver.info()  # type: ignore[attr-defined]
+                found.append((info, driver))
             except DeviceUnavailableError:
                 continue
             except Exception as exc:
-                key, modality = getattr(driver, "key", None), getattr(driver, "modality", None)
+                modality = getattr(driver, "modality", None)
                 if key is None or modality is None:
                     continue
                 identity = getattr(driver, "identity", None) or DeviceIdentity("", "", str(key))
@@ -170,9 +174,13 @@ class DeviceManager:
         self._sources: list[DeviceSource] = []
         for name, factory in sources.items():
             try:
-                self._sources.append(factory())
+                source = factory()
             except DeviceUnavailableError as exc:
                 self.unavailable[name] = str(exc)  # that driver is off; the others keep working
+                continue
+            if isinstance(source, DriverListSource):  # a fixed driver's status check is device I/O too
+                source.run_on_device = lambda key, fn: self._threads_for(key)[0].call(fn, timeout=30)
+            self._sources.append(source)
         self._known: dict[str, tuple[DeviceInfo, object | None]] = {}
         self._threads: dict[str, tuple[DeviceThread, DeviceThread]] = {}  # key -> (calls, preview)
         self._subscribers: list[Callable[[DeviceEvent], None]] = []
@@ -242,14 +250,15 @@ class DeviceManager:
                 f"No {modality.value} device is connected." + (f" ({reasons})" if reasons else "")
             )
         info, device = best
+        return ManagedDevice(info, device, *self._threads_for(info.key))
+
+    def _threads_for(self, key: str) -> tuple[DeviceThread, DeviceThread]:
+        """The device's (calls, preview) threads, made on first use and kept until :meth:`close`."""
         with self._lock:
-            threads = self._threads.get(info.key)
+            threads = self._threads.get(key)
             if threads is None:
-                threads = self._threads[info.key] = (
-                    DeviceThread(info.key),
-                    DeviceThread(f"{info.key}-preview"),
-                )
-        return ManagedDevice(info, device, *threads)
+                threads = self._threads[key] = (DeviceThread(key), DeviceThread(f"{key}-preview"))
+            return threads
 
     def start_polling(self, interval_s: float = 2.0) -> None:
         """Poll discovery in the background (notices plug/unplug and status changes)."""

@@ -140,3 +140,28 @@ def test_the_face_checklist_shows_verdicts_only_in_the_kiosk_language():
     assert icao_checklist(checks) == "✔ face checks passed   ✘ exposure"
     assert icao_checklist(checks, "ara") == "✔ نجحت فحوص الوجه   ✘ الإضاءة"
     assert icao_checklist({"hash": "9f…", "brightness": "0.61"}) == ""
+
+
+def test_a_fixed_drivers_status_check_runs_on_its_own_device_thread():
+    """Discovery asks a camera whether it answers (that opens it): on the camera's thread, as every other
+    call to it, not on the discovery thread."""
+
+    class Camera(ProtocolDevice):
+        key = "camera:face:0"
+
+        def __init__(self):
+            super().__init__("face")
+            self.asked_on: list[str] = []
+
+        def info(self):
+            self.asked_on.append(threading.current_thread().name)
+            return super().info()
+
+    camera = Camera()
+    source = capture_over(camera)
+    try:
+        source.refresh()
+        source.refresh()
+        assert camera.asked_on and all(name.startswith("device-camera:face:0_") for name in camera.asked_on)
+    finally:
+        source.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -92,6 +93,17 @@ class MachineKeys:
     def server_url(self) -> str | None:
         with self._store.transaction() as conn:
             return read_setting(conn, "server.url")
+
+    def record_contact(self, when: datetime) -> None:
+        """Note a completed exchange with the server (master data in step with it), for "last sync"."""
+        with self._store.transaction() as conn:
+            write_setting(conn, "server.last_contact", when.astimezone(UTC).isoformat())
+
+    def last_contact(self) -> datetime | None:
+        """When the kiosk last completed an exchange with the server (aware UTC), or None if never."""
+        with self._store.transaction() as conn:
+            raw = read_setting(conn, "server.last_contact")
+        return datetime.fromisoformat(raw) if raw else None
 
     def record_enrolment(
         self,

@@ -73,6 +73,9 @@ def test_whole_day_at_the_kiosk(qtbot, tmp_path, server, sbi_simulator):
         window.screens["lock"].switch.click()
         sign_in(qtbot, window, SUPERVISOR, SUPERVISOR_PASSWORD)
         qtbot.waitUntil(lambda: window.current_name() == "home", timeout=10000)
+        home = window.screens["home"]  # enrolment synced master data: that is the last sync, here and now
+        qtbot.waitUntil(lambda: "never" not in home.sync_label.text() and bool(home.place_label.text()))
+        assert "Capital Central" in home.place_label.text() and "10001" in home.place_label.text()
         window.show_screen("end_of_day")
         eod = window.screens["end_of_day"]
         qtbot.waitUntil(lambda: eod.table.rowCount() == 1, timeout=10000)

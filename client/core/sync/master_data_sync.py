@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from client.core.audit import append_audit
@@ -188,6 +189,7 @@ class MasterDataSync:
             if page.get("complete", True) or not changes:
                 break
         report_skipped(self._store, self._source)
+        self._machine.record_contact(datetime.now(UTC))  # "last sync" on home, true from enrolment on
         state.phase = "done"
         if progress:
             progress(state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -27,7 +28,16 @@ def read_home_figures(ctx: UiContext) -> dict[str, Any]:
     devices: list[tuple[str, str]] = []
     if ctx.devices is not None and hasattr(ctx.devices, "status"):
         devices = [(str(k), str(v)) for k, v in dict(ctx.devices.status()).items()]
-    return {"counts": counts, "online": online, "devices": devices}
+    identity = ctx.machine.identity()
+    center = ctx.master_data.get("centers", identity.center_id) if identity.center_id else None
+    return {
+        "counts": counts,
+        "online": online,
+        "devices": devices,
+        "last_contact": ctx.machine.last_contact(),
+        "center": (center or {}).get("name") or identity.center_id,
+        "machine": identity.machine_id,
+    }
 
 
 class HomeScreen(QWidget):
@@ -40,7 +50,9 @@ class HomeScreen(QWidget):
         self._figures: dict[str, Any] = {"counts": dict.fromkeys(COUNT_KEYS), "online": None, "devices": []}
         layout = QVBoxLayout(self)
         self.title = title_label()
+        self.place_label = QLabel(objectName="home_place")
         layout.addWidget(self.title)
+        layout.addWidget(self.place_label)
         grid = QGridLayout()
         self.cards = {k: CountCard(k) for k in COUNT_KEYS}
         for i, key in enumerate(COUNT_KEYS):
@@ -89,7 +101,15 @@ class HomeScreen(QWidget):
         for key, card in self.cards.items():
             card.set(self._figures["counts"].get(key), t(f"home.{key}"))
             card.number.setAlignment(side | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter)
-        when = ctx.last_sync.strftime("%Y-%m-%d %H:%M") if ctx.last_sync else t("home.never")
+        synced = max(
+            (w for w in (ctx.last_sync, self._figures.get("last_contact")) if w), key=_aware, default=None
+        )
+        when = _aware(synced).astimezone().strftime("%Y-%m-%d %H:%M") if synced else t("home.never")
+        center, machine = self._figures.get("center"), self._figures.get("machine")
+        self.place_label.setText(
+            t("home.place", center=center, machine=machine) if center and machine else ""
+        )
+        self.place_label.setVisible(bool(center and machine))
         self.sync_label.setText(t("home.last_sync", when=when))
         online = self._figures["online"]
         state = t("home.unknown") if online is None else t("home.online" if online else "home.offline")
@@ -108,3 +128,8 @@ class HomeScreen(QWidget):
         self.new_button.setVisible("operator" in roles)
         self.eod_button.setVisible("supervisor" in roles and "end_of_day" in screens)
         self.sync_button.setVisible("sync" in screens)
+
+
+def _aware(when: datetime) -> datetime:
+    """A naive time (the sync centre's local clock) as aware local time, so both kinds compare."""
+    return when if when.tzinfo else when.astimezone()

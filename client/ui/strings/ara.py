@@ -16,6 +16,7 @@ STRINGS: dict[str, str] = {
     "lock.unlock": "فتح",
     "lock.switch": "خروج",
     "home.title": "مرحباً، {name}",
+    "home.place": "المركز {center} · الكشك {machine}",
     "home.today": "تسجيلات اليوم",
     "home.pending_approval": "بانتظار الموافقة",
     "home.pending_upload": "بانتظار الرفع",

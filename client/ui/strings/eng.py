@@ -16,6 +16,7 @@ STRINGS: dict[str, str] = {
     "lock.unlock": "Unlock",
     "lock.switch": "Sign out",
     "home.title": "Welcome, {name}",
+    "home.place": "Center {center} · kiosk {machine}",
     "home.today": "Registrations today",
     "home.pending_approval": "Awaiting approval",
     "home.pending_upload": "Awaiting upload",

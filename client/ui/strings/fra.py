@@ -16,6 +16,7 @@ STRINGS: dict[str, str] = {
     "lock.unlock": "Déverrouiller",
     "lock.switch": "Se déconnecter",
     "home.title": "Bienvenue, {name}",
+    "home.place": "Centre {center} · kiosque {machine}",
     "home.today": "Inscriptions du jour",
     "home.pending_approval": "En attente d'approbation",
     "home.pending_upload": "En attente d'envoi",

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -78,6 +79,21 @@ def test_snapshot_then_pages_with_tombstones_and_progress(store, machine):
     assert seen[0] == ("snapshot", 2) and seen[-1] == ("done", 5)
     # a second run only asks for what is new
     assert sync.sync().rows == 0
+
+
+def test_a_completed_sync_is_the_kiosks_last_contact_and_a_refused_one_is_not(store, machine):
+    """Home's "last sync" reads it: true from the enrolment's first master-data sync on, and a page the
+    kiosk refused is no sync."""
+    assert machine.last_contact() is None
+    before = datetime.now(UTC)
+    MasterDataSync(store=store, machine=machine, source=Source([], {"cursor": 0, "entities": {}})).sync()
+    contact = machine.last_contact()
+    assert contact is not None and before <= contact <= datetime.now(UTC)
+    source = Source([change(1, "genders", "FLE", {"labels": {}})], {"cursor": 0, "entities": {}})
+    source.tamper = lambda payload: payload["changes"][0]["data"].update(evil=True)
+    with pytest.raises(MasterDataRefused):
+        MasterDataSync(store=store, machine=machine, source=source).sync()
+    assert machine.last_contact() == contact
 
 
 def test_bad_signature_is_refused_and_nothing_applied(store, machine):

@@ -98,6 +98,7 @@ def _camera_sources(folder: Path):
 
 
 def take(out_dir: Path) -> list[Path]:
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from client.ui.app import build_window, qt_app
@@ -253,6 +254,18 @@ def take(out_dir: Path) -> list[Path]:
         _settle(app, 500)
         window.ctx.ops.wait()
         shot("13-end-of-day")
+
+        def confirm_approve_all() -> None:  # the question is modal: photograph it, then say Yes
+            box = app.activeModalWidget()
+            if box is None:
+                QTimer.singleShot(20, confirm_approve_all)
+                return
+            path = out_dir / "13a-end-of-day-approve-all-confirm.png"
+            box.grab().save(str(path))
+            saved.append(path)
+            next(b for b in box.buttons() if box.buttonRole(b) == box.ButtonRole.YesRole).click()
+
+        QTimer.singleShot(300, confirm_approve_all)
         window.screens["end_of_day"].approve_all_button.click()
         _settle(app, 300)
         window.ctx.ops.wait()

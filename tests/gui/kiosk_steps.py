@@ -5,11 +5,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from demo.headless import CENTER_ID, OPERATOR, OPERATOR_PASSWORD
 
 from .conftest import sign_in
+
+
+def answer_next_question(*, yes: bool, seen: list[str] | None = None) -> None:
+    """Answer the next Yes/No box the kiosk asks (it is modal: arm this before the click that opens it);
+    its text is appended to ``seen``."""
+
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, press)
+            return
+        if seen is not None:
+            seen.append(box.text())
+        wanted = QMessageBox.ButtonRole.YesRole if yes else QMessageBox.ButtonRole.NoRole
+        next(b for b in box.buttons() if box.buttonRole(b) == wanted).click()
+
+    QTimer.singleShot(0, press)
 
 
 def first_options(page):

@@ -12,10 +12,12 @@ from PySide6.QtCore import Qt
 from client.core.registration.sealing import SealedFile
 from client.ui.app import build_window
 from client.ui.i18n import tr
+from client.ui.screens import end_of_day
 from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON, SUPERVISOR, SUPERVISOR_TOTP, seeded_kiosk
 from demo.samples import capture_group
 
 from .conftest import sign_in
+from .kiosk_steps import answer_next_question
 
 
 class FileSealer:
@@ -60,7 +62,7 @@ def flow_window(qtbot, tmp_path):
     client.close()
 
 
-def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window, tmp_path):
+def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window, tmp_path, monkeypatch):
     window = flow_window
     sign_in(qtbot, window, OPERATOR[0], OPERATOR[2])
     qtbot.waitUntil(lambda: window.current_name() == "home")
@@ -139,6 +141,18 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
     assert eod.table.item(0, 0).text() == preview.finished.rid
     assert eod.table.item(0, 1).text().startswith("Amina Diallo")
     assert "exceptions: 1" in eod.table.item(0, 2).text()
+    assert "Left index finger" in eod.table.item(0, 2).toolTip()  # the exception in words, not a code
+    eod.ask_reject()  # nothing selected: said, nothing happens
+    assert "Select the packets" in eod.message.text()
+    eod.table.selectRow(0)
+    monkeypatch.setattr(end_of_day.QInputDialog, "getText", lambda *a, **k: ("   ", True))
+    eod.ask_reject()  # an empty reason is refused with a message, the packet stays
+    assert "Give a reason" in eod.message.text() and eod.table.rowCount() == 1
+    asked: list[str] = []
+    answer_next_question(yes=False, seen=asked)  # Approve all asks once more; No keeps everything
+    qtbot.mouseClick(eod.approve_all_button, Qt.MouseButton.LeftButton)
+    assert asked == ["Approve all packets (1)? They are then uploaded."] and eod.table.rowCount() == 1
+    answer_next_question(yes=True)
     qtbot.mouseClick(eod.approve_all_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: eod.table.rowCount() == 0 and eod.empty.isVisible())
 

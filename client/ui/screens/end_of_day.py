@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QMessageBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -17,12 +18,13 @@ from PySide6.QtWidgets import (
 
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
+from client.ui.i18n import tr_code
 from client.ui.widgets import button, error_label, title_label
 
 COLUMNS = ("rid", "person", "captured", "operator_id", "created_at")
 
 
-def cell_texts(row: dict, t) -> dict[str, str]:
+def cell_texts(row: dict, t, language: str = "eng") -> dict[str, str]:
     """One pending packet as the supervisor reads it: who, what was captured, by whom, when."""
     summary = row.get("summary") or {}
     person = "\n".join(v for v in (summary.get("name"), summary.get("date_of_birth")) if v) or "—"
@@ -31,7 +33,8 @@ def cell_texts(row: dict, t) -> dict[str, str]:
         counts = [f"{t('eod.documents')}: {summary.get('documents', 0)}"]
         if summary.get("exceptions"):
             counts.append(f"{t('eod.exceptions')}: {len(summary['exceptions'])}")
-        captured = ", ".join(summary.get("modalities", [])) + "\n" + " · ".join(counts)
+        modalities = (tr_code("device", m, language) for m in summary.get("modalities", []))
+        captured = t("list.separator").join(modalities) + "\n" + " · ".join(counts)
     when = str(row.get("created_at") or "")[:19].replace("T", " ")
     return {
         "rid": row["rid"],
@@ -82,9 +85,7 @@ class EndOfDayScreen(QWidget):
         row.addWidget(self.approve_all_button)
         layout.addLayout(row)
         self.approve_button.clicked.connect(lambda: self.review(self.selected_rids(), approve=True))
-        self.approve_all_button.clicked.connect(
-            lambda: self.review([r["rid"] for r in self.rows], approve=True)
-        )
+        self.approve_all_button.clicked.connect(self.ask_approve_all)
         self.reject_button.clicked.connect(self.ask_reject)
         ctx.ops.bus.changed.connect(
             lambda c: self.refresh() if "registrations" in c and self.isVisible() else None
@@ -117,24 +118,49 @@ class EndOfDayScreen(QWidget):
         self.rows = rows
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            texts = cell_texts(row, self.ctx.t)
+            texts = cell_texts(row, self.ctx.t, self.ctx.language.code)
             for c, key in enumerate(COLUMNS):
                 item = QTableWidgetItem(texts[key])
                 if key == "captured" and row.get("summary", {}).get("exceptions"):
-                    item.setToolTip("\n".join(row["summary"]["exceptions"]))
+                    item.setToolTip("\n".join(self._exception_words(row["summary"]["exceptions"])))
                 self.table.setItem(r, c, item)
         self.retranslate()
 
     def selected_rids(self) -> list[str]:
         return [self.rows[i.row()]["rid"] for i in self.table.selectionModel().selectedRows()]
 
+    def _exception_words(self, exceptions: list[str]) -> list[str]:
+        """Summary entries ``"finger Left IndexFinger"`` as the finger or eye's name in the kiosk language."""
+        language = self.ctx.language.code
+        return [tr_code("bio.subtype", entry.partition(" ")[2] or entry, language) for entry in exceptions]
+
     def ask_reject(self) -> None:
         rids = self.selected_rids()
         if not rids:
+            self.message.setText(self.ctx.t("eod.select_first"))
             return
         reason, ok = QInputDialog.getText(self, self.ctx.t("eod.reject"), self.ctx.t("eod.reason"))
-        if ok and reason.strip():
-            self.review(rids, approve=False, reason=reason)
+        if not ok:
+            return
+        if not reason.strip():  # a rejection the operator cannot act on helps nobody: say so, do nothing
+            self.message.setText(self.ctx.t("eod.reason_required"))
+            return
+        self.review(rids, approve=False, reason=reason.strip())
+
+    def ask_approve_all(self) -> None:
+        """Approving every packet at once is asked once more, with the count."""
+        rids = [r["rid"] for r in self.rows]
+        if rids and self.confirm(self.ctx.t("eod.approve_all_confirm", n=len(rids))):
+            self.review(rids, approve=True)
+
+    def confirm(self, question: str) -> bool:
+        """Yes/No in the kiosk language; No is the default (Enter on a stray key press approves nothing)."""
+        box = QMessageBox(QMessageBox.Icon.Question, self.ctx.t("eod.title"), question, parent=self)
+        yes = box.addButton(self.ctx.t("answer.yes"), QMessageBox.ButtonRole.YesRole)
+        box.setDefaultButton(box.addButton(self.ctx.t("answer.no"), QMessageBox.ButtonRole.NoRole))
+        box.setObjectName("eod_confirm")
+        box.exec()
+        return box.clickedButton() is yes
 
     def review(self, rids: list[str], *, approve: bool, reason: str = "") -> None:
         if not rids:

@@ -77,6 +77,11 @@ STRINGS: dict[str, str] = {
     "eod.exceptions": "exceptions",
     "eod.documents": "documents",
     "eod.empty": "Nothing waits for approval.",
+    "eod.select_first": "Select the packets to reject first.",
+    "eod.reason_required": "Give a reason: the operator reads it to correct the registration.",
+    "eod.approve_all_confirm": "Approve all packets ({n})? They are then uploaded.",
+    "answer.yes": "Yes",
+    "answer.no": "No",
     "eod.quarantined": (
         "{n} sealed packet(s) on this kiosk are damaged and were set aside; they cannot be uploaded and "
         "head office is told when the kiosk syncs. See the sync centre."

@@ -75,6 +75,11 @@ STRINGS: dict[str, str] = {
     "eod.exceptions": "exceptions",
     "eod.documents": "documents",
     "eod.empty": "Rien en attente.",
+    "eod.select_first": "Sélectionnez d'abord les paquets à rejeter.",
+    "eod.reason_required": "Indiquez un motif : l'opérateur le lit pour corriger l'enregistrement.",
+    "eod.approve_all_confirm": "Approuver tous les paquets ({n}) ? Ils seront ensuite envoyés.",
+    "answer.yes": "Oui",
+    "answer.no": "Non",
     "eod.quarantined": (
         "{n} paquet(s) scellé(s) de cette borne sont endommagés et ont été isolés ; ils ne peuvent pas "
         "être envoyés et le siège est prévenu à la synchro. Voir le centre de synchro."

@@ -55,6 +55,17 @@ def outcome_words(outcome: CaptureOutcome, language: str) -> str:
     return _w("kept_best", language, what=what, n=outcome.attempts)
 
 
+def quality_words(quality: int | None, threshold: int, excepted: bool, language: str) -> str:
+    """A finger's bar in words, so the verdict never rests on colour alone: "quality 85, needs 60:
+    accepted ✔", "... too low ✘", "needs 60" before a capture, "missing" when marked so."""
+    if excepted:
+        return _w("missing", language)
+    if quality is None:
+        return _w("needs", language, threshold=threshold)
+    verdict = "quality_ok" if quality >= threshold else "quality_low"
+    return _w(verdict, language, quality=quality, threshold=threshold)
+
+
 class GroupPanel(QFrame):
     capture_requested = Signal(str)
 
@@ -138,8 +149,8 @@ class GroupPanel(QFrame):
             capture = reg.captures.get((self.modality, sub))
             excepted = (self.modality, sub) in reg.exceptions
             bar.setValue(capture.quality if capture else 0)
-            bar.setFormat(_w("missing", language) if excepted else f"%v / {threshold}")
             ok = capture is not None and capture.quality >= threshold
+            bar.setFormat(quality_words(capture.quality if capture else None, threshold, excepted, language))
             bar.setProperty("ok", ok)
             bar.setStyleSheet("" if ok or not capture else "QProgressBar::chunk { background: #c0392b; }")
             if sub in self.markers:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from client.core.registration.workflow import CaptureOutcome
-from client.ui.screens.biometrics_page import outcome_words
+from client.ui.screens.biometrics_page import outcome_words, quality_words
 
 
 def test_accepted_retry_and_kept_best_in_english_and_arabic():
@@ -13,3 +15,19 @@ def test_accepted_retry_and_kept_best_in_english_and_arabic():
     assert outcome_words(retry, "ara") == "الإبهام الأيسر، العين اليسرى: دون 60؛ يرجى إعادة الالتقاط"
     kept = CaptureOutcome(True, False, 3, ("Right",), 60)
     assert outcome_words(kept, "fra") == "Meilleure des 3 captures conservée (Œil droit)"
+
+
+@pytest.mark.parametrize(
+    ("quality", "excepted", "language", "expected"),
+    [
+        (85, False, "eng", "quality 85, needs 60: accepted ✔"),
+        (41, False, "eng", "quality 41, needs 60: too low ✘"),
+        (None, False, "eng", "needs 60"),
+        (None, True, "eng", "missing"),
+        (85, False, "ara", "الجودة 85، المطلوب 60: مقبولة ✔"),
+        (41, False, "fra", "qualité 41, minimum 60 : trop basse ✘"),
+    ],
+)
+def test_a_quality_bar_says_its_verdict_in_words_and_a_mark(quality, excepted, language, expected):
+    """Not by colour alone, and not "85 / 60": the officer reads the verdict."""
+    assert quality_words(quality, 60, excepted, language) == expected

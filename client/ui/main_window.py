@@ -27,7 +27,7 @@ from client.ui.screens.registration import RegistrationScreen
 from client.ui.screens.setup import SetupScreen
 from client.ui.screens.sync_centre import SyncCentreScreen
 from client.ui.theme import apply_theme
-from client.ui.widgets import button
+from client.ui.widgets import button, wheel_only_when_focused
 
 
 class MainWindow(QMainWindow):
@@ -44,6 +44,7 @@ class MainWindow(QMainWindow):
         self.brand = QLabel(objectName="brand")
         self.user_label = QLabel(objectName="user_label")
         self.language_box = QComboBox(objectName="language")
+        wheel_only_when_focused(self.language_box)
         for code, name in LANGUAGE_NAMES.items():
             self.language_box.addItem(name, code)
         self.contrast = QCheckBox(objectName="high_contrast")

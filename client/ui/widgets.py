@@ -2,7 +2,43 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QApplication,
+    QFrame,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class _WheelGuard(QObject):
+    """Drops wheel events on an unfocused input and lets them go on to the scrolling page."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
+            area = watched.parentWidget()
+            while area is not None and not isinstance(area, QAbstractScrollArea):
+                area = area.parentWidget()
+            if area is not None:  # handed on explicitly: Qt does not propagate a synthesised wheel
+                QApplication.sendEvent(area.viewport(), event)
+            else:
+                event.ignore()  # a real wheel event then goes on to the parent
+            return True
+        return super().eventFilter(watched, event)
+
+
+def wheel_only_when_focused(widget: QWidget) -> QWidget:
+    """Scrolling a long form past a dropdown (or spin/date box) must never change its value.
+
+    The widget no longer takes focus from the wheel, and a wheel turn over it while unfocused scrolls
+    the page instead. Returns the widget so it can wrap a constructor call.
+    """
+    widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    widget.installEventFilter(_WheelGuard(widget))
+    return widget
 
 
 def title_label(text: str = "") -> QLabel:

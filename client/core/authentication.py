@@ -189,11 +189,18 @@ class AuthenticationService:
         with self._store.transaction() as conn:
             append_audit(conn, actor=session.user_id, action="logout")
 
-    def supervisor_approval(self, *, user_id: str, password: str, totp: str | None, purpose: str) -> str:
+    def supervisor_approval(
+        self, *, user_id: str, password: str, totp: str | None, purpose: str, operator_id: str | None = None
+    ) -> str:
         """Verify a supervisor on the spot (password + TOTP, or password alone where config allows).
 
-        Returns the supervisor's id to record in the packet's meta.
+        ``operator_id`` is the officer whose work is approved: nobody approves their own registration
+        (reason ``own_registration``). Returns the supervisor's id to record in the packet's meta.
         """
+        if operator_id is not None and user_id == operator_id:
+            raise AuthError(
+                "a supervisor cannot approve their own registration", reason="own_registration", user=user_id
+            )
         user = self._check_password(user_id, password, action="supervisor_approval")
         if "supervisor" not in user.get("roles", []):
             raise RoleRequired(f"user {user_id} is not a supervisor", reason="not_supervisor", user=user_id)

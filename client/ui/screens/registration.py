@@ -266,7 +266,14 @@ class RegistrationScreen(QWidget):
         """The rules demand an on-the-spot approval: open the dialog; approval moves on to the preview."""
         reg = self.registration
         dialog = SupervisorDialog(
-            self.ctx, purpose="registration.exceptions", reasons=reg.approval_reasons(), parent=self
+            self.ctx,
+            purpose="registration.exceptions",
+            reasons=reg.approval_reasons(),
+            missing=[
+                (e.bio_subtype, e.reason if e.reason != "missing" else "") for e in reg.exceptions.values()
+            ],
+            operator_id=reg.operator_id,
+            parent=self,
         )
         self.supervisor_dialog = dialog
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -160,6 +160,22 @@ class MainWindow(QMainWindow):
         if "preview" in self.screens:
             self.screens["preview"].load(registration)
             self.show_screen("preview")
+
+    _closing_confirmed = False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the window during a registration asks first, like Cancel does."""
+        wizard = self.screens["registration"]
+        if self._closing_confirmed or not isinstance(wizard, RegistrationScreen) or not wizard.in_progress():
+            super().closeEvent(event)
+            return
+        event.ignore()
+        wizard.confirm_discard(self._close_discarding)
+
+    def _close_discarding(self) -> None:
+        self._closing_confirmed = True
+        self.screens["registration"].discard()
+        self.close()
 
     # -- appearance -------------------------------------------------------------------------------
     def set_high_contrast(self, on: bool) -> None:

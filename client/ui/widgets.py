@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QApplication,
     QFrame,
     QLabel,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -61,6 +64,25 @@ def button(text: str, name: str, *, secondary: bool = False) -> QPushButton:
     if secondary:
         b.setProperty("secondary", True)
     return b
+
+
+def confirm(
+    parent: QWidget, *, name: str, title: str, text: str, yes: str, no: str, on_yes: Callable[[], None]
+) -> QMessageBox:
+    """Ask a worded yes/no question without blocking (the box is window-modal, opened, not exec'd);
+    ``on_yes`` runs only on Yes. No is the default and Escape, so a stray Enter loses nothing.
+    The buttons are named ``{name}_yes`` / ``{name}_no``."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
+    box.setObjectName(name)
+    yes_button = box.addButton(yes, QMessageBox.ButtonRole.YesRole)
+    no_button = box.addButton(no, QMessageBox.ButtonRole.NoRole)
+    yes_button.setObjectName(f"{name}_yes")
+    no_button.setObjectName(f"{name}_no")
+    box.setDefaultButton(no_button)
+    box.setEscapeButton(no_button)
+    box.buttonClicked.connect(lambda clicked: on_yes() if clicked is yes_button else None)
+    box.open()
+    return box
 
 
 class CountCard(QFrame):

@@ -12,6 +12,7 @@ scanned with the camera (:class:`ScanDialog`); all three run the same load, whic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QScrollArea,
     QStackedWidget,
     QVBoxLayout,
@@ -35,7 +37,7 @@ from client.ui.screens.biometrics_page import BiometricsPage
 from client.ui.screens.documents_page import DocumentsPage
 from client.ui.screens.scan_dialog import ScanDialog
 from client.ui.screens.supervisor_dialog import SupervisorDialog
-from client.ui.widgets import button, error_label, title_label
+from client.ui.widgets import button, confirm, error_label, title_label
 
 
 def load_form_inputs(ctx: UiContext, prereg_id: str | None) -> tuple[Registration, dict[str, list[dict]]]:
@@ -67,6 +69,7 @@ class RegistrationScreen(QWidget):
         self.setObjectName("registration_screen")
         self.registration: Registration | None = None
         self.pages: list[QWidget] = []
+        self.discard_box: QMessageBox | None = None
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         self.title = title_label()
@@ -314,8 +317,36 @@ class RegistrationScreen(QWidget):
         self.stack.setCurrentIndex(index - 1)
         self.retranslate()
 
+    def in_progress(self) -> bool:
+        """Would leaving now lose the officer's work? (a live registration with anything entered)"""
+        reg = self.registration
+        if reg is None or reg.step in (Step.CANCELLED, Step.SEALED, Step.SIGNED_OFF):
+            return False
+        entered = reg.values or reg.documents or reg.captures or reg.exceptions or self._demographic_values()
+        return bool(entered) or reg.step != Step.DEMOGRAPHICS
+
+    def confirm_discard(self, then: Callable[[], None]) -> None:
+        """Run ``then`` at once when nothing would be lost, else only after the officer says Yes."""
+        if not self.in_progress():
+            then()
+            return
+        t = self.ctx.t
+        self.discard_box = confirm(
+            self.window(),
+            name="discard",
+            title=t("discard.title"),
+            text=t("discard.text"),
+            yes=t("discard.yes"),
+            no=t("discard.no"),
+            on_yes=then,
+        )
+
     def cancel(self) -> None:
-        if self.registration is not None:
+        self.confirm_discard(self.discard)
+
+    def discard(self) -> None:
+        """Drop the registration in progress (after confirmation) and go home."""
+        if self.registration is not None and self.registration.step not in (Step.SIGNED_OFF, Step.SEALED):
             self.registration.cancel()
         self.registration = None
         self.navigate.emit("home")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -199,6 +199,8 @@ class RegistrationScreen(QWidget):
         self.stack.setCurrentIndex(0)
         self.next_button.setEnabled(True)
         self.retranslate()
+        self.prereg.setText(registration.prereg_id or "")  # a new applicant never inherits the last id
+        self._focus_first_field()
         self.prereg_status.clear()
         self.prereg_status.hide()
         if registration.prereg_id and registration.values:
@@ -206,6 +208,13 @@ class RegistrationScreen(QWidget):
             self.prereg_status.show()
         elif registration.prereg_id:  # not in this kiosk's pre-registration copy: nothing was prefilled
             self.message.setText(self.ctx.t("wizard.prereg_unknown", id=registration.prereg_id))
+
+    def _focus_first_field(self) -> None:
+        page = self.current_page()
+        if isinstance(page, FormPage):
+            first = next((w for w in page.inputs.values() if not w.isHidden()), None)
+            if first is not None:
+                first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def current_page(self) -> QWidget | None:
         """The page on screen (a long form sits inside a scroll area in the stack)."""

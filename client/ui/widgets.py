@@ -72,12 +72,15 @@ def confirm(
     """Ask a worded yes/no question without blocking (the box is window-modal, opened, not exec'd);
     ``on_yes`` runs only on Yes. No is the default and Escape, so a stray Enter loses nothing.
     The buttons are named ``{name}_yes`` / ``{name}_no``."""
-    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
+    box = QMessageBox(QMessageBox.Icon.Question, title, title, QMessageBox.StandardButton.NoButton, parent)
+    box.setInformativeText(text)  # the question itself shows in the box too: a kiosk may have no title bar
     box.setObjectName(name)
     yes_button = box.addButton(yes, QMessageBox.ButtonRole.YesRole)
     no_button = box.addButton(no, QMessageBox.ButtonRole.NoRole)
     yes_button.setObjectName(f"{name}_yes")
     no_button.setObjectName(f"{name}_no")
+    for choice in (yes_button, no_button):  # the theme's padding is not in the width the box lays out
+        choice.setMinimumWidth(choice.fontMetrics().horizontalAdvance(choice.text()) + 64)
     box.setDefaultButton(no_button)
     box.setEscapeButton(no_button)
     box.buttonClicked.connect(lambda clicked: on_yes() if clicked is yes_button else None)

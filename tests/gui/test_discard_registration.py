@@ -39,7 +39,7 @@ def test_cancel_with_work_asks_in_the_kiosk_language(qtbot, window):
     registration = wizard.registration
     qtbot.mouseClick(wizard.cancel_button, Qt.MouseButton.LeftButton)
     box = wizard.discard_box
-    assert box.text() == tr("discard.text", "fra")
+    assert box.text() == tr("discard.title", "fra") and box.informativeText() == tr("discard.text", "fra")
     assert box.findChild(QPushButton, "discard_yes").text() == tr("discard.yes", "fra")
     _answer(qtbot, wizard, "no")
     assert window.current_name() == "registration" and registration.step is Step.DEMOGRAPHICS

@@ -3,8 +3,9 @@ unlock, roles and supervisors' on-the-spot approval, all against master-data use
 
 Roles are enforced here (services call :func:`require_role`), not only by hiding buttons in the GUI.
 Config keys read from master data (``config`` entity, with these defaults):
-``login.max_failures`` 5, ``login.lockout_minutes`` 15, ``session.inactivity_minutes`` 10,
-``supervisor.totp_required`` true.
+``login.max_failures`` 5, ``login.lockout_minutes`` 15, ``session.inactivity_minutes`` 10 (older master
+data may carry ``session.lock_after_s`` in seconds instead: read as a fallback), ``supervisor.totp_required``
+true.
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ from client.core.totp import verify_totp
 
 Clock = Callable[[], datetime]
 _hasher = PasswordHasher()
+
+
+def inactivity_minutes(master_data: MasterData) -> float:
+    """Idle minutes before the kiosk locks: ``session.inactivity_minutes``, else the older
+    ``session.lock_after_s`` (seconds) a deployed master data may still carry, else 10."""
+    minutes = master_data.config("session.inactivity_minutes")
+    if minutes is not None:
+        return float(minutes)
+    seconds = master_data.config("session.lock_after_s")
+    return float(seconds) / 60 if seconds is not None else 10.0
 
 
 class AuthError(PermissionError):
@@ -161,7 +172,7 @@ class AuthenticationService:
     def check_active(self, session: Session) -> None:
         """Raise :class:`SessionLocked` if ``session`` is locked, locking it first if it was idle longer
         than ``session.inactivity_minutes``."""
-        idle = timedelta(minutes=float(self._md.config("session.inactivity_minutes", 10)))
+        idle = timedelta(minutes=inactivity_minutes(self._md))
         if not session.locked and self._now() - session.last_activity > idle:
             self.lock(session, idle=True)
         if session.locked:
@@ -189,11 +200,18 @@ class AuthenticationService:
         with self._store.transaction() as conn:
             append_audit(conn, actor=session.user_id, action="logout")
 
-    def supervisor_approval(self, *, user_id: str, password: str, totp: str | None, purpose: str) -> str:
+    def supervisor_approval(
+        self, *, user_id: str, password: str, totp: str | None, purpose: str, operator_id: str | None = None
+    ) -> str:
         """Verify a supervisor on the spot (password + TOTP, or password alone where config allows).
 
-        Returns the supervisor's id to record in the packet's meta.
+        ``operator_id`` is the officer whose work is approved: nobody approves their own registration
+        (reason ``own_registration``). Returns the supervisor's id to record in the packet's meta.
         """
+        if operator_id is not None and user_id == operator_id:
+            raise AuthError(
+                "a supervisor cannot approve their own registration", reason="own_registration", user=user_id
+            )
         user = self._check_password(user_id, password, action="supervisor_approval")
         if "supervisor" not in user.get("roles", []):
             raise RoleRequired(f"user {user_id} is not a supervisor", reason="not_supervisor", user=user_id)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from client.core.authentication import inactivity_minutes
 from client.core.bootstrap import ClientApp
 from client.core.settings import ClientSettings
 from client.ui.context import UiContext
@@ -33,7 +34,7 @@ def build_window(client: ClientApp, *, language: str = "eng", devices=None) -> M
     ops = Operations()
     devices = devices if devices is not None else client.devices
     ctx = UiContext.for_client(client, ops=ops, language=Language(language), devices=devices)
-    minutes = float(client.master_data.config("session.inactivity_minutes", 10))
+    minutes = inactivity_minutes(client.master_data)
     window = MainWindow(ctx, inactivity_ms=int(minutes * 60_000) + 1_000)
     ops.setParent(window)
     if language != "eng":

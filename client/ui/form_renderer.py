@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QScrollArea, QWidget
 
 from client.ui.i18n import tr
+from client.ui.widgets import wheel_only_when_focused
 from shared.forms import FormEngine
 
 INPUT_TYPES = frozenset({"text", "number", "date", "dropdown", "location"})
@@ -89,7 +90,7 @@ class FormPage(QWidget):
     # -- building ---------------------------------------------------------------------------------
     def _make_input(self, field_id: str, kind: str) -> QWidget:
         if kind in {"dropdown", "location"}:
-            widget: QWidget = QComboBox()
+            widget: QWidget = wheel_only_when_focused(QComboBox())
             widget.currentIndexChanged.connect(lambda _i, f=field_id: self._changed(f))
         else:
             widget = QLineEdit()

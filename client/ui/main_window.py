@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -27,7 +27,7 @@ from client.ui.screens.registration import RegistrationScreen
 from client.ui.screens.setup import SetupScreen
 from client.ui.screens.sync_centre import SyncCentreScreen
 from client.ui.theme import apply_theme
-from client.ui.widgets import button
+from client.ui.widgets import button, wheel_only_when_focused
 
 
 class MainWindow(QMainWindow):
@@ -44,6 +44,7 @@ class MainWindow(QMainWindow):
         self.brand = QLabel(objectName="brand")
         self.user_label = QLabel(objectName="user_label")
         self.language_box = QComboBox(objectName="language")
+        wheel_only_when_focused(self.language_box)
         for code, name in LANGUAGE_NAMES.items():
             self.language_box.addItem(name, code)
         self.contrast = QCheckBox(objectName="high_contrast")
@@ -159,6 +160,22 @@ class MainWindow(QMainWindow):
         if "preview" in self.screens:
             self.screens["preview"].load(registration)
             self.show_screen("preview")
+
+    _closing_confirmed = False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the window during a registration asks first, like Cancel does."""
+        wizard = self.screens["registration"]
+        if self._closing_confirmed or not isinstance(wizard, RegistrationScreen) or not wizard.in_progress():
+            super().closeEvent(event)
+            return
+        event.ignore()
+        wizard.confirm_discard(self._close_discarding)
+
+    def _close_discarding(self) -> None:
+        self._closing_confirmed = True
+        self.screens["registration"].discard()
+        self.close()
 
     # -- appearance -------------------------------------------------------------------------------
     def set_high_contrast(self, on: bool) -> None:

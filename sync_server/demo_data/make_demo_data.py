@@ -146,7 +146,7 @@ def build() -> dict:
             ],
             "config": [
                 {"id": "packet.retention_days", "value": 30},
-                {"id": "session.lock_after_s", "value": 300},
+                {"id": "session.inactivity_minutes", "value": 5},  # the key the kiosk reads
                 {"id": "login.max_failures", "value": 5},
             ],
             "holidays": [

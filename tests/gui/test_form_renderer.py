@@ -114,3 +114,13 @@ def test_prefill_and_language_switch_keep_values(qtbot, engine):
     p.retranslate("fra")
     assert p.inputs["gender"].currentText() == "Femme" and p.value("province") == "P3"
     assert p._labels["fullName"][0].text() == "Nom *" and p.title() == "Qui"
+
+
+def test_form_dropdowns_ignore_the_wheel_unless_focused(qtbot, engine):
+    from tests.gui.test_wheel_guard import _wheel
+
+    p = page(qtbot, engine)
+    gender = p.inputs["gender"]
+    assert isinstance(gender, QComboBox) and not gender.hasFocus()
+    _wheel(gender)
+    assert p.value("gender") is None  # scrolling past it chose nothing

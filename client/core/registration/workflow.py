@@ -257,6 +257,8 @@ class Registration:
     def approve_by_supervisor(self, *, supervisor_id: str) -> None:
         """Record a supervisor verified by AuthenticationService.supervisor_approval (the service checks credentials)."""
         self._expect(Step.SUPERVISOR_APPROVAL)
+        if supervisor_id == self.operator_id:
+            raise WorkflowError("a supervisor cannot approve their own registration")
         self.supervisor_id = supervisor_id
         self.step = Step.PREVIEW
 

@@ -18,7 +18,7 @@ from client.core.registration.workflow import Registration
 from client.ui.camera_view import CameraView
 from client.ui.error_text import error_text
 from client.ui.form_renderer import option_label
-from client.ui.widgets import button, error_label
+from client.ui.widgets import button, error_label, wheel_only_when_focused
 
 
 class DocumentsPage(QWidget):
@@ -51,6 +51,7 @@ class DocumentsPage(QWidget):
         for row, field_id in enumerate(self.field_ids):
             self.labels[field_id] = QLabel()
             combo = QComboBox(objectName=f"doctype_{field_id}")
+            wheel_only_when_focused(combo)
             self.types[field_id] = combo
             pick = button("", f"docfile_{field_id}", secondary=True)
             pick.clicked.connect(lambda _=False, f=field_id: self.pick_file(f))

@@ -12,15 +12,17 @@ scanned with the camera (:class:`ScanDialog`); all three run the same load, whic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QScrollArea,
     QStackedWidget,
     QVBoxLayout,
@@ -35,7 +37,7 @@ from client.ui.screens.biometrics_page import BiometricsPage
 from client.ui.screens.documents_page import DocumentsPage
 from client.ui.screens.scan_dialog import ScanDialog
 from client.ui.screens.supervisor_dialog import SupervisorDialog
-from client.ui.widgets import button, error_label, title_label
+from client.ui.widgets import button, confirm, error_label, title_label
 
 
 def load_form_inputs(ctx: UiContext, prereg_id: str | None) -> tuple[Registration, dict[str, list[dict]]]:
@@ -67,6 +69,7 @@ class RegistrationScreen(QWidget):
         self.setObjectName("registration_screen")
         self.registration: Registration | None = None
         self.pages: list[QWidget] = []
+        self.discard_box: QMessageBox | None = None
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         self.title = title_label()
@@ -196,6 +199,8 @@ class RegistrationScreen(QWidget):
         self.stack.setCurrentIndex(0)
         self.next_button.setEnabled(True)
         self.retranslate()
+        self.prereg.setText(registration.prereg_id or "")  # a new applicant never inherits the last id
+        self._focus_first_field()
         self.prereg_status.clear()
         self.prereg_status.hide()
         if registration.prereg_id and registration.values:
@@ -203,6 +208,13 @@ class RegistrationScreen(QWidget):
             self.prereg_status.show()
         elif registration.prereg_id:  # not in this kiosk's pre-registration copy: nothing was prefilled
             self.message.setText(self.ctx.t("wizard.prereg_unknown", id=registration.prereg_id))
+
+    def _focus_first_field(self) -> None:
+        page = self.current_page()
+        if isinstance(page, FormPage):
+            first = next((w for w in page.inputs.values() if not w.isHidden()), None)
+            if first is not None:
+                first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def current_page(self) -> QWidget | None:
         """The page on screen (a long form sits inside a scroll area in the stack)."""
@@ -266,7 +278,14 @@ class RegistrationScreen(QWidget):
         """The rules demand an on-the-spot approval: open the dialog; approval moves on to the preview."""
         reg = self.registration
         dialog = SupervisorDialog(
-            self.ctx, purpose="registration.exceptions", reasons=reg.approval_reasons(), parent=self
+            self.ctx,
+            purpose="registration.exceptions",
+            reasons=reg.approval_reasons(),
+            missing=[
+                (e.bio_subtype, e.reason if e.reason != "missing" else "") for e in reg.exceptions.values()
+            ],
+            operator_id=reg.operator_id,
+            parent=self,
         )
         self.supervisor_dialog = dialog
 
@@ -307,8 +326,36 @@ class RegistrationScreen(QWidget):
         self.stack.setCurrentIndex(index - 1)
         self.retranslate()
 
+    def in_progress(self) -> bool:
+        """Would leaving now lose the officer's work? (a live registration with anything entered)"""
+        reg = self.registration
+        if reg is None or reg.step in (Step.CANCELLED, Step.SEALED, Step.SIGNED_OFF):
+            return False
+        entered = reg.values or reg.documents or reg.captures or reg.exceptions or self._demographic_values()
+        return bool(entered) or reg.step != Step.DEMOGRAPHICS
+
+    def confirm_discard(self, then: Callable[[], None]) -> None:
+        """Run ``then`` at once when nothing would be lost, else only after the officer says Yes."""
+        if not self.in_progress():
+            then()
+            return
+        t = self.ctx.t
+        self.discard_box = confirm(
+            self.window(),
+            name="discard",
+            title=t("discard.title"),
+            text=t("discard.text"),
+            yes=t("discard.yes"),
+            no=t("discard.no"),
+            on_yes=then,
+        )
+
     def cancel(self) -> None:
-        if self.registration is not None:
+        self.confirm_discard(self.discard)
+
+    def discard(self) -> None:
+        """Drop the registration in progress (after confirmation) and go home."""
+        if self.registration is not None and self.registration.step not in (Step.SIGNED_OFF, Step.SEALED):
             self.registration.cancel()
         self.registration = None
         self.navigate.emit("home")

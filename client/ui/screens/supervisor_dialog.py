@@ -1,6 +1,12 @@
-"""Supervisor authenticates on the spot (password + one-time code); the core records the approval."""
+"""Supervisor authenticates on the spot (password + one-time code); the core records the approval.
+
+The dialog says what is being approved (the reasons, and which fingers or eyes are marked missing).
+Enter in any field submits; only Escape or the Cancel button cancels.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout
 
@@ -13,18 +19,36 @@ from client.ui.widgets import button, error_label, title_label
 class SupervisorDialog(QDialog):
     """On success ``supervisor_id`` holds the verified id and the dialog is accepted."""
 
-    def __init__(self, ctx: UiContext, *, purpose: str, reasons: list[str], parent=None) -> None:
+    def __init__(
+        self,
+        ctx: UiContext,
+        *,
+        purpose: str,
+        reasons: list[str],
+        missing: Sequence[tuple[str, str]] = (),
+        operator_id: str | None = None,
+        parent=None,
+    ) -> None:
+        """``missing``: (bio subtype, the officer's note) of each excepted slot; ``operator_id``: the
+        officer whose registration this is, who may not approve it even if a supervisor."""
         super().__init__(parent)
-        self.ctx, self.purpose = ctx, purpose
+        self.ctx, self.purpose, self.operator_id = ctx, purpose, operator_id
         self.supervisor_id: str | None = None
         self.setObjectName("supervisor_dialog")
         self.setModal(True)
         self.setWindowTitle(ctx.t("supervisor.title"))
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(ctx.t("supervisor.title")))
-        why = QLabel(ctx.t("list.separator").join(tr_code("approval", r, ctx.language.code) for r in reasons))
-        why.setWordWrap(True)
-        layout.addWidget(why)
+        lang, sep = ctx.language.code, ctx.t("list.separator")
+        lines = [ctx.t("supervisor.approves", what=sep.join(tr_code("approval", r, lang) for r in reasons))]
+        if missing:
+            slots = (
+                tr_code("bio.subtype", sub, lang) + (f" ({note})" if note else "") for sub, note in missing
+            )
+            lines.append(ctx.t("supervisor.missing", what=sep.join(slots)))
+        self.why = QLabel("\n".join(lines), objectName="sup_why")
+        self.why.setWordWrap(True)
+        layout.addWidget(self.why)
         form = QFormLayout()
         form.setVerticalSpacing(12)
         self.user = QLineEdit(objectName="sup_user")
@@ -45,18 +69,25 @@ class SupervisorDialog(QDialog):
         row.addStretch(1)
         row.addWidget(self.approve)
         layout.addLayout(row)
+        cancel.setAutoDefault(False)  # else Enter in a field "clicks" Cancel, the first button
+        self.approve.setDefault(True)
         cancel.clicked.connect(self.reject)
         self.approve.clicked.connect(self.attempt)
-        self.totp.returnPressed.connect(self.attempt)
 
     def attempt(self) -> None:
+        if not self.approve.isEnabled():
+            return  # one check at a time
         user, password, code = self.user.text().strip(), self.password.text(), self.totp.text().strip()
         self.approve.setEnabled(False)
         auth = self.ctx.authentication
 
         def work() -> str:
             return auth.supervisor_approval(
-                user_id=user, password=password, totp=code or None, purpose=self.purpose
+                user_id=user,
+                password=password,
+                totp=code or None,
+                purpose=self.purpose,
+                operator_id=self.operator_id,
             )
 
         self.ctx.ops.run(work, on_done=self._approved, on_error=self._refused, changes={"audit"})

@@ -140,3 +140,18 @@ def test_password_alone_where_config_allows(people, store, master_data):
             ],
         )
     assert people.supervisor_approval(user_id="sup1", password="sup-pass", totp=None, purpose="x") == "sup1"
+
+
+def test_a_supervisor_cannot_approve_their_own_registration(people, clock):
+    code = pyotp.TOTP(SUPERVISOR_TOTP).at(clock.now)
+    with pytest.raises(AuthError) as refused:
+        people.supervisor_approval(
+            user_id="sup1", password="sup-pass", totp=code, purpose="x", operator_id="sup1"
+        )
+    assert refused.value.reason == "own_registration" and refused.value.details == {"user": "sup1"}
+    assert (
+        people.supervisor_approval(
+            user_id="sup1", password="sup-pass", totp=code, purpose="x", operator_id="op1"
+        )
+        == "sup1"
+    )

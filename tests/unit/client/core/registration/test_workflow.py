@@ -109,6 +109,8 @@ def test_poor_quality_retries_then_needs_supervisor(engine):
     assert reg.step is Step.SUPERVISOR_APPROVAL and reg.approval_reasons() == ["poor_quality"]
     with pytest.raises(WorkflowError):
         reg.sign_off(operator_id="op1")
+    with pytest.raises(WorkflowError, match="own registration"):
+        reg.approve_by_supervisor(supervisor_id=reg.operator_id)
     reg.approve_by_supervisor(supervisor_id="sup1")
     assert reg.sign_off(operator_id="op1").supervisor_id == "sup1"
 

@@ -62,11 +62,11 @@ FALLBACK = "eng"
 
 
 def receipt_languages(ui_spec: UiSpec | None, *, kiosk_language: str | None = None) -> tuple[str, ...]:
-    """The languages the applicant filled the form in (the spec's default and second language), in that
-    order; with only one known, the kiosk's language (if given) and English join it. Languages without
-    receipt words are left out; English if nothing is left."""
-    chosen = [ui_spec.default_language, ui_spec.second_language] if ui_spec else []
-    if len([c for c in chosen if c]) < 2:
-        chosen += [kiosk_language, FALLBACK]
-    known = [c for c in dict.fromkeys(chosen) if c in RECEIPT_WORDS]
-    return tuple(known) or (FALLBACK,)
+    """The languages the applicant filled the form in (the spec's default and second language, those the
+    receipt has words for), in that order; with fewer than two, the kiosk's language (if given) and English
+    join them."""
+    form = (ui_spec.default_language, ui_spec.second_language) if ui_spec else ()
+    chosen = [lang for lang in form if lang in RECEIPT_WORDS]
+    if len(chosen) < 2:
+        chosen += [lang for lang in (kiosk_language, FALLBACK) if lang in RECEIPT_WORDS]
+    return tuple(dict.fromkeys(chosen))

@@ -24,7 +24,8 @@ from client.core.authentication import RoleRequired, Session, require_role
 from client.core.machine import MachineKeys, read_setting, write_setting
 from client.core.master_data import MasterData
 from client.core.registration.biometrics import BiometricPolicy
-from client.core.registration.receipt import ReceiptData, render_receipt
+from client.core.registration.receipt import ReceiptData, face_photo, render_receipt
+from client.core.registration.receipt_words import receipt_languages
 from client.core.registration.receipts import delete_receipt, save_receipt
 from client.core.registration.repository import Registrations, RegistrationStatus
 from client.core.registration.sealing import PacketSealer
@@ -200,7 +201,13 @@ class RegistrationService:
         )
         # Kept before sealing: a receipt that cannot be made leaves no sealed packet without one, and a
         # packet that crash recovery finds sealed has its receipt already (recover() drops it otherwise).
-        receipt = self._render_receipt(rid=rid, signed=signed, center_id=identity.center_id or "", now=now)
+        receipt = self._render_receipt(
+            rid=rid,
+            signed=signed,
+            center_id=identity.center_id or "",
+            now=now,
+            languages=receipt_languages(registration.engine.ui_spec),
+        )
         with self._store.transaction() as conn:
             save_receipt(conn, rid=rid, pdf=receipt, created_at=now)
         self._packets_dir.mkdir(parents=True, exist_ok=True)
@@ -250,7 +257,13 @@ class RegistrationService:
         )
 
     def _render_receipt(
-        self, *, rid: str, signed: SignedOffRegistration, center_id: str, now: datetime
+        self,
+        *,
+        rid: str,
+        signed: SignedOffRegistration,
+        center_id: str,
+        now: datetime,
+        languages: tuple[str, ...],
     ) -> bytes:
         center = self._md.get("centers", center_id) or {}
         summary = person_summary(signed)
@@ -264,6 +277,8 @@ class RegistrationService:
                 modalities=summary["modalities"],
                 exceptions=summary["exceptions"],
                 operator_id=signed.operator_id,
+                languages=languages,
+                photo=face_photo(signed.biometrics),
             )
         )
 

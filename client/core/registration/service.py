@@ -25,6 +25,7 @@ from client.core.machine import MachineKeys, read_setting, write_setting
 from client.core.master_data import MasterData
 from client.core.registration.biometrics import BiometricPolicy
 from client.core.registration.receipt import ReceiptData, face_photo, render_receipt
+from client.core.registration.receipt_fonts import receipt_fonts
 from client.core.registration.receipt_words import receipt_languages
 from client.core.registration.receipts import delete_receipt, save_receipt
 from client.core.registration.repository import Registrations, RegistrationStatus
@@ -111,7 +112,8 @@ class RegistrationService:
             return Registrations(conn).sync_queue(limit=limit)
 
     def start(self, *, session: Session, prereg_id: str | None = None) -> Registration:
-        """Open a New Registration. Refused while the pending-approval queue is at its configured maximum."""
+        """Open a New Registration. Refused while the pending-approval queue is at its configured maximum,
+        and when the receipt's font is not installed (``ReceiptFontMissing``)."""
         require_role(session, "operator")
         limit = int(self._md.config("registration.max_pending", 100))
         pending = self.pending_count()
@@ -122,6 +124,7 @@ class RegistrationService:
             )
         if not self._machine.identity().enrolled:
             raise NotEnrolled("this kiosk is not enrolled and approved yet; sync with the server first")
+        receipt_fonts()  # a missing font is said now, not after the person's captures at sign-off
         prefill = (self.find_preregistration(prereg_id) or {}) if prereg_id else {}
         with self._store.transaction() as conn:
             append_audit(

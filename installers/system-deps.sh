@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the few Debian packages OpenReg needs, only those missing, only when we can (root + apt).
 #   libzbar0       pyzbar's barcode decoder          age           interop check of sealed packets
-#   poppler-utils  pdftoppm renders PDFs in tests    xvfb xauth    screenshots of the GUI
+#   poppler-utils  pdftoppm: receipt preview, tests  xvfb xauth    screenshots of the GUI
+#   fonts-dejavu-core  the receipt's embedded font (Latin, French and Arabic glyphs)
 #   postgresql     server tests on real PostgreSQL   openssh-server SFTP delivery tests
 #   libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3  what Qt's offscreen platform loads
 #   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 ...  what Qt's xcb platform loads (GUI under Xvfb)

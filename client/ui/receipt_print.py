@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QImage, QPainter
-from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+from PySide6.QtGui import QAction, QImage, QPainter
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog, QPrintPreviewWidget
 
 
 def rasterise_pdf(pdf: bytes, *, dpi: int = 150) -> list[bytes]:
@@ -48,10 +48,16 @@ def paint_pages(printer: QPrinter, pages: list[bytes]) -> None:
 
 
 def preview_dialog(pages: list[bytes], parent=None) -> QPrintPreviewDialog:
-    """A print preview over the receipt; its toolbar prints (or prints to PDF via the printer dialog)."""
+    """A print preview over the receipt, opening at page width (readable on a kiosk screen); its toolbar
+    prints (or prints to PDF via the printer dialog)."""
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     dialog = QPrintPreviewDialog(printer, parent)
     dialog.setObjectName("receipt_preview")
     dialog.paintRequested.connect(lambda p: paint_pages(p, pages))
     dialog._printer = printer  # keep alive with the dialog
+    fit_width = dialog.findChild(QAction, "fitWidthAction")
+    if fit_width is not None:  # the toolbar's own action, so its checked button matches the zoom
+        fit_width.trigger()
+    else:
+        dialog.findChild(QPrintPreviewWidget).fitToWidth()
     return dialog

@@ -1,6 +1,6 @@
 """Receipt print path: the core's PDF is rasterised and painted by the print preview onto a printer."""
 
-from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewWidget
 from reportlab.pdfgen import canvas
 
 from client.ui import receipt_print
@@ -24,3 +24,5 @@ def test_pdf_pages_paint_onto_a_printer(qtbot, tmp_path):
     dialog = receipt_print.preview_dialog(pages)
     qtbot.addWidget(dialog)
     assert dialog.objectName() == "receipt_preview"
+    zoom = dialog.findChild(QPrintPreviewWidget).zoomMode()
+    assert zoom == QPrintPreviewWidget.ZoomMode.FitToWidth  # opens at page width

@@ -1,21 +1,41 @@
-"""The acknowledgement receipt: a one-page PDF with the RID as text and as a QR code.
+"""The acknowledgement receipt: a one-page PDF with the RID as text and as a QR code, the applicant's
+photo, and its words in the applicant's languages.
 
 Rendering is pure (bytes in, bytes out); the bytes are kept only inside the encrypted store
-(:mod:`client.core.registration.receipts`).
+(:mod:`client.core.registration.receipts`). Fonts are embedded TrueType fonts covering Latin, French and
+Arabic (:mod:`client.core.registration.receipt_fonts`). reportlab draws glyphs in the order given and
+does not join Arabic letters, so Arabic text is shaped (``arabic_reshaper``) and put in visual order
+(``python-bidi``) before drawing; lines in a right-to-left language are right-aligned.
 """
 
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+import arabic_reshaper
+from bidi.algorithm import get_display  # the reference algorithm: it also mirrors brackets (L4)
+from PIL import Image, UnidentifiedImageError
+from reportlab.graphics.barcode.qr import QrCode
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
+
+from client.core.registration.biometrics import BiometricCapture
+from client.core.registration.receipt_fonts import ReceiptFonts, receipt_fonts
+from client.core.registration.receipt_words import FALLBACK, RECEIPT_WORDS, RIGHT_TO_LEFT
+from device_drivers.iso import IsoRecordError, read_face_record
+
+_RTL_SCRIPT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_LEFT, _RIGHT, _VALUE_X = 20 * mm, A4[0] - 20 * mm, 72 * mm
+_LINE = 5.5 * mm
+_PHOTO_W, _PHOTO_H = 40 * mm, 50 * mm
 
 
 @dataclass(frozen=True)
@@ -28,44 +48,164 @@ class ReceiptData:
     modalities: list[str]
     exceptions: list[str]
     operator_id: str
+    languages: tuple[str, ...] = (FALLBACK,)
+    """The applicant's languages, in order (see ``receipt_words.receipt_languages``)."""
+    photo: bytes | None = None
+    """The applicant's face image (JPEG, PNG or JPEG 2000), or None."""
+
+
+def face_photo(captures: Iterable[BiometricCapture]) -> bytes | None:
+    """The image inside the face capture's ISO 19794-5 record, or None (no face, unreadable record)."""
+    for capture in captures:
+        if capture.modality == "face":
+            try:
+                return read_face_record(capture.record)[0].image
+            except IsoRecordError:
+                return None
+    return None
+
+
+def reads_right_to_left(text: str) -> bool:
+    """Whether the first strongly directional character of ``text`` is right-to-left (Arabic, Hebrew)."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in {"L", "R", "AL"}:
+            return kind != "L"
+    return False
+
+
+def visual(text: str, *, rtl: bool = False) -> str:
+    """``text`` as drawn left to right: Arabic joined and reordered; ``rtl`` sets the paragraph direction."""
+    if not rtl and not _RTL_SCRIPT.search(text):
+        return text
+    return get_display(arabic_reshaper.reshape(text), base_dir="R" if rtl else "L")
 
 
 def render_receipt(data: ReceiptData) -> bytes:
     """PDF bytes of the receipt (A4). The QR carries exactly the RID so scanners can look it up."""
+    fonts = receipt_fonts()
+    languages = tuple(lang for lang in data.languages if lang in RECEIPT_WORDS) or (FALLBACK,)
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    pdf = canvas.Canvas(
+        buffer, pagesize=A4, pageCompression=1, initialFontName=fonts.regular, initialFontSize=11
+    )
     pdf.setTitle(f"Registration receipt {data.rid}")
-    _width, height = A4
-    y = height - 30 * mm
-    pdf.setFont("Helvetica-Bold", 18)
-    pdf.drawString(20 * mm, y, "Registration acknowledgement")
-    pdf.setFont("Helvetica", 11)
-    lines = [
-        ("Registration ID (RID)", data.rid),
-        ("Name", data.full_name),
-        ("Center", f"{data.center_name} ({data.center_id})"),
-        ("Registered at (UTC)", data.created_at.strftime("%Y-%m-%d %H:%M:%S")),
-        ("Biometrics captured", ", ".join(data.modalities) or "none"),
-        ("Exceptions", ", ".join(data.exceptions) or "none"),
-        ("Officer", data.operator_id),
-    ]
-    y -= 15 * mm
-    for label, value in lines:
-        pdf.setFont("Helvetica-Bold", 11)
-        pdf.drawString(20 * mm, y, label)
-        pdf.setFont("Helvetica", 11)
-        pdf.drawString(70 * mm, y, value[:90])
+    page = _Page(pdf, fonts, languages)
+    y = A4[1] - 25 * mm
+    for lang in languages:
+        page.line(lang, RECEIPT_WORDS[lang]["title"], y, font=fonts.bold, size=16)
         y -= 8 * mm
-    size = 60 * mm
-    widget = QrCodeWidget(data.rid, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    renderPDF.draw(drawing, pdf, 20 * mm, y - size - 5 * mm)
-    pdf.setFont("Courier-Bold", 14)
-    pdf.drawString(20 * mm, y - size - 12 * mm, data.rid)
-    pdf.setFont("Helvetica", 9)
-    pdf.drawString(20 * mm, 15 * mm, "Keep this receipt. Quote the RID to follow your registration.")
+    pdf.line(_LEFT, y + 3 * mm, _RIGHT, y + 3 * mm)
+    y -= 5 * mm
+    for key, values in _rows(data, languages):
+        y = page.row(key, values, y)
+    y -= 5 * mm
+    _draw_qr(pdf, data.rid, y - 55 * mm, size=55 * mm)
+    pdf.setFont(fonts.bold, 12)
+    pdf.drawString(_LEFT, y - 62 * mm, data.rid)
+    photo = _photo(data.photo)
+    if photo is not None:
+        pdf.drawImage(photo, _RIGHT - _PHOTO_W, y - _PHOTO_H, _PHOTO_W, _PHOTO_H, preserveAspectRatio=True)
+    y = 15 * mm + (len(languages) - 1) * _LINE
+    for lang in languages:
+        page.line(lang, RECEIPT_WORDS[lang]["keep"], y, font=fonts.regular, size=9)
+        y -= _LINE
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def _rows(data: ReceiptData, languages: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
+    """(label key, value per language) in print order; most values read the same in every language."""
+
+    def same(value: str) -> dict[str, str]:
+        return dict.fromkeys(languages, value)
+
+    def words(items: list[str], lang: str) -> str:
+        table = RECEIPT_WORDS[lang]
+        return table["separator"].join(table.get(item, item) for item in items) or table["none"]
+
+    return [
+        ("rid", same(data.rid)),
+        ("name", same(data.full_name)),
+        ("center", same(f"{data.center_name} ({data.center_id})")),
+        ("registered_at", same(data.created_at.strftime("%Y-%m-%d %H:%M:%S"))),
+        ("biometrics", {lang: words(data.modalities, lang) for lang in languages}),
+        ("exceptions", {lang: words(data.exceptions, lang) for lang in languages}),
+        ("officer", same(data.operator_id)),
+    ]
+
+
+_LABELS = ("rid", "name", "center", "registered_at", "biometrics", "exceptions", "officer")
+
+
+class _Page:
+    """Draws lines in their language's direction: left-to-right from the left margin, right-to-left
+    right-aligned on the right margin."""
+
+    def __init__(self, pdf: canvas.Canvas, fonts: ReceiptFonts, languages: tuple[str, ...]) -> None:
+        self.pdf, self.fonts, self.languages = pdf, fonts, languages
+        self.ltr = [lang for lang in languages if lang not in RIGHT_TO_LEFT]
+        self.rtl = [lang for lang in languages if lang in RIGHT_TO_LEFT]
+        widest_rtl_label = max(
+            (
+                stringWidth(visual(RECEIPT_WORDS[lang][key], rtl=True), fonts.bold, 9)
+                for lang in self.rtl
+                for key in _LABELS
+            ),
+            default=0.0,
+        )
+        self.value_end = _RIGHT - widest_rtl_label - (4 * mm if self.rtl else 0)
+
+    def line(self, lang: str, text: str, y: float, *, font: str, size: float) -> None:
+        self.pdf.setFont(font, size)
+        if lang in RIGHT_TO_LEFT:
+            self.pdf.drawRightString(_RIGHT, y, visual(text, rtl=True))
+        else:
+            self.pdf.drawString(_LEFT, y, visual(text))
+
+    def row(self, key: str, values: dict[str, str], y: float) -> float:
+        """Labels at the margins (one per language), the value(s) between them; returns the next y."""
+        for labels in (self.ltr, self.rtl):
+            for i, lang in enumerate(labels):
+                self.line(lang, RECEIPT_WORDS[lang][key], y - i * _LINE, font=self.fonts.bold, size=9)
+        shown = list(dict.fromkeys(values[lang] for lang in self.languages))
+        self.pdf.setFont(self.fonts.regular, 10)
+        for i, value in enumerate(shown):
+            rtl = reads_right_to_left(value)
+            text = _fit(value, self.fonts.regular, 10, self.value_end - _VALUE_X, rtl=rtl)
+            if rtl:
+                self.pdf.drawRightString(self.value_end, y - i * _LINE, text)
+            else:
+                self.pdf.drawString(_VALUE_X, y - i * _LINE, text)
+        return y - max(len(self.ltr), len(self.rtl), len(shown)) * _LINE - 2.5 * mm
+
+
+def _fit(text: str, font: str, size: float, width: float, *, rtl: bool) -> str:
+    """``text`` as drawn, cut (at its logical end) to ``width``."""
+    shown = visual(text, rtl=rtl)
+    while text and stringWidth(shown, font, size) > width:
+        text = text[:-2] + "…"
+        shown = visual(text, rtl=rtl)
+    return shown
+
+
+def _draw_qr(pdf: canvas.Canvas, rid: str, y: float, *, size: float) -> None:
+    # the flowable draws on the canvas directly (renderPDF would reference a non-embedded Helvetica)
+    QrCode(rid, width=size, height=size, qrLevel="M").drawOn(pdf, _LEFT, y)
+
+
+def _photo(data: bytes | None) -> ImageReader | None:
+    """The photo as a small JPEG for the page (about 300 dpi at print size); None if it cannot be read."""
+    if not data:
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image = image.convert("RGB")
+            image.thumbnail((480, 600))
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=85)
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return None  # a receipt without the photo beats no receipt for a sealed registration
+    out.seek(0)
+    return ImageReader(out)

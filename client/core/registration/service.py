@@ -24,7 +24,9 @@ from client.core.authentication import RoleRequired, Session, require_role
 from client.core.machine import MachineKeys, read_setting, write_setting
 from client.core.master_data import MasterData
 from client.core.registration.biometrics import BiometricPolicy
-from client.core.registration.receipt import ReceiptData, render_receipt
+from client.core.registration.receipt import ReceiptData, face_photo, render_receipt
+from client.core.registration.receipt_fonts import receipt_fonts
+from client.core.registration.receipt_words import receipt_languages
 from client.core.registration.receipts import delete_receipt, save_receipt
 from client.core.registration.repository import Registrations, RegistrationStatus
 from client.core.registration.sealing import PacketSealer
@@ -110,7 +112,8 @@ class RegistrationService:
             return Registrations(conn).sync_queue(limit=limit)
 
     def start(self, *, session: Session, prereg_id: str | None = None) -> Registration:
-        """Open a New Registration. Refused while the pending-approval queue is at its configured maximum."""
+        """Open a New Registration. Refused while the pending-approval queue is at its configured maximum,
+        and when the receipt's font is not installed (``ReceiptFontMissing``)."""
         require_role(session, "operator")
         limit = int(self._md.config("registration.max_pending", 100))
         pending = self.pending_count()
@@ -121,6 +124,7 @@ class RegistrationService:
             )
         if not self._machine.identity().enrolled:
             raise NotEnrolled("this kiosk is not enrolled and approved yet; sync with the server first")
+        receipt_fonts()  # a missing font is said now, not after the person's captures at sign-off
         prefill = (self.find_preregistration(prereg_id) or {}) if prereg_id else {}
         with self._store.transaction() as conn:
             append_audit(
@@ -200,7 +204,13 @@ class RegistrationService:
         )
         # Kept before sealing: a receipt that cannot be made leaves no sealed packet without one, and a
         # packet that crash recovery finds sealed has its receipt already (recover() drops it otherwise).
-        receipt = self._render_receipt(rid=rid, signed=signed, center_id=identity.center_id or "", now=now)
+        receipt = self._render_receipt(
+            rid=rid,
+            signed=signed,
+            center_id=identity.center_id or "",
+            now=now,
+            languages=receipt_languages(registration.engine.ui_spec),
+        )
         with self._store.transaction() as conn:
             save_receipt(conn, rid=rid, pdf=receipt, created_at=now)
         self._packets_dir.mkdir(parents=True, exist_ok=True)
@@ -250,7 +260,13 @@ class RegistrationService:
         )
 
     def _render_receipt(
-        self, *, rid: str, signed: SignedOffRegistration, center_id: str, now: datetime
+        self,
+        *,
+        rid: str,
+        signed: SignedOffRegistration,
+        center_id: str,
+        now: datetime,
+        languages: tuple[str, ...],
     ) -> bytes:
         center = self._md.get("centers", center_id) or {}
         summary = person_summary(signed)
@@ -264,6 +280,8 @@ class RegistrationService:
                 modalities=summary["modalities"],
                 exceptions=summary["exceptions"],
                 operator_id=signed.operator_id,
+                languages=languages,
+                photo=face_photo(signed.biometrics),
             )
         )
 

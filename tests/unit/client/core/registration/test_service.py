@@ -5,21 +5,29 @@ by the integration tests and the demo.
 """
 
 import hashlib
+import io
 import json
+import shutil
+import subprocess
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import text
 
 from client.core.authentication import AuthenticationService, RoleRequired
 from client.core.machine import MachineKeys
 from client.core.master_data import apply_changes
+from client.core.registration import receipt_fonts as receipt_fonts_module
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
 from client.core.registration.end_of_day import EndOfDayService
+from client.core.registration.receipt_fonts import ReceiptFontMissing
 from client.core.registration.receipts import ReceiptNotFound, ReceiptStore, save_receipt
 from client.core.registration.sealing import SealedFile
 from client.core.registration.service import NotEnrolled, PendingLimitReached, RegistrationService
+from device_drivers.iso import FaceImage, write_face_record
 from shared.rid import parse_rid
 
 DEMO = Path(__file__).resolve().parents[5] / "sync_server" / "demo_data"
@@ -95,7 +103,7 @@ def env(store, master_data, tmp_path):
     return people, service, EndOfDayService(store=store), sealer
 
 
-def complete(service, session):
+def complete(service, session, *, face: bytes = b"r"):
     reg = service.start(session=session)
     assert reg.submit_demographics(ADULT).ok
     reg.add_document(
@@ -103,7 +111,8 @@ def complete(service, session):
     )
     assert reg.submit_documents().ok
     for group, (modality, subs) in CAPTURE_GROUPS.items():
-        reg.record_capture(group=group, records=[BiometricCapture(modality, s, 95, b"r") for s in subs])
+        record = face if modality == "face" else b"r"
+        reg.record_capture(group=group, records=[BiometricCapture(modality, s, 95, record) for s in subs])
     assert reg.submit_biometrics() == {}
     return service.finish(session=session, registration=reg)
 
@@ -123,6 +132,36 @@ def test_finish_seals_with_a_fresh_rid_and_keeps_the_receipt_in_the_store(env, s
     with store.transaction() as conn:
         statuses = conn.execute(text("SELECT status FROM registrations ORDER BY rid")).scalars().all()
     assert statuses == ["pending_approval", "pending_approval"]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_the_receipt_speaks_the_forms_languages_and_shows_the_face(env, store, tmp_path):
+    people, service, _, _ = env
+    photo = io.BytesIO()
+    Image.new("RGB", (120, 160), (180, 150, 120)).save(photo, "PNG")
+    face = write_face_record([FaceImage(photo.getvalue(), 120, 160, "png")])
+    done = complete(service, people.login(user_id="op1", password="op-pass"), face=face)
+    pdf = tmp_path / "r.pdf"
+    ReceiptStore(store=store, legacy_dir=tmp_path / "receipts").export(rid=done.rid, target=pdf)
+    words = unicodedata.normalize("NFKC", _run("pdftotext", str(pdf), "-"))
+    assert "Registration acknowledgement" in words and "إشعار التسجيل" in words  # the spec: eng, ara
+    assert "image" in _run("pdfimages", "-list", str(pdf)).splitlines()[-1]
+
+
+def _run(*command: str) -> str:
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+def test_no_receipt_font_refuses_to_start_before_anyone_is_captured(env, monkeypatch, tmp_path):
+    people, service, _, _ = env
+    monkeypatch.setattr(receipt_fonts_module, "_DIRS", (tmp_path,))
+    monkeypatch.setattr(receipt_fonts_module.shutil, "which", lambda _name: None)
+    receipt_fonts_module.receipt_fonts.cache_clear()
+    try:
+        with pytest.raises(ReceiptFontMissing, match="fonts-dejavu-core"):
+            service.start(session=people.login(user_id="op1", password="op-pass"))
+    finally:
+        receipt_fonts_module.receipt_fonts.cache_clear()
 
 
 def test_pending_limit_blocks_new_registrations_until_supervisor_acts(env):

@@ -3,6 +3,7 @@
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from client.ui.theme import HIGH_CONTRAST
 from demo.kiosk_fixture import OPERATOR, SUPERVISOR
 
 from .conftest import sign_in
@@ -91,6 +92,6 @@ def test_language_switch_is_immediate_and_arabic_is_right_to_left(qtbot, window)
 
 def test_high_contrast_theme_switches(qtbot, window):
     window.contrast.setChecked(True)
-    assert "yellow" in QApplication.instance().styleSheet()
+    assert HIGH_CONTRAST.accent in QApplication.instance().styleSheet()  # the yellow of high contrast
     window.contrast.setChecked(False)
-    assert "yellow" not in QApplication.instance().styleSheet()
+    assert HIGH_CONTRAST.accent not in QApplication.instance().styleSheet()

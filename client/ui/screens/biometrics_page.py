@@ -138,10 +138,13 @@ class GroupPanel(QFrame):
             capture = reg.captures.get((self.modality, sub))
             excepted = (self.modality, sub) in reg.exceptions
             bar.setValue(capture.quality if capture else 0)
-            bar.setFormat(_w("missing", language) if excepted else f"%v / {threshold}")
             ok = capture is not None and capture.quality >= threshold
+            mark = "✓ " if ok else "✗ " if capture else ""  # status in a symbol, not by colour alone
+            bar.setFormat(_w("missing", language) if excepted else f"{mark}%v / {threshold}")
             bar.setProperty("ok", ok)
-            bar.setStyleSheet("" if ok or not capture else "QProgressBar::chunk { background: #c0392b; }")
+            bar.setProperty("low", bool(capture) and not ok)  # the theme's chunk_low colour
+            bar.style().unpolish(bar)
+            bar.style().polish(bar)
             if sub in self.markers:
                 self.markers[sub].blockSignals(True)
                 self.markers[sub].setChecked(excepted)

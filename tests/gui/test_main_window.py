@@ -12,6 +12,7 @@ from .conftest import sign_in
 def test_wrong_password_then_lockout_is_explained(qtbot, window):
     login = sign_in(qtbot, window, OPERATOR[0], "nope")
     qtbot.waitUntil(lambda: "wrong password" in login.message.text())
+    assert "Attempts left before the account locks: 2." in login.message.text()
     assert window.current_name() == "login"
     for _ in range(2):  # demo config: 3 failures lock the account
         sign_in(qtbot, window, OPERATOR[0], "nope")

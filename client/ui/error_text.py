@@ -1,7 +1,8 @@
 """What the officer reads when a sync, an enrolment, a face photo or a device fails: plain words in
 the kiosk's language.
 
-The technical message (exception text, server code) goes to the log and the tooltip, not to the person.
+The technical message (exception text, server code) goes to the log and behind a Details button
+(:class:`client.ui.widgets.ErrorMessage`), not into the sentence.
 An error this table does not know keeps its own text: better precise English than a vague sentence.
 """
 
@@ -36,8 +37,11 @@ _BY_CODE = {
 }
 
 
-def error_text(exc: BaseException, t: Callable[..., str]) -> str:
-    """``exc`` in words for the screen (``t`` is the UI context's translate function)."""
+def error_text(exc: BaseException, t: Callable[..., str], *, server_url: str | None = None) -> str:
+    """``exc`` in words for the screen (``t`` is the UI context's translate function); a network failure
+    names ``server_url`` when the screen knows it, and says what to check."""
+    if isinstance(exc, TransportError) and server_url:
+        return t("error.offline_at", url=server_url)
     if isinstance(exc, ServerRefused) and exc.code in _BY_CODE:
         return t(_BY_CODE[exc.code])
     if isinstance(exc, AuthError) and exc.reason:

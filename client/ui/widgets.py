@@ -5,8 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QTextOption
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 def title_label(text: str = "") -> QLabel:
@@ -69,13 +77,14 @@ class ErrorMessage(QWidget):
         self.toggle = button("", f"{name}_details_button", secondary=True)
         self.toggle.setCheckable(True)
         self.toggle.hide()
-        row.addWidget(self.label, 1)
-        row.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignTop)
-        self.detail = QLabel(objectName=f"{name}_details")
-        self.detail.setProperty("role", "second")
-        self.detail.setWordWrap(True)
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.toggle)  # under the sentence, not beside it: a wrapped label beside a
+        row.addStretch(1)  # button is laid out wider than its room and runs under the button
+        # read-only text box, not a label: a long exception text scrolls instead of being cut off
+        self.detail = QPlainTextEdit(objectName=f"{name}_details", readOnly=True)
+        self.detail.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)  # long URLs too
+        self.detail.setFixedHeight(self.detail.fontMetrics().lineSpacing() * 5 + 16)
         self.detail.hide()
+        layout.addWidget(self.label)
         layout.addLayout(row)
         layout.addWidget(self.detail)
         self._t: Callable[..., str] = lambda key, **kw: key
@@ -89,14 +98,14 @@ class ErrorMessage(QWidget):
         return self.label.text()
 
     def details(self) -> str:
-        return self.detail.text()
+        return self.detail.toPlainText()
 
     def set_details(self, exc: BaseException | None) -> None:
         """Put ``exc``'s technical text behind the Details button and in the log (None: no details)."""
         technical = f"{type(exc).__name__}: {exc}" if exc is not None else ""
         if exc is not None:
             self._log.warning("%s", self.text() or technical, exc_info=exc)
-        self.detail.setText(technical)
+        self.detail.setPlainText(technical)
         self.toggle.setChecked(False)
         self.toggle.setVisible(bool(technical))
 
@@ -113,5 +122,5 @@ class ErrorMessage(QWidget):
         self._toggled(self.toggle.isChecked())
 
     def _toggled(self, shown: bool) -> None:
-        self.detail.setVisible(shown and bool(self.detail.text()))
+        self.detail.setVisible(shown and bool(self.details()))
         self.toggle.setText(self._t("details.hide" if shown else "details.show"))

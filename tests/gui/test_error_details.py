@@ -22,6 +22,7 @@ def test_error_message_keeps_the_cause_behind_details(qtbot, caplog):
     assert message.toggle.isVisible() and not message.detail.isVisible()
     message.toggle.click()
     assert message.detail.isVisible() and message.details() == "ValueError: bad byte 0x1f at offset 12"
+    assert message.detail.isReadOnly()
     assert message.detail.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
     assert "bad byte 0x1f" in caplog.text
     message.clear()

@@ -51,3 +51,14 @@ def test_sync_centre_names_the_server_and_keeps_details_across_languages(qtbot, 
     assert sync.message.details() == details and sync.message.toggle.text() == tr("details.show", "ara")
     window.ctx.ops.wait()
     client.close()
+
+
+def test_login_words_an_unexpected_failure_and_keeps_the_cause(qtbot, window, monkeypatch):
+    def broken(**_kw):
+        raise RuntimeError("file is not a database")
+
+    monkeypatch.setattr(window.ctx.authentication, "login", broken)
+    login = sign_in(qtbot, window, OPERATOR[0], OPERATOR[2])
+    qtbot.waitUntil(lambda: login.submit.isEnabled() and bool(login.message.details()))
+    assert login.message.text() == tr("error.unexpected", "eng")
+    assert login.message.details() == "RuntimeError: file is not a database"

@@ -259,4 +259,5 @@ STRINGS: dict[str, str] = {
     "error.offline_at": "Cannot reach the server at {url}. Check the network cable or the address.",
     "details.show": "Details",
     "details.hide": "Hide details",
+    "error.unexpected": "Something went wrong. Try again; if it happens again, show the details to support.",
 }

@@ -273,4 +273,7 @@ STRINGS: dict[str, str] = {
     ),
     "details.show": "Détails",
     "details.hide": "Masquer les détails",
+    "error.unexpected": (
+        "Une erreur s'est produite. Réessayez ; si elle se reproduit, montrez les détails au support."
+    ),
 }

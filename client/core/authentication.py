@@ -39,7 +39,8 @@ def inactivity_minutes(master_data: MasterData) -> float:
 
 class AuthError(PermissionError):
     """Login or approval refused. ``reason`` (a stable code such as "wrong_password") and ``details``
-    let the kiosk say it in the officer's language; the message is the same in English, for the log."""
+    let the kiosk say it in the officer's language; the message is the same in English, for the log.
+    A wrong password carries ``remaining``: the attempts left before the account locks."""
 
     def __init__(self, message: str, *, reason: str | None = None, **details: object) -> None:
         super().__init__(message)
@@ -47,7 +48,8 @@ class AuthError(PermissionError):
 
 
 class LockedOut(AuthError):
-    pass
+    """Too many failed passwords. ``details["until"]`` is when the lock ends (an aware UTC datetime; the
+    kiosk shows it in local time)."""
 
 
 class SessionLocked(AuthError):
@@ -112,7 +114,7 @@ class AuthenticationService:
                     f"user {user_id} is locked until {locked_until[:19]} after repeated failures",
                     reason="locked_until",
                     user=user_id,
-                    until=locked_until[:19],
+                    until=datetime.fromisoformat(locked_until),
                 )
         try:
             user = self._user(user_id)
@@ -146,8 +148,11 @@ class AuthenticationService:
                 reason="locked_now",
                 user=user_id,
                 minutes=int(lockout.total_seconds() // 60),
+                until=now + lockout,
             )
-        raise AuthError("unknown user or wrong password", reason="wrong_password")
+        raise AuthError(
+            "unknown user or wrong password", reason="wrong_password", remaining=max_failures - failures
+        )
 
     def login(self, *, user_id: str, password: str) -> Session:
         """Operator (or supervisor) login at the kiosk, fully offline."""

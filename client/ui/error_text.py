@@ -1,13 +1,15 @@
 """What the officer reads when a sync, an enrolment, a face photo or a device fails: plain words in
 the kiosk's language.
 
-The technical message (exception text, server code) goes to the log and the tooltip, not to the person.
+The technical message (exception text, server code) goes to the log and behind a Details button
+(:class:`client.ui.widgets.ErrorMessage`), not into the sentence.
 An error this table does not know keeps its own text: better precise English than a vague sentence.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from client.core.authentication import AuthError
 from client.core.machine import PinnedKeyMismatch
@@ -35,12 +37,17 @@ _BY_CODE = {
 }
 
 
-def error_text(exc: BaseException, t: Callable[..., str]) -> str:
-    """``exc`` in words for the screen (``t`` is the UI context's translate function)."""
+def error_text(exc: BaseException, t: Callable[..., str], *, server_url: str | None = None) -> str:
+    """``exc`` in words for the screen (``t`` is the UI context's translate function); a network failure
+    names ``server_url`` when the screen knows it, and says what to check."""
+    if isinstance(exc, TransportError) and server_url:
+        return t("error.offline_at", url=server_url)
     if isinstance(exc, ServerRefused) and exc.code in _BY_CODE:
         return t(_BY_CODE[exc.code])
     if isinstance(exc, AuthError) and exc.reason:
-        return t(f"auth.{exc.reason}", **exc.details)
+        words = {k: local_time(v) if isinstance(v, datetime) else v for k, v in exc.details.items()}
+        text = t(f"auth.{exc.reason}", **words)
+        return text + (f" {t('auth.attempts_left', **words)}" if "remaining" in words else "")
     if codes := face_check_codes(exc):
         return " ".join(t(f"face_check.{code}") for code in codes)
     if isinstance(code := getattr(exc, "sbi_code", None), int):  # device_drivers.sbi.errors.error_for_code
@@ -68,3 +75,10 @@ def sbi_words(code: int, t: Callable[..., str]) -> str:
     key = "sbi.refused" if 500 <= code < 600 else f"sbi.{code}"
     text = t(key)
     return t("sbi.unknown") if text == key else text
+
+
+def local_time(when: datetime, *, now: datetime | None = None) -> str:
+    """``when`` (an aware datetime, such as a lockout's end) on the kiosk's local clock: the time alone
+    when it falls today, else with its date."""
+    local, today = when.astimezone(), (now or datetime.now().astimezone()).astimezone().date()
+    return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")

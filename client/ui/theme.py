@@ -1,60 +1,201 @@
-"""Kiosk look: large type readable at arm's length, big touch targets, optional high contrast."""
+"""Kiosk look: large type readable at arm's length, big touch targets, optional high contrast.
+
+Both stylesheets are built from a :class:`Palette`; :meth:`Palette.text_pairs` lists every text colour
+on the background it is drawn on, so a test holds each pair to WCAG 2.x AA (4.5:1, :func:`contrast_ratio`).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 BASE_POINT_SIZE = 14
 MIN_TOUCH_PX = 48
+WCAG_AA_TEXT = 4.5
 
-_NORMAL = f"""
-QWidget {{ background: #f5f7fa; color: #1b2430; }}
+
+@dataclass(frozen=True)
+class Palette:
+    """The colours of one theme (``#rrggbb``). Text roles: ``text`` (normal), ``second`` (secondary
+    labels), ``error``, ``accent`` (titles, counts); each is drawn on ``window`` and on ``card``."""
+
+    window: str
+    card: str
+    text: str
+    second: str
+    error: str
+    accent: str
+    button: str
+    button_text: str
+    disabled: str
+    disabled_text: str
+    secondary: str
+    secondary_text: str
+    field: str
+    field_text: str
+    border: str
+    focus: str
+    progress_text: str
+    chunk: str
+    chunk_low: str  # a quality bar under its threshold (the bar's text says so too)
+    header: str
+    header_text: str
+    scroll: str
+    handle: str
+
+    def text_pairs(self) -> dict[str, tuple[str, str]]:
+        """Every (text colour, background colour) the stylesheet draws, by role."""
+        pairs = {
+            f"{role} on {surface}": (getattr(self, role), getattr(self, surface))
+            for role in ("text", "second", "error", "accent")
+            for surface in ("window", "card")
+        }
+        pairs |= {
+            "button": (self.button_text, self.button),
+            "disabled button": (self.disabled_text, self.disabled),
+            "secondary button": (self.secondary_text, self.secondary),
+            "field": (self.field_text, self.field),
+            "progress (empty part)": (self.progress_text, self.window),
+            "progress (filled part)": (self.progress_text, self.chunk),
+            "progress (below threshold)": (self.progress_text, self.chunk_low),
+            "table header": (self.header_text, self.header),
+            "table": (self.text, self.card),
+        }
+        return pairs
+
+
+NORMAL = Palette(
+    window="#f5f7fa",
+    card="#ffffff",
+    text="#1b2430",
+    second="#4a5868",
+    error="#b00020",
+    accent="#1f5fa8",
+    button="#1f5fa8",
+    button_text="#ffffff",
+    disabled="#dfe3e8",
+    disabled_text="#4f5a68",
+    secondary="#dfe6ee",
+    secondary_text="#1b2430",
+    field="#ffffff",
+    field_text="#1b2430",
+    border="#8796a8",
+    focus="#f0a000",
+    progress_text="#1b2430",
+    chunk="#7cc48a",
+    chunk_low="#f2a7a0",
+    header="#dfe6ee",
+    header_text="#1b2430",
+    scroll="#e6ebf1",
+    handle="#8796a8",
+)
+
+HIGH_CONTRAST = Palette(
+    window="#000000",
+    card="#000000",
+    text="#ffffff",
+    second="#e0e0e0",
+    error="#ff6060",
+    accent="#ffff00",
+    button="#ffff00",
+    button_text="#000000",
+    disabled="#555555",
+    disabled_text="#dddddd",
+    secondary="#ffff00",
+    secondary_text="#000000",
+    field="#000000",
+    field_text="#ffff00",
+    border="#ffffff",
+    focus="#00ffff",
+    progress_text="#ffffff",
+    chunk="#006e00",
+    chunk_low="#b00000",
+    header="#000000",
+    header_text="#ffffff",
+    scroll="#000000",
+    handle="#ffff00",
+)
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2.x relative luminance of ``#rrggbb`` (https://www.w3.org/TR/WCAG21/#dfn-relative-luminance)."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2.x contrast ratio (https://www.w3.org/TR/WCAG21/#dfn-contrast-ratio), 1 to 21."""
+    light, dark = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _normal(p: Palette) -> str:
+    return f"""
+QWidget {{ background: {p.window}; color: {p.text}; }}
 QPushButton {{ min-height: {MIN_TOUCH_PX}px; min-width: 120px; padding: 6px 18px; border-radius: 6px;
-  background: #1f5fa8; color: white; font-weight: 600; }}
-QPushButton:disabled {{ background: #9aa7b5; }}
-QPushButton:focus {{ border: 3px solid #f0a000; }}
-QPushButton[secondary="true"] {{ background: #dfe6ee; color: #1b2430; }}
-QLineEdit, QComboBox, QSpinBox {{ min-height: 40px; padding: 2px 8px; border: 1px solid #8796a8;
-  border-radius: 4px; background: white; }}
-QLineEdit:focus, QComboBox:focus {{ border: 2px solid #1f5fa8; }}
-QLabel[role="error"] {{ color: #b00020; font-weight: 600; }}
+  background: {p.button}; color: {p.button_text}; font-weight: 600; }}
+QPushButton:disabled {{ background: {p.disabled}; color: {p.disabled_text}; }}
+QPushButton:focus {{ border: 3px solid {p.focus}; }}
+QPushButton[secondary="true"] {{ background: {p.secondary}; color: {p.secondary_text}; }}
+QLineEdit, QComboBox, QSpinBox {{ min-height: 40px; padding: 2px 8px; border: 1px solid {p.border};
+  border-radius: 4px; background: {p.field}; color: {p.field_text}; }}
+QLineEdit:focus, QComboBox:focus {{ border: 2px solid {p.accent}; }}
+QLabel[role="error"] {{ color: {p.error}; font-weight: 600; }}
 QLabel[role="title"] {{ font-size: 22pt; font-weight: 700; }}
-QLabel[role="second"] {{ color: #4a5868; }}
-QLabel[role="count"] {{ font-size: 26pt; font-weight: 700; color: #1f5fa8; }}
-QFrame[card="true"] {{ background: white; border: 1px solid #d4dbe3; border-radius: 8px; }}
+QLabel[role="second"] {{ color: {p.second}; }}
+QLabel[role="count"] {{ font-size: 26pt; font-weight: 700; color: {p.accent}; }}
+QFrame[card="true"] {{ background: {p.card}; border: 1px solid #d4dbe3; border-radius: 8px; }}
 QFrame[card="true"] QLabel {{ background: transparent; }}
-QProgressBar {{ min-height: 28px; border: 1px solid #8796a8; border-radius: 4px; text-align: center; }}
-QProgressBar::chunk {{ background: #2e8540; }}
-QTableWidget {{ background: white; gridline-color: #d4dbe3; }}
-QScrollBar:vertical {{ width: 22px; background: #e6ebf1; }}
-QScrollBar:horizontal {{ height: 22px; background: #e6ebf1; }}
-QScrollBar::handle {{ background: #8796a8; border-radius: 6px; min-height: {MIN_TOUCH_PX}px; min-width: {MIN_TOUCH_PX}px; }}
+QProgressBar {{ min-height: 28px; border: 1px solid {p.border}; border-radius: 4px; text-align: center;
+  color: {p.progress_text}; }}
+QProgressBar::chunk {{ background: {p.chunk}; }}
+QProgressBar[low="true"]::chunk {{ background: {p.chunk_low}; }}
+QTableWidget {{ background: {p.card}; color: {p.text}; gridline-color: #d4dbe3; }}
+QHeaderView::section {{ background: {p.header}; color: {p.header_text}; padding: 4px;
+  border: 1px solid #d4dbe3; }}
+QScrollBar:vertical {{ width: 22px; background: {p.scroll}; }}
+QScrollBar:horizontal {{ height: 22px; background: {p.scroll}; }}
+QScrollBar::handle {{ background: {p.handle}; border-radius: 6px; min-height: {MIN_TOUCH_PX}px; min-width: {MIN_TOUCH_PX}px; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
 """
 
-_HIGH_CONTRAST = f"""
-QWidget {{ background: black; color: white; }}
+
+def _high_contrast(p: Palette) -> str:
+    return f"""
+QWidget {{ background: {p.window}; color: {p.text}; }}
 QPushButton {{ min-height: {MIN_TOUCH_PX + 8}px; min-width: 130px; padding: 6px 18px;
-  background: yellow; color: black; font-weight: 800; border: 3px solid white; }}
-QPushButton:disabled {{ background: #555; color: #ddd; }}
-QPushButton:focus {{ border: 4px solid cyan; }}
-QLineEdit, QComboBox, QSpinBox {{ min-height: 44px; background: black; color: yellow; border: 2px solid white; }}
-QLineEdit:focus, QComboBox:focus {{ border: 3px solid cyan; }}
-QLabel[role="error"] {{ color: #ff6060; font-weight: 800; }}
-QLabel[role="title"] {{ font-size: 24pt; font-weight: 800; color: yellow; }}
-QLabel[role="second"] {{ color: #e0e0e0; }}
-QLabel[role="count"] {{ font-size: 28pt; font-weight: 800; color: yellow; }}
-QFrame[card="true"] {{ border: 2px solid white; border-radius: 8px; }}
+  background: {p.button}; color: {p.button_text}; font-weight: 800; border: 3px solid {p.border}; }}
+QPushButton:disabled {{ background: {p.disabled}; color: {p.disabled_text}; }}
+QPushButton:focus {{ border: 4px solid {p.focus}; }}
+QPushButton[secondary="true"] {{ background: {p.secondary}; color: {p.secondary_text}; }}
+QLineEdit, QComboBox, QSpinBox {{ min-height: 44px; background: {p.field}; color: {p.field_text};
+  border: 2px solid {p.border}; }}
+QLineEdit:focus, QComboBox:focus {{ border: 3px solid {p.focus}; }}
+QLabel[role="error"] {{ color: {p.error}; font-weight: 800; }}
+QLabel[role="title"] {{ font-size: 24pt; font-weight: 800; color: {p.accent}; }}
+QLabel[role="second"] {{ color: {p.second}; }}
+QLabel[role="count"] {{ font-size: 28pt; font-weight: 800; color: {p.accent}; }}
+QFrame[card="true"] {{ background: {p.card}; border: 2px solid {p.border}; border-radius: 8px; }}
 QFrame[card="true"] QLabel {{ border: none; }}
-QProgressBar {{ min-height: 30px; border: 2px solid white; text-align: center; }}
-QProgressBar::chunk {{ background: yellow; }}
-QTableWidget {{ background: black; color: white; gridline-color: white; }}
-QScrollBar:vertical {{ width: 26px; background: black; border: 1px solid white; }}
-QScrollBar:horizontal {{ height: 26px; background: black; border: 1px solid white; }}
-QScrollBar::handle {{ background: yellow; min-height: {MIN_TOUCH_PX}px; min-width: {MIN_TOUCH_PX}px; }}
+QProgressBar {{ min-height: 30px; border: 2px solid {p.border}; text-align: center; color: {p.progress_text}; }}
+QProgressBar::chunk {{ background: {p.chunk}; }}
+QProgressBar[low="true"]::chunk {{ background: {p.chunk_low}; }}
+QTableWidget {{ background: {p.card}; color: {p.text}; gridline-color: {p.border}; }}
+QHeaderView::section {{ background: {p.header}; color: {p.header_text}; padding: 4px;
+  border: 1px solid {p.border}; }}
+QScrollBar:vertical {{ width: 26px; background: {p.scroll}; border: 1px solid {p.border}; }}
+QScrollBar:horizontal {{ height: 26px; background: {p.scroll}; border: 1px solid {p.border}; }}
+QScrollBar::handle {{ background: {p.handle}; min-height: {MIN_TOUCH_PX}px; min-width: {MIN_TOUCH_PX}px; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
 """
+
+
+def stylesheet(*, high_contrast: bool) -> str:
+    """The application stylesheet of one theme, built from its palette."""
+    return _high_contrast(HIGH_CONTRAST) if high_contrast else _normal(NORMAL)
 
 
 def apply_theme(app: QApplication, *, high_contrast: bool) -> None:
@@ -62,4 +203,4 @@ def apply_theme(app: QApplication, *, high_contrast: bool) -> None:
     font = QFont(app.font())
     font.setPointSize(BASE_POINT_SIZE + (2 if high_contrast else 0))
     app.setFont(font)
-    app.setStyleSheet(_HIGH_CONTRAST if high_contrast else _NORMAL)
+    app.setStyleSheet(stylesheet(high_contrast=high_contrast))

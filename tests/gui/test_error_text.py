@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import functools
 import re
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from client.core import authentication
-from client.core.authentication import LockedOut
+from client.core.authentication import AuthError, LockedOut
 from client.core.capture import NoDevice
 from client.core.sync.enrolment import ReenrolmentRefused
 from client.core.sync.server_keys import ServerKeysRefused
 from client.core.sync.tls import InsecureServerUrl
 from client.core.sync.transport import ServerRefused, TransportError
-from client.ui.error_text import error_text
+from client.ui.error_text import error_text, local_time
 from client.ui.i18n import tr
 from device_drivers.base import DeviceDisconnectedError, DeviceTimeoutError, TrustError
 from device_drivers.camera.adapter import FaceCheckError
@@ -74,9 +76,33 @@ def test_every_refused_login_or_approval_reads_in_the_kiosk_language():
     reasons = set(re.findall(r'reason="(\w+)"', Path(authentication.__file__).read_text(encoding="utf-8")))
     assert {"wrong_password", "locked_now", "bad_totp"} <= reasons
     assert [r for r in sorted(reasons) if tr(f"auth.{r}", "eng") == f"auth.{r}"] == []
-    exc = LockedOut("too many failed attempts", reason="locked_now", user="op1", minutes=15)
+    until = datetime.now(UTC) + timedelta(minutes=15)
+    exc = LockedOut("too many failed attempts", reason="locked_now", user="op1", minutes=15, until=until)
     assert error_text(exc, functools.partial(tr, language="ara")) == (
-        "محاولات فاشلة كثيرة: المستخدم op1 مقفل لمدة 15 دقيقة."
+        f"محاولات فاشلة كثيرة: المستخدم op1 مقفل لمدة 15 دقيقة، حتى {local_time(until)}."
+    )
+
+
+@pytest.fixture
+def kolkata_clock(monkeypatch):
+    """The kiosk's local time zone is UTC+05:30, so a UTC time cannot pass for a local one."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_lockout_ends_in_local_time_and_a_wrong_password_counts_down(kolkata_clock):
+    until = datetime(2026, 5, 1, 9, 15, tzinfo=UTC)
+    assert local_time(until, now=until) == "14:45"
+    assert local_time(until, now=until + timedelta(days=1)) == "2026-05-01 14:45"
+    exc = LockedOut("locked", reason="locked_until", user="op1", until=until)
+    text = error_text(exc, functools.partial(tr, language="eng"))
+    assert "UTC" not in text and local_time(until) in text
+    wrong = AuthError("unknown user or wrong password", reason="wrong_password", remaining=2)
+    assert error_text(wrong, functools.partial(tr, language="fra")) == (
+        "Utilisateur inconnu ou mot de passe erroné. Tentatives restantes avant le blocage du compte : 2."
     )
 
 

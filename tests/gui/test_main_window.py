@@ -3,6 +3,7 @@
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from client.ui.theme import HIGH_CONTRAST
 from demo.kiosk_fixture import OPERATOR, SUPERVISOR
 
 from .conftest import sign_in
@@ -11,6 +12,7 @@ from .conftest import sign_in
 def test_wrong_password_then_lockout_is_explained(qtbot, window):
     login = sign_in(qtbot, window, OPERATOR[0], "nope")
     qtbot.waitUntil(lambda: "wrong password" in login.message.text())
+    assert "Attempts left before the account locks: 2." in login.message.text()
     assert window.current_name() == "login"
     for _ in range(2):  # demo config: 3 failures lock the account
         sign_in(qtbot, window, OPERATOR[0], "nope")
@@ -91,6 +93,6 @@ def test_language_switch_is_immediate_and_arabic_is_right_to_left(qtbot, window)
 
 def test_high_contrast_theme_switches(qtbot, window):
     window.contrast.setChecked(True)
-    assert "yellow" in QApplication.instance().styleSheet()
+    assert HIGH_CONTRAST.accent in QApplication.instance().styleSheet()  # the yellow of high contrast
     window.contrast.setChecked(False)
-    assert "yellow" not in QApplication.instance().styleSheet()
+    assert HIGH_CONTRAST.accent not in QApplication.instance().styleSheet()

@@ -7,7 +7,7 @@ from demo.kiosk_fixture import UnavailableSealer
 from tests.support.ports import free_port
 
 
-def test_unenrolled_kiosk_starts_on_setup_and_explains_failures(qtbot, tmp_path):
+def test_unenrolled_kiosk_starts_on_setup_and_explains_failures(qtbot, tmp_path, caplog):
     settings = ClientSettings(data_dir=tmp_path / "k", keyring_file=tmp_path / "k.cfg", request_timeout_s=1.0)
     client = build_client(settings, sealer=UnavailableSealer())
     window = build_window(client)
@@ -17,11 +17,20 @@ def test_unenrolled_kiosk_starts_on_setup_and_explains_failures(qtbot, tmp_path)
     setup = window.screens["setup"]
     setup.enrol()
     assert setup.message.text()  # nothing typed: explained, nothing sent
-    setup.server.setText(f"http://127.0.0.1:{free_port()}")
+    url = f"http://127.0.0.1:{free_port()}"
+    setup.server.setText(url)
     setup.center.setText("10001")
     setup.enrol()
     qtbot.waitUntil(lambda: setup.enrol_button.isEnabled(), timeout=15000)
-    assert setup.message.text() and not client.machine.identity().enrolled
+    assert not client.machine.identity().enrolled
+    # one sentence naming the address and what to check; the technical cause behind Details and in the log
+    assert setup.message.text() == window.ctx.t("error.offline_at", url=url)
+    assert "Check the network cable or the address." in setup.message.text()
+    assert setup.message.toggle.isVisible() and not setup.message.detail.isVisible()
+    setup.message.toggle.click()
+    assert setup.message.detail.isVisible() and setup.message.details().startswith("TransportError")
+    assert setup.message.toggle.text() == window.ctx.t("details.hide")
+    assert setup.message.details() in caplog.text
     window.ctx.ops.wait()
     client.close()
 
@@ -52,6 +61,6 @@ def test_enrolled_kiosk_asks_for_a_supervisor_before_enrolling_again(qtbot, wind
     setup.enrol()
     qtbot.waitUntil(lambda: setup.enrol_button.isEnabled(), timeout=15000)
     assert setup.message.text() == window.ctx.t("error.insecure_url")  # in the officer's words
-    assert "refusing plain http" in setup.message.toolTip()  # the technical cause stays at hand
+    assert "refusing plain http" in setup.message.details()  # the technical cause stays at hand
     window.ctx.ops.wait()
     assert kiosk.machine.identity() == before

@@ -152,7 +152,9 @@ class GroupPanel(QFrame):
             ok = capture is not None and capture.quality >= threshold
             bar.setFormat(quality_words(capture.quality if capture else None, threshold, excepted, language))
             bar.setProperty("ok", ok)
-            bar.setStyleSheet("" if ok or not capture else "QProgressBar::chunk { background: #c0392b; }")
+            bar.setProperty("low", bool(capture) and not ok)  # the theme's chunk_low colour
+            bar.style().unpolish(bar)
+            bar.style().polish(bar)
             if sub in self.markers:
                 self.markers[sub].blockSignals(True)
                 self.markers[sub].setChecked(excepted)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBox
 from client.core.authentication import AuthError, LockedOut
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
-from client.ui.widgets import button, error_label, title_label
+from client.ui.widgets import ErrorMessage, button, title_label
 
 
 class LoginScreen(QWidget):
@@ -37,7 +37,7 @@ class LoginScreen(QWidget):
         self.user_label, self.password_label = QLabel(), QLabel()
         form.addRow(self.user_label, self.user)
         form.addRow(self.password_label, self.password)
-        self.message = error_label("login_message")
+        self.message = ErrorMessage("login_message")
         self.submit = button("", "login_submit")
         self.switch = button("", "lock_switch", secondary=True)
         self.switch.setVisible(locked)
@@ -71,6 +71,7 @@ class LoginScreen(QWidget):
         self.password_label.setText(t("login.password"))
         self.submit.setText(t("lock.unlock" if self.locked else "login.submit"))
         self.switch.setText(t("lock.switch"))
+        self.message.retranslate(t)
 
     def entered(self) -> None:
         self.password.clear()
@@ -87,10 +88,10 @@ class LoginScreen(QWidget):
     def attempt(self) -> None:
         user, password = self.user.text().strip(), self.password.text()
         if not user or not password:
-            self.message.setText(self.ctx.t("login.user") + " / " + self.ctx.t("login.password"))
+            self.message.show_error(self.ctx.t("login.user") + " / " + self.ctx.t("login.password"), None)
             return
         self.submit.setEnabled(False)
-        self.message.setText(self.ctx.t("login.checking"))
+        self.message.show_error(self.ctx.t("login.checking"), None)
         auth = self.ctx.authentication
         if self.locked and self.ctx.session:
             session = self.ctx.session
@@ -109,10 +110,10 @@ class LoginScreen(QWidget):
         self.submit.setEnabled(True)
         self.password.clear()
         self.password.setFocus()
-        if isinstance(exc, LockedOut | AuthError):
-            self.message.setText(error_text(exc, self.ctx.t))
+        if isinstance(exc, AuthError):  # a refusal, worded from its reason: nothing technical to add
+            self.message.show_error(error_text(exc, self.ctx.t), None)
         else:
-            self.message.setText(f"{type(exc).__name__}: {exc}")
+            self.message.show_error(self.ctx.t("error.unexpected"), exc)
         self.message.setProperty("locked_out", isinstance(exc, LockedOut))
 
     def _sign_out(self) -> None:

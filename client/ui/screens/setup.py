@@ -9,7 +9,7 @@ from client.core.sync.enrolment import SupervisorCredentials
 from client.core.sync.tls import check_server_url
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
-from client.ui.widgets import button, error_label, title_label
+from client.ui.widgets import ErrorMessage, button, title_label
 
 
 def enrol_and_sync(
@@ -78,12 +78,13 @@ class SetupScreen(QWidget):
         for label, field in self._supervisor_rows:
             form.addRow(label, field)
         self.needs_supervisor = False
+        self._url = ""  # the address of the last attempt, named when it cannot be reached
         self._show_supervisor(False)
         self.status = QLabel(objectName="setup_status")
         self.status.setWordWrap(True)
         self.progress = QProgressBar(objectName="setup_progress")
         self.progress.hide()
-        self.message = error_label("setup_message")
+        self.message = ErrorMessage("setup_message")
         self.enrol_button = button("", "setup_enrol")
         self.done_button = button("", "setup_done")
         self.done_button.hide()
@@ -127,6 +128,7 @@ class SetupScreen(QWidget):
             )
             self.supervisor_password.clear()
         self.message.clear()
+        self._url = url
         self.enrol_button.setEnabled(False)
         self.progress.show()
         self.progress.setRange(0, 0)
@@ -165,8 +167,7 @@ class SetupScreen(QWidget):
     def _failed(self, exc: Exception) -> None:
         self.enrol_button.setEnabled(True)
         self.progress.hide()
-        self.message.setText(error_text(exc, self.ctx.t))
-        self.message.setToolTip(str(exc))
+        self.message.show_error(error_text(exc, self.ctx.t, server_url=self._url), exc)
 
     def retranslate(self) -> None:
         t = self.ctx.t
@@ -179,3 +180,4 @@ class SetupScreen(QWidget):
         self.password_label.setText(t("login.password"))
         self.totp_label.setText(t("supervisor.totp"))
         self.done_button.setText(t("login.title"))
+        self.message.retranslate(t)

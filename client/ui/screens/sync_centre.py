@@ -29,7 +29,7 @@ from client.core.sync.round import SyncStopped, UpdateCheck, run_sync_round
 from client.core.sync.transport import reason_text
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
-from client.ui.widgets import button, error_label, title_label
+from client.ui.widgets import ErrorMessage, button, title_label
 
 # Pausing stops the core's round between chunks; the screen treats that as "not an error".
 
@@ -78,7 +78,7 @@ class SyncCentreScreen(QWidget):
         self._update: UpdateCheck | None = None
         self.update_label.setWordWrap(True)
         self.schedule_label = QLabel()
-        self.message = error_label("sync_message")
+        self.message = ErrorMessage("sync_message")
         for w in (
             self.title,
             self.master_label,
@@ -240,18 +240,23 @@ class SyncCentreScreen(QWidget):
     def _failed(self, exc: Exception) -> None:
         self.running = False
         self.master_bar.setRange(0, 1)
-        self._show(None if isinstance(exc, SyncStopped) else lambda: error_text(exc, self.ctx.t))
-        self.message.setToolTip("" if isinstance(exc, SyncStopped) else str(exc))
+        if isinstance(exc, SyncStopped):
+            self._show(None)
+        else:
+            url = self.ctx.settings.server_url
+            self._show(lambda: error_text(exc, self.ctx.t, server_url=url), details=exc)
         self.retranslate()
 
-    def _show(self, render: Callable[[], str] | None) -> None:
-        """Show a message made by ``render``, again in the new language when the officer switches."""
+    def _show(self, render: Callable[[], str] | None, *, details: BaseException | None = None) -> None:
+        """Show a message made by ``render``, again in the new language when the officer switches, with
+        ``details`` (the technical cause) behind its Details button and in the log."""
         self._say = render
-        self.message.setText(render() if render else "")
+        self.message.show_error(render() if render else "", details)
 
     def retranslate(self) -> None:
         t = self.ctx.t
         self.title.setText(t("sync.title"))
+        self.message.retranslate(t)
         self.table.setHorizontalHeaderLabels(["RID", "%", t("sync.col_status"), t("sync.col_outcome")])
         if not self._progress_shown:
             self.master_label.setText(t("sync.master"))

@@ -273,12 +273,23 @@ STRINGS: dict[str, str] = {
     "device_error.untrusted": "La réponse de l'appareil n'a pas pu être vérifiée. Ne l'utilisez pas ; appelez le support.",
     "auth.wrong_password": "Utilisateur inconnu ou mot de passe erroné.",
     "auth.other_center": "L'utilisateur {user} n'appartient pas à ce centre.",
-    "auth.locked_until": "L'utilisateur {user} est bloqué jusqu'à {until} (UTC) après plusieurs échecs.",
-    "auth.locked_now": "Trop d'échecs : l'utilisateur {user} est bloqué pendant {minutes} min.",
+    "auth.locked_until": "L'utilisateur {user} est bloqué après plusieurs échecs. Réessayez à {until}.",
+    "auth.locked_now": (
+        "Trop d'échecs : l'utilisateur {user} est bloqué pendant {minutes} min, jusqu'à {until}."
+    ),
     "auth.not_operator": "L'utilisateur {user} n'est pas autorisé sur une borne d'inscription.",
     "auth.not_supervisor": "L'utilisateur {user} n'est pas superviseur.",
     "auth.bad_totp": "Le code à usage unique est erroné ou expiré.",
     "auth.session_locked": (
         "La borne s'est verrouillée après inactivité ; saisissez votre mot de passe pour continuer."
+    ),
+    "auth.attempts_left": "Tentatives restantes avant le blocage du compte : {remaining}.",
+    "error.offline_at": (
+        "Impossible de joindre le serveur à l'adresse {url}. Vérifiez le câble réseau ou l'adresse."
+    ),
+    "details.show": "Détails",
+    "details.hide": "Masquer les détails",
+    "error.unexpected": (
+        "Une erreur s'est produite. Réessayez ; si elle se reproduit, montrez les détails au support."
     ),
 }

@@ -55,13 +55,16 @@ def test_user_of_another_center_is_refused(people):
 
 
 def test_lockout_after_configured_failures_then_expires(people, clock, store):
-    for _ in range(2):
-        with pytest.raises(AuthError):
+    for remaining in (2, 1):
+        with pytest.raises(AuthError) as refused:
             people.login(user_id="op1", password="bad")
-    with pytest.raises(LockedOut):
+        assert refused.value.details["remaining"] == remaining  # attempts left before the lock
+    with pytest.raises(LockedOut) as locked:
         people.login(user_id="op1", password="bad")
-    with pytest.raises(LockedOut):
+    assert locked.value.details["until"] == clock.now + timedelta(minutes=15)
+    with pytest.raises(LockedOut) as still:
         people.login(user_id="op1", password="op-pass")  # even the right password while locked
+    assert still.value.details["until"] == clock.now + timedelta(minutes=15)
     clock.now += timedelta(minutes=16)
     assert people.login(user_id="op1", password="op-pass").user_id == "op1"
     with store.transaction() as conn:

@@ -77,3 +77,30 @@ def start_registration_to_biometrics(qtbot, window, tmp_path: Path):
         docs.attach(field_id, scan)
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     return wizard
+
+
+def answer_reauth(password: str, *, seen: list[str] | None = None) -> None:
+    """Type ``password`` into the next sign-off password dialog and confirm it (the dialog is modal: arm
+    this before the click or Ctrl+Enter that opens it); any refusal shown before is appended to ``seen``."""
+
+    def press() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None or dialog.objectName() != "reauth_dialog":
+            QTimer.singleShot(20, press)
+            return
+        if seen is not None and dialog.message.text():
+            seen.append(dialog.message.text())
+        dialog.password.setText(password)
+        dialog.confirm.click()
+
+    QTimer.singleShot(0, press)
+
+
+def sign_off(qtbot, window, password: str = OPERATOR_PASSWORD, *, timeout: int = 30_000):
+    """Sign off the registration on the preview as the signed-in officer (answering the password
+    dialog); return the preview once sealed or refused."""
+    preview = window.screens["preview"]
+    answer_reauth(password)
+    qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: preview.finished is not None or bool(preview.message.text()), timeout=timeout)
+    return preview

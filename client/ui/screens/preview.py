@@ -18,7 +18,7 @@ from client.ui import receipt_print
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
 from client.ui.form_renderer import option_label
-from client.ui.screens.preview_summary import EDIT_SCHEME, summary_html
+from client.ui.screens.preview_summary import EDIT_SCHEME, show_summary
 from client.ui.screens.reauth_dialog import ReauthDialog
 from client.ui.widgets import button, error_label, title_label
 
@@ -85,16 +85,14 @@ class PreviewScreen(QWidget):
         data = self._data
         if data is None:
             return
-        self.summary.setHtml(
-            summary_html(
-                self.summary.document(),
-                reg,
-                data,
-                t=self.ctx.t,
-                lang=self.ctx.language.code,
-                shown=self._shown,
-                editable=reg.step == Step.PREVIEW,
-            )
+        show_summary(
+            self.summary,
+            reg,
+            data,
+            t=self.ctx.t,
+            lang=self.ctx.language.code,
+            shown=self._shown,
+            editable=reg.step == Step.PREVIEW,
         )
 
     def _shown(self, field_id: str, value) -> str:

@@ -1,7 +1,8 @@
 """The preview's summary as rich text: the applicant's photo, the details, documents as thumbnails and
 the biometrics as a worded per-finger grid, each section with an "Edit" link (``edit:<step>``).
 
-Pure rendering (UI thread): images are added to the text document as resources, named ``preview:…``.
+Pure rendering (UI thread): the images go into the text document as resources named ``preview:…``,
+added after ``setHtml`` (which clears a document's resources).
 """
 
 from __future__ import annotations
@@ -11,22 +12,24 @@ from html import escape
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QImage, QTextDocument
+from PySide6.QtWidgets import QTextBrowser
 
 from client.core.registration.biometrics import CAPTURE_GROUPS
 from client.core.registration.receipt import face_photo
 from client.core.registration.workflow import Registration, Step
 from client.ui.i18n import tr_code
+from client.ui.screens.biometrics_page import _image_of
 
 PHOTO_PX, THUMB_PX = 160, 96
 EDIT_SCHEME = "edit"
 
 
-def _image(document: QTextDocument, name: str, data: bytes | None, height: int) -> str:
-    """An ``<img>`` of ``data`` scaled to ``height``, or "" when Qt cannot read the image."""
+def _image(images: dict[str, QImage], name: str, data: bytes | None, height: int) -> str:
+    """An ``<img>`` of ``data`` scaled to ``height`` (kept in ``images``), or "" when Qt cannot read it."""
     image = QImage.fromData(data or b"")
     if image.isNull():
         return ""
-    document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(f"preview:{name}"), image)
+    images[f"preview:{name}"] = image
     width = round(image.width() * height / max(image.height(), 1))
     return f'<img src="preview:{name}" height={height} width={width}>'
 
@@ -65,8 +68,8 @@ def biometrics_grid(reg: Registration, t: Callable[..., str], lang: str) -> str:
     return f"<table border=1 cellspacing=0 cellpadding=6>{''.join(rows)}</table>"
 
 
-def summary_html(
-    document: QTextDocument,
+def show_summary(
+    browser: QTextBrowser,
     reg: Registration,
     data: dict,
     *,
@@ -74,22 +77,24 @@ def summary_html(
     lang: str,
     shown: Callable[[str, object], str],
     editable: bool,
-) -> str:
-    """The whole summary; ``data`` is the workflow's ``preview()`` taken at the preview step, ``shown``
+) -> None:
+    """Show the whole summary in ``browser``; ``data`` is the workflow's ``preview()`` taken at the preview step, ``shown``
     words a demographic value, ``editable`` adds the Edit links (not after sign-off)."""
-    engine = reg.engine
+    engine, images = reg.engine, {}
     rows = "".join(
         f"<tr><td><b>{escape(engine.label(k, lang))}</b></td><td>{escape(shown(k, v))}</td></tr>"
         for k, v in data["demographics"].items()
     )
-    photo = _image(document, "face", face_photo(reg.captures.values()), PHOTO_PX) or t("preview.no_photo")
+    face = reg.captures.get(("face", "Face"))
+    picture = face_photo([face]) or _image_of(face) if face else None  # ISO 19794-5, else a bare image
+    photo = _image(images, "face", picture, PHOTO_PX) or t("preview.no_photo")
     details = (
         f"<table cellpadding=0><tr><td valign=top>{photo}</td><td width=24></td><td valign=top>"
         f"{_heading(t, Step.DEMOGRAPHICS, editable=editable)}<table cellpadding=4>{rows}</table>"
         "</td></tr></table>"
     )
     docs = "".join(
-        f"<td align=center valign=bottom>{_image(document, f'doc/{f}', d.data, THUMB_PX) or '📄'}<br>"
+        f"<td align=center valign=bottom>{_image(images, f'doc/{f}', d.data, THUMB_PX) or '📄'}<br>"
         f"{escape(engine.label(f, lang))}: {escape(d.name)}</td>"
         for f, d in reg.documents.items()
     )
@@ -100,4 +105,6 @@ def summary_html(
     sup = (
         f"<p>{t('preview.supervisor')}: {escape(data['supervisor_id'])}</p>" if data["supervisor_id"] else ""
     )
-    return details + documents + biometrics + sup
+    browser.setHtml(details + documents + biometrics + sup)
+    for name, image in images.items():
+        browser.document().addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)

@@ -117,7 +117,7 @@ def test_sign_off_needs_the_officers_password_again(qtbot, window, kiosk):
     qtbot.waitUntil(lambda: preview.reauth_dialog is not None and bool(preview.reauth_dialog.message.text()))
     dialog = preview.reauth_dialog
     assert dialog.isVisible() and preview.finished is None  # refused: nothing sealed
-    assert dialog.message.text() == tr("auth.wrong_password", "eng") + " " + tr(
+    assert dialog.message.text() == tr("reauth.wrong_password", "eng") + " " + tr(
         "auth.attempts_left", "eng", remaining=2
     )
     answer_reauth(OPERATOR[2], seen=seen)

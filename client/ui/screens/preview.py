@@ -93,6 +93,7 @@ class PreviewScreen(QWidget):
             lang=self.ctx.language.code,
             shown=self._shown,
             editable=reg.step == Step.PREVIEW,
+            rtl=self.ctx.language.rtl,
         )
 
     def _shown(self, field_id: str, value) -> str:

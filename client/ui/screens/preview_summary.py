@@ -53,19 +53,25 @@ def _slot_cell(reg: Registration, modality: str, subtype: str, t: Callable[..., 
     return f"<b>{name}</b><br>{t(key, quality=capture.quality, threshold=threshold)}"
 
 
-def biometrics_grid(reg: Registration, t: Callable[..., str], lang: str) -> str:
+def _row(cells: list[str], rtl: bool) -> str:
+    """A table row; right to left its cells are reversed (Qt's rich text does not mirror tables)."""
+    return "<tr>" + "".join(reversed(cells) if rtl else cells) + "</tr>"
+
+
+def biometrics_grid(reg: Registration, t: Callable[..., str], lang: str, *, rtl: bool = False) -> str:
     """One row per capture group (left hand, right hand, thumbs, eyes, face), one cell per finger or eye."""
     wanted = {(m, s) for _g, m, s in reg.required_slots()}
     rows = []
     for group, (modality, subtypes) in CAPTURE_GROUPS.items():
-        cells = "".join(
+        cells = [
             f"<td valign=top>{_slot_cell(reg, modality, s, t, lang)}</td>"
             for s in subtypes
             if (modality, s) in wanted
-        )
+        ]
         if cells:
-            rows.append(f"<tr><td valign=top><b>{t(f'bio.group.{group}')}</b></td>{cells}</tr>")
-    return f"<table border=1 cellspacing=0 cellpadding=6>{''.join(rows)}</table>"
+            rows.append(_row([f"<td valign=top><b>{t(f'bio.group.{group}')}</b></td>", *cells], rtl))
+    # 99%: at 100% a right-to-left table rounds a pixel wider than the page and gets a scroll bar
+    return f"<table width=99% border=1 cellspacing=0 cellpadding=6>{''.join(rows)}</table>"
 
 
 def show_summary(
@@ -77,34 +83,46 @@ def show_summary(
     lang: str,
     shown: Callable[[str, object], str],
     editable: bool,
+    rtl: bool = False,
 ) -> None:
-    """Show the whole summary in ``browser``; ``data`` is the workflow's ``preview()`` taken at the preview step, ``shown``
-    words a demographic value, ``editable`` adds the Edit links (not after sign-off)."""
+    """Show the whole summary in ``browser``. ``data``: the workflow's ``preview()`` taken at the
+    preview step; ``shown`` words a demographic value; ``editable`` adds the Edit links (not after
+    sign-off); ``rtl`` lays it out right to left."""
     engine, images = reg.engine, {}
-    rows = "".join(
-        f"<tr><td><b>{escape(engine.label(k, lang))}</b></td><td>{escape(shown(k, v))}</td></tr>"
+    align = "right" if rtl else "left"
+    rows = "".join(  # values in an isolate: a Latin address keeps its order in an Arabic screen
+        _row(
+            [
+                f"<td><b>{escape(engine.label(k, lang))}</b></td>",
+                f"<td>\u2068{escape(shown(k, v))}\u2069</td>",
+            ],
+            rtl,
+        )
         for k, v in data["demographics"].items()
     )
     face = reg.captures.get(("face", "Face"))
     picture = face_photo([face]) or _image_of(face) if face else None  # ISO 19794-5, else a bare image
     photo = _image(images, "face", picture, PHOTO_PX) or t("preview.no_photo")
-    details = (
-        f"<table cellpadding=0><tr><td valign=top>{photo}</td><td width=24></td><td valign=top>"
-        f"{_heading(t, Step.DEMOGRAPHICS, editable=editable)}<table cellpadding=4>{rows}</table>"
-        "</td></tr></table>"
-    )
-    docs = "".join(
+    inner = f"<table cellpadding=4 align={align}>{rows}</table>"
+    cells = [
+        f"<td valign=top width={PHOTO_PX + 24}>{photo}</td>",
+        f"<td valign=top>{_heading(t, Step.DEMOGRAPHICS, editable=editable)}{inner}</td>",
+    ]
+    details = f"<table width=99% cellpadding=0>{_row(cells, rtl)}</table>"
+    docs = [
         f"<td align=center valign=bottom>{_image(images, f'doc/{f}', d.data, THUMB_PX) or '📄'}<br>"
-        f"{escape(engine.label(f, lang))}: {escape(d.name)}</td>"
+        f"\u2068{escape(engine.label(f, lang))}: {escape(d.name)}\u2069</td>"
         for f, d in reg.documents.items()
-    )
+    ]
     documents = _heading(t, Step.DOCUMENTS, editable=editable) + (
-        f"<table cellpadding=6><tr>{docs}</tr></table>" if docs else "<p>—</p>"
+        f"<table cellpadding=6 align={align}>{_row(docs, rtl)}</table><br>" if docs else "<p>—</p>"
     )
-    biometrics = _heading(t, Step.BIOMETRICS, editable=editable) + biometrics_grid(reg, t, lang)
+    biometrics = _heading(t, Step.BIOMETRICS, editable=editable) + biometrics_grid(reg, t, lang, rtl=rtl)
     sup = (
         f"<p>{t('preview.supervisor')}: {escape(data['supervisor_id'])}</p>" if data["supervisor_id"] else ""
     )
-    browser.setHtml(details + documents + biometrics + sup)
+    direction = "rtl" if rtl else "ltr"
+    html = f"<div dir={direction}>{details}{documents}{biometrics}{sup}</div>"
+    browser.setHtml(html.replace("<h3>", f"<h3 dir={direction}>"))
     for name, image in images.items():
         browser.document().addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)

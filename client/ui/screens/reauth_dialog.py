@@ -55,7 +55,7 @@ class ReauthDialog(QDialog):
         cancel.clicked.connect(self.reject)
         self.confirm.clicked.connect(self.attempt)
         self.password.setFocus()
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(520)
 
     def attempt(self) -> None:
         session, password = self.ctx.session, self.password.text()
@@ -77,8 +77,14 @@ class ReauthDialog(QDialog):
         self.confirm.setEnabled(True)
         self.password.clear()
         self.password.setFocus()
-        if isinstance(exc, AuthError):  # worded from its reason, as at login: nothing technical to add
-            self.message.show_error(error_text(exc, self.ctx.t), None)
+        t = self.ctx.t
+        if isinstance(exc, AuthError) and exc.reason == "wrong_password":  # the officer is known here
+            left = exc.details.get("remaining")
+            attempts = f" {t('auth.attempts_left', remaining=left)}" if left is not None else ""
+            self.message.show_error(t("reauth.wrong_password") + attempts, None)
+        elif isinstance(exc, AuthError):  # worded from its reason, as at login: nothing technical to add
+            self.message.show_error(error_text(exc, t), None)
         else:
-            self.message.show_error(self.ctx.t("error.unexpected"), exc)
+            self.message.show_error(t("error.unexpected"), exc)
         self.message.setProperty("locked_out", isinstance(exc, LockedOut))
+        self.adjustSize()  # room for the sentence, without squeezing the fields

@@ -271,4 +271,5 @@ STRINGS: dict[str, str] = {
     "reauth.title": "تأكيد التوقيع",
     "reauth.hint": "{name}، أدخل كلمة المرور مرة أخرى للتوقيع على هذا التسجيل وختمه.",
     "reauth.confirm": "توقيع",
+    "reauth.wrong_password": "كلمة المرور خاطئة.",
 }

@@ -285,4 +285,5 @@ STRINGS: dict[str, str] = {
     "reauth.title": "Confirm sign-off",
     "reauth.hint": "{name}, enter your password again to sign off and seal this registration.",
     "reauth.confirm": "Sign off",
+    "reauth.wrong_password": "Wrong password.",
 }

@@ -301,4 +301,5 @@ STRINGS: dict[str, str] = {
     "reauth.title": "Confirmer la validation",
     "reauth.hint": "{name}, saisissez à nouveau votre mot de passe pour valider et sceller cet enregistrement.",
     "reauth.confirm": "Valider",
+    "reauth.wrong_password": "Mot de passe incorrect.",
 }

@@ -95,12 +95,3 @@ def answer_reauth(password: str, *, seen: list[str] | None = None) -> None:
 
     QTimer.singleShot(0, press)
 
-
-def sign_off(qtbot, window, password: str = OPERATOR_PASSWORD, *, timeout: int = 30_000):
-    """Sign off the registration on the preview as the signed-in officer (answering the password
-    dialog); return the preview once sealed or refused."""
-    preview = window.screens["preview"]
-    answer_reauth(password)
-    qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: preview.finished is not None or bool(preview.message.text()), timeout=timeout)
-    return preview

@@ -94,4 +94,3 @@ def answer_reauth(password: str, *, seen: list[str] | None = None) -> None:
         dialog.confirm.click()
 
     QTimer.singleShot(0, press)
-

@@ -266,7 +266,9 @@ def take(
         _wait(app, window, lambda: window.current_name() == "preview")
         shot("09-preview")
         preview = window.screens["preview"]
-        preview.sign_off()
+        preview.sign_off()  # asks the officer's password again
+        preview.reauth_dialog.password.setText(OPERATOR[2])
+        preview.reauth_dialog.attempt()
         _wait(app, window, lambda: preview.finished is not None or bool(preview.message.text()))
         if preview.finished is not None:
             shot("10-signed-off")

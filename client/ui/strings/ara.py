@@ -252,4 +252,14 @@ STRINGS: dict[str, str] = {
     "details.show": "التفاصيل",
     "details.hide": "إخفاء التفاصيل",
     "error.unexpected": "حدث خطأ. حاول مرة أخرى؛ وإذا تكرر، اعرض التفاصيل على الدعم الفني.",
+    # issue 14: preview and sign-off
+    "preview.edit": "تعديل",
+    "preview.section.demographics": "بيانات مقدم الطلب",
+    "preview.section.documents": "الوثائق",
+    "preview.section.biometrics": "القياسات الحيوية",
+    "preview.no_photo": "لا توجد صورة للوجه",
+    "reauth.title": "تأكيد التوقيع",
+    "reauth.hint": "{name}، أدخل كلمة المرور مرة أخرى للتوقيع على هذا التسجيل وختمه.",
+    "reauth.confirm": "توقيع",
+    "reauth.wrong_password": "كلمة المرور خاطئة.",
 }

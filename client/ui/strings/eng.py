@@ -266,4 +266,14 @@ STRINGS: dict[str, str] = {
     "details.show": "Details",
     "details.hide": "Hide details",
     "error.unexpected": "Something went wrong. Try again; if it happens again, show the details to support.",
+    # issue 14: preview and sign-off
+    "preview.edit": "Edit",
+    "preview.section.demographics": "Applicant details",
+    "preview.section.documents": "Documents",
+    "preview.section.biometrics": "Biometrics",
+    "preview.no_photo": "No face photo",
+    "reauth.title": "Confirm sign-off",
+    "reauth.hint": "{name}, enter your password again to sign off and seal this registration.",
+    "reauth.confirm": "Sign off",
+    "reauth.wrong_password": "Wrong password.",
 }

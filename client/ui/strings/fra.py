@@ -282,4 +282,14 @@ STRINGS: dict[str, str] = {
     "error.unexpected": (
         "Une erreur s'est produite. Réessayez ; si elle se reproduit, montrez les détails au support."
     ),
+    # issue 14: preview and sign-off
+    "preview.edit": "Modifier",
+    "preview.section.demographics": "Informations du demandeur",
+    "preview.section.documents": "Documents",
+    "preview.section.biometrics": "Biométrie",
+    "preview.no_photo": "Pas de photo du visage",
+    "reauth.title": "Confirmer la validation",
+    "reauth.hint": "{name}, saisissez à nouveau votre mot de passe pour valider et sceller cet enregistrement.",
+    "reauth.confirm": "Valider",
+    "reauth.wrong_password": "Mot de passe incorrect.",
 }

@@ -185,6 +185,7 @@ def take(out_dir: Path) -> list[Path]:
         docs = wizard.stack.currentWidget()
         _wait(app, window, lambda: docs.view is not None and docs.view.frames_shown >= 3)
         shot("05-registration-documents")
+        docs.types[docs.target].setCurrentIndex(0)  # the officer chooses the type before capturing
         docs.capture_camera(docs.target)  # the passport on screen becomes the proof of identity
         _wait(app, window, lambda: "proofOfIdentity" in wizard.registration.documents)
         window.language_box.setCurrentIndex(window.language_box.findData("ara"))
@@ -192,6 +193,7 @@ def take(out_dir: Path) -> list[Path]:
         window.language_box.setCurrentIndex(window.language_box.findData("eng"))
         scan = Path(tmp) / "birth-certificate.png"
         window.grab().save(str(scan))
+        docs.types["proofOfRelationship"].setCurrentIndex(0)
         docs.attach("proofOfRelationship", scan)
         window.ctx.devices = SampleBiometricSource()
         wizard.next()

@@ -276,4 +276,14 @@ STRINGS: dict[str, str] = {
     "details.show": "Details",
     "details.hide": "Hide details",
     "error.unexpected": "Something went wrong. Try again; if it happens again, show the details to support.",
+    # issue 14: documents step (type first, thumbnail, view, remove)
+    "docs.choose_type": "Choose the document type…",
+    "docs.type_first": "Choose the document type first, then attach the document.",
+    "docs.view": "View",
+    "docs.replace": "Replace from file…",
+    "docs.recapture": "Recapture",
+    "docs.remove_title": "Remove this document?",
+    "docs.remove_text": "{label}: {name} will be removed from this registration.",
+    "docs.close": "Close",
+    "docs.no_preview": "This file cannot be shown here; it is attached as it is.",
 }

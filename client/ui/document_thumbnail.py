@@ -7,12 +7,12 @@ size is fixed from the start, so attaching a document never moves the page. UI t
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QPixmap, QPolygonF
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from client.core.registration.workflow import Document
 
-THUMBNAIL = QSize(120, 90)
+THUMBNAIL = QSize(120, 80)
 
 
 def document_picture(document: Document) -> QPixmap | None:
@@ -53,38 +53,59 @@ def document_kind(document: Document) -> str:
     return document.content_type.split("/")[-1].upper().replace("JPEG", "JPG")
 
 
-class DocumentThumbnail(QLabel):
-    """A fixed-size frame: the words ``docs.none`` until a document is attached, then its picture."""
+class DocumentThumbnail(QToolButton):
+    """The View action: a fixed-size button showing the attached document's picture above the word
+    View (Enter, Space or a tap opens it); disabled, with ``docs.none``, while nothing is attached."""
 
     def __init__(self, name: str) -> None:
         super().__init__(objectName=name)
-        self.setFixedSize(THUMBNAIL)
-        self.setFrameShape(QFrame.Shape.Box)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setWordWrap(True)
-        self.setProperty("role", "second")
+        self.setFixedSize(THUMBNAIL + QSize(12, 36))
+        self.setIconSize(THUMBNAIL)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.document: Document | None = None
 
-    def show_document(self, document: Document | None, empty_text: str) -> None:
+    def show_document(self, document: Document | None, *, view_text: str, empty_text: str) -> None:
         """Show ``document`` (decoded once per document), or ``empty_text`` when there is none."""
+        self.setEnabled(document is not None)
+        self.setText(view_text if document is not None else _wrapped(empty_text, self, THUMBNAIL.width()))
+        self.setToolTip(document.name if document is not None else "")
         if document is None:
             self.document = None
-            self.clear()
-            self.setText(empty_text)
-            self.setToolTip("")
+            self.setIcon(QIcon())
             return
         if document is not self.document:
             self.document = document
-            inner = THUMBNAIL - QSize(6, 6)
             picture = document_picture(document)
-            self.setPixmap(
-                picture.scaled(
-                    inner, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            self.setIcon(
+                QIcon(
+                    picture.scaled(
+                        THUMBNAIL,
+                        Qt.AspectRatioMode.KeepAspectRatio,
+                        Qt.TransformationMode.SmoothTransformation,
+                    )
+                    if picture is not None
+                    else page_icon(THUMBNAIL, document_kind(document))
                 )
-                if picture is not None
-                else page_icon(inner, document_kind(document))
             )
-        self.setToolTip(document.name)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.isEnabled():
+            self.click()  # Enter opens it, as on the kiosk's other buttons
+            return
+        super().keyPressEvent(event)
+
+
+def _wrapped(text: str, widget: QWidget, width: int) -> str:
+    """``text`` broken into lines at spaces to fit ``width`` (a tool button does not wrap by itself)."""
+    metrics, lines = widget.fontMetrics(), [""]
+    for word in text.split():
+        joined = f"{lines[-1]} {word}".strip()
+        if lines[-1] and metrics.horizontalAdvance(joined) > width:
+            lines.append(word)
+        else:
+            lines[-1] = joined
+    return "\n".join(lines)
 
 
 class DocumentViewer(QDialog):

@@ -20,13 +20,13 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +38,8 @@ from client.ui.error_text import error_text
 from client.ui.form_renderer import option_label
 from client.ui.i18n import tr
 from client.ui.widgets import button, confirm, error_label, wheel_only_when_focused
+
+STATUS_WIDTH = 340  # px: room for "✔ name · kind · size", elided in the middle
 
 
 class DocumentsPage(QWidget):
@@ -72,7 +74,7 @@ class DocumentsPage(QWidget):
         self.thumbnails: dict[str, DocumentThumbnail] = {}
         self.status: dict[str, QLabel] = {}
         self.errors: dict[str, QLabel] = {}
-        self.actions: dict[str, dict[str, QPushButton]] = {}
+        self.actions: dict[str, dict[str, QAbstractButton]] = {}
         self._row_widgets: dict[str, list[QWidget]] = {}
         for index, field_id in enumerate(self.all_fields):
             self._add_row(grid, index * 3, field_id)
@@ -84,41 +86,43 @@ class DocumentsPage(QWidget):
         self.refresh()
 
     def _add_row(self, grid: QGridLayout, row: int, field_id: str) -> None:
-        """Thumbnail | label, type / the actions / size and name, message (three grid rows)."""
+        """Thumbnail (the View action) | label, type / file, camera, remove / size and name, message."""
         label = self.labels[field_id] = QLabel()
         combo = self.types[field_id] = QComboBox(objectName=f"doctype_{field_id}")
         wheel_only_when_focused(combo)
         combo.currentIndexChanged.connect(lambda _i, f=field_id: self._type_chosen(f))
-        thumbnail = self.thumbnails[field_id] = DocumentThumbnail(f"docthumb_{field_id}")
+        thumbnail = self.thumbnails[field_id] = DocumentThumbnail(f"docview_{field_id}")
+        thumbnail.clicked.connect(lambda _=False, f=field_id: self.view_document(f))
         status = self.status[field_id] = QLabel(objectName=f"docstatus_{field_id}")
-        status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # a long name is cut
+        status.setFixedWidth(STATUS_WIDTH)  # a name appearing here moves nothing
         self.errors[field_id] = error_label(f"error_{field_id}")
         actions = {
             "file": button("", f"docfile_{field_id}", secondary=True),
             "camera": button("", f"doccamera_{field_id}", secondary=True),
-            "view": button("", f"docview_{field_id}", secondary=True),
             "remove": button("", f"docremove_{field_id}", secondary=True),
         }
         actions["camera"].setVisible(self.camera is not None)
         actions["file"].clicked.connect(lambda _=False, f=field_id: self.pick_file(f))
         actions["camera"].clicked.connect(lambda _=False, f=field_id: self.choose_target(f))
-        actions["view"].clicked.connect(lambda _=False, f=field_id: self.view_document(f))
         actions["remove"].clicked.connect(lambda _=False, f=field_id: self.ask_remove(f))
-        bar = QWidget()
+        self.actions[field_id] = {**actions, "view": thumbnail}
+        bar, notes = QWidget(), QWidget()
         line = QHBoxLayout(bar)
         line.setContentsMargins(0, 0, 0, 0)
         for action in actions.values():
             action.setAutoDefault(True)  # Enter presses the focused action, as Space does
             line.addWidget(action)
         line.addStretch(1)
-        self.actions[field_id] = actions
-        grid.addWidget(thumbnail, row, 0, 3, 1)
+        below = QHBoxLayout(notes)
+        below.setContentsMargins(0, 0, 0, 14)  # room between one document and the next
+        below.addWidget(status)
+        below.addWidget(self.errors[field_id], 1)
+        grid.addWidget(thumbnail, row, 0, 3, 1, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(label, row, 1)
         grid.addWidget(combo, row, 2)
         grid.addWidget(bar, row + 1, 1, 1, 2)
-        grid.addWidget(status, row + 2, 1)
-        grid.addWidget(self.errors[field_id], row + 2, 2)
-        self._row_widgets[field_id] = [thumbnail, label, combo, bar, status, self.errors[field_id]]
+        grid.addWidget(notes, row + 2, 1, 1, 2)
+        self._row_widgets[field_id] = [thumbnail, label, combo, bar, notes]
 
     def _camera_panel(self) -> QVBoxLayout:
         panel = QVBoxLayout()
@@ -301,8 +305,9 @@ class DocumentsPage(QWidget):
     def _show_status(self, field_id: str) -> None:
         doc = self.registration.documents.get(field_id)
         status, actions = self.status[field_id], self.actions[field_id]
-        self.thumbnails[field_id].show_document(doc, tr("docs.none", self.language))
-        actions["view"].setEnabled(doc is not None)
+        self.thumbnails[field_id].show_document(
+            doc, view_text=tr("docs.view", self.language), empty_text=tr("docs.none", self.language)
+        )
         actions["remove"].setEnabled(doc is not None)
         actions["file"].setText(tr("docs.replace" if doc else "docs.pick", self.language))
         actions["camera"].setText(tr("docs.recapture" if doc else "docs.camera", self.language))
@@ -311,7 +316,7 @@ class DocumentsPage(QWidget):
             status.setToolTip("")
             return
         text = f"✔ {doc.name} · {document_kind(doc)} · {max(1, len(doc.data) // 1024)} KiB"
-        status.setText(status.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, 260))
+        status.setText(status.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, STATUS_WIDTH))
         status.setToolTip(doc.name)
 
     def show_errors(self, errors: dict[str, str]) -> None:
@@ -341,7 +346,6 @@ class DocumentsPage(QWidget):
                 ("camera", ("docs.camera", "docs.recapture")),
             ):
                 _fit(actions[action], [tr(w, language) for w in words])
-            actions["view"].setText(tr("docs.view", language))
             actions["remove"].setText(tr("docs.remove", language))
             self._show_status(field_id)
         if self.view is not None:

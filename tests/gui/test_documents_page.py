@@ -99,12 +99,12 @@ def test_nothing_is_taken_before_the_type_is_chosen(open_page, tmp_path, monkeyp
 
 def test_a_thumbnail_appears_and_nothing_moves(open_page, qtbot, tmp_path):
     page = open_page()
-    watched = [w for widgets in page._row_widgets.values() for w in widgets if w.isVisible()]
-    watched += [b for actions in page.actions.values() for b in actions.values() if b.isVisible()]
+    rows = page.rows.values()
+    watched = [w for r in rows for w in [*r.widgets(), r.file, r.remove, r.status, r.error] if w.isVisible()]
     before = [w.geometry() for w in watched]
-    thumbnail = page.thumbnails["proofOfIdentity"]
+    thumbnail = page.rows["proofOfIdentity"].thumbnail
     assert thumbnail.icon().isNull() and thumbnail.text().split() == tr("docs.none", "eng").split()
-    assert not thumbnail.isEnabled() and thumbnail is page.actions["proofOfIdentity"]["view"]
+    assert not thumbnail.isEnabled() and thumbnail.objectName() == "docview_proofOfIdentity"
 
     choose_document_type(page, "proofOfIdentity")
     page.attach("proofOfIdentity", _picture(tmp_path))
@@ -118,22 +118,22 @@ def test_a_thumbnail_appears_and_nothing_moves(open_page, qtbot, tmp_path):
     shown = thumbnail.icon().pixmap(THUMBNAIL)
     assert not shown.isNull() and shown.width() <= THUMBNAIL.width() and shown.height() <= THUMBNAIL.height()
     assert shown.toImage().pixelColor(shown.width() // 2, shown.height() // 2) == QColor("#3366aa")
-    assert not page.thumbnails["proofOfAddress"].icon().isNull()  # the page icon
+    assert not page.rows["proofOfAddress"].thumbnail.icon().isNull()  # the page icon
     assert "lease.pdf" in page.status["proofOfAddress"].text()
-    assert page.actions["proofOfIdentity"]["file"].text() == tr("docs.replace", "eng")
+    assert page.rows["proofOfIdentity"].file.text() == tr("docs.replace", "eng")
 
 
 def test_the_view_opens_and_closes_by_keyboard(open_page, qtbot, tmp_path):
     page = open_page()
     choose_document_type(page, "proofOfIdentity")
     page.attach("proofOfIdentity", _picture(tmp_path))
-    view = page.actions["proofOfIdentity"]["view"]
+    view = page.rows["proofOfIdentity"].thumbnail  # the View action
     for close_key in (Qt.Key.Key_Escape, Qt.Key.Key_Return):
         view.setFocus()
         qtbot.keyClick(view, Qt.Key.Key_Return)
         viewer = page.viewer
         qtbot.waitUntil(lambda v=viewer: v.isVisible())
-        assert viewer.picture.pixmap().width() >= 4 * page.thumbnails["proofOfIdentity"].width()  # large
+        assert viewer.picture.pixmap().width() >= 4 * page.rows["proofOfIdentity"].thumbnail.width()  # large
         qtbot.keyClick(viewer, close_key)  # the dialog is the active window
         qtbot.waitUntil(lambda v=viewer: not v.isVisible())
 
@@ -142,7 +142,7 @@ def test_remove_asks_first(open_page, qtbot, tmp_path):
     page = open_page()
     choose_document_type(page, "proofOfIdentity")
     page.attach("proofOfIdentity", _picture(tmp_path, "passport.png"))
-    remove = page.actions["proofOfIdentity"]["remove"]
+    remove = page.rows["proofOfIdentity"].remove
     seen: list[str] = []
     answer_next_question(yes=False, seen=seen)
     qtbot.mouseClick(remove, Qt.MouseButton.LeftButton)
@@ -154,7 +154,7 @@ def test_remove_asks_first(open_page, qtbot, tmp_path):
     answer_next_question(yes=True)
     qtbot.mouseClick(remove, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "proofOfIdentity" not in page.registration.documents)
-    assert page.thumbnails["proofOfIdentity"].icon().isNull() and not remove.isEnabled()
+    assert page.rows["proofOfIdentity"].thumbnail.icon().isNull() and not remove.isEnabled()
     assert page.status["proofOfIdentity"].text() == "—"
 
 

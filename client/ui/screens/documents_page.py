@@ -17,29 +17,24 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractButton,
-    QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from client.core.registration.workflow import Registration
 from client.ui.camera_view import CameraView
-from client.ui.document_thumbnail import DocumentThumbnail, DocumentViewer, document_kind
+from client.ui.document_row import DocumentRow
+from client.ui.document_thumbnail import DocumentViewer
 from client.ui.error_text import error_text
 from client.ui.form_renderer import option_label
 from client.ui.i18n import tr
-from client.ui.widgets import button, confirm, error_label, wheel_only_when_focused
-
-STATUS_WIDTH = 340  # px: room for "✔ name · kind · size", elided in the middle
+from client.ui.widgets import button, confirm, error_label
 
 
 class DocumentsPage(QWidget):
@@ -69,60 +64,25 @@ class DocumentsPage(QWidget):
         rows = QWidget()
         outer.addWidget(rows, 1)
         grid = QGridLayout(rows)
-        self.labels: dict[str, QLabel] = {}
-        self.types: dict[str, QComboBox] = {}
-        self.thumbnails: dict[str, DocumentThumbnail] = {}
-        self.status: dict[str, QLabel] = {}
-        self.errors: dict[str, QLabel] = {}
-        self.actions: dict[str, dict[str, QAbstractButton]] = {}
-        self._row_widgets: dict[str, list[QWidget]] = {}
-        for index, field_id in enumerate(self.all_fields):
-            self._add_row(grid, index * 3, field_id)
+        self.rows = {f: DocumentRow(f, with_camera=self.camera is not None) for f in self.all_fields}
+        for index, (field_id, row) in enumerate(self.rows.items()):
+            row.place(grid, index * 3)
+            row.combo.currentIndexChanged.connect(lambda _i, f=field_id: self._type_chosen(f))
+            row.thumbnail.clicked.connect(lambda _=False, f=field_id: self.view_document(f))
+            row.file.clicked.connect(lambda _=False, f=field_id: self.pick_file(f))
+            row.camera.clicked.connect(lambda _=False, f=field_id: self.choose_target(f))
+            row.remove.clicked.connect(lambda _=False, f=field_id: self.ask_remove(f))
+        # the widgets by field, as the wizard, tests and tours read them
+        self.labels = {f: r.label for f, r in self.rows.items()}
+        self.types = {f: r.combo for f, r in self.rows.items()}
+        self.status = {f: r.status for f, r in self.rows.items()}
+        self.errors = {f: r.error for f, r in self.rows.items()}
         grid.setColumnStretch(2, 1)
         grid.setRowStretch(len(self.all_fields) * 3, 1)
         self.view: CameraView | None = None
         if self.camera is not None:
             outer.addLayout(self._camera_panel(), 0)
         self.refresh()
-
-    def _add_row(self, grid: QGridLayout, row: int, field_id: str) -> None:
-        """Thumbnail (the View action) | label, type / file, camera, remove / size and name, message."""
-        label = self.labels[field_id] = QLabel()
-        combo = self.types[field_id] = QComboBox(objectName=f"doctype_{field_id}")
-        wheel_only_when_focused(combo)
-        combo.currentIndexChanged.connect(lambda _i, f=field_id: self._type_chosen(f))
-        thumbnail = self.thumbnails[field_id] = DocumentThumbnail(f"docview_{field_id}")
-        thumbnail.clicked.connect(lambda _=False, f=field_id: self.view_document(f))
-        status = self.status[field_id] = QLabel(objectName=f"docstatus_{field_id}")
-        status.setFixedWidth(STATUS_WIDTH)  # a name appearing here moves nothing
-        self.errors[field_id] = error_label(f"error_{field_id}")
-        actions = {
-            "file": button("", f"docfile_{field_id}", secondary=True),
-            "camera": button("", f"doccamera_{field_id}", secondary=True),
-            "remove": button("", f"docremove_{field_id}", secondary=True),
-        }
-        actions["camera"].setVisible(self.camera is not None)
-        actions["file"].clicked.connect(lambda _=False, f=field_id: self.pick_file(f))
-        actions["camera"].clicked.connect(lambda _=False, f=field_id: self.choose_target(f))
-        actions["remove"].clicked.connect(lambda _=False, f=field_id: self.ask_remove(f))
-        self.actions[field_id] = {**actions, "view": thumbnail}
-        bar, notes = QWidget(), QWidget()
-        line = QHBoxLayout(bar)
-        line.setContentsMargins(0, 0, 0, 0)
-        for action in actions.values():
-            action.setAutoDefault(True)  # Enter presses the focused action, as Space does
-            line.addWidget(action)
-        line.addStretch(1)
-        below = QHBoxLayout(notes)
-        below.setContentsMargins(0, 0, 0, 14)  # room between one document and the next
-        below.addWidget(status)
-        below.addWidget(self.errors[field_id], 1)
-        grid.addWidget(thumbnail, row, 0, 3, 1, Qt.AlignmentFlag.AlignTop)
-        grid.addWidget(label, row, 1)
-        grid.addWidget(combo, row, 2)
-        grid.addWidget(bar, row + 1, 1, 1, 2)
-        grid.addWidget(notes, row + 2, 1, 1, 2)
-        self._row_widgets[field_id] = [thumbnail, label, combo, bar, notes]
 
     def _camera_panel(self) -> QVBoxLayout:
         panel = QVBoxLayout()
@@ -143,9 +103,8 @@ class DocumentsPage(QWidget):
         """Show the rows that apply to the demographics entered so far (they may have changed)."""
         self.required = self.registration.document_fields(self.screen.id)
         self.field_ids = [f for f in self.all_fields if f in self.required]
-        for field_id, widgets in self._row_widgets.items():
-            for widget in widgets:
-                widget.setVisible(field_id in self.required)
+        for field_id, row in self.rows.items():
+            row.set_applies(field_id in self.required)
         if self.target not in self.field_ids:
             self.target = self.field_ids[0] if self.field_ids else None
         self.retranslate(self.language)
@@ -164,8 +123,8 @@ class DocumentsPage(QWidget):
             return
         label = self.registration.engine.label(self.target, self.language)
         self.target_label.setText(tr("docs.camera_for", self.language, label=label))
-        for field_id in self.all_fields:  # the chosen row's camera button is highlighted
-            shoot = self.actions[field_id]["camera"]
+        for field_id, row in self.rows.items():  # the chosen row's camera button is highlighted
+            shoot = row.camera
             shoot.setProperty("secondary", field_id != self.target)
             shoot.style().unpolish(shoot)
             shoot.style().polish(shoot)
@@ -180,14 +139,14 @@ class DocumentsPage(QWidget):
 
     # -- type first, then the document ------------------------------------------------------------
     def _type_chosen(self, field_id: str) -> None:
-        doc_type = self.types[field_id].currentData()
+        doc_type = self.rows[field_id].chosen_type()
         if doc_type:
             self.errors[field_id].clear()
             self.registration.retype_document(field_id, doc_type)
 
     def _chosen_type(self, field_id: str) -> str | None:
         """The type the officer chose, or None after saying it must be chosen first (never a default)."""
-        doc_type = self.types[field_id].currentData()
+        doc_type = self.rows[field_id].chosen_type()
         if doc_type:
             return doc_type
         words = tr("docs.type_first", self.language)
@@ -303,21 +262,7 @@ class DocumentsPage(QWidget):
         self._show_status(field_id)
 
     def _show_status(self, field_id: str) -> None:
-        doc = self.registration.documents.get(field_id)
-        status, actions = self.status[field_id], self.actions[field_id]
-        self.thumbnails[field_id].show_document(
-            doc, view_text=tr("docs.view", self.language), empty_text=tr("docs.none", self.language)
-        )
-        actions["remove"].setEnabled(doc is not None)
-        actions["file"].setText(tr("docs.replace" if doc else "docs.pick", self.language))
-        actions["camera"].setText(tr("docs.recapture" if doc else "docs.camera", self.language))
-        if doc is None:
-            status.setText("—")
-            status.setToolTip("")
-            return
-        text = f"✔ {doc.name} · {document_kind(doc)} · {max(1, len(doc.data) // 1024)} KiB"
-        status.setText(status.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, STATUS_WIDTH))
-        status.setToolTip(doc.name)
+        self.rows[field_id].show(self.registration.documents.get(field_id), self.language)
 
     def show_errors(self, errors: dict[str, str]) -> None:
         for field_id, label in self.errors.items():
@@ -327,26 +272,15 @@ class DocumentsPage(QWidget):
         self.language = language
         engine = self.registration.engine
         default = engine.ui_spec.default_language
-        for field_id in self.all_fields:
+        for field_id, row in self.rows.items():
             required = " *" if self.required.get(field_id) else ""
-            self.labels[field_id].setText(engine.label(field_id, language) + required)
-            combo = self.types[field_id]
+            row.retranslate(engine.label(field_id, language) + required, language)
             doc = self.registration.documents.get(field_id)
-            keep = doc.doc_type if doc else combo.currentData()
-            combo.blockSignals(True)  # rebuilding the list is not the officer choosing a type
-            combo.clear()
-            combo.setPlaceholderText(tr("docs.choose_type", language))
-            for r in self._types_for(field_id):
-                combo.addItem(option_label(r, language, default), r["id"])
-            combo.setCurrentIndex(combo.findData(keep) if keep else -1)  # -1: nothing chosen yet
-            combo.blockSignals(False)
-            actions = self.actions[field_id]
-            for action, words in (
-                ("file", ("docs.pick", "docs.replace")),
-                ("camera", ("docs.camera", "docs.recapture")),
-            ):
-                _fit(actions[action], [tr(w, language) for w in words])
-            actions["remove"].setText(tr("docs.remove", language))
+            row.set_types(
+                [(option_label(r, language, default), r["id"]) for r in self._types_for(field_id)],
+                keep=doc.doc_type if doc else row.chosen_type(),
+                language=language,
+            )
             self._show_status(field_id)
         if self.view is not None:
             self.capture_button.setText(tr("docs.capture", language))
@@ -359,13 +293,3 @@ class DocumentsPage(QWidget):
         return (
             labels.get(self.language) or labels.get(self.registration.engine.ui_spec.default_language) or ""
         )
-
-
-def _fit(action: QPushButton, texts: list[str]) -> None:
-    """Make ``action`` wide enough for each of its texts, so changing between them moves nothing."""
-    action.setMinimumWidth(0)
-    widths = []
-    for text in texts:
-        action.setText(text)
-        widths.append(action.sizeHint().width())
-    action.setMinimumWidth(max(widths))

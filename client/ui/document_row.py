@@ -2,7 +2,8 @@
 
     [thumbnail = View] | label *            | [type list: "Choose the document type…"]
                        | [From file…] [Camera] [Remove]
-                       | ✔ name · kind · size   message
+                       | ✔ name · kind · size
+                       | message (a line kept for it)
 
 Every widget has its size from the start (the thumbnail a fixed frame, the buttons wide enough for
 both of their words), so attaching, replacing or removing a document moves nothing. The page wires
@@ -12,7 +13,7 @@ the signals and keeps the registration; this holds no state of its own. UI threa
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from client.core.registration.workflow import Document
 from client.ui.document_thumbnail import DocumentThumbnail, document_kind
@@ -29,6 +30,7 @@ class DocumentRow:
         self.label = QLabel()
         self.combo = QComboBox(objectName=f"doctype_{field_id}")
         wheel_only_when_focused(self.combo)
+        self.combo.setMinimumWidth(220)  # set, so a long placeholder or type is cut, not the page widened
         self.thumbnail = DocumentThumbnail(f"docview_{field_id}")
         self.status = QLabel(objectName=f"docstatus_{field_id}")
         self.status.setFixedWidth(STATUS_WIDTH)
@@ -44,10 +46,11 @@ class DocumentRow:
             action.setAutoDefault(True)  # Enter presses the focused action, as Space does
             line.addWidget(action)
         line.addStretch(1)
-        below = QHBoxLayout(self.notes)
+        below = QVBoxLayout(self.notes)  # a one-line message takes its reserved line: nothing moves
         below.setContentsMargins(0, 0, 0, 14)  # room between one document and the next
+        below.setSpacing(2)
         below.addWidget(self.status)
-        below.addWidget(self.error, 1)
+        below.addWidget(self.error)
 
     def place(self, grid: QGridLayout, row: int) -> None:
         """Put the row into ``grid`` at ``row`` (it takes three grid rows, columns 0 to 2)."""
@@ -93,7 +96,7 @@ class DocumentRow:
         self.file.setText(tr("docs.replace" if doc else "docs.pick", language))
         self.camera.setText(tr("docs.recapture" if doc else "docs.camera", language))
         if doc is None:
-            self.status.setText("—")
+            self.status.setText("\u00a0")  # blank, yet a line tall: nothing moves when a name comes
             self.status.setToolTip("")
             return
         text = f"✔ {doc.name} · {document_kind(doc)} · {max(1, len(doc.data) // 1024)} KiB"

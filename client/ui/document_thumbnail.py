@@ -63,6 +63,12 @@ class DocumentThumbnail(QToolButton):
         self.setIconSize(THUMBNAIL)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # the theme styles push buttons only: a frame, dashed while empty, and a focus ring like theirs
+        self.setStyleSheet(
+            "QToolButton { border: 2px solid palette(mid); border-radius: 6px; padding: 2px; }"
+            "QToolButton:disabled { border-style: dashed; }"
+            "QToolButton:focus { border: 3px solid palette(highlight); }"
+        )
         self.document: Document | None = None
 
     def show_document(self, document: Document | None, *, view_text: str, empty_text: str) -> None:

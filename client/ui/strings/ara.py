@@ -264,7 +264,7 @@ STRINGS: dict[str, str] = {
     "error.unexpected": "حدث خطأ. حاول مرة أخرى؛ وإذا تكرر، اعرض التفاصيل على الدعم الفني.",
     # issue 14: documents step (type first, thumbnail, view, remove)
     "docs.choose_type": "اختر نوع المستند…",
-    "docs.type_first": "اختر نوع المستند أولًا، ثم أرفق المستند.",
+    "docs.type_first": "اختر نوع المستند أولًا.",
     "docs.view": "عرض",
     "docs.replace": "استبدال من ملف…",
     "docs.recapture": "إعادة الالتقاط",

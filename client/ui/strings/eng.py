@@ -278,7 +278,7 @@ STRINGS: dict[str, str] = {
     "error.unexpected": "Something went wrong. Try again; if it happens again, show the details to support.",
     # issue 14: documents step (type first, thumbnail, view, remove)
     "docs.choose_type": "Choose the document type…",
-    "docs.type_first": "Choose the document type first, then attach the document.",
+    "docs.type_first": "Choose the document type first.",
     "docs.view": "View",
     "docs.replace": "Replace from file…",
     "docs.recapture": "Recapture",

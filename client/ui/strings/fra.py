@@ -293,10 +293,10 @@ STRINGS: dict[str, str] = {
         "Une erreur s'est produite. Réessayez ; si elle se reproduit, montrez les détails au support."
     ),
     # issue 14: documents step (type first, thumbnail, view, remove)
-    "docs.choose_type": "Choisissez le type de document…",
-    "docs.type_first": "Choisissez d'abord le type de document, puis joignez le document.",
+    "docs.choose_type": "Choisir le type…",
+    "docs.type_first": "Choisissez d'abord le type de document.",
     "docs.view": "Voir",
-    "docs.replace": "Remplacer depuis un fichier…",
+    "docs.replace": "Autre fichier…",
     "docs.recapture": "Reprendre",
     "docs.remove_title": "Retirer ce document ?",
     "docs.remove_text": "{label} : {name} sera retiré de cet enregistrement.",

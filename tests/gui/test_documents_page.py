@@ -92,9 +92,11 @@ def test_nothing_is_taken_before_the_type_is_chosen(open_page, tmp_path, monkeyp
     assert page.registration.documents == {}
 
     choose_document_type(page, "proofOfIdentity", "passport")
-    assert page.errors["proofOfIdentity"].text() == ""
+    assert page.errors["proofOfIdentity"].text() == "" and page.camera_error.text() == ""
     assert page.attach("proofOfIdentity", _picture(tmp_path))
     assert page.registration.documents["proofOfIdentity"].doc_type == "passport"
+    page.retranslate("ara")  # a language switch keeps the chosen type
+    assert page.types["proofOfIdentity"].currentData() == "passport"
 
 
 def test_a_thumbnail_appears_and_nothing_moves(open_page, qtbot, tmp_path):

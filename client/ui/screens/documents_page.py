@@ -142,6 +142,8 @@ class DocumentsPage(QWidget):
         doc_type = self.rows[field_id].chosen_type()
         if doc_type:
             self.errors[field_id].clear()
+            if self.view is not None and field_id == self.target:
+                self.camera_error.clear()
             self.registration.retype_document(field_id, doc_type)
 
     def _chosen_type(self, field_id: str) -> str | None:

@@ -89,6 +89,9 @@ def test_nothing_is_taken_before_the_type_is_chosen(open_page, tmp_path, monkeyp
     page.pick_file("proofOfIdentity")
     page.capture_camera("proofOfIdentity")
     assert page.camera_error.text() == tr("docs.type_first", "eng") and page.capture_button.isEnabled()
+    page.retranslate("ara")  # the refusal follows the language
+    assert page.errors["proofOfIdentity"].text() == tr("docs.type_first", "ara")
+    page.retranslate("eng")
     assert page.registration.documents == {}
 
     choose_document_type(page, "proofOfIdentity", "passport")

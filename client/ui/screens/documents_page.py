@@ -60,6 +60,7 @@ class DocumentsPage(QWidget):
         self.target: str | None = None  # what Capture fills
         self.viewer: DocumentViewer | None = None
         self.remove_box: QWidget | None = None
+        self._refused: set[str] = set()  # rows told "choose the type first" (re-worded on a language switch)
         outer = QHBoxLayout(self)
         rows = QWidget()
         outer.addWidget(rows, 1)
@@ -141,6 +142,7 @@ class DocumentsPage(QWidget):
     def _type_chosen(self, field_id: str) -> None:
         doc_type = self.rows[field_id].chosen_type()
         if doc_type:
+            self._refused.discard(field_id)
             self.errors[field_id].clear()
             if self.view is not None and field_id == self.target:
                 self.camera_error.clear()
@@ -151,6 +153,7 @@ class DocumentsPage(QWidget):
         doc_type = self.rows[field_id].chosen_type()
         if doc_type:
             return doc_type
+        self._refused.add(field_id)
         words = tr("docs.type_first", self.language)
         self.errors[field_id].setText(words)
         if self.view is not None and field_id == self.target:
@@ -267,6 +270,7 @@ class DocumentsPage(QWidget):
         self.rows[field_id].show(self.registration.documents.get(field_id), self.language)
 
     def show_errors(self, errors: dict[str, str]) -> None:
+        self._refused.clear()
         for field_id, label in self.errors.items():
             label.setText(errors.get(field_id, ""))
 
@@ -284,6 +288,8 @@ class DocumentsPage(QWidget):
                 language=language,
             )
             self._show_status(field_id)
+            if field_id in self._refused:
+                self.errors[field_id].setText(tr("docs.type_first", language))
         if self.view is not None:
             self.capture_button.setText(tr("docs.capture", language))
             if self.view.pixmap().isNull():  # setText would drop a frame already shown

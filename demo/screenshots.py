@@ -234,6 +234,7 @@ def take(
         docs = wizard.stack.currentWidget()
         _wait(app, window, lambda: docs.view is not None and docs.view.frames_shown >= 3)
         shot("05-registration-documents")
+        docs.types[docs.target].setCurrentIndex(0)  # the officer chooses the type before capturing
         docs.capture_camera(docs.target)  # the passport on screen becomes the proof of identity
         _wait(app, window, lambda: "proofOfIdentity" in wizard.registration.documents)
         speak("ara")
@@ -241,6 +242,7 @@ def take(
         speak(language)
         scan = Path(tmp) / "birth-certificate.png"
         window.grab().save(str(scan))
+        docs.types["proofOfRelationship"].setCurrentIndex(0)
         docs.attach("proofOfRelationship", scan)
         wizard.next()
         bio = wizard.stack.currentWidget()

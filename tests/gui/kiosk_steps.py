@@ -38,6 +38,14 @@ def first_options(page):
     return page.values()
 
 
+def choose_document_type(docs, field_id: str, doc_type: str | None = None) -> None:
+    """Choose ``doc_type`` (default: the first offered) in the type list of a documents-page row, as the
+    officer must before attaching or capturing that document."""
+    combo = docs.types[field_id]
+    combo.setCurrentIndex(combo.findData(doc_type) if doc_type else 0)
+    assert combo.currentData(), f"{doc_type} is not offered for {field_id}"
+
+
 def enrol(qtbot, window, server_url: str) -> None:
     """Enrol the kiosk with ``server_url`` for the demo centre from the setup screen."""
     qtbot.waitUntil(lambda: window.current_name() == "setup")
@@ -74,6 +82,7 @@ def start_registration_to_biometrics(qtbot, window, tmp_path: Path):
     scan = tmp_path / "passport.png"
     window.grab().save(str(scan))
     for field_id in docs.field_ids:
+        choose_document_type(docs, field_id)
         docs.attach(field_id, scan)
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     return wizard

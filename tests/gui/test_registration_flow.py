@@ -17,7 +17,7 @@ from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON, SUPERVISOR, SUPERVISOR_T
 from demo.samples import capture_group
 
 from .conftest import sign_in
-from .kiosk_steps import answer_next_question, answer_reauth
+from .kiosk_steps import answer_next_question, answer_reauth, choose_document_type
 
 
 class FileSealer:
@@ -77,6 +77,7 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
     scan.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 2048)
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     assert wizard.stack.currentWidget() is docs and docs.errors["proofOfIdentity"].text()  # required
+    choose_document_type(docs, "proofOfIdentity", "passport")
     docs.attach("proofOfIdentity", scan)
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     bio = wizard.stack.currentWidget()

@@ -262,4 +262,14 @@ STRINGS: dict[str, str] = {
     "reauth.hint": "{name}، أدخل كلمة المرور مرة أخرى للتوقيع على هذا التسجيل وختمه.",
     "reauth.confirm": "توقيع",
     "reauth.wrong_password": "كلمة المرور خاطئة.",
+    # issue 14: documents step (type first, thumbnail, view, remove)
+    "docs.choose_type": "اختر نوع المستند…",
+    "docs.type_first": "اختر نوع المستند أولًا.",
+    "docs.view": "عرض",
+    "docs.replace": "استبدال من ملف…",
+    "docs.recapture": "إعادة الالتقاط",
+    "docs.remove_title": "إزالة هذا المستند؟",
+    "docs.remove_text": "{label}: ستتم إزالة {name} من هذا التسجيل.",
+    "docs.close": "إغلاق",
+    "docs.no_preview": "لا يمكن عرض هذا الملف هنا؛ سيُرفق كما هو.",
 }

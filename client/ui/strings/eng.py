@@ -276,4 +276,14 @@ STRINGS: dict[str, str] = {
     "reauth.hint": "{name}, enter your password again to sign off and seal this registration.",
     "reauth.confirm": "Sign off",
     "reauth.wrong_password": "Wrong password.",
+    # issue 14: documents step (type first, thumbnail, view, remove)
+    "docs.choose_type": "Choose the document type…",
+    "docs.type_first": "Choose the document type first.",
+    "docs.view": "View",
+    "docs.replace": "Replace from file…",
+    "docs.recapture": "Recapture",
+    "docs.remove_title": "Remove this document?",
+    "docs.remove_text": "{label}: {name} will be removed from this registration.",
+    "docs.close": "Close",
+    "docs.no_preview": "This file cannot be shown here; it is attached as it is.",
 }

@@ -292,4 +292,14 @@ STRINGS: dict[str, str] = {
     "reauth.hint": "{name}, saisissez à nouveau votre mot de passe pour valider et sceller cet enregistrement.",
     "reauth.confirm": "Valider",
     "reauth.wrong_password": "Mot de passe incorrect.",
+    # issue 14: documents step (type first, thumbnail, view, remove)
+    "docs.choose_type": "Choisir le type…",
+    "docs.type_first": "Choisissez d'abord le type de document.",
+    "docs.view": "Voir",
+    "docs.replace": "Autre fichier…",
+    "docs.recapture": "Reprendre",
+    "docs.remove_title": "Retirer ce document ?",
+    "docs.remove_text": "{label} : {name} sera retiré de cet enregistrement.",
+    "docs.close": "Fermer",
+    "docs.no_preview": "Ce fichier ne peut pas être affiché ici ; il est joint tel quel.",
 }

@@ -292,4 +292,26 @@ STRINGS: dict[str, str] = {
     "error.unexpected": (
         "Une erreur s'est produite. Réessayez ; si elle se reproduit, montrez les détails au support."
     ),
+    # issue 14: biometrics side list, hand diagram, exception photo
+    "bio.side_list": "Biométrie à capturer",
+    "bio.status.not_captured": "non capturé ○",
+    "bio.status.captured": "capturé, meilleure capture sous le seuil ◐",
+    "bio.status.accepted": "accepté ✔",
+    "bio.status.marked_missing": "marqué absent ⊘",
+    "bio.status.needs_attention": "à reprendre ⚠",
+    "bio.status.with_missing": "{status}, {n} marqué(s) absent(s)",
+    "bio.status.with_attempt": "{status} (essai {n} sur {max})",
+    "bio.photo_status.not_needed": "inutile : rien n'est marqué absent",
+    "bio.photo_status.required": "obligatoire : pas encore prise ⚠",
+    "bio.photo_status.taken": "prise ✔",
+    "bio.photo_take": "Prendre la photo d'exception ({shortcut})",
+    "bio.photo_explain": "Quand un doigt ou un œil est marqué absent, photographiez le demandeur en le montrant.",
+    "bio.attempts_allowed": "Jusqu'à {max} essais",
+    "bio.reason_label": "Motif",
+    "bio.reason.missing": "absent",
+    "bio.reason.amputated": "amputé",
+    "bio.reason.temporary": "temporaire (blessure, pansement)",
+    "bio.mark_hint": "Pour marquer un doigt ou un œil absent, cliquez dessus, ou atteignez-le avec Tab et appuyez sur Espace. Choisissez d'abord le motif.",
+    "bio.mark.marked": "marqué absent : {reason}",
+    "bio.mark.present": "à capturer",
 }

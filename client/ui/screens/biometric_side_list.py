@@ -26,6 +26,7 @@ class BiometricSideList(QListWidget):
         self.setWordWrap(True)
         self.setMinimumWidth(230)
         self.setMaximumWidth(300)
+        self.setSpacing(4)
         for key in keys:
             item = QListWidgetItem()
             item.setData(_KEY, key)

@@ -3,7 +3,7 @@ takes the photo (F7 from anywhere on the step), and the photo taken, shown once 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
 from client.core.registration.workflow import Registration
 from client.ui.screens.biometric_words import PHOTO, bio_words, status_words
@@ -30,12 +30,17 @@ class ExceptionPhotoPanel(QFrame):
         self.explain.setWordWrap(True)
         layout.addWidget(self.title)
         layout.addWidget(self.explain)
-        pictures = QHBoxLayout()
+        pictures = QGridLayout()
         self.preview = picture_box("preview_exception_photo", 240)
         self.photo = picture_box("exception_photo_taken", 240)
-        pictures.addWidget(self.preview)
-        pictures.addWidget(self.photo)
-        pictures.addStretch(1)
+        self.preview_caption, self.photo_caption = QLabel(), QLabel()
+        for column, (caption, box) in enumerate(
+            ((self.preview_caption, self.preview), (self.photo_caption, self.photo))
+        ):
+            caption.setBuddy(box)
+            pictures.addWidget(caption, 0, column)
+            pictures.addWidget(box, 1, column)
+        pictures.setColumnStretch(2, 1)
         layout.addLayout(pictures)
         row = QHBoxLayout()
         self.button = button("", "exception_photo", secondary=True)
@@ -61,3 +66,7 @@ class ExceptionPhotoPanel(QFrame):
         self.explain.setText(bio_words("photo_explain", language))
         self.button.setText(bio_words("photo_take", language, shortcut=SHORTCUT))
         self.status.setText(status_words(self.registration, PHOTO, language))
+        self.preview_caption.setText(bio_words("photo_live", language))
+        self.photo_caption.setText(bio_words("photo_taken", language))
+        self.preview.setAccessibleName(self.preview_caption.text())
+        self.photo.setAccessibleName(self.photo_caption.text())

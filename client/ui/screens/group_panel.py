@@ -126,6 +126,7 @@ class GroupPanel(QFrame):
         self.message = QLabel()
         self.message.setWordWrap(True)
         bottom.addWidget(self.attempts)
+        bottom.addSpacing(24)
         bottom.addWidget(self.message, 1)
         bottom.addWidget(self.capture)
         right.addStretch(1)

@@ -284,4 +284,6 @@ STRINGS: dict[str, str] = {
     "bio.mark_hint": "لتعليم إصبع أو عين كمفقود، انقر عليه، أو انتقل إليه بمفتاح Tab واضغط مفتاح المسافة. اختر السبب أولاً.",
     "bio.mark.marked": "مُعلَّم كمفقود: {reason}",
     "bio.mark.present": "سيُلتقط",
+    "bio.photo_live": "الكاميرا",
+    "bio.photo_taken": "الصورة الملتقطة",
 }

@@ -298,4 +298,6 @@ STRINGS: dict[str, str] = {
     "bio.mark_hint": "To mark a finger or eye missing, click it, or Tab to it and press Space. Choose the reason first.",
     "bio.mark.marked": "marked missing: {reason}",
     "bio.mark.present": "to be captured",
+    "bio.photo_live": "Camera",
+    "bio.photo_taken": "Photo taken",
 }

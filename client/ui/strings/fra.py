@@ -314,4 +314,6 @@ STRINGS: dict[str, str] = {
     "bio.mark_hint": "Pour marquer un doigt ou un œil absent, cliquez dessus, ou atteignez-le avec Tab et appuyez sur Espace. Choisissez d'abord le motif.",
     "bio.mark.marked": "marqué absent : {reason}",
     "bio.mark.present": "à capturer",
+    "bio.photo_live": "Caméra",
+    "bio.photo_taken": "Photo prise",
 }

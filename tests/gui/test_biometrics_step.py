@@ -189,3 +189,21 @@ def test_an_sbi_capture_shows_a_thumbnail_per_finger(qtbot, window, kiosk, sbi_s
     finally:
         window.ctx.ops.wait()
         page.hide()  # stops the preview stream before the port closes
+
+
+def test_the_supervisor_reads_the_reason_in_the_kiosk_language(qtbot, window):
+    from client.ui.screens.supervisor_dialog import SupervisorDialog
+
+    window.ctx.language.set("ara")
+    dialog = SupervisorDialog(
+        window.ctx,
+        purpose="registration.exceptions",
+        reasons=["exceptions"],
+        missing=[("Left IndexFinger", "amputated")],
+        parent=window,
+    )
+    qtbot.addWidget(dialog)
+    assert (
+        f"{tr('bio.subtype.Left_IndexFinger', 'ara')} ({tr('bio.reason.amputated', 'ara')})"
+        in dialog.why.text()
+    )

@@ -280,7 +280,7 @@ STRINGS: dict[str, str] = {
     "bio.reason_label": "السبب",
     "bio.reason.missing": "مفقود",
     "bio.reason.amputated": "مبتور",
-    "bio.reason.temporary": "مؤقت (إصابة، ضمادة)",
+    "bio.reason.temporary": "إصابة مؤقتة",
     "bio.mark_hint": "لتعليم إصبع أو عين كمفقود، انقر عليه، أو انتقل إليه بمفتاح Tab واضغط مفتاح المسافة. اختر السبب أولاً.",
     "bio.mark.marked": "مُعلَّم كمفقود: {reason}",
     "bio.mark.present": "سيُلتقط",

@@ -294,7 +294,7 @@ STRINGS: dict[str, str] = {
     "bio.reason_label": "Reason",
     "bio.reason.missing": "missing",
     "bio.reason.amputated": "amputated",
-    "bio.reason.temporary": "temporary (injury, bandage)",
+    "bio.reason.temporary": "temporary injury",
     "bio.mark_hint": "To mark a finger or eye missing, click it, or Tab to it and press Space. Choose the reason first.",
     "bio.mark.marked": "marked missing: {reason}",
     "bio.mark.present": "to be captured",

@@ -310,7 +310,7 @@ STRINGS: dict[str, str] = {
     "bio.reason_label": "Motif",
     "bio.reason.missing": "absent",
     "bio.reason.amputated": "amputé",
-    "bio.reason.temporary": "temporaire (blessure, pansement)",
+    "bio.reason.temporary": "blessure temporaire",
     "bio.mark_hint": "Pour marquer un doigt ou un œil absent, cliquez dessus, ou atteignez-le avec Tab et appuyez sur Espace. Choisissez d'abord le motif.",
     "bio.mark.marked": "marqué absent : {reason}",
     "bio.mark.present": "à capturer",

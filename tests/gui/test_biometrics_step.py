@@ -81,8 +81,9 @@ def test_side_list_states_follow_captures_marks_and_the_photo(qtbot, window, kio
 
     _capture(qtbot, page, "left_slap")
     assert side.status_of("left_slap") == _words("status.with_missing", status=_words("status.accepted"), n=1)
+    assert side.current_key() == "right_slap"  # nothing left to do on the left hand: the next group
     _capture(qtbot, page, "irises")
-    assert side.current_key() == "irises" and page.stack.currentWidget() is page.panels["irises"]
+    assert side.current_key() == "face" and page.stack.currentWidget() is page.panels["face"]
     assert side.status_of("irises") == _words(
         "status.with_attempt", status=_words("status.needs_attention"), n=1, max=reg.policy.max_retries
     )
@@ -100,6 +101,19 @@ def test_side_list_states_follow_captures_marks_and_the_photo(qtbot, window, kio
     window.language_box.setCurrentIndex(window.language_box.findData("ara"))
     page.retranslate("ara")
     assert side.status_of("thumbs") == tr("bio.status.marked_missing", "ara")
+
+
+def test_f5_captures_the_selected_group_and_moves_on_when_it_is_done(qtbot, window, kiosk):
+    page = _page(qtbot, window, kiosk, RecordingSource({"thumbs": 20}))
+    reg = page.registration
+    page.side.select("thumbs")
+    page.capture_current()
+    qtbot.waitUntil(lambda: reg.attempts.get("thumbs") == 1, timeout=10000)
+    assert page.side.current_key() == "irises"  # captured (too low, retry allowed): the next group to do
+    page.side.select("exception_photo")
+    page.capture_current()  # from the photo: the first group still to do
+    qtbot.waitUntil(lambda: reg.attempts.get("left_slap") == 1, timeout=10000)
+    assert page.side.current_key() == "right_slap"
 
 
 def test_side_list_is_keyboard_navigable(qtbot, window, kiosk):

@@ -129,6 +129,35 @@ class BiometricsPage(QWidget):
             self._frames_shown += 1
 
     # -- capture ----------------------------------------------------------------------------------
+    def pending(self) -> list[str]:
+        """The groups with a finger, eye or face neither captured nor marked missing, in list order."""
+        reg = self.registration
+        return [
+            g
+            for g, p in self.panels.items()
+            if any(
+                (p.modality, s) not in reg.captures and (p.modality, s) not in reg.exceptions
+                for s in p.subtypes
+            )
+        ]
+
+    def capture_current(self) -> None:
+        """F5: capture the selected group (from the exception photo: the first group still to do)."""
+        key = self.side.current_key()
+        if key in self.panels:
+            self.capture(key)
+        elif self.panels:
+            self.capture(next(iter(self.pending() or self.panels)))
+
+    def _advance(self, group: str) -> None:
+        """After a capture leaving nothing of ``group`` to do, select the next group still to do."""
+        pending = self.pending()
+        if group not in pending and self.side.current_key() == group:
+            order = list(self.panels)
+            later = [g for g in pending if order.index(g) > order.index(group)]
+            if pending:
+                self.side.select((later or pending)[0])
+
     def capture(self, group: str) -> None:
         source = self.source
         panel = self.panels[group]
@@ -150,6 +179,7 @@ class BiometricsPage(QWidget):
                 panel.show_frame(thumbnails.get(0))
             panel.refresh(self.language)
             self.refresh_side()
+            self._advance(group)
 
         def failed(exc: Exception) -> None:
             panel.capture.setEnabled(True)

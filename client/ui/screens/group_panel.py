@@ -240,4 +240,5 @@ class GroupPanel(QFrame):
             label.setPixmap(pixmap)
             return
         label.clear()
-        label.setText(bio_words("missing", language) if excepted else "—")
+        label.setText("⊘" if excepted else "—")  # the side list's marks; the bar beside says it in words
+        label.setAccessibleDescription(bio_words("missing", language) if excepted else "")

@@ -190,7 +190,7 @@ class SampleBiometricSource:
         return [r for r in records if r.bio_subtype not in exceptions]
 
     def preview_frame(self, group: str) -> bytes | None:
-        from client.ui.screens.biometrics_page import _image_of
+        from client.core.registration.record_images import embedded_image
 
         self.calls += 1
-        return _image_of(self.capture_group(group)[0])
+        return embedded_image(self.capture_group(group)[0].record)

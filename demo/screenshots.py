@@ -250,6 +250,7 @@ def take(
         for group in list(bio.panels)[:3]:
             bio.capture(group)
             _wait(app, window, lambda g=group: wizard.registration.attempts.get(g, 0) >= 1)
+        bio.side.select("left_slap")  # the hand with the finger marked missing
         shot("07-registration-biometrics")
         for group in list(bio.panels)[3:]:
             bio.capture(group)

@@ -16,6 +16,7 @@ from typing import Any
 
 from client.core.registration.biometrics import (
     CAPTURE_GROUPS,
+    EXCEPTION_REASONS,
     BiometricCapture,
     BiometricException,
     BiometricPolicy,
@@ -240,17 +241,24 @@ class Registration:
             return CaptureOutcome(False, True, attempts, short, threshold)
         return CaptureOutcome(not missing, False, attempts, short, threshold)  # kept the best
 
-    def mark_exception(self, *, modality: str, bio_subtype: str, reason: str) -> None:
-        """A finger or eye that cannot be captured; needs an exception photo and usually a supervisor."""
+    def mark_exception(self, *, modality: str, bio_subtype: str, reason: str = "missing") -> None:
+        """A finger or eye that cannot be captured, and why (one of ``EXCEPTION_REASONS``; blank reads as
+        "missing"); needs an exception photo and usually a supervisor. Drops a capture of that slot."""
         self._expect(Step.BIOMETRICS)
+        reason = reason.strip() or "missing"
+        if reason not in EXCEPTION_REASONS:
+            raise WorkflowError(f"unknown exception reason {reason!r}; expected one of {EXCEPTION_REASONS}")
         if not any(m == modality and s == bio_subtype for _, m, s in self.required_slots()):
             raise WorkflowError(f"{modality}/{bio_subtype} is not captured in this registration")
         if modality == "face":
             raise WorkflowError("the face cannot be marked as an exception")
         self.captures.pop((modality, bio_subtype), None)
-        self.exceptions[(modality, bio_subtype)] = BiometricException(
-            modality, bio_subtype, reason.strip() or "missing"
-        )
+        self.exceptions[(modality, bio_subtype)] = BiometricException(modality, bio_subtype, reason)
+
+    def clear_exception(self, *, modality: str, bio_subtype: str) -> None:
+        """Undo :meth:`mark_exception` (the slot is to be captured after all)."""
+        self._expect(Step.BIOMETRICS)
+        self.exceptions.pop((modality, bio_subtype), None)
 
     def set_exception_photo(self, photo: bytes) -> None:
         self._expect(Step.BIOMETRICS)

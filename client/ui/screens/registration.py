@@ -319,16 +319,7 @@ class RegistrationScreen(QWidget):
                 page.capture_camera(page.target)
             return
         if isinstance(page, BiometricsPage):
-            reg = page.registration
-            pending = [
-                g
-                for g, p in page.panels.items()
-                if any(
-                    (p.modality, s) not in reg.captures and (p.modality, s) not in reg.exceptions
-                    for s in p.subtypes
-                )
-            ]
-            page.capture(pending[0] if pending else next(iter(page.panels)))
+            page.capture_current()
 
     def back(self) -> None:
         reg, index = self.registration, self.stack.currentIndex()

@@ -200,6 +200,18 @@ class AuthenticationService:
         session.locked = False
         session.last_activity = self._now()
 
+    def confirm_password(self, session: Session, *, password: str, purpose: str) -> None:
+        """The signed-in user types their password again before a weighty action (``purpose``, e.g.
+        approving every packet at once). Lockout as for a login; a failure is audited as
+        ``password_confirmation.failed``, a success as ``password_confirmation`` with the purpose."""
+        if session.locked:
+            raise SessionLocked("the session is locked; unlock it first", reason="session_locked")
+        self._check_password(session.user_id, password, action="password_confirmation")
+        with self._store.transaction() as conn:
+            append_audit(
+                conn, actor=session.user_id, action="password_confirmation", details={"purpose": purpose}
+            )
+
     def logout(self, session: Session) -> None:
         session.locked = True
         with self._store.transaction() as conn:

@@ -77,3 +77,12 @@ def start_registration_to_biometrics(qtbot, window, tmp_path: Path):
         docs.attach(field_id, scan)
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     return wizard
+
+
+def approve_all_with_password(qtbot, eod, password: str) -> None:
+    """End of day: Approve all, Yes to the count, then the signed-in supervisor's password (Enter)."""
+    answer_next_question(yes=True)
+    qtbot.mouseClick(eod.approve_all_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: eod.dialog is not None and eod.dialog.objectName() == "eod_password_dialog")
+    eod.dialog.password.setText(password)
+    qtbot.keyClick(eod.dialog.password, Qt.Key.Key_Return)

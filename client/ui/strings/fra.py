@@ -292,4 +292,48 @@ STRINGS: dict[str, str] = {
     "error.unexpected": (
         "Une erreur s'est produite. Réessayez ; si elle se reproduit, montrez les détails au support."
     ),
+    # issue 14: end of day, home, sync centre
+    "eod.open": "Ouvrir…",
+    "eod.select_to_open": "Sélectionnez d'abord un paquet à ouvrir.",
+    "eod.packet_title": "Paquet {rid}",
+    "eod.field.name": "Nom",
+    "eod.field.age": "Âge",
+    "eod.age_years": "{n} ans",
+    "eod.field.documents": "Documents",
+    "eod.field.biometrics": "Biométrie capturée",
+    "eod.field.missing": "Marqués manquants (motif)",
+    "eod.none_missing": "aucun",
+    "eod.not_recorded": "non enregistré",
+    "eod.acknowledgement": "Récépissé",
+    "eod.receipt_loading": "Chargement du récépissé…",
+    "eod.receipt_missing": "Aucun récépissé n'est conservé pour ce paquet.",
+    "eod.close": "Fermer",
+    "eod.approve_one": "Approuver",
+    "eod.reject_title": "Rejeter {n} paquet(s)",
+    "eod.reason_other": "Autre (écrire le motif)",
+    "eod.reason_note": "Précisions",
+    "eod.reject_confirm": "Rejeter",
+    "eod.password_title": "Confirmez avec votre mot de passe",
+    "eod.password_prompt": (
+        "Vous approuvez {n} paquet(s) d'un coup. {name}, saisissez à nouveau votre mot de passe."
+    ),
+    "home.count_unreadable": "illisible",
+    "home.counts_unreadable": (
+        "Les chiffres n'ont pas pu être lus. Redémarrez le poste ; si cela se reproduit, appelez le support."
+    ),
+    "server_reason.duplicate": "Doublon d'un enregistrement existant",
+    "server_reason.tampered": "Le paquet a été endommagé ou modifié en route",
+    "server_reason.undecryptable": "Le siège n'a pas pu ouvrir le paquet",
+    "server_reason.invalid_packet": "Le paquet est illisible",
+    "server_reason.unknown_machine": "Ce poste n'est pas inscrit au siège",
+    "server_reason.unknown_schema": "La version du formulaire est inconnue du siège",
+    "server_reason.invalid_demographics": "Erreurs dans les informations de la personne",
+    "server_reason.missing_document": "Un document requis manque",
+    "server_reason.missing_biometrics": "Des données biométriques requises manquent",
+    "server_reason.exception_not_approved": "La biométrie manquante n'a pas été approuvée par un superviseur",
+    "server_reason.capture_in_future": "L'horloge du poste était fausse (capture datée dans le futur)",
+    "server_reason.inactive_machine": "Ce poste n'était pas actif au centre à ce moment",
+    "server_reason.inactive_operator": "L'agent n'était pas actif au centre à ce moment",
+    "server_reason.inactive_supervisor": "Le superviseur n'était pas actif au centre à ce moment",
+    "server_reason.supervisor_rejected": "Rejeté par le superviseur",
 }

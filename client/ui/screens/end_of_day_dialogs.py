@@ -45,7 +45,7 @@ def summary_lines(row: dict[str, Any], ctx: UiContext) -> list[tuple[str, str]]:
     notes = summary.get("exception_reasons") or []
     missing = [
         tr_code("bio.subtype", entry.partition(" ")[2] or entry, lang)
-        + (f" — {notes[i]}" if i < len(notes) and notes[i] else "")
+        + (f" — {tr_code('exception_reason', notes[i], lang)}" if i < len(notes) and notes[i] else "")
         for i, entry in enumerate(summary.get("exceptions", []))
     ]
     return [
@@ -70,7 +70,7 @@ class PacketDialog(QDialog):
         self.decision: str | None = None
         self.setObjectName("eod_packet_dialog")
         self.setWindowTitle(ctx.t("eod.packet_title", rid=row["rid"]))
-        self.resize(980, 720)
+        self.resize(1100, 740)
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(ctx.t("eod.packet_title", rid=row["rid"])))
         body = QHBoxLayout()
@@ -85,7 +85,6 @@ class PacketDialog(QDialog):
             form.addRow(caption, label)
         side = QWidget()
         side.setLayout(form)
-        side.setMaximumWidth(400)
         body.addWidget(side, 0, Qt.AlignmentFlag.AlignTop)
         receipt = QVBoxLayout()
         receipt.addWidget(QLabel(f"<b>{ctx.t('eod.acknowledgement')}</b>"))
@@ -94,11 +93,12 @@ class PacketDialog(QDialog):
         self.pages = QVBoxLayout()
         holder = QWidget()
         holder.setLayout(self.pages)
-        scroll = QScrollArea(objectName="eod_receipt")
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(holder)
+        self.scroll = QScrollArea(objectName="eod_receipt")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # pages fit the width
+        self.scroll.setWidget(holder)
         receipt.addWidget(self.receipt_state)
-        receipt.addWidget(scroll, 1)
+        receipt.addWidget(self.scroll, 1)
         body.addLayout(receipt, 1)
         layout.addLayout(body, 1)
         row_buttons = QHBoxLayout()
@@ -115,6 +115,7 @@ class PacketDialog(QDialog):
         reject.clicked.connect(lambda: self._decide("reject"))
         self.approve.clicked.connect(lambda: self._decide("approve"))
         self.page_count = 0
+        self._pages: list[tuple[QLabel, QPixmap]] = []
         receipts, rid = ctx.receipts, row["rid"]
         ctx.ops.run(
             lambda: receipt_print.rasterise_pdf(receipts.pdf(rid=rid), dpi=110),
@@ -132,9 +133,20 @@ class PacketDialog(QDialog):
             image = QLabel(objectName="eod_receipt_page")
             pixmap = QPixmap()
             pixmap.loadFromData(data)
-            image.setPixmap(pixmap)
+            self._pages.append((image, pixmap))
             self.pages.addWidget(image)
         self.page_count = len(pages)
+        self._fit_pages()
+
+    def _fit_pages(self) -> None:
+        """Each page at the width of the acknowledgement's column (readable without scrolling sideways)."""
+        width = max(self.scroll.viewport().width() - 4, 200)
+        for image, pixmap in self._pages:
+            image.setPixmap(pixmap.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_pages()
 
     def _no_receipt(self, exc: Exception) -> None:
         said = self.ctx.t("eod.receipt_missing")

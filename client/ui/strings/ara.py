@@ -302,4 +302,5 @@ STRINGS: dict[str, str] = {
     "server_reason.inactive_operator": "لم يكن الموظف نشطاً في المركز آنذاك",
     "server_reason.inactive_supervisor": "لم يكن المشرف نشطاً في المركز آنذاك",
     "server_reason.supervisor_rejected": "رفضه المشرف",
+    "exception_reason.missing": "مفقود",
 }

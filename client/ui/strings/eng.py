@@ -316,4 +316,5 @@ STRINGS: dict[str, str] = {
     "server_reason.inactive_operator": "The officer was not active at the center then",
     "server_reason.inactive_supervisor": "The supervisor was not active at the center then",
     "server_reason.supervisor_rejected": "Rejected by the supervisor",
+    "exception_reason.missing": "missing",
 }

@@ -336,4 +336,5 @@ STRINGS: dict[str, str] = {
     "server_reason.inactive_operator": "L'agent n'était pas actif au centre à ce moment",
     "server_reason.inactive_supervisor": "Le superviseur n'était pas actif au centre à ce moment",
     "server_reason.supervisor_rejected": "Rejeté par le superviseur",
+    "exception_reason.missing": "manquant",
 }

@@ -111,6 +111,8 @@ def demo_rows() -> list[tuple[str, dict[str, Any]]]:
     for name in ("id_schema.json", "ui_spec.json"):
         entities = json.loads((DEMO_DATA / name).read_text(encoding="utf-8"))["entities"]
         rows += [(entity, r) for entity, items in entities.items() for r in items]
+    demo_md = json.loads((DEMO_DATA / "masterdata.json").read_text(encoding="utf-8"))["entities"]
+    rows += [("reject_reasons", r) for r in demo_md.get("reject_reasons", [])]
     have = {e for e, _ in rows}
     for entity, items in _EXTRA.items():
         if entity not in have:

@@ -300,6 +300,19 @@ def take(
         _settle(app, 500)
         window.ctx.ops.wait()
         shot("13-end-of-day")
+        eod = window.screens["end_of_day"]
+        # the supervisor opens the packet: summary beside the acknowledgement, in English and Arabic
+        for language, name in (("eng", "13b-end-of-day-open"), ("ara", "13c-end-of-day-open-arabic")):
+            if not eod.rows:
+                break
+            window.language_box.setCurrentIndex(window.language_box.findData(language))
+            eod.open_packet(0)
+            _wait(app, window, lambda: eod.dialog.page_count > 0, timeout_s=20)
+            _settle(app, 300)
+            eod.dialog.grab().save(str(out_dir / f"{name}.png"))
+            saved.append(out_dir / f"{name}.png")
+            eod.dialog.close()
+        window.language_box.setCurrentIndex(window.language_box.findData("eng"))
 
         def confirm_approve_all() -> None:  # the question is modal: photograph it, then say Yes
             box = app.activeModalWidget()
@@ -310,8 +323,12 @@ def take(
             next(b for b in box.buttons() if box.buttonRole(b) == box.ButtonRole.YesRole).click()
 
         QTimer.singleShot(300, confirm_approve_all)
-        window.screens["end_of_day"].approve_all_button.click()
+        eod.approve_all_button.click()
         _settle(app, 300)
+        if eod.dialog is not None and eod.dialog.objectName() == "eod_password_dialog":
+            eod.dialog.password.setText(SUPERVISOR[2])  # approving all needs the password again
+            eod.dialog.attempt()
+            _wait(app, window, lambda: not eod.rows)
         window.ctx.ops.wait()
         window.show_screen("sync")
         _settle(app, 300)

@@ -170,14 +170,15 @@ def build_client(settings: ClientSettings, *, sealer: PacketSealer | None = None
         sealer=sealer or default_sealer(machine),
         packets_dir=settings.packets_dir,
     )
+    authentication = AuthenticationService(store=store, master_data=master_data)
     app = ClientApp(
         settings=settings,
         store=store,
         machine=machine,
         master_data=master_data,
-        authentication=AuthenticationService(store=store, master_data=master_data),
+        authentication=authentication,
         registrations=registrations,
-        end_of_day=EndOfDayService(store=store),
+        end_of_day=EndOfDayService(store=store, master_data=master_data, authentication=authentication),
         receipts=ReceiptStore(store=store, legacy_dir=settings.receipts_dir),
         devices=device_capture(settings),
     )

@@ -103,3 +103,12 @@ def answer_reauth(password: str, *, seen: list[str] | None = None) -> None:
         dialog.confirm.click()
 
     QTimer.singleShot(0, press)
+
+
+def approve_all_with_password(qtbot, eod, password: str) -> None:
+    """End of day: Approve all, Yes to the count, then the signed-in supervisor's password (Enter)."""
+    answer_next_question(yes=True)
+    qtbot.mouseClick(eod.approve_all_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: eod.dialog is not None and eod.dialog.objectName() == "eod_password_dialog")
+    eod.dialog.password.setText(password)
+    qtbot.keyClick(eod.dialog.password, Qt.Key.Key_Return)

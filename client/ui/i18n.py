@@ -31,6 +31,14 @@ def tr_code(group: str, code: str, language: str) -> str:
     return tr(key, language) if key in _TABLES[REFERENCE] else code
 
 
+def tr_message(message: str, language: str) -> str:
+    """A message the form engine worded from its default English table (``shared.forms.engine.RuleMessage``,
+    read by attribute) in ``language``'s ``validation.<rule>`` entry; any other message as it is (a UI
+    spec's own validator messages are already in the form's language)."""
+    rule = getattr(message, "rule", None)
+    return tr(f"validation.{rule}", language, **message.fields) if rule else message  # type: ignore[attr-defined]
+
+
 class Language(QObject):
     """The current UI language. ``set`` switches immediately; screens listen to ``changed``."""
 

@@ -292,4 +292,21 @@ STRINGS: dict[str, str] = {
     "error.unexpected": (
         "Une erreur s'est produite. Réessayez ; si elle se reproduit, montrez les détails au support."
     ),
+    # issue 14: languages, accessibility, sizes
+    "validation.required": "{label} est obligatoire",
+    "validation.regex": "{label} n'a pas le bon format",
+    "validation.length_min": "{label} doit compter au moins {min} caractères",
+    "validation.length_max": "{label} doit compter au plus {max} caractères",
+    "validation.date": "{label} doit être une date (AAAA-MM-JJ)",
+    "validation.date_min": "{label} doit être le {min} ou après",
+    "validation.date_max": "{label} doit être le {max} ou avant",
+    "validation.age_min": "{label} : l'âge doit être d'au moins {min} ans",
+    "validation.age_max": "{label} : l'âge doit être d'au plus {max} ans",
+    "validation.number": "{label} doit être un nombre",
+    "validation.range_min": "{label} doit valoir au moins {min}",
+    "validation.range_max": "{label} doit valoir au plus {max}",
+    "validation.option": "{label} : « {value} » ne fait pas partie des valeurs permises",
+    "validation.type": "{label} n'a pas le bon type de valeur",
+    "text_size.label": "Taille du texte",
+    "text_size.percent": "{n} %",
 }

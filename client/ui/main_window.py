@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from client.ui.autolock import InactivityLock
 from client.ui.context import UiContext
+from client.ui.display_settings import TEXT_SIZES, DisplaySettings, load_display, save_display
 from client.ui.i18n import LANGUAGE_NAMES
 from client.ui.screens.end_of_day import EndOfDayScreen
 from client.ui.screens.home import HomeScreen
@@ -27,7 +31,7 @@ from client.ui.screens.registration import RegistrationScreen
 from client.ui.screens.setup import SetupScreen
 from client.ui.screens.sync_centre import SyncCentreScreen
 from client.ui.theme import apply_theme
-from client.ui.widgets import button, wheel_only_when_focused
+from client.ui.widgets import EnterClicksFocusedButton, button, wheel_only_when_focused
 
 
 class MainWindow(QMainWindow):
@@ -48,12 +52,19 @@ class MainWindow(QMainWindow):
         for code, name in LANGUAGE_NAMES.items():
             self.language_box.addItem(name, code)
         self.contrast = QCheckBox(objectName="high_contrast")
+        self.text_size_label = QLabel(objectName="text_size_label")
+        self.text_size = QComboBox(objectName="text_size")
+        wheel_only_when_focused(self.text_size)
+        for size in TEXT_SIZES:
+            self.text_size.addItem("", size)
+        self.text_size_label.setBuddy(self.text_size)
         self.home_button = button("", "go_home", secondary=True)
         self.lock_button = button("", "lock_now", secondary=True)
         for w in (self.brand, self.user_label):
             bar.addWidget(w)
         bar.addStretch(1)
-        for w in (self.language_box, self.contrast, self.home_button, self.lock_button):
+        top = (self.language_box, self.text_size_label, self.text_size, self.contrast)
+        for w in (*top, self.home_button, self.lock_button):
             bar.addWidget(w)
         outer.addLayout(bar)
         self.stack = QStackedWidget()
@@ -81,16 +92,25 @@ class MainWindow(QMainWindow):
         self.screens["lock"].signed_out.connect(self._signed_out)
         self.screens["registration"].finished.connect(self._registration_ready)
 
+        self.enter_clicks = EnterClicksFocusedButton(self)
         self.autolock = InactivityLock(timeout_ms=inactivity_ms, parent=self)
         self.autolock.idle.connect(lambda: self.lock(idle=True))
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.autolock)
+            app.installEventFilter(self.enter_clicks)
         self.language_box.currentIndexChanged.connect(
             lambda _i: ctx.language.set(self.language_box.currentData())
         )
         ctx.language.changed.connect(lambda _c: self.retranslate())
+        self.display = load_display(ctx.settings.data_dir)
+        self.contrast.setChecked(self.display.high_contrast)
+        self.text_size.setCurrentIndex(max(0, self.text_size.findData(self.display.text_size)))
+        self._apply_display()
         self.contrast.toggled.connect(self.set_high_contrast)
+        self.text_size.currentIndexChanged.connect(
+            lambda _i: self.set_text_size(self.text_size.currentData())
+        )
         self.home_button.clicked.connect(lambda: self.show_screen("home"))
         self.lock_button.clicked.connect(lambda: self.lock())
         QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.lock())
@@ -179,9 +199,26 @@ class MainWindow(QMainWindow):
 
     # -- appearance -------------------------------------------------------------------------------
     def set_high_contrast(self, on: bool) -> None:
+        self._set_display(replace(self.display, high_contrast=on))
+
+    def set_text_size(self, percent: int) -> None:
+        """Text at ``percent`` (100, 125, 150) of the theme's size, at once, for the whole window."""
+        self._set_display(replace(self.display, text_size=percent))
+
+    def _set_display(self, display: DisplaySettings) -> None:
+        self.display = display
+        self._apply_display()
+        try:
+            save_display(self.ctx.settings.data_dir, display)
+        except OSError as exc:  # a read-only data folder: the choice holds until the kiosk restarts
+            logging.getLogger(__name__).warning("display settings not saved: %s", exc)
+
+    def _apply_display(self) -> None:
         app = QApplication.instance()
         if app is not None:
-            apply_theme(app, high_contrast=on)
+            apply_theme(
+                app, high_contrast=self.display.high_contrast, text_scale=self.display.text_size / 100
+            )
 
     def retranslate(self) -> None:
         t = self.ctx.t
@@ -193,6 +230,9 @@ class MainWindow(QMainWindow):
         who = f"\u2068{session.name} ({session.user_id})\u2069" if session else ""
         self.user_label.setText((f"{who} ·" if self.ctx.language.rtl else f"· {who}") if session else "")
         self.contrast.setText(t("action.contrast"))
+        self.text_size_label.setText(t("text_size.label"))
+        for i, size in enumerate(TEXT_SIZES):
+            self.text_size.setItemText(i, t("text_size.percent", n=size))
         self.home_button.setText(t("action.home"))
         self.lock_button.setText(t("action.lock"))
         for screen in self.screens.values():

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QTextOption
+from PySide6.QtGui import QKeyEvent, QTextOption
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QApplication,
@@ -33,6 +33,26 @@ class _WheelGuard(QObject):
                 QApplication.sendEvent(area.viewport(), event)
             else:
                 event.ignore()  # a real wheel event then goes on to the parent
+            return True
+        return super().eventFilter(watched, event)
+
+
+class EnterClicksFocusedButton(QObject):
+    """Enter (or keypad Enter) on a focused push button clicks it, in screens as in dialogs: Qt only does
+    that for a dialog's auto-default buttons, and Space is not what a kiosk officer reaches for.
+    Install on the application once (:meth:`QApplication.installEventFilter`); UI thread."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(watched, QPushButton)
+            and watched.hasFocus()
+            and watched.isEnabled()
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            watched.animateClick()
             return True
         return super().eventFilter(watched, event)
 

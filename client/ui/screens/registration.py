@@ -3,8 +3,9 @@
 Pages: one :class:`FormPage` per demographics screen, one :class:`DocumentsPage` per documents screen,
 then biometrics and preview. Validation and step changes are the workflow's (pure, no I/O, so they run
 on the UI thread); starting and finishing a registration touch the store and go through the operation
-helper. Shortcuts: Ctrl+Return / PgDown = Next, Alt+Left / PgUp = Back, F5 = capture (biometrics,
-document camera), F6 = scan the pre-registration code with the camera.
+helper. Shortcuts: Ctrl+Return / Alt+Right = Next, Alt+Left = Back (the same keys in right-to-left
+languages), PgDown / PgUp = scroll the page, F5 = capture (biometrics, document camera), F6 = scan the
+pre-registration code with the camera.
 
 A pre-registration id is typed, typed by a keyboard-wedge scanner (code + Enter into the field), or
 scanned with the camera (:class:`ScanDialog`); all three run the same load, which prefills the form.
@@ -18,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractSlider,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -111,9 +113,10 @@ class RegistrationScreen(QWidget):
         self.prereg_scan.clicked.connect(self.scan_prereg)
         for keys, slot in (
             ("Ctrl+Return", self.next),
-            ("PgDown", self.next),
+            ("Alt+Right", self.next),
             ("Alt+Left", self.back),
-            ("PgUp", self.back),
+            ("PgDown", lambda: self.scroll_page(QAbstractSlider.SliderAction.SliderPageStepAdd)),
+            ("PgUp", lambda: self.scroll_page(QAbstractSlider.SliderAction.SliderPageStepSub)),
             ("F5", self.capture_current),
             ("F6", self.scan_prereg),
         ):
@@ -316,6 +319,15 @@ class RegistrationScreen(QWidget):
                 )
             ]
             page.capture(pending[0] if pending else next(iter(page.panels)))
+
+    def scroll_page(self, action: QAbstractSlider.SliderAction) -> None:
+        """Page the current wizard page up or down (a dropdown with focus keeps its value)."""
+        shown = self.stack.currentWidget()
+        areas = (
+            [shown] if isinstance(shown, QScrollArea) else shown.findChildren(QScrollArea) if shown else []
+        )
+        if areas:
+            areas[0].verticalScrollBar().triggerAction(action)
 
     def back(self) -> None:
         reg, index = self.registration, self.stack.currentIndex()

@@ -5,14 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
-    QCheckBox,
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
     QMainWindow,
     QStackedWidget,
     QVBoxLayout,
@@ -21,8 +17,7 @@ from PySide6.QtWidgets import (
 
 from client.ui.autolock import InactivityLock
 from client.ui.context import UiContext
-from client.ui.display_settings import TEXT_SIZES, DisplaySettings, load_display, save_display
-from client.ui.i18n import LANGUAGE_NAMES
+from client.ui.display_settings import DisplaySettings, load_display, save_display
 from client.ui.screens.end_of_day import EndOfDayScreen
 from client.ui.screens.home import HomeScreen
 from client.ui.screens.login import LoginScreen
@@ -31,7 +26,8 @@ from client.ui.screens.registration import RegistrationScreen
 from client.ui.screens.setup import SetupScreen
 from client.ui.screens.sync_centre import SyncCentreScreen
 from client.ui.theme import apply_theme
-from client.ui.widgets import EnterClicksFocusedButton, button, wheel_only_when_focused
+from client.ui.top_bar import TopBar
+from client.ui.widgets import EnterClicksFocusedButton
 
 
 class MainWindow(QMainWindow):
@@ -44,29 +40,11 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(1024, 700)
         central = QWidget()
         outer = QVBoxLayout(central)
-        bar = QHBoxLayout()
-        self.brand = QLabel(objectName="brand")
-        self.user_label = QLabel(objectName="user_label")
-        self.language_box = QComboBox(objectName="language")
-        wheel_only_when_focused(self.language_box)
-        for code, name in LANGUAGE_NAMES.items():
-            self.language_box.addItem(name, code)
-        self.contrast = QCheckBox(objectName="high_contrast")
-        self.text_size_label = QLabel(objectName="text_size_label")
-        self.text_size = QComboBox(objectName="text_size")
-        wheel_only_when_focused(self.text_size)
-        for size in TEXT_SIZES:
-            self.text_size.addItem("", size)
-        self.text_size_label.setBuddy(self.text_size)
-        self.home_button = button("", "go_home", secondary=True)
-        self.lock_button = button("", "lock_now", secondary=True)
-        for w in (self.brand, self.user_label):
-            bar.addWidget(w)
-        bar.addStretch(1)
-        top = (self.language_box, self.text_size_label, self.text_size, self.contrast)
-        for w in (*top, self.home_button, self.lock_button):
-            bar.addWidget(w)
-        outer.addLayout(bar)
+        self.top_bar = bar = TopBar()
+        self.brand, self.user_label, self.language_box = bar.brand, bar.user_label, bar.language_box
+        self.contrast, self.text_size = bar.contrast, bar.text_size
+        self.home_button, self.lock_button = bar.home_button, bar.lock_button
+        outer.addWidget(bar)
         self.stack = QStackedWidget()
         outer.addWidget(self.stack, 1)
         self.setCentralWidget(central)
@@ -139,6 +117,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(screen)
         self.home_button.setVisible(signed_in and name != "home")
         self.lock_button.setVisible(signed_in)
+        self.top_bar.fit()
         if hasattr(screen, "entered"):
             screen.entered()
 
@@ -219,22 +198,18 @@ class MainWindow(QMainWindow):
             apply_theme(
                 app, high_contrast=self.display.high_contrast, text_scale=self.display.text_size / 100
             )
+        QTimer.singleShot(0, self.top_bar.fit)  # once the new type is laid out
 
     def retranslate(self) -> None:
         t = self.ctx.t
         self.setWindowTitle(t("app.title"))
         self.brand.setText("OpenReg")
         session = self.ctx.session
-        # The name and id in a first-strong isolate (U+2068 … U+2069), so a Latin name keeps its order and
-        # brackets in Arabic; the dot goes on the brand's side (its right in right-to-left screens).
-        who = f"\u2068{session.name} ({session.user_id})\u2069" if session else ""
-        self.user_label.setText((f"{who} ·" if self.ctx.language.rtl else f"· {who}") if session else "")
-        self.contrast.setText(t("action.contrast"))
-        self.text_size_label.setText(t("text_size.label"))
-        for i, size in enumerate(TEXT_SIZES):
-            self.text_size.setItemText(i, t("text_size.percent", n=size))
-        self.home_button.setText(t("action.home"))
-        self.lock_button.setText(t("action.lock"))
+        # The name and id (under the brand) in a first-strong isolate, so a Latin name keeps its order
+        # and brackets in Arabic.
+        self.user_label.setText(f"\u2068{session.name} ({session.user_id})\u2069" if session else "")
+        self.user_label.setVisible(session is not None)
+        self.top_bar.retranslate(t)
         for screen in self.screens.values():
             if hasattr(screen, "retranslate"):
                 screen.retranslate()

@@ -136,7 +136,7 @@ def _normal(p: Palette, scale: float) -> str:
     px = pt = lambda size: round(size * scale)
     return f"""
 QWidget {{ background: {p.window}; color: {p.text}; }}
-QPushButton {{ min-height: {px(MIN_TOUCH_PX)}px; min-width: 120px; padding: 6px 18px; border-radius: 6px;
+QPushButton {{ min-height: {px(MIN_TOUCH_PX)}px; padding: 6px 18px; border-radius: 6px;
   background: {p.button}; color: {p.button_text}; font-weight: 600; border: 3px solid transparent; }}
 QPushButton:disabled {{ background: {p.disabled}; color: {p.disabled_text}; }}
 QPushButton:focus {{ border-color: {p.focus}; }}
@@ -169,7 +169,7 @@ def _high_contrast(p: Palette, scale: float) -> str:
     px = pt = lambda size: round(size * scale)
     return f"""
 QWidget {{ background: {p.window}; color: {p.text}; }}
-QPushButton {{ min-height: {px(MIN_TOUCH_PX + 8)}px; min-width: 130px; padding: 5px 17px;
+QPushButton {{ min-height: {px(MIN_TOUCH_PX + 8)}px; padding: 5px 17px;
   background: {p.button}; color: {p.button_text}; font-weight: 800; border: 4px solid {p.border}; }}
 QPushButton:disabled {{ background: {p.disabled}; color: {p.disabled_text}; }}
 QPushButton:focus {{ border-color: {p.focus}; }}

@@ -104,7 +104,9 @@ def confirm(
     yes_button.setObjectName(f"{name}_yes")
     no_button.setObjectName(f"{name}_no")
     for choice in (yes_button, no_button):  # the theme's padding is not in the width the box lays out
-        choice.setMinimumWidth(choice.fontMetrics().horizontalAdvance(choice.text()) + 64)
+        choice.ensurePolished()
+        text_width = choice.fontMetrics().horizontalAdvance(choice.text()) + 64
+        choice.setMinimumWidth(max(text_width, choice.sizeHint().width()))
     box.setDefaultButton(no_button)
     box.setEscapeButton(no_button)
     box.buttonClicked.connect(lambda clicked: on_yes() if clicked is yes_button else None)

@@ -278,5 +278,5 @@ STRINGS: dict[str, str] = {
     "validation.option": "{label}: «{value}» ليست من القيم المسموح بها",
     "validation.type": "نوع قيمة {label} غير صحيح",
     "text_size.label": "حجم النص",
-    "text_size.percent": "{n}٪",
+    "text_size.percent": "النص {n}٪",
 }

@@ -292,5 +292,5 @@ STRINGS: dict[str, str] = {
     "validation.option": "{label}: “{value}” is not one of the allowed values",
     "validation.type": "{label} has the wrong kind of value",
     "text_size.label": "Text size",
-    "text_size.percent": "{n}%",
+    "text_size.percent": "Text {n}%",
 }

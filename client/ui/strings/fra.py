@@ -308,5 +308,5 @@ STRINGS: dict[str, str] = {
     "validation.option": "{label} : « {value} » ne fait pas partie des valeurs permises",
     "validation.type": "{label} n'a pas le bon type de valeur",
     "text_size.label": "Taille du texte",
-    "text_size.percent": "{n} %",
+    "text_size.percent": "Texte {n} %",
 }

@@ -27,7 +27,7 @@ from client.ui.screens.setup import SetupScreen
 from client.ui.screens.sync_centre import SyncCentreScreen
 from client.ui.theme import apply_theme
 from client.ui.top_bar import TopBar
-from client.ui.widgets import EnterClicksFocusedButton
+from client.ui.widgets import EnterClicksFocusedButton, ScreenFrame
 
 
 class MainWindow(QMainWindow):
@@ -61,10 +61,9 @@ class MainWindow(QMainWindow):
                 ctx, interval_minutes=float(ctx.master_data.config("sync.interval_minutes", 15))
             ),
         }
-        for screen in self.screens.values():
-            self.stack.addWidget(screen)
-            if hasattr(screen, "navigate"):
-                screen.navigate.connect(self.show_screen)
+        self._frames: dict[str, ScreenFrame] = {}
+        for name, screen in list(self.screens.items()):
+            self.add_screen(name, screen)
         self.screens["login"].signed_in.connect(self._signed_in)
         self.screens["lock"].signed_in.connect(self._unlocked)
         self.screens["lock"].signed_out.connect(self._signed_out)
@@ -101,11 +100,14 @@ class MainWindow(QMainWindow):
     # -- navigation -------------------------------------------------------------------------------
     def current_name(self) -> str:
         current = self.stack.currentWidget()
-        return next(name for name, w in self.screens.items() if w is current)
+        return next(name for name, frame in self._frames.items() if frame is current)
 
     def add_screen(self, name: str, screen: QWidget) -> None:
+        """Show ``screen`` under ``name``; a screen taller or wider than the window (large text on a
+        small screen) scrolls instead of squeezing its rows."""
         self.screens[name] = screen
-        self.stack.addWidget(screen)
+        frame = self._frames[name] = ScreenFrame(screen, name=f"frame_{name}")
+        self.stack.addWidget(frame)
         if hasattr(screen, "navigate"):
             screen.navigate.connect(self.show_screen)
 
@@ -114,7 +116,7 @@ class MainWindow(QMainWindow):
         if name not in ("login", "lock", "setup") and not signed_in:
             name = "login"
         screen = self.screens[name]
-        self.stack.setCurrentWidget(screen)
+        self.stack.setCurrentWidget(self._frames[name])
         self.home_button.setVisible(signed_in and name != "home")
         self.lock_button.setVisible(signed_in)
         self.top_bar.fit()

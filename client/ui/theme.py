@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 BASE_POINT_SIZE = 14
 MIN_TOUCH_PX = 48
 WCAG_AA_TEXT = 4.5
+FORM_MAX_WIDTH = 1200  # px: wider than this a form's fields are hard to follow across the line
 
 
 @dataclass(frozen=True)

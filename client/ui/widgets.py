@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeyEvent, QTextOption
+from PySide6.QtGui import QKeyEvent, QShowEvent, QTextOption
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QApplication,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -55,6 +56,41 @@ class EnterClicksFocusedButton(QObject):
             watched.animateClick()
             return True
         return super().eventFilter(watched, event)
+
+
+class ScreenFrame(QScrollArea):
+    """Holds one screen at the window's size, or at the screen's minimum size where that is larger
+    (large text on a small window), which then scrolls instead of squeezing the screen's rows.
+    Unlike a resizable scroll area it never sizes the screen by height-for-width, which would lay a
+    screen with a wrapped label at its preferred, not its minimum, height. UI thread."""
+
+    def __init__(self, screen: QWidget, *, name: str) -> None:
+        super().__init__(objectName=name)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidget(screen)
+        screen.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self._fit()
+        return super().eventFilter(watched, event)
+
+    def showEvent(self, event: QShowEvent) -> None:  # a hidden screen's layout changes wait till now
+        super().showEvent(event)
+        self._fit()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._fit()
+        return super().viewportEvent(event)
+
+    def _fit(self) -> None:
+        screen, room = self.widget(), self.maximumViewportSize()
+        least = screen.minimumSizeHint().expandedTo(screen.minimumSize())
+        width = max(room.width(), least.width())
+        if least.height() > room.height():  # a vertical scroll bar takes its width from the screen
+            width = max(room.width() - self.verticalScrollBar().sizeHint().width(), least.width())
+        screen.resize(width, max(room.height(), least.height()))
 
 
 def wheel_only_when_focused(widget: QWidget) -> QWidget:

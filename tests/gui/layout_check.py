@@ -19,8 +19,10 @@ def _in_scrolled_content(w: QWidget) -> bool:
     return False
 
 
-def layout_problems(root: QWidget) -> list[str]:
-    """What in ``root`` (a shown window) is clipped or outside it."""
+def layout_problems(root: QWidget, *, may_scroll: bool = False) -> list[str]:
+    """What in ``root`` (a shown window) is clipped or outside it. A screen's frame (the main window's
+    ``frame_<name>`` scroll area) may scroll vertically only when ``may_scroll`` (large text), and
+    never sideways."""
     problems = []
     window = root.window()
     bounds = QRect(0, 0, window.width(), window.height()).adjusted(-1, -1, 1, 1)
@@ -28,6 +30,15 @@ def layout_problems(root: QWidget) -> list[str]:
         if not w.isVisible() or (w.isWindow() and w is not window):
             continue
         where = f"{type(w).__name__}#{w.objectName() or '?'}"
+        frame = isinstance(w, QAbstractScrollArea) and w.objectName().startswith("frame_")
+        if frame and (
+            w.horizontalScrollBar().isVisible() or (w.verticalScrollBar().isVisible() and not may_scroll)
+        ):
+            problems.append(f"{where}: the screen does not fit; it scrolls")
+        if isinstance(w, QLabel | QAbstractButton) and w.text():
+            need_h = w.heightForWidth(w.width()) if w.hasHeightForWidth() else w.minimumSizeHint().height()
+            if w.height() + 1 < need_h:
+                problems.append(f"{where}: {w.text()!r} needs {need_h}px high, has {w.height()}px")
         text = w.text() if isinstance(w, QLabel | QAbstractButton) else ""
         if text and isinstance(w, QLabel) and not w.wordWrap() and w.pixmap().isNull():
             need = max(w.fontMetrics().horizontalAdvance(line) for line in text.split("\n"))

@@ -39,6 +39,7 @@ from client.ui.screens.biometrics_page import BiometricsPage
 from client.ui.screens.documents_page import DocumentsPage
 from client.ui.screens.scan_dialog import ScanDialog
 from client.ui.screens.supervisor_dialog import SupervisorDialog
+from client.ui.theme import FORM_MAX_WIDTH
 from client.ui.widgets import button, confirm, error_label, title_label
 
 
@@ -56,6 +57,8 @@ def _scrolling(page: QWidget) -> QScrollArea:
     """Long forms scroll instead of squeezing their rows; tabbing scrolls the focused field into view."""
     area = QScrollArea()
     area.setWidgetResizable(True)
+    page.setMaximumWidth(FORM_MAX_WIDTH)  # a wide screen centres the form instead of stretching each field
+    area.setAlignment(Qt.AlignmentFlag.AlignHCenter)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidget(page)
     return area

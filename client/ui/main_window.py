@@ -212,6 +212,9 @@ class MainWindow(QMainWindow):
         self.user_label.setText(f"\u2068{session.name} ({session.user_id})\u2069" if session else "")
         self.user_label.setVisible(session is not None)
         self.top_bar.retranslate(t)
+        self.language_box.blockSignals(True)  # the list shows the language, however it was chosen
+        self.language_box.setCurrentIndex(max(0, self.language_box.findData(self.ctx.language.code)))
+        self.language_box.blockSignals(False)
         for screen in self.screens.values():
             if hasattr(screen, "retranslate"):
                 screen.retranslate()

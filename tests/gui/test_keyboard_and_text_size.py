@@ -71,3 +71,9 @@ def test_focus_ring_takes_no_room_from_the_text():
         sheet = stylesheet(high_contrast=high_contrast)
         focus_rules = [line for line in sheet.splitlines() if ":focus" in line]
         assert focus_rules and all("border-color" in r and "px" not in r for r in focus_rules)
+
+
+def test_the_language_list_shows_the_language_the_kiosk_opened_in(qtbot, kiosk):
+    window = build_window(kiosk, language="ara")
+    qtbot.addWidget(window)
+    assert window.language_box.currentData() == "ara"

@@ -24,6 +24,10 @@ class SampleDevices:
     def preview_frame(self, group):
         return None
 
+    def status(self):
+        """One device in each state the home screen words."""
+        return {"finger": "ready", "iris": "busy", "face": "not ready", "document": "unplugged"}
+
 
 def tour(qtbot, window, visit: Callable[[str, QWidget], None], tmp_path) -> None:
     """Show each screen of ``window`` in turn and call ``visit(name, widget)`` on it."""
@@ -88,6 +92,10 @@ def tour(qtbot, window, visit: Callable[[str, QWidget], None], tmp_path) -> None
         window.show_screen(name)
         settle()
         visit(name, window)
+    window.screens["sync"].start()  # no server configured: the failure is worded
+    settle()
+    qtbot.waitUntil(lambda: window.screens["sync"].now_button.isEnabled(), timeout=10_000)
+    visit("sync (failed)", window)
     window.lock()
     settle()
     visit("lock", window)

@@ -279,4 +279,5 @@ STRINGS: dict[str, str] = {
     "validation.type": "نوع قيمة {label} غير صحيح",
     "text_size.label": "حجم النص",
     "text_size.percent": "النص {n}٪",
+    "error.no_server": "لا يوجد عنوان خادم لهذا الكشك، لذا لا يمكنه المزامنة. اطلب من المسؤول إعداده.",
 }

@@ -293,4 +293,5 @@ STRINGS: dict[str, str] = {
     "validation.type": "{label} has the wrong kind of value",
     "text_size.label": "Text size",
     "text_size.percent": "Text {n}%",
+    "error.no_server": "This kiosk has no server address, so it cannot sync. Ask an administrator to set it up.",
 }

@@ -309,4 +309,5 @@ STRINGS: dict[str, str] = {
     "validation.type": "{label} n'a pas le bon type de valeur",
     "text_size.label": "Taille du texte",
     "text_size.percent": "Texte {n} %",
+    "error.no_server": "Cette borne n'a pas d'adresse de serveur : elle ne peut pas se synchroniser. Demandez à un administrateur de la configurer.",
 }

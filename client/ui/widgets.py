@@ -87,10 +87,16 @@ class ScreenFrame(QScrollArea):
     def _fit(self) -> None:
         screen, room = self.widget(), self.maximumViewportSize()
         least = screen.minimumSizeHint().expandedTo(screen.minimumSize())
+        layout = screen.layout()
+
+        def least_height(width: int) -> int:  # wrapped labels need more height when narrower
+            wraps = layout is not None and layout.hasHeightForWidth()
+            return max(least.height(), layout.minimumHeightForWidth(width) if wraps else 0)
+
         width = max(room.width(), least.width())
-        if least.height() > room.height():  # a vertical scroll bar takes its width from the screen
+        if least_height(width) > room.height():  # a vertical scroll bar takes its width from the screen
             width = max(room.width() - self.verticalScrollBar().sizeHint().width(), least.width())
-        screen.resize(width, max(room.height(), least.height()))
+        screen.resize(width, max(room.height(), least_height(width)))
 
 
 def wheel_only_when_focused(widget: QWidget) -> QWidget:

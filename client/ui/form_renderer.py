@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QScrollArea, QWidget
 
-from client.ui.i18n import tr
+from client.ui.i18n import tr, tr_message
 from client.ui.widgets import wheel_only_when_focused
 from shared.forms import FormEngine
 
@@ -198,7 +198,7 @@ class FormPage(QWidget):
 
     def _show_error(self, field_id: str, message: str | None) -> None:
         label = self.errors[field_id]
-        label.setText(message or "")
+        label.setText(tr_message(message, self.language) if message else "")
         label.setVisible(bool(message))
 
     def show_errors(self, errors: Mapping[str, str]) -> None:

@@ -3,8 +3,9 @@
 Pages: one :class:`FormPage` per demographics screen, one :class:`DocumentsPage` per documents screen,
 then biometrics and preview. Validation and step changes are the workflow's (pure, no I/O, so they run
 on the UI thread); starting and finishing a registration touch the store and go through the operation
-helper. Shortcuts: Ctrl+Return / PgDown = Next, Alt+Left / PgUp = Back, F5 = capture (biometrics,
-document camera), F6 = scan the pre-registration code with the camera.
+helper. Shortcuts: Ctrl+Return / Alt+Right = Next, Alt+Left = Back (the same keys in right-to-left
+languages), PgDown / PgUp = scroll the page, F5 = capture (biometrics, document camera), F6 = scan the
+pre-registration code with the camera.
 
 A pre-registration id is typed, typed by a keyboard-wedge scanner (code + Enter into the field), or
 scanned with the camera (:class:`ScanDialog`); all three run the same load, which prefills the form.
@@ -18,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractSlider,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -37,6 +39,7 @@ from client.ui.screens.biometrics_page import BiometricsPage
 from client.ui.screens.documents_page import DocumentsPage
 from client.ui.screens.scan_dialog import ScanDialog
 from client.ui.screens.supervisor_dialog import SupervisorDialog
+from client.ui.theme import FORM_MAX_WIDTH
 from client.ui.widgets import button, confirm, error_label, title_label
 
 
@@ -54,6 +57,8 @@ def _scrolling(page: QWidget) -> QScrollArea:
     """Long forms scroll instead of squeezing their rows; tabbing scrolls the focused field into view."""
     area = QScrollArea()
     area.setWidgetResizable(True)
+    page.setMaximumWidth(FORM_MAX_WIDTH)  # a wide screen centres the form instead of stretching each field
+    area.setAlignment(Qt.AlignmentFlag.AlignHCenter)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidget(page)
     return area
@@ -111,9 +116,10 @@ class RegistrationScreen(QWidget):
         self.prereg_scan.clicked.connect(self.scan_prereg)
         for keys, slot in (
             ("Ctrl+Return", self.next),
-            ("PgDown", self.next),
+            ("Alt+Right", self.next),
             ("Alt+Left", self.back),
-            ("PgUp", self.back),
+            ("PgDown", lambda: self.scroll_page(QAbstractSlider.SliderAction.SliderPageStepAdd)),
+            ("PgUp", lambda: self.scroll_page(QAbstractSlider.SliderAction.SliderPageStepSub)),
             ("F5", self.capture_current),
             ("F6", self.scan_prereg),
         ):
@@ -320,6 +326,15 @@ class RegistrationScreen(QWidget):
             return
         if isinstance(page, BiometricsPage):
             page.capture_current()
+
+    def scroll_page(self, action: QAbstractSlider.SliderAction) -> None:
+        """Page the current wizard page up or down (a dropdown with focus keeps its value)."""
+        shown = self.stack.currentWidget()
+        areas = (
+            [shown] if isinstance(shown, QScrollArea) else shown.findChildren(QScrollArea) if shown else []
+        )
+        if areas:
+            areas[0].verticalScrollBar().triggerAction(action)
 
     def back(self) -> None:
         reg, index = self.registration, self.stack.currentIndex()

@@ -52,6 +52,8 @@ class SupervisorDialog(QDialog):
             lines.append(ctx.t("supervisor.missing", what=sep.join(slots)))
         self.why = QLabel("\n".join(lines), objectName="sup_why")
         self.why.setWordWrap(True)
+        # room for the reasons on a line or two: a narrow dialog wrapped Arabic past its left edge
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 36)
         layout.addWidget(self.why)
         form = QFormLayout()
         form.setVerticalSpacing(12)

@@ -13,6 +13,7 @@ from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON
 from demo.samples import capture_group
 
 from .conftest import sign_in
+from .kiosk_steps import choose_document_type
 
 
 class SampleDevices:
@@ -60,6 +61,7 @@ def tour(qtbot, window, visit: Callable[[str, QWidget], None], tmp_path) -> None
     scan = tmp_path / "passport.png"
     window.grab().save(str(scan))
     for field_id in docs.field_ids:
+        choose_document_type(docs, field_id)
         docs.attach(field_id, scan)
     visit("documents (attached)", window)
     wizard.next()

@@ -38,7 +38,8 @@ class DocumentRow:
         self.file = button("", f"docfile_{field_id}", secondary=True)
         self.camera = button("", f"doccamera_{field_id}", secondary=True)
         self.remove = button("", f"docremove_{field_id}", secondary=True)
-        self.camera.setVisible(with_camera)
+        if not with_camera:  # hide only: showing a button before it has a parent opens it as a window
+            self.camera.hide()
         self.bar, self.notes = QWidget(), QWidget()
         line = QHBoxLayout(self.bar)
         line.setContentsMargins(0, 0, 0, 0)

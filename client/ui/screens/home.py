@@ -87,7 +87,12 @@ class HomeScreen(QWidget):
         self.retranslate()
 
     def entered(self) -> None:
+        """Refresh the figures; the keyboard starts on the officer's main action (Enter starts it)."""
         self.refresh()
+        self.retranslate()  # the role-dependent buttons are shown before one takes the focus
+        main = self.new_button if not self.new_button.isHidden() else self.eod_button
+        if not main.isHidden():
+            main.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_change(self, changes: frozenset[str]) -> None:
         if changes & {"registrations", "master_data", "uploads", "session"} and self.isVisible():

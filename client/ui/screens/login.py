@@ -40,7 +40,8 @@ class LoginScreen(QWidget):
         self.message = ErrorMessage("login_message")
         self.submit = button("", "login_submit")
         self.switch = button("", "lock_switch", secondary=True)
-        self.switch.setVisible(locked)
+        if not locked:  # hide only: showing a button before it has a parent opens it as a window
+            self.switch.hide()
         for w in (self.title, self.hint):
             layout.addWidget(w)
         layout.addLayout(form)

@@ -175,8 +175,8 @@ QPushButton {{ min-height: {px(MIN_TOUCH_PX + 8)}px; padding: 5px 17px;
 QPushButton:disabled {{ background: {p.disabled}; color: {p.disabled_text}; }}
 QPushButton:focus {{ border-color: {p.focus}; }}
 QPushButton[secondary="true"] {{ background: {p.secondary}; color: {p.secondary_text}; }}
-QLineEdit, QComboBox, QSpinBox {{ min-height: {px(44)}px; background: {p.field}; color: {p.field_text};
-  border: 3px solid {p.border}; }}
+QLineEdit, QComboBox, QSpinBox {{ min-height: {px(44)}px; padding: 1px 7px; background: {p.field};
+  color: {p.field_text}; border: 3px solid {p.border}; }}
 QLineEdit:focus, QComboBox:focus {{ border-color: {p.focus}; }}
 QLabel[role="error"] {{ color: {p.error}; font-weight: 800; }}
 QLabel[role="title"] {{ font-size: {pt(24)}pt; font-weight: 800; color: {p.accent}; }}

@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent, QShowEvent, QTextOption
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
+    QAbstractSlider,
     QApplication,
     QFrame,
     QHBoxLayout,
@@ -17,6 +18,8 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -97,6 +100,38 @@ class ScreenFrame(QScrollArea):
         if least_height(width) > room.height():  # a vertical scroll bar takes its width from the screen
             width = max(room.width() - self.verticalScrollBar().sizeHint().width(), least.width())
         screen.resize(width, max(room.height(), least_height(width)))
+
+
+class PageStack(QStackedWidget):
+    """A stack of pages that asks for the room of the page on screen only (Qt's asks for its largest
+    page's), so a wide page at large text does not widen the others."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.currentChanged.connect(self._size_to)
+
+    def addWidget(self, page: QWidget) -> int:
+        index = super().addWidget(page)
+        self._size_to(self.currentIndex())
+        return index
+
+    def _size_to(self, index: int) -> None:
+        for i in range(self.count()):
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            self.widget(i).setSizePolicy(policy, policy)
+
+
+def scroll_by_page(page: QWidget | None, *, down: bool) -> None:
+    """Page Down / Page Up on ``page``: scroll it (or its first scroll area) by one page; a focused
+    dropdown keeps its value."""
+    areas = [page] if isinstance(page, QScrollArea) else page.findChildren(QScrollArea) if page else []
+    if areas:
+        step = (
+            QAbstractSlider.SliderAction.SliderPageStepAdd
+            if down
+            else QAbstractSlider.SliderAction.SliderPageStepSub
+        )
+        areas[0].verticalScrollBar().triggerAction(step)
 
 
 def wheel_only_when_focused(widget: QWidget) -> QWidget:

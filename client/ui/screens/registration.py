@@ -19,14 +19,12 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractSlider,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QScrollArea,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -40,7 +38,7 @@ from client.ui.screens.documents_page import DocumentsPage
 from client.ui.screens.scan_dialog import ScanDialog
 from client.ui.screens.supervisor_dialog import SupervisorDialog
 from client.ui.theme import FORM_MAX_WIDTH
-from client.ui.widgets import button, confirm, error_label, title_label
+from client.ui.widgets import PageStack, button, confirm, error_label, scroll_by_page, title_label
 
 
 def load_form_inputs(ctx: UiContext, prereg_id: str | None) -> tuple[Registration, dict[str, list[dict]]]:
@@ -95,7 +93,7 @@ class RegistrationScreen(QWidget):
         self.prereg_status.setProperty("role", "second")
         self.prereg_status.hide()
         layout.addWidget(self.prereg_status)
-        self.stack = QStackedWidget()
+        self.stack = PageStack()
         layout.addWidget(self.stack, 1)
         self.message = error_label("wizard_message")
         layout.addWidget(self.message)
@@ -118,8 +116,8 @@ class RegistrationScreen(QWidget):
             ("Ctrl+Return", self.next),
             ("Alt+Right", self.next),
             ("Alt+Left", self.back),
-            ("PgDown", lambda: self.scroll_page(QAbstractSlider.SliderAction.SliderPageStepAdd)),
-            ("PgUp", lambda: self.scroll_page(QAbstractSlider.SliderAction.SliderPageStepSub)),
+            ("PgDown", lambda: scroll_by_page(self.stack.currentWidget(), down=True)),
+            ("PgUp", lambda: scroll_by_page(self.stack.currentWidget(), down=False)),
             ("F5", self.capture_current),
             ("F6", self.scan_prereg),
         ):
@@ -326,15 +324,6 @@ class RegistrationScreen(QWidget):
             return
         if isinstance(page, BiometricsPage):
             page.capture_current()
-
-    def scroll_page(self, action: QAbstractSlider.SliderAction) -> None:
-        """Page the current wizard page up or down (a dropdown with focus keeps its value)."""
-        shown = self.stack.currentWidget()
-        areas = (
-            [shown] if isinstance(shown, QScrollArea) else shown.findChildren(QScrollArea) if shown else []
-        )
-        if areas:
-            areas[0].verticalScrollBar().triggerAction(action)
 
     def back(self) -> None:
         reg, index = self.registration, self.stack.currentIndex()

@@ -72,10 +72,7 @@ class MainWindow(QMainWindow):
         self.enter_clicks = EnterClicksFocusedButton(self)
         self.autolock = InactivityLock(timeout_ms=inactivity_ms, parent=self)
         self.autolock.idle.connect(lambda: self.lock(idle=True))
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.autolock)
-            app.installEventFilter(self.enter_clicks)
+        self._watch_application(True)
         self.language_box.currentIndexChanged.connect(
             lambda _i: ctx.language.set(self.language_box.currentData())
         )
@@ -164,10 +161,26 @@ class MainWindow(QMainWindow):
 
     _closing_confirmed = False
 
+    def _watch_application(self, on: bool) -> None:
+        """The inactivity lock and Enter-on-a-button see every event of the application while the window
+        is open. They stop when it closes: Qt tears widgets down with events that would otherwise reach
+        these Python filters half-destroyed (a crash on exit)."""
+        app = QApplication.instance()
+        for watcher in (self.autolock, self.enter_clicks):
+            if app is not None:
+                app.removeEventFilter(watcher)
+                if on:
+                    app.installEventFilter(watcher)
+
+    def showEvent(self, event) -> None:
+        self._watch_application(True)
+        super().showEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window during a registration asks first, like Cancel does."""
         wizard = self.screens["registration"]
         if self._closing_confirmed or not isinstance(wizard, RegistrationScreen) or not wizard.in_progress():
+            self._watch_application(False)
             super().closeEvent(event)
             return
         event.ignore()

@@ -14,7 +14,10 @@ from typing import Any
 
 from shared.forms.conditions import ConditionError, names_in, parse_condition
 
-FIELD_TYPES = frozenset({"text", "date", "dropdown", "location", "document", "biometrics", "number"})
+FIELD_TYPES = frozenset(
+    {"text", "date", "dropdown", "location", "document", "biometrics", "number", "consent"}
+)
+SCREEN_KINDS = ("consent", "demographics", "documents", "biometrics")
 VALIDATOR_TYPES = frozenset({"required", "regex", "length", "date_range", "age", "range"})
 BIOMETRIC_MODALITIES = ("finger", "iris", "face")
 MAX_REGEX_LENGTH = 300
@@ -65,12 +68,14 @@ class UiField:
     visible_on: str | None = None
     required_on: str | None = None
     placeholder: dict[str, str] = field(default_factory=dict)
+    required: bool = False  # required on the kiosk only: the server's packet check reads the schema
+    template: str | None = None  # consent: the ``templates`` master-data row holding the text
 
 
 @dataclass(frozen=True)
 class ScreenSpec:
     id: str
-    kind: str  # demographics | documents | biometrics
+    kind: str  # consent | demographics | documents | biometrics
     labels: dict[str, str]
     fields: tuple[UiField, ...]
 
@@ -223,8 +228,10 @@ def load_ui_spec(raw: dict[str, Any], schema: IdSchema) -> UiSpec:
         where = f"ui_spec screen #{index}"
         screen_id = _require(raw_screen, "id", str, where)
         kind = raw_screen.get("kind", "demographics")
-        if kind not in {"demographics", "documents", "biometrics"}:
+        if kind not in SCREEN_KINDS:
             raise FormSpecError(f"{where}: unknown kind {kind!r}")
+        if kind == "consent" and any(s.kind != "consent" for s in screens):
+            raise FormSpecError(f"{where}: a consent screen comes before every other screen")
         ui_fields = []
         for raw_field in _require(raw_screen, "fields", list, where):
             field_id = _require(raw_field, "id", str, where)
@@ -241,7 +248,13 @@ def load_ui_spec(raw: dict[str, Any], schema: IdSchema) -> UiSpec:
                 visible_on=_condition(raw_field.get("visible_on"), fwhere),
                 required_on=_condition(raw_field.get("required_on"), fwhere),
                 placeholder=_labels(raw_field.get("placeholder"), fwhere),
+                required=raw_field.get("required", False) is True,
+                template=raw_field.get("template"),
             )
+            if schema.fields[field_id].type == "consent" and not (
+                isinstance(ui_field.template, str) and ui_field.template
+            ):
+                raise FormSpecError(f"{fwhere}: a consent field names its text's 'template'")
             for cond in (ui_field.visible_on, ui_field.required_on):
                 if cond:
                     _check_names(cond, schema.fields, fwhere)

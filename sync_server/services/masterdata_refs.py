@@ -1,6 +1,7 @@
 """Whole-import checks of master data against the state it would produce (imported rows over the current
 rows): duplicate ids, references to centers / document categories / parent locations, location cycles,
-and every UI spec loading against the ID schema it names with the kiosk's own loaders (shared.forms).
+and every UI spec loading against the ID schema it names with the kiosk's own loaders (shared.forms)
+and finding the templates (consent texts) it names.
 
 Each problem names the file, row and field of the imported row that causes it. Rows already stored are
 only looked up by id (in batches), so a small import into a large database stays cheap.
@@ -267,6 +268,11 @@ def _check_ui_specs(
             )
             continue
         try:
-            load_ui_spec(row, schema)
+            ui_spec = load_ui_spec(row, schema)
         except FormSpecError as exc:
             error(blame, entity, field, f"{prefix}{exc}")
+            continue
+        named_templates = {f.template for s in ui_spec.screens for f in s.fields if f.template}
+        for template, found in state.rows("templates", named_templates).items():
+            if found is None:  # the kiosk could not show the consent text the applicant agrees to
+                error(blame, entity, field, f"{prefix}names template {template!r}, which does not exist")

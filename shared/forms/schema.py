@@ -17,7 +17,7 @@ from shared.forms.conditions import ConditionError, names_in, parse_condition
 FIELD_TYPES = frozenset(
     {"text", "date", "dropdown", "location", "document", "biometrics", "number", "consent"}
 )
-SCREEN_KINDS = ("consent", "demographics", "documents", "biometrics")
+SCREEN_KINDS = ("demographics", "documents", "biometrics")
 VALIDATOR_TYPES = frozenset({"required", "regex", "length", "date_range", "age", "range"})
 BIOMETRIC_MODALITIES = ("finger", "iris", "face")
 MAX_REGEX_LENGTH = 300
@@ -75,7 +75,7 @@ class UiField:
 @dataclass(frozen=True)
 class ScreenSpec:
     id: str
-    kind: str  # consent | demographics | documents | biometrics
+    kind: str  # demographics | documents | biometrics
     labels: dict[str, str]
     fields: tuple[UiField, ...]
 
@@ -230,8 +230,6 @@ def load_ui_spec(raw: dict[str, Any], schema: IdSchema) -> UiSpec:
         kind = raw_screen.get("kind", "demographics")
         if kind not in SCREEN_KINDS:
             raise FormSpecError(f"{where}: unknown kind {kind!r}")
-        if kind == "consent" and any(s.kind != "consent" for s in screens):
-            raise FormSpecError(f"{where}: a consent screen comes before every other screen")
         ui_fields = []
         for raw_field in _require(raw_screen, "fields", list, where):
             field_id = _require(raw_field, "id", str, where)
@@ -251,10 +249,11 @@ def load_ui_spec(raw: dict[str, Any], schema: IdSchema) -> UiSpec:
                 required=raw_field.get("required", False) is True,
                 template=raw_field.get("template"),
             )
-            if schema.fields[field_id].type == "consent" and not (
-                isinstance(ui_field.template, str) and ui_field.template
-            ):
-                raise FormSpecError(f"{fwhere}: a consent field names its text's 'template'")
+            if schema.fields[field_id].type == "consent":  # asked before anything else is typed
+                if screens or ui_fields or kind != "demographics":
+                    raise FormSpecError(f"{fwhere}: a consent field is the first field of the first screen")
+                if not (isinstance(ui_field.template, str) and ui_field.template):
+                    raise FormSpecError(f"{fwhere}: a consent field names its text's 'template'")
             for cond in (ui_field.visible_on, ui_field.required_on):
                 if cond:
                     _check_names(cond, schema.fields, fwhere)

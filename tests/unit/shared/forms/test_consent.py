@@ -1,4 +1,4 @@
-"""Consent fields: the accepted value, a kiosk-only requirement, the consent screen first, the digest."""
+"""Consent fields: the accepted value, a kiosk-only requirement, asked first, the digest."""
 
 import hashlib
 import json
@@ -22,17 +22,18 @@ SCHEMA = {
 }
 CONSENT_SCREEN = {
     "id": "consentdet",
-    "kind": "consent",
     "fields": [
         {
             "id": "consent",
             "required": True,
             "template": "registration_consent",
             "labels": {"eng": "Applicant agrees", "fra": "Le demandeur accepte", "ara": "يوافق مقدم الطلب"},
-        }
+        },
+        {"id": "name"},
     ],
 }
 NAME_SCREEN = {"id": "demo", "fields": [{"id": "name"}]}
+DOCS_SCREEN = {"id": "docs", "kind": "documents", "fields": []}
 LANGUAGES = {"default": "eng", "second": "ara", "available": ["eng", "fra", "ara"]}
 
 
@@ -47,20 +48,20 @@ TODAY = date(2026, 6, 1)
 
 @pytest.mark.parametrize("language", ["eng", "fra", "ara"])
 def test_missing_consent_is_required_on_the_kiosk_in_every_language(language: str) -> None:
-    engine = _engine(CONSENT_SCREEN, NAME_SCREEN)
-    result = engine.validate_screen("consentdet", {}, language=language, today=TODAY)
+    engine = _engine(CONSENT_SCREEN, DOCS_SCREEN)
+    result = engine.validate_screen("consentdet", {"name": "Ana"}, language=language, today=TODAY)
     label = engine.label("consent", language)
     assert result.errors == {"consent": f"{label} is required"}
     assert label == CONSENT_SCREEN["fields"][0]["labels"][language]
 
 
 def test_only_the_agreed_value_passes() -> None:
-    engine = _engine(CONSENT_SCREEN, NAME_SCREEN)
+    engine = _engine(CONSENT_SCREEN, DOCS_SCREEN)
     for refused in ("yes", "I_DISAGREE", True, 1):
-        errors = engine.validate_screen("consentdet", {"consent": refused}, today=TODAY).errors
-        assert "consent" in errors, refused
-    agreed = engine.validate_screen("consentdet", {"consent": CONSENT_AGREED}, today=TODAY)
-    assert agreed.ok and agreed.cleaned == {"consent": "I_AGREE"}
+        errors = engine.validate_screen("consentdet", {"consent": refused, "name": "Ana"}, today=TODAY)
+        assert set(errors.errors) == {"consent"}, refused
+    agreed = engine.validate_screen("consentdet", {"consent": CONSENT_AGREED, "name": "Ana"}, today=TODAY)
+    assert agreed.ok and agreed.cleaned == {"consent": "I_AGREE", "name": "Ana"}
 
 
 def test_the_server_check_without_a_ui_spec_accepts_a_record_without_consent() -> None:
@@ -70,17 +71,19 @@ def test_the_server_check_without_a_ui_spec_accepts_a_record_without_consent() -
     assert not server.validate({"name": "Ana", "consent": "maybe"}, today=TODAY).ok
 
 
-def test_a_consent_screen_comes_first_and_a_consent_field_names_its_template() -> None:
+def test_a_consent_field_comes_first_and_names_its_template() -> None:
     schema = load_id_schema(SCHEMA)
-    with pytest.raises(FormSpecError, match="before every other screen"):
-        load_ui_spec({"version": 1, "languages": LANGUAGES, "screens": [NAME_SCREEN, CONSENT_SCREEN]}, schema)
+    fields = CONSENT_SCREEN["fields"]
+    for screens in (
+        [NAME_SCREEN, CONSENT_SCREEN],  # not on the first screen
+        [{**CONSENT_SCREEN, "fields": fields[::-1]}],  # not the first field
+        [{**CONSENT_SCREEN, "kind": "documents"}],
+    ):
+        with pytest.raises(FormSpecError, match="first field of the first screen"):
+            load_ui_spec({"version": 1, "languages": LANGUAGES, "screens": screens}, schema)
     nameless = {**CONSENT_SCREEN, "fields": [{"id": "consent", "required": True}]}
     with pytest.raises(FormSpecError, match="'template'"):
         load_ui_spec({"version": 1, "languages": LANGUAGES, "screens": [nameless, NAME_SCREEN]}, schema)
-    with pytest.raises(FormSpecError, match="unknown kind"):
-        load_ui_spec(
-            {"version": 1, "languages": LANGUAGES, "screens": [{**CONSENT_SCREEN, "kind": "x"}]}, schema
-        )
 
 
 def test_digest_covers_exactly_the_languages_shown() -> None:

@@ -60,6 +60,7 @@ def start_registration_to_biometrics(qtbot, window, tmp_path: Path):
     page = wizard.pages[0]
     page.set_values(
         {
+            "consent": "I_AGREE",  # the applicant agreed (issue 14)
             "fullName": "Amina Diallo",
             "dateOfBirth": "1991-04-12",
             "addressLine": "12 Palm St",

@@ -78,3 +78,11 @@ def start_registration_to_biometrics(qtbot, window, tmp_path: Path):
         docs.attach(field_id, scan)
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     return wizard
+
+
+def tick_consent(qtbot, page) -> None:
+    """The applicant agrees: the officer focuses the consent checkbox and presses Space (keyboard only)."""
+    box = page.inputs["consent"]
+    box.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    assert box.isChecked()

@@ -7,7 +7,7 @@ packet's meta then carries :class:`ConsentRecord` (docs/forms.md, Consent).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +22,11 @@ class ConsentText:
     template_id: str
     texts: dict[str, str] = field(default_factory=dict)
 
-    def shown(self, languages: Iterable[str | None]) -> tuple[str, ...]:
-        """Those of ``languages`` (in order, once each) the template has a text in."""
-        return tuple(dict.fromkeys(lang for lang in languages if lang and lang in self.texts))
+    def shown(self, language: str | None, *, default: str, second: str | None) -> tuple[str, ...]:
+        """The languages the kiosk shows the text in: ``language`` (else ``default``) and the form's
+        ``second`` language, each only if the template has a text in it. Empty: nothing to show."""
+        first = next((lang for lang in (language, default) if lang in self.texts), None)
+        return tuple(dict.fromkeys(lang for lang in (first, second) if lang and lang in self.texts))
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,9 @@ class Registration:
         consent, spec = self.consent, self.engine.ui_spec
         if consent is None or spec is None or result.cleaned.get(consent.field_id) != CONSENT_AGREED:
             return
-        self.consent_shown = consent.shown([language or spec.default_language, spec.second_language])
+        self.consent_shown = consent.shown(
+            language, default=spec.default_language, second=spec.second_language
+        )
         if not self.consent_shown:
             result.errors[consent.field_id] = "the consent text is not in this kiosk's master data; sync"
 

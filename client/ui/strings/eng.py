@@ -276,4 +276,10 @@ STRINGS: dict[str, str] = {
     "details.show": "Details",
     "details.hide": "Hide details",
     "error.unexpected": "Something went wrong. Try again; if it happens again, show the details to support.",
+    # issue 14: consent
+    "consent.text": "Consent text",
+    "consent.required": "The applicant must agree to the text above before the registration can go on. "
+    "If they do not agree, cancel the registration.",
+    "consent.no_text": "The consent text is missing from this kiosk's master data, so no registration can be "
+    "made. Sync with the server, or call support.",
 }

@@ -292,4 +292,10 @@ STRINGS: dict[str, str] = {
     "error.unexpected": (
         "Une erreur s'est produite. Réessayez ; si elle se reproduit, montrez les détails au support."
     ),
+    # issue 14: consent
+    "consent.text": "Texte de consentement",
+    "consent.required": "Le demandeur doit accepter le texte ci-dessus avant de poursuivre l'enregistrement. "
+    "S'il refuse, annulez l'enregistrement.",
+    "consent.no_text": "Le texte de consentement manque dans les données de référence de ce poste : aucun "
+    "enregistrement n'est possible. Synchronisez avec le serveur ou appelez le support.",
 }

@@ -36,7 +36,7 @@ class ConsentPanel(QWidget):
         browser.setOpenLinks(False)
         browser.setTabChangesFocus(True)  # Tab moves on to the checkbox; arrows and PgDn scroll the text
         browser.setMinimumHeight(110)
-        browser.setMaximumHeight(190)
+        browser.setMaximumHeight(230)
         return browser
 
     def available(self) -> bool:

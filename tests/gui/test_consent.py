@@ -59,3 +59,23 @@ def test_without_the_text_in_master_data_the_box_cannot_be_ticked(qtbot, kiosk, 
     page = wizard.pages[0]
     assert not page.inputs["consent"].isEnabled()
     assert page.consent_panel.missing.text() == tr("consent.no_text", "eng")
+
+
+def test_the_preview_words_the_consent(qtbot, window, kiosk):
+    from client.ui.screens.registration import load_form_inputs
+    from demo.samples import capture_group
+
+    window.ctx.session = kiosk.authentication.login(user_id=OPERATOR[0], password=OPERATOR[2])
+    reg, _options = load_form_inputs(window.ctx, None)
+    assert reg.submit_demographics(SAMPLE_PERSON).ok
+    reg.add_document(
+        field_id="proofOfIdentity", doc_type="passport", name="p.png", content_type="image/png", data=b"x"
+    )
+    reg.submit_documents()
+    for group in {g for g, _, _ in reg.required_slots()}:
+        reg.record_capture(group=group, records=capture_group(group, seed=1, quality=90))
+    assert reg.submit_biometrics() == {}
+    preview = window.screens["preview"]
+    preview.load(reg)
+    shown = preview.summary.toPlainText()
+    assert tr("consent.agreed", "eng") in shown and "I_AGREE" not in shown

@@ -15,6 +15,7 @@ from client.ui.error_text import error_text
 from client.ui.form_renderer import option_label
 from client.ui.i18n import tr_code
 from client.ui.widgets import button, error_label, title_label
+from shared.forms import CONSENT_AGREED
 
 
 class PreviewScreen(QWidget):
@@ -94,6 +95,8 @@ class PreviewScreen(QWidget):
     def _shown(self, field_id: str, value) -> str:
         """Option ids (gender, locations) as the officer saw them in the form."""
         spec = self.registration.engine.schema.fields[field_id]
+        if spec.type == "consent":  # the code in id.json, in words
+            return self.ctx.t("consent.agreed") if value == CONSENT_AGREED else str(value)
         if spec.type not in {"dropdown", "location"}:
             return str(value)
         options = self.ctx.extras.get("form_options", {})

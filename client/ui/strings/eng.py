@@ -277,6 +277,7 @@ STRINGS: dict[str, str] = {
     "details.hide": "Hide details",
     "error.unexpected": "Something went wrong. Try again; if it happens again, show the details to support.",
     # issue 14: consent
+    "consent.agreed": "Agreed",
     "consent.text": "Consent text",
     "consent.required": "The applicant must agree to the text above before the registration can go on. "
     "If they do not agree, cancel the registration.",

@@ -293,6 +293,7 @@ STRINGS: dict[str, str] = {
         "Une erreur s'est produite. Réessayez ; si elle se reproduit, montrez les détails au support."
     ),
     # issue 14: consent
+    "consent.agreed": "Accepté",
     "consent.text": "Texte de consentement",
     "consent.required": "Le demandeur doit accepter le texte ci-dessus avant de poursuivre l'enregistrement. "
     "S'il refuse, annulez l'enregistrement.",

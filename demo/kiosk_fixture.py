@@ -36,6 +36,7 @@ SAMPLE_PERSON = {
 }
 
 _EXTRA: dict[str, list[dict[str, Any]]] = {
+    "centers": [{"id": "10001", "name": "Capital Central", "location_id": "R1P1C1"}],
     "genders": [
         {"id": "FLE", "labels": {"eng": "Female", "fra": "Femme", "ara": "أنثى"}},
         {"id": "MLE", "labels": {"eng": "Male", "fra": "Homme", "ara": "ذكر"}},

@@ -1,7 +1,10 @@
 """``python -m demo.screenshots OUT_DIR``: render each main screen with real data into PNGs.
 
 Starts Xvfb when there is no display (and the platform is not forced to offscreen), builds a locally
-seeded kiosk in a temporary folder, drives the real windows the way an officer would, and grabs them.
+seeded kiosk in a temporary folder with the SBI simulator as its devices, drives the real windows the way
+an officer would, and grabs them: the whole tour at 1024x768 in English (with Arabic views of some
+screens) into OUT_DIR, then the main screens at 1920x1080 in English and Arabic and at 1024x768 in
+Arabic into OUT_DIR/sizes/<language>-<size>/.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -27,7 +32,7 @@ def _start_xvfb() -> subprocess.Popen | None:
         return None
     display = f":{90 + os.getpid() % 100}"
     proc = subprocess.Popen(
-        ["Xvfb", display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+        ["Xvfb", display, "-screen", "0", "1920x1200x24", "-nolisten", "tcp"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -58,10 +63,11 @@ def _wait(app, window, predicate, timeout_s: float = 10.0) -> None:
 PREREG_ID = "PRE-2026-0042"
 
 
-def _camera_sources(folder: Path):
+def _camera_sources(folder: Path, sbi: dict[str, object]):
     """Two document-camera feeds from generated frames, each the capture port the kiosk builds for a
     ``document_camera`` folder of images (the real OpenCV adapter and barcode reader): a pre-registration
-    slip (its QR code comes into view after a moment) and a passport page."""
+    slip (its QR code comes into view after a moment) and a passport page. Both also reach the SBI
+    simulator (SBI), as a kiosk's one capture port reaches all its devices."""
     import cv2
 
     from client.core.bootstrap import device_capture
@@ -91,13 +97,49 @@ def _camera_sources(folder: Path):
         (folder / name).mkdir(parents=True)
         for i, frame in enumerate(frames):
             cv2.imwrite(str(folder / name / f"{i:03}.png"), frame)
-        source = device_capture(ClientSettings(data_dir=folder, document_camera=str(folder / name)))
+        source = device_capture(ClientSettings(data_dir=folder, document_camera=str(folder / name), **sbi))
         source.status()  # discovered before the screens ask what is there
         sources[name] = source
     return sources
 
 
-def take(out_dir: Path) -> list[Path]:
+SIZES_SHOTS = frozenset(
+    {
+        "03-home",
+        "04-registration-demographics",
+        "05-registration-documents",
+        "07-registration-biometrics",
+        "09-preview",
+        "13-end-of-day",
+        "14-sync-centre",
+    }
+)
+
+
+@contextmanager
+def simulator(folder: Path) -> Iterator[dict[str, object]]:
+    """The SBI simulator as its own process (as ``openreg demo`` starts it): the kiosk's device settings
+    for it. The tour captures biometrics through the real device path, never generated samples."""
+    from demo.headless import simulator_settings, spawn_simulator, stop
+
+    started = spawn_simulator(folder)
+    if started is None:
+        raise SystemExit("screenshots: the SBI simulator did not start (see demo/sbi_simulator)")
+    try:
+        yield simulator_settings(started, folder)
+    finally:
+        stop(started[0])
+
+
+def take(
+    out_dir: Path,
+    *,
+    size: tuple[int, int] = (1024, 768),
+    language: str = "eng",
+    only: frozenset[str] | None = None,
+) -> list[Path]:
+    """Drive the tour once at SIZE with LANGUAGE as the kiosk language; save every shot, or those named
+    in ONLY (then the trust scenes and the setup shot are left out)."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -106,42 +148,50 @@ def take(out_dir: Path) -> list[Path]:
         OPERATOR,
         SUPERVISOR,
         SUPERVISOR_TOTP,
-        SampleBiometricSource,
         seeded_kiosk,
     )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     app = qt_app()
     saved: list[Path] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, simulator(Path(tmp) / "devices") as sbi:
         client = seeded_kiosk(Path(tmp) / "kiosk")
         client.registrations.cache_preregistration(
             prereg_id=PREREG_ID, data={"fullName": "Amina Diallo", "gender": "FLE", "region": "R1"}
         )
-        cameras = _camera_sources(Path(tmp) / "camera")
+        cameras = _camera_sources(Path(tmp) / "camera", sbi)
         window = build_window(client, devices=cameras["slip"])
-        window.resize(1200, 820)
+        window.resize(*size)
         window.show()
+
+        def save(widget, name: str) -> None:
+            if only is None or name in only:
+                path = out_dir / f"{name}.png"
+                widget.grab().save(str(path))
+                saved.append(path)
 
         def shot(name: str) -> None:
             _settle(app)
-            path = out_dir / f"{name}.png"
-            window.grab().save(str(path))
-            saved.append(path)
+            save(window, name)
+
+        def speak(code: str) -> None:
+            window.language_box.setCurrentIndex(window.language_box.findData(code))
+
+        speak(language)
 
         login = window.screens["login"]
         login.user.setText(OPERATOR[0])
         shot("01-login")
         login.password.setText("wrong")
         login.attempt()
-        _wait(app, window, lambda: "wrong" in login.message.text())
+        _wait(app, window, lambda: login.submit.isEnabled() and not login.password.text())
         shot("02-login-wrong-password")
-        window.language_box.setCurrentIndex(window.language_box.findData("ara"))
+        speak("ara")
         login.password.setText("wrong")
         login.attempt()
-        _wait(app, window, lambda: not login.password.text() and "كلمة" in login.message.text())
+        _wait(app, window, lambda: login.submit.isEnabled() and not login.password.text())
         shot("02a-login-wrong-password-arabic")
-        window.language_box.setCurrentIndex(window.language_box.findData("eng"))
+        speak(language)
         login.password.setText(OPERATOR[2])
         login.attempt()
         _wait(app, window, lambda: window.current_name() == "home")
@@ -154,8 +204,7 @@ def take(out_dir: Path) -> list[Path]:
         wizard.scan_prereg()
         scanner = wizard.scan_dialog
         _wait(app, window, lambda: scanner.view.frames_shown >= 4)
-        scanner.grab().save(str(out_dir / "04a-scan-pre-registration.png"))
-        saved.append(out_dir / "04a-scan-pre-registration.png")
+        save(scanner, "04a-scan-pre-registration")
         _wait(app, window, lambda: wizard.registration.prereg_id == PREREG_ID, timeout_s=30)
         window.ctx.devices = cameras["passport"]  # the documents step films a passport
         wizard.start(prereg_id=PREREG_ID)
@@ -188,13 +237,12 @@ def take(out_dir: Path) -> list[Path]:
         shot("05-registration-documents")
         docs.capture_camera(docs.target)  # the passport on screen becomes the proof of identity
         _wait(app, window, lambda: "proofOfIdentity" in wizard.registration.documents)
-        window.language_box.setCurrentIndex(window.language_box.findData("ara"))
+        speak("ara")
         shot("06-registration-documents-arabic")
-        window.language_box.setCurrentIndex(window.language_box.findData("eng"))
+        speak(language)
         scan = Path(tmp) / "birth-certificate.png"
         window.grab().save(str(scan))
         docs.attach("proofOfRelationship", scan)
-        window.ctx.devices = SampleBiometricSource()
         wizard.next()
         bio = wizard.stack.currentWidget()
         bio.panels["left_slap"].markers["Left IndexFinger"].setChecked(True)
@@ -211,9 +259,7 @@ def take(out_dir: Path) -> list[Path]:
         dialog = wizard.supervisor_dialog
         dialog.user.setText(SUPERVISOR[0])
         dialog.password.setText(SUPERVISOR[2])
-        shot_dialog = dialog.grab()
-        shot_dialog.save(str(out_dir / "08-supervisor-approval.png"))
-        saved.append(out_dir / "08-supervisor-approval.png")
+        save(dialog, "08-supervisor-approval")
         import pyotp
 
         dialog.totp.setText(pyotp.TOTP(SUPERVISOR_TOTP).now())
@@ -221,7 +267,9 @@ def take(out_dir: Path) -> list[Path]:
         _wait(app, window, lambda: window.current_name() == "preview")
         shot("09-preview")
         preview = window.screens["preview"]
-        preview.sign_off()
+        preview.sign_off()  # asks the officer's password again
+        preview.reauth_dialog.password.setText(OPERATOR[2])
+        preview.reauth_dialog.attempt()
         _wait(app, window, lambda: preview.finished is not None or bool(preview.message.text()))
         if preview.finished is not None:
             shot("10-signed-off")
@@ -229,13 +277,8 @@ def take(out_dir: Path) -> list[Path]:
             _wait(app, window, lambda: getattr(preview, "preview_dialog", None) is not None)
             receipt = preview.preview_dialog
             receipt.resize(1000, 820)
-            from PySide6.QtPrintSupport import QPrintPreviewWidget
-
-            _settle(app, 300)
-            receipt.findChild(QPrintPreviewWidget).fitToWidth()  # readable in the README
-            _settle(app, 500)
-            receipt.grab().save(str(out_dir / "10a-receipt-print-preview.png"))
-            saved.append(out_dir / "10a-receipt-print-preview.png")
+            _settle(app, 800)  # it opens at page width by itself
+            save(receipt, "10a-receipt-print-preview")
             receipt.close()
         else:  # e.g. the packet builder (shared.packet) is not installed yet: say so, keep going
             print(f"note: sign-off not shown: {preview.message.text()}")
@@ -261,9 +304,7 @@ def take(out_dir: Path) -> list[Path]:
             if box is None:
                 QTimer.singleShot(20, confirm_approve_all)
                 return
-            path = out_dir / "13a-end-of-day-approve-all-confirm.png"
-            box.grab().save(str(path))
-            saved.append(path)
+            save(box, "13a-end-of-day-approve-all-confirm")
             next(b for b in box.buttons() if box.buttonRole(b) == box.ButtonRole.YesRole).click()
 
         QTimer.singleShot(300, confirm_approve_all)
@@ -275,26 +316,28 @@ def take(out_dir: Path) -> list[Path]:
         window.ctx.ops.wait()
         shot("14-sync-centre")
         window.show_screen("home")
-        window.language_box.setCurrentIndex(window.language_box.findData("ara"))
+        speak("ara")
         _wait(app, window, lambda: True)
         shot("15-home-supervisor-arabic")
-        window.language_box.setCurrentIndex(window.language_box.findData("eng"))
+        speak(language)
         from demo.screenshots_trust import quarantine_scenes, reenrol_scene
 
-        if preview.finished is not None:  # a sealed packet exists to damage
+        if preview.finished is not None and only is None:  # a sealed packet exists to damage
             quarantine_scenes(app, window, client, shot)
-        reenrol_scene(app, window, shot)
+        if only is None:
+            reenrol_scene(app, window, shot)
         window.close()
         window.ctx.ops.wait()
         for source in cameras.values():
             source.close()
         client.close()
-        saved.append(_setup_shot(app, out_dir, Path(tmp) / "fresh"))
+        if only is None:
+            saved.append(_setup_shot(app, out_dir, Path(tmp) / "fresh", size))
     QApplication.processEvents()
     return saved
 
 
-def _setup_shot(app, out_dir: Path, data_dir: Path) -> Path:
+def _setup_shot(app, out_dir: Path, data_dir: Path, size: tuple[int, int]) -> Path:
     from client.core.bootstrap import build_client
     from client.core.settings import ClientSettings
     from client.ui.app import build_window
@@ -304,7 +347,7 @@ def _setup_shot(app, out_dir: Path, data_dir: Path) -> Path:
         ClientSettings(data_dir=data_dir, keyring_file=data_dir / "k.cfg"), sealer=UnavailableSealer()
     )
     window = build_window(client)
-    window.resize(1200, 820)
+    window.resize(*size)
     window.show()
     _wait(app, window, lambda: window.current_name() == "setup")
     setup = window.screens["setup"]
@@ -330,6 +373,10 @@ def main(argv: list[str]) -> int:
     try:
         for path in take(out_dir):
             print(f"saved {path}")
+        for size, language in (((1920, 1080), "eng"), ((1920, 1080), "ara"), ((1024, 768), "ara")):
+            folder = out_dir / "sizes" / f"{language}-{size[0]}x{size[1]}"
+            for path in take(folder, size=size, language=language, only=SIZES_SHOTS):
+                print(f"saved {path}")
     finally:
         if xvfb is not None:
             xvfb.terminate()

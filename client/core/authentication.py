@@ -108,14 +108,16 @@ class AuthenticationService:
                 text("SELECT failures, locked_until FROM login_state WHERE user_id = :u"), {"u": user_id}
             ).first()
             failures, locked_until = (row[0], row[1]) if row else (0, None)
-            if locked_until and datetime.fromisoformat(locked_until) > now:
+            locked = bool(locked_until) and datetime.fromisoformat(locked_until) > now
+            if locked:  # audited in this transaction, raised after it commits (raising inside rolls back)
                 append_audit(conn, actor=user_id, action=f"{action}.refused_locked")
-                raise LockedOut(
-                    f"user {user_id} is locked until {locked_until[:19]} after repeated failures",
-                    reason="locked_until",
-                    user=user_id,
-                    until=datetime.fromisoformat(locked_until),
-                )
+        if locked:
+            raise LockedOut(
+                f"user {user_id} is locked until {locked_until[:19]} after repeated failures",
+                reason="locked_until",
+                user=user_id,
+                until=datetime.fromisoformat(locked_until),
+            )
         try:
             user = self._user(user_id)
             _hasher.verify(user.get("password_hash", ""), password)
@@ -199,6 +201,19 @@ class AuthenticationService:
         self._check_password(session.user_id, password, action="unlock")
         session.locked = False
         session.last_activity = self._now()
+
+    def reauthenticate(self, session: Session, *, password: str, purpose: str) -> None:
+        """The signed-in officer confirms an action (``purpose``, e.g. "registration.sign_off") with
+        their password again, as MOSIP asks before sign-off. A wrong password counts toward the same
+        lockout as login (audited ``reauth.failed``) and raises :class:`AuthError` with ``remaining``;
+        success is audited ``reauth`` with the purpose. Raises :class:`SessionLocked` on a locked session.
+        """
+        if session.locked:
+            raise SessionLocked("the session is locked; unlock it first", reason="session_locked")
+        self._check_password(session.user_id, password, action="reauth")
+        session.last_activity = self._now()
+        with self._store.transaction() as conn:
+            append_audit(conn, actor=session.user_id, action="reauth", details={"purpose": purpose})
 
     def logout(self, session: Session) -> None:
         session.locked = True

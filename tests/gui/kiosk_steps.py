@@ -80,6 +80,23 @@ def start_registration_to_biometrics(qtbot, window, tmp_path: Path):
     return wizard
 
 
+def answer_reauth(password: str, *, seen: list[str] | None = None) -> None:
+    """Type ``password`` into the next sign-off password dialog and confirm it (the dialog is modal: arm
+    this before the click or Ctrl+Enter that opens it); any refusal shown before is appended to ``seen``."""
+
+    def press() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None or dialog.objectName() != "reauth_dialog":
+            QTimer.singleShot(20, press)
+            return
+        if seen is not None and dialog.message.text():
+            seen.append(dialog.message.text())
+        dialog.password.setText(password)
+        dialog.confirm.click()
+
+    QTimer.singleShot(0, press)
+
+
 def tick_consent(qtbot, page) -> None:
     """The applicant agrees: the officer focuses the consent checkbox and presses Space (keyboard only)."""
     box = page.inputs["consent"]

@@ -28,6 +28,7 @@ from shared.signing import public_key_b64
 from tests.support.devices import kiosk_devices
 
 from .conftest import sign_in
+from .kiosk_steps import answer_reauth
 
 PREREG_ID = "PRE-2026-7788"
 
@@ -172,6 +173,7 @@ def test_document_preview_capture_reaches_the_sealed_packet(qtbot, open_window, 
         qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: window.current_name() == "preview")
         preview = window.screens["preview"]
+        answer_reauth(OPERATOR[2])
         qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: preview.finished is not None or bool(preview.message.text()), timeout=15000)
         assert preview.finished is not None, preview.message.text()

@@ -17,12 +17,13 @@ from client.core.settings import ClientSettings
 from client.core.totp import totp_code
 from client.ui.app import build_window
 from demo.headless import (
+    OPERATOR_PASSWORD,
     SUPERVISOR,
     SUPERVISOR_PASSWORD,
 )
 
 from .conftest import sign_in
-from .kiosk_steps import answer_next_question, enrol, start_registration_to_biometrics
+from .kiosk_steps import answer_next_question, answer_reauth, enrol, start_registration_to_biometrics
 
 pytestmark = pytest.mark.gui
 
@@ -65,6 +66,7 @@ def test_whole_day_at_the_kiosk(qtbot, tmp_path, server, sbi_simulator):
         dialog.attempt()
         qtbot.waitUntil(lambda: window.current_name() == "preview", timeout=10000)
         preview = window.screens["preview"]
+        answer_reauth(OPERATOR_PASSWORD)
         qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: preview.finished is not None, timeout=30000)
         rid = preview.finished.rid

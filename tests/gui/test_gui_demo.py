@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from client.core.totp import totp_code
 from client.ui.app import open_kiosk
 from demo.gui import demo_backend
-from demo.headless import SUPERVISOR, SUPERVISOR_PASSWORD
+from demo.headless import OPERATOR_PASSWORD, SUPERVISOR, SUPERVISOR_PASSWORD
 
-from .kiosk_steps import enrol, start_registration_to_biometrics
+from .kiosk_steps import answer_reauth, enrol, start_registration_to_biometrics
 
 pytestmark = pytest.mark.gui
 
@@ -45,6 +45,7 @@ def test_gui_demo_completes_a_registration_with_the_simulator(qtbot, tmp_path):
                 dialog.attempt()
             qtbot.waitUntil(lambda: window.current_name() == "preview", timeout=10_000)
             preview = window.screens["preview"]
+            answer_reauth(OPERATOR_PASSWORD)
             qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
             qtbot.waitUntil(lambda: preview.finished is not None, timeout=30_000)
             assert preview.finished.rid

@@ -17,7 +17,7 @@ from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON, SUPERVISOR, SUPERVISOR_T
 from demo.samples import capture_group
 
 from .conftest import sign_in
-from .kiosk_steps import answer_next_question
+from .kiosk_steps import answer_next_question, answer_reauth
 
 
 class FileSealer:
@@ -111,6 +111,7 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
         "Amina Diallo" in preview.summary.toPlainText()
         and "⚠ Left index finger" in preview.summary.toPlainText()  # the missing finger, in words
     )
+    answer_reauth(OPERATOR[2])
     qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: preview.finished is not None, timeout=10000)
     assert preview.finished.rid in preview.result.text()
@@ -204,6 +205,7 @@ def test_sealing_failure_is_explained_and_not_signed_twice(qtbot, window, kiosk)
     window.screens["preview"].load(reg)
     window.show_screen("preview")
     preview = window.screens["preview"]
+    answer_reauth(OPERATOR[2])
     preview.sign_off()
     qtbot.waitUntil(lambda: preview.finished is not None or bool(preview.message.text()), timeout=15000)
     if preview.finished is None:  # the packet builder is not available in this build

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +31,7 @@ from client.core.registration.biometrics import BiometricCapture
 from client.core.registration.receipt_fonts import ReceiptFonts, receipt_fonts
 from client.core.registration.receipt_words import FALLBACK, RECEIPT_WORDS, RIGHT_TO_LEFT
 from device_drivers.iso import IsoRecordError, read_face_record
+from shared.biometric_names import subtype_name
 
 _RTL_SCRIPT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 _LEFT, _RIGHT, _VALUE_X = 20 * mm, A4[0] - 20 * mm, 72 * mm
@@ -46,7 +47,7 @@ class ReceiptData:
     center_name: str
     created_at: datetime
     modalities: list[str]
-    exceptions: list[str]
+    exceptions: list[str]  # bio sub-types marked missing, e.g. "Left IndexFinger"
     operator_id: str
     languages: tuple[str, ...] = (FALLBACK,)
     """The applicant's languages, in order (see ``receipt_words.receipt_languages``)."""
@@ -121,17 +122,20 @@ def _rows(data: ReceiptData, languages: tuple[str, ...]) -> list[tuple[str, dict
     def same(value: str) -> dict[str, str]:
         return dict.fromkeys(languages, value)
 
-    def words(items: list[str], lang: str) -> str:
+    def words(items: list[str], lang: str, name: Callable[[str, str], str]) -> str:
         table = RECEIPT_WORDS[lang]
-        return table["separator"].join(table.get(item, item) for item in items) or table["none"]
+        return table["separator"].join(name(item, lang) for item in items) or table["none"]
+
+    def modality(item: str, lang: str) -> str:
+        return RECEIPT_WORDS[lang].get(item, item)
 
     return [
         ("rid", same(data.rid)),
         ("name", same(data.full_name)),
         ("center", same(f"{data.center_name} ({data.center_id})")),
         ("registered_at", same(data.created_at.strftime("%Y-%m-%d %H:%M:%S"))),
-        ("biometrics", {lang: words(data.modalities, lang) for lang in languages}),
-        ("exceptions", {lang: words(data.exceptions, lang) for lang in languages}),
+        ("biometrics", {lang: words(data.modalities, lang, modality) for lang in languages}),
+        ("exceptions", {lang: words(data.exceptions, lang, subtype_name) for lang in languages}),
         ("officer", same(data.operator_id)),
     ]
 

@@ -286,7 +286,7 @@ class RegistrationService:
                 center_name=str(center.get("name", center_id)),
                 created_at=now,
                 modalities=summary["modalities"],
-                exceptions=summary["exceptions"],
+                exceptions=[e.bio_subtype for e in signed.exceptions],
                 operator_id=signed.operator_id,
                 languages=languages,
                 photo=face_photo(signed.biometrics),

@@ -35,6 +35,9 @@ class Step(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+_ORDER = (Step.DEMOGRAPHICS, Step.DOCUMENTS, Step.BIOMETRICS, Step.SUPERVISOR_APPROVAL, Step.PREVIEW)
+
+
 class WorkflowError(RuntimeError):
     """An action that is not allowed in the current step (a programming or GUI error)."""
 
@@ -100,6 +103,7 @@ class Registration:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     consent: ConsentText | None = None  # the text the form's consent field shows (from master data)
     consent_shown: tuple[str, ...] = ()  # its languages on screen when the consent was accepted
+    _approved: tuple | None = field(default=None, init=False, repr=False)  # the biometrics the supervisor saw
 
     def __post_init__(self) -> None:
         # Prefill only what the schema knows; the officer still confirms it on the demographics screen.
@@ -271,8 +275,16 @@ class Registration:
         if self.exceptions and not self.exception_photo:
             errors["exception_photo"] = "an exception photo is required when a biometric is marked missing"
         if not errors:
-            self.step = Step.SUPERVISOR_APPROVAL if self.approval_reasons() else Step.PREVIEW
+            kept = self.supervisor_id is not None and self._approved == self._biometric_state()
+            if not self.approval_reasons() or not kept:  # changed since approved: ask again
+                self.supervisor_id = self._approved = None
+            needs = self.approval_reasons() and self.supervisor_id is None
+            self.step = Step.SUPERVISOR_APPROVAL if needs else Step.PREVIEW
         return errors
+
+    def _biometric_state(self) -> tuple:
+        """Every capture, exception and the exception photo: what a supervisor approval covers."""
+        return dict(self.captures), dict(self.exceptions), self.exception_photo
 
     def approve_by_supervisor(self, *, supervisor_id: str) -> None:
         """Record a supervisor verified by AuthenticationService.supervisor_approval (the service checks credentials)."""
@@ -280,18 +292,31 @@ class Registration:
         if supervisor_id == self.operator_id:
             raise WorkflowError("a supervisor cannot approve their own registration")
         self.supervisor_id = supervisor_id
+        self._approved = self._biometric_state()
         self.step = Step.PREVIEW
 
     # -- preview, sign-off -----------------------------------------------------------------------
     def back(self) -> None:
-        order = [Step.DEMOGRAPHICS, Step.DOCUMENTS, Step.BIOMETRICS]
+        """One step back; from the preview or the approval, back to biometrics."""
         if self.step in (Step.PREVIEW, Step.SUPERVISOR_APPROVAL):
-            self.supervisor_id = None
-            self.step = Step.BIOMETRICS
-        elif self.step in order[1:]:
-            self.step = order[order.index(self.step) - 1]
+            self.go_to(Step.BIOMETRICS)
+        elif self.step in _ORDER[1:3]:
+            self.go_to(_ORDER[_ORDER.index(self.step) - 1])
         else:
             raise WorkflowError(f"cannot go back from {self.step}")
+
+    def go_to(self, step: Step) -> None:
+        """Return to an earlier data step (the preview's Edit links), keeping everything entered.
+
+        The officer then moves forward with the ``submit_*`` steps again; a supervisor approval stays
+        only if the biometrics are unchanged when they are submitted again (see ``submit_biometrics``).
+        """
+        targets = _ORDER[:3]
+        if step not in targets or self.step not in _ORDER:
+            raise WorkflowError(f"cannot go from {self.step} to {step}")
+        if _ORDER.index(step) > _ORDER.index(self.step):
+            raise WorkflowError(f"{step} is ahead of {self.step}: submit the steps in between")
+        self.step = step
 
     def preview(self) -> dict[str, Any]:
         self._expect(Step.PREVIEW)

@@ -1,11 +1,16 @@
-"""Preview of everything captured, officer sign-off (seals the packet), then the receipt."""
+"""Preview of everything captured, officer sign-off (seals the packet), then the receipt.
+
+Each section has an Edit link back to its wizard step (the workflow's ``go_to``; nothing entered is
+lost). Signing off (the button or Ctrl+Enter) asks the officer's password again (:class:`ReauthDialog`)
+and seals only once the core has confirmed it.
+"""
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from client.core.registration.workflow import Registration, Step
@@ -13,9 +18,12 @@ from client.ui import receipt_print
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
 from client.ui.form_renderer import option_label
-from client.ui.i18n import tr_code
+from client.ui.screens.preview_summary import EDIT_SCHEME, show_summary
+from client.ui.screens.reauth_dialog import ReauthDialog
 from client.ui.widgets import button, error_label, title_label
 from shared.forms import CONSENT_AGREED
+
+SIGN_OFF_PURPOSE = "registration.sign_off"
 
 
 class PreviewScreen(QWidget):
@@ -30,7 +38,10 @@ class PreviewScreen(QWidget):
         self._data: dict | None = None  # the last summary shown, kept to redraw it after sign-off
         layout = QVBoxLayout(self)
         self.title = title_label()
+        self.reauth_dialog: ReauthDialog | None = None
         self.summary = QTextBrowser(objectName="preview_summary")
+        self.summary.setOpenLinks(False)  # Edit links are handled here, never followed as URLs
+        self.summary.anchorClicked.connect(self._link)
         self.result = QLabel(objectName="preview_result")
         self.message = error_label("preview_message")
         layout.addWidget(self.title)
@@ -54,6 +65,8 @@ class PreviewScreen(QWidget):
         self.print_button.clicked.connect(self.print_preview)
         self.save_button.clicked.connect(self.save_pdf)
         self.home_button.clicked.connect(lambda: self.navigate.emit("home"))
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, activated=self.sign_off)
         self.retranslate()
 
     def load(self, registration: Registration) -> None:
@@ -73,23 +86,15 @@ class PreviewScreen(QWidget):
         data = self._data
         if data is None:
             return
-        language = self.ctx.language.code
-        engine = reg.engine
-        rows = "".join(
-            f"<tr><td><b>{engine.label(k, language)}</b></td><td>{escape(self._shown(k, v))}</td></tr>"
-            for k, v in data["demographics"].items()
-        )
-        docs = "".join(f"<li>{engine.label(k, language)}: {v}</li>" for k, v in data["documents"].items())
-        comma = self.ctx.t("list.separator")
-        bios = comma.join(_capture_words(entry, language) for entry in data["biometrics"])
-        exc = comma.join(_capture_words(entry, language) for entry in data["exceptions"]) or "—"
-        sup = (
-            f"<p>{self.ctx.t('preview.supervisor')}: {data['supervisor_id']}</p>"
-            if data["supervisor_id"]
-            else ""
-        )
-        self.summary.setHtml(
-            f"<table cellpadding=4>{rows}</table><ul>{docs}</ul><p>{bios}</p><p>⚠ {exc}</p>{sup}"
+        show_summary(
+            self.summary,
+            reg,
+            data,
+            t=self.ctx.t,
+            lang=self.ctx.language.code,
+            shown=self._shown,
+            editable=reg.step == Step.PREVIEW,
+            rtl=self.ctx.language.rtl,
         )
 
     def _shown(self, field_id: str, value) -> str:
@@ -110,7 +115,31 @@ class PreviewScreen(QWidget):
             self.registration.back()
         self.navigate.emit("registration")
 
+    def _link(self, url: QUrl) -> None:
+        if url.scheme() == EDIT_SCHEME:
+            self.edit(Step(url.path()))
+
+    def edit(self, step: Step) -> None:
+        """Back to ``step`` of the wizard with everything kept; Next there leads here again."""
+        reg = self.registration
+        if reg is None or self.finished is not None or reg.step != Step.PREVIEW:
+            return
+        reg.go_to(step)
+        self.navigate.emit("registration")
+
     def sign_off(self) -> None:
+        """Ask the officer's password again; only a confirmed officer's registration is sealed."""
+        reg, session = self.registration, self.ctx.session
+        if reg is None or session is None or reg.step != Step.PREVIEW or not self.sign_button.isEnabled():
+            return
+        if self.reauth_dialog is not None and self.reauth_dialog.isVisible():
+            return
+        dialog = ReauthDialog(self.ctx, purpose=SIGN_OFF_PURPOSE, parent=self)
+        self.reauth_dialog = dialog
+        dialog.accepted.connect(self._seal)
+        dialog.open()
+
+    def _seal(self) -> None:
         reg, session = self.registration, self.ctx.session
         if reg is None or session is None:
             return
@@ -185,10 +214,3 @@ class PreviewScreen(QWidget):
         if sealed:
             self.result.setText(t("preview.done", rid=self.finished.rid))
         self._render()
-
-
-def _capture_words(entry: str, language: str) -> str:
-    """A preview entry ``modality/subtype[:quality]`` as the officer reads it: "Left index finger 80"."""
-    what, _, quality = entry.partition(":")
-    subtype = what.partition("/")[2] or what
-    return f"{tr_code('bio.subtype', subtype, language)} {quality}".strip()

@@ -129,6 +129,19 @@ class RegistrationScreen(QWidget):
             Step.SIGNED_OFF,
         ):
             self.start(prereg_id=None)
+        else:
+            self._show_step()
+
+    def _show_step(self) -> None:
+        """Show the page of the workflow's step when they differ (the preview's Edit links move it back)."""
+        kind = {Step.DEMOGRAPHICS: FormPage, Step.DOCUMENTS: DocumentsPage, Step.BIOMETRICS: BiometricsPage}
+        wanted = kind.get(self.registration.step)
+        if wanted is None or isinstance(self.current_page(), wanted):
+            return
+        index = next((i for i, p in enumerate(self.pages) if isinstance(p, wanted)), None)
+        if index is not None:
+            self.stack.setCurrentIndex(index)
+            self.retranslate()
 
     def start(self, *, prereg_id: str | None) -> None:
         self.message.clear()

@@ -2,6 +2,8 @@
 
 The dialog says what is being approved (the reasons, and which fingers or eyes are marked missing).
 Enter in any field submits; only Escape or the Cancel button cancels.
+No fingerprint check of the supervisor: master-data users carry no biometric template and neither the
+core nor the server has a matcher to compare a live capture against one offline.
 """
 
 from __future__ import annotations

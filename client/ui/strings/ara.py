@@ -1,5 +1,7 @@
 """Arabic (العربية), written right to left: Language flips the whole window when it is chosen."""
 
+from shared.biometric_names import string_entries
+
 CODE = "ara"
 NAME = "العربية"
 RIGHT_TO_LEFT = True
@@ -181,19 +183,7 @@ STRINGS: dict[str, str] = {
     "approval.always": "كل تسجيل في هذا المركز",
     "approval.exceptions": "استثناءات بيومترية",
     "approval.poor_quality": "التقاطات دون حد الجودة",
-    "bio.subtype.Left_Thumb": "الإبهام الأيسر",
-    "bio.subtype.Left_IndexFinger": "السبابة اليسرى",
-    "bio.subtype.Left_MiddleFinger": "الوسطى اليسرى",
-    "bio.subtype.Left_RingFinger": "البنصر الأيسر",
-    "bio.subtype.Left_LittleFinger": "الخنصر الأيسر",
-    "bio.subtype.Right_Thumb": "الإبهام الأيمن",
-    "bio.subtype.Right_IndexFinger": "السبابة اليمنى",
-    "bio.subtype.Right_MiddleFinger": "الوسطى اليمنى",
-    "bio.subtype.Right_RingFinger": "البنصر الأيمن",
-    "bio.subtype.Right_LittleFinger": "الخنصر الأيمن",
-    "bio.subtype.Left": "العين اليسرى",
-    "bio.subtype.Right": "العين اليمنى",
-    "bio.subtype.Face": "الوجه",
+    **string_entries("ara"),  # finger/eye/face names: shared with the printed receipt
     "device.finger": "البصمات",
     "device.iris": "القزحية",
     "device.face": "كاميرا الوجه",
@@ -262,6 +252,16 @@ STRINGS: dict[str, str] = {
     "details.show": "التفاصيل",
     "details.hide": "إخفاء التفاصيل",
     "error.unexpected": "حدث خطأ. حاول مرة أخرى؛ وإذا تكرر، اعرض التفاصيل على الدعم الفني.",
+    # issue 14: preview and sign-off
+    "preview.edit": "تعديل",
+    "preview.section.demographics": "بيانات مقدم الطلب",
+    "preview.section.documents": "الوثائق",
+    "preview.section.biometrics": "القياسات الحيوية",
+    "preview.no_photo": "لا توجد صورة للوجه",
+    "reauth.title": "تأكيد التوقيع",
+    "reauth.hint": "{name}، أدخل كلمة المرور مرة أخرى للتوقيع على هذا التسجيل وختمه.",
+    "reauth.confirm": "توقيع",
+    "reauth.wrong_password": "كلمة المرور خاطئة.",
     # issue 14: consent
     "consent.agreed": "موافق",
     "consent.text": "نص الموافقة",

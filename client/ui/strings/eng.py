@@ -1,5 +1,7 @@
 """English: the reference table. Every other language has exactly these keys."""
 
+from shared.biometric_names import string_entries
+
 CODE = "eng"
 NAME = "English"
 RIGHT_TO_LEFT = False
@@ -195,19 +197,7 @@ STRINGS: dict[str, str] = {
     "approval.always": "every registration at this center",
     "approval.exceptions": "biometric exceptions",
     "approval.poor_quality": "captures below the quality threshold",
-    "bio.subtype.Left_Thumb": "Left thumb",
-    "bio.subtype.Left_IndexFinger": "Left index finger",
-    "bio.subtype.Left_MiddleFinger": "Left middle finger",
-    "bio.subtype.Left_RingFinger": "Left ring finger",
-    "bio.subtype.Left_LittleFinger": "Left little finger",
-    "bio.subtype.Right_Thumb": "Right thumb",
-    "bio.subtype.Right_IndexFinger": "Right index finger",
-    "bio.subtype.Right_MiddleFinger": "Right middle finger",
-    "bio.subtype.Right_RingFinger": "Right ring finger",
-    "bio.subtype.Right_LittleFinger": "Right little finger",
-    "bio.subtype.Left": "Left eye",
-    "bio.subtype.Right": "Right eye",
-    "bio.subtype.Face": "Face",
+    **string_entries("eng"),  # finger/eye/face names: shared with the printed receipt
     "device.finger": "finger",
     "device.iris": "iris",
     "device.face": "face",
@@ -276,6 +266,16 @@ STRINGS: dict[str, str] = {
     "details.show": "Details",
     "details.hide": "Hide details",
     "error.unexpected": "Something went wrong. Try again; if it happens again, show the details to support.",
+    # issue 14: preview and sign-off
+    "preview.edit": "Edit",
+    "preview.section.demographics": "Applicant details",
+    "preview.section.documents": "Documents",
+    "preview.section.biometrics": "Biometrics",
+    "preview.no_photo": "No face photo",
+    "reauth.title": "Confirm sign-off",
+    "reauth.hint": "{name}, enter your password again to sign off and seal this registration.",
+    "reauth.confirm": "Sign off",
+    "reauth.wrong_password": "Wrong password.",
     # issue 14: consent
     "consent.agreed": "Agreed",
     "consent.text": "Consent text",

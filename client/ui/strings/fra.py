@@ -1,5 +1,7 @@
 """French (français)."""
 
+from shared.biometric_names import string_entries
+
 CODE = "fra"
 NAME = "Français"
 RIGHT_TO_LEFT = False
@@ -201,19 +203,7 @@ STRINGS: dict[str, str] = {
     "approval.always": "toute inscription dans ce centre",
     "approval.exceptions": "exceptions biométriques",
     "approval.poor_quality": "captures sous le seuil de qualité",
-    "bio.subtype.Left_Thumb": "Pouce gauche",
-    "bio.subtype.Left_IndexFinger": "Index gauche",
-    "bio.subtype.Left_MiddleFinger": "Majeur gauche",
-    "bio.subtype.Left_RingFinger": "Annulaire gauche",
-    "bio.subtype.Left_LittleFinger": "Auriculaire gauche",
-    "bio.subtype.Right_Thumb": "Pouce droit",
-    "bio.subtype.Right_IndexFinger": "Index droit",
-    "bio.subtype.Right_MiddleFinger": "Majeur droit",
-    "bio.subtype.Right_RingFinger": "Annulaire droit",
-    "bio.subtype.Right_LittleFinger": "Auriculaire droit",
-    "bio.subtype.Left": "Œil gauche",
-    "bio.subtype.Right": "Œil droit",
-    "bio.subtype.Face": "Visage",
+    **string_entries("fra"),  # finger/eye/face names: shared with the printed receipt
     "device.finger": "empreintes",
     "device.iris": "iris",
     "device.face": "caméra visage",
@@ -292,6 +282,16 @@ STRINGS: dict[str, str] = {
     "error.unexpected": (
         "Une erreur s'est produite. Réessayez ; si elle se reproduit, montrez les détails au support."
     ),
+    # issue 14: preview and sign-off
+    "preview.edit": "Modifier",
+    "preview.section.demographics": "Informations du demandeur",
+    "preview.section.documents": "Documents",
+    "preview.section.biometrics": "Biométrie",
+    "preview.no_photo": "Pas de photo du visage",
+    "reauth.title": "Confirmer la validation",
+    "reauth.hint": "{name}, saisissez à nouveau votre mot de passe pour valider et sceller cet enregistrement.",
+    "reauth.confirm": "Valider",
+    "reauth.wrong_password": "Mot de passe incorrect.",
     # issue 14: consent
     "consent.agreed": "Accepté",
     "consent.text": "Texte de consentement",

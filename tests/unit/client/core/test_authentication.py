@@ -158,3 +158,35 @@ def test_a_supervisor_cannot_approve_their_own_registration(people, clock):
         )
         == "sup1"
     )
+
+
+def test_reauthentication_before_sign_off_counts_toward_lockout_and_is_audited(people, clock, store):
+    session = people.login(user_id="op1", password="op-pass")
+    people.reauthenticate(session, password="op-pass", purpose="registration.sign_off")
+    for remaining in (2, 1):
+        with pytest.raises(AuthError) as refused:
+            people.reauthenticate(session, password="bad", purpose="registration.sign_off")
+        assert refused.value.reason == "wrong_password" and refused.value.details["remaining"] == remaining
+    with pytest.raises(LockedOut):
+        people.reauthenticate(session, password="bad", purpose="registration.sign_off")
+    with pytest.raises(LockedOut):  # the same lock as login: the right password waits too
+        people.reauthenticate(session, password="op-pass", purpose="registration.sign_off")
+    with pytest.raises(LockedOut):
+        people.login(user_id="op1", password="op-pass")
+    clock.now += timedelta(minutes=16)
+    people.reauthenticate(session, password="op-pass", purpose="registration.sign_off")
+    people.lock(session)
+    with pytest.raises(SessionLocked):
+        people.reauthenticate(session, password="op-pass", purpose="registration.sign_off")
+    with store.transaction() as conn:
+        assert verify_audit_chain(conn).ok
+        rows = list(conn.exec_driver_sql("SELECT action, details FROM audit_log ORDER BY seq"))
+    actions = [r[0] for r in rows]
+    assert actions[1:6] == [
+        "reauth",
+        "reauth.failed",
+        "reauth.failed",
+        "reauth.failed",
+        "reauth.refused_locked",
+    ]
+    assert '"purpose":"registration.sign_off"' in rows[1][1]

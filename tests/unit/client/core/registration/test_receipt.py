@@ -23,6 +23,7 @@ from client.core.registration.receipt import (
 from client.core.registration.receipt_fonts import missing_glyphs, receipt_fonts
 from client.core.registration.receipt_words import RECEIPT_WORDS
 from device_drivers.iso import FaceImage, write_face_record
+from shared.biometric_names import SUBTYPE_NAMES
 
 RID = "10001100420000720260601101500"
 
@@ -67,7 +68,7 @@ def _arabic_receipt(photo: bytes | None) -> bytes:
             center_name="المركز الرئيسي",
             created_at=datetime(2026, 6, 1, 10, 15, tzinfo=UTC),
             modalities=["finger", "face"],
-            exceptions=[],
+            exceptions=["Left IndexFinger"],
             operator_id="op1",
             languages=("ara", "fra"),
             photo=photo,
@@ -93,6 +94,7 @@ def test_arabic_receipt_embeds_its_fonts_keeps_arabic_in_logical_order_and_shows
     for arabic in (ARABIC_NAME, "المركز الرئيسي", "إشعار التسجيل", "الاسم", "الموظف", "بصمات الأصابع"):
         assert arabic in text
     assert "Accusé d'enregistrement" in text and RID in text
+    assert "السبابة اليسرى" in text and "Index gauche" in text and "IndexFinger" not in text  # named
     assert "image" in _poppler("pdfimages", "-list", str(pdf)).splitlines()[-1]  # the photo
     subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", str(pdf), str(tmp_path / "p")], check=True)
     assert Image.open(tmp_path / "p.png").size[0] > 400
@@ -100,7 +102,7 @@ def test_arabic_receipt_embeds_its_fonts_keeps_arabic_in_logical_order_and_shows
 
 def test_every_arabic_glyph_drawn_is_in_the_embedded_font():
     fonts = receipt_fonts()
-    words = [w for w in RECEIPT_WORDS["ara"].values()] + [ARABIC_NAME]
+    words = [*RECEIPT_WORDS["ara"].values(), *SUBTYPE_NAMES["ara"].values(), ARABIC_NAME]
     for font in (fonts.regular, fonts.bold):
         assert not {c for w in words for c in missing_glyphs(font, visual(w, rtl=True))}
 

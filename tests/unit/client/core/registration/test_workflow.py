@@ -174,3 +174,52 @@ def test_only_the_registering_officer_signs_off(engine):
     reg.submit_biometrics()
     with pytest.raises(WorkflowError):
         reg.sign_off(operator_id="op2")
+
+
+def test_go_to_returns_to_an_earlier_step_keeping_everything(engine):
+    reg = new(engine)
+    through_documents(reg)
+    capture_all(reg)
+    assert reg.submit_biometrics() == {} and reg.step is Step.PREVIEW
+    reg.go_to(Step.DEMOGRAPHICS)
+    assert reg.step is Step.DEMOGRAPHICS and reg.values["fullName"] == "Amina Diallo"
+    assert reg.documents and len(reg.captures) == 13
+    with pytest.raises(WorkflowError):
+        reg.go_to(Step.BIOMETRICS)  # forward only through the submit steps
+    with pytest.raises(WorkflowError):
+        reg.go_to(Step.PREVIEW)
+    assert reg.submit_demographics({"fullName": "Amina B. Diallo"}).ok
+    assert reg.submit_documents().ok and reg.submit_biometrics() == {}
+    assert reg.preview()["demographics"]["fullName"] == "Amina B. Diallo"
+
+
+def _approved_with_exception(engine):
+    reg = new(engine)
+    through_documents(reg)
+    capture_all(reg, skip=("Left LittleFinger",))
+    reg.mark_exception(modality="finger", bio_subtype="Left LittleFinger", reason="amputated")
+    reg.set_exception_photo(b"\xff\xd8photo")
+    assert reg.submit_biometrics() == {}
+    reg.approve_by_supervisor(supervisor_id="sup1")
+    return reg
+
+
+def test_an_approval_survives_an_edit_that_leaves_biometrics_alone(engine):
+    reg = _approved_with_exception(engine)
+    reg.go_to(Step.DOCUMENTS)
+    assert reg.submit_documents().ok and reg.submit_biometrics() == {}
+    assert reg.step is Step.PREVIEW and reg.sign_off(operator_id="op1").supervisor_id == "sup1"
+
+
+def test_changed_biometrics_need_the_supervisor_again(engine):
+    reg = _approved_with_exception(engine)
+    reg.go_to(Step.BIOMETRICS)
+    reg.record_capture(
+        group="left_slap", records=[BiometricCapture("finger", "Left IndexFinger", 95, b"new")]
+    )
+    assert reg.submit_biometrics() == {} and reg.step is Step.SUPERVISOR_APPROVAL
+    assert reg.supervisor_id is None
+    reg.back()
+    reg.exceptions.clear()  # the kiosk unmarks a finger directly; the approval must not survive it
+    reg.record_capture(group="left_slap", records=[BiometricCapture("finger", "Left LittleFinger", 95, b"x")])
+    assert reg.submit_biometrics() == {} and reg.step is Step.PREVIEW and reg.supervisor_id is None

@@ -1,0 +1,90 @@
+"""The signed-in officer types their password again before an action that binds them (sign-off).
+
+Enter submits, Escape or Cancel cancels. A refusal is worded as at login (attempts left, when a lock
+ends) and counts toward the same lockout: the check is the core's
+:meth:`client.core.authentication.AuthenticationService.reauthenticate`, run on the worker.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout
+
+from client.core.authentication import AuthError, LockedOut
+from client.ui.context import UiContext
+from client.ui.error_text import error_text
+from client.ui.widgets import ErrorMessage, button, title_label
+
+
+class ReauthDialog(QDialog):
+    """Accepted once the core has confirmed the password for ``purpose`` (and audited it)."""
+
+    def __init__(self, ctx: UiContext, *, purpose: str, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx, self.purpose = ctx, purpose
+        self.setObjectName("reauth_dialog")
+        self.setModal(True)
+        session = ctx.session
+        t = ctx.t
+        self.setWindowTitle(t("reauth.title"))
+        layout = QVBoxLayout(self)
+        layout.addWidget(title_label(t("reauth.title")))
+        self.hint = QLabel(t("reauth.hint", name=f"\u2068{session.name}\u2069" if session else ""))
+        self.hint.setObjectName("reauth_hint")
+        self.hint.setWordWrap(True)
+        layout.addWidget(self.hint)
+        form = QFormLayout()
+        form.setVerticalSpacing(12)
+        self.user = QLineEdit(session.user_id if session else "", objectName="reauth_user")
+        self.user.setEnabled(False)  # only the officer who signs in may sign off
+        self.password = QLineEdit(objectName="reauth_password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(t("login.user"), self.user)
+        form.addRow(t("login.password"), self.password)
+        layout.addLayout(form)
+        self.message = ErrorMessage("reauth_message")
+        layout.addWidget(self.message)
+        row = QHBoxLayout()
+        cancel = button(t("wizard.cancel"), "reauth_cancel", secondary=True)
+        self.confirm = button(t("reauth.confirm"), "reauth_confirm")
+        row.addWidget(cancel)
+        row.addStretch(1)
+        row.addWidget(self.confirm)
+        layout.addLayout(row)
+        cancel.setAutoDefault(False)  # else Enter in the field "clicks" Cancel, the first button
+        self.confirm.setDefault(True)
+        cancel.clicked.connect(self.reject)
+        self.confirm.clicked.connect(self.attempt)
+        self.password.setFocus()
+        self.setMinimumWidth(520)
+
+    def attempt(self) -> None:
+        session, password = self.ctx.session, self.password.text()
+        if not self.confirm.isEnabled() or session is None:
+            return  # one check at a time
+        if not password:
+            self.message.setText(self.ctx.t("login.password"))
+            return
+        self.confirm.setEnabled(False)
+        auth, purpose = self.ctx.authentication, self.purpose
+        self.ctx.ops.run(
+            lambda: auth.reauthenticate(session, password=password, purpose=purpose),
+            on_done=lambda _none: self.accept(),
+            on_error=self._refused,
+            changes={"audit"},
+        )
+
+    def _refused(self, exc: Exception) -> None:
+        self.confirm.setEnabled(True)
+        self.password.clear()
+        self.password.setFocus()
+        t = self.ctx.t
+        if isinstance(exc, AuthError) and exc.reason == "wrong_password":  # the officer is known here
+            left = exc.details.get("remaining")
+            attempts = f" {t('auth.attempts_left', remaining=left)}" if left is not None else ""
+            self.message.show_error(t("reauth.wrong_password") + attempts, None)
+        elif isinstance(exc, AuthError):  # worded from its reason, as at login: nothing technical to add
+            self.message.show_error(error_text(exc, t), None)
+        else:
+            self.message.show_error(t("error.unexpected"), exc)
+        self.message.setProperty("locked_out", isinstance(exc, LockedOut))
+        self.adjustSize()  # room for the sentence, without squeezing the fields

@@ -35,7 +35,7 @@ class ConsentPanel(QWidget):
         browser.setReadOnly(True)
         browser.setOpenLinks(False)
         browser.setTabChangesFocus(True)  # Tab moves on to the checkbox; arrows and PgDn scroll the text
-        browser.setMinimumHeight(110)
+        browser.setMinimumHeight(180)  # a long form squeezes rows to their minimum
         browser.setMaximumHeight(230)
         return browser
 
@@ -60,10 +60,11 @@ class ConsentPanel(QWidget):
             if lang is None or self.consent is None:
                 continue
             rtl = lang in self.spec.rtl_languages
-            direction = Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight
-            browser.setLayoutDirection(direction)
-            option = QTextOption(Qt.AlignmentFlag.AlignRight if rtl else Qt.AlignmentFlag.AlignLeft)
-            option.setTextDirection(direction)
+            # The text's own direction and a physical (absolute) edge: the widget keeps the window's
+            # direction, so its scroll bar sits where every other one on the page does.
+            edge = Qt.AlignmentFlag.AlignRight if rtl else Qt.AlignmentFlag.AlignLeft
+            option = QTextOption(edge | Qt.AlignmentFlag.AlignAbsolute)
+            option.setTextDirection(Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight)
             option.setWrapMode(QTextOption.WrapMode.WordWrap)
             browser.document().setDefaultTextOption(option)
             browser.setPlainText(self.consent.texts[lang])

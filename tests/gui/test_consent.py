@@ -33,7 +33,12 @@ def test_next_is_refused_in_words_until_the_applicant_agrees(qtbot, window, lang
     shown = [b for b in page.consent_panel.texts if b.isVisible()]
     second = [] if language == "ara" else ["ara"]
     assert [b.toPlainText() for b in shown] == [texts[language]] + [texts[s] for s in second]
-    assert shown[-1].layoutDirection() == Qt.LayoutDirection.RightToLeft  # Arabic reads right to left
+    arabic = shown[-1].document().defaultTextOption()  # Arabic reads right to left, flush right
+    assert arabic.textDirection() == Qt.LayoutDirection.RightToLeft
+    assert (
+        arabic.alignment() & Qt.AlignmentFlag.AlignRight
+        and arabic.alignment() & Qt.AlignmentFlag.AlignAbsolute
+    )
     page.set_values({k: v for k, v in SAMPLE_PERSON.items() if k != "consent"})
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     assert wizard.stack.currentIndex() == 0 and wizard.registration.step.value == "demographics"

@@ -213,3 +213,5 @@ def test_consent_field_and_its_text_import_and_a_spec_naming_a_missing_template_
     spec["spec"]["screens"][0]["fields"][0]["template"] = "nosuch"
     errors = _refused(engine, ("spec.json", _doc(ui_spec=[spec])))
     assert _named(errors, "spec.json", 1, "spec", "template 'nosuch', which does not exist"), errors
+    errors = _refused(engine, ("del.json", _doc(deletes={"templates": ["registration_consent"]})))
+    assert _named(errors, "del.json", None, "deletes.templates", "'new_registration' still shows it"), errors

@@ -105,7 +105,6 @@ class FormPage(QWidget):
     def _make_input(self, field_id: str, kind: str) -> QWidget:
         if kind == "consent":  # Space toggles it; its text is its accessible name
             widget: QWidget = QCheckBox()
-            widget.setStyleSheet("QCheckBox::indicator { width: 24px; height: 24px; }")  # the step's one act
             widget.toggled.connect(lambda _on, f=field_id: self._changed(f))
         elif kind in {"dropdown", "location"}:
             widget: QWidget = wheel_only_when_focused(QComboBox())

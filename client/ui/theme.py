@@ -143,6 +143,10 @@ QPushButton[secondary="true"] {{ background: {p.secondary}; color: {p.secondary_
 QLineEdit, QComboBox, QSpinBox {{ min-height: 40px; padding: 2px 8px; border: 1px solid {p.border};
   border-radius: 4px; background: {p.field}; color: {p.field_text}; }}
 QLineEdit:focus, QComboBox:focus {{ border: 2px solid {p.accent}; }}
+QCheckBox::indicator {{ width: 22px; height: 22px; border: 2px solid {p.border}; border-radius: 3px;
+  background: {p.field}; }}
+QCheckBox::indicator:checked {{ background: {p.accent}; border-color: {p.accent}; }}
+QCheckBox::indicator:focus {{ border: 3px solid {p.focus}; }}
 QLabel[role="error"] {{ color: {p.error}; font-weight: 600; }}
 QLabel[role="title"] {{ font-size: 22pt; font-weight: 700; }}
 QLabel[role="second"] {{ color: {p.second}; }}
@@ -174,6 +178,9 @@ QPushButton[secondary="true"] {{ background: {p.secondary}; color: {p.secondary_
 QLineEdit, QComboBox, QSpinBox {{ min-height: 44px; background: {p.field}; color: {p.field_text};
   border: 2px solid {p.border}; }}
 QLineEdit:focus, QComboBox:focus {{ border: 3px solid {p.focus}; }}
+QCheckBox::indicator {{ width: 24px; height: 24px; border: 3px solid {p.border}; background: {p.field}; }}
+QCheckBox::indicator:checked {{ background: {p.accent}; }}
+QCheckBox::indicator:focus {{ border: 4px solid {p.focus}; }}
 QLabel[role="error"] {{ color: {p.error}; font-weight: 800; }}
 QLabel[role="title"] {{ font-size: 24pt; font-weight: 800; color: {p.accent}; }}
 QLabel[role="second"] {{ color: {p.second}; }}

@@ -107,7 +107,7 @@ class FormPage(QWidget):
             widget: QWidget = QCheckBox()
             widget.toggled.connect(lambda _on, f=field_id: self._changed(f))
         elif kind in {"dropdown", "location"}:
-            widget: QWidget = wheel_only_when_focused(QComboBox())
+            widget = wheel_only_when_focused(QComboBox())
             widget.currentIndexChanged.connect(lambda _i, f=field_id: self._changed(f))
         else:
             widget = QLineEdit()

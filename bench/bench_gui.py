@@ -173,6 +173,7 @@ def main() -> int:
         wizard.next()
         scan = Path(tmp) / "doc.png"
         window.grab().save(str(scan))
+        wizard.stack.currentWidget().types["proofOfIdentity"].setCurrentIndex(0)  # type before attaching
         wizard.stack.currentWidget().attach("proofOfIdentity", scan)
         wizard.next()
         bio = wizard.stack.currentWidget()

@@ -112,6 +112,8 @@ def demo_rows() -> list[tuple[str, dict[str, Any]]]:
     for name in ("id_schema.json", "ui_spec.json"):
         entities = json.loads((DEMO_DATA / name).read_text(encoding="utf-8"))["entities"]
         rows += [(entity, r) for entity, items in entities.items() for r in items]
+    demo_md = json.loads((DEMO_DATA / "masterdata.json").read_text(encoding="utf-8"))["entities"]
+    rows += [("reject_reasons", r) for r in demo_md.get("reject_reasons", [])]
     have = {e for e, _ in rows}
     for entity, items in _EXTRA.items():
         if entity not in have:
@@ -191,7 +193,7 @@ class SampleBiometricSource:
         return [r for r in records if r.bio_subtype not in exceptions]
 
     def preview_frame(self, group: str) -> bytes | None:
-        from client.ui.screens.biometrics_page import _image_of
+        from client.core.registration.record_images import embedded_image
 
         self.calls += 1
-        return _image_of(self.capture_group(group)[0])
+        return embedded_image(self.capture_group(group)[0].record)

@@ -235,6 +235,7 @@ def take(
         docs = wizard.stack.currentWidget()
         _wait(app, window, lambda: docs.view is not None and docs.view.frames_shown >= 3)
         shot("05-registration-documents")
+        docs.types[docs.target].setCurrentIndex(0)  # the officer chooses the type before capturing
         docs.capture_camera(docs.target)  # the passport on screen becomes the proof of identity
         _wait(app, window, lambda: "proofOfIdentity" in wizard.registration.documents)
         speak("ara")
@@ -242,6 +243,7 @@ def take(
         speak(language)
         scan = Path(tmp) / "birth-certificate.png"
         window.grab().save(str(scan))
+        docs.types["proofOfRelationship"].setCurrentIndex(0)
         docs.attach("proofOfRelationship", scan)
         wizard.next()
         bio = wizard.stack.currentWidget()
@@ -249,6 +251,7 @@ def take(
         for group in list(bio.panels)[:3]:
             bio.capture(group)
             _wait(app, window, lambda g=group: wizard.registration.attempts.get(g, 0) >= 1)
+        bio.side.select("left_slap")  # the hand with the finger marked missing
         shot("07-registration-biometrics")
         for group in list(bio.panels)[3:]:
             bio.capture(group)
@@ -298,6 +301,19 @@ def take(
         _settle(app, 500)
         window.ctx.ops.wait()
         shot("13-end-of-day")
+        eod = window.screens["end_of_day"]
+        # the supervisor opens the packet: summary beside the acknowledgement, in English and Arabic
+        for language, name in (("eng", "13b-end-of-day-open"), ("ara", "13c-end-of-day-open-arabic")):
+            if not eod.rows:
+                break
+            window.language_box.setCurrentIndex(window.language_box.findData(language))
+            eod.open_packet(0)
+            _wait(app, window, lambda: eod.dialog.page_count > 0, timeout_s=20)
+            _settle(app, 300)
+            eod.dialog.grab().save(str(out_dir / f"{name}.png"))
+            saved.append(out_dir / f"{name}.png")
+            eod.dialog.close()
+        window.language_box.setCurrentIndex(window.language_box.findData("eng"))
 
         def confirm_approve_all() -> None:  # the question is modal: photograph it, then say Yes
             box = app.activeModalWidget()
@@ -308,8 +324,12 @@ def take(
             next(b for b in box.buttons() if box.buttonRole(b) == box.ButtonRole.YesRole).click()
 
         QTimer.singleShot(300, confirm_approve_all)
-        window.screens["end_of_day"].approve_all_button.click()
+        eod.approve_all_button.click()
         _settle(app, 300)
+        if eod.dialog is not None and eod.dialog.objectName() == "eod_password_dialog":
+            eod.dialog.password.setText(SUPERVISOR[2])  # approving all needs the password again
+            eod.dialog.attempt()
+            _wait(app, window, lambda: not eod.rows)
         window.ctx.ops.wait()
         window.show_screen("sync")
         _settle(app, 300)

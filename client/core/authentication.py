@@ -76,7 +76,9 @@ def require_role(session: Session | None, role: str) -> None:
     if session is None or session.locked:
         raise RoleRequired(f"this action needs a logged-in {role}")
     if role not in session.roles:
-        raise RoleRequired(f"user {session.user_id} is not a {role}")
+        raise RoleRequired(
+            f"user {session.user_id} is not a {role}", reason=f"not_{role}", user=session.user_id
+        )
 
 
 class AuthenticationService:

@@ -18,7 +18,7 @@ from client.core.registration.end_of_day import EndOfDayService
 from client.core.registration.receipts import ReceiptStore
 from client.core.registration.sealing import PacketSealer
 from client.core.registration.service import RegistrationService
-from client.core.settings import ClientSettings
+from client.core.settings import ClientSettings, ServerNotConfigured
 from client.core.store import Store, get_or_create_db_key
 
 if TYPE_CHECKING:
@@ -60,7 +60,9 @@ class ClientApp:
 
         url = self.server_url()
         if not url:
-            raise RuntimeError("no server URL configured; pass --server or set OPENREG_CLIENT_SERVER_URL")
+            raise ServerNotConfigured(
+                "no server URL configured; pass --server or set OPENREG_CLIENT_SERVER_URL"
+            )
         return HttpServer(
             base_url=url,
             machine=self.machine,
@@ -170,14 +172,15 @@ def build_client(settings: ClientSettings, *, sealer: PacketSealer | None = None
         sealer=sealer or default_sealer(machine),
         packets_dir=settings.packets_dir,
     )
+    authentication = AuthenticationService(store=store, master_data=master_data)
     app = ClientApp(
         settings=settings,
         store=store,
         machine=machine,
         master_data=master_data,
-        authentication=AuthenticationService(store=store, master_data=master_data),
+        authentication=authentication,
         registrations=registrations,
-        end_of_day=EndOfDayService(store=store),
+        end_of_day=EndOfDayService(store=store, master_data=master_data, authentication=authentication),
         receipts=ReceiptStore(store=store, legacy_dir=settings.receipts_dir),
         devices=device_capture(settings),
     )

@@ -50,6 +50,7 @@ class DeviceCapture:
         self._timeout = capture_timeout_s
         self._lock = threading.Lock()
         self._feeds: dict[str, PreviewFeed] = {}
+        self._sub_ids: dict[str, int | None] = {}  # the SBI sub-id each feed streams (None: not SBI)
         self._closed = False
         self.checks: dict[str, dict[str, str]] = {}  # face ICAO-lite checklist of the last capture per group
 
@@ -104,9 +105,10 @@ class DeviceCapture:
 
     def preview_frame(self, group: str) -> bytes | None:
         """The newest preview frame of a group's (or modality's) device not shown yet, starting its
-        preview when needed; None when there is none yet."""
+        preview when needed; None when there is none yet. An SBI device streams the group's sub-id (the
+        left slap's, not the whole scanner's): asking for another group of the same device restarts it."""
         modality = CAPTURE_GROUPS[group][0] if group in CAPTURE_GROUPS else group
-        feed = self._feed(modality)
+        feed = self._feed(modality, GROUP_SUB_IDS.get(group, 0))
         if feed is None:
             return None
         feed.start()
@@ -119,19 +121,29 @@ class DeviceCapture:
         if feed is not None:
             feed.stop()
 
-    def _feed(self, modality: str) -> PreviewFeed | None:
+    def _feed(self, modality: str, sub_id: int = 0) -> PreviewFeed | None:
         with self._lock:
-            feed = self._feeds.get(modality)
-            if feed is not None or self._manager is None or self._closed:
-                return feed
-            from device_drivers.preview import PreviewFeed
+            feed, old = self._feeds.get(modality), None
+            if feed is not None and self._sub_ids.get(modality) not in (None, sub_id):
+                feed, old = None, self._feeds.pop(modality)  # another slap of the same scanner
+            if feed is None and self._manager is not None and not self._closed:
+                feed = self._new_feed(modality, sub_id)
+        if old is not None:
+            old.stop()
+        return feed
 
-            try:
-                device = self._manager.device(Modality(modality))
-            except DeviceNotFoundError:
-                return None
-            feed = self._feeds[modality] = PreviewFeed(device)
-            return feed
+    def _new_feed(self, modality: str, sub_id: int) -> PreviewFeed | None:
+        """A feed for ``modality``'s device (call with the lock held)."""
+        from device_drivers.preview import PreviewFeed
+
+        try:
+            device = self._manager.device(Modality(modality))  # type: ignore[union-attr]
+        except DeviceNotFoundError:
+            return None
+        sbi = device.key.startswith("sbi:")
+        feed = self._feeds[modality] = PreviewFeed(device, sub_id=sub_id) if sbi else PreviewFeed(device)
+        self._sub_ids[modality] = sub_id if sbi else None
+        return feed
 
     # -- capture (blocking: call on a worker) --------------------------------------------------------
     def capture_group(self, group: str, *, exceptions: tuple[str, ...] = ()) -> list[BiometricCapture]:

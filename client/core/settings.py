@@ -72,6 +72,10 @@ class ClientSettings(BaseSettings):
         return self.data_dir / "receipts"
 
 
+class ServerNotConfigured(RuntimeError):
+    """The kiosk has no server address (neither in its settings nor from enrolment): it cannot sync."""
+
+
 def settings_problem(exc: ValidationError) -> str:
     """One line saying what is wrong with the given settings (e.g. a plain-HTTP server address)."""
     return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())

@@ -37,8 +37,7 @@ def build_window(client: ClientApp, *, language: str = "eng", devices=None) -> M
     minutes = inactivity_minutes(client.master_data)
     window = MainWindow(ctx, inactivity_ms=int(minutes * 60_000) + 1_000)
     ops.setParent(window)
-    if language != "eng":
-        ctx.language.set(language)
+    ctx.language.set(language)  # also the application's direction, whatever an earlier window left
     return window
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from client.core.authentication import AuthError
 from client.core.machine import PinnedKeyMismatch
+from client.core.settings import ServerNotConfigured
 from client.core.sync.enrolment import EnrolmentRejected, ReenrolmentRefused
 from client.core.sync.master_data_sync import MasterDataRefused
 from client.core.sync.server_keys import ServerKeysRefused
@@ -24,6 +25,7 @@ from shared.sync import ErrorCode
 _BY_TYPE: tuple[tuple[type[BaseException], str], ...] = (
     (ReenrolmentRefused, "setup.reenrol_hint"),
     (InsecureServerUrl, "error.insecure_url"),
+    (ServerNotConfigured, "error.no_server"),
     (ServerKeysRefused, "error.keys_refused"),
     (PinnedKeyMismatch, "error.keys_refused"),
     (MasterDataRefused, "error.master_refused"),

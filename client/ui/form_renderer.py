@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QLabel, QLineEd
 
 from client.core.registration.consent import ConsentText
 from client.ui.consent_panel import ConsentPanel
-from client.ui.i18n import tr
+from client.ui.i18n import tr, tr_message
 from client.ui.widgets import wheel_only_when_focused
 from shared.forms import CONSENT_AGREED, FormEngine
 
@@ -221,7 +221,7 @@ class FormPage(QWidget):
         if message and isinstance(self.inputs[field_id], QCheckBox):
             message = tr("consent.required", self.language)  # what to do, in the kiosk's words
         label = self.errors[field_id]
-        label.setText(message or "")
+        label.setText(tr_message(message, self.language) if message else "")
         label.setVisible(bool(message))
 
     def show_errors(self, errors: Mapping[str, str]) -> None:

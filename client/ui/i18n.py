@@ -8,6 +8,10 @@ so Arabic mirrors the whole window at once.
 
 from __future__ import annotations
 
+import re
+import string
+import unicodedata
+
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication
 
@@ -18,10 +22,35 @@ LANGUAGE_NAMES = {code: table.NAME for code, table in LANGUAGES.items()}
 _TABLES = {code: table.STRINGS for code, table in LANGUAGES.items()}
 
 
+FSI, PDI = "\u2068", "\u2069"  # first-strong isolate … pop directional isolate (Unicode bidi, UAX #9)
+_LTR_CLASSES = frozenset({"L", "LRE", "LRO", "LRI"})
+
+
+def isolate(value: str) -> str:
+    """``value`` in a first-strong isolate when right-to-left text would reorder it: when it holds Latin
+    (an id such as ``op1``, a name, an address) or numbers split by spaces or signs (``+000 555 0101``,
+    ``2 / 5``). Plain numbers and Arabic words read right as they are and stay bare."""
+    latin = any(unicodedata.bidirectional(c) in _LTR_CLASSES for c in value)
+    split_number = bool(re.search(r"\d[^\d.,:-]+\d", value))
+    return f"{FSI}{value}{PDI}" if (latin or split_number) and not value.startswith(FSI) else value
+
+
+class _IsolatingFormatter(string.Formatter):
+    def format_field(self, value: object, format_spec: str) -> str:
+        return isolate(super().format_field(value, format_spec))
+
+
+_ISOLATING = _IsolatingFormatter()
+
+
 def tr(key: str, language: str, **kw: object) -> str:
-    """The chrome string ``key`` in ``language`` (falls back to English, then the key itself)."""
+    """The chrome string ``key`` in ``language`` (falls back to English, then the key itself). In a
+    right-to-left language each field that would be reordered is isolated (:func:`isolate`), so
+    "Center 10001 · kiosk K-7" or a RID after Arabic words reads in the right order."""
     text = _TABLES.get(language, {}).get(key) or _TABLES[REFERENCE].get(key) or key
-    return text.format(**kw) if kw else text
+    if not kw:
+        return text
+    return _ISOLATING.format(text, **kw) if language in RTL_LANGUAGES else text.format(**kw)
 
 
 def tr_code(group: str, code: str, language: str) -> str:
@@ -29,6 +58,14 @@ def tr_code(group: str, code: str, language: str) -> str:
     entry ``group.code`` (spaces in ``code`` read as ``_``), or the code itself when no table has it."""
     key = f"{group}.{code.replace(' ', '_')}"
     return tr(key, language) if key in _TABLES[REFERENCE] else code
+
+
+def tr_message(message: str, language: str) -> str:
+    """A message the form engine worded from its default English table (``shared.forms.engine.RuleMessage``,
+    read by attribute) in ``language``'s ``validation.<rule>`` entry; any other message as it is (a UI
+    spec's own validator messages are already in the form's language)."""
+    rule = getattr(message, "rule", None)
+    return tr(f"validation.{rule}", language, **message.fields) if rule else message  # type: ignore[attr-defined]
 
 
 class Language(QObject):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import logging
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
-    QCheckBox,
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
     QMainWindow,
     QStackedWidget,
     QVBoxLayout,
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from client.ui.autolock import InactivityLock
 from client.ui.context import UiContext
-from client.ui.i18n import LANGUAGE_NAMES
+from client.ui.display_settings import DisplaySettings, load_display, save_display
 from client.ui.screens.end_of_day import EndOfDayScreen
 from client.ui.screens.home import HomeScreen
 from client.ui.screens.login import LoginScreen
@@ -27,7 +26,8 @@ from client.ui.screens.registration import RegistrationScreen
 from client.ui.screens.setup import SetupScreen
 from client.ui.screens.sync_centre import SyncCentreScreen
 from client.ui.theme import apply_theme
-from client.ui.widgets import button, wheel_only_when_focused
+from client.ui.top_bar import TopBar
+from client.ui.widgets import EnterClicksFocusedButton, ScreenFrame
 
 
 class MainWindow(QMainWindow):
@@ -40,22 +40,11 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(1024, 700)
         central = QWidget()
         outer = QVBoxLayout(central)
-        bar = QHBoxLayout()
-        self.brand = QLabel(objectName="brand")
-        self.user_label = QLabel(objectName="user_label")
-        self.language_box = QComboBox(objectName="language")
-        wheel_only_when_focused(self.language_box)
-        for code, name in LANGUAGE_NAMES.items():
-            self.language_box.addItem(name, code)
-        self.contrast = QCheckBox(objectName="high_contrast")
-        self.home_button = button("", "go_home", secondary=True)
-        self.lock_button = button("", "lock_now", secondary=True)
-        for w in (self.brand, self.user_label):
-            bar.addWidget(w)
-        bar.addStretch(1)
-        for w in (self.language_box, self.contrast, self.home_button, self.lock_button):
-            bar.addWidget(w)
-        outer.addLayout(bar)
+        self.top_bar = bar = TopBar()
+        self.brand, self.user_label, self.language_box = bar.brand, bar.user_label, bar.language_box
+        self.contrast, self.text_size = bar.contrast, bar.text_size
+        self.home_button, self.lock_button = bar.home_button, bar.lock_button
+        outer.addWidget(bar)
         self.stack = QStackedWidget()
         outer.addWidget(self.stack, 1)
         self.setCentralWidget(central)
@@ -72,25 +61,33 @@ class MainWindow(QMainWindow):
                 ctx, interval_minutes=float(ctx.master_data.config("sync.interval_minutes", 15))
             ),
         }
-        for screen in self.screens.values():
-            self.stack.addWidget(screen)
-            if hasattr(screen, "navigate"):
-                screen.navigate.connect(self.show_screen)
+        self._frames: dict[str, ScreenFrame] = {}
+        for name, screen in list(self.screens.items()):
+            self.add_screen(name, screen)
         self.screens["login"].signed_in.connect(self._signed_in)
         self.screens["lock"].signed_in.connect(self._unlocked)
         self.screens["lock"].signed_out.connect(self._signed_out)
         self.screens["registration"].finished.connect(self._registration_ready)
 
+        self.enter_clicks = EnterClicksFocusedButton(self)
         self.autolock = InactivityLock(timeout_ms=inactivity_ms, parent=self)
         self.autolock.idle.connect(lambda: self.lock(idle=True))
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.autolock)
+            app.installEventFilter(self.enter_clicks)
         self.language_box.currentIndexChanged.connect(
             lambda _i: ctx.language.set(self.language_box.currentData())
         )
         ctx.language.changed.connect(lambda _c: self.retranslate())
+        self.display = load_display(ctx.settings.data_dir)
+        self.contrast.setChecked(self.display.high_contrast)
+        self.text_size.setCurrentIndex(max(0, self.text_size.findData(self.display.text_size)))
+        self._apply_display()
         self.contrast.toggled.connect(self.set_high_contrast)
+        self.text_size.currentIndexChanged.connect(
+            lambda _i: self.set_text_size(self.text_size.currentData())
+        )
         self.home_button.clicked.connect(lambda: self.show_screen("home"))
         self.lock_button.clicked.connect(lambda: self.lock())
         QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.lock())
@@ -103,11 +100,14 @@ class MainWindow(QMainWindow):
     # -- navigation -------------------------------------------------------------------------------
     def current_name(self) -> str:
         current = self.stack.currentWidget()
-        return next(name for name, w in self.screens.items() if w is current)
+        return next(name for name, frame in self._frames.items() if frame is current)
 
     def add_screen(self, name: str, screen: QWidget) -> None:
+        """Show ``screen`` under ``name``; a screen taller or wider than the window (large text on a
+        small screen) scrolls instead of squeezing its rows."""
         self.screens[name] = screen
-        self.stack.addWidget(screen)
+        frame = self._frames[name] = ScreenFrame(screen, name=f"frame_{name}")
+        self.stack.addWidget(frame)
         if hasattr(screen, "navigate"):
             screen.navigate.connect(self.show_screen)
 
@@ -116,9 +116,10 @@ class MainWindow(QMainWindow):
         if name not in ("login", "lock", "setup") and not signed_in:
             name = "login"
         screen = self.screens[name]
-        self.stack.setCurrentWidget(screen)
+        self.stack.setCurrentWidget(self._frames[name])
         self.home_button.setVisible(signed_in and name != "home")
         self.lock_button.setVisible(signed_in)
+        self.top_bar.fit()
         if hasattr(screen, "entered"):
             screen.entered()
 
@@ -179,22 +180,41 @@ class MainWindow(QMainWindow):
 
     # -- appearance -------------------------------------------------------------------------------
     def set_high_contrast(self, on: bool) -> None:
+        self._set_display(replace(self.display, high_contrast=on))
+
+    def set_text_size(self, percent: int) -> None:
+        """Text at ``percent`` (100, 125, 150) of the theme's size, at once, for the whole window."""
+        self._set_display(replace(self.display, text_size=percent))
+
+    def _set_display(self, display: DisplaySettings) -> None:
+        self.display = display
+        self._apply_display()
+        try:
+            save_display(self.ctx.settings.data_dir, display)
+        except OSError as exc:  # a read-only data folder: the choice holds until the kiosk restarts
+            logging.getLogger(__name__).warning("display settings not saved: %s", exc)
+
+    def _apply_display(self) -> None:
         app = QApplication.instance()
         if app is not None:
-            apply_theme(app, high_contrast=on)
+            apply_theme(
+                app, high_contrast=self.display.high_contrast, text_scale=self.display.text_size / 100
+            )
+        QTimer.singleShot(0, self.top_bar.fit)  # once the new type is laid out
 
     def retranslate(self) -> None:
         t = self.ctx.t
         self.setWindowTitle(t("app.title"))
         self.brand.setText("OpenReg")
         session = self.ctx.session
-        # The name and id in a first-strong isolate (U+2068 … U+2069), so a Latin name keeps its order and
-        # brackets in Arabic; the dot goes on the brand's side (its right in right-to-left screens).
-        who = f"\u2068{session.name} ({session.user_id})\u2069" if session else ""
-        self.user_label.setText((f"{who} ·" if self.ctx.language.rtl else f"· {who}") if session else "")
-        self.contrast.setText(t("action.contrast"))
-        self.home_button.setText(t("action.home"))
-        self.lock_button.setText(t("action.lock"))
+        # The name and id (under the brand) in a first-strong isolate, so a Latin name keeps its order
+        # and brackets in Arabic.
+        self.user_label.setText(f"\u2068{session.name} ({session.user_id})\u2069" if session else "")
+        self.user_label.setVisible(session is not None)
+        self.top_bar.retranslate(t)
+        self.language_box.blockSignals(True)  # the list shows the language, however it was chosen
+        self.language_box.setCurrentIndex(max(0, self.language_box.findData(self.ctx.language.code)))
+        self.language_box.blockSignals(False)
         for screen in self.screens.values():
             if hasattr(screen, "retranslate"):
                 screen.retranslate()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 BASE_POINT_SIZE = 14
 MIN_TOUCH_PX = 48
 WCAG_AA_TEXT = 4.5
+FORM_MAX_WIDTH = 1200  # px: wider than this a form's fields are hard to follow across the line
 
 
 @dataclass(frozen=True)
@@ -132,28 +133,29 @@ def contrast_ratio(foreground: str, background: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
-def _normal(p: Palette) -> str:
+def _normal(p: Palette, scale: float) -> str:
+    px = pt = lambda size: round(size * scale)
     return f"""
 QWidget {{ background: {p.window}; color: {p.text}; }}
-QPushButton {{ min-height: {MIN_TOUCH_PX}px; min-width: 120px; padding: 6px 18px; border-radius: 6px;
-  background: {p.button}; color: {p.button_text}; font-weight: 600; }}
+QPushButton {{ min-height: {px(MIN_TOUCH_PX)}px; padding: 6px 18px; border-radius: 6px;
+  background: {p.button}; color: {p.button_text}; font-weight: 600; border: 3px solid transparent; }}
 QPushButton:disabled {{ background: {p.disabled}; color: {p.disabled_text}; }}
-QPushButton:focus {{ border: 3px solid {p.focus}; }}
+QPushButton:focus {{ border-color: {p.focus}; }}
 QPushButton[secondary="true"] {{ background: {p.secondary}; color: {p.secondary_text}; }}
-QLineEdit, QComboBox, QSpinBox {{ min-height: 40px; padding: 2px 8px; border: 1px solid {p.border};
+QLineEdit, QComboBox, QSpinBox {{ min-height: {px(40)}px; padding: 1px 7px; border: 2px solid {p.border};
   border-radius: 4px; background: {p.field}; color: {p.field_text}; }}
-QLineEdit:focus, QComboBox:focus {{ border: 2px solid {p.accent}; }}
-QCheckBox::indicator {{ width: 22px; height: 22px; border: 2px solid {p.border}; border-radius: 3px;
-  background: {p.field}; }}
-QCheckBox::indicator:checked {{ background: {p.accent}; border-color: {p.accent}; }}
-QCheckBox::indicator:focus {{ border: 3px solid {p.focus}; }}
+QLineEdit:focus, QComboBox:focus {{ border-color: {p.accent}; }}
+QCheckBox::indicator {{ width: {px(22)}px; height: {px(22)}px; border: 3px solid {p.border};
+  border-radius: 3px; background: {p.field}; }}
+QCheckBox::indicator:checked {{ background: {p.accent}; }}
+QCheckBox::indicator:focus {{ border-color: {p.focus}; }}
 QLabel[role="error"] {{ color: {p.error}; font-weight: 600; }}
-QLabel[role="title"] {{ font-size: 22pt; font-weight: 700; }}
+QLabel[role="title"] {{ font-size: {pt(22)}pt; font-weight: 700; }}
 QLabel[role="second"] {{ color: {p.second}; }}
-QLabel[role="count"] {{ font-size: 26pt; font-weight: 700; color: {p.accent}; }}
+QLabel[role="count"] {{ font-size: {pt(26)}pt; font-weight: 700; color: {p.accent}; }}
 QFrame[card="true"] {{ background: {p.card}; border: 1px solid #d4dbe3; border-radius: 8px; }}
 QFrame[card="true"] QLabel {{ background: transparent; }}
-QProgressBar {{ min-height: 28px; border: 1px solid {p.border}; border-radius: 4px; text-align: center;
+QProgressBar {{ min-height: {px(28)}px; border: 1px solid {p.border}; border-radius: 4px; text-align: center;
   color: {p.progress_text}; }}
 QProgressBar::chunk {{ background: {p.chunk}; }}
 QProgressBar[low="true"]::chunk {{ background: {p.chunk_low}; }}
@@ -162,32 +164,35 @@ QHeaderView::section {{ background: {p.header}; color: {p.header_text}; padding:
   border: 1px solid #d4dbe3; }}
 QScrollBar:vertical {{ width: 22px; background: {p.scroll}; }}
 QScrollBar:horizontal {{ height: 22px; background: {p.scroll}; }}
-QScrollBar::handle {{ background: {p.handle}; border-radius: 6px; min-height: {MIN_TOUCH_PX}px; min-width: {MIN_TOUCH_PX}px; }}
+QScrollBar::handle {{ background: {p.handle}; border-radius: 6px; min-height: {MIN_TOUCH_PX}px;
+  min-width: {MIN_TOUCH_PX}px; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
 """
 
 
-def _high_contrast(p: Palette) -> str:
+def _high_contrast(p: Palette, scale: float) -> str:
+    px = pt = lambda size: round(size * scale)
     return f"""
 QWidget {{ background: {p.window}; color: {p.text}; }}
-QPushButton {{ min-height: {MIN_TOUCH_PX + 8}px; min-width: 130px; padding: 6px 18px;
-  background: {p.button}; color: {p.button_text}; font-weight: 800; border: 3px solid {p.border}; }}
+QPushButton {{ min-height: {px(MIN_TOUCH_PX + 8)}px; padding: 5px 17px;
+  background: {p.button}; color: {p.button_text}; font-weight: 800; border: 4px solid {p.border}; }}
 QPushButton:disabled {{ background: {p.disabled}; color: {p.disabled_text}; }}
-QPushButton:focus {{ border: 4px solid {p.focus}; }}
+QPushButton:focus {{ border-color: {p.focus}; }}
 QPushButton[secondary="true"] {{ background: {p.secondary}; color: {p.secondary_text}; }}
-QLineEdit, QComboBox, QSpinBox {{ min-height: 44px; background: {p.field}; color: {p.field_text};
-  border: 2px solid {p.border}; }}
-QLineEdit:focus, QComboBox:focus {{ border: 3px solid {p.focus}; }}
-QCheckBox::indicator {{ width: 24px; height: 24px; border: 3px solid {p.border}; background: {p.field}; }}
+QLineEdit, QComboBox, QSpinBox {{ min-height: {px(44)}px; padding: 1px 7px; background: {p.field};
+  color: {p.field_text}; border: 3px solid {p.border}; }}
+QLineEdit:focus, QComboBox:focus {{ border-color: {p.focus}; }}
+QCheckBox::indicator {{ width: {px(24)}px; height: {px(24)}px; border: 4px solid {p.border};
+  background: {p.field}; }}
 QCheckBox::indicator:checked {{ background: {p.accent}; }}
-QCheckBox::indicator:focus {{ border: 4px solid {p.focus}; }}
+QCheckBox::indicator:focus {{ border-color: {p.focus}; }}
 QLabel[role="error"] {{ color: {p.error}; font-weight: 800; }}
-QLabel[role="title"] {{ font-size: 24pt; font-weight: 800; color: {p.accent}; }}
+QLabel[role="title"] {{ font-size: {pt(24)}pt; font-weight: 800; color: {p.accent}; }}
 QLabel[role="second"] {{ color: {p.second}; }}
-QLabel[role="count"] {{ font-size: 28pt; font-weight: 800; color: {p.accent}; }}
+QLabel[role="count"] {{ font-size: {pt(28)}pt; font-weight: 800; color: {p.accent}; }}
 QFrame[card="true"] {{ background: {p.card}; border: 2px solid {p.border}; border-radius: 8px; }}
 QFrame[card="true"] QLabel {{ border: none; }}
-QProgressBar {{ min-height: 30px; border: 2px solid {p.border}; text-align: center; color: {p.progress_text}; }}
+QProgressBar {{ min-height: {px(30)}px; border: 2px solid {p.border}; text-align: center; color: {p.progress_text}; }}
 QProgressBar::chunk {{ background: {p.chunk}; }}
 QProgressBar[low="true"]::chunk {{ background: {p.chunk_low}; }}
 QTableWidget {{ background: {p.card}; color: {p.text}; gridline-color: {p.border}; }}
@@ -200,14 +205,17 @@ QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
 """
 
 
-def stylesheet(*, high_contrast: bool) -> str:
-    """The application stylesheet of one theme, built from its palette."""
-    return _high_contrast(HIGH_CONTRAST) if high_contrast else _normal(NORMAL)
+def stylesheet(*, high_contrast: bool, text_scale: float = 1.0) -> str:
+    """The application stylesheet of one theme, built from its palette, its type and field heights
+    grown by ``text_scale`` (1.0, 1.25, 1.5)."""
+    return _high_contrast(HIGH_CONTRAST, text_scale) if high_contrast else _normal(NORMAL, text_scale)
 
 
-def apply_theme(app: QApplication, *, high_contrast: bool) -> None:
-    """Set the font and stylesheet for the whole application (switchable at any time)."""
+def apply_theme(app: QApplication, *, high_contrast: bool, text_scale: float = 1.0) -> None:
+    """Set the font and stylesheet for the whole application (switchable at any time): high contrast
+    and the text size stack. Focus rings only recolour a border every state has, so they take no room
+    from the text."""
     font = QFont(app.font())
-    font.setPointSize(BASE_POINT_SIZE + (2 if high_contrast else 0))
+    font.setPointSize(round((BASE_POINT_SIZE + (2 if high_contrast else 0)) * text_scale))
     app.setFont(font)
-    app.setStyleSheet(stylesheet(high_contrast=high_contrast))
+    app.setStyleSheet(stylesheet(high_contrast=high_contrast, text_scale=text_scale))

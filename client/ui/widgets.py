@@ -6,9 +6,10 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QTextOption
+from PySide6.QtGui import QKeyEvent, QShowEvent, QTextOption
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
+    QAbstractSlider,
     QApplication,
     QFrame,
     QHBoxLayout,
@@ -16,6 +17,9 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +39,99 @@ class _WheelGuard(QObject):
                 event.ignore()  # a real wheel event then goes on to the parent
             return True
         return super().eventFilter(watched, event)
+
+
+class EnterClicksFocusedButton(QObject):
+    """Enter (or keypad Enter) on a focused push button clicks it, in screens as in dialogs: Qt only does
+    that for a dialog's auto-default buttons, and Space is not what a kiosk officer reaches for.
+    Install on the application once (:meth:`QApplication.installEventFilter`); UI thread."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(watched, QPushButton)
+            and watched.hasFocus()
+            and watched.isEnabled()
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            watched.animateClick()
+            return True
+        return super().eventFilter(watched, event)
+
+
+class ScreenFrame(QScrollArea):
+    """Holds one screen at the window's size, or at the screen's minimum size where that is larger
+    (large text on a small window), which then scrolls instead of squeezing the screen's rows.
+    Unlike a resizable scroll area it never sizes the screen by height-for-width, which would lay a
+    screen with a wrapped label at its preferred, not its minimum, height. UI thread."""
+
+    def __init__(self, screen: QWidget, *, name: str) -> None:
+        super().__init__(objectName=name)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidget(screen)
+        screen.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self._fit()
+        return super().eventFilter(watched, event)
+
+    def showEvent(self, event: QShowEvent) -> None:  # a hidden screen's layout changes wait till now
+        super().showEvent(event)
+        self._fit()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._fit()
+        return super().viewportEvent(event)
+
+    def _fit(self) -> None:
+        screen, room = self.widget(), self.maximumViewportSize()
+        least = screen.minimumSizeHint().expandedTo(screen.minimumSize())
+        layout = screen.layout()
+
+        def least_height(width: int) -> int:  # wrapped labels need more height when narrower
+            wraps = layout is not None and layout.hasHeightForWidth()
+            return max(least.height(), layout.minimumHeightForWidth(width) if wraps else 0)
+
+        width = max(room.width(), least.width())
+        if least_height(width) > room.height():  # a vertical scroll bar takes its width from the screen
+            width = max(room.width() - self.verticalScrollBar().sizeHint().width(), least.width())
+        screen.resize(width, max(room.height(), least_height(width)))
+
+
+class PageStack(QStackedWidget):
+    """A stack of pages that asks for the room of the page on screen only (Qt's asks for its largest
+    page's), so a wide page at large text does not widen the others."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.currentChanged.connect(self._size_to)
+
+    def addWidget(self, page: QWidget) -> int:
+        index = super().addWidget(page)
+        self._size_to(self.currentIndex())
+        return index
+
+    def _size_to(self, index: int) -> None:
+        for i in range(self.count()):
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            self.widget(i).setSizePolicy(policy, policy)
+
+
+def scroll_by_page(page: QWidget | None, *, down: bool) -> None:
+    """Page Down / Page Up on ``page``: scroll it (or its first scroll area) by one page; a focused
+    dropdown keeps its value."""
+    areas = [page] if isinstance(page, QScrollArea) else page.findChildren(QScrollArea) if page else []
+    if areas:
+        step = (
+            QAbstractSlider.SliderAction.SliderPageStepAdd
+            if down
+            else QAbstractSlider.SliderAction.SliderPageStepSub
+        )
+        areas[0].verticalScrollBar().triggerAction(step)
 
 
 def wheel_only_when_focused(widget: QWidget) -> QWidget:
@@ -84,7 +181,9 @@ def confirm(
     yes_button.setObjectName(f"{name}_yes")
     no_button.setObjectName(f"{name}_no")
     for choice in (yes_button, no_button):  # the theme's padding is not in the width the box lays out
-        choice.setMinimumWidth(choice.fontMetrics().horizontalAdvance(choice.text()) + 64)
+        choice.ensurePolished()
+        text_width = choice.fontMetrics().horizontalAdvance(choice.text()) + 64
+        choice.setMinimumWidth(max(text_width, choice.sizeHint().width()))
     box.setDefaultButton(no_button)
     box.setEscapeButton(no_button)
     box.buttonClicked.connect(lambda clicked: on_yes() if clicked is yes_button else None)

@@ -47,7 +47,7 @@ class SimulatorState:
         self.keys = keys
         self.knobs = dict(DEFAULT_KNOBS)
         self.lock = threading.Lock()
-        self.stream_frames = _stream_frames()
+        self.stream_frames = {"Face": _stream_frames(), **_scanner_frames()}  # by SBI bio type
 
     def sign(self, payload: bytes) -> str:
         token = sign_jws(payload, key=self.keys.device_key, cert=self.keys.device_cert)
@@ -71,6 +71,16 @@ def _stream_frames() -> list[bytes]:
         image = synthetic_face(width=640, height=480, offset=(i * 4 - 16, 0), seed=i)
         frames.append(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
     return frames
+
+
+def _scanner_frames() -> dict[str, list[bytes]]:
+    """Preview frames of the finger scanner and the iris camera: what they see, not the face camera's."""
+    from demo.samples import _encode, _finger, _iris
+
+    return {
+        "Finger": [_encode(_finger(i, size=320), ".jpg", 80) for i in range(4)],
+        "Iris": [_encode(_iris(i, size=320), ".jpg", 80) for i in range(4)],
+    }
 
 
 class SbiHandler(BaseHTTPRequestHandler):
@@ -204,8 +214,10 @@ class SbiHandler(BaseHTTPRequestHandler):
     # stream ------------------------------------------------------------------------------------
     def do_STREAM(self) -> None:
         request = self._body()
-        if self.state.device(str(request.get("deviceId", ""))) is None:
+        device = self.state.device(str(request.get("deviceId", "")))
+        if device is None:
             return self._send({"error": {"errorCode": "500", "errorInfo": "Invalid deviceId"}}, 200)
+        frames = self.state.stream_frames.get(device.bio_type, self.state.stream_frames["Face"])
         timeout_s = float(request.get("timeout") or 30000) / 1000
         self.close_connection = True
         self.send_response(200)
@@ -215,7 +227,7 @@ class SbiHandler(BaseHTTPRequestHandler):
         deadline, i = time.monotonic() + timeout_s, 0
         try:
             while time.monotonic() < deadline:
-                frame = self.state.stream_frames[i % len(self.state.stream_frames)]
+                frame = frames[i % len(frames)]
                 self.wfile.write(
                     b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
                     + str(len(frame)).encode()

@@ -40,6 +40,20 @@ _DEFAULT_MESSAGES = {
 CONSENT_AGREED = "I_AGREE"  # the one value a consent field holds in the identity record
 
 
+class RuleMessage(str):
+    """A message worded from the engine's default (English) table; ``rule`` and ``fields`` let a UI
+    word it again in its own language (``rule`` is a key of the default table, ``fields`` its format
+    fields). A UI-spec validator's own message is a plain ``str``: it is already in the right language."""
+
+    rule: str
+    fields: dict[str, Any]
+
+    def __new__(cls, rule: str, **fields: Any) -> RuleMessage:
+        message = super().__new__(cls, _DEFAULT_MESSAGES[rule].format(**fields))
+        message.rule, message.fields = rule, fields
+        return message
+
+
 @dataclass
 class ValidationResult:
     """Per-field messages; ``ok`` when there are none. ``cleaned`` holds only visible, set fields."""
@@ -153,7 +167,7 @@ class FormEngine:
             default = self.ui_spec.default_language if self.ui_spec else "eng"
             custom = validator.messages.get(language or default) or next(iter(validator.messages.values()))
             return custom.format(**kw) if "{" in custom else f"{kw['label']}: {custom}"
-        return _DEFAULT_MESSAGES[key].format(**kw)
+        return RuleMessage(key, **kw)
 
     def _check_field(
         self, spec: FieldSpec, value: Any, values: Mapping[str, Any], language: str | None, today: date

@@ -144,6 +144,49 @@ def build() -> dict:
                     "labels": _labels("Family book", "Livret de famille", "دفتر العائلة"),
                 },
             ],
+            # End-of-day rejections: the supervisor picks one (or "Other" with their own words).
+            "reject_reasons": [
+                {
+                    "id": "PHOTO_MISMATCH",
+                    "labels": _labels(
+                        "Photo does not match the person",
+                        "La photo ne correspond pas à la personne",
+                        "الصورة لا تطابق الشخص",
+                    ),
+                },
+                {
+                    "id": "DOCUMENT_UNREADABLE",
+                    "labels": _labels(
+                        "Document unreadable or missing",
+                        "Document illisible ou manquant",
+                        "المستند غير مقروء أو مفقود",
+                    ),
+                },
+                {
+                    "id": "DEMOGRAPHIC_ERROR",
+                    "labels": _labels(
+                        "Error in name or date of birth",
+                        "Erreur dans le nom ou la date de naissance",
+                        "خطأ في الاسم أو تاريخ الميلاد",
+                    ),
+                },
+                {
+                    "id": "POOR_BIOMETRICS",
+                    "labels": _labels(
+                        "Poor biometric captures",
+                        "Captures biométriques de mauvaise qualité",
+                        "التقاطات بيومترية رديئة",
+                    ),
+                },
+                {
+                    "id": "EXCEPTION_UNJUSTIFIED",
+                    "labels": _labels(
+                        "Biometric exception not justified",
+                        "Exception biométrique non justifiée",
+                        "استثناء بيومتري غير مبرر",
+                    ),
+                },
+            ],
             "config": [
                 {"id": "packet.retention_days", "value": 30},
                 {"id": "session.inactivity_minutes", "value": 5},  # the key the kiosk reads

@@ -37,6 +37,7 @@ ENTITIES = frozenset(
         "device_models",
         "receipt_templates",
         "preregistrations",
+        "reject_reasons",
         "templates",
     }
 )
@@ -96,7 +97,7 @@ def _check_entity_row(entity: str, row: dict[str, Any]) -> list[tuple[str, str]]
                     base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
                 except (binascii.Error, ValueError):
                     problems.append(("totp_secret", "is not valid base32"))
-    elif entity in ("genders", "document_categories"):
+    elif entity in ("genders", "document_categories", "reject_reasons"):
         problems += [("labels", m) for m in [_labels(row.get("labels"))] if m]
     elif entity == "locations":
         if row.get("level") not in LOCATION_LEVELS:

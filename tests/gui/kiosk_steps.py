@@ -38,6 +38,14 @@ def first_options(page):
     return page.values()
 
 
+def choose_document_type(docs, field_id: str, doc_type: str | None = None) -> None:
+    """Choose ``doc_type`` (default: the first offered) in the type list of a documents-page row, as the
+    officer must before attaching or capturing that document."""
+    combo = docs.types[field_id]
+    combo.setCurrentIndex(combo.findData(doc_type) if doc_type else 0)
+    assert combo.currentData(), f"{doc_type} is not offered for {field_id}"
+
+
 def enrol(qtbot, window, server_url: str) -> None:
     """Enrol the kiosk with ``server_url`` for the demo centre from the setup screen."""
     qtbot.waitUntil(lambda: window.current_name() == "setup")
@@ -75,6 +83,7 @@ def start_registration_to_biometrics(qtbot, window, tmp_path: Path):
     scan = tmp_path / "passport.png"
     window.grab().save(str(scan))
     for field_id in docs.field_ids:
+        choose_document_type(docs, field_id)
         docs.attach(field_id, scan)
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     return wizard
@@ -95,6 +104,15 @@ def answer_reauth(password: str, *, seen: list[str] | None = None) -> None:
         dialog.confirm.click()
 
     QTimer.singleShot(0, press)
+
+
+def approve_all_with_password(qtbot, eod, password: str) -> None:
+    """End of day: Approve all, Yes to the count, then the signed-in supervisor's password (Enter)."""
+    answer_next_question(yes=True)
+    qtbot.mouseClick(eod.approve_all_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: eod.dialog is not None and eod.dialog.objectName() == "eod_password_dialog")
+    eod.dialog.password.setText(password)
+    qtbot.keyClick(eod.dialog.password, Qt.Key.Key_Return)
 
 
 def tick_consent(qtbot, page) -> None:

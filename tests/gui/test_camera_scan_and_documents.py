@@ -28,7 +28,7 @@ from shared.signing import public_key_b64
 from tests.support.devices import kiosk_devices
 
 from .conftest import sign_in
-from .kiosk_steps import answer_reauth
+from .kiosk_steps import answer_reauth, choose_document_type
 
 PREREG_ID = "PRE-2026-7788"
 
@@ -154,6 +154,7 @@ def test_document_preview_capture_reaches_the_sealed_packet(qtbot, open_window, 
         assert docs.target == "proofOfIdentity" and "Proof of identity" in docs.target_label.text()
         qtbot.waitUntil(lambda: docs.view.frames_shown >= 5, timeout=10000)  # live preview
         assert docs.view.last_image.width() == 640
+        choose_document_type(docs, "proofOfIdentity", "passport")
         press(qtbot, window, docs, Qt.Key.Key_F5)  # Capture: the frame on screen becomes the document
         qtbot.waitUntil(lambda: "proofOfIdentity" in wizard.registration.documents, timeout=10000)
         doc = wizard.registration.documents["proofOfIdentity"]

@@ -4,6 +4,8 @@ from PySide6.QtWidgets import QPushButton
 
 from tests.support.devices import DocumentCamera, capture_over
 
+from .kiosk_steps import choose_document_type
+
 
 def test_document_camera_attaches_to_the_registration(qtbot, window, kiosk):
     from client.ui.screens.documents_page import DocumentsPage
@@ -21,6 +23,7 @@ def test_document_camera_attaches_to_the_registration(qtbot, window, kiosk):
     qtbot.addWidget(page)
     camera_button = page.findChild(QPushButton, "doccamera_proofOfIdentity")
     assert camera_button is not None
+    choose_document_type(page, "proofOfIdentity", "passport")
     page.capture_camera("proofOfIdentity")
     qtbot.waitUntil(lambda: "proofOfIdentity" in registration.documents)
     doc = registration.documents["proofOfIdentity"]

@@ -23,7 +23,12 @@ from demo.headless import (
 )
 
 from .conftest import sign_in
-from .kiosk_steps import answer_next_question, answer_reauth, enrol, start_registration_to_biometrics
+from .kiosk_steps import (
+    answer_reauth,
+    approve_all_with_password,
+    enrol,
+    start_registration_to_biometrics,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -81,8 +86,7 @@ def test_whole_day_at_the_kiosk(qtbot, tmp_path, server, sbi_simulator):
         window.show_screen("end_of_day")
         eod = window.screens["end_of_day"]
         qtbot.waitUntil(lambda: eod.table.rowCount() == 1, timeout=10000)
-        answer_next_question(yes=True)  # Approve all asks once more
-        qtbot.mouseClick(eod.approve_all_button, Qt.MouseButton.LeftButton)
+        approve_all_with_password(qtbot, eod, SUPERVISOR_PASSWORD)  # asks once more, then the password
         qtbot.waitUntil(lambda: eod.table.rowCount() == 0, timeout=10000)
 
         window.show_screen("sync")

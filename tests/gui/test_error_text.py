@@ -18,7 +18,7 @@ from client.core.sync.server_keys import ServerKeysRefused
 from client.core.sync.tls import InsecureServerUrl
 from client.core.sync.transport import ServerRefused, TransportError
 from client.ui.error_text import error_text, local_time
-from client.ui.i18n import tr
+from client.ui.i18n import isolate, tr
 from device_drivers.base import DeviceDisconnectedError, DeviceTimeoutError, TrustError
 from device_drivers.camera.adapter import FaceCheckError
 from device_drivers.camera.face_checks import CheckFailure, FaceCheckReport
@@ -79,7 +79,7 @@ def test_every_refused_login_or_approval_reads_in_the_kiosk_language():
     until = datetime.now(UTC) + timedelta(minutes=15)
     exc = LockedOut("too many failed attempts", reason="locked_now", user="op1", minutes=15, until=until)
     assert error_text(exc, functools.partial(tr, language="ara")) == (
-        f"محاولات فاشلة كثيرة: المستخدم op1 مقفل لمدة 15 دقيقة، حتى {local_time(until)}."
+        f"محاولات فاشلة كثيرة: المستخدم \u2068op1\u2069 مقفل لمدة 15 دقيقة، حتى {isolate(local_time(until))}."
     )
 
 

@@ -12,12 +12,11 @@ from PySide6.QtCore import Qt
 from client.core.registration.sealing import SealedFile
 from client.ui.app import build_window
 from client.ui.i18n import tr
-from client.ui.screens import end_of_day
 from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON, SUPERVISOR, SUPERVISOR_TOTP, seeded_kiosk
 from demo.samples import capture_group
 
 from .conftest import sign_in
-from .kiosk_steps import answer_next_question, answer_reauth
+from .kiosk_steps import answer_next_question, answer_reauth, approve_all_with_password, choose_document_type
 
 
 class FileSealer:
@@ -77,6 +76,7 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
     scan.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 2048)
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     assert wizard.stack.currentWidget() is docs and docs.errors["proofOfIdentity"].text()  # required
+    choose_document_type(docs, "proofOfIdentity", "passport")
     docs.attach("proofOfIdentity", scan)
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     bio = wizard.stack.currentWidget()
@@ -146,15 +146,20 @@ def test_full_registration_with_missing_finger_and_supervisor(qtbot, flow_window
     eod.ask_reject()  # nothing selected: said, nothing happens
     assert "Select the packets" in eod.message.text()
     eod.table.selectRow(0)
-    monkeypatch.setattr(end_of_day.QInputDialog, "getText", lambda *a, **k: ("   ", True))
-    eod.ask_reject()  # an empty reason is refused with a message, the packet stays
-    assert "Give a reason" in eod.message.text() and eod.table.rowCount() == 1
+    eod.ask_reject()  # issue 14: the reason comes from a list; "Other" with no words is refused
+    qtbot.waitUntil(lambda: eod.dialog is not None and eod.dialog.isVisible())
+    reject = eod.dialog
+    reject.reasons.setCurrentIndex(reject.reasons.findData("other"))
+    reject.note_edit.setText("   ")
+    reject.attempt()
+    assert "Give a reason" in reject.message.text() and reject.isVisible()
+    reject.reject()
+    assert eod.table.rowCount() == 1  # the packet stays
     asked: list[str] = []
     answer_next_question(yes=False, seen=asked)  # Approve all asks once more; No keeps everything
     qtbot.mouseClick(eod.approve_all_button, Qt.MouseButton.LeftButton)
     assert asked == ["Approve all packets (1)? They are then uploaded."] and eod.table.rowCount() == 1
-    answer_next_question(yes=True)
-    qtbot.mouseClick(eod.approve_all_button, Qt.MouseButton.LeftButton)
+    approve_all_with_password(qtbot, eod, SUPERVISOR[2])  # issue 14: the password again
     qtbot.waitUntil(lambda: eod.table.rowCount() == 0 and eod.empty.isVisible())
 
     # The sync centre lists the approved packet as queued before any run.

@@ -1,6 +1,6 @@
 """Status is never shown by colour alone: a quality bar under its threshold says so with a mark too."""
 
-from client.ui.screens.biometrics_page import GroupPanel
+from client.ui.screens.group_panel import GroupPanel
 from client.ui.screens.registration import load_form_inputs
 from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON
 from demo.samples import capture_group

@@ -14,6 +14,8 @@ CAPTURE_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "irises": ("iris", ("Left", "Right")),
     "face": ("face", ("Face",)),
 }
+# Why a finger or eye is not captured (the packet's exceptions.json carries the code; the kiosk words it).
+EXCEPTION_REASONS = ("missing", "amputated", "temporary")
 
 
 @dataclass(frozen=True)
@@ -52,4 +54,4 @@ class BiometricCapture:
 class BiometricException:
     modality: str
     bio_subtype: str
-    reason: str  # e.g. "missing", "amputated", "temporary injury"
+    reason: str  # one of EXCEPTION_REASONS

@@ -53,6 +53,8 @@ def person_summary(signed: SignedOffRegistration) -> dict[str, Any]:
         "documents": len(signed.documents),
         "modalities": sorted({b.modality for b in signed.biometrics}),
         "exceptions": [f"{e.modality} {e.bio_subtype}" for e in signed.exceptions],
+        "exception_reasons": [e.reason for e in signed.exceptions],  # the officer's note, same order
+        "captures": len(signed.biometrics),
     }
 
 

@@ -10,12 +10,13 @@ receipts happen in :mod:`client.core.registration.service`, which owns the I/O.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from client.core.registration.biometrics import (
     CAPTURE_GROUPS,
+    EXCEPTION_REASONS,
     BiometricCapture,
     BiometricException,
     BiometricPolicy,
@@ -163,16 +164,43 @@ class Registration:
             result.errors[consent.field_id] = "the consent text is not in this kiosk's master data; sync"
 
     # -- documents -------------------------------------------------------------------------------
+    def document_fields(self, screen_id: str | None = None) -> dict[str, bool]:
+        """The document fields that apply to this applicant, in spec order, each with whether it is
+        required: a field whose ``visible_on`` fails for the demographics entered (say, proof of
+        relationship for an adult) is left out. ``screen_id`` limits it to one documents screen."""
+        screens = [screen_id] if screen_id else self._screens("documents")
+        ids = (
+            [f.id for s in screens for f in self.engine.ui_spec.screen(s).fields]
+            if self.engine.ui_spec
+            else list(self.engine.schema.fields)
+        )
+        return {
+            f: self.engine.is_required(f, self.values, today=self.today)
+            for f in ids
+            if self.engine.schema.fields[f].type == "document"
+            and self.engine.is_visible(f, self.values, today=self.today)
+        }
+
     def add_document(
         self, *, field_id: str, doc_type: str, name: str, content_type: str, data: bytes
     ) -> None:
+        """Attach (or replace) the document of ``field_id``; its type must be chosen (never a default)."""
         self._expect(Step.DOCUMENTS)
         spec = self.engine.schema.fields.get(field_id)
         if spec is None or spec.type != "document":
             raise WorkflowError(f"{field_id} is not a document field")
+        if not doc_type:
+            raise WorkflowError("a document needs its type chosen")
         if not data:
             raise WorkflowError("a document needs content")
         self.documents[field_id] = Document(field_id, doc_type, name, content_type, data)
+
+    def retype_document(self, field_id: str, doc_type: str) -> None:
+        """The officer corrected the type of a document already attached (no-op when none is)."""
+        self._expect(Step.DOCUMENTS)
+        doc = self.documents.get(field_id)
+        if doc is not None and doc_type:
+            self.documents[field_id] = replace(doc, doc_type=doc_type)
 
     def remove_document(self, field_id: str) -> None:
         self._expect(Step.DOCUMENTS)
@@ -184,6 +212,11 @@ class Registration:
         view = {**self.values, **{f: {"type": d.doc_type, "name": d.name} for f, d in self.documents.items()}}
         result = self.engine.validate(view, fields=doc_fields, language=language, today=self.today)
         if result.ok:
+            self.documents = {  # a document that no longer applies (a date of birth corrected) is dropped
+                f: d
+                for f, d in self.documents.items()
+                if self.engine.is_visible(f, self.values, today=self.today)
+            }
             self.step = Step.BIOMETRICS
         return result
 
@@ -228,17 +261,24 @@ class Registration:
             return CaptureOutcome(False, True, attempts, short, threshold)
         return CaptureOutcome(not missing, False, attempts, short, threshold)  # kept the best
 
-    def mark_exception(self, *, modality: str, bio_subtype: str, reason: str) -> None:
-        """A finger or eye that cannot be captured; needs an exception photo and usually a supervisor."""
+    def mark_exception(self, *, modality: str, bio_subtype: str, reason: str = "missing") -> None:
+        """A finger or eye that cannot be captured, and why (one of ``EXCEPTION_REASONS``; blank reads as
+        "missing"); needs an exception photo and usually a supervisor. Drops a capture of that slot."""
         self._expect(Step.BIOMETRICS)
+        reason = reason.strip() or "missing"
+        if reason not in EXCEPTION_REASONS:
+            raise WorkflowError(f"unknown exception reason {reason!r}; expected one of {EXCEPTION_REASONS}")
         if not any(m == modality and s == bio_subtype for _, m, s in self.required_slots()):
             raise WorkflowError(f"{modality}/{bio_subtype} is not captured in this registration")
         if modality == "face":
             raise WorkflowError("the face cannot be marked as an exception")
         self.captures.pop((modality, bio_subtype), None)
-        self.exceptions[(modality, bio_subtype)] = BiometricException(
-            modality, bio_subtype, reason.strip() or "missing"
-        )
+        self.exceptions[(modality, bio_subtype)] = BiometricException(modality, bio_subtype, reason)
+
+    def clear_exception(self, *, modality: str, bio_subtype: str) -> None:
+        """Undo :meth:`mark_exception` (the slot is to be captured after all)."""
+        self._expect(Step.BIOMETRICS)
+        self.exceptions.pop((modality, bio_subtype), None)
 
     def set_exception_photo(self, photo: bytes) -> None:
         self._expect(Step.BIOMETRICS)

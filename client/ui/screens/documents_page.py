@@ -1,9 +1,14 @@
-"""Documents step: one row per document field of the UI spec; type from master data; file or camera.
+"""Documents step: one row per document field that applies to the applicant; file or camera.
+
+Only the fields whose ``visible_on`` holds for the demographics entered are shown (the workflow says
+which, :meth:`Registration.document_fields`): an adult is not offered proof of relationship. Each row
+starts with no document type; the officer chooses it before a file or a camera picture is taken.
+An attached document shows as a thumbnail in a frame of fixed size (nothing moves when it appears),
+with View, Remove (asked) and Replace / Recapture.
 
 With a document camera the page shows its live picture (the shared :class:`CameraView`) beside the
-rows: the officer picks the document with its 📷 button, lays it under the camera and presses Capture
-(or F5); the frame on screen becomes the document image. Choosing a file works the same with or
-without a camera.
+rows: the officer picks the document with its camera button, lays it under the camera and presses
+Capture (or F5); the frame on screen becomes the document image. UI thread only.
 """
 
 from __future__ import annotations
@@ -12,13 +17,24 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from client.core.registration.workflow import Registration
 from client.ui.camera_view import CameraView
+from client.ui.document_row import DocumentRow
+from client.ui.document_thumbnail import DocumentViewer
 from client.ui.error_text import error_text
 from client.ui.form_renderer import option_label
-from client.ui.widgets import button, error_label, wheel_only_when_focused
+from client.ui.i18n import tr
+from client.ui.widgets import button, confirm, error_label
 
 
 class DocumentsPage(QWidget):
@@ -38,40 +54,36 @@ class DocumentsPage(QWidget):
         self.camera = source if getattr(source, "has_document_camera", False) else None
         engine = registration.engine
         self.screen = engine.ui_spec.screen(screen_id)
-        self.field_ids = [f.id for f in self.screen.fields if engine.schema.fields[f.id].type == "document"]
-        self.target: str | None = self.field_ids[0] if self.field_ids else None  # what Capture fills
+        self.all_fields = [f.id for f in self.screen.fields if engine.schema.fields[f.id].type == "document"]
+        self.field_ids: list[str] = []  # the rows that apply now (see refresh)
+        self.required: dict[str, bool] = {}
+        self.target: str | None = None  # what Capture fills
+        self.viewer: DocumentViewer | None = None
+        self.remove_box: QWidget | None = None
+        self._refused: set[str] = set()  # rows told "choose the type first" (re-worded on a language switch)
         outer = QHBoxLayout(self)
         rows = QWidget()
         outer.addWidget(rows, 1)
         grid = QGridLayout(rows)
-        self.labels: dict[str, QLabel] = {}
-        self.types: dict[str, QComboBox] = {}
-        self.status: dict[str, QLabel] = {}
-        self.errors: dict[str, QLabel] = {}
-        for row, field_id in enumerate(self.field_ids):
-            self.labels[field_id] = QLabel()
-            combo = QComboBox(objectName=f"doctype_{field_id}")
-            wheel_only_when_focused(combo)
-            self.types[field_id] = combo
-            pick = button("", f"docfile_{field_id}", secondary=True)
-            pick.clicked.connect(lambda _=False, f=field_id: self.pick_file(f))
-            shoot = button("", f"doccamera_{field_id}", secondary=True)
-            shoot.setVisible(self.camera is not None)
-            shoot.clicked.connect(lambda _=False, f=field_id: self.choose_target(f))
-            grid.addWidget(shoot, row * 2, 4)
-            self.status[field_id] = QLabel(objectName=f"docstatus_{field_id}")
-            self.errors[field_id] = error_label(f"error_{field_id}")
-            grid.addWidget(self.labels[field_id], row * 2, 0)
-            grid.addWidget(combo, row * 2, 1)
-            grid.addWidget(pick, row * 2, 2)
-            grid.addWidget(self.status[field_id], row * 2, 3)
-            grid.addWidget(self.errors[field_id], row * 2 + 1, 1, 1, 3)
-        grid.setColumnStretch(1, 1)
-        grid.setRowStretch(len(self.field_ids) * 2, 1)
+        self.rows = {f: DocumentRow(f, with_camera=self.camera is not None) for f in self.all_fields}
+        for index, (field_id, row) in enumerate(self.rows.items()):
+            row.place(grid, index * 3)
+            row.combo.currentIndexChanged.connect(lambda _i, f=field_id: self._type_chosen(f))
+            row.thumbnail.clicked.connect(lambda _=False, f=field_id: self.view_document(f))
+            row.file.clicked.connect(lambda _=False, f=field_id: self.pick_file(f))
+            row.camera.clicked.connect(lambda _=False, f=field_id: self.choose_target(f))
+            row.remove.clicked.connect(lambda _=False, f=field_id: self.ask_remove(f))
+        # the widgets by field, as the wizard, tests and tours read them
+        self.labels = {f: r.label for f, r in self.rows.items()}
+        self.types = {f: r.combo for f, r in self.rows.items()}
+        self.status = {f: r.status for f, r in self.rows.items()}
+        self.errors = {f: r.error for f, r in self.rows.items()}
+        grid.setColumnStretch(2, 1)
+        grid.setRowStretch(len(self.all_fields) * 3, 1)
         self.view: CameraView | None = None
         if self.camera is not None:
             outer.addLayout(self._camera_panel(), 0)
-        self.retranslate(language)
+        self.refresh()
 
     def _camera_panel(self) -> QVBoxLayout:
         panel = QVBoxLayout()
@@ -87,6 +99,21 @@ class DocumentsPage(QWidget):
         panel.addWidget(self.capture_button)
         return panel
 
+    # -- which documents apply --------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Show the rows that apply to the demographics entered so far (they may have changed)."""
+        self.required = self.registration.document_fields(self.screen.id)
+        self.field_ids = [f for f in self.all_fields if f in self.required]
+        for field_id, row in self.rows.items():
+            row.set_applies(field_id in self.required)
+        if self.target not in self.field_ids:
+            self.target = self.field_ids[0] if self.field_ids else None
+        self.retranslate(self.language)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.refresh()  # the demographics were submitted just before this page comes up
+        super().showEvent(event)
+
     def choose_target(self, field_id: str) -> None:
         """The document the next camera capture is for."""
         self.target = field_id
@@ -95,12 +122,10 @@ class DocumentsPage(QWidget):
     def _show_target(self) -> None:
         if self.view is None or self.target is None:
             return
-        from client.ui.i18n import tr
-
         label = self.registration.engine.label(self.target, self.language)
         self.target_label.setText(tr("docs.camera_for", self.language, label=label))
-        for field_id in self.field_ids:  # the chosen row's camera button is highlighted
-            shoot = self.findChild(QWidget, f"doccamera_{field_id}")
+        for field_id, row in self.rows.items():  # the chosen row's camera button is highlighted
+            shoot = row.camera
             shoot.setProperty("secondary", field_id != self.target)
             shoot.style().unpolish(shoot)
             shoot.style().polish(shoot)
@@ -113,29 +138,67 @@ class DocumentsPage(QWidget):
             if not category or r.get("category_id") in (None, category)
         ]
 
+    # -- type first, then the document ------------------------------------------------------------
+    def _type_chosen(self, field_id: str) -> None:
+        doc_type = self.rows[field_id].chosen_type()
+        if doc_type:
+            self._refused.discard(field_id)
+            self.errors[field_id].clear()
+            if self.view is not None and field_id == self.target:
+                self.camera_error.clear()
+            self.registration.retype_document(field_id, doc_type)
+
+    def _chosen_type(self, field_id: str) -> str | None:
+        """The type the officer chose, or None after saying it must be chosen first (never a default)."""
+        doc_type = self.rows[field_id].chosen_type()
+        if doc_type:
+            return doc_type
+        self._refused.add(field_id)
+        words = tr("docs.type_first", self.language)
+        self.errors[field_id].setText(words)
+        if self.view is not None and field_id == self.target:
+            self.camera_error.setText(words)
+        self.types[field_id].setFocus()
+        return None
+
     def pick_file(self, field_id: str) -> None:
+        if self._chosen_type(field_id) is None:
+            return
         path, _ = QFileDialog.getOpenFileName(
-            self, self.labels[field_id].text(), "", self.ctx.t("docs.filter") + " (*.pdf *.jpg *.jpeg *.png)"
+            self,
+            self.labels[field_id].text(),
+            "",
+            tr("docs.filter", self.language) + " (*.pdf *.jpg *.jpeg *.png)",
         )
         if path:
             self.attach(field_id, Path(path))
 
-    def attach(self, field_id: str, path: Path) -> None:
-        """Attach a scanned file to ``field_id`` (the workflow keeps the bytes)."""
-        data = path.read_bytes()
-        doc_type = self.types[field_id].currentData() or field_id
+    def attach(self, field_id: str, path: Path) -> bool:
+        """Attach a scanned file to ``field_id`` (the workflow keeps the bytes); refused, with words
+        under the row, while no document type is chosen. True when attached."""
+        doc_type = self._chosen_type(field_id)
+        if doc_type is None:
+            return False
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self.registration.add_document(
-            field_id=field_id, doc_type=doc_type, name=path.name, content_type=content_type, data=data
+            field_id=field_id,
+            doc_type=doc_type,
+            name=path.name,
+            content_type=content_type,
+            data=path.read_bytes(),
         )
         self.errors[field_id].clear()
         self._show_status(field_id)
+        return True
 
     def capture_camera(self, field_id: str | None) -> None:
         """Take the document from the document camera (the live frame on screen) on its device thread,
         then attach it; the camera moves on to the next document still missing."""
         camera = self.camera
         if camera is None or field_id is None:
+            return
+        doc_type = self._chosen_type(field_id)
+        if doc_type is None:
             return
         if self.view is not None:
             self.capture_button.setEnabled(False)
@@ -150,7 +213,6 @@ class DocumentsPage(QWidget):
 
         def done(shot: tuple[bytes, str]) -> None:
             data, content_type = shot
-            doc_type = self.types[field_id].currentData() or field_id
             extension = content_type.split("/")[-1]
             self.registration.add_document(
                 field_id=field_id,
@@ -169,40 +231,65 @@ class DocumentsPage(QWidget):
 
         self.ctx.ops.run(camera.capture_document, on_done=done, on_error=failed)
 
-    def _show_status(self, field_id: str) -> None:
+    # -- an attached document ---------------------------------------------------------------------
+    def view_document(self, field_id: str) -> None:
+        """Open the attached document large (window-modal; Enter or Esc closes it)."""
         doc = self.registration.documents.get(field_id)
-        status = self.status[field_id]
         if doc is None:
-            status.setText("—")
-            status.setToolTip("")
             return
-        kind = doc.content_type.split("/")[-1].upper().replace("JPEG", "JPG")
-        status.setText(f"✔ {kind} · {max(1, len(doc.data) // 1024)} KiB")
-        status.setToolTip(doc.name)
+        self.viewer = DocumentViewer(
+            doc,
+            title=self.registration.engine.label(field_id, self.language),
+            close_text=tr("docs.close", self.language),
+            no_preview=tr("docs.no_preview", self.language),
+            parent=self,
+        )
+        self.viewer.open()
+
+    def ask_remove(self, field_id: str) -> None:
+        """Ask Yes/No before the attached document is dropped (No is the default)."""
+        doc = self.registration.documents.get(field_id)
+        if doc is None:
+            return
+        label = self.registration.engine.label(field_id, self.language)
+        self.remove_box = confirm(
+            self,
+            name="doc_remove",
+            title=tr("docs.remove_title", self.language),
+            text=tr("docs.remove_text", self.language, label=label, name=doc.name),
+            yes=tr("answer.yes", self.language),
+            no=tr("answer.no", self.language),
+            on_yes=lambda: self.remove(field_id),
+        )
+
+    def remove(self, field_id: str) -> None:
+        self.registration.remove_document(field_id)
+        self._show_status(field_id)
+
+    def _show_status(self, field_id: str) -> None:
+        self.rows[field_id].show(self.registration.documents.get(field_id), self.language)
 
     def show_errors(self, errors: dict[str, str]) -> None:
+        self._refused.clear()
         for field_id, label in self.errors.items():
             label.setText(errors.get(field_id, ""))
 
     def retranslate(self, language: str) -> None:
-        from client.ui.i18n import tr
-
         self.language = language
         engine = self.registration.engine
         default = engine.ui_spec.default_language
-        for field_id in self.field_ids:
-            required = " *" if engine.schema.fields[field_id].required else ""
-            self.labels[field_id].setText(engine.label(field_id, language) + required)
-            combo = self.types[field_id]
-            keep = combo.currentData()
-            combo.clear()
-            for r in self._types_for(field_id):
-                combo.addItem(option_label(r, language, default), r["id"])
-            if keep:
-                combo.setCurrentIndex(max(combo.findData(keep), 0))
-            self.findChild(QWidget, f"docfile_{field_id}").setText(tr("docs.pick", language))
-            self.findChild(QWidget, f"doccamera_{field_id}").setText(tr("docs.camera", language))
+        for field_id, row in self.rows.items():
+            required = " *" if self.required.get(field_id) else ""
+            row.retranslate(engine.label(field_id, language) + required, language)
+            doc = self.registration.documents.get(field_id)
+            row.set_types(
+                [(option_label(r, language, default), r["id"]) for r in self._types_for(field_id)],
+                keep=doc.doc_type if doc else row.chosen_type(),
+                language=language,
+            )
             self._show_status(field_id)
+            if field_id in self._refused:
+                self.errors[field_id].setText(tr("docs.type_first", language))
         if self.view is not None:
             self.capture_button.setText(tr("docs.capture", language))
             if self.view.pixmap().isNull():  # setText would drop a frame already shown

@@ -1,13 +1,13 @@
-"""Supervisor end-of-day approval: pending packets in a table; approve, bulk approve, reject with reason."""
+"""Supervisor end-of-day approval: pending packets in a table; open one (summary and acknowledgement),
+approve, approve all (password again), reject with a reason from master data."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QItemSelectionModel, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QMessageBox,
     QTableWidget,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
 from client.ui.i18n import tr_code
+from client.ui.screens.end_of_day_dialogs import ApproveAllDialog, PacketDialog, RejectDialog
 from client.ui.widgets import button, error_label, title_label
 
 COLUMNS = ("rid", "person", "captured", "operator_id", "created_at")
@@ -66,6 +67,8 @@ class EndOfDayScreen(QWidget):
         self.table.verticalHeader().setMinimumSectionSize(44)  # touch-sized rows
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setWordWrap(True)
+        self.table.activated.connect(lambda index: self.open_packet(index.row()))  # Enter, double-click
+        self.dialog: PacketDialog | RejectDialog | ApproveAllDialog | None = None
         self.message = error_label("eod_message")
         # Damaged sealed packets found by the upload agent: the supervisor is the one to act on them.
         self.quarantined = error_label("eod_quarantined")
@@ -77,8 +80,10 @@ class EndOfDayScreen(QWidget):
         layout.addWidget(self.message)
         row = QHBoxLayout()
         self.reject_button = button("", "eod_reject", secondary=True)
+        self.open_button = button("", "eod_open", secondary=True)
         self.approve_button = button("", "eod_approve")
         self.approve_all_button = button("", "eod_approve_all")
+        row.addWidget(self.open_button)
         row.addWidget(self.reject_button)
         row.addStretch(1)
         row.addWidget(self.approve_button)
@@ -86,7 +91,8 @@ class EndOfDayScreen(QWidget):
         layout.addLayout(row)
         self.approve_button.clicked.connect(lambda: self.review(self.selected_rids(), approve=True))
         self.approve_all_button.clicked.connect(self.ask_approve_all)
-        self.reject_button.clicked.connect(self.ask_reject)
+        self.reject_button.clicked.connect(lambda: self.ask_reject())
+        self.open_button.clicked.connect(self.open_selected)
         ctx.ops.bus.changed.connect(
             lambda c: self.refresh() if "registrations" in c and self.isVisible() else None
         )
@@ -115,6 +121,7 @@ class EndOfDayScreen(QWidget):
         self.retranslate()
 
     def _show(self, rows: list[dict]) -> None:
+        chosen = set(self.selected_rids())  # a refresh keeps the supervisor's selection
         self.rows = rows
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
@@ -124,6 +131,11 @@ class EndOfDayScreen(QWidget):
                 if key == "captured" and row.get("summary", {}).get("exceptions"):
                     item.setToolTip("\n".join(self._exception_words(row["summary"]["exceptions"])))
                 self.table.setItem(r, c, item)
+        self.table.clearSelection()
+        keep = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for r, row in enumerate(rows):  # (not selectRow: right-to-left it may find no column)
+            if row["rid"] in chosen:
+                self.table.selectionModel().select(self.table.model().index(r, 0), keep)
         self.retranslate()
 
     def selected_rids(self) -> list[str]:
@@ -134,24 +146,55 @@ class EndOfDayScreen(QWidget):
         language = self.ctx.language.code
         return [tr_code("bio.subtype", entry.partition(" ")[2] or entry, language) for entry in exceptions]
 
-    def ask_reject(self) -> None:
-        rids = self.selected_rids()
+    def open_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            self.message.setText(self.ctx.t("eod.select_to_open"))
+            return
+        self.open_packet(rows[0].row())
+
+    def open_packet(self, index: int) -> None:
+        """Show one packet's summary and acknowledgement; the supervisor may decide there."""
+        if not 0 <= index < len(self.rows) or (self.dialog is not None and self.dialog.isVisible()):
+            return
+        rid = self.rows[index]["rid"]
+        dialog = self.dialog = PacketDialog(self.ctx, self.rows[index], parent=self)
+
+        def decided() -> None:
+            if dialog.decision == "approve":
+                self.review([rid], approve=True)
+            elif dialog.decision == "reject":
+                self.ask_reject([rid])
+
+        dialog.accepted.connect(decided)
+        dialog.open()
+
+    def ask_reject(self, rids: list[str] | None = None) -> None:
+        rids = rids if rids is not None else self.selected_rids()
         if not rids:
             self.message.setText(self.ctx.t("eod.select_first"))
             return
-        reason, ok = QInputDialog.getText(self, self.ctx.t("eod.reject"), self.ctx.t("eod.reason"))
-        if not ok:
-            return
-        if not reason.strip():  # a rejection the operator cannot act on helps nobody: say so, do nothing
-            self.message.setText(self.ctx.t("eod.reason_required"))
-            return
-        self.review(rids, approve=False, reason=reason.strip())
+        eod = self.ctx.end_of_day
+        self.ctx.ops.run(
+            eod.reject_reasons,
+            on_done=lambda reasons: self._ask_reason(rids, reasons),
+            on_error=lambda e: self._ask_reason(rids, []),  # "Other" with the supervisor's words still works
+        )
+
+    def _ask_reason(self, rids: list[str], reasons: list[dict]) -> None:
+        dialog = self.dialog = RejectDialog(self.ctx, reasons, n=len(rids), parent=self)
+        dialog.accepted.connect(
+            lambda: self.review(rids, approve=False, reason=dialog.note, reason_id=dialog.reason_id)
+        )
+        dialog.open()
 
     def ask_approve_all(self) -> None:
-        """Approving every packet at once is asked once more, with the count."""
+        """Approving every packet at once is asked once more, with the count, then needs the signed-in
+        supervisor's password again (checked and audited by the core)."""
         rids = [r["rid"] for r in self.rows]
         if rids and self.confirm(self.ctx.t("eod.approve_all_confirm", n=len(rids))):
-            self.review(rids, approve=True)
+            self.dialog = ApproveAllDialog(self.ctx, rids, parent=self)
+            self.dialog.open()
 
     def confirm(self, question: str) -> bool:
         """Yes/No in the kiosk language; No is the default (Enter on a stray key press approves nothing)."""
@@ -162,7 +205,9 @@ class EndOfDayScreen(QWidget):
         box.exec()
         return box.clickedButton() is yes
 
-    def review(self, rids: list[str], *, approve: bool, reason: str = "") -> None:
+    def review(
+        self, rids: list[str], *, approve: bool, reason: str = "", reason_id: str | None = None
+    ) -> None:
         if not rids:
             return
         session, eod = self.ctx.session, self.ctx.end_of_day
@@ -172,7 +217,7 @@ class EndOfDayScreen(QWidget):
                 if approve:
                     eod.approve(session=session, rid=rid)
                 else:
-                    eod.reject(session=session, rid=rid, reason=reason)
+                    eod.reject(session=session, rid=rid, reason=reason, reason_id=reason_id)
             return len(rids)
 
         self.ctx.ops.run(
@@ -196,5 +241,6 @@ class EndOfDayScreen(QWidget):
         self.approve_button.setText(t("eod.approve"))
         self.approve_all_button.setText(t("eod.approve_all"))
         self.reject_button.setText(t("eod.reject"))
-        for b in (self.approve_button, self.approve_all_button, self.reject_button):
+        self.open_button.setText(t("eod.open"))
+        for b in (self.approve_button, self.approve_all_button, self.reject_button, self.open_button):
             b.setEnabled(bool(self.rows))

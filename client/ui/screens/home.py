@@ -11,13 +11,17 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWi
 from client.core.registration.repository import COUNT_KEYS
 from client.ui.context import UiContext
 from client.ui.i18n import tr_code
-from client.ui.widgets import CountCard, button, title_label
+from client.ui.widgets import CountCard, ErrorMessage, button, title_label
 
 
 def read_home_figures(ctx: UiContext) -> dict[str, Any]:
     """Worker-thread read of everything the home screen shows (never call on the UI thread)."""
     counts: dict[str, int | None] = dict.fromkeys(COUNT_KEYS)
-    counts.update(ctx.registrations.counts())
+    counts_error: Exception | None = None
+    try:
+        counts.update(ctx.registrations.counts())
+    except Exception as exc:  # the rest of the screen still shows; the cards say the figures are unread
+        counts_error = exc
     online: bool | None = None
     if ctx.settings.server_url or ctx.machine.identity().enrolled:
         try:
@@ -32,6 +36,7 @@ def read_home_figures(ctx: UiContext) -> dict[str, Any]:
     center = ctx.master_data.get("centers", identity.center_id) if identity.center_id else None
     return {
         "counts": counts,
+        "counts_error": counts_error,
         "online": online,
         "devices": devices,
         "last_contact": ctx.machine.last_contact(),
@@ -48,6 +53,7 @@ class HomeScreen(QWidget):
         self.ctx = ctx
         self.setObjectName("home_screen")
         self._figures: dict[str, Any] = {"counts": dict.fromkeys(COUNT_KEYS), "online": None, "devices": []}
+        self._read = False  # until the first read the cards show "–" (not yet read), never a blank
         layout = QVBoxLayout(self)
         self.title = title_label()
         self.place_label = QLabel(objectName="home_place")
@@ -55,13 +61,16 @@ class HomeScreen(QWidget):
         layout.addWidget(self.place_label)
         grid = QGridLayout()
         self.cards = {k: CountCard(k) for k in COUNT_KEYS}
+        for card in self.cards.values():
+            card.number.setWordWrap(True)  # "could not be read" fits the card
         for i, key in enumerate(COUNT_KEYS):
             grid.addWidget(self.cards[key], i // 3, i % 3)
         layout.addLayout(grid)
         self.sync_label, self.network_label, self.devices_label = QLabel(), QLabel(), QLabel()
         self.devices_label.setWordWrap(True)
         self.network_label.setObjectName("home_network")
-        for w in (self.sync_label, self.network_label, self.devices_label):
+        self.counts_message = ErrorMessage("home_counts_message")
+        for w in (self.counts_message, self.sync_label, self.network_label, self.devices_label):
             layout.addWidget(w)
         layout.addStretch(1)
         actions = QHBoxLayout()
@@ -78,7 +87,12 @@ class HomeScreen(QWidget):
         self.retranslate()
 
     def entered(self) -> None:
+        """Refresh the figures; the keyboard starts on the officer's main action (Enter starts it)."""
         self.refresh()
+        self.retranslate()  # the role-dependent buttons are shown before one takes the focus
+        main = self.new_button if not self.new_button.isHidden() else self.eod_button
+        if not main.isHidden():
+            main.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_change(self, changes: frozenset[str]) -> None:
         if changes & {"registrations", "master_data", "uploads", "session"} and self.isVisible():
@@ -86,10 +100,16 @@ class HomeScreen(QWidget):
 
     def refresh(self) -> None:
         ctx = self.ctx
-        ctx.ops.run(lambda: read_home_figures(ctx), on_done=self._show, on_error=lambda e: None)
+        ctx.ops.run(lambda: read_home_figures(ctx), on_done=self._show, on_error=self._unreadable)
+
+    def _unreadable(self, exc: Exception) -> None:
+        """Nothing could be read (e.g. the store failed): every figure says so."""
+        self._show({"counts": dict.fromkeys(COUNT_KEYS), "counts_error": exc, "online": None, "devices": []})
 
     def _show(self, figures: dict[str, Any]) -> None:
-        self._figures = figures
+        self._figures, self._read = figures, True
+        error = figures.get("counts_error")
+        self.counts_message.show_error(self.ctx.t("home.counts_unreadable") if error else "", error)
         self.ctx.network_online = figures["online"]
         self.retranslate()
 
@@ -99,7 +119,10 @@ class HomeScreen(QWidget):
         self.title.setText(t("home.title", name=session.name if session else ""))
         side = Qt.AlignmentFlag.AlignRight if ctx.language.rtl else Qt.AlignmentFlag.AlignLeft
         for key, card in self.cards.items():
-            card.set(self._figures["counts"].get(key), t(f"home.{key}"))
+            value = self._figures["counts"].get(key)
+            card.set(value, t(f"home.{key}"))
+            if value is None and self._read:  # read and failed: words, not a dash or a blank
+                card.number.setText(t("home.count_unreadable"))
             card.number.setAlignment(side | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter)
         synced = max(
             (w for w in (ctx.last_sync, self._figures.get("last_contact")) if w), key=_aware, default=None
@@ -113,7 +136,12 @@ class HomeScreen(QWidget):
         self.sync_label.setText(t("home.last_sync", when=when))
         online = self._figures["online"]
         state = t("home.unknown") if online is None else t("home.online" if online else "home.offline")
-        self.network_label.setText(t("home.network", state=state))
+        mark = "?" if online is None else ("✔" if online else "✘")  # the state in words and a mark
+        self.network_label.setText(f"{mark} {t('home.network', state=state)}")
+        self.network_label.setProperty("online", "unknown" if online is None else str(online).lower())
+        self.counts_message.retranslate(t)
+        if self._figures.get("counts_error") is not None:
+            self.counts_message.setText(t("home.counts_unreadable"))
         lang = ctx.language.code
         listing = t("list.separator").join(
             f"{tr_code('device', name, lang)}: {tr_code('device_status', status, lang)}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from client.core.authentication import AuthError, LockedOut
@@ -23,8 +23,8 @@ class LoginScreen(QWidget):
         self.setObjectName("lock_screen" if locked else "login_screen")
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        box = QWidget()
-        box.setMaximumWidth(560)
+        self.box = box = QWidget()
+        self._size_box()
         layout = QVBoxLayout(box)
         self.title = title_label()
         self.hint = QLabel()
@@ -40,7 +40,8 @@ class LoginScreen(QWidget):
         self.message = ErrorMessage("login_message")
         self.submit = button("", "login_submit")
         self.switch = button("", "lock_switch", secondary=True)
-        self.switch.setVisible(locked)
+        if not locked:  # hide only: showing a button before it has a parent opens it as a window
+            self.switch.hide()
         for w in (self.title, self.hint):
             layout.addWidget(w)
         layout.addLayout(form)
@@ -84,6 +85,15 @@ class LoginScreen(QWidget):
             self.user.setEnabled(True)
             self.user.setFocus()
         self.retranslate()
+
+    def _size_box(self) -> None:
+        """The sign-in box grows with the text size (about 36 letters wide: 560 px at 100 %)."""
+        self.box.setMaximumWidth(self.fontMetrics().horizontalAdvance("M") * 36)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._size_box()
 
     def attempt(self) -> None:
         user, password = self.user.text().strip(), self.password.text()

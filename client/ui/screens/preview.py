@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
@@ -68,6 +68,10 @@ class PreviewScreen(QWidget):
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, activated=self.sign_off)
         self.retranslate()
+
+    def entered(self) -> None:
+        """The keyboard starts on the next thing to do: Sign off, or after it the receipt's Print."""
+        (self.print_button if self.finished else self.sign_button).setFocus(Qt.FocusReason.OtherFocusReason)
 
     def load(self, registration: Registration) -> None:
         self.registration, self.finished, self._data = registration, None, None
@@ -156,6 +160,7 @@ class PreviewScreen(QWidget):
     def _sealed(self, finished) -> None:
         self.finished = finished
         self.retranslate()
+        self.entered()
 
     def _failed(self, exc: Exception) -> None:
         self.message.setText(error_text(exc, self.ctx.t))

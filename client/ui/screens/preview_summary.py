@@ -15,10 +15,9 @@ from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import QTextBrowser
 
 from client.core.registration.biometrics import CAPTURE_GROUPS
-from client.core.registration.receipt import face_photo
+from client.core.registration.record_images import thumbnail
 from client.core.registration.workflow import Registration, Step
 from client.ui.i18n import tr_code
-from client.ui.screens.biometrics_page import _image_of
 
 PHOTO_PX, THUMB_PX = 160, 96
 EDIT_SCHEME = "edit"
@@ -101,7 +100,7 @@ def show_summary(
         for k, v in data["demographics"].items()
     )
     face = reg.captures.get(("face", "Face"))
-    picture = face_photo([face]) or _image_of(face) if face else None  # ISO 19794-5, else a bare image
+    picture = thumbnail(face) if face else None  # a PNG whatever the record holds (JPEG 2000 included)
     photo = _image(images, "face", picture, PHOTO_PX) or t("preview.no_photo")
     inner = f"<table cellpadding=4 align={align}>{rows}</table>"
     cells = [

@@ -3,8 +3,9 @@
 Pages: one :class:`FormPage` per demographics screen, one :class:`DocumentsPage` per documents screen,
 then biometrics and preview. Validation and step changes are the workflow's (pure, no I/O, so they run
 on the UI thread); starting and finishing a registration touch the store and go through the operation
-helper. Shortcuts: Ctrl+Return / PgDown = Next, Alt+Left / PgUp = Back, F5 = capture (biometrics,
-document camera), F6 = scan the pre-registration code with the camera.
+helper. Shortcuts: Ctrl+Return / Alt+Right = Next, Alt+Left = Back (the same keys in right-to-left
+languages), PgDown / PgUp = scroll the page, F5 = capture (biometrics, document camera), F6 = scan the
+pre-registration code with the camera.
 
 A pre-registration id is typed, typed by a keyboard-wedge scanner (code + Enter into the field), or
 scanned with the camera (:class:`ScanDialog`); all three run the same load, which prefills the form.
@@ -24,7 +25,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QScrollArea,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -37,7 +37,8 @@ from client.ui.screens.biometrics_page import BiometricsPage
 from client.ui.screens.documents_page import DocumentsPage
 from client.ui.screens.scan_dialog import ScanDialog
 from client.ui.screens.supervisor_dialog import SupervisorDialog
-from client.ui.widgets import button, confirm, error_label, title_label
+from client.ui.theme import FORM_MAX_WIDTH
+from client.ui.widgets import PageStack, button, confirm, error_label, scroll_by_page, title_label
 
 
 def load_form_inputs(ctx: UiContext, prereg_id: str | None) -> tuple[Registration, dict[str, list[dict]]]:
@@ -54,6 +55,8 @@ def _scrolling(page: QWidget) -> QScrollArea:
     """Long forms scroll instead of squeezing their rows; tabbing scrolls the focused field into view."""
     area = QScrollArea()
     area.setWidgetResizable(True)
+    page.setMaximumWidth(FORM_MAX_WIDTH)  # a wide screen centres the form instead of stretching each field
+    area.setAlignment(Qt.AlignmentFlag.AlignHCenter)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidget(page)
     return area
@@ -90,7 +93,7 @@ class RegistrationScreen(QWidget):
         self.prereg_status.setProperty("role", "second")
         self.prereg_status.hide()
         layout.addWidget(self.prereg_status)
-        self.stack = QStackedWidget()
+        self.stack = PageStack()
         layout.addWidget(self.stack, 1)
         self.message = error_label("wizard_message")
         layout.addWidget(self.message)
@@ -111,9 +114,10 @@ class RegistrationScreen(QWidget):
         self.prereg_scan.clicked.connect(self.scan_prereg)
         for keys, slot in (
             ("Ctrl+Return", self.next),
-            ("PgDown", self.next),
+            ("Alt+Right", self.next),
             ("Alt+Left", self.back),
-            ("PgUp", self.back),
+            ("PgDown", lambda: scroll_by_page(self.stack.currentWidget(), down=True)),
+            ("PgUp", lambda: scroll_by_page(self.stack.currentWidget(), down=False)),
             ("F5", self.capture_current),
             ("F6", self.scan_prereg),
         ):
@@ -323,16 +327,7 @@ class RegistrationScreen(QWidget):
                 page.capture_camera(page.target)
             return
         if isinstance(page, BiometricsPage):
-            reg = page.registration
-            pending = [
-                g
-                for g, p in page.panels.items()
-                if any(
-                    (p.modality, s) not in reg.captures and (p.modality, s) not in reg.exceptions
-                    for s in p.subtypes
-                )
-            ]
-            page.capture(pending[0] if pending else next(iter(page.panels)))
+            page.capture_current()
 
     def back(self) -> None:
         reg, index = self.registration, self.stack.currentIndex()

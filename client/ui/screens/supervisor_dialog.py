@@ -45,11 +45,15 @@ class SupervisorDialog(QDialog):
         lines = [ctx.t("supervisor.approves", what=sep.join(tr_code("approval", r, lang) for r in reasons))]
         if missing:
             slots = (
-                tr_code("bio.subtype", sub, lang) + (f" ({note})" if note else "") for sub, note in missing
+                tr_code("bio.subtype", sub, lang)
+                + (f" ({tr_code('bio.reason', note, lang)})" if note else "")
+                for sub, note in missing
             )
             lines.append(ctx.t("supervisor.missing", what=sep.join(slots)))
         self.why = QLabel("\n".join(lines), objectName="sup_why")
         self.why.setWordWrap(True)
+        # room for the reasons on a line or two: a narrow dialog wrapped Arabic past its left edge
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 36)
         layout.addWidget(self.why)
         form = QFormLayout()
         form.setVerticalSpacing(12)

@@ -4,6 +4,9 @@ One run = the core's sync round (master-data sync, upload of approved packets, s
 or rejection reason, purge, update check) on the worker thread. The update check's outcome is shown
 under the table; it never fails the run. A timer repeats it in the background; Pause stops
 the schedule (and a run in flight stops after its current packet; uploads resume by offset later).
+After a run that left packets without a final outcome, only the statuses are asked again a few times
+(:data:`REPOLL_DELAYS_S`, on the worker thread; not while offline, paused or signed out), so a UIN
+appears without a second manual sync. A rejection is shown in the kiosk language.
 """
 
 from __future__ import annotations
@@ -29,9 +32,23 @@ from client.core.sync.round import SyncStopped, UpdateCheck, run_sync_round
 from client.core.sync.transport import reason_text
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
+from client.ui.i18n import tr_code
 from client.ui.widgets import ErrorMessage, button, title_label
 
 # Pausing stops the core's round between chunks; the screen treats that as "not an error".
+REPOLL_DELAYS_S = (5.0, 15.0, 45.0)  # after a run: ask the statuses again this long after each other
+FINAL_STATES = frozenset({"processed", "rejected", "damaged"})
+
+
+def outcome_words(code: str | None, reason: str | None, t: Callable[..., str], language: str) -> str:
+    """A server outcome in the kiosk language: the worded ``code`` (the supervisor's own reason after a
+    rejection at end of day); the server's English text only for a code this build does not know."""
+    if not code:
+        return reason or ""
+    worded = tr_code("server_reason", code, language)
+    if worded == code:
+        return reason_text(code, reason)
+    return f"{worded}: {reason}" if code == "supervisor_rejected" and reason else worded
 
 
 def run_sync(ctx: UiContext, report, is_paused) -> dict[str, Any]:
@@ -42,9 +59,7 @@ def run_sync(ctx: UiContext, report, is_paused) -> dict[str, Any]:
         "uploaded": result.upload.uploaded,
         "failed": result.upload.failed,
         "quarantined": result.upload.quarantined,
-        "statuses": [
-            (s.rid, s.status, s.uin or reason_text(s.reason_code, s.reason)) for s in result.statuses
-        ],
+        "statuses": [(s.rid, s.status, s.uin, s.reason_code, s.reason) for s in result.statuses],
         "update": result.update,
     }
 
@@ -53,13 +68,25 @@ class SyncCentreScreen(QWidget):
     navigate = Signal(str)
     synced = Signal(object)
 
-    def __init__(self, ctx: UiContext, *, interval_minutes: float = 15.0) -> None:
+    def __init__(
+        self,
+        ctx: UiContext,
+        *,
+        interval_minutes: float = 15.0,
+        repoll_delays_s: tuple[float, ...] = REPOLL_DELAYS_S,
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.setObjectName("sync_screen")
         self.paused = False
         self.running = False
         self.items: dict[str, int] = {}
+        # rid -> (status, uin, reason code, reason): re-worded when the officer switches language
+        self._outcomes: dict[str, tuple[str, str | None, str | None, str | None]] = {}
+        self.repoll_delays_s = repoll_delays_s
+        self._repolls: list[float] = []  # the delays still to come in this schedule
+        self.repoll_timer = QTimer(self, singleShot=True, objectName="sync_repoll")
+        self.repoll_timer.timeout.connect(self._repoll)
         layout = QVBoxLayout(self)
         self.title = title_label()
         self.master_label, self.packets_label = QLabel(), QLabel()
@@ -121,6 +148,7 @@ class SyncCentreScreen(QWidget):
             return  # a run started meanwhile; its progress owns the table
         self.table.setRowCount(0)
         self.items.clear()
+        self._outcomes.clear()
         damaged = sum(row["status"] == "quarantined" for row in rows)
         if damaged and not self.message.text():  # set aside earlier: still needs the supervisor
             self._show(lambda: self.ctx.t("sync.quarantined_message", n=damaged))
@@ -129,15 +157,27 @@ class SyncCentreScreen(QWidget):
                 self._set_quarantined(row["rid"], row["last_error"] or "")
                 continue
             status = row["server_status"] or ("failed" if row["last_error"] else row["status"])
-            outcome = reason_text(row["server_reason_code"], row["server_reason"])
-            detail = row["uin"] or outcome or row["last_error"] or ""
-            self._set_item(row["rid"], status, detail)
+            if row["uin"] or row["server_reason_code"] or row["server_reason"]:
+                self._set_outcome(
+                    row["rid"], status, row["uin"], row["server_reason_code"], row["server_reason"]
+                )
+            else:
+                self._set_item(row["rid"], status, row["last_error"] or "")
 
-    def _set_item(self, rid: str, state: str, detail: str | None = None) -> None:
+    def _set_item(self, rid: str, state: str, detail: str | None = None, *, tip: str | None = None) -> None:
         """Show a packet ``state`` (local or server, e.g. ``uploaded``) in the officer's words."""
         key = f"status.{state}"
         shown = self.ctx.t(key)
-        self._set_cells(rid, state if shown == key else shown, detail)  # a state this build does not know
+        self._set_cells(rid, state if shown == key else shown, detail, tip=tip)  # an unknown state: as is
+
+    def _set_outcome(
+        self, rid: str, status: str, uin: str | None, code: str | None, reason: str | None
+    ) -> None:
+        """The server's word on a packet: its UIN, or why it was rejected in the kiosk language (the
+        server's own text in the tooltip, for support)."""
+        self._outcomes[rid] = (status, uin, code, reason)
+        words = uin or outcome_words(code, reason, self.ctx.t, self.ctx.language.code)
+        self._set_item(rid, status, words, tip=None if uin else reason_text(code, reason) or None)
 
     def _set_quarantined(self, rid: str, why: str) -> None:
         """Plain words for the officer; the technical cause (file, hashes) stays in the tooltip."""
@@ -215,8 +255,8 @@ class SyncCentreScreen(QWidget):
             self._set_item(rid, "uploaded")
         for rid, why in result["failed"].items():
             self._set_item(rid, "failed", why)
-        for rid, status, detail in result["statuses"]:
-            self._set_item(rid, status, detail)
+        for rid, status, uin, code, reason in result["statuses"]:
+            self._set_outcome(rid, status, uin, code, reason)
         for rid, why in result["quarantined"].items():
             self._set_quarantined(rid, why)
         update = result["update"]
@@ -235,7 +275,41 @@ class SyncCentreScreen(QWidget):
             self._show(lambda: self.ctx.t("update.refused"))
         self.synced.emit(result)
         self.schedule()
+        waiting = bool(result["uploaded"]) or any(s[1] not in FINAL_STATES for s in result["statuses"])
+        self._repolls = list(self.repoll_delays_s) if waiting else []
+        self._next_repoll()
         self.retranslate()
+
+    def _next_repoll(self) -> None:
+        if self._repolls:
+            self.repoll_timer.start(int(self._repolls.pop(0) * 1000))
+        else:
+            self.repoll_timer.stop()
+
+    def _repoll(self) -> None:
+        """Ask only the statuses again (worker thread); a run in flight polls them itself."""
+        session = self.ctx.session
+        if self.paused or session is None or session.locked:
+            self._repolls.clear()  # paused or signed out: the next sync starts a new schedule
+            return
+        if self.running or self.ctx.network_online is False:  # no poll while offline
+            self._next_repoll()
+            return
+        network = self.ctx.network
+        self.ctx.ops.run(
+            lambda: network.packet_outcomes().poll_statuses(),
+            on_done=self._repolled,
+            on_error=lambda e: self._repolls.clear(),  # unreachable now: the background sync retries
+            changes={"registrations"},
+        )
+
+    def _repolled(self, statuses: list) -> None:
+        for s in statuses:
+            self._set_outcome(s.rid, s.status, s.uin, s.reason_code, s.reason)
+        if any(s.status not in FINAL_STATES for s in statuses):
+            self._next_repoll()
+        else:  # every uploaded packet has its final word
+            self._repolls.clear()
 
     def _failed(self, exc: Exception) -> None:
         self.running = False
@@ -258,6 +332,8 @@ class SyncCentreScreen(QWidget):
         self.title.setText(t("sync.title"))
         self.message.retranslate(t)
         self.table.setHorizontalHeaderLabels(["RID", "%", t("sync.col_status"), t("sync.col_outcome")])
+        for rid, outcome in list(self._outcomes.items()):
+            self._set_outcome(rid, *outcome)
         if not self._progress_shown:
             self.master_label.setText(t("sync.master"))
             self.packets_label.setText(t("sync.packets"))

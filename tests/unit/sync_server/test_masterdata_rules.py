@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +38,7 @@ def test_good_json_and_csv_parse() -> None:
         ("holidays", {"id": "h", "date": "31/12/2026"}, "date"),
         ("id_schema", {"id": "s", "version": "1", "schema": {}}, "version"),
         ("genders", {"id": "F", "labels": "Female"}, "labels"),
+        ("reject_reasons", {"id": "BLUR"}, "labels"),
         ("config", {"id": "k", "center_id": "1"}, "center_id"),
         ("preregistrations", {"id": "PRE-1", "data": {"fullName": "A"}}, "center_id"),
         ("templates", {"id": "registration_consent", "texts": "I agree"}, "texts"),
@@ -57,6 +59,13 @@ def test_bad_rows_are_named(entity: str, row: dict, field: str) -> None:
     assert any(
         e.file == "import.json" and e.row == len(rows) and e.field == field for e in caught.value.errors
     ), caught.value.errors
+
+
+def test_the_demo_reject_reasons_import_with_a_label_per_kiosk_language() -> None:
+    demo = Path(__file__).resolve().parents[3] / "sync_server" / "demo_data" / "masterdata.json"
+    upserts, _ = parse_import("masterdata.json", demo.read_bytes())
+    reasons = [row for entity, row in upserts if entity == "reject_reasons"]
+    assert reasons and all(set(r["labels"]) == {"eng", "fra", "ara"} for r in reasons)
 
 
 def test_csv_rows_count_the_header() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from client.core.capture import DeviceCapture, NoDevice
 from client.core.registration.biometrics import CAPTURE_GROUPS
-from client.ui.screens.biometrics_page import icao_checklist  # how the page shows the checks
+from client.ui.screens.biometric_words import icao_checklist  # how the page shows the checks
 from device_drivers.base import Modality
 from tests.support.devices import DocumentCamera, ProtocolDevice, capture_over
 

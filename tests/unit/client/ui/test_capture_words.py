@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from client.core.registration.workflow import CaptureOutcome
-from client.ui.screens.biometrics_page import outcome_words, quality_words
+from client.ui.screens.biometric_words import outcome_words, quality_words
 
 
 def test_accepted_retry_and_kept_best_in_english_and_arabic():

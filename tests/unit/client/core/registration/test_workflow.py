@@ -223,3 +223,43 @@ def test_changed_biometrics_need_the_supervisor_again(engine):
     reg.exceptions.clear()  # the kiosk unmarks a finger directly; the approval must not survive it
     reg.record_capture(group="left_slap", records=[BiometricCapture("finger", "Left LittleFinger", 95, b"x")])
     assert reg.submit_biometrics() == {} and reg.step is Step.PREVIEW and reg.supervisor_id is None
+
+
+def test_only_applicable_documents_are_offered(engine):
+    adult, minor = new(engine), new(engine)
+    assert adult.submit_demographics(ADULT).ok
+    assert adult.document_fields() == {"proofOfIdentity": True, "proofOfAddress": False}
+    child = {**ADULT, "dateOfBirth": "2018-01-01", "guardianName": "Musa Diallo"}
+    assert minor.submit_demographics(child).ok
+    assert minor.document_fields("documents") == {
+        "proofOfIdentity": True,
+        "proofOfAddress": False,
+        "proofOfRelationship": True,
+    }
+
+
+def test_a_document_needs_its_type_and_can_be_retyped(engine):
+    reg = new(engine)
+    assert reg.submit_demographics(ADULT).ok
+    with pytest.raises(WorkflowError, match="type"):
+        reg.add_document(
+            field_id="proofOfIdentity", doc_type="", name="p", content_type="image/png", data=b"x"
+        )
+    reg.add_document(
+        field_id="proofOfIdentity", doc_type="passport", name="p", content_type="image/png", data=b"x"
+    )
+    reg.retype_document("proofOfIdentity", "birth_cert")
+    assert reg.documents["proofOfIdentity"].doc_type == "birth_cert"
+    assert reg.documents["proofOfIdentity"].data == b"x"
+
+
+def test_a_document_that_no_longer_applies_is_dropped(engine):
+    reg = new(engine)
+    child = {**ADULT, "dateOfBirth": "2018-01-01", "guardianName": "Musa Diallo"}
+    assert reg.submit_demographics(child).ok
+    for field_id in ("proofOfIdentity", "proofOfRelationship"):
+        reg.add_document(field_id=field_id, doc_type="t", name="p", content_type="image/png", data=b"x")
+    reg.back()
+    assert reg.submit_demographics(ADULT).ok  # the date of birth was a typo: an adult after all
+    assert reg.submit_documents().ok
+    assert list(reg.documents) == ["proofOfIdentity"]

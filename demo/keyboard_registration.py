@@ -37,6 +37,10 @@ def register_by_keyboard(officer: KeyboardOfficer, window) -> str:
 
     officer.at("demographics")
     page = wizard.pages[0]
+    officer.wait("the consent box focused", lambda: page.inputs["consent"].hasFocus())
+    officer.press(Key.Key_Space)  # the applicant agreed to the text above it
+    officer.wait("the consent ticked", lambda: page.value("consent") == "I_AGREE")
+    officer.press(Key.Key_Tab)
     officer.wait("the first field focused", lambda: page.inputs["fullName"].hasFocus())
     officer.fill("Amina Diallo", "19910412", Key.Key_Down, "+000 555 0101", None)
     officer.fill(Key.Key_Down, Key.Key_Down, Key.Key_Down, Key.Key_Down, "12 Palm Street")

@@ -25,6 +25,7 @@ SUPERVISOR = ("sup1", "Sara Haddad", "sup-pass")
 SUPERVISOR_TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 # A complete adult's first wizard page in this kiosk's demo master data.
 SAMPLE_PERSON = {
+    "consent": "I_AGREE",
     "fullName": "Amina Diallo",
     "dateOfBirth": "1991-04-12",
     "gender": "FLE",

@@ -130,6 +130,7 @@ def sample_person(index: int, *, locations: dict[str, str], gender: str) -> Samp
     year = 1960 + (index * 7) % 45
     return SamplePerson(
         demographics={
+            "consent": "I_AGREE",  # the applicant agreed to the consent text (shown first)
             "fullName": NAMES[index % len(NAMES)],
             "dateOfBirth": f"{year}-{1 + index % 12:02d}-{1 + index % 27:02d}",
             "gender": gender,

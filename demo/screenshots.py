@@ -212,6 +212,7 @@ def take(
         page = wizard.pages[0]
         page.set_values(
             {
+                "consent": "I_AGREE",
                 "fullName": "Amina Diallo",
                 "dateOfBirth": "2012-04-12",
                 "gender": "FLE",

@@ -1,7 +1,8 @@
 """Build one wizard page entirely from the UI spec: no field is hard-coded here.
 
 Each field of a ``demographics`` screen becomes a row: label (default language) | input | label in
-the spec's second language, with an inline message under the input. Dropdowns and location cascades
+the spec's second language, with an inline message under the input. A ``consent`` field is its text
+(client/ui/consent_panel.py) above a checkbox labelled with the field's label. Dropdowns and location cascades
 take their options from master-data rows loaded once per registration (``options``), so typing never
 waits for the store. Visibility conditions re-run on every change; a field is validated by the shared
 form engine when the officer leaves it, and the whole screen when Next is pressed (by the workflow).
@@ -13,13 +14,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QScrollArea, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QLabel, QLineEdit, QScrollArea, QWidget
 
+from client.core.registration.consent import ConsentText
+from client.ui.consent_panel import ConsentPanel
 from client.ui.i18n import tr, tr_message
 from client.ui.widgets import wheel_only_when_focused
-from shared.forms import FormEngine
+from shared.forms import CONSENT_AGREED, FormEngine
 
-INPUT_TYPES = frozenset({"text", "number", "date", "dropdown", "location"})
+INPUT_TYPES = frozenset({"text", "number", "date", "dropdown", "location", "consent"})
 # options key -> master-data rows, e.g. {"genders": [...], "locations": [...]}
 OptionRows = Mapping[str, list[dict[str, Any]]]
 
@@ -41,8 +44,10 @@ class FormPage(QWidget):
         screen_id: str,
         options: OptionRows,
         language: str,
+        consent: ConsentText | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``consent``: the text of the screen's consent field (the registration's, from master data)."""
         super().__init__(parent)
         assert engine.ui_spec is not None, "a form page needs a UI spec"
         self.engine, self.screen_id, self._options, self.language = engine, screen_id, options, language
@@ -51,6 +56,7 @@ class FormPage(QWidget):
         self.errors: dict[str, QLabel] = {}
         self._labels: dict[str, tuple[QLabel, QLabel]] = {}
         self._children: dict[str, list[str]] = {}  # location field -> fields whose parent it is
+        self.consent_panel: ConsentPanel | None = None
         self._building = True
         grid = QGridLayout(self)
         grid.setHorizontalSpacing(16)
@@ -61,6 +67,10 @@ class FormPage(QWidget):
             spec = engine.schema.fields[ui_field.id]
             if spec.type not in INPUT_TYPES:
                 continue  # documents/biometrics have their own pages
+            if spec.type == "consent":  # the text spans the row above its checkbox
+                self.consent_panel = ConsentPanel(consent=consent, spec=engine.ui_spec)
+                grid.addWidget(self.consent_panel, row, 0, 1, 3)
+                row += 1
             label, second = QLabel(), QLabel()
             second.setProperty("role", "second")
             widget = self._make_input(ui_field.id, spec.type)
@@ -83,14 +93,21 @@ class FormPage(QWidget):
                 self._children.setdefault(spec.parent, []).append(ui_field.id)
             row += 2
         grid.setRowStretch(row, 1)
+        if self.consent_panel is not None and not self.consent_panel.available():
+            for widget in self.inputs.values():  # nothing to agree to: this form cannot be completed
+                if isinstance(widget, QCheckBox):
+                    widget.setEnabled(False)
         self._building = False
         self.retranslate(language)
         self._refresh_visibility()
 
     # -- building ---------------------------------------------------------------------------------
     def _make_input(self, field_id: str, kind: str) -> QWidget:
-        if kind in {"dropdown", "location"}:
-            widget: QWidget = wheel_only_when_focused(QComboBox())
+        if kind == "consent":  # Space toggles it; its text is its accessible name
+            widget: QWidget = QCheckBox()
+            widget.toggled.connect(lambda _on, f=field_id: self._changed(f))
+        elif kind in {"dropdown", "location"}:
+            widget = wheel_only_when_focused(QComboBox())
             widget.currentIndexChanged.connect(lambda _i, f=field_id: self._changed(f))
         else:
             widget = QLineEdit()
@@ -132,6 +149,8 @@ class FormPage(QWidget):
     # -- reading and writing ----------------------------------------------------------------------
     def value(self, field_id: str) -> Any:
         widget = self.inputs.get(field_id)
+        if isinstance(widget, QCheckBox):
+            return CONSENT_AGREED if widget.isChecked() else None
         if isinstance(widget, QComboBox):
             return widget.currentData()
         if isinstance(widget, QLineEdit):
@@ -153,7 +172,9 @@ class FormPage(QWidget):
             if field_id not in values:
                 continue
             widget = self.inputs[field_id]
-            if isinstance(widget, QComboBox):
+            if isinstance(widget, QCheckBox):
+                widget.setChecked(values[field_id] == CONSENT_AGREED and widget.isEnabled())
+            elif isinstance(widget, QComboBox):
                 self._fill_combo(field_id, keep=str(values[field_id]))
             elif isinstance(widget, QLineEdit):
                 widget.setText(str(values[field_id]))
@@ -197,6 +218,8 @@ class FormPage(QWidget):
         return message
 
     def _show_error(self, field_id: str, message: str | None) -> None:
+        if message and isinstance(self.inputs[field_id], QCheckBox):
+            message = tr("consent.required", self.language)  # what to do, in the kiosk's words
         label = self.errors[field_id]
         label.setText(tr_message(message, self.language) if message else "")
         label.setVisible(bool(message))
@@ -218,16 +241,22 @@ class FormPage(QWidget):
 
     def retranslate(self, language: str) -> None:
         self.language = language
+        if self.consent_panel is not None:
+            self.consent_panel.retranslate(language)
         second_lang = self.engine.ui_spec.second_language if self.engine.ui_spec else None
         for field_id, (label, second) in self._labels.items():
-            required = "" if not self.engine.schema.fields[field_id].required else " *"
+            ui = next(f for f in self.screen.fields if f.id == field_id)
+            required = " *" if self.engine.schema.fields[field_id].required or ui.required else ""
             label.setText(self.engine.label(field_id, language) + required)
             other = (
                 self.engine.label(field_id, second_lang) if second_lang and second_lang != language else ""
             )
             second.setText(other)
-            ui = next(f for f in self.screen.fields if f.id == field_id)
             widget = self.inputs[field_id]
+            if isinstance(widget, QCheckBox):  # the box says what ticking it means
+                widget.setText(label.text())
+                widget.setAccessibleName(label.text())
+                label.clear()
             if isinstance(widget, QLineEdit) and ui.placeholder:
                 widget.setPlaceholderText(ui.placeholder.get(language) or next(iter(ui.placeholder.values())))
             elif isinstance(widget, QComboBox):

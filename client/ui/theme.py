@@ -145,6 +145,10 @@ QPushButton[secondary="true"] {{ background: {p.secondary}; color: {p.secondary_
 QLineEdit, QComboBox, QSpinBox {{ min-height: {px(40)}px; padding: 1px 7px; border: 2px solid {p.border};
   border-radius: 4px; background: {p.field}; color: {p.field_text}; }}
 QLineEdit:focus, QComboBox:focus {{ border-color: {p.accent}; }}
+QCheckBox::indicator {{ width: {px(22)}px; height: {px(22)}px; border: 3px solid {p.border};
+  border-radius: 3px; background: {p.field}; }}
+QCheckBox::indicator:checked {{ background: {p.accent}; }}
+QCheckBox::indicator:focus {{ border-color: {p.focus}; }}
 QLabel[role="error"] {{ color: {p.error}; font-weight: 600; }}
 QLabel[role="title"] {{ font-size: {pt(22)}pt; font-weight: 700; }}
 QLabel[role="second"] {{ color: {p.second}; }}
@@ -178,6 +182,10 @@ QPushButton[secondary="true"] {{ background: {p.secondary}; color: {p.secondary_
 QLineEdit, QComboBox, QSpinBox {{ min-height: {px(44)}px; padding: 1px 7px; background: {p.field};
   color: {p.field_text}; border: 3px solid {p.border}; }}
 QLineEdit:focus, QComboBox:focus {{ border-color: {p.focus}; }}
+QCheckBox::indicator {{ width: {px(24)}px; height: {px(24)}px; border: 4px solid {p.border};
+  background: {p.field}; }}
+QCheckBox::indicator:checked {{ background: {p.accent}; }}
+QCheckBox::indicator:focus {{ border-color: {p.focus}; }}
 QLabel[role="error"] {{ color: {p.error}; font-weight: 800; }}
 QLabel[role="title"] {{ font-size: {pt(24)}pt; font-weight: 800; color: {p.accent}; }}
 QLabel[role="second"] {{ color: {p.second}; }}

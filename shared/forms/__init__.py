@@ -6,7 +6,8 @@ docs/forms.md for the JSON format.
 """
 
 from shared.forms.conditions import ConditionError, evaluate_condition, parse_condition
-from shared.forms.engine import FormEngine, ValidationResult
+from shared.forms.consent import consent_digest, template_texts
+from shared.forms.engine import CONSENT_AGREED, FormEngine, ValidationResult
 from shared.forms.schema import (
     FIELD_TYPES,
     FieldSpec,
@@ -20,6 +21,7 @@ from shared.forms.schema import (
 )
 
 __all__ = [
+    "CONSENT_AGREED",
     "FIELD_TYPES",
     "ConditionError",
     "FieldSpec",
@@ -30,8 +32,10 @@ __all__ = [
     "UiField",
     "UiSpec",
     "ValidationResult",
+    "consent_digest",
     "evaluate_condition",
     "load_id_schema",
     "load_ui_spec",
     "parse_condition",
+    "template_texts",
 ]

@@ -35,7 +35,9 @@ _DEFAULT_MESSAGES = {
     "range_max": "{label} must be at most {max}",
     "option": "{label}: {value!r} is not one of the allowed values",
     "type": "{label} has the wrong kind of value",
+    "consent": "{label}: the applicant has not agreed",
 }
+CONSENT_AGREED = "I_AGREE"  # the one value a consent field holds in the identity record
 
 
 class RuleMessage(str):
@@ -108,6 +110,8 @@ class FormEngine:
         spec = self.schema.fields[field_id]
         if spec.required or any(v.type == "required" for v in spec.validators):
             return True
+        if field_id in self._ui_fields and self._ui_fields[field_id].required:
+            return True
         conditions = [spec.required_on, self._ui_fields.get(field_id, UiField(field_id, "", {})).required_on]
         return any(c and evaluate_condition(c, values, today=today) for c in conditions)
 
@@ -176,6 +180,8 @@ class FormEngine:
         if spec.type in {"text", "dropdown", "location", "date"} and not isinstance(value, str):
             return self._message("type", None, language, label=label)
         text = value.strip() if isinstance(value, str) else value
+        if spec.type == "consent" and text != CONSENT_AGREED:
+            return self._message("consent", None, language, label=label)
         if spec.type == "date":
             try:
                 date.fromisoformat(text)

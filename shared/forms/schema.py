@@ -14,7 +14,10 @@ from typing import Any
 
 from shared.forms.conditions import ConditionError, names_in, parse_condition
 
-FIELD_TYPES = frozenset({"text", "date", "dropdown", "location", "document", "biometrics", "number"})
+FIELD_TYPES = frozenset(
+    {"text", "date", "dropdown", "location", "document", "biometrics", "number", "consent"}
+)
+SCREEN_KINDS = ("demographics", "documents", "biometrics")
 VALIDATOR_TYPES = frozenset({"required", "regex", "length", "date_range", "age", "range"})
 BIOMETRIC_MODALITIES = ("finger", "iris", "face")
 MAX_REGEX_LENGTH = 300
@@ -65,6 +68,8 @@ class UiField:
     visible_on: str | None = None
     required_on: str | None = None
     placeholder: dict[str, str] = field(default_factory=dict)
+    required: bool = False  # required on the kiosk only: the server's packet check reads the schema
+    template: str | None = None  # consent: the ``templates`` master-data row holding the text
 
 
 @dataclass(frozen=True)
@@ -223,7 +228,7 @@ def load_ui_spec(raw: dict[str, Any], schema: IdSchema) -> UiSpec:
         where = f"ui_spec screen #{index}"
         screen_id = _require(raw_screen, "id", str, where)
         kind = raw_screen.get("kind", "demographics")
-        if kind not in {"demographics", "documents", "biometrics"}:
+        if kind not in SCREEN_KINDS:
             raise FormSpecError(f"{where}: unknown kind {kind!r}")
         ui_fields = []
         for raw_field in _require(raw_screen, "fields", list, where):
@@ -241,7 +246,14 @@ def load_ui_spec(raw: dict[str, Any], schema: IdSchema) -> UiSpec:
                 visible_on=_condition(raw_field.get("visible_on"), fwhere),
                 required_on=_condition(raw_field.get("required_on"), fwhere),
                 placeholder=_labels(raw_field.get("placeholder"), fwhere),
+                required=raw_field.get("required", False) is True,
+                template=raw_field.get("template"),
             )
+            if schema.fields[field_id].type == "consent":  # asked before anything else is typed
+                if screens or ui_fields or kind != "demographics":
+                    raise FormSpecError(f"{fwhere}: a consent field is the first field of the first screen")
+                if not (isinstance(ui_field.template, str) and ui_field.template):
+                    raise FormSpecError(f"{fwhere}: a consent field names its text's 'template'")
             for cond in (ui_field.visible_on, ui_field.required_on):
                 if cond:
                     _check_names(cond, schema.fields, fwhere)

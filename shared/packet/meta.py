@@ -38,6 +38,19 @@ def _iso_time(value: str) -> str:
 IsoTime = Annotated[str, Field(max_length=40), AfterValidator(_iso_time)]
 
 
+class ConsentMeta(BaseModel):
+    """Which consent text the applicant agreed to: the ``templates`` row, the languages on screen and
+    ``shared.forms.consent_digest`` of those texts (docs/forms.md, Consent)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    template_id: Text
+    languages: list[Annotated[str, Field(max_length=16, pattern=r"^[a-z]{2,8}$")]] = Field(
+        min_length=1, max_length=8
+    )
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class PacketMeta(BaseModel):
     """The parsed ``meta.json`` of a packet; immutable. Build with keywords, read with :func:`read_meta`."""
 
@@ -59,6 +72,7 @@ class PacketMeta(BaseModel):
     prereg_id: FreeText | None = None
     retries: dict[Text, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, max_length=16)
     flow: Text = "new"
+    consent: ConsentMeta | None = Field(default=None, description="absent in older kiosks' packets")
     # Set by the builder (shared.packet.builder.with_sealing_meta), whatever the kiosk passed.
     format: Literal["openreg-packet"] | None = None
     version: int | None = None

@@ -1,6 +1,7 @@
 """Whole-import checks of master data against the state it would produce (imported rows over the current
 rows): duplicate ids, references to centers / document categories / parent locations, location cycles,
-and every UI spec loading against the ID schema it names with the kiosk's own loaders (shared.forms).
+and every UI spec loading against the ID schema it names with the kiosk's own loaders (shared.forms)
+and finding the templates (consent texts) it names.
 
 Each problem names the file, row and field of the imported row that causes it. Rows already stored are
 only looked up by id (in batches), so a small import into a large database stays cheap.
@@ -137,6 +138,7 @@ def check_import(
     _check_deleted_targets(state, deletes, delete_origins, errors)
     _check_location_cycles(state, upserts, origins, error)
     _check_ui_specs(state, where, deletes, delete_origins, error)
+    _check_template_deletes(state, deletes, delete_origins, error)
     if len(errors) > MAX_ERRORS:  # an answer (and a CLI screen) stays readable
         more = len(errors) - MAX_ERRORS
         errors = [*errors[:MAX_ERRORS], FieldError(message=f"... and {more} more problems")]
@@ -267,6 +269,25 @@ def _check_ui_specs(
             )
             continue
         try:
-            load_ui_spec(row, schema)
+            ui_spec = load_ui_spec(row, schema)
         except FormSpecError as exc:
             error(blame, entity, field, f"{prefix}{exc}")
+            continue
+        named_templates = {f.template for s in ui_spec.screens for f in s.fields if f.template}
+        for template, found in state.rows("templates", named_templates).items():
+            if found is None:  # the kiosk could not show the consent text the applicant agrees to
+                error(blame, entity, field, f"{prefix}names template {template!r}, which does not exist")
+
+
+def _check_template_deletes(state: _State, deletes: Deletes, delete_origins: list[Origin], error) -> None:
+    """A template a UI spec still names (the consent text) cannot be deleted."""
+    removed = {i: o for (e, i), o in zip(deletes, delete_origins, strict=True) if e == "templates"}
+    if not removed:
+        return
+    for spec_id, row in state.all("ui_spec").items():
+        spec = row.get("spec") if isinstance(row.get("spec"), dict) else {}
+        screens = [s for s in spec.get("screens") or [] if isinstance(s, dict)]
+        for ui_field in (f for s in screens for f in s.get("fields") or [] if isinstance(f, dict)):
+            origin = removed.get(str(ui_field.get("template")))
+            if origin is not None:
+                error(origin, "templates", "deletes.templates", f"ui_spec {spec_id!r} still shows it")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.forms import FormSpecError, load_id_schema
+from shared.forms.consent import MAX_TEMPLATE_TEXT
 from shared.sync import FieldError
 
 IMPORT_FORMAT = "openreg-masterdata/1"
@@ -37,6 +38,7 @@ ENTITIES = frozenset(
         "receipt_templates",
         "preregistrations",
         "reject_reasons",
+        "templates",
     }
 )
 LOCATION_LEVELS = {"region", "province", "city", "postal_code"}
@@ -129,6 +131,11 @@ def _check_entity_row(entity: str, row: dict[str, Any]) -> list[tuple[str, str]]
         need("rtl", bool, "true or false")
     elif entity == "device_models":
         need("modality", str, "text")
+    elif entity == "templates":  # texts shown to applicants, e.g. the consent (docs/forms.md)
+        texts = row.get("texts")
+        problems += [("texts", m) for m in [_labels(texts)] if m]
+        if not problems and any(len(t) > MAX_TEMPLATE_TEXT for t in texts.values()):
+            problems.append(("texts", f"a text is longer than {MAX_TEMPLATE_TEXT} characters"))
     elif entity == "preregistrations":
         # Personal data: only ever sent to the kiosks of the center where the applicant booked.
         need("center_id", str, "the 5-digit center where the applicant will come")

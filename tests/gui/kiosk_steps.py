@@ -68,6 +68,7 @@ def start_registration_to_biometrics(qtbot, window, tmp_path: Path):
     page = wizard.pages[0]
     page.set_values(
         {
+            "consent": "I_AGREE",  # the applicant agreed (issue 14)
             "fullName": "Amina Diallo",
             "dateOfBirth": "1991-04-12",
             "addressLine": "12 Palm St",
@@ -112,3 +113,11 @@ def approve_all_with_password(qtbot, eod, password: str) -> None:
     qtbot.waitUntil(lambda: eod.dialog is not None and eod.dialog.objectName() == "eod_password_dialog")
     eod.dialog.password.setText(password)
     qtbot.keyClick(eod.dialog.password, Qt.Key.Key_Return)
+
+
+def tick_consent(qtbot, page) -> None:
+    """The applicant agrees: the officer focuses the consent checkbox and presses Space (keyboard only)."""
+    box = page.inputs["consent"]
+    box.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    assert box.isChecked()

@@ -40,7 +40,8 @@ def test_wizard_alt_arrows_move_and_page_down_scrolls(qtbot, window):
     assert bar.value() == 0
     qtbot.keyClick(page.inputs["fullName"], Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
     assert wizard.message.text()  # Next was tried: the empty form is refused
-    page.set_values({"fullName": "Amina Diallo", "dateOfBirth": "1991-04-12", "gender": "FLE"})
+    page.set_values({"consent": "I_AGREE", "fullName": "Amina Diallo", "dateOfBirth": "1991-04-12"})
+    page.set_values({"gender": "FLE"})
     page.set_values({"region": "R1", "province": "P1", "city": "C1", "addressLine": "12 Palm St"})
     qtbot.keyClick(page.inputs["fullName"], Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
     assert wizard.stack.currentIndex() == 1, wizard.message.text()

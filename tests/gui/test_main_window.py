@@ -62,11 +62,12 @@ def test_wizard_from_ui_spec_validates_cascades_and_reaches_documents(qtbot, win
     wizard = window.screens["registration"]
     qtbot.waitUntil(lambda: bool(wizard.pages))
     page = wizard.pages[0]
-    assert list(page.inputs)[:3] == ["fullName", "dateOfBirth", "gender"]
+    assert list(page.inputs)[:4] == ["consent", "fullName", "dateOfBirth", "gender"]
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     assert wizard.stack.currentIndex() == 0 and page.errors["fullName"].text()
     page.set_values(
-        {"fullName": "Amina Diallo", "dateOfBirth": "1991-04-12", "gender": "FLE", "region": "R1"}
+        {"consent": "I_AGREE", "fullName": "Amina Diallo", "dateOfBirth": "1991-04-12", "gender": "FLE"}
+        | {"region": "R1"}
     )
     province = page.inputs["province"]
     assert [province.itemData(i) for i in range(1, province.count())] == ["P1"]

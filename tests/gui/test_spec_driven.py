@@ -27,7 +27,8 @@ def test_new_ui_spec_version_changes_the_form(qtbot, window, kiosk):
     row["spec"]["version"] += 1
     screen = row["spec"]["screens"][0]
     screen["fields"] = [f for f in screen["fields"] if f["id"] != "email"]
-    screen["fields"][0]["labels"]["eng"] = "Name as on the ID card"
+    full_name = next(f for f in screen["fields"] if f["id"] == "fullName")  # after the consent field
+    full_name["labels"]["eng"] = "Name as on the ID card"
     with kiosk.store.transaction() as conn:  # what the master-data sync applies from a signed page
         apply_changes(conn, [{"seq": 1, "entity": "ui_spec", "id": row["id"], "op": "upsert", "data": row}])
     wizard = open_wizard(qtbot, window)

@@ -36,7 +36,8 @@ def import_spec_without_email(server, tmp_path) -> None:
     row["spec"]["version"] += 1
     screen = row["spec"]["screens"][0]
     screen["fields"] = [f for f in screen["fields"] if f["id"] != "email"]
-    screen["fields"][0]["labels"]["eng"] = "Name as on the ID card"
+    full_name = next(f for f in screen["fields"] if f["id"] == "fullName")  # after the consent field
+    full_name["labels"]["eng"] = "Name as on the ID card"
     path = tmp_path / "ui_spec_v2.json"
     path.write_text(json.dumps({**doc, "entities": {"ui_spec": [row]}}))
     cmd = [sys.executable, "-m", "shared", "admin", "masterdata", "import", str(path)]

@@ -24,6 +24,7 @@ from client.core.authentication import RoleRequired, Session, require_role
 from client.core.machine import MachineKeys, read_setting, write_setting
 from client.core.master_data import MasterData
 from client.core.registration.biometrics import BiometricPolicy
+from client.core.registration.consent import ConsentRecord, consent_text
 from client.core.registration.receipt import ReceiptData, face_photo, render_receipt
 from client.core.registration.receipt_fonts import receipt_fonts
 from client.core.registration.receipt_words import receipt_languages
@@ -33,10 +34,14 @@ from client.core.registration.sealing import PacketSealer
 from client.core.registration.workflow import Registration, SignedOffRegistration
 from client.core.store import Store
 from shared import __version__ as SOFTWARE_VERSION
-from shared.packet.meta import PacketMeta
+from shared.packet.meta import ConsentMeta, PacketMeta
 from shared.rid import format_rid, next_sequence
 
 Clock = Callable[[], datetime]
+
+
+def _consent_meta(record: ConsentRecord) -> ConsentMeta:
+    return ConsentMeta(template_id=record.template_id, languages=list(record.languages), sha256=record.sha256)
 
 
 def person_summary(signed: SignedOffRegistration) -> dict[str, Any]:
@@ -132,12 +137,14 @@ class RegistrationService:
             append_audit(
                 conn, actor=session.user_id, action="registration.started", details={"prereg_id": prereg_id}
             )
+        engine = self._md.form_engine()
         return Registration(
-            engine=self._md.form_engine(),
+            engine=engine,
             policy=BiometricPolicy.from_config(self._md.config),
             operator_id=session.user_id,
             prereg_id=prereg_id,
             prefill=prefill,
+            consent=consent_text(engine, lambda template: self._md.get("templates", template)),
         )
 
     def find_preregistration(self, prereg_id: str) -> dict[str, Any] | None:
@@ -259,6 +266,7 @@ class RegistrationService:
             recipient_key_id=recipient_key_id,
             retries=signed.retries,
             flow="new",
+            **({"consent": _consent_meta(signed.consent)} if signed.consent else {}),
         )
 
     def _render_receipt(

@@ -21,7 +21,8 @@ from client.core.registration.biometrics import (
     BiometricException,
     BiometricPolicy,
 )
-from shared.forms import FormEngine, ValidationResult
+from client.core.registration.consent import ConsentRecord, ConsentText
+from shared.forms import CONSENT_AGREED, FormEngine, ValidationResult
 
 
 class Step(enum.StrEnum):
@@ -81,6 +82,7 @@ class SignedOffRegistration:
     ui_spec_version: int | None
     prereg_id: str | None
     retries: dict[str, int]
+    consent: ConsentRecord | None = None  # None: the form asks for no consent
 
 
 @dataclass
@@ -100,11 +102,17 @@ class Registration:
     exception_photo: bytes | None = None
     supervisor_id: str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    consent: ConsentText | None = None  # the text the form's consent field shows (from master data)
+    consent_shown: tuple[str, ...] = ()  # its languages on screen when the consent was accepted
     _approved: tuple | None = field(default=None, init=False, repr=False)  # the biometrics the supervisor saw
 
     def __post_init__(self) -> None:
         # Prefill only what the schema knows; the officer still confirms it on the demographics screen.
-        self.values = {k: v for k, v in self.prefill.items() if k in self.engine.schema.fields} | self.values
+        # Consent is never prefilled: the applicant gives it at the kiosk.
+        fields = self.engine.schema.fields
+        self.values = {
+            k: v for k, v in self.prefill.items() if k in fields and fields[k].type != "consent"
+        } | self.values
 
     # -- helpers ---------------------------------------------------------------------------------
     def _expect(self, *steps: Step) -> None:
@@ -138,10 +146,22 @@ class Registration:
         }
         result = self.engine.validate(merged, fields=ids, language=language, today=self.today)
         result.errors.update(unknown)
+        self._note_consent(result, language)
         if result.ok:
             self.values = result.cleaned
             self.step = Step.DOCUMENTS
         return result
+
+    def _note_consent(self, result: ValidationResult, language: str | None) -> None:
+        """Record the languages the consent text was shown in (the screen's and the spec's second)."""
+        consent, spec = self.consent, self.engine.ui_spec
+        if consent is None or spec is None or result.cleaned.get(consent.field_id) != CONSENT_AGREED:
+            return
+        self.consent_shown = consent.shown(
+            language, default=spec.default_language, second=spec.second_language
+        )
+        if not self.consent_shown:
+            result.errors[consent.field_id] = "the consent text is not in this kiosk's master data; sync"
 
     # -- documents -------------------------------------------------------------------------------
     def document_fields(self, screen_id: str | None = None) -> dict[str, bool]:
@@ -369,6 +389,11 @@ class Registration:
             ui_spec_version=spec.version if spec else None,
             prereg_id=self.prereg_id,
             retries=dict(self.attempts),
+            consent=(
+                ConsentRecord.of(self.consent, self.consent_shown)
+                if self.consent and self.values.get(self.consent.field_id) == CONSENT_AGREED
+                else None
+            ),
         )
 
     def cancel(self) -> None:

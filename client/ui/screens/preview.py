@@ -21,6 +21,7 @@ from client.ui.form_renderer import option_label
 from client.ui.screens.preview_summary import EDIT_SCHEME, show_summary
 from client.ui.screens.reauth_dialog import ReauthDialog
 from client.ui.widgets import button, error_label, title_label
+from shared.forms import CONSENT_AGREED
 
 SIGN_OFF_PURPOSE = "registration.sign_off"
 
@@ -103,6 +104,8 @@ class PreviewScreen(QWidget):
     def _shown(self, field_id: str, value) -> str:
         """Option ids (gender, locations) as the officer saw them in the form."""
         spec = self.registration.engine.schema.fields[field_id]
+        if spec.type == "consent":  # the code in id.json, in words
+            return self.ctx.t("consent.agreed") if value == CONSENT_AGREED else str(value)
         if spec.type not in {"dropdown", "location"}:
             return str(value)
         options = self.ctx.extras.get("form_options", {})

@@ -194,7 +194,11 @@ class RegistrationScreen(QWidget):
         for screen in spec.screens:
             if screen.kind == "demographics":
                 page: QWidget = FormPage(
-                    engine=registration.engine, screen_id=screen.id, options=options, language=language
+                    engine=registration.engine,
+                    screen_id=screen.id,
+                    options=options,
+                    language=language,
+                    consent=registration.consent,
                 )
                 page.set_values(registration.values)
             elif screen.kind == "documents":

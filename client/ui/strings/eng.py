@@ -369,4 +369,12 @@ STRINGS: dict[str, str] = {
     "text_size.label": "Text size",
     "text_size.percent": "Text {n}%",
     "error.no_server": "This kiosk has no server address, so it cannot sync. Ask an administrator to set it up.",
+    # issue 14: consent
+    "validation.consent": "{label}: the applicant has not agreed",
+    "consent.agreed": "Agreed",
+    "consent.text": "Consent text",
+    "consent.required": "The applicant must agree to the text above before the registration can go on. "
+    "If they do not agree, cancel the registration.",
+    "consent.no_text": "The consent text is missing from this kiosk's master data, so no registration can be "
+    "made. Sync with the server, or call support.",
 }

@@ -389,4 +389,12 @@ STRINGS: dict[str, str] = {
     "text_size.label": "Taille du texte",
     "text_size.percent": "Texte {n} %",
     "error.no_server": "Cette borne n'a pas d'adresse de serveur : elle ne peut pas se synchroniser. Demandez à un administrateur de la configurer.",
+    # issue 14: consent
+    "validation.consent": "{label} : le demandeur n'a pas donné son accord",
+    "consent.agreed": "Accepté",
+    "consent.text": "Texte de consentement",
+    "consent.required": "Le demandeur doit accepter le texte ci-dessus avant de poursuivre l'enregistrement. "
+    "S'il refuse, annulez l'enregistrement.",
+    "consent.no_text": "Le texte de consentement manque dans les données de référence de ce poste : aucun "
+    "enregistrement n'est possible. Synchronisez avec le serveur ou appelez le support.",
 }

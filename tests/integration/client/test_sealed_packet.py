@@ -1,12 +1,15 @@
 """A registration sealed by the kiosk opens with the server identity and carries everything captured."""
 
+import json
+
 import pytest
 
 from client.core.bootstrap import build_client
 from client.core.registration.biometrics import CAPTURE_GROUPS
 from demo.samples import capture_group, document_scan, sample_person
+from shared.forms import consent_digest, template_texts
 from tests.integration.client.kiosk_child import settings
-from tests.integration.client.kiosk_setup import prepare_offline_kiosk
+from tests.integration.client.kiosk_setup import DEMO, prepare_offline_kiosk
 
 packet = pytest.importorskip("shared.packet")
 
@@ -50,6 +53,12 @@ def test_kiosk_packet_opens_with_server_identity_and_machine_key(tmp_path):
     assert [b.bio_subtype for b in contents.biometrics if b.exception] == [person.missing_finger]
     assert contents.documents[0].data == document_scan(3, target_bytes=20_000)
     assert any(a["action"] == "registration.signed_off" for a in contents.audit)
+    # issue 14: the consent is in id.json, and meta proves which text was on screen
+    assert contents.demographics["consent"] == "I_AGREE"
+    consent = packet.read_meta(contents.meta).consent
+    texts = template_texts(json.loads((DEMO / "ui_spec.json").read_text())["entities"]["templates"][0])
+    assert (consent.template_id, consent.languages) == ("registration_consent", ["eng", "ara"])
+    assert consent.sha256 == consent_digest(texts, ["eng", "ara"])
     with pytest.raises(packet.PacketError):
         packet.open_packet(
             done.packet_path,

@@ -201,3 +201,17 @@ def test_spec_without_schema_id_is_checked_against_the_newest_schema(engine) -> 
     other["schema"]["fields"] = other["schema"]["fields"][:3]
     errors = _refused(engine, ("slim.json", _doc(id_schema=[other])))
     assert _named(errors, "slim.json", 1, "schema", "ui_spec 'new_registration' would break"), errors
+
+
+def test_consent_field_and_its_text_import_and_a_spec_naming_a_missing_template_is_refused(engine) -> None:
+    """The demo consent field (issue 14) loads on the server; its text must exist in master data."""
+    spec = _demo_row("ui_spec.json", "ui_spec")
+    assert spec["spec"]["screens"][0]["fields"][0]["template"] == "registration_consent"
+    template = _demo_row("ui_spec.json", "templates")
+    spec["version"] = spec["spec"]["version"] = 2
+    _import(engine, ("spec.json", _doc(ui_spec=[spec], templates=[template])))
+    spec["spec"]["screens"][0]["fields"][0]["template"] = "nosuch"
+    errors = _refused(engine, ("spec.json", _doc(ui_spec=[spec])))
+    assert _named(errors, "spec.json", 1, "spec", "template 'nosuch', which does not exist"), errors
+    errors = _refused(engine, ("del.json", _doc(deletes={"templates": ["registration_consent"]})))
+    assert _named(errors, "del.json", None, "deletes.templates", "'new_registration' still shows it"), errors

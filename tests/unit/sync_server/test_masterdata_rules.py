@@ -41,6 +41,8 @@ def test_good_json_and_csv_parse() -> None:
         ("reject_reasons", {"id": "BLUR"}, "labels"),
         ("config", {"id": "k", "center_id": "1"}, "center_id"),
         ("preregistrations", {"id": "PRE-1", "data": {"fullName": "A"}}, "center_id"),
+        ("templates", {"id": "registration_consent", "texts": "I agree"}, "texts"),
+        ("templates", {"id": "registration_consent", "texts": {"eng": "x" * 20_001}}, "texts"),
         ("preregistrations", {"id": "PRE-1", "center_id": "10001", "data": "A"}, "data"),
         (
             "preregistrations",

@@ -227,6 +227,7 @@ def test_shipped_demo_schema_and_spec_load_and_validate():
     schema = load_id_schema(schema_row)
     spec = load_ui_spec(spec_row, schema)
     assert {s.kind for s in spec.screens} == {"demographics", "documents", "biometrics"}
+    assert spec.screens[0].fields[0].id == "consent"  # issue 14: consent is asked first
     assert spec.rtl_languages == {"ara"}
     for ui_field in (f for s in spec.screens for f in s.fields):
         assert set(ui_field.labels) == {"eng", "fra", "ara"}, ui_field.id
@@ -241,8 +242,10 @@ def test_shipped_demo_schema_and_spec_load_and_validate():
         "addressLine": "12 Palm Street",
         "proofOfIdentity": {"type": "passport"},
         "individualBiometrics": {"face": 1},
+        "consent": "I_AGREE",
     }
     assert engine.validate(person, today=TODAY).ok
+    assert set(engine.validate(person | {"consent": None}, today=TODAY).errors) == {"consent"}
 
 
 from hypothesis import given, settings  # noqa: E402

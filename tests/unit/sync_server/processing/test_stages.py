@@ -312,3 +312,15 @@ def test_worker_pool_threads_drain_the_queue(world):
         pool.shutdown()
     uins = [status(world, r)["uin"] for r in rids]
     assert all(uins) and len(set(uins)) == 6
+
+
+def test_consent_is_recorded_and_packets_without_it_from_older_kiosks_still_pass(world):
+    """Issue 14: the kiosk puts I_AGREE in id.json and the text's digest in meta; neither is required."""
+    consent = {"template_id": "registration_consent", "languages": ["eng", "ara"], "sha256": "0" * 64}
+    agreed = world.make(person=PERSON | {"consent": "I_AGREE"}, meta_update={"consent": consent})
+    older = world.make(person=PERSON | {"fullName": "Binta Sow"})
+    refused = world.make(person=PERSON | {"fullName": "Cy Diaz", "consent": "NO"})
+    world.drain(world.worker())
+    assert status(world, agreed)["status"] == "processed", status(world, agreed)["reason_text"]
+    assert status(world, older)["status"] == "processed", status(world, older)["reason_text"]
+    assert status(world, refused)["reason_code"] == "invalid_demographics"

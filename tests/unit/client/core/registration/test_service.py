@@ -32,6 +32,7 @@ from shared.rid import parse_rid
 
 DEMO = Path(__file__).resolve().parents[5] / "sync_server" / "demo_data"
 ADULT = {
+    "consent": "I_AGREE",
     "fullName": "Amina Diallo",
     "dateOfBirth": "1991-04-12",
     "gender": "FLE",

@@ -12,6 +12,7 @@ from shared.forms import FormEngine, load_id_schema, load_ui_spec
 
 DEMO = Path(__file__).resolve().parents[5] / "sync_server" / "demo_data"
 ADULT = {
+    "consent": "I_AGREE",
     "fullName": "Amina Diallo",
     "dateOfBirth": "1991-04-12",
     "gender": "FLE",

@@ -156,6 +156,7 @@ def registration_by_core(work: Path, sim) -> float:
         session = client.authentication.login(user_id=OPERATOR[0], password=OPERATOR[2])
         reg = client.registrations.start(session=session)
         values = {
+            "consent": "I_AGREE",
             "fullName": "Amina Diallo",
             "dateOfBirth": "1991-04-12",
             "gender": "FLE",
@@ -168,7 +169,7 @@ def registration_by_core(work: Path, sim) -> float:
             "postalCode": "Z1",
             "addressLine": "12 Palm Street",
         }
-        reg.submit_demographics(values)
+        assert reg.submit_demographics(values).ok
         for field_id in reg.document_fields():
             data, content_type = devices.capture_document()
             reg.add_document(

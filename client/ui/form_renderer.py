@@ -247,7 +247,9 @@ class FormPage(QWidget):
         for field_id, (label, second) in self._labels.items():
             ui = next(f for f in self.screen.fields if f.id == field_id)
             required = " *" if self.engine.schema.fields[field_id].required or ui.required else ""
-            label.setText(self.engine.label(field_id, language) + required)
+            kind = self.engine.schema.fields[field_id].type
+            shown = tr("form.date_format", language) if kind == "date" else ""  # the mask shows no format
+            label.setText(" ".join(filter(None, (self.engine.label(field_id, language), shown))) + required)
             other = (
                 self.engine.label(field_id, second_lang) if second_lang and second_lang != language else ""
             )

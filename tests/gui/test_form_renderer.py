@@ -124,3 +124,17 @@ def test_form_dropdowns_ignore_the_wheel_unless_focused(qtbot, engine):
     assert isinstance(gender, QComboBox) and not gender.hasFocus()
     _wheel(gender)
     assert p.value("gender") is None  # scrolling past it chose nothing
+
+
+def test_a_date_field_says_its_format_and_takes_typed_digits(qtbot, engine):
+    p = page(qtbot, engine)
+    label, _second = p._labels["dateOfBirth"]
+    assert "(YYYY-MM-DD)" in label.text()
+    p.retranslate("fra")
+    assert "(AAAA-MM-JJ)" in label.text()
+    p.retranslate("ara")
+    assert "1991-04-12" in label.text()
+    field = p.inputs["dateOfBirth"]
+    field.setFocus()
+    qtbot.keyClicks(field, "19910412")  # the dashes are the mask's
+    assert field.text() == "1991-04-12" and p.value("dateOfBirth") == "1991-04-12"

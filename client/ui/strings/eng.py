@@ -377,4 +377,6 @@ STRINGS: dict[str, str] = {
     "If they do not agree, cancel the registration.",
     "consent.no_text": "The consent text is missing from this kiosk's master data, so no registration can be "
     "made. Sync with the server, or call support.",
+    # issue 14: date format beside a date field
+    "form.date_format": "(YYYY-MM-DD)",
 }

@@ -397,4 +397,6 @@ STRINGS: dict[str, str] = {
     "S'il refuse, annulez l'enregistrement.",
     "consent.no_text": "Le texte de consentement manque dans les données de référence de ce poste : aucun "
     "enregistrement n'est possible. Synchronisez avec le serveur ou appelez le support.",
+    # issue 14: date format beside a date field
+    "form.date_format": "(AAAA-MM-JJ)",
 }

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
+    QListView,
     QMessageBox,
     QWidget,
 )
@@ -83,9 +84,13 @@ def visible_texts(root: QWidget) -> list[tuple[str, str]]:
             texts += [w.text(), w.informativeText()]
         if isinstance(w, QAbstractItemView) and w.model() is not None:
             model = w.model()
-            texts += [
-                str(model.headerData(c, Qt.Orientation.Horizontal) or "") for c in range(model.columnCount())
-            ]
+            if isinstance(w, QListView):  # a list has no header: its entries are what the officer reads
+                texts += [str(model.index(r, 0).data() or "") for r in range(model.rowCount(QModelIndex()))]
+            else:
+                texts += [
+                    str(model.headerData(c, Qt.Orientation.Horizontal) or "")
+                    for c in range(model.columnCount())
+                ]
         found += [(where, t.replace("&", "")) for t in texts if t and t.strip()]
     return found
 

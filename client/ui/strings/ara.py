@@ -355,4 +355,8 @@ STRINGS: dict[str, str] = {
     "text_size.label": "حجم النص",
     "text_size.percent": "النص {n}٪",
     "error.no_server": "لا يوجد عنوان خادم لهذا الكشك، لذا لا يمكنه المزامنة. اطلب من المسؤول إعداده.",
+    # issue 14: screens fit the kiosk, in its language (biometric problems, sizes, home)
+    "bio.problem.not_captured": "لم يُلتقط بعد: {what}",
+    "bio.problem.quality_low": "الجودة منخفضة جدًا، أعد الالتقاط: {what}",
+    "bio.problem.photo_required": "التقط صورة الاستثناء: إصبع أو عين مُعلَّمة كمفقودة.",
 }

@@ -369,4 +369,8 @@ STRINGS: dict[str, str] = {
     "text_size.label": "Text size",
     "text_size.percent": "Text {n}%",
     "error.no_server": "This kiosk has no server address, so it cannot sync. Ask an administrator to set it up.",
+    # issue 14: screens fit the kiosk, in its language (biometric problems, sizes, home)
+    "bio.problem.not_captured": "Not captured yet: {what}",
+    "bio.problem.quality_low": "Quality too low, capture again: {what}",
+    "bio.problem.photo_required": "Take the exception photo: a finger or eye is marked missing.",
 }

@@ -389,4 +389,8 @@ STRINGS: dict[str, str] = {
     "text_size.label": "Taille du texte",
     "text_size.percent": "Texte {n} %",
     "error.no_server": "Cette borne n'a pas d'adresse de serveur : elle ne peut pas se synchroniser. Demandez à un administrateur de la configurer.",
+    # issue 14: screens fit the kiosk, in its language (biometric problems, sizes, home)
+    "bio.problem.not_captured": "Pas encore capturé : {what}",
+    "bio.problem.quality_low": "Qualité trop basse, capturez à nouveau : {what}",
+    "bio.problem.photo_required": "Prenez la photo d'exception : un doigt ou un œil est marqué absent.",
 }

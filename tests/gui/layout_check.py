@@ -7,16 +7,17 @@ from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QCheckBox, QLabel, QWidget
 
 
-def _in_scrolled_content(w: QWidget) -> bool:
-    parent = w.parentWidget()
+def _scrolled_content(w: QWidget) -> QWidget | None:
+    """The content widget of the nearest scroll area ``w`` lies in (the viewport's child), if any."""
+    child, parent = w, w.parentWidget()
     while parent is not None:
         if (
             isinstance(parent.parentWidget(), QAbstractScrollArea)
             and parent is parent.parentWidget().viewport()
         ):
-            return True
-        parent = parent.parentWidget()
-    return False
+            return child
+        child, parent = parent, parent.parentWidget()
+    return None
 
 
 def layout_problems(root: QWidget, *, may_scroll: bool = False) -> list[str]:
@@ -31,8 +32,13 @@ def layout_problems(root: QWidget, *, may_scroll: bool = False) -> list[str]:
             continue
         where = f"{type(w).__name__}#{w.objectName() or '?'}"
         frame = isinstance(w, QAbstractScrollArea) and w.objectName().startswith("frame_")
+        screen = w.widget() if frame else None  # larger than the frame: it scrolls (or is cut off)
+        wider = screen is not None and screen.width() > w.viewport().width()
+        taller = screen is not None and screen.height() > w.viewport().height()
         if frame and (
-            w.horizontalScrollBar().isVisible() or (w.verticalScrollBar().isVisible() and not may_scroll)
+            w.horizontalScrollBar().isVisible()
+            or wider
+            or ((w.verticalScrollBar().isVisible() or taller) and not may_scroll)
         ):
             problems.append(f"{where}: the screen does not fit; it scrolls")
         if isinstance(w, QLabel | QAbstractButton) and w.text():
@@ -46,7 +52,14 @@ def layout_problems(root: QWidget, *, may_scroll: bool = False) -> list[str]:
                 problems.append(f"{where}: {text!r} needs {need}px, has {w.contentsRect().width()}px")
         elif text and isinstance(w, QAbstractButton | QCheckBox) and w.width() < w.sizeHint().width():
             problems.append(f"{where}: {text!r} needs {w.sizeHint().width()}px, has {w.width()}px")
-        if w.isWindow() or _in_scrolled_content(w):
+        content = None if w.isWindow() else _scrolled_content(w)
+        if content is not None and content is not w:  # may lie outside the window, not outside its page
+            box = QRect(w.mapTo(content, w.rect().topLeft()), w.size())
+            if not content.rect().adjusted(-1, -1, 1, 1).contains(box):
+                problems.append(
+                    f"{where}: at {box.getRect()} outside its {content.width()}×{content.height()} page"
+                )
+        if w.isWindow() or content is not None:
             continue
         box = QRect(w.mapTo(window, w.rect().topLeft()), w.size())
         if not bounds.contains(box):

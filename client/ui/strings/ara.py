@@ -359,4 +359,5 @@ STRINGS: dict[str, str] = {
     "bio.problem.not_captured": "لم يُلتقط بعد: {what}",
     "bio.problem.quality_low": "الجودة منخفضة جدًا، أعد الالتقاط: {what}",
     "bio.problem.photo_required": "التقط صورة الاستثناء: إصبع أو عين مُعلَّمة كمفقودة.",
+    "docs.size_kib": "{n} كيلوبايت",
 }

@@ -373,4 +373,5 @@ STRINGS: dict[str, str] = {
     "bio.problem.not_captured": "Not captured yet: {what}",
     "bio.problem.quality_low": "Quality too low, capture again: {what}",
     "bio.problem.photo_required": "Take the exception photo: a finger or eye is marked missing.",
+    "docs.size_kib": "{n} KiB",
 }

@@ -393,4 +393,5 @@ STRINGS: dict[str, str] = {
     "bio.problem.not_captured": "Pas encore capturé : {what}",
     "bio.problem.quality_low": "Qualité trop basse, capturez à nouveau : {what}",
     "bio.problem.photo_required": "Prenez la photo d'exception : un doigt ou un œil est marqué absent.",
+    "docs.size_kib": "{n} Kio",
 }

@@ -54,7 +54,9 @@ def _pattern(text: str) -> re.Pattern[str]:
 _ENGLISH_ENTRIES = {
     key: _pattern(text)
     for key, text in eng.STRINGS.items()
-    if _WORD.search(text) and text != fra.STRINGS.get(key)  # "Total", "Documents": the same in French
+    # words outside the format fields ("{device}: {state}" is punctuation only); "Total", "Documents": the
+    # same in French
+    if _WORD.search(re.sub(r"\{[^}]*\}", " ", text)) and text != fra.STRINGS.get(key)
 }
 
 

@@ -360,4 +360,6 @@ STRINGS: dict[str, str] = {
     "bio.problem.quality_low": "الجودة منخفضة جدًا، أعد الالتقاط: {what}",
     "bio.problem.photo_required": "التقط صورة الاستثناء: إصبع أو عين مُعلَّمة كمفقودة.",
     "docs.size_kib": "{n} كيلوبايت",
+    "home.devices_line": "الأجهزة: {list}",
+    "home.device_state": "حالة {device}: {state}",
 }

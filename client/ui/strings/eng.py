@@ -374,4 +374,6 @@ STRINGS: dict[str, str] = {
     "bio.problem.quality_low": "Quality too low, capture again: {what}",
     "bio.problem.photo_required": "Take the exception photo: a finger or eye is marked missing.",
     "docs.size_kib": "{n} KiB",
+    "home.devices_line": "Devices: {list}",
+    "home.device_state": "{device}: {state}",
 }

@@ -394,4 +394,6 @@ STRINGS: dict[str, str] = {
     "bio.problem.quality_low": "Qualité trop basse, capturez à nouveau : {what}",
     "bio.problem.photo_required": "Prenez la photo d'exception : un doigt ou un œil est marqué absent.",
     "docs.size_kib": "{n} Kio",
+    "home.devices_line": "Périphériques : {list}",
+    "home.device_state": "{device} : {state}",
 }

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QCheckBox, Q
 def _scrolled_content(w: QWidget) -> QWidget | None:
     """The content widget of the nearest scroll area ``w`` lies in (the viewport's child), if any."""
     child, parent = w, w.parentWidget()
-    while parent is not None:
+    while parent is not None and not child.isWindow():  # a dialog's widgets lie in the dialog
         if (
             isinstance(parent.parentWidget(), QAbstractScrollArea)
             and parent is parent.parentWidget().viewport()

@@ -52,7 +52,7 @@ def test_every_screen_fits(qtbot, tmp_path, language, width, height, text_size):
             assert abs(centre - window.width() / 2) < 60
 
     try:
-        tour(qtbot, window, visit, tmp_path)
+        tour(qtbot, window, visit, tmp_path, client)
     finally:
         window.ctx.ops.wait()
         client.close()

@@ -27,7 +27,7 @@ def test_every_screen_speaks_the_chosen_language(qtbot, tmp_path, language):
         leaks.update(dict.fromkeys(f"{name}: {leak}" for leak in english_leaks(visible_texts(widget))))
 
     try:
-        tour(qtbot, window, visit, tmp_path)
+        tour(qtbot, window, visit, tmp_path, client)
     finally:
         window.ctx.ops.wait()
         client.close()

@@ -34,7 +34,7 @@ ALLOWED = frozenset(
 )
 # English function words no table entry may hold alone, e.g. in the form engine's "{label} is required".
 COMMON_ENGLISH = frozenset({"is", "the", "not", "yet", "must", "required", "please", "has", "invalid", "too"})
-_WORD = re.compile(r"[A-Za-z][A-Za-z']+")
+_WORD = re.compile(r"[A-Za-z]{2,}")  # no apostrophe: French d'exception holds exception
 _NOT_WORDS = re.compile(r"\S+://\S+|\S+\.(png|jpe?g|pdf|pkt)\b", re.IGNORECASE)  # addresses, file names
 
 

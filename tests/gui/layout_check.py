@@ -4,7 +4,7 @@ widget lying (partly) outside the window. Generic over the widget tree, like tes
 from __future__ import annotations
 
 from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QCheckBox, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QCheckBox, QLabel, QScrollArea, QWidget
 
 
 def _scrolled_content(w: QWidget) -> QWidget | None:
@@ -41,6 +41,8 @@ def layout_problems(root: QWidget, *, may_scroll: bool = False) -> list[str]:
             or ((w.verticalScrollBar().isVisible() or taller) and not may_scroll)
         ):
             problems.append(f"{where}: the screen does not fit; it scrolls")
+        if isinstance(w, QScrollArea) and not frame and w.horizontalScrollBar().isVisible():
+            problems.append(f"{where}: scrolls sideways")
         if isinstance(w, QLabel | QAbstractButton) and w.text():
             need_h = w.heightForWidth(w.width()) if w.hasHeightForWidth() else w.minimumSizeHint().height()
             if w.height() + 1 < need_h:

@@ -74,10 +74,10 @@ class GroupPanel(QFrame):
             self.thumbnails[sub] = picture_box(f"thumb_{sub.replace(' ', '_')}", THUMB)
             thumbs.addWidget(self.thumbnails[sub], i // 2, i % 2)
         left.addLayout(thumbs)
-        left.addStretch(1)
         self.capture = button("", f"capture_{group}")  # under the pictures: the right column keeps its width
         self.capture.clicked.connect(lambda: self.capture_requested.emit(group))
         left.addWidget(self.capture)
+        left.addStretch(1)
         layout.addLayout(left)
 
         right = QVBoxLayout()
@@ -113,6 +113,7 @@ class GroupPanel(QFrame):
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
             self.reason_box.setMinimumContentsLength(8)
+            self.reason_box.setMaximumWidth(360)  # a wide screen does not stretch it across the panel
             for code in EXCEPTION_REASONS:
                 self.reason_box.addItem(code, code)
             self.reason_label.setBuddy(self.reason_box)

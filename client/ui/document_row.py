@@ -28,7 +28,7 @@ class DocumentRow:
     """The widgets of one document field (object names end in the field id, for tests and tours)."""
 
     def __init__(self, field_id: str, *, with_camera: bool) -> None:
-        self.label = QLabel()
+        self.label = QLabel(wordWrap=True)  # a long proof name takes two lines, not the row's width
         self.combo = QComboBox(objectName=f"doctype_{field_id}")
         wheel_only_when_focused(self.combo)
         self.combo.setMinimumWidth(220)  # set, so a long placeholder or type is cut, not the page widened

@@ -18,7 +18,10 @@ from .kiosk_steps import choose_document_type
 
 
 class SampleDevices:
-    """A capture source giving the core's generated records (quality 85)."""
+    """A capture source giving the core's generated records (quality 85), with a document camera (no
+    picture yet), so the documents page is walked with its camera panel beside the rows."""
+
+    has_document_camera = True
 
     def capture_group(self, group, *, exceptions=()):
         return [r for r in capture_group(group, seed=1, quality=85) if r.bio_subtype not in exceptions]

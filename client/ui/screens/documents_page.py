@@ -93,10 +93,11 @@ class DocumentsPage(QWidget):
 
     def _camera_panel(self) -> QVBoxLayout:
         panel = QVBoxLayout()
-        self.target_label = QLabel(objectName="doc_target")
+        self.target_label = QLabel(objectName="doc_target", wordWrap=True)  # never wider than the camera
         self.target_label.setProperty("role", "second")
         self.view = CameraView(source=self.camera, modality="document", name="doc_preview", size=(360, 270))
         self.view.setMaximumWidth(360)  # the rows take the rest of the width
+        self.view.setWordWrap(True)  # "Starting the camera…" at large text: two lines within it
         self.capture_button = button("", "doc_capture")
         self.capture_button.clicked.connect(lambda: self.capture_camera(self.target))
         self.camera_error = error_label("doc_camera_error")

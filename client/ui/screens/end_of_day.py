@@ -32,9 +32,9 @@ def cell_texts(row: dict, t, language: str = "eng") -> dict[str, str]:
     person = "\n".join(v for v in (summary.get("name"), summary.get("date_of_birth")) if v) or "—"
     captured = "—"  # packets sealed before the kiosk kept summaries
     if summary:
-        counts = [f"{t('eod.documents')}: {summary.get('documents', 0)}"]
+        counts = [t("eod.documents_n", n=summary.get("documents", 0))]  # the tables hold the colon's spacing
         if summary.get("exceptions"):
-            counts.append(f"{t('eod.exceptions')}: {len(summary['exceptions'])}")
+            counts.append(t("eod.exceptions_n", n=len(summary["exceptions"])))
         modalities = (tr_code("device", m, language) for m in summary.get("modalities", []))
         captured = t("list.separator").join(modalities) + "\n" + " · ".join(counts)
     when = str(row.get("created_at") or "")[:19].replace("T", " ")

@@ -362,4 +362,6 @@ STRINGS: dict[str, str] = {
     "docs.size_kib": "{n} كيلوبايت",
     "home.devices_line": "الأجهزة: {list}",
     "home.device_state": "حالة {device}: {state}",
+    "eod.documents_n": "مستندات: {n}",
+    "eod.exceptions_n": "استثناءات: {n}",
 }

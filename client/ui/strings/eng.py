@@ -376,4 +376,6 @@ STRINGS: dict[str, str] = {
     "docs.size_kib": "{n} KiB",
     "home.devices_line": "Devices: {list}",
     "home.device_state": "{device}: {state}",
+    "eod.documents_n": "documents: {n}",
+    "eod.exceptions_n": "exceptions: {n}",
 }

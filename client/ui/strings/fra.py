@@ -396,4 +396,6 @@ STRINGS: dict[str, str] = {
     "docs.size_kib": "{n} Kio",
     "home.devices_line": "Périphériques : {list}",
     "home.device_state": "{device} : {state}",
+    "eod.documents_n": "documents : {n}",
+    "eod.exceptions_n": "exceptions : {n}",
 }

@@ -70,8 +70,8 @@ class PacketDialog(QDialog):
         self.decision: str | None = None
         self.setObjectName("eod_packet_dialog")
         self.setWindowTitle(ctx.t("eod.packet_title", rid=row["rid"]))
-        room = (parent.screen() if parent is not None else self.screen()).availableGeometry()
-        self.resize(min(1100, room.width() - 40), min(740, room.height() - 40))  # within a 1024x768 screen
+        room = parent.window().size() if parent is not None else self.screen().availableGeometry().size()
+        self.resize(min(1100, room.width() - 40), min(740, room.height() - 40))  # within the kiosk's window
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(ctx.t("eod.packet_title", rid=row["rid"])))
         body = QHBoxLayout()

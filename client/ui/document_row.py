@@ -32,6 +32,7 @@ class DocumentRow:
         self.combo = QComboBox(objectName=f"doctype_{field_id}")
         wheel_only_when_focused(self.combo)
         self.combo.setMinimumWidth(220)  # set, so a long placeholder or type is cut, not the page widened
+        self.combo.setMaximumWidth(480)  # a wide screen does not stretch it across the page
         self.thumbnail = DocumentThumbnail(f"docview_{field_id}")
         self.status = QLabel(objectName=f"docstatus_{field_id}")
         self.status.setFixedWidth(STATUS_WIDTH)

@@ -84,7 +84,9 @@ class DocumentsPage(QWidget):
         self.types = {f: r.combo for f, r in self.rows.items()}
         self.status = {f: r.status for f, r in self.rows.items()}
         self.errors = {f: r.error for f, r in self.rows.items()}
-        grid.setColumnStretch(2, 1)
+        grid.setColumnStretch(
+            3, 1
+        )  # room to spare goes past the rows: names on one line, lists not stretched
         grid.setRowStretch(len(self.all_fields) * 3, 1)
         self.view: CameraView | None = None
         if self.camera is not None:

@@ -4,7 +4,15 @@ widget lying (partly) outside the window. Generic over the widget tree, like tes
 from __future__ import annotations
 
 from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QCheckBox, QLabel, QScrollArea, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QCheckBox,
+    QLabel,
+    QProgressBar,
+    QScrollArea,
+    QWidget,
+)
 
 
 def _scrolled_content(w: QWidget) -> QWidget | None:
@@ -41,6 +49,10 @@ def layout_problems(root: QWidget, *, may_scroll: bool = False) -> list[str]:
             or ((w.verticalScrollBar().isVisible() or taller) and not may_scroll)
         ):
             problems.append(f"{where}: the screen does not fit; it scrolls")
+        if isinstance(w, QProgressBar) and w.isTextVisible() and w.text():  # a bar that words its value
+            need = w.fontMetrics().horizontalAdvance(w.text()) + 8
+            if need > w.contentsRect().width():
+                problems.append(f"{where}: {w.text()!r} needs {need}px, has {w.contentsRect().width()}px")
         if isinstance(w, QScrollArea) and not frame and w.horizontalScrollBar().isVisible():
             problems.append(f"{where}: scrolls sideways")
         if isinstance(w, QLabel | QAbstractButton) and w.text():

@@ -75,6 +75,7 @@ def tour(qtbot, window, visit: Callable[[str, QWidget], None], tmp_path, client)
     bio.capture(group)
     qtbot.waitUntil(lambda: wizard.registration.attempts.get(group, 0) >= 1, timeout=10_000)
     settle()
+    bio.side.select(group)  # the list moved on: back to the group just captured, its bars in words
     visit("biometrics (captured)", window)
     wizard.next()  # missing captures: errors
     visit("biometrics (errors)", window)

@@ -66,7 +66,7 @@ class GroupPanel(QFrame):
 
         self._outer = layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._left = left = QBoxLayout(QBoxLayout.Direction.TopToBottom)
-        self.preview = picture_box(f"preview_{group}", 200)
+        self.preview = picture_box(f"preview_{group}", 180)
         left.addWidget(self.preview)
         thumbs = QGridLayout()
         self.thumbnails: dict[str, QLabel] = {}
@@ -212,6 +212,11 @@ class GroupPanel(QFrame):
             )
             if exception is not None and exception.reason != "missing":
                 words += f" ({tr_code('bio.reason', exception.reason, language)})"
+            bar.setToolTip(words)  # the whole sentence, threshold included
+            bar.setAccessibleDescription(words)
+            if capture is not None and exception is None:  # the bar itself: the figure and the verdict
+                verdict = "bar.quality_ok" if ok else "bar.quality_low"
+                words = bio_words(verdict, language, quality=capture.quality)
             bar.setFormat(words)
             bar.setProperty("ok", ok)
             bar.setProperty("low", bool(capture) and not ok)  # the theme's chunk_low colour

@@ -364,4 +364,6 @@ STRINGS: dict[str, str] = {
     "home.device_state": "حالة {device}: {state}",
     "eod.documents_n": "مستندات: {n}",
     "eod.exceptions_n": "استثناءات: {n}",
+    "bio.bar.quality_ok": "{quality}: مقبولة ✔",
+    "bio.bar.quality_low": "{quality}: منخفضة جدًا ✘",
 }

@@ -378,4 +378,6 @@ STRINGS: dict[str, str] = {
     "home.device_state": "{device}: {state}",
     "eod.documents_n": "documents: {n}",
     "eod.exceptions_n": "exceptions: {n}",
+    "bio.bar.quality_ok": "{quality}: accepted ✔",
+    "bio.bar.quality_low": "{quality}: too low ✘",
 }

@@ -13,10 +13,11 @@ the signals and keeps the registration; this holds no state of its own. UI threa
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from client.core.registration.workflow import Document
 from client.ui.document_thumbnail import DocumentThumbnail, document_kind
+from client.ui.flow_layout import FlowLayout
 from client.ui.i18n import tr
 from client.ui.widgets import button, error_label, wheel_only_when_focused
 
@@ -27,10 +28,11 @@ class DocumentRow:
     """The widgets of one document field (object names end in the field id, for tests and tours)."""
 
     def __init__(self, field_id: str, *, with_camera: bool) -> None:
-        self.label = QLabel()
+        self.label = QLabel(wordWrap=True)  # a long proof name takes two lines, not the row's width
         self.combo = QComboBox(objectName=f"doctype_{field_id}")
         wheel_only_when_focused(self.combo)
         self.combo.setMinimumWidth(220)  # set, so a long placeholder or type is cut, not the page widened
+        self.combo.setMaximumWidth(480)  # a wide screen does not stretch it across the page
         self.thumbnail = DocumentThumbnail(f"docview_{field_id}")
         self.status = QLabel(objectName=f"docstatus_{field_id}")
         self.status.setFixedWidth(STATUS_WIDTH)
@@ -41,12 +43,10 @@ class DocumentRow:
         if not with_camera:  # hide only: showing a button before it has a parent opens it as a window
             self.camera.hide()
         self.bar, self.notes = QWidget(), QWidget()
-        line = QHBoxLayout(self.bar)
-        line.setContentsMargins(0, 0, 0, 0)
+        line = FlowLayout(self.bar)  # the actions wrap onto a second line where the row is narrow
         for action in (self.file, self.camera, self.remove):
             action.setAutoDefault(True)  # Enter presses the focused action, as Space does
             line.addWidget(action)
-        line.addStretch(1)
         below = QVBoxLayout(self.notes)  # a one-line message takes its reserved line: nothing moves
         below.setContentsMargins(0, 0, 0, 14)  # room between one document and the next
         below.setSpacing(2)
@@ -100,7 +100,8 @@ class DocumentRow:
             self.status.setText("\u00a0")  # blank, yet a line tall: nothing moves when a name comes
             self.status.setToolTip("")
             return
-        text = f"✔ {doc.name} · {document_kind(doc)} · {max(1, len(doc.data) // 1024)} KiB"
+        size = tr("docs.size_kib", language, n=max(1, len(doc.data) // 1024))
+        text = f"✔ {doc.name} · {document_kind(doc)} · {size}"
         metrics = self.status.fontMetrics()
         self.status.setText(metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, STATUS_WIDTH))
         self.status.setToolTip(doc.name)

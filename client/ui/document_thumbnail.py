@@ -1,12 +1,13 @@
 """What an attached document looks like on the documents page: a fixed-size thumbnail and a large view.
 
 Image documents are scaled; anything Qt cannot draw (a PDF) gets a plain page icon. The thumbnail's
-size is fixed from the start, so attaching a document never moves the page. UI thread only.
+size is fixed for both of its words in the current font (set again when the text size changes), so
+attaching a document never moves the page. UI thread only.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QToolButton, QVBoxLayout, QWidget
 
@@ -58,8 +59,10 @@ class DocumentThumbnail(QToolButton):
     View (Enter, Space or a tap opens it); disabled, with ``docs.none``, while nothing is attached."""
 
     def __init__(self, name: str) -> None:
+        self.document: Document | None = None
+        self._words = ("", "")  # (view, empty): set before any change event can ask for them
         super().__init__(objectName=name)
-        self.setFixedSize(THUMBNAIL + QSize(12, 36))
+        self.setFixedSize(THUMBNAIL + QSize(12, 36))  # until it has its words (show_document)
         self.setIconSize(THUMBNAIL)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -69,12 +72,12 @@ class DocumentThumbnail(QToolButton):
             "QToolButton:disabled { border-style: dashed; }"
             "QToolButton:focus { border: 3px solid palette(highlight); }"
         )
-        self.document: Document | None = None
 
     def show_document(self, document: Document | None, *, view_text: str, empty_text: str) -> None:
         """Show ``document`` (decoded once per document), or ``empty_text`` when there is none."""
         self.setEnabled(document is not None)
-        self.setText(view_text if document is not None else _wrapped(empty_text, self, THUMBNAIL.width()))
+        self._words = (view_text, empty_text)
+        self._fit(shown=document is not None)
         self.setToolTip(document.name if document is not None else "")
         if document is None:
             self.document = None
@@ -94,6 +97,27 @@ class DocumentThumbnail(QToolButton):
                     else page_icon(THUMBNAIL, document_kind(document))
                 )
             )
+
+    def _fit(self, *, shown: bool) -> None:
+        """Wrap the empty text to the picture's width and fix the size to hold either text below it."""
+        view_text, empty_text = self._words
+        room = THUMBNAIL.width() - 2 * self.fontMetrics().horizontalAdvance(" ")  # the hint pads a space
+        texts = (view_text, _wrapped(empty_text, self, room))
+        icon, blank = self.icon(), QPixmap(THUMBNAIL)
+        blank.fill(Qt.GlobalColor.transparent)
+        self.setIcon(QIcon(blank))  # measured with a picture: without one the hint leaves its room out
+        sizes = []
+        for text in texts:
+            self.setText(text)
+            sizes.append(self.sizeHint())
+        self.setIcon(icon)
+        self.setText(texts[0] if shown else texts[1])
+        self.setFixedSize(max(s.width() for s in sizes), max(s.height() for s in sizes))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange) and any(self._words):
+            self._fit(shown=self.document is not None)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.isEnabled():

@@ -4,19 +4,28 @@ widget lying (partly) outside the window. Generic over the widget tree, like tes
 from __future__ import annotations
 
 from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QCheckBox, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QCheckBox,
+    QLabel,
+    QProgressBar,
+    QScrollArea,
+    QWidget,
+)
 
 
-def _in_scrolled_content(w: QWidget) -> bool:
-    parent = w.parentWidget()
-    while parent is not None:
+def _scrolled_content(w: QWidget) -> QWidget | None:
+    """The content widget of the nearest scroll area ``w`` lies in (the viewport's child), if any."""
+    child, parent = w, w.parentWidget()
+    while parent is not None and not child.isWindow():  # a dialog's widgets lie in the dialog
         if (
             isinstance(parent.parentWidget(), QAbstractScrollArea)
             and parent is parent.parentWidget().viewport()
         ):
-            return True
-        parent = parent.parentWidget()
-    return False
+            return child
+        child, parent = parent, parent.parentWidget()
+    return None
 
 
 def layout_problems(root: QWidget, *, may_scroll: bool = False) -> list[str]:
@@ -31,10 +40,21 @@ def layout_problems(root: QWidget, *, may_scroll: bool = False) -> list[str]:
             continue
         where = f"{type(w).__name__}#{w.objectName() or '?'}"
         frame = isinstance(w, QAbstractScrollArea) and w.objectName().startswith("frame_")
+        screen = w.widget() if frame else None  # larger than the frame: it scrolls (or is cut off)
+        wider = screen is not None and screen.width() > w.viewport().width()
+        taller = screen is not None and screen.height() > w.viewport().height()
         if frame and (
-            w.horizontalScrollBar().isVisible() or (w.verticalScrollBar().isVisible() and not may_scroll)
+            w.horizontalScrollBar().isVisible()
+            or wider
+            or ((w.verticalScrollBar().isVisible() or taller) and not may_scroll)
         ):
             problems.append(f"{where}: the screen does not fit; it scrolls")
+        if isinstance(w, QProgressBar) and w.isTextVisible() and w.text():  # a bar that words its value
+            need = w.fontMetrics().horizontalAdvance(w.text()) + 8
+            if need > w.contentsRect().width():
+                problems.append(f"{where}: {w.text()!r} needs {need}px, has {w.contentsRect().width()}px")
+        if isinstance(w, QScrollArea) and not frame and w.horizontalScrollBar().isVisible():
+            problems.append(f"{where}: scrolls sideways")
         if isinstance(w, QLabel | QAbstractButton) and w.text():
             need_h = w.heightForWidth(w.width()) if w.hasHeightForWidth() else w.minimumSizeHint().height()
             if w.height() + 1 < need_h:
@@ -46,7 +66,14 @@ def layout_problems(root: QWidget, *, may_scroll: bool = False) -> list[str]:
                 problems.append(f"{where}: {text!r} needs {need}px, has {w.contentsRect().width()}px")
         elif text and isinstance(w, QAbstractButton | QCheckBox) and w.width() < w.sizeHint().width():
             problems.append(f"{where}: {text!r} needs {w.sizeHint().width()}px, has {w.width()}px")
-        if w.isWindow() or _in_scrolled_content(w):
+        content = None if w.isWindow() else _scrolled_content(w)
+        if content is not None and content is not w:  # may lie outside the window, not outside its page
+            box = QRect(w.mapTo(content, w.rect().topLeft()), w.size())
+            if not content.rect().adjusted(-1, -1, 1, 1).contains(box):
+                problems.append(
+                    f"{where}: at {box.getRect()} outside its {content.width()}×{content.height()} page"
+                )
+        if w.isWindow() or content is not None:
             continue
         box = QRect(w.mapTo(window, w.rect().topLeft()), w.size())
         if not bounds.contains(box):

@@ -221,3 +221,27 @@ def test_the_supervisor_reads_the_reason_in_the_kiosk_language(qtbot, window):
         f"{tr('bio.subtype.Left_IndexFinger', 'ara')} ({tr('bio.reason.amputated', 'ara')})"
         in dialog.why.text()
     )
+
+
+def test_the_steps_problems_are_worded_by_group_in_the_kiosk_language():
+    from client.core.registration.workflow import SlotProblem
+    from client.ui.screens.biometric_words import problem_words
+
+    right = {"group": "right_slap", "modality": "finger"}
+    problems = {
+        **{
+            f"finger/{s}": SlotProblem("not_captured", **right, subtype=s)
+            for s in CAPTURE_GROUPS["right_slap"][1]
+        },
+        "finger/Left Thumb": SlotProblem(
+            "not_captured", group="thumbs", modality="finger", subtype="Left Thumb"
+        ),
+        "iris/Left": SlotProblem("quality_low", group="irises", modality="iris", subtype="Left", quality=20),
+        "exception_photo": SlotProblem("photo_required"),
+    }
+    assert problems["iris/Left"] == "Left (iris) quality 20 is too low; retry"  # the core's English default
+    words = problem_words(problems, "fra").split("\n")
+    assert words[0] == tr("bio.problem.not_captured", "fra", what="Main droite (4 doigts), Pouce gauche")
+    assert words[1].startswith("Qualité trop basse") and "Right" not in words[1]
+    assert words[2] == tr("bio.problem.photo_required", "fra")
+    assert problem_words({"x": "a plain message"}, "ara") == "a plain message"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
+    QListView,
     QMessageBox,
     QWidget,
 )
@@ -33,7 +34,7 @@ ALLOWED = frozenset(
 )
 # English function words no table entry may hold alone, e.g. in the form engine's "{label} is required".
 COMMON_ENGLISH = frozenset({"is", "the", "not", "yet", "must", "required", "please", "has", "invalid", "too"})
-_WORD = re.compile(r"[A-Za-z][A-Za-z']+")
+_WORD = re.compile(r"[A-Za-z]{2,}")  # no apostrophe: French d'exception holds exception
 _NOT_WORDS = re.compile(r"\S+://\S+|\S+\.(png|jpe?g|pdf|pkt)\b", re.IGNORECASE)  # addresses, file names
 
 
@@ -53,7 +54,9 @@ def _pattern(text: str) -> re.Pattern[str]:
 _ENGLISH_ENTRIES = {
     key: _pattern(text)
     for key, text in eng.STRINGS.items()
-    if _WORD.search(text) and text != fra.STRINGS.get(key)  # "Total", "Documents": the same in French
+    # words outside the format fields ("{device}: {state}" is punctuation only); "Total", "Documents": the
+    # same in French
+    if _WORD.search(re.sub(r"\{[^}]*\}", " ", text)) and text != fra.STRINGS.get(key)
 }
 
 
@@ -83,9 +86,13 @@ def visible_texts(root: QWidget) -> list[tuple[str, str]]:
             texts += [w.text(), w.informativeText()]
         if isinstance(w, QAbstractItemView) and w.model() is not None:
             model = w.model()
-            texts += [
-                str(model.headerData(c, Qt.Orientation.Horizontal) or "") for c in range(model.columnCount())
-            ]
+            if isinstance(w, QListView):  # a list has no header: its entries are what the officer reads
+                texts += [str(model.index(r, 0).data() or "") for r in range(model.rowCount(QModelIndex()))]
+            else:
+                texts += [
+                    str(model.headerData(c, Qt.Orientation.Horizontal) or "")
+                    for c in range(model.columnCount())
+                ]
         found += [(where, t.replace("&", "")) for t in texts if t and t.strip()]
     return found
 

@@ -64,6 +64,26 @@ class CaptureOutcome:
     threshold: int = 0
 
 
+_SLOT_MESSAGES = {  # the English default of each biometric problem (the kiosk words the code itself)
+    "not_captured": "{subtype} ({modality}) is not captured yet",
+    "quality_low": "{subtype} ({modality}) quality {quality} is too low; retry",
+    "photo_required": "an exception photo is required when a biometric is marked missing",
+}
+
+
+class SlotProblem(str):
+    """Why the biometrics step cannot advance, in English; ``code`` (a key of the table above) and
+    ``fields`` (group, modality, subtype, quality) let a UI word it in its own language."""
+
+    code: str
+    fields: dict[str, Any]
+
+    def __new__(cls, code: str, **fields: Any) -> SlotProblem:
+        problem = super().__new__(cls, _SLOT_MESSAGES[code].format(**fields))
+        problem.code, problem.fields = code, fields
+        return problem
+
+
 @dataclass
 class SignedOffRegistration:
     """Everything the packet needs; produced by :meth:`Registration.sign_off`."""
@@ -297,23 +317,24 @@ class Registration:
             reasons.append("poor_quality")
         return reasons
 
-    def submit_biometrics(self) -> dict[str, str]:
-        """Check every slot is captured or excepted; return messages (empty = advanced)."""
+    def submit_biometrics(self) -> dict[str, SlotProblem]:
+        """Check every slot is captured or excepted; return the problems by slot (empty = advanced)."""
         self._expect(Step.BIOMETRICS)
-        errors: dict[str, str] = {}
+        errors: dict[str, SlotProblem] = {}
         for group, modality, sub in self.required_slots():
             key = (modality, sub)
+            slot = {"group": group, "modality": modality, "subtype": sub}
             if key not in self.captures and key not in self.exceptions:
-                errors[f"{modality}/{sub}"] = f"{sub} ({modality}) is not captured yet"
+                errors[f"{modality}/{sub}"] = SlotProblem("not_captured", **slot)
             elif key in self.captures:
                 quality = self.captures[key].quality
                 if (
                     quality < self.policy.thresholds.get(modality, 0)
                     and self.attempts.get(group, 0) < self.policy.max_retries
                 ):
-                    errors[f"{modality}/{sub}"] = f"{sub} ({modality}) quality {quality} is too low; retry"
+                    errors[f"{modality}/{sub}"] = SlotProblem("quality_low", **slot, quality=quality)
         if self.exceptions and not self.exception_photo:
-            errors["exception_photo"] = "an exception photo is required when a biometric is marked missing"
+            errors["exception_photo"] = SlotProblem("photo_required")
         if not errors:
             kept = self.supervisor_id is not None and self._approved == self._biometric_state()
             if not self.approval_reasons() or not kept:  # changed since approved: ask again

@@ -24,7 +24,7 @@ class BiometricSideList(QListWidget):
         super().__init__()
         self.setObjectName("bio_side_list")
         self.setWordWrap(True)
-        self.setMinimumWidth(230)
+        self.setMinimumWidth(200)  # its entries wrap; the panel beside needs the room for its bars
         self.setMaximumWidth(300)
         self.setSpacing(4)
         for key in keys:

@@ -29,6 +29,32 @@ def outcome_words(outcome: CaptureOutcome, language: str) -> str:
     return bio_words("kept_best", language, what=what, n=outcome.attempts)
 
 
+def problem_words(problems: dict[str, str], language: str) -> str:
+    """The workflow's reasons the step cannot advance (``SlotProblem``, read by attribute), one line per
+    kind: a whole capture group by its name, else its fingers or eyes. Any other message as it is."""
+    slots: dict[str, list[tuple[str, str]]] = {}  # code -> (group, subtype) in the workflow's order
+    plain: list[str] = []
+    for problem in problems.values():
+        code, fields = getattr(problem, "code", None), getattr(problem, "fields", {})
+        if code is None:
+            plain.append(problem)
+            continue
+        slots.setdefault(code, [])
+        if "subtype" in fields:
+            slots[code].append((fields["group"], fields["subtype"]))
+    lines = []
+    for code, where in slots.items():
+        names: list[str] = []
+        for group in dict.fromkeys(g for g, _s in where):
+            subs = [s for g, s in where if g == group]
+            if len(subs) > 1 and len(subs) == len(CAPTURE_GROUPS[group][1]):
+                names.append(bio_words(f"group.{group}", language))
+            else:
+                names += [tr_code("bio.subtype", s, language) for s in subs]
+        lines.append(bio_words(f"problem.{code}", language, what=tr("list.separator", language).join(names)))
+    return "\n".join(lines + plain)
+
+
 def quality_words(quality: int | None, threshold: int, excepted: bool, language: str) -> str:
     """A finger's bar in words, so the verdict never rests on colour alone: "quality 85, needs 60:
     accepted ✔", "... too low ✘", "needs 60" before a capture, "missing" when marked so."""

@@ -22,7 +22,7 @@ from client.core.registration.workflow import Registration
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
 from client.ui.screens.biometric_side_list import BiometricSideList
-from client.ui.screens.biometric_words import PHOTO, bio_words, status_words
+from client.ui.screens.biometric_words import PHOTO, bio_words, problem_words, status_words
 from client.ui.screens.exception_photo_panel import SHORTCUT, ExceptionPhotoPanel
 from client.ui.screens.group_panel import GroupPanel
 from client.ui.widgets import error_label
@@ -68,6 +68,7 @@ class BiometricsPage(QWidget):
         row.addWidget(self.stack, 1)
         outer.addLayout(row, 1)
         self.errors = error_label("bio_errors")
+        self._problems: dict[str, str] = {}
         outer.addWidget(self.errors)
         self.side.selected.connect(self.show_entry)
         self.side.opened.connect(self.open_entry)
@@ -226,7 +227,9 @@ class BiometricsPage(QWidget):
         self.photo_panel.refresh(self.language)
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        self.errors.setText("\n".join(errors.values()))
+        """Word the workflow's problems (kept, to word them again on a language switch)."""
+        self._problems = errors
+        self.errors.setText(problem_words(errors, self.language))
 
     def retranslate(self, language: str) -> None:
         self.language = language
@@ -234,6 +237,7 @@ class BiometricsPage(QWidget):
             panel.refresh(language)
         self.side.setAccessibleName(bio_words("side_list", language))
         self.refresh_side()
+        self.show_errors(self._problems)
 
     def title(self) -> str:
         labels = self.screen.labels

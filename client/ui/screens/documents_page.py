@@ -20,9 +20,11 @@ from typing import Any
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -63,7 +65,11 @@ class DocumentsPage(QWidget):
         self._refused: set[str] = set()  # rows told "choose the type first" (re-worded on a language switch)
         outer = QHBoxLayout(self)
         rows = QWidget()
-        outer.addWidget(rows, 1)
+        self.rows_area = QScrollArea(objectName="doc_rows")  # many documents scroll here, the camera stays
+        self.rows_area.setWidgetResizable(True)
+        self.rows_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.rows_area.setWidget(rows)
+        outer.addWidget(self.rows_area, 1)
         grid = QGridLayout(rows)
         self.rows = {f: DocumentRow(f, with_camera=self.camera is not None) for f in self.all_fields}
         for index, (field_id, row) in enumerate(self.rows.items()):
@@ -78,7 +84,9 @@ class DocumentsPage(QWidget):
         self.types = {f: r.combo for f, r in self.rows.items()}
         self.status = {f: r.status for f, r in self.rows.items()}
         self.errors = {f: r.error for f, r in self.rows.items()}
-        grid.setColumnStretch(2, 1)
+        grid.setColumnStretch(
+            3, 1
+        )  # room to spare goes past the rows: names on one line, lists not stretched
         grid.setRowStretch(len(self.all_fields) * 3, 1)
         self.view: CameraView | None = None
         if self.camera is not None:
@@ -87,9 +95,11 @@ class DocumentsPage(QWidget):
 
     def _camera_panel(self) -> QVBoxLayout:
         panel = QVBoxLayout()
-        self.target_label = QLabel(objectName="doc_target")
+        self.target_label = QLabel(objectName="doc_target", wordWrap=True)  # never wider than the camera
         self.target_label.setProperty("role", "second")
         self.view = CameraView(source=self.camera, modality="document", name="doc_preview", size=(360, 270))
+        self.view.setMaximumWidth(360)  # the rows take the rest of the width
+        self.view.setWordWrap(True)  # "Starting the camera…" at large text: two lines within it
         self.capture_button = button("", "doc_capture")
         self.capture_button.clicked.connect(lambda: self.capture_camera(self.target))
         self.camera_error = error_label("doc_camera_error")

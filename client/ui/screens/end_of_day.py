@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
+from client.ui.flow_layout import FlowLayout
 from client.ui.i18n import tr_code
 from client.ui.screens.end_of_day_dialogs import ApproveAllDialog, PacketDialog, RejectDialog
 from client.ui.widgets import button, error_label, title_label
@@ -31,9 +32,9 @@ def cell_texts(row: dict, t, language: str = "eng") -> dict[str, str]:
     person = "\n".join(v for v in (summary.get("name"), summary.get("date_of_birth")) if v) or "—"
     captured = "—"  # packets sealed before the kiosk kept summaries
     if summary:
-        counts = [f"{t('eod.documents')}: {summary.get('documents', 0)}"]
+        counts = [t("eod.documents_n", n=summary.get("documents", 0))]  # the tables hold the colon's spacing
         if summary.get("exceptions"):
-            counts.append(f"{t('eod.exceptions')}: {len(summary['exceptions'])}")
+            counts.append(t("eod.exceptions_n", n=len(summary["exceptions"])))
         modalities = (tr_code("device", m, language) for m in summary.get("modalities", []))
         captured = t("list.separator").join(modalities) + "\n" + " · ".join(counts)
     when = str(row.get("created_at") or "")[:19].replace("T", " ")
@@ -78,16 +79,18 @@ class EndOfDayScreen(QWidget):
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
-        row = QHBoxLayout()
         self.reject_button = button("", "eod_reject", secondary=True)
         self.open_button = button("", "eod_open", secondary=True)
         self.approve_button = button("", "eod_approve")
         self.approve_all_button = button("", "eod_approve_all")
-        row.addWidget(self.open_button)
-        row.addWidget(self.reject_button)
-        row.addStretch(1)
-        row.addWidget(self.approve_button)
-        row.addWidget(self.approve_all_button)
+        row = FlowLayout(end_last=True)  # looking at a packet apart from approving; wraps at large text
+        for group in ((self.open_button, self.reject_button), (self.approve_button, self.approve_all_button)):
+            pair = QWidget()
+            line = QHBoxLayout(pair)
+            line.setContentsMargins(0, 0, 0, 0)
+            for action in group:
+                line.addWidget(action)
+            row.addWidget(pair)
         layout.addLayout(row)
         self.approve_button.clicked.connect(lambda: self.review(self.selected_rids(), approve=True))
         self.approve_all_button.clicked.connect(self.ask_approve_all)

@@ -70,7 +70,8 @@ class PacketDialog(QDialog):
         self.decision: str | None = None
         self.setObjectName("eod_packet_dialog")
         self.setWindowTitle(ctx.t("eod.packet_title", rid=row["rid"]))
-        self.resize(1100, 740)
+        room = parent.window().size() if parent is not None else self.screen().availableGeometry().size()
+        self.resize(min(1100, room.width() - 40), min(740, room.height() - 40))  # within the kiosk's window
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(ctx.t("eod.packet_title", rid=row["rid"])))
         body = QHBoxLayout()
@@ -87,7 +88,8 @@ class PacketDialog(QDialog):
         side.setLayout(form)
         body.addWidget(side, 0, Qt.AlignmentFlag.AlignTop)
         receipt = QVBoxLayout()
-        receipt.addWidget(QLabel(f"<b>{ctx.t('eod.acknowledgement')}</b>"))
+        heading = QLabel(f"<b>{ctx.t('eod.acknowledgement')}</b>", wordWrap=True)
+        receipt.addWidget(heading)
         self.receipt_state = QLabel(ctx.t("eod.receipt_loading"), objectName="eod_receipt_state")
         self.receipt_state.setWordWrap(True)
         self.pages = QVBoxLayout()

@@ -6,9 +6,10 @@ attempt counter and the Capture button. Renders the registration; changes it onl
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -23,6 +24,7 @@ from client.core.registration.workflow import CaptureOutcome, Registration
 from client.ui.i18n import tr_code
 from client.ui.screens.biometric_words import bio_words, icao_checklist, outcome_words, quality_words
 from client.ui.screens.hand_diagram import HandDiagram, SlotMark
+from client.ui.theme import BASE_POINT_SIZE
 from client.ui.widgets import button, wheel_only_when_focused
 
 THUMB = 72  # pixels a side of a finger's or eye's thumbnail
@@ -62,9 +64,9 @@ class GroupPanel(QFrame):
         self.checks: dict[str, str] = {}  # face ICAO-lite verdicts of the last capture
         self.kept: dict[str, tuple[BiometricCapture, bytes | None]] = {}  # the thumbnail of each kept record
 
-        layout = QHBoxLayout(self)
-        left = QVBoxLayout()
-        self.preview = picture_box(f"preview_{group}", 200)
+        self._outer = layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self._left = left = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self.preview = picture_box(f"preview_{group}", 180)
         left.addWidget(self.preview)
         thumbs = QGridLayout()
         self.thumbnails: dict[str, QLabel] = {}
@@ -72,6 +74,9 @@ class GroupPanel(QFrame):
             self.thumbnails[sub] = picture_box(f"thumb_{sub.replace(' ', '_')}", THUMB)
             thumbs.addWidget(self.thumbnails[sub], i // 2, i % 2)
         left.addLayout(thumbs)
+        self.capture = button("", f"capture_{group}")  # under the pictures: the right column keeps its width
+        self.capture.clicked.connect(lambda: self.capture_requested.emit(group))
+        left.addWidget(self.capture)
         left.addStretch(1)
         layout.addLayout(left)
 
@@ -103,6 +108,12 @@ class GroupPanel(QFrame):
                 mark.toggled.connect(lambda on, s=sub: self._mark(s, on))
             self.reason_label = QLabel()
             self.reason_box = wheel_only_when_focused(QComboBox(objectName=f"reason_{group}"))
+            # as wide as the room beside the diagram allows; the open list shows each reason whole
+            self.reason_box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            self.reason_box.setMinimumContentsLength(8)
+            self.reason_box.setMaximumWidth(360)  # a wide screen does not stretch it across the panel
             for code in EXCEPTION_REASONS:
                 self.reason_box.addItem(code, code)
             self.reason_label.setBuddy(self.reason_box)
@@ -121,17 +132,31 @@ class GroupPanel(QFrame):
 
         bottom = QHBoxLayout()
         self.attempts = QLabel(objectName=f"attempts_{group}")
-        self.capture = button("", f"capture_{group}")
-        self.capture.clicked.connect(lambda: self.capture_requested.emit(group))
         self.message = QLabel()
         self.message.setWordWrap(True)
-        bottom.addWidget(self.attempts)
+        bottom.addWidget(self.attempts, 0, Qt.AlignmentFlag.AlignTop)
         bottom.addSpacing(24)
         bottom.addWidget(self.message, 1)
-        bottom.addWidget(self.capture)
         right.addStretch(1)
         right.addLayout(bottom)
         layout.addLayout(right, 1)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Pictures beside the marks, or at large text (125 % and up) above them in a row, so the step
+        stays within a 1024 px wide screen (it may scroll down then, never sideways)."""
+        large = self.font().pointSizeF() >= BASE_POINT_SIZE * 1.25
+        self._outer.setDirection(
+            QBoxLayout.Direction.TopToBottom if large else QBoxLayout.Direction.LeftToRight
+        )
+        self._left.setDirection(
+            QBoxLayout.Direction.LeftToRight if large else QBoxLayout.Direction.TopToBottom
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_left"):  # not while being built
+            self._arrange()
 
     # -- marks ------------------------------------------------------------------------------------
     def _reason(self) -> str:
@@ -187,6 +212,11 @@ class GroupPanel(QFrame):
             )
             if exception is not None and exception.reason != "missing":
                 words += f" ({tr_code('bio.reason', exception.reason, language)})"
+            bar.setToolTip(words)  # the whole sentence, threshold included
+            bar.setAccessibleDescription(words)
+            if capture is not None and exception is None:  # the bar itself: the figure and the verdict
+                verdict = "bar.quality_ok" if ok else "bar.quality_low"
+                words = bio_words(verdict, language, quality=capture.quality)
             bar.setFormat(words)
             bar.setProperty("ok", ok)
             bar.setProperty("low", bool(capture) and not ok)  # the theme's chunk_low colour

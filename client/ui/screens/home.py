@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from client.core.registration.repository import COUNT_KEYS
 from client.ui.context import UiContext
 from client.ui.i18n import tr_code
+from client.ui.theme import FORM_MAX_WIDTH
 from client.ui.widgets import CountCard, ErrorMessage, button, title_label
 
 
@@ -55,6 +57,7 @@ class HomeScreen(QWidget):
         self._figures: dict[str, Any] = {"counts": dict.fromkeys(COUNT_KEYS), "online": None, "devices": []}
         self._read = False  # until the first read the cards show "–" (not yet read), never a blank
         layout = QVBoxLayout(self)
+        self._margins = layout.contentsMargins()
         self.title = title_label()
         self.place_label = QLabel(objectName="home_place")
         layout.addWidget(self.title)
@@ -85,6 +88,14 @@ class HomeScreen(QWidget):
         self.sync_button.clicked.connect(lambda: self.navigate.emit("sync"))
         ctx.ops.bus.changed.connect(self._on_change)
         self.retranslate()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A wide screen centres the home screen in FORM_MAX_WIDTH, as it does the form (margins, so
+        the wrapped labels still ask for their height)."""
+        side = max(0, (event.size().width() - FORM_MAX_WIDTH) // 2)
+        m = self._margins
+        self.layout().setContentsMargins(m.left() + side, m.top(), m.right() + side, m.bottom())
+        super().resizeEvent(event)
 
     def entered(self) -> None:
         """Refresh the figures; the keyboard starts on the officer's main action (Enter starts it)."""
@@ -143,11 +154,15 @@ class HomeScreen(QWidget):
         if self._figures.get("counts_error") is not None:
             self.counts_message.setText(t("home.counts_unreadable"))
         lang = ctx.language.code
-        listing = t("list.separator").join(
-            f"{tr_code('device', name, lang)}: {tr_code('device_status', status, lang)}"
+        listing = t("list.separator").join(  # the tables hold the punctuation (French spaces its colon)
+            t(
+                "home.device_state",
+                device=tr_code("device", name, lang),
+                state=tr_code("device_status", status, lang),
+            )
             for name, status in self._figures["devices"]
         )
-        self.devices_label.setText(f"{t('home.devices')}: {listing or t('home.no_devices')}")
+        self.devices_label.setText(t("home.devices_line", list=listing or t("home.no_devices")))
         roles = session.roles if session else frozenset()
         self.new_button.setText(t("action.new"))
         self.eod_button.setText(t("action.eod"))

@@ -11,12 +11,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from client.core.registration.workflow import Registration, Step
 from client.ui import receipt_print
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
+from client.ui.flow_layout import FlowLayout
 from client.ui.form_renderer import option_label
 from client.ui.screens.preview_summary import EDIT_SCHEME, show_summary
 from client.ui.screens.reauth_dialog import ReauthDialog
@@ -48,17 +49,20 @@ class PreviewScreen(QWidget):
         layout.addWidget(self.summary, 1)
         layout.addWidget(self.result)
         layout.addWidget(self.message)
-        row = QHBoxLayout()
         self.back_button = button("", "preview_back", secondary=True)
         self.print_button = button("", "receipt_print", secondary=True)
         self.save_button = button("", "receipt_save", secondary=True)
         self.sign_button = button("", "sign_off")
         self.home_button = button("", "preview_home")
-        for w in (self.back_button, self.print_button, self.save_button):
-            row.addWidget(w)
-        row.addStretch(1)
-        row.addWidget(self.sign_button)
-        row.addWidget(self.home_button)
+        row = FlowLayout(end_last=True)  # the last shown (Sign off, or Home) at the end; wraps at large text
+        for action in (
+            self.back_button,
+            self.print_button,
+            self.save_button,
+            self.sign_button,
+            self.home_button,
+        ):
+            row.addWidget(action)
         layout.addLayout(row)
         self.back_button.clicked.connect(self.back)
         self.sign_button.clicked.connect(self.sign_off)

@@ -27,7 +27,9 @@ class ReauthDialog(QDialog):
         t = ctx.t
         self.setWindowTitle(t("reauth.title"))
         layout = QVBoxLayout(self)
-        layout.addWidget(title_label(t("reauth.title")))
+        title = title_label(t("reauth.title"))
+        title.setWordWrap(True)  # large text: two lines rather than a cut title
+        layout.addWidget(title)
         self.hint = QLabel(t("reauth.hint", name=f"\u2068{session.name}\u2069" if session else ""))
         self.hint.setObjectName("reauth_hint")
         self.hint.setWordWrap(True)

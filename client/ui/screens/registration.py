@@ -281,9 +281,8 @@ class RegistrationScreen(QWidget):
                 return
         elif isinstance(page, BiometricsPage):
             errors = reg.submit_biometrics()
-            page.show_errors(errors)
+            page.show_errors(errors)  # its own line says what is left: no second line on a tight page
             if errors:
-                self.message.setText(self.ctx.t("wizard.fix"))
                 return
             if reg.step == Step.SUPERVISOR_APPROVAL:
                 self.ask_supervisor()

@@ -364,4 +364,15 @@ STRINGS: dict[str, str] = {
     "زامِن مع الخادم أو اتصل بالدعم الفني.",
     # issue 14: date format beside a date field
     "form.date_format": "(مثال: 1991-04-12)",
+    # issue 14: screens fit the kiosk, in its language (biometric problems, sizes, home)
+    "bio.problem.not_captured": "لم يُلتقط بعد: {what}",
+    "bio.problem.quality_low": "الجودة منخفضة جدًا، أعد الالتقاط: {what}",
+    "bio.problem.photo_required": "التقط صورة الاستثناء: إصبع أو عين مُعلَّمة كمفقودة.",
+    "docs.size_kib": "{n} كيلوبايت",
+    "home.devices_line": "الأجهزة: {list}",
+    "home.device_state": "حالة {device}: {state}",
+    "eod.documents_n": "مستندات: {n}",
+    "eod.exceptions_n": "استثناءات: {n}",
+    "bio.bar.quality_ok": "{quality}: مقبولة ✔",
+    "bio.bar.quality_low": "{quality}: منخفضة جدًا ✘",
 }

@@ -379,4 +379,15 @@ STRINGS: dict[str, str] = {
     "made. Sync with the server, or call support.",
     # issue 14: date format beside a date field
     "form.date_format": "(YYYY-MM-DD)",
+    # issue 14: screens fit the kiosk, in its language (biometric problems, sizes, home)
+    "bio.problem.not_captured": "Not captured yet: {what}",
+    "bio.problem.quality_low": "Quality too low, capture again: {what}",
+    "bio.problem.photo_required": "Take the exception photo: a finger or eye is marked missing.",
+    "docs.size_kib": "{n} KiB",
+    "home.devices_line": "Devices: {list}",
+    "home.device_state": "{device}: {state}",
+    "eod.documents_n": "documents: {n}",
+    "eod.exceptions_n": "exceptions: {n}",
+    "bio.bar.quality_ok": "{quality}: accepted ✔",
+    "bio.bar.quality_low": "{quality}: too low ✘",
 }

@@ -399,4 +399,15 @@ STRINGS: dict[str, str] = {
     "enregistrement n'est possible. Synchronisez avec le serveur ou appelez le support.",
     # issue 14: date format beside a date field
     "form.date_format": "(AAAA-MM-JJ)",
+    # issue 14: screens fit the kiosk, in its language (biometric problems, sizes, home)
+    "bio.problem.not_captured": "Pas encore capturé : {what}",
+    "bio.problem.quality_low": "Qualité trop basse, capturez à nouveau : {what}",
+    "bio.problem.photo_required": "Prenez la photo d'exception : un doigt ou un œil est marqué absent.",
+    "docs.size_kib": "{n} Kio",
+    "home.devices_line": "Périphériques : {list}",
+    "home.device_state": "{device} : {state}",
+    "eod.documents_n": "documents : {n}",
+    "eod.exceptions_n": "exceptions : {n}",
+    "bio.bar.quality_ok": "{quality} : acceptée ✔",
+    "bio.bar.quality_low": "{quality} : trop basse ✘",
 }

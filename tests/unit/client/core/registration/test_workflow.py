@@ -129,7 +129,9 @@ def test_missing_finger_is_an_exception_with_photo_and_supervisor(engine):
     reg = new(engine)
     through_documents(reg)
     capture_all(reg, skip=("Left LittleFinger",))
-    assert "finger/Left LittleFinger" in reg.submit_biometrics()
+    problem = reg.submit_biometrics()["finger/Left LittleFinger"]
+    assert problem.code == "not_captured"  # a code and its slot, for the kiosk to word
+    assert problem.fields == {"group": "left_slap", "modality": "finger", "subtype": "Left LittleFinger"}
     reg.mark_exception(modality="finger", bio_subtype="Left LittleFinger", reason="amputated")
     assert reg.submit_biometrics() == {
         "exception_photo": "an exception photo is required when a biometric is marked missing"

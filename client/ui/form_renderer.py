@@ -72,6 +72,7 @@ class FormPage(QWidget):
                 grid.addWidget(self.consent_panel, row, 0, 1, 3)
                 row += 1
             label, second = QLabel(), QLabel()
+            label.setWordWrap(spec.type == "date")  # its format follows the name: may take two lines
             second.setProperty("role", "second")
             widget = self._make_input(ui_field.id, spec.type)
             label.setBuddy(widget)

@@ -11,6 +11,7 @@ from sync_server.api import masterdata_problems as masterdata_problems_api
 from sync_server.api.deps import get_admin_name, get_backend, get_state
 from sync_server.api.errors import install_domain_error_handler
 from sync_server.api.updates import build_updates_router
+from sync_server.console import install_console
 from sync_server.errors import install_error_handlers
 from sync_server.http_limits import BodyLimit
 from sync_server.reports.api import build_admin_backend_router
@@ -27,6 +28,8 @@ def create_app(state: ServerState) -> FastAPI:
         version=__version__,
         description="Machine enrolment, signed master data sync and resumable packet intake "
         "(docs/sync-protocol.md).",
+        docs_url=None,  # self-hosted by the console (console.api_docs): no CDN
+        redoc_url=None,
     )
     app.state.server = state
     install_error_handlers(app)
@@ -43,6 +46,7 @@ def create_app(state: ServerState) -> FastAPI:
         ),
         prefix="/api/v1/admin",
     )
+    install_console(app)
     app.add_middleware(
         BodyLimit,
         max_json_bytes=state.settings.max_json_body_bytes,

@@ -93,6 +93,18 @@ class ServerSettings(BaseSettings):
         description="a worker's claim on a packet lasts this long, renewed while it runs; a killed "
         "worker's packet is retried by another after at most this long",
     )
+    console_idle_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="a web-console session ends after this long without a request",
+    )
+    console_session_hours: int = Field(
+        default=12,
+        ge=1,
+        le=7 * 24,
+        description="a web-console session ends this long after sign-in, in use or not",
+    )
     test_crash_at: Literal["", "upload_complete", "upload_published"] = Field(
         default="",
         description="TESTS ONLY: SIGKILL the server at this point of the last upload chunk (kill tests); off by default",

@@ -144,3 +144,31 @@ class LoginAttemptRow(Base):
     failures: Mapped[int] = mapped_column(Integer)
     first_failure_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConsoleSessionRow(Base):
+    """A web-console sign-in (services.console_sessions): the cookie's hash, never the cookie itself."""
+
+    __tablename__ = "console_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    # password checked, second factor not yet: the session may only reach the TOTP step
+    stage: Mapped[str] = mapped_column(String(16))  # totp | enrol | change_password | ready
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ConsoleAccountRow(Base):
+    """What the console keeps of a user beyond master data: the TOTP secret (server only, never sent to
+    kiosks) and whether the password is a temporary one the user must change at next sign-in."""
+
+    __tablename__ = "console_accounts"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    pending_totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # the last time step a code was accepted for: a code works once, even within its 30 s
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    must_change_password: Mapped[bool] = mapped_column(default=False)

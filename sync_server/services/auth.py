@@ -145,18 +145,23 @@ def _issue_machine_token(
     )
 
 
-def login(
-    session: Session,
-    *,
-    username: str,
-    password: str,
-    ttl_s: int,
-    guards: Guards,
-    policy: LockoutPolicy,
-) -> TokenResponse:
-    """Check a user's password and issue a user token. Locked names are refused before any hashing; every
-    attempt is counted before the check (login_guard), and no database transaction is open while hashing
-    (each step commits its own short transaction in ``session``, which has none open)."""
+@dataclass(frozen=True)
+class CheckedUser:
+    """A user whose password was just checked: roles and center as master data holds them now."""
+
+    username: str
+    roles: list[str]
+    center_id: str | None
+    data: dict
+
+
+def check_password(
+    session: Session, *, username: str, password: str, guards: Guards, policy: LockoutPolicy
+) -> CheckedUser:
+    """Check a user's password under the lockout rules (API logins and console sign-ins alike). Locked
+    names are refused before any hashing; every attempt is counted before the check (login_guard), and
+    no database transaction is open while hashing (each step commits its own short transaction in
+    ``session``, which has none open). A success clears the name's failures."""
     login_guard.refuse_if_locked(session, username=username)
     with session.begin():
         row = session.get(CurrentRow, ("users", username))
@@ -179,11 +184,26 @@ def login(
     if not ok:
         login_guard.record_failure(session, username=username, failures=failures, policy=policy)
         raise NotAuthenticated(ErrorCode.bad_credentials, "wrong user name or password")
-    roles = [r for r in data.get("roles", []) if isinstance(r, str)]
     with session.begin():
         login_guard.clear_failures(session, username=username)
+    roles = [r for r in data.get("roles", []) if isinstance(r, str)]
+    return CheckedUser(username=username, roles=roles, center_id=center_id, data=data)
+
+
+def login(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    ttl_s: int,
+    guards: Guards,
+    policy: LockoutPolicy,
+) -> TokenResponse:
+    """Check a user's password (:func:`check_password`) and issue a user token."""
+    user = check_password(session, username=username, password=password, guards=guards, policy=policy)
+    with session.begin():
         return _new_token(
-            session, kind="user", subject=username, roles=roles, center_id=center_id, ttl_s=ttl_s
+            session, kind="user", subject=username, roles=user.roles, center_id=user.center_id, ttl_s=ttl_s
         )
 
 

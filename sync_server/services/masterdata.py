@@ -16,10 +16,9 @@ from sync_server.services.audit import append_audit
 from sync_server.services.clock import utcnow
 from sync_server.services.masterdata_refs import Origin, check_import
 from sync_server.services.masterdata_rules import Deletes, MasterDataInvalid, Upserts, parse_import
+from sync_server.services.roles import KIOSK_ROLES
 
 _BATCH = 5000
-# The roles a kiosk logs in (client.core.people); other users' hashes never leave the server.
-KIOSK_ROLES = frozenset({"operator", "supervisor"})
 
 
 def _lock_log(session: Session) -> None:

@@ -15,9 +15,10 @@ from typing import Any
 from shared.forms import FormSpecError, load_id_schema
 from shared.forms.consent import MAX_TEMPLATE_TEXT
 from shared.sync import FieldError
+from sync_server.services.roles import ALL_ROLES
 
 IMPORT_FORMAT = "openreg-masterdata/1"
-ROLES = {"operator", "supervisor", "admin"}
+ROLES = ALL_ROLES
 # The entities kiosks and the server know (docs/sync-protocol.md); a typo such as ``centres`` would
 # otherwise be stored and sent to every kiosk, which ignores it.
 ENTITIES = frozenset(
@@ -87,6 +88,13 @@ def _check_entity_row(entity: str, row: dict[str, Any]) -> list[tuple[str, str]]
         roles = need("roles", list, "a list of roles")
         if isinstance(roles, list) and (not roles or not set(roles) <= ROLES):
             problems.append(("roles", f"must be a non-empty subset of {sorted(ROLES)}"))
+        center_ids = row.get("center_ids")
+        if center_ids is not None and not (
+            isinstance(center_ids, list)
+            and len(center_ids) <= 1000
+            and all(isinstance(c, str) and _FIVE_DIGITS.match(c) for c in center_ids)
+        ):
+            problems.append(("center_ids", "must be a list of 5-digit center ids (a center admin's centers)"))
         pw = need("password_hash", str, "an argon2id PHC string")
         if isinstance(pw, str) and not pw.startswith("$argon2id$"):
             problems.append(("password_hash", "must be an argon2id PHC string ($argon2id$...)"))

@@ -1,0 +1,1 @@
+"""The console's words, one module per page (``WORDS = {"eng": {...}, "fra": {...}, "ara": {...}}``)."""

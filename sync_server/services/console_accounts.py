@@ -1,0 +1,126 @@
+"""What the console adds to a user: a TOTP second factor (enrolled through a QR code, kept on the
+server only) and temporary passwords that must be changed at the next sign-in.
+
+Passwords stay in master data (``users.password_hash``), so a change made here reaches the kiosks
+through the change log like any import, and is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pyotp
+from sqlalchemy.orm import Session
+
+from shared.sync import ErrorCode
+from sync_server.db.tables import ConsoleAccountRow, CurrentRow
+from sync_server.services.audit import append_audit
+from sync_server.services.auth import hash_password
+from sync_server.services.clock import utcnow
+from sync_server.services.errors import BadInput, NotFound
+from sync_server.services.masterdata import append_changes
+
+ISSUER = "OpenReg console"
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+
+
+def _account(session: Session, username: str) -> ConsoleAccountRow:
+    row = session.get(ConsoleAccountRow, username)
+    if row is None:
+        row = ConsoleAccountRow(username=username, must_change_password=False)
+        session.add(row)
+    return row
+
+
+def next_stage(session: Session, *, username: str) -> str:
+    """Where a user goes after a right password: ``totp`` (enrolled), ``enrol`` (no second factor yet)."""
+    row = session.get(ConsoleAccountRow, username)
+    return "totp" if row is not None and row.totp_secret else "enrol"
+
+
+def stage_after_totp(session: Session, *, username: str) -> str:
+    row = session.get(ConsoleAccountRow, username)
+    return "change_password" if row is not None and row.must_change_password else "ready"
+
+
+def enrolment_secret(session: Session, *, username: str) -> str:
+    """The secret being enrolled (made on first ask, the same on every reload until confirmed)."""
+    row = _account(session, username)
+    if not row.pending_totp_secret:
+        row.pending_totp_secret = pyotp.random_base32()
+    return row.pending_totp_secret
+
+
+def provisioning_uri(secret: str, *, username: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
+
+
+def _accept(row: ConsoleAccountRow, secret: str, code: str) -> bool:
+    """Whether ``code`` is right for now (±1 step) and newer than the last accepted one."""
+    code = code.strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return False
+    totp = pyotp.TOTP(secret)
+    now = time.time()
+    for drift in (-1, 0, 1):
+        at = now + drift * totp.interval
+        step = totp.timecode(dt.datetime.fromtimestamp(at, dt.UTC))
+        if totp.verify(code, for_time=at, valid_window=0) and step > (row.totp_last_step or -1):
+            row.totp_last_step = step
+            return True
+    return False
+
+
+def confirm_enrolment(session: Session, *, username: str, code: str) -> bool:
+    """Make the pending secret the user's second factor when ``code`` matches it."""
+    row = _account(session, username)
+    if not row.pending_totp_secret or not _accept(row, row.pending_totp_secret, code):
+        return False
+    row.totp_secret, row.pending_totp_secret = row.pending_totp_secret, None
+    row.totp_confirmed_at = utcnow()
+    append_audit(session, actor=username, action="console.totp_enrolled", target=username, details={})
+    return True
+
+
+def verify_code(session: Session, *, username: str, code: str) -> bool:
+    row = session.get(ConsoleAccountRow, username)
+    return bool(row is not None and row.totp_secret and _accept(row, row.totp_secret, code))
+
+
+def reset_totp(session: Session, *, username: str, actor: str) -> None:
+    """Forget a user's second factor: they enrol a new one at their next sign-in."""
+    _user_row(session, username)
+    row = _account(session, username)
+    row.totp_secret = row.pending_totp_secret = None
+    row.totp_confirmed_at = row.totp_last_step = None
+    append_audit(session, actor=actor, action="console.totp_reset", target=username, details={})
+
+
+def _user_row(session: Session, username: str) -> CurrentRow:
+    row = session.get(CurrentRow, ("users", username))
+    if row is None:
+        raise NotFound(ErrorCode.not_found, f"no user {username!r}")
+    return row
+
+
+def new_password_hash(password: str) -> str:
+    """The argon2id hash of a new password that keeps the rules (BadInput otherwise). Hash before
+    opening the transaction that stores it: hashing takes a while and the change log is locked then."""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise BadInput(
+            ErrorCode.validation_error,
+            f"a password needs {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
+        )
+    return hash_password(password)
+
+
+def set_password(session: Session, *, username: str, password_hash: str, actor: str, temporary: bool) -> None:
+    """Store a new password hash in master data (kiosks get it by sync). ``temporary``: an admin's
+    reset, which the user must change at their next console sign-in."""
+    user = _user_row(session, username)
+    append_changes(session, upserts=[("users", {**user.data, "password_hash": password_hash})], deletes=[])
+    _account(session, username).must_change_password = temporary
+    action = "users.password_reset" if temporary else "users.password_changed"
+    append_audit(session, actor=actor, action=action, target=username, details={})

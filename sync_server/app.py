@@ -6,7 +6,19 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from sync_server import __version__
-from sync_server.api import admin, auth, health, keys, machines, masterdata, packets
+from sync_server.api import (
+    admin,
+    admin_dashboard,
+    admin_masterdata_preview,
+    admin_packets,
+    admin_users,
+    auth,
+    health,
+    keys,
+    machines,
+    masterdata,
+    packets,
+)
 from sync_server.api import masterdata_problems as masterdata_problems_api
 from sync_server.api.deps import get_admin_name, get_backend, get_state
 from sync_server.api.errors import install_domain_error_handler
@@ -19,7 +31,11 @@ from sync_server.security_headers import SecurityHeaders
 from sync_server.state import ServerState
 
 # Routes whose bodies may be as large as max_json_body_bytes; all others get max_request_body_bytes.
-BULK_BODY_PATHS = ("/api/v1/admin/masterdata/import",)
+BULK_BODY_PATHS = (
+    "/api/v1/admin/masterdata/import",
+    "/api/v1/admin/masterdata/preview",
+    "/console/masterdata/upload",
+)
 
 
 def create_app(state: ServerState) -> FastAPI:
@@ -35,6 +51,8 @@ def create_app(state: ServerState) -> FastAPI:
     install_error_handlers(app)
     install_domain_error_handler(app)
     for module in (health, machines, auth, masterdata, packets, admin, keys):
+        app.include_router(module.router)
+    for module in (admin_dashboard, admin_users, admin_masterdata_preview, admin_packets):
         app.include_router(module.router)
     app.include_router(masterdata_problems_api.router)
     app.include_router(build_updates_router(state.settings.update_repo_dir))

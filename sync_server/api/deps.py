@@ -78,6 +78,20 @@ def get_admin(principal: PrincipalDep) -> Principal:
     return principal
 
 
+def user_with(*roles: str) -> Any:
+    """A dependency: the user principal when it holds one of ``roles`` (services.roles), else 403. The
+    console's pages check the same role sets (console.access.PAGES)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.kind != "user" or set(principal.roles).isdisjoint(roles):
+            raise ApiError(
+                403, ErrorCode.forbidden, f"this endpoint needs a user token with a role of {sorted(roles)}"
+            )
+        return principal
+
+    return Depends(check)
+
+
 def get_admin_name(principal: Annotated[Principal, Depends(get_admin)]) -> str:
     return principal.subject
 

@@ -167,10 +167,12 @@ def _next_machine_id(session: Session) -> str:
     raise Conflict(ErrorCode.enrolment_limit, "no machine ids left")
 
 
-def decide_machine(session: Session, *, machine_id: str, approve: bool, actor: str) -> MachineRow:
+def decide_machine(
+    session: Session, *, machine_id: str, approve: bool, actor: str, reason: str | None = None
+) -> MachineRow:
     """Approve, reject, or (approve=False on an approved machine) revoke. Approved machines are published
-    as ``machines`` master data so kiosks and processing know them. ``actor`` goes to the audit log,
-    in the same transaction as the decision."""
+    as ``machines`` master data so kiosks and processing know them. ``actor`` and ``reason`` (optional,
+    for people) go to the audit log, in the same transaction as the decision."""
     row = session.get(MachineRow, machine_id, with_for_update=True)
     if row is None:
         raise NotFound(ErrorCode.machine_unknown, f"machine {machine_id} is not known")
@@ -206,7 +208,12 @@ def decide_machine(session: Session, *, machine_id: str, approve: bool, actor: s
         actor=actor,
         action=f"machine.{action}",
         target=row.machine_id,
-        details={"from": previous, "to": row.status, "center_id": row.center_id},
+        details={
+            "from": previous,
+            "to": row.status,
+            "center_id": row.center_id,
+            **({"reason": reason} if reason else {}),
+        },
     )
     return row
 

@@ -86,6 +86,11 @@ class PacketRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)  # for people, e.g. "duplicate of UIN 4825139076"
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # the console's packet search: newest first, overall and per center (migration 0009)
+    __table_args__ = (
+        Index("ix_packets_registered", "registered_at", "rid"),
+        Index("ix_packets_center_registered", "center_id", "registered_at"),
+    )
 
 
 class AuditEntryRow(Base):

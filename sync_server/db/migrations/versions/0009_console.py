@@ -1,4 +1,5 @@
-"""Web console: sign-in sessions and console accounts (TOTP secret, temporary-password flag).
+"""Web console: sign-in sessions and console accounts (TOTP secret, temporary-password flag), and
+the indexes its packet search pages on (newest first, overall and per center).
 
 Revision ID: 0009_console
 Revises: 0008_audit_idstore_encryption
@@ -35,9 +36,13 @@ def upgrade() -> None:
         sa.Column("totp_last_step", sa.BigInteger()),
         sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    op.create_index("ix_packets_registered", "packets", ["registered_at", "rid"])
+    op.create_index("ix_packets_center_registered", "packets", ["center_id", "registered_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_packets_center_registered", "packets")
+    op.drop_index("ix_packets_registered", "packets")
     op.drop_table("console_accounts")
     op.drop_index("ix_console_sessions_expires_at", "console_sessions")
     op.drop_index("ix_console_sessions_username", "console_sessions")

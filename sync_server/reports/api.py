@@ -1,8 +1,9 @@
 """Admin HTTP routes for reports and identity lookup, mounted by the sync server under /api/v1/admin.
 
 The server passes its own dependencies: ``report_service`` returns the request's ``ReportService``,
-``id_store`` the ID store (an ``IdentityReader``); ``admin`` authenticates an admin user token and
-returns the admin's id (used as the audit actor for identity reads). Routes translate HTTP to
+``id_store`` the ID store (an ``IdentityReader``); ``report_user`` and ``identity_reader`` authenticate
+a user token with a role that may use reports, or read identities, and return the user's id (the audit
+actor for identity reads). Routes translate HTTP to
 service calls and nothing else.
 
 No ``from __future__ import annotations`` here: FastAPI must see the real ``Annotated`` objects of
@@ -20,6 +21,7 @@ from fastapi.responses import FileResponse
 from shared.sync.models import PRINTABLE_PATTERN
 from sync_server.ports import MAX_PURPOSE_CHARS, IdentityNotFound, IdentityReader
 from sync_server.reports.runner import ReportService
+from sync_server.services.audit import append_audit
 
 _MEDIA = {"csv": "text/csv", "json": "application/json", "pdf": "application/pdf"}
 # Run ids are 32-bit INTEGER columns: refuse (422) what the column cannot hold instead of failing in SQL.
@@ -41,21 +43,25 @@ def build_admin_backend_router(
     *,
     report_service: Callable[[], ReportService],
     id_store: Callable[[], IdentityReader],
-    admin: Callable[..., str],
+    report_user: Callable[..., str],
+    identity_reader: Callable[..., str],
 ) -> APIRouter:
     """Routes: GET reports, GET reports/{id}/runs, POST reports/{id}/run, GET reports/runs/{run}/artifacts,
     GET reports/runs/{run}/artifacts/{format}[.sha256], GET identities/by-uin/{uin}, by-rid/{rid}."""
     router = APIRouter(tags=["admin"])
+    # Each route names the caller before the service: a refused role gets 403 even where this server
+    # process runs no backend (which would answer 503).
     Reports = Annotated[ReportService, Depends(report_service)]
     Store = Annotated[IdentityReader, Depends(id_store)]
-    Admin = Annotated[str, Depends(admin)]
+    Admin = Annotated[str, Depends(report_user)]
+    Reader = Annotated[str, Depends(identity_reader)]
 
     @router.get("/reports")
-    def list_reports(service: Reports, _admin: Admin) -> list[dict[str, Any]]:
+    def list_reports(_admin: Admin, service: Reports) -> list[dict[str, Any]]:
         return [_plain(d) for d in service.definitions()]
 
     @router.get("/reports/{definition_id}/runs")
-    def list_runs(definition_id: DefinitionId, service: Reports, _admin: Admin) -> list[dict[str, Any]]:
+    def list_runs(definition_id: DefinitionId, _admin: Admin, service: Reports) -> list[dict[str, Any]]:
         return [
             _plain(r) | {"artifacts": [_plain(a) for a in service.artifacts(r["id"])]}
             for r in service.runs(definition_id)
@@ -63,15 +69,17 @@ def build_admin_backend_router(
 
     @router.post("/reports/{definition_id}/run", status_code=202)
     def run_report(
-        definition_id: DefinitionId, service: Reports, _admin: Admin, tasks: BackgroundTasks
+        definition_id: DefinitionId, actor: Admin, service: Reports, tasks: BackgroundTasks
     ) -> dict[str, str]:
         if definition_id not in {d["id"] for d in service.definitions()}:
             raise HTTPException(404, f"no report definition {definition_id!r}")
+        with service.engine.begin() as conn:
+            append_audit(conn, actor=actor, action="reports.run", target=definition_id)
         tasks.add_task(service.run, definition_id, trigger="manual")
         return {"status": "started", "runs": f"/reports/{definition_id}/runs"}
 
     @router.get("/reports/runs/{run_id}/artifacts/{name}")
-    def download(run_id: RunId, name: ArtifactName, service: Reports, _admin: Admin) -> FileResponse:
+    def download(run_id: RunId, name: ArtifactName, _admin: Admin, service: Reports) -> FileResponse:
         fmt, _, suffix = name.partition(".")
         artifact = next((a for a in service.artifacts(run_id) if a["format"] == fmt), None)
         if artifact is None or suffix not in ("", "sha256"):
@@ -87,11 +95,11 @@ def build_admin_backend_router(
         )
 
     @router.get("/identities/by-uin/{uin}")
-    def identity_by_uin(uin: IdentityKey, store: Store, actor: Admin, purpose: Purpose) -> dict:
+    def identity_by_uin(uin: IdentityKey, actor: Reader, store: Store, purpose: Purpose) -> dict:
         return _identity(lambda: store.get_by_uin(uin, actor=actor, purpose=purpose))
 
     @router.get("/identities/by-rid/{rid}")
-    def identity_by_rid(rid: IdentityKey, store: Store, actor: Admin, purpose: Purpose) -> dict:
+    def identity_by_rid(rid: IdentityKey, actor: Reader, store: Store, purpose: Purpose) -> dict:
         return _identity(lambda: store.get_by_rid(rid, actor=actor, purpose=purpose))
 
     return router

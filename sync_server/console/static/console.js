@@ -25,7 +25,8 @@
           if (!fresh) throw new Error("no " + element.id);
           element.replaceWith(fresh);
           window.clearInterval(timer);
-          refresh(fresh, seconds);
+          // the fresh copy says whether to go on (a finished run drops data-refresh)
+          if (fresh.hasAttribute("data-refresh")) refresh(fresh, seconds);
         })
         .catch(function () {
           element.classList.add("stale");

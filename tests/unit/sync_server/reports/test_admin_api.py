@@ -32,7 +32,9 @@ def app(tmp_path):
 
     api = FastAPI()
     api.include_router(
-        build_admin_backend_router(report_service=lambda: service, id_store=lambda: store, admin=admin),
+        build_admin_backend_router(
+            report_service=lambda: service, id_store=lambda: store, report_user=admin, identity_reader=admin
+        ),
         prefix="/api/v1/admin",
     )
     return TestClient(api, headers={"Authorization": "Bearer admin-token"}), store

@@ -20,7 +20,7 @@ from sync_server.api import (
     packets,
 )
 from sync_server.api import masterdata_problems as masterdata_problems_api
-from sync_server.api.deps import get_admin_name, get_backend, get_state
+from sync_server.api.deps import get_backend, get_state, user_name_with
 from sync_server.api.errors import install_domain_error_handler
 from sync_server.api.updates import build_updates_router
 from sync_server.console import install_console
@@ -28,6 +28,7 @@ from sync_server.errors import install_error_handlers
 from sync_server.http_limits import BodyLimit
 from sync_server.reports.api import build_admin_backend_router
 from sync_server.security_headers import SecurityHeaders
+from sync_server.services.roles import ADMIN, AUDITOR, REPORT_MANAGER
 from sync_server.state import ServerState
 
 # Routes whose bodies may be as large as max_json_body_bytes; all others get max_request_body_bytes.
@@ -60,7 +61,8 @@ def create_app(state: ServerState) -> FastAPI:
         build_admin_backend_router(
             report_service=lambda state=Depends(get_state): get_backend(state).reports,
             id_store=lambda state=Depends(get_state): get_backend(state).id_store,
-            admin=get_admin_name,
+            report_user=user_name_with(ADMIN, REPORT_MANAGER),
+            identity_reader=user_name_with(ADMIN, AUDITOR),
         ),
         prefix="/api/v1/admin",
     )

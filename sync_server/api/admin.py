@@ -1,7 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy import select
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.sync import (
     ErrorBody,
@@ -14,46 +14,103 @@ from shared.sync import (
     UserPublic,
 )
 from shared.sync.models import MACHINE_ID_PATTERN
-from sync_server.api.deps import AdminDep, SessionDep, StateDep, UnitOfWorkDep
-from sync_server.db.tables import CurrentRow
+from sync_server.api.deps import SessionDep, StateDep, UnitOfWorkDep, user_with
 from sync_server.errors import ApiError
 from sync_server.http_limits import json_too_deep
-from sync_server.services import audit, machines, masterdata, packets
+from sync_server.services import (
+    audit,
+    console_machines,
+    console_users,
+    machines,
+    masterdata,
+    masterdata_preview,
+    packets,
+)
+from sync_server.services.auth import Principal, principal_centers
 from sync_server.services.masterdata_rules import MasterDataInvalid
+from sync_server.services.roles import ADMIN, AUDITOR, CENTER_ADMIN
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 _ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 404, 422)}
 MachineIdPath = Annotated[str, Path(pattern=MACHINE_ID_PATTERN)]
 
 
+# Machines, users and master data: admins, and center admins acting on their centers only.
+CenterManager = Annotated[Principal, user_with(ADMIN, CENTER_ADMIN)]
+
+
+class MachineDecision(BaseModel):
+    """Optional body of approve / reject: why (kept in the audit entry)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=console_machines.MAX_REASON)
+
+
+# The audit log is read by admins and auditors (the console's audit page).
+AuditReader = Annotated[Principal, user_with(ADMIN, AUDITOR)]
+# The unscoped packet list: admins and auditors; center admins search their centers (/packets/search).
+PacketReader = Annotated[Principal, user_with(ADMIN, AUDITOR)]
+
+ReasonQuery = Annotated[str | None, Query(max_length=console_machines.MAX_REASON)]
+
+
+def _centers(session, principal: Principal):
+    return principal_centers(session, principal)
+
+
 @router.get("/machines", responses=_ERRORS)
 def list_machines(
-    _admin: AdminDep, session: SessionDep, status: Annotated[MachineStatus | None, Query()] = None
+    manager: CenterManager,
+    session: SessionDep,
+    status: Annotated[MachineStatus | None, Query()] = None,
 ) -> list[MachinePublic]:
-    return [
-        machines.to_public(r)
-        for r in machines.list_machines(session, status=status.value if status else None)
-    ]
+    """Every machine (a center admin: their centers' machines), optionally in one status."""
+    rows = console_machines.list_scoped(
+        session, centers=_centers(session, manager), status=status.value if status else None
+    )
+    return [machines.to_public(r) for r in rows]
+
+
+def _decide(session, manager: Principal, machine_id: str, approve: bool, body, reason) -> MachinePublic:
+    return machines.to_public(
+        console_machines.decide_any(
+            session,
+            machine_id=machine_id,
+            approve=approve,
+            actor=manager.subject,
+            centers=_centers(session, manager),
+            reason=(body.reason if body and body.reason else None) or reason,
+        )
+    )
 
 
 @router.post("/machines/{machine_id}/approve", responses=_ERRORS)
-def approve(machine_id: MachineIdPath, admin: AdminDep, session: SessionDep) -> MachinePublic:
-    return machines.to_public(
-        machines.decide_machine(session, machine_id=machine_id, approve=True, actor=admin.subject)
-    )
+def approve(
+    machine_id: MachineIdPath,
+    manager: CenterManager,
+    session: SessionDep,
+    body: MachineDecision | None = None,
+    reason: ReasonQuery = None,
+) -> MachinePublic:
+    """Approve a machine; ``reason`` (body or query, optional) goes to the audit log."""
+    return _decide(session, manager, machine_id, True, body, reason)
 
 
 @router.post("/machines/{machine_id}/reject", responses=_ERRORS)
-def reject(machine_id: MachineIdPath, admin: AdminDep, session: SessionDep) -> MachinePublic:
-    """Reject a pending machine, or revoke an approved one."""
-    return machines.to_public(
-        machines.decide_machine(session, machine_id=machine_id, approve=False, actor=admin.subject)
-    )
+def reject(
+    machine_id: MachineIdPath,
+    manager: CenterManager,
+    session: SessionDep,
+    body: MachineDecision | None = None,
+    reason: ReasonQuery = None,
+) -> MachinePublic:
+    """Reject a pending machine, or revoke an approved one; ``reason`` (optional) goes to the audit log."""
+    return _decide(session, manager, machine_id, False, body, reason)
 
 
 @router.get("/audit", responses=_ERRORS)
 def list_audit(
-    _admin: AdminDep,
+    _reader: AuditReader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_LIST)] = 100,
     before_seq: Annotated[int | None, Query(ge=1, le=2**62)] = None,
@@ -63,26 +120,15 @@ def list_audit(
 
 
 @router.get("/audit/verify", responses=_ERRORS)
-def verify_audit(_admin: AdminDep, session: SessionDep) -> audit.AuditVerdict:
+def verify_audit(_reader: AuditReader, session: SessionDep) -> audit.AuditVerdict:
     """Walk the whole chain: ``ok`` with the entry count, or the first broken seq and why."""
     return audit.verify_chain(session)
 
 
 @router.get("/users", responses=_ERRORS)
-def list_users(_admin: AdminDep, session: SessionDep) -> list[UserPublic]:
-    rows = session.scalars(
-        select(CurrentRow).where(CurrentRow.entity == "users").order_by(CurrentRow.entity_id)
-    )
-    return [
-        UserPublic(
-            id=r.entity_id,
-            name=str(r.data.get("name", "")),
-            roles=list(r.data.get("roles", [])),
-            center_id=r.center_id,
-            active=r.data.get("active", True) is not False,
-        )
-        for r in rows
-    ]
+def list_users(principal: CenterManager, session: SessionDep) -> list[UserPublic]:
+    """Every user (a center admin: those of their centers), by id."""
+    return console_users.public_users(session, centers=_centers(session, principal))
 
 
 @router.post(
@@ -99,12 +145,13 @@ def list_users(_admin: AdminDep, session: SessionDep) -> list[UserPublic]:
 )
 async def import_masterdata(
     request: Request,
-    admin: AdminDep,
+    admin: CenterManager,
     state: StateDep,
     filename: Annotated[str, Query(max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")] = "import.json",
 ) -> ImportResult:
     """Import one file: a JSON import document, or CSV for one entity (``filename=<entity>.csv``).
-    All-or-nothing; errors name file, row and field."""
+    All-or-nothing; errors name file, row and field. A center admin imports rows of their centers only
+    (the console's preview rules: anything else is a validation error)."""
     body = await request.body()  # bounded while it streams (http_limits.BodyLimit, bulk path)
     if "csv" in request.headers.get("content-type", "") and not filename.endswith(".csv"):
         raise ApiError(422, ErrorCode.validation_error, "CSV imports need filename=<entity>.csv")
@@ -113,15 +160,28 @@ async def import_masterdata(
         raise ApiError(422, ErrorCode.validation_error, detail)
     from starlette.concurrency import run_in_threadpool
 
-    return await run_in_threadpool(_import, state, filename, body, admin.subject)
+    return await run_in_threadpool(_import, state, filename, body, admin)
 
 
-def _import(state, filename: str, body: bytes, actor: str) -> ImportResult:
+def _import(state, filename: str, body: bytes, principal: Principal) -> ImportResult:
     from sqlalchemy.orm import Session
 
+    documents, actor = [(filename, body)], principal.subject
     try:
-        with Session(state.engine) as session, session.begin():
-            return masterdata.import_documents(session, [(filename, body)], actor=actor)
+        with Session(state.engine) as session:
+            with session.begin():
+                centers = _centers(session, principal)
+            if centers is None:
+                with session.begin():
+                    return masterdata.import_documents(session, documents, actor=actor)
+            base = masterdata_preview.preview_import(session, documents, centers=centers).base_seq
+            return masterdata_preview.apply_import(
+                session, documents, centers=centers, actor=actor, base_seq=base
+            )
+    except masterdata_preview.PreviewStale as exc:
+        raise ApiError(
+            409, ErrorCode.validation_error, f"master data changed during the import; retry: {exc}"
+        ) from exc
     except MasterDataInvalid as exc:
         raise ApiError(
             422, ErrorCode.masterdata_invalid, f"import refused, nothing applied: {exc}", errors=exc.errors
@@ -130,7 +190,7 @@ def _import(state, filename: str, body: bytes, actor: str) -> ImportResult:
 
 @router.get("/packets", responses=_ERRORS)
 def list_packets(
-    _admin: AdminDep,
+    _reader: PacketReader,
     session: UnitOfWorkDep,
     status: Annotated[PacketState | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,

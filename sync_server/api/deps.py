@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -78,9 +78,9 @@ def get_admin(principal: PrincipalDep) -> Principal:
     return principal
 
 
-def user_with(*roles: str) -> Any:
-    """A dependency: the user principal when it holds one of ``roles`` (services.roles), else 403. The
-    console's pages check the same role sets (console.access.PAGES)."""
+def user_checker(*roles: str) -> Callable[..., Principal]:
+    """A dependency function: the user principal when it holds one of ``roles`` (services.roles), else
+    403. The console's pages check the same role sets (console.access.PAGES)."""
 
     def check(principal: PrincipalDep) -> Principal:
         if principal.kind != "user" or set(principal.roles).isdisjoint(roles):
@@ -89,11 +89,23 @@ def user_with(*roles: str) -> Any:
             )
         return principal
 
-    return Depends(check)
+    return check
 
 
-def get_admin_name(principal: Annotated[Principal, Depends(get_admin)]) -> str:
-    return principal.subject
+def user_with(*roles: str) -> Any:
+    """``Depends(user_checker(*roles))``: use as ``Annotated[Principal, user_with(...)]``."""
+    return Depends(user_checker(*roles))
+
+
+def user_name_with(*roles: str) -> Callable[..., str]:
+    """A dependency function returning the name of a user holding one of ``roles`` (the audit actor)."""
+    check = user_checker(*roles)
+
+    # a default, not Annotated: the annotation is a string here and ``check`` is local to this call
+    def name(principal: Principal = Depends(check)) -> str:
+        return principal.subject
+
+    return name
 
 
 def get_backend(state: StateDep) -> Any:

@@ -19,6 +19,7 @@ from sync_server.services import login_guard
 from sync_server.services.clock import aware, utcnow
 from sync_server.services.errors import DomainError, Forbidden, NotAuthenticated, RateLimited, TokenRefused
 from sync_server.services.login_guard import LockoutPolicy
+from sync_server.services.roles import center_scope
 from sync_server.services.throttle import Guards
 
 _hasher = PasswordHasher()
@@ -231,3 +232,12 @@ def authenticate(session: Session, *, token: str) -> Principal:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def principal_centers(session: Session, principal: Principal) -> frozenset[str] | None:
+    """The centers an API user's work is limited to (roles.center_scope over their user record, as the
+    console computes it for its sessions): None for every center."""
+    row = session.get(CurrentRow, ("users", principal.subject))
+    return center_scope(
+        principal.roles, principal.center_id, row.data if row is not None and row.data else {}
+    )

@@ -57,7 +57,7 @@ def start_server(server_dir: Path, *, echo: Echo) -> tuple[subprocess.Popen, str
             )
         try:
             url = json.loads(info.read_text())["url"]
-            echo(f"server up at {url}")
+            echo(f"server up at {url} (web console: {url}/console/, user admin, password admin-demo)")
             return process, url
         except (OSError, ValueError, KeyError):
             time.sleep(0.1)

@@ -19,6 +19,13 @@ TOTP = {
     "supervisor3": "MFRGGZDFMZTWQ2LK",
 }
 
+CONSOLE_USERS = [
+    ("centeradmin1", "Center Admin 1", ["center_admin"], ["10001"]),
+    ("auditor", "Demo Auditor", ["auditor"], []),
+    ("adjudicator", "Demo Adjudicator", ["adjudicator"], []),
+    ("reports", "Demo Report Manager", ["report_manager"], []),
+]
+
 
 def _labels(eng: str, fra: str, ara: str) -> dict[str, str]:
     return {"eng": eng, "fra": fra, "ara": ara}
@@ -57,6 +64,12 @@ def build() -> dict:
                 "active": True,
             }
         )
+    # head-office roles for the web console (each enrols its own TOTP at first console sign-in)
+    for user_id, name, roles, centers in CONSOLE_USERS:
+        row = {"id": user_id, "name": name, "roles": roles, "password_hash": hasher.hash(f"{user_id}-demo")}
+        if centers:
+            row |= {"center_id": centers[0], "center_ids": centers}
+        users.append(row | {"active": True})
     regions = [
         ("R1", "Northland", "Terre du Nord", "الأرض الشمالية"),
         ("R2", "Southmere", "Mer du Sud", "البحر الجنوبي"),

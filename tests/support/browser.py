@@ -10,38 +10,12 @@ that axe-selenium-python ships (offline) and returns the serious and critical fi
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
 
+from demo.browser import CHROMEDRIVER, CHROMIUM, make_driver
 from tests.support.console import SECRETS, next_code
-
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-
-def make_driver(width: int = 1280, height: int = 800):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        f"--window-size={width},{height}",
-        "--lang=en-US",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-extensions",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    return driver
 
 
 @pytest.fixture(scope="session")

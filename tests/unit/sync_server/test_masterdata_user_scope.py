@@ -34,9 +34,11 @@ def test_feed_and_snapshot_carry_only_this_centers_kiosk_users(engine) -> None:
     with Session(engine) as session:
         snap = snapshot(session, center_id="10001")
     assert sorted(u["id"] for u in snap.entities["users"]) == ["operator1", "supervisor1"]
+    # the center's console-only user (a center admin) travels as a tombstone: no hash leaves the server
     assert _users_in_feed(engine, "10001") == [
         ("operator1", "upsert", True),
         ("supervisor1", "upsert", True),
+        ("centeradmin1", "delete", False),
     ]
     assert {u for u, _, _ in _users_in_feed(engine, "10002")} == {"operator2", "supervisor2"}
 

@@ -168,6 +168,8 @@ class MachineTokenRequest(_Wire):
 class LoginRequest(_Wire):
     username: str = Field(min_length=1, max_length=100, pattern=PRINTABLE_PATTERN)
     password: str = Field(min_length=1, max_length=500)
+    # Required once the user enrolled a second factor in the web console (head-office roles).
+    totp_code: str | None = Field(default=None, min_length=6, max_length=7, pattern=r"^[0-9]{3} ?[0-9]{3}$")
 
 
 class TokenResponse(_Wire):

@@ -6,12 +6,14 @@ from shared.sync import (
     ChallengeRequest,
     ChallengeResponse,
     ErrorBody,
+    ErrorCode,
     LoginRequest,
     MachineTokenRequest,
     TokenResponse,
 )
 from sync_server.api.deps import ChallengeRateLimit, LoginRateLimit, SessionDep, StateDep, UnitOfWorkDep
-from sync_server.services import auth
+from sync_server.services import auth, console_accounts
+from sync_server.services.errors import NotAuthenticated
 from sync_server.services.login_guard import LockoutPolicy
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -54,18 +56,38 @@ def machine_token(
 def login(
     request: LoginRequest, state: StateDep, session: UnitOfWorkDep, response: Response
 ) -> TokenResponse:
-    """A user token for a user name and password. Rate-limited per address; a name is locked for
-    ``login_lockout_s`` after ``login_max_failures`` wrong passwords (403 account_locked)."""
+    """A user token for a user name and password, and ``totp_code`` once the user enrolled a second
+    factor in the web console. Rate-limited per address; a name is locked for ``login_lockout_s`` after
+    ``login_max_failures`` wrong passwords or codes (403 account_locked)."""
     _no_store(response)
     settings = state.settings
+    policy = LockoutPolicy(
+        max_failures=settings.login_max_failures, lockout=dt.timedelta(seconds=settings.login_lockout_s)
+    )
+
+    def second_factor(user: auth.CheckedUser) -> None:
+        with session.begin():
+            needed = console_accounts.has_second_factor(session, username=user.username)
+        if needed and not (
+            request.totp_code
+            and console_accounts.guarded_check(
+                session,
+                username=user.username,
+                code=request.totp_code,
+                policy=policy,
+                check=console_accounts.verify_code,
+            )
+        ):
+            raise NotAuthenticated(
+                ErrorCode.bad_credentials, "this account also needs its current TOTP code (totp_code)"
+            )
+
     return auth.login(
         session,
         username=request.username,
         password=request.password,
         ttl_s=settings.user_token_ttl_s,
         guards=state.guards,
-        policy=LockoutPolicy(
-            max_failures=settings.login_max_failures,
-            lockout=dt.timedelta(seconds=settings.login_lockout_s),
-        ),
+        policy=policy,
+        second_factor=second_factor,
     )

@@ -31,7 +31,7 @@ from sync_server.console.guard import (
     session_user,
 )
 from sync_server.console.web import View, is_https, redirect, render
-from sync_server.services import console_accounts, console_sessions, login_guard
+from sync_server.services import console_accounts, console_sessions
 from sync_server.services.auth import check_password
 from sync_server.services.console_sessions import ConsoleUser
 from sync_server.services.errors import BadInput, DomainError
@@ -198,20 +198,18 @@ def enrol_submit(
 
 def _second_factor(request, view: View, state: ServerState, session, *, code: str, check, retry) -> Response:
     """A code counts as a login attempt: a wrong one is a failure toward the account's lockout."""
-    username, policy = view.user.username, lockout_policy(state)
+    username = view.user.username
     try:
-        failures = login_guard.reserve_attempt(session, username=username, policy=policy)
+        ok = console_accounts.guarded_check(
+            session, username=username, code=code, policy=lockout_policy(state), check=check
+        )
     except DomainError:
         with session.begin():
             console_sessions.close(session, session_id=request.cookies.get(SESSION_COOKIE, ""))
         return _sign_in_form(view, error="sign_in.locked", status=403)
-    with session.begin():
-        ok = check(session, username=username, code=code)
     if not ok:
-        login_guard.record_failure(session, username=username, failures=failures, policy=policy)
         return retry("code.bad")
     with session.begin():
-        login_guard.clear_failures(session, username=username)
         stage = console_accounts.stage_after_totp(session, username=username)
         session_id = console_sessions.advance(
             session,

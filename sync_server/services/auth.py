@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -199,9 +200,13 @@ def login(
     ttl_s: int,
     guards: Guards,
     policy: LockoutPolicy,
+    second_factor: Callable[[CheckedUser], None] | None = None,
 ) -> TokenResponse:
-    """Check a user's password (:func:`check_password`) and issue a user token."""
+    """Check a user's password (:func:`check_password`), then ``second_factor`` (which raises to refuse),
+    and issue a user token."""
     user = check_password(session, username=username, password=password, guards=guards, policy=policy)
+    if second_factor is not None:
+        second_factor(user)
     with session.begin():
         return _new_token(
             session, kind="user", subject=username, roles=user.roles, center_id=user.center_id, ttl_s=ttl_s

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 
 import pyotp
 from sqlalchemy.orm import Session
 
 from shared.sync import ErrorCode
 from sync_server.db.tables import ConsoleAccountRow, CurrentRow
+from sync_server.services import login_guard
 from sync_server.services.audit import append_audit
 from sync_server.services.auth import hash_password
 from sync_server.services.clock import utcnow
 from sync_server.services.errors import BadInput, NotFound
+from sync_server.services.login_guard import LockoutPolicy
 from sync_server.services.masterdata import append_changes
 
 ISSUER = "OpenReg console"
@@ -81,6 +84,28 @@ def confirm_enrolment(session: Session, *, username: str, code: str) -> bool:
     row.totp_secret, row.pending_totp_secret = row.pending_totp_secret, None
     row.totp_confirmed_at = utcnow()
     append_audit(session, actor=username, action="console.totp_enrolled", target=username, details={})
+    return True
+
+
+def has_second_factor(session: Session, *, username: str) -> bool:
+    row = session.get(ConsoleAccountRow, username)
+    return bool(row is not None and row.totp_secret)
+
+
+def guarded_check(
+    session: Session, *, username: str, code: str, policy: LockoutPolicy, check: Callable[..., bool]
+) -> bool:
+    """``check(session, username=, code=)`` counted as a login attempt: a wrong code is a failure toward
+    the account's lockout, a right one clears them. Raises Forbidden (account_locked) while locked.
+    Each step commits its own transaction in ``session``, which has none open."""
+    failures = login_guard.reserve_attempt(session, username=username, policy=policy)
+    with session.begin():
+        ok = check(session, username=username, code=code)
+    if not ok:
+        login_guard.record_failure(session, username=username, failures=failures, policy=policy)
+        return False
+    with session.begin():
+        login_guard.clear_failures(session, username=username)
     return True
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sync_server.app import create_app
 from sync_server.db.tables import ConsoleSessionRow
 from sync_server.services import console_accounts
-from tests.support.console import PASSWORD, SECRETS, add_user, csrf_of, sign_in
+from tests.support.console import PASSWORD, SECRETS, add_user, csrf_of, next_code, sign_in
 
 
 def _client(state) -> TestClient:
@@ -174,3 +174,16 @@ def test_languages_and_self_hosted_api_docs(console_client):
     assert "/console/vendor/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text.lower()
     assert console_client.get("/console/vendor/swagger-ui-bundle.js").status_code == 200
     assert "redoc.standalone.js" in console_client.get("/redoc").text
+
+
+def test_an_enrolled_second_factor_is_required_by_the_api_login_too(console_state, console_client):
+    username = add_user(console_state, ["admin"])
+    login = {"username": username, "password": PASSWORD}
+    assert console_client.post("/api/v1/auth/login", json=login).status_code == 200  # not enrolled yet
+    sign_in(_client(console_state), username)
+    refused = console_client.post("/api/v1/auth/login", json=login)
+    assert refused.status_code == 401 and "totp_code" in refused.json()["detail"]
+    wrong = console_client.post("/api/v1/auth/login", json=login | {"totp_code": "000000"})
+    assert wrong.status_code == 401
+    good = console_client.post("/api/v1/auth/login", json=login | {"totp_code": next_code(SECRETS[username])})
+    assert good.status_code == 200 and good.json()["token"]

@@ -39,34 +39,63 @@ PAGES = (
 )
 
 
-def _sign_in(driver, url: str) -> None:
+def _submit(driver, selector: str = "main form button[type=submit]") -> None:
+    """Click a submit button and wait until the next page has replaced this one."""
     from selenium.webdriver.common.by import By
 
-    def submit() -> None:
-        button = driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]")
-        button.click()
-        for _ in range(100):
-            try:
-                button.is_enabled()
-            except Exception:
-                return
-            time.sleep(0.1)
+    button = driver.find_element(By.CSS_SELECTOR, selector)
+    button.click()
+    for _ in range(100):
+        try:
+            button.is_enabled()
+        except Exception:  # stale: the next page is in
+            return
+        time.sleep(0.1)
+
+
+def _sign_in(driver, url: str, out: Path) -> None:
+    from selenium.webdriver.common.by import By
 
     driver.get(f"{url}/console/sign-in")
     driver.find_element(By.ID, "username").send_keys("admin")
     driver.find_element(By.ID, "password").send_keys("admin-demo")
-    submit()
+    _submit(driver)
     if driver.current_url.endswith("/enrol"):
+        _shoot(driver, out, "00-enrol-totp-eng-1280")
         secret = driver.find_element(By.ID, "totp-secret").text.replace(" ", "")
         driver.find_element(By.ID, "code").send_keys(pyotp.TOTP(secret).now())
-        submit()
+        _submit(driver)
 
 
 def _shoot(driver, out: Path, name: str) -> None:
+    driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
     height = driver.execute_script("return Math.max(document.body.scrollHeight, 600)")
     width = driver.get_window_size()["width"]
     driver.set_window_size(width, min(int(height) + 120, 4000))
     driver.save_screenshot(str(out / f"{name}.png"))
+
+
+def _details(driver, url: str, out: Path, *, start: int) -> None:
+    """A packet's timeline, a report's runs after a run now, and a master-data validation report."""
+    from selenium.webdriver.common.by import By
+
+    driver.set_window_size(*SIZES[0])
+    driver.get(f"{url}/console/packets?lang=eng")
+    rid = driver.find_element(By.CSS_SELECTOR, "main table tbody a").text
+    driver.get(f"{url}/console/reports?lang=eng")
+    _submit(driver, "main table form button[type=submit]")
+    time.sleep(2)
+    bad = Path(tempfile.mkdtemp()) / "centers.csv"
+    bad.write_text("id,name,location_id,timezone,active\n1234,Too short,R1P1C1,UTC,true\n", encoding="utf-8")
+    for lang in LANGS:
+        driver.get(f"{url}/console/packets/{rid}?lang={lang}")
+        _shoot(driver, out, f"{start:02d}-packet-detail-{lang}-1280")
+        driver.get(f"{url}/console/reports/daily-registrations?lang={lang}")
+        _shoot(driver, out, f"{start + 1:02d}-report-runs-{lang}-1280")
+        driver.get(f"{url}/console/masterdata?lang={lang}")
+        driver.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(bad))
+        _submit(driver)
+        _shoot(driver, out, f"{start + 2:02d}-masterdata-report-{lang}-1280")
 
 
 def take(out: Path, url: str) -> list[Path]:
@@ -78,13 +107,14 @@ def take(out: Path, url: str) -> list[Path]:
         driver.get(f"{url}/console/sign-in?lang=ara")
         _shoot(driver, out, "00-sign-in-ara-1280")
         driver.get(f"{url}/console/sign-in?lang=eng")
-        _sign_in(driver, url)
+        _sign_in(driver, url, out)
         for n, (name, path) in enumerate(PAGES, start=1):
             for lang in LANGS:
                 for width, height in SIZES:
                     driver.set_window_size(width, height)
                     driver.get(f"{url}{path}?lang={lang}")
                     _shoot(driver, out, f"{n:02d}-{name}-{lang}-{width}")
+        _details(driver, url, out, start=len(PAGES) + 1)
     finally:
         driver.quit()
     return sorted(out.glob("*.png"))

@@ -6,6 +6,7 @@ Thread rules: the environment is built once and is safe to share; ``render`` run
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,15 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def when(at: dt.datetime | None, seconds: bool = False) -> str:
+    """A moment as the console shows it everywhere: UTC, to the minute (or second); empty for None."""
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") if at else ""
+
+
 _ENV.globals.update(
+    when=when,
     static=lambda name: f"{STATIC_URL}/{name}?v={__version__}",
     languages=[(code, NATIVE_NAMES[code]) for code in LANGUAGES],
     version=__version__,

@@ -116,13 +116,11 @@ def append_changes(session: Session, *, upserts: Upserts, deletes: Deletes) -> I
     )
 
 
-def import_documents(
-    session: Session, documents: list[tuple[str, bytes]], *, actor: str | None = None
-) -> ImportResult:
-    """Validate every file first (all problems reported together), then the state the import would
-    leave (references, cycles, duplicate ids, UI specs against their schemas), then apply all in one go.
-    With ``actor``, the import (and the user accounts it changes) goes to the audit log in the same
-    transaction."""
+def parse_documents(
+    documents: list[tuple[str, bytes]],
+) -> tuple[Upserts, Deletes, list[Origin], list[Origin]]:
+    """Every file parsed, each row's origin (file, row: a CSV's row 1 is its header) kept for error
+    messages; MasterDataInvalid lists the problems of all files at once."""
     upserts: Upserts = []
     deletes: Deletes = []
     origins: list[Origin] = []
@@ -135,7 +133,7 @@ def import_documents(
             errors += exc.errors
             continue
         file = Path(name).name
-        first_row = 2 if file.lower().endswith(".csv") else 1  # a CSV's row 1 is its header
+        first_row = 2 if file.lower().endswith(".csv") else 1
         numbers: dict[str, int] = {}
         for entity, _row in more_upserts:
             numbers[entity] = numbers.get(entity, first_row - 1) + 1
@@ -145,6 +143,17 @@ def import_documents(
         deletes += more_deletes
     if errors:
         raise MasterDataInvalid(errors)
+    return upserts, deletes, origins, delete_origins
+
+
+def import_documents(
+    session: Session, documents: list[tuple[str, bytes]], *, actor: str | None = None
+) -> ImportResult:
+    """Validate every file first (all problems reported together), then the state the import would
+    leave (references, cycles, duplicate ids, UI specs against their schemas), then apply all in one go.
+    With ``actor``, the import (and the user accounts it changes) goes to the audit log in the same
+    transaction."""
+    upserts, deletes, origins, delete_origins = parse_documents(documents)
     errors = check_import(
         session, upserts=upserts, deletes=deletes, origins=origins, delete_origins=delete_origins
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from shared.sync import FieldError, ImportResult
 from sync_server.db.tables import CurrentRow
-from sync_server.services.masterdata import import_documents, latest_seq
+from sync_server.services.masterdata import import_documents, latest_seq, parse_documents
 from sync_server.services.masterdata_refs import Origin, check_import
-from sync_server.services.masterdata_rules import Deletes, MasterDataInvalid, Upserts, parse_import
+from sync_server.services.masterdata_rules import Deletes, MasterDataInvalid, Upserts
 from sync_server.services.roles import ADMIN
 
 SECRET_FIELDS = frozenset({"password_hash", "totp_secret"})
@@ -73,33 +72,6 @@ class PreviewStale(Exception):
     def __init__(self, base_seq: int, now_seq: int) -> None:
         super().__init__(f"master data changed since the preview (log at {now_seq}, preview at {base_seq})")
         self.base_seq, self.now_seq = base_seq, now_seq
-
-
-def _parse(documents: list[tuple[str, bytes]]) -> tuple[Upserts, Deletes, list[Origin], list[Origin]]:
-    """Every file parsed, origins numbered as import_documents numbers them; all problems at once."""
-    upserts: Upserts = []
-    deletes: Deletes = []
-    origins: list[Origin] = []
-    delete_origins: list[Origin] = []
-    errors: list[FieldError] = []
-    for name, content in documents:
-        try:
-            more_upserts, more_deletes = parse_import(name, content)
-        except MasterDataInvalid as exc:
-            errors += exc.errors
-            continue
-        file = Path(name).name
-        first_row = 2 if file.lower().endswith(".csv") else 1
-        numbers: dict[str, int] = {}
-        for entity, _row in more_upserts:
-            numbers[entity] = numbers.get(entity, first_row - 1) + 1
-            origins.append(Origin(file=file, row=numbers[entity]))
-        delete_origins += [Origin(file=file) for _ in more_deletes]
-        upserts += more_upserts
-        deletes += more_deletes
-    if errors:
-        raise MasterDataInvalid(errors)
-    return upserts, deletes, origins, delete_origins
 
 
 def _stored(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], CurrentRow]:
@@ -217,7 +189,7 @@ def _diff(upserts: Upserts, deletes: Deletes, stored: dict[tuple[str, str], Curr
 def _validate(
     session: Session, documents: list[tuple[str, bytes]], centers: frozenset[str] | None
 ) -> tuple[Upserts, Deletes, dict[tuple[str, str], CurrentRow]]:
-    upserts, deletes, origins, delete_origins = _parse(documents)
+    upserts, deletes, origins, delete_origins = parse_documents(documents)
     stored = _stored(session, {(e, r["id"]) for e, r in upserts} | set(deletes))
     errors = []
     if centers is not None:

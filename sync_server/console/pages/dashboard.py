@@ -45,10 +45,6 @@ class Chart:
     top: int
 
 
-def when(at: dt.datetime | None) -> str:
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M") if at else ""
-
-
 def build_chart(numbers: DashboardNumbers, other: str) -> Chart:
     """Stacked bars: the busiest centers each in their color, the rest together as ``other``."""
     totals: dict[str, int] = {}
@@ -104,7 +100,6 @@ def dashboard(view: Annotated[View, page("dashboard")], session: SessionDep) -> 
         "dashboard.html",
         n=numbers,
         chart=build_chart(numbers, view.t("dash.other")),
-        when=when,
         status_words=STATUS_WORDS,
         size=(WIDTH, HEIGHT, LEFT, BOTTOM),
     )

@@ -3,7 +3,6 @@ then every machine in the caller's centers, filtered and paged, with revoke for 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -33,10 +32,6 @@ DONE = {
 }
 
 
-def when(at: dt.datetime | None) -> str:
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M") if at else ""
-
-
 @router.get("/machines")
 def machines_page(
     view: MachinesView,
@@ -63,7 +58,6 @@ def machines_page(
         statuses=list(MachineStatus),
         badges=BADGES,
         status_words=STATUS_WORDS,
-        when=when,
         page_url=lambda n: f"{URL}?{urlencode({**kept, 'page': n})}",
         flashes=flashes,
     )

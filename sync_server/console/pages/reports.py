@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, Response
 
 from sync_server.api.deps import SessionDep, StateDep
 from sync_server.console.guard import PostedForm, page
+from sync_server.console.i18n import tables
 from sync_server.console.web import View, redirect, render
 from sync_server.reports.api import ArtifactName, DefinitionId, RunId
 from sync_server.reports.runner import ReportService, cron_trigger
@@ -101,6 +102,12 @@ def _run_row(run: dict[str, Any], service: ReportService | None = None) -> dict[
     return row
 
 
+def _title(view: View, definition: dict[str, Any]) -> str:
+    """A built-in report's title in the page's language; a user-defined one as its owner wrote it."""
+    key = f"reports.builtin.{definition['id']}"
+    return view.t(key) if key in tables()["eng"] else str(definition["title"])
+
+
 @router.get("/reports")
 def reports(view: ReportsView, state: StateDep) -> Response:
     service = _service(state)
@@ -112,7 +119,7 @@ def reports(view: ReportsView, state: StateDep) -> Response:
         rows.append(
             {
                 "id": definition["id"],
-                "title": definition["title"],
+                "title": _title(view, definition),
                 "cron": definition["cron"],
                 "active": definition["active"],
                 "last": _run_row(runs[0]) if runs else None,
@@ -145,7 +152,7 @@ def report_runs(
     return render(
         view,
         "reports_runs.html",
-        definition=definition,
+        definition=definition | {"title": _title(view, definition)},
         next_run=_next_run(definition),
         runs=shown,
         total=len(runs),

@@ -2,6 +2,9 @@
 
 WORDS = {
     "eng": {
+        "packets.outcome_passed": "passed",
+        "packets.outcome_rejected": "rejected",
+        "packets.outcome_failed": "failed",
         "packets.scoped": "You see the packets of your centers only.",
         "packets.search": "Search",
         "packets.rid": "RID",
@@ -63,6 +66,9 @@ WORDS = {
         "packets.done_not_queued": "The packet has not been fully received yet, so there is nothing to reprocess.",
     },
     "fra": {
+        "packets.outcome_passed": "réussie",
+        "packets.outcome_rejected": "rejetée",
+        "packets.outcome_failed": "échouée",
         "packets.scoped": "Vous ne voyez que les paquets de vos centres.",
         "packets.search": "Rechercher",
         "packets.rid": "RID",
@@ -124,6 +130,9 @@ WORDS = {
         "packets.done_not_queued": "Le paquet n'est pas encore entièrement reçu : il n'y a rien à retraiter.",
     },
     "ara": {
+        "packets.outcome_passed": "ناجحة",
+        "packets.outcome_rejected": "مرفوضة",
+        "packets.outcome_failed": "فاشلة",
         "packets.scoped": "تظهر لك حزم مراكزك فقط.",
         "packets.search": "بحث",
         "packets.rid": "رقم التسجيل",

@@ -2,6 +2,11 @@
 
 WORDS = {
     "eng": {
+        "reports.builtin.daily-registrations": "Registrations per center per day",
+        "reports.builtin.operators": "Registrations per operator",
+        "reports.builtin.rejections": "Rejection reasons",
+        "reports.builtin.stuck-packets": "Packets stuck per stage",
+        "reports.builtin.sync-lag": "Kiosk sync lag",
         "reports.intro": "Reports run on their schedule; run one now to get today's figures. Each run keeps its files.",
         "reports.list_caption": "Report definitions",
         "reports.title": "Report",
@@ -45,6 +50,11 @@ WORDS = {
         "reports.not_found_text": "This report, run or file does not exist (any more).",
     },
     "fra": {
+        "reports.builtin.daily-registrations": "Inscriptions par centre et par jour",
+        "reports.builtin.operators": "Inscriptions par opérateur",
+        "reports.builtin.rejections": "Motifs de rejet",
+        "reports.builtin.stuck-packets": "Paquets bloqués par étape",
+        "reports.builtin.sync-lag": "Retard de synchronisation des postes",
         "reports.intro": "Les rapports s'exécutent selon leur planification ; lancez-en un maintenant pour obtenir les chiffres du jour. Chaque exécution conserve ses fichiers.",
         "reports.list_caption": "Définitions de rapports",
         "reports.title": "Rapport",
@@ -88,6 +98,11 @@ WORDS = {
         "reports.not_found_text": "Ce rapport, cette exécution ou ce fichier n'existe pas (ou plus).",
     },
     "ara": {
+        "reports.builtin.daily-registrations": "التسجيلات لكل مركز في اليوم",
+        "reports.builtin.operators": "التسجيلات لكل مشغّل",
+        "reports.builtin.rejections": "أسباب الرفض",
+        "reports.builtin.stuck-packets": "الحزم العالقة في كل مرحلة",
+        "reports.builtin.sync-lag": "تأخر مزامنة الأكشاك",
         "reports.intro": "تُشغَّل التقارير وفق جدولها الزمني؛ شغّل تقريرًا الآن للحصول على أرقام اليوم. يحتفظ كل تشغيل بملفاته.",
         "reports.list_caption": "تعريفات التقارير",
         "reports.title": "التقرير",

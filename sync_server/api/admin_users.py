@@ -22,13 +22,14 @@ from sync_server.services.console_users import (
     Actor,
     UserChanges,
 )
-from sync_server.services.roles import ADMIN, CENTER_ADMIN
+from sync_server.services.roles import ADMIN, ALL_ROLES, CENTER_ADMIN
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 _ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 404, 409, 422)}
 UserAdminDep = Annotated[Principal, user_with(ADMIN, CENTER_ADMIN)]
 UserIdPath = Annotated[str, Path(pattern=USER_ID_PATTERN, max_length=100)]
-Role = Literal["admin", "center_admin", "adjudicator", "auditor", "report_manager", "operator", "supervisor"]
+# every role a user row may hold (services.roles): the schema lists them, and a new role needs no edit here
+Role = Literal[tuple(sorted(ALL_ROLES))]  # type: ignore[valid-type]
 CenterId = Annotated[str, Field(pattern=CENTER_ID_PATTERN)]
 
 
@@ -39,7 +40,7 @@ class _Body(BaseModel):
 class UserCreate(_Body):
     id: str = Field(pattern=USER_ID_PATTERN, max_length=100, description="letters, digits, '.', '_', '-'")
     name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
-    roles: list[Role] = Field(min_length=1, max_length=7)
+    roles: list[Role] = Field(min_length=1, max_length=len(ALL_ROLES))
     center_id: CenterId | None = Field(default=None, description="required for kiosk users")
     center_ids: list[CenterId] = Field(
         default_factory=list, max_length=MAX_CENTERS, description="a center admin's centers"
@@ -50,7 +51,7 @@ class UserUpdate(_Body):
     """Fields left out stay as they are."""
 
     name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NAME_PATTERN)
-    roles: list[Role] | None = Field(default=None, min_length=1, max_length=7)
+    roles: list[Role] | None = Field(default=None, min_length=1, max_length=len(ALL_ROLES))
     center_id: CenterId | None = None
     center_ids: list[CenterId] | None = Field(default=None, max_length=MAX_CENTERS)
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pyotp
+from PIL import Image
 
 from demo.browser import make_driver
 from demo.headless import start_server, stop
@@ -72,7 +73,13 @@ def _shoot(driver, out: Path, name: str) -> None:
     height = driver.execute_script("return Math.max(document.body.scrollHeight, 600)")
     width = driver.get_window_size()["width"]
     driver.set_window_size(width, min(int(height) + 120, 4000))
-    driver.save_screenshot(str(out / f"{name}.png"))
+    path = out / f"{name}.png"
+    driver.save_screenshot(str(path))
+    # 256 colours lose nothing visible on these flat pages and keep docs/ small
+    image = Image.open(path).convert("RGB")
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        path, optimize=True
+    )
 
 
 def _details(driver, url: str, out: Path, *, start: int) -> None:

@@ -6,6 +6,8 @@ Routes and semantics are described in docs/sync-protocol.md. Everything here is 
 from shared.sync.models import (
     API_PREFIX,
     KEY_ID_HEADER,
+    KIOSK_AGENT,
+    KIOSK_AGENT_PATTERN,
     MAX_CAPTURE_CLOCK_SKEW,
     SERVER_KEYS_FORMAT,
     SIGNATURE_HEADER,
@@ -54,6 +56,8 @@ from shared.sync.signatures import (
 __all__ = [
     "API_PREFIX",
     "KEY_ID_HEADER",
+    "KIOSK_AGENT",
+    "KIOSK_AGENT_PATTERN",
     "MAX_CAPTURE_CLOCK_SKEW",
     "SERVER_KEYS_FORMAT",
     "SIGNATURE_HEADER",

@@ -165,6 +165,12 @@ class MachineTokenRequest(_Wire):
     )
 
 
+# Kiosks name their software in User-Agent (``OpenReg-kiosk/<version>``); the server keeps the version
+# it saw at a machine's last master-data sync (the console's machines page shows it).
+KIOSK_AGENT = "OpenReg-kiosk"
+KIOSK_AGENT_PATTERN = r"^OpenReg-kiosk/([0-9A-Za-z][0-9A-Za-z.+-]{0,39})$"
+
+
 class LoginRequest(_Wire):
     username: str = Field(min_length=1, max_length=100, pattern=PRINTABLE_PATTERN)
     password: str = Field(min_length=1, max_length=500)

@@ -1,13 +1,15 @@
 import datetime as dt
 import logging
+import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from shared.signing import key_id
 from shared.sync import (
     KEY_ID_HEADER,
+    KIOSK_AGENT_PATTERN,
     SIGNATURE_HEADER,
     ErrorBody,
     SignedChangesPage,
@@ -23,8 +25,15 @@ router = APIRouter(prefix="/api/v1/masterdata", tags=["masterdata"])
 _ERRORS = {401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
 
 
+def kiosk_version(agent: str | None) -> str | None:
+    """The version in a kiosk's ``User-Agent: OpenReg-kiosk/<version>``; None for anything else."""
+    found = re.match(KIOSK_AGENT_PATTERN, agent or "")
+    return found.group(1) if found else None
+
+
 @router.get("/changes", responses=_ERRORS)
 def changes(
+    request: Request,
     machine: MachineDep,
     state: StateDep,
     since: Annotated[int, Query(ge=0, le=2**62)] = 0,
@@ -49,6 +58,7 @@ def changes(
                 at=utcnow(),
                 marks=state.masterdata_sync_marks,
                 interval=dt.timedelta(seconds=state.settings.masterdata_sync_mark_interval_s),
+                software_version=kiosk_version(request.headers.get("user-agent")),
             )
         except Exception:
             log.warning("could not record the master-data sync of machine %s", machine.subject, exc_info=True)

@@ -24,6 +24,8 @@ class MachineRow(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # When the machine last finished a master-data sync (see services.machines.record_masterdata_sync).
     last_masterdata_sync_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # the kiosk software version its User-Agent named at that sync (migration 0009)
+    software_version: Mapped[str | None] = mapped_column(String(40))
     # Client address that asked for the enrolment: caps pending enrolments per address (0007).
     enrol_address: Mapped[str | None] = mapped_column(String(64))
 

@@ -43,7 +43,7 @@ class MachineFilter:
 
 @dataclass(frozen=True)
 class MachineLine:
-    """One machine as the page shows it. The machines table has no software-version column yet."""
+    """One machine as the page shows it."""
 
     machine_id: str
     name: str
@@ -55,6 +55,7 @@ class MachineLine:
     last_upload_at: dt.datetime | None
     sync_late: bool
     upload_late: bool
+    software_version: str | None = None  # as its User-Agent named it at its last master-data sync
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def _line(row: MachineRow, uploads: dict[str, dt.datetime], now: dt.datetime) ->
         last_upload_at=uploaded,
         sync_late=_late(synced, row.status, now),
         upload_late=_late(uploaded, row.status, now),
+        software_version=row.software_version,
     )
 
 

@@ -232,6 +232,7 @@ def record_masterdata_sync(
     at: dt.datetime,
     marks: dict[str, dt.datetime] | None = None,
     interval: dt.timedelta = SYNC_MARK_INTERVAL,
+    software_version: str | None = None,
 ) -> bool:
     """Note that ``machine_id`` held all master data of its scope as of ``at``.
 
@@ -241,6 +242,7 @@ def record_masterdata_sync(
     ``marks`` (machine id -> last write by this process) throttles writes to one per ``interval``
     (default ``SYNC_MARK_INTERVAL``); returns True when the row was written. The mark is set only
     after the write committed, so a failed write (raised to the caller) is retried on the next call.
+    ``software_version`` (the kiosk's, from its User-Agent) is stored with the mark when given.
     """
     if marks is not None:
         previous = marks.get(machine_id)
@@ -248,7 +250,12 @@ def record_masterdata_sync(
             return False
     with Session(engine) as session, session.begin():
         session.execute(
-            update(MachineRow).where(MachineRow.machine_id == machine_id).values(last_masterdata_sync_at=at)
+            update(MachineRow)
+            .where(MachineRow.machine_id == machine_id)
+            .values(
+                last_masterdata_sync_at=at,
+                **({"software_version": software_version} if software_version else {}),
+            )
         )
     if marks is not None:
         marks[machine_id] = at

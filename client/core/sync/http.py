@@ -25,9 +25,11 @@ from client.core.machine import MachineKeys
 from client.core.sync.master_data_sync import SignedPage, SignedSnapshot
 from client.core.sync.tls import check_server_url
 from client.core.sync.transport import ServerRefused, TransportError
+from shared import __version__ as SOFTWARE_VERSION
 from shared.signing import sign_b64
 from shared.sync import API_PREFIX as API
 from shared.sync import (
+    KIOSK_AGENT,
     SIGNATURE_HEADER,
     UPLOAD_CONTENT_TYPE,
     UPLOAD_OFFSET_HEADER,
@@ -72,6 +74,7 @@ class HttpServer:
         if session is None:
             session = self._local.session = requests.Session()
             session.max_redirects = 0
+            session.headers["User-Agent"] = f"{KIOSK_AGENT}/{SOFTWARE_VERSION}"
         return session
 
     def _request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> requests.Response:

@@ -7,6 +7,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ pytest.importorskip("shared.packet", reason="shared.packet (issue 2) is not in t
 import demo.headless as demo
 from client.core.bootstrap import build_client
 from client.core.sync.master_data_sync import MasterDataRefused
+from shared import __version__
 from tests.integration.client.kiosk_child import settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -53,6 +55,9 @@ def test_end_to_end_register_approve_upload_status(tmp_path, server):
         result = app.master_data_sync().sync(progress=progress.append)
         assert result.rows > 0 and progress[-1].phase == "done"
         assert app.master_data.rows("users") and app.master_data.form_engine().ui_spec is not None
+        # the kiosk names its version (User-Agent); the server keeps it for the console's machines page
+        with sqlite3.connect(server.data_dir / "server.db") as db:
+            assert db.execute("SELECT software_version FROM machines").fetchall() == [(__version__,)]
         rids = demo.register_people(app, count=3, echo=lambda _m: None)
         supervisor = app.authentication.login(user_id=demo.SUPERVISOR, password=demo.SUPERVISOR_PASSWORD)
         for rid in rids[:2]:

@@ -98,3 +98,23 @@ def test_the_changes_page_is_served_when_the_bookkeeping_write_fails(state, capl
     retried = client.get(url, params={"since": 0, "limit": 100_000})
     assert retried.status_code == 200
     assert _last_sync(state) is not None and MACHINE in state.masterdata_sync_marks
+
+
+def test_the_kiosk_version_in_its_user_agent_is_kept_with_the_sync_mark(state):
+    app = create_app(state)
+    app.dependency_overrides[get_machine] = lambda: Principal(
+        kind="machine", subject=MACHINE, roles=[], center_id="10001"
+    )
+    client = TestClient(app)
+    url = f"{API_PREFIX}/masterdata/changes"
+
+    def version() -> str | None:
+        with Session(state.engine) as session:
+            return session.scalar(select(MachineRow.software_version).where(MachineRow.machine_id == MACHINE))
+
+    for agent in ("curl/8.0", "OpenReg-kiosk/", "OpenReg-kiosk/1.0 <script>", "OpenReg-kiosk/" + "9" * 41):
+        assert client.get(url, params={"since": 0}, headers={"User-Agent": agent}).status_code == 200
+        state.masterdata_sync_marks.clear()
+    assert version() is None  # nothing that is not a plain version is stored
+    client.get(url, params={"since": 0}, headers={"User-Agent": "OpenReg-kiosk/1.4.2+local"})
+    assert version() == "1.4.2+local"

@@ -1,5 +1,6 @@
 """Web console: sign-in sessions and console accounts (TOTP secret, temporary-password flag), and
-the indexes its packet search pages on (newest first, overall and per center).
+the indexes its packet search pages on (newest first, overall and per center), and the kiosk software
+version seen at each machine's last master-data sync.
 
 Revision ID: 0009_console
 Revises: 0008_audit_idstore_encryption
@@ -36,11 +37,13 @@ def upgrade() -> None:
         sa.Column("totp_last_step", sa.BigInteger()),
         sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    op.add_column("machines", sa.Column("software_version", sa.String(40)))
     op.create_index("ix_packets_registered", "packets", ["registered_at", "rid"])
     op.create_index("ix_packets_center_registered", "packets", ["center_id", "registered_at"])
 
 
 def downgrade() -> None:
+    op.drop_column("machines", "software_version")
     op.drop_index("ix_packets_center_registered", "packets")
     op.drop_index("ix_packets_registered", "packets")
     op.drop_table("console_accounts")

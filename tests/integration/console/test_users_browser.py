@@ -1,6 +1,6 @@
 """The users page in a real browser against a real server process: an admin creates a kiosk operator,
-reads the one-time password off the page, and a kiosk of that center receives the user (with its
-password hash) in its next master-data sync; the operator cannot use the console. The list and the
+reads the one-time password off the page, and a real kiosk of that center syncs and lets the operator
+sign in with it (the wire feed carries the user and its hash to that center only); the operator cannot use the console. The list and the
 form pass axe-core."""
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from argon2 import PasswordHasher
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from client.core.bootstrap import build_client
+from tests.integration.client.kiosk_child import settings
 from tests.integration.sync_server.kiosk import API, Kiosk
 from tests.support.browser import axe_violations, browser_sign_in, submit_and_wait
 
@@ -23,7 +25,7 @@ def live_server(tmp_path_factory):
     server.kill()
 
 
-def test_admin_creates_an_operator_that_a_kiosk_receives(browser, live_server):
+def test_admin_creates_an_operator_that_a_kiosk_receives(browser, live_server, tmp_path):
     url = live_server.url
     browser_sign_in(browser, url, "admin", "admin-demo")
     browser.get(f"{url}/console/users")
@@ -41,6 +43,17 @@ def test_admin_creates_an_operator_that_a_kiosk_receives(browser, live_server):
     assert axe_violations(browser) == []
     browser.get(f"{url}/console/users/op.browser")  # the edit form and its actions
     assert axe_violations(browser) == []
+
+    # a real kiosk of center 10001 syncs and the new operator signs in there with the temporary password
+    data, keyring = tmp_path / "kiosk", tmp_path / "kiosk.kr"
+    app = build_client(settings(data, keyring, url))
+    try:
+        app.enrolment().wait_for_approval(center_id="10001", timeout_s=20, poll_s=0.3)
+        app.master_data_sync().sync()
+        session = app.authentication.login(user_id="op.browser", password=password)
+        assert session.user_id == "op.browser" and "operator" in session.roles
+    finally:
+        app.close()
 
     kiosk = Kiosk(url, center_id="10001")
     kiosk.enrol()

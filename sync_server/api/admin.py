@@ -15,8 +15,8 @@ from shared.sync import (
 )
 from shared.sync.models import MACHINE_ID_PATTERN
 from sync_server.api.deps import SessionDep, StateDep, UnitOfWorkDep, user_with
+from sync_server.api.import_body import IMPORT_OPENAPI, ImportFilename, read_import
 from sync_server.errors import ApiError
-from sync_server.http_limits import json_too_deep
 from sync_server.services import (
     audit,
     console_machines,
@@ -131,33 +131,14 @@ def list_users(principal: CenterManager, session: SessionDep) -> list[UserPublic
     return console_users.public_users(session, centers=_centers(session, principal))
 
 
-@router.post(
-    "/masterdata/import",
-    responses=_ERRORS,
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "text/csv": {"schema": {"type": "string"}},
-            }
-        }
-    },
-)
+@router.post("/masterdata/import", responses=_ERRORS, openapi_extra=IMPORT_OPENAPI)
 async def import_masterdata(
-    request: Request,
-    admin: CenterManager,
-    state: StateDep,
-    filename: Annotated[str, Query(max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")] = "import.json",
+    request: Request, admin: CenterManager, state: StateDep, filename: ImportFilename = "import.json"
 ) -> ImportResult:
     """Import one file: a JSON import document, or CSV for one entity (``filename=<entity>.csv``).
     All-or-nothing; errors name file, row and field. A center admin imports rows of their centers only
     (the console's preview rules: anything else is a validation error)."""
-    body = await request.body()  # bounded while it streams (http_limits.BodyLimit, bulk path)
-    if "csv" in request.headers.get("content-type", "") and not filename.endswith(".csv"):
-        raise ApiError(422, ErrorCode.validation_error, "CSV imports need filename=<entity>.csv")
-    if json_too_deep(body, state.settings.max_json_depth):
-        detail = f"JSON documents may nest at most {state.settings.max_json_depth} levels"
-        raise ApiError(422, ErrorCode.validation_error, detail)
+    body = await read_import(request, state, filename)
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(_import, state, filename, body, admin)

@@ -134,16 +134,18 @@ def list_entries(
     query = select(_log).order_by(_log.c.seq.desc()).limit(max(1, min(limit, MAX_LIST)))
     if before_seq is not None:
         query = query.where(_log.c.seq < before_seq)
-    return [
-        AuditEntryPublic(
-            seq=r.seq,
-            at=r.at,
-            actor=r.actor,
-            action=r.action,
-            target=r.target,
-            details=json.loads(r.details),
-            prev_hash=r.prev_hash,
-            hash=r.hash,
-        )
-        for r in _connection(bind).execute(query)
-    ]
+    return [to_public(r) for r in _connection(bind).execute(query)]
+
+
+def to_public(row: Any) -> AuditEntryPublic:
+    """One stored entry as the API and the console show it (details parsed back from their JSON)."""
+    return AuditEntryPublic(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        target=row.target,
+        details=json.loads(row.details),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )

@@ -7,14 +7,13 @@ Entries' ``at`` is an ISO-8601 UTC text of one fixed shape, so day bounds compar
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
 from shared.audit_chain import AuditVerdict
 from sync_server.db.tables import AuditEntryRow
-from sync_server.services.audit import AuditEntryPublic, verify_chain
+from sync_server.services.audit import AuditEntryPublic, to_public, verify_chain
 
 PAGE_SIZE = 50
 _log = AuditEntryRow.__table__
@@ -60,19 +59,7 @@ def list_filtered(
         query = query.where(_log.c.at < (filters.date_to + dt.timedelta(days=1)).isoformat())
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    entries = [
-        AuditEntryPublic(
-            seq=r.seq,
-            at=r.at,
-            actor=r.actor,
-            action=r.action,
-            target=r.target,
-            details=json.loads(r.details),
-            prev_hash=r.prev_hash,
-            hash=r.hash,
-        )
-        for r in rows[:limit]
-    ]
+    entries = [to_public(r) for r in rows[:limit]]
     return AuditPage(entries, entries[-1].seq if len(rows) > limit else None)
 
 

@@ -36,3 +36,21 @@ def test_api_docs_render_offline(browser, live_server):
     WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".opblock")))
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
+
+
+def test_keyboard_only_sign_in_and_tablet_width_without_sideways_scrolling(browser, live_server):
+    from selenium.webdriver.common.keys import Keys
+
+    from sync_server.console.access import PAGES
+
+    browser.get(f"{live_server.url}/console/sign-in")
+    # focus starts in the user name; Tab to the password, Enter sends the form
+    browser.switch_to.active_element.send_keys("auditor", Keys.TAB, "auditor-demo", Keys.ENTER)
+    WebDriverWait(browser, 20).until(ec.url_contains("/sign-in/enrol"))
+    browser_sign_in(browser, live_server.url, "admin", "admin-demo")
+    browser.set_window_size(768, 1024)
+    for lang in ("eng", "ara"):
+        for page in PAGES:
+            browser.get(f"{live_server.url}{page.path}?lang={lang}")
+            wide = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+            assert wide <= 0, (lang, page.path, wide)

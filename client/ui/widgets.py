@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QAbstractSlider,
     QApplication,
+    QBoxLayout,
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -165,6 +167,30 @@ def button(text: str, name: str, *, secondary: bool = False) -> QPushButton:
     if secondary:
         b.setProperty("secondary", True)
     return b
+
+
+def dialog_buttons(
+    dialog: QDialog,
+    layout: QBoxLayout,
+    *,
+    cancel: tuple[str, str],
+    ok: tuple[str, str],
+    on_ok: Callable[[], None],
+) -> QPushButton:
+    """A dialog's Cancel (start) and OK (end) row, added to ``layout``; returns the OK button. Enter in
+    any field presses OK, never Cancel: Qt would otherwise make the first button the default."""
+    row = QHBoxLayout()
+    cancel_button = button(cancel[0], cancel[1], secondary=True)
+    ok_button = button(ok[0], ok[1])
+    cancel_button.setAutoDefault(False)
+    ok_button.setDefault(True)
+    row.addWidget(cancel_button)
+    row.addStretch(1)
+    row.addWidget(ok_button)
+    layout.addLayout(row)
+    cancel_button.clicked.connect(dialog.reject)
+    ok_button.clicked.connect(on_ok)
+    return ok_button
 
 
 def confirm(

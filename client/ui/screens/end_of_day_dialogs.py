@@ -29,7 +29,7 @@ from client.ui.context import UiContext
 from client.ui.error_text import error_text
 from client.ui.form_renderer import option_label
 from client.ui.i18n import tr_code
-from client.ui.widgets import button, error_label, title_label
+from client.ui.widgets import button, dialog_buttons, error_label, title_label
 
 
 def summary_lines(row: dict[str, Any], ctx: UiContext) -> list[tuple[str, str]]:
@@ -179,17 +179,13 @@ class RejectDialog(QDialog):
         layout.addLayout(form)
         self.message = error_label("eod_reject_message")
         layout.addWidget(self.message)
-        row = QHBoxLayout()
-        cancel = button(ctx.t("wizard.cancel"), "eod_reject_cancel", secondary=True)
-        self.ok = button(ctx.t("eod.reject_confirm"), "eod_reject_ok")
-        cancel.setAutoDefault(False)
-        self.ok.setDefault(True)
-        row.addWidget(cancel)
-        row.addStretch(1)
-        row.addWidget(self.ok)
-        layout.addLayout(row)
-        cancel.clicked.connect(self.reject)
-        self.ok.clicked.connect(self.attempt)
+        self.ok = dialog_buttons(
+            self,
+            layout,
+            cancel=(ctx.t("wizard.cancel"), "eod_reject_cancel"),
+            ok=(ctx.t("eod.reject_confirm"), "eod_reject_ok"),
+            on_ok=self.attempt,
+        )
         self.note_edit.returnPressed.connect(self.attempt)
 
     def attempt(self) -> None:
@@ -224,17 +220,13 @@ class ApproveAllDialog(QDialog):
         layout.addLayout(form)
         self.message = error_label("eod_password_message")
         layout.addWidget(self.message)
-        row = QHBoxLayout()
-        cancel = button(ctx.t("wizard.cancel"), "eod_password_cancel", secondary=True)
-        self.ok = button(ctx.t("eod.approve_all"), "eod_password_ok")
-        cancel.setAutoDefault(False)  # else Enter in the field "clicks" Cancel
-        self.ok.setDefault(True)
-        row.addWidget(cancel)
-        row.addStretch(1)
-        row.addWidget(self.ok)
-        layout.addLayout(row)
-        cancel.clicked.connect(self.reject)
-        self.ok.clicked.connect(self.attempt)
+        self.ok = dialog_buttons(
+            self,
+            layout,
+            cancel=(ctx.t("wizard.cancel"), "eod_password_cancel"),
+            ok=(ctx.t("eod.approve_all"), "eod_password_ok"),
+            on_ok=self.attempt,
+        )
 
     def attempt(self) -> None:
         if not self.ok.isEnabled():

@@ -7,12 +7,12 @@ ends) and counts toward the same lockout: the check is the core's
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
 from client.core.authentication import AuthError, LockedOut
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
-from client.ui.widgets import ErrorMessage, button, title_label
+from client.ui.widgets import ErrorMessage, dialog_buttons, title_label
 
 
 class ReauthDialog(QDialog):
@@ -45,17 +45,13 @@ class ReauthDialog(QDialog):
         layout.addLayout(form)
         self.message = ErrorMessage("reauth_message")
         layout.addWidget(self.message)
-        row = QHBoxLayout()
-        cancel = button(t("wizard.cancel"), "reauth_cancel", secondary=True)
-        self.confirm = button(t("reauth.confirm"), "reauth_confirm")
-        row.addWidget(cancel)
-        row.addStretch(1)
-        row.addWidget(self.confirm)
-        layout.addLayout(row)
-        cancel.setAutoDefault(False)  # else Enter in the field "clicks" Cancel, the first button
-        self.confirm.setDefault(True)
-        cancel.clicked.connect(self.reject)
-        self.confirm.clicked.connect(self.attempt)
+        self.confirm = dialog_buttons(
+            self,
+            layout,
+            cancel=(t("wizard.cancel"), "reauth_cancel"),
+            ok=(t("reauth.confirm"), "reauth_confirm"),
+            on_ok=self.attempt,
+        )
         self.password.setFocus()
         self.setMinimumWidth(520)
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
 from client.ui.i18n import tr_code
-from client.ui.widgets import button, error_label, title_label
+from client.ui.widgets import dialog_buttons, error_label, title_label
 
 
 class SupervisorDialog(QDialog):
@@ -68,17 +68,13 @@ class SupervisorDialog(QDialog):
         layout.addLayout(form)
         self.message = error_label("sup_message")
         layout.addWidget(self.message)
-        row = QHBoxLayout()
-        cancel = button(ctx.t("wizard.cancel"), "sup_cancel", secondary=True)
-        self.approve = button(ctx.t("supervisor.approve"), "sup_approve")
-        row.addWidget(cancel)
-        row.addStretch(1)
-        row.addWidget(self.approve)
-        layout.addLayout(row)
-        cancel.setAutoDefault(False)  # else Enter in a field "clicks" Cancel, the first button
-        self.approve.setDefault(True)
-        cancel.clicked.connect(self.reject)
-        self.approve.clicked.connect(self.attempt)
+        self.approve = dialog_buttons(
+            self,
+            layout,
+            cancel=(ctx.t("wizard.cancel"), "sup_cancel"),
+            ok=(ctx.t("supervisor.approve"), "sup_approve"),
+            on_ok=self.attempt,
+        )
 
     def attempt(self) -> None:
         if not self.approve.isEnabled():

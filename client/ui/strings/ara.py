@@ -74,8 +74,6 @@ STRINGS: dict[str, str] = {
     "eod.captured": "ما تم التقاطه",
     "eod.officer": "الموظف",
     "eod.time": "الوقت (UTC)",
-    "eod.exceptions": "استثناءات",
-    "eod.documents": "مستندات",
     "eod.empty": "لا شيء بانتظار الموافقة.",
     "eod.select_first": "اختر الحزم المراد رفضها أولاً.",
     "eod.reason_required": "اذكر سبباً: يقرؤه الموظف لتصحيح التسجيل.",

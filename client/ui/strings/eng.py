@@ -76,8 +76,6 @@ STRINGS: dict[str, str] = {
     "eod.captured": "Captured",
     "eod.officer": "Officer",
     "eod.time": "Time (UTC)",
-    "eod.exceptions": "exceptions",
-    "eod.documents": "documents",
     "eod.empty": "Nothing waits for approval.",
     "eod.select_first": "Select the packets to reject first.",
     "eod.reason_required": "Give a reason: the operator reads it to correct the registration.",

@@ -74,8 +74,6 @@ STRINGS: dict[str, str] = {
     "eod.captured": "Capturé",
     "eod.officer": "Agent",
     "eod.time": "Heure (UTC)",
-    "eod.exceptions": "exceptions",
-    "eod.documents": "documents",
     "eod.empty": "Rien en attente.",
     "eod.select_first": "Sélectionnez d'abord les paquets à rejeter.",
     "eod.reason_required": "Indiquez un motif : l'opérateur le lit pour corriger l'enregistrement.",

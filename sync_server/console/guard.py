@@ -27,6 +27,7 @@ from sync_server.services.login_guard import LockoutPolicy
 from sync_server.state import ServerState
 
 SESSION_COOKIE = "openreg_console"
+PARTIAL_HEADER = "x-console-partial"  # sent by console.js with data-refresh fetches
 SIGN_IN = "/console/sign-in"
 # where each unfinished stage continues
 STAGE_PATHS = {
@@ -74,7 +75,11 @@ def session_user(request: Request, state: StateDep) -> ConsoleUser | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie or len(cookie) > 128:
         return None
-    return console_sessions.lookup(state.engine, session_id=cookie, policy=session_policy(state))
+    # console.js marks its automatic refreshes: they are not the user at work (idle timeout)
+    refresh = PARTIAL_HEADER in request.headers
+    return console_sessions.lookup(
+        state.engine, session_id=cookie, policy=session_policy(state), activity=not refresh
+    )
 
 
 def _signed_in(view: AnyView, user: Annotated[ConsoleUser | None, Depends(session_user)]) -> View:

@@ -66,9 +66,12 @@ def open_session(session: Session, *, username: str, stage: str, policy: Session
     return session_id
 
 
-def resolve(session: Session, *, session_id: str, policy: SessionPolicy) -> ConsoleUser | None:
+def resolve(
+    session: Session, *, session_id: str, policy: SessionPolicy, activity: bool = True
+) -> ConsoleUser | None:
     """The user of a live session, or None (unknown, idle too long, past its lifetime, user disabled,
-    deleted or left without a console role: the session is then deleted)."""
+    deleted or left without a console role: the session is then deleted). ``activity=False`` (a page
+    refreshing itself) does not count as use: an open dashboard alone never keeps a session alive."""
     row = session.get(ConsoleSessionRow, _hash(session_id))
     if row is None:
         return None
@@ -85,7 +88,7 @@ def resolve(session: Session, *, session_id: str, policy: SessionPolicy) -> Cons
     ):
         session.delete(row)
         return None
-    if now - aware(row.last_seen_at) > _TOUCH_EVERY:
+    if activity and now - aware(row.last_seen_at) > _TOUCH_EVERY:
         row.last_seen_at = now
     return ConsoleUser(
         username=row.username,
@@ -97,10 +100,12 @@ def resolve(session: Session, *, session_id: str, policy: SessionPolicy) -> Cons
     )
 
 
-def lookup(engine: Engine, *, session_id: str, policy: SessionPolicy) -> ConsoleUser | None:
+def lookup(
+    engine: Engine, *, session_id: str, policy: SessionPolicy, activity: bool = True
+) -> ConsoleUser | None:
     """:func:`resolve` in its own transaction, committed whatever the caller does next."""
     with Session(engine) as session, session.begin():
-        return resolve(session, session_id=session_id, policy=policy)
+        return resolve(session, session_id=session_id, policy=policy, activity=activity)
 
 
 def close(session: Session, *, session_id: str) -> None:

@@ -187,3 +187,20 @@ def test_an_enrolled_second_factor_is_required_by_the_api_login_too(console_stat
     assert wrong.status_code == 401
     good = console_client.post("/api/v1/auth/login", json=login | {"totp_code": next_code(SECRETS[username])})
     assert good.status_code == 200 and good.json()["token"]
+
+
+def test_automatic_refreshes_do_not_keep_an_idle_session_alive(signed_in, console_state):
+    client = signed_in(["admin"])
+    idle = dt.timedelta(minutes=console_state.settings.console_idle_minutes)
+    almost = dt.datetime.now(dt.UTC) - idle + dt.timedelta(seconds=30)
+    with Session(console_state.engine) as session, session.begin():
+        session.execute(update(ConsoleSessionRow).values(last_seen_at=almost))
+    # the dashboard refreshing itself is answered but does not count as use
+    assert client.get("/console/", headers={"X-Console-Partial": "numbers"}).status_code == 200
+    with Session(console_state.engine) as session:
+        seen = session.scalar(select(ConsoleSessionRow.last_seen_at))
+    assert abs((seen.replace(tzinfo=dt.UTC) - almost).total_seconds()) < 1
+    # a click does
+    assert client.get("/console/").status_code == 200
+    with Session(console_state.engine) as session:
+        assert session.scalar(select(ConsoleSessionRow.last_seen_at)).replace(tzinfo=dt.UTC) > almost

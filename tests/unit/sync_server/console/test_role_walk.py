@@ -123,3 +123,17 @@ def test_every_admin_api_route_checks_the_roles_of_its_area(console_state, conso
                 assert response.status_code != 403 or method != "GET", (role, method, path)
             else:
                 assert response.status_code == 403, (role, method, path, response.status_code)
+
+
+def test_every_console_form_refuses_a_missing_or_forged_csrf_token(clients, console_state):
+    admin = clients["admin"]
+    posts = [path for method, path in _routes(create_app(console_state), "/console") if method == "POST"]
+    assert len(posts) >= 10, posts
+    for path in posts:
+        for data in ({}, {"csrf": "forged"}):
+            response = admin.post(_concrete(path), data=data, follow_redirects=False)
+            assert response.status_code == 403 and "expired" in response.text, (
+                path,
+                data,
+                response.status_code,
+            )

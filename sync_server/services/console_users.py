@@ -34,7 +34,7 @@ from sync_server.services.audit import append_audit
 from sync_server.services.errors import BadInput, Conflict, Forbidden, NotFound
 from sync_server.services.masterdata import append_changes
 from sync_server.services.masterdata_rules import validate_rows
-from sync_server.services.roles import ADMIN, ALL_ROLES, CENTER_ADMIN, SUPERVISOR, center_scope
+from sync_server.services.roles import ADMIN, ALL_ROLES, CENTER_ADMIN, KIOSK_ROLES, SUPERVISOR, center_scope
 
 USER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]{1,100}$"
@@ -42,8 +42,6 @@ CENTER_ID_PATTERN = r"^[0-9]{5}$"
 MAX_CENTERS = 1000
 PAGE_SIZE = 50
 MAX_SEARCH = 100
-# a center admin never hands these out, nor manages their holders
-GUARDED_ROLES = frozenset({ADMIN, CENTER_ADMIN})
 # no 0/o, 1/l/i: read off a screen and typed on a kiosk
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
@@ -188,7 +186,8 @@ def _summary(actor: Actor, data: dict[str, Any], center_id: str | None) -> UserS
 def _may_manage(actor: Actor, roles: list[str], center_id: str | None) -> bool:
     if actor.centers is None:
         return True
-    return center_id in actor.centers and GUARDED_ROLES.isdisjoint(roles)
+    # a center admin manages their centers' kiosk users only: any other role reaches every center
+    return center_id in actor.centers and set(roles) <= KIOSK_ROLES
 
 
 def get_user(session: Session, *, actor: Actor, user_id: str) -> UserSummary:
@@ -230,8 +229,10 @@ def _check_fields(session: Session, actor: Actor, row: dict[str, Any]) -> None:
     roles = row.get("roles") or []
     if not roles or not set(roles) <= ALL_ROLES:
         raise _bad(f"roles: choose at least one of {sorted(ALL_ROLES)}")
-    if actor.centers is not None and not GUARDED_ROLES.isdisjoint(roles):
-        raise Forbidden(ErrorCode.forbidden, "a center admin cannot grant the admin or center_admin role")
+    if actor.centers is not None and not set(roles) <= KIOSK_ROLES:
+        raise Forbidden(
+            ErrorCode.forbidden, "a center admin cannot grant roles beyond operator and supervisor"
+        )
     centers = list(row.get("center_ids") or [])
     center = row.get("center_id")
     if CENTER_ADMIN in roles and not centers:

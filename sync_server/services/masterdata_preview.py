@@ -23,7 +23,7 @@ from sync_server.db.tables import CurrentRow
 from sync_server.services.masterdata import import_documents, latest_seq, parse_documents
 from sync_server.services.masterdata_refs import Origin, check_import
 from sync_server.services.masterdata_rules import Deletes, MasterDataInvalid, Upserts
-from sync_server.services.roles import ADMIN
+from sync_server.services.roles import KIOSK_ROLES
 
 SECRET_FIELDS = frozenset({"password_hash", "totp_secret"})
 SHOWN_ROWS = 20  # the first rows of each kind shown per entity
@@ -123,8 +123,9 @@ def _scope_errors(
                 origin, entity, field, f"center {old_center if center in centers else center} is not yours"
             )
         elif entity == "users":
-            if ADMIN in (row.get("roles") or []):
-                refuse(origin, entity, "roles", "only an admin may grant the admin role")
+            # kiosk users only: any other role reaches every center, and an account held by one is not theirs
+            if not set(row.get("roles") or []) <= KIOSK_ROLES or not _kiosk_only(old):
+                refuse(origin, entity, "roles", "a center admin imports operators and supervisors only")
             listed = row.get("center_ids")
             if isinstance(listed, list) and not set(listed) <= centers:
                 refuse(origin, entity, "center_ids", "lists a center that is not yours")
@@ -133,7 +134,15 @@ def _scope_errors(
         center = (old.entity_id if entity == "centers" else old.center_id) if old else None
         if center not in centers:
             refuse(origin, entity, f"deletes.{entity}", f"{entity_id!r} is not a row of your centers")
+        elif entity == "users" and not _kiosk_only(old):
+            refuse(origin, entity, f"deletes.{entity}", f"{entity_id!r} is not a kiosk user")
     return errors
+
+
+def _kiosk_only(stored: CurrentRow | None) -> bool:
+    """Whether a stored user (or none yet) holds kiosk roles only."""
+    roles = (stored.data or {}).get("roles") if stored is not None else []
+    return isinstance(roles, list) and set(roles) <= KIOSK_ROLES
 
 
 def _show(value: Any) -> str:

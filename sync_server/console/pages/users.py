@@ -21,7 +21,7 @@ from sync_server.console.web import View, redirect, render
 from sync_server.services import console_accounts, console_users
 from sync_server.services.console_users import USER_ID_PATTERN, Actor, Issued, UserChanges, UserFilter
 from sync_server.services.errors import BadInput, Conflict, DomainError, Forbidden, NotFound
-from sync_server.services.roles import ALL_ROLES
+from sync_server.services.roles import ALL_ROLES, KIOSK_ROLES
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 UsersView = Annotated[View, page("users")]
@@ -53,7 +53,7 @@ def _actor(view: View) -> Actor:
 
 def _grantable(view: View) -> list[str]:
     actor = _actor(view)
-    return [r for r in ROLES if actor.centers is None or r not in console_users.GUARDED_ROLES]
+    return [r for r in ROLES if actor.centers is None or r in KIOSK_ROLES]
 
 
 def _error_text(view: View, exc: DomainError) -> str:

@@ -176,7 +176,15 @@ def test_center_admins_import_only_rows_of_their_centers(signed_in, console_stat
     report = _upload(client, "languages.json", global_rows)
     assert report.status_code == 422 and "only be imported by an admin" in report.text
     promote = _doc({"users": [{**operator, "id": "near2", "center_id": "10001", "roles": ["admin"]}]})
-    assert "only an admin may grant" in _upload(client, "users.json", promote).text
+    assert "operators and supervisors only" in _upload(client, "users.json", promote).text
+    auditor = _doc({"users": [{**operator, "id": "near3", "center_id": "10001", "roles": ["auditor"]}]})
+    assert "operators and supervisors only" in _upload(client, "users.json", auditor).text
+    # nor may they overwrite (take over) or delete a fellow center admin of their center
+    add_user(console_state, ["center_admin"], username="peer1", center_ids=["10001"])
+    takeover = _doc({"users": [{**operator, "id": "peer1", "center_id": "10001"}]})
+    assert "operators and supervisors only" in _upload(client, "users.json", takeover).text
+    gone = _doc({}, {"users": ["peer1"]})
+    assert "not a kiosk user" in _upload(client, "deletes.json", gone).text
     # overwriting another center's row to pull it in is refused too
     add_user(console_state, ["operator"], username="far2", center_ids=["10002"])
     moved = _doc(

@@ -176,9 +176,18 @@ def test_a_center_admin_manages_only_their_centers(console_state, signed_in):
     refused = _create(boss, id="sneaky", roles=["admin"])
     assert (
         refused.status_code == 403
-        and "cannot grant" in refused.text
+        and "kiosk roles only" in refused.text
         and _row(console_state, "sneaky") is None
     )
+    # an auditor or report manager reaches every center: not a center admin's to make or manage
+    for role in ("auditor", "adjudicator", "report_manager"):
+        assert (
+            _create(boss, id="sneaky", roles=[role]).status_code == 403
+            and _row(console_state, "sneaky") is None
+        )
+    watcher = add_user(console_state, ["auditor"], center_ids=["10001"])
+    refused = _post(boss, f"/console/users/{watcher}/reset-password", page=f"/console/users/{inside}")
+    assert refused.status_code == 403
     refused = _create(boss, id="sneaky", center_id="10002")
     assert refused.status_code == 403 and _row(console_state, "sneaky") is None
     refused = _post(boss, f"/console/users/{outside}/disable", page=f"/console/users/{inside}")

@@ -197,8 +197,11 @@ def enrol_submit(
 
 
 def _second_factor(request, view: View, state: ServerState, session, *, code: str, check, retry) -> Response:
-    """A code counts as a login attempt: a wrong one is a failure toward the account's lockout."""
+    """A code counts as a login attempt: rate-limited per address like passwords, and a wrong one is a
+    failure toward the second factor's lockout."""
     username = view.user.username
+    if state.guards.rate_limits["login"].take(client_address(request)) is not None:
+        return retry("sign_in.busy")
     try:
         ok = console_accounts.guarded_check(
             session, username=username, code=code, policy=lockout_policy(state), check=check

@@ -246,3 +246,8 @@ def principal_centers(session: Session, principal: Principal) -> frozenset[str] 
     return center_scope(
         principal.roles, principal.center_id, row.data if row is not None and row.data else {}
     )
+
+
+def revoke_user_tokens(session: Session, *, username: str) -> None:
+    """End every API token of a user at once (disabled, password or second factor reset)."""
+    session.execute(delete(TokenRow).where(TokenRow.kind == "user", TokenRow.subject == username))

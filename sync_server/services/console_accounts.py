@@ -8,10 +8,12 @@ through the change log like any import, and is audited.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from collections.abc import Callable
 
 import pyotp
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from shared.sync import ErrorCode
@@ -60,8 +62,9 @@ def provisioning_uri(secret: str, *, username: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
 
 
-def _accept(row: ConsoleAccountRow, secret: str, code: str) -> bool:
-    """Whether ``code`` is right for now (±1 step) and newer than the last accepted one."""
+def _accept(session: Session, row: ConsoleAccountRow, secret: str, code: str) -> bool:
+    """Whether ``code`` is right for now (±1 step) and newer than the last accepted one. The step is
+    claimed with a conditional UPDATE, so two requests racing with one code cannot both pass."""
     code = code.strip().replace(" ", "")
     if not (code.isdigit() and len(code) == 6):
         return False
@@ -70,16 +73,26 @@ def _accept(row: ConsoleAccountRow, secret: str, code: str) -> bool:
     for drift in (-1, 0, 1):
         at = now + drift * totp.interval
         step = totp.timecode(dt.datetime.fromtimestamp(at, dt.UTC))
-        if totp.verify(code, for_time=at, valid_window=0) and step > (row.totp_last_step or -1):
-            row.totp_last_step = step
-            return True
+        if totp.verify(code, for_time=at, valid_window=0):
+            session.flush()
+            claimed = session.execute(
+                update(ConsoleAccountRow)
+                .where(
+                    ConsoleAccountRow.username == row.username,
+                    or_(ConsoleAccountRow.totp_last_step.is_(None), ConsoleAccountRow.totp_last_step < step),
+                )
+                .values(totp_last_step=step)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            session.refresh(row)
+            return claimed == 1
     return False
 
 
 def confirm_enrolment(session: Session, *, username: str, code: str) -> bool:
     """Make the pending secret the user's second factor when ``code`` matches it."""
     row = _account(session, username)
-    if not row.pending_totp_secret or not _accept(row, row.pending_totp_secret, code):
+    if not row.pending_totp_secret or not _accept(session, row, row.pending_totp_secret, code):
         return False
     row.totp_secret, row.pending_totp_secret = row.pending_totp_secret, None
     row.totp_confirmed_at = utcnow()
@@ -95,23 +108,30 @@ def has_second_factor(session: Session, *, username: str) -> bool:
 def guarded_check(
     session: Session, *, username: str, code: str, policy: LockoutPolicy, check: Callable[..., bool]
 ) -> bool:
-    """``check(session, username=, code=)`` counted as a login attempt: a wrong code is a failure toward
-    the account's lockout, a right one clears them. Raises Forbidden (account_locked) while locked.
-    Each step commits its own transaction in ``session``, which has none open."""
-    failures = login_guard.reserve_attempt(session, username=username, policy=policy)
+    """``check(session, username=, code=)`` counted as a second-factor attempt: wrong codes lock the
+    second factor as wrong passwords lock the password, on a counter of its own (a right password
+    must not reset the count of wrong codes). Raises Forbidden (account_locked) while locked. Each
+    step commits its own transaction in ``session``, which has none open."""
+    key = second_factor_key(username)
+    failures = login_guard.reserve_attempt(session, username=key, policy=policy)
     with session.begin():
         ok = check(session, username=username, code=code)
     if not ok:
-        login_guard.record_failure(session, username=username, failures=failures, policy=policy)
+        login_guard.record_failure(session, username=key, failures=failures, policy=policy)
         return False
     with session.begin():
-        login_guard.clear_failures(session, username=username)
+        login_guard.clear_failures(session, username=key)
     return True
+
+
+def second_factor_key(username: str) -> str:
+    """The login guard's key for a user's second factor (fits its 100-character column)."""
+    return "totp:" + hashlib.sha256(username.encode()).hexdigest()[:40]
 
 
 def verify_code(session: Session, *, username: str, code: str) -> bool:
     row = session.get(ConsoleAccountRow, username)
-    return bool(row is not None and row.totp_secret and _accept(row, row.totp_secret, code))
+    return bool(row is not None and row.totp_secret and _accept(session, row, row.totp_secret, code))
 
 
 def reset_totp(session: Session, *, username: str, actor: str) -> None:

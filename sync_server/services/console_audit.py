@@ -48,7 +48,7 @@ def list_filtered(
     if filters.actor:
         query = query.where(_log.c.actor == filters.actor)
     if filters.action.endswith("."):
-        query = query.where(_log.c.action >= filters.action, _log.c.action < filters.action[:-1] + "/")
+        query = query.where(_log.c.action.startswith(filters.action, autoescape=True))
     elif filters.action:
         query = query.where(_log.c.action == filters.action)
     if filters.target:

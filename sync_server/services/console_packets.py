@@ -172,9 +172,10 @@ def _rid_condition(rid: str) -> Any:
     if len(rid) == 29:
         return _packets.c.rid == rid
     # A prefix as a range on the primary key: an index range scan on SQLite and PostgreSQL alike
-    # (LIKE 'x%' is not indexable under a PostgreSQL non-C collation). RIDs are digits.
-    upper = rid[:-1] + chr(ord(rid[-1]) + 1)
-    return and_(_packets.c.rid >= rid, _packets.c.rid < upper)
+    # (LIKE 'x%' is not indexable under a PostgreSQL non-C collation). RIDs are 29 digits, and strings
+    # of digits of one length sort the same in every collation, which a bound like "…:" would not.
+    pad = 29 - len(rid)
+    return and_(_packets.c.rid >= rid + "0" * pad, _packets.c.rid <= rid + "9" * pad)
 
 
 def _conditions(filters: PacketFilters, centers: frozenset[str] | None) -> list[Any]:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
 from sync_server.db.tables import ConsoleSessionRow, CurrentRow
+from sync_server.services.auth import revoke_user_tokens
 from sync_server.services.clock import aware, utcnow
 from sync_server.services.roles import center_scope, console_roles
 
@@ -113,8 +114,10 @@ def close(session: Session, *, session_id: str) -> None:
 
 
 def close_all(session: Session, *, username: str) -> None:
-    """End every console session of a user (password reset, TOTP reset, disabled)."""
+    """End every sign-in of a user (password reset, TOTP reset, disabled): console sessions and API
+    tokens alike."""
     session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.username == username))
+    revoke_user_tokens(session, username=username)
 
 
 def advance(session: Session, *, session_id: str, username: str, stage: str, policy: SessionPolicy) -> str:

@@ -120,10 +120,8 @@ def _json_text(session: Session, key: str):
 def _disabled(session: Session):
     """Rows whose ``active`` is the JSON value false (a missing flag means active)."""
     if session.get_bind().dialect.name == "sqlite":
-        return func.json_type(CurrentRow.data, "$.active") == "false"
-    return (func.json_typeof(CurrentRow.data["active"]) == "boolean") & (
-        CurrentRow.data["active"].as_string() == "false"
-    )
+        return func.coalesce(func.json_type(CurrentRow.data, "$.active"), "") == "false"
+    return func.coalesce(cast(CurrentRow.data["active"], Text), "") == "false"
 
 
 def list_users(session: Session, *, actor: Actor, where: UserFilter, page: int = 1) -> UserPage:

@@ -9,6 +9,7 @@ is refused and shows the fresh preview instead.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -134,7 +135,8 @@ def apply(
         return _show_preview(view, staged, session, status=409, flashes=[("error", view.t("md.stale"))])
     except MasterDataInvalid as exc:
         return _render_upload(view, status=422, errors=exc.errors, filename=staged.filename)
-    masterdata_staging.discard_upload(root, upload_id, username=view.user.username)
+    with contextlib.suppress(UploadGone):  # applied: an upload that expired meanwhile is gone anyway
+        masterdata_staging.discard_upload(root, upload_id, username=view.user.username)
     return redirect(view, f"{BASE}/changes?applied={result.applied}")
 
 

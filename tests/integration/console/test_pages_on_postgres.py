@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from sync_server.app import create_app
 from sync_server.bootstrap import build_state
+from sync_server.services.auth import hash_password
+from sync_server.services.masterdata import append_changes
 from sync_server.settings import ServerSettings
 from tests.support.console import add_user, sign_in
 
@@ -49,6 +52,14 @@ def test_every_page_with_its_filters_answers(state, roles, centers):
             else 200
         )
         assert response.status_code == expected, (url, response.status_code, response.text[:400])
+    # a user row without an "active" flag is active (the master-data rule), on both databases
+    with Session(state.engine) as session, session.begin():
+        row = {"id": "noflag", "name": "No Flag", "roles": ["operator"], "center_id": "10001"}
+        append_changes(
+            session, upserts=[("users", row | {"password_hash": hash_password("x" * 12)})], deletes=[]
+        )
+    assert ">noflag<" in client.get("/console/users?active=yes").text
+    assert ">noflag<" not in client.get("/console/users?active=no").text
     # the JSON role filter finds the same users on both databases
     found = client.get("/console/users?role=supervisor&center=10001").text
     assert ">supervisor1<" in found and ">operator1<" not in found and ">supervisor2<" not in found

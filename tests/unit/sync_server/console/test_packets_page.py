@@ -95,6 +95,8 @@ def test_filters_and_keyset_pages(signed_in, console_state):
     assert failed.text.count('href="/console/packets/') == 12
     prefix = admin.get("/console/packets", params={"rid": rids[0][:15]})
     assert prefix.text.count('href="/console/packets/') == 1 and rids[0] in prefix.text
+    nine = next(r for r in rids if r[14] == "9")  # a prefix ending in 9 has no "next digit" bound
+    assert f'/console/packets/{nine}"' in admin.get("/console/packets", params={"rid": nine[:15]}).text
     days = admin.get("/console/packets", params={"from": "2025-03-02"})
     assert "No packet matches" in days.text
     bad = admin.get("/console/packets", params={"center": "x' OR 1=1"})

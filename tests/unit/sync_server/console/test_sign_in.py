@@ -70,21 +70,27 @@ def test_a_code_works_once_and_wrong_codes_lock_the_account(console_state):
         # the code accepted at enrolment is spent
         spent = console_accounts.verify_code(session, username=username, code=_spent_code(username))
     assert not spent
-    for _ in range(console_state.settings.login_max_failures):
+    # the right password between wrong codes does not reset their count (a separate counter)
+    for n in range(console_state.settings.login_max_failures):
         page = client.post("/console/sign-in/code", data={"csrf": csrf_of(page.text), "code": "000000"})
         assert page.status_code == 401 and "not right" in page.text
+        if n == 1:
+            form = client.get("/console/sign-in").text
+            page = client.post(
+                "/console/sign-in", data={"csrf": csrf_of(form), "username": username, "password": PASSWORD}
+            )
+            assert str(page.url).endswith("/code")
     page = client.post("/console/sign-in/code", data={"csrf": csrf_of(page.text), "code": "000000"})
     assert page.status_code == 403 and "locked" in page.text
-    # even the right password is refused now
-    locked = client.post(
-        "/console/sign-in",
-        data={
-            "csrf": csrf_of(client.get("/console/sign-in").text),
-            "username": username,
-            "password": PASSWORD,
-        },
+    # now even the right password and the right code get no further
+    form = client.get("/console/sign-in").text
+    page = client.post(
+        "/console/sign-in", data={"csrf": csrf_of(form), "username": username, "password": PASSWORD}
     )
-    assert locked.status_code == 401 and "locked" in locked.text
+    locked = client.post(
+        "/console/sign-in/code", data={"csrf": csrf_of(page.text), "code": next_code(SECRETS[username])}
+    )
+    assert locked.status_code == 403 and "locked" in locked.text
 
 
 def _spent_code(username: str) -> str:
@@ -204,3 +210,16 @@ def test_automatic_refreshes_do_not_keep_an_idle_session_alive(signed_in, consol
     assert client.get("/console/").status_code == 200
     with Session(console_state.engine) as session:
         assert session.scalar(select(ConsoleSessionRow.last_seen_at)).replace(tzinfo=dt.UTC) > almost
+
+
+def test_ending_a_users_sign_ins_also_revokes_their_api_tokens(signed_in, console_state, console_client):
+    operator = add_user(console_state, ["operator"], center_ids=["10001"])
+    token = console_client.post("/api/v1/auth/login", json={"username": operator, "password": PASSWORD})
+    bearer = {"Authorization": f"Bearer {token.json()['token']}"}
+    assert (
+        console_client.get("/api/v1/masterdata/changes", headers=bearer).status_code == 403
+    )  # alive: a user
+    admin = signed_in(["admin"])
+    page = admin.get(f"/console/users/{operator}").text
+    admin.post(f"/console/users/{operator}/reset-password", data={"csrf": csrf_of(page)})
+    assert console_client.get("/api/v1/masterdata/changes", headers=bearer).status_code == 401

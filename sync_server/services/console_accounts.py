@@ -24,7 +24,7 @@ from sync_server.services.auth import hash_password
 from sync_server.services.clock import utcnow
 from sync_server.services.errors import BadInput, NotFound
 from sync_server.services.login_guard import LockoutPolicy
-from sync_server.services.masterdata import append_changes
+from sync_server.services.masterdata import append_changes, lock_log
 
 ISSUER = "OpenReg console"
 MIN_PASSWORD_LENGTH = 12
@@ -164,6 +164,7 @@ def new_password_hash(password: str) -> str:
 def set_password(session: Session, *, username: str, password_hash: str, actor: str, temporary: bool) -> None:
     """Store a new password hash in master data (kiosks get it by sync). ``temporary``: an admin's
     reset, which the user must change at their next console sign-in."""
+    lock_log(session)  # read the row under the lock its write takes: no concurrent change is undone
     user = _user_row(session, username)
     append_changes(session, upserts=[("users", {**user.data, "password_hash": password_hash})], deletes=[])
     _account(session, username).must_change_password = temporary

@@ -32,7 +32,7 @@ from sync_server.db.tables import ConsoleAccountRow, CurrentRow
 from sync_server.services import console_accounts, console_sessions
 from sync_server.services.audit import append_audit
 from sync_server.services.errors import BadInput, Conflict, Forbidden, NotFound
-from sync_server.services.masterdata import append_changes
+from sync_server.services.masterdata import append_changes, lock_log
 from sync_server.services.masterdata_rules import validate_rows
 from sync_server.services.roles import ADMIN, ALL_ROLES, CENTER_ADMIN, KIOSK_ROLES, SUPERVISOR, center_scope
 
@@ -83,7 +83,7 @@ class UserPage:
 
 @dataclass(frozen=True)
 class UserChanges:
-    """What an edit sets; None leaves a field as it is."""
+    """What an edit sets; None leaves a field as it is ("" as center_id: no center, head office)."""
 
     name: str | None = None
     roles: list[str] | None = None
@@ -212,6 +212,9 @@ def list_centers(session: Session, *, actor: Actor) -> list[tuple[str, str]]:
 
 
 def _managed_row(session: Session, actor: Actor, user_id: str) -> CurrentRow:
+    """The user row the actor may change, read under the change-log lock: two admins editing one user
+    at once take turns, and neither writes back what the other just changed."""
+    lock_log(session)
     row = session.get(CurrentRow, ("users", user_id))
     if row is None or (actor.centers is not None and row.center_id not in actor.centers):
         raise NotFound(ErrorCode.not_found, f"no user {user_id!r}")
@@ -286,6 +289,7 @@ def create_user(
     at their next console sign-in. Conflict when the id is taken."""
     if not re.match(USER_ID_PATTERN, user_id):
         raise _bad("id: 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    lock_log(session)  # two creates of one id: the second sees the first
     if session.get(CurrentRow, ("users", user_id)) is not None:
         raise Conflict(ErrorCode.validation_error, f"id: a user {user_id!r} already exists")
     row = _normalise(
@@ -324,7 +328,7 @@ def update_user(session: Session, *, actor: Actor, user_id: str, changes: UserCh
     if changes.roles is not None:
         row["roles"] = sorted(set(changes.roles))
     if changes.center_id is not None:
-        row["center_id"] = changes.center_id
+        row["center_id"] = changes.center_id or None
     if changes.center_ids is not None:
         row["center_ids"] = sorted(set(changes.center_ids))
     row = _normalise(row)

@@ -21,7 +21,7 @@ from sync_server.services.roles import KIOSK_ROLES
 _BATCH = 5000
 
 
-def _lock_log(session: Session) -> None:
+def lock_log(session: Session) -> None:
     """One writer of the log at a time so seq order equals commit order (readers never skip a seq)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE masterdata_changes IN EXCLUSIVE MODE"))
@@ -41,7 +41,7 @@ def _upsert_current(session: Session, rows: list[dict[str, Any]]) -> None:
 def append_changes(session: Session, *, upserts: Upserts, deletes: Deletes) -> ImportResult:
     """Append upserts then tombstones to the log and fold them into current rows, in the caller's
     transaction (all-or-nothing). A row moving to another center leaves a tombstone for the old one."""
-    _lock_log(session)
+    lock_log(session)
     deleted_ids = defaultdict(set)
     for entity, entity_id in deletes:
         deleted_ids[entity].add(entity_id)

@@ -224,7 +224,7 @@ def save_user(user_id: UserId, view: UsersView, form: PostedForm, session: UnitO
     changes = UserChanges(
         name=values["name"],
         roles=values["roles"],
-        center_id=values["center_id"] or None,
+        center_id=values["center_id"],  # "" when "no center" is chosen: the user moves to head office
         center_ids=values["center_ids"],
     )
     try:

@@ -295,3 +295,12 @@ def test_api_scope_of_a_center_admin(console_state):
     assert (
         api.post("/api/v1/admin/users", json=new, headers=_token(console_state, "audapi")).status_code == 403
     )
+
+
+def test_choosing_no_center_moves_a_user_to_head_office(console_state, signed_in):
+    admin = signed_in(["admin"])
+    auditor = add_user(console_state, ["auditor"], center_ids=["10001"])
+    moved = _post(
+        admin, f"/console/users/{auditor}", {"name": "Auditor", "roles": ["auditor"], "center_id": ""}
+    )
+    assert moved.status_code == 200 and "center_id" not in _row(console_state, auditor)

@@ -9,12 +9,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from shared.sync import ErrorBody
 from sync_server.api.deps import StateDep, user_with
 from sync_server.services import console_packets
-from sync_server.services.auth import Principal
-from sync_server.services.console_packets import PacketFilters
+from sync_server.services.auth import Principal, principal_centers
+from sync_server.services.console_packets import PacketFilters, PacketLine, StageAttempt
 from sync_server.services.roles import ADMIN, AUDITOR, CENTER_ADMIN
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -24,31 +25,9 @@ Reprocessor = Annotated[Principal, user_with(ADMIN, CENTER_ADMIN)]
 RidPath = Annotated[str, Path(pattern=r"^[0-9]{29}$")]
 
 
-class PacketLineOut(BaseModel):
-    rid: str
-    center_id: str
-    machine_id: str
-    status: str
-    processing: str | None
-    size: int
-    uin: str | None
-    reason_code: str | None
-    registered_at: dt.datetime
-    received_at: dt.datetime | None
-
-
 class PacketSearchOut(BaseModel):
-    packets: list[PacketLineOut]
+    packets: list[PacketLine]  # the service's rows, as they are
     next_after: str | None  # pass as ``after`` for the next (older) page
-
-
-class StageAttemptOut(BaseModel):
-    stage: str
-    attempt: int
-    started_at: dt.datetime
-    ended_at: dt.datetime
-    outcome: str
-    detail: str
 
 
 class PacketDetailOut(BaseModel):
@@ -66,12 +45,17 @@ class PacketDetailOut(BaseModel):
     registered_at: dt.datetime
     received_at: dt.datetime | None
     processing: dict[str, Any] | None
-    timeline: list[StageAttemptOut]
+    timeline: list[StageAttempt]
 
 
 class ReprocessOut(BaseModel):
     rid: str
     result: str  # queued | running (a worker has it; nothing changed) | not_queued (not received yet)
+
+
+def _centers(state, principal: Principal) -> frozenset[str] | None:
+    with Session(state.engine) as session:
+        return principal_centers(session, principal)
 
 
 @router.get("/packets/search", responses=_ERRORS)
@@ -94,21 +78,17 @@ def search_packets(
     page = console_packets.search_packets(
         state.engine,
         filters=filters,
-        centers=console_packets.principal_centers(state.engine, principal),
+        centers=_centers(state, principal),
         after=after,
         limit=limit,
     )
-    return PacketSearchOut(
-        packets=[PacketLineOut(**vars(line)) for line in page.lines], next_after=page.next_cursor
-    )
+    return PacketSearchOut(packets=page.lines, next_after=page.next_cursor)
 
 
 @router.get("/packets/{rid}", responses=_ERRORS)
 def packet_detail(rid: RidPath, state: StateDep, principal: Reader) -> PacketDetailOut:
     """One packet's facts, its processing queue row and every stage attempt, oldest first."""
-    detail = console_packets.packet_detail(
-        state.engine, rid=rid, centers=console_packets.principal_centers(state.engine, principal)
-    )
+    detail = console_packets.packet_detail(state.engine, rid=rid, centers=_centers(state, principal))
     return _detail_out(detail)
 
 
@@ -117,7 +97,7 @@ def _detail_out(detail: console_packets.PacketDetail) -> PacketDetailOut:
     return PacketDetailOut(
         **(facts | {"uin": detail.uin}),
         processing=detail.job,
-        timeline=[StageAttemptOut(**vars(a)) for a in detail.timeline],
+        timeline=detail.timeline,
     )
 
 
@@ -128,7 +108,7 @@ def reprocess_packet(rid: RidPath, state: StateDep, principal: Reprocessor) -> R
     result = console_packets.reprocess_packet(
         state.engine,
         rid=rid,
-        centers=console_packets.principal_centers(state.engine, principal),
+        centers=_centers(state, principal),
         roles=frozenset(principal.roles),
         actor=principal.subject,
     )

@@ -19,14 +19,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, or_, select
 
 from shared.sync import ErrorCode, PacketState
-from sync_server.db.tables import CurrentRow, PacketRow
+from sync_server.db.tables import PacketRow
 from sync_server.processing import queue
 from sync_server.processing.history import StageAttempt, job_row, stage_timeline
 from sync_server.processing.tables import processing_jobs
-from sync_server.services.auth import Principal
 from sync_server.services.clock import aware
 from sync_server.services.errors import BadInput, Forbidden, NotFound
-from sync_server.services.roles import ADMIN, CENTER_ADMIN, center_scope
+from sync_server.services.roles import ADMIN, CENTER_ADMIN
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -294,14 +293,3 @@ def reprocess_packet(
     if job["status"] == "running":
         return "running"
     return "queued" if queue.reprocess(engine, rid=rid, actor=actor) else "running"
-
-
-def principal_centers(engine: Engine, principal: Principal) -> frozenset[str] | None:
-    """The API caller's center scope, from their master-data user row (as the console's sessions)."""
-    with engine.connect() as conn:
-        data = conn.execute(
-            select(CurrentRow.data).where(
-                CurrentRow.entity == "users", CurrentRow.entity_id == principal.subject
-            )
-        ).scalar()
-    return center_scope(principal.roles, principal.center_id, data or {})

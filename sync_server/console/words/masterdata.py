@@ -2,6 +2,7 @@
 
 WORDS = {
     "eng": {
+        "md.problems_english": "Each problem is worded as the validator states it (in English), the same text the API and the command line give.",
         "md.sections": "Master data sections",
         "md.upload": "Import",
         "md.changes": "Change log",
@@ -81,6 +82,7 @@ WORDS = {
         "md.no_ui_spec": "No UI spec has been imported.",
     },
     "fra": {
+        "md.problems_english": "Chaque problème est formulé comme le valideur l’énonce (en anglais), le même texte que l’API et la ligne de commande.",
         "md.sections": "Rubriques des données de référence",
         "md.upload": "Importer",
         "md.changes": "Journal des modifications",
@@ -161,6 +163,7 @@ WORDS = {
         "md.no_ui_spec": "Aucun formulaire (UI spec) n'a été importé.",
     },
     "ara": {
+        "md.problems_english": "تُعرض كل مشكلة كما يصوغها المدقق (بالإنجليزية)، وهو النص نفسه الذي تعطيه واجهة البرمجة وسطر الأوامر.",
         "md.sections": "أقسام البيانات المرجعية",
         "md.upload": "استيراد",
         "md.changes": "سجل التغييرات",

@@ -20,11 +20,11 @@ from sync_server.errors import ApiError
 from sync_server.services import (
     audit,
     console_machines,
-    console_users,
     machines,
     masterdata,
     masterdata_preview,
     packets,
+    user_directory,
 )
 from sync_server.services.auth import Principal, principal_centers
 from sync_server.services.masterdata_rules import MasterDataInvalid
@@ -128,7 +128,7 @@ def verify_audit(_reader: AuditReader, session: SessionDep) -> audit.AuditVerdic
 @router.get("/users", responses=_ERRORS)
 def list_users(principal: CenterManager, session: SessionDep) -> list[UserPublic]:
     """Every user (a center admin: those of their centers), by id."""
-    return console_users.public_users(session, centers=_centers(session, principal))
+    return user_directory.public_users(session, centers=_centers(session, principal))
 
 
 @router.post("/masterdata/import", responses=_ERRORS, openapi_extra=IMPORT_OPENAPI)

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyotp
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.sync import ErrorCode, UserPublic
+from shared.sync import ErrorCode
 from sync_server.db.tables import ConsoleAccountRow, CurrentRow
 from sync_server.services import console_accounts, console_sessions
 from sync_server.services.audit import append_audit
@@ -40,8 +40,6 @@ USER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]{1,100}$"
 CENTER_ID_PATTERN = r"^[0-9]{5}$"
 MAX_CENTERS = 1000
-PAGE_SIZE = 50
-MAX_SEARCH = 100
 # no 0/o, 1/l/i: read off a screen and typed on a kiosk
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
@@ -56,14 +54,6 @@ class Actor:
 
 
 @dataclass(frozen=True)
-class UserFilter:
-    role: str | None = None
-    center_id: str | None = None
-    active: bool | None = None
-    text: str = ""
-
-
-@dataclass(frozen=True)
 class UserSummary:
     id: str
     name: str
@@ -72,13 +62,6 @@ class UserSummary:
     center_ids: list[str]
     active: bool
     manageable: bool  # by the actor who listed it
-
-
-@dataclass(frozen=True)
-class UserPage:
-    users: list[UserSummary]
-    page: int
-    has_next: bool
 
 
 @dataclass(frozen=True)
@@ -110,51 +93,6 @@ def _bad(detail: str) -> BadInput:
     return BadInput(ErrorCode.validation_error, detail)
 
 
-def _json_text(session: Session, key: str):
-    """A users row's ``data[key]`` as JSON text (SQLite's json_extract gives arrays as text)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return func.json_extract(CurrentRow.data, f"$.{key}")
-    return cast(CurrentRow.data[key], Text)
-
-
-def _disabled(session: Session):
-    """Rows whose ``active`` is the JSON value false (a missing flag means active)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return func.coalesce(func.json_type(CurrentRow.data, "$.active"), "") == "false"
-    return func.coalesce(cast(CurrentRow.data["active"], Text), "") == "false"
-
-
-def list_users(session: Session, *, actor: Actor, where: UserFilter, page: int = 1) -> UserPage:
-    """One page (``PAGE_SIZE``) of the users the actor may see, by id; LIMIT/OFFSET in the database."""
-    page = max(1, min(page, 10**6))
-    query = select(CurrentRow).where(CurrentRow.entity == "users")
-    if actor.centers is not None:
-        query = query.where(CurrentRow.center_id.in_(sorted(actor.centers)))
-    if where.center_id:
-        query = query.where(CurrentRow.center_id == where.center_id)
-    if where.role:
-        query = query.where(_json_text(session, "roles").like(f'%"{where.role}"%'))
-    if where.active is True:
-        query = query.where(~_disabled(session))
-    elif where.active is False:
-        query = query.where(_disabled(session))
-    text = where.text.strip().lower()[:MAX_SEARCH]
-    if text:
-        query = query.where(
-            or_(
-                func.lower(CurrentRow.entity_id).contains(text, autoescape=True),
-                func.lower(CurrentRow.data["name"].as_string()).contains(text, autoescape=True),
-            )
-        )
-    rows = list(
-        session.scalars(
-            query.order_by(CurrentRow.entity_id).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-        )
-    )
-    users = [_summary(actor, r.data, r.center_id) for r in rows[:PAGE_SIZE]]
-    return UserPage(users=users, page=page, has_next=len(rows) > PAGE_SIZE)
-
-
 def actor_of(session: Session, *, username: str) -> Actor:
     """The actor for a signed-in user or token subject, their center scope read from master data."""
     row = session.get(CurrentRow, ("users", username))
@@ -167,7 +105,7 @@ def actor_of(session: Session, *, username: str) -> Actor:
     )
 
 
-def _summary(actor: Actor, data: dict[str, Any], center_id: str | None) -> UserSummary:
+def summary(actor: Actor, data: dict[str, Any], center_id: str | None) -> UserSummary:
     roles = [r for r in data.get("roles", []) if isinstance(r, str)]
     listed = data.get("center_ids")
     return UserSummary(
@@ -194,7 +132,7 @@ def get_user(session: Session, *, actor: Actor, user_id: str) -> UserSummary:
     row = session.get(CurrentRow, ("users", user_id))
     if row is None or (actor.centers is not None and row.center_id not in actor.centers):
         raise NotFound(ErrorCode.not_found, f"no user {user_id!r}")
-    return _summary(actor, row.data, row.center_id)
+    return summary(actor, row.data, row.center_id)
 
 
 def list_centers(session: Session, *, actor: Actor) -> list[tuple[str, str]]:
@@ -384,20 +322,3 @@ def reset_totp(session: Session, *, actor: Actor, user_id: str) -> None:
     _managed_row(session, actor, user_id)
     console_accounts.reset_totp(session, username=user_id, actor=actor.username)
     console_sessions.close_all(session, username=user_id)
-
-
-def public_users(session: Session, *, centers: frozenset[str] | None) -> list[UserPublic]:
-    """Every user as the admin API lists them, by id; with ``centers``, only users of those centers."""
-    query = select(CurrentRow).where(CurrentRow.entity == "users").order_by(CurrentRow.entity_id)
-    if centers is not None:
-        query = query.where(CurrentRow.center_id.in_(sorted(centers)))
-    return [
-        UserPublic(
-            id=r.entity_id,
-            name=str(r.data.get("name", "")),
-            roles=list(r.data.get("roles", [])),
-            center_id=r.center_id,
-            active=r.data.get("active", True) is not False,
-        )
-        for r in session.scalars(query)
-    ]

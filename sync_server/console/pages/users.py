@@ -18,10 +18,11 @@ from starlette.datastructures import FormData
 from sync_server.api.deps import SessionDep, UnitOfWorkDep
 from sync_server.console.guard import PostedForm, page
 from sync_server.console.web import View, redirect, render
-from sync_server.services import console_accounts, console_users
-from sync_server.services.console_users import USER_ID_PATTERN, Actor, Issued, UserChanges, UserFilter
+from sync_server.services import console_accounts, console_users, user_directory
+from sync_server.services.console_users import USER_ID_PATTERN, Actor, Issued, UserChanges
 from sync_server.services.errors import BadInput, Conflict, DomainError, Forbidden, NotFound
 from sync_server.services.roles import ALL_ROLES, KIOSK_ROLES
+from sync_server.services.user_directory import UserFilter
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 UsersView = Annotated[View, page("users")]
@@ -82,7 +83,7 @@ def users_page(
     role: Annotated[str, Query(max_length=30)] = "",
     center: Annotated[str, Query(max_length=5)] = "",
     active: Annotated[str, Query(max_length=3)] = "",
-    q: Annotated[str, Query(max_length=console_users.MAX_SEARCH)] = "",
+    q: Annotated[str, Query(max_length=user_directory.MAX_SEARCH)] = "",
     page_no: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
@@ -93,7 +94,7 @@ def users_page(
         active={"yes": True, "no": False}.get(active),
         text=q,
     )
-    listing = console_users.list_users(session, actor=actor, where=where, page=page_no)
+    listing = user_directory.list_users(session, actor=actor, where=where, page=page_no)
     filters = {"role": role, "center": center, "active": active, "q": q}
     kept = {k: v for k, v in filters.items() if v}
     flashes = [("ok", view.t(f"users.done.{done}"))] if done in DONE else []

@@ -4,54 +4,20 @@ first and is audited, and every page passes axe-core."""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 from selenium.webdriver.common.by import By
 
-from shared.packet import BiometricRecord, Document, PacketContents, seal_packet
 from tests.integration.sync_server.kiosk import Kiosk
 from tests.support.browser import axe_violations, browser_sign_in
+from tests.support.packets import seal_and_upload
 
 
 def _upload_packet(server, tmp_path) -> str:
     kiosk = Kiosk(server.url)
     kiosk.enrol()
     kiosk.login()
-    rid = kiosk.new_rid()
-    contents = PacketContents(
-        demographics={
-            "fullName": "Amina Diallo",
-            "dateOfBirth": "1985-02-14",
-            "gender": "F",
-            "region": "R1",
-            "province": "P1",
-            "city": "C1",
-            "addressLine": "1 Rue de la Paix",
-        },
-        documents=[Document("DOC001", "application/pdf", b"%PDF-1.4 id", "proofOfIdentity", "id.pdf")],
-        biometrics=[
-            BiometricRecord(m, s, "ISO19794", 85, {}, b"ISO" + s.encode())
-            for m, s in (("finger", "Left Thumb"), ("iris", "Left"), ("face", "Face"))
-        ],
-        meta={
-            "rid": rid,
-            "center_id": "10001",
-            "machine_id": kiosk.machine_id,
-            "operator_id": "operator1",
-            "started_at": dt.datetime.now(dt.UTC).isoformat(),
-            "id_schema_version": 1,
-        },
-    )
-    sealed = seal_packet(
-        contents,
-        machine_key=kiosk.key,
-        recipients=kiosk.enrolment["packet_recipients"],
-        out_dir=tmp_path / "outbox",
-    )
-    data = sealed.path.read_bytes()
-    assert kiosk.register(rid, data).status_code in (200, 201)
-    kiosk.upload(rid, data)
+    rid = seal_and_upload(kiosk, tmp_path)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if kiosk.status(rid)[rid]["status"] in ("processed", "rejected"):

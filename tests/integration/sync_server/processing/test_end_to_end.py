@@ -2,7 +2,6 @@
 by a real `openreg worker` process and the outcome reaches the kiosk through the status endpoint,
 rejections with a machine-readable ``reason_code`` beside the text."""
 
-import datetime as dt
 import os
 import signal
 import subprocess
@@ -11,55 +10,10 @@ import time
 
 from sqlalchemy import create_engine, delete, insert, select
 
-from shared.packet import BiometricRecord, Document, PacketContents, seal_packet
 from shared.signing import generate_private_key
 from sync_server.db.tables import MachineRow, PacketRow
 from tests.integration.sync_server.kiosk import Kiosk
-from tests.support.packets import seal_unchecked
-
-PERSON = {
-    "fullName": "Amina Diallo",
-    "dateOfBirth": "1985-02-14",
-    "gender": "F",
-    "region": "R1",
-    "province": "P1",
-    "city": "C1",
-    "addressLine": "1 Rue de la Paix",
-}
-
-
-def _seal(kiosk, tmp_path, *, person=PERSON, documents=True, key=None, meta_update=None):
-    rid = kiosk.new_rid()
-    contents = PacketContents(
-        demographics=person,
-        documents=[Document("DOC001", "application/pdf", b"%PDF-1.4 id", "proofOfIdentity", "id.pdf")]
-        if documents
-        else [],
-        biometrics=[
-            BiometricRecord(m, s, "ISO19794", 85, {}, b"ISO" + s.encode())
-            for m, s in (("finger", "Left Thumb"), ("iris", "Left"), ("face", "Face"))
-        ],
-        meta={
-            "rid": rid,
-            "center_id": "10001",
-            "machine_id": kiosk.machine_id,
-            "operator_id": "operator1",
-            "started_at": dt.datetime.now(dt.UTC).isoformat(),
-            "id_schema_version": 1,
-        }
-        | (meta_update or {}),
-    )
-    seal = seal_unchecked if meta_update else seal_packet  # meta the builder would refuse
-    sealed = seal(
-        contents,
-        machine_key=key or kiosk.key,
-        recipients=kiosk.enrolment["packet_recipients"],
-        out_dir=tmp_path / "outbox",
-    )
-    data = sealed.path.read_bytes()
-    assert kiosk.register(rid, data).status_code in (200, 201)
-    kiosk.upload(rid, data)
-    return rid
+from tests.support.packets import PERSON, seal_and_upload
 
 
 def test_uploaded_packets_are_processed_or_rejected_with_reasons(start_sync_server, tmp_path):
@@ -67,12 +21,16 @@ def test_uploaded_packets_are_processed_or_rejected_with_reasons(start_sync_serv
     kiosk = Kiosk(server.url)
     kiosk.enrol()
     kiosk.login()
-    good = _seal(kiosk, tmp_path)
-    duplicate = _seal(kiosk, tmp_path, person=PERSON | {"fullName": "amina  DIALLO"})
-    missing_document = _seal(kiosk, tmp_path, person=PERSON | {"fullName": "Bo Chan"}, documents=False)
-    foreign_key = _seal(kiosk, tmp_path, person=PERSON | {"fullName": "Cy Diaz"}, key=generate_private_key())
+    good = seal_and_upload(kiosk, tmp_path)
+    duplicate = seal_and_upload(kiosk, tmp_path, person=PERSON | {"fullName": "amina  DIALLO"})
+    missing_document = seal_and_upload(
+        kiosk, tmp_path, person=PERSON | {"fullName": "Bo Chan"}, documents=False
+    )
+    foreign_key = seal_and_upload(
+        kiosk, tmp_path, person=PERSON | {"fullName": "Cy Diaz"}, key=generate_private_key()
+    )
     # A faulty kiosk's meta (a number as text): intake takes it, processing refuses it, never a 500.
-    bad_meta = _seal(
+    bad_meta = seal_and_upload(
         kiosk, tmp_path, person=PERSON | {"fullName": "Ed Fox"}, meta_update={"id_schema_version": "1"}
     )
     rids = [good, duplicate, missing_document, foreign_key, bad_meta]
@@ -81,7 +39,7 @@ def test_uploaded_packets_are_processed_or_rejected_with_reasons(start_sync_serv
     stranger_kiosk = Kiosk(server.url, name="restored away")
     stranger_kiosk.enrol()
     stranger_kiosk.login()
-    stranger = _seal(stranger_kiosk, tmp_path, person=PERSON | {"fullName": "Di Eze"})
+    stranger = seal_and_upload(stranger_kiosk, tmp_path, person=PERSON | {"fullName": "Di Eze"})
     engine = create_engine(f"sqlite:///{server.data_dir / 'server.db'}")
     machine_row = select(MachineRow.__table__).where(MachineRow.machine_id == stranger_kiosk.machine_id)
     with engine.begin() as conn:

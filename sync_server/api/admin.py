@@ -54,10 +54,6 @@ PacketReader = Annotated[Principal, user_with(ADMIN, AUDITOR)]
 ReasonQuery = Annotated[str | None, Query(max_length=console_machines.MAX_REASON)]
 
 
-def _centers(session, principal: Principal):
-    return principal_centers(session, principal)
-
-
 @router.get("/machines", responses=_ERRORS)
 def list_machines(
     manager: CenterManager,
@@ -65,8 +61,8 @@ def list_machines(
     status: Annotated[MachineStatus | None, Query()] = None,
 ) -> list[MachinePublic]:
     """Every machine (a center admin: their centers' machines), optionally in one status."""
-    rows = console_machines.list_scoped(
-        session, centers=_centers(session, manager), status=status.value if status else None
+    rows = machines.list_machines(
+        session, status=status.value if status else None, centers=principal_centers(session, manager)
     )
     return [machines.to_public(r) for r in rows]
 
@@ -78,7 +74,7 @@ def _decide(session, manager: Principal, machine_id: str, approve: bool, body, r
             machine_id=machine_id,
             approve=approve,
             actor=manager.subject,
-            centers=_centers(session, manager),
+            centers=principal_centers(session, manager),
             reason=(body.reason if body and body.reason else None) or reason,
         )
     )
@@ -128,7 +124,7 @@ def verify_audit(_reader: AuditReader, session: SessionDep) -> audit.AuditVerdic
 @router.get("/users", responses=_ERRORS)
 def list_users(principal: CenterManager, session: SessionDep) -> list[UserPublic]:
     """Every user (a center admin: those of their centers), by id."""
-    return user_directory.public_users(session, centers=_centers(session, principal))
+    return user_directory.public_users(session, centers=principal_centers(session, principal))
 
 
 @router.post("/masterdata/import", responses=_ERRORS, openapi_extra=IMPORT_OPENAPI)
@@ -151,11 +147,13 @@ def _import(state, filename: str, body: bytes, principal: Principal) -> ImportRe
     try:
         with Session(state.engine) as session:
             with session.begin():
-                centers = _centers(session, principal)
+                centers = principal_centers(session, principal)
             if centers is None:
                 with session.begin():
                     return masterdata.import_documents(session, documents, actor=actor)
-            base = masterdata_preview.preview_import(session, documents, centers=centers).base_seq
+            # apply_import validates with the center admin's scope rules; no separate preview pass
+            with session.begin():
+                base = masterdata.latest_seq(session)
             return masterdata_preview.apply_import(
                 session, documents, centers=centers, actor=actor, base_seq=base
             )

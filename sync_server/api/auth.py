@@ -1,5 +1,3 @@
-import datetime as dt
-
 from fastapi import APIRouter, Response
 
 from shared.sync import (
@@ -11,10 +9,16 @@ from shared.sync import (
     MachineTokenRequest,
     TokenResponse,
 )
-from sync_server.api.deps import ChallengeRateLimit, LoginRateLimit, SessionDep, StateDep, UnitOfWorkDep
+from sync_server.api.deps import (
+    ChallengeRateLimit,
+    LoginRateLimit,
+    SessionDep,
+    StateDep,
+    UnitOfWorkDep,
+    lockout_policy,
+)
 from sync_server.services import auth, console_accounts
 from sync_server.services.errors import NotAuthenticated
-from sync_server.services.login_guard import LockoutPolicy
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 _ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 429)}
@@ -61,9 +65,7 @@ def login(
     ``login_max_failures`` wrong passwords or codes (403 account_locked)."""
     _no_store(response)
     settings = state.settings
-    policy = LockoutPolicy(
-        max_failures=settings.login_max_failures, lockout=dt.timedelta(seconds=settings.login_lockout_s)
-    )
+    policy = lockout_policy(state)
 
     def second_factor(user: auth.CheckedUser) -> None:
         with session.begin():

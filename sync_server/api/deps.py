@@ -1,7 +1,9 @@
-"""FastAPI dependencies as Annotated aliases (SessionDep, UnitOfWorkDep, MachineDep, AdminDep, StateDep)."""
+"""FastAPI dependencies as Annotated aliases (SessionDep, UnitOfWorkDep, MachineDep, AdminDep, StateDep) and
+the role checks (user_with) the admin routes share."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
@@ -12,6 +14,8 @@ from sqlalchemy.orm import Session
 from shared.sync import ErrorCode
 from sync_server.errors import ApiError
 from sync_server.services.auth import Principal, authenticate
+from sync_server.services.login_guard import LockoutPolicy
+from sync_server.services.roles import ADMIN
 from sync_server.services.throttle import retry_after
 from sync_server.state import ServerState
 
@@ -72,12 +76,6 @@ def get_machine(principal: PrincipalDep) -> Principal:
     return principal
 
 
-def get_admin(principal: PrincipalDep) -> Principal:
-    if principal.kind != "user" or "admin" not in principal.roles:
-        raise ApiError(403, ErrorCode.forbidden, "this endpoint needs a user token with the admin role")
-    return principal
-
-
 def user_checker(*roles: str) -> Callable[..., Principal]:
     """A dependency function: the user principal when it holds one of ``roles`` (services.roles), else
     403. The console's pages check the same role sets (console.access.PAGES)."""
@@ -115,12 +113,20 @@ def get_backend(state: StateDep) -> Any:
 
 
 MachineDep = Annotated[Principal, Depends(get_machine)]
-AdminDep = Annotated[Principal, Depends(get_admin)]
+AdminDep = Annotated[Principal, user_with(ADMIN)]
 
 
 def client_address(request: Request) -> str:
     """The client's address as the server sees it (uvicorn applies X-Forwarded-For from trusted proxies)."""
     return request.client.host if request.client else "unknown"
+
+
+def lockout_policy(state: ServerState) -> LockoutPolicy:
+    """The account lockout the settings ask for (API logins and console sign-ins alike)."""
+    settings = state.settings
+    return LockoutPolicy(
+        max_failures=settings.login_max_failures, lockout=dt.timedelta(seconds=settings.login_lockout_s)
+    )
 
 
 def check_rate(state: ServerState, *, kind: str, address: str) -> None:

@@ -23,7 +23,6 @@ from sync_server.console.access import allowed
 from sync_server.console.web import View, redirect, render, request_language
 from sync_server.services import console_sessions
 from sync_server.services.console_sessions import ConsoleUser, SessionPolicy
-from sync_server.services.login_guard import LockoutPolicy
 from sync_server.state import ServerState
 
 SESSION_COOKIE = "openreg_console"
@@ -122,13 +121,6 @@ async def _posted_form(
 
 # The posted form of a signed-in user (any stage), its CSRF token checked.
 PostedForm = Annotated[FormData, Depends(_posted_form)]
-
-
-def lockout_policy(state: ServerState) -> LockoutPolicy:
-    settings = state.settings
-    return LockoutPolicy(
-        max_failures=settings.login_max_failures, lockout=dt.timedelta(seconds=settings.login_lockout_s)
-    )
 
 
 def install_handlers(app: FastAPI) -> None:

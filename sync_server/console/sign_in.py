@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from sync_server.api.deps import StateDep, UnitOfWorkDep, client_address
+from sync_server.api.deps import StateDep, UnitOfWorkDep, client_address, lockout_policy
 from sync_server.console.guard import (
     PENDING_LIFETIME,
     SESSION_COOKIE,
@@ -26,7 +26,6 @@ from sync_server.console.guard import (
     PostedForm,
     SignInNeeded,
     checked_form,
-    lockout_policy,
     session_policy,
     session_user,
 )

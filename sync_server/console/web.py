@@ -112,7 +112,3 @@ def _remember_language(view: View, response) -> None:
 
 def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
-
-
-def template_env() -> Environment:
-    return _ENV

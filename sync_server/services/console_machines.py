@@ -193,13 +193,6 @@ def decide_any(
     )
 
 
-def list_scoped(session: Session, *, centers: Collection[str] | None, status: str | None) -> list[MachineRow]:
-    query = _scoped(select(MachineRow), centers).order_by(MachineRow.machine_id)
-    if status:
-        query = query.where(MachineRow.status == status)
-    return list(session.scalars(query))
-
-
 def clean_reason(reason: str | None) -> str | None:
     text = " ".join((reason or "").split())[:MAX_REASON]
     return text or None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, func, select, update
@@ -218,8 +218,13 @@ def decide_machine(
     return row
 
 
-def list_machines(session: Session, *, status: str | None = None) -> list[MachineRow]:
+def list_machines(
+    session: Session, *, status: str | None = None, centers: Collection[str] | None = None
+) -> list[MachineRow]:
+    """Machines by id, optionally in one status and within ``centers`` (None: every center)."""
     query = select(MachineRow).order_by(MachineRow.machine_id)
+    if centers is not None:
+        query = query.where(MachineRow.center_id.in_(sorted(centers)))
     if status:
         query = query.where(MachineRow.status == status)
     return list(session.scalars(query))

@@ -16,11 +16,12 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from sync_server.api.deps import SessionDep, UnitOfWorkDep
+from sync_server.api.errors import http_status
 from sync_server.console.guard import PostedForm, page
 from sync_server.console.web import View, redirect, render
 from sync_server.services import console_accounts, console_users, user_directory
 from sync_server.services.console_users import USER_ID_PATTERN, Actor, Issued, UserChanges
-from sync_server.services.errors import BadInput, Conflict, DomainError, Forbidden, NotFound
+from sync_server.services.errors import DomainError, NotFound
 from sync_server.services.roles import ALL_ROLES, KIOSK_ROLES
 from sync_server.services.user_directory import UserFilter
 
@@ -60,11 +61,6 @@ def _grantable(view: View) -> list[str]:
 def _error_text(view: View, exc: DomainError) -> str:
     key = next((k for prefix, k in _ERRORS if exc.detail.startswith(prefix)), None)
     return view.t(key) if key else view.t("users.error.other", detail=exc.detail)
-
-
-def _status(exc: DomainError) -> int:
-    kinds = ((NotFound, 404), (BadInput, 422), (Conflict, 409), (Forbidden, 403))
-    return next((code for kind, code in kinds if isinstance(exc, kind)), 400)
 
 
 def _text(form: FormData, name: str, limit: int) -> str:
@@ -182,7 +178,9 @@ def create_user(view: UsersView, form: PostedForm, session: UnitOfWorkDep) -> Re
             )
     except DomainError as exc:
         with session.begin():
-            return _form_page(view, session, values=values, error=_error_text(view, exc), status=_status(exc))
+            return _form_page(
+                view, session, values=values, error=_error_text(view, exc), status=http_status(exc)
+            )
     return _issued(view, issued, created=True)
 
 
@@ -206,7 +204,7 @@ def user_page(user_id: UserId, view: UsersView, session: SessionDep, done: str =
 
 def _refused(view: View, session: SessionDep, user_id: str, exc: DomainError, values: dict | None = None):
     """The user's page again with the refusal (nothing was changed: the transaction rolled back)."""
-    status = _status(exc)
+    status = http_status(exc)
     with session.begin():
         try:
             user = console_users.get_user(session, actor=_actor(view), user_id=user_id)

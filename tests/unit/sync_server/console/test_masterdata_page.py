@@ -246,3 +246,17 @@ def test_the_id_schema_and_ui_spec_read_as_forms(signed_in):
     assert "Données démographiques" in spec and "Nom complet" in spec
     assert re.search(r'Nom complet <abbr title="obligatoire">\*</abbr>', spec)
     assert 'type="date"' in spec and "<fieldset" in spec
+
+
+def test_the_import_api_holds_a_center_admin_to_the_same_rules(console_state, console_client):
+    boss = add_user(console_state, ["center_admin"], center_ids=["10001"])
+    token = console_client.post("/api/v1/auth/login", json={"username": boss, "password": PASSWORD})
+    bearer = {"Authorization": f"Bearer {token.json()['token']}", "Content-Type": "application/json"}
+    operator = {"name": "Op", "roles": ["operator"], "password_hash": NEW_HASH}
+    url = "/api/v1/admin/masterdata/import?filename=users.json"
+    foreign = _doc({"users": [{**operator, "id": "api.far", "center_id": "10002"}]})
+    refused = console_client.post(url, content=foreign, headers=bearer)
+    assert refused.status_code == 422 and _row(console_state, "users", "api.far") is None
+    own = _doc({"users": [{**operator, "id": "api.near", "center_id": "10001"}]})
+    assert console_client.post(url, content=own, headers=bearer).status_code == 200
+    assert _row(console_state, "users", "api.near")["center_id"] == "10001"

@@ -18,7 +18,7 @@ from shared.sync import MachineStatus
 from sync_server.db.tables import MachineRow, PacketRow
 from sync_server.processing.tables import processing_jobs
 from sync_server.services.clock import aware, utcnow
-from sync_server.services.console_machines import STALE_AFTER
+from sync_server.services.console_machines import STALE_AFTER, last_uploads
 
 CHART_DAYS = 14
 STALEST_SHOWN = 8
@@ -139,14 +139,13 @@ def _kiosks(session, scope, now) -> list[LateKiosk]:
     machines = select(
         MachineRow.machine_id, MachineRow.name, MachineRow.center_id, MachineRow.last_masterdata_sync_at
     ).where(MachineRow.status == MachineStatus.approved.value)
-    uploads = select(PacketRow.machine_id, func.max(PacketRow.received_at)).group_by(PacketRow.machine_id)
     if scope is not None:
         machines = machines.where(MachineRow.center_id.in_(scope))
-        uploads = uploads.where(PacketRow.center_id.in_(scope))
-    last_upload = {m: aware(at) for m, at in session.execute(uploads) if at is not None}
+    rows = session.execute(machines).all()
+    last_upload = last_uploads(session, [r.machine_id for r in rows])
     cutoff = now - STALE_AFTER
     kiosks = []
-    for machine_id, name, center_id, synced in session.execute(machines):
+    for machine_id, name, center_id, synced in rows:
         synced = aware(synced) if synced else None
         uploaded = last_upload.get(machine_id)
         kiosks.append(

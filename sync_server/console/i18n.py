@@ -47,6 +47,7 @@ def pick_language(query: str | None, cookie: str | None, accept: str | None) -> 
     return "eng"
 
 
+@cache
 def translator(lang: str) -> Callable[..., str]:
     """``t(key, **values)``: the word in ``lang`` (English when a table lacks it), formatted."""
     table, english = tables()[lang], tables()["eng"]

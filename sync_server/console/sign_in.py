@@ -118,7 +118,7 @@ def sign_in(
         )
     except DomainError as exc:
         return _sign_in_form(view, error=_error_key(exc), username=username, status=401)
-    if not console_roles(user.roles) or user.data.get("active", True) is False:
+    if not console_roles(user.roles):  # a disabled user never gets past check_password
         return _sign_in_form(view, error="sign_in.no_console", username=username, status=403)
     with session.begin():
         stage = console_accounts.next_stage(session, username=username)

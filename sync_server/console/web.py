@@ -7,7 +7,7 @@ Thread rules: the environment is built once and is safe to share; ``render`` run
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ CONSOLE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+PAGE_HEADERS = {"Content-Security-Policy": CONSOLE_CSP, "Cache-Control": "no-store"}
 _ENV = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -54,7 +55,6 @@ class View:
     request: Request
     lang: str
     user: ConsoleUser | None = None
-    extra_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def t(self):
@@ -87,7 +87,7 @@ def render(view: View, template: str, status: int = 200, **context: Any) -> HTML
         query=view.request.url.query,
         **context,
     )
-    response = HTMLResponse(html, status_code=status, headers=_headers(view))
+    response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
     _remember_language(view, response)
     return response
 
@@ -97,10 +97,6 @@ def redirect(view: View, url: str) -> RedirectResponse:
     response = RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
     _remember_language(view, response)
     return response
-
-
-def _headers(view: View) -> dict[str, str]:
-    return {"Content-Security-Policy": CONSOLE_CSP, "Cache-Control": "no-store", **view.extra_headers}
 
 
 def _remember_language(view: View, response) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from sync_server.processing.queue import aware
-from sync_server.processing.tables import processing_jobs, stage_records
+from sync_server.processing.queue import aware, job_state
+from sync_server.processing.tables import stage_records
 
 # One attempt of a stage is one row; a packet retried many times is still a few hundred rows at most.
 MAX_RECORDS = 1000
@@ -29,14 +29,10 @@ class StageAttempt:
 
 
 def job_row(conn: Connection, rid: str) -> dict[str, Any] | None:
-    """The queue row of ``rid`` (status, stage, attempts, reason, uin, times), or None if not queued."""
-    row = conn.execute(select(processing_jobs).where(processing_jobs.c.rid == rid)).mappings().first()
-    if row is None:
-        return None
-    job = {k: v for k, v in row.items() if k not in ("claim_token", "info")}
-    for key in ("next_attempt_at", "lease_until", "enqueued_at", "finished_at"):
-        job[key] = aware(job[key])
-    return job
+    """The queue row of ``rid`` (status, stage, attempts, reason, uin, times), or None if not queued;
+    without the worker's claim token and the packet's info."""
+    job = job_state(conn, rid)
+    return {k: v for k, v in job.items() if k not in ("claim_token", "info")} if job else None
 
 
 def stage_timeline(conn: Connection, rid: str) -> list[StageAttempt]:

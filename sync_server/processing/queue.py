@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Engine,
     and_,
     insert,
@@ -276,7 +277,12 @@ def reprocess(
 def job_status(engine: Engine, rid: str) -> dict[str, Any] | None:
     """The processing state of one packet as the status endpoint reports it."""
     with engine.connect() as conn:
-        row = conn.execute(select(processing_jobs).where(processing_jobs.c.rid == rid)).mappings().first()
+        return job_state(conn, rid)
+
+
+def job_state(conn: Connection, rid: str) -> dict[str, Any] | None:
+    """:func:`job_status` on an open connection: the queue row, its times timezone-aware."""
+    row = conn.execute(select(processing_jobs).where(processing_jobs.c.rid == rid)).mappings().first()
     if row is None:
         return None
     state = dict(row)

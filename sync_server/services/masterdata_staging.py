@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync_server.files import open_private, private_dir
 from sync_server.services.clock import utcnow
 
 LIFETIME = dt.timedelta(hours=1)
@@ -33,15 +34,8 @@ class UploadGone(Exception):
     """No such upload for this user (never made, expired, discarded or someone else's)."""
 
 
-def _private_dir(root: Path) -> Path:
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(root, 0o700)
-    return root
-
-
 def _write(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
+    with os.fdopen(open_private(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL), "wb") as out:
         out.write(data)
 
 
@@ -49,8 +43,8 @@ def stage_upload(root: Path, *, username: str, filename: str, content: bytes, ba
     """Keep the file; returns its id. Expired uploads are cleared on the way."""
     purge_expired(root)
     upload_id = secrets.token_urlsafe(24)  # 32 characters
-    folder = _private_dir(root) / upload_id
-    folder.mkdir(mode=0o700)
+    private_dir(root)
+    folder = private_dir(root / upload_id)
     _write(folder / "content", content)
     meta = {
         "username": username,

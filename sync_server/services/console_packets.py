@@ -290,6 +290,5 @@ def reprocess_packet(
         job = job_row(conn, rid)
     if job is None:
         return "not_queued"
-    if job["status"] == "running":
-        return "running"
+    # the queue leaves a running packet alone (and says so by counting none)
     return "queued" if queue.reprocess(engine, rid=rid, actor=actor) else "running"

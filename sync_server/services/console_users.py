@@ -149,10 +149,11 @@ def list_centers(session: Session, *, actor: Actor) -> list[tuple[str, str]]:
     ]
 
 
-def _managed_row(session: Session, actor: Actor, user_id: str) -> CurrentRow:
-    """The user row the actor may change, read under the change-log lock: two admins editing one user
-    at once take turns, and neither writes back what the other just changed."""
-    lock_log(session)
+def _managed_row(session: Session, actor: Actor, user_id: str, *, to_change: bool = True) -> CurrentRow:
+    """The user row the actor may change. ``to_change``: read under the change-log lock, so two admins
+    editing one user at once take turns and neither writes back what the other just changed."""
+    if to_change:
+        lock_log(session)
     row = session.get(CurrentRow, ("users", user_id))
     if row is None or (actor.centers is not None and row.center_id not in actor.centers):
         raise NotFound(ErrorCode.not_found, f"no user {user_id!r}")
@@ -301,7 +302,7 @@ def set_active(session: Session, *, actor: Actor, user_id: str, active: bool) ->
 
 def check_may_manage(session: Session, *, actor: Actor, user_id: str) -> None:
     """NotFound / Forbidden unless the actor may change ``user_id`` (before hashing a new password)."""
-    _managed_row(session, actor, user_id)
+    _managed_row(session, actor, user_id, to_change=False)
 
 
 def reset_password(

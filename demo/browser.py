@@ -36,3 +36,12 @@ def make_driver(width: int = 1280, height: int = 800, *, lang: str = "en-US"):
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     return driver
+
+
+def submit_and_wait(driver, button) -> None:
+    """Click a form's submit button and wait until the next page has replaced this one."""
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    button.click()
+    WebDriverWait(driver, 20).until(ec.staleness_of(button))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyotp
 from PIL import Image
 
-from demo.browser import make_driver
+from demo.browser import make_driver, submit_and_wait
 from demo.headless import start_server, stop
 
 SIZES = ((1280, 800), (768, 1024))
@@ -41,17 +41,9 @@ PAGES = (
 
 
 def _submit(driver, selector: str = "main form button[type=submit]") -> None:
-    """Click a submit button and wait until the next page has replaced this one."""
     from selenium.webdriver.common.by import By
 
-    button = driver.find_element(By.CSS_SELECTOR, selector)
-    button.click()
-    for _ in range(100):
-        try:
-            button.is_enabled()
-        except Exception:  # stale: the next page is in
-            return
-        time.sleep(0.1)
+    submit_and_wait(driver, driver.find_element(By.CSS_SELECTOR, selector))
 
 
 def _sign_in(driver, url: str, out: Path) -> None:

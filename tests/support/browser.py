@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from demo.browser import CHROMEDRIVER, CHROMIUM, make_driver
+from demo.browser import CHROMEDRIVER, CHROMIUM, make_driver, submit_and_wait
 from tests.support.console import SECRETS, next_code
 
 
@@ -36,15 +36,6 @@ def browser(_browser_session):
     driver.delete_all_cookies()
     yield driver
     driver.delete_all_cookies()
-
-
-def submit_and_wait(driver, button) -> None:
-    """Click a form's submit button and wait until the next page has replaced this one."""
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    button.click()
-    WebDriverWait(driver, 20).until(ec.staleness_of(button))
 
 
 def browser_sign_in(

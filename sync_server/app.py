@@ -27,6 +27,7 @@ from sync_server.console import install_console
 from sync_server.errors import install_error_handlers
 from sync_server.http_limits import BodyLimit
 from sync_server.reports.api import build_admin_backend_router
+from sync_server.reports.definition_api import build_webhook_router
 from sync_server.security_headers import SecurityHeaders
 from sync_server.services.roles import ADMIN, AUDITOR, REPORT_MANAGER
 from sync_server.state import ServerState
@@ -36,6 +37,7 @@ BULK_BODY_PATHS = (
     "/api/v1/admin/masterdata/import",
     "/api/v1/admin/masterdata/preview",
     "/console/masterdata/upload",
+    "/console/reports/mapping-import",  # mapping CSV files up to mapping_csv.MAX_IMPORT_BYTES
 )
 
 
@@ -59,12 +61,19 @@ def create_app(state: ServerState) -> FastAPI:
     app.include_router(build_updates_router(state.settings.update_repo_dir))
     app.include_router(
         build_admin_backend_router(
-            report_service=lambda state=Depends(get_state): get_backend(state).reports,
+            backend=lambda state=Depends(get_state): get_backend(state),
             id_store=lambda state=Depends(get_state): get_backend(state).id_store,
             report_user=user_name_with(ADMIN, REPORT_MANAGER),
             identity_reader=user_name_with(ADMIN, AUDITOR),
         ),
         prefix="/api/v1/admin",
+    )
+    app.include_router(
+        build_webhook_router(
+            watcher=lambda state=Depends(get_state): get_backend(state).report_parts.report_triggers,
+            report_service=lambda state=Depends(get_state): get_backend(state).reports,
+        ),
+        prefix="/api/v1",
     )
     install_console(app)
     app.add_middleware(

@@ -25,11 +25,10 @@ from sync_server.processing.ports import MasterDataHistory, QueueReceivedPackets
 from sync_server.processing.queue import DEFAULT_LEASE
 from sync_server.processing.stages import build_stages, make_packet_opener
 from sync_server.processing.worker import ProcessingWorker, WorkerPool
+from sync_server.report_parts import build_report_parts
 from sync_server.reports.builtin import MachineSyncTimes
-from sync_server.reports.runner import ReportService
 from sync_server.reports.scheduler import ReportScheduler
 from sync_server.services.packet_handover import server_packets
-from sync_server.services.report_context import server_report_context
 
 
 @dataclass
@@ -55,15 +54,14 @@ class Backend:
     reports_engine: Engine | None = None
 
     def __post_init__(self) -> None:
-        self.id_store = IdStore(engine=self.engine, keyring=DataKeyring(self.data_dir))
-        reports_engine = self.reports_engine = self.reports_engine or self.engine
-        self.reports = ReportService(
-            engine=reports_engine,
-            out_dir=self.data_dir / "reports",
-            context_factory=lambda: server_report_context(
-                reports_engine, machine_sync_times=self.machine_sync_times
-            ),
+        keyring = DataKeyring(self.data_dir)
+        self.id_store = IdStore(engine=self.engine, keyring=keyring)
+        self.reports_engine = self.reports_engine or self.engine
+        parts = build_report_parts(
+            self.reports_engine, self.data_dir, keyring=keyring, machine_sync_times=self.machine_sync_times
         )
+        self.report_parts = parts
+        self.reports = parts.reports
         self._pool: WorkerPool | None = None
         self._scheduler: ReportScheduler | None = None
 
@@ -96,12 +94,19 @@ class Backend:
             self.reports.install_builtin_definitions()
             self._scheduler = ReportScheduler(
                 service=self.reports,
+                watcher=self.report_parts.report_triggers,
                 jobstore_url=self.reports_engine.url.render_as_string(hide_password=False),
             )
             self._scheduler.start()
+
+    def reports_changed(self) -> None:
+        """Definitions changed: the scheduler re-reads its jobs (when this process runs it)."""
+        if self._scheduler is not None:
+            self._scheduler.sync_jobs()
 
     def stop(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
         if self._scheduler is not None:
             self._scheduler.shutdown()
+        self.report_parts.dispose()

@@ -9,6 +9,8 @@ pytest_plugins: list[str] = [
     "tests.support.sbi_simulator",
     "tests.support.server",
     "tests.support.postgres",
+    "tests.support.mariadb",
     "tests.support.console",
     "tests.support.browser",
+    "tests.support.ftp",
 ]

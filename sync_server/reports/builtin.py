@@ -14,6 +14,7 @@ from typing import Any
 
 from sync_server.ports import ProcessingJobs
 from sync_server.reports.artifacts import ReportTable
+from sync_server.reports.spec import BuiltinSource, ReportSpec, Schedule
 from sync_server.services.clock import utcnow
 
 # machine id -> (last master data sync, last upload), or None where there is no machine registry (then
@@ -119,25 +120,48 @@ REPORTS: dict[str, Callable[[ReportContext, Mapping[str, Any]], ReportTable]] = 
     "kiosk_sync_lag": kiosk_sync_lag,
 }
 
-BUILTIN_DEFINITIONS = [
-    {
-        "id": "daily-registrations",
-        "title": "Registrations per center per day",
-        "function": "registrations_per_center_per_day",
-        "cron": "0 6 * * *",
-    },
-    {
-        "id": "operators",
-        "title": "Registrations per operator",
-        "function": "registrations_per_operator",
-        "cron": "0 6 * * 1",
-    },
-    {"id": "rejections", "title": "Rejection reasons", "function": "rejection_reasons", "cron": "0 6 * * *"},
-    {
-        "id": "stuck-packets",
-        "title": "Packets stuck per stage",
-        "function": "packets_stuck_per_stage",
-        "cron": "*/30 * * * *",
-    },
-    {"id": "sync-lag", "title": "Kiosk sync lag", "function": "kiosk_sync_lag", "cron": "0 * * * *"},
-]
+
+def _builtin(title: str, function: str, cron: str, description: str) -> ReportSpec:
+    return ReportSpec(
+        title=title,
+        description=description,
+        source=BuiltinSource(function=function),
+        formats=["csv", "json", "pdf"],
+        schedule=Schedule(cron=cron),
+    )
+
+
+# Installed on first start as ordinary definitions (owner "system"): admins edit, version and
+# deactivate them like any other.
+BUILTIN_DEFINITIONS: dict[str, ReportSpec] = {
+    "daily-registrations": _builtin(
+        "Registrations per center per day",
+        "registrations_per_center_per_day",
+        "0 6 * * *",
+        "Packets received per center and day over the last 30 days, with how many were processed and rejected.",
+    ),
+    "operators": _builtin(
+        "Registrations per operator",
+        "registrations_per_operator",
+        "0 6 * * 1",
+        "Packets per registration officer and center over the last 30 days.",
+    ),
+    "rejections": _builtin(
+        "Rejection reasons",
+        "rejection_reasons",
+        "0 6 * * *",
+        "Rejected packets by reason over the last 30 days.",
+    ),
+    "stuck-packets": _builtin(
+        "Packets stuck per stage",
+        "packets_stuck_per_stage",
+        "*/30 * * * *",
+        "Packets unfinished for more than 30 minutes, by status and stage.",
+    ),
+    "sync-lag": _builtin(
+        "Kiosk sync lag",
+        "kiosk_sync_lag",
+        "0 * * * *",
+        "Per approved kiosk: hours since its last master-data sync and its last upload.",
+    ),
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
@@ -40,12 +41,18 @@ def _chart(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Drawing | N
 
 
 def render_pdf(
-    path: Path, *, title: str, facts: Sequence[str], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    path: Path,
+    *,
+    title: str,
+    facts: Sequence[str],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    total_rows: int | None = None,
 ) -> None:
-    """Write the report PDF to ``path``."""
+    """Write the report PDF to ``path``; ``rows`` may be the first of ``total_rows``."""
     styles = getSampleStyleSheet()
-    story: list[Any] = [Paragraph(title, styles["Title"])]
-    story += [Paragraph(fact, styles["Normal"]) for fact in facts]
+    story: list[Any] = [Paragraph(escape(title), styles["Title"])]
+    story += [Paragraph(escape(fact), styles["Normal"]) for fact in facts]
     story.append(Spacer(1, 6 * mm))
     chart = _chart(columns, rows)
     if chart is not None:
@@ -65,6 +72,7 @@ def render_pdf(
         story.append(table)
     else:
         story.append(Paragraph("No rows.", styles["Italic"]))
-    if len(rows) > MAX_TABLE_ROWS:
-        story.append(Paragraph(f"{len(rows) - MAX_TABLE_ROWS} more rows in the CSV/JSON.", styles["Italic"]))
+    more = max(total_rows or len(rows), len(rows)) - min(len(rows), MAX_TABLE_ROWS)
+    if more > 0:
+        story.append(Paragraph(f"{more:,} more rows in the CSV/JSON.", styles["Italic"]))
     SimpleDocTemplate(str(path), pagesize=A4, title=title).build(story)

@@ -1,58 +1,59 @@
-"""``openreg admin reports list|run|download``: report definitions, runs and artifacts from the server DB.
+"""``openreg admin reports ...``: report definitions (versioned), runs, their logs and artifacts, and the
+connectors, destinations and mapping sets they use — from the server database and data dir.
 
 Mounted by the sync server: ``admin.add_command(reports)``.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
+import zoneinfo
 from pathlib import Path
 
 import click
 
-from sync_server.bootstrap import open_engine
-from sync_server.cli_options import cli_settings
 from sync_server.reports.artifacts import ChecksumMismatch, verify_artifact
-from sync_server.reports.runner import ReportService
-from sync_server.services.report_context import server_report_context
+from sync_server.reports.definitions import DefinitionNotFound, InvalidDefinition, VersionConflict, parse_spec
+from sync_server.reports.runlog import run_events
+from sync_server.reports.runner import RunRefused
+from sync_server.reports.schedule import next_runs
+from sync_server.reports_cli.connectors import connectors
+from sync_server.reports_cli.destinations import destinations
+from sync_server.reports_cli.mappings import mappings
+from sync_server.reports_cli.options import data_option, db_option, report_parts
+from sync_server.services.audit import cli_actor
+from sync_server.services.clock import utcnow
 
-_db = click.option(
-    "--db", "db_url", required=True, envvar="OPENREG_DB", help="SQLAlchemy URL of the server DB."
-)
-_data = click.option(
-    "--data", "data_dir", required=True, type=click.Path(path_type=Path), envvar="OPENREG_DATA"
-)
-
-
-def _service(db_url: str, data_dir: Path) -> ReportService:
-    settings = cli_settings(data_dir=data_dir, db_url=db_url)
-    engine = open_engine(settings)
-    return ReportService(
-        engine=engine,
-        out_dir=settings.data_dir / "reports",
-        instance="cli",
-        context_factory=lambda: server_report_context(engine),
-    )
+MAX_SPEC_BYTES = 1_000_000
 
 
 @click.group("reports")
 def reports() -> None:
-    """Scheduled reports: definitions, run history, artifacts."""
+    """Reports: definitions, runs, logs, artifacts; connectors, destinations, mapping sets."""
+
+
+reports.add_command(connectors)
+reports.add_command(destinations)
+reports.add_command(mappings)
 
 
 @reports.command("list")
-@_db
-@_data
-@click.option("--runs", "show_runs", is_flag=True, help="Show recent runs and their artifacts too.")
+@db_option
+@data_option
+@click.option("--runs", "show_runs", is_flag=True, help="Show recent runs too.")
 def list_reports(db_url: str, data_dir: Path, show_runs: bool) -> None:
-    service = _service(db_url, data_dir)
-    for d in service.definitions():
-        state = "active" if d["active"] else "inactive"
+    """Definitions: id, schedule, formats, state, version, title."""
+    service = report_parts(db_url, data_dir).reports
+    for d in service.definitions.list():
+        state = "active" if d.active else "inactive"
+        cron = d.spec.schedule.cron or "-"
         click.echo(
-            f"{d['id']:<22} {d['cron'] or '-':<16} {','.join(d['formats']):<13} {state:<8} {d['title']}"
+            f"{d.id:<22} {cron:<16} {','.join(d.spec.formats):<13} {state:<8} v{d.version:<4} {d.title}"
         )
     if show_runs:
-        for run in service.runs()[:20]:
+        for run in service.runs(limit=20):
             click.echo(
                 f"run {run['id']:>5} {run['definition_id']:<22} {run['status']:<9} rows={run['row_count']} "
                 f"{run['started_at']:%Y-%m-%d %H:%M:%S} {run['trigger']}"
@@ -60,34 +61,150 @@ def list_reports(db_url: str, data_dir: Path, show_runs: bool) -> None:
             )
 
 
-@reports.command("run")
-@_db
-@_data
+@reports.command("show")
+@db_option
+@data_option
 @click.argument("definition_id")
-def run_report(db_url: str, data_dir: Path, definition_id: str) -> None:
-    """Run a report now and print its artifacts."""
-    service = _service(db_url, data_dir)
-    click.echo(f"running {definition_id} ...")
+@click.option("--version", type=click.IntRange(min=1), default=None, help="An older version.")
+def show(db_url: str, data_dir: Path, definition_id: str, version: int | None) -> None:
+    """Print a definition's spec as JSON (the format ``set`` reads)."""
     try:
-        run_id = service.run(definition_id, trigger="manual")
-    except KeyError as exc:
+        definition = report_parts(db_url, data_dir).reports.definitions.get(definition_id, version)
+    except DefinitionNotFound as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    click.echo(f"# {definition.id} version {definition.version}", err=True)
+    click.echo(json.dumps(definition.spec.model_dump(mode="json"), indent=2, ensure_ascii=False))
+
+
+@reports.command("versions")
+@db_option
+@data_option
+@click.argument("definition_id")
+def versions(db_url: str, data_dir: Path, definition_id: str) -> None:
+    """Every version of a definition: number, author, time."""
+    for v in report_parts(db_url, data_dir).reports.definitions.versions(definition_id):
+        click.echo(f"v{v['version']:<4} {v['created_at']:%Y-%m-%d %H:%M:%S}  {v['author']}")
+
+
+@reports.command("set")
+@db_option
+@data_option
+@click.argument("definition_id")
+@click.argument("spec_file", type=click.File("rb"))
+@click.option(
+    "--expected-version", type=click.IntRange(min=1), default=None, help="Refuse if someone saved since."
+)
+def set_definition(
+    db_url: str, data_dir: Path, definition_id: str, spec_file, expected_version: int | None
+) -> None:
+    """Create or change a definition from a JSON spec file (``-`` for standard input): a new version."""
+    data = spec_file.read(MAX_SPEC_BYTES + 1)
+    if len(data) > MAX_SPEC_BYTES:
+        raise click.ClickException(f"the spec is larger than {MAX_SPEC_BYTES:,} bytes")
+    parts = report_parts(db_url, data_dir)
+    try:
+        spec = parse_spec(json.loads(data))
+        version = parts.reports.definitions.save(
+            definition_id, spec, actor=cli_actor(), expected_version=expected_version
+        )
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"the spec is not JSON: {exc}") from None
+    except (InvalidDefinition, VersionConflict) as exc:
         raise click.ClickException(str(exc)) from None
-    run = next(r for r in service.runs(definition_id) if r["id"] == run_id)
-    if run["status"] != "succeeded":
-        raise click.ClickException(f"run {run_id} failed: {run['error']}")
-    click.echo(f"run {run_id}: {run['row_count']} rows")
+    click.echo(f"{definition_id}: version {version}")
+
+
+@reports.command("next")
+@db_option
+@data_option
+@click.argument("definition_id")
+@click.option("--count", type=click.IntRange(1, 50), default=5)
+def next_times(db_url: str, data_dir: Path, definition_id: str, count: int) -> None:
+    """The next run times of a definition's schedule (UTC and its own time zone)."""
+    service = report_parts(db_url, data_dir).reports
+    spec = service.definitions.get(definition_id).spec
+    zone = zoneinfo.ZoneInfo(spec.schedule.timezone)
+    for at in next_runs(spec.schedule, service.calendar(spec), now=utcnow(), count=count):
+        click.echo(
+            f"{at:%Y-%m-%d %H:%M %Z}  ({at.astimezone(zone):%a %Y-%m-%d %H:%M} {spec.schedule.timezone})"
+        )
+
+
+@reports.command("run")
+@db_option
+@data_option
+@click.argument("definition_id")
+@click.option(
+    "-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A run parameter (repeat)."
+)
+def run_report(db_url: str, data_dir: Path, definition_id: str, params: tuple[str, ...]) -> None:
+    """Run a report now, print its timeline and artifacts; exit 1 when it fails."""
+    service = report_parts(db_url, data_dir).reports
+    parameters = dict(p.split("=", 1) for p in params if "=" in p)
+    if len(parameters) != len(params):
+        raise click.ClickException("parameters are NAME=VALUE")
+    try:
+        run_id = service.claim(definition_id, trigger="manual", parameters=parameters)
+    except (DefinitionNotFound, RunRefused) as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    click.echo(f"run {run_id} of {definition_id} ...")
+    status = service.execute(run_id)
+    for event in run_events(service.engine, run_id):
+        click.echo(f"  {event['stage']:<11} {event['level']:<5} {event['message'].splitlines()[0]}")
+    run = service.run_row(run_id)
+    click.echo(f"run {run_id}: {status}, {run['row_count'] if run else '?'} rows")
     for artifact in service.artifacts(run_id):
         click.echo(f"  {artifact['format']:<4} {artifact['sha256']}  {artifact['path']}")
+    if status == "failed":
+        raise click.ClickException(f"run {run_id} failed: {run['error'] if run else ''}")
+
+
+@reports.command("log")
+@db_option
+@data_option
+@click.argument("run_id", type=int)
+@click.option("--follow", "-f", is_flag=True, help="Keep printing until the run ends.")
+def log(db_url: str, data_dir: Path, run_id: int, follow: bool) -> None:
+    """A run's timeline and log."""
+    service = report_parts(db_url, data_dir).reports
+    if service.run_row(run_id) is None:
+        raise click.ClickException(f"no run {run_id}")
+    after = 0
+    while True:
+        for event in run_events(service.engine, run_id, after=after):
+            after = event["id"]
+            click.echo(f"{event['at']:%H:%M:%S} {event['stage']:<11} {event['level']:<5} {event['message']}")
+        run = service.run_row(run_id)
+        if not follow or run is None or run["status"] != "running":
+            break
+        time.sleep(0.5)
+
+
+@reports.command("deliver")
+@db_option
+@data_option
+@click.argument("run_id", type=int)
+@click.option("--destination", default=None, help="Only this destination (default: every route).")
+def deliver_again(db_url: str, data_dir: Path, run_id: int, destination: str | None) -> None:
+    """Deliver a finished run's artifacts again."""
+    service = report_parts(db_url, data_dir).reports
+    try:
+        service.redeliver(run_id, destination_id=destination, actor=cli_actor())
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    for event in run_events(service.engine, run_id):
+        if event["stage"] == "delivery":
+            click.echo(f"{event['level']:<5} {event['message']}")
 
 
 @reports.command("download")
-@_db
-@_data
+@db_option
+@data_option
 @click.argument("run_id", type=int)
 @click.option("--to", "target", required=True, type=click.Path(path_type=Path, file_okay=False))
 def download(db_url: str, data_dir: Path, run_id: int, target: Path) -> None:
     """Copy a run's artifacts and checksum files to a folder, verifying each checksum."""
-    artifacts = _service(db_url, data_dir).artifacts(run_id)
+    artifacts = report_parts(db_url, data_dir).reports.artifacts(run_id)
     if not artifacts:
         raise click.ClickException(f"run {run_id} has no artifacts")
     target.mkdir(parents=True, exist_ok=True)

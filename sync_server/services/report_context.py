@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy import Engine, func, inspect, select
 
-from sync_server.db.tables import MachineRow, PacketRow
+from sync_server.db.tables import CurrentRow, MachineRow, PacketRow
 from sync_server.processing.job_queries import JobQueries
 from sync_server.reports.builtin import MachineSyncTimes, ReportContext
 from sync_server.services.clock import aware
@@ -49,3 +49,18 @@ class ApprovedMachineSyncTimes:
                     if last is not None and machine in times:
                         times[machine] = (times[machine][0], aware(last))
         return times
+
+
+def masterdata_holidays(engine: Engine) -> list[dt.date]:
+    """The holidays of master data (entity ``holidays``, field ``date``) for business-day schedules."""
+    if CurrentRow.__tablename__ not in set(inspect(engine).get_table_names()):
+        return []
+    query = select(CurrentRow.data).where(CurrentRow.entity == "holidays")
+    days = []
+    with engine.connect() as conn:
+        for data in conn.execute(query).scalars():
+            try:
+                days.append(dt.date.fromisoformat(str(data.get("date", ""))))
+            except (ValueError, AttributeError):
+                continue  # master-data import validates dates; a bad one is not a holiday
+    return days

@@ -1,10 +1,12 @@
 """Alembic owns the schema: on SQLite and on a real PostgreSQL the migrations reach head, the result
 matches the table models exactly, 0003 splits old ``"<code>: <text>"`` reasons (and back), and 0008
-encrypts existing ID store demographics (and back)."""
+encrypts existing ID store demographics (and back), and 0010 turns report definitions into versioned
+specs with their deliveries as destinations (and back)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -50,7 +52,7 @@ def _all_models() -> MetaData:
 
 def test_migrations_reach_head_and_match_the_models(engine):
     head = migrate(engine)
-    assert head == "0009_console"
+    assert head == "0010_reports_portal"
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), _all_models())
     # APScheduler creates its own job store table at runtime; it is not ours to model.
@@ -182,7 +184,7 @@ def test_0008_encrypts_existing_identities_and_downgrade_decrypts_them(engine, t
         migrate(engine, data_dir=tmp_path / "wrong")
     assert not list((tmp_path / "wrong" / "keys").glob("data-key-*"))
     DataKeyring(data).rotate()  # the key the server made when it wrote its first identity
-    assert migrate(engine, data_dir=data) == "0009_console"
+    assert migrate(engine, data_dir=data) == "0010_reports_portal"
     with engine.connect() as conn:
         raw = " ".join(
             str(v) for row in conn.exec_driver_sql("SELECT * FROM idstore_identities") for v in row
@@ -202,3 +204,84 @@ def test_0008_encrypts_existing_identities_and_downgrade_decrypts_them(engine, t
         back = {r.uin: (r.demographics, r.dedupe_key) for r in rows}
     assert back["5000000008"] == (PEOPLE["5000000008"], keys["5000000008"])
     assert back["5000000016"][0] == PEOPLE["5000000016"]  # its plain key cannot be rebuilt: kept hashed
+
+
+def test_0010_turns_definitions_into_versioned_specs_and_deliveries_into_destinations(engine, tmp_path):
+    from sync_server.reports.secrets import ReportSecrets
+
+    data = tmp_path / "data"
+    config = alembic_config(engine, data_dir=data)
+    command.upgrade(config, "0009_console")
+    (tmp_path / "id_ed25519").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nkey\n")
+    (tmp_path / "known_hosts").write_text(
+        "[sftp.example]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKey\n"
+    )
+    old = sa.table(
+        "report_definitions",
+        *(sa.column(c, sa.String) for c in ("id", "title", "function", "cron")),
+        *(sa.column(c, sa.JSON) for c in ("parameters", "formats", "delivery")),
+        sa.column("active", sa.Boolean),
+    )
+    sftp = {
+        "host": "sftp.example",
+        "port": 2222,
+        "username": "reports",
+        "key_file": str(tmp_path / "id_ed25519"),
+        "known_hosts": str(tmp_path / "known_hosts"),
+        "remote_dir": "in",
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            insert(old),
+            [
+                {
+                    "id": "rej",
+                    "title": "Rejections",
+                    "function": "rejection_reasons",
+                    "parameters": {"days": 7},
+                    "cron": "0 6 * * *",
+                    "formats": ["csv"],
+                    "delivery": {"folder": "/srv/out", "sftp": sftp},
+                    "active": False,
+                },
+                {
+                    "id": "ops",
+                    "title": "Operators",
+                    "function": "registrations_per_operator",
+                    "parameters": {},
+                    "cron": None,
+                    "formats": ["csv", "pdf"],
+                    "delivery": {},
+                    "active": True,
+                },
+            ],
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        specs = dict(conn.execute(text("SELECT id, spec FROM report_definitions")).all())
+        versions = conn.execute(text("SELECT definition_id, version FROM report_definition_versions")).all()
+        destinations = {
+            r.id: r for r in conn.execute(text("SELECT id, kind, config FROM report_destinations"))
+        }
+    specs = {k: v if isinstance(v, dict) else json.loads(v) for k, v in specs.items()}
+    assert sorted(versions) == [("ops", 1), ("rej", 1)]
+    assert specs["rej"]["source"] == {
+        "kind": "builtin",
+        "function": "rejection_reasons",
+        "parameters": {"days": 7},
+    }
+    assert specs["rej"]["schedule"]["cron"] == "0 6 * * *" and specs["rej"]["active"] is False
+    assert specs["rej"]["routes"] == [{"destination": "rej-folder"}, {"destination": "rej-sftp"}]
+    assert destinations["rej-folder"].kind == "folder" and destinations["rej-sftp"].kind == "sftp"
+    secret = ReportSecrets(engine, DataKeyring(data)).get("destination:rej-sftp")
+    assert secret.startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
+    command.downgrade(config, "0009_console")
+    with engine.connect() as conn:
+        rows = {
+            r.id: r for r in conn.execute(text("SELECT id, function, cron, delivery FROM report_definitions"))
+        }
+    assert rows["rej"].function == "rejection_reasons" and rows["rej"].cron == "0 6 * * *"
+    delivery = rows["rej"].delivery
+    assert (delivery if isinstance(delivery, dict) else __import__("json").loads(delivery)) == {
+        "folder": "/srv/out"
+    }

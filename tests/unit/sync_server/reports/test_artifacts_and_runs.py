@@ -11,13 +11,15 @@ import pytest
 from PIL import Image
 from sqlalchemy import create_engine
 
+from sync_server.db.backend_schema import create_backend_tables
 from sync_server.processing import queue
 from sync_server.processing import tables as processing_tables
 from sync_server.processing.job_queries import JobQueries
-from sync_server.reports import tables as report_tables
 from sync_server.reports.artifacts import ChecksumMismatch, ReportTable, verify_artifact, write_artifacts
 from sync_server.reports.builtin import ReportContext
-from sync_server.reports.runner import ReportService, scheduled_fire_time
+from sync_server.reports.runner import ReportService
+from sync_server.reports.schedule import Calendar, due
+from sync_server.reports.spec import BuiltinSource, InputSource, ReportSpec, Schedule
 from sync_server.services.report_context import server_report_context
 
 
@@ -25,7 +27,7 @@ from sync_server.services.report_context import server_report_context
 def engine(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'r.db'}")
     processing_tables.metadata.create_all(engine)
-    report_tables.metadata.create_all(engine)
+    create_backend_tables(engine)
     return engine
 
 
@@ -113,7 +115,8 @@ def test_builtin_reports_count_what_the_queue_holds(engine, tmp_path):
         engine=engine, out_dir=tmp_path / "reports", context_factory=lambda: server_report_context(engine)
     )
     service.install_builtin_definitions()
-    assert {d["id"] for d in service.definitions()} >= {"daily-registrations", "rejections", "sync-lag"}
+    assert {d.id for d in service.definitions.list()} >= {"daily-registrations", "rejections", "sync-lag"}
+    assert service.definitions.get("rejections").version == 1  # ordinary, versioned definitions
     run_id = service.run("rejections")
     run = service.runs("rejections")[0]
     assert run["id"] == run_id and run["status"] == "succeeded" and run["row_count"] == 2
@@ -137,12 +140,10 @@ def test_failed_run_is_recorded_with_its_error(engine, tmp_path):
     service = ReportService(
         engine=engine, out_dir=tmp_path / "reports", context_factory=lambda: server_report_context(engine)
     )
-    service.save_definition(
-        id="broken", title="Broken", function="rejection_reasons", cron=None, formats=["xlsx"]
-    )
+    service.definitions.save("broken", ReportSpec(title="Broken", source=InputSource()), actor="t")
     service.run("broken")
     run = service.runs("broken")[0]
-    assert run["status"] == "failed" and "unknown report format" in run["error"] and run["ended_at"]
+    assert run["status"] == "failed" and "reads the CSV that starts it" in run["error"] and run["ended_at"]
 
 
 def test_only_one_instance_runs_each_scheduled_fire_time(engine, tmp_path):
@@ -161,9 +162,14 @@ def test_only_one_instance_runs_each_scheduled_fire_time(engine, tmp_path):
         instance="b",
         misfire_grace=grace,
     )
-    a.save_definition(id="rej", title="Rejections", function="rejection_reasons", cron="*/5 * * * *")
+    spec = ReportSpec(
+        title="Rejections",
+        source=BuiltinSource(function="rejection_reasons"),
+        schedule=Schedule(cron="*/5 * * * *"),
+    )
+    a.definitions.save("rej", spec, actor="t")
     now = dt.datetime(2026, 11, 23, 10, 7, 12, tzinfo=dt.UTC)
-    assert scheduled_fire_time("*/5 * * * *", now=now, grace=dt.timedelta(minutes=3)).minute == 5
+    assert due(spec.schedule, Calendar.of(spec.schedule), now=now, grace=grace).minute == 5
     results = []
     threads = [
         threading.Thread(target=lambda s=s: results.append(s.run_scheduled("rej", now=now)))

@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -60,14 +60,30 @@ class ArtifactError(Exception):
     """An artifact could not be written (e.g. the XML does not match the definition's schema)."""
 
 
+# Values that JSON/CSV/XML cannot hold as they are, by exact type (a dict lookup per value: the rows
+# of a million-row report pass here).
+_CONVERT: dict[type, Callable[[Any], Any]] = {
+    dt.date: dt.date.isoformat,
+    dt.datetime: dt.datetime.isoformat,
+    dt.time: dt.time.isoformat,
+    decimal.Decimal: str,
+    bytes: bytes.hex,
+    memoryview: lambda v: bytes(v).hex(),
+}
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A value as JSON/CSV/XML text can hold it."""
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, bytes | memoryview):
-        return bytes(value).hex()
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    convert = _CONVERT.get(kind)
+    if convert is not None:
+        return convert(value)
+    for base, convert in _CONVERT.items():  # subclasses (e.g. pendulum dates)
+        if isinstance(value, base):
+            return convert(value)
     return value
 
 
@@ -250,13 +266,14 @@ class ArtifactSet:
                 if fmt == "xml"
                 else _Pdf(path, self.columns, self.title)
             )
+        self._writers = list(self.writers.values())
 
     def path(self, fmt: str) -> Path:
         return self.out_dir / f"{self.stem}.{SUFFIX[fmt]}"
 
     def add(self, row: Sequence[Any]) -> None:
-        values = [plain(v) for v in row]
-        for writer in self.writers.values():
+        values = [v if type(v) in _PLAIN else plain(v) for v in row]
+        for writer in self._writers:
             writer.row(values)
         self.rows += 1
 

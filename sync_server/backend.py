@@ -52,13 +52,19 @@ class Backend:
     # engine (pre-ping): a scheduled report hours after a database restart must not hit a stale
     # pooled connection.
     reports_engine: Engine | None = None
+    # where folder destinations may write besides DATA/reports/outbox (settings.report_folders)
+    report_folders: Sequence[Path] = ()
 
     def __post_init__(self) -> None:
         keyring = DataKeyring(self.data_dir)
         self.id_store = IdStore(engine=self.engine, keyring=keyring)
         self.reports_engine = self.reports_engine or self.engine
         parts = build_report_parts(
-            self.reports_engine, self.data_dir, keyring=keyring, machine_sync_times=self.machine_sync_times
+            self.reports_engine,
+            self.data_dir,
+            keyring=keyring,
+            machine_sync_times=self.machine_sync_times,
+            folder_roots=self.report_folders,
         )
         self.report_parts = parts
         self.reports = parts.reports

@@ -114,6 +114,7 @@ def build_backend(
         reload_identities=lambda: server_identities(data_dir),
         master=DbMasterDataHistory(engine),
         reports_engine=reports_engine,
+        report_folders=settings.report_folders,
         lease=dt.timedelta(seconds=settings.processing_lease_s),
         on_finished=on_finished,
     )

@@ -7,6 +7,7 @@ reports the same way. Nothing connects at construction time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,10 +44,13 @@ def build_report_parts(
     keyring: DataKeyring | None = None,
     machine_sync_times: MachineSyncTimes | None = None,
     instance: str | None = None,
+    folder_roots: Sequence[Path] = (),
 ) -> ReportParts:
+    """``folder_roots``: where folder destinations may write besides ``DATA/reports/outbox``."""
     secrets = ReportSecrets(engine, keyring or DataKeyring(data_dir))
     connectors = Connectors(engine, secrets)
-    destinations = ReportDestinations(engine, secrets)
+    outbox = Path(data_dir) / "reports" / "outbox"
+    destinations = ReportDestinations(engine, secrets, folder_roots=[outbox, *folder_roots])
     service = ReportService(
         engine=engine,
         out_dir=Path(data_dir) / "reports",

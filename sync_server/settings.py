@@ -38,6 +38,10 @@ class ServerSettings(BaseSettings):
         validation_alias=AliasChoices("update_repo_dir", "OPENREG_UPDATE_REPO_DIR"),
         description="signed TUF update repository served under /updates (openreg release)",
     )
+    report_folders: list[Path] = Field(
+        default_factory=list,
+        description="folders (besides DATA/reports/outbox) that folder destinations of reports may write under",
+    )
     # -- abuse and resource limits (docs/security.md) --------------------------------------
     max_request_body_bytes: int = Field(
         default=1024 * 1024,

@@ -9,6 +9,8 @@ nothing it returns holds a secret (only whether one is set). Runs get a ready ``
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
@@ -16,6 +18,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sync_server.reports.delivery import (
     DeliveryError,
     Destination,
+    FolderConfig,
     build_destination,
     load_private_key,
     parse_config,
@@ -57,9 +60,23 @@ def _secret_name(destination_id: str) -> str:
 class ReportDestinations:
     """Admin operations on destinations, and the ``Destination`` a run sends to."""
 
-    def __init__(self, engine: Engine, secrets: ReportSecrets) -> None:
+    def __init__(self, engine: Engine, secrets: ReportSecrets, *, folder_roots: Sequence[Path] = ()) -> None:
+        """``folder_roots``: the folders a folder destination may write under (none: any folder, for
+        tests and tools); a report must not drop files into the server's own or system folders."""
         self.engine = engine
         self.secrets = secrets
+        self.folder_roots = [Path(p).resolve() for p in folder_roots]
+
+    def _check_folder(self, config: Any) -> None:
+        if not isinstance(config, FolderConfig) or not self.folder_roots:
+            return
+        folder = Path(config.folder).resolve()
+        if not any(folder == root or root in folder.parents for root in self.folder_roots):
+            allowed = ", ".join(str(r) for r in self.folder_roots)
+            raise DestinationError(
+                f"folder {config.folder} is outside the folders reports may write to ({allowed}); "
+                "an administrator adds folders with the server setting report_folders"
+            )
 
     def list(self) -> list[dict[str, Any]]:
         """Every destination by id: its fields, ``has_secret`` and ``secret_label``; never the secret."""
@@ -95,6 +112,7 @@ class ReportDestinations:
             parsed = parse_config(kind, config)
         except ValueError as exc:
             raise DestinationError(str(exc)) from None
+        self._check_folder(parsed)
         stored = parsed.model_dump(mode="json")
         label = secret_label(kind, stored)
         if secret is not None:
@@ -157,6 +175,11 @@ class ReportDestinations:
         """The destination to send to, with its secret; ``UnknownDestination``, or ``DeliveryError``
         when it cannot be built (no secret, a config that no longer validates)."""
         row = self.get(destination_id)
+        if row["kind"] == "folder":
+            try:
+                self._check_folder(parse_config("folder", row["config"]))
+            except (DestinationError, ValueError) as exc:
+                raise DeliveryError(f"destination {destination_id!r}: {exc}") from None
         secret = self.secrets.get(_secret_name(destination_id)) if row["has_secret"] else None
         return build_destination(row, secret)
 

@@ -82,7 +82,7 @@ def test_scheduled_run_fires_from_the_persistent_job_store_and_delivers(db_url, 
     service = parts.reports
     destinations = parts.report_destinations
     destinations.save(
-        "outbox", title="Outbox", kind="folder", config={"folder": str(tmp_path / "outbox")}, actor="t"
+        "outbox", title="Outbox", kind="folder", config={"folder": str(tmp_path / "reports" / "outbox")}, actor="t"
     )
     destinations.save(
         "ho",
@@ -123,7 +123,7 @@ def test_scheduled_run_fires_from_the_persistent_job_store_and_delivers(db_url, 
     assert {a["format"] for a in artifacts} == {"csv", "json", "pdf", "meta"}
     for artifact in artifacts:
         name = artifact["path"].rsplit("/", 1)[1]
-        assert verify_artifact(tmp_path / "outbox" / name) == artifact["sha256"]
+        assert verify_artifact(tmp_path / "reports" / "outbox" / name) == artifact["sha256"]
         assert verify_artifact(sshd.root / "drop" / name) == artifact["sha256"]
         assert len(artifact["delivered"]) == 2
 

@@ -57,7 +57,7 @@ def parts(postgres_url, mariadb_url, tmp_path):
         actor="t",
     )
     parts.report_destinations.save(
-        "outbox", title="Outbox", kind="folder", config={"folder": str(tmp_path / "outbox")}, actor="t"
+        "outbox", title="Outbox", kind="folder", config={"folder": str(tmp_path / "reports" / "outbox")}, actor="t"
     )
     yield parts
     parts.dispose()
@@ -107,7 +107,7 @@ def test_a_sql_report_runs_through_every_stage_and_is_delivered(parts, tmp_path)
         ["South", "10002", "1", "0.333"],
         ["unknown", "10003", "1", "0.333"],
     ]
-    delivered = sorted(p.name for p in (tmp_path / "outbox").iterdir())
+    delivered = sorted(p.name for p in (tmp_path / "reports" / "outbox").iterdir())
     assert artifacts["csv"].name in delivered and artifacts["csv"].name + ".sha256" in delivered
     meta = json.loads(artifacts["meta"].read_text())
     assert meta["parameters"] == {"since": "2026-12-02"} and [v["passed"] for v in meta["validations"]] == [

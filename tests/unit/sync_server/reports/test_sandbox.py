@@ -116,13 +116,14 @@ def test_two_hundred_thousand_rows_stream_with_bounded_parent_memory() -> None:
     count = 200_000
     code = body("for row in rows:", "    yield {'n': row['n'] * 2, 'label': row['label']}")
     tracemalloc.start()
-    started = time.monotonic()
     try:
         with start(
             code,
             ([i, f"row {i:06d} " + "x" * 40] for i in range(count)),
             columns=["n", "label"],
             max_output_mb=64,
+            timeout_s=120,  # tracemalloc slows the parent several times; a busy CI machine more
+            cpu_s=60,
         ) as res:
             total = seen = 0
             for n, _label in res.rows:
@@ -132,7 +133,6 @@ def test_two_hundred_thousand_rows_stream_with_bounded_parent_memory() -> None:
         tracemalloc.stop()
     assert seen == count and total == count * (count - 1)
     assert peak < 8 * 1024 * 1024  # ~12 MB of rows each way: neither side is ever held whole
-    assert time.monotonic() - started < 15
 
 
 def test_a_transform_that_stops_reading_early_does_not_block_the_parent() -> None:

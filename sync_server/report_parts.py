@@ -57,7 +57,8 @@ def build_report_parts(
         context_factory=lambda: server_report_context(engine, machine_sync_times=machine_sync_times),
         connectors=connectors,
         destinations=destinations,
-        mappings=MappingLookup(engine),
+        # ttl 0: every run reads the set's last change time, so an edit applies to the next run
+        mappings=MappingLookup(engine, ttl_s=0),
         holidays=lambda: masterdata_holidays(engine),
     )
     if instance:

@@ -20,6 +20,7 @@ from shared.sync.models import PRINTABLE_PATTERN
 from sync_server.reports.connector_store import MAX_URL
 from sync_server.reports.connectors import (
     ConnectorError,
+    ConnectorInUse,
     ConnectorOptions,
     Connectors,
     InvalidConnector,
@@ -103,5 +104,7 @@ def _call(action: Callable[[], Any]) -> Any:
         return action()
     except UnknownConnector as exc:
         raise HTTPException(404, str(exc)) from None
+    except ConnectorInUse as exc:
+        raise HTTPException(409, str(exc)) from None
     except InvalidConnector as exc:
         raise HTTPException(422, str(exc)) from None

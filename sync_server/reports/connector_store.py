@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL, make_url
 
 from sync_server.reports.secrets import ReportSecrets
 from sync_server.reports.spec import SERVER_CONNECTOR
-from sync_server.reports.tables import report_connectors
+from sync_server.reports.tables import report_connectors, report_definitions
 from sync_server.services.audit import append_audit
 from sync_server.services.clock import utcnow
 
@@ -48,6 +48,10 @@ class UnknownConnector(ConnectorError):
 
 class InvalidConnector(ConnectorError):
     """A bad id, title, URL or dialect, or a change to the built-in ``server`` connector."""
+
+
+class ConnectorInUse(InvalidConnector):
+    """A report definition still uses the connector."""
 
 
 class ConnectorUnavailable(ConnectorError):
@@ -281,10 +285,19 @@ class ConnectorStore:
             )
 
     def delete(self, connector_id: str, *, actor: str) -> None:
-        """Delete a connector and its URL."""
+        """Delete a connector and its URL; ``InvalidConnector`` while a report definition uses it."""
         _check_id(connector_id)
         table = report_connectors
         with self.engine.begin() as conn:
+            users = sorted(
+                row.id
+                for row in conn.execute(select(report_definitions.c.id, report_definitions.c.spec))
+                if connector_id in _connectors_of(row.spec or {})
+            )
+            if users:
+                raise ConnectorInUse(
+                    f"connector {connector_id!r} is used by report(s) {', '.join(users)}; change them first"
+                )
             if not conn.execute(delete(table).where(table.c.id == connector_id)).rowcount:
                 raise UnknownConnector(f"no connector {connector_id!r}")
             self.secrets.delete(_secret(connector_id), conn=conn)
@@ -299,6 +312,14 @@ class ConnectorStore:
                 same = Path(url.database or "").resolve() == Path(server.database).resolve()
             if same:
                 raise InvalidConnector("that is the server's own database: use the 'server' connector")
+
+
+def _connectors_of(spec: dict) -> set[str]:
+    """The connectors a stored spec names: its SQL source, SQL checks and watermark trigger."""
+    named = [spec.get("source", {}).get("connector")]
+    named += [v.get("connector") for v in spec.get("validations") or []]
+    named.append(((spec.get("triggers") or {}).get("watermark") or {}).get("connector"))
+    return {c for c in named if c}
 
 
 def _check_id(connector_id: str) -> None:

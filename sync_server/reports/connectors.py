@@ -36,6 +36,7 @@ from sync_server.reports.connector_dialects import (
 from sync_server.reports.connector_store import (
     ByteLimitExceeded,
     ConnectorError,
+    ConnectorInUse,
     ConnectorOptions,
     ConnectorStore,
     ConnectorUnavailable,
@@ -54,6 +55,7 @@ from sync_server.reports.spec import SERVER_CONNECTOR
 __all__ = [
     "ByteLimitExceeded",
     "ConnectorError",
+    "ConnectorInUse",
     "ConnectorOptions",
     "ConnectorUnavailable",
     "Connectors",

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +15,8 @@ from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import BlobIn, IdStore
 from sync_server.report_parts import build_report_parts
 from sync_server.reports.api import build_admin_backend_router
+from sync_server.reports.definition_api import build_webhook_router
+from sync_server.reports.triggers import webhook_signature
 
 
 @pytest.fixture
@@ -30,6 +33,10 @@ def app(tmp_path):
         return "admin1"
 
     api = FastAPI()
+    api.include_router(
+        build_webhook_router(watcher=lambda: parts.report_triggers, report_service=lambda: parts.reports),
+        prefix="/api/v1",
+    )
     api.include_router(
         build_admin_backend_router(
             backend=lambda: SimpleNamespace(report_parts=parts, reports_changed=lambda: None),
@@ -155,3 +162,33 @@ def test_definitions_are_saved_as_versions_run_with_parameters_and_followed_live
         and again["parameters"] == {"days": 1}
     )
     assert client.get("/api/v1/admin/reports/runs/999999").status_code == 404
+
+
+def test_a_signed_webhook_starts_a_run_once(app):
+    client, _ = app
+    spec = {
+        "title": "Hooked",
+        "source": {"kind": "builtin", "function": "rejection_reasons"},
+        "formats": ["csv"],
+    }
+    client.put("/api/v1/admin/reports/hooked", json={"spec": spec})
+    key = client.post("/api/v1/admin/reports/hooked/webhook-key").json()["key"]
+    body = b'{"parameters": {}}'
+    stamp = str(int(time.time()))
+    headers = {"X-OpenReg-Timestamp": stamp, "X-OpenReg-Signature": webhook_signature(key, stamp, body)}
+    refused = client.post(
+        "/api/v1/reports/hooks/hooked", content=body, headers=headers | {"Authorization": ""}
+    )
+    assert refused.status_code == 404  # the definition does not take webhooks yet
+    client.put("/api/v1/admin/reports/hooked", json={"spec": spec | {"triggers": {"webhook": True}}})
+    started = client.post(
+        "/api/v1/reports/hooks/hooked", content=body, headers=headers | {"Authorization": ""}
+    )
+    assert started.status_code == 202, started.text
+    run = client.get(f"/api/v1/admin/reports/runs/{started.json()['run_id']}").json()
+    assert run["trigger"] == "webhook" and run["status"] == "succeeded"
+    again = client.post("/api/v1/reports/hooks/hooked", content=body, headers=headers | {"Authorization": ""})
+    assert again.status_code == 409
+    forged = headers | {"X-OpenReg-Signature": "sha256=" + "0" * 64, "Authorization": ""}
+    assert client.post("/api/v1/reports/hooks/hooked", content=body, headers=forged).status_code == 401
+    assert client.post("/api/v1/reports/hooks/hooked", content=body).status_code == 422  # headers missing

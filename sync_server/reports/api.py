@@ -58,7 +58,7 @@ def build_admin_backend_router(
         build_definition_router(
             report_service=part("reports"),
             report_user=report_user,
-            secrets=part("report_secrets"),
+            watcher=part("report_triggers"),
             on_change=lambda b=Depends(backend): b.reports_changed,
         )
     )

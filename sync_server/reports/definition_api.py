@@ -5,7 +5,6 @@ Routes translate HTTP to service calls and nothing else. No ``from __future__ im
 FastAPI must see the real ``Annotated`` objects of the dependency aliases.
 """
 
-import secrets as random
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -17,7 +16,6 @@ from starlette.concurrency import run_in_threadpool
 from sync_server.reports.definitions import DefinitionNotFound, InvalidDefinition, VersionConflict, parse_spec
 from sync_server.reports.runner import ReportService, RunRefused
 from sync_server.reports.schedule import next_runs
-from sync_server.reports.secrets import ReportSecrets
 from sync_server.reports.spec import BuiltinSource, ReportSpec
 from sync_server.reports.triggers import MAX_WEBHOOK_BODY, TriggerWatcher, WebhookRefused
 from sync_server.services.audit import append_audit
@@ -25,8 +23,17 @@ from sync_server.services.clock import utcnow
 
 DefinitionId = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Version = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
-# the paths under /reports/ that are not definitions
-RESERVED_IDS = {"runs", "connectors", "destinations", "mappings", "hooks", "functions"}
+# the paths under /reports/ (API and console) that are not definitions ("new": the console editor)
+RESERVED_IDS = {
+    "new",
+    "runs",
+    "connectors",
+    "destinations",
+    "mappings",
+    "mapping-import",
+    "hooks",
+    "functions",
+}
 
 
 class SaveDefinition(BaseModel):
@@ -64,14 +71,14 @@ def build_definition_router(
     *,
     report_service: Callable[[], ReportService],
     report_user: Callable[..., str],
-    secrets: Callable[[], ReportSecrets],
+    watcher: Callable[[], TriggerWatcher],
     on_change: Callable[[], Callable[[], None]],
 ) -> APIRouter:
     """``on_change`` returns what to call after a save (the scheduler re-reads its jobs)."""
     router = APIRouter(tags=["reports"])
     Reports = Annotated[ReportService, Depends(report_service)]
     Actor = Annotated[str, Depends(report_user)]
-    Secrets = Annotated[ReportSecrets, Depends(secrets)]
+    Watcher = Annotated[TriggerWatcher, Depends(watcher)]
 
     def found(service: ReportService, definition_id: str, version: int | None = None) -> Any:
         try:
@@ -146,15 +153,14 @@ def build_definition_router(
 
     @router.post("/reports/{definition_id}/webhook-key")
     def new_webhook_key(
-        definition_id: DefinitionId, actor: Actor, service: Reports, keys: Secrets
+        definition_id: DefinitionId, actor: Actor, service: Reports, watch: Watcher
     ) -> dict[str, str]:
         """A new key for the definition's webhook (the old one stops working); shown once."""
         found(service, definition_id)
-        key = random.token_urlsafe(32)
-        with service.engine.begin() as conn:
-            keys.put(f"webhook:{definition_id}", key, conn=conn)
-            append_audit(conn, actor=actor, action="reports.webhook_key", target=definition_id)
-        return {"key": key, "url": f"/api/v1/reports/hooks/{definition_id}"}
+        return {
+            "key": watch.new_webhook_key(definition_id, actor=actor),
+            "url": f"/api/v1/reports/hooks/{definition_id}",
+        }
 
     return router
 

@@ -153,12 +153,19 @@ class ReportDefinitions:
             return [dict(r) for r in conn.execute(query).mappings()]
 
     def save(
-        self, definition_id: str, spec: ReportSpec, *, actor: str, expected_version: int | None = None
+        self,
+        definition_id: str,
+        spec: ReportSpec,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        audit: bool = True,
     ) -> int:
         """Store ``spec`` as the next version (the first creates the definition); returns the version.
 
         ``expected_version``: the version the edit started from (None: create, or overwrite blindly
-        where the caller has no editor state, e.g. the CLI)."""
+        where the caller has no editor state, e.g. the CLI). ``audit=False`` only for what the server
+        installs itself (the built-in definitions): the audit log records what people did."""
         body = spec.model_dump(mode="json")
         with self.engine.begin() as conn:
             problems = reference_problems(conn, spec, functions=self.functions)
@@ -202,13 +209,14 @@ class ReportDefinitions:
                     definition_id=definition_id, version=version, spec=body, author=actor, created_at=utcnow()
                 )
             )
-            append_audit(
-                conn,
-                actor=actor,
-                action="reports.definition.save",
-                target=definition_id,
-                details={"version": version},
-            )
+            if audit:
+                append_audit(
+                    conn,
+                    actor=actor,
+                    action="reports.definition.save",
+                    target=definition_id,
+                    details={"version": version},
+                )
         return version
 
     def count(self) -> int:

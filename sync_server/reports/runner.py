@@ -73,7 +73,7 @@ class ReportService:
         known = {d.id for d in self.definitions.list()}
         for definition_id, spec in BUILTIN_DEFINITIONS.items():
             if definition_id not in known:
-                self.definitions.save(definition_id, spec, actor="system")
+                self.definitions.save(definition_id, spec, actor="system", audit=False)
 
     def calendar(self, spec: ReportSpec) -> Calendar:
         return Calendar.of(spec.schedule, self.holidays())

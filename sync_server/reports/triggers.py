@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import numbers
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from sync_server.reports.runner import ReportService, RunRefused
 from sync_server.reports.secrets import ReportSecrets
 from sync_server.reports.spec import SERVER_CONNECTOR, ReportSpec
 from sync_server.reports.tables import report_trigger_marks
+from sync_server.services.audit import append_audit
 from sync_server.services.clock import utcnow
 
 log = logging.getLogger("openreg.reports")
@@ -140,6 +142,18 @@ class TriggerWatcher:
             definition_id, trigger="watermark", run_key=f"{definition_id}@watermark-{text}"[:160]
         )
         return [run_id] if run_id else []
+
+    def new_webhook_key(self, definition_id: str, *, actor: str) -> str:
+        """A new key for the definition's webhook, stored encrypted and audited in one transaction
+        (the old key stops working); the caller shows it once."""
+        self.service.definitions.get(definition_id)  # DefinitionNotFound for an unknown id
+        if self.secrets is None:
+            raise WebhookRefused("this server keeps no report secrets", 503)
+        key = secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            self.secrets.put(f"webhook:{definition_id}", key, conn=conn)
+            append_audit(conn, actor=actor, action="reports.webhook_key", target=definition_id)
+        return key
 
     def webhook(self, definition_id: str, *, body: bytes, timestamp: str, signature: str) -> int:
         """Start a run from a signed webhook call; returns the run id or raises ``WebhookRefused``."""

@@ -102,11 +102,11 @@ def test_reports_list_run_download(tmp_path):
     assert listed.exit_code == 0 and "rejections" in listed.output and "0 6 * * *" in listed.output
     ran = runner.invoke(reports, ["run", *base, "rejections"])
     assert ran.exit_code == 0, ran.output
-    run_id = int(ran.output.split("run ")[1].split(":")[0])
+    run_id = int(ran.output.split()[1])  # "run 1 of rejections ..."
     got = runner.invoke(reports, ["download", *base, str(run_id), "--to", str(tmp_path / "dl")])
     assert got.exit_code == 0, got.output
     files = sorted(p.name for p in (tmp_path / "dl").iterdir())
-    assert len(files) == 6 and all(
+    assert len(files) == 8 and all(  # csv, json, pdf and the metadata file, each with its .sha256
         verify_artifact(tmp_path / "dl" / f) for f in files if not f.endswith(".sha256")
     )
     assert "succeeded" in runner.invoke(reports, ["list", *base, "--runs"]).output

@@ -7,11 +7,34 @@ from sync_server.console.pages import (
     machines,
     masterdata,
     packets,
+    report_setup_connectors,
+    report_setup_destinations,
+    report_setup_mapping_entries,
+    report_setup_mappings,
     reports,
     slots,
     users,
 )
 
+# the report setup pages come before ``reports``, whose /console/reports/{definition_id} would take their paths
+REPORT_SETUP = (
+    report_setup_connectors,
+    report_setup_destinations,
+    report_setup_mappings,
+    report_setup_mapping_entries,
+)
 ROUTERS = [
-    m.router for m in (dashboard, machines, users, masterdata, packets, identities, audit, reports, slots)
+    m.router
+    for m in (
+        dashboard,
+        machines,
+        users,
+        masterdata,
+        packets,
+        identities,
+        audit,
+        *REPORT_SETUP,
+        reports,
+        slots,
+    )
 ]

@@ -37,6 +37,10 @@ PAGES = (
     ("audit", "/console/audit"),
     ("adjudication", "/console/adjudication"),
     ("reports", "/console/reports"),
+    ("reports-new", "/console/reports/new"),
+    ("reports-connectors", "/console/reports/connectors"),
+    ("reports-destinations", "/console/reports/destinations"),
+    ("reports-mappings", "/console/reports/mappings"),
 )
 
 
@@ -75,7 +79,8 @@ def _shoot(driver, out: Path, name: str) -> None:
 
 
 def _details(driver, url: str, out: Path, *, start: int) -> None:
-    """A packet's timeline, a report's runs after a run now, and a master-data validation report."""
+    """A packet's timeline, a report's page and one run's details after a run now, the editor of a
+    report, and a master-data validation report."""
     from selenium.webdriver.common.by import By
 
     driver.set_window_size(*SIZES[0])
@@ -91,10 +96,17 @@ def _details(driver, url: str, out: Path, *, start: int) -> None:
         _shoot(driver, out, f"{start:02d}-packet-detail-{lang}-1280")
         driver.get(f"{url}/console/reports/daily-registrations?lang={lang}")
         _shoot(driver, out, f"{start + 1:02d}-report-runs-{lang}-1280")
+        run = driver.find_element(By.CSS_SELECTOR, "main a[href*='/console/reports/runs/']").get_attribute(
+            "href"
+        )
+        driver.get(f"{run.split('?')[0]}?lang={lang}")
+        _shoot(driver, out, f"{start + 2:02d}-report-run-{lang}-1280")
+        driver.get(f"{url}/console/reports/daily-registrations/edit?lang={lang}")
+        _shoot(driver, out, f"{start + 3:02d}-report-edit-{lang}-1280")
         driver.get(f"{url}/console/masterdata?lang={lang}")
         driver.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(bad))
         _submit(driver)
-        _shoot(driver, out, f"{start + 2:02d}-masterdata-report-{lang}-1280")
+        _shoot(driver, out, f"{start + 4:02d}-masterdata-report-{lang}-1280")
 
 
 def take(out: Path, url: str) -> list[Path]:

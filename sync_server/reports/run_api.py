@@ -146,17 +146,8 @@ def build_run_router(
     ) -> dict[str, Any]:
         """Run the same definition again, with the run's parameters or new ones."""
         old = found(service, run_id)
-        stored = dict(old["parameters"] or {})
-        input_file = stored.pop(INPUT_PARAMETER, None)
-        parameters = body.parameters if body and body.parameters is not None else stored
         try:
-            new = service.claim(
-                old["definition_id"],
-                trigger="rerun",
-                parameters=parameters,
-                input_file=Path(input_file) if input_file else None,
-                parent_run_id=run_id,
-            )
+            new = service.claim_rerun(run_id, parameters=body.parameters if body else None)
         except RunRefused as exc:
             raise HTTPException(422, str(exc)) from None
         with service.engine.begin() as conn:

@@ -148,6 +148,22 @@ class ReportService:
         except IntegrityError:
             return None
 
+    def claim_rerun(self, run_id: int, *, parameters: Mapping[str, Any] | None = None) -> int | None:
+        """Claim a new run of ``run_id``'s definition: with its parameters (and its input file), or
+        with new ``parameters``; ``KeyError`` for an unknown run, ``RunRefused`` for bad parameters."""
+        old = run_store.run(self.engine, run_id)
+        if old is None:
+            raise KeyError(f"no run {run_id}")
+        stored = dict(old["parameters"] or {})
+        input_file = stored.pop(INPUT_PARAMETER, None)
+        return self.claim(
+            old["definition_id"],
+            trigger="rerun",
+            parameters=stored if parameters is None else parameters,
+            input_file=Path(input_file) if input_file else None,
+            parent_run_id=run_id,
+        )
+
     def run(self, definition_id: str, **claim: Any) -> int | None:
         """Claim and execute a run now (in this thread); returns the run id, or None if not claimed."""
         run_id = self.claim(definition_id, **claim)

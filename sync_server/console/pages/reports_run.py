@@ -168,19 +168,11 @@ def rerun(
     old = service.run_row(run_id)
     if old is None:
         return not_found(view)
-    stored = dict(old["parameters"] or {})
-    input_file = stored.pop(INPUT_PARAMETER, None)
-    parameters = stored
+    parameters = None
     if form.get("with_parameters"):
         parameters = posted_parameters(service.definitions.get(old["definition_id"]).spec, form)
     try:
-        new = service.claim(
-            old["definition_id"],
-            trigger="rerun",
-            parameters=parameters,
-            input_file=Path(input_file) if input_file else None,
-            parent_run_id=run_id,
-        )
+        new = service.claim_rerun(run_id, parameters=parameters)
     except RunRefused as exc:
         return _run_page(view, service, old, rerun_values=parameters, rerun_error=str(exc), status=422)
     if new is None:  # pragma: no cover - a rerun's key is unique

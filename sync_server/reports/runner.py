@@ -228,7 +228,7 @@ class ReportService:
                 raise
             finally:
                 rows.close()  # ends a sandboxed transform's process early on failure
-        log.event("query", "ok", f"{artifacts.rows:,} rows")
+        log.event("query", "ok", _rows(artifacts.rows))
         outcomes = rules.outcomes()
         sql_params = {k: v for k, v in params.items() if k != INPUT_PARAMETER}
         for check in spec.validations_of("sql"):
@@ -244,7 +244,7 @@ class ReportService:
         self._record_validations(run_id, outcomes, log)
         facts = [
             f"{spec.title} — version {definition.version}, run {run_id} ({row['trigger']})",
-            f"{started:%Y-%m-%d %H:%M:%S} UTC, {artifacts.rows:,} rows",
+            f"{started:%Y-%m-%d %H:%M:%S} UTC, {_rows(artifacts.rows)}",
             *(f"{k} = {v}" for k, v in _shown(params).items()),
         ]
         written = artifacts.finish(facts)
@@ -356,6 +356,10 @@ class ReportService:
     def definition_of_run(self, run_id: int) -> Definition | None:
         row = run_store.run(self.engine, run_id)
         return None if row is None else self.definitions.get(row["definition_id"], row["definition_version"])
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
 def _shown(params: Mapping[str, Any]) -> dict[str, Any]:

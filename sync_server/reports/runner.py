@@ -267,11 +267,14 @@ class ReportService:
         written.append(meta)
         run_store.add_artifacts(self.engine, run_id, written)
         log.event("artifacts", "ok", ", ".join(f"{a.path.name} ({a.size:,} bytes)" for a in written))
+        routes = spec.routes
         if status == "failed":
-            log.event("delivery", "warn", "not delivered: a blocking validation failed")
-        else:
-            weekday = utcnow().astimezone(zoneinfo.ZoneInfo(spec.schedule.timezone)).weekday()
-            self.deliverer.deliver_routes(run_id, spec.routes, status=status, weekday=weekday, log=log)
+            # only the routes that ask for failed runs (a notification: the metadata file lists the
+            # validations); the report's usual receivers get nothing
+            routes = [r for r in spec.routes if "failed" in r.statuses]
+            log.event("delivery", "warn", "not delivered to the usual routes: a blocking validation failed")
+        weekday = utcnow().astimezone(zoneinfo.ZoneInfo(spec.schedule.timezone)).weekday()
+        self.deliverer.deliver_routes(run_id, routes, status=status, weekday=weekday, log=log)
         return status, artifacts.rows
 
     def _transform(

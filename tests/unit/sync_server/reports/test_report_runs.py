@@ -17,10 +17,11 @@ from sync_server.db.backend_schema import create_backend_tables
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.reports.artifacts import ArtifactSet, verify_artifact
 from sync_server.reports.definitions import InvalidDefinition, VersionConflict, parse_spec
+from sync_server.reports.destinations import ReportDestinations
 from sync_server.reports.runlog import run_events
 from sync_server.reports.runner import ReportService, RunRefused
 from sync_server.reports.secrets import ReportSecrets
-from sync_server.reports.spec import InputSource, ReportSpec, RowRule, Triggers, XmlOptions
+from sync_server.reports.spec import InputSource, ReportSpec, Route, RowRule, Triggers, XmlOptions
 from sync_server.reports.tables import report_secrets, report_validation_results
 from sync_server.reports.triggers import TriggerWatcher, WebhookRefused, webhook_signature
 from sync_server.services.report_context import server_report_context
@@ -144,7 +145,7 @@ def test_row_rules_block_or_warn_and_are_stored_per_run(service, tmp_path):
     }
     assert "1 of 1 rows fail: row 1" in next(r["detail"] for r in stored if not r["passed"])
     levels = [e["level"] for e in run_events(service.engine, failed) if e["stage"] == "delivery"]
-    assert levels == ["warn"]  # "not delivered: a blocking validation failed"
+    assert levels == ["warn"]  # "not delivered to the usual routes: a blocking validation failed"
 
 
 def test_parameters_are_typed_and_unknown_ones_refused(service):
@@ -228,3 +229,28 @@ def test_a_discarded_artifact_set_leaves_nothing(tmp_path):
     artifacts.add(["1"])
     artifacts.discard()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_validation_is_delivered_only_to_routes_that_ask_for_failures(service, tmp_path):
+    destinations = ReportDestinations(service.engine, ReportSecrets(service.engine, DataKeyring(tmp_path)))
+    for name in ("receivers", "alerts"):
+        destinations.save(name, title=name, kind="folder", config={"folder": str(tmp_path / name)}, actor="t")
+    service.deliverer.destinations = destinations
+    routes = [
+        Route(destination="receivers"),
+        Route(destination="alerts", statuses=["failed"], formats=["meta"]),
+    ]
+    rules = [RowRule(name="center id has five digits", expression="len(center_id) == 5")]
+    service.definitions.save("centers", input_spec(validations=rules, routes=routes), actor="t")
+    failed = service.run("centers", input_file=write_csv(tmp_path / "b.csv", [["101", 1]]))
+    assert service.run_row(failed)["status"] == "failed"
+    assert not (tmp_path / "receivers").exists()
+    alert = next((tmp_path / "alerts").glob("*.meta.json"))
+    assert json.loads(alert.read_text())["validations"][0]["passed"] is False
+    assert sorted(p.suffix for p in (tmp_path / "alerts").iterdir()) == [".json", ".sha256"]
+    good = service.run("centers", input_file=write_csv(tmp_path / "a.csv", [["10001", 1]]))
+    assert service.run_row(good)["status"] == "succeeded"
+    assert (
+        len(list((tmp_path / "receivers").glob("*.csv"))) == 1
+        and len(list((tmp_path / "alerts").iterdir())) == 2
+    )

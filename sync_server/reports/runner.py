@@ -148,6 +148,10 @@ class ReportService:
         except IntegrityError:
             return None
 
+    def fail_stale_runs(self, *, quiet_for: dt.timedelta = dt.timedelta(hours=2)) -> list[int]:
+        """End runs a stopped server left ``running`` (see ``run_store.fail_stale_runs``)."""
+        return run_store.fail_stale_runs(self.engine, self.out_dir, quiet_for=quiet_for)
+
     def claim_rerun(self, run_id: int, *, parameters: Mapping[str, Any] | None = None) -> int | None:
         """Claim a new run of ``run_id``'s definition: with its parameters (and its input file), or
         with new ``parameters``; ``KeyError`` for an unknown run, ``RunRefused`` for bad parameters."""

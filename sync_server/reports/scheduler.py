@@ -2,7 +2,7 @@
 
 Each active definition with a cron gets a job whose trigger (``ReportTrigger``) is the cron in the
 definition's time zone with its business-day rule. One more job polls the event triggers (files,
-watermarks). Several servers may share one job store. APScheduler 3 has no cross-instance locking,
+watermarks) and ends runs a stopped server left running (at start too). Several servers may share one job store. APScheduler 3 has no cross-instance locking,
 so each instance may fire the same job; ``ReportService.run_scheduled`` makes every firing claim a
 row keyed by the scheduled run time first, and only the instance whose insert wins does the work.
 Jobs reference module-level functions (the job store pickles a textual reference, not a closure),
@@ -73,6 +73,7 @@ def fire_scheduled_report(definition_id: str) -> None:
 
 def poll_report_triggers() -> None:
     if _WATCHER is not None:
+        _WATCHER.service.fail_stale_runs()
         _WATCHER.poll()
 
 
@@ -103,6 +104,7 @@ class ReportScheduler:
     def start(self) -> None:
         global _SERVICE, _WATCHER
         _SERVICE, _WATCHER = self.service, self.watcher
+        self.service.fail_stale_runs()
         self.scheduler.start()
         self.sync_jobs()
         if self.watcher is not None:

@@ -15,6 +15,7 @@ from sync_server.console import sign_in
 from sync_server.console.api_docs import install_api_docs
 from sync_server.console.guard import install_handlers
 from sync_server.console.pages import ROUTERS
+from sync_server.console.pages.reports_common import install_report_handlers
 from sync_server.console.web import HERE, STATIC_URL
 
 
@@ -22,6 +23,7 @@ def install_console(app: FastAPI) -> None:
     app.mount(STATIC_URL, StaticFiles(directory=HERE / "static"), name="console-static")
     install_api_docs(app)
     install_handlers(app)
+    install_report_handlers(app)
     app.include_router(sign_in.router)
     for router in ROUTERS:
         app.include_router(router)

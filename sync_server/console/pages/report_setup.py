@@ -1,16 +1,17 @@
 """What the report setup pages share (connectors ``report_setup_connectors``, destinations
-``report_setup_destinations``, mapping sets ``report_setup_mappings``): the page guard, the services of
-the process's backend, form readers and the refusal pages.
+``report_setup_destinations``, mapping sets ``report_setup_mappings``): the page guard, form readers,
+the refusal pages and flashes.
 
-The services live in ``state.backend.report_parts``; a server run with ``--workers 0`` has no backend
-and these pages say so, as the reports page does. They are reached by the roles of the reports page.
+The services come as page dependencies (``reports_common.ConnectorsDep`` and the like); a server run
+with ``--workers 0`` has no backend and these pages say so, as the reports page does. They are reached
+by the roles of the reports page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Path
 from fastapi.responses import Response
@@ -18,7 +19,6 @@ from starlette.datastructures import FormData
 
 from sync_server.console.guard import page
 from sync_server.console.web import View, render
-from sync_server.state import ServerState
 
 ReportsView = Annotated[View, page("reports")]
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"  # connectors, destinations and mapping sets alike
@@ -30,17 +30,6 @@ FIELD_LIMIT = 70_000  # longer than any field a service accepts: those refuse it
 
 def valid_id(value: str) -> bool:
     return re.fullmatch(ID_PATTERN, value) is not None
-
-
-def backend_part(state: ServerState, name: str) -> Any | None:
-    """The backend's ``report_parts.<name>`` service, or None when the process runs no backend."""
-    parts = getattr(state.backend, "report_parts", None)
-    return getattr(parts, name, None)
-
-
-def no_backend(view: View) -> Response:
-    """The reports page's explanation (200: the page works and explains, nothing to retry)."""
-    return render(view, "message.html", title_key="reports.no_backend", text_key="reports.no_backend_text")
 
 
 def not_found(view: View) -> Response:

@@ -13,21 +13,19 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from sync_server.api.deps import StateDep
 from sync_server.console.guard import PostedForm
 from sync_server.console.pages.report_setup import (
     RESERVED_IDS,
     ReportsView,
     SetupId,
-    backend_part,
     done_flashes,
-    no_backend,
     not_found,
     refusal,
     secret,
     text,
     utc,
 )
+from sync_server.console.pages.reports_common import ConnectorsDep
 from sync_server.console.web import View, redirect, render
 from sync_server.reports.connector_store import MAX_URL
 from sync_server.reports.connectors import ConnectorError, ConnectorOptions, Connectors, UnknownConnector
@@ -54,10 +52,6 @@ def _bounds(name: str) -> tuple[int, int]:
 
 BOUNDS = {name: _bounds(name) for name in OPTIONS}
 DEFAULTS = ConnectorOptions().model_dump()
-
-
-def _service(state) -> Connectors | None:
-    return backend_part(state, "report_connectors")
 
 
 def _row(connector: dict[str, Any]) -> dict[str, Any]:
@@ -104,11 +98,8 @@ def _list_page(view: View, service: Connectors, *, flashes: list, status: int = 
 
 @router.get("")
 def connectors_page(
-    view: ReportsView, state: StateDep, done: Annotated[str, Query(max_length=20)] = ""
+    view: ReportsView, service: ConnectorsDep, done: Annotated[str, Query(max_length=20)] = ""
 ) -> Response:
-    service = _service(state)
-    if service is None:
-        return no_backend(view)
     return _list_page(view, service, flashes=done_flashes(view, done, "setup.conn.done.", DONE))
 
 
@@ -187,25 +178,17 @@ def _save(view: View, service: Connectors, form: FormData, *, target: dict | Non
 
 
 @router.get("/new")
-def new_connector_page(view: ReportsView, state: StateDep) -> Response:
-    if _service(state) is None:
-        return no_backend(view)
+def new_connector_page(view: ReportsView, _service: ConnectorsDep) -> Response:
     return _form_page(view, target=None, values=_stored_values(None))
 
 
 @router.post("/new")
-def create_connector(view: ReportsView, state: StateDep, form: PostedForm) -> Response:
-    service = _service(state)
-    if service is None:
-        return no_backend(view)
+def create_connector(view: ReportsView, form: PostedForm, service: ConnectorsDep) -> Response:
     return _save(view, service, form, target=None)
 
 
 @router.get("/{connector_id}")
-def connector_page(connector_id: SetupId, view: ReportsView, state: StateDep) -> Response:
-    service = _service(state)
-    if service is None:
-        return no_backend(view)
+def connector_page(connector_id: SetupId, view: ReportsView, service: ConnectorsDep) -> Response:
     connector = _find(service, connector_id)
     if connector is None:
         return not_found(view)
@@ -213,10 +196,9 @@ def connector_page(connector_id: SetupId, view: ReportsView, state: StateDep) ->
 
 
 @router.post("/{connector_id}")
-def save_connector(connector_id: SetupId, view: ReportsView, state: StateDep, form: PostedForm) -> Response:
-    service = _service(state)
-    if service is None:
-        return no_backend(view)
+def save_connector(
+    connector_id: SetupId, view: ReportsView, form: PostedForm, service: ConnectorsDep
+) -> Response:
     connector = _find(service, connector_id)
     if connector is None:
         return not_found(view)
@@ -225,11 +207,8 @@ def save_connector(connector_id: SetupId, view: ReportsView, state: StateDep, fo
 
 @router.post("/{connector_id}/delete")
 def delete_connector(
-    connector_id: SetupId, view: ReportsView, state: StateDep, _form: PostedForm
+    connector_id: SetupId, view: ReportsView, _form: PostedForm, service: ConnectorsDep
 ) -> Response:
-    service = _service(state)
-    if service is None:
-        return no_backend(view)
     try:
         service.delete(connector_id, actor=view.user.username)
     except UnknownConnector:
@@ -240,12 +219,11 @@ def delete_connector(
 
 
 @router.post("/{connector_id}/test")
-def test_connector(connector_id: SetupId, view: ReportsView, state: StateDep, _form: PostedForm) -> Response:
+def test_connector(
+    connector_id: SetupId, view: ReportsView, _form: PostedForm, service: ConnectorsDep
+) -> Response:
     """Connect and run ``SELECT 1`` (blocks up to the connector's timeout, in the thread pool); the
     list again with what happened. Error messages come scrubbed of passwords by the service."""
-    service = _service(state)
-    if service is None:
-        return no_backend(view)
     try:
         flash = ("ok", view.t("setup.conn.test_ok", id=connector_id, detail=service.test(connector_id)))
     except UnknownConnector:

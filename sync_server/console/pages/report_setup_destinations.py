@@ -15,22 +15,20 @@ from fastapi.responses import Response
 from pydantic_core import PydanticUndefined
 from starlette.datastructures import FormData
 
-from sync_server.api.deps import StateDep
 from sync_server.console.guard import PostedForm
 from sync_server.console.pages.report_setup import (
     RESERVED_IDS,
     ReportsView,
     SetupId,
-    backend_part,
     done_flashes,
     multiline,
-    no_backend,
     not_found,
     refusal,
     secret,
     text,
     utc,
 )
+from sync_server.console.pages.reports_common import DestinationsDep
 from sync_server.console.web import View, redirect, render
 from sync_server.reports.delivery import KINDS, FolderConfig, FtpConfig, SftpConfig
 from sync_server.reports.destinations import (
@@ -73,10 +71,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _service(state) -> ReportDestinations | None:
-    return backend_part(state, "report_destinations")
-
-
 def _target(row: dict[str, Any]) -> str:
     """Where a destination's files go, in one line."""
     config = row["config"] or {}
@@ -110,11 +104,8 @@ def _list_page(view: View, service: ReportDestinations, *, flashes: list) -> Res
 
 @router.get("")
 def destinations_page(
-    view: ReportsView, state: StateDep, done: Annotated[str, Query(max_length=20)] = ""
+    view: ReportsView, service: DestinationsDep, done: Annotated[str, Query(max_length=20)] = ""
 ) -> Response:
-    service = _service(state)
-    if service is None:
-        return no_backend(view)
     return _list_page(view, service, flashes=done_flashes(view, done, "setup.dest.done.", DONE))
 
 
@@ -209,25 +200,17 @@ def _save(view: View, service: ReportDestinations, form: FormData, *, target: di
 
 
 @router.get("/new")
-def new_destination_page(view: ReportsView, state: StateDep) -> Response:
-    if _service(state) is None:
-        return no_backend(view)
+def new_destination_page(view: ReportsView, _service: DestinationsDep) -> Response:
     return _form_page(view, target=None, values=_stored_values(None))
 
 
 @router.post("/new")
-def create_destination(view: ReportsView, state: StateDep, form: PostedForm) -> Response:
-    service = _service(state)
-    if service is None:
-        return no_backend(view)
+def create_destination(view: ReportsView, form: PostedForm, service: DestinationsDep) -> Response:
     return _save(view, service, form, target=None)
 
 
 @router.get("/{destination_id}")
-def destination_page(destination_id: SetupId, view: ReportsView, state: StateDep) -> Response:
-    service = _service(state)
-    if service is None:
-        return no_backend(view)
+def destination_page(destination_id: SetupId, view: ReportsView, service: DestinationsDep) -> Response:
     row = _find(service, destination_id)
     if row is None:
         return not_found(view)
@@ -236,11 +219,8 @@ def destination_page(destination_id: SetupId, view: ReportsView, state: StateDep
 
 @router.post("/{destination_id}")
 def save_destination(
-    destination_id: SetupId, view: ReportsView, state: StateDep, form: PostedForm
+    destination_id: SetupId, view: ReportsView, form: PostedForm, service: DestinationsDep
 ) -> Response:
-    service = _service(state)
-    if service is None:
-        return no_backend(view)
     row = _find(service, destination_id)
     if row is None:
         return not_found(view)
@@ -249,11 +229,8 @@ def save_destination(
 
 @router.post("/{destination_id}/delete")
 def delete_destination(
-    destination_id: SetupId, view: ReportsView, state: StateDep, _form: PostedForm
+    destination_id: SetupId, view: ReportsView, _form: PostedForm, service: DestinationsDep
 ) -> Response:
-    service = _service(state)
-    if service is None:
-        return no_backend(view)
     try:
         service.delete(destination_id, actor=view.user.username)
     except UnknownDestination:
@@ -269,13 +246,10 @@ def delete_destination(
 
 @router.post("/{destination_id}/test")
 def test_destination(
-    destination_id: SetupId, view: ReportsView, state: StateDep, _form: PostedForm
+    destination_id: SetupId, view: ReportsView, _form: PostedForm, service: DestinationsDep
 ) -> Response:
     """Connect and list the target folder (blocks up to the destination's timeout, in the thread
     pool); the list again with what happened. The service's messages never hold a secret."""
-    service = _service(state)
-    if service is None:
-        return no_backend(view)
     try:
         outcome = service.test(destination_id)
     except UnknownDestination:

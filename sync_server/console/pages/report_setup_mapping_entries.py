@@ -15,10 +15,10 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from sync_server.api.deps import StateDep
 from sync_server.console.guard import PostedForm
-from sync_server.console.pages.report_setup import ReportsView, SetupId, no_backend, not_found, refusal, text
-from sync_server.console.pages.report_setup_mappings import BASE, mapping_service, set_page
+from sync_server.console.pages.report_setup import ReportsView, SetupId, not_found, refusal, text
+from sync_server.console.pages.report_setup_mappings import BASE, set_page
+from sync_server.console.pages.reports_common import MappingsDep
 from sync_server.console.web import View, redirect, render
 from sync_server.reports.mapping_csv import MAX_KEY, MAX_VALUE
 from sync_server.reports.mappings import (
@@ -86,10 +86,7 @@ def _put(
 
 
 @router.post("/{set_id}/entries")
-def add_entry(set_id: SetupId, view: ReportsView, state: StateDep, form: PostedForm) -> Response:
-    service = mapping_service(state)
-    if service is None:
-        return no_backend(view)
+def add_entry(set_id: SetupId, view: ReportsView, form: PostedForm, service: MappingsDep) -> Response:
     found = service.get_set(set_id)
     if found is None:
         return not_found(view)
@@ -128,12 +125,9 @@ def entry_page(
     set_id: SetupId,
     entry_id: EntryId,
     view: ReportsView,
-    state: StateDep,
+    service: MappingsDep,
     key: Annotated[str, Query(max_length=MAX_KEY)] = "",
 ) -> Response:
-    service = mapping_service(state)
-    if service is None:
-        return no_backend(view)
     found = service.get_set(set_id)
     entry = _entry(service, set_id, entry_id, key) if found and key else None
     if entry is None:
@@ -143,11 +137,8 @@ def entry_page(
 
 @router.post("/{set_id}/entries/{entry_id}")
 def save_entry(
-    set_id: SetupId, entry_id: EntryId, view: ReportsView, state: StateDep, form: PostedForm
+    set_id: SetupId, entry_id: EntryId, view: ReportsView, form: PostedForm, service: MappingsDep
 ) -> Response:
-    service = mapping_service(state)
-    if service is None:
-        return no_backend(view)
     found = service.get_set(set_id)
     original = _entry(service, set_id, entry_id, text(form, "original_key", MAX_KEY)) if found else None
     if original is None:
@@ -164,11 +155,8 @@ def save_entry(
 
 @router.post("/{set_id}/entries/{entry_id}/delete")
 def delete_entry(
-    set_id: SetupId, entry_id: EntryId, view: ReportsView, state: StateDep, _form: PostedForm
+    set_id: SetupId, entry_id: EntryId, view: ReportsView, _form: PostedForm, service: MappingsDep
 ) -> Response:
-    service = mapping_service(state)
-    if service is None:
-        return no_backend(view)
     try:
         service.delete_entry(entry_id, actor=view.user.username, set_id=set_id)
     except (UnknownMappingEntry, UnknownMappingSet):

@@ -16,21 +16,19 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
-from sync_server.api.deps import StateDep
 from sync_server.console.guard import PostedForm
 from sync_server.console.pages.report_setup import (
     RESERVED_IDS,
     ReportsView,
     SetupId,
-    backend_part,
     done_flashes,
-    no_backend,
     not_found,
     refusal,
     text,
     utc,
     valid_id,
 )
+from sync_server.console.pages.reports_common import MappingsDep
 from sync_server.console.web import View, redirect, render
 from sync_server.reports.mapping_csv import MAX_IMPORT_BYTES, MAX_KEY, MAX_VALUE, RowError
 from sync_server.reports.mapping_rules import OnMissing
@@ -54,10 +52,6 @@ _ERRORS = (
     ("a fallback is", "setup.map.error.fallback"),
 )
 NO_ENTRY = {"key": "", "value": "", "effective_from": "", "effective_to": ""}
-
-
-def mapping_service(state) -> MappingSets | None:
-    return backend_part(state, "report_mappings")
 
 
 def _set_row(found: dict[str, Any]) -> dict[str, Any]:
@@ -146,11 +140,8 @@ def set_page(
 
 @router.get("/mappings")
 def mappings_page(
-    view: ReportsView, state: StateDep, done: Annotated[str, Query(max_length=20)] = ""
+    view: ReportsView, service: MappingsDep, done: Annotated[str, Query(max_length=20)] = ""
 ) -> Response:
-    service = mapping_service(state)
-    if service is None:
-        return no_backend(view)
     rows = [_set_row(s) for s in service.sets()]
     flashes = done_flashes(view, done, "setup.map.done.", DONE)
     return render(view, "report_setup_mappings.html", sets=rows, flashes=flashes)
@@ -169,17 +160,12 @@ def _new_form(view: View, values: dict, error: str | None = None, status: int = 
 
 
 @router.get("/mappings/new")
-def new_set_page(view: ReportsView, state: StateDep) -> Response:
-    if mapping_service(state) is None:
-        return no_backend(view)
+def new_set_page(view: ReportsView, _service: MappingsDep) -> Response:
     return _new_form(view, _set_values(None))
 
 
 @router.post("/mappings/new")
-def create_set(view: ReportsView, state: StateDep, form: PostedForm) -> Response:
-    service = mapping_service(state)
-    if service is None:
-        return no_backend(view)
+def create_set(view: ReportsView, form: PostedForm, service: MappingsDep) -> Response:
     values = _posted_set(form)
     set_id = values["id"]
     if set_id in RESERVED_IDS:
@@ -197,16 +183,13 @@ def create_set(view: ReportsView, state: StateDep, form: PostedForm) -> Response
 def mapping_set_page(
     set_id: SetupId,
     view: ReportsView,
-    state: StateDep,
+    service: MappingsDep,
     key: Annotated[str, Query(max_length=MAX_KEY)] = "",
     page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
     done: Annotated[str, Query(max_length=20)] = "",
     n: Annotated[int, Query(ge=0, le=10**7)] = 0,
     d: Annotated[int, Query(ge=0, le=10**7)] = 0,
 ) -> Response:
-    service = mapping_service(state)
-    if service is None:
-        return no_backend(view)
     found = service.get_set(set_id)
     if found is None:
         return not_found(view)
@@ -215,10 +198,7 @@ def mapping_set_page(
 
 
 @router.post("/mappings/{set_id}")
-def save_set(set_id: SetupId, view: ReportsView, state: StateDep, form: PostedForm) -> Response:
-    service = mapping_service(state)
-    if service is None:
-        return no_backend(view)
+def save_set(set_id: SetupId, view: ReportsView, form: PostedForm, service: MappingsDep) -> Response:
     found = service.get_set(set_id)
     if found is None:
         return not_found(view)
@@ -230,10 +210,7 @@ def save_set(set_id: SetupId, view: ReportsView, state: StateDep, form: PostedFo
 
 
 @router.post("/mappings/{set_id}/delete")
-def delete_set(set_id: SetupId, view: ReportsView, state: StateDep, _form: PostedForm) -> Response:
-    service = mapping_service(state)
-    if service is None:
-        return no_backend(view)
+def delete_set(set_id: SetupId, view: ReportsView, _form: PostedForm, service: MappingsDep) -> Response:
     try:
         service.delete_set(set_id, actor=view.user.username)
     except UnknownMappingSet:
@@ -242,11 +219,8 @@ def delete_set(set_id: SetupId, view: ReportsView, state: StateDep, _form: Poste
 
 
 @router.get("/mappings/{set_id}/export")
-def export_set(set_id: SetupId, view: ReportsView, state: StateDep) -> Response:
+def export_set(set_id: SetupId, view: ReportsView, service: MappingsDep) -> Response:
     """The set's entries as a CSV file in the import format."""
-    service = mapping_service(state)
-    if service is None:
-        return no_backend(view)
     try:
         data = service.export_csv(set_id)
     except UnknownMappingSet:
@@ -260,11 +234,8 @@ def export_set(set_id: SetupId, view: ReportsView, state: StateDep) -> Response:
 
 
 @router.post("/mapping-import")
-def import_set(view: ReportsView, state: StateDep, form: PostedForm) -> Response:
+def import_set(view: ReportsView, form: PostedForm, service: MappingsDep) -> Response:
     """Load an uploaded CSV file into a set (``mode`` merge: add rows; replace: swap the entries)."""
-    service = mapping_service(state)
-    if service is None:
-        return no_backend(view)
     set_id = text(form, "set_id", 100)
     found = service.get_set(set_id) if valid_id(set_id) else None
     if found is None:

@@ -18,17 +18,16 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 
-from sync_server.api.deps import SessionDep, StateDep
+from sync_server.api.deps import SessionDep
 from sync_server.console.guard import PostedForm
 from sync_server.console.pages import reports_edit, reports_run
 from sync_server.console.pages.reports_common import (
+    ReportsDep,
     ReportsView,
-    no_backend,
     not_found,
     parameter_inputs,
     posted_parameters,
     run_row,
-    service_of,
     title_of,
     utc,
     when,
@@ -84,10 +83,7 @@ def _summary(view: View, service: ReportService, definition: Definition) -> dict
 
 
 @router.get("/reports")
-def reports(view: ReportsView, state: StateDep) -> Response:
-    service = service_of(state)
-    if service is None:
-        return no_backend(view)
+def reports(view: ReportsView, service: ReportsDep) -> Response:
     rows = []
     for definition in service.definitions.list():
         runs = service.runs(definition.id, limit=1)
@@ -131,15 +127,12 @@ def _definition_page(
 @router.get(DEFINITION)
 def definition_page(
     view: ReportsView,
-    state: StateDep,
+    service: ReportsDep,
     definition_id: DefinitionId,
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
     saved: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     unchanged: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> Response:
-    service = service_of(state)
-    if service is None:
-        return no_backend(view)
     try:
         definition = service.definitions.get(definition_id)
     except DefinitionNotFound:
@@ -154,18 +147,15 @@ def definition_page(
 @router.post(DEFINITION + "/run")
 def run_now(
     view: ReportsView,
-    state: StateDep,
     session: SessionDep,
     definition_id: DefinitionId,
     form: PostedForm,
+    service: ReportsDep,
     tasks: BackgroundTasks,
 ) -> Response:
     """Claim a manual run with the form's parameters (a refused one starts nothing and shows why on
     the form), run it after the response (as the admin API does), audited as ``reports.run``, and
     show its details."""
-    service = service_of(state)
-    if service is None:
-        return no_backend(view)
     try:
         definition = service.definitions.get(definition_id)
     except DefinitionNotFound:
@@ -185,20 +175,19 @@ def run_now(
 
 
 @router.get(DEFINITION + "/versions")
-def versions(view: ReportsView, state: StateDep, definition_id: DefinitionId) -> Response:
-    return _versions_page(view, state, definition_id, None)
+def versions(view: ReportsView, service: ReportsDep, definition_id: DefinitionId) -> Response:
+    return _versions_page(view, service, definition_id, None)
 
 
 @router.get(DEFINITION + "/versions/{version}")
-def version(view: ReportsView, state: StateDep, definition_id: DefinitionId, version: Version) -> Response:
-    return _versions_page(view, state, definition_id, version)
+def version(
+    view: ReportsView, service: ReportsDep, definition_id: DefinitionId, version: Version
+) -> Response:
+    return _versions_page(view, service, definition_id, version)
 
 
-def _versions_page(view: View, state: Any, definition_id: str, version: int | None) -> Response:
+def _versions_page(view: View, service: ReportService, definition_id: str, version: int | None) -> Response:
     """Every version (author, time) and, when one is chosen, its spec as formatted JSON."""
-    service = service_of(state)
-    if service is None:
-        return no_backend(view)
     try:
         definition = service.definitions.get(definition_id)
         shown = service.definitions.get(definition_id, version) if version else None
@@ -222,12 +211,9 @@ def _versions_page(view: View, state: Any, definition_id: str, version: int | No
 
 
 @router.get("/reports/runs/{run_id}/artifacts/{name}")
-def download(view: ReportsView, state: StateDep, run_id: RunId, name: ArtifactName) -> Response:
+def download(view: ReportsView, service: ReportsDep, run_id: RunId, name: ArtifactName) -> Response:
     """One artifact of a run (``csv``, ``json``, ``xml``, ``pdf``, ``meta``) or its checksum file
     (``<format>.sha256``)."""
-    service = service_of(state)
-    if service is None:
-        return no_backend(view)
     fmt, _, suffix = name.partition(".")
     artifact = next((a for a in service.artifacts(run_id) if a["format"] == fmt), None)
     if artifact is None:

@@ -3,31 +3,69 @@
 the refusal pages, how runs and times are shown, and the run form's parameter inputs.
 
 Reports live in the process's backend (``state.backend.reports``, a ``ReportService``, and
-``state.backend.report_parts`` for connectors, destinations, mapping sets and secrets); a server run
-with ``--workers 0`` has none, and the pages say so.
+``state.backend.report_parts`` for connectors, destinations, mapping sets and secrets), which routes
+take as dependencies (``ReportsDep``, ``ConnectorsDep``, ...); a server run with ``--workers 0`` has
+none, and the dependency raises ``NoReportBackend``, which every page answers with the same message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
 
-from sync_server.console.guard import page
+from sync_server.api.deps import StateDep
+from sync_server.console.guard import get_view, page
 from sync_server.console.i18n import tables
 from sync_server.console.web import View, render
 from sync_server.reports.builtin import BUILTIN_DEFINITIONS
+from sync_server.reports.connectors import Connectors
 from sync_server.reports.definition_api import RESERVED_IDS
 from sync_server.reports.definitions import Definition
+from sync_server.reports.destinations import ReportDestinations
+from sync_server.reports.mappings import MappingSets
 from sync_server.reports.runner import ReportService
 from sync_server.reports.spec import ReportSpec
+from sync_server.reports.triggers import TriggerWatcher
 from sync_server.state import ServerState
 
 ReportsView = Annotated[View, page("reports")]
+
+
+class NoReportBackend(Exception):
+    """This server process runs no backend (``--workers 0`` and no scheduler): report pages explain."""
+
+
+def _part(name: str) -> Callable[..., Any]:
+    def dependency(state: StateDep) -> Any:
+        parts = getattr(state.backend, "report_parts", None)
+        if parts is None:
+            raise NoReportBackend
+        return getattr(parts, name)
+
+    return dependency
+
+
+# The report services as page dependencies; name them after the view so a refused role gets 403
+# before a process without a backend explains itself.
+ReportsDep = Annotated[ReportService, Depends(_part("reports"))]
+ConnectorsDep = Annotated[Connectors, Depends(_part("report_connectors"))]
+DestinationsDep = Annotated[ReportDestinations, Depends(_part("report_destinations"))]
+MappingsDep = Annotated[MappingSets, Depends(_part("report_mappings"))]
+TriggersDep = Annotated[TriggerWatcher, Depends(_part("report_triggers"))]
+
+
+def install_report_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NoReportBackend)
+    async def _no_backend(request: Request, exc: NoReportBackend) -> Response:
+        return no_backend(get_view(request))
+
+
 # first path segments under /console/reports/ that are pages, never a definition ("new" is the editor)
 NOT_DEFINITIONS = frozenset(RESERVED_IDS)
 BADGES = {"succeeded": "ok", "warning": "warn", "running": "muted", "failed": "bad"}

@@ -23,8 +23,8 @@ from sync_server.console.guard import PostedForm, checked_form, session_user
 from sync_server.console.pages import reports_form as form_data
 from sync_server.console.pages.reports_common import (
     NOT_DEFINITIONS,
+    ReportsDep,
     ReportsView,
-    no_backend,
     not_found,
     part_of,
     service_of,
@@ -115,19 +115,14 @@ def _editor(
 
 
 @router.get("/reports/new")
-def new_report(view: ReportsView, state: StateDep, mode: Mode = "form") -> Response:
-    if service_of(state) is None:
-        return no_backend(view)
+def new_report(view: ReportsView, state: StateDep, _service: ReportsDep, mode: Mode = "form") -> Response:
     return _editor(view, state, definition_id=None, expected_version=0, mode=mode)
 
 
 @router.get(DEFINITION + "/edit")
 def edit_report(
-    view: ReportsView, state: StateDep, definition_id: DefinitionId, mode: Mode = "form"
+    view: ReportsView, state: StateDep, service: ReportsDep, definition_id: DefinitionId, mode: Mode = "form"
 ) -> Response:
-    service = service_of(state)
-    if service is None:
-        return no_backend(view)
     try:
         definition = service.definitions.get(definition_id)
     except DefinitionNotFound:
@@ -145,19 +140,14 @@ def edit_report(
 
 
 @router.post("/reports/new")
-def create_report(view: ReportsView, state: StateDep, form: EditorForm) -> Response:
-    if service_of(state) is None:
-        return no_backend(view)
+def create_report(view: ReportsView, state: StateDep, form: EditorForm, _service: ReportsDep) -> Response:
     return _save(view, state, form, None)
 
 
 @router.post(DEFINITION + "/edit")
 def save_report(
-    view: ReportsView, state: StateDep, definition_id: DefinitionId, form: EditorForm
+    view: ReportsView, state: StateDep, definition_id: DefinitionId, form: EditorForm, service: ReportsDep
 ) -> Response:
-    service = service_of(state)
-    if service is None:
-        return no_backend(view)
     try:
         service.definitions.get(definition_id)
     except DefinitionNotFound:
@@ -217,12 +207,14 @@ def _save(view: View, state: ServerState, form: FormData, definition_id: str | N
 
 @router.post(DEFINITION + "/webhook-key")
 def new_webhook_key(
-    view: ReportsView, state: StateDep, session: SessionDep, definition_id: DefinitionId, _form: PostedForm
+    view: ReportsView,
+    state: StateDep,
+    session: SessionDep,
+    definition_id: DefinitionId,
+    _form: PostedForm,
+    service: ReportsDep,
 ) -> Response:
     """A new key for the report's webhook (the old one stops working), shown on this page only."""
-    service = service_of(state)
-    if service is None:
-        return no_backend(view)
     try:
         definition = service.definitions.get(definition_id)
     except DefinitionNotFound:

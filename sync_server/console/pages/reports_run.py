@@ -13,16 +13,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Header, Query
 from fastapi.responses import Response, StreamingResponse
 
-from sync_server.api.deps import SessionDep, StateDep
+from sync_server.api.deps import SessionDep
 from sync_server.console.guard import PostedForm
 from sync_server.console.pages.reports_common import (
     BADGES,
+    ReportsDep,
     ReportsView,
-    no_backend,
     not_found,
     parameter_inputs,
     posted_parameters,
-    service_of,
     status_key,
     title_of,
     trigger_key,
@@ -117,13 +116,10 @@ def _run_page(
 @router.get("/reports/runs/{run_id}")
 def run_page(
     view: ReportsView,
-    state: StateDep,
+    service: ReportsDep,
     run_id: RunId,
     done: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
-    service = service_of(state)
-    if service is None:
-        return no_backend(view)
     run = service.run_row(run_id)
     if run is None:
         return not_found(view)
@@ -134,15 +130,14 @@ def run_page(
 @router.get("/reports/runs/{run_id}/events/stream")
 def run_events_stream(
     view: ReportsView,
-    state: StateDep,
+    service: ReportsDep,
     run_id: RunId,
     after: EventId = 0,
     last_event_id: Annotated[int, Header(alias="Last-Event-ID", ge=0, le=2**31 - 1)] = 0,
 ) -> Response:
     """The live log as Server-Sent Events (``log`` events, then one ``end`` with the status): those
     after ``?after=`` (what the page showed), or after ``Last-Event-ID`` when the browser reconnects."""
-    service = service_of(state)
-    if service is None or service.run_row(run_id) is None:
+    if service.run_row(run_id) is None:
         return not_found(view)
     return StreamingResponse(
         event_stream(service, run_id, max(after, last_event_id)),
@@ -154,17 +149,14 @@ def run_events_stream(
 @router.post("/reports/runs/{run_id}/rerun")
 def rerun(
     view: ReportsView,
-    state: StateDep,
     session: SessionDep,
     run_id: RunId,
     form: PostedForm,
+    service: ReportsDep,
     tasks: BackgroundTasks,
 ) -> Response:
     """Run the definition again (its current version), with this run's parameters, or with the
     form's when it sends ``with_parameters``; audited as ``reports.rerun``."""
-    service = service_of(state)
-    if service is None:
-        return no_backend(view)
     old = service.run_row(run_id)
     if old is None:
         return not_found(view)
@@ -191,17 +183,14 @@ def rerun(
 @router.post("/reports/runs/{run_id}/deliver")
 def deliver_again(
     view: ReportsView,
-    state: StateDep,
     session: SessionDep,
     run_id: RunId,
     form: PostedForm,
+    service: ReportsDep,
     tasks: BackgroundTasks,
 ) -> Response:
     """Deliver a finished run's artifacts again, to every route or to the form's ``destination``
     (after the response); audited as ``reports.deliver``."""
-    service = service_of(state)
-    if service is None:
-        return no_backend(view)
     run = service.run_row(run_id)
     if run is None:
         return not_found(view)

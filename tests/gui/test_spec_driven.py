@@ -50,3 +50,23 @@ def test_pre_registration_id_prefills_the_form(qtbot, window, kiosk):
     page = wizard.pages[0]
     qtbot.waitUntil(lambda: page.value("fullName") == "Karim Nasser")
     assert page.value("gender") == "MLE" and page.value("region") == "R2"
+
+
+def test_consent_ticked_before_loading_the_pre_registration_stays_ticked(qtbot, window, kiosk):
+    kiosk.registrations.cache_preregistration(prereg_id="PRE-5678", data={"fullName": "Lina Haddad"})
+    sign_in(qtbot, window, OPERATOR[0], OPERATOR[2])
+    qtbot.waitUntil(lambda: window.current_name() == "home")
+    wizard = open_wizard(qtbot, window)
+    wizard.pages[0].inputs["consent"].setChecked(True)  # the applicant agreed first
+    qtbot.keyClicks(wizard.prereg, "PRE-5678")
+    wizard.prereg.returnPressed.emit()
+    qtbot.waitUntil(lambda: wizard.registration.prereg_id == "PRE-5678" and bool(wizard.pages))
+    page = wizard.pages[0]
+    qtbot.waitUntil(lambda: page.value("fullName") == "Lina Haddad")
+    assert page.inputs["consent"].isChecked()
+    loaded = wizard.registration
+    wizard.discard()  # what Cancel does once the officer confirms
+    window.show_screen("registration")  # a new applicant starts without anyone's consent
+    qtbot.waitUntil(lambda: wizard.registration is not None and wizard.registration is not loaded)
+    qtbot.waitUntil(lambda: bool(wizard.pages) and wizard.next_button.isEnabled())
+    assert not wizard.pages[0].inputs["consent"].isChecked()

@@ -39,6 +39,7 @@ from client.ui.screens.scan_dialog import ScanDialog
 from client.ui.screens.supervisor_dialog import SupervisorDialog
 from client.ui.theme import FORM_MAX_WIDTH
 from client.ui.widgets import PageStack, button, confirm, error_label, scroll_by_page, title_label
+from shared.forms import CONSENT_AGREED
 
 
 def load_form_inputs(ctx: UiContext, prereg_id: str | None) -> tuple[Registration, dict[str, list[dict]]]:
@@ -148,11 +149,27 @@ class RegistrationScreen(QWidget):
             self.retranslate()
 
     def start(self, *, prereg_id: str | None) -> None:
+        """A new registration form; with ``prereg_id``, prefilled from that pre-registration. The
+        applicant's consent, once ticked on this form, stays ticked when their pre-registration loads
+        (it is never part of a pre-registration: the applicant gives it at the kiosk)."""
         self.message.clear()
         self.next_button.setEnabled(False)
+        kept = self._consent_given() if prereg_id else {}
         self.ctx.ops.run(
-            lambda: load_form_inputs(self.ctx, prereg_id), on_done=self._build, on_error=self._failed
+            lambda: load_form_inputs(self.ctx, prereg_id),
+            on_done=lambda loaded: self._build(loaded, keep=kept),
+            on_error=self._failed,
         )
+
+    def _consent_given(self) -> dict[str, Any]:
+        """The consent field of the form on screen, when the applicant agreed ({} otherwise)."""
+        consent = self.registration.consent if self.registration is not None else None
+        if consent is None:
+            return {}
+        for page in self.pages:
+            if isinstance(page, FormPage) and page.values().get(consent.field_id) == CONSENT_AGREED:
+                return {consent.field_id: CONSENT_AGREED}
+        return {}
 
     def _failed(self, exc: Exception) -> None:
         self.next_button.setEnabled(True)
@@ -180,7 +197,9 @@ class RegistrationScreen(QWidget):
         self.prereg.setText(code)
         self.prereg_load.click()  # the same path as typing the id and pressing Enter
 
-    def _build(self, loaded: tuple[Registration, dict[str, list[dict]]]) -> None:
+    def _build(
+        self, loaded: tuple[Registration, dict[str, list[dict]]], keep: dict[str, Any] | None = None
+    ) -> None:
         registration, options = loaded
         self.registration = registration
         self.ctx.extras["form_options"] = options  # the preview shows labels, not ids
@@ -200,7 +219,7 @@ class RegistrationScreen(QWidget):
                     language=language,
                     consent=registration.consent,
                 )
-                page.set_values(registration.values)
+                page.set_values(registration.values | (keep or {}))
             elif screen.kind == "documents":
                 page = DocumentsPage(
                     registration=registration,

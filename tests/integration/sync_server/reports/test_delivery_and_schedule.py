@@ -82,7 +82,11 @@ def test_scheduled_run_fires_from_the_persistent_job_store_and_delivers(db_url, 
     service = parts.reports
     destinations = parts.report_destinations
     destinations.save(
-        "outbox", title="Outbox", kind="folder", config={"folder": str(tmp_path / "reports" / "outbox")}, actor="t"
+        "outbox",
+        title="Outbox",
+        kind="folder",
+        config={"folder": str(tmp_path / "reports" / "outbox")},
+        actor="t",
     )
     destinations.save(
         "ho",

@@ -57,7 +57,11 @@ def parts(postgres_url, mariadb_url, tmp_path):
         actor="t",
     )
     parts.report_destinations.save(
-        "outbox", title="Outbox", kind="folder", config={"folder": str(tmp_path / "reports" / "outbox")}, actor="t"
+        "outbox",
+        title="Outbox",
+        kind="folder",
+        config={"folder": str(tmp_path / "reports" / "outbox")},
+        actor="t",
     )
     yield parts
     parts.dispose()
@@ -125,7 +129,7 @@ def test_failures_are_clear_run_failures_with_the_users_trace(parts):
     service.definitions.save("broken", parse_spec(broken), actor="t")
     run = service.run_row(service.run("broken"))
     assert run["status"] == "failed" and "division by zero" in run["error"]
-    error = [e["message"] for e in run_events(service.engine, run["id"]) if e["level"] == "error"][0]
+    error = next(e["message"] for e in run_events(service.engine, run["id"]) if e["level"] == "error")
     assert "line 2" in error  # the user's own line
     checked = spec(
         validations=[{"kind": "sql", "name": "too few", "query": "SELECT 1", "expect": "count", "min": 5}]

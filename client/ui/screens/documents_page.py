@@ -17,7 +17,7 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -69,7 +69,7 @@ class DocumentsPage(QWidget):
         self.rows_area.setWidgetResizable(True)
         self.rows_area.setFrameShape(QFrame.Shape.NoFrame)
         self.rows_area.setWidget(rows)
-        outer.addWidget(self.rows_area, 1)
+        outer.addWidget(self.rows_area, 3)
         grid = QGridLayout(rows)
         self.rows = {f: DocumentRow(f, with_camera=self.camera is not None) for f in self.all_fields}
         for index, (field_id, row) in enumerate(self.rows.items()):
@@ -90,7 +90,8 @@ class DocumentsPage(QWidget):
         grid.setRowStretch(len(self.all_fields) * 3, 1)
         self.view: CameraView | None = None
         if self.camera is not None:
-            outer.addLayout(self._camera_panel(), 0)
+            # on a wide screen the camera preview takes a share of the room (a document is read there)
+            outer.addLayout(self._camera_panel(), 2)
         self.refresh()
 
     def _camera_panel(self) -> QVBoxLayout:
@@ -98,7 +99,7 @@ class DocumentsPage(QWidget):
         self.target_label = QLabel(objectName="doc_target", wordWrap=True)  # never wider than the camera
         self.target_label.setProperty("role", "second")
         self.view = CameraView(source=self.camera, modality="document", name="doc_preview", size=(360, 270))
-        self.view.setMaximumWidth(360)  # the rows take the rest of the width
+        self.view.setMaximumWidth(960)  # grows with the screen, never past a readable preview
         self.view.setWordWrap(True)  # "Starting the camera…" at large text: two lines within it
         self.capture_button = button("", "doc_capture")
         self.capture_button.clicked.connect(lambda: self.capture_camera(self.target))
@@ -119,6 +120,12 @@ class DocumentsPage(QWidget):
         if self.target not in self.field_ids:
             self.target = self.field_ids[0] if self.field_ids else None
         self.retranslate(self.language)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """The rows keep the width they need (no sideways scrolling); the camera gets the rest."""
+        need = self.rows_area.widget().minimumSizeHint().width()
+        self.rows_area.setMinimumWidth(need + self.rows_area.verticalScrollBar().sizeHint().width())
+        super().resizeEvent(event)
 
     def showEvent(self, event: QShowEvent) -> None:
         self.refresh()  # the demographics were submitted just before this page comes up

@@ -13,4 +13,5 @@ pytest_plugins: list[str] = [
     "tests.support.console",
     "tests.support.browser",
     "tests.support.ftp",
+    "tests.support.smtp",
 ]

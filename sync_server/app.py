@@ -20,10 +20,11 @@ from sync_server.api import (
     packets,
 )
 from sync_server.api import masterdata_problems as masterdata_problems_api
+from sync_server.api import resident as resident_api
 from sync_server.api.deps import get_backend, get_state, user_name_with
 from sync_server.api.errors import install_domain_error_handler
 from sync_server.api.updates import build_updates_router
-from sync_server.console import install_console
+from sync_server.console import install_console, resident_page
 from sync_server.errors import install_error_handlers
 from sync_server.http_limits import BodyLimit
 from sync_server.reports.api import build_admin_backend_router
@@ -58,6 +59,8 @@ def create_app(state: ServerState) -> FastAPI:
     for module in (admin_dashboard, admin_users, admin_masterdata_preview, admin_packets):
         app.include_router(module.router)
     app.include_router(masterdata_problems_api.router)
+    app.include_router(resident_api.router)
+    app.include_router(resident_page.router)  # public: residents, no sign-in
     app.include_router(build_updates_router(state.settings.update_repo_dir))
     app.include_router(
         build_admin_backend_router(

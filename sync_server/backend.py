@@ -11,24 +11,43 @@ times for the sync-lag report. Nothing here connects or reads keys at import tim
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from sync_server.console.resident_text import reason_words
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
+from sync_server.notifications import KeyringSealer, OutboxNotifier
+from sync_server.notifications.masterdata_templates import MasterDataTemplates
+from sync_server.notifications.settings import NotificationSettings
 from sync_server.processing.dedupe import DedupeConfig
+from sync_server.processing.flows import build_stages
+from sync_server.processing.packet_view import PacketView
 from sync_server.processing.pipeline import IntegrationHook, Pipeline, RetryPolicy
 from sync_server.processing.ports import MasterDataHistory, QueueReceivedPackets
 from sync_server.processing.queue import DEFAULT_LEASE
-from sync_server.processing.stages import build_stages, make_packet_opener
+from sync_server.processing.stages import machine_key_of, make_packet_opener
 from sync_server.processing.worker import ProcessingWorker, WorkerPool
 from sync_server.report_parts import build_report_parts
 from sync_server.reports.builtin import MachineSyncTimes
 from sync_server.reports.scheduler import ReportScheduler
+from sync_server.services.adjudication_desk import AdjudicationDesk
 from sync_server.services.packet_handover import server_packets
+
+
+class ResidentCheckKeys:
+    """``ResidentChecks`` under the ID store's data key (the status page hashes under every key held)."""
+
+    def __init__(self, keyring: DataKeyring) -> None:
+        self.keyring = keyring
+
+    def make(self, iso_date: str) -> tuple[str, str]:
+        key = self.keyring.current
+        return key.key_id, key.keyed_hash("resident", iso_date)
 
 
 @dataclass
@@ -54,6 +73,8 @@ class Backend:
     reports_engine: Engine | None = None
     # where folder destinations may write besides DATA/reports/outbox (settings.report_folders)
     report_folders: Sequence[Path] = ()
+    # resident notifications (OPENREG_NOTIFY_*): none configured, nothing is queued or sent
+    notifications: NotificationSettings = field(default_factory=NotificationSettings.from_env)
 
     def __post_init__(self) -> None:
         keyring = DataKeyring(self.data_dir)
@@ -70,6 +91,24 @@ class Backend:
         self.reports = parts.reports
         self._pool: WorkerPool | None = None
         self._scheduler: ReportScheduler | None = None
+        self._sealer = KeyringSealer(keyring)
+        channels = self.notifications.channel_names()
+        self.notifier = OutboxNotifier(self._sealer, channels=channels) if channels else None
+        self._sender_stop = threading.Event()
+        self._sender: threading.Thread | None = None
+
+    @property
+    def adjudication_desk(self) -> AdjudicationDesk:
+        """The console's adjudication service over this backend's queue, packets and ID store."""
+        opener = make_packet_opener(list(self.identities), reload=self.reload_identities)
+        packets = QueueReceivedPackets(self.engine)
+
+        def open_packet(rid: str) -> PacketView:
+            return opener(packets.blob_path(rid), machine_public_key=machine_key_of(self.master, rid))
+
+        return AdjudicationDesk(
+            engine=self.engine, open_packet=open_packet, identities=self.id_store, notifier=self.notifier
+        )
 
     def make_worker(self, index: int = 0) -> ProcessingWorker:
         stages = build_stages(
@@ -78,6 +117,8 @@ class Backend:
             opener=make_packet_opener(list(self.identities), reload=self.reload_identities),
             store=self.id_store,
             dedupe=self.dedupe,
+            engine=self.engine,
+            residents=ResidentCheckKeys(self.id_store.keyring),
         )
         server = server_packets(self.engine, blob_dir=self.data_dir / "packets")
         return ProcessingWorker(
@@ -88,6 +129,8 @@ class Backend:
             on_finished=self.on_finished,
             intake=server,
             outcomes=server,
+            notifier=self.notifier,
+            reason_words=reason_words,
         )
 
     def start(self, *, workers: int, scheduler: bool = True) -> None:
@@ -96,6 +139,18 @@ class Backend:
         if workers > 0:
             self._pool = WorkerPool(make_worker=self.make_worker, count=workers)
             self._pool.start()
+        if self.notifier is not None:
+            sender = self.notifications.sender(
+                engine=self.engine, templates=MasterDataTemplates(self.engine), sealer=self._sealer
+            )
+            self._sender = threading.Thread(
+                target=sender.run_until,
+                args=(self._sender_stop,),
+                kwargs={"idle_seconds": self.notifications.idle_s},
+                name="notifications",
+                daemon=True,
+            )
+            self._sender.start()
         if scheduler:
             self.reports.install_builtin_definitions()
             self._scheduler = ReportScheduler(
@@ -111,6 +166,9 @@ class Backend:
             self._scheduler.sync_jobs()
 
     def stop(self) -> None:
+        self._sender_stop.set()
+        if self._sender is not None:
+            self._sender.join(30)
         if self._pool is not None:
             self._pool.shutdown()
         if self._scheduler is not None:

@@ -11,7 +11,7 @@ fakes implementing the same Protocols.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -54,6 +54,34 @@ class Identity:
     blobs: list[BlobIn]
 
 
+class IdentityInactive(Exception):
+    """The identity is deactivated or revoked: it cannot be updated or found by the lost flow."""
+
+
+class VersionConflict(Exception):
+    """The identity changed since it was read (another update won); read again and retry."""
+
+
+@dataclass(frozen=True)
+class StoredIdentity:
+    """What processing reads of an identity (not an admin read: not audited): current version."""
+
+    uin: str
+    rid: str
+    version: int
+    status: str  # active | deactivated | revoked
+    demographics: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CandidateIdentity:
+    """An identity filed under one of the blocking keys asked for, decrypted for fuzzy matching."""
+
+    uin: str
+    rid: str
+    demographics: dict[str, Any]
+
+
 class IdentityWriter(Protocol):
     """What the processing stages need from the ID store. Every call is idempotent by RID, and safe
     from several worker threads and processes at once."""
@@ -76,8 +104,37 @@ class IdentityWriter(Protocol):
         center_id: str | None,
         blobs_in: Sequence[BlobIn],
         blocking_text: str | None = None,
+        distinct: bool = False,
     ) -> None:
-        """Store the identity once; raises ``DuplicateIdentity`` if another RID holds ``dedupe_key``."""
+        """Store the identity once; raises ``DuplicateIdentity`` if another RID holds ``dedupe_key``.
+        ``distinct``: an adjudicator decided this is not the person holding the same dedupe key."""
+        ...
+
+    def candidates(self, *, blocking_texts: Sequence[str], limit: int = 200) -> list[CandidateIdentity]:
+        """Active identities filed under any of ``blocking_texts``, for fuzzy matching."""
+        ...
+
+    def current(self, uin: str) -> StoredIdentity | None:
+        """The current version of ``uin``, or None if no such identity."""
+        ...
+
+    def update_identity(
+        self,
+        *,
+        uin: str,
+        rid: str,
+        flow: str,
+        expected_version: int,
+        demographics: dict[str, Any],
+        changed_fields: Sequence[str],
+        dedupe_key: str,
+        blocking_text: str | None,
+        blobs_in: Sequence[BlobIn],
+    ) -> int:
+        """Make ``demographics`` (whole, already merged) the next version, replacing blobs of the
+        same kind and name; returns the version. Idempotent by ``rid`` (a repeat returns the version
+        it made). ``VersionConflict`` if the current version is not ``expected_version``;
+        ``IdentityInactive`` if the identity is not active."""
         ...
 
 
@@ -112,3 +169,21 @@ class ProcessingJobs(Protocol):
     def last_enqueued_per_machine(self) -> list[tuple[str | None, dt.datetime]]:
         """(machine_id, latest enqueued_at) per machine seen in the queue."""
         ...
+
+
+class Notifier(Protocol):
+    """Queues a resident's notifications (``sync_server.notifications.OutboxNotifier``) on the
+    caller's connection, so they commit with the outcome they tell of. Unusable contacts are
+    dropped, never an error."""
+
+    def notify(
+        self,
+        conn: Any,
+        *,
+        rid: str,
+        event: str,
+        language: str | None,
+        email: Any = None,
+        phone: Any = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> int: ...

@@ -71,7 +71,13 @@ class PacketMeta(BaseModel):
     ui_spec_version: int | None = None
     prereg_id: FreeText | None = None
     retries: dict[Text, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, max_length=16)
-    flow: Text = "new"
+    flow: Literal["new", "update", "lost", "correction"] = "new"
+    # update: whose identity changes and which groups of the ID schema (demographic groups,
+    # "documents", "biometrics") the packet carries; biometrics outside "biometrics" authenticate.
+    uin: str | None = Field(default=None, pattern=r"^[0-9]{6,32}$")
+    update_groups: list[Text] = Field(default_factory=list, max_length=32)
+    # correction: the held packet whose request for more information this packet answers.
+    correction_of: str | None = Field(default=None, pattern=r"^[0-9]{29}$")
     consent: ConsentMeta | None = Field(default=None, description="absent in older kiosks' packets")
     # Set by the builder (shared.packet.builder.with_sealing_meta), whatever the kiosk passed.
     format: Literal["openreg-packet"] | None = None

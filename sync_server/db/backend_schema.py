@@ -1,4 +1,4 @@
-"""All backend tables (processing queue, ID store, reports) on throwaway databases.
+"""All backend tables (processing queue, ID store, reports, notification outbox) on throwaway databases.
 
 The server's Alembic chain owns the real schema (0001_initial states these tables as they were then,
 later revisions change them); ``create_backend_tables`` builds the current shape for tests and tools.
@@ -11,10 +11,16 @@ from sqlalchemy.engine import Connection, Engine
 
 from sync_server.db.tables import AuditEntryRow, AuditHeadRow
 from sync_server.idstore.tables import metadata as idstore_metadata
+from sync_server.notifications.tables import metadata as notifications_metadata
 from sync_server.processing.tables import metadata as processing_metadata
 from sync_server.reports.tables import metadata as reports_metadata
 
-BACKEND_METADATA: tuple[MetaData, ...] = (processing_metadata, idstore_metadata, reports_metadata)
+BACKEND_METADATA: tuple[MetaData, ...] = (
+    processing_metadata,
+    idstore_metadata,
+    reports_metadata,
+    notifications_metadata,
+)
 
 
 # Identity reads and reprocessing write the server audit log in their own transaction, so a backend

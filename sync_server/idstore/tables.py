@@ -43,6 +43,25 @@ identities = Table(
     Column("center_id", String(16)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # active | deactivated | revoked (an admin action with a reason, audited); only active
+    # identities are updated or found by the lost flow.
+    Column("status", String(16), nullable=False, default="active", server_default="active"),
+    Column("status_reason", Text),
+)
+
+# Every version of every identity: version 1 from the registration, one more per update (or per
+# merge an adjudicator decides). ``identities`` holds the current one; these rows are its history.
+identity_versions = Table(
+    "idstore_identity_versions",
+    metadata,
+    Column("uin", String(32), ForeignKey("idstore_uins.uin"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("rid", String(64), nullable=False, unique=True),  # the packet that made it
+    Column("flow", String(16), nullable=False),
+    Column("changed_fields", JSON, nullable=False, default=list),
+    Column("key_id", String(32), nullable=False),
+    Column("demographics_ciphertext", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 blobs = Table(

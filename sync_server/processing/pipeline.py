@@ -1,7 +1,8 @@
 """The stage pipeline: run named stages in order over one packet, recording each attempt.
 
 A stage either passes, rejects the packet (``Rejection``: the packet is invalid and that is final,
-with a reason code the kiosk sees) or fails (any other exception, including a failing integration
+with a reason code the kiosk sees), holds it (``Held``: a person or another system must answer first,
+e.g. an adjudicator or the ABIS; the packet waits, not due, until ``queue.resume``) or fails (any other exception, including a failing integration
 hook: the packet is fine but the stage could not finish, so the queue retries it with backoff).
 Stages must be idempotent, because a retried or reclaimed packet runs from the first stage again;
 the UIN and ID store writes are keyed by RID for exactly that reason.
@@ -22,11 +23,22 @@ from sync_server.services.clock import utcnow
 class Outcome(StrEnum):
     PASSED = "passed"
     REJECTED = "rejected"
+    HELD = "held"
     FAILED = "failed"
 
 
 class Rejection(Exception):
     """The packet is invalid; ``code`` is stable (e.g. ``tampered``), ``text`` is for people."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(f"{code}: {text}")
+        self.code = code
+        self.text = text
+
+
+class Held(Exception):
+    """The packet waits for an answer (``code``: ``adjudication``, ``more_information``,
+    ``abis_pending``); it runs again from the first stage once resumed."""
 
     def __init__(self, code: str, text: str) -> None:
         super().__init__(f"{code}: {text}")
@@ -47,7 +59,9 @@ class PacketContext:
 
 
 class Stage(Protocol):
-    """One step of processing. ``run`` raises ``Rejection`` for invalid packets; anything else is a failure."""
+    """One step of processing. ``run`` raises ``Rejection`` for invalid packets, ``Held`` to wait for
+    an answer; anything else is a failure. A stage with a ``flows`` attribute (a set of packet flows,
+    ``new``/``update``/``lost``/``correction``) runs only for packets of those flows."""
 
     name: str
 
@@ -102,6 +116,9 @@ class Pipeline:
     def run(self, context: PacketContext, *, attempt: int = 1) -> PipelineResult:
         """Run every stage; stop at the first rejection or failure."""
         for stage in self.stages:
+            flows = getattr(stage, "flows", None)
+            if flows is not None and context.values.get("flow", "new") not in flows:
+                continue
             started, clock = utcnow(), time.perf_counter()
             outcome, detail, result = Outcome.PASSED, "", None
             try:
@@ -109,13 +126,16 @@ class Pipeline:
                 for hook in self.hooks.get(stage.name, ()):
                     try:
                         hook(stage=stage.name, context=context)
-                    except Rejection:
+                    except (Rejection, Held):
                         raise
                     except Exception as exc:  # a hook failing is the stage failing, not the packet
                         raise HookError(f"hook {hook.name!r} failed: {exc}") from exc
             except Rejection as rejection:
                 outcome, detail = Outcome.REJECTED, str(rejection)
                 result = PipelineResult(Outcome.REJECTED, stage.name, rejection.code, rejection.text)
+            except Held as held:
+                outcome, detail = Outcome.HELD, str(held)
+                result = PipelineResult(Outcome.HELD, stage.name, held.code, held.text)
             except Exception as exc:
                 outcome, detail = Outcome.FAILED, f"{type(exc).__name__}: {exc}"
                 result = PipelineResult(Outcome.FAILED, stage.name, "stage_failed", detail)

@@ -105,3 +105,25 @@ class PacketOutcomes(Protocol):
         """Write the queue ``status`` of ``rid`` ('processed', 'rejected', 'retry', 'failed') as the
         packet's status, on ``conn``: inside the transaction that stores the outcome in the queue."""
         ...
+
+
+class BiometricIdentify(Protocol):
+    """The ABIS as processing sees it (``sync_server.abis`` adapts the ABIS port to this)."""
+
+    def identify(self, *, rid: str, records: list[Any], gallery: list[str] | None) -> dict[str, float]:
+        """Scores 0-100 per UIN for ``rid``'s biometric ``records`` (``BiometricView``s) against the
+        gallery (None: everyone). Raises ``pipeline.Held("abis_pending", ...)`` while the ABIS has
+        not answered yet (the packet is resumed when it does)."""
+        ...
+
+    def insert(self, *, uin: str, rid: str, records: list[Any]) -> None:
+        """Add ``uin``'s biometrics to the gallery (when its UIN is issued); idempotent by ``rid``."""
+        ...
+
+
+class ResidentChecks(Protocol):
+    """Keyed hashes of a resident's date of birth for the public status page (never the date)."""
+
+    def make(self, iso_date: str) -> tuple[str, str]:
+        """(key id, hex keyed hash) of ``iso_date`` under the current data key."""
+        ...

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ from sync_server.services.audit import append_audit
 from sync_server.services.clock import utcnow
 
 DUE_STATUSES = ("queued", "retry")
-UNFINISHED_STATUSES = ("queued", "running", "retry", "failed")
+UNFINISHED_STATUSES = ("queued", "running", "retry", "failed", "held")
 # Short, because a killed worker's packet waits this long; a running worker renews it (worker.py).
 DEFAULT_LEASE = dt.timedelta(seconds=10)
 
@@ -184,10 +185,12 @@ def finish(
     facts: dict[str, Any] | None = None,
     records: list[StageRecord] | None = None,
     outcomes: PacketOutcomes | None = None,
+    also: Callable[[Connection, str], None] | None = None,
 ) -> str:
     """Store the outcome (and this attempt's stage records, in the same transaction) if we still own
     the claim; returns the new status ('' if the claim was lost; the records are then kept anyway).
-    ``outcomes`` (the sync server's packet status) is written in the same transaction."""
+    ``outcomes`` (the sync server's packet status) is written in the same transaction, and so is
+    whatever ``also(conn, status)`` writes (the resident's notifications)."""
     now = utcnow()
     values: dict[str, Any] = {
         "stage": result.stage,
@@ -198,6 +201,8 @@ def finish(
     if result.outcome is Outcome.PASSED:
         values |= {"status": "processed", "uin": uin, "reason_code": None, "reason_text": None}
         values |= {"finished_at": now, "stage": "processed"}
+    elif result.outcome is Outcome.HELD:  # waits for an answer; ``resume`` makes it due again
+        values |= {"status": "held", "reason_code": result.reason_code, "reason_text": result.reason_text}
     elif result.outcome is Outcome.REJECTED:
         values |= {"status": "rejected", "reason_code": result.reason_code, "reason_text": result.reason_text}
         values |= {"finished_at": now}
@@ -224,6 +229,8 @@ def finish(
                 reason_code=result.reason_code,
                 reason=result.reason_text,
             )
+        if also is not None and changed == 1:
+            also(conn, str(values["status"]))
     return str(values["status"]) if changed == 1 else ""
 
 
@@ -272,6 +279,38 @@ def reprocess(
                 details={"rid": rid, "status": None if rid else status, "count": count},
             )
         return count
+
+
+def resume(conn: Connection, *, rid: str, reason_codes: tuple[str, ...] | None = None) -> bool:
+    """Make a held packet due now (on ``conn``, in the caller's transaction, with the answer it waited
+    for); only when it holds for one of ``reason_codes`` if given. False if it was not held so."""
+    condition = [processing_jobs.c.rid == rid, processing_jobs.c.status == "held"]
+    if reason_codes is not None:
+        condition.append(processing_jobs.c.reason_code.in_(reason_codes))
+    return (
+        conn.execute(
+            update(processing_jobs)
+            .where(*condition)
+            .values(status="queued", attempts=0, next_attempt_at=utcnow(), claim_token=None)
+        ).rowcount
+        == 1
+    )
+
+
+def hold(conn: Connection, *, rid: str, reason_code: str, reason_text: str) -> bool:
+    """Hold a packet that is not running and not final (an admin asks for more information); False
+    if it is running, processed or rejected."""
+    return (
+        conn.execute(
+            update(processing_jobs)
+            .where(
+                processing_jobs.c.rid == rid,
+                processing_jobs.c.status.in_(("queued", "retry", "failed", "held")),
+            )
+            .values(status="held", reason_code=reason_code, reason_text=reason_text, claim_token=None)
+        ).rowcount
+        == 1
+    )
 
 
 def job_status(engine: Engine, rid: str) -> dict[str, Any] | None:

@@ -1,8 +1,12 @@
-"""The processing stages, in order: verify, decrypt, validate, actors, dedupe, uin, idstore.
+"""The processing stages, in order: verify, decrypt, corrections, validate, actors, then per flow
+(``PacketMeta.flow``) dedupe, uin, idstore (new), update (update), lost (lost), correction (correction)
+- the last four in ``lifecycle_stages``.
 
 Reason codes (stable, shown on the kiosk): tampered, unknown_machine, undecryptable, invalid_packet,
 unknown_schema, invalid_demographics, missing_document, missing_biometrics, exception_not_approved,
-inactive_machine, inactive_operator, inactive_supervisor, capture_in_future, duplicate.
+inactive_machine, inactive_operator, inactive_supervisor, capture_in_future, duplicate, unknown_uin,
+uin_not_active, authentication_failed, not_found, correction_not_expected. Held (waiting, not final):
+adjudication, more_information, abis_pending.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from shared.forms.engine import FormEngine
 from shared.forms.schema import FormSpecError, load_id_schema
 from shared.rid import RidError, parse_rid
 from shared.sync import MAX_CAPTURE_CLOCK_SKEW
-from sync_server.ports import BlobIn, DuplicateIdentity, IdentityWriter
-from sync_server.processing.dedupe import DedupeConfig, DedupeKeyError, blocking_text, dedupe_key
+from sync_server.processing.dedupe import (
+    normalise_date,
+    text_of,
+)
 from sync_server.processing.packet_view import PacketView, from_opened
 from sync_server.processing.pipeline import PacketContext, Rejection
-from sync_server.processing.ports import MasterDataHistory, PacketOpener, ReceivedPackets
+from sync_server.processing.ports import MasterDataHistory, PacketOpener, ReceivedPackets, ResidentChecks
 from sync_server.services.clock import utcnow
 
 if TYPE_CHECKING:  # shared.packet (and pyrage) load only when the first packet is opened
@@ -44,6 +50,16 @@ def _machine_id_from_rid(rid: str) -> str:
         raise Rejection("invalid_packet", f"not a registration ID: {exc}") from exc
 
 
+def machine_key_of(master: MasterDataHistory, rid: str) -> str:
+    """The signing key of the machine that made ``rid``, as enrolled now; ``unknown_machine`` if none."""
+    machine_id = _machine_id_from_rid(rid)
+    machine = master.entity_at("machines", machine_id, utcnow())
+    key = (machine or {}).get("public_key") or (machine or {}).get("signing_public_key")
+    if machine is None or not key:
+        raise Rejection("unknown_machine", f"machine {machine_id} is not enrolled on this server")
+    return str(key)
+
+
 def _active(row: Mapping[str, Any] | None) -> bool:
     return row is not None and row.get("active", True) is not False
 
@@ -62,11 +78,13 @@ class VerifyStage:
         if sha256_file(path) != (expected_sha, expected_size):
             raise Rejection("tampered", "the uploaded file does not match the registered hash and size")
         machine_id = _machine_id_from_rid(context.rid)
-        machine = self.master.entity_at("machines", machine_id, utcnow())
-        key = (machine or {}).get("public_key") or (machine or {}).get("signing_public_key")
-        if machine is None or not key:
-            raise Rejection("unknown_machine", f"machine {machine_id} is not enrolled on this server")
-        context.values.update(path=path, machine_id=machine_id, machine=dict(machine), machine_key=key)
+        machine = self.master.entity_at("machines", machine_id, utcnow()) or {}
+        context.values.update(
+            path=path,
+            machine_id=machine_id,
+            machine=dict(machine),
+            machine_key=machine_key_of(self.master, context.rid),
+        )
 
 
 @dataclass
@@ -95,6 +113,7 @@ class DecryptStage:
         if view.meta.rid != context.rid:
             raise Rejection("tampered", "the RID inside the packet differs from the uploaded RID")
         context.values["packet"] = view
+        context.values["flow"] = view.meta.flow
 
 
 def _approved_by_supervisor(meta: PacketMeta) -> bool:
@@ -109,10 +128,15 @@ class ValidateStage:
     and biometric modalities present; any exception backed by a supervisor approval."""
 
     master: MasterDataHistory
+    residents: ResidentChecks | None = None
+    date_fields: tuple[str, ...] = ("dateOfBirth",)
     name: str = "validate"
 
     def run(self, context: PacketContext) -> None:
         packet: PacketView = context.values["packet"]
+        if packet.meta.flow != "new":
+            self._partial(context, packet)
+            return
         schema_id, version = packet.meta.id_schema_id, packet.meta.id_schema_version
         raw = self.master.id_schema(schema_id, version)
         if raw is None:
@@ -160,6 +184,51 @@ class ValidateStage:
                 "exception_not_approved", "biometric/document exceptions need a supervisor approval"
             )
         context.values["schema"] = f"{schema_id}@{version}"
+        self._resident(context, packet)
+
+    def _resident(self, context: PacketContext, packet: PacketView) -> None:
+        """What the public status page checks (a keyed hash of the date of birth) and speaks."""
+        languages = packet.meta.consent.languages if packet.meta.consent else []
+        facts: dict[str, str] = {"resident_language": languages[0]} if languages else {}
+        date = next((packet.demographics[f] for f in self.date_fields if packet.demographics.get(f)), None)
+        if self.residents is not None and date:
+            try:
+                key_id, check = self.residents.make(normalise_date(text_of(date)))
+                facts |= {"resident_key_id": key_id, "resident_check": check}
+            except ValueError:
+                pass  # an unreadable date was rejected above for a new packet; others: no check
+        context.values["resident"] = facts
+
+    def _partial(self, context: PacketContext, packet: PacketView) -> None:
+        """Update, lost and correction packets carry only some fields: each value present must be
+        valid, nothing is required; a lost request needs a capture to identify the person by."""
+        meta = packet.meta
+        if meta.flow == "update" and not meta.uin:
+            raise Rejection("invalid_packet", "an update packet names no UIN")
+        if meta.flow == "correction" and not meta.correction_of:
+            raise Rejection("invalid_packet", "a correction packet names no packet it corrects")
+        if meta.flow == "lost" and not any(not b.exception for b in packet.biometrics):
+            raise Rejection("missing_biometrics", "a lost-UIN request needs at least one biometric capture")
+        raw = self.master.id_schema(meta.id_schema_id, meta.id_schema_version)
+        if raw is None:
+            raise Rejection(
+                "unknown_schema",
+                f"ID schema {meta.id_schema_id} version {meta.id_schema_version} is not known",
+            )
+        schema = load_id_schema(dict(raw))
+        unknown = sorted(set(packet.demographics) - set(schema.fields))
+        if unknown:
+            raise Rejection(
+                "invalid_demographics", f"not fields of the ID schema: {', '.join(unknown)[:200]}"
+            )
+        result = FormEngine(schema=schema).validate(dict(packet.demographics), language="eng")
+        present = {k: v for k, v in result.errors.items() if packet.demographics.get(k) not in (None, "", [])}
+        if present:
+            raise Rejection(
+                "invalid_demographics", "; ".join(f"{k}: {v}" for k, v in sorted(present.items()))
+            )
+        context.values["schema"] = f"{meta.id_schema_id}@{meta.id_schema_version}"
+        self._resident(context, packet)
 
 
 @dataclass
@@ -197,79 +266,6 @@ class ActorsStage:
         context.values.update(center_id=center, operator_id=str(packet.meta.operator_id))
 
 
-@dataclass
-class DedupeStage:
-    """Demographic dedupe against the ID store (which holds only keyed hashes of the keys)."""
-
-    store: IdentityWriter
-    config: DedupeConfig
-    name: str = "dedupe"
-
-    def run(self, context: PacketContext) -> None:
-        packet: PacketView = context.values["packet"]
-        try:
-            key = dedupe_key(packet.demographics, config=self.config)
-            blocking = blocking_text(packet.demographics, config=self.config)
-        except (DedupeKeyError, ValueError) as exc:
-            raise Rejection("invalid_demographics", f"cannot dedupe: {exc}") from exc
-        match = self.store.find_by_dedupe_key(key)
-        if match is not None and match[1] != context.rid:  # our own identity after a crash is not a duplicate
-            raise Rejection("duplicate", f"duplicate of UIN {match[0]}")
-        context.values["dedupe_key"] = key
-        context.values["blocking_text"] = blocking
-
-
-@dataclass
-class UinStage:
-    store: IdentityWriter
-    name: str = "uin"
-
-    def run(self, context: PacketContext) -> None:
-        context.values["uin"] = self.store.issue_uin(rid=context.rid)
-
-
-@dataclass
-class IdStoreStage:
-    store: IdentityWriter
-    name: str = "idstore"
-
-    def run(self, context: PacketContext) -> None:
-        packet: PacketView = context.values["packet"]
-        blobs = [
-            BlobIn(
-                "document",
-                f"{d.category}:{d.name or d.type}",
-                d.content_type,
-                d.data,
-                {"type": d.type, "category": d.category},
-            )
-            for d in packet.documents
-        ]
-        blobs += [
-            BlobIn(
-                "biometric",
-                f"{b.modality}:{b.subtype}",
-                "application/octet-stream",
-                b.data,
-                {"modality": b.modality, "subtype": b.subtype, "format": b.format, "quality": b.quality},
-            )
-            for b in packet.biometrics
-            if not b.exception
-        ]
-        try:
-            self.store.write_identity(
-                uin=context.values["uin"],
-                rid=context.rid,
-                demographics=packet.demographics,
-                dedupe_key=context.values["dedupe_key"],
-                blocking_text=context.values.get("blocking_text"),
-                center_id=context.values.get("center_id"),
-                blobs_in=blobs,
-            )
-        except DuplicateIdentity as dup:  # a concurrent worker stored the same person first
-            raise Rejection("duplicate", f"duplicate of UIN {dup.uin}") from None
-
-
 def make_packet_opener(
     identities: list[str], *, reload: Callable[[], list[str]] | None = None
 ) -> PacketOpener:
@@ -294,23 +290,3 @@ def make_packet_opener(
             return from_opened(open_packet(path, identities=held, machine_public_key=machine_public_key))
 
     return open_with_server_identities
-
-
-def build_stages(
-    *,
-    packets: ReceivedPackets,
-    master: MasterDataHistory,
-    opener: PacketOpener,
-    store: IdentityWriter,
-    dedupe: DedupeConfig,
-) -> list:
-    """The stages in their fixed order."""
-    return [
-        VerifyStage(packets, master),
-        DecryptStage(opener),
-        ValidateStage(master),
-        ActorsStage(master),
-        DedupeStage(store, dedupe),
-        UinStage(store),
-        IdStoreStage(store),
-    ]

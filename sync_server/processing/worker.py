@@ -14,13 +14,15 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from sync_server.ports import Notifier
 from sync_server.processing import queue
-from sync_server.processing.pipeline import PacketContext, Pipeline, RetryPolicy
+from sync_server.processing.notices import notice_for
+from sync_server.processing.pipeline import PacketContext, Pipeline, PipelineResult, RetryPolicy
 from sync_server.processing.ports import PacketIntake, PacketOutcomes
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,10 @@ class ProcessingWorker:
     # the queue when the queue is empty, and each outcome is written as the packet's status.
     intake: PacketIntake | None = None
     outcomes: PacketOutcomes | None = None
+    # The resident's notifications, queued with the outcome; ``reason_words`` gives a rejection's
+    # reason code in plain words per language (never the operator's text: it may name another UIN).
+    notifier: Notifier | None = None
+    reason_words: Callable[[str], Mapping[str, str]] | None = None
 
     def __post_init__(self) -> None:
         self.pipeline = self.pipeline_factory()
@@ -96,8 +102,10 @@ class ProcessingWorker:
         with LeaseHeartbeat(self.engine, claim, lease=self.lease):
             result = self.pipeline.run(context, attempt=claim.attempt)
         facts = {
-            k: context.values[k] for k in ("center_id", "machine_id", "operator_id") if context.values.get(k)
-        }
+            k: context.values[k]
+            for k in ("center_id", "machine_id", "operator_id", "flow")
+            if context.values.get(k)
+        } | context.values.get("resident", {})
         status = queue.finish(
             self.engine,
             claim,
@@ -107,11 +115,29 @@ class ProcessingWorker:
             facts=facts,
             records=list(self._records),
             outcomes=self.outcomes,
+            also=None if self.notifier is None else lambda conn, st: self._notify(conn, st, context, result),
         )
         log.info("packet %s -> %s (%s)", claim.rid, status or "claim lost", result.reason_code or "ok")
         if self.on_finished and status:
             self.on_finished(claim.rid, status)
         return claim.rid
+
+    def _notify(self, conn: Connection, status: str, context: PacketContext, result: PipelineResult) -> None:
+        notice = notice_for(status, context)
+        if notice is None or self.notifier is None:
+            return
+        values = dict(notice.values)
+        if status == "rejected" and result.reason_code and self.reason_words is not None:
+            values["reason"] = dict(self.reason_words(result.reason_code))
+        self.notifier.notify(
+            conn,
+            rid=context.rid,
+            event=notice.event,
+            language=notice.language,
+            email=notice.email,
+            phone=notice.phone,
+            values=values,
+        )
 
     def run_until(self, stop: threading.Event) -> None:
         """Loop until ``stop`` is set; sleeps ``poll_seconds`` when the queue is empty."""

@@ -60,17 +60,24 @@ class ServerPackets:
         reason_code: str | None,
         reason: str | None,
     ) -> None:
-        wire = _WIRE_STATUS.get(status, "processing")
-        conn.execute(
-            update(PacketRow)
-            .where(PacketRow.rid == rid)
-            .values(
-                status=wire,
-                uin=uin if wire == "processed" else None,
-                reason_code=reason_code,
-                reason=reason if reason_code else None,
-            )
+        mirror_status(conn, rid=rid, status=status, uin=uin, reason_code=reason_code, reason=reason)
+
+
+def mirror_status(
+    conn: Connection, *, rid: str, status: str, uin: str | None, reason_code: str | None, reason: str | None
+) -> None:
+    """Write the queue ``status`` of ``rid`` as the status the kiosk sees, on ``conn``."""
+    wire = _WIRE_STATUS.get(status, "processing")
+    conn.execute(
+        update(PacketRow)
+        .where(PacketRow.rid == rid)
+        .values(
+            status=wire,
+            uin=uin if wire == "processed" else None,
+            reason_code=reason_code,
+            reason=reason if reason_code else None,
         )
+    )
 
 
 def server_packets(engine: Engine, *, blob_dir: Path) -> ServerPackets | None:

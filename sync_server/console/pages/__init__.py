@@ -1,6 +1,7 @@
 """One module per console page, each with its ``router``; ``ROUTERS`` is what install_console mounts."""
 
 from sync_server.console.pages import (
+    adjudication,
     audit,
     dashboard,
     identities,
@@ -12,7 +13,6 @@ from sync_server.console.pages import (
     report_setup_mapping_entries,
     report_setup_mappings,
     reports,
-    slots,
     users,
 )
 
@@ -35,6 +35,6 @@ ROUTERS = [
         audit,
         *REPORT_SETUP,
         reports,
-        slots,
+        adjudication,
     )
 ]

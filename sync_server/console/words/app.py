@@ -149,16 +149,3 @@ WORDS = {
         "password.mismatch": "كلمتا المرور مختلفتان.",
     },
 }
-
-WORDS["eng"]["slot.adjudication"] = (
-    "Possible duplicates will be decided here once biometric deduplication lands (identity lifecycle). "
-    "Until then, a packet held as a duplicate shows its reason on the Packets page."
-)
-WORDS["fra"]["slot.adjudication"] = (
-    "Les doublons possibles seront arbitrés ici dès l'arrivée de la déduplication biométrique (cycle de vie "
-    "de l'identité). D'ici là, un paquet retenu comme doublon affiche son motif sur la page Paquets."
-)
-WORDS["ara"]["slot.adjudication"] = (
-    "سيُفصل هنا في التكرارات المحتملة عند وصول إزالة التكرار الحيوي (دورة حياة الهوية). "
-    "حتى ذلك الحين، تعرض الحزمة المحتجزة كتكرار سببها في صفحة الحزم."
-)

@@ -21,6 +21,7 @@ from sync_server.db.tables import Base, MachineRow, PacketRow
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
 from sync_server.idstore.tables import metadata as idstore_metadata
+from sync_server.notifications.tables import metadata as notifications_metadata
 from sync_server.idstore.tables import uins
 from sync_server.processing.dedupe import DedupeConfig, dedupe_key
 from sync_server.processing.tables import metadata as processing_metadata
@@ -44,7 +45,13 @@ def engine(request, tmp_path):
 
 def _all_models() -> MetaData:
     combined = MetaData()
-    for metadata in (Base.metadata, processing_metadata, idstore_metadata, reports_metadata):
+    for metadata in (
+        Base.metadata,
+        processing_metadata,
+        idstore_metadata,
+        reports_metadata,
+        notifications_metadata,
+    ):
         for table in metadata.tables.values():
             table.to_metadata(combined)
     return combined
@@ -52,7 +59,7 @@ def _all_models() -> MetaData:
 
 def test_migrations_reach_head_and_match_the_models(engine):
     head = migrate(engine)
-    assert head == "0010_reports_portal"
+    assert head == "0011_identity_lifecycle"
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), _all_models())
     # APScheduler creates its own job store table at runtime; it is not ours to model.
@@ -184,7 +191,7 @@ def test_0008_encrypts_existing_identities_and_downgrade_decrypts_them(engine, t
         migrate(engine, data_dir=tmp_path / "wrong")
     assert not list((tmp_path / "wrong" / "keys").glob("data-key-*"))
     DataKeyring(data).rotate()  # the key the server made when it wrote its first identity
-    assert migrate(engine, data_dir=data) == "0010_reports_portal"
+    assert migrate(engine, data_dir=data) == "0011_identity_lifecycle"
     with engine.connect() as conn:
         raw = " ".join(
             str(v) for row in conn.exec_driver_sql("SELECT * FROM idstore_identities") for v in row

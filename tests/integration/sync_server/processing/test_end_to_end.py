@@ -1,6 +1,6 @@
 """End to end: sealed packets uploaded to a real sync server process (demo master data) are processed
 by a real `openreg worker` process and the outcome reaches the kiosk through the status endpoint,
-rejections with a machine-readable ``reason_code`` beside the text."""
+rejections (and packets held for an adjudicator) with a machine-readable ``reason_code`` beside the text."""
 
 import os
 import signal
@@ -61,7 +61,11 @@ def test_uploaded_packets_are_processed_or_rejected_with_reasons(start_sync_serv
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             states = kiosk.status(*rids)
-            if all(states[r]["status"] in ("processed", "rejected") for r in rids) and stranger_done():
+            settled = [
+                s["status"] in ("processed", "rejected") or s.get("reason_code") == "adjudication"
+                for s in states.values()
+            ]
+            if all(settled) and stranger_done():
                 break
             time.sleep(0.2)
     finally:
@@ -76,14 +80,14 @@ def test_uploaded_packets_are_processed_or_rejected_with_reasons(start_sync_serv
     assert states[good].get("reason_code") is None and states[good].get("reason") is None
     codes = {rid: (states[rid]["status"], states[rid]["reason_code"]) for rid in [*rids[1:], stranger]}
     assert codes == {
-        duplicate: ("rejected", "duplicate"),
+        duplicate: ("processing", "adjudication"),  # an exact demographic match waits for a person
         missing_document: ("rejected", "missing_document"),
         foreign_key: ("rejected", "tampered"),
         bad_meta: ("rejected", "invalid_packet"),
         stranger: ("rejected", "unknown_machine"),
     }, (states, output)
     # The text is for people and no longer repeats the code.
-    assert states[duplicate]["reason"] == f"duplicate of UIN {states[good]['uin']}"
+    assert states[duplicate]["reason"] == "possible duplicate of 1 identity(ies): an adjudicator decides"
     assert "signature" in states[foreign_key]["reason"].lower(), states[foreign_key]
     assert f"machine {stranger_kiosk.machine_id} is not enrolled" in states[stranger]["reason"]
     assert "id_schema_version" in states[bad_meta]["reason"], states[bad_meta]

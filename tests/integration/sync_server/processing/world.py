@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import random
+import string
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -30,8 +32,9 @@ from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
 from sync_server.processing import queue
 from sync_server.processing.dedupe import DedupeConfig
+from sync_server.processing.flows import build_stages
 from sync_server.processing.pipeline import Pipeline, RetryPolicy
-from sync_server.processing.stages import build_stages, make_packet_opener
+from sync_server.processing.stages import make_packet_opener
 from sync_server.processing.worker import ProcessingWorker
 from sync_server.services.masterdata_history import DbMasterDataHistory
 
@@ -72,13 +75,11 @@ class Packets:
         return sha, size
 
 
-def _letters(number: int) -> str:
-    # Names may not hold digits (demo schema), so people are told apart by letters.
-    text = ""
-    for _ in range(4):
-        number, digit = divmod(number, 26)
-        text = chr(97 + digit) + text
-    return text.capitalize()
+def _name(number: int) -> str:
+    # Names may not hold digits (demo schema), and distinct people must not look alike to the fuzzy
+    # dedupe (same birth date and city): two random 8-letter words per person.
+    rng = random.Random(number)
+    return " ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(8)).capitalize() for _ in "ab")
 
 
 def create_tables(db_url: str, *, machine_key: str) -> None:
@@ -130,7 +131,7 @@ def prepare(folder: Path, db_url: str, *, count: int, document_bytes: int = 0) -
         rid = format_rid(center_id=10001, machine_id=10001, sequence=i + 1, created_at=CAPTURED)
         contents = PacketContents(
             demographics={
-                "fullName": f"Person {_letters(i)}",
+                "fullName": _name(i),
                 "dateOfBirth": "1985-02-14",
                 "gender": "F",
                 "region": "R1",
@@ -175,6 +176,7 @@ def build_worker(folder: Path, db_url: str, *, lease_seconds: float = 30, hooks=
         opener=make_packet_opener(load_identities(folder / "server-identity.txt")),
         store=store,
         dedupe=DedupeConfig(),
+        engine=engine,
     )
     return ProcessingWorker(
         engine=engine,

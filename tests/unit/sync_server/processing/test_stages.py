@@ -24,10 +24,11 @@ from shared.signing import generate_private_key, public_key_b64
 from sync_server.db.backend_schema import create_backend_tables
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
-from sync_server.processing import queue
+from sync_server.processing import adjudication, queue
 from sync_server.processing.dedupe import DedupeConfig
+from sync_server.processing.flows import build_stages
 from sync_server.processing.pipeline import Pipeline, RetryPolicy
-from sync_server.processing.stages import build_stages, make_packet_opener
+from sync_server.processing.stages import make_packet_opener
 from sync_server.processing.worker import ProcessingWorker, WorkerPool
 from tests.support.packets import seal_unchecked
 
@@ -142,9 +143,14 @@ def world(tmp_path):
         queue.enqueue(engine, rid=rid)
         return rid
 
-    def worker(hooks=None, policy=RetryPolicy(base_seconds=0)):
+    def worker(hooks=None, policy=RetryPolicy(base_seconds=0), dedupe=None):
         stages = build_stages(
-            packets=packets, master=master, opener=opener, store=store, dedupe=DedupeConfig()
+            packets=packets,
+            master=master,
+            opener=opener,
+            store=store,
+            dedupe=dedupe or DedupeConfig(),
+            engine=engine,
         )
         return ProcessingWorker(
             engine=engine,
@@ -262,13 +268,65 @@ def test_meta_keys_from_a_newer_kiosk_are_ignored(world):
     assert status(world, rid)["status"] == "processed"
 
 
-def test_duplicate_person_is_rejected_naming_the_first_uin(world):
+def test_an_exact_demographic_match_waits_for_an_adjudicator_then_is_rejected_naming_the_first_uin(world):
     first = world.make()
     second = world.make(person=PERSON | {"fullName": "AMINA  DIALLO"})
     world.drain(world.worker())
     uin = status(world, first)["uin"]
+    held = status(world, second)
+    assert (held["status"], held["reason_code"], held["stage"]) == ("held", "adjudication", "dedupe")
+    case = adjudication.pending(world.engine)[0][0]
+    assert case["kind"] == "duplicate" and case["candidates"][0]["uin"] == uin
+    assert case["candidates"][0]["exact"] is True
+    adjudication.decide(world.engine, rid=second, decision="same", uin=uin, actor="adj1", reason="same face")
+    world.drain(world.worker())
     assert status(world, second)["reason_code"] == "duplicate"
-    assert status(world, second)["reason_text"] == f"duplicate of UIN {uin}"
+    assert status(world, second)["reason_text"] == f"duplicate of UIN {uin} (adjudicated)"
+
+
+def test_namesakes_an_adjudicator_tells_apart_each_get_a_uin(world):
+    first = world.make()
+    second = world.make()
+    world.drain(world.worker())
+    adjudication.decide(world.engine, rid=second, decision="different", actor="adj1", reason="other mother")
+    world.drain(world.worker())
+    assert status(world, first)["uin"] and status(world, second)["uin"]
+    assert status(world, first)["uin"] != status(world, second)["uin"]
+
+
+def test_a_typo_in_the_name_and_swapped_day_and_month_still_find_the_candidate(world):
+    world.make(person=PERSON | {"dateOfBirth": "1985-02-11"})
+    second = world.make(person=PERSON | {"fullName": "Amina Dialo", "dateOfBirth": _swapped("1985-02-11")})
+    world.drain(world.worker())
+    assert status(world, second)["reason_code"] == "adjudication"
+    scores = adjudication.pending(world.engine)[0][0]["candidates"][0]["scores"]
+    assert scores["date"] == 90.0 and 85 <= scores["total"] < 100
+
+
+def test_with_auto_duplicate_an_exact_match_is_rejected_without_a_person(world):
+    first = world.make()
+    second = world.make()
+    world.drain(world.worker(dedupe=DedupeConfig(demographic_auto_duplicate=True)))
+    assert status(world, second)["reason_text"] == f"duplicate of UIN {status(world, first)['uin']}"
+
+
+def test_a_decision_that_does_not_fit_the_case_changes_nothing(world):
+    world.make()
+    second = world.make()
+    world.drain(world.worker())
+    for kwargs, message in [
+        ({"decision": "approve"}, "not a decision"),
+        ({"decision": "same", "uin": "123"}, "candidates"),
+        ({"decision": "different", "reason": " "}, "reason"),
+    ]:
+        with pytest.raises(adjudication.AdjudicationError, match=message):
+            adjudication.decide(world.engine, rid=second, actor="adj1", **({"reason": "x"} | kwargs))
+    assert status(world, second)["status"] == "held"
+
+
+def _swapped(iso: str) -> str:
+    year, month, day = iso.split("-")
+    return f"{year}-{day}-{month}"
 
 
 def test_a_failing_hook_is_retried_then_succeeds(world):
@@ -301,7 +359,8 @@ def test_a_reclaimed_packet_gets_the_same_uin_not_a_second_identity(world):
 
 
 def test_worker_pool_threads_drain_the_queue(world):
-    rids = [world.make(person=PERSON | {"fullName": f"Person {chr(65 + i)}"}) for i in range(6)]
+    names = ["Amina Diallo", "Kofi Mensah", "Leila Haddad", "Tariq Nasser", "Ines Moreau", "Yusuf Okafor"]
+    rids = [world.make(person=PERSON | {"fullName": name}) for name in names]
     pool = WorkerPool(make_worker=lambda _i: world.worker(), count=1)
     pool.start()
     try:

@@ -1,0 +1,238 @@
+"""The stages of a new registration after the common ones: dedupe, uin, idstore.
+
+Dedupe finds who the applicant may already be: the exact dedupe key, demographic candidates by
+fuzzy matching (``matching``) and, when an ABIS is wired, biometric scores. Then, with the
+thresholds of ``DedupeConfig``:
+
+* a biometric score at or above ``high``: the same person, rejected as ``duplicate`` of that UIN;
+* any candidate at or above ``low`` (biometric or demographic, an exact demographic match
+  included unless ``demographic_auto_duplicate``): held for an adjudicator (``adjudication``);
+* otherwise unique.
+
+An adjudicator's decision (``adjudication``) is read when the held packet runs again: ``same``
+rejects as duplicate, ``merge`` applies the packet as an update of the chosen UIN, ``different``
+continues to a new UIN (stored beside a same-keyed identity, ``IdentityWriter.write_identity``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from sync_server.ports import BlobIn, DuplicateIdentity, IdentityInactive, IdentityWriter
+from sync_server.processing import adjudication
+from sync_server.processing.dedupe import (
+    DedupeConfig,
+    DedupeKeyError,
+    blocking_text,
+    blocking_texts,
+    dedupe_key,
+)
+from sync_server.processing.matching import rank
+from sync_server.processing.packet_view import PacketView
+from sync_server.processing.pipeline import Held, PacketContext, Rejection
+from sync_server.processing.ports import BiometricIdentify
+
+NEW = frozenset({"new"})
+
+
+def packet_blobs(packet: PacketView, *, biometrics: bool = True) -> list[BlobIn]:
+    """The documents (and, with ``biometrics``, the captures that are not exceptions) to store."""
+    blobs = [
+        BlobIn(
+            "document",
+            f"{d.category}:{d.name or d.type}",
+            d.content_type,
+            d.data,
+            {"type": d.type, "category": d.category},
+        )
+        for d in packet.documents
+    ]
+    if biometrics:
+        blobs += [
+            BlobIn(
+                "biometric",
+                f"{b.modality}:{b.subtype}",
+                "application/octet-stream",
+                b.data,
+                {"modality": b.modality, "subtype": b.subtype, "format": b.format, "quality": b.quality},
+            )
+            for b in packet.biometrics
+            if not b.exception
+        ]
+    return blobs
+
+
+def keys_of(demographics: Mapping[str, Any], config: DedupeConfig) -> tuple[str, str | None, list[str]]:
+    """(dedupe key, blocking text, blocking texts with likely date typos) of the demographics."""
+    try:
+        return (
+            dedupe_key(demographics, config=config),
+            blocking_text(demographics, config=config),
+            blocking_texts(demographics, config=config),
+        )
+    except (DedupeKeyError, ValueError) as exc:
+        raise Rejection("invalid_demographics", f"cannot dedupe: {exc}") from exc
+
+
+def apply_update(
+    store: IdentityWriter,
+    config: DedupeConfig,
+    context: PacketContext,
+    *,
+    uin: str,
+    changes: Mapping[str, Any],
+    blobs: list[BlobIn],
+) -> int:
+    """Make the packet's ``changes`` the next version of ``uin``; returns the version. A version
+    conflict (another update won the race) fails the stage, so the packet is retried on the new one."""
+    current = store.current(uin)
+    if current is None:
+        raise Rejection("unknown_uin", f"no identity with UIN {uin}")
+    if current.status != "active":
+        raise Rejection("uin_not_active", f"UIN {uin} is {current.status}")
+    merged = {**current.demographics, **changes}
+    changed = sorted(k for k, v in changes.items() if current.demographics.get(k) != v)
+    key, blocking, _texts = keys_of(merged, config)
+    try:
+        version = store.update_identity(
+            uin=uin,
+            rid=context.rid,
+            flow=str(context.values.get("flow", "update")),
+            expected_version=current.version,
+            demographics=merged,
+            changed_fields=changed,
+            dedupe_key=key,
+            blocking_text=blocking,
+            blobs_in=blobs,
+        )
+    except IdentityInactive as exc:
+        raise Rejection("uin_not_active", str(exc)) from None
+    except DuplicateIdentity as dup:
+        raise Rejection("duplicate", f"the changed details are those of UIN {dup.uin}") from None
+    context.values.update(uin=uin, version=version, changed_fields=changed, contact=merged)
+    return version
+
+
+@dataclass
+class DedupeStage:
+    """Exact, demographic and biometric duplicates; holds for an adjudicator in between."""
+
+    store: IdentityWriter
+    config: DedupeConfig
+    engine: Engine
+    abis: BiometricIdentify | None = None
+    name: str = "dedupe"
+    flows: frozenset[str] = field(default=NEW)
+
+    def run(self, context: PacketContext) -> None:
+        packet: PacketView = context.values["packet"]
+        key, blocking, _texts = keys_of(packet.demographics, self.config)
+        context.values.update(dedupe_key=key, blocking_text=blocking)
+        decided = adjudication.decision(self.engine, context.rid)
+        if decided is not None:
+            if decided.decision == "same":
+                raise Rejection("duplicate", f"duplicate of UIN {decided.uin} (adjudicated)")
+            if decided.decision == "merge":
+                context.values["merge_into"] = decided.uin
+            context.values["distinct"] = decided.decision == "different"
+            return
+        candidates = self._candidates(context, packet, key)
+        biometric = [c for c in candidates if c.get("scores", {}).get("biometric", 0) >= self.config.high]
+        if biometric:
+            raise Rejection("duplicate", f"duplicate of UIN {biometric[0]['uin']}")
+        exact = [c for c in candidates if c.get("exact")]
+        if exact and self.config.demographic_auto_duplicate:
+            raise Rejection("duplicate", f"duplicate of UIN {exact[0]['uin']}")
+        if candidates:
+            adjudication.open_case(self.engine, rid=context.rid, kind="duplicate", candidates=candidates)
+            raise Held(
+                "adjudication",
+                f"possible duplicate of {len(candidates)} identity(ies): an adjudicator decides",
+            )
+
+    def _candidates(self, context: PacketContext, packet: PacketView, key: str) -> list[dict]:
+        """Candidates scoring at least ``low``, best first, each with its scores per part."""
+        _key, _blocking, texts = keys_of(packet.demographics, self.config)
+        found = [c for c in self.store.candidates(blocking_texts=texts) if c.rid != context.rid]
+        ranked = {
+            c.uin: {"uin": c.uin, "rid": c.rid, "scores": c.score.as_dict()}
+            for c in rank(packet.demographics, found, config=self.config, floor=self.config.low)
+        }
+        match = self.store.find_by_dedupe_key(key)
+        if match is not None and match[1] != context.rid:  # our own identity after a crash is not one
+            entry = ranked.setdefault(
+                match[0], {"uin": match[0], "rid": match[1], "scores": {"total": 100.0}}
+            )
+            entry["exact"] = True
+        if self.abis is not None and any(not b.exception for b in packet.biometrics):
+            records = [b for b in packet.biometrics if not b.exception]
+            for uin, value in self.abis.identify(rid=context.rid, records=records, gallery=None).items():
+                entry = ranked.setdefault(uin, {"uin": uin, "rid": "", "scores": {"total": 0.0}})
+                entry["scores"]["biometric"] = round(float(value), 1)
+        kept = [
+            c
+            for c in ranked.values()
+            if max(c["scores"].get("total", 0.0), c["scores"].get("biometric", 0.0)) >= self.config.low
+        ]
+        return sorted(
+            kept, key=lambda c: (-max(c["scores"].get("biometric", 0.0), c["scores"]["total"]), c["uin"])
+        )[:10]
+
+
+@dataclass
+class UinStage:
+    store: IdentityWriter
+    name: str = "uin"
+    flows: frozenset[str] = field(default=NEW)
+
+    def run(self, context: PacketContext) -> None:
+        if context.values.get("merge_into"):
+            context.values["uin"] = context.values["merge_into"]
+            return
+        context.values["uin"] = self.store.issue_uin(rid=context.rid)
+
+
+@dataclass
+class IdStoreStage:
+    """Store the new identity (or, after an adjudicated ``merge``, the packet as a new version of
+    the matched one); then add its biometrics to the ABIS gallery."""
+
+    store: IdentityWriter
+    config: DedupeConfig
+    abis: BiometricIdentify | None = None
+    name: str = "idstore"
+    flows: frozenset[str] = field(default=NEW)
+
+    def run(self, context: PacketContext) -> None:
+        packet: PacketView = context.values["packet"]
+        uin = context.values["uin"]
+        if context.values.get("merge_into"):
+            apply_update(
+                self.store,
+                self.config,
+                context,
+                uin=uin,
+                changes=packet.demographics,
+                blobs=packet_blobs(packet),
+            )
+        else:
+            try:
+                self.store.write_identity(
+                    uin=uin,
+                    rid=context.rid,
+                    demographics=packet.demographics,
+                    dedupe_key=context.values["dedupe_key"],
+                    blocking_text=context.values.get("blocking_text"),
+                    center_id=context.values.get("center_id"),
+                    blobs_in=packet_blobs(packet),
+                    distinct=bool(context.values.get("distinct")),
+                )
+            except DuplicateIdentity as dup:  # a concurrent worker stored the same person first
+                raise Rejection("duplicate", f"duplicate of UIN {dup.uin}") from None
+        records = [b for b in packet.biometrics if not b.exception]
+        if self.abis is not None and records:
+            self.abis.insert(uin=uin, rid=context.rid, records=records)

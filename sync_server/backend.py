@@ -18,6 +18,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from sync_server.abis.dispatcher import AbisDispatcher
+from sync_server.abis.for_processing import AbisIdentify, resume_waiting
+from sync_server.abis.http_client import AbisHttpClient
+from sync_server.abis.queue import AbisRequests
 from sync_server.console.resident_text import reason_words
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
@@ -75,6 +79,9 @@ class Backend:
     report_folders: Sequence[Path] = ()
     # resident notifications (OPENREG_NOTIFY_*): none configured, nothing is queued or sent
     notifications: NotificationSettings = field(default_factory=NotificationSettings.from_env)
+    # the ABIS (settings.abis_url): biometric deduplication, update authentication, lost-UIN search
+    abis_url: str | None = None
+    abis_timeout_s: float = 120.0
 
     def __post_init__(self) -> None:
         keyring = DataKeyring(self.data_dir)
@@ -96,6 +103,17 @@ class Backend:
         self.notifier = OutboxNotifier(self._sealer, channels=channels) if channels else None
         self._sender_stop = threading.Event()
         self._sender: threading.Thread | None = None
+        self.abis: AbisIdentify | None = None
+        self._abis_dispatcher: AbisDispatcher | None = None
+        if self.abis_url:
+            client = AbisHttpClient(self.abis_url, timeout_s=self.abis_timeout_s)
+            self._abis_dispatcher = AbisDispatcher(
+                self.engine,
+                client,
+                on_answer=lambda info: resume_waiting(self.engine, info),
+                lease=dt.timedelta(seconds=self.abis_timeout_s + 30),
+            )
+            self.abis = AbisIdentify(AbisRequests(self.engine, client, notify=self._abis_dispatcher.wake))
 
     @property
     def adjudication_desk(self) -> AdjudicationDesk:
@@ -118,6 +136,7 @@ class Backend:
             store=self.id_store,
             dedupe=self.dedupe,
             engine=self.engine,
+            abis=self.abis,
             residents=ResidentCheckKeys(self.id_store.keyring),
         )
         server = server_packets(self.engine, blob_dir=self.data_dir / "packets")
@@ -139,6 +158,8 @@ class Backend:
         if workers > 0:
             self._pool = WorkerPool(make_worker=self.make_worker, count=workers)
             self._pool.start()
+            if self._abis_dispatcher is not None:
+                self._abis_dispatcher.start()
         if self.notifier is not None:
             sender = self.notifications.sender(
                 engine=self.engine, templates=MasterDataTemplates(self.engine), sealer=self._sealer
@@ -166,6 +187,8 @@ class Backend:
             self._scheduler.sync_jobs()
 
     def stop(self) -> None:
+        if self._abis_dispatcher is not None:
+            self._abis_dispatcher.stop()
         self._sender_stop.set()
         if self._sender is not None:
             self._sender.join(30)

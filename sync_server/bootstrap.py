@@ -117,6 +117,8 @@ def build_backend(
         report_folders=settings.report_folders,
         lease=dt.timedelta(seconds=settings.processing_lease_s),
         on_finished=on_finished,
+        abis_url=settings.abis_url,
+        abis_timeout_s=settings.abis_timeout_s,
     )
 
 

@@ -90,6 +90,16 @@ class ServerSettings(BaseSettings):
     min_free_disk_mb: int = Field(
         default=64, ge=0, description="refuse to start with less free space than this in the data dir"
     )
+    abis_url: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=r"^https?://[A-Za-z0-9.\-\[\]:]+(/[^\s]*)?$",
+        description="the ABIS for biometric deduplication (e.g. http://127.0.0.1:8092 for "
+        "`python -m abis_service`); unset: demographic deduplication only",
+    )
+    abis_timeout_s: float = Field(
+        default=120, gt=0, le=3600, description="the longest one ABIS request may take"
+    )
     processing_lease_s: float = Field(
         default=10,
         gt=0,

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from demo.synthetic import synthetic_face, synthetic_finger, synthetic_iris
+from demo.synthetic import (
+    person_face,
+    person_finger,
+    person_iris,
+    synthetic_face,
+    synthetic_finger,
+    synthetic_iris,
+)
 from device_drivers.iso import FaceImage, FingerImage, IrisImage, QualityBlock
 from device_drivers.iso.face import write_face_record
 from device_drivers.iso.finger import POSITION_CODES, write_finger_record
@@ -65,15 +72,25 @@ def sbi_timestamp(when: datetime | None = None) -> str:
 
 
 @lru_cache(maxsize=64)
-def iso_record_for(bio_type: str, bio_subtype: str, quality: int) -> bytes:
-    """A synthetic record; cached because JPEG 2000 encoding costs tens of milliseconds."""
+def iso_record_for(
+    bio_type: str, bio_subtype: str, quality: int, person: int | None = None, impression: int = 0
+) -> bytes:
+    """A synthetic record; cached because JPEG 2000 encoding costs tens of milliseconds.
+
+    ``person`` None gives the fixed demo images (the same for everyone); a number gives that person's
+    own fingers, irises and face (``demo.synthetic.person_*``), and ``impression`` a re-capture of them."""
     seed = zlib.crc32(f"{bio_type}/{bio_subtype}".encode())
     q = (QualityBlock(quality, 0, 0),)
     now = datetime.now(UTC)
     if bio_type == "Finger":
-        image = synthetic_finger(seed)
+        position = POSITION_CODES.get(bio_subtype, 0)
+        image = (
+            synthetic_finger(seed)
+            if person is None
+            else person_finger(person, position, impression=impression)
+        )
         finger = FingerImage(
-            POSITION_CODES.get(bio_subtype, 0),
+            position,
             encode_image(image, "jp2"),
             image.shape[1],
             image.shape[0],
@@ -83,7 +100,10 @@ def iso_record_for(bio_type: str, bio_subtype: str, quality: int) -> bytes:
         )
         return write_finger_record([finger])
     if bio_type == "Iris":
-        image = synthetic_iris(seed)
+        if person is None:
+            image = synthetic_iris(seed)
+        else:
+            image = person_iris(person, bio_subtype or "Left", impression=impression)
         iris = IrisImage(
             bio_subtype or "Unknown",
             encode_image(image, "jp2"),
@@ -94,7 +114,7 @@ def iso_record_for(bio_type: str, bio_subtype: str, quality: int) -> bytes:
             now,
         )
         return write_iris_record([iris])
-    image = synthetic_face(seed=seed)
+    image = synthetic_face(seed=seed) if person is None else person_face(person, impression=impression)
     return write_face_record(
         [FaceImage(encode_image(image, "jp2"), image.shape[1], image.shape[0], "jp2", q, now)]
     )

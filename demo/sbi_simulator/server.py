@@ -4,7 +4,10 @@ Run with ``openreg devices simulate``. Admin knobs (POST /admin with JSON, GET /
 ``status`` ("Ready" | "Busy" | "Not Ready" | "Not Registered"), ``quality`` (0-100, or {"Left Thumb": 30, ...} per subtype), ``delay_s`` (sleep
 before answering a capture, e.g. past the client's timeout), ``disappear_mid_capture`` (drop the
 connection and stop listening), ``bad_signature``, ``wrong_transaction_id``, ``broken_hash_chain``,
-``fps`` (stream rate), ``reset``.
+``fps`` (stream rate), ``person`` (null: the fixed demo images, the same for everyone; a number 0-2**31:
+that person's own fingers, irises and face, so two captures with one number are the same person),
+``impression`` (0-1000: which capture of that person; 0 is the first, others are re-captures with a
+little rotation, shift and noise), ``reset``.
 """
 
 from __future__ import annotations
@@ -38,7 +41,10 @@ DEFAULT_KNOBS: dict[str, object] = {
     "wrong_transaction_id": False,
     "broken_hash_chain": False,
     "fps": 30,
+    "person": None,
+    "impression": 0,
 }
+KNOB_RANGES = {"person": (0, 2**31 - 1), "impression": (0, 1000)}
 
 
 class SimulatorState:
@@ -182,7 +188,14 @@ class SbiHandler(BaseHTTPRequestHandler):
             quality = knobs["quality"]
             # quality is one score for all, or {"Left Thumb": 30, ...} per subtype (default 80)
             quality = int(quality.get(subtype, 80)) if isinstance(quality, dict) else int(quality)
-            record = iso_record_for(device.bio_type, subtype, quality)
+            person, impression = knobs["person"], knobs["impression"]
+            record = iso_record_for(
+                device.bio_type,
+                subtype,
+                quality,
+                person if isinstance(person, int) else None,
+                impression if isinstance(impression, int) else 0,
+            )
             data = {
                 "digitalId": digital_id,
                 "deviceCode": device.serial,
@@ -258,6 +271,11 @@ class SbiHandler(BaseHTTPRequestHandler):
             unknown = set(change) - set(DEFAULT_KNOBS)
             if unknown:
                 return self._send({"error": f"unknown knobs {sorted(unknown)}"}, 400)
+            for name, (low, high) in KNOB_RANGES.items():
+                value = change.get(name, 0)
+                allowed_none = name == "person" and value is None
+                if not allowed_none and (type(value) is not int or not low <= value <= high):
+                    return self._send({"error": f"{name} must be a whole number {low}-{high}"}, 400)
             self.state.knobs.update(change)
         return self._send(self.state.knobs)
 

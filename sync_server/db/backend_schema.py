@@ -1,4 +1,4 @@
-"""All backend tables (processing queue, ID store, reports, notification outbox) on throwaway databases.
+"""All backend tables (processing queue, ID store, reports, notification outbox, ABIS requests) on throwaway databases.
 
 The server's Alembic chain owns the real schema (0001_initial states these tables as they were then,
 later revisions change them); ``create_backend_tables`` builds the current shape for tests and tools.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, Engine
 
+from sync_server.abis.tables import metadata as abis_metadata
 from sync_server.db.tables import AuditEntryRow, AuditHeadRow
 from sync_server.idstore.tables import metadata as idstore_metadata
 from sync_server.notifications.tables import metadata as notifications_metadata
@@ -20,6 +21,7 @@ BACKEND_METADATA: tuple[MetaData, ...] = (
     idstore_metadata,
     reports_metadata,
     notifications_metadata,
+    abis_metadata,
 )
 
 

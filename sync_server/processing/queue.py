@@ -38,6 +38,8 @@ DUE_STATUSES = ("queued", "retry")
 UNFINISHED_STATUSES = ("queued", "running", "retry", "failed", "held")
 # Short, because a killed worker's packet waits this long; a running worker renews it (worker.py).
 DEFAULT_LEASE = dt.timedelta(seconds=10)
+# A packet waiting for the ABIS runs again after this even if no answer woke it (a lost wake-up).
+ABIS_RECHECK = dt.timedelta(seconds=15)
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -78,6 +80,12 @@ def claim_next(engine: Engine, *, worker_id: str, lease: dt.timedelta) -> Claim 
     due = or_(
         and_(processing_jobs.c.status.in_(DUE_STATUSES), processing_jobs.c.next_attempt_at <= now),
         and_(processing_jobs.c.status == "running", processing_jobs.c.lease_until < now),
+        # waiting for the ABIS: resumed when it answers, and looked at again now and then anyway
+        and_(
+            processing_jobs.c.status == "held",
+            processing_jobs.c.reason_code == "abis_pending",
+            processing_jobs.c.next_attempt_at <= now,
+        ),
     )
     if engine.dialect.name == "postgresql":
         return _claim_next_postgres(engine, due=due, worker_id=worker_id, lease_until=now + lease)
@@ -203,6 +211,7 @@ def finish(
         values |= {"finished_at": now, "stage": "processed"}
     elif result.outcome is Outcome.HELD:  # waits for an answer; ``resume`` makes it due again
         values |= {"status": "held", "reason_code": result.reason_code, "reason_text": result.reason_text}
+        values |= {"next_attempt_at": now + ABIS_RECHECK}
     elif result.outcome is Outcome.REJECTED:
         values |= {"status": "rejected", "reason_code": result.reason_code, "reason_text": result.reason_text}
         values |= {"finished_at": now}

@@ -57,7 +57,9 @@ PERSON = {
 }
 
 
-def seal_and_upload(kiosk, tmp_path, *, person=PERSON, documents=True, key=None, meta_update=None):
+def seal_and_upload(
+    kiosk, tmp_path, *, person=PERSON, documents=True, key=None, meta_update=None, biometrics=None
+):
     """Seal a packet as a kiosk does (``meta_update``: meta the builder would refuse, sealed anyway)
     and register and upload it through the protocol kiosk ``kiosk``; returns its RID."""
     rid = kiosk.new_rid()
@@ -66,7 +68,9 @@ def seal_and_upload(kiosk, tmp_path, *, person=PERSON, documents=True, key=None,
         documents=[Document("DOC001", "application/pdf", b"%PDF-1.4 id", "proofOfIdentity", "id.pdf")]
         if documents
         else [],
-        biometrics=[
+        biometrics=biometrics
+        if biometrics is not None
+        else [
             BiometricRecord(m, s, "ISO19794", 85, {}, b"ISO" + s.encode())
             for m, s in (("finger", "Left Thumb"), ("iris", "Left"), ("face", "Face"))
         ],

@@ -20,6 +20,7 @@ from sync_server.db.migrate import SchemaError, alembic_config, migrate
 from sync_server.db.tables import Base, MachineRow, PacketRow
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
+from sync_server.abis.tables import metadata as abis_metadata
 from sync_server.idstore.tables import metadata as idstore_metadata
 from sync_server.notifications.tables import metadata as notifications_metadata
 from sync_server.idstore.tables import uins
@@ -51,6 +52,7 @@ def _all_models() -> MetaData:
         idstore_metadata,
         reports_metadata,
         notifications_metadata,
+        abis_metadata,
     ):
         for table in metadata.tables.values():
             table.to_metadata(combined)

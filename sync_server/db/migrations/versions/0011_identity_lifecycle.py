@@ -1,6 +1,7 @@
 """Identity lifecycle: the flow of each queued packet and the resident's status check; identity
 status (active / deactivated / revoked) and the version history; adjudication cases and the
-corrections that answer a request for more information; the resident notification outbox.
+corrections that answer a request for more information; the resident notification outbox; the
+queue of requests to the ABIS.
 
 Identities from before keep their current row; their version history starts with the first update
 (which records the version it replaces first).
@@ -78,9 +79,31 @@ def upgrade() -> None:
         sa.UniqueConstraint("rid", "event", "channel", name="uq_notification_outbox_rid_event_channel"),
     )
     op.create_index("ix_notification_outbox_due", "notification_outbox", ["status", "next_attempt_at"])
+    op.create_table(
+        "abis_requests",
+        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("request_id", sa.String(64), nullable=False, unique=True),
+        sa.Column("action", sa.String(16), nullable=False),
+        sa.Column("reference_id", sa.String(64), nullable=False, index=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("created_at", _TS, nullable=False),
+        sa.Column("next_attempt_at", _TS, nullable=False),
+        sa.Column("lease_until", _TS),
+        sa.Column("claim_token", sa.String(64)),
+        sa.Column("answered_at", _TS),
+        sa.Column("gallery", sa.JSON),
+        sa.Column("max_results", sa.Integer),
+        sa.Column("payload", sa.LargeBinary),
+        sa.Column("response", sa.JSON),
+        sa.Column("last_error", sa.Text),
+    )
+    op.create_index("ix_abis_requests_open", "abis_requests", ["status", "seq"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_abis_requests_open", table_name="abis_requests")
+    op.drop_table("abis_requests")
     op.drop_index("ix_notification_outbox_due", table_name="notification_outbox")
     op.drop_table("notification_outbox")
     op.drop_table("processing_corrections")

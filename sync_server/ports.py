@@ -43,6 +43,18 @@ class BlobIn:
 
 
 @dataclass(frozen=True)
+class IdentityVersion:
+    """One version in an identity's history: the packet that made it and what it changed
+    (field -> (before, after)); the first version's ``changes`` are empty."""
+
+    version: int
+    rid: str
+    flow: str
+    created_at: Any
+    changes: dict[str, tuple[Any, Any]]
+
+
+@dataclass(frozen=True)
 class Identity:
     """One stored identity as an audited admin read returns it (decrypted)."""
 
@@ -52,6 +64,9 @@ class Identity:
     demographics: dict[str, Any]
     center_id: str | None
     blobs: list[BlobIn]
+    status: str = "active"
+    status_reason: str | None = None
+    history: list[IdentityVersion] = field(default_factory=list)
 
 
 class IdentityInactive(Exception):
@@ -145,6 +160,11 @@ class IdentityReader(Protocol):
     def get_by_uin(self, uin: str, *, actor: str, purpose: str) -> Identity: ...
 
     def get_by_rid(self, rid: str, *, actor: str, purpose: str) -> Identity: ...
+
+    def set_status(self, uin: str, *, status: str, reason: str, actor: str) -> str:
+        """Activate, deactivate or revoke ``uin`` (audited); returns the former status. ``ValueError``
+        for a bad status or reason, or a revoked UIN; ``IdentityNotFound``."""
+        ...
 
 
 class ProcessingJobs(Protocol):

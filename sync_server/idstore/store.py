@@ -16,10 +16,11 @@ import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sync_server.idstore.data_key import DataKey, DataKeyring
+from sync_server.idstore.history import set_status, versions
 from sync_server.idstore.sealing import (
     blocking_hash,
     dedupe_hash,
@@ -339,15 +340,33 @@ class IdStore:
                 decrypted.append(
                     BlobIn(b["kind"], b["name"], b["content_type"], plain, dict(b["attributes"]))
                 )
-        return Identity(row["uin"], row["rid"], row["version"], demographics, row["center_id"], decrypted)
+            history = versions(conn, self.keyring, row["uin"])
+        return Identity(
+            row["uin"],
+            row["rid"],
+            row["version"],
+            demographics,
+            row["center_id"],
+            decrypted,
+            row["status"],
+            row["status_reason"],
+            history,
+        )
 
     def get_by_uin(self, uin: str, *, actor: str, purpose: str) -> Identity:
         """Admin lookup by UIN; audited."""
         return self._read(identities.c.uin == uin, by="uin", actor=actor, purpose=purpose)
 
     def get_by_rid(self, rid: str, *, actor: str, purpose: str) -> Identity:
-        """Admin lookup by registration ID; audited."""
-        return self._read(identities.c.rid == rid, by="rid", actor=actor, purpose=purpose)
+        """Admin lookup by registration ID (the registration's, or an update's); audited."""
+        updated = select(identity_versions.c.uin).where(identity_versions.c.rid == rid).scalar_subquery()
+        condition = or_(identities.c.rid == rid, identities.c.uin == updated)
+        return self._read(condition, by="rid", actor=actor, purpose=purpose)
+
+    def set_status(self, uin: str, *, status: str, reason: str, actor: str) -> str:
+        """``IdentityReader.set_status``: one audited transaction."""
+        with self.engine.begin() as conn:
+            return set_status(conn, uin=uin, status=status, reason=reason, actor=actor)
 
     def read_audit(self, uin: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

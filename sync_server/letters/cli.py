@@ -111,7 +111,7 @@ def letter(
     from sync_server.keys import KeyFileError, load_or_create_keys, require_keys
     from sync_server.letters.issue import issue_letter
     from sync_server.letters.names import NoResidentName
-    from sync_server.ports import MAX_PURPOSE_CHARS, IdentityNotFound
+    from sync_server.ports import MAX_PURPOSE_CHARS, IdentityInactive, IdentityNotFound
     from sync_server.services.audit import cli_actor
     from sync_server.services.clock import utcnow
 
@@ -142,7 +142,8 @@ def letter(
         )
     except IdentityNotFound:
         raise click.ClickException(f"no identity with UIN {uin}") from None
-    except (NoResidentName, CredentialError) as exc:  # no name, or one the credential cannot carry
+    except (NoResidentName, CredentialError, IdentityInactive) as exc:  # no name, one the credential
+        # cannot carry, or a UIN that is deactivated or revoked
         raise click.ClickException(str(exc)) from None
     except OSError as exc:  # --out not writable: nothing was logged (the audit entry rolls back)
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None

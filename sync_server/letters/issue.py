@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from shared.signing import key_id
 from sync_server.letters.letter import build_letter
-from sync_server.ports import Identity
+from sync_server.ports import Identity, IdentityInactive
 from sync_server.services.audit import append_audit, lock_audit_log
 from sync_server.services.masterdata import current_row
 
@@ -67,6 +67,8 @@ def issue_letter(
     and append ``identity.letter``: if delivery fails nothing is logged, and a busy database fails
     before delivery."""
     identity = store.get_by_uin(uin, actor=actor, purpose=purpose)
+    if identity.status != "active":  # a deactivated or revoked UIN gets no letter vouching for it
+        raise IdentityInactive(f"UIN {uin} is {identity.status}: no letter is issued")
     pdf = build_letter(
         uin=identity.uin,
         demographics=identity.demographics,

@@ -19,6 +19,7 @@ from sync_server.api.deps import StateDep
 from sync_server.console.guard import PostedForm, page
 from sync_server.console.web import View, render
 from sync_server.ports import MAX_PURPOSE_CHARS, IdentityNotFound, IdentityReader
+from sync_server.services.roles import ADMIN
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Identities = Annotated[View, page("identities")]
@@ -65,6 +66,28 @@ def identity_lookup(view: Identities, form: PostedForm, state: StateDep) -> Resp
     return _page(view, state, by=by, key=key, purpose=purpose, found=found)
 
 
+@router.post("/identities/{uin}/status")
+def identity_status(view: Identities, form: PostedForm, state: StateDep, uin: str) -> Response:
+    """An admin activates, deactivates or revokes a UIN with a reason (audited); auditors only read."""
+    store = _store(state)
+    if ADMIN not in view.user.roles or store is None or not _KEY.match(uin):
+        return _page(
+            view, state, by="uin", key=uin[:64], purpose="", error="identities.status_refused", status=403
+        )
+    try:
+        store.set_status(
+            uin,
+            status=str(form.get("status") or ""),
+            reason=str(form.get("reason") or ""),
+            actor=view.user.username,
+        )
+    except IdentityNotFound:
+        return _page(view, state, by="uin", key=uin, purpose="", error="identities.not_found", status=404)
+    except ValueError:
+        return _page(view, state, by="uin", key=uin, purpose="", error="identities.status_bad", status=422)
+    return _page(view, state, by="uin", key=uin, purpose="", done="identities.status_done")
+
+
 def _store(state) -> IdentityReader | None:
     backend = state.backend
     return None if backend is None else backend.id_store
@@ -80,8 +103,10 @@ def _page(
     error: str | None = None,
     status: int = 200,
     found=None,
+    done: str | None = None,
 ) -> Response:
     flashes = [("error", view.t(error))] if error else []
+    flashes += [("ok", view.t(done))] if done else []
     return render(
         view,
         "identities.html",
@@ -93,4 +118,5 @@ def _page(
         max_purpose=MAX_PURPOSE_CHARS,
         no_backend=state.backend is None,
         found=found,
+        may_change_status=ADMIN in view.user.roles,
     )

@@ -15,15 +15,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, insert, select, text
 
+from sync_server.abis.tables import metadata as abis_metadata
 from sync_server.db.engine import make_engine
 from sync_server.db.migrate import SchemaError, alembic_config, migrate
 from sync_server.db.tables import Base, MachineRow, PacketRow
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
-from sync_server.abis.tables import metadata as abis_metadata
 from sync_server.idstore.tables import metadata as idstore_metadata
-from sync_server.notifications.tables import metadata as notifications_metadata
 from sync_server.idstore.tables import uins
+from sync_server.notifications.tables import metadata as notifications_metadata
 from sync_server.processing.dedupe import DedupeConfig, dedupe_key
 from sync_server.processing.tables import metadata as processing_metadata
 from sync_server.processing.tables import processing_jobs

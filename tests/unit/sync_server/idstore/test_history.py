@@ -64,7 +64,10 @@ def test_a_stale_update_conflicts_instead_of_overwriting(store):
 
 
 def test_status_changes_are_audited_and_revocation_is_final(store):
-    assert store.set_status("5000000008", status="deactivated", reason="reported dead", actor="admin") == "active"
+    assert (
+        store.set_status("5000000008", status="deactivated", reason="reported dead", actor="admin")
+        == "active"
+    )
     with pytest.raises(IdentityInactive):
         update(store, addressLine="2 New St")
     assert store.candidates(blocking_texts=["1990-04-03"]) == []
@@ -74,5 +77,7 @@ def test_status_changes_are_audited_and_revocation_is_final(store):
     with pytest.raises(ValueError, match="reason"):
         store.set_status("5000000008", status="active", reason="  ", actor="admin")
     with store.engine.connect() as conn:
-        actions = conn.execute(select(AuditEntryRow.action).where(AuditEntryRow.action == "identity.status")).all()
+        actions = conn.execute(
+            select(AuditEntryRow.action).where(AuditEntryRow.action == "identity.status")
+        ).all()
     assert len(actions) == 2

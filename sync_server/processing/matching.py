@@ -4,7 +4,7 @@ Candidates come from the blocking key (the normalised date of birth, ``dedupe.bl
 its likely typos (:func:`date_variants`: day and month swapped, a year off by one, two digits
 transposed), so a date typed wrongly still finds the person. Each candidate is then scored 0-100:
 
-* name: rapidfuzz's token-sort ratio of the normalised names (word order and small typos), or the
+* name: rapidfuzz's token-sort or plain ratio of the normalised names (word order, typos), or the
   agreement of their Double-Metaphone-like keys (jellyfish's ``metaphone``: "Mohamed"/"Muhammad"),
   whichever is higher; names in scripts metaphone does not know are compared as text only;
 * date: 100 equal, 90 day and month swapped, 75 another variant;
@@ -50,7 +50,8 @@ def name_score(left: str, right: str) -> float:
     a, b = normalise_name(left), normalise_name(right)
     if not a or not b:
         return 0.0
-    textual = fuzz.token_sort_ratio(a, b)
+    # token-sort forgives word order, plain ratio a changed first letter (which reorders the words)
+    textual = max(fuzz.token_sort_ratio(a, b), fuzz.ratio(a, b))
     pa, pb = _phonetic(a), _phonetic(b)
     phonetic = 95.0 if pa and pa == pb else 0.0
     return max(float(textual), phonetic)

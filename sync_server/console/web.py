@@ -7,6 +7,7 @@ Thread rules: the environment is built once and is safe to share; ``render`` run
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,15 @@ def when(at: dt.datetime | None, seconds: bool = False) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") if at else ""
 
 
+def text_dir(value: object) -> str:
+    """``auto`` for text with a right-to-left letter, else ``ltr``: a phone number or an id keeps its
+    order on an Arabic page (``dir=auto`` alone leaves digits-only text to the page's direction)."""
+    return "auto" if any(unicodedata.bidirectional(c) in ("R", "AL") for c in str(value)) else "ltr"
+
+
 _ENV.globals.update(
     when=when,
+    text_dir=text_dir,
     static=lambda name: f"{STATIC_URL}/{name}?v={__version__}",
     languages=[(code, NATIVE_NAMES[code]) for code in LANGUAGES],
     version=__version__,

@@ -29,7 +29,12 @@ MAX_REASON_CHARS = 500
 
 
 class AdjudicationError(ValueError):
-    """A decision that does not fit the case (unknown RID, already decided, wrong decision)."""
+    """A decision that does not fit the case; ``code`` (``reason``, ``no_case``, ``decision``,
+    ``candidate``, ``decided``, ``request``, ``not_holdable``) names the rule for translated messages."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(text)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -74,16 +79,16 @@ def decide(
     """Store ``decision`` on the pending case, audit it and resume the packet, in one transaction."""
     reason = reason.strip()
     if not reason or len(reason) > MAX_REASON_CHARS:
-        raise AdjudicationError(f"a reason of 1-{MAX_REASON_CHARS} characters is required")
+        raise AdjudicationError("reason", f"a reason of 1-{MAX_REASON_CHARS} characters is required")
     with engine.begin() as conn:
         case = conn.execute(select(adjudications).where(adjudications.c.rid == rid)).mappings().first()
         if case is None or case["status"] != "pending":
-            raise AdjudicationError(f"no pending case for {rid}")
+            raise AdjudicationError("no_case", f"no pending case for {rid}")
         if decision not in DECISIONS[case["kind"]]:
-            raise AdjudicationError(f"{decision!r} is not a decision for a {case['kind']} case")
+            raise AdjudicationError("decision", f"{decision!r} is not a decision for a {case['kind']} case")
         known = {c.get("uin") for c in case["candidates"] or []}
         if decision in ("same", "merge", "found") and uin not in known:
-            raise AdjudicationError("choose one of the candidates")
+            raise AdjudicationError("candidate", "choose one of the candidates")
         changed = conn.execute(
             update(adjudications)
             .where(adjudications.c.rid == rid, adjudications.c.status == "pending")
@@ -97,7 +102,7 @@ def decide(
             )
         ).rowcount
         if changed != 1:
-            raise AdjudicationError(f"the case of {rid} was decided meanwhile")
+            raise AdjudicationError("decided", f"the case of {rid} was decided meanwhile")
         append_audit(
             conn,
             actor=actor,

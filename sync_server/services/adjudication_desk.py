@@ -98,7 +98,7 @@ class AdjudicationDesk:
             packet.demographics,
             _photo([(b.modality, b.subtype, b.data) for b in packet.biometrics if not b.exception]),
             {},
-            [f"{d.category}: {d.type}" for d in packet.documents],
+            [f"{d.category}: {d.name or d.type}" for d in packet.documents],
         )
         parties = []
         for candidate in row["candidates"] or []:
@@ -112,7 +112,8 @@ class AdjudicationDesk:
                 for b in found.blobs
                 if b.kind == "biometric"
             ]
-            documents = [b.name for b in found.blobs if b.kind == "document"]
+            # stored as "<category>:<file name>" (registration_stages.packet_blobs)
+            documents = [b.name.replace(":", ": ", 1) for b in found.blobs if b.kind == "document"]
             parties.append(
                 Party(uin, found.demographics, _photo(captures), candidate.get("scores", {}), documents)
             )
@@ -126,11 +127,13 @@ class AdjudicationDesk:
         """Hold ``rid`` until a correction packet answers ``request`` (what the kiosk officer reads)."""
         request = " ".join(request.split())
         if not request or len(request) > MAX_REQUEST_CHARS:
-            raise AdjudicationError(f"a request of 1-{MAX_REQUEST_CHARS} characters is required")
+            raise AdjudicationError("request", f"a request of 1-{MAX_REQUEST_CHARS} characters is required")
         packet = self.open_packet(rid) if self.notifier is not None else None
         with self.engine.begin() as conn:
             if not queue.hold(conn, rid=rid, reason_code="more_information", reason_text=request):
-                raise AdjudicationError(f"packet {rid} is not waiting and not final: it cannot be held")
+                raise AdjudicationError(
+                    "not_holdable", f"packet {rid} is not waiting and not final: it cannot be held"
+                )
             mirror_status(
                 conn, rid=rid, status="held", uin=None, reason_code="more_information", reason=request
             )

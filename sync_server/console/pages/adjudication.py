@@ -92,7 +92,7 @@ def decide(view: Adjudicators, state: StateDep, rid: str, form: PostedForm) -> R
             reason=str(form.get("reason") or ""),
         )
     except AdjudicationError as exc:
-        return _case_page(view, state, rid, error=view.t("adjudication.refused", why=str(exc)), status=422)
+        return _case_page(view, state, rid, error=view.t(f"adjudication.error.{exc.code}"), status=422)
     return redirect(view, "/console/adjudication?done=decided")
 
 
@@ -104,5 +104,5 @@ def request_information(view: Adjudicators, state: StateDep, rid: str, form: Pos
     try:
         desk.ask_for_more_information(rid, actor=view.user.username, request=str(form.get("request") or ""))
     except AdjudicationError as exc:
-        return _case_page(view, state, rid, error=view.t("adjudication.refused", why=str(exc)), status=422)
+        return _case_page(view, state, rid, error=view.t(f"adjudication.error.{exc.code}"), status=422)
     return redirect(view, "/console/adjudication?done=requested")

@@ -240,21 +240,33 @@ REACHED_SERVER = {"received", "processing", "processed", "rejected"}
 
 
 def wait_for_outcomes(app: ClientApp, agent, rids: list[str], *, timeout_s: float) -> list[dict]:
-    """Poll the server until every packet is processed or rejected (or the time is up)."""
+    """Poll the server until every packet is processed, rejected or waiting for a person (an
+    adjudicator, or more information from the center), or the time is up."""
     deadline = time.monotonic() + timeout_s
     while True:
         agent.poll_statuses()
         outcomes = app.registrations.outcomes(rids=rids)
-        if all(o.get("server_status") in {"processed", "rejected"} for o in outcomes):
+        if all(_answered(o) for o in outcomes):
             return outcomes
         if time.monotonic() > deadline:
             return outcomes
         time.sleep(0.3)
 
 
+WAITING_FOR_A_PERSON = {"adjudication", "more_information"}
+
+
+def _answered(outcome: dict) -> bool:
+    return outcome.get("server_status") in {"processed", "rejected"} or (
+        outcome.get("server_reason_code") in WAITING_FOR_A_PERSON
+    )
+
+
 def describe(outcome: dict) -> str:
     if outcome.get("server_status") == "processed":
         return f"UIN {outcome['uin']}"
+    if outcome.get("server_reason_code") in WAITING_FOR_A_PERSON:
+        return f"held ({outcome['server_reason_code']}): {outcome.get('server_reason') or ''}"
     if outcome.get("server_status") == "rejected":
         code = outcome.get("server_reason_code")
         return f"rejected{f' ({code})' if code else ''}: {outcome.get('server_reason') or 'no reason given'}"

@@ -139,7 +139,7 @@ def test_the_reader_refuses_bad_meta_a_faulty_kiosk_sealed(keys, tmp_path, chang
 def test_the_largest_meta_the_builder_accepts_is_one_the_reader_opens(keys, tmp_path):
     wide = "𝔸" * 200  # four UTF-8 bytes a character
     largest = {key: wide for key in ("center_id", "machine_id", "operator_id", "supervisor_id")}
-    largest |= {key: wide for key in ("software_version", "id_schema_id", "flow")}
+    largest |= {key: wide for key in ("software_version", "id_schema_id")} | {"flow": "correction"}
     largest |= {
         "approval_reasons": [wide] * 16,
         "retries": {f"{i:02d}{wide[:198]}": 1 for i in range(16)},

@@ -346,6 +346,9 @@ def take(
             quarantine_scenes(app, window, client, shot)
         if only is None:
             reenrol_scene(app, window, shot)
+            from demo.screenshots_flows import flow_scenes
+
+            flow_scenes(app, window, client, shot)  # 20-29: update, lost UIN, correction
         window.close()
         window.ctx.ops.wait()
         for source in cameras.values():

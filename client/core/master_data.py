@@ -10,7 +10,7 @@ from sqlalchemy import Connection, text
 
 from client.core.master_data_checks import paired_schema
 from client.core.store import Store
-from shared.forms import FormEngine, IdSchema, UiSpec, load_id_schema, load_ui_spec
+from shared.forms import FLOWS, FormEngine, IdSchema, UiSpec, load_id_schema, load_ui_spec
 
 _UPSERT = text(
     "INSERT INTO master_data (entity, id, center_id, data) VALUES (:entity, :id, :center_id, :data) "
@@ -117,13 +117,21 @@ class MasterData:
         rows = [r for r in self.rows(entity) if isinstance(r.get(body_key), dict)]
         return max(rows, key=lambda r: r.get("version", 0)) if rows else None
 
-    def form_engine(self, *, ui_spec_id: str | None = None) -> FormEngine:
-        """The form for new registrations: the newest ui_spec on the id_schema it names (its
-        ``schema_id``; the newest id_schema when it names none)."""
-        spec_rows = [r for r in self.rows("ui_spec") if isinstance(r.get("spec"), dict)]
+    def form_engine(self, *, ui_spec_id: str | None = None, flow: str = "new") -> FormEngine:
+        """The form of a process (``flow``: new, update, lost, correction): the newest ui_spec of that
+        flow (a spec naming none is ``new``) on the id_schema it names (its ``schema_id``; the newest
+        id_schema when it names none). ``MasterDataError`` when no spec of the flow is synced yet,
+        unless it is ``new`` (then the bare schema)."""
+        spec_rows = [
+            r
+            for r in self.rows("ui_spec")
+            if isinstance(r.get("spec"), dict) and r["spec"].get("flow", "new") == flow
+        ]
         if ui_spec_id:
             spec_rows = [r for r in spec_rows if r["id"] == ui_spec_id]
         spec_row = max(spec_rows, key=lambda r: r.get("version", 0)) if spec_rows else None
+        if spec_row is None and flow != "new":
+            raise MasterDataError(f"no UI spec for the {flow} process in master data yet; sync first")
         schemas = {r["id"]: r for r in self.rows("id_schema") if isinstance(r.get("schema"), dict)}
         schema_row = (
             paired_schema(spec_row, schemas) if spec_row else self.latest_versioned("id_schema", "schema")
@@ -133,3 +141,10 @@ class MasterData:
         schema: IdSchema = load_id_schema(schema_row)
         spec: UiSpec | None = load_ui_spec(spec_row, schema) if spec_row else None
         return FormEngine(schema=schema, ui_spec=spec, options=self.options)
+
+    def flows(self) -> list[str]:
+        """The processes this kiosk's master data has a UI spec for, in ``FLOWS`` order."""
+        found = {
+            r["spec"].get("flow", "new") for r in self.rows("ui_spec") if isinstance(r.get("spec"), dict)
+        }
+        return [f for f in FLOWS if f in found]

@@ -247,7 +247,7 @@ class FormPage(QWidget):
         second_lang = self.engine.ui_spec.second_language if self.engine.ui_spec else None
         for field_id, (label, second) in self._labels.items():
             ui = next(f for f in self.screen.fields if f.id == field_id)
-            required = " *" if self.engine.schema.fields[field_id].required or ui.required else ""
+            required = " *" if self.engine.marked_required(field_id) else ""
             kind = self.engine.schema.fields[field_id].type
             shown = tr("form.date_format", language) if kind == "date" else ""  # the mask shows no format
             label.setText(" ".join(filter(None, (self.engine.label(field_id, language), shown))) + required)

@@ -64,7 +64,9 @@ def tr_message(message: str, language: str) -> str:
     """A message the form engine worded from its default English table (``shared.forms.engine.RuleMessage``,
     read by attribute) in ``language``'s ``validation.<rule>`` entry; any other message as it is (a UI
     spec's own validator messages are already in the form's language)."""
-    rule = getattr(message, "rule", None)
+    rule, code = getattr(message, "rule", None), getattr(message, "code", None)
+    if code:  # the workflow's ProcessProblem (an update's group left empty)
+        return tr(f"process.problem.{code}", language, **message.fields)  # type: ignore[attr-defined]
     return tr(f"validation.{rule}", language, **message.fields) if rule else message  # type: ignore[attr-defined]
 
 

@@ -25,6 +25,7 @@ from client.ui.screens.preview import PreviewScreen
 from client.ui.screens.registration import RegistrationScreen
 from client.ui.screens.setup import SetupScreen
 from client.ui.screens.sync_centre import SyncCentreScreen
+from client.ui.screens.wizard_pages import WIZARD_SCREENS
 from client.ui.theme import apply_theme
 from client.ui.top_bar import TopBar
 from client.ui.widgets import EnterClicksFocusedButton, ScreenFrame
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
             "lock": LoginScreen(ctx, locked=True),
             "home": HomeScreen(ctx),
             "registration": RegistrationScreen(ctx),
+            **{WIZARD_SCREENS[f]: RegistrationScreen(ctx, flow=f) for f in ("update", "lost", "correction")},
             "preview": PreviewScreen(ctx),
             "end_of_day": EndOfDayScreen(ctx),
             "setup": SetupScreen(ctx),
@@ -67,7 +69,8 @@ class MainWindow(QMainWindow):
         self.screens["login"].signed_in.connect(self._signed_in)
         self.screens["lock"].signed_in.connect(self._unlocked)
         self.screens["lock"].signed_out.connect(self._signed_out)
-        self.screens["registration"].finished.connect(self._registration_ready)
+        for wizard in self.wizards():
+            wizard.finished.connect(self._registration_ready)
 
         self.enter_clicks = EnterClicksFocusedButton(self)
         self.autolock = InactivityLock(timeout_ms=inactivity_ms, parent=self)
@@ -93,6 +96,10 @@ class MainWindow(QMainWindow):
         self.show_screen("login")
         identity = ctx.machine.identity  # first run: an unenrolled kiosk opens on the setup screen
         ctx.ops.run(lambda: identity().enrolled, on_done=lambda ok: ok or self.show_screen("setup"))
+
+    def wizards(self) -> list[RegistrationScreen]:
+        """The registration wizard of each process (new, update, lost, correction)."""
+        return [w for w in self.screens.values() if isinstance(w, RegistrationScreen)]
 
     # -- navigation -------------------------------------------------------------------------------
     def current_name(self) -> str:
@@ -177,18 +184,20 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Closing the window during a registration asks first, like Cancel does."""
-        wizard = self.screens["registration"]
-        if self._closing_confirmed or not isinstance(wizard, RegistrationScreen) or not wizard.in_progress():
+        """Closing the window during a registration (of any process) asks first, like Cancel does."""
+        busy = [w for w in self.wizards() if w.in_progress()]
+        if self._closing_confirmed or not busy:
             self._watch_application(False)
             super().closeEvent(event)
             return
         event.ignore()
-        wizard.confirm_discard(self._close_discarding)
+        busy[0].confirm_discard(self._close_discarding)
 
     def _close_discarding(self) -> None:
         self._closing_confirmed = True
-        self.screens["registration"].discard()
+        for wizard in self.wizards():
+            if wizard.in_progress():
+                wizard.discard()
         self.close()
 
     # -- appearance -------------------------------------------------------------------------------

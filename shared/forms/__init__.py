@@ -8,14 +8,18 @@ docs/forms.md for the JSON format.
 from shared.forms.conditions import ConditionError, evaluate_condition, parse_condition
 from shared.forms.consent import consent_digest, template_texts
 from shared.forms.engine import CONSENT_AGREED, FormEngine, ValidationResult
+from shared.forms.processes import check_update_groups, process_engine, process_scope
 from shared.forms.schema import (
     FIELD_TYPES,
+    FLOWS,
+    RESERVED_GROUPS,
     FieldSpec,
     FormSpecError,
     IdSchema,
     ScreenSpec,
     UiField,
     UiSpec,
+    UpdateGroup,
     load_id_schema,
     load_ui_spec,
 )
@@ -23,6 +27,8 @@ from shared.forms.schema import (
 __all__ = [
     "CONSENT_AGREED",
     "FIELD_TYPES",
+    "FLOWS",
+    "RESERVED_GROUPS",
     "ConditionError",
     "FieldSpec",
     "FormEngine",
@@ -31,11 +37,15 @@ __all__ = [
     "ScreenSpec",
     "UiField",
     "UiSpec",
+    "UpdateGroup",
     "ValidationResult",
+    "check_update_groups",
     "consent_digest",
     "evaluate_condition",
     "load_id_schema",
     "load_ui_spec",
     "parse_condition",
+    "process_engine",
+    "process_scope",
     "template_texts",
 ]

@@ -71,16 +71,41 @@ def _empty(value: Any) -> bool:
 
 
 class FormEngine:
-    """Evaluate one UI spec over its ID schema. Thread-safe: holds no per-registration state."""
+    """Evaluate one UI spec over its ID schema. Thread-safe: holds no per-registration state.
+
+    ``scope`` (None: every field) limits the form to some fields: the others read as hidden, so they are
+    never required, validated or kept. ``schema_required`` (None: every field) names the fields whose
+    schema requiredness applies; the UI spec's own ``required`` / ``required_on`` always apply. An update
+    scopes the form to the groups it changes; a lost-UIN search requires nothing the person may not
+    remember (shared.forms.processes)."""
 
     def __init__(
-        self, *, schema: IdSchema, ui_spec: UiSpec | None = None, options: OptionsLookup | None = None
+        self,
+        *,
+        schema: IdSchema,
+        ui_spec: UiSpec | None = None,
+        options: OptionsLookup | None = None,
+        scope: frozenset[str] | None = None,
+        schema_required: frozenset[str] | None = None,
     ):
         self.schema = schema
         self.ui_spec = ui_spec
+        self.scope, self.schema_required = scope, schema_required
         self._options = options
         self._ui_fields: dict[str, UiField] = (
             {f.id: f for s in ui_spec.screens for f in s.fields} if ui_spec else {}
+        )
+
+    def restricted(
+        self, *, scope: frozenset[str] | None = None, schema_required: frozenset[str] | None = None
+    ) -> FormEngine:
+        """The same form limited to ``scope``, with schema requiredness only for ``schema_required``."""
+        return FormEngine(
+            schema=self.schema,
+            ui_spec=self.ui_spec,
+            options=self._options,
+            scope=scope,
+            schema_required=schema_required,
         )
 
     # -- labels -------------------------------------------------------------------------------
@@ -101,6 +126,8 @@ class FormEngine:
 
     # -- conditions ---------------------------------------------------------------------------
     def is_visible(self, field_id: str, values: Mapping[str, Any], *, today: date | None = None) -> bool:
+        if self.scope is not None and field_id not in self.scope:
+            return False
         ui = self._ui_fields.get(field_id)
         return ui is None or ui.visible_on is None or evaluate_condition(ui.visible_on, values, today=today)
 
@@ -108,12 +135,21 @@ class FormEngine:
         if not self.is_visible(field_id, values, today=today):
             return False
         spec = self.schema.fields[field_id]
-        if spec.required or any(v.type == "required" for v in spec.validators):
+        from_schema = self.schema_required is None or field_id in self.schema_required
+        if from_schema and (spec.required or any(v.type == "required" for v in spec.validators)):
             return True
         if field_id in self._ui_fields and self._ui_fields[field_id].required:
             return True
-        conditions = [spec.required_on, self._ui_fields.get(field_id, UiField(field_id, "", {})).required_on]
+        ui_condition = self._ui_fields.get(field_id, UiField(field_id, "", {})).required_on
+        conditions = [spec.required_on if from_schema else None, ui_condition]
         return any(c and evaluate_condition(c, values, today=today) for c in conditions)
+
+    def marked_required(self, field_id: str) -> bool:
+        """Required whatever the values (the form marks it with a star): by the schema, when its
+        requiredness applies here, or by the UI spec."""
+        spec, ui = self.schema.fields[field_id], self._ui_fields.get(field_id)
+        from_schema = self.schema_required is None or field_id in self.schema_required
+        return (from_schema and spec.required) or (ui is not None and ui.required)
 
     def screen_fields(
         self, screen_id: str, values: Mapping[str, Any], *, today: date | None = None

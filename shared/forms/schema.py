@@ -21,6 +21,9 @@ SCREEN_KINDS = ("demographics", "documents", "biometrics")
 VALIDATOR_TYPES = frozenset({"required", "regex", "length", "date_range", "age", "range"})
 BIOMETRIC_MODALITIES = ("finger", "iris", "face")
 MAX_REGEX_LENGTH = 300
+FLOWS = ("new", "update", "lost", "correction")  # the processes a UI spec lays out (docs/forms.md)
+RESERVED_GROUPS = ("documents", "biometrics")  # update groups that are not demographic groups
+_NAME = r"[A-Za-z][A-Za-z0-9_]{0,63}"
 
 
 class FormSpecError(ValueError):
@@ -48,6 +51,7 @@ class FieldSpec:
     parent: str | None = None  # location: field holding the parent location
     category: str | None = None  # document: document category id
     modalities: tuple[str, ...] = ()  # biometrics
+    group: str | None = None  # demographic group an update changes as one (e.g. "address")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,14 @@ class IdSchema:
 
     def field(self, field_id: str) -> FieldSpec:
         return self.fields[field_id]
+
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """Demographic group -> its field ids, in schema order (what an update changes as one)."""
+        found: dict[str, list[str]] = {}
+        for spec in self.fields.values():
+            if spec.group:
+                found.setdefault(spec.group, []).append(spec.id)
+        return {group: tuple(ids) for group, ids in found.items()}
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,15 @@ class ScreenSpec:
 
 
 @dataclass(frozen=True)
+class UpdateGroup:
+    """What an update may change, as the officer picks it: a demographic group of the schema,
+    ``documents`` or ``biometrics``."""
+
+    id: str
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
 class UiSpec:
     id: str
     version: int
@@ -90,6 +111,8 @@ class UiSpec:
     languages: tuple[str, ...]
     rtl_languages: frozenset[str]
     screens: tuple[ScreenSpec, ...]
+    flow: str = "new"  # the process this spec lays out: new | update | lost | correction
+    groups: tuple[UpdateGroup, ...] = ()  # update: what the officer may choose to change, in order
 
     def screen(self, screen_id: str) -> ScreenSpec:
         for screen in self.screens:
@@ -172,7 +195,7 @@ def load_id_schema(raw: dict[str, Any]) -> IdSchema:
         where = f"id_schema field #{index}"
         field_id = _require(item, "id", str, where)
         where = f"id_schema field '{field_id}'"
-        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", field_id):
+        if not re.fullmatch(_NAME, field_id):
             raise FormSpecError(f"{where}: ids are letters, digits and _ (max 64), starting with a letter")
         if field_id in fields:
             raise FormSpecError(f"{where}: duplicate field id")
@@ -186,6 +209,14 @@ def load_id_schema(raw: dict[str, Any]) -> IdSchema:
             raise FormSpecError(f"{where}: a dropdown needs 'source' (a master-data entity)")
         if kind == "location" and not isinstance(item.get("level"), str):
             raise FormSpecError(f"{where}: a location field needs 'level'")
+        group = item.get("group")
+        if group is not None:
+            if not isinstance(group, str) or not re.fullmatch(_NAME, group) or group in RESERVED_GROUPS:
+                raise FormSpecError(
+                    f"{where}: 'group' is a name (letters, digits, _) other than {RESERVED_GROUPS}"
+                )
+            if kind in {"document", "biometrics", "consent"}:
+                raise FormSpecError(f"{where}: only demographic fields belong to a group")
         fields[field_id] = FieldSpec(
             id=field_id,
             type=kind,
@@ -197,6 +228,7 @@ def load_id_schema(raw: dict[str, Any]) -> IdSchema:
             parent=item.get("parent"),
             category=item.get("category"),
             modalities=modalities,
+            group=group,
         )
     for spec in fields.values():
         if spec.parent is not None and spec.parent not in fields:
@@ -261,6 +293,9 @@ def load_ui_spec(raw: dict[str, Any], schema: IdSchema) -> UiSpec:
         screens.append(
             ScreenSpec(screen_id, kind, _labels(raw_screen.get("labels"), where), tuple(ui_fields))
         )
+    flow = body.get("flow", "new")
+    if flow not in FLOWS:
+        raise FormSpecError(f"ui_spec: 'flow' must be one of {FLOWS}, not {flow!r}")
     return UiSpec(
         id=str(raw.get("id", "ui_spec")),
         version=version,
@@ -270,4 +305,39 @@ def load_ui_spec(raw: dict[str, Any], schema: IdSchema) -> UiSpec:
         languages=available,
         rtl_languages=frozenset(langs.get("rtl", [])),
         screens=tuple(screens),
+        flow=flow,
+        groups=_update_groups(body.get("groups"), flow, schema, screens),
     )
+
+
+def _update_groups(
+    raw: Any, flow: str, schema: IdSchema, screens: list[ScreenSpec]
+) -> tuple[UpdateGroup, ...]:
+    """An update spec's ``groups``: each a demographic group of the schema whose every field is on a
+    screen (the officer could not enter it otherwise), or ``documents`` / ``biometrics`` when the spec
+    has such a screen. Other flows have none."""
+    if raw is None and flow != "update":
+        return ()
+    if flow != "update":
+        raise FormSpecError("ui_spec: only an update spec lists 'groups'")
+    if not isinstance(raw, list) or not raw or len(raw) > 32:
+        raise FormSpecError("ui_spec: an update spec lists 1 to 32 'groups' the officer may change")
+    known = schema.groups()
+    placed = {f.id for s in screens for f in s.fields}
+    kinds = {s.kind for s in screens}
+    groups: list[UpdateGroup] = []
+    for index, item in enumerate(raw):
+        where = f"ui_spec group #{index}"
+        group_id = _require(item, "id", str, where)
+        where = f"ui_spec group '{group_id}'"
+        if group_id in RESERVED_GROUPS:
+            if group_id not in kinds:
+                raise FormSpecError(f"{where}: the spec has no {group_id} screen")
+        elif group_id not in known:
+            raise FormSpecError(f"{where}: no field of id_schema {schema.id} has this 'group'")
+        elif missing := [f for f in known[group_id] if f not in placed]:
+            raise FormSpecError(f"{where}: field(s) {missing} of the group are on no screen")
+        if any(g.id == group_id for g in groups):
+            raise FormSpecError(f"{where}: listed twice")
+        groups.append(UpdateGroup(group_id, _labels(item.get("labels"), where)))
+    return tuple(groups)

@@ -1,5 +1,6 @@
-"""Regenerate masterdata.json (demo master data in the import format). Run from the repo root:
-``.venv/bin/python -m sync_server.demo_data.make_demo_data``. Passwords: docs/demo-data.md."""
+"""Regenerate masterdata.json (demo master data in the import format) and check the hand-written form
+rows beside it. Run from the repo root: ``.venv/bin/python -m sync_server.demo_data.make_demo_data``.
+Passwords: docs/demo-data.md."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 from pathlib import Path
 
 from argon2 import PasswordHasher
+
+from shared.forms import FLOWS, load_id_schema, load_ui_spec
 
 CENTERS = [
     ("10001", "Capital Central", "CT-001"),
@@ -239,7 +242,30 @@ def build() -> dict:
     }
 
 
+def check_forms(folder: Path | None = None) -> dict[str, str]:
+    """Load id_schema.json and every UI spec of ui_spec.json as a kiosk would (shared.forms raises
+    ``FormSpecError`` naming the broken part); every process (new, update, lost, correction) must have
+    exactly one spec. Returns {flow: ui_spec id}."""
+    folder = folder or Path(__file__).parent
+    schemas = {
+        row["id"]: load_id_schema(row)
+        for row in json.loads((folder / "id_schema.json").read_text(encoding="utf-8"))["entities"][
+            "id_schema"
+        ]
+    }
+    flows: dict[str, str] = {}
+    for row in json.loads((folder / "ui_spec.json").read_text(encoding="utf-8"))["entities"]["ui_spec"]:
+        spec = load_ui_spec(row, schemas[row["spec"].get("schema_id", "default")])
+        if spec.flow in flows:
+            raise ValueError(f"ui_spec {row['id']!r}: a second spec for the {spec.flow} process")
+        flows[spec.flow] = row["id"]
+    if missing := [f for f in FLOWS if f not in flows]:
+        raise ValueError(f"ui_spec.json has no spec for the process(es) {missing}")
+    return flows
+
+
 if __name__ == "__main__":
+    print("forms:", ", ".join(f"{flow}={spec}" for flow, spec in check_forms().items()))
     out = Path(__file__).with_name("masterdata.json")
     out.write_text(json.dumps(build(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {out}")

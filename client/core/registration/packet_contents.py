@@ -66,10 +66,12 @@ def build_contents(
     demographics = dict(registration.demographics)
     for doc in registration.documents:  # the record references its documents by field, as the schema says
         demographics[doc.field_id] = {"type": doc.doc_type, "name": doc.name}
-    demographics["individualBiometrics"] = {
-        "modalities": sorted({b.modality for b in registration.biometrics}),
-        "exceptions": [f"{e.modality}/{e.bio_subtype}" for e in registration.exceptions],
-    }
+    if registration.biometrics and not registration.process.authenticating:
+        # the record's biometrics field; an update's authentication captures change nothing in it
+        demographics["individualBiometrics"] = {
+            "modalities": sorted({b.modality for b in registration.biometrics}),
+            "exceptions": [f"{e.modality}/{e.bio_subtype}" for e in registration.exceptions],
+        }
     exceptions = [
         {"modality": e.modality, "bio_subtype": e.bio_subtype, "reason": e.reason}
         for e in registration.exceptions

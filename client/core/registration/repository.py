@@ -32,6 +32,7 @@ class RegistrationStatus(StrEnum):
     failed = "failed"
 
 
+MORE_INFORMATION = "more_information"  # server reason_code of a packet held until a correction answers
 REJECTION_REPORTED = "rejected_reported"  # server_status once a kiosk rejection reached the server
 FINAL_SERVER_STATES = frozenset({"processed", "rejected"})
 # The server holds the packet whole: the kiosk's copy (even a damaged one) no longer matters.
@@ -108,6 +109,15 @@ class Registrations:
             " ORDER BY (status = 'uploaded' AND server_status IN ('processed', 'rejected')), rid DESC"
             " LIMIT :limit",
             limit=limit,
+        )
+
+    def held_for_information(self) -> list[dict[str, Any]]:
+        """Packets the server holds until it gets more information (a correction answers one): rid,
+        server_reason (the request), created_at, summary; newest first."""
+        return self._rows(
+            "SELECT rid, server_reason AS reason, created_at, summary FROM registrations"
+            " WHERE server_status = 'processing' AND server_reason_code = :code ORDER BY rid DESC",
+            code=MORE_INFORMATION,
         )
 
     # -- sealing and crash recovery ---------------------------------------------------------------

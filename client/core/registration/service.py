@@ -25,6 +25,7 @@ from client.core.machine import MachineKeys, read_setting, write_setting
 from client.core.master_data import MasterData
 from client.core.registration.biometrics import BiometricPolicy
 from client.core.registration.consent import ConsentRecord, consent_text
+from client.core.registration.process import ProcessChoice
 from client.core.registration.receipt import ReceiptData, face_photo, render_receipt
 from client.core.registration.receipt_fonts import receipt_fonts
 from client.core.registration.receipt_words import receipt_languages
@@ -34,8 +35,10 @@ from client.core.registration.sealing import PacketSealer
 from client.core.registration.workflow import Registration, SignedOffRegistration
 from client.core.store import Store
 from shared import __version__ as SOFTWARE_VERSION
+from shared.forms import FLOWS
 from shared.packet.meta import ConsentMeta, PacketMeta
 from shared.rid import format_rid, next_sequence
+from shared.uin import UIN_LENGTH
 
 Clock = Callable[[], datetime]
 
@@ -46,8 +49,11 @@ def _consent_meta(record: ConsentRecord) -> ConsentMeta:
 
 def person_summary(signed: SignedOffRegistration) -> dict[str, Any]:
     """What a supervisor needs to recognise a packet at end of day without opening it."""
-    demo = signed.demographics
+    demo, process = signed.demographics, signed.process
     return {
+        "flow": process.flow,  # an update names the resident's UIN and what changes
+        **({"uin": process.uin, "update_groups": list(process.update_groups)} if process.uin else {}),
+        **({"correction_of": process.correction_of} if process.correction_of else {}),
         "name": str(demo.get("fullName", "")),
         "date_of_birth": str(demo.get("dateOfBirth", "")),
         "documents": len(signed.documents),
@@ -118,10 +124,17 @@ class RegistrationService:
         with self._store.transaction() as conn:
             return Registrations(conn).sync_queue(limit=limit)
 
-    def start(self, *, session: Session, prereg_id: str | None = None) -> Registration:
-        """Open a New Registration. Refused while the pending-approval queue is at its configured maximum,
-        and when the receipt's font is not installed (``ReceiptFontMissing``)."""
+    def start(self, *, session: Session, prereg_id: str | None = None, flow: str = "new") -> Registration:
+        """Open a registration of the process ``flow`` (new, update, lost, correction: its UI spec from
+        master data; ``MasterDataError`` when none is synced). Refused while the pending-approval queue is
+        at its configured maximum, and when the receipt's font is not installed (``ReceiptFontMissing``).
+        An update or a correction then waits for the officer's choice (``choose_update`` /
+        ``choose_correction``); only a new registration is prefilled from a pre-registration."""
         require_role(session, "operator")
+        if flow not in FLOWS:
+            raise ValueError(f"unknown process {flow!r}; expected one of {FLOWS}")
+        if flow != "new":
+            prereg_id = None
         limit = int(self._md.config("registration.max_pending", 100))
         pending = self.pending_count()
         if pending >= limit:
@@ -135,9 +148,12 @@ class RegistrationService:
         prefill = (self.find_preregistration(prereg_id) or {}) if prereg_id else {}
         with self._store.transaction() as conn:
             append_audit(
-                conn, actor=session.user_id, action="registration.started", details={"prereg_id": prereg_id}
+                conn,
+                actor=session.user_id,
+                action="registration.started",
+                details={"prereg_id": prereg_id, "flow": flow},
             )
-        engine = self._md.form_engine()
+        engine = self._md.form_engine(flow=flow)
         return Registration(
             engine=engine,
             policy=BiometricPolicy.from_config(self._md.config),
@@ -145,7 +161,16 @@ class RegistrationService:
             prereg_id=prereg_id,
             prefill=prefill,
             consent=consent_text(engine, lambda template: self._md.get("templates", template)),
+            process=ProcessChoice(flow=flow),
+            uin_length=int(self._md.config("uin.length", UIN_LENGTH)),
         )
+
+    def held_packets(self) -> list[dict[str, Any]]:
+        """This kiosk's packets the server holds for more information (a correction answers one): rid,
+        the server's request (``reason``), created_at and the person ``summary``; newest first."""
+        with self._store.transaction() as conn:
+            rows = Registrations(conn).held_for_information()
+        return [{**row, "summary": json.loads(row.pop("summary") or "{}")} for row in rows]
 
     def find_preregistration(self, prereg_id: str) -> dict[str, Any] | None:
         """The form values an applicant entered beforehand: from this center's ``preregistrations``
@@ -265,7 +290,10 @@ class RegistrationService:
             prereg_id=signed.prereg_id,
             recipient_key_id=recipient_key_id,
             retries=signed.retries,
-            flow="new",
+            flow=signed.process.flow,
+            uin=signed.process.uin,
+            update_groups=list(signed.process.update_groups),
+            correction_of=signed.process.correction_of,
             **({"consent": _consent_meta(signed.consent)} if signed.consent else {}),
         )
 

@@ -1,6 +1,13 @@
-"""The New Registration state machine: GUI-agnostic, fed with plain dicts and bytes, no I/O.
+"""The registration state machine: GUI-agnostic, fed with plain dicts and bytes, no I/O.
 
-    demographics -> documents -> biometrics -> [supervisor_approval] -> preview -> signed_off -> sealed
+    [process] -> demographics -> documents -> biometrics -> [supervisor_approval] -> preview -> signed_off
+
+Every process of the UI spec (new, update, lost, correction) walks it. An update or a correction starts
+with the officer's choice (``process``: the UIN and what changes, or the held packet's RID); the form is
+then scoped to what the process asks (shared.forms.process_engine), and a step with nothing in scope is
+skipped (an update of the address alone has no documents step unless documents are chosen; a correction
+has no biometrics). In an update that keeps the stored biometrics, the captures only authenticate the
+resident: any one accepted capture will do.
 
 The GUI (or the headless demo, or a test) drives it; each ``submit_*`` validates its step with the
 form engine and either advances or returns per-field messages and changes nothing. Sealing, RIDs and
@@ -21,8 +28,9 @@ from client.core.registration.biometrics import (
     BiometricPolicy,
 )
 from client.core.registration.consent import ConsentRecord, ConsentText
+from client.core.registration.process import CHOICE_FLOWS, ProcessChoice, ProcessProblem
+from client.core.registration.process_steps import ProcessSteps
 from client.core.registration.workflow_types import (  # noqa: F401 - re-exported
-    _ORDER,
     _SLOT_MESSAGES,
     CaptureOutcome,
     Document,
@@ -31,11 +39,12 @@ from client.core.registration.workflow_types import (  # noqa: F401 - re-exporte
     Step,
     WorkflowError,
 )
-from shared.forms import CONSENT_AGREED, FormEngine, ValidationResult
+from shared.forms import CONSENT_AGREED, FormEngine, ValidationResult, process_engine
+from shared.uin import UIN_LENGTH
 
 
 @dataclass
-class Registration:
+class Registration(ProcessSteps):
     engine: FormEngine
     policy: BiometricPolicy
     operator_id: str
@@ -53,6 +62,8 @@ class Registration:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     consent: ConsentText | None = None  # the text the form's consent field shows (from master data)
     consent_shown: tuple[str, ...] = ()  # its languages on screen when the consent was accepted
+    process: ProcessChoice = field(default_factory=ProcessChoice)  # the flow; its choice once made
+    uin_length: int = UIN_LENGTH
     _approved: tuple | None = field(default=None, init=False, repr=False)  # the biometrics the supervisor saw
 
     def __post_init__(self) -> None:
@@ -62,18 +73,12 @@ class Registration:
         self.values = {
             k: v for k, v in self.prefill.items() if k in fields and fields[k].type != "consent"
         } | self.values
-
-    # -- helpers ---------------------------------------------------------------------------------
-    def _expect(self, *steps: Step) -> None:
-        if self.step not in steps:
-            raise WorkflowError(f"not allowed in step {self.step}; expected {', '.join(steps)}")
-
-    def _screens(self, kind: str) -> list[str]:
-        spec = self.engine.ui_spec
-        return [s.id for s in spec.screens if s.kind == kind] if spec else []
-
-    def _field_of_type(self, kind: str) -> list[str]:
-        return [f.id for f in self.engine.schema.fields.values() if f.type == kind]
+        self.form = self.engine  # the spec on its schema; ``engine`` is it scoped to the process
+        self.engine = process_engine(
+            self.form, flow=self.process.flow, update_groups=self.process.update_groups
+        )
+        if self.process.flow in CHOICE_FLOWS and not self.process.chosen:
+            self.step = Step.PROCESS
 
     # -- demographics ----------------------------------------------------------------------------
     def submit_demographics(self, values: dict[str, Any], *, language: str | None = None) -> ValidationResult:
@@ -97,8 +102,10 @@ class Registration:
         result.errors.update(unknown)
         self._note_consent(result, language)
         if result.ok:
+            self._check_groups_given(result)
+        if result.ok:
             self.values = result.cleaned
-            self.step = Step.DOCUMENTS
+            self._advance()
         return result
 
     def _note_consent(self, result: ValidationResult, language: str | None) -> None:
@@ -166,7 +173,12 @@ class Registration:
                 for f, d in self.documents.items()
                 if self.engine.is_visible(f, self.values, today=self.today)
             }
-            self.step = Step.BIOMETRICS
+            if self.flow == "update" and not self.documents:
+                result.errors["documents"] = ProcessProblem("document_needed")
+            elif self.flow == "correction" and not self.documents and not self._given():
+                result.errors["correction"] = ProcessProblem("nothing_to_send")
+        if result.ok:
+            self._advance()
         return result
 
     # -- biometrics ------------------------------------------------------------------------------
@@ -250,11 +262,15 @@ class Registration:
         """Check every slot is captured or excepted; return the problems by slot (empty = advanced)."""
         self._expect(Step.BIOMETRICS)
         errors: dict[str, SlotProblem] = {}
+        authenticating = self.process.authenticating  # any one capture authenticates the resident
+        if authenticating and not self.captures:
+            errors["authentication"] = SlotProblem("auth_capture_needed")
         for group, modality, sub in self.required_slots():
             key = (modality, sub)
             slot = {"group": group, "modality": modality, "subtype": sub}
             if key not in self.captures and key not in self.exceptions:
-                errors[f"{modality}/{sub}"] = SlotProblem("not_captured", **slot)
+                if not authenticating:
+                    errors[f"{modality}/{sub}"] = SlotProblem("not_captured", **slot)
             elif key in self.captures:
                 quality = self.captures[key].quality
                 if (
@@ -265,11 +281,7 @@ class Registration:
         if self.exceptions and not self.exception_photo:
             errors["exception_photo"] = SlotProblem("photo_required")
         if not errors:
-            kept = self.supervisor_id is not None and self._approved == self._biometric_state()
-            if not self.approval_reasons() or not kept:  # changed since approved: ask again
-                self.supervisor_id = self._approved = None
-            needs = self.approval_reasons() and self.supervisor_id is None
-            self.step = Step.SUPERVISOR_APPROVAL if needs else Step.PREVIEW
+            self._advance()
         return errors
 
     def _biometric_state(self) -> tuple:
@@ -287,11 +299,12 @@ class Registration:
 
     # -- preview, sign-off -----------------------------------------------------------------------
     def back(self) -> None:
-        """One step back; from the preview or the approval, back to biometrics."""
-        if self.step in (Step.PREVIEW, Step.SUPERVISOR_APPROVAL):
-            self.go_to(Step.BIOMETRICS)
-        elif self.step in _ORDER[1:3]:
-            self.go_to(_ORDER[_ORDER.index(self.step) - 1])
+        """One step back; from the preview or the approval, back to the last data step."""
+        steps = self.steps()
+        if self.step in (Step.PREVIEW, Step.SUPERVISOR_APPROVAL) and steps:
+            self.go_to(steps[-1])
+        elif self.step in steps[1:]:
+            self.go_to(steps[steps.index(self.step) - 1])
         else:
             raise WorkflowError(f"cannot go back from {self.step}")
 
@@ -301,10 +314,10 @@ class Registration:
         The officer then moves forward with the ``submit_*`` steps again; a supervisor approval stays
         only if the biometrics are unchanged when they are submitted again (see ``submit_biometrics``).
         """
-        targets = _ORDER[:3]
-        if step not in targets or self.step not in _ORDER:
+        order = [*self.steps(), Step.SUPERVISOR_APPROVAL, Step.PREVIEW]
+        if step not in order[:-2] or self.step not in order:
             raise WorkflowError(f"cannot go from {self.step} to {step}")
-        if _ORDER.index(step) > _ORDER.index(self.step):
+        if order.index(step) > order.index(self.step):
             raise WorkflowError(f"{step} is ahead of {self.step}: submit the steps in between")
         self.step = step
 
@@ -316,6 +329,7 @@ class Registration:
             "biometrics": sorted(f"{m}/{s}:{c.quality}" for (m, s), c in self.captures.items()),
             "exceptions": sorted(f"{m}/{s}" for (m, s) in self.exceptions),
             "supervisor_id": self.supervisor_id,
+            "process": self.process,
         }
 
     def sign_off(self, *, operator_id: str) -> SignedOffRegistration:
@@ -344,6 +358,7 @@ class Registration:
                 if self.consent and self.values.get(self.consent.field_id) == CONSENT_AGREED
                 else None
             ),
+            process=self.process,
         )
 
     def cancel(self) -> None:

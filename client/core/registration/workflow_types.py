@@ -1,4 +1,4 @@
-"""The New Registration workflow's vocabulary: its steps, its error, and the values it hands out
+"""The registration workflow's vocabulary: its steps, its error, and the values it hands out
 (documents, capture outcomes, worded-by-code slot problems, the signed-off registration). Plain data,
 no I/O; :mod:`client.core.registration.workflow` re-exports every name.
 """
@@ -6,15 +6,17 @@ no I/O; :mod:`client.core.registration.workflow` re-exports every name.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from client.core.registration.biometrics import BiometricCapture, BiometricException
 from client.core.registration.consent import ConsentRecord
+from client.core.registration.process import ProcessChoice
 
 
 class Step(enum.StrEnum):
+    PROCESS = "process"  # update: the UIN and what changes; correction: the held packet's RID
     DEMOGRAPHICS = "demographics"
     DOCUMENTS = "documents"
     BIOMETRICS = "biometrics"
@@ -57,6 +59,7 @@ _SLOT_MESSAGES = {  # the English default of each biometric problem (the kiosk w
     "not_captured": "{subtype} ({modality}) is not captured yet",
     "quality_low": "{subtype} ({modality}) quality {quality} is too low; retry",
     "photo_required": "an exception photo is required when a biometric is marked missing",
+    "auth_capture_needed": "capture at least one finger, eye or the face to authenticate the resident",
 }
 
 
@@ -92,3 +95,4 @@ class SignedOffRegistration:
     prereg_id: str | None
     retries: dict[str, int]
     consent: ConsentRecord | None = None  # None: the form asks for no consent
+    process: ProcessChoice = field(default_factory=ProcessChoice)  # the flow and what its meta carries

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
 from client.core.registration.record_images import embedded_image, thumbnail
@@ -63,6 +63,9 @@ class BiometricsPage(QWidget):
             self.stack.addWidget(panel)
         self.stack.addWidget(self.photo_panel)
         outer = QVBoxLayout(self)
+        self.auth_hint = QLabel(objectName="bio_auth_hint", wordWrap=True)  # an update's captures only
+        self.auth_hint.setVisible(registration.process.authenticating)  # authenticate the resident
+        outer.addWidget(self.auth_hint)
         row = QHBoxLayout()
         row.addWidget(self.side)
         row.addWidget(self.stack, 1)
@@ -236,6 +239,7 @@ class BiometricsPage(QWidget):
         for panel in self.panels.values():
             panel.refresh(language)
         self.side.setAccessibleName(bio_words("side_list", language))
+        self.auth_hint.setText(bio_words("auth_hint", language))
         self.refresh_side()
         self.show_errors(self._problems)
 

@@ -29,7 +29,13 @@ COLUMNS = ("rid", "person", "captured", "operator_id", "created_at")
 def cell_texts(row: dict, t, language: str = "eng") -> dict[str, str]:
     """One pending packet as the supervisor reads it: who, what was captured, by whom, when."""
     summary = row.get("summary") or {}
-    person = "\n".join(v for v in (summary.get("name"), summary.get("date_of_birth")) if v) or "—"
+    flow = summary.get("flow", "new")  # an update, a lost-UIN search or a correction says so first
+    process = (
+        t(f"eod.flow.{flow}", uin=summary.get("uin"), rid=summary.get("correction_of"))
+        if flow != "new"
+        else ""
+    )
+    person = "\n".join(v for v in (process, summary.get("name"), summary.get("date_of_birth")) if v) or "—"
     captured = "—"  # packets sealed before the kiosk kept summaries
     if summary:
         counts = [t("eod.documents_n", n=summary.get("documents", 0))]  # the tables hold the colon's spacing

@@ -11,7 +11,9 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWi
 
 from client.core.registration.repository import COUNT_KEYS
 from client.ui.context import UiContext
+from client.ui.flow_layout import FlowLayout
 from client.ui.i18n import tr_code
+from client.ui.screens.wizard_pages import wizard_screen
 from client.ui.theme import FORM_MAX_WIDTH
 from client.ui.widgets import CountCard, ErrorMessage, button, title_label
 
@@ -43,6 +45,7 @@ def read_home_figures(ctx: UiContext) -> dict[str, Any]:
         "devices": devices,
         "last_contact": ctx.machine.last_contact(),
         "center": (center or {}).get("name") or identity.center_id,
+        "flows": ctx.master_data.flows(),  # the processes whose UI spec is synced
         "machine": identity.machine_id,
     }
 
@@ -76,14 +79,24 @@ class HomeScreen(QWidget):
         for w in (self.counts_message, self.sync_label, self.network_label, self.devices_label):
             layout.addWidget(w)
         layout.addStretch(1)
-        actions = QHBoxLayout()
+        # The processes of the UI spec (new, update, lost, correction) in a row that wraps where the
+        # width runs out; under them the supervisor's end of day and the sync centre.
+        actions = FlowLayout()
         self.new_button = button("", "action_new")
+        self.flow_buttons = {
+            f: button("", f"action_{f}", secondary=True) for f in ("update", "lost", "correction")
+        }
+        for flow, b in {"new": self.new_button, **self.flow_buttons}.items():
+            actions.addWidget(b)
+            b.clicked.connect(lambda _=False, f=flow: self.navigate.emit(wizard_screen(f)))
+        layout.addLayout(actions)
+        others = QHBoxLayout()
         self.eod_button = button("", "action_eod")
         self.sync_button = button("", "action_sync", secondary=True)
-        for b in (self.new_button, self.eod_button, self.sync_button):
-            actions.addWidget(b)
-        layout.addLayout(actions)
-        self.new_button.clicked.connect(lambda: self.navigate.emit("registration"))
+        for b in (self.eod_button, self.sync_button):
+            others.addWidget(b)
+        others.addStretch(1)
+        layout.addLayout(others)
         self.eod_button.clicked.connect(lambda: self.navigate.emit("end_of_day"))
         self.sync_button.clicked.connect(lambda: self.navigate.emit("sync"))
         ctx.ops.bus.changed.connect(self._on_change)
@@ -164,10 +177,14 @@ class HomeScreen(QWidget):
         )
         self.devices_label.setText(t("home.devices_line", list=listing or t("home.no_devices")))
         roles = session.roles if session else frozenset()
+        screens = getattr(self.window(), "screens", {})
         self.new_button.setText(t("action.new"))
+        flows = self._figures.get("flows") or []
+        for flow, b in self.flow_buttons.items():
+            b.setText(t(f"action.{flow}"))
+            b.setVisible("operator" in roles and flow in flows and wizard_screen(flow) in screens)
         self.eod_button.setText(t("action.eod"))
         self.sync_button.setText(t("action.sync"))
-        screens = getattr(self.window(), "screens", {})
         self.new_button.setVisible("operator" in roles)
         self.eod_button.setVisible("supervisor" in roles and "end_of_day" in screens)
         self.sync_button.setVisible("sync" in screens)

@@ -21,6 +21,7 @@ from client.ui.flow_layout import FlowLayout
 from client.ui.form_renderer import option_label
 from client.ui.screens.preview_summary import EDIT_SCHEME, show_summary
 from client.ui.screens.reauth_dialog import ReauthDialog
+from client.ui.screens.wizard_pages import wizard_screen
 from client.ui.widgets import button, error_label, title_label
 from shared.forms import CONSENT_AGREED
 
@@ -121,7 +122,11 @@ class PreviewScreen(QWidget):
     def back(self) -> None:
         if self.registration is not None and self.finished is None:
             self.registration.back()
-        self.navigate.emit("registration")
+        self.navigate.emit(self._wizard())
+
+    def _wizard(self) -> str:
+        """The screen of the wizard this registration came from (its process's)."""
+        return wizard_screen(self.registration.flow if self.registration is not None else "new")
 
     def _link(self, url: QUrl) -> None:
         if url.scheme() == EDIT_SCHEME:
@@ -133,7 +138,7 @@ class PreviewScreen(QWidget):
         if reg is None or self.finished is not None or reg.step != Step.PREVIEW:
             return
         reg.go_to(step)
-        self.navigate.emit("registration")
+        self.navigate.emit(self._wizard())
 
     def sign_off(self) -> None:
         """Ask the officer's password again; only a confirmed officer's registration is sealed."""

@@ -73,6 +73,26 @@ def biometrics_grid(reg: Registration, t: Callable[..., str], lang: str, *, rtl:
     return f"<table width=99% border=1 cellspacing=0 cellpadding=6>{''.join(rows)}</table>"
 
 
+def process_section(reg: Registration, t: Callable[..., str], lang: str, *, editable: bool) -> str:
+    """What the packet asks of the server: the update of a UIN (and what changes), a lost-UIN search,
+    the answer to a held packet; nothing for a new registration."""
+    process = reg.process
+    if process.flow == "new":
+        return ""
+    if process.flow == "update":
+        spec = reg.engine.ui_spec
+        labels = {
+            g.id: g.labels.get(lang) or g.labels.get(spec.default_language) or g.id for g in spec.groups
+        }
+        what = t("list.separator").join(labels.get(g, g) for g in process.update_groups)
+        line = t("preview.update", uin=process.uin, groups=what)
+    elif process.flow == "correction":
+        line = t("preview.correction", rid=process.correction_of)
+    else:
+        line = t("preview.lost")
+    return f"{_heading(t, Step.PROCESS, editable=editable)}<p>{escape(line)}</p>"
+
+
 def show_summary(
     browser: QTextBrowser,
     reg: Registration,
@@ -89,6 +109,7 @@ def show_summary(
     sign-off); ``rtl`` lays it out right to left."""
     engine, images = reg.engine, {}
     align = "right" if rtl else "left"
+    steps = reg.steps()
     rows = "".join(  # values in an isolate: a Latin address keeps its order in an Arabic screen
         _row(
             [
@@ -108,6 +129,8 @@ def show_summary(
         f"<td valign=top>{_heading(t, Step.DEMOGRAPHICS, editable=editable)}{inner}</td>",
     ]
     details = f"<table width=99% cellpadding=0>{_row(cells, rtl)}</table>"
+    if Step.DEMOGRAPHICS not in steps:
+        details = ""
     docs = [
         f"<td align=center valign=bottom>{_image(images, f'doc/{f}', d.data, THUMB_PX) or '📄'}<br>"
         f"\u2068{escape(engine.label(f, lang))}: {escape(d.name)}\u2069</td>"
@@ -116,12 +139,19 @@ def show_summary(
     documents = _heading(t, Step.DOCUMENTS, editable=editable) + (
         f"<table cellpadding=6 align={align}>{_row(docs, rtl)}</table><br>" if docs else "<p>—</p>"
     )
+    if Step.DOCUMENTS not in steps:
+        documents = ""
     biometrics = _heading(t, Step.BIOMETRICS, editable=editable) + biometrics_grid(reg, t, lang, rtl=rtl)
+    if Step.BIOMETRICS not in steps:
+        biometrics = ""
+    elif reg.process.authenticating:
+        biometrics += f"<p>{escape(t('bio.auth_hint'))}</p>"
     sup = (
         f"<p>{t('preview.supervisor')}: {escape(data['supervisor_id'])}</p>" if data["supervisor_id"] else ""
     )
     direction = "rtl" if rtl else "ltr"
-    html = f"<div dir={direction}>{details}{documents}{biometrics}{sup}</div>"
+    process = process_section(reg, t, lang, editable=editable and Step.PROCESS in steps)
+    html = f"<div dir={direction}>{process}{details}{documents}{biometrics}{sup}</div>"
     browser.setHtml(html.replace("<h3>", f"<h3 dir={direction}>"))
     for name, image in images.items():
         browser.document().addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)

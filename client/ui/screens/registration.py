@@ -1,13 +1,16 @@
-"""New registration wizard: pages built from the UI spec, driven by the core state machine.
+"""Registration wizard: pages built from the UI spec of a process, driven by the core state machine.
 
-Pages: one :class:`FormPage` per demographics screen, one :class:`DocumentsPage` per documents screen,
-then biometrics and preview. Validation and step changes are the workflow's (pure, no I/O, so they run
+One wizard per process (new, update, lost, correction; the window names them by
+:data:`~client.ui.screens.wizard_pages.WIZARD_SCREENS`). Pages: for an update or a correction first the
+officer's choice (:class:`ProcessPage`), then one :class:`FormPage` per demographics screen, one
+:class:`DocumentsPage` per documents screen, then biometrics and preview; only the steps the process
+walks get a page (an update's once its choice is made). Validation and step changes are the workflow's (pure, no I/O, so they run
 on the UI thread); starting and finishing a registration touch the store and go through the operation
 helper. Shortcuts: Ctrl+Return / Alt+Right = Next, Alt+Left = Back (the same keys in right-to-left
 languages), PgDown / PgUp = scroll the page, F5 = capture (biometrics, document camera), F6 = scan the
 pre-registration code with the camera.
 
-A pre-registration id is typed, typed by a keyboard-wedge scanner (code + Enter into the field), or
+A pre-registration id (new registrations only) is typed, typed by a keyboard-wedge scanner (code + Enter into the field), or
 scanned with the camera (:class:`ScanDialog`); all three run the same load, which prefills the form.
 """
 
@@ -19,12 +22,10 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -33,45 +34,26 @@ from client.core.registration.workflow import Registration, Step
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
 from client.ui.form_renderer import FormPage
+from client.ui.screens import wizard_pages as wp
 from client.ui.screens.biometrics_page import BiometricsPage
 from client.ui.screens.documents_page import DocumentsPage
+from client.ui.screens.process_page import ProcessPage
 from client.ui.screens.scan_dialog import ScanDialog
-from client.ui.screens.supervisor_dialog import SupervisorDialog
-from client.ui.theme import FORM_MAX_WIDTH
+from client.ui.screens.wizard_pages import load_form_inputs  # noqa: F401 - re-exported
 from client.ui.widgets import PageStack, button, confirm, error_label, scroll_by_page, title_label
 from shared.forms import CONSENT_AGREED
-
-
-def load_form_inputs(ctx: UiContext, prereg_id: str | None) -> tuple[Registration, dict[str, list[dict]]]:
-    """Worker thread: open a registration in the core and read the option rows the form needs once."""
-    session = ctx.session
-    registration = ctx.registrations.start(session=session, prereg_id=prereg_id)
-    md = ctx.master_data
-    sources = {f.source for f in registration.engine.schema.fields.values() if f.source}
-    options = {name: md.rows(name) for name in sources | {"locations", "document_types"}}
-    return registration, options
-
-
-def _scrolling(page: QWidget) -> QScrollArea:
-    """Long forms scroll instead of squeezing their rows; tabbing scrolls the focused field into view."""
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    page.setMaximumWidth(FORM_MAX_WIDTH)  # a wide screen centres the form instead of stretching each field
-    area.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidget(page)
-    return area
 
 
 class RegistrationScreen(QWidget):
     navigate = Signal(str)
     finished = Signal(object)  # Registration at the preview step
 
-    def __init__(self, ctx: UiContext) -> None:
+    def __init__(self, ctx: UiContext, *, flow: str = "new") -> None:
         super().__init__()
-        self.ctx = ctx
-        self.setObjectName("registration_screen")
+        self.ctx, self.flow = ctx, flow
+        self.setObjectName("registration_screen" if flow == "new" else f"{flow}_screen")
         self.registration: Registration | None = None
+        self._options: dict[str, list[dict]] = {}
         self.pages: list[QWidget] = []
         self.discard_box: QMessageBox | None = None
         layout = QVBoxLayout(self)
@@ -139,11 +121,10 @@ class RegistrationScreen(QWidget):
 
     def _show_step(self) -> None:
         """Show the page of the workflow's step when they differ (the preview's Edit links move it back)."""
-        kind = {Step.DEMOGRAPHICS: FormPage, Step.DOCUMENTS: DocumentsPage, Step.BIOMETRICS: BiometricsPage}
-        wanted = kind.get(self.registration.step)
-        if wanted is None or isinstance(self.current_page(), wanted):
+        wanted = self.registration.step
+        if wanted not in self.registration.steps() or wp.step_of(self.current_page()) == wanted:
             return
-        index = next((i for i, p in enumerate(self.pages) if isinstance(p, wanted)), None)
+        index = next((i for i, p in enumerate(self.pages) if wp.step_of(p) == wanted), None)
         if index is not None:
             self.stack.setCurrentIndex(index)
             self.retranslate()
@@ -156,7 +137,7 @@ class RegistrationScreen(QWidget):
         self.next_button.setEnabled(False)
         kept = self._consent_given() if prereg_id else {}
         self.ctx.ops.run(
-            lambda: load_form_inputs(self.ctx, prereg_id),
+            lambda: wp.load_wizard_inputs(self.ctx, prereg_id, self.flow),
             on_done=lambda loaded: self._build(loaded, keep=kept),
             on_error=self._failed,
         )
@@ -177,7 +158,8 @@ class RegistrationScreen(QWidget):
 
     def scan_prereg(self, *, timeout_s: float = 20.0) -> None:
         """Open the camera scanner; the first code read is loaded exactly as if it had been typed."""
-        if self.stack.currentIndex() > 0 or (self.scan_dialog is not None and self.scan_dialog.isVisible()):
+        busy = self.scan_dialog is not None and self.scan_dialog.isVisible()
+        if self.flow != "new" or self.stack.currentIndex() > 0 or busy:
             return  # pre-registration belongs to the first page only
         source = self.ctx.devices
         if source is None or getattr(source, "scan_camera", None) is None:
@@ -198,44 +180,18 @@ class RegistrationScreen(QWidget):
         self.prereg_load.click()  # the same path as typing the id and pressing Enter
 
     def _build(
-        self, loaded: tuple[Registration, dict[str, list[dict]]], keep: dict[str, Any] | None = None
+        self,
+        loaded: tuple[Registration, dict[str, list[dict]], list[dict[str, Any]]],
+        keep: dict[str, Any] | None = None,
     ) -> None:
-        registration, options = loaded
-        self.registration = registration
+        registration, options, held = loaded
+        self.registration, self._options = registration, options
         self.ctx.extras["form_options"] = options  # the preview shows labels, not ids
-        while self.stack.count():
-            shown = self.stack.widget(0)
-            self.stack.removeWidget(shown)
-            shown.deleteLater()
-        self.pages = []
-        spec = registration.engine.ui_spec
-        language = self.ctx.language.code
-        for screen in spec.screens:
-            if screen.kind == "demographics":
-                page: QWidget = FormPage(
-                    engine=registration.engine,
-                    screen_id=screen.id,
-                    options=options,
-                    language=language,
-                    consent=registration.consent,
-                )
-                page.set_values(registration.values | (keep or {}))
-            elif screen.kind == "documents":
-                page = DocumentsPage(
-                    registration=registration,
-                    ctx=self.ctx,
-                    screen_id=screen.id,
-                    options=options,
-                    language=language,
-                )
-            elif screen.kind == "biometrics":
-                page = BiometricsPage(
-                    ctx=self.ctx, registration=registration, screen_id=screen.id, language=language
-                )
-            else:
-                continue
-            self.pages.append(page)
-            self.stack.addWidget(_scrolling(page) if isinstance(page, FormPage) else page)
+        self._set_pages([], keep=keep)  # an update or a correction: none until the choice is made
+        if registration.step == Step.PROCESS:
+            first = ProcessPage(registration=registration, held=held, language=self.ctx.language.code)
+            self.pages.append(first)
+            self.stack.addWidget(wp.scrolling(first))
         self.stack.setCurrentIndex(0)
         self.next_button.setEnabled(True)
         self.retranslate()
@@ -249,9 +205,28 @@ class RegistrationScreen(QWidget):
         elif registration.prereg_id:  # not in this kiosk's pre-registration copy: nothing was prefilled
             self.message.setText(self.ctx.t("wizard.prereg_unknown", id=registration.prereg_id))
 
+    def _set_pages(self, keep_pages: list[QWidget], *, keep: dict[str, Any] | None = None) -> None:
+        """Keep ``keep_pages`` (the choice page) and build the pages of the steps the registration now
+        walks, filled with what it holds (and ``keep``: values typed but not yet submitted)."""
+        reg = self.registration
+        while self.stack.count() > len(keep_pages):
+            shown = self.stack.widget(self.stack.count() - 1)
+            self.stack.removeWidget(shown)
+            shown.deleteLater()
+        self.pages = list(keep_pages)
+        if reg is None or not reg.process.chosen:
+            return
+        for page in wp.data_pages(self.ctx, reg, self._options, self.ctx.language.code):
+            if isinstance(page, FormPage):
+                page.set_values(reg.values | (keep or {}))
+            self.pages.append(page)
+            self.stack.addWidget(wp.scrolling(page) if isinstance(page, FormPage) else page)
+
     def _focus_first_field(self) -> None:
         page = self.current_page()
-        if isinstance(page, FormPage):
+        if isinstance(page, ProcessPage):
+            page.first_input().setFocus(Qt.FocusReason.OtherFocusReason)
+        elif isinstance(page, FormPage):
             first = next((w for w in page.inputs.values() if not w.isHidden()), None)
             if first is not None:
                 first.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -274,14 +249,17 @@ class RegistrationScreen(QWidget):
         if reg is None or not self.pages:
             return
         page = self.pages[index]
-        self.message.clear()
-        if isinstance(page, FormPage):
+        self._say(None)
+        if isinstance(page, ProcessPage):
+            if not self._choose(page):
+                return
+        elif isinstance(page, FormPage):
             check = reg.engine.validate_screen(
                 page.screen_id, self._demographic_values(), language=self.ctx.language.code, today=reg.today
             )
             page.show_errors(check.errors)
             if not check.ok:
-                self.message.setText(self.ctx.t("wizard.fix"))
+                self._say(lambda: self.ctx.t("wizard.fix"))
                 return
             following = self.pages[index + 1] if index + 1 < len(self.pages) else None
             if not isinstance(following, FormPage):  # last demographics screen: the workflow decides
@@ -290,22 +268,24 @@ class RegistrationScreen(QWidget):
                     for p in self.pages:
                         if isinstance(p, FormPage):
                             p.show_errors(result.errors)
-                    self.message.setText(self.ctx.t("wizard.fix"))
+                    self._say(lambda: wp.step_problem(result.errors, self.ctx.language.code))
                     return
         elif isinstance(page, DocumentsPage):
             result = reg.submit_documents(language=self.ctx.language.code)
             page.show_errors(result.errors)
             if not result.ok:
-                self.message.setText(self.ctx.t("wizard.fix"))
+                self._say(
+                    lambda: wp.step_problem(result.errors, self.ctx.language.code) or self.ctx.t("wizard.fix")
+                )
                 return
         elif isinstance(page, BiometricsPage):
             errors = reg.submit_biometrics()
             page.show_errors(errors)  # its own line says what is left: no second line on a tight page
             if errors:
                 return
-            if reg.step == Step.SUPERVISOR_APPROVAL:
-                self.ask_supervisor()
-                return
+        if reg.step == Step.SUPERVISOR_APPROVAL:  # after the last step the rules ask for (any process)
+            self.ask_supervisor()
+            return
         if index + 1 < len(self.pages):
             self.stack.setCurrentIndex(index + 1)
             self.ctx.ops.run(lambda: None, changes={"activity"})
@@ -313,30 +293,34 @@ class RegistrationScreen(QWidget):
             self.finished.emit(reg)
         self.retranslate()
 
+    def _choose(self, page: ProcessPage) -> bool:
+        """The officer's choice to the workflow; on success the pages of what it opens follow."""
+        reg, chosen = self.registration, page.values()
+        typed = self._demographic_values()
+        if self.flow == "update":
+            errors = reg.choose_update(uin=chosen["uin"], groups=chosen["groups"])
+        else:
+            errors = reg.choose_correction(rid=chosen["rid"])
+        page.show_errors(errors)
+        if errors:
+            self._say(lambda: self.ctx.t("wizard.fix"))
+            return False
+        self._set_pages(self.pages[:1], keep=typed)
+        return True
+
+    def _say(self, words: Callable[[], str] | None) -> None:
+        """Show ``words()`` under the page, worded again on a language switch (None clears it)."""
+        self._words = words
+        if words is None:
+            self.message.clear()  # (clear, unlike an empty text, always lays the label out anew)
+        else:
+            self.message.setText(words())
+
+    _words: Callable[[], str] | None = None
+
     def ask_supervisor(self) -> None:
         """The rules demand an on-the-spot approval: open the dialog; approval moves on to the preview."""
-        reg = self.registration
-        dialog = SupervisorDialog(
-            self.ctx,
-            purpose="registration.exceptions",
-            reasons=reg.approval_reasons(),
-            missing=[
-                (e.bio_subtype, e.reason if e.reason != "missing" else "") for e in reg.exceptions.values()
-            ],
-            operator_id=reg.operator_id,
-            parent=self,
-        )
-        self.supervisor_dialog = dialog
-
-        def closed(result: int) -> None:
-            if dialog.supervisor_id:
-                reg.approve_by_supervisor(supervisor_id=dialog.supervisor_id)
-                self.finished.emit(reg)
-            else:
-                reg.back()  # not approved: stay on biometrics (the officer may recapture)
-
-        dialog.finished.connect(closed)
-        dialog.open()
+        self.supervisor_dialog = wp.ask_supervisor(self)
 
     def capture_current(self) -> None:
         page = self.current_page()
@@ -351,7 +335,7 @@ class RegistrationScreen(QWidget):
         reg, index = self.registration, self.stack.currentIndex()
         if reg is None or index == 0:
             return
-        if reg.step != Step.DEMOGRAPHICS:  # leaving a later step: the workflow steps back with us
+        if reg.step != wp.step_of(self.pages[index - 1]):  # leaving a step: the workflow steps back with us
             reg.back()
         self.stack.setCurrentIndex(index - 1)
         self.retranslate()
@@ -362,7 +346,8 @@ class RegistrationScreen(QWidget):
         if reg is None or reg.step in (Step.CANCELLED, Step.SEALED, Step.SIGNED_OFF):
             return False
         entered = reg.values or reg.documents or reg.captures or reg.exceptions or self._demographic_values()
-        return bool(entered) or reg.step != Step.DEMOGRAPHICS
+        first = reg.steps()[0] if reg.steps() else Step.DEMOGRAPHICS
+        return bool(entered) or reg.step != first
 
     def confirm_discard(self, then: Callable[[], None]) -> None:
         """Run ``then`` at once when nothing would be lost, else only after the officer says Yes."""
@@ -396,10 +381,14 @@ class RegistrationScreen(QWidget):
         for page in self.pages:
             page.retranslate(language)
         current = self.current_page()
-        self.title.setText(current.title() if current is not None else t("action.new"))
-        self.step_label.setText(
+        self.title.setText(current.title() if current is not None else t(f"flow.{self.flow}"))
+        self.step_label.setText(  # an update's or a correction's steps are known once chosen
             t("wizard.step", n=self.stack.currentIndex() + 1, total=max(len(self.pages), 1))
+            if self.registration is None or self.registration.process.chosen
+            else ""
         )
+        if self._words is not None:
+            self.message.setText(self._words())
         self.prereg_label.setText(t("wizard.prereg"))
         self.prereg_load.setText(t("wizard.prereg_load"))
         self.prereg_scan.setText(t("wizard.prereg_scan"))
@@ -408,7 +397,7 @@ class RegistrationScreen(QWidget):
         self.cancel_button.setText(t("wizard.cancel"))
         self.back_button.setEnabled(self.stack.currentIndex() > 0)
         first_page = (self.prereg_label, self.prereg, self.prereg_load, self.prereg_scan)
-        for w in first_page:  # pre-registration: first page only
-            w.setVisible(self.stack.currentIndex() == 0)
+        for w in first_page:  # pre-registration: a new registration's first page only
+            w.setVisible(self.stack.currentIndex() == 0 and self.flow == "new")
         if self.stack.currentIndex() > 0:
             self.prereg_status.hide()

@@ -1,5 +1,6 @@
 """Arabic (العربية), written right to left: Language flips the whole window when it is chosen."""
 
+from client.ui.strings import lifecycle
 from shared.biometric_names import string_entries
 
 CODE = "ara"
@@ -374,3 +375,4 @@ STRINGS: dict[str, str] = {
     "bio.bar.quality_ok": "{quality}: مقبولة ✔",
     "bio.bar.quality_low": "{quality}: منخفضة جدًا ✘",
 }
+STRINGS.update(lifecycle.ARA)  # issue 17: update, lost UIN, correction

@@ -1,5 +1,6 @@
 """English: the reference table. Every other language has exactly these keys."""
 
+from client.ui.strings import lifecycle
 from shared.biometric_names import string_entries
 
 CODE = "eng"
@@ -389,3 +390,4 @@ STRINGS: dict[str, str] = {
     "bio.bar.quality_ok": "{quality}: accepted ✔",
     "bio.bar.quality_low": "{quality}: too low ✘",
 }
+STRINGS.update(lifecycle.ENG)  # issue 17: update, lost UIN, correction

@@ -1,5 +1,6 @@
 """French (français)."""
 
+from client.ui.strings import lifecycle
 from shared.biometric_names import string_entries
 
 CODE = "fra"
@@ -409,3 +410,4 @@ STRINGS: dict[str, str] = {
     "bio.bar.quality_ok": "{quality} : acceptée ✔",
     "bio.bar.quality_low": "{quality} : trop basse ✘",
 }
+STRINGS.update(lifecycle.FRA)  # issue 17: update, lost UIN, correction

@@ -1,7 +1,7 @@
 """UIN issue: random, fixed-length numbers ending in a Verhoeff check digit.
 
 Randomness (``secrets``) keeps UINs from leaking registration order or volume; the check digit
-catches every single-digit typo and every adjacent transposition when a UIN is keyed in by hand.
+(``shared.uin``, which the kiosk checks typed UINs with) catches every single-digit typo and every adjacent transposition when a UIN is keyed in by hand.
 Uniqueness is not decided here: the ``uins`` table's primary key enforces it (see
 ``IdStore.issue_uin`` in ``store.py``), so two workers can never hand out the same number.
 """
@@ -12,30 +12,8 @@ import itertools
 import secrets
 from collections.abc import Callable
 
-# Verhoeff tables: multiplication in the dihedral group D5, the position permutation and the inverse.
-_MULTIPLY = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
-    (1, 2, 3, 4, 0, 6, 7, 8, 9, 5),
-    (2, 3, 4, 0, 1, 7, 8, 9, 5, 6),
-    (3, 4, 0, 1, 2, 8, 9, 5, 6, 7),
-    (4, 0, 1, 2, 3, 9, 5, 6, 7, 8),
-    (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
-    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2),
-    (7, 6, 5, 9, 8, 2, 1, 0, 4, 3),
-    (8, 7, 6, 5, 9, 3, 2, 1, 0, 4),
-    (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-)
-_PERMUTE = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
-    (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
-    (5, 8, 0, 3, 7, 9, 6, 1, 4, 2),
-    (8, 9, 1, 6, 0, 4, 3, 5, 2, 7),
-    (9, 4, 5, 3, 1, 2, 6, 8, 7, 0),
-    (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
-    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5),
-    (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
-)
-_INVERSE = (0, 4, 3, 2, 1, 5, 6, 7, 8, 9)
+from shared.uin import verhoeff_check_digit as _check_digit
+from shared.uin import verhoeff_valid
 
 UIN_LENGTH = 10
 
@@ -44,23 +22,12 @@ class UinError(ValueError):
     """A string that is not a well-formed UIN."""
 
 
-def _checksum(digits: str, *, offset: int) -> int:
-    check = 0
-    for position, char in enumerate(reversed(digits)):
-        check = _MULTIPLY[check][_PERMUTE[(position + offset) % 8][int(char)]]
-    return check
-
-
 def verhoeff_check_digit(digits: str) -> str:
-    """The Verhoeff check digit to append to ``digits``."""
-    if not digits.isdigit():
-        raise UinError(f"not a digit string: {digits!r}")
-    return str(_INVERSE[_checksum(digits, offset=1)])
-
-
-def verhoeff_valid(number: str) -> bool:
-    """True when the last digit of ``number`` is its Verhoeff check digit."""
-    return number.isdigit() and len(number) >= 2 and _checksum(number, offset=0) == 0
+    """The Verhoeff check digit to append to ``digits`` (``shared.uin``, the kiosk's check)."""
+    try:
+        return _check_digit(digits)
+    except ValueError as exc:
+        raise UinError(str(exc)) from None
 
 
 def _looks_guessable(body: str) -> bool:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.files import sha256_file
 from shared.forms.engine import FormEngine
+from shared.forms.processes import check_update_groups, process_engine
 from shared.forms.schema import FormSpecError, load_id_schema
 from shared.rid import RidError, parse_rid
 from shared.sync import MAX_CAPTURE_CLOCK_SKEW
@@ -200,8 +201,10 @@ class ValidateStage:
         context.values["resident"] = facts
 
     def _partial(self, context: PacketContext, packet: PacketView) -> None:
-        """Update, lost and correction packets carry only some fields: each value present must be
-        valid, nothing is required; a lost request needs a capture to identify the person by."""
+        """Update, lost and correction packets carry only the fields of their process
+        (``shared.forms.process_engine``, as the kiosk lays them out): an update its changed groups,
+        each whole; lost and correction whatever was given, each value valid; a lost request needs a
+        capture to identify the person by."""
         meta = packet.meta
         if meta.flow == "update" and not meta.uin:
             raise Rejection("invalid_packet", "an update packet names no UIN")
@@ -221,11 +224,25 @@ class ValidateStage:
             raise Rejection(
                 "invalid_demographics", f"not fields of the ID schema: {', '.join(unknown)[:200]}"
             )
-        result = FormEngine(schema=schema).validate(dict(packet.demographics), language="eng")
-        present = {k: v for k, v in result.errors.items() if packet.demographics.get(k) not in (None, "", [])}
-        if present:
+        try:
+            if meta.flow == "update":
+                check_update_groups(schema, meta.update_groups)
+            engine = process_engine(
+                FormEngine(schema=schema), flow=meta.flow, update_groups=meta.update_groups
+            )
+        except FormSpecError as exc:
+            raise Rejection("invalid_packet", str(exc)) from None
+        # The kiosk's verdict, reached with the same rules (shared.forms.processes): a changed group
+        # is given whole; documents and captures are counted by the flow's stage, not here.
+        errors = engine.validate(dict(packet.demographics), language="eng").errors
+        demographic = {
+            k: v
+            for k, v in errors.items()
+            if schema.fields.get(k) and schema.fields[k].type not in ("document", "biometrics")
+        }
+        if demographic:
             raise Rejection(
-                "invalid_demographics", "; ".join(f"{k}: {v}" for k, v in sorted(present.items()))
+                "invalid_demographics", "; ".join(f"{k}: {v}" for k, v in sorted(demographic.items()))
             )
         context.values["schema"] = f"{meta.id_schema_id}@{meta.id_schema_version}"
         self._resident(context, packet)

@@ -64,7 +64,12 @@ def test_biometric_dedupe_update_and_lost_through_the_abis(start_sync_server, ab
     update = seal_and_upload(
         kiosk,
         tmp_path,
-        person={"addressLine": "9 Route du Lac"},
+        person={
+            "region": "R1",
+            "province": "P1",
+            "city": "C1",
+            "addressLine": "9 Route du Lac",
+        },  # the whole address
         biometrics=captures(101, impression=2),
         meta_update={"flow": "update", "uin": uin, "update_groups": ["address"]},
     )

@@ -74,7 +74,12 @@ def test_update_typo_correction_and_lost_flows_end_to_end(world, tmp_path):
     update = seal_and_upload(
         kiosk,
         tmp_path,
-        person={"addressLine": "2 Avenue des Fleurs"},
+        person={
+            "region": "R1",
+            "province": "P1",
+            "city": "C1",
+            "addressLine": "2 Avenue des Fleurs",
+        },  # the whole address
         meta_update={"flow": "update", "uin": uin, "update_groups": ["address"]},
     )
     wait_for(kiosk, update, until=waits_for("adjudication"))

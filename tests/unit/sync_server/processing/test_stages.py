@@ -383,3 +383,27 @@ def test_consent_is_recorded_and_packets_without_it_from_older_kiosks_still_pass
     assert status(world, agreed)["status"] == "processed", status(world, agreed)["reason_text"]
     assert status(world, older)["status"] == "processed", status(world, older)["reason_text"]
     assert status(world, refused)["reason_code"] == "invalid_demographics"
+
+
+@pytest.mark.parametrize(
+    ("person", "groups", "code", "text"),
+    [
+        ({"addressLine": "2 New St"}, ["address"], "invalid_demographics", "city"),  # half an address
+        ({"addressLine": "2 New St"}, ["planet"], "invalid_packet", "unknown update group"),
+        ({}, [], "invalid_packet", "at least one group"),
+    ],
+)
+def test_an_update_gives_each_changed_group_whole_and_names_known_groups(world, person, groups, code, text):
+    rid = world.make(
+        person=person, meta_update={"flow": "update", "uin": "5000000008", "update_groups": groups}
+    )
+    world.drain(world.worker())
+    state = status(world, rid)
+    assert (state["status"], state["reason_code"]) == ("rejected", code), state["reason_text"]
+    assert text in state["reason_text"]
+
+
+def test_a_lost_request_without_a_capture_is_refused(world):
+    rid = world.make(person={"fullName": "Amina Diallo"}, biometrics=[], meta_update={"flow": "lost"})
+    world.drain(world.worker())
+    assert status(world, rid)["reason_code"] == "missing_biometrics"

@@ -240,73 +240,49 @@ class IdStore:
         """The next version of ``uin`` (``IdentityWriter.update_identity``): one transaction."""
         key = self.keyring.current
         try:
-            return self._update(
-                key,
-                uin,
-                rid,
-                flow,
-                expected_version,
-                demographics,
-                changed_fields,
-                dedupe_key,
-                blocking_text,
-                blobs_in,
-            )
-        except IntegrityError:
+            with self.engine.begin() as conn:
+                done = conn.execute(
+                    select(identity_versions.c.version).where(identity_versions.c.rid == rid)
+                ).scalar()
+                if done is not None:
+                    return int(done)
+                row = conn.execute(select(identities).where(identities.c.uin == uin)).mappings().first()
+                if row is None:
+                    raise IdentityNotFound(f"no identity with UIN {uin}")
+                if row["status"] != "active":
+                    raise IdentityInactive(f"UIN {uin} is {row['status']}")
+                had_history = conn.execute(
+                    select(identity_versions.c.version).where(identity_versions.c.uin == uin).limit(1)
+                ).first()
+                if had_history is None:  # stored before versions were kept: record the one it replaces
+                    before = open_demographics(
+                        self.keyring.get(row["key_id"]), uin=uin, ciphertext=row["demographics_ciphertext"]
+                    )
+                    self._add_version(
+                        conn, key, uin, row["version"], row["rid"], "new", sorted(before), before
+                    )
+                version = expected_version + 1
+                changed = conn.execute(
+                    update(identities)
+                    .where(identities.c.uin == uin, identities.c.version == expected_version)
+                    .values(
+                        version=version,
+                        key_id=key.key_id,
+                        demographics_ciphertext=seal_demographics(key, uin=uin, demographics=demographics),
+                        dedupe_key=dedupe_hash(key, dedupe_key),
+                        blocking_key=blocking_hash(key, blocking_text) if blocking_text else None,
+                        updated_at=utcnow(),
+                    )
+                ).rowcount
+                if changed != 1:
+                    raise VersionConflict(f"UIN {uin} is no longer at version {expected_version}")
+                self._add_version(conn, key, uin, version, rid, flow, changed_fields, demographics)
+                self._put_blobs(conn, key, uin, blobs_in)
+        except IntegrityError:  # the changed details are another identity's (unique dedupe key)
             other = self.find_by_dedupe_key(dedupe_key)
             if other and other[0] != uin:
                 raise DuplicateIdentity(other[0]) from None
             raise
-
-    def _update(
-        self,
-        key: DataKey,
-        uin: str,
-        rid: str,
-        flow: str,
-        expected_version: int,
-        demographics: dict[str, Any],
-        changed_fields: Sequence[str],
-        dedupe_key: str,
-        blocking_text: str | None,
-        blobs_in: Sequence[BlobIn],
-    ) -> int:
-        with self.engine.begin() as conn:
-            done = conn.execute(
-                select(identity_versions.c.version).where(identity_versions.c.rid == rid)
-            ).scalar()
-            if done is not None:
-                return int(done)
-            row = conn.execute(select(identities).where(identities.c.uin == uin)).mappings().first()
-            if row is None:
-                raise IdentityNotFound(f"no identity with UIN {uin}")
-            if row["status"] != "active":
-                raise IdentityInactive(f"UIN {uin} is {row['status']}")
-            had_history = conn.execute(
-                select(identity_versions.c.version).where(identity_versions.c.uin == uin).limit(1)
-            ).first()
-            if had_history is None:  # stored before versions were kept: record the one it replaces
-                before = open_demographics(
-                    self.keyring.get(row["key_id"]), uin=uin, ciphertext=row["demographics_ciphertext"]
-                )
-                self._add_version(conn, key, uin, row["version"], row["rid"], "new", sorted(before), before)
-            version = expected_version + 1
-            changed = conn.execute(
-                update(identities)
-                .where(identities.c.uin == uin, identities.c.version == expected_version)
-                .values(
-                    version=version,
-                    key_id=key.key_id,
-                    demographics_ciphertext=seal_demographics(key, uin=uin, demographics=demographics),
-                    dedupe_key=dedupe_hash(key, dedupe_key),
-                    blocking_key=blocking_hash(key, blocking_text) if blocking_text else None,
-                    updated_at=utcnow(),
-                )
-            ).rowcount
-            if changed != 1:
-                raise VersionConflict(f"UIN {uin} is no longer at version {expected_version}")
-            self._add_version(conn, key, uin, version, rid, flow, changed_fields, demographics)
-            self._put_blobs(conn, key, uin, blobs_in)
         return version
 
     def _read(self, condition: Any, *, by: str, actor: str, purpose: str) -> Identity:

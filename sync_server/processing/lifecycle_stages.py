@@ -32,7 +32,7 @@ from sync_server.processing.matching import rank
 from sync_server.processing.packet_view import PacketView
 from sync_server.processing.pipeline import Held, PacketContext, Rejection
 from sync_server.processing.ports import BiometricIdentify, MasterDataHistory, PacketOpener, ReceivedPackets
-from sync_server.processing.registration_stages import apply_update, packet_blobs
+from sync_server.processing.registration_stages import apply_update, best_candidates, packet_blobs
 from sync_server.processing.stages import machine_key_of
 from sync_server.processing.tables import corrections
 from sync_server.services.clock import utcnow
@@ -128,17 +128,7 @@ class LostStage:
             stored = self.store.candidates(blocking_texts=texts)
             for c in rank(packet.demographics, stored, config=self.config, floor=self.config.low):
                 ranked[c.uin] = {"uin": c.uin, "rid": c.rid, "scores": c.score.as_dict()}
-        records = _captures(packet)
-        if self.abis is not None and records:
-            for uin, value in self.abis.identify(rid=context.rid, records=records, gallery=None).items():
-                entry = ranked.setdefault(uin, {"uin": uin, "rid": "", "scores": {"total": 0.0}})
-                entry["scores"]["biometric"] = round(float(value), 1)
-        kept = [
-            c
-            for c in ranked.values()
-            if max(c["scores"].get("total", 0.0), c["scores"].get("biometric", 0.0)) >= self.config.low
-        ]
-        return sorted(kept, key=lambda c: (-c["scores"].get("biometric", 0.0), -c["scores"]["total"]))[:10]
+        return best_candidates(ranked, self.abis, context.rid, packet, low=self.config.low)
 
 
 @dataclass

@@ -117,6 +117,31 @@ def apply_update(
     return version
 
 
+def best_candidates(
+    ranked: dict[str, dict[str, Any]],
+    abis: BiometricIdentify | None,
+    rid: str,
+    packet: PacketView,
+    *,
+    low: float,
+    limit: int = 10,
+) -> list[dict[str, Any]]:
+    """The demographic candidates ``ranked`` (by UIN) with the ABIS's scores for the packet's captures
+    added (``scores.biometric``), those at or above ``low`` on either score, best first. Holds the
+    packet (``abis_pending``) while the ABIS has not answered."""
+    records = [b for b in packet.biometrics if not b.exception]
+    if abis is not None and records:
+        for uin, value in abis.identify(rid=rid, records=records, gallery=None).items():
+            entry = ranked.setdefault(uin, {"uin": uin, "rid": "", "scores": {"total": 0.0}})
+            entry["scores"]["biometric"] = round(float(value), 1)
+
+    def best(c: dict[str, Any]) -> float:
+        return max(c["scores"].get("total", 0.0), c["scores"].get("biometric", 0.0))
+
+    kept = [c for c in ranked.values() if best(c) >= low]
+    return sorted(kept, key=lambda c: (-best(c), c["uin"]))[:limit]
+
+
 @dataclass
 class DedupeStage:
     """Exact, demographic and biometric duplicates; holds for an adjudicator in between."""
@@ -168,19 +193,7 @@ class DedupeStage:
                 match[0], {"uin": match[0], "rid": match[1], "scores": {"total": 100.0}}
             )
             entry["exact"] = True
-        if self.abis is not None and any(not b.exception for b in packet.biometrics):
-            records = [b for b in packet.biometrics if not b.exception]
-            for uin, value in self.abis.identify(rid=context.rid, records=records, gallery=None).items():
-                entry = ranked.setdefault(uin, {"uin": uin, "rid": "", "scores": {"total": 0.0}})
-                entry["scores"]["biometric"] = round(float(value), 1)
-        kept = [
-            c
-            for c in ranked.values()
-            if max(c["scores"].get("total", 0.0), c["scores"].get("biometric", 0.0)) >= self.config.low
-        ]
-        return sorted(
-            kept, key=lambda c: (-max(c["scores"].get("biometric", 0.0), c["scores"]["total"]), c["uin"])
-        )[:10]
+        return best_candidates(ranked, self.abis, context.rid, packet, low=self.config.low)
 
 
 @dataclass

@@ -11,14 +11,10 @@ does not join Arabic letters, so Arabic text is shaped (``arabic_reshaper``) and
 from __future__ import annotations
 
 import io
-import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-import arabic_reshaper
-from bidi.algorithm import get_display  # the reference algorithm: it also mirrors brackets (L4)
 from PIL import Image, UnidentifiedImageError
 from reportlab.graphics.barcode.qr import QrCode
 from reportlab.lib.pagesizes import A4
@@ -32,8 +28,8 @@ from client.core.registration.receipt_fonts import ReceiptFonts, receipt_fonts
 from client.core.registration.receipt_words import FALLBACK, RECEIPT_WORDS, RIGHT_TO_LEFT
 from device_drivers.iso import IsoRecordError, read_face_record
 from shared.biometric_names import subtype_name
+from shared.pdf_text import reads_right_to_left, visual
 
-_RTL_SCRIPT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 _LEFT, _RIGHT, _VALUE_X = 20 * mm, A4[0] - 20 * mm, 72 * mm
 _LINE = 5.5 * mm
 _PHOTO_W, _PHOTO_H = 40 * mm, 50 * mm
@@ -64,22 +60,6 @@ def face_photo(captures: Iterable[BiometricCapture]) -> bytes | None:
             except IsoRecordError:
                 return None
     return None
-
-
-def reads_right_to_left(text: str) -> bool:
-    """Whether the first strongly directional character of ``text`` is right-to-left (Arabic, Hebrew)."""
-    for char in text:
-        kind = unicodedata.bidirectional(char)
-        if kind in {"L", "R", "AL"}:
-            return kind != "L"
-    return False
-
-
-def visual(text: str, *, rtl: bool = False) -> str:
-    """``text`` as drawn left to right: Arabic joined and reordered; ``rtl`` sets the paragraph direction."""
-    if not rtl and not _RTL_SCRIPT.search(text):
-        return text
-    return get_display(arabic_reshaper.reshape(text), base_dir="R" if rtl else "L")
 
 
 def render_receipt(data: ReceiptData) -> bytes:

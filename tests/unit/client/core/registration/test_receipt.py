@@ -20,10 +20,11 @@ from client.core.registration.receipt import (
     render_receipt,
     visual,
 )
-from client.core.registration.receipt_fonts import missing_glyphs, receipt_fonts
+from client.core.registration.receipt_fonts import receipt_fonts
 from client.core.registration.receipt_words import RECEIPT_WORDS
 from device_drivers.iso import FaceImage, write_face_record
 from shared.biometric_names import SUBTYPE_NAMES
+from shared.pdf_text import missing_glyphs
 
 RID = "10001100420000720260601101500"
 

@@ -28,6 +28,7 @@ from client.core.registration.receipts import ReceiptNotFound, ReceiptStore, sav
 from client.core.registration.sealing import SealedFile
 from client.core.registration.service import NotEnrolled, PendingLimitReached, RegistrationService
 from device_drivers.iso import FaceImage, write_face_record
+from shared import pdf_text
 from shared.rid import parse_rid
 
 DEMO = Path(__file__).resolve().parents[5] / "sync_server" / "demo_data"
@@ -155,14 +156,16 @@ def _run(*command: str) -> str:
 
 def test_no_receipt_font_refuses_to_start_before_anyone_is_captured(env, monkeypatch, tmp_path):
     people, service, _, _ = env
-    monkeypatch.setattr(receipt_fonts_module, "_DIRS", (tmp_path,))
-    monkeypatch.setattr(receipt_fonts_module.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(pdf_text, "_DIRS", (tmp_path,))
+    monkeypatch.setattr(pdf_text.shutil, "which", lambda _name: None)
     receipt_fonts_module.receipt_fonts.cache_clear()
+    pdf_text.pdf_fonts.cache_clear()
     try:
         with pytest.raises(ReceiptFontMissing, match="fonts-dejavu-core"):
             service.start(session=people.login(user_id="op1", password="op-pass"))
     finally:
         receipt_fonts_module.receipt_fonts.cache_clear()
+        pdf_text.pdf_fonts.cache_clear()
 
 
 def test_pending_limit_blocks_new_registrations_until_supervisor_acts(env):

@@ -1,21 +1,20 @@
-"""The receipt's fonts come from the system (no download) and must cover Latin, French and Arabic."""
+"""The fonts of printed pages (the kiosk's receipt, the UIN letter) come from the system (no download)
+and must cover Latin, French and Arabic."""
 
 import pytest
 
-from client.core.registration import receipt_fonts as fonts_module
-from client.core.registration.receipt_fonts import (
-    COVERAGE_PROBE,
-    ReceiptFontMissing,
-    missing_glyphs,
-    receipt_fonts,
-)
+from client.core.registration.receipt_fonts import ReceiptFontMissing, receipt_fonts
+from shared import pdf_text as fonts_module
+from shared.pdf_text import COVERAGE_PROBE, missing_glyphs
 
 
 @pytest.fixture
 def fresh_lookup():
     receipt_fonts.cache_clear()
+    fonts_module.pdf_fonts.cache_clear()
     yield
     receipt_fonts.cache_clear()
+    fonts_module.pdf_fonts.cache_clear()
 
 
 def test_installed_fonts_cover_latin_french_and_arabic(fresh_lookup):

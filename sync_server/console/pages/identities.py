@@ -15,10 +15,15 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from shared.sync.models import PRINTABLE_PATTERN
+from shared.uin_credential import CredentialError
 from sync_server.api.deps import StateDep
 from sync_server.console.guard import PostedForm, page
 from sync_server.console.web import View, render
-from sync_server.ports import MAX_PURPOSE_CHARS, IdentityNotFound, IdentityReader
+from sync_server.letters.issue import issue_letter
+from sync_server.letters.names import NoResidentName
+from sync_server.letters.words import LANGUAGES as LETTER_LANGUAGES
+from sync_server.ports import MAX_PURPOSE_CHARS, IdentityInactive, IdentityNotFound, IdentityReader
+from sync_server.services.clock import utcnow
 from sync_server.services.roles import ADMIN
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -86,6 +91,56 @@ def identity_status(view: Identities, form: PostedForm, state: StateDep, uin: st
     except ValueError:
         return _page(view, state, by="uin", key=uin, purpose="", error="identities.status_bad", status=422)
     return _page(view, state, by="uin", key=uin, purpose="", done="identities.status_done")
+
+
+@router.post("/identities/{uin}/letter")
+def identity_letter(view: Identities, form: PostedForm, state: StateDep, uin: str) -> Response:
+    """An admin downloads the resident's UIN letter (PDF with the signed QR); an audited read."""
+    store = _store(state)
+    purpose = str(form.get("purpose") or "").strip()
+    language = str(form.get("language") or "")
+    if ADMIN not in view.user.roles or store is None or not _KEY.match(uin):
+        return _page(
+            view, state, by="uin", key=uin[:64], purpose="", error="identities.letter_refused", status=403
+        )
+    if language not in LETTER_LANGUAGES or not MIN_PURPOSE_CHARS <= len(purpose) <= MAX_PURPOSE_CHARS:
+        return _page(
+            view,
+            state,
+            by="uin",
+            key=uin,
+            purpose=purpose[:MAX_PURPOSE_CHARS],
+            error="identities.bad_purpose",
+            status=422,
+        )
+    try:
+        letter = issue_letter(
+            engine=state.engine,
+            store=store,
+            signing_key=state.keys.signing_key,
+            uin=uin,
+            language=language,
+            purpose=purpose,
+            actor=view.user.username,
+            issued_on=utcnow().date(),
+            deliver=lambda _pdf: None,  # handed over in the response below, after the audit entry commits
+        )
+    except IdentityNotFound:
+        return _page(
+            view, state, by="uin", key=uin, purpose=purpose, error="identities.not_found", status=404
+        )
+    except (IdentityInactive, NoResidentName, CredentialError, ValueError):
+        return _page(
+            view, state, by="uin", key=uin, purpose=purpose, error="identities.letter_impossible", status=422
+        )
+    return Response(
+        letter.pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="uin-letter-{letter.uin}-{language}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _store(state) -> IdentityReader | None:

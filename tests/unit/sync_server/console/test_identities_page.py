@@ -71,3 +71,58 @@ def test_without_a_backend_the_page_says_so(signed_in, console_state):
     )
     assert answer.status_code == 503
     assert signed_in(["center_admin"], centers=["10001"]).get("/console/identities").status_code == 403
+
+
+def test_admins_see_the_history_change_the_status_and_download_a_verifiable_letter(
+    signed_in, console_state, tmp_path
+):
+    from shared.uin_credential import verify_credential
+    from sync_server.letters.scan import credential_text_from_file
+
+    store = _store(console_state, tmp_path)
+    uin = store.get_by_rid(RID, actor="t", purpose="setup").uin
+    admin = signed_in(["admin"])
+    csrf = csrf_of(admin.get("/console/identities").text)
+    found = admin.post(
+        "/console/identities", data={"csrf": csrf, "by": "uin", "key": uin, "purpose": "letter"}
+    )
+    assert "History" in found.text and "First version" in found.text and "UIN letter" in found.text
+
+    letter = admin.post(
+        f"/console/identities/{uin}/letter",
+        data={"csrf": csrf, "language": "ara", "purpose": "resident asked"},
+    )
+    assert letter.status_code == 200 and letter.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(letter.content)
+    key = console_state.keys.signing_key.public_key()
+    from shared.signing import key_id
+
+    credential = verify_credential(
+        credential_text_from_file(pdf), {key_id(console_state.keys.signing_key): key}
+    )
+    assert (credential.uin, credential.name) == (uin, "Amina Diallo")
+
+    changed = admin.post(
+        f"/console/identities/{uin}/status",
+        data={"csrf": csrf, "status": "revoked", "reason": "fraud confirmed"},
+    )
+    assert changed.status_code == 200 and "Status changed" in changed.text
+    refused = admin.post(
+        f"/console/identities/{uin}/letter", data={"csrf": csrf, "language": "eng", "purpose": "again"}
+    )
+    assert refused.status_code == 422 and "not active" in refused.text
+
+
+def test_auditors_neither_change_a_status_nor_issue_letters(signed_in, console_state, tmp_path):
+    store = _store(console_state, tmp_path)
+    uin = store.get_by_rid(RID, actor="t", purpose="setup").uin
+    auditor = signed_in(["auditor"])
+    csrf = csrf_of(auditor.get("/console/identities").text)
+    for path, data in [
+        ("status", {"status": "revoked", "reason": "x"}),
+        ("letter", {"language": "eng", "purpose": "xyz"}),
+    ]:
+        answer = auditor.post(f"/console/identities/{uin}/{path}", data={"csrf": csrf, **data})
+        assert answer.status_code == 403
+    assert store.get_by_rid(RID, actor="t", purpose="check").status == "active"

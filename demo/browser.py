@@ -40,8 +40,11 @@ def make_driver(width: int = 1280, height: int = 800, *, lang: str = "en-US"):
 
 def submit_and_wait(driver, button) -> None:
     """Click a form's submit button and wait until the next page has replaced this one."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     button.click()
-    WebDriverWait(driver, 20).until(ec.staleness_of(button))
+    # While the page is replaced, chromedriver may answer "node does not belong to the document"
+    # instead of "stale element": the same fact, asked again a moment later.
+    WebDriverWait(driver, 20, ignored_exceptions=(WebDriverException,)).until(ec.staleness_of(button))

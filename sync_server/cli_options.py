@@ -1,14 +1,18 @@
-"""What the server's click commands share: the ``--data``/``--db`` options and settings as a ClickException."""
+"""What the server's click commands share: the ``--data``/``--db`` options and settings as a ClickException.
+
+Light to import (the server is loaded only when :func:`cli_settings` runs), so a command that must
+start fast, such as ``openreg id verify``, can share the options too.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from sync_server.bootstrap import SettingsError, load_settings
-from sync_server.settings import ServerSettings
+if TYPE_CHECKING:
+    from sync_server.settings import ServerSettings
 
 data_option = click.option(
     "--data",
@@ -25,6 +29,8 @@ db_option = click.option(
 
 def cli_settings(**values: Any) -> ServerSettings:
     """``bootstrap.load_settings`` for a command: invalid settings end it with one message."""
+    from sync_server.bootstrap import SettingsError, load_settings
+
     try:
         return load_settings(**values)
     except SettingsError as exc:

@@ -13,22 +13,10 @@ from pathlib import Path
 
 import click
 
+from sync_server.cli_options import cli_settings, data_option, db_option
 from sync_server.letters.words import LANGUAGES
 
 _KEY_HELP = "A file of the server's public signing key (base64, one per line); repeatable."
-# The same options as sync_server.cli_options, which imports the whole server (settings, database,
-# bootstrap) when loaded: `openreg id verify` is run by people checking letters and must start fast.
-data_option = click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    envvar="OPENREG_DATA",
-    help="Server data directory (database, keys, packet blobs).",
-)
-db_option = click.option(
-    "--db", "db_url", default=None, envvar="OPENREG_DB", help="SQLAlchemy URL (default SQLite under DATA)."
-)
 
 
 @click.group("id")
@@ -104,7 +92,6 @@ def letter(
     from shared.files import atomic_write
     from shared.uin_credential import CredentialError
     from sync_server.bootstrap import open_engine
-    from sync_server.cli_options import cli_settings
     from sync_server.idstore.data_key import DataKeyring
     from sync_server.idstore.store import IdStore
     from sync_server.idstore.uin import UinError, check_uin

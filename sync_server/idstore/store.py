@@ -44,8 +44,6 @@ from sync_server.ports import (
 from sync_server.services.audit import append_audit
 from sync_server.services.clock import utcnow
 
-Candidate = CandidateIdentity  # the name older callers use
-
 
 def _aad(uin: str, kind: str, name: str) -> bytes:
     return f"{uin}\x1f{kind}\x1f{name}".encode()
@@ -90,7 +88,7 @@ class IdStore:
 
     def candidates(
         self, *, blocking_text: str | None = None, blocking_texts: Sequence[str] = (), limit: int = 200
-    ) -> list[Candidate]:
+    ) -> list[CandidateIdentity]:
         """Active identities filed under any of these blocking keys (``processing.dedupe``), decrypted,
         for fuzzy matching by the processing backend (not an admin read: not in the audit log)."""
         texts = [*([blocking_text] if blocking_text else []), *blocking_texts]
@@ -106,7 +104,7 @@ class IdStore:
         with self._autocommit.connect() as conn:
             rows = conn.execute(query).all()
         return [
-            Candidate(
+            CandidateIdentity(
                 r.uin,
                 r.rid,
                 open_demographics(

@@ -32,7 +32,12 @@ from sync_server.processing.matching import rank
 from sync_server.processing.packet_view import PacketView
 from sync_server.processing.pipeline import Held, PacketContext, Rejection
 from sync_server.processing.ports import BiometricIdentify, MasterDataHistory, PacketOpener, ReceivedPackets
-from sync_server.processing.registration_stages import apply_update, best_candidates, packet_blobs
+from sync_server.processing.registration_stages import (
+    active_identity,
+    apply_update,
+    best_candidates,
+    packet_blobs,
+)
 from sync_server.processing.stages import machine_key_of
 from sync_server.processing.tables import corrections
 from sync_server.services.clock import utcnow
@@ -54,18 +59,16 @@ class UpdateStage:
     def run(self, context: PacketContext) -> None:
         packet: PacketView = context.values["packet"]
         uin = str(packet.meta.uin)
-        current = self.store.current(uin)
-        if current is None:
-            raise Rejection("unknown_uin", f"no identity with UIN {uin}")
-        if current.status != "active":
-            raise Rejection("uin_not_active", f"UIN {uin} is {current.status}")
+        current = active_identity(self.store, uin)
         decided = adjudication.decision(self.engine, context.rid)
         if decided is None:
             self._authenticate(context, packet, uin, current.rid)
         elif decided.decision == "refuse":
             raise Rejection("authentication_failed", f"the adjudicator refused the update: {decided.reason}")
         blobs = packet_blobs(packet, biometrics="biometrics" in packet.meta.update_groups)
-        apply_update(self.store, self.config, context, uin=uin, changes=packet.demographics, blobs=blobs)
+        apply_update(
+            self.store, self.config, context, current=current, changes=packet.demographics, blobs=blobs
+        )
 
     def _authenticate(self, context: PacketContext, packet: PacketView, uin: str, uin_rid: str) -> None:
         records = _captures(packet)

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from sync_server.ports import BlobIn, DuplicateIdentity, IdentityInactive, IdentityWriter
+from sync_server.ports import BlobIn, DuplicateIdentity, IdentityInactive, IdentityWriter, StoredIdentity
 from sync_server.processing import adjudication
 from sync_server.processing.dedupe import (
     DedupeConfig,
@@ -78,22 +78,29 @@ def keys_of(demographics: Mapping[str, Any], config: DedupeConfig) -> tuple[str,
         raise Rejection("invalid_demographics", f"cannot dedupe: {exc}") from exc
 
 
-def apply_update(
-    store: IdentityWriter,
-    config: DedupeConfig,
-    context: PacketContext,
-    *,
-    uin: str,
-    changes: Mapping[str, Any],
-    blobs: list[BlobIn],
-) -> int:
-    """Make the packet's ``changes`` the next version of ``uin``; returns the version. A version
-    conflict (another update won the race) fails the stage, so the packet is retried on the new one."""
+def active_identity(store: IdentityWriter, uin: str) -> StoredIdentity:
+    """The current version of ``uin``; ``unknown_uin`` or ``uin_not_active`` otherwise."""
     current = store.current(uin)
     if current is None:
         raise Rejection("unknown_uin", f"no identity with UIN {uin}")
     if current.status != "active":
         raise Rejection("uin_not_active", f"UIN {uin} is {current.status}")
+    return current
+
+
+def apply_update(
+    store: IdentityWriter,
+    config: DedupeConfig,
+    context: PacketContext,
+    *,
+    current: StoredIdentity,
+    changes: Mapping[str, Any],
+    blobs: list[BlobIn],
+) -> int:
+    """Make the packet's ``changes`` the next version of ``current`` (``active_identity``); returns
+    the version. A version conflict (another update won the race) fails the stage, so the packet is
+    retried on the new one."""
+    uin = current.uin
     merged = {**current.demographics, **changes}
     changed = sorted(k for k, v in changes.items() if current.demographics.get(k) != v)
     key, blocking, _texts = keys_of(merged, config)
@@ -155,7 +162,7 @@ class DedupeStage:
 
     def run(self, context: PacketContext) -> None:
         packet: PacketView = context.values["packet"]
-        key, blocking, _texts = keys_of(packet.demographics, self.config)
+        key, blocking, texts = keys_of(packet.demographics, self.config)
         context.values.update(dedupe_key=key, blocking_text=blocking)
         decided = adjudication.decision(self.engine, context.rid)
         if decided is not None:
@@ -165,7 +172,7 @@ class DedupeStage:
                 context.values["merge_into"] = decided.uin
             context.values["distinct"] = decided.decision == "different"
             return
-        candidates = self._candidates(context, packet, key)
+        candidates = self._candidates(context, packet, key, texts)
         biometric = [c for c in candidates if c.get("scores", {}).get("biometric", 0) >= self.config.high]
         if biometric:
             raise Rejection("duplicate", f"duplicate of UIN {biometric[0]['uin']}")
@@ -179,9 +186,11 @@ class DedupeStage:
                 f"possible duplicate of {len(candidates)} identity(ies): an adjudicator decides",
             )
 
-    def _candidates(self, context: PacketContext, packet: PacketView, key: str) -> list[dict]:
-        """Candidates scoring at least ``low``, best first, each with its scores per part."""
-        _key, _blocking, texts = keys_of(packet.demographics, self.config)
+    def _candidates(
+        self, context: PacketContext, packet: PacketView, key: str, texts: list[str]
+    ) -> list[dict]:
+        """Candidates scoring at least ``low``, best first, each with its scores per part; ``key`` is
+        the exact dedupe key, ``texts`` the blocking keys to look under."""
         found = [c for c in self.store.candidates(blocking_texts=texts) if c.rid != context.rid]
         ranked = {
             c.uin: {"uin": c.uin, "rid": c.rid, "scores": c.score.as_dict()}
@@ -228,7 +237,7 @@ class IdStoreStage:
                 self.store,
                 self.config,
                 context,
-                uin=uin,
+                current=active_identity(self.store, uin),
                 changes=packet.demographics,
                 blobs=packet_blobs(packet),
             )

@@ -6,11 +6,9 @@ biometrics alone."""
 
 from __future__ import annotations
 
-import time
-
 from shared.packet import BiometricRecord
 from tests.integration.abis.people import records_of
-from tests.integration.sync_server.kiosk import Kiosk
+from tests.integration.sync_server.kiosk import Kiosk, final
 from tests.support.packets import PERSON, seal_and_upload
 
 
@@ -21,15 +19,12 @@ def captures(person: int, impression: int = 0) -> list[BiometricRecord]:
     ]
 
 
-def settle(kiosk: Kiosk, rid: str, *, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    state: dict = {}
-    while time.monotonic() < deadline:
-        state = kiosk.status(rid)[rid]
-        if state["status"] in ("processed", "rejected") or state.get("reason_code") == "adjudication":
-            return state
-        time.sleep(0.3)
-    raise AssertionError(f"{rid} stayed {state}")
+def settled(state: dict) -> bool:
+    return final(state) or state.get("reason_code") == "adjudication"
+
+
+def settle(kiosk: Kiosk, rid: str) -> dict:
+    return kiosk.wait_for(rid, settled, timeout=120, every=0.3)
 
 
 def test_biometric_dedupe_update_and_lost_through_the_abis(start_sync_server, abis, tmp_path):

@@ -11,8 +11,7 @@ the kiosk as the held reason. Every page passes axe-core.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from selenium.common.exceptions import WebDriverException
@@ -23,7 +22,7 @@ from demo.sbi_simulator.devices import iso_record_for
 from shared.packet import BiometricRecord
 from sync_server.bootstrap import build_state
 from sync_server.settings import ServerSettings
-from tests.integration.sync_server.kiosk import Kiosk
+from tests.integration.sync_server.kiosk import Kiosk, final
 from tests.support.browser import axe_violations, browser_sign_in
 from tests.support.console import PASSWORD, add_user
 from tests.support.packets import PERSON, seal_and_upload
@@ -42,21 +41,6 @@ def captures_of(person: int) -> list[BiometricRecord]:
         BiometricRecord(modality, subtype, fmt, 80, {}, iso_record_for(kind, sub, 80, person, 0))
         for modality, subtype, kind, sub, fmt in CAPTURES
     ]
-
-
-def wait_for(kiosk: Kiosk, rid: str, until: Callable[[dict], bool], *, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    state: dict = {}
-    while time.monotonic() < deadline:
-        state = kiosk.status(rid)[rid]
-        if until(state):
-            return state
-        time.sleep(0.2)
-    raise AssertionError(f"{rid} stayed {state}")
-
-
-def final(state: dict) -> bool:
-    return state["status"] in ("processed", "rejected")
 
 
 def held(state: dict) -> bool:
@@ -78,7 +62,7 @@ def world(tmp_path_factory) -> Iterator[dict]:
         kiosk.enrol()
         kiosk.login()
         first = seal_and_upload(kiosk, tmp, person=PERSON, biometrics=captures_of(1))
-        uin = wait_for(kiosk, first, final)["uin"]
+        uin = kiosk.wait_for(first, timeout=30, until=final)["uin"]
         assert uin, server.log_tail()
         typo = seal_and_upload(
             kiosk, tmp, person=PERSON | {"fullName": "Amina Dialo"}, biometrics=captures_of(2)
@@ -87,7 +71,7 @@ def world(tmp_path_factory) -> Iterator[dict]:
             kiosk, tmp, person=PERSON | {"fullName": "Aminata Diallo"}, biometrics=captures_of(3)
         )
         for rid in (typo, other):
-            wait_for(kiosk, rid, held)
+            kiosk.wait_for(rid, timeout=30, until=held)
         yield {
             "url": server.url,
             "kiosk": kiosk,
@@ -189,7 +173,7 @@ def test_adjudicator_decides_a_different_person(browser, world):
     assert browser.current_url.endswith("/console/adjudication?done=decided")
     assert "Decision recorded" in browser.find_element(By.CSS_SELECTOR, ".flash.ok").text
     assert not browser.find_elements(By.LINK_TEXT, rid)
-    done = wait_for(kiosk, rid, final)
+    done = kiosk.wait_for(rid, timeout=30, until=final)
     assert done["status"] == "processed" and done["uin"] and done["uin"] != uin, done
     browser.get(f"{world['url']}/console/adjudication/{rid}")  # the case now reads as decided
     assert "Decided: different person. Reason: different birth certificate and face" in browser.page_source
@@ -205,5 +189,5 @@ def test_adjudicator_asks_for_more_information(browser, world):
     assert browser.current_url.endswith("/console/adjudication?done=requested")
     assert "Request sent" in browser.find_element(By.CSS_SELECTOR, ".flash.ok").text
     no_axe_findings(browser)
-    state = wait_for(kiosk, rid, lambda s: s.get("reason_code") == "more_information")
+    state = kiosk.wait_for(rid, timeout=30, until=lambda s: s.get("reason_code") == "more_information")
     assert (state["status"], state["reason"]) == ("processing", "a birth certificate")

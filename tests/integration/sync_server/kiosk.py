@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import time
+from collections.abc import Callable
 
 import requests
 
@@ -106,6 +108,24 @@ class Kiosk:
         )
         response.raise_for_status()
         return {s["rid"]: s for s in response.json()["statuses"]}
+
+    def wait_for(
+        self, rid: str, until: Callable[[dict], bool], *, timeout: float = 60, every: float = 0.2
+    ) -> dict:
+        """Poll ``rid``'s status until ``until`` holds for it; AssertionError after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        state: dict = {}
+        while time.monotonic() < deadline:
+            state = self.status(rid)[rid]
+            if until(state):
+                return state
+            time.sleep(every)
+        raise AssertionError(f"{rid} stayed {state}")
+
+
+def final(state: dict) -> bool:
+    """A packet status the server will not change any more."""
+    return state["status"] in ("processed", "rejected")
 
 
 def admin_token(url: str, username: str = "admin", password: str = "admin-demo") -> str:

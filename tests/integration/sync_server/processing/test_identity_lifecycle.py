@@ -6,31 +6,14 @@ decides; a lost-UIN request finds the UIN; the resident is told at each step."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from sync_server.bootstrap import build_backend
 from sync_server.settings import ServerSettings
-from tests.integration.sync_server.kiosk import Kiosk
+from tests.integration.sync_server.kiosk import Kiosk, final
 from tests.support.packets import PERSON, seal_and_upload
 
 RESIDENT = PERSON | {"email": "amina@example.org"}
-
-
-def wait_for(kiosk: Kiosk, rid: str, *, until, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    state: dict = {}
-    while time.monotonic() < deadline:
-        state = kiosk.status(rid)[rid]
-        if until(state):
-            return state
-        time.sleep(0.2)
-    raise AssertionError(f"{rid} stayed {state}")
-
-
-def final(state: dict) -> bool:
-    return state["status"] in ("processed", "rejected")
 
 
 def waits_for(code: str):
@@ -67,7 +50,7 @@ def test_update_typo_correction_and_lost_flows_end_to_end(world, tmp_path):
     desk = backend.adjudication_desk
 
     first = seal_and_upload(kiosk, tmp_path, person=RESIDENT)
-    uin = wait_for(kiosk, first, until=final)["uin"]
+    uin = kiosk.wait_for(first, final)["uin"]
     assert uin and backend.id_store.current(uin).version == 1
 
     # Update: the new address only; no ABIS here, so an adjudicator authenticates the resident.
@@ -82,28 +65,28 @@ def test_update_typo_correction_and_lost_flows_end_to_end(world, tmp_path):
         },  # the whole address
         meta_update={"flow": "update", "uin": uin, "update_groups": ["address"]},
     )
-    wait_for(kiosk, update, until=waits_for("adjudication"))
+    kiosk.wait_for(update, waits_for("adjudication"))
     desk.decide(update, decision="approve", actor="adj1", reason="face matches the photo on file")
-    assert wait_for(kiosk, update, until=final)["status"] == "processed"
+    assert kiosk.wait_for(update, final)["status"] == "processed"
     current = backend.id_store.current(uin)
     assert current.version == 2 and current.demographics["addressLine"] == "2 Avenue des Fleurs"
     assert current.demographics["fullName"] == "Amina Diallo"  # unchanged fields stay
 
     # The same person again with a typo in the name: held, more information asked, corrected, decided.
     typo = seal_and_upload(kiosk, tmp_path, person=RESIDENT | {"fullName": "Amina Dialo"})
-    wait_for(kiosk, typo, until=waits_for("adjudication"))
+    kiosk.wait_for(typo, waits_for("adjudication"))
     case = desk.case(typo, actor="adj1")
     assert [c.label for c in case.candidates] == [uin] and case.candidates[0].scores["total"] >= 80
     desk.ask_for_more_information(typo, actor="adj1", request="a birth certificate")
-    asked = wait_for(kiosk, typo, until=waits_for("more_information"))
+    asked = kiosk.wait_for(typo, waits_for("more_information"))
     assert asked["reason"] == "a birth certificate"
     answer = seal_and_upload(
         kiosk, tmp_path, person={}, meta_update={"flow": "correction", "correction_of": typo}
     )
-    assert wait_for(kiosk, answer, until=final)["status"] == "processed"
-    wait_for(kiosk, typo, until=waits_for("adjudication"))  # resumed, and back with the adjudicator
+    assert kiosk.wait_for(answer, final)["status"] == "processed"
+    kiosk.wait_for(typo, waits_for("adjudication"))  # resumed, and back with the adjudicator
     desk.decide(typo, decision="same", uin=uin, actor="adj1", reason="same birth certificate")
-    rejected = wait_for(kiosk, typo, until=final)
+    rejected = kiosk.wait_for(typo, final)
     assert (rejected["status"], rejected["reason_code"]) == ("rejected", "duplicate")
 
     # Lost: she remembers her name and birth date; an adjudicator confirms the one candidate.
@@ -113,9 +96,9 @@ def test_update_typo_correction_and_lost_flows_end_to_end(world, tmp_path):
         person={"fullName": "Amina Diallo", "dateOfBirth": PERSON["dateOfBirth"]},
         meta_update={"flow": "lost"},
     )
-    wait_for(kiosk, lost, until=waits_for("adjudication"))
+    kiosk.wait_for(lost, waits_for("adjudication"))
     desk.decide(lost, decision="found", uin=uin, actor="adj1", reason="fingerprints checked on paper")
-    found = wait_for(kiosk, lost, until=final)
+    found = kiosk.wait_for(lost, final)
     assert (found["status"], found["uin"]) == ("processed", uin)
 
     # Each step told the resident at an address she gave (the update and lost packets carry none:
@@ -137,9 +120,9 @@ def test_update_typo_correction_and_lost_flows_end_to_end(world, tmp_path):
 def test_a_correction_for_a_packet_that_asked_nothing_is_rejected(world, tmp_path):
     kiosk, _backend, _mailbox = world
     first = seal_and_upload(kiosk, tmp_path, person=RESIDENT | {"fullName": "Kofi Mensah"})
-    wait_for(kiosk, first, until=final)
+    kiosk.wait_for(first, final)
     answer = seal_and_upload(
         kiosk, tmp_path, person={}, meta_update={"flow": "correction", "correction_of": first}
     )
-    state = wait_for(kiosk, answer, until=final)
+    state = kiosk.wait_for(answer, final)
     assert (state["status"], state["reason_code"]) == ("rejected", "correction_not_expected")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from PIL import Image, UnidentifiedImageError
@@ -49,6 +49,14 @@ class ReceiptData:
     """The applicant's languages, in order (see ``receipt_words.receipt_languages``)."""
     photo: bytes | None = None
     """The applicant's face image (JPEG, PNG or JPEG 2000), or None."""
+    flow: str = "new"
+    """The process (new, update, lost, correction): it names the receipt and adds its own rows."""
+    uin: str | None = None
+    """update: the resident's UIN."""
+    changes: dict[str, dict[str, str]] = field(default_factory=dict)
+    """update: what changes, group id → label per language, in the officer's order."""
+    correction_of: str | None = None
+    """correction: the RID of the held packet this answers."""
 
 
 def face_photo(captures: Iterable[BiometricCapture]) -> bytes | None:
@@ -70,11 +78,11 @@ def render_receipt(data: ReceiptData) -> bytes:
     pdf = canvas.Canvas(
         buffer, pagesize=A4, pageCompression=1, initialFontName=fonts.regular, initialFontSize=11
     )
-    pdf.setTitle(f"Registration receipt {data.rid}")
+    pdf.setTitle(f"{_words(FALLBACK, 'title', data.flow)} {data.rid}")
     page = _Page(pdf, fonts, languages)
     y = A4[1] - 25 * mm
     for lang in languages:
-        page.line(lang, RECEIPT_WORDS[lang]["title"], y, font=fonts.bold, size=16)
+        page.line(lang, _words(lang, "title", data.flow), y, font=fonts.bold, size=16)
         y -= 8 * mm
     pdf.line(_LEFT, y + 3 * mm, _RIGHT, y + 3 * mm)
     y -= 5 * mm
@@ -89,11 +97,17 @@ def render_receipt(data: ReceiptData) -> bytes:
         pdf.drawImage(photo, _RIGHT - _PHOTO_W, y - _PHOTO_H, _PHOTO_W, _PHOTO_H, preserveAspectRatio=True)
     y = 15 * mm + (len(languages) - 1) * _LINE
     for lang in languages:
-        page.line(lang, RECEIPT_WORDS[lang]["keep"], y, font=fonts.regular, size=9)
+        page.line(lang, _words(lang, "keep", data.flow), y, font=fonts.regular, size=9)
         y -= _LINE
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def _words(lang: str, key: str, flow: str) -> str:
+    """``key``'s words for ``flow`` where the process has its own (``title_update``), else the common ones."""
+    table = RECEIPT_WORDS[lang]
+    return table.get(f"{key}_{flow}", table[key])
 
 
 def _rows(data: ReceiptData, languages: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
@@ -109,9 +123,21 @@ def _rows(data: ReceiptData, languages: tuple[str, ...]) -> list[tuple[str, dict
     def modality(item: str, lang: str) -> str:
         return RECEIPT_WORDS[lang].get(item, item)
 
+    def changes(lang: str) -> str:
+        labels = [
+            by_lang.get(lang) or next(iter(by_lang.values()), gid) for gid, by_lang in data.changes.items()
+        ]
+        return RECEIPT_WORDS[lang]["separator"].join(labels) or RECEIPT_WORDS[lang]["none"]
+
+    request: list[tuple[str, dict[str, str]]] = []
+    if data.flow == "update":
+        request = [("uin", same(data.uin or "")), ("changes", {lang: changes(lang) for lang in languages})]
+    elif data.flow == "correction":
+        request = [("answers", same(data.correction_of or ""))]
     return [
         ("rid", same(data.rid)),
-        ("name", same(data.full_name)),
+        *request,
+        *([("name", same(data.full_name))] if data.full_name or data.flow == "new" else []),
         ("center", same(f"{data.center_name} ({data.center_id})")),
         ("registered_at", same(data.created_at.strftime("%Y-%m-%d %H:%M:%S"))),
         ("biometrics", {lang: words(data.modalities, lang, modality) for lang in languages}),
@@ -120,7 +146,18 @@ def _rows(data: ReceiptData, languages: tuple[str, ...]) -> list[tuple[str, dict
     ]
 
 
-_LABELS = ("rid", "name", "center", "registered_at", "biometrics", "exceptions", "officer")
+_LABELS = (
+    "rid",
+    "uin",
+    "changes",
+    "answers",
+    "name",
+    "center",
+    "registered_at",
+    "biometrics",
+    "exceptions",
+    "officer",
+)
 
 
 class _Page:

@@ -320,8 +320,19 @@ class RegistrationService:
                 operator_id=signed.operator_id,
                 languages=languages,
                 photo=face_photo(signed.biometrics),
+                flow=signed.process.flow,
+                uin=signed.process.uin,
+                changes=self._change_labels(signed),
+                correction_of=signed.process.correction_of,
             )
         )
+
+    def _change_labels(self, signed: SignedOffRegistration) -> dict[str, dict[str, str]]:
+        """An update's groups with their labels from the update spec (group id → language → label)."""
+        if not signed.process.update_groups:
+            return {}
+        labels = {g.id: dict(g.labels) for g in self._md.form_engine(flow="update").ui_spec.groups}
+        return {gid: labels.get(gid, {}) for gid in signed.process.update_groups}
 
     # -- recovery ---------------------------------------------------------------------------------
     def recover(self) -> dict[str, str]:

@@ -2,6 +2,8 @@
 approved at end of day, opened with the server identity (meta carries flow, UIN, update groups, the
 held RID); and against a real server process: synced specs, uploaded like a new registration."""
 
+import subprocess
+
 import pytest
 
 from client.core.authentication import hash_password
@@ -98,6 +100,7 @@ def test_every_flow_seals_is_approved_and_opens_with_its_meta(tmp_path):
             ready = [r["rid"] for r in Registrations(conn).pending_uploads()]
         assert sorted(ready) == sorted([updated.rid, corrected.rid])
         machine_public = app.machine.identity().public_key
+        receipts = {done.rid: app.receipts.pdf(rid=done.rid) for done in (updated, lost, corrected)}
     finally:
         app.close()
 
@@ -119,6 +122,15 @@ def test_every_flow_seals_is_approved_and_opens_with_its_meta(tmp_path):
     answer_meta = packet.read_meta(answer.meta)
     assert (answer_meta.flow, answer_meta.correction_of, answer_meta.uin) == ("correction", lost.rid, None)
     assert answer.biometrics == [] and [d.filename for d in answer.documents] == ["passport.jpg"]
+    for done, words in (
+        (updated, ["Update request acknowledgement", UIN]),
+        (lost, ["Lost UIN request acknowledgement"]),
+        (corrected, ["Additional information acknowledgement", lost.rid]),
+    ):  # each receipt says what was asked (pdftotext reads the embedded fonts' text back)
+        text = subprocess.run(
+            ["pdftotext", "-", "-"], input=receipts[done.rid], capture_output=True, check=True
+        ).stdout.decode()
+        assert all(w in text for w in words), (done.rid, text)
 
 
 def test_a_server_syncs_the_processes_and_takes_their_packets_like_new_ones(tmp_path, start_sync_server):

@@ -129,3 +129,61 @@ def test_face_photo_is_the_image_inside_the_face_record():
 
 def test_an_unreadable_photo_still_gives_a_receipt():
     assert _arabic_receipt(b"not an image").startswith(b"%PDF")
+
+
+def _text(pdf: bytes, tmp_path) -> str:
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    text = unicodedata.normalize("NFKC", _poppler("pdftotext", str(tmp_path / "r.pdf"), "-"))
+    return re.sub("[\u200e\u200f\u202a-\u202e]", "", text)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+@pytest.mark.parametrize(
+    ("flow", "extra", "expected", "absent"),
+    [
+        (
+            "update",
+            {
+                "uin": "5482716390",
+                "changes": {"address": {"eng": "Address", "ara": "العنوان"}, "documents": {}},
+            },
+            ["إشعار طلب التحديث", "Accusé de demande de mise à jour", "5482716390", "العنوان", "documents"],
+            ["إشعار التسجيل"],
+        ),
+        (
+            "lost",
+            {},
+            ["إشعار طلب رقم هوية مفقود", "votre NIU vous sera donné"],
+            ["Citez le RID pour suivre votre enregistrement"],
+        ),
+        (
+            "correction",
+            {"correction_of": "10001100420000720260501101500"},
+            ["10001100420000720260501101500", "En réponse au RID"],
+            [],
+        ),
+    ],
+)
+def test_each_process_names_its_receipt_and_prints_what_it_asks(tmp_path, flow, extra, expected, absent):
+    pdf = render_receipt(
+        ReceiptData(
+            rid=RID,
+            full_name="" if flow == "update" else ARABIC_NAME,  # an update of the address carries no name
+            center_id="10001",
+            center_name="Capital Center",
+            created_at=datetime(2026, 6, 1, 10, 15, tzinfo=UTC),
+            modalities=["finger"],
+            exceptions=[],
+            operator_id="op1",
+            languages=("ara", "fra"),
+            flow=flow,
+            **extra,
+        )
+    )
+    text = _text(pdf, tmp_path)
+    assert RID in text
+    for words in expected:
+        assert words in text, words
+    for words in absent:
+        assert words not in text, words
+    assert ("الاسم" in text) is (flow != "update")  # no empty name row

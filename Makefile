@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SYSTEM := $(VENV)/.system-deps
 
-.PHONY: demo test test-slow test-fuzz test-all lint bench screenshots clean setup
+.PHONY: demo test test-slow test-fuzz test-all lint contracts bench screenshots clean setup
 
 setup: $(STAMP) $(SYSTEM)
 
@@ -45,6 +45,11 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m tools.interface_gate check
+
+# Rewrite the interface-gate baselines (refused while a breaking change has no protocol version bump).
+contracts: setup
+	$(PY) -m tools.interface_gate update
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SYSTEM := $(VENV)/.system-deps
 
-.PHONY: demo test test-slow test-fuzz test-all lint contracts bench screenshots clean setup
+.PHONY: demo test test-slow test-fuzz test-all lint contracts mutation bench screenshots clean setup
 
 setup: $(STAMP) $(SYSTEM)
 
@@ -50,6 +50,12 @@ lint: setup
 # Rewrite the interface-gate baselines (refused while a breaking change has no protocol version bump).
 contracts: setup
 	$(PY) -m tools.interface_gate update
+
+# Mutation testing of the modules in [tool.mutmut] (pyproject.toml); hours, not part of `make test`.
+# Resumes where it stopped; the scores per module go into docs/testing.md.
+mutation: setup
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/mutmut run || true
+	$(PY) -m tools.mutation --write docs/testing.md
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

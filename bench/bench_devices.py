@@ -1,7 +1,10 @@
-"""Device benchmarks: SBI discovery over 4501-4600, slap capture round trip, preview frame rates, face checks.
+"""Device benchmarks: SBI discovery over 4501-4600, slap capture round trip, preview frame rates, face checks,
+barcode decode rates.
 
 Run: .venv/bin/python bench/bench_devices.py  (starts its own simulator processes; prints figures).
 Goals (issue 5): discovery < 1 s idle and with 3 devices; >= 25 decoded preview fps; >= 10 face checks/s.
+Barcodes (issue 19): exact round trips per decoder over the generated set (tests/support/barcode_samples.py),
+clean and degraded; the arbitrated reader must never give a wrong text.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ import cv2
 
 from demo.headless import free_port_in
 from demo.synthetic import synthetic_face
+from device_drivers.barcode import BarcodeReader
+from device_drivers.barcode_backends import load_pyzbar, load_zxing
 from device_drivers.camera.adapter import OpenCvCamera
 from device_drivers.camera.face_checks import check_face
 from device_drivers.camera.frame_source import open_frame_source
 from device_drivers.sbi import PORT_RANGE
 from device_drivers.sbi.client import SbiDevice, discover
 from device_drivers.sbi.jws import load_pem_certificates
+from tests.support.barcode_samples import clean_samples, degraded
 from tests.support.sbi_simulator import launch_simulator
 
 SLAP = ["Left IndexFinger", "Left MiddleFinger", "Left RingFinger", "Left LittleFinger"]
@@ -108,6 +114,49 @@ def main() -> None:
         print(
             f"ICAO-lite face checks on 640x480 frames: {count / (time.perf_counter() - started):.1f} checks/s"
         )
+
+    barcode_rates()
+
+
+def barcode_rates() -> None:
+    """Exact / wrong / missed per decoder and for the arbitrated reader, per degradation level."""
+    clean = clean_samples()
+    levels = {"clean": clean, "mild": list(degraded(clean)), "strong": list(degraded(clean, level="strong"))}
+    reader = BarcodeReader()
+    decoders = {"zxing-cpp": load_zxing(), "pyzbar": load_pyzbar(), "arbitrated": reader.decode}
+    total = {name: [0, 0] for name in decoders}
+    overruled = refused = images = 0
+    seconds = 0.0
+    for level, samples in levels.items():
+        counts = {name: [0, 0] for name in decoders}
+        for sample in samples:
+            for name, decode in decoders.items():
+                started = time.perf_counter()
+                texts = [read.text for read in decode(sample.image)]
+                seconds += (time.perf_counter() - started) if name == "arbitrated" else 0.0
+                counts[name][0] += sample.text in texts
+                counts[name][1] += any(text != sample.text for text in texts)
+            outcome = reader.arbitrate(sample.image)
+            overruled, refused = overruled + len(outcome.overruled), refused + len(outcome.refused)
+        images += len(samples)
+        for name, (exact, wrong) in counts.items():
+            total[name][0] += exact
+            total[name][1] += wrong
+        print(
+            f"barcode decode rate, {level} ({len(samples)} images): "
+            + "; ".join(
+                f"{name} {exact}/{len(samples)} exact ({100 * exact / len(samples):.0f}%), {wrong} wrong"
+                for name, (exact, wrong) in counts.items()
+            )
+        )
+    print(
+        f"barcode decode rate, all {images} images: "
+        + "; ".join(
+            f"{name} {exact / images:.1%} exact, {wrong} wrong" for name, (exact, wrong) in total.items()
+        )
+        + f"; pyzbar reads overruled by zxing-cpp: {overruled}; reads refused as unverifiable: {refused}; "
+        f"arbitrated decode {1000 * seconds / images:.1f} ms/image"
+    )
 
 
 if __name__ == "__main__":

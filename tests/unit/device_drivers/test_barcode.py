@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+
+import cv2
+
 from device_drivers.barcode import BarcodeReader, _load_zxing
 from device_drivers.base import DeviceUnavailableError
 from tests.unit.device_drivers.barcode_images import code128_image, pdf417_image, qr_image
@@ -11,10 +15,10 @@ RID = "10001100020004220260102030405"
 
 def test_qr_code_128_and_pdf417_are_decoded() -> None:
     reader = BarcodeReader()
-    assert reader.unavailable == {} and reader.decoders == ["pyzbar", "zxing-cpp"]
+    assert reader.unavailable == {} and reader.decoders == ["zxing-cpp", "pyzbar"]
     assert RID in {r.text for r in reader.decode(qr_image(RID))}
     code128 = reader.decode(code128_image("PRE-REG-12345"))
-    assert next((r.text, r.decoder) for r in code128) == ("PRE-REG-12345", "pyzbar")
+    assert [(r.text, r.decoder) for r in code128] == [("PRE-REG-12345", "zxing-cpp")]  # zxing-cpp decides
     pdf = reader.decode(pdf417_image("ID<DOE<<JANE<1990-01-01<P123456"))
     assert [(r.text, r.decoder) for r in pdf] == [("ID<DOE<<JANE<1990-01-01<P123456", "zxing-cpp")]
 
@@ -65,3 +69,56 @@ def test_scan_timeout_cancel_and_a_vanished_camera_are_explained() -> None:
         reader.scan(itertools.repeat(None), cancelled=lambda: True)
     with pytest.raises(DeviceDisconnectedError, match="stopped sending"):
         reader.scan(iter([blank, None]), timeout_s=5)
+
+
+def test_pictures_that_are_not_bounded_8_bit_images_get_a_typed_error() -> None:
+    import numpy as np
+    import pytest
+
+    from device_drivers.barcode import MAX_PIXELS, BarcodeImageError
+    from device_drivers.base import CaptureFailedError
+
+    reader = BarcodeReader()
+    assert issubclass(BarcodeImageError, CaptureFailedError)  # the kiosk words it as a failed capture
+    for bad, why in [
+        (b"\x89PNG", "numpy array"),
+        (np.zeros((10, 10), np.float32), "8-bit"),
+        (np.zeros((10, 10, 2), np.uint8), "shape"),
+        (np.zeros((0, 10), np.uint8), "empty"),
+        (np.broadcast_to(np.uint8(255), (8000, MAX_PIXELS // 8000 + 1)), "too large"),
+        (np.broadcast_to(np.uint8(255), (1, 20_001)), "too large"),
+    ]:
+        with pytest.raises(BarcodeImageError, match=why):
+            reader.decode(bad)
+    bgra = cv2.cvtColor(qr_image(RID), cv2.COLOR_BGR2BGRA)
+    assert [r.text for r in reader.decode(bgra)] == [RID]
+    assert [r.text for r in reader.decode(qr_image(RID)[:, :, :1])] == [RID]
+
+
+def _jpeg_claiming(width: int, height: int) -> bytes:
+    """A real small JPEG whose frame header says it is ``width`` x ``height`` pixels."""
+    data = bytearray(cv2.imencode(".jpg", qr_image(RID))[1].tobytes())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return bytes(data)
+
+
+def test_camera_frames_that_are_damaged_or_huge_are_refused_before_decoding() -> None:
+    import pytest
+
+    from device_drivers.barcode import BarcodeImageError, frame_image
+    from device_drivers.base import PreviewFrame
+
+    def frame(jpeg: bytes) -> PreviewFrame:
+        return PreviewFrame(jpeg=jpeg, image=None, timestamp=0.0)
+
+    with pytest.raises(BarcodeImageError, match="too large"):
+        frame_image(frame(_jpeg_claiming(30_000, 30_000)))
+    with pytest.raises(BarcodeImageError, match="not a readable picture"):
+        frame_image(frame(b"\xff\xd8 not really a jpeg"))
+    reader = BarcodeReader()
+    good = frame(cv2.imencode(".jpg", qr_image(RID))[1].tobytes())
+    damaged = frame(b"garbage")
+    assert reader.scan(iter([damaged, good]), timeout_s=5).text == RID  # a dropped frame is skipped
+    with pytest.raises(BarcodeImageError):  # only damaged frames: the timeout says why
+        reader.scan(itertools.repeat(damaged), timeout_s=0.2)

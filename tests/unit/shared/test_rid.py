@@ -38,30 +38,45 @@ def test_parse_inverts_format(center, machine, sequence, when):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("1000100042000072026112209050", "29 digits"),
-        ("1000100042000072026112209050x", "digits only"),
-        ("10001000420000720261322090507", "not a valid UTC date"),
-        ("10001000420000020261122090507", "00000"),
+        ("1000100042000072026112209050", "RID must be 29 digits, got 28 characters"),
+        ("1000100042000072026112209050x", "RID must contain digits only"),
+        ("10001000420000720261322090507", "RID timestamp 20261322090507 is not a valid UTC date and time"),
+        ("10001000420000020261122090507", "RID sequence 00000 is never issued"),
+        (10001000420000720261122090507, "RID must be a string"),
     ],
 )
-def test_parse_refuses_malformed(text, message):
-    with pytest.raises(RidError, match=message):
+def test_parse_refuses_malformed_with_the_words_people_see(text, message):
+    with pytest.raises(RidError) as refused:
         parse_rid(text)
+    assert str(refused.value) == message
     assert not is_valid_rid(text)
 
 
-def test_naive_time_and_out_of_range_parts_refused():
-    with pytest.raises(RidError, match="timezone-aware"):
-        format_rid(center_id=1, machine_id=1, sequence=1, created_at=datetime(2026, 1, 1))
-    with pytest.raises(RidError, match="center id"):
-        format_rid(center_id=100_000, machine_id=1, sequence=1, created_at=WHEN)
-    with pytest.raises(RidError, match="sequence"):
-        format_rid(center_id=1, machine_id=1, sequence=0, created_at=WHEN)
+def test_a_well_formed_rid_is_valid():
+    assert is_valid_rid("10001000420000720261122090507")
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ({"created_at": datetime(2026, 1, 1)}, "created_at must be timezone-aware"),
+        ({"center_id": 100_000}, "center id must be an integer 0..99999, got 100000"),
+        ({"center_id": True}, "center id must be an integer 0..99999, got True"),
+        ({"machine_id": -1}, "machine id must be an integer 0..99999, got -1"),
+        ({"sequence": 0}, "sequence must be 1..99999, got 0"),
+    ],
+)
+def test_naive_time_and_out_of_range_parts_refused(parts, message):
+    with pytest.raises(RidError) as refused:
+        format_rid(**{"center_id": 1, "machine_id": 1, "sequence": 1, "created_at": WHEN, **parts})
+    assert str(refused.value) == message
 
 
 def test_sequence_wraps_to_one_and_never_zero():
     assert next_sequence(0) == 1
     assert next_sequence(41) == 42
     assert next_sequence(MAX_SEQUENCE) == 1
-    with pytest.raises(RidError):
-        next_sequence(MAX_SEQUENCE + 1)
+    for stored in (MAX_SEQUENCE + 1, -1, "7"):
+        with pytest.raises(RidError) as refused:
+            next_sequence(stored)
+        assert str(refused.value) == f"stored sequence {stored!r} is out of range"

@@ -1,7 +1,6 @@
 """The interface gate classifies contract changes the way a deployed kiosk experiences them, on
 OpenAPI documents FastAPI writes for two versions of the same small API, and on the real contracts."""
 
-
 import json
 import shutil
 import subprocess

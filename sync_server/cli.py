@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sync_server.backend_cli import identity, reprocess
 from sync_server.cli_options import cli_settings, data_option, db_option
 from sync_server.db_cli import db_group
+from sync_server.masterdata_mosip_cli import import_mosip
 from sync_server.reports_cli import reports
 from sync_server.worker_cli import worker
 
@@ -371,3 +372,4 @@ admin.add_command(db_group)
 admin.add_command(reports)
 admin.add_command(reprocess)
 admin.add_command(identity)
+masterdata_group.add_command(import_mosip)

@@ -1,3 +1,4 @@
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -15,9 +16,20 @@ def test_format_is_29_digits_in_mosip_layout():
     assert len(rid) == 29
 
 
-def test_timestamp_is_rendered_in_utc():
-    local = WHEN.astimezone(timezone(timedelta(hours=3)))
-    assert format_rid(center_id=1, machine_id=1, sequence=1, created_at=local).endswith("20261122090507")
+def test_timestamp_is_rendered_in_utc(monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # whatever the kiosk's own zone
+    time.tzset()
+    try:
+        local = WHEN.astimezone(timezone(timedelta(hours=3)))
+        assert format_rid(center_id=1, machine_id=1, sequence=1, created_at=local).endswith("20261122090507")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_the_largest_parts_are_allowed():
+    rid = format_rid(center_id=99_999, machine_id=99_999, sequence=MAX_SEQUENCE, created_at=WHEN)
+    assert rid.startswith("999999999999999")
 
 
 @given(

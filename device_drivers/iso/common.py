@@ -1,4 +1,5 @@
-"""Byte-level helpers shared by the ISO/IEC 19794 (2011 edition) record readers and writers."""
+"""Byte-level helpers shared by the ISO/IEC 19794-4/-5/-6 record readers (2005 and 2011 editions) and the
+2011 writers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,34 @@ from datetime import UTC, datetime
 
 class IsoRecordError(ValueError):
     """A record is truncated, inconsistent or not of the expected kind; the message says which field."""
+
+
+class UnsupportedImageError(IsoRecordError):
+    """The record is sound but its image is in a format this installation cannot decode (JPEG-LS, bit-packed
+    raw, or WSQ without the ``wsq`` package)."""
+
+
+# The version field of each edition, per format identifier (19794-5:2011 is "030", the others "020").
+EDITIONS: dict[bytes, dict[bytes, int]] = {
+    b"FIR\x00": {b"010\x00": 2005, b"020\x00": 2011},
+    b"FAC\x00": {b"010\x00": 2005, b"030\x00": 2011},
+    b"IIR\x00": {b"010\x00": 2005, b"020\x00": 2011},
+}
+
+
+def edition_of(data: bytes, magic: bytes, kind: str) -> int:
+    """2005 or 2011, from the format identifier and version of ``data``; refuses anything else."""
+    if len(data) < 8:
+        raise IsoRecordError(f"{kind} record truncated: {len(data)} bytes cannot hold format and version")
+    found = bytes(data[:4])
+    if found != magic:
+        raise IsoRecordError(f"not a {kind} record: format identifier is {found!r}, expected {magic!r}")
+    version = bytes(data[4:8])
+    editions = EDITIONS[magic]
+    if version not in editions:
+        known = " or ".join(v.rstrip(b"\x00").decode() for v in editions)
+        raise IsoRecordError(f"{kind} record version {version!r} is not supported (expected {known})")
+    return editions[version]
 
 
 class Reader:
@@ -34,6 +63,9 @@ class Reader:
 
     def u32(self, what: str) -> int:
         return struct.unpack(">I", self.take(4, what))[0]
+
+    def uint(self, size: int, what: str) -> int:
+        return int.from_bytes(self.take(size, what), "big")
 
     def dimensions(self) -> tuple[int, int]:
         width, height = self.u16("width"), self.u16("height")
@@ -174,19 +206,31 @@ def pack_record(prefix: bytes, representations: list[bytes], *, cert_flag: bool,
     return prefix + counts + tail + body
 
 
-def check_header(r: Reader, magic: bytes, versions: tuple[bytes, ...]) -> None:
+def check_header(r: Reader, magic: bytes, versions: tuple[bytes, ...], *, length_size: int = 4) -> None:
+    """Format identifier, version and record length (``length_size`` bytes: 6 in 19794-4:2005), which must
+    be the size of the whole input."""
     found = r.take(4, "format identifier")
     if found != magic:
         raise IsoRecordError(f"not a {r.kind} record: format identifier is {found!r}, expected {magic!r}")
     version = r.take(4, "version")
     if version not in versions:
         raise IsoRecordError(f"{r.kind} record version {version!r} is not supported (expected {versions})")
-    length = r.u32("record length")
+    length = r.uint(length_size, "record length")
     if length != len(r.data):
         raise IsoRecordError(
             f"{r.kind} record length field says {length} bytes but {len(r.data)} bytes were given"
             + (" (truncated)" if length > len(r.data) else "")
         )
+
+
+def quality_2005(score: int, kind: str) -> tuple[QualityBlock, ...]:
+    """The one-byte quality of a 2005-edition finger view or iris image: 0-100, 254 "not given" (no block)
+    or 255 "could not be assessed" (kept as 255, as the 2011 edition writes it); anything else is refused."""
+    if score == 254:
+        return ()
+    if score > 100 and score != 255:
+        raise IsoRecordError(f"{kind} record has quality score {score}, outside 0-100")
+    return (QualityBlock(score),)
 
 
 def sniff_image_format(payload: bytes) -> str:

@@ -1,4 +1,5 @@
-"""ISO/IEC 19794-5:2011 face image records ("FAC", version 030): reader and writer.
+"""ISO/IEC 19794-5 face image records ("FAC"): the 2011 edition (version 030) read and written here; the
+2005 edition (version 010, ePassport DG2) read by ``face_2005``, to which ``read_face_record`` hands it.
 
 Layout: header (format, version, record length u32, representation count u16, certification flag u8,
 temporal semantics u16 = 17 bytes); per representation: length u32, capture time (9), device technology
@@ -11,37 +12,28 @@ spatial sampling, post-acquisition processing u16, cross reference, colour space
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from device_drivers.iso.common import (
     IsoRecordError,
-    QualityBlock,
     Reader,
+    edition_of,
     pack_record,
     pack_representation_start,
     read_record_header,
     read_representation_start,
 )
+from device_drivers.iso.face_2005 import read_face_record_2005
+from device_drivers.iso.model import FaceImage
 
 IMAGE_DATA_TYPES = {0: "jpeg", 1: "jp2-lossy", 2: "jp2", 3: "png"}
 IMAGE_DATA_CODES = {"jpeg": 0, "jp2": 2, "png": 3}
 
 
-@dataclass(frozen=True)
-class FaceImage:
-    image: bytes
-    width: int
-    height: int
-    image_format: str = "jp2"
-    quality: tuple[QualityBlock, ...] = ()
-    captured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    face_image_type: int = 1  # full frontal
-    landmarks: bytes = b""
-
-
 def read_face_record(data: bytes) -> tuple[FaceImage, ...]:
-    r = Reader(bytes(data), "face (ISO 19794-5)")
+    """Either edition; raises IsoRecordError on anything truncated, inconsistent or unknown."""
+    if edition_of(data, b"FAC\x00", "face (ISO 19794-5)") == 2005:
+        return read_face_record_2005(data)
+    r = Reader(bytes(data), "face (ISO 19794-5:2011)")
     count, certified = read_record_header(
         r, b"FAC\x00", b"030\x00", tail=("temporal semantics", 2), empty="face record holds no face image"
     )
@@ -103,3 +95,6 @@ def write_face_record(faces: list[FaceImage]) -> bytes:
         )
         reps.append(rep + f.image)
     return pack_record(b"FAC\x00030\x00", reps, cert_flag=False, tail=b"\x00\x00")
+
+
+__all__ = ["IMAGE_DATA_CODES", "IMAGE_DATA_TYPES", "FaceImage", "read_face_record", "write_face_record"]

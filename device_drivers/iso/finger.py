@@ -1,4 +1,5 @@
-"""ISO/IEC 19794-4:2011 finger image records ("FIR", version 020): reader and writer.
+"""ISO/IEC 19794-4 finger image records ("FIR"): the 2011 edition (version 020) read and written here; the
+2005 edition (version 010) read by ``finger_2005``, to which ``read_finger_record`` hands it.
 
 Layout (big-endian): general header (format "FIR\\0", version "020\\0", record length u32, representation
 count u16, certification flag u8, finger count u8), then per representation: length u32, capture time
@@ -10,69 +11,29 @@ compression, impression type, width u16, height u16, image length u32, image, op
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from device_drivers.iso.common import (
     IsoRecordError,
-    QualityBlock,
     Reader,
+    edition_of,
     pack_record,
     pack_representation_start,
     read_record_header,
     read_representation_start,
     sniff_image_format,
 )
+from device_drivers.iso.finger_2005 import read_finger_record_2005
+from device_drivers.iso.model import FINGER_POSITIONS, POSITION_CODES, FingerImage, FingerRecord
 
 COMPRESSION = {0: "raw", 1: "raw-packed", 2: "wsq", 3: "jpeg", 4: "jp2-lossy", 5: "jp2", 6: "png"}
 COMPRESSION_CODES = {"jp2": 5, "png": 6, "jpeg": 3, "wsq": 2}
 
-FINGER_POSITIONS = {
-    0: "Unknown",
-    1: "Right Thumb",
-    2: "Right IndexFinger",
-    3: "Right MiddleFinger",
-    4: "Right RingFinger",
-    5: "Right LittleFinger",
-    6: "Left Thumb",
-    7: "Left IndexFinger",
-    8: "Left MiddleFinger",
-    9: "Left RingFinger",
-    10: "Left LittleFinger",
-    13: "Right Slap",
-    14: "Left Slap",
-    15: "Two Thumbs",
-}
-POSITION_CODES = {name: code for code, name in FINGER_POSITIONS.items()}
-
-
-@dataclass(frozen=True)
-class FingerImage:
-    position: int
-    image: bytes
-    width: int
-    height: int
-    compression: str = "jp2"
-    quality: tuple[QualityBlock, ...] = ()
-    captured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    resolution_ppi: int = 500
-    bit_depth: int = 8
-    impression_type: int = 0
-    certifications: tuple[tuple[int, int], ...] = ()
-    extended_data: bytes = b""
-
-    @property
-    def bio_subtype(self) -> str:
-        return FINGER_POSITIONS.get(self.position, f"position {self.position}")
-
-
-@dataclass(frozen=True)
-class FingerRecord:
-    fingers: tuple[FingerImage, ...]
-
 
 def read_finger_record(data: bytes) -> FingerRecord:
-    r = Reader(bytes(data), "finger (ISO 19794-4)")
+    """Either edition; raises IsoRecordError on anything truncated, inconsistent or unknown."""
+    if edition_of(data, b"FIR\x00", "finger (ISO 19794-4)") == 2005:
+        return read_finger_record_2005(data)
+    r = Reader(bytes(data), "finger (ISO 19794-4:2011)")
     count, certified = read_record_header(
         r,
         b"FIR\x00",
@@ -152,3 +113,16 @@ def write_finger_record(fingers: list[FingerImage]) -> bytes:
 
 def image_format_of(finger: FingerImage) -> str:
     return sniff_image_format(finger.image)
+
+
+__all__ = [
+    "COMPRESSION",
+    "COMPRESSION_CODES",
+    "FINGER_POSITIONS",
+    "POSITION_CODES",
+    "FingerImage",
+    "FingerRecord",
+    "image_format_of",
+    "read_finger_record",
+    "write_finger_record",
+]

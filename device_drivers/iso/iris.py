@@ -1,4 +1,5 @@
-"""ISO/IEC 19794-6:2011 iris image records ("IIR", version 020): reader and writer.
+"""ISO/IEC 19794-6 iris image records ("IIR"): the 2011 edition (version 020) read and written here; the
+2005 edition (version 010, ePassport DG4), laid out quite differently, read by ``iris_2005``.
 
 Layout: header (format, version, record length u32, representation count u16, certification flag u8,
 eye count u8 = 16 bytes); per representation: length u32, capture time (9), device technology u8, vendor
@@ -10,44 +11,28 @@ roll uncertainty u16, iris centre (4 x u16), iris diameter (2 x u16), image leng
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from device_drivers.iso.common import (
     IsoRecordError,
-    QualityBlock,
     Reader,
+    edition_of,
     pack_record,
     pack_representation_start,
     read_record_header,
     read_representation_start,
 )
+from device_drivers.iso.iris_2005 import read_iris_record_2005
+from device_drivers.iso.model import EYE_CODES, EYE_LABELS, IrisImage
 
-EYE_LABELS = {0: "Unknown", 1: "Right", 2: "Left"}
-EYE_CODES = {"Right": 1, "Left": 2, "Unknown": 0}
 IMAGE_FORMATS = {0x02: "raw", 0x06: "jpeg", 0x0A: "jp2", 0x0E: "png"}
 IMAGE_FORMAT_CODES = {"jp2": 0x0A, "png": 0x0E, "jpeg": 0x06}
 
 
-@dataclass(frozen=True)
-class IrisImage:
-    eye: str
-    image: bytes
-    width: int
-    height: int
-    image_format: str = "jp2"
-    quality: tuple[QualityBlock, ...] = ()
-    captured_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    image_type: int = 3  # cropped and masked per 19794-6 "cropped"
-    bit_depth: int = 8
-
-    @property
-    def bio_subtype(self) -> str:
-        return self.eye
-
-
 def read_iris_record(data: bytes) -> tuple[IrisImage, ...]:
-    r = Reader(bytes(data), "iris (ISO 19794-6)")
+    """Either edition; raises IsoRecordError on anything truncated, inconsistent or unknown."""
+    if edition_of(data, b"IIR\x00", "iris (ISO 19794-6)") == 2005:
+        return read_iris_record_2005(data)
+    r = Reader(bytes(data), "iris (ISO 19794-6:2011)")
     count, certified = read_record_header(
         r, b"IIR\x00", b"020\x00", tail=("eye count", 1), empty="iris record holds no iris image"
     )
@@ -107,3 +92,14 @@ def write_iris_record(irises: list[IrisImage]) -> bytes:
         reps.append(rep + struct.pack(">I", len(i.image)) + i.image)
     eyes = {i.eye for i in irises}
     return pack_record(b"IIR\x00020\x00", reps, cert_flag=False, tail=bytes([len(eyes)]))
+
+
+__all__ = [
+    "EYE_CODES",
+    "EYE_LABELS",
+    "IMAGE_FORMATS",
+    "IMAGE_FORMAT_CODES",
+    "IrisImage",
+    "read_iris_record",
+    "write_iris_record",
+]

@@ -100,7 +100,7 @@ def test_inconsistent_records_are_refused_with_clear_errors() -> None:
     good = write_finger_record([FingerImage(2, encode_image(image, "png"), 300, 420, "png")])
     with pytest.raises(IsoRecordError, match=r"format identifier|unknown biometric record"):
         read_iso_record(b"XYZ\x00" + good[4:])
-    bad_version = good[:4] + b"010\x00" + good[8:]
+    bad_version = good[:4] + b"099\x00" + good[8:]  # 010 (2005) and 020 (2011) are read
     with pytest.raises(IsoRecordError, match="version"):
         read_iso_record(bad_version)
     bad_position = bytearray(good)

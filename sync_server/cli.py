@@ -12,6 +12,7 @@ import click
 from sqlalchemy.orm import Session
 
 from sync_server.backend_cli import identity, reprocess
+from sync_server.backup.cli import backup, restore
 from sync_server.cli_options import cli_settings, data_option, db_option
 from sync_server.db_cli import db_group
 from sync_server.masterdata_mosip_cli import import_mosip
@@ -373,3 +374,5 @@ admin.add_command(reports)
 admin.add_command(reprocess)
 admin.add_command(identity)
 masterdata_group.add_command(import_mosip)
+admin.add_command(backup)
+admin.add_command(restore)

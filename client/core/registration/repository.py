@@ -244,6 +244,25 @@ class Registrations:
             r=rid,
         )
 
+    def uploaded_path(self, *, rid: str) -> str | None:
+        """The sealed file of an uploaded, not yet purged packet, or None."""
+        row = self._conn.execute(
+            text(
+                "SELECT packet_path FROM registrations WHERE rid = :r AND status = 'uploaded' AND purged_at IS NULL"
+            ),
+            {"r": rid},
+        ).first()
+        return str(row[0]) if row is not None and row[0] else None
+
+    def requeue(self, *, rid: str) -> None:
+        """Back to the upload queue: an uploaded packet the server no longer knows (restored from a backup
+        older than the upload)."""
+        self._change(
+            "UPDATE registrations SET status = 'approved', server_status = NULL, uploaded_at = NULL "
+            "WHERE rid = :r AND status = 'uploaded'",
+            r=rid,
+        )
+
     def purgeable(self, *, cutoff: str) -> list[tuple[str, str | None]]:
         """(rid, packet_path) of packets with a final server state since before ``cutoff``, not purged."""
         rows = self._rows(

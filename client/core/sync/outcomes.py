@@ -48,6 +48,8 @@ class PacketOutcomes:
             with self._store.transaction() as conn:
                 registrations = Registrations(conn)
                 for st in statuses:
+                    if st.status == "unknown" and self._requeue(conn, registrations, st.rid):
+                        continue
                     registrations.record_outcome(
                         rid=st.rid,
                         status=st.status,
@@ -57,6 +59,19 @@ class PacketOutcomes:
                         at=now,
                     )
         return results
+
+    @staticmethod
+    def _requeue(conn, registrations: Registrations, rid: str) -> bool:
+        """The server confirmed this packet once and now does not know it (restored from a backup older
+        than the upload): send it again if its sealed file is still here."""
+        path = registrations.uploaded_path(rid=rid)
+        if path is None or not Path(path).is_file():
+            return False
+        registrations.requeue(rid=rid)
+        append_audit(
+            conn, actor=None, action="packet.requeued", details={"rid": rid, "why": "unknown to the server"}
+        )
+        return True
 
     def purge(self) -> list[str]:
         """Delete packet files and receipts of processed packets older than the retention; never before."""

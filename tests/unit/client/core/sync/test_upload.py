@@ -270,3 +270,31 @@ def test_a_damaged_packet_the_server_holds_whole_counts_as_uploaded_not_damaged(
     report = agent_for(store, master_data, server, tmp_path).upload_approved()
     assert rid not in report.quarantined and rid in report.uploaded
     assert statuses(store)[rid] == "uploaded"
+
+
+def test_a_packet_the_server_forgot_is_sent_again_while_its_file_is_kept(
+    store, master_data, packets, tmp_path
+):
+    """The server was restored from a backup older than the upload: it answers 'unknown' for a packet it
+    once confirmed. The kiosk still holds the sealed file, so the packet goes back to the upload queue;
+    one whose file is gone stays as it is (nothing to send)."""
+    server = MemoryServer()
+    agent = agent_for(store, master_data, server, tmp_path)
+    outcomes = outcomes_for(store, master_data, server, tmp_path)
+    agent.upload_approved()
+    (kept, _, body), (gone, gone_path, _) = packets[0], packets[1]
+    gone_path.unlink()
+    for rid in (kept, gone):
+        server.state[rid] = "unknown"
+        del server.blobs[rid]
+        server.blobs[rid] = bytearray()
+    outcomes.poll_statuses()
+    assert statuses(store)[kept] == "approved" and statuses(store)[gone] == "uploaded"
+    with store.transaction() as conn:
+        actions = conn.execute(
+            text("SELECT action, details FROM audit_log WHERE action = 'packet.requeued'")
+        ).all()
+    assert len(actions) == 1 and kept in actions[0][1]
+    del server.state[kept]
+    agent.upload_approved()
+    assert statuses(store)[kept] == "uploaded" and bytes(server.blobs[kept]) == body

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from prometheus_client import REGISTRY
+from starlette.types import ASGIApp
 
 from sync_server import __version__
 from sync_server.api import (
@@ -27,6 +29,9 @@ from sync_server.api.updates import build_updates_router
 from sync_server.console import install_console, resident_page
 from sync_server.errors import install_error_handlers
 from sync_server.http_limits import BodyLimit
+from sync_server.observability import routes as observability_routes
+from sync_server.observability.collector import Exposition, ServerCollector
+from sync_server.observability.http_observer import RequestObserver
 from sync_server.reports.api import build_admin_backend_router
 from sync_server.reports.definition_api import build_webhook_router
 from sync_server.security_headers import SecurityHeaders
@@ -42,8 +47,16 @@ BULK_BODY_PATHS = (
 )
 
 
+class ObservedFastAPI(FastAPI):
+    """FastAPI with ``RequestObserver`` outside Starlette's last-resort error layer: its 500s get a
+    request id, an access-log line and a count too (``add_middleware`` would place it inside)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestObserver(super().build_middleware_stack())
+
+
 def create_app(state: ServerState) -> FastAPI:
-    app = FastAPI(
+    app = ObservedFastAPI(
         title="OpenReg sync server",
         version=__version__,
         description="Machine enrolment, signed master data sync and resumable packet intake "
@@ -52,8 +65,18 @@ def create_app(state: ServerState) -> FastAPI:
         redoc_url=None,
     )
     app.state.server = state
+    # /metrics: the process-wide instruments and this server's database and disk gauges
+    app.state.metrics = Exposition(
+        REGISTRY,
+        ServerCollector(
+            state.engine,
+            folders={"data": state.settings.data_dir, "packets": state.settings.blob_dir},
+            min_free_bytes=state.settings.min_free_disk_mb * 1024 * 1024,
+        ),
+    )
     install_error_handlers(app)
     install_domain_error_handler(app)
+    app.include_router(observability_routes.router)
     for module in (health, machines, auth, masterdata, packets, admin, keys):
         app.include_router(module.router)
     for module in (admin_dashboard, admin_users, admin_masterdata_preview, admin_packets):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from sync_server.backend_cli import identity, reprocess
 from sync_server.backup.cli import backup, restore
-from sync_server.cli_options import cli_settings, data_option, db_option
+from sync_server.cli_options import cli_settings, data_option, db_option, log_format_option, log_level_option
 from sync_server.db_cli import db_group
 from sync_server.masterdata_mosip_cli import import_mosip
 from sync_server.reports_cli import reports
@@ -65,6 +65,14 @@ def _state(data_dir: Path, db_url: str | None):
     envvar="OPENREG_SERVER_PUBLIC_URL",
     help="The address kiosks should use (e.g. behind a proxy); signed into the key set kiosks fetch.",
 )
+@click.option(
+    "--forwarded-allow-ips",
+    default=None,
+    help="Proxies (IPs or networks, comma-separated; '' for none) whose X-Forwarded-For and "
+    "X-Forwarded-Proto are believed  [default: 127.0.0.1]",
+)
+@log_format_option
+@log_level_option
 def server(
     data_dir: Path,
     db_url: str | None,
@@ -75,11 +83,15 @@ def server(
     certfile: Path | None,
     keyfile: Path | None,
     public_url: str | None,
+    forwarded_allow_ips: str | None,
+    log_format: str | None,
+    log_level: str | None,
 ) -> None:
     """Run the sync server; writes DATA/server.json {"url", "pid"} once it accepts connections.
 
     Without --certfile/--keyfile it speaks plain HTTP: fine on loopback or behind a TLS proxy, but
-    kiosks refuse plain HTTP to any other address."""
+    kiosks refuse plain HTTP to any other address. SIGTERM drains requests in flight, stops the
+    workers and the scheduler, removes server.json and exits 0 (docs/operations.md)."""
     from sync_server.db.migrate import SchemaError
     from sync_server.errors import is_disk_full
     from sync_server.runner import DataDirError, serve
@@ -94,6 +106,9 @@ def server(
         tls_certfile=certfile,
         tls_keyfile=keyfile,
         public_url=public_url,
+        forwarded_allow_ips=forwarded_allow_ips,
+        log_format=log_format,
+        log_level=log_level,
     )
     try:
         serve(settings)

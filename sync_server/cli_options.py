@@ -25,6 +25,19 @@ data_option = click.option(
 db_option = click.option(
     "--db", "db_url", default=None, envvar="OPENREG_DB", help="SQLAlchemy URL (default SQLite under DATA)."
 )
+# `openreg server` and `openreg worker`; unset, the settings read OPENREG_SERVER_LOG_FORMAT / _LOG_LEVEL
+log_format_option = click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="Log lines as text, or one JSON object per line (for a log collector)  [default: text]",
+)
+log_level_option = click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default=None,
+    help="The least important log lines written  [default: info]",
+)
 
 
 def cli_settings(**values: Any) -> ServerSettings:

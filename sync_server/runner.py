@@ -1,10 +1,16 @@
 """Run the app with uvicorn on a socket we bind ourselves (so --port 0 works), and write
 DATA/server.json {"url", "pid"} atomically once uvicorn accepts connections (an https:// URL when
-the settings name a TLS certificate and key)."""
+the settings name a TLS certificate and key).
+
+SIGTERM or SIGINT shut down cleanly: no new connections, requests in flight get
+``shutdown_grace_s`` to finish, then the processing workers finish the packet in hand, the report
+scheduler stops, server.json goes and the process exits 0 (docs/operations.md).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -20,9 +26,12 @@ from shared.files import atomic_write
 from sync_server.app import create_app
 from sync_server.bootstrap import build_state, start_backend
 from sync_server.http_protocol import bounded_h11
+from sync_server.observability.logs import configure_logging
 from sync_server.security_headers import SecurityHeaders
 from sync_server.services.packets import recover_complete_uploads
 from sync_server.settings import ServerSettings
+
+log = logging.getLogger(__name__)
 
 
 class DataDirError(RuntimeError):
@@ -58,6 +67,7 @@ def _write_server_json(settings: ServerSettings, url: str) -> None:
 
 def serve(settings: ServerSettings) -> None:
     """Serve until SIGTERM/SIGINT, then stop workers and scheduler, remove server.json and return."""
+    configure_logging(log_format=settings.log_format, level=settings.log_level, process="server")
     check_data_dir(settings)
     state = build_state(settings)
     # Uploads a crash left complete on disk are finished before anyone can ask about them.
@@ -78,9 +88,15 @@ def serve(settings: ServerSettings) -> None:
     app = SecurityHeaders(create_app(state))
     config = uvicorn.Config(
         app,
-        log_level="warning",
+        # logging is configure_logging's (text or JSON, request ids); the access log is the app's own
+        # (sync_server.observability.http_observer: route templates, never raw paths)
+        log_config=None,
+        log_level=settings.log_level,
         access_log=False,
-        timeout_graceful_shutdown=5,
+        # X-Forwarded-For/-Proto are believed from these proxies only (docs/operations.md)
+        proxy_headers=bool(settings.forwarded_allow_ips.strip()),
+        forwarded_allow_ips=settings.forwarded_allow_ips.strip() or None,
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
         backlog=512,
         # h11 always (not httptools where installed): the head-size bound and the slow-client timeouts
         # below are implemented for it.
@@ -104,7 +120,7 @@ def serve(settings: ServerSettings) -> None:
             time.sleep(0.02)
         if server.started:
             _write_server_json(settings, url)
-            print(f"openreg sync server listening on {url} (data: {settings.data_dir})", flush=True)
+            log.info("openreg sync server listening on %s (data: %s)", url, settings.data_dir)
 
     threading.Thread(target=announce, daemon=True, name="announce").start()
     # uvicorn catches SIGTERM/SIGINT for its graceful shutdown and then re-raises them with the handler
@@ -116,6 +132,8 @@ def serve(settings: ServerSettings) -> None:
         server.run(sockets=[sock])
     finally:
         (settings.data_dir / "server.json").unlink(missing_ok=True)
+        log.info("stopping the processing workers and the report scheduler")
         state.backend.stop()
         state.backend.engine.dispose()
         state.engine.dispose()
+        log.info("openreg sync server stopped")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -118,6 +118,27 @@ class ServerSettings(BaseSettings):
         ge=1,
         le=7 * 24,
         description="a web-console session ends this long after sign-in, in use or not",
+    )
+    # -- observability (docs/operations.md) -------------------------------------------------
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="log lines as text for people or as one JSON object per line"
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        max_length=200,
+        description="bearer token for /metrics (and a worker's metrics port); unset: loopback clients only",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        max_length=2000,
+        pattern=r"^[0-9A-Fa-f.:/,* ]*$",
+        description="proxies (IPs or networks, comma-separated) whose X-Forwarded-For/-Proto are "
+        "believed; empty: none",
+    )
+    shutdown_grace_s: float = Field(
+        default=5, gt=0, le=600, description="on SIGTERM, requests in flight get this long to finish"
     )
     test_crash_at: Literal["", "upload_complete", "upload_published"] = Field(
         default="",

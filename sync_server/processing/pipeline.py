@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from sync_server.observability.metrics import observe_stage
 from sync_server.services.clock import utcnow
 
 
@@ -140,6 +141,7 @@ class Pipeline:
                 outcome, detail = Outcome.FAILED, f"{type(exc).__name__}: {exc}"
                 result = PipelineResult(Outcome.FAILED, stage.name, "stage_failed", detail)
             self.timings[stage.name] = self.timings.get(stage.name, 0.0) + time.perf_counter() - clock
+            observe_stage(stage=stage.name, outcome=outcome.value, seconds=time.perf_counter() - clock)
             self.record(StageRecord(context.rid, stage.name, attempt, started, utcnow(), outcome, detail))
             if result is not None:
                 return result

@@ -8,6 +8,8 @@ Briefcase only reads ``[tool.briefcase]`` from a pyproject.toml next to the sour
 writes one (project metadata + briefcase.toml), copies the kiosk sources and generates the icons.
 ``build`` then runs ``briefcase create/build/package`` there; it needs Briefcase installed and its
 platform downloads (support packages, templates, WiX/linuxdeploy), which CI runners for each OS have.
+``requires`` in briefcase.toml must be exactly the project's base dependencies plus its ``kiosk``
+extra (same pins), so the bundle carries no server package.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = "openreg_kiosk"
+KIOSK_EXTRA = "kiosk"
 ICON_SIZES = (16, 32, 64, 128, 256, 512)
 PLATFORM_FORMATS = {"linux": "system", "windows": "app", "macOS": "app"}
 
@@ -32,6 +35,12 @@ class ConfigError(Exception):
 
 def _name(requirement: str) -> str:
     return re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def kiosk_requirements(project: dict) -> list[str]:
+    """What the kiosk bundle installs: the base dependencies and the kiosk extra (pyproject.toml)."""
+    extra = project.get("optional-dependencies", {}).get(KIOSK_EXTRA, [])
+    return [*project["dependencies"], *(r for r in extra if _name(r) != project["name"])]
 
 
 def load_config(root: Path = ROOT) -> tuple[dict, dict]:
@@ -49,12 +58,18 @@ def load_config(root: Path = ROOT) -> tuple[dict, dict]:
     app = briefcase.get("app", {}).get(APP)
     if app is None:
         raise ConfigError(f"briefcase.toml has no [tool.briefcase.app.{APP}]")
-    pinned = {_name(r): r for r in project["dependencies"]}
-    for requirement in app.get("requires", []):
+    pinned = {_name(r): r for r in kiosk_requirements(project)}
+    requires = app.get("requires", [])
+    for requirement in requires:
         if pinned.get(_name(requirement)) != requirement:
             problems.append(
                 f"requires {requirement!r} does not match pyproject ({pinned.get(_name(requirement))!r})"
             )
+    missing = sorted(set(pinned) - {_name(r) for r in requires})
+    if missing:
+        problems.append(
+            f"requires lacks {', '.join(pinned[n] for n in missing)} (base + {KIOSK_EXTRA} extra)"
+        )
     for source in app.get("sources", []):
         if not (root / source).is_dir() and not (root / "installers" / source).is_dir():
             problems.append(f"source {source!r} not found")
@@ -140,8 +155,9 @@ def prepare(out: Path, root: Path = ROOT) -> Path:
         shutil.copytree(src, out / source, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     make_icons(out / "icons")
     (out / "pyproject.toml").write_text(render_pyproject(project, briefcase))
-    if (root / "README.md").exists():
-        shutil.copyfile(root / "README.md", out / "README.md")
+    for name in ("README.md", "LICENSE"):  # Briefcase puts the licence file in every installer
+        if (root / name).exists():
+            shutil.copyfile(root / name, out / name)
     return out
 
 

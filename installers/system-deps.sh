@@ -9,12 +9,13 @@
 #   chromium chromium-driver  the web console's browser tests and screenshots (selenium, headless)
 #   mariadb-server  report connector tests on a real MariaDB server
 #   postgresql-client  pg_dump/pg_restore for openreg admin backup|restore on PostgreSQL
+#   caddy          checks the compose stack's Caddyfile (caddy adapt; tests/deploy)
 #   prometheus      promtool: checks the alert rules in deploy/observability
 set -euo pipefail
 PACKAGES=(libzbar0 age poppler-utils xvfb xauth postgresql openssh-server
           libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core
           libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
-          chromium chromium-driver mariadb-server prometheus postgresql-client)
+          chromium chromium-driver mariadb-server prometheus caddy postgresql-client)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

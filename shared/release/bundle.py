@@ -32,6 +32,8 @@ from shared.files import sha256_file
 
 BUNDLE_FORMAT = "openreg-bundle/1"
 DEFAULT_START_CHECK = ["openreg", "--version"]
+# Bundles update kiosks: the base dependencies and the kiosk extra (pyproject.toml), no server packages.
+BUNDLE_EXTRAS = ("kiosk",)
 MAX_MANIFEST_BYTES = 1_000_000
 
 
@@ -74,13 +76,13 @@ def wheel_name_and_version(wheel: Path) -> tuple[str, str]:
     return canonicalize_name(match.group(1)), match.group(2)
 
 
-def locked_requirements(project: str) -> list[str]:
-    """Exact ``name==version`` pins for the project's runtime dependency closure, as installed now.
+def locked_requirements(project: str, extras: tuple[str, ...] = ()) -> list[str]:
+    """Exact ``name==version`` pins for the runtime dependency closure (with ``extras``), as installed now.
 
     The installed environment is what CI tested, so the bundle ships exactly those versions.
     """
     pins: dict[str, str] = {}
-    todo: list[tuple[str, frozenset[str]]] = [(project, frozenset())]
+    todo: list[tuple[str, frozenset[str]]] = [(project, frozenset(extras))]
     seen: set[tuple[str, frozenset[str]]] = set()
     while todo:
         name, extras = todo.pop()
@@ -134,6 +136,7 @@ def build_bundle(
     with_dependencies: bool = True,
     find_links: list[Path] | None = None,
     start_check: list[str] | None = None,
+    extras: tuple[str, ...] = BUNDLE_EXTRAS,
 ) -> Path:
     """Build ``out_dir/openreg-<version>.tar.gz`` and return its path.
 
@@ -149,7 +152,7 @@ def build_bundle(
         shutil.copy2(project_wheel, wheels / project_wheel.name)
         pins: list[str] = []
         if with_dependencies:
-            pins = locked_requirements(name)
+            pins = locked_requirements(name, extras)
             (staging / "requirements.lock").write_text("\n".join(pins) + "\n")
             fetch_dependency_wheels(pins, wheels, find_links=find_links or [])
         else:
@@ -160,6 +163,7 @@ def build_bundle(
             "version": version,
             "python": f">={sys.version_info.major}.{sys.version_info.minor}",
             "dependencies": "locked" if with_dependencies else "none",
+            "extras": list(extras),
             "start_check": start_check or DEFAULT_START_CHECK,
             "built": datetime.now(UTC).replace(microsecond=0).isoformat(),
             "wheels": {p.name: sha256_file(p)[0] for p in sorted(wheels.glob("*.whl"))},

@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -56,6 +57,12 @@ def install(bundle_dir: Path, target: Path) -> Path:
     """Create ``target`` as a venv holding the bundle's version; returns the venv's python."""
     manifest = json.loads((bundle_dir / "bundle.json").read_text())
     check_wheels(bundle_dir, manifest)
+    extras = manifest.get("extras", [])  # bundles before extras existed install the bare project
+    if not isinstance(extras, list) or not all(
+        isinstance(e, str) and re.fullmatch(r"[a-z0-9-]{1,40}", e) for e in extras
+    ):
+        raise InstallError(f"bundle manifest has invalid extras {extras!r}")
+    requirement = f"{manifest['name']}{'[' + ','.join(extras) + ']' if extras else ''}=={manifest['version']}"
     if target.exists() and any(target.iterdir()):
         raise InstallError(f"{target} already exists and is not empty")
     # Reuse the running interpreter's pip when it has one (pip >= 22.3 installs into another
@@ -63,7 +70,6 @@ def install(bundle_dir: Path, target: Path) -> Path:
     outer_pip = _has_pip()
     venv.EnvBuilder(with_pip=not outer_pip, clear=False).create(target)
     python = venv_executable(target, "python")
-    requirement = f"{manifest['name']}=={manifest['version']}"
     pip = [sys.executable, "-m", "pip", "--python", str(python)] if outer_pip else [str(python), "-m", "pip"]
     cmd = [
         *pip,

@@ -20,6 +20,7 @@ from client.core.registration.sealing import PacketSealer
 from client.core.registration.service import RegistrationService
 from client.core.settings import ClientSettings, ServerNotConfigured
 from client.core.store import Store, get_or_create_db_key
+from shared.files import private_dir, tighten_file
 
 if TYPE_CHECKING:
     from client.core.sync.enrolment import EnrolmentService
@@ -159,9 +160,11 @@ def device_capture(settings: ClientSettings) -> DeviceCapture | None:
 
 def build_client(settings: ClientSettings, *, sealer: PacketSealer | None = None) -> ClientApp:
     """Open (or create) the kiosk's encrypted store and wire the services around it."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # personal data and keys: owner-only, whatever the umask
     key = get_or_create_db_key(db_path=settings.db_path, keyring_file=settings.keyring_file)
     store = Store(path=settings.db_path, key=key)
+    for suffix in ("", "-wal", "-shm", "-journal"):  # SQLite gives its side files the database's mode
+        tighten_file(settings.db_path.with_name(settings.db_path.name + suffix))
     machine = MachineKeys(store=store)
     center = machine.identity().center_id or settings.center_id
     master_data = MasterData(store=store, center_id=center)

@@ -35,6 +35,7 @@ from client.core.registration.sealing import PacketSealer
 from client.core.registration.workflow import Registration, SignedOffRegistration
 from client.core.store import Store
 from shared import __version__ as SOFTWARE_VERSION
+from shared.files import private_dir
 from shared.forms import FLOWS
 from shared.packet.meta import ConsentMeta, PacketMeta
 from shared.rid import format_rid, next_sequence
@@ -247,7 +248,7 @@ class RegistrationService:
         )
         with self._store.transaction() as conn:
             save_receipt(conn, rid=rid, pdf=receipt, created_at=now)
-        self._packets_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self._packets_dir)
         sealed = self._sealer.seal(
             registration=signed, rid=rid, meta=meta, audit=audit, out_dir=self._packets_dir
         )

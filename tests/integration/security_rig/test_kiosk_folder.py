@@ -39,16 +39,11 @@ def test_a_real_kiosk_folder_keeps_no_plaintext(kiosk):
     data, keyring = kiosk
     report = run_kiosk(data, keyring_file=keyring, demo=True)
     found = _checks(report)
-    assert set(found) <= {"kiosk.permissions"}, report.to_text()
+    assert not found, report.to_text()
     assert any("encrypted store" in n for o in report.outcomes for n in o.notes), report.to_text()
     assert any("declared demo" in n for o in report.outcomes for n in o.notes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the kiosk creates its data folder and client.db with the process umask (0755/0644), not "
-    "0700/0600: reported by the security rig, the client is not changed here",
-)
 def test_a_real_kiosk_folder_is_private(kiosk):
     data, keyring = kiosk
     report = run_kiosk(data, keyring_file=keyring, demo=True)

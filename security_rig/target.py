@@ -12,6 +12,7 @@ import socket
 import ssl
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
@@ -107,9 +108,8 @@ class Target:
     def stop_verifying(self) -> None:
         """Go on without checking the certificate (after the TLS check reported it as invalid), so the
         other checks still run."""
-        import urllib3
-
-        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        # the TLS check has reported the certificate; requests' per-request warning would only repeat it
+        warnings.filterwarnings("ignore", message="Unverified HTTPS request")
         self.verify = False
 
     def ssl_context(self) -> ssl.SSLContext:

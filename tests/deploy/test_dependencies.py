@@ -45,7 +45,11 @@ PARTS = {
     "security_rig": ["dev"],
 }
 # Imports a part makes only on an explicit request, from another extra: (file, import name) -> extra.
-OPTIONAL = {("client/core/store/keys.py", "keyrings"): "demo"}
+OPTIONAL = {
+    ("client/core/store/keys.py", "keyrings"): "demo",
+    # WSQ decoding is there where the wsq package is (server, ABIS); a kiosk says "WSQ not supported"
+    ("device_drivers/iso/wsq_codec.py", "wsq"): "server",
+}
 KIOSK_ONLY = {"pyside6-essentials", "shiboken6", "opencv-python-headless", "opencv-python", "sqlcipher3"}
 KIOSK_ONLY |= {"keyring", "pyusb", "libusb-package", "pyzbar"}
 SERVER_ONLY = {"fastapi", "starlette", "uvicorn", "alembic", "psycopg", "psycopg-binary", "paramiko"}

@@ -12,6 +12,7 @@ from importlib.metadata import EntryPoint, entry_points
 import click
 
 from shared import __version__
+from shared.exit_codes import GENERAL, exit_code_for
 
 GROUP = "openreg.commands"
 
@@ -34,7 +35,27 @@ class _LazyGroup(click.Group):
             raise click.ClickException(f"'openreg {cmd_name}' is not available in this build: {exc}") from exc
         if not isinstance(command, click.Command):
             raise click.ClickException(f"entry point {ep.value!r} is not a click command")
+        _show_envvars(command)
         return command
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Errors end the command with one line and a distinct exit code (shared.exit_codes); the
+        traceback only with ``--debug``."""
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            if exc.exit_code == GENERAL:
+                exc.exit_code = exit_code_for(exc.__cause__, default=GENERAL)
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("openreg.debug"):
+                raise
+            message = " ".join(str(exc).split())[:500] or type(exc).__name__
+            error = click.ClickException(f"{message} (run with --debug for details)")
+            error.exit_code = exit_code_for(exc)
+            raise error from exc
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List every subcommand; one that cannot load is shown with the reason, not a crash."""
@@ -50,7 +71,29 @@ class _LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+def _show_envvars(command: click.Command) -> None:
+    """Every option that reads an ``OPENREG_*`` variable says so in its ``--help``."""
+    for param in command.params:
+        if isinstance(param, click.Option) and param.envvar:
+            param.show_envvar = True
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _show_envvars(sub)
+
+
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="openreg")
-def main() -> None:
-    """OpenReg: offline-first registration (kiosk client, sync server, devices, packets)."""
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="OPENREG_DEBUG",
+    show_envvar=True,
+    help="Show the traceback of an unexpected error instead of one line.",
+)
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """OpenReg: offline-first registration (kiosk client, sync server, devices, packets).
+
+    Exit codes: 0 done, 1 error, 2 usage, 65 bad input, 70 internal error, 74 file or device
+    error, 75 offline (try again later), 77 refused."""
+    ctx.meta["openreg.debug"] = debug

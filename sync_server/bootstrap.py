@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from shared.exit_codes import BAD_INPUT
 from shared.packet import load_identities
 from sync_server.backend import Backend
 from sync_server.db.engine import make_engine
@@ -33,6 +34,8 @@ DEMO_DATA_DIR = Path(__file__).parent / "demo_data"
 
 class SettingsError(ValueError):
     """The given settings (flags, environment) do not validate."""
+
+    exit_code = BAD_INPUT
 
 
 def load_settings(**values: Any) -> ServerSettings:

@@ -37,13 +37,21 @@ def _state(data_dir: Path, db_url: str | None):
 @click.command("server")
 @data_option
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=int, help="0 picks a free port.")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="OPENREG_SERVER_HOST")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=int,
+    envvar="OPENREG_SERVER_PORT",
+    help="0 picks a free port.",
+)
 @click.option("--demo", is_flag=True, help="Load demo master data on first start; auto-approve machines.")
 @click.option(
     "--workers",
     default=1,
     show_default=True,
+    envvar="OPENREG_SERVER_WORKERS",
     type=click.IntRange(min=0),
     help="In-process processing workers; 0 leaves processing to `openreg worker` processes.",
 )

@@ -19,6 +19,7 @@ from tuf.api import exceptions as tuf_errors
 from tuf.api.metadata import Metadata, Root, TargetFile, Targets
 from tuf.ngclient import FetcherInterface, Updater
 
+from shared.exit_codes import OFFLINE, REFUSED
 from shared.release.keys import NAME_FIELD
 from shared.release.repository import LATEST_TARGET
 
@@ -28,10 +29,14 @@ _HASH_PREFIX = re.compile(r"^[0-9a-f]{64}\.")
 class ReleaseRefused(Exception):
     """The repository or a bundle failed verification; the message says why in plain words."""
 
+    exit_code = REFUSED
+
 
 class ReleaseUnreachable(ReleaseRefused):
     """The repository could not be read at all (network down, nothing published at that address).
     Nothing was found wrong with it; a caller may treat this as "try again later"."""
+
+    exit_code = OFFLINE
 
 
 def refusal(exc: Exception) -> ReleaseRefused:

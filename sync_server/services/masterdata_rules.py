@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from shared.exit_codes import BAD_INPUT
 from shared.forms import FormSpecError, load_id_schema
 from shared.forms.consent import MAX_TEMPLATE_TEXT
 from shared.sync import FieldError
@@ -51,6 +52,8 @@ Deletes = list[tuple[str, str]]
 
 
 class MasterDataInvalid(ValueError):
+    exit_code = BAD_INPUT
+
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(_describe(e) for e in errors[:10]))
         self.errors = errors

@@ -21,6 +21,7 @@ from client.core.sync.server_keys import (
     apply_key_set,
     fetch_verified_key_set,
 )
+from shared.exit_codes import OFFLINE, REFUSED
 from shared.sync import EnrolResponse
 
 if TYPE_CHECKING:
@@ -30,9 +31,11 @@ if TYPE_CHECKING:
 class EnrolmentPending(RuntimeError):
     """The server has not approved this machine yet."""
 
+    exit_code = OFFLINE
+
 
 class EnrolmentRejected(RuntimeError):
-    pass
+    exit_code = REFUSED
 
 
 class ReenrolmentRefused(PermissionError):

@@ -22,6 +22,7 @@ from client.core.master_data import MasterDataError, apply_changes, bulk_load
 from client.core.master_data_checks import sort_out
 from client.core.store import Store
 from client.core.sync.master_data_problems import record_skipped, report_skipped
+from shared.exit_codes import REFUSED
 from shared.signing import SignatureError
 from shared.sync import verify_changes_page
 from shared.sync import verify_snapshot as verify_snapshot_body
@@ -29,6 +30,8 @@ from shared.sync import verify_snapshot as verify_snapshot_body
 
 class MasterDataRefused(RuntimeError):
     """A page or snapshot failed signature or content checks; nothing from it was applied."""
+
+    exit_code = REFUSED
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from client.core.machine import MachineKeys
 from client.core.sync.tls import InsecureServerUrl, check_server_url
+from shared.exit_codes import REFUSED
 from shared.packet.keys import recipient_key_id
 from shared.signing import SignatureError, key_id
 from shared.sync import ServerKeySet, verify_server_keys
@@ -23,6 +24,8 @@ from shared.sync import ServerKeySet, verify_server_keys
 
 class ServerKeysRefused(RuntimeError):
     """A key set failed a check (signature, nonce, rollback, address); nothing was changed."""
+
+    exit_code = REFUSED
 
 
 class ServerKeySource(Protocol):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from shared.exit_codes import OFFLINE, REFUSED
 from shared.sync import ErrorCode, PacketStatus
 
 if TYPE_CHECKING:
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
 
 class TransportError(RuntimeError):
     """Network failure, timeout or a 5xx/429 answer: worth retrying later."""
+
+    exit_code = OFFLINE
 
 
 class SyncStopped(RuntimeError):
@@ -28,6 +31,8 @@ class ServerRefused(RuntimeError):
     ``code`` is the answer's :class:`shared.sync.ErrorCode` (a plain string if this build does not know
     it, None if the body was not an ErrorBody): callers match ``exc.code``, never the message text.
     ``current_offset`` is the server's offset on ``offset_mismatch`` / ``hash_mismatch``."""
+
+    exit_code = REFUSED
 
     def __init__(
         self,

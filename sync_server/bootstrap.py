@@ -43,7 +43,11 @@ def load_settings(**values: Any) -> ServerSettings:
     try:
         return ServerSettings(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
-        raise SettingsError(f"invalid settings: {exc}") from exc
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
+            for e in exc.errors(include_input=False)
+        )
+        raise SettingsError(f"invalid settings: {problems}") from exc
 
 
 def open_engine(settings: ServerSettings, *, pre_ping: bool = True, pool_size: int = 20) -> Engine:

@@ -69,5 +69,6 @@ def test_rotation_and_https_options_refuse_bad_input_clearly(tmp_path):
     cert = tmp_path / "cert.pem"
     cert.write_text("not used")
     result = openreg("server", "--data", str(tmp_path / "s"), "--port", "0", "--certfile", str(cert))
-    assert result.returncode == 1 and "needs both a certificate file and its key file" in result.stderr
+    assert result.returncode == 65 and "needs both a certificate file and its key file" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1  # one line, the input not echoed
     assert not (tmp_path / "s" / "server.json").exists()

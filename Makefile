@@ -12,7 +12,7 @@ $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(VENV)/bin/python
+$(STAMP): pyproject.toml | $(VENV)/bin/python $(SYSTEM)  # system libraries first: some wheels build against them
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 

@@ -19,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cv2
 
+from bench.fprint_capture import fprint_capture_times
+from bench.sane_scan import sane_scan_times
 from demo.headless import free_port_in
 from demo.synthetic import synthetic_face
 from device_drivers.barcode import BarcodeReader
@@ -116,6 +118,8 @@ def main() -> None:
         )
 
     barcode_rates()
+    fprint_capture_times()  # libfprint single-finger readers (bench/fprint_capture.py)
+    sane_scan_times()  # SANE document scanner against scanimage (bench/sane_scan.py)
 
 
 def barcode_rates() -> None:

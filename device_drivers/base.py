@@ -27,6 +27,7 @@ class DeviceStatus(enum.StrEnum):
     NOT_READY = "not ready"
     NOT_REGISTERED = "not registered"
     UNPLUGGED = "unplugged"
+    NOT_ALLOWED = "not allowed"  # plugged in, but master data (device_models) does not allow it
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from device_drivers.allow_list import AllowList
 from device_drivers.base import Modality
+from device_drivers.hotplug import HotplugMonitor
 from device_drivers.manager import DeviceManager, DeviceSource, DriverListSource
 
 
@@ -18,11 +20,20 @@ def build_device_manager(
     face_camera: int | str | Path | None = None,
     document_camera: int | str | Path | None = None,
     barcode: bool = True,
+    document_scanners: bool = False,
+    allow_list: AllowList | None = None,
+    hotplug: HotplugMonitor | bool = False,
+    fingerprint_readers: bool = False,
+    fprint_env: dict[str, str] | None = None,
 ) -> DeviceManager:
     """Build the manager from settings/master data. ``trust_anchors_pem``: device-provider CA certificates
     (PEM; none = no SBI devices, as none could be verified); ``device_models``: master-data rows for USB
     matching; cameras: a webcam index, a video file or a folder of images (None = no camera); ``barcode``:
-    the software reader that decodes camera frames. Nothing touches a device until ``refresh()``."""
+    the software reader that decodes camera frames; ``document_scanners``: SANE scanners
+    (device_drivers.sane), offered when ``allow_list`` (master data's device_models, which the caller
+    replaces when they change) allows them; ``hotplug``: the USB monitor (True: one made here, as the
+    kiosk asks) whose plug/unplug events refresh discovery, and which other drivers subscribe to
+    (``manager.hotplug.subscribe``). Nothing touches a device until ``refresh()``."""
     from device_drivers.sbi.jws import load_pem_certificates
 
     pems = [trust_anchors_pem] if isinstance(trust_anchors_pem, bytes) else list(trust_anchors_pem)
@@ -60,7 +71,31 @@ def build_device_manager(
 
         allowed = [AllowedModel.from_master_data(row) for row in models]
         sources["usb"] = lambda: UsbSource(UsbScanner(allowed))
-    return DeviceManager(sources)  # type: ignore[arg-type]
+    monitor = HotplugMonitor() if hotplug is True else hotplug or None
+    allow = allow_list if allow_list is not None else AllowList(models)
+    if document_scanners:
+
+        def sane_source() -> DeviceSource:  # python-sane is imported on the SANE thread, on first use
+            from device_drivers.sane.backend import release_backend, shared_backend
+            from device_drivers.sane.source import SaneSource
+
+            backend = shared_backend()
+            try:
+                return SaneSource(backend, allow, hotplug=monitor)
+            except Exception:
+                release_backend(backend)
+                raise
+
+        sources["sane"] = sane_source
+    if fingerprint_readers:  # libfprint readers (device_drivers.fprint); fprint_env: e.g. FP_VIRTUAL_IMAGE
+
+        def fprint_source() -> DeviceSource:
+            from device_drivers.fprint.source import FprintSource
+
+            return FprintSource(env=fprint_env, hotplug=monitor)
+
+        sources["fprint"] = fprint_source
+    return DeviceManager(sources, hotplug=monitor, allow_list=allow)  # type: ignore[arg-type]
 
 
 __all__ = ["DeviceSource", "build_device_manager"]

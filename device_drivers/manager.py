@@ -8,11 +8,12 @@ device/discovery threads, so a UI must hop back to its own thread (client.ui's o
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from device_drivers.base import (
     DeviceIdentity,
@@ -24,6 +25,10 @@ from device_drivers.base import (
     PreviewFrame,
 )
 from device_drivers.device_thread import DeviceThread
+
+if TYPE_CHECKING:
+    from device_drivers.allow_list import AllowList
+    from device_drivers.hotplug import HotplugMonitor
 
 
 class DeviceSource(Protocol):
@@ -169,7 +174,17 @@ class ManagedDevice:
 class DeviceManager:
     """Owns the sources, the latest discovery, per-device threads and change subscribers."""
 
-    def __init__(self, sources: dict[str, Callable[[], DeviceSource]]) -> None:
+    def __init__(
+        self,
+        sources: dict[str, Callable[[], DeviceSource]],
+        *,
+        hotplug: HotplugMonitor | None = None,
+        allow_list: AllowList | None = None,
+    ) -> None:
+        # hotplug: started on the first refresh; each USB plug/unplug runs a discovery (device bar
+        # within 2 s). allow_list: master data's device_models, replaced by the core when they change.
+        self.hotplug, self.allow_list = hotplug, allow_list
+        self._refresh_queued = False
         self.unavailable: dict[str, str] = {}
         self._sources: list[DeviceSource] = []
         for name, factory in sources.items():
@@ -193,7 +208,34 @@ class DeviceManager:
 
     def refresh(self) -> list[DeviceEvent]:
         """Run discovery on the discovery thread, wait, publish and return the changes."""
+        if self.hotplug is not None and self.hotplug.mode == "stopped":
+            self.hotplug.subscribe(lambda _change: self._refresh_soon())
+            self.hotplug.start()
         return self._discovery.call(self._refresh)
+
+    def _refresh_soon(self) -> None:
+        """A USB change (hot-plug thread): one discovery queued, however many changes arrive meanwhile."""
+        with self._lock:
+            if self._refresh_queued or self._discovery.closed:
+                return
+            self._refresh_queued = True
+
+        def run() -> None:
+            with self._lock:
+                self._refresh_queued = False
+            self._refresh()
+
+        with contextlib.suppress(RuntimeError):  # closed meanwhile
+            self._discovery.submit(run)
+
+    def device_by_key(self, key: str) -> ManagedDevice:
+        """The device with ``key`` from the latest discovery (a chosen scanner, say); DeviceNotFoundError
+        when it is gone or may not be used (not allowed)."""
+        with self._lock:
+            info, device = self._known.get(key, (None, None))
+        if info is None or device is None:
+            raise DeviceNotFoundError(f"The device {key} is not connected.")
+        return ManagedDevice(info, device, *self._threads_for(key))
 
     def _refresh(self) -> list[DeviceEvent]:
         current: dict[str, tuple[DeviceInfo, object | None]] = {}
@@ -277,9 +319,15 @@ class DeviceManager:
         """Stop polling, previews and every device thread; each device's own ``close`` (a webcam lets go)
         runs last on its thread, after the call in progress."""
         self._polling.set()
+        if self.hotplug is not None:
+            self.hotplug.stop()
         self._discovery.close()
         with self._lock:
             threads, known = dict(self._threads), dict(self._known)
         for key, (calls, preview) in threads.items():
             preview.close(drain=True)  # the stream ends at its next frame and closes its connection
             calls.close(then=getattr(known.get(key, (None, None))[1], "close", None))
+        for source in self._sources:  # a library a source holds (libsane) lets go after its devices
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()

@@ -148,14 +148,22 @@ def device_manager(settings: ClientSettings) -> DeviceManager:
         face_camera=settings.face_camera,
         document_camera=settings.document_camera,
         barcode=any(camera is not None for camera in cameras),
+        document_scanners=settings.document_scanner,
+        fingerprint_readers=settings.fingerprint_reader,
+        hotplug=True,  # plug and unplug show in the device bar at once (device_drivers.hotplug)
     )
 
 
-def device_capture(settings: ClientSettings) -> DeviceCapture | None:
-    """The capture port over :func:`device_manager`, built on first use; None when no device is set."""
-    if settings.device_ca_file is None and settings.face_camera is None and settings.document_camera is None:
+def device_capture(
+    settings: ClientSettings, *, master_data: MasterData | None = None
+) -> DeviceCapture | None:
+    """The capture port over :func:`device_manager`, built on first use; None when no device is set.
+    ``master_data``: its device_models allow devices (read again at each refresh, on a worker)."""
+    devices = (settings.device_ca_file, settings.face_camera, settings.document_camera)
+    if all(d is None for d in devices) and not (settings.document_scanner or settings.fingerprint_reader):
         return None
-    return DeviceCapture(lambda: device_manager(settings))
+    models = (lambda: master_data.rows("device_models")) if master_data is not None else None
+    return DeviceCapture(lambda: device_manager(settings), device_models=models)
 
 
 def build_client(settings: ClientSettings, *, sealer: PacketSealer | None = None) -> ClientApp:
@@ -185,7 +193,7 @@ def build_client(settings: ClientSettings, *, sealer: PacketSealer | None = None
         registrations=registrations,
         end_of_day=EndOfDayService(store=store, master_data=master_data, authentication=authentication),
         receipts=ReceiptStore(store=store, legacy_dir=settings.receipts_dir),
-        devices=device_capture(settings),
+        devices=device_capture(settings, master_data=master_data),
     )
     registrations.recover()  # settle anything a crash left half-done before new work starts
     app.receipts.import_plaintext()  # receipts an older version left in clear move into the store

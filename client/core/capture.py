@@ -7,17 +7,19 @@ verified ``CaptureResult`` into a :class:`BiometricCapture`.
 Thread rules: every device call runs on that device's own threads (``ManagedDevice``: calls on its
 device thread, the live preview on its preview thread); this class starts no threads. ``refresh``, ``status``, ``capture_group``, ``capture_document`` and ``scan_code`` wait for
 device threads: call them from a worker (client.ui's Operations), never a UI thread. ``preview_frame``,
-``stop_preview``, ``has_document_camera`` and ``scan_camera`` never block (latest discovery, newest frame).
+``stop_preview``, ``has_document_camera``, ``scan_camera`` and ``device_states`` never block (latest
+discovery, newest frame). Document scanners (SANE) are scanned through client.core.document_scan.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from client.core.registration.biometrics import CAPTURE_GROUPS, BiometricCapture
-from device_drivers.base import DeviceNotFoundError, DeviceTimeoutError, Modality
+from device_drivers.base import DeviceInfo, DeviceNotFoundError, DeviceStatus, DeviceTimeoutError, Modality
 
 if TYPE_CHECKING:
     from device_drivers.manager import DeviceManager, ManagedDevice
@@ -43,9 +45,15 @@ class DeviceCapture:
     worker), so a kiosk starts without touching or even importing a device driver."""
 
     def __init__(
-        self, manager_factory: Callable[[], DeviceManager], *, capture_timeout_s: float = 30.0
+        self,
+        manager_factory: Callable[[], DeviceManager],
+        *,
+        capture_timeout_s: float = 30.0,
+        device_models: Callable[[], list[dict]] | None = None,
     ) -> None:
         self._factory = manager_factory
+        self._device_models = device_models  # master data's allow-list, read at each refresh (a worker)
+        self.version = 0  # bumped on every plug, unplug or status change (the device bar redraws then)
         self._manager: DeviceManager | None = None
         self._timeout = capture_timeout_s
         self._lock = threading.Lock()
@@ -62,9 +70,19 @@ class DeviceCapture:
                 raise NoDevice("the devices are closed", device_error="closed")
             if self._manager is None:
                 self._manager = self._factory()
+                self._manager.subscribe(self._changed)
+                hotplug = getattr(self._manager, "hotplug", None)
+                if hotplug is not None:  # a USB device no driver lists (one not allowed) shows too
+                    hotplug.subscribe(self._changed)
             manager = self._manager
+        allow_list = getattr(manager, "allow_list", None)
+        if self._device_models is not None and allow_list is not None:
+            allow_list.replace(self._device_models())
         manager.refresh()
         return manager
+
+    def _changed(self, _event: object) -> None:
+        self.version += 1  # discovery thread; readers only compare it
 
     def status(self) -> dict[str, str]:
         """{modality: status} of the device each modality would use, after a fresh discovery."""
@@ -77,7 +95,7 @@ class DeviceCapture:
         if manager is None or manager.current(Modality(modality)) is None:
             manager = self.refresh()  # first use, or plugged in since the last discovery
         try:
-            return manager.device(Modality(modality))
+            return _pick(manager, modality)
         except DeviceNotFoundError:
             reasons = "; ".join(f"{n}: {r}" for n, r in manager.unavailable.items())
             raise NoDevice(
@@ -89,7 +107,9 @@ class DeviceCapture:
     # -- what the screens may ask on the UI thread (never blocks) -------------------------------------
     def _present(self) -> set[str]:
         manager = self._manager
-        return {info.modality.value for info in manager.devices()} if manager is not None else set()
+        if manager is None:
+            return set()
+        return {i.modality.value for i in manager.devices() if not is_scanner(i) and _usable(i)}
 
     @property
     def has_document_camera(self) -> bool:
@@ -137,13 +157,66 @@ class DeviceCapture:
         from device_drivers.preview import PreviewFeed
 
         try:
-            device = self._manager.device(Modality(modality))  # type: ignore[union-attr]
+            device = _pick(self._manager, modality)  # type: ignore[arg-type]
         except DeviceNotFoundError:
             return None
         sbi = device.key.startswith("sbi:")
         feed = self._feeds[modality] = PreviewFeed(device, sub_id=sub_id) if sbi else PreviewFeed(device)
         self._sub_ids[modality] = sub_id if sbi else None
         return feed
+
+    def device_states(self) -> list[DeviceState]:
+        """Every device of the latest discovery, and plugged USB devices master data does not allow
+        (never blocks: for the device bar)."""
+        manager = self._manager
+        if manager is None:
+            return []
+        infos = manager.devices()
+        states = [
+            DeviceState(
+                i.key,
+                i.modality.value,
+                f"{i.identity.make} {i.identity.model}".strip(),
+                i.status.value,
+                i.detail,
+            )
+            for i in infos
+        ]
+        hotplug, allow_list = getattr(manager, "hotplug", None), getattr(manager, "allow_list", None)
+        if hotplug is not None and allow_list is not None:
+            shown = " ".join(i.detail for i in infos)
+            for usb in hotplug.devices():
+                if usb.passive or allow_list.usb(usb.vendor_id, usb.product_id) or usb.ids in shown:
+                    continue
+                name = f"{usb.manufacturer} {usb.product}".strip() or f"USB {usb.ids}"
+                detail = f"USB {usb.ids} is not in master data (device_models)"
+                states.append(DeviceState(f"usb:{usb.bus}:{usb.address}", "", name, "not allowed", detail))
+        for driver, reason in dict(getattr(manager, "unavailable", {})).items():  # e.g. no SANE here
+            states.append(DeviceState(f"driver:{driver}", "", "", "unavailable", reason))
+        return states
+
+    def device_with_key(self, key: str) -> ManagedDevice:
+        """The device ``key`` (a scanner the officer chose); NoDevice when it is gone or not allowed."""
+        manager = self._manager or self.refresh()
+        try:
+            return manager.device_by_key(key)
+        except DeviceNotFoundError:
+            raise NoDevice(f"{key} is not connected", device_error="missing", modality="document") from None
+
+    def fingers_per_capture(self, group: str) -> int:
+        """How many of ``group``'s fingers one capture takes on the device it would use now: the whole
+        group on a slap scanner (and before any discovery), 1 on a single-finger reader, for which the
+        biometrics page asks finger by finger (each a ``capture_group`` with the group's other fingers
+        as exceptions). Never blocks (latest discovery)."""
+        modality, subtypes = CAPTURE_GROUPS[group]
+        manager = self._manager
+        if modality != "finger" or manager is None:
+            return len(subtypes)
+        try:
+            device = manager.device(Modality.FINGER).device
+        except DeviceNotFoundError:
+            return len(subtypes)
+        return max(1, min(len(subtypes), int(getattr(device, "fingers_per_capture", len(subtypes)))))
 
     # -- capture (blocking: call on a worker) --------------------------------------------------------
     def capture_group(self, group: str, *, exceptions: tuple[str, ...] = ()) -> list[BiometricCapture]:
@@ -226,3 +299,34 @@ class DeviceCapture:
             feed.stop()
         if manager is not None:
             manager.close()
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """One line of the device bar: key, modality ("" for a USB device not allowed), name, status, detail."""
+
+    key: str
+    modality: str
+    name: str
+    status: str
+    detail: str = ""
+
+
+def is_scanner(info: DeviceInfo) -> bool:
+    """A document scanner (SANE): scanned through client.core.document_scan, never used as a camera."""
+    return info.key.startswith("sane:")
+
+
+def _usable(info: DeviceInfo) -> bool:
+    return info.status != DeviceStatus.NOT_ALLOWED
+
+
+def _pick(manager: DeviceManager, modality: str) -> ManagedDevice:
+    """The device for ``modality``; for "document" the camera (a scanner has no live picture)."""
+    if modality != "document":
+        return manager.device(Modality(modality))
+    cameras = [i for i in manager.devices() if i.modality == Modality.DOCUMENT and not is_scanner(i)]
+    cameras = [i for i in cameras if _usable(i)]
+    if not cameras:
+        raise DeviceNotFoundError("No document camera is connected.")
+    return manager.device_by_key(min(cameras, key=lambda i: i.status != DeviceStatus.READY).key)

@@ -49,6 +49,12 @@ class ClientSettings(BaseSettings):
     sbi_ports: tuple[int, int] = (PORT_RANGE.start, PORT_RANGE.stop - 1)
     face_camera: int | str | None = None
     document_camera: int | str | None = None
+    # Document scanners through SANE (device_drivers.sane; docs/devices.md): offered when master data's
+    # device_models allows them; scan defaults from config devices.document_scanner.
+    document_scanner: bool = False
+    # Plain USB fingerprint readers through libfprint (device_drivers.fprint; docs/devices.md): one finger
+    # at a time; "not available on this system" where libfprint or PyGObject is missing.
+    fingerprint_reader: bool = False
 
     @model_validator(mode="after")
     def _server_url_is_safe(self) -> ClientSettings:

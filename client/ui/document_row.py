@@ -27,7 +27,9 @@ STATUS_WIDTH = 340  # px: room for "✔ name · kind · size", elided in the mid
 class DocumentRow:
     """The widgets of one document field (object names end in the field id, for tests and tours)."""
 
-    def __init__(self, field_id: str, *, with_camera: bool) -> None:
+    def __init__(self, field_id: str, *, with_camera: bool, scanner: bool = False) -> None:
+        # the device button says Scanner / Scan again with document scanners, else Camera / Recapture
+        self._device_words = ("docs.scanner", "docs.rescan") if scanner else ("docs.camera", "docs.recapture")
         self.label = QLabel(wordWrap=True)  # a long proof name takes two lines, not the row's width
         self.combo = QComboBox(objectName=f"doctype_{field_id}")
         wheel_only_when_focused(self.combo)
@@ -85,23 +87,27 @@ class DocumentRow:
     def retranslate(self, label: str, language: str) -> None:
         self.label.setText(label)
         _fit(self.file, [tr("docs.pick", language), tr("docs.replace", language)])
-        _fit(self.camera, [tr("docs.camera", language), tr("docs.recapture", language)])
+        _fit(self.camera, [tr(words, language) for words in self._device_words])
         self.remove.setText(tr("docs.remove", language))
 
-    def show(self, doc: Document | None, language: str) -> None:
-        """Show the attached document (thumbnail, name, size) or the empty frame."""
+    def show(
+        self, doc: Document | None, language: str, *, pages: int | None = None, picture: bytes | None = None
+    ) -> None:
+        """Show the attached document (thumbnail, name, size) or the empty frame; a scanned document
+        gives its page count and its first page as ``picture`` (Qt cannot draw a PDF)."""
         self.thumbnail.show_document(
-            doc, view_text=tr("docs.view", language), empty_text=tr("docs.none", language)
+            doc, view_text=tr("docs.view", language), empty_text=tr("docs.none", language), picture=picture
         )
         self.remove.setEnabled(doc is not None)
         self.file.setText(tr("docs.replace" if doc else "docs.pick", language))
-        self.camera.setText(tr("docs.recapture" if doc else "docs.camera", language))
+        self.camera.setText(tr(self._device_words[1] if doc else self._device_words[0], language))
         if doc is None:
             self.status.setText("\u00a0")  # blank, yet a line tall: nothing moves when a name comes
             self.status.setToolTip("")
             return
         size = tr("docs.size_kib", language, n=max(1, len(doc.data) // 1024))
-        text = f"✔ {doc.name} · {document_kind(doc)} · {size}"
+        count = f" · {tr('docs.pages_n', language, n=pages)}" if pages else ""
+        text = f"✔ {doc.name} · {document_kind(doc)}{count} · {size}"
         metrics = self.status.fontMetrics()
         self.status.setText(metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, STATUS_WIDTH))
         self.status.setToolTip(doc.name)

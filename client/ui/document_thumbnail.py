@@ -16,12 +16,13 @@ from client.core.registration.workflow import Document
 THUMBNAIL = QSize(120, 80)
 
 
-def document_picture(document: Document) -> QPixmap | None:
-    """The document's own picture, or None when it is not an image Qt can read (a PDF)."""
-    if not document.content_type.startswith("image/"):
+def document_picture(document: Document, first_page: bytes | None = None) -> QPixmap | None:
+    """The document's own picture (or ``first_page``, the image of a scanned PDF's first page), or None
+    when it is not an image Qt can read (a PDF from a file)."""
+    if first_page is None and not document.content_type.startswith("image/"):
         return None
     picture = QPixmap()
-    return picture if picture.loadFromData(document.data) else None
+    return picture if picture.loadFromData(first_page or document.data) else None
 
 
 def page_icon(size: QSize, kind: str) -> QPixmap:
@@ -73,8 +74,11 @@ class DocumentThumbnail(QToolButton):
             "QToolButton:focus { border: 3px solid palette(highlight); }"
         )
 
-    def show_document(self, document: Document | None, *, view_text: str, empty_text: str) -> None:
-        """Show ``document`` (decoded once per document), or ``empty_text`` when there is none."""
+    def show_document(
+        self, document: Document | None, *, view_text: str, empty_text: str, picture: bytes | None = None
+    ) -> None:
+        """Show ``document`` (decoded once per document; ``picture`` stands for a PDF's first page), or
+        ``empty_text`` when there is none."""
         self.setEnabled(document is not None)
         self._words = (view_text, empty_text)
         self._fit(shown=document is not None)
@@ -85,7 +89,7 @@ class DocumentThumbnail(QToolButton):
             return
         if document is not self.document:
             self.document = document
-            picture = document_picture(document)
+            picture = document_picture(document, picture)  # type: ignore[assignment]
             self.setIcon(
                 QIcon(
                     picture.scaled(
@@ -142,7 +146,14 @@ class DocumentViewer(QDialog):
     """One attached document, large; Enter or Esc closes it (window-modal, opened, not exec'd)."""
 
     def __init__(
-        self, document: Document, *, title: str, close_text: str, no_preview: str, parent: QWidget
+        self,
+        document: Document,
+        *,
+        title: str,
+        close_text: str,
+        no_preview: str,
+        parent: QWidget,
+        picture: bytes | None = None,
     ) -> None:
         super().__init__(parent, objectName="doc_viewer")
         self.setWindowTitle(title)
@@ -153,7 +164,7 @@ class DocumentViewer(QDialog):
         self.picture = QLabel(objectName="doc_viewer_picture", alignment=Qt.AlignmentFlag.AlignCenter)
         screen = self.screen().availableGeometry().size()  # the parent's screen
         room = QSize(int(screen.width() * 0.8), int(screen.height() * 0.7))
-        picture = document_picture(document)
+        picture = document_picture(document, picture)  # type: ignore[assignment]
         layout.addWidget(heading)
         layout.addWidget(self.picture, 1)
         if picture is None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from client.ui.autolock import InactivityLock
 from client.ui.context import UiContext
+from client.ui.device_bar import DeviceBar
 from client.ui.display_settings import DisplaySettings, load_display, save_display
 from client.ui.screens.end_of_day import EndOfDayScreen
 from client.ui.screens.home import HomeScreen
@@ -48,6 +49,8 @@ class MainWindow(QMainWindow):
         outer.addWidget(bar)
         self.stack = QStackedWidget()
         outer.addWidget(self.stack, 1)
+        self.device_bar = DeviceBar(ctx)  # each device and its state, live (plug / unplug)
+        outer.addWidget(self.device_bar)
         self.setCentralWidget(central)
 
         self.screens: dict[str, QWidget] = {
@@ -234,6 +237,7 @@ class MainWindow(QMainWindow):
         self.user_label.setText(f"\u2068{session.name} ({session.user_id})\u2069" if session else "")
         self.user_label.setVisible(session is not None)
         self.top_bar.retranslate(t)
+        self.device_bar.retranslate()
         self.language_box.blockSignals(True)  # the list shows the language, however it was chosen
         self.language_box.setCurrentIndex(max(0, self.language_box.findData(self.ctx.language.code)))
         self.language_box.blockSignals(False)

@@ -50,6 +50,9 @@ OPTIONAL = {
     # WSQ decoding is there where the wsq package is (server, ABIS); a kiosk says "WSQ not supported"
     ("device_drivers/iso/wsq_codec.py", "wsq"): "server",
 }
+OPTIONAL[("device_drivers/fprint/host.py", "gi")] = "fprint"  # libfprint readers: openreg[fprint]
+OPTIONAL[("device_drivers/sane/backend.py", "sane")] = "sane"  # SANE scanners: openreg[sane]
+OPTIONAL[("device_drivers/hotplug.py", "pyudev")] = "udev"  # udev hot-plug (else polling): openreg[udev]
 KIOSK_ONLY = {"pyside6-essentials", "shiboken6", "opencv-python-headless", "opencv-python", "sqlcipher3"}
 KIOSK_ONLY |= {"keyring", "pyusb", "libusb-package", "pyzbar"}
 SERVER_ONLY = {"fastapi", "starlette", "uvicorn", "alembic", "psycopg", "psycopg-binary", "paramiko"}

@@ -3,9 +3,11 @@ and the exception photo, each with its state in words; selecting one shows its p
 
 Capture runs on the worker thread through the core's capture port (``client.core.capture.DeviceCapture``,
 over the kiosk's device manager), which also turns each record into a displayable thumbnail there; the
-workflow keeps the best record per subtype. The live preview shows only the selected panel's modality
-(a finger panel never shows the face camera). The page only renders what the port hands it; stand-ins
-with the same methods (see ``BiometricSource``) serve screenshots and benches.
+workflow keeps the best record per subtype. A reader that takes one finger at a time (the port's
+``fingers_per_capture``, or its "one_finger" refusal) is asked finger by finger (finger_by_finger.py).
+The live preview shows only the selected panel's modality (a finger panel never shows the face camera).
+The page only renders what the port hands it; stand-ins with the same methods (see ``BiometricSource``)
+serve screenshots and benches.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from client.ui.error_text import error_text
 from client.ui.screens.biometric_side_list import BiometricSideList
 from client.ui.screens.biometric_words import PHOTO, bio_words, problem_words, status_words
 from client.ui.screens.exception_photo_panel import SHORTCUT, ExceptionPhotoPanel
+from client.ui.screens.finger_by_finger import FingerByFinger, fingers_to_capture
 from client.ui.screens.group_panel import GroupPanel
 from client.ui.widgets import error_label
 
 
 class BiometricSource(Protocol):
     """What the page needs from devices: capture a group; optionally a preview frame (encoded image) of a
-    group's modality, and ``stop_preview(modality)``."""
+    group's modality, ``stop_preview(modality)`` and ``fingers_per_capture(group)``."""
 
     def capture_group(self, group: str, *, exceptions: tuple[str, ...] = ()) -> list[BiometricCapture]: ...
 
@@ -82,6 +85,7 @@ class BiometricsPage(QWidget):
         self._preview_timer.timeout.connect(self._pull_preview)
         self._frames_shown = 0
         self._streaming: str | None = None  # the modality whose preview runs
+        self.finger_pass: FingerByFinger | None = None  # the last finger-by-finger pass (one-finger readers)
         self.side.select(groups[0] if groups else PHOTO)
         self.retranslate(language)
 
@@ -170,23 +174,16 @@ class BiometricsPage(QWidget):
             panel.outcome = None
             panel.message.setText(bio_words("no_device", self.language))
             return
+        if not panel.capture.isEnabled():
+            return  # a capture of this group is running (F5 pressed again)
+        if self._one_finger_at_a_time(group):
+            return self._capture_finger_by_finger(group)
         panel.capture.setEnabled(False)
-
-        def done(result: tuple[list[BiometricCapture], dict[int, bytes | None]]) -> None:
-            records, thumbnails = result
-            panel.capture.setEnabled(True)
-            outcome = self.registration.record_capture(group=group, records=records)
-            checks = getattr(source, "checks", {}).get(group) if group == "face" else None
-            panel.outcome, panel.checks = outcome, dict(checks or {})
-            panel.keep_thumbnails(thumbnails, records)
-            if records:
-                panel.show_frame(thumbnails.get(0))
-            panel.refresh(self.language)
-            self.refresh_side()
-            self._advance(group)
 
         def failed(exc: Exception) -> None:
             panel.capture.setEnabled(True)
+            if getattr(exc, "device_error", None) == "one_finger":  # the reader said so at this capture
+                return self._capture_finger_by_finger(group)
             panel.outcome = None
             panel.message.setText(error_text(exc, self.ctx.t))
 
@@ -194,10 +191,58 @@ class BiometricsPage(QWidget):
         excepted = tuple(sub for (m, sub) in self.registration.exceptions if m == modality)
         self.ctx.ops.run(
             lambda: _with_thumbnails(source.capture_group(group, exceptions=excepted)),
-            on_done=done,
+            on_done=lambda result: self._recorded(group, result),
             on_error=failed,
             changes={"devices"},
         )
+
+    def _recorded(self, group: str, result: tuple[list[BiometricCapture], dict[int, bytes | None]]) -> None:
+        """One capture attempt of ``group`` came back (a slap, or a whole finger-by-finger pass)."""
+        records, thumbnails = result
+        panel = self.panels[group]
+        panel.capture.setEnabled(True)
+        outcome = self.registration.record_capture(group=group, records=records)
+        checks = getattr(self.source, "checks", {}).get(group) if group == "face" else None
+        panel.outcome, panel.checks = outcome, dict(checks or {})
+        panel.keep_thumbnails(thumbnails, records)
+        if records:
+            panel.show_frame(thumbnails.get(0))
+        panel.refresh(self.language)
+        self.refresh_side()
+        self._advance(group)
+
+    # -- single-finger readers (device_drivers.fprint) -------------------------------------------------
+    def _one_finger_at_a_time(self, group: str) -> bool:
+        modality, subtypes = CAPTURE_GROUPS[group]
+        per_capture = getattr(self.source, "fingers_per_capture", None)
+        return modality == "finger" and per_capture is not None and per_capture(group) < len(subtypes)
+
+    def _capture_finger_by_finger(self, group: str) -> None:
+        """Ask for the group's fingers one at a time (screens/finger_by_finger.py)."""
+        source, panel = self.source, self.panels[group]
+        subtypes = CAPTURE_GROUPS[group][1]
+        fingers = fingers_to_capture(self, group)
+        if not fingers:  # every finger marked missing: an attempt without a capture, as for a slap
+            return self._recorded(group, ([], {}))
+
+        def capture(finger: str) -> tuple[list[BiometricCapture], dict[int, bytes | None]]:
+            others = tuple(s for s in subtypes if s != finger)
+            return _with_thumbnails(source.capture_group(group, exceptions=others))
+
+        def failed(exc: Exception) -> None:
+            panel.outcome = None
+            problem = error_text(exc, self.ctx.t)
+            panel.message.setText(bio_words("pass_failed", self.language, problem=problem))
+
+        self.finger_pass = FingerByFinger(
+            self,
+            group,
+            fingers,
+            capture=capture,
+            done=lambda result: self._recorded(group, result),
+            failed=failed,
+        )
+        self.finger_pass.start()
 
     def take_exception_photo(self) -> None:
         """Take the exception photo with the face camera (F7 from anywhere on this step) and show it."""
@@ -238,6 +283,8 @@ class BiometricsPage(QWidget):
         self.language = language
         for panel in self.panels.values():
             panel.refresh(language)
+        if self.finger_pass is not None:
+            self.finger_pass.retranslate()  # a finger-by-finger prompt in the new language
         self.side.setAccessibleName(bio_words("side_list", language))
         self.auth_hint.setText(bio_words("auth_hint", language))
         self.refresh_side()

@@ -8,7 +8,10 @@ with View, Remove (asked) and Replace / Recapture.
 
 With a document camera the page shows its live picture (the shared :class:`CameraView`) beside the
 rows: the officer picks the document with its camera button, lays it under the camera and presses
-Capture (or F5); the frame on screen becomes the document image. UI thread only.
+Capture (or F5); the frame on screen becomes the document image. With document scanners (SANE) the
+:class:`ScannerPanel` takes that place: Preview, Scan (F5) one page from the glass or every sheet in the
+feeder, Add page; a scanned document is one PDF of its pages (client.core.document_scan), shown by its
+first page. UI thread only.
 """
 
 from __future__ import annotations
@@ -29,13 +32,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.core.registration.workflow import Registration
+from client.core.document_scan import ScannedDocument
+from client.core.registration.workflow import Registration, Step
 from client.ui.camera_view import CameraView
 from client.ui.document_row import DocumentRow
 from client.ui.document_thumbnail import DocumentViewer
 from client.ui.error_text import error_text
 from client.ui.form_renderer import option_label
 from client.ui.i18n import tr
+from client.ui.scanner_panel import ScannerPanel, scanner_port
 from client.ui.widgets import button, confirm, error_label
 
 
@@ -54,6 +59,9 @@ class DocumentsPage(QWidget):
         self.ctx = ctx
         source = getattr(ctx, "devices", None)
         self.camera = source if getattr(source, "has_document_camera", False) else None
+        self.scanning = scanner_port(ctx)  # SANE document scanners, where the kiosk has them
+        self.scans: dict[str, ScannedDocument] = {}  # field -> its scanned pages (thumbnail, Add page)
+        self.scan_target: str | None = None  # the field a scan in progress is for
         engine = registration.engine
         self.screen = engine.ui_spec.screen(screen_id)
         self.all_fields = [f.id for f in self.screen.fields if engine.schema.fields[f.id].type == "document"]
@@ -71,7 +79,9 @@ class DocumentsPage(QWidget):
         self.rows_area.setWidget(rows)
         outer.addWidget(self.rows_area, 3)
         grid = QGridLayout(rows)
-        self.rows = {f: DocumentRow(f, with_camera=self.camera is not None) for f in self.all_fields}
+        device = self.camera is not None or self.scanning is not None
+        scanner = self.scanning is not None
+        self.rows = {f: DocumentRow(f, with_camera=device, scanner=scanner) for f in self.all_fields}
         for index, (field_id, row) in enumerate(self.rows.items()):
             row.place(grid, index * 3)
             row.combo.currentIndexChanged.connect(lambda _i, f=field_id: self._type_chosen(f))
@@ -89,7 +99,10 @@ class DocumentsPage(QWidget):
         )  # room to spare goes past the rows: names on one line, lists not stretched
         grid.setRowStretch(len(self.all_fields) * 3, 1)
         self.view: CameraView | None = None
-        if self.camera is not None:
+        self.scan_panel: ScannerPanel | None = None
+        if self.scanning is not None:
+            outer.addWidget(self._scanner_panel(), 2)
+        elif self.camera is not None:
             # on a wide screen the camera preview takes a share of the room (a document is read there)
             outer.addLayout(self._camera_panel(), 2)
         self.refresh()
@@ -108,6 +121,17 @@ class DocumentsPage(QWidget):
         panel.addWidget(self.view, 1)
         panel.addWidget(self.camera_error)
         panel.addWidget(self.capture_button)
+        return panel
+
+    def _scanner_panel(self) -> ScannerPanel:
+        panel = self.scan_panel = ScannerPanel(self.ctx, self.scanning, language=self.language)  # type: ignore[arg-type]
+        panel.setMaximumWidth(960)
+        # its widgets play the camera panel's roles (the wizard's F5 presses capture_button)
+        self.view, self.capture_button = panel.view, panel.scan_button  # type: ignore[assignment]
+        self.target_label, self.camera_error = panel.target_label, panel.error
+        panel.scan_button.clicked.connect(lambda: self.capture_camera(self.target))
+        panel.add_button.clicked.connect(lambda: self.scan(self.target, append=True))
+        panel.on_scanned = self._scanned
         return panel
 
     # -- which documents apply --------------------------------------------------------------------
@@ -140,7 +164,12 @@ class DocumentsPage(QWidget):
         if self.view is None or self.target is None:
             return
         label = self.registration.engine.label(self.target, self.language)
-        self.target_label.setText(tr("docs.camera_for", self.language, label=label))
+        words = "scan.for" if self.scan_panel is not None else "docs.camera_for"
+        self.target_label.setText(tr(words, self.language, label=label))
+        if self.scan_panel is not None:
+            scan = self._scanned_doc(self.target)
+            self.scan_panel.show_pages(scan.page_count if scan else None)
+            self.scan_panel.refresh_state(can_add=scan is not None)
         for field_id, row in self.rows.items():  # the chosen row's camera button is highlighted
             shoot = row.camera
             shoot.setProperty("secondary", field_id != self.target)
@@ -211,6 +240,8 @@ class DocumentsPage(QWidget):
     def capture_camera(self, field_id: str | None) -> None:
         """Take the document from the document camera (the live frame on screen) on its device thread,
         then attach it; the camera moves on to the next document still missing."""
+        if self.scan_panel is not None:
+            return self.scan(field_id)
         camera = self.camera
         if camera is None or field_id is None:
             return
@@ -248,14 +279,46 @@ class DocumentsPage(QWidget):
 
         self.ctx.ops.run(camera.capture_document, on_done=done, on_error=failed)
 
+    def scan(self, field_id: str | None, *, append: bool = False) -> None:
+        """Scan the document of ``field_id`` (type chosen first); ``append``: after its scanned pages."""
+        if self.scan_panel is None or field_id is None or self._chosen_type(field_id) is None:
+            return
+        self.scan_target = field_id
+        self.scan_panel.scan(append_to=self._scanned_doc(field_id) if append else None)
+
+    def _scanned_doc(self, field_id: str | None) -> ScannedDocument | None:
+        """The scanned pages behind ``field_id``'s document; None when it came from elsewhere."""
+        scan, doc = self.scans.get(field_id or ""), self.registration.documents.get(field_id or "")
+        return scan if scan is not None and doc is not None and doc.data is scan.data else None
+
+    def _scanned(self, document: ScannedDocument, _appended: bool) -> None:
+        """A scan finished: its PDF becomes the document (all pages, or nothing on an error)."""
+        field_id = self.scan_target
+        doc_type = self.rows[field_id].chosen_type() if field_id in self.rows else None
+        if field_id is None or not doc_type or self.registration.step != Step.DOCUMENTS:
+            return  # the officer left the step meanwhile: the scan is dropped, nothing half-kept
+        self.registration.add_document(
+            field_id=field_id,
+            doc_type=doc_type,
+            name=f"{doc_type}-scan.pdf",
+            content_type=document.content_type,
+            data=document.data,
+        )
+        self.scans[field_id] = document
+        self.errors[field_id].clear()
+        self._show_status(field_id)
+        self._show_target()  # the target stays: Add page goes on with the same document
+
     # -- an attached document ---------------------------------------------------------------------
     def view_document(self, field_id: str) -> None:
         """Open the attached document large (window-modal; Enter or Esc closes it)."""
         doc = self.registration.documents.get(field_id)
         if doc is None:
             return
+        scan = self._scanned_doc(field_id)
         self.viewer = DocumentViewer(
             doc,
+            picture=scan.first_page if scan else None,
             title=self.registration.engine.label(field_id, self.language),
             close_text=tr("docs.close", self.language),
             no_preview=tr("docs.no_preview", self.language),
@@ -281,10 +344,18 @@ class DocumentsPage(QWidget):
 
     def remove(self, field_id: str) -> None:
         self.registration.remove_document(field_id)
+        self.scans.pop(field_id, None)
         self._show_status(field_id)
+        self._show_target()
 
     def _show_status(self, field_id: str) -> None:
-        self.rows[field_id].show(self.registration.documents.get(field_id), self.language)
+        scan = self._scanned_doc(field_id)
+        self.rows[field_id].show(
+            self.registration.documents.get(field_id),
+            self.language,
+            pages=scan.page_count if scan else None,
+            picture=scan.first_page if scan else None,
+        )
 
     def show_errors(self, errors: dict[str, str]) -> None:
         self._refused.clear()
@@ -307,7 +378,10 @@ class DocumentsPage(QWidget):
             self._show_status(field_id)
             if field_id in self._refused:
                 self.errors[field_id].setText(tr("docs.type_first", language))
-        if self.view is not None:
+        if self.scan_panel is not None:
+            self.scan_panel.retranslate(language)
+            self._show_target()
+        elif self.view is not None:
             self.capture_button.setText(tr("docs.capture", language))
             if self.view.pixmap().isNull():  # setText would drop a frame already shown
                 self.view.setText(tr("camera.waiting", language))

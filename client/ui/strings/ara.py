@@ -1,6 +1,6 @@
 """Arabic (العربية), written right to left: Language flips the whole window when it is chosen."""
 
-from client.ui.strings import lifecycle
+from client.ui.strings import fingerprint, lifecycle, scanning
 from shared.biometric_names import string_entries
 
 CODE = "ara"
@@ -376,3 +376,5 @@ STRINGS: dict[str, str] = {
     "bio.bar.quality_low": "{quality}: منخفضة جدًا ✘",
 }
 STRINGS.update(lifecycle.ARA)  # issue 17: update, lost UIN, correction
+STRINGS.update(scanning.ARA)  # issue 20: document scanners (SANE), device bar
+STRINGS.update(fingerprint.ARA)  # issue 20: single-finger readers (libfprint)

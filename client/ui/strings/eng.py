@@ -1,6 +1,6 @@
 """English: the reference table. Every other language has exactly these keys."""
 
-from client.ui.strings import lifecycle
+from client.ui.strings import fingerprint, lifecycle, scanning
 from shared.biometric_names import string_entries
 
 CODE = "eng"
@@ -391,3 +391,5 @@ STRINGS: dict[str, str] = {
     "bio.bar.quality_low": "{quality}: too low ✘",
 }
 STRINGS.update(lifecycle.ENG)  # issue 17: update, lost UIN, correction
+STRINGS.update(scanning.ENG)  # issue 20: document scanners (SANE), device bar
+STRINGS.update(fingerprint.ENG)  # issue 20: single-finger readers (libfprint)

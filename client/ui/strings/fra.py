@@ -1,6 +1,6 @@
 """French (français)."""
 
-from client.ui.strings import lifecycle
+from client.ui.strings import fingerprint, lifecycle, scanning
 from shared.biometric_names import string_entries
 
 CODE = "fra"
@@ -411,3 +411,5 @@ STRINGS: dict[str, str] = {
     "bio.bar.quality_low": "{quality} : trop basse ✘",
 }
 STRINGS.update(lifecycle.FRA)  # issue 17: update, lost UIN, correction
+STRINGS.update(scanning.FRA)  # issue 20: document scanners (SANE), device bar
+STRINGS.update(fingerprint.FRA)  # issue 20: single-finger readers (libfprint)

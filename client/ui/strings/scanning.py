@@ -1,0 +1,138 @@
+"""The kiosk's words for document scanners (SANE) and the device bar (issue 20).
+
+One table per language, merged into that language's ``STRINGS`` by its module (``eng.py``, ``fra.py``,
+``ara.py``); English is the reference.
+"""
+
+ENG: dict[str, str] = {
+    "docs.scanner": "Scanner",
+    "docs.rescan": "Scan again",
+    "scan.for": "Scanner → {label}",
+    "scan.device": "Scanner",
+    "scan.source": "Paper in",
+    "scan.source.flatbed": "Glass (flatbed)",
+    "scan.source.adf": "Document feeder",
+    "scan.preview": "Preview",
+    "scan.scan": "Scan (F5)",
+    "scan.add_page": "Add page",
+    "scan.none": "No scanner is connected. Plug one in; it appears here by itself.",
+    "scan.unavailable": "Document scanners cannot be used on this kiosk (SANE is not installed). Call support.",
+    "scan.waiting": "Lay the document on the glass and press Preview, or Scan.",
+    "scan.working": "Scanning… do not remove the paper.",
+    "scan.previewing": "Preview scan…",
+    "scan.pages": "{n} page(s) in this document",
+    "scan.settings_problem": "The scanner settings in master data are not valid; the standard ones are used. "
+    "Tell your supervisor.",
+    "docs.pages_n": "{n} p.",
+    "device_error.no_paper": "There is no paper in the scanner. Put the document in and scan again.",
+    "device_error.paper_jam": "The paper is jammed in the feeder. Clear it and scan again.",
+    "device_error.cover_open": "The scanner cover is open. Close it and scan again.",
+    "device_error.scanner_busy": "The scanner is busy (another program may be using it). Wait and "
+    "scan again.",
+    "device_error.scanner_unplugged": "The scanner was disconnected during the scan. Nothing was saved. "
+    "Plug it in again and scan again.",
+    "device_error.warming_up": "The scanner is warming up. Wait a moment and scan again.",
+    "device_error.scanner_locked": "The scanner's transport lock is on. Unlock it and scan again.",
+    "device_error.access_denied": "This kiosk may not use the scanner (permissions). Call support.",
+    "device_error.cancelled": "The scan was cancelled. Nothing was saved.",
+    "device_error.source_unavailable": "This scanner has no such paper input. Choose the other one.",
+    "device_error.preview_unavailable": "This scanner has no glass to preview on. Press Scan.",
+    "device_error.too_large": "The document has too many pages or is too large. Remove it and scan "
+    "fewer pages.",
+    "device_status.not_allowed": "not allowed",
+    "device_status.unavailable": "not available on this system",
+    "driver.sane": "Document scanners (SANE)",
+    "devices.bar": "Devices:",
+    "devices.none": "no device",
+    "devices.item": "{name}: {state}",
+    "devices.not_allowed_hint": "Not allowed in master data; ask the administrator to add it.",
+}
+
+FRA: dict[str, str] = {
+    "docs.scanner": "Scanner",
+    "docs.rescan": "Numériser à nouveau",
+    "scan.for": "Scanner → {label}",
+    "scan.device": "Scanner",
+    "scan.source": "Papier dans",
+    "scan.source.flatbed": "Vitre (à plat)",
+    "scan.source.adf": "Chargeur de documents",
+    "scan.preview": "Aperçu",
+    "scan.scan": "Numériser (F5)",
+    "scan.add_page": "Ajouter une page",
+    "scan.none": "Aucun scanner n’est branché. Branchez-en un ; il apparaît ici tout seul.",
+    "scan.unavailable": "Les scanners de documents ne sont pas utilisables sur ce poste (SANE n’est pas installé). Appelez le support.",
+    "scan.waiting": "Posez le document sur la vitre et appuyez sur Aperçu, ou Numériser.",
+    "scan.working": "Numérisation… ne retirez pas le papier.",
+    "scan.previewing": "Aperçu en cours…",
+    "scan.pages": "{n} page(s) dans ce document",
+    "scan.settings_problem": "Les réglages du scanner dans les données de référence ne sont pas valides ; "
+    "les réglages standard sont utilisés. Prévenez votre superviseur.",
+    "docs.pages_n": "{n} p.",
+    "device_error.no_paper": "Il n’y a pas de papier dans le scanner. Insérez le document et numérisez "
+    "à nouveau.",
+    "device_error.paper_jam": "Le papier est coincé dans le chargeur. Dégagez-le et numérisez à nouveau.",
+    "device_error.cover_open": "Le capot du scanner est ouvert. Fermez-le et numérisez à nouveau.",
+    "device_error.scanner_busy": "Le scanner est occupé (un autre programme l’utilise peut-être). "
+    "Patientez et numérisez à nouveau.",
+    "device_error.scanner_unplugged": "Le scanner a été débranché pendant la numérisation. Rien n’a été "
+    "enregistré. Rebranchez-le et numérisez à nouveau.",
+    "device_error.warming_up": "Le scanner chauffe. Patientez un instant et numérisez à nouveau.",
+    "device_error.scanner_locked": "Le verrou de transport du scanner est mis. Déverrouillez-le et "
+    "numérisez à nouveau.",
+    "device_error.access_denied": "Ce poste n’a pas le droit d’utiliser le scanner (permissions). "
+    "Appelez le support.",
+    "device_error.cancelled": "La numérisation a été annulée. Rien n’a été enregistré.",
+    "device_error.source_unavailable": "Ce scanner n’a pas cette entrée de papier. Choisissez l’autre.",
+    "device_error.preview_unavailable": "Ce scanner n’a pas de vitre pour l’aperçu. Appuyez sur Numériser.",
+    "device_error.too_large": "Le document a trop de pages ou est trop lourd. Retirez-le et numérisez "
+    "moins de pages.",
+    "device_status.not_allowed": "non autorisé",
+    "device_status.unavailable": "non disponible sur ce système",
+    "driver.sane": "Scanners de documents (SANE)",
+    "devices.bar": "Périphériques :",
+    "devices.none": "aucun périphérique",
+    "devices.item": "{name} : {state}",
+    "devices.not_allowed_hint": "Non autorisé dans les données de référence ; demandez à "
+    "l’administrateur de l’ajouter.",
+}
+
+ARA: dict[str, str] = {
+    "docs.scanner": "الماسح الضوئي",
+    "docs.rescan": "مسح مرة أخرى",
+    "scan.for": "الماسح الضوئي ← {label}",
+    "scan.device": "الماسح الضوئي",
+    "scan.source": "مكان الورق",
+    "scan.source.flatbed": "الزجاج (مسطح)",
+    "scan.source.adf": "وحدة تغذية المستندات",
+    "scan.preview": "معاينة",
+    "scan.scan": "مسح (F5)",
+    "scan.add_page": "إضافة صفحة",
+    "scan.none": "لا يوجد ماسح ضوئي موصول. صِله وسيظهر هنا تلقائيًا.",
+    "scan.unavailable": "لا يمكن استخدام ماسحات المستندات على هذا الجهاز (SANE غير مثبت). اتصل بالدعم.",
+    "scan.waiting": "ضع المستند على الزجاج واضغط معاينة أو مسح.",
+    "scan.working": "جارٍ المسح… لا تُخرج الورق.",
+    "scan.previewing": "جارٍ مسح المعاينة…",
+    "scan.pages": "عدد الصفحات في هذا المستند: {n}",
+    "scan.settings_problem": "إعدادات الماسح في البيانات المرجعية غير صالحة؛ تُستخدم الإعدادات القياسية. "
+    "أبلغ المشرف.",
+    "docs.pages_n": "{n} ص",
+    "device_error.no_paper": "لا يوجد ورق في الماسح. ضع المستند وامسح مرة أخرى.",
+    "device_error.paper_jam": "الورق عالق في وحدة التغذية. أزله وامسح مرة أخرى.",
+    "device_error.cover_open": "غطاء الماسح مفتوح. أغلقه وامسح مرة أخرى.",
+    "device_error.scanner_busy": "الماسح مشغول (ربما يستخدمه برنامج آخر). انتظر وامسح مرة أخرى.",
+    "device_error.scanner_unplugged": "فُصل الماسح أثناء المسح. لم يُحفظ شيء. صِله مرة أخرى وامسح من جديد.",
+    "device_error.warming_up": "الماسح قيد التسخين. انتظر قليلًا وامسح مرة أخرى.",
+    "device_error.scanner_locked": "قفل النقل في الماسح مُفعّل. افتحه وامسح مرة أخرى.",
+    "device_error.access_denied": "لا يُسمح لهذا الجهاز باستخدام الماسح (الصلاحيات). اتصل بالدعم.",
+    "device_error.cancelled": "أُلغي المسح. لم يُحفظ شيء.",
+    "device_error.source_unavailable": "لا يحتوي هذا الماسح على مدخل الورق هذا. اختر الآخر.",
+    "device_error.preview_unavailable": "لا يحتوي هذا الماسح على زجاج للمعاينة. اضغط مسح.",
+    "device_error.too_large": "المستند به صفحات كثيرة جدًا أو حجمه كبير. احذفه وامسح صفحات أقل.",
+    "device_status.not_allowed": "غير مسموح",
+    "device_status.unavailable": "غير متاح على هذا النظام",
+    "driver.sane": "ماسحات المستندات (SANE)",
+    "devices.bar": "الأجهزة:",
+    "devices.none": "لا يوجد جهاز",
+    "devices.item": "حالة {name}: {state}",
+    "devices.not_allowed_hint": "غير مسموح في البيانات المرجعية؛ اطلب من المسؤول إضافته.",
+}

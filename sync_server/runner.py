@@ -29,6 +29,7 @@ from sync_server.http_protocol import bounded_h11
 from sync_server.observability.logs import configure_logging
 from sync_server.security_headers import SecurityHeaders
 from sync_server.services.packets import recover_complete_uploads
+from sync_server.services.tus_expiry import expire_stale_uploads
 from sync_server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -70,9 +71,12 @@ def serve(settings: ServerSettings) -> None:
     configure_logging(log_format=settings.log_format, level=settings.log_level, process="server")
     check_data_dir(settings)
     state = build_state(settings)
-    # Uploads a crash left complete on disk are finished before anyone can ask about them.
+    # Uploads a crash left complete on disk are finished before anyone can ask about them; unfinished
+    # ones past their Upload-Expires are dropped (tus expiration; an owner's request also drops its own).
     with Session(state.engine) as session:
         recover_complete_uploads(session, blobs=state.blobs)
+        if expired := expire_stale_uploads(session, blobs=state.blobs):
+            log.info("dropped %d expired unfinished uploads", len(expired))
     state.backend = start_backend(state)
     (settings.data_dir / "server.json").unlink(missing_ok=True)
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM)

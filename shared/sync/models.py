@@ -16,6 +16,17 @@ API_PREFIX = "/api/v1"
 UPLOAD_OFFSET_HEADER = "Upload-Offset"
 UPLOAD_LENGTH_HEADER = "Upload-Length"
 UPLOAD_CONTENT_TYPE = "application/offset+octet-stream"
+# tus 1.0.0 (docs/sync-protocol.md, "Resumable upload"): creation at API_PREFIX + TUS_UPLOADS_ROUTE, the
+# upload resource of a packet is API_PREFIX + "/packets/{rid}/content" (the same URL the first kiosks use).
+TUS_VERSION = "1.0.0"
+TUS_RESUMABLE_HEADER = "Tus-Resumable"
+TUS_UPLOADS_ROUTE = "/packets/uploads"
+TUS_EXTENSIONS = ("creation", "creation-with-upload", "checksum", "termination", "expiration")
+TUS_CHECKSUM_ALGORITHMS = ("sha256", "sha1")  # sha1: the spec's required minimum; sha256 preferred
+UPLOAD_METADATA_HEADER = "Upload-Metadata"
+UPLOAD_CHECKSUM_HEADER = "Upload-Checksum"
+UPLOAD_EXPIRES_HEADER = "Upload-Expires"
+MAX_UPLOAD_METADATA_BYTES = 2048  # the whole Upload-Metadata header
 SIGNATURE_HEADER = "X-Signature"  # snapshot: base64 Ed25519 signature over the exact (gzip) body bytes
 KEY_ID_HEADER = "X-Key-Id"
 
@@ -78,6 +89,12 @@ class ErrorCode(StrEnum):
     packet_too_large = "packet_too_large"  # registered size over shared.packet.MAX_SEALED_PACKET_BYTES
     capture_in_future = "capture_in_future"  # capture time beyond MAX_CAPTURE_CLOCK_SKEW ahead of the server
     packet_damaged = "packet_damaged"  # the kiosk reported its sealed file damaged; no content is accepted
+    # tus 1.0.0 uploads
+    tus_version_unsupported = "tus_version_unsupported"  # 412: Tus-Resumable other than TUS_VERSION
+    unsupported_media_type = "unsupported_media_type"  # 415: content not application/offset+octet-stream
+    checksum_invalid = "checksum_invalid"  # 400: Upload-Checksum malformed or of an unsupported algorithm
+    checksum_mismatch = "checksum_mismatch"  # 460: the chunk does not match its Upload-Checksum
+    upload_expired = "upload_expired"  # 404: an unfinished upload passed its Upload-Expires and was dropped
 
 
 class FieldError(_Wire):

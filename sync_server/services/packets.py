@@ -1,5 +1,8 @@
 """Packet intake rules: register (idempotent, RID must be the caller's), resumable upload, status.
 
+An unfinished upload expires (services.tus_expiry; tus ``expiration``); the tus view of these rules
+(creation, HEAD state, termination) is services.tus.
+
 A packet whose bytes are all on disk is finished (hash check, publish, ``received``) whoever notices
 first: the last PATCH, start-up recovery, or a register/HEAD/status that finds it complete after a crash.
 
@@ -33,6 +36,7 @@ from sync_server.services.auth import Principal
 from sync_server.services.blob_store import BlobStore
 from sync_server.services.clock import aware, utcnow
 from sync_server.services.errors import BadInput, Conflict, Forbidden, NotFound, TooLarge
+from sync_server.services.tus_expiry import drop_if_expired
 
 _DONE = {PacketState.received, PacketState.processing, PacketState.processed}
 _OPEN = {PacketState.registered, PacketState.receiving}  # still taking bytes
@@ -110,6 +114,8 @@ def register_packet(
             f"a sealed packet is at most {MAX_SEALED_PACKET_BYTES} bytes; {request.size} were announced",
         )
     check_capture_time(request)
+    # an unfinished upload past its Upload-Expires is dropped: this registration starts it afresh
+    drop_if_expired(session, rid=request.rid, blobs=blobs, machine_id=machine.subject)
     for _attempt in range(2):  # a concurrent first register of the same RID: the loser re-reads
         try:
             with session.begin():

@@ -5,6 +5,9 @@ authenticates with a short-lived machine token obtained by signing a server chal
 key, renewed on 401. Network failures and 5xx/429 become :class:`TransportError` (retried by callers);
 other 4xx become :class:`ServerRefused`. Thread-safe: requests.Session per thread.
 
+Packets go up over tus 1.0.0 (creation, then HEAD/PATCH of ``/packets/{rid}/content`` with a SHA-256
+``Upload-Checksum`` per chunk); a server from before tus gets the JSON registration and the same PATCHes.
+
 Transport policy (client.core.sync.tls): the address must be https:// unless it is loopback or the
 demo flag allows plain http; ``ca_file`` (a pinned CA or self-signed server certificate) replaces the
 system trust store; redirects are never followed, so an answer cannot send credentials elsewhere.
@@ -12,11 +15,14 @@ system trust store; redirects are never followed, so an answer cannot send crede
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
 import threading
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from pydantic import BaseModel, ValidationError
@@ -32,6 +38,7 @@ from shared.sync import (
     KIOSK_AGENT,
     SIGNATURE_HEADER,
     UPLOAD_CONTENT_TYPE,
+    UPLOAD_LENGTH_HEADER,
     UPLOAD_OFFSET_HEADER,
     ChallengeRequest,
     ChallengeResponse,
@@ -46,6 +53,13 @@ from shared.sync import (
     StatusRequest,
     StatusResponse,
     TokenResponse,
+)
+from shared.sync.models import (
+    TUS_RESUMABLE_HEADER,
+    TUS_UPLOADS_ROUTE,
+    TUS_VERSION,
+    UPLOAD_CHECKSUM_HEADER,
+    UPLOAD_METADATA_HEADER,
 )
 from shared.sync.problems import MasterDataProblemReport
 
@@ -184,29 +198,58 @@ class HttpServer:
 
     # -- packets --------------------------------------------------------------------------------------
     def register_packet(self, *, rid: str, sha256: str, size: int, meta: dict[str, Any]) -> int:
-        answer = self._call(
-            "POST",
-            "/packets",
-            PacketRegisterResponse,
-            PacketRegisterRequest,
-            rid=rid,
-            sha256=sha256,
-            size=size,
-            **meta,
-        )
-        return answer.offset
+        """tus creation of the packet's upload (idempotent by RID + hash): the offset the server holds.
+        A server from before tus (no creation route) gets the JSON registration instead."""
+        fields = {
+            "rid": rid,
+            "sha256": sha256,
+            "size": size,
+            **{k: v for k, v in meta.items() if v is not None},
+        }
+        announced = _body("POST", TUS_UPLOADS_ROUTE, PacketRegisterRequest, fields)  # refused here as there
+        metadata = {k: str(v) for k, v in announced.items() if k in _TUS_METADATA}
+        headers = {
+            **_TUS,
+            UPLOAD_LENGTH_HEADER: str(size),
+            UPLOAD_METADATA_HEADER: _encode_metadata(metadata),
+        }
+        try:
+            response = self._request("POST", f"{API}{TUS_UPLOADS_ROUTE}", headers=headers)
+        except ServerRefused as exc:
+            if exc.status in (404, 405) and exc.code in (ErrorCode.not_found, ErrorCode.method_not_allowed):
+                return self._call(
+                    "POST", "/packets", PacketRegisterResponse, PacketRegisterRequest, **fields
+                ).offset
+            raise
+        # The resource is the packet's content URL under this server's address (it is never taken from
+        # the answer, so no answer can send the packet elsewhere); the Location must agree.
+        location = urlsplit(response.headers.get("Location", "")).path
+        if not location.endswith(_content_path(rid)):
+            raise ServerRefused(f"POST {API}{TUS_UPLOADS_ROUTE}: unexpected Location {location[:200]!r}")
+        if UPLOAD_OFFSET_HEADER not in response.headers:
+            return self.upload_offset(rid=rid)
+        return _offset(response, size)
 
     def upload_offset(self, *, rid: str) -> int:
-        return int(self._request("HEAD", f"{API}/packets/{rid}/content").headers[UPLOAD_OFFSET_HEADER])
+        return _offset(self._request("HEAD", _content_path(rid), headers=_TUS), _MAX_OFFSET)
 
     def upload_chunk(self, *, rid: str, offset: int, data: bytes) -> int:
+        """PATCH ``data`` at ``offset`` with its SHA-256 (a chunk broken on the way is 460, not stored)."""
+        checksum = "sha256 " + base64.b64encode(hashlib.sha256(data).digest()).decode()
         response = self._request(
             "PATCH",
-            f"{API}/packets/{rid}/content",
+            _content_path(rid),
             data=data,
-            headers={UPLOAD_OFFSET_HEADER: str(offset), "Content-Type": UPLOAD_CONTENT_TYPE},
+            headers={
+                **_TUS,
+                UPLOAD_OFFSET_HEADER: str(offset),
+                "Content-Type": UPLOAD_CONTENT_TYPE,
+                UPLOAD_CHECKSUM_HEADER: checksum,
+            },
         )
-        return int(response.headers.get(UPLOAD_OFFSET_HEADER, offset + len(data)))
+        if UPLOAD_OFFSET_HEADER not in response.headers:
+            return offset + len(data)
+        return _offset(response, _MAX_OFFSET)
 
     def packet_statuses(self, *, rids: list[str]) -> list[PacketStatus]:
         return self._call("POST", "/packets/status", StatusResponse, StatusRequest, rids=rids).statuses
@@ -239,6 +282,26 @@ class HttpServer:
 
 
 SMALL_BODY_LIMIT = 64 * 1024
+_TUS = {TUS_RESUMABLE_HEADER: TUS_VERSION}
+_MAX_OFFSET = 2**40
+_TUS_METADATA = ("rid", "sha256", "operator_id", "supervisor_id", "created_at")
+
+
+def _content_path(rid: str) -> str:
+    """The tus upload resource of a packet (what the server's creation answers as ``Location``)."""
+    return f"{API}/packets/{rid}/content"
+
+
+def _encode_metadata(values: dict[str, str]) -> str:
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
+
+
+def _offset(response: requests.Response, most: int) -> int:
+    """The answer's ``Upload-Offset``: digits, at most ``most``; anything else is a refusal."""
+    value = response.headers.get(UPLOAD_OFFSET_HEADER, "")
+    if not (value.isascii() and value.isdigit() and len(value) <= 20 and int(value) <= most):
+        raise ServerRefused(f"{response.request.method} {response.url}: bad Upload-Offset {value[:30]!r}")
+    return int(value)
 
 
 def _small_json(response: requests.Response) -> Any:

@@ -70,7 +70,8 @@ class StatusTransport(Protocol):
 
 class UploadTransport(StatusTransport, Protocol):
     def register_packet(self, *, rid: str, sha256: str, size: int, meta: dict[str, Any]) -> int:
-        """Announce a packet (idempotent by RID + hash); return the server's current byte offset."""
+        """Announce a packet, i.e. create its upload (tus creation; idempotent by RID + hash); return the
+        server's current byte offset, where the upload resumes."""
         ...
 
     def upload_offset(self, *, rid: str) -> int:
@@ -78,7 +79,9 @@ class UploadTransport(StatusTransport, Protocol):
         ...
 
     def upload_chunk(self, *, rid: str, offset: int, data: bytes) -> int:
-        """Append ``data`` at ``offset`` (PATCH); return the new offset."""
+        """Append ``data`` at ``offset`` (PATCH); return the new offset. Refusals the agent acts on:
+        ``offset_mismatch`` (resume at ``current_offset``), ``checksum_mismatch`` (the chunk broke on
+        the way: send it again), ``hash_mismatch`` (the whole file did not match: from 0)."""
         ...
 
     def report_rejected(self, *, rid: str, sha256: str, size: int, reason: str, meta: dict[str, Any]) -> None:

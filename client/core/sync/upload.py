@@ -1,6 +1,7 @@
 """Upload agent: approved packets go up resumably (what comes back later: client.core.sync.outcomes).
 
-* Register (idempotent by RID + hash), then send from the server's offset in chunks; an interrupted
+* Create the upload (tus 1.0.0 creation, idempotent by RID + hash), then send from the server's offset
+  in chunks, each with its SHA-256 (a chunk the server got broken, 460, is sent again); an interrupted
   upload resumes where the server stopped, and a re-run after a crash never duplicates.
 * Network errors back off exponentially with jitter (tenacity) up to ``upload_max_attempts`` per run;
   the packet stays ``approved``/``uploading`` and the next run continues. Server refusals stop at once.
@@ -210,13 +211,16 @@ class UploadAgent:
             try:
                 new = self._transport.upload_chunk(rid=rid, offset=offset, data=data)
             except ServerRefused as exc:
-                if exc.code != ErrorCode.offset_mismatch:
+                if exc.code == ErrorCode.checksum_mismatch:
+                    new = offset  # the chunk broke on the way and was not stored: send it again
+                elif exc.code != ErrorCode.offset_mismatch:
                     raise
-                new = (
-                    exc.current_offset
-                    if exc.current_offset is not None
-                    else self._transport.upload_offset(rid=rid)
-                )
+                else:
+                    new = (
+                        exc.current_offset
+                        if exc.current_offset is not None
+                        else self._transport.upload_offset(rid=rid)
+                    )
             stalls = 0 if new > offset else stalls + 1
             if stalls > MAX_STALLS:
                 raise ServerRefused(f"{rid}: the server's offset did not move ({new}); retrying next round")

@@ -16,7 +16,9 @@ target = f"{url}/api/v1/packets/{rid}/content"
 offset = int(requests.head(target, headers=auth).headers["Upload-Offset"])
 while offset < len(data):
     response = requests.patch(
-        target, data=data[offset : offset + 32 * 1024], headers={**auth, "Upload-Offset": str(offset)}
+        target,
+        data=data[offset : offset + 32 * 1024],
+        headers={**auth, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"},
     )
     offset = int(response.headers["Upload-Offset"])
     time.sleep(0.002)

@@ -10,6 +10,7 @@
 #   mariadb-server  report connector tests on a real MariaDB server
 #   postgresql-client  pg_dump/pg_restore for openreg admin backup|restore on PostgreSQL
 #   caddy          checks the compose stack's Caddyfile (caddy adapt; tests/deploy)
+#   haproxy         the load balancer of the scale-out test and benchmark (tests/support/balancer.py)
 #   prometheus      promtool: checks the alert rules in deploy/observability
 #   libfprint-2-2 gir1.2-fprint-2.0  fingerprint readers through libfprint (device_drivers/fprint)
 #   libgirepository1.0-dev libcairo2-dev pkg-config  build PyGObject/pycairo (openreg[fprint])
@@ -19,7 +20,7 @@ set -euo pipefail
 PACKAGES=(libzbar0 age poppler-utils xvfb xauth postgresql openssh-server
           libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core
           libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
-          chromium chromium-driver mariadb-server prometheus caddy postgresql-client
+          chromium chromium-driver mariadb-server prometheus caddy postgresql-client haproxy
           libfprint-2-2 gir1.2-fprint-2.0 libgirepository1.0-dev libcairo2-dev pkg-config
           libsane1 sane-utils libsane-dev)
 missing=()

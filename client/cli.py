@@ -258,3 +258,14 @@ def export_receipt(data_dir: Path, keyring_file: Path | None, rid: str, target: 
     finally:
         app.close()
     click.echo(f"receipt {rid} written to {target}")
+
+
+def _add_media_commands() -> None:
+    """Issue 21: packets and acknowledgements by USB stick (client/media_cli.py)."""
+    from client.media_cli import export, import_ack
+
+    client.add_command(export)
+    client.add_command(import_ack)
+
+
+_add_media_commands()

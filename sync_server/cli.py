@@ -16,6 +16,7 @@ from sync_server.backup.cli import backup, restore
 from sync_server.cli_options import cli_settings, data_option, db_option, log_format_option, log_level_option
 from sync_server.db_cli import db_group
 from sync_server.masterdata_mosip_cli import import_mosip
+from sync_server.media_import_cli import import_packets
 from sync_server.reports_cli import reports
 from sync_server.worker_cli import worker
 
@@ -397,5 +398,6 @@ admin.add_command(reports)
 admin.add_command(reprocess)
 admin.add_command(identity)
 masterdata_group.add_command(import_mosip)
+packets_group.add_command(import_packets)  # issue 21: kiosk exports from a USB stick
 admin.add_command(backup)
 admin.add_command(restore)

@@ -26,6 +26,7 @@ from client.ui.screens.preview import PreviewScreen
 from client.ui.screens.registration import RegistrationScreen
 from client.ui.screens.setup import SetupScreen
 from client.ui.screens.sync_centre import SyncCentreScreen
+from client.ui.screens.usb_media import UsbMediaScreen
 from client.ui.screens.wizard_pages import WIZARD_SCREENS
 from client.ui.theme import apply_theme
 from client.ui.top_bar import TopBar
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
             "sync": SyncCentreScreen(
                 ctx, interval_minutes=float(ctx.master_data.config("sync.interval_minutes", 15))
             ),
+            "usb": UsbMediaScreen(ctx),  # issue 21: packets and answers by USB stick (from the sync centre)
         }
         self._frames: dict[str, ScreenFrame] = {}
         for name, screen in list(self.screens.items()):

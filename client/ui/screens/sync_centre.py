@@ -122,12 +122,15 @@ class SyncCentreScreen(QWidget):
         row = QHBoxLayout()
         self.pause_button = button("", "sync_pause", secondary=True)
         self.now_button = button("", "sync_now")
+        self.usb_button = button("", "sync_usb", secondary=True)  # no network: the USB stick screen
         row.addWidget(self.pause_button)
+        row.addWidget(self.usb_button)
         row.addStretch(1)
         row.addWidget(self.now_button)
         layout.addLayout(row)
         self.now_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
+        self.usb_button.clicked.connect(lambda: self.navigate.emit("usb"))
         self.interval_minutes = interval_minutes
         self.timer = QTimer(self)
         self.timer.setInterval(int(interval_minutes * 60_000))
@@ -342,6 +345,7 @@ class SyncCentreScreen(QWidget):
         if self._update is not None:
             self.update_label.setText(t(f"update.{self._update.status}", version=self._update.version or ""))
         self.pause_button.setText(t("sync.resume" if self.paused else "sync.pause"))
+        self.usb_button.setText(t("usb.open"))
         self.now_button.setText(t("sync.retry" if self.message.text() else "sync.now"))
         self.now_button.setEnabled(not self.running and not self.paused)
         self.state.setText("…" if self.running else t("sync.idle"))

@@ -1,6 +1,6 @@
 """English: the reference table. Every other language has exactly these keys."""
 
-from client.ui.strings import fingerprint, lifecycle, scanning
+from client.ui.strings import fingerprint, lifecycle, scanning, usb_media
 from shared.biometric_names import string_entries
 
 CODE = "eng"
@@ -393,3 +393,4 @@ STRINGS: dict[str, str] = {
 STRINGS.update(lifecycle.ENG)  # issue 17: update, lost UIN, correction
 STRINGS.update(scanning.ENG)  # issue 20: document scanners (SANE), device bar
 STRINGS.update(fingerprint.ENG)  # issue 20: single-finger readers (libfprint)
+STRINGS.update(usb_media.ENG)  # issue 21: packets and answers by USB stick

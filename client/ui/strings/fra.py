@@ -1,6 +1,6 @@
 """French (français)."""
 
-from client.ui.strings import fingerprint, lifecycle, scanning
+from client.ui.strings import fingerprint, lifecycle, scanning, usb_media
 from shared.biometric_names import string_entries
 
 CODE = "fra"
@@ -413,3 +413,4 @@ STRINGS: dict[str, str] = {
 STRINGS.update(lifecycle.FRA)  # issue 17: update, lost UIN, correction
 STRINGS.update(scanning.FRA)  # issue 20: document scanners (SANE), device bar
 STRINGS.update(fingerprint.FRA)  # issue 20: single-finger readers (libfprint)
+STRINGS.update(usb_media.FRA)  # issue 21: packets and answers by USB stick

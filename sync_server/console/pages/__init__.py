@@ -8,6 +8,7 @@ from sync_server.console.pages import (
     machines,
     masterdata,
     packets,
+    packets_import,
     report_setup_connectors,
     report_setup_destinations,
     report_setup_mapping_entries,
@@ -30,6 +31,7 @@ ROUTERS = [
         machines,
         users,
         masterdata,
+        packets_import,  # before packets, whose /console/packets/{rid} would take /console/packets/import
         packets,
         identities,
         audit,

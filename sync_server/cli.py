@@ -13,8 +13,17 @@ from sqlalchemy.orm import Session
 
 from sync_server.backend_cli import identity, reprocess
 from sync_server.backup.cli import backup, restore
-from sync_server.cli_options import cli_settings, data_option, db_option, log_format_option, log_level_option
+from sync_server.cli_options import (
+    cli_settings,
+    cli_state,
+    data_option,
+    db_option,
+    import_refused,
+    log_format_option,
+    log_level_option,
+)
 from sync_server.db_cli import db_group
+from sync_server.machines_cli import machines_group
 from sync_server.masterdata_mosip_cli import import_mosip
 from sync_server.media_import_cli import import_packets
 from sync_server.reports_cli import reports
@@ -23,16 +32,6 @@ from sync_server.worker_cli import worker
 T = TypeVar("T")
 
 __all__ = ["admin", "server", "worker"]
-
-
-def _state(data_dir: Path, db_url: str | None):
-    from sync_server.bootstrap import build_state
-    from sync_server.db.migrate import SchemaError
-
-    try:
-        return build_state(cli_settings(data_dir=data_dir, db_url=db_url))
-    except SchemaError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @click.command("server")
@@ -134,66 +133,6 @@ def admin() -> None:
     """Administer a sync server's database directly (machines, master data)."""
 
 
-@admin.group("machines")
-def machines_group() -> None:
-    """List, approve and reject machine enrolments."""
-
-
-@machines_group.command("list")
-@data_option
-@db_option
-@click.option("--status", default=None, type=click.Choice(["pending", "approved", "rejected", "revoked"]))
-def machines_list(data_dir: Path, db_url: str | None, status: str | None) -> None:
-    from sync_server.services.clock import aware
-    from sync_server.services.machines import list_machines
-
-    state = _state(data_dir, db_url)
-    with Session(state.engine) as session:
-        rows = list_machines(session, status=status)
-        if not rows:
-            click.echo("no machines")
-        for row in rows:
-            synced = row.last_masterdata_sync_at
-            synced_text = (
-                aware(synced).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if synced else "never"
-            )
-            click.echo(
-                f"{row.machine_id}  {row.status:9}  center {row.center_id}  {row.name}  "
-                f"last master-data sync {synced_text}  {row.public_key}"
-            )
-
-
-def _decide(data_dir: Path, db_url: str | None, machine_id: str, approve: bool) -> None:
-    from sync_server.services.audit import cli_actor
-    from sync_server.services.errors import DomainError
-    from sync_server.services.machines import decide_machine
-
-    state = _state(data_dir, db_url)
-    try:
-        with Session(state.engine) as session, session.begin():
-            row = decide_machine(session, machine_id=machine_id, approve=approve, actor=cli_actor())
-            click.echo(f"machine {row.machine_id} is now {row.status}")
-    except DomainError as exc:
-        raise click.ClickException(exc.detail) from exc
-
-
-@machines_group.command("approve")
-@data_option
-@db_option
-@click.argument("machine_id")
-def machines_approve(data_dir: Path, db_url: str | None, machine_id: str) -> None:
-    _decide(data_dir, db_url, machine_id, True)
-
-
-@machines_group.command("reject")
-@data_option
-@db_option
-@click.argument("machine_id")
-def machines_reject(data_dir: Path, db_url: str | None, machine_id: str) -> None:
-    """Reject a pending machine or revoke an approved one."""
-    _decide(data_dir, db_url, machine_id, False)
-
-
 @admin.group("packets")
 def packets_group() -> None:
     """List received packets (e.g. those kiosks quarantined as damaged)."""
@@ -212,7 +151,7 @@ def packets_list(data_dir: Path, db_url: str | None, status: str | None, limit: 
         wanted = PacketState(status) if status else None
     except ValueError as exc:
         raise click.BadParameter(f"unknown state {status!r}", param_hint="--status") from exc
-    with Session(_state(data_dir, db_url).engine) as session:
+    with Session(cli_state(data_dir, db_url).engine) as session:
         rows = list_packets(session, status=wanted, limit=limit)
     if not rows:
         click.echo("no packets")
@@ -238,17 +177,12 @@ def masterdata_import(data_dir: Path, db_url: str | None, files: tuple[Path, ...
     from sync_server.services.masterdata import import_paths
     from sync_server.services.masterdata_rules import MasterDataInvalid
 
-    state = _state(data_dir, db_url)
+    state = cli_state(data_dir, db_url)
     try:
         with Session(state.engine) as session, session.begin():
             result = import_paths(session, list(files), actor=cli_actor())
     except MasterDataInvalid as exc:
-        for error in exc.errors:
-            where = ", ".join(
-                x for x in (error.file, f"row {error.row}" if error.row else None, error.field) if x
-            )
-            click.echo(f"error: {where}: {error.message}", err=True)
-        raise click.ClickException(f"import refused, nothing applied ({len(exc.errors)} problem(s))") from exc
+        raise import_refused(exc) from exc
     click.echo(json.dumps(result.model_dump()))
 
 
@@ -264,7 +198,7 @@ def audit_verify(data_dir: Path, db_url: str | None) -> None:
     """Check every link of the chain: prints OK with the count, or the first broken seq (exit 1)."""
     from sync_server.services.audit import verify_chain
 
-    with _state(data_dir, db_url).engine.connect() as conn:
+    with cli_state(data_dir, db_url).engine.connect() as conn:
         verdict = verify_chain(conn)
     if not verdict.ok:
         click.echo(f"BROKEN at seq {verdict.first_broken_seq}: {verdict.reason}", err=True)
@@ -281,7 +215,7 @@ def audit_list(data_dir: Path, db_url: str | None, limit: int, as_json: bool) ->
     """The newest LIMIT entries, newest first."""
     from sync_server.services.audit import list_entries
 
-    with _state(data_dir, db_url).engine.connect() as conn:
+    with cli_state(data_dir, db_url).engine.connect() as conn:
         entries = list_entries(conn, limit=limit)
     for e in entries:
         if as_json:
@@ -319,7 +253,7 @@ def datakey_rotate(data_dir: Path, db_url: str | None) -> None:
         return key_id, key_id, {"previous": previous}
 
     try:
-        key_id = _audited_rotation(_state(data_dir, db_url), action="datakey.rotate", rotate=rotate)
+        key_id = _audited_rotation(cli_state(data_dir, db_url), action="datakey.rotate", rotate=rotate)
     except DataKeyError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"data key {key_id} is now current (was {previous})")
@@ -347,7 +281,7 @@ def masterdata_problems(data_dir: Path, db_url: str | None, machine_id: str | No
     """Master-data changes kiosks could not apply and skipped, newest first."""
     from sync_server.services.masterdata_problems import list_problems
 
-    state = _state(data_dir, db_url)
+    state = cli_state(data_dir, db_url)
     with Session(state.engine) as session:
         problems = list_problems(session, machine_id=machine_id, limit=limit)
     if not problems:
@@ -380,7 +314,7 @@ def keys_rotate_packet_key(data_dir: Path, db_url: str | None) -> None:
 
     try:
         require_keys(data_dir)  # before _state, which would make keys for a server never started
-        state = _state(data_dir, db_url)
+        state = cli_state(data_dir, db_url)
         previous = state.keys.recipient_key_id
         keys = _audited_rotation(state, action="keys.rotate_packet_key", rotate=rotate)
     except KeyFileError as exc:
@@ -397,6 +331,7 @@ admin.add_command(db_group)
 admin.add_command(reports)
 admin.add_command(reprocess)
 admin.add_command(identity)
+admin.add_command(machines_group)
 masterdata_group.add_command(import_mosip)
 packets_group.add_command(import_packets)  # issue 21: kiosk exports from a USB stick
 admin.add_command(backup)

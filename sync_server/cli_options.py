@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from sync_server.services.masterdata_rules import MasterDataInvalid
     from sync_server.settings import ServerSettings
 
 data_option = click.option(
@@ -48,3 +49,26 @@ def cli_settings(**values: Any) -> ServerSettings:
         return load_settings(**values)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def cli_state(data_dir: Path, db_url: str | None) -> Any:
+    """The server's state (engine, keys, settings) for an admin command; a schema the code does not
+    know ends it with one message."""
+    from sync_server.bootstrap import build_state
+    from sync_server.db.migrate import SchemaError
+
+    try:
+        return build_state(cli_settings(data_dir=data_dir, db_url=db_url))
+    except SchemaError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def import_refused(exc: MasterDataInvalid) -> click.ClickException:
+    """Print each problem of a refused master-data import (file, row, field) and return the one-line
+    error to raise from ``exc``."""
+    for error in exc.errors:
+        where = ", ".join(
+            x for x in (error.file, f"row {error.row}" if error.row else None, error.field) if x
+        )
+        click.echo(f"error: {where}: {error.message}", err=True)
+    return click.ClickException(f"import refused, nothing applied ({len(exc.errors)} problem(s))")

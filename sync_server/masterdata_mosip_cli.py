@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
-from sync_server.cli_options import cli_settings, db_option
+from sync_server.cli_options import cli_state, db_option, import_refused
 
 _AGE_GROUP = re.compile(r"^\s*([A-Za-z_]+)\s*=\s*(\d{1,3})\s*-\s*(\d{1,3})\s*$")
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -133,7 +133,7 @@ def import_mosip(
         flows = [
             f for name, raw in _read(ui_spec_paths) for f, _p in processes_in(name, read_json(name, raw))
         ]
-        state = _state(data_dir, db_url) if do_import else None
+        state = cli_state(data_dir, db_url) if do_import else None
         schema_version, spec_versions = version or 1, dict.fromkeys(flows, version or 1)
         if state is not None and version is None:
             from sync_server.masterdata_mosip.versions import next_versions
@@ -164,16 +164,6 @@ def import_mosip(
         _import(state, conversion.import_files())
 
 
-def _state(data_dir: Path | None, db_url: str | None):
-    from sync_server.bootstrap import build_state
-    from sync_server.db.migrate import SchemaError
-
-    try:
-        return build_state(cli_settings(data_dir=data_dir, db_url=db_url))
-    except SchemaError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
 def _import(state, files: list[tuple[str, bytes]]) -> None:
     """Through the ordinary import (all-or-nothing, checked, audited), as ``masterdata import``."""
     from sync_server.services.audit import cli_actor
@@ -184,10 +174,5 @@ def _import(state, files: list[tuple[str, bytes]]) -> None:
         with Session(state.engine) as session, session.begin():
             result = import_documents(session, files, actor=cli_actor())
     except MasterDataInvalid as exc:
-        for error in exc.errors:
-            where = ", ".join(
-                x for x in (error.file, f"row {error.row}" if error.row else None, error.field) if x
-            )
-            click.echo(f"error: {where}: {error.message}", err=True)
-        raise click.ClickException(f"import refused, nothing applied ({len(exc.errors)} problem(s))") from exc
+        raise import_refused(exc) from exc
     click.echo(json.dumps({"imported": result.model_dump()}))

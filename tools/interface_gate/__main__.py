@@ -88,20 +88,32 @@ BASELINE_OPTION = click.option(
 )
 
 
-@main.command()
-@BASELINE_OPTION
-def check(folder: Path) -> None:
-    """Exit 1 on a breaking change the protocol version does not cover."""
+def compare(folder: Path) -> tuple[dict[str, dict[str, Any]], list[Change], str | None]:
+    """The current contracts, their differences from the baselines in ``folder`` (none without a
+    baseline yet), and why they may not merge (or None)."""
+    current = collect()
+    if not (folder / "meta.json").exists():
+        return current, [], None
     baseline_version, baseline = load_baseline(folder)
-    changes = differences(baseline, collect())
-    for change in changes:
-        click.echo(change.line())
+    changes = differences(baseline, current)
     problem = verdict(
         changes,
         baseline_version=baseline_version,
         version=PROTOCOL_VERSION,
         migrations=MIGRATIONS.read_text(),
     )
+    return current, changes, problem
+
+
+@main.command()
+@BASELINE_OPTION
+def check(folder: Path) -> None:
+    """Exit 1 on a breaking change the protocol version does not cover."""
+    if not (folder / "meta.json").exists():
+        raise click.ClickException(f"no baseline in {folder}: write one with `update`")
+    _, changes, problem = compare(folder)
+    for change in changes:
+        click.echo(change.line())
     if problem:
         click.echo(f"interface gate: {problem}", err=True)
         sys.exit(1)
@@ -115,20 +127,9 @@ def check(folder: Path) -> None:
 @BASELINE_OPTION
 def update(folder: Path) -> None:
     """Rewrite the baselines from the code (refused while a breaking change is not covered)."""
-    baseline_version, baseline = (
-        load_baseline(folder) if (folder / "meta.json").exists() else (PROTOCOL_VERSION, None)
-    )
-    current = collect()
-    if baseline is not None:
-        changes = differences(baseline, current)
-        problem = verdict(
-            changes,
-            baseline_version=baseline_version,
-            version=PROTOCOL_VERSION,
-            migrations=MIGRATIONS.read_text(),
-        )
-        if problem:
-            raise click.ClickException(problem)
+    current, _, problem = compare(folder)
+    if problem:
+        raise click.ClickException(problem)
     write_baseline(current, folder)
     click.echo(f"baselines written to {folder} (protocol version {PROTOCOL_VERSION})")
 

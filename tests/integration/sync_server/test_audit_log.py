@@ -61,6 +61,10 @@ def _seed_backend_rows(url: str, data: str) -> str:
     return uin
 
 
+# about a minute per database: PostgreSQL's run is in make test-slow (the audit chain's SQL is shared)
+@pytest.mark.parametrize(
+    "db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)], indirect=True
+)
 def test_every_admin_action_is_audited_with_its_actor(start_sync_server, tmp_path, db_url):
     data = tmp_path / "server"
     db = _db_args(db_url)

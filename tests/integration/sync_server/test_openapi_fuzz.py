@@ -69,6 +69,10 @@ def _fuzz(url: str, *, examples: int, modes: list[GenerationMode]) -> list[str]:
     return failures
 
 
+# make test keeps to SQLite: CI's make test-fuzz runs the long fuzz on both databases right after.
+@pytest.mark.parametrize(
+    "db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)], indirect=True
+)
 def test_fuzz_finds_no_server_errors(server):
     failures = _fuzz(server.url, examples=5, modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
     assert not failures, "\n".join(failures)

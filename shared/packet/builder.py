@@ -1,7 +1,8 @@
 """Seal a registration: inner ZIP streamed straight into age encryption, written atomically.
 
-The plaintext never touches the disk: a thread writes the ZIP into a pipe that pyrage encrypts
-into a temporary file in the packet folder. Only after encryption finished, the file was fsynced
+The plaintext never touches the disk: a thread writes the ZIP into a reader that pyrage encrypts
+from, and another hashes and writes the ciphertext into a temporary file in the packet folder
+(``streams``: the ZIP writer hashes entries beside the encryption, on the other core). Only after encryption finished, the file was fsynced
 and the ZIP writer reported success is the file renamed to ``<rid>.age`` (and the folder fsynced),
 so a crash at any point leaves either the whole packet or only a ``.tmp-*`` file that no reader
 takes for a packet (and :func:`remove_partials` clears on the next start).
@@ -10,10 +11,8 @@ takes for a packet (and :func:`remove_partials` clears on the next start).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import secrets
-import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -24,35 +23,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pyrage import x25519
 
 from shared.packet.errors import InvalidContents, PacketError
-
-try:
-    import fcntl
-except ImportError:  # Windows kiosks: default pipe size
-    fcntl = None
 from shared.packet.keys import recipient_key_id
 from shared.packet.layout import check_contents, write_container
 from shared.packet.model import FORMAT, VERSION, PacketContents, SealedPacket
+from shared.packet.streams import ContainerReader, HashingSink
 from shared.signing import key_id, public_key_b64
 
 SUFFIX = ".age"
 PARTIAL_PREFIX = ".tmp-"
-
-
-class _HashingFile:
-    """File wrapper that hashes and counts what passes through ``write``."""
-
-    def __init__(self, handle) -> None:
-        self._handle = handle
-        self.digest = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        self.size += len(data)
-        return self._handle.write(data)
-
-    def flush(self) -> None:
-        self._handle.flush()
 
 
 def packet_path(out_dir: Path, rid: str) -> Path:
@@ -101,28 +79,19 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _encrypt_streaming(contents: PacketContents, machine_key: Ed25519PrivateKey, recipients, sink) -> None:
-    read_fd, write_fd = os.pipe()
-    if fcntl is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
-        with contextlib.suppress(OSError):  # Linux: a 1 MiB pipe means fewer thread hand-offs
-            fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 1024 * 1024)
-    failure: list[BaseException] = []
-
-    def produce() -> None:
-        try:
-            with os.fdopen(write_fd, "wb") as pipe_in:
-                write_container(contents, machine_key=machine_key, out=pipe_in)
-        except BaseException as exc:  # reported to the caller below, never swallowed
-            failure.append(exc)
-
-    producer = threading.Thread(target=produce, name="packet-zip-writer", daemon=True)
-    producer.start()
+    source = ContainerReader(lambda out: write_container(contents, machine_key=machine_key, out=out))
     try:
-        with os.fdopen(read_fd, "rb") as pipe_out:
-            pyrage.encrypt_io(pipe_out, sink, recipients)
-    finally:
-        producer.join()
-    if failure:
-        raise PacketError(f"writing the packet container failed: {failure[0]}") from failure[0]
+        pyrage.encrypt_io(source, sink, recipients)
+    except Exception as exc:
+        try:
+            source.close()
+        except BaseException as failure:  # the container writer's error is the cause, not pyrage's
+            raise PacketError(f"writing the packet container failed: {failure}") from failure
+        raise PacketError(f"encrypting the packet failed: {exc}") from exc
+    try:
+        source.close()
+    except BaseException as failure:
+        raise PacketError(f"writing the packet container failed: {failure}") from failure
 
 
 def with_sealing_meta(
@@ -175,7 +144,7 @@ def seal_packet(
     try:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb", buffering=1024 * 1024) as handle:
-            sink = _HashingFile(handle)
+            sink = HashingSink(handle)
             _encrypt_streaming(contents, machine_key, parsed, sink)
             handle.flush()
             os.fsync(handle.fileno())

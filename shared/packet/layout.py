@@ -104,13 +104,31 @@ def _zip_info(name: str, *, compress: bool) -> zipfile.ZipInfo:
     return info
 
 
+# Entries are hashed and written a slice at a time, so a reader on the other end of ``out`` (the age
+# encryption in the builder) starts on an entry while the rest of it is still being hashed.
+_SLICE = 1024 * 1024
+
+
+def _write_entry(archive: zipfile.ZipFile, name: str, data: bytes) -> dict[str, Any]:
+    """Write one entry (same bytes as ``writestr``) and return its manifest record."""
+    info = _zip_info(name, compress=name.endswith(".json"))
+    info.file_size = len(data)
+    digest = hashlib.sha256()
+    view = memoryview(data)
+    with archive.open(info, "w") as dest:
+        for start in range(0, len(view), _SLICE):
+            piece = view[start : start + _SLICE]
+            digest.update(piece)
+            dest.write(piece)
+    return {"sha256": digest.hexdigest(), "size": len(data)}
+
+
 def write_container(contents: PacketContents, *, machine_key: Ed25519PrivateKey, out: IO[bytes]) -> None:
     """Stream the ZIP into ``out`` (which need not be seekable): entries, manifest, signature."""
     digests: dict[str, dict[str, Any]] = {}
     with zipfile.ZipFile(out, "w", allowZip64=True) as archive:
         for name, data in iter_entries(contents):
-            digests[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-            archive.writestr(_zip_info(name, compress=name.endswith(".json")), data)
+            digests[name] = _write_entry(archive, name, data)
         manifest = manifest_for(contents, digests)
         archive.writestr(_zip_info(MANIFEST, compress=True), manifest)
         archive.writestr(_zip_info(SIGNATURE, compress=True), signature_for(manifest, machine_key))

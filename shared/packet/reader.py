@@ -1,15 +1,16 @@
 """Open a sealed packet strictly: decrypt, check every entry against the signed manifest, then parse.
 
 Nothing is returned unless every check passed; each failure raises the :mod:`errors` type naming it.
+
+The ZIP is read as it comes out of the age stream (``zipstream``), each entry hashed as it passes, so
+the decrypted container is never held whole (issue 22: opening took twice the packet in memory, and
+every entry was copied once more); payloads past a memory budget wait in an encrypted spool (``spool``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import re
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,9 @@ from typing import Any
 import pyrage
 from pyrage import x25519
 
+from shared.packet.collect import EntryCollector
 from shared.packet.errors import (
     BadSignature,
-    CompressionBomb,
     DecryptionFailed,
     ExtraEntry,
     HashMismatch,
@@ -29,7 +30,6 @@ from shared.packet.errors import (
     PacketError,
     TruncatedPacket,
     UnknownVersion,
-    UnsafePath,
 )
 from shared.packet.layout import CORE_ENTRIES, MANIFEST, SIGNATURE
 from shared.packet.meta import MAX_META_BYTES, read_meta
@@ -43,10 +43,11 @@ from shared.packet.model import (
     PacketContents,
     sealed_size_limit,
 )
+from shared.packet.spool import MEMORY_BUDGET, Payload, lazy
+from shared.packet.zipstream import ZipStream, directory_sizes
 from shared.signing import SignatureError, key_id, verify_b64
 
 MachineKey = str | Callable[[dict[str, Any]], str]
-_SAFE_NAME = re.compile(r"^(?:(?:documents|biometrics)/)?[a-z0-9][a-z0-9.-]{0,99}$")
 
 
 def decrypt_packet(path: Path, *, identities: list[str], limits: Limits = Limits()) -> bytes:
@@ -75,14 +76,102 @@ def decrypt_packet(path: Path, *, identities: list[str], limits: Limits = Limits
 
 
 def open_packet(
-    path: Path, *, identities: list[str], machine_public_key: MachineKey, limits: Limits = Limits()
+    path: Path,
+    *,
+    identities: list[str],
+    machine_public_key: MachineKey,
+    limits: Limits = Limits(),
+    spool_dir: Path | None = None,
 ) -> OpenedPacket:
-    """Decrypt and verify ``path``; ``machine_public_key`` is a key or a lookup from the packet's meta."""
-    return read_container(
-        decrypt_packet(path, identities=identities, limits=limits),
-        machine_public_key=machine_public_key,
-        limits=limits,
-    )
+    """Decrypt and verify ``path``; ``machine_public_key`` is a key or a lookup from the packet's meta.
+    Payloads past ``spool.MEMORY_BUDGET`` wait in an encrypted temporary file in ``spool_dir``."""
+    path = Path(path)
+    parsed = _identities(path, identities, limits)
+    entries = EntryCollector(limits, spool_dir)
+    if path.stat().st_size <= MEMORY_BUDGET:
+        # It fits the memory budget anyway (the usual 2 MB registration): decrypted whole, in C, then
+        # read with its central directory at hand; quicker than feeding the parser 8 KiB at a time.
+        plain = io.BytesIO()
+        _decrypt(path, plain, parsed, None)
+        return _read(plain.getvalue(), entries, limits, machine_public_key)
+    sink = _Plaintext(ZipStream(entries, limits))
+    _decrypt(path, sink, parsed, sink)
+    sink.finish()
+    return _opened(entries, limits, machine_public_key)
+
+
+def _decrypt(path: Path, out, identities: list[x25519.Identity], sink: _Plaintext | None) -> None:
+    """age-decrypt ``path`` into ``out``; the parser's own refusal (``sink``) wins over pyrage's error."""
+    try:
+        with path.open("rb") as handle:
+            pyrage.decrypt_io(handle, out, identities)
+    except pyrage.DecryptError as exc:
+        if sink is not None:
+            sink.raise_failure()
+        if "Incomplete" in str(exc):
+            raise TruncatedPacket(f"the age header is cut short: {exc}") from exc
+        raise DecryptionFailed(f"cannot decrypt the packet with the given identity: {exc}") from exc
+    except OSError as exc:
+        if sink is not None:
+            sink.raise_failure()
+        raise TruncatedPacket(f"the encrypted payload is truncated or corrupted ({exc})") from exc
+
+
+def _identities(path: Path, identities: list[str], limits: Limits) -> list[x25519.Identity]:
+    size = path.stat().st_size
+    if size > sealed_size_limit(limits.max_packet_bytes):
+        raise OversizedEntry(f"sealed file is {size} bytes, over the {limits.max_packet_bytes}-byte limit")
+    try:
+        parsed = [x25519.Identity.from_str(text.strip()) for text in identities]
+    except Exception as exc:
+        raise DecryptionFailed(f"an identity is not an age X25519 secret key: {exc}") from exc
+    if not parsed:
+        raise DecryptionFailed("no identity given to decrypt the packet")
+    return parsed
+
+
+class _Plaintext:
+    """What pyrage writes a big packet's plaintext to: it goes on to the ZIP parser in blocks of
+    ``_BLOCK`` (pyrage writes 8 KiB at a time; fewer, larger steps cost less Python per byte). A packet
+    error the parser raises is kept and raised again after pyrage returns (pyrage would turn it into
+    an IO error)."""
+
+    _BLOCK = 256 * 1024
+
+    def __init__(self, stream: ZipStream) -> None:
+        self._stream = stream
+        self._block = bytearray()
+        self._failure: PacketError | None = None
+
+    def write(self, data: bytes) -> int:
+        if self._failure is None:
+            self._block += data
+            if len(self._block) >= self._BLOCK:
+                self._feed()
+        if self._failure is not None:
+            raise OSError("the packet container was refused")
+        return len(data)
+
+    def _feed(self) -> None:
+        block, self._block = self._block, bytearray()  # handed over, not copied
+        try:
+            self._stream.feed(block)
+        except PacketError as exc:
+            self._failure = exc
+
+    def flush(self) -> None:
+        """Nothing to do: ``finish`` hands on the rest."""
+
+    def finish(self) -> None:
+        """pyrage is done: hand on what is left and end the stream; raise what the parser refused."""
+        if self._failure is None and self._block:
+            self._feed()
+        self.raise_failure()
+        self._stream.close()
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
 
 
 def _load_json(name: str, data: bytes, limits: Limits) -> Any:
@@ -100,57 +189,12 @@ def _load_json(name: str, data: bytes, limits: Limits) -> Any:
         raise MalformedPacket(f"{name} nests JSON too deeply") from exc
 
 
-def _check_names(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
-    if len(infos) > limits.max_entries:
-        raise OversizedEntry(f"{len(infos)} entries, over the limit of {limits.max_entries}")
-    seen: set[str] = set()
-    total = 0
-    for info in infos:
-        name = info.filename
-        if name in seen:
-            raise ExtraEntry(f"duplicate entry {name!r}")
-        seen.add(name)
-        if ".." in name or name.startswith("/") or "\\" in name or not _SAFE_NAME.match(name):
-            raise UnsafePath(f"entry name {name!r} is not allowed in a packet")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise MalformedPacket(f"{name}: compression method {info.compress_type} is not allowed")
-        if info.flag_bits & 0x1:
-            raise MalformedPacket(f"{name}: ZIP-level encryption is not allowed")
-        if info.file_size > limits.max_entry_bytes:
-            raise OversizedEntry(f"{name} declares {info.file_size} bytes, over the entry limit")
-        ratio = info.file_size / max(info.compress_size, 1)
-        if (
-            info.compress_type == zipfile.ZIP_DEFLATED
-            and info.file_size > 1024 * 1024
-            and ratio > limits.max_ratio
-        ):
-            raise CompressionBomb(f"{name} expands {ratio:.0f}x, over the limit of {limits.max_ratio}x")
-        total += info.file_size
-    if total > limits.max_packet_bytes:
-        raise OversizedEntry(f"entries total {total} bytes, over the packet limit")
-
-
-def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    try:
-        with archive.open(info) as handle:
-            data = handle.read(info.file_size + 1)
-    except zipfile.BadZipFile as exc:
-        raise MalformedPacket(f"{info.filename}: {exc}") from exc
-    except (EOFError, OSError) as exc:
-        raise TruncatedPacket(f"{info.filename} is cut short: {exc}") from exc
-    if len(data) != info.file_size:
-        raise CompressionBomb(f"{info.filename} does not decompress to its declared size")
-    return data
-
-
-def _verified_entries(archive: zipfile.ZipFile, limits: Limits, machine_public_key: MachineKey):
-    infos = archive.infolist()
-    _check_names(infos, limits)
-    names = {info.filename: info for info in infos}
+def _verified_entries(entries: EntryCollector, limits: Limits, machine_public_key: MachineKey):
+    names = entries.digests
     for required in (MANIFEST, SIGNATURE, "meta.json"):
         if required not in names:
             raise MissingEntry(f"the packet has no {required}")
-    manifest_bytes = _read_entry(archive, names[MANIFEST])
+    manifest_bytes = _json_bytes(entries, MANIFEST)
     manifest = _load_json(MANIFEST, manifest_bytes, limits)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise UnknownVersion(f"not an {FORMAT} manifest")
@@ -168,20 +212,21 @@ def _verified_entries(archive: zipfile.ZipFile, limits: Limits, machine_public_k
     for name in sorted(present - set(listed)):
         raise ExtraEntry(f"{name} is in the container but not in the manifest")
 
-    # Hashes first: the meta used to look up the machine key must itself match the manifest.
-    entries: dict[str, bytes] = {}
+    # Hashes first (computed as the entries streamed by): the meta used to look up the machine key
+    # must itself match the manifest.
     for name in sorted(listed):
         expected = listed[name]
-        data = _read_entry(archive, names[name])
-        if not isinstance(expected, dict) or expected.get("size") != len(data):
+        digest, size = names[name]
+        if not isinstance(expected, dict) or expected.get("size") != size:
             raise HashMismatch(f"{name}: size differs from the manifest")
-        if hashlib.sha256(data).hexdigest() != expected.get("sha256"):
+        if digest != expected.get("sha256"):
             raise HashMismatch(f"{name}: SHA-256 differs from the manifest")
-        entries[name] = data
-    meta = _load_json("meta.json", entries["meta.json"], limits)
+    kept = {name: entries.kept[name] for name in listed}
+    meta_bytes = _json_bytes(entries, "meta.json")
+    meta = _load_json("meta.json", meta_bytes, limits)
     if not isinstance(meta, dict):
         raise MalformedPacket("meta.json must be an object")
-    signature = _load_json(SIGNATURE, _read_entry(archive, names[SIGNATURE]), limits)
+    signature = _load_json(SIGNATURE, _json_bytes(entries, SIGNATURE), limits)
     if not isinstance(signature, dict) or signature.get("alg") != "Ed25519":
         raise BadSignature("manifest.sig is not an Ed25519 signature record")
     public = machine_public_key(meta) if callable(machine_public_key) else machine_public_key
@@ -192,17 +237,24 @@ def _verified_entries(archive: zipfile.ZipFile, limits: Limits, machine_public_k
 
     if manifest.get("rid") != meta.get("rid"):
         raise MalformedPacket("manifest.rid and meta.rid differ")
-    if len(entries["meta.json"]) > MAX_META_BYTES:
-        raise OversizedEntry(f"meta.json is {len(entries['meta.json'])} bytes, over {MAX_META_BYTES}")
-    return manifest, entries, key_id(public), read_meta(meta)
+    if len(meta_bytes) > MAX_META_BYTES:
+        raise OversizedEntry(f"meta.json is {len(meta_bytes)} bytes, over {MAX_META_BYTES}")
+    return manifest, kept, key_id(public), read_meta(meta)
 
 
-def _pairs(entries: dict[str, bytes], folder: str, data_suffix: str, limits: Limits) -> list[dict[str, Any]]:
+def _json_bytes(entries: EntryCollector, name: str) -> bytes:
+    value = entries.kept[name]
+    return value if isinstance(value, bytes) else value.read()
+
+
+def _pairs(
+    entries: dict[str, bytes | Payload], folder: str, data_suffix: str, limits: Limits
+) -> list[dict[str, Any]]:
     described = sorted(n for n in entries if n.startswith(f"{folder}/") and n.endswith(".json"))
     used: set[str] = set()
     records = []
     for name in described:
-        record = _load_json(name, entries[name], limits)
+        record = _load_json(name, _json_of(entries[name]), limits)
         expected_data = name[: -len(".json")] + data_suffix
         if not isinstance(record, dict) or record.get("data_entry") != expected_data:
             raise MalformedPacket(f"{name} must be an object naming its data entry {expected_data}")
@@ -242,6 +294,10 @@ def _build(record: dict[str, Any], cls: type, name: str):
     if "quality" in fields and not 0 <= fields["quality"] <= 100:
         raise MalformedPacket(f"{name} record quality {fields['quality']} is outside 0..100")
     try:
+        data = fields.get("data")
+        if isinstance(data, Payload):
+            fields.pop("data")
+            return lazy(cls)(data, **fields)
         return cls(**fields)
     except TypeError as exc:
         raise MalformedPacket(f"{name} record has unexpected or missing fields: {exc}") from exc
@@ -249,13 +305,21 @@ def _build(record: dict[str, Any], cls: type, name: str):
 
 def read_container(data: bytes, *, machine_public_key: MachineKey, limits: Limits = Limits()) -> OpenedPacket:
     """Verify and parse decrypted container bytes (the layer below :func:`open_packet`)."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise TruncatedPacket(f"the container is not a complete ZIP: {exc}") from exc
-    with archive:
-        manifest, entries, machine_kid, meta = _verified_entries(archive, limits, machine_public_key)
-    parts = {name: _load_json(name, entries[name], limits) for name in CORE_ENTRIES}
+    return _read(data, EntryCollector(limits, None), limits, machine_public_key)
+
+
+def _read(
+    data: bytes, entries: EntryCollector, limits: Limits, machine_public_key: MachineKey
+) -> OpenedPacket:
+    stream = ZipStream(entries, limits, sizes=directory_sizes(data))
+    stream.feed(data)
+    stream.close()
+    return _opened(entries, limits, machine_public_key)
+
+
+def _opened(entries: EntryCollector, limits: Limits, machine_public_key: MachineKey) -> OpenedPacket:
+    manifest, kept, machine_kid, meta = _verified_entries(entries, limits, machine_public_key)
+    parts = {name: _load_json(name, _json_of(kept[name]), limits) for name in CORE_ENTRIES}
     for name, kind in (
         ("id.json", dict),
         ("meta.json", dict),
@@ -264,10 +328,8 @@ def read_container(data: bytes, *, machine_public_key: MachineKey, limits: Limit
     ):
         if not isinstance(parts[name], kind):
             raise MalformedPacket(f"{name} must be a JSON {kind.__name__}")
-    documents = [_build(r, Document, "document") for r in _pairs(entries, "documents", ".bin", limits)]
-    biometrics = [
-        _build(r, BiometricRecord, "biometric") for r in _pairs(entries, "biometrics", ".iso", limits)
-    ]
+    documents = [_build(r, Document, "document") for r in _pairs(kept, "documents", ".bin", limits)]
+    biometrics = [_build(r, BiometricRecord, "biometric") for r in _pairs(kept, "biometrics", ".iso", limits)]
     contents = PacketContents(
         demographics=parts["id.json"],
         meta=parts["meta.json"],
@@ -277,6 +339,10 @@ def read_container(data: bytes, *, machine_public_key: MachineKey, limits: Limit
         audit=parts["audit.json"],
     )
     return OpenedPacket(contents=contents, manifest=manifest, machine_key_id=machine_kid, meta=meta)
+
+
+def _json_of(value: bytes | Payload) -> bytes:
+    return value if isinstance(value, bytes) else value.read()
 
 
 __all__ = ["MachineKey", "PacketError", "decrypt_packet", "open_packet", "read_container"]

@@ -52,21 +52,34 @@ class PacketView:
 
 
 def from_opened(opened: OpenedPacket) -> PacketView:
-    """Adapt ``shared.packet``'s ``OpenedPacket`` (its meta already parsed) to a ``PacketView``."""
+    """Adapt ``shared.packet``'s ``OpenedPacket`` (its meta already parsed) to a ``PacketView``. A
+    payload the reader spooled (a big packet) stays there: the view reads it when asked."""
+    from shared.packet.spool import lazy, payload_of
+
+    def view(cls: type, record: Any, **fields: Any) -> Any:
+        payload = payload_of(record)
+        return lazy(cls)(payload, **fields) if payload is not None else cls(data=record.data, **fields)
+
     contents = opened.contents
     documents = [
-        DocumentView(
-            category=d.category, type=d.doc_type, name=d.filename, content_type=d.content_type, data=d.data
+        view(
+            DocumentView,
+            d,
+            category=d.category,
+            type=d.doc_type,
+            name=d.filename,
+            content_type=d.content_type,
         )
         for d in contents.documents
     ]
     biometrics = [
-        BiometricView(
+        view(
+            BiometricView,
+            b,
             modality=b.modality,
             subtype=b.bio_subtype,
             format=b.format,
             quality=b.quality,
-            data=b.data,
             exception=b.exception,
         )
         for b in contents.biometrics

@@ -65,3 +65,26 @@ def test_a_packet_no_identity_opens_is_still_refused_after_a_reload(tmp_path):
     with pytest.raises(DecryptionFailed):
         make_packet_opener(held, reload=reload)(packet, machine_public_key=public_key_b64(key))
     assert calls == [1]
+
+
+def test_a_big_packets_payloads_stay_spooled_in_the_view(tmp_path):
+    """Past the reader's memory budget a payload waits in its encrypted spool; the view reads it on use."""
+    import os
+
+    from shared.packet import Document
+    from shared.packet.spool import MEMORY_BUDGET, payload_of
+
+    key = generate_private_key()
+    recipient = generate_identity_file(tmp_path / "packet-identity.txt")
+    rid = format_rid(center_id=10001, machine_id=10001, sequence=1, created_at=CAPTURED)
+    scans = [os.urandom(MEMORY_BUDGET // 2 + 10) for _ in range(3)]
+    contents = PacketContents(
+        demographics={"fullName": "Amina Diallo"},
+        documents=[Document(f"T{i}", "image/png", scan, "proofOfIdentity") for i, scan in enumerate(scans)],
+        meta={"rid": rid, "center_id": "10001", "machine_id": "10001", "operator_id": "op1"},
+    )
+    path = seal_packet(contents, machine_key=key, recipients=[recipient], out_dir=tmp_path / "p").path
+    opener = make_packet_opener(load_identities(tmp_path / "packet-identity.txt"))
+    view = opener(path, machine_public_key=public_key_b64(key))
+    assert [payload_of(d) is not None for d in view.documents] == [False, True, True]
+    assert [d.data for d in view.documents] == scans

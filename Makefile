@@ -57,8 +57,9 @@ mutation: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/mutmut run || true
 	$(PY) -m tools.mutation --write docs/testing.md
 
+# Every bench/bench_*.py; the goals table (date, machine, load, each ratio) goes into docs/performance.md.
 bench: setup
-	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	$(PY) bench/run_all.py
 
 screenshots: setup
 	$(PY) -m demo.screenshots docs/screenshots

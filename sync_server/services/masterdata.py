@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import io
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,8 @@ from shared.sync import ChangesPage, FieldError, ImportResult, MasterDataChange,
 from sync_server.db.tables import ChangeRow, CurrentRow
 from sync_server.services.audit import append_audit
 from sync_server.services.clock import utcnow
-from sync_server.services.masterdata_refs import Origin, check_import
+from sync_server.services.masterdata_import import import_streams
+from sync_server.services.masterdata_refs import Origin
 from sync_server.services.masterdata_rules import Deletes, MasterDataInvalid, Upserts, parse_import
 from sync_server.services.roles import KIOSK_ROLES
 
@@ -149,26 +152,32 @@ def parse_documents(
 def import_documents(
     session: Session, documents: list[tuple[str, bytes]], *, actor: str | None = None
 ) -> ImportResult:
-    """Validate every file first (all problems reported together), then the state the import would
-    leave (references, cycles, duplicate ids, UI specs against their schemas), then apply all in one go.
-    With ``actor``, the import (and the user accounts it changes) goes to the audit log in the same
+    """Validate every file (all problems reported together), then the state the import leaves
+    (references, cycles, duplicate ids, UI specs against their schemas); all in one go, in the caller's
+    transaction, which must roll back when MasterDataInvalid is raised (``masterdata_import``). With
+    ``actor``, the import (and the user accounts it changes) goes to the audit log in the same
     transaction."""
-    upserts, deletes, origins, delete_origins = parse_documents(documents)
-    errors = check_import(
-        session, upserts=upserts, deletes=deletes, origins=origins, delete_origins=delete_origins
-    )
-    if errors:
-        raise MasterDataInvalid(errors)
-    result = append_changes(session, upserts=upserts, deletes=deletes)
+    sources = [(name, functools.partial(io.BytesIO, content)) for name, content in documents]
+    return _import(session, sources, actor=actor)
+
+
+def import_paths(session: Session, paths: list[Path], *, actor: str | None = None) -> ImportResult:
+    """:func:`import_documents` reading each file as it goes: memory stays flat whatever its size."""
+    return _import(session, [(p.name, functools.partial(Path(p).open, "rb")) for p in paths], actor=actor)
+
+
+def _import(session: Session, sources: list, *, actor: str | None) -> ImportResult:
+    result, state = import_streams(session, sources, lock=lock_log)
     if actor is not None:
-        files = [name for name, _ in documents]
+        files = [name for name, _ in sources]
         append_audit(
             session,
             actor=actor,
             action="masterdata.import",
             details={"files": _names(files), **result.model_dump()},
         )
-        _audit_user_changes(session, actor=actor, files=files, upserts=upserts, deletes=deletes)
+        removed = {entity_id for entity, entity_id in state.deletes if entity == "users"}
+        _audit_user_changes(session, actor=actor, files=files, changed=state.users, removed=removed)
     return result
 
 
@@ -179,11 +188,9 @@ def _names(values: list[str]) -> list[str]:
 
 
 def _audit_user_changes(
-    session: Session, *, actor: str, files: list[str], upserts: Upserts, deletes: Deletes
+    session: Session, *, actor: str, files: list[str], changed: set[str], removed: set[str]
 ) -> None:
     """User accounts are master data: an import that touches any gets its own ``users.change`` entry."""
-    changed = sorted({str(row["id"]) for entity, row in upserts if entity == "users"})
-    removed = sorted({str(entity_id) for entity, entity_id in deletes if entity == "users"})
     if changed or removed:
         append_audit(
             session,
@@ -191,15 +198,11 @@ def _audit_user_changes(
             action="users.change",
             details={
                 "files": _names(files),
-                "upserted": _names(changed),
-                "deleted": _names(removed),
+                "upserted": _names(sorted(changed)),
+                "deleted": _names(sorted(removed)),
                 "count": len(changed) + len(removed),
             },
         )
-
-
-def import_paths(session: Session, paths: list[Path], *, actor: str | None = None) -> ImportResult:
-    return import_documents(session, [(p.name, p.read_bytes()) for p in paths], actor=actor)
 
 
 def _scope(entity, column, center_id: str | None):

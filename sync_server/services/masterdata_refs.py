@@ -33,7 +33,7 @@ class Origin:
     row: int | None = None
 
 
-class _State:
+class ResultingState:
     """The master data as it would be after the import: imported rows win, deleted rows are gone."""
 
     def __init__(self, session: Session, upserts: Upserts, deletes: Deletes) -> None:
@@ -92,7 +92,7 @@ class _State:
 
 
 # (entity, field) -> the entity the field's value must name; "*" is every entity.
-_REFERENCES = (
+REFERENCES = (
     ("*", "center_id", "centers"),
     ("document_types", "category_id", "document_categories"),
     ("locations", "parent_id", "locations"),
@@ -133,12 +133,12 @@ def check_import(
             error(origin, entity, f"deletes.{entity}", f"{entity_id!r} is both imported and deleted")
     if errors:
         return errors
-    state = _State(session, upserts, deletes)
+    state = ResultingState(session, upserts, deletes)
     _check_references(state, upserts, origins, error)
     _check_deleted_targets(state, deletes, delete_origins, errors)
     _check_location_cycles(state, upserts, origins, error)
-    _check_ui_specs(state, where, deletes, delete_origins, error)
-    _check_template_deletes(state, deletes, delete_origins, error)
+    check_ui_specs(state, where, deletes, delete_origins, error)
+    check_template_deletes(state, deletes, delete_origins, error)
     if len(errors) > MAX_ERRORS:  # an answer (and a CLI screen) stays readable
         more = len(errors) - MAX_ERRORS
         errors = [*errors[:MAX_ERRORS], FieldError(message=f"... and {more} more problems")]
@@ -147,14 +147,14 @@ def check_import(
 
 def _references(entity: str, row: dict[str, Any]):
     """(field, target entity, id) of every reference the row makes."""
-    for source, field, target in _REFERENCES:
+    for source, field, target in REFERENCES:
         value = row.get(field)
         # a center's own center_id, if any, is not a reference
         if source in ("*", entity) and isinstance(value, str) and not (source == "*" and entity == target):
             yield field, target, value
 
 
-def _check_references(state: _State, upserts: Upserts, origins: list[Origin], error) -> None:
+def _check_references(state: ResultingState, upserts: Upserts, origins: list[Origin], error) -> None:
     wanted: dict[str, set[str]] = defaultdict(set)
     for entity, row in upserts:
         for _field, target, value in _references(entity, row):
@@ -169,7 +169,7 @@ def _check_references(state: _State, upserts: Upserts, origins: list[Origin], er
 
 
 def _check_deleted_targets(
-    state: _State, deletes: Deletes, delete_origins: list[Origin], errors: list[FieldError]
+    state: ResultingState, deletes: Deletes, delete_origins: list[Origin], errors: list[FieldError]
 ) -> None:
     """A delete must not leave stored rows pointing at the deleted row."""
     by_entity: dict[str, set[str]] = defaultdict(set)
@@ -177,7 +177,7 @@ def _check_deleted_targets(
     for (entity, entity_id), origin in zip(deletes, delete_origins, strict=True):
         by_entity[entity].add(entity_id)
         first_origin.setdefault(entity, origin)
-    for source, field, target in _REFERENCES:
+    for source, field, target in REFERENCES:
         if target not in by_entity:
             continue
         for entity, entity_id in state.referring(source, field, by_entity[target]):
@@ -192,7 +192,7 @@ def _check_deleted_targets(
             )
 
 
-def _check_location_cycles(state: _State, upserts: Upserts, origins: list[Origin], error) -> None:
+def _check_location_cycles(state: ResultingState, upserts: Upserts, origins: list[Origin], error) -> None:
     imported = {
         row["id"]: origin
         for (entity, row), origin in zip(upserts, origins, strict=True)
@@ -220,8 +220,8 @@ def _check_location_cycles(state: _State, upserts: Upserts, origins: list[Origin
             error(origin, "locations", "parent_id", "location cycle: " + " -> ".join(cycle))
 
 
-def _check_ui_specs(
-    state: _State,
+def check_ui_specs(
+    state: ResultingState,
     where: dict[tuple[str, str], Origin],
     deletes: Deletes,
     delete_origins: list[Origin],
@@ -279,7 +279,9 @@ def _check_ui_specs(
                 error(blame, entity, field, f"{prefix}names template {template!r}, which does not exist")
 
 
-def _check_template_deletes(state: _State, deletes: Deletes, delete_origins: list[Origin], error) -> None:
+def check_template_deletes(
+    state: ResultingState, deletes: Deletes, delete_origins: list[Origin], error
+) -> None:
     """A template a UI spec still names (the consent text) cannot be deleted."""
     removed = {i: o for (e, i), o in zip(deletes, delete_origins, strict=True) if e == "templates"}
     if not removed:

@@ -67,9 +67,14 @@ def _describe(error: FieldError) -> str:
 
 
 def _labels(value: Any) -> str | None:
-    if not isinstance(value, dict) or not value or not all(isinstance(v, str) for v in value.values()):
-        return "must be an object of language code -> text"
-    return None
+    # A loop, not all(<generator>): this runs for every row of a million-row import.
+    if isinstance(value, dict) and value:
+        for text in value.values():
+            if type(text) is not str and not isinstance(text, str):
+                break
+        else:
+            return None
+    return "must be an object of language code -> text"
 
 
 def _check_entity_row(entity: str, row: dict[str, Any]) -> list[tuple[str, str]]:
@@ -160,7 +165,8 @@ def _check_entity_row(entity: str, row: dict[str, Any]) -> list[tuple[str, str]]
     return problems
 
 
-def validate_rows(file: str, entity: str, rows: Any, *, first_row: int = 1) -> list[FieldError]:
+def entity_errors(file: str, entity: str) -> list[FieldError]:
+    """The problem with an entity name itself (empty when it is a known entity)."""
     if not _ENTITY_NAME.match(entity):
         return [FieldError(file=file, field=entity, message="entity names are lower-case letters, digits, _")]
     if entity not in ENTITIES:
@@ -169,26 +175,36 @@ def validate_rows(file: str, entity: str, rows: Any, *, first_row: int = 1) -> l
                 file=file, field=entity, message=f"unknown entity {entity!r}; known: {sorted(ENTITIES)}"
             )
         ]
+    return []
+
+
+def row_errors(file: str, entity: str, row: Any, number: int) -> list[FieldError]:
+    """Every problem of one row of a known entity (empty when it is sound)."""
+    if not isinstance(row, dict):
+        return [FieldError(file=file, row=number, message=f"{entity}: a row must be a JSON object")]
+    problems = []
+    if not isinstance(row.get("id"), str) or not 0 < len(row["id"]) <= 200:
+        problems.append(("id", "is required and must be a non-empty string (at most 200 characters)"))
+    center = row.get("center_id")
+    if center is not None and (not isinstance(center, str) or not _FIVE_DIGITS.match(center)):
+        problems.append(("center_id", "must be a 5-digit center id or null"))
+    problems += _check_entity_row(entity, row)
+    return [
+        FieldError(
+            file=file, row=number, field=field, loc=[entity, number, field], message=f"{entity}: {msg}"
+        )
+        for field, msg in problems
+    ]
+
+
+def validate_rows(file: str, entity: str, rows: Any, *, first_row: int = 1) -> list[FieldError]:
+    errors = entity_errors(file, entity)
+    if errors:
+        return errors
     if not isinstance(rows, list):
         return [FieldError(file=file, field=entity, message="an entity holds a list of row objects")]
-    errors: list[FieldError] = []
     for number, row in enumerate(rows, start=first_row):
-        if not isinstance(row, dict):
-            errors.append(FieldError(file=file, row=number, message=f"{entity}: a row must be a JSON object"))
-            continue
-        problems = []
-        if not isinstance(row.get("id"), str) or not 0 < len(row["id"]) <= 200:
-            problems.append(("id", "is required and must be a non-empty string (at most 200 characters)"))
-        center = row.get("center_id")
-        if center is not None and (not isinstance(center, str) or not _FIVE_DIGITS.match(center)):
-            problems.append(("center_id", "must be a 5-digit center id or null"))
-        problems += _check_entity_row(entity, row)
-        errors += [
-            FieldError(
-                file=file, row=number, field=field, loc=[entity, number, field], message=f"{entity}: {msg}"
-            )
-            for field, msg in problems
-        ]
+        errors += row_errors(file, entity, row, number)
     return errors
 
 
@@ -222,12 +238,12 @@ def parse_json_document(file: str, document: Any) -> tuple[Upserts, Deletes]:
     return upserts, removals
 
 
-def _cell(column: str, text: str) -> Any:
+def csv_cell(column: str, text: str) -> Any:
     stripped = text.strip()
     if stripped[:1] in ("{", "[", '"') or stripped in ("true", "false", "null"):
         try:
             return json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):
             return text  # left as text; the row check names the field if it matters
     if column == "version" and stripped.isdigit():
         return int(stripped)
@@ -236,7 +252,7 @@ def _cell(column: str, text: str) -> Any:
 
 def parse_csv_document(file: str, entity: str, text: str) -> tuple[Upserts, Deletes]:
     reader = csv.DictReader(io.StringIO(text))
-    rows = [{k: _cell(k, v) for k, v in raw.items() if k and v not in (None, "")} for raw in reader]
+    rows = [{k: csv_cell(k, v) for k, v in raw.items() if k and v not in (None, "")} for raw in reader]
     errors = validate_rows(file, entity, rows, first_row=2)  # row 1 is the header
     if errors:
         raise MasterDataInvalid(errors)
@@ -254,6 +270,8 @@ def parse_import(name: str, content: bytes) -> tuple[Upserts, Deletes]:
         return parse_csv_document(file, Path(file).stem, text)
     try:
         document = json.loads(text)
+    except RecursionError as exc:
+        raise MasterDataInvalid([FieldError(file=file, message="not valid JSON: nested too deeply")]) from exc
     except ValueError as exc:
         raise MasterDataInvalid([FieldError(file=file, message=f"not valid JSON: {exc}")]) from exc
     return parse_json_document(file, document)

@@ -14,10 +14,9 @@ from shared.sync import (
     ErrorBody,
     SignedChangesPage,
     sign_changes_page,
-    sign_snapshot,
 )
 from sync_server.api.deps import MachineDep, StateDep
-from sync_server.services import machines, masterdata
+from sync_server.services import machines, masterdata, masterdata_snapshot
 from sync_server.services.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -83,11 +82,12 @@ def snapshot(machine: MachineDep, state: StateDep) -> Response:
             with state.snapshot_lock:
                 cached = state.snapshot_cache.get(cache_key)
                 if cached is None:
-                    snap = masterdata.snapshot(session, center_id=machine.center_id)
-                    cached = sign_snapshot(state.keys.signing_key, snap)
+                    snap_cursor, cached = masterdata_snapshot.signed_snapshot(
+                        session, center_id=machine.center_id, key=state.keys.signing_key
+                    )
                     if len(state.snapshot_cache) > 16:
                         state.snapshot_cache.clear()
-                    state.snapshot_cache[(machine.center_id, snap.cursor)] = cached
+                    state.snapshot_cache[(machine.center_id, snap_cursor)] = cached
     body, signature = cached
     return Response(
         content=body,

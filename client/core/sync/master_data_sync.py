@@ -127,7 +127,7 @@ class MasterDataSync:
                 for row in (rows if isinstance(rows, list) else [None])
             ]
             try:
-                with self._store.transaction() as conn:
+                with self._store.bulk_transaction() as conn:  # a snapshot can hold a million rows
                     good, skipped = sort_out(conn, rows_as_changes, seq=snapshot["cursor"])
                     by_entity: dict[str, list[dict[str, Any]]] = {}
                     for change in good:

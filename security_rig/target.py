@@ -145,7 +145,8 @@ class Target:
     ) -> Reply:
         """One request; the answer is read for at most ``timeout`` seconds and ``max_bytes`` bytes (an
         event stream that never ends is cut there)."""
-        # one connection per request: on kept-alive connections small answers were seen to wait ~40 ms
+        # one connection per request: a hostile probe (an oversized body, a header flood, a server error)
+        # may leave its connection unusable, which must not count against the next probe
         sent_headers = {"Connection": "close", **(headers or {})}
         if token is not None:
             sent_headers["Authorization"] = f"Bearer {token}"

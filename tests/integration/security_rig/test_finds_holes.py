@@ -7,6 +7,7 @@ the same authentication dependency, and the TLS ones, get a server each."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,7 @@ from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from sync_server.api import deps, import_body
-from sync_server.services import auth, console_sessions
+from sync_server.services import auth, console_sessions, masterdata
 from sync_server.services import packets as packet_service
 from sync_server.services.auth import Principal
 from tests.integration.security_rig.conftest import named, run_rig
@@ -101,6 +102,16 @@ def _keep_challenge(session, *, machine_id, challenge):
     return False  # never deleted: replayable
 
 
+_import_documents = masterdata.import_documents
+
+
+def _import_parsing_whole_bodies(session, documents, **kwargs):
+    """The import as it was before it streamed: every body parsed whole first, at any depth."""
+    for _name, content in documents:
+        json.loads(content)
+    return _import_documents(session, documents, **kwargs)
+
+
 @pytest.fixture(scope="module")
 def holed(template, tmp_path_factory):
     """One rig run against a server with every hole below opened at once."""
@@ -111,6 +122,7 @@ def holed(template, tmp_path_factory):
         patch.setattr(auth, "machine_refusal", lambda row, machine_id: None)  # revoked machines go on
         patch.setattr(packet_service, "check_rid_owner", lambda rid, machine: None)  # any RID
         patch.setattr(import_body, "json_too_deep", lambda body, limit: False)  # import parses any depth
+        patch.setattr(masterdata, "import_documents", _import_parsing_whole_bodies)
         folder = tmp_path_factory.mktemp("holed")
         with served(
             template,

@@ -53,25 +53,8 @@ MachineKey = str | Callable[[dict[str, Any]], str]
 def decrypt_packet(path: Path, *, identities: list[str], limits: Limits = Limits()) -> bytes:
     """The inner container bytes, or :class:`DecryptionFailed` / :class:`TruncatedPacket`."""
     path = Path(path)
-    size = path.stat().st_size
-    if size > sealed_size_limit(limits.max_packet_bytes):
-        raise OversizedEntry(f"sealed file is {size} bytes, over the {limits.max_packet_bytes}-byte limit")
-    try:
-        parsed = [x25519.Identity.from_str(text.strip()) for text in identities]
-    except Exception as exc:
-        raise DecryptionFailed(f"an identity is not an age X25519 secret key: {exc}") from exc
-    if not parsed:
-        raise DecryptionFailed("no identity given to decrypt the packet")
     plaintext = io.BytesIO()
-    try:
-        with path.open("rb") as handle:
-            pyrage.decrypt_io(handle, plaintext, parsed)
-    except pyrage.DecryptError as exc:
-        if "Incomplete" in str(exc):
-            raise TruncatedPacket(f"the age header is cut short: {exc}") from exc
-        raise DecryptionFailed(f"cannot decrypt the packet with the given identity: {exc}") from exc
-    except OSError as exc:
-        raise TruncatedPacket(f"the encrypted payload is truncated or corrupted ({exc})") from exc
+    _decrypt(path, plaintext, _identities(path, identities, limits), None)
     return plaintext.getvalue()
 
 

@@ -149,9 +149,9 @@ class ZipStream:
             raise MalformedPacket(f"{name}: compression method {method} is not allowed")
         if flags & 0x1:
             raise MalformedPacket(f"{name}: ZIP-level encryption is not allowed")
-        zip64 = self._zip64_sizes(extra, size, compressed)
+        zip64 = _zip64_extra(extra)
         if zip64 is not None:
-            size, compressed = zip64
+            size, compressed, _offset = _wide(zip64, size, compressed, 0)
         described = bool(flags & 0x8)
         declared = None if described and size == 0 else size
         if declared is not None:
@@ -173,19 +173,6 @@ class ZipStream:
         else:
             self._left = compressed
             self._step = self._stored
-
-    @staticmethod
-    def _zip64_sizes(extra: bytes, size: int, compressed: int) -> tuple[int, int] | None:
-        position = 0
-        while position + 4 <= len(extra):
-            kind, length = struct.unpack_from("<HH", extra, position)
-            if kind == 0x0001:
-                values = list(struct.unpack_from(f"<{length // 8}Q", extra, position + 4))
-                size = values.pop(0) if size == 0xFFFFFFFF and values else size
-                compressed = values.pop(0) if compressed == 0xFFFFFFFF and values else compressed
-                return size, compressed
-            position += 4 + length
-        return None
 
     def _check_declared(self, name: str, size: int, compressed: int, method: int) -> None:
         if size > self._limits.max_entry_bytes:
@@ -369,7 +356,7 @@ def _central_entries(data: bytes, position: int) -> tuple[list[LocalEntry], int]
         name_len, extra_len, comment_len, offset = head[10], head[11], head[12], head[16]
         raw = data[position + 46 : position + 46 + name_len]
         extra = data[position + 46 + name_len : position + 46 + name_len + extra_len]
-        size, compressed, offset = _central_zip64(extra, size, compressed, offset)
+        size, compressed, offset = _wide(_zip64_extra(extra) or [], size, compressed, offset)
         name = raw.decode("utf-8" if flags & 0x800 else "cp437")
         listed.append(LocalEntry(name, offset, method, crc, compressed, size))
         position += 46 + name_len + extra_len + comment_len
@@ -390,15 +377,21 @@ def directory_sizes(container: bytes) -> dict[int, int]:
         return {}
 
 
-def _central_zip64(extra: bytes, size: int, compressed: int, offset: int) -> tuple[int, int, int]:
+def _zip64_extra(extra: bytes) -> list[int] | None:
+    """The values of the ZIP64 extended-information field in ``extra``, or None without one."""
     position = 0
     while position + 4 <= len(extra):
         kind, length = struct.unpack_from("<HH", extra, position)
         if kind == 0x0001:
-            values = list(struct.unpack_from(f"<{length // 8}Q", extra, position + 4))
-            size = values.pop(0) if size == 0xFFFFFFFF and values else size
-            compressed = values.pop(0) if compressed == 0xFFFFFFFF and values else compressed
-            offset = values.pop(0) if offset == 0xFFFFFFFF and values else offset
-            break
+            return list(struct.unpack_from(f"<{length // 8}Q", extra, position + 4))
         position += 4 + length
+    return None
+
+
+def _wide(values: list[int], size: int, compressed: int, offset: int) -> tuple[int, int, int]:
+    """Size, compressed size and offset with each 0xFFFFFFFF replaced, in order, from ``values``."""
+    values = list(values)
+    size = values.pop(0) if size == 0xFFFFFFFF and values else size
+    compressed = values.pop(0) if compressed == 0xFFFFFFFF and values else compressed
+    offset = values.pop(0) if offset == 0xFFFFFFFF and values else offset
     return size, compressed, offset

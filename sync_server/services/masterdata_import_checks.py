@@ -30,6 +30,7 @@ from sync_server.services.masterdata_refs import (
     ResultingState,
     check_template_deletes,
     check_ui_specs,
+    error_collector,
 )
 
 _BATCH = 5000
@@ -113,17 +114,7 @@ def check_result(session: Session, state: ImportedState, *, refused: Exception |
     """Every problem of the import (empty when sound); applies the deletes on the way. ``refused`` is
     what refused the fold (``fold``): raised again unless duplicate ids explain it."""
     errors: list[FieldError] = []
-
-    def error(origin: Origin, entity: str, name: str, message: str) -> None:
-        errors.append(
-            FieldError(
-                file=origin.file,
-                row=origin.row,
-                field=name,
-                loc=[entity, origin.row or 0, name],
-                message=f"{entity}: {message}",
-            )
-        )
+    error = error_collector(errors)
 
     conn = session.connection()
     bounds = {"a": state.first, "b": state.last_upsert}

@@ -10,6 +10,7 @@ only looked up by id (in batches), so a small import into a large database stays
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,16 +101,8 @@ REFERENCES = (
 )
 
 
-def check_import(
-    session: Session,
-    *,
-    upserts: Upserts,
-    deletes: Deletes,
-    origins: list[Origin],
-    delete_origins: list[Origin],
-) -> list[FieldError]:
-    """Every problem the import would leave in the resulting master data (empty when it is sound)."""
-    errors: list[FieldError] = []
+def error_collector(errors: list[FieldError]) -> Callable[[Origin, str, str, str], None]:
+    """``error(origin, entity, field, message)`` appending the problem to ``errors``."""
 
     def error(origin: Origin, entity: str, field: str, message: str) -> None:
         errors.append(
@@ -121,6 +114,21 @@ def check_import(
                 message=f"{entity}: {message}",
             )
         )
+
+    return error
+
+
+def check_import(
+    session: Session,
+    *,
+    upserts: Upserts,
+    deletes: Deletes,
+    origins: list[Origin],
+    delete_origins: list[Origin],
+) -> list[FieldError]:
+    """Every problem the import would leave in the resulting master data (empty when it is sound)."""
+    errors: list[FieldError] = []
+    error = error_collector(errors)
 
     where: dict[tuple[str, str], Origin] = {}
     for (entity, row), origin in zip(upserts, origins, strict=True):

@@ -21,4 +21,5 @@ pytest_plugins: list[str] = [
     "tests.support.browser",
     "tests.support.ftp",
     "tests.support.smtp",
+    "tests.support.crash_report",
 ]

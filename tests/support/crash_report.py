@@ -1,0 +1,41 @@
+"""Python tracebacks of a test worker that dies in native code.
+
+xdist reports such a worker only as "crashed" (its stderr is not shown), and the suite has seen a few
+segmentation faults inside the garbage collector (``visit_decref``) that leave nothing else. Each
+worker writes faulthandler's dump (every thread's stack) to a file of its own; the controller prints any
+non-empty one at the end of the run.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_ENV = "OPENREG_FAULT_DIR"
+_handles: list = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = getattr(config, "workerinput", None)
+    if worker is None:
+        if not os.environ.get(_ENV):  # the controller: workers started after this inherit it
+            os.environ[_ENV] = tempfile.mkdtemp(prefix="openreg-faults-")
+        return
+    folder = Path(os.environ.get(_ENV) or tempfile.gettempdir())
+    handle = (folder / f"{worker['workerid']}-{os.getpid()}.log").open("w")
+    _handles.append(handle)  # kept open for as long as the worker lives
+    faulthandler.enable(file=handle, all_threads=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if getattr(config, "workerinput", None) is not None or not os.environ.get(_ENV):
+        return
+    for log in sorted(Path(os.environ[_ENV]).glob("*.log")):
+        text = log.read_text(errors="replace").strip()
+        if text:
+            terminalreporter.section(f"native crash in test worker {log.stem}", sep="!")
+            terminalreporter.write_line(text[-20_000:])

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from shared.cli_output import echo_json, json_option, progress
+
 DATA_OPTION = click.option(
     "--data",
     "data_dir",
@@ -68,16 +70,34 @@ def client() -> None:
 @client.command()
 @DATA_OPTION
 @KEYRING_OPTION
-def status(data_dir: Path, keyring_file: Path | None) -> None:
+@json_option
+def status(data_dir: Path, keyring_file: Path | None, as_json: bool) -> None:
     """Show enrolment, master-data cursor and packet counts."""
+    from client.core.machine import read_setting
+
     app = _app(data_dir, keyring_file)
     try:
         ident = app.machine.identity()
-        click.echo(f"machine {ident.machine_id or '-'} center {ident.center_id or '-'} status {ident.status}")
-        for state, count in app.registrations.count_by_status():
-            click.echo(f"  {state}: {count}")
+        with app.store.transaction() as conn:
+            cursor = read_setting(conn, "masterdata.cursor")
+        counts = app.registrations.count_by_status()
     finally:
         app.close()
+    if as_json:
+        echo_json(
+            {
+                "machine_id": ident.machine_id,
+                "center_id": ident.center_id,
+                "status": ident.status,
+                "masterdata_cursor": cursor,
+                "registrations": dict(counts),
+            }
+        )
+        return
+    click.echo(f"machine {ident.machine_id or '-'} center {ident.center_id or '-'} status {ident.status}")
+    click.echo(f"  master-data cursor: {'none (no master data yet)' if cursor is None else cursor}")
+    for state, count in counts:
+        click.echo(f"  {state}: {count}")
 
 
 @client.command()
@@ -159,7 +179,8 @@ def enrol(
 @client.command()
 @DATA_OPTION
 @KEYRING_OPTION
-def sync(data_dir: Path, keyring_file: Path | None) -> None:
+@json_option
+def sync(data_dir: Path, keyring_file: Path | None, as_json: bool) -> None:
     """Pull master data, upload approved packets, fetch statuses, purge old packets, check for updates."""
     from client.core.sync.master_data_sync import MasterDataRefused
     from client.core.sync.round import run_sync_round
@@ -167,19 +188,11 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
     from client.core.sync.tls import InsecureServerUrl
     from client.core.sync.transport import ServerRefused, TransportError, reason_text
 
-    def show_progress(kind: str, p) -> None:
-        if kind == "master":
-            click.echo(f"master data [{p.phase}] rows {p.rows} bytes {p.bytes}", err=True)
-        elif kind == "upload":
-            click.echo(
-                f"upload {p.rid} {p.sent}/{p.size} bytes, overall {p.packets_done}/{p.packets_total}",
-                err=True,
-            )
-
     app = _app(data_dir, keyring_file)
     try:
         try:
-            result = run_sync_round(app, progress=show_progress)
+            with progress() as display:
+                result = run_sync_round(app, progress=lambda kind, p: _show_sync(display, kind, p))
         except (MasterDataRefused, ServerKeysRefused, InsecureServerUrl) as exc:
             raise click.ClickException(str(exc)) from exc
         except TransportError as exc:
@@ -190,6 +203,14 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
             ) from exc
         except (ServerRefused, RuntimeError) as exc:  # e.g. not enrolled, no server address
             raise click.ClickException(f"sync failed: {_first_line(exc)}") from exc
+        if as_json:
+            echo_json(_sync_document(result))
+            if not result.ok:
+                click.echo(
+                    f"Error: {len(result.upload.failed)} packet(s) not uploaded (see the JSON)", err=True
+                )
+                sys.exit(1)
+            return
         click.echo(f"master data: {result.master_data.rows} rows applied")
         for rid in result.upload.uploaded:
             click.echo(f"uploaded {rid}")
@@ -207,6 +228,46 @@ def sync(data_dir: Path, keyring_file: Path | None) -> None:
         app.close()
 
 
+def _show_sync(display, kind: str, p) -> None:
+    """A sync round's progress (client.core.sync.round) as bars: master data rows, then upload bytes."""
+    if kind == "master":
+        display.show("master data", p.rows, unit="rows", item=p.phase)
+    elif kind == "upload":
+        item = f"{p.rid} ({p.packets_done}/{p.packets_total} packets)"
+        display.show("upload", p.bytes_sent, total=p.bytes_total, unit="bytes", item=item)
+
+
+def _sync_document(result) -> dict:
+    """A sync round's result (client.core.sync.round.SyncRoundResult) for --json."""
+    master = result.master_data
+    return {
+        "ok": result.ok,
+        "master_data": {"rows": master.rows, "skipped": master.skipped, "entities": master.entities},
+        "uploaded": result.upload.uploaded,
+        "failed": result.upload.failed,
+        "quarantined": result.upload.quarantined,
+        "rejections_reported": result.upload.rejected_reported,
+        "statuses": [_status_document(st) for st in result.statuses],
+        "purged": result.purged,
+        "update": {
+            "status": result.update.status,
+            "message": result.update.message,
+            "version": result.update.version,
+        },
+    }
+
+
+def _status_document(st) -> dict:
+    """A packet status from the server (shared.sync.PacketStatus) for --json."""
+    return {
+        "rid": st.rid,
+        "status": st.status,
+        "uin": st.uin,
+        "reason_code": st.reason_code,
+        "reason": st.reason,
+    }
+
+
 def _short_reason(exc: BaseException) -> str:
     # requests' own message runs to several hundred characters of pool internals; its class says it.
     return type(exc.__cause__).__name__ if exc.__cause__ is not None else _first_line(exc)
@@ -220,7 +281,8 @@ def _first_line(exc: BaseException, limit: int = 300) -> str:
 @client.command("verify-audit")
 @DATA_OPTION
 @KEYRING_OPTION
-def verify_audit(data_dir: Path, keyring_file: Path | None) -> None:
+@json_option
+def verify_audit(data_dir: Path, keyring_file: Path | None, as_json: bool) -> None:
     """Check the hash chain of the kiosk's audit log; exit 1 naming the first broken entry."""
     from client.core.audit import verify_audit_chain
 
@@ -230,9 +292,19 @@ def verify_audit(data_dir: Path, keyring_file: Path | None) -> None:
             verdict = verify_audit_chain(conn)
     finally:
         app.close()
+    if as_json:
+        echo_json(
+            {
+                "ok": verdict.ok,
+                "entries": verdict.entries,
+                "first_broken_seq": verdict.first_broken_seq,
+                "reason": verdict.reason,
+            }
+        )
     if not verdict.ok:
         raise click.ClickException(f"audit log broken at entry {verdict.first_broken_seq}: {verdict.reason}")
-    click.echo(f"audit log intact ({verdict.entries} entries)")
+    if not as_json:
+        click.echo(f"audit log intact ({verdict.entries} entries)")
 
 
 @client.command("export-receipt")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from shared.cli_output import echo_json, json_option, progress
+
 FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
@@ -40,8 +42,9 @@ def _options(command):
     help="The supervisor's password; prompted when not given (or set OPENREG_CLIENT_SUPERVISOR_PASSWORD).",
 )
 @_options
+@json_option
 def export(
-    data_dir: Path, keyring_file: Path | None, target: Path, supervisor_id: str, password: str
+    data_dir: Path, keyring_file: Path | None, target: Path, supervisor_id: str, password: str, as_json: bool
 ) -> None:
     """Put approved packets the server has not acknowledged on a stick, with a signed manifest. They
     stay on this kiosk until the stick comes back with the server's acknowledgement (import-ack)."""
@@ -58,20 +61,29 @@ def export(
                 password = password or click.prompt("supervisor password", hide_input=True)
                 session = app.authentication.login(user_id=supervisor_id, password=password)
             exporter = MediaExporter(store=app.store, machine=app.machine)
-            last = {"packets": -1}
+            with progress() as display:
 
-            def show(p) -> None:
-                if p.packets_done != last["packets"]:
-                    last["packets"] = p.packets_done
-                    click.echo(
-                        f"export {p.rid} {p.packets_done}/{p.packets_total} packets, "
-                        f"{p.bytes_done}/{p.bytes_total} bytes",
-                        err=True,
-                    )
+                def show(p) -> None:
+                    item = f"{p.rid} ({p.packets_done}/{p.packets_total} packets)"
+                    display.show("export", p.bytes_done, total=p.bytes_total, unit="bytes", item=item)
 
-            report = exporter.export(target, session=session, progress=show)
+                report = exporter.export(target, session=session, progress=show)
         except (AuthError, MediaProblem) as exc:  # RoleRequired is an AuthError
             raise _failure(exc) from exc
+        if as_json:
+            echo_json(
+                {
+                    "folder": report.folder,
+                    "export_id": report.export_id,
+                    "exported": report.exported,
+                    "kept": report.kept,
+                    "quarantined": report.quarantined,
+                    "rejections": report.rejections,
+                    "awaiting": report.awaiting,
+                    "bytes": report.bytes,
+                }
+            )
+            return
         for rid, why in report.quarantined.items():
             click.echo(f"QUARANTINED {rid} (damaged sealed file, not exported; tell the supervisor): {why}")
         click.echo(
@@ -85,7 +97,8 @@ def export(
 @click.command("import-ack")
 @click.argument("folder", type=FOLDER)
 @_options
-def import_ack(data_dir: Path, keyring_file: Path | None, folder: Path) -> None:
+@json_option
+def import_ack(data_dir: Path, keyring_file: Path | None, folder: Path, as_json: bool) -> None:
     """Read the server's acknowledgement from a stick (FOLDER): packets it received, statuses and UINs,
     master data, and a staged update if the stick carries one. Refused (nothing applied) when it is
     not signed by the server this kiosk is enrolled with, or was made for another kiosk."""
@@ -100,6 +113,9 @@ def import_ack(data_dir: Path, keyring_file: Path | None, folder: Path) -> None:
             report = run_import(app, folder)
         except MediaProblem as exc:
             raise _failure(exc) from exc
+        if as_json:
+            echo_json(_ack_document(report))
+            return
         click.echo(f"acknowledgement of export {report.export_id} ({report.created_at:%Y-%m-%d %H:%M} UTC)")
         if report.older:
             click.echo("  older than one already read: statuses kept as they are")
@@ -117,3 +133,30 @@ def import_ack(data_dir: Path, keyring_file: Path | None, folder: Path) -> None:
             click.echo(f"update: {report.update.message}")
     finally:
         app.close()
+
+
+def _ack_document(report) -> dict:
+    """An imported acknowledgement (client.core.media.ack_import.AckReport) for --json."""
+    from client.cli import _status_document
+
+    master = report.master_data
+    update = report.update
+    return {
+        "export_id": report.export_id,
+        "created_at": report.created_at,
+        "older": report.older,
+        "delivered": report.delivered,
+        "statuses": [_status_document(st) for st in report.statuses],
+        "refused": [{"rid": r.rid, "reason": r.reason} for r in report.refused],
+        "master_data": {
+            "rows": master.rows,
+            "skipped": master.skipped,
+            "cursor": master.cursor,
+            "entities": master.entities,
+            "not_applied": master.not_applied,
+        },
+        "purged": report.purged,
+        "update": None
+        if update is None
+        else {"status": update.status, "message": update.message, "version": update.version},
+    }

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from shared.cli_output import echo_json, json_option
+
 GROUP = "openreg.devices"
 
 
@@ -45,12 +47,48 @@ def devices() -> None:
     default=None,
     help="JSON list of master-data device_models rows; lists connected USB devices matching them.",
 )
-def list_devices(ports: str, protocol: str, usb_models: Path | None) -> None:
+@json_option
+def list_devices(ports: str, protocol: str, usb_models: Path | None, as_json: bool) -> None:
     """Discover SBI devices on 127.0.0.1 (and, with --usb-models, connected USB devices)."""
     from device_drivers.sbi.client import discover
 
     low, _, high = ports.partition("-")
     found = discover(ports=range(int(low), int(high or low) + 1), protocol=protocol)
+    if as_json:
+        usb, usb_error = _scan_usb(usb_models) if usb_models is not None else (None, None)
+        echo_json(
+            {
+                "sbi": [
+                    {
+                        "bio_type": e.bio_type,
+                        "host": e.host,
+                        "port": e.port,
+                        "device_id": e.device_id,
+                        "status": e.status,
+                        "make": e.digital_id.get("make"),
+                        "model": e.digital_id.get("model"),
+                        "serial": e.digital_id.get("serialNo"),
+                        "spec_versions": list(e.spec_versions),
+                    }
+                    for e in found
+                ],
+                "usb": None
+                if usb is None
+                else [
+                    {
+                        "modality": info.modality,
+                        "key": info.key,
+                        "usb_id": info.detail,
+                        "make": info.identity.make,
+                        "model": info.identity.model,
+                        "serial": info.identity.serial,
+                    }
+                    for info in usb
+                ],
+                "usb_error": usb_error,
+            }
+        )
+        return
     if not found:
         click.echo("No SBI devices answered.")
     for e in found:
@@ -62,7 +100,8 @@ def list_devices(ports: str, protocol: str, usb_models: Path | None) -> None:
         _list_usb(usb_models)
 
 
-def _list_usb(models_path: Path) -> None:
+def _scan_usb(models_path: Path) -> tuple[list, str | None]:
+    """The connected USB devices that match the allowed models, or why they cannot be scanned."""
     import json
 
     from device_drivers.base import DeviceUnavailableError
@@ -72,9 +111,15 @@ def _list_usb(models_path: Path) -> None:
     if isinstance(rows, dict):  # a master-data import file
         rows = rows.get("entities", {}).get("device_models", [])
     try:
-        found = UsbScanner([AllowedModel.from_master_data(r) for r in rows]).scan()
+        return UsbScanner([AllowedModel.from_master_data(r) for r in rows]).scan(), None
     except DeviceUnavailableError as exc:
-        click.echo(str(exc))
+        return [], str(exc)
+
+
+def _list_usb(models_path: Path) -> None:
+    found, error = _scan_usb(models_path)
+    if error is not None:
+        click.echo(error)
         return
     if not found:
         click.echo("No allowed USB devices are connected.")

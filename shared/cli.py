@@ -12,6 +12,7 @@ from importlib.metadata import EntryPoint, entry_points
 import click
 
 from shared import __version__
+from shared.cli_output import PROGRESS_ENV, PROGRESS_KEY, PROGRESS_MODES, echo_json_error
 from shared.exit_codes import GENERAL, exit_code_for
 
 GROUP = "openreg.commands"
@@ -46,6 +47,7 @@ class _LazyGroup(click.Group):
         except click.ClickException as exc:
             if exc.exit_code == GENERAL:
                 exc.exit_code = exit_code_for(exc.__cause__, default=GENERAL)
+            echo_json_error(ctx, exc)
             raise
         except (click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
             raise
@@ -55,6 +57,7 @@ class _LazyGroup(click.Group):
             message = " ".join(str(exc).split())[:500] or type(exc).__name__
             error = click.ClickException(f"{message} (run with --debug for details)")
             error.exit_code = exit_code_for(exc)
+            echo_json_error(ctx, error)
             raise error from exc
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -90,10 +93,22 @@ def _show_envvars(command: click.Command) -> None:
     show_envvar=True,
     help="Show the traceback of an unexpected error instead of one line.",
 )
+@click.option(
+    "--progress",
+    type=click.Choice(PROGRESS_MODES),
+    default="auto",
+    envvar=PROGRESS_ENV,
+    show_envvar=True,
+    show_default=True,
+    help="Progress of long work on stderr: auto draws a bar on a terminal only, lines writes a line "
+    "per item (for logs), off nothing. Never with --json.",
+)
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, progress: str) -> None:
     """OpenReg: offline-first registration (kiosk client, sync server, devices, packets).
 
     Exit codes: 0 done, 1 error, 2 usage, 65 bad input, 70 internal error, 74 file or device
-    error, 75 offline (try again later), 77 refused."""
+    error, 75 offline (try again later), 77 refused. With --json, list, status, import and sync
+    commands print one JSON document on stdout, or {"error": {"message", "exit_code"}} when they fail."""
     ctx.meta["openreg.debug"] = debug
+    ctx.meta[PROGRESS_KEY] = progress

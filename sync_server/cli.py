@@ -11,6 +11,7 @@ from typing import TypeVar
 import click
 from sqlalchemy.orm import Session
 
+from shared.cli_output import Progress, echo_json, json_flag, json_option, progress
 from sync_server.backend_cli import identity, reprocess
 from sync_server.backup.cli import backup, restore
 from sync_server.cli_options import (
@@ -25,7 +26,7 @@ from sync_server.cli_options import (
 from sync_server.db_cli import db_group
 from sync_server.machines_cli import machines_group
 from sync_server.masterdata_mosip_cli import import_mosip
-from sync_server.media_import_cli import import_packets
+from sync_server.packets_cli import packets_group
 from sync_server.reports_cli import reports
 from sync_server.worker_cli import worker
 
@@ -133,33 +134,6 @@ def admin() -> None:
     """Administer a sync server's database directly (machines, master data)."""
 
 
-@admin.group("packets")
-def packets_group() -> None:
-    """List received packets (e.g. those kiosks quarantined as damaged)."""
-
-
-@packets_group.command("list")
-@data_option
-@db_option
-@click.option("--status", default=None, help="Only packets in this state, e.g. damaged, receiving, rejected.")
-@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 10_000))
-def packets_list(data_dir: Path, db_url: str | None, status: str | None, limit: int) -> None:
-    from shared.sync import PacketState
-    from sync_server.services.packets import list_packets
-
-    try:
-        wanted = PacketState(status) if status else None
-    except ValueError as exc:
-        raise click.BadParameter(f"unknown state {status!r}", param_hint="--status") from exc
-    with Session(cli_state(data_dir, db_url).engine) as session:
-        rows = list_packets(session, status=wanted, limit=limit)
-    if not rows:
-        click.echo("no packets")
-    for row in rows:
-        why = f"  [{row.reason_code}] {row.reason or ''}".rstrip() if row.reason_code else ""
-        click.echo(f"{row.rid}  {row.status.value:10}  machine {row.machine_id}  {row.size} bytes{why}")
-
-
 @admin.group("masterdata")
 def masterdata_group() -> None:
     """Import master data (JSON import documents or <entity>.csv files); read kiosks' problem reports."""
@@ -171,19 +145,35 @@ def masterdata_group() -> None:
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-def masterdata_import(data_dir: Path, db_url: str | None, files: tuple[Path, ...]) -> None:
-    """Import FILES all-or-nothing; a bad row is reported with file, row and field."""
-    from sync_server.services.audit import cli_actor
-    from sync_server.services.masterdata import import_paths
+@json_option
+def masterdata_import(data_dir: Path, db_url: str | None, files: tuple[Path, ...], as_json: bool) -> None:
+    """Import FILES all-or-nothing; a bad row is reported with file, row and field. Prints the result
+    as JSON (with --json: indented, and a refusal as {"error": ...} with its problems)."""
     from sync_server.services.masterdata_rules import MasterDataInvalid
 
     state = cli_state(data_dir, db_url)
     try:
-        with Session(state.engine) as session, session.begin():
-            result = import_paths(session, list(files), actor=cli_actor())
+        with progress() as display, Session(state.engine) as session, session.begin():
+            result = _import_paths(session, list(files), display)
     except MasterDataInvalid as exc:
         raise import_refused(exc) from exc
-    click.echo(json.dumps(result.model_dump()))
+    if as_json:
+        echo_json(result.model_dump())
+    else:
+        click.echo(json.dumps(result.model_dump()))
+
+
+def _import_paths(session: Session, files: list[Path], display: Progress):
+    """``import_paths`` with a bar of the bytes read."""
+    from sync_server.services.audit import cli_actor
+    from sync_server.services.masterdata import import_paths
+
+    total = sum(f.stat().st_size for f in files)
+
+    def show(read: int) -> None:
+        display.show("master data import", read, total=total, unit="bytes")
+
+    return import_paths(session, files, actor=cli_actor(), progress=show)
 
 
 @admin.group("audit")
@@ -194,23 +184,34 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @data_option
 @db_option
-def audit_verify(data_dir: Path, db_url: str | None) -> None:
+@json_option
+def audit_verify(data_dir: Path, db_url: str | None, as_json: bool) -> None:
     """Check every link of the chain: prints OK with the count, or the first broken seq (exit 1)."""
     from sync_server.services.audit import verify_chain
 
     with cli_state(data_dir, db_url).engine.connect() as conn:
         verdict = verify_chain(conn)
+    if as_json:
+        echo_json(
+            {
+                "ok": verdict.ok,
+                "entries": verdict.entries,
+                "first_broken_seq": verdict.first_broken_seq,
+                "reason": verdict.reason,
+            }
+        )
     if not verdict.ok:
         click.echo(f"BROKEN at seq {verdict.first_broken_seq}: {verdict.reason}", err=True)
         raise SystemExit(1)
-    click.echo(f"OK: {verdict.entries} entries, chain intact")
+    if not as_json:
+        click.echo(f"OK: {verdict.entries} entries, chain intact")
 
 
 @audit_group.command("list")
 @data_option
 @db_option
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@json_flag("One JSON object per line (JSON Lines), newest first.")
 def audit_list(data_dir: Path, db_url: str | None, limit: int, as_json: bool) -> None:
     """The newest LIMIT entries, newest first."""
     from sync_server.services.audit import list_entries
@@ -277,13 +278,19 @@ def _audited_rotation(state, *, action: str, rotate: Callable[[], tuple[T, str, 
 @db_option
 @click.option("--machine", "machine_id", default=None, help="Only this machine's reports.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
-def masterdata_problems(data_dir: Path, db_url: str | None, machine_id: str | None, limit: int) -> None:
+@json_option
+def masterdata_problems(
+    data_dir: Path, db_url: str | None, machine_id: str | None, limit: int, as_json: bool
+) -> None:
     """Master-data changes kiosks could not apply and skipped, newest first."""
     from sync_server.services.masterdata_problems import list_problems
 
     state = cli_state(data_dir, db_url)
     with Session(state.engine) as session:
         problems = list_problems(session, machine_id=machine_id, limit=limit)
+    if as_json:  # the keys of GET /api/v1/admin/masterdata/problems
+        echo_json({"problems": problems})
+        return
     if not problems:
         click.echo("no master-data problems reported")
     for p in problems:
@@ -333,6 +340,6 @@ admin.add_command(reprocess)
 admin.add_command(identity)
 admin.add_command(machines_group)
 masterdata_group.add_command(import_mosip)
-packets_group.add_command(import_packets)  # issue 21: kiosk exports from a USB stick
+admin.add_command(packets_group)
 admin.add_command(backup)
 admin.add_command(restore)

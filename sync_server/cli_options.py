@@ -65,10 +65,16 @@ def cli_state(data_dir: Path, db_url: str | None) -> Any:
 
 def import_refused(exc: MasterDataInvalid) -> click.ClickException:
     """Print each problem of a refused master-data import (file, row, field) and return the one-line
-    error to raise from ``exc``."""
+    error to raise from ``exc``; with ``--json`` the problems are in its error object too."""
     for error in exc.errors:
         where = ", ".join(
             x for x in (error.file, f"row {error.row}" if error.row else None, error.field) if x
         )
         click.echo(f"error: {where}: {error.message}", err=True)
-    return click.ClickException(f"import refused, nothing applied ({len(exc.errors)} problem(s))")
+    refused = click.ClickException(f"import refused, nothing applied ({len(exc.errors)} problem(s))")
+    refused.details = {  # type: ignore[attr-defined]  # read by shared.cli_output.echo_json_error
+        "problems": [
+            {"file": e.file, "row": e.row, "field": e.field, "message": e.message} for e in exc.errors
+        ]
+    }
+    return refused

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from sqlalchemy import Engine
 
+from shared.cli_output import echo_json, json_option
 from sync_server.bootstrap import open_engine
 from sync_server.cli_options import cli_settings, data_option, db_option
 from sync_server.db.migrate import SchemaError, current_revisions, head_revision, history, upgrade_to_head
@@ -48,7 +49,8 @@ def db_upgrade(data_dir: Path, db_url: str | None) -> None:
 @db_group.command("current")
 @data_option
 @db_option
-def db_current(data_dir: Path, db_url: str | None) -> None:
+@json_option
+def db_current(data_dir: Path, db_url: str | None, as_json: bool) -> None:
     """Print the database's revision and whether it is this version's head (exit 1 if not)."""
     engine = _existing(data_dir, db_url)
     try:
@@ -56,7 +58,10 @@ def db_current(data_dir: Path, db_url: str | None) -> None:
     finally:
         engine.dispose()
     head = head_revision()
-    click.echo(f"{', '.join(at) or 'empty (never migrated)'}{' (head)' if at == (head,) else ''}")
+    if as_json:
+        echo_json({"revisions": list(at), "head": head, "at_head": at == (head,)})
+    else:
+        click.echo(f"{', '.join(at) or 'empty (never migrated)'}{' (head)' if at == (head,) else ''}")
     if at != (head,):
         click.echo(f"this server's head is {head}: run `openreg admin db upgrade`", err=True)
         raise SystemExit(1)
@@ -65,13 +70,17 @@ def db_current(data_dir: Path, db_url: str | None) -> None:
 @db_group.command("history")
 @data_option
 @db_option
-def db_history(data_dir: Path, db_url: str | None) -> None:
+@json_option
+def db_history(data_dir: Path, db_url: str | None, as_json: bool) -> None:
     """List the known revisions, oldest first; the database's one is marked with *."""
     engine = _existing(data_dir, db_url)
     try:
         revisions = history(engine)
     finally:
         engine.dispose()
+    if as_json:  # revision, down_revision, message, current
+        echo_json({"revisions": revisions})
+        return
     for rev in revisions:
         click.echo(
             f"{'*' if rev.current else ' '} {rev.revision:<32} {rev.down_revision or '-':<32} {rev.message}"

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
+from shared.cli_output import echo_json, json_option
 from sync_server.cli_options import cli_state, data_option, db_option
 
 
@@ -20,13 +21,32 @@ def machines_group() -> None:
 @data_option
 @db_option
 @click.option("--status", default=None, type=click.Choice(["pending", "approved", "rejected", "revoked"]))
-def machines_list(data_dir: Path, db_url: str | None, status: str | None) -> None:
+@json_option
+def machines_list(data_dir: Path, db_url: str | None, status: str | None, as_json: bool) -> None:
+    """Every kiosk by id: status, center, name, last master-data sync, public key."""
     from sync_server.services.clock import aware
     from sync_server.services.machines import list_machines
 
     state = cli_state(data_dir, db_url)
     with Session(state.engine) as session:
         rows = list_machines(session, status=status)
+        if as_json:
+            echo_json(
+                {
+                    "machines": [
+                        {
+                            "machine_id": row.machine_id,
+                            "status": row.status,
+                            "center_id": row.center_id,
+                            "name": row.name,
+                            "last_masterdata_sync_at": row.last_masterdata_sync_at,
+                            "public_key": row.public_key,
+                        }
+                        for row in rows
+                    ]
+                }
+            )
+            return
         if not rows:
             click.echo("no machines")
         for row in rows:

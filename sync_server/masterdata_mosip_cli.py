@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
+from shared.cli_output import echo_json, json_option
 from sync_server.cli_options import cli_state, db_option, import_refused
 
 _AGE_GROUP = re.compile(r"^\s*([A-Za-z_]+)\s*=\s*(\d{1,3})\s*-\s*(\d{1,3})\s*$")
@@ -95,6 +96,7 @@ def _read(paths: tuple[Path, ...] | list[Path]) -> list[tuple[str, bytes]]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report (JSON) here too.",
 )
+@json_option
 def import_mosip(
     data_dir: Path | None,
     db_url: str | None,
@@ -111,9 +113,11 @@ def import_mosip(
     consent_template: str | None,
     age_groups: str,
     report_path: Path | None,
+    as_json: bool,
 ) -> None:
     """Convert MOSIP's identity schema, UI spec and master-data CSVs; every element that does not
-    convert is reported with its JSON path (on stderr). Without --out or --import nothing is written."""
+    convert is reported with its JSON path (on stderr). Without --out or --import nothing is written.
+    Prints the summary as JSON; with --json one document {"summary", "report", "imported"}."""
     from sync_server.masterdata_mosip import ConversionOptions, MosipInputError, convert
     from sync_server.masterdata_mosip.convert import processes_in, read_json
 
@@ -159,12 +163,17 @@ def import_mosip(
         out_dir.mkdir(parents=True, exist_ok=True)
         for name, document in [*conversion.documents().items(), ("report.json", report.to_json())]:
             (out_dir / name).write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
-    click.echo(json.dumps({"summary": report.summary, "report": report.counts()}, ensure_ascii=False))
-    if state is not None:
-        _import(state, conversion.import_files())
+    document = {"summary": report.summary, "report": report.counts()}
+    if not as_json:
+        click.echo(json.dumps(document, ensure_ascii=False))
+    imported = _import(state, conversion.import_files()) if state is not None else None
+    if as_json:
+        echo_json({**document, "imported": imported})
+    elif imported is not None:
+        click.echo(json.dumps({"imported": imported}))
 
 
-def _import(state, files: list[tuple[str, bytes]]) -> None:
+def _import(state, files: list[tuple[str, bytes]]) -> dict:
     """Through the ordinary import (all-or-nothing, checked, audited), as ``masterdata import``."""
     from sync_server.services.audit import cli_actor
     from sync_server.services.masterdata import import_documents
@@ -175,4 +184,4 @@ def _import(state, files: list[tuple[str, bytes]]) -> None:
             result = import_documents(session, files, actor=cli_actor())
     except MasterDataInvalid as exc:
         raise import_refused(exc) from exc
-    click.echo(json.dumps({"imported": result.model_dump()}))
+    return result.model_dump()

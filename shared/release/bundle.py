@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -35,6 +36,13 @@ DEFAULT_START_CHECK = ["openreg", "--version"]
 # Bundles update kiosks: the base dependencies and the kiosk extra (pyproject.toml), no server packages.
 BUNDLE_EXTRAS = ("kiosk",)
 MAX_MANIFEST_BYTES = 1_000_000
+# (step, done, total): "project wheel" 0-1, "dependency wheels" fetched of the pins, "archive" bytes
+BuildProgress = Callable[[str, int, int], None]
+_POLL_S = 0.5
+
+
+def _no_progress(_step: str, _done: int, _total: int) -> None:
+    pass
 
 
 class BundleError(Exception):
@@ -106,8 +114,11 @@ def locked_requirements(project: str, extras: tuple[str, ...] = ()) -> list[str]
     return [f"{name}=={version}" for name, version in sorted(pins.items())]
 
 
-def fetch_dependency_wheels(pins: list[str], wheel_dir: Path, *, find_links: list[Path]) -> None:
-    """Download (or build) wheels for ``pins``; with ``find_links`` only those folders are used."""
+def fetch_dependency_wheels(
+    pins: list[str], wheel_dir: Path, *, find_links: list[Path], progress: Callable[[int], None] | None = None
+) -> None:
+    """Download (or build) wheels for ``pins``; with ``find_links`` only those folders are used.
+    ``progress(n)`` is told how many wheels have arrived while pip runs."""
     lock = wheel_dir.parent / "requirements.lock"
     cmd = [
         sys.executable,
@@ -124,9 +135,17 @@ def fetch_dependency_wheels(pins: list[str], wheel_dir: Path, *, find_links: lis
     ]
     if find_links:
         cmd[4:4] = ["--no-index", *[arg for d in find_links for arg in ("--find-links", str(d))]]
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise BundleError(f"fetching dependency wheels failed:\n{result.stderr.strip()}")
+    before = len(list(wheel_dir.glob("*.whl")))
+    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as child:
+        while True:
+            try:
+                _, stderr = child.communicate(timeout=_POLL_S)
+                break
+            except subprocess.TimeoutExpired:  # still fetching: count what has arrived
+                if progress:
+                    progress(len(list(wheel_dir.glob("*.whl"))) - before)
+    if child.returncode != 0:
+        raise BundleError(f"fetching dependency wheels failed:\n{stderr.strip()}")
 
 
 def build_bundle(
@@ -137,24 +156,36 @@ def build_bundle(
     find_links: list[Path] | None = None,
     start_check: list[str] | None = None,
     extras: tuple[str, ...] = BUNDLE_EXTRAS,
+    progress: BuildProgress | None = None,
 ) -> Path:
     """Build ``out_dir/openreg-<version>.tar.gz`` and return its path.
 
     ``with_dependencies=False`` ships only the project wheel (its installer then uses ``--no-deps``);
-    it exists for fast tests and for hot-fix bundles onto an unchanged dependency set.
+    it exists for fast tests and for hot-fix bundles onto an unchanged dependency set. ``progress``
+    (:data:`BuildProgress`) follows the long steps.
     """
+    tell = progress or _no_progress
     with tempfile.TemporaryDirectory(prefix="openreg-bundle-") as tmp:
         staging = Path(tmp) / "stage"
         wheels = staging / "wheels"
         wheels.mkdir(parents=True)
+        tell("project wheel", 0, 1)
         project_wheel = build_project_wheel(project_dir, Path(tmp) / "project-wheel")
+        tell("project wheel", 1, 1)
         name, version = wheel_name_and_version(project_wheel)
         shutil.copy2(project_wheel, wheels / project_wheel.name)
         pins: list[str] = []
         if with_dependencies:
             pins = locked_requirements(name, extras)
             (staging / "requirements.lock").write_text("\n".join(pins) + "\n")
-            fetch_dependency_wheels(pins, wheels, find_links=find_links or [])
+            tell("dependency wheels", 0, len(pins))
+            fetch_dependency_wheels(
+                pins,
+                wheels,
+                find_links=find_links or [],
+                progress=lambda n: tell("dependency wheels", n, len(pins)),
+            )
+            tell("dependency wheels", len(pins), len(pins))
         else:
             (staging / "requirements.lock").write_text("# dependencies not bundled\n")
         manifest = {
@@ -178,8 +209,10 @@ def build_bundle(
         archive = out_dir / f"{name}-{version}.tar.gz"
         top = f"{name}-{version}"
         tmp_archive = archive.with_name(f".{archive.name}.part")
+        entries = sorted(staging.rglob("*"))
+        total, done = sum(p.stat().st_size for p in entries if p.is_file()), 0
         with tarfile.open(tmp_archive, "w:gz") as tar:
-            for path in sorted(staging.rglob("*")):
+            for path in entries:
                 info = tar.gettarinfo(str(path), arcname=f"{top}/{path.relative_to(staging).as_posix()}")
                 info.uid = info.gid = 0
                 info.uname = info.gname = ""
@@ -187,6 +220,8 @@ def build_bundle(
                 if path.is_file():
                     with path.open("rb") as handle:
                         tar.addfile(info, handle)
+                    done += info.size
+                    tell("archive", done, total)
                 else:
                     tar.addfile(info)
         tmp_archive.replace(archive)

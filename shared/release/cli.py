@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from shared.cli_output import echo_json, json_option, progress
 from shared.release.bundle import BundleError, build_bundle, read_bundle_manifest
 from shared.release.channel import ReleaseChannel, ReleaseRefused
 from shared.release.keys import (
@@ -193,13 +194,16 @@ def bundle() -> None:
 )
 def bundle_build(project_dir: Path, out_dir: Path, no_deps: bool, find_links: tuple[Path, ...]) -> None:
     """Build openreg-<version>.tar.gz: project wheel + locked dependency wheels + install script."""
+    units = {"archive": "bytes", "dependency wheels": "wheels", "project wheel": "steps"}
     try:
-        archive = build_bundle(
-            project_dir=project_dir,
-            out_dir=out_dir,
-            with_dependencies=not no_deps,
-            find_links=list(find_links),
-        )
+        with progress() as display:
+            archive = build_bundle(
+                project_dir=project_dir,
+                out_dir=out_dir,
+                with_dependencies=not no_deps,
+                find_links=list(find_links),
+                progress=lambda step, done, total: display.show(step, done, total=total, unit=units[step]),
+            )
         manifest = read_bundle_manifest(archive)
     except _errors as exc:
         raise click.ClickException(str(exc)) from exc
@@ -241,13 +245,27 @@ def refresh(online_dir: Path, repo_dir: Path, **kw) -> None:
 
 @release.command()
 @repo_option
-def expiry(repo_dir: Path) -> None:
+@json_option
+def expiry(repo_dir: Path, as_json: bool) -> None:
     """Show when each role's metadata expires (soonest first)."""
     try:
         rows = Repository(repo_dir).expiry_report()
     except _errors as exc:
         raise click.ClickException(str(exc)) from exc
     now = datetime.now(UTC)
+    if as_json:
+        roles = [
+            {
+                "role": role,
+                "version": version,
+                "expires": expires,
+                "expired": expires <= now,
+                "days_left": (expires - now).days,
+            }
+            for role, version, expires in rows
+        ]
+        echo_json({"roles": roles})
+        return
     for role, version, expires in rows:
         left = expires - now
         state = "EXPIRED" if left.total_seconds() <= 0 else f"{left.days} days left"
@@ -277,19 +295,24 @@ def _find_repo(path: Path) -> Path | None:
     type=click.Path(path_type=Path),
     help="metadata cache that remembers versions seen (rollback protection)",
 )
-def verify(path: Path, source: str | None, root_file: Path | None, cache_dir: Path | None) -> None:
+@json_option
+def verify(
+    path: Path, source: str | None, root_file: Path | None, cache_dir: Path | None, as_json: bool
+) -> None:
     """Tell whether the bundle at PATH (or the newest in repository PATH) is genuine, before installing."""
     repo = Path(source) if source and not source.startswith("http") else _find_repo(path)
     source = source or (str(repo) if repo else None)
     if source is None:
         raise click.ClickException(f"no update repository found around {path}; pass --repo FOLDER_OR_URL")
+    trusting_own_root = root_file is None
     if root_file is None:
         local = repo / "metadata" / "1.root.json" if repo else None
         if local is None or not local.exists():
             raise click.ClickException("pass --root with the trusted root.json from the kiosk build")
         click.echo(
             "WARNING: no trusted root given; trusting the repository's own first root. Compare the "
-            "root key ids below with the release sheet."
+            "root key ids below with the release sheet.",
+            err=as_json,  # stdout holds only the JSON document
         )
         root_file = local
     try:
@@ -306,6 +329,20 @@ def verify(path: Path, source: str | None, root_file: Path | None, cache_dir: Pa
     except _errors as exc:
         raise click.ClickException(f"NOT VERIFIED: {exc}") from exc
     subject = path.name if path.is_file() else f"latest release in {path}"
+    if as_json:
+        echo_json(
+            {
+                "genuine": True,
+                "subject": subject,
+                "version": info.version,
+                "target": info.target,
+                "signed_by": [{"name": s.name, "keyid": s.keyid} for s in info.signed_by],
+                "root_version": info.root_version,
+                "root_keys": [{"name": s.name, "keyid": s.keyid} for s in info.root_keys],
+                "trusted_root_given": not trusting_own_root,
+            }
+        )
+        return
     click.echo(f"GENUINE: {subject} is OpenReg version {info.version} ({info.target}).")
     for signer in info.signed_by:
         click.echo(f"  signed by: {signer.name} (key {signer.keyid[:16]})")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from shared.cli_output import echo_json, json_option
 from sync_server.cli_options import cli_settings, data_option, db_option
 from sync_server.letters.words import LANGUAGES
 
@@ -34,9 +35,11 @@ def id_group() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="On the server host: its key folder (DATA/keys) or data folder.",
 )
-def verify(file: Path, key_files: tuple[Path, ...], server_key_dir: Path | None) -> None:
+@json_option
+def verify(file: Path, key_files: tuple[Path, ...], server_key_dir: Path | None, as_json: bool) -> None:
     """Check the signed QR of a UIN letter: FILE is the letter PDF, a photo or scan of it (PNG, JPEG,
-    ...), or a text file holding the credential. No network is used."""
+    ...), or a text file holding the credential. No network is used. With --json: {"valid", ...}
+    (exit 1 when not valid, as without)."""
     from shared.uin_credential import CredentialError, group_uin, public_keys_by_id, verify_credential
     from sync_server.letters.scan import LetterReadError, credential_text_from_file
     from sync_server.letters.trusted_keys import TrustedKeyError, key_from_server_dir, keys_from_file
@@ -52,8 +55,21 @@ def verify(file: Path, key_files: tuple[Path, ...], server_key_dir: Path | None)
     try:
         credential = verify_credential(credential_text_from_file(file), public_keys_by_id(keys))
     except (LetterReadError, CredentialError) as exc:
+        if as_json:
+            echo_json({"valid": False, "reason": str(exc)})
         click.echo(f"NOT VALID: {exc}", err=True)
         sys.exit(1)
+    if as_json:
+        echo_json(
+            {
+                "valid": True,
+                "uin": credential.uin,
+                "name": credential.name,
+                "issued_at": credential.issued_at,
+                "kid": credential.kid,
+            }
+        )
+        return
     click.echo(f"UIN:       {group_uin(credential.uin)}")
     click.echo(f"Name:      {credential.name}")
     click.echo(f"Issued on: {credential.issued_at.isoformat()}")

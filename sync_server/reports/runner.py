@@ -40,6 +40,12 @@ from sync_server.reports.tables import report_runs, report_validation_results
 from sync_server.reports.validations import RowRules, run_sql_check, run_status
 from sync_server.services.clock import utcnow
 
+RunProgress = Callable[[str, int], None]  # (stage, rows read so far)
+
+
+def _no_progress(_stage: str, _rows: int) -> None:
+    pass
+
 
 class RunRefused(ValueError):
     """A run cannot start: inactive definition, bad parameters."""
@@ -175,14 +181,15 @@ class ReportService:
             self.execute(run_id)
         return run_id
 
-    def execute(self, run_id: int) -> str:
-        """Run a claimed run to its end; returns its final status. Never raises for a report's fault."""
+    def execute(self, run_id: int, *, progress: RunProgress | None = None) -> str:
+        """Run a claimed run to its end; returns its final status. Never raises for a report's fault.
+        ``progress(stage, rows)`` is told the stage and the rows read so far (every 1,000 rows)."""
         row = run_store.run(self.engine, run_id)
         assert row is not None, run_id
         definition = self.definitions.get(row["definition_id"], row["definition_version"])
         log = RunLog(self.engine, run_id)
         try:
-            status, rows = self._stages(run_id, row, definition, log)
+            status, rows = self._stages(run_id, row, definition, log, progress or _no_progress)
         except Exception as exc:
             detail = f"{type(exc).__name__}: {exc}"
             # a sandboxed transform's failure carries the user's own stack trace; anything else ours
@@ -196,7 +203,7 @@ class ReportService:
         return status
 
     def _stages(
-        self, run_id: int, row: dict[str, Any], definition: Definition, log: RunLog
+        self, run_id: int, row: dict[str, Any], definition: Definition, log: RunLog, progress: RunProgress
     ) -> tuple[str, int]:
         spec = definition.spec
         started = utcnow()
@@ -206,6 +213,7 @@ class ReportService:
         params = resolve_parameters(spec, given, lookups=self.mappings, run_date=run_date, trusted=trusted)
         shown = ", ".join(f"{k} = {v}" for k, v in _shown(params).items() if k != INPUT_PARAMETER)
         log.event("query", "start", f"version {definition.version}; parameters: {shown or 'none'}")
+        progress("query", 0)
         stem = f"{definition.id}-{started:%Y%m%dT%H%M%S}-run{run_id}"
         with open_source(spec, params, context=self.context_factory, queries=self.connectors) as source:
             rows = with_mappings(spec, source, lookups=self.mappings, run_date=run_date)
@@ -225,14 +233,17 @@ class ReportService:
                 for values in rows.rows:
                     artifacts.add(values)
                     rules.check(values)
-                    if artifacts.rows % 100_000 == 0:
-                        log.event("query", "info", f"{artifacts.rows:,} rows so far")
+                    if artifacts.rows % 1000 == 0:
+                        progress("query", artifacts.rows)
+                        if artifacts.rows % 100_000 == 0:
+                            log.event("query", "info", f"{artifacts.rows:,} rows so far")
             except BaseException:
                 artifacts.discard()
                 raise
             finally:
                 rows.close()  # ends a sandboxed transform's process early on failure
         log.event("query", "ok", _rows(artifacts.rows))
+        progress("validations", artifacts.rows)
         outcomes = rules.outcomes()
         sql_params = {k: v for k, v in params.items() if k != INPUT_PARAMETER}
         for check in spec.validations_of("sql"):
@@ -251,6 +262,7 @@ class ReportService:
             f"{started:%Y-%m-%d %H:%M:%S} UTC, {_rows(artifacts.rows)}",
             *(f"{k} = {v}" for k, v in _shown(params).items()),
         ]
+        progress("artifacts", artifacts.rows)
         written = artifacts.finish(facts)
         meta = artifacts.write_metadata(
             {
@@ -277,6 +289,7 @@ class ReportService:
             # validations); the report's usual receivers get nothing
             routes = [r for r in spec.routes if "failed" in r.statuses]
             log.event("delivery", "warn", "not delivered to the usual routes: a blocking validation failed")
+        progress("delivery", artifacts.rows)
         weekday = utcnow().astimezone(zoneinfo.ZoneInfo(spec.schedule.timezone)).weekday()
         self.deliverer.deliver_routes(run_id, routes, status=status, weekday=weekday, log=log)
         return status, artifacts.rows

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from shared.cli_output import echo_json, json_option, progress
 from sync_server.reports.artifacts import ChecksumMismatch, verify_artifact
 from sync_server.reports.definitions import DefinitionNotFound, InvalidDefinition, VersionConflict, parse_spec
 from sync_server.reports.runlog import run_events
@@ -43,9 +44,29 @@ reports.add_command(mappings)
 @db_option
 @data_option
 @click.option("--runs", "show_runs", is_flag=True, help="Show recent runs too.")
-def list_reports(db_url: str, data_dir: Path, show_runs: bool) -> None:
+@json_option
+def list_reports(db_url: str, data_dir: Path, show_runs: bool, as_json: bool) -> None:
     """Definitions: id, schedule, formats, state, version, title."""
     service = report_parts(db_url, data_dir).reports
+    if as_json:
+        document: dict = {
+            "definitions": [
+                {
+                    "id": d.id,
+                    "cron": d.spec.schedule.cron,
+                    "timezone": d.spec.schedule.timezone,
+                    "formats": list(d.spec.formats),
+                    "active": d.active,
+                    "version": d.version,
+                    "title": d.title,
+                }
+                for d in service.definitions.list()
+            ]
+        }
+        if show_runs:
+            document["runs"] = [_run_document(run) for run in service.runs(limit=20)]
+        echo_json(document)
+        return
     for d in service.definitions.list():
         state = "active" if d.active else "inactive"
         cron = d.spec.schedule.cron or "-"
@@ -80,9 +101,15 @@ def show(db_url: str, data_dir: Path, definition_id: str, version: int | None) -
 @db_option
 @data_option
 @click.argument("definition_id")
-def versions(db_url: str, data_dir: Path, definition_id: str) -> None:
+@json_option
+def versions(db_url: str, data_dir: Path, definition_id: str, as_json: bool) -> None:
     """Every version of a definition: number, author, time."""
-    for v in report_parts(db_url, data_dir).reports.definitions.versions(definition_id):
+    found = report_parts(db_url, data_dir).reports.definitions.versions(definition_id)
+    if as_json:
+        keys = ("version", "author", "created_at")
+        echo_json({"definition_id": definition_id, "versions": [{k: v[k] for k in keys} for v in found]})
+        return
+    for v in found:
         click.echo(f"v{v['version']:<4} {v['created_at']:%Y-%m-%d %H:%M:%S}  {v['author']}")
 
 
@@ -119,12 +146,23 @@ def set_definition(
 @data_option
 @click.argument("definition_id")
 @click.option("--count", type=click.IntRange(1, 50), default=5)
-def next_times(db_url: str, data_dir: Path, definition_id: str, count: int) -> None:
+@json_option
+def next_times(db_url: str, data_dir: Path, definition_id: str, count: int, as_json: bool) -> None:
     """The next run times of a definition's schedule (UTC and its own time zone)."""
     service = report_parts(db_url, data_dir).reports
     spec = service.definitions.get(definition_id).spec
     zone = zoneinfo.ZoneInfo(spec.schedule.timezone)
-    for at in next_runs(spec.schedule, service.calendar(spec), now=utcnow(), count=count):
+    times = next_runs(spec.schedule, service.calendar(spec), now=utcnow(), count=count)
+    if as_json:
+        echo_json(
+            {
+                "definition_id": definition_id,
+                "timezone": spec.schedule.timezone,
+                "next_runs": [{"at": at, "local": at.astimezone(zone).isoformat()} for at in times],
+            }
+        )
+        return
+    for at in times:
         click.echo(
             f"{at:%Y-%m-%d %H:%M %Z}  ({at.astimezone(zone):%a %Y-%m-%d %H:%M} {spec.schedule.timezone})"
         )
@@ -137,7 +175,10 @@ def next_times(db_url: str, data_dir: Path, definition_id: str, count: int) -> N
 @click.option(
     "-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A run parameter (repeat)."
 )
-def run_report(db_url: str, data_dir: Path, definition_id: str, params: tuple[str, ...]) -> None:
+@json_option
+def run_report(
+    db_url: str, data_dir: Path, definition_id: str, params: tuple[str, ...], as_json: bool
+) -> None:
     """Run a report now, print its timeline and artifacts; exit 1 when it fails."""
     service = report_parts(db_url, data_dir).reports
     parameters = dict(p.split("=", 1) for p in params if "=" in p)
@@ -147,8 +188,25 @@ def run_report(db_url: str, data_dir: Path, definition_id: str, params: tuple[st
         run_id = service.claim(definition_id, trigger="manual", parameters=parameters)
     except (DefinitionNotFound, RunRefused) as exc:
         raise click.ClickException(str(exc.args[0])) from None
-    click.echo(f"run {run_id} of {definition_id} ...")
-    status = service.execute(run_id)
+    if not as_json:
+        click.echo(f"run {run_id} of {definition_id} ...")
+    with progress() as display:
+        status = service.execute(
+            run_id, progress=lambda stage, rows: display.show("report run", rows, unit="rows", item=stage)
+        )
+    if as_json:
+        run = service.run_row(run_id)
+        echo_json(
+            {
+                "run": _run_document(run) if run else {"id": run_id, "status": status},
+                "events": [_event_document(e) for e in run_events(service.engine, run_id)],
+                "artifacts": [_artifact_document(a) for a in service.artifacts(run_id)],
+            }
+        )
+        if status == "failed":
+            click.echo(f"Error: run {run_id} failed: {run['error'] if run else ''}", err=True)
+            raise SystemExit(1)
+        return
     for event in run_events(service.engine, run_id):
         click.echo(f"  {event['stage']:<11} {event['level']:<5} {event['message'].splitlines()[0]}")
     run = service.run_row(run_id)
@@ -164,20 +222,29 @@ def run_report(db_url: str, data_dir: Path, definition_id: str, params: tuple[st
 @data_option
 @click.argument("run_id", type=int)
 @click.option("--follow", "-f", is_flag=True, help="Keep printing until the run ends.")
-def log(db_url: str, data_dir: Path, run_id: int, follow: bool) -> None:
-    """A run's timeline and log."""
+@json_option
+def log(db_url: str, data_dir: Path, run_id: int, follow: bool, as_json: bool) -> None:
+    """A run's timeline and log (with --json and --follow: one document once the run has ended)."""
     service = report_parts(db_url, data_dir).reports
     if service.run_row(run_id) is None:
         raise click.ClickException(f"no run {run_id}")
     after = 0
+    events: list[dict] = []
     while True:
         for event in run_events(service.engine, run_id, after=after):
             after = event["id"]
-            click.echo(f"{event['at']:%H:%M:%S} {event['stage']:<11} {event['level']:<5} {event['message']}")
+            if as_json:
+                events.append(_event_document(event))
+            else:
+                click.echo(
+                    f"{event['at']:%H:%M:%S} {event['stage']:<11} {event['level']:<5} {event['message']}"
+                )
         run = service.run_row(run_id)
         if not follow or run is None or run["status"] != "running":
             break
         time.sleep(0.5)
+    if as_json:
+        echo_json({"run": _run_document(run) if run else None, "events": events})
 
 
 @reports.command("deliver")
@@ -217,3 +284,17 @@ def download(db_url: str, data_dir: Path, run_id: int, target: Path) -> None:
         for path in (source, source.with_name(source.name + ".sha256")):
             shutil.copyfile(path, target / path.name)
         click.echo(f"{target / source.name}")
+
+
+def _run_document(run: dict) -> dict:
+    """A run row for --json (its parameters are left out: ``show`` and the log word them)."""
+    keys = ("id", "definition_id", "definition_version", "trigger", "status", "row_count", "started_at")
+    return {**{k: run.get(k) for k in keys}, "ended_at": run.get("ended_at"), "error": run.get("error")}
+
+
+def _event_document(event: dict) -> dict:
+    return {k: event[k] for k in ("id", "at", "stage", "level", "message")}
+
+
+def _artifact_document(artifact: dict) -> dict:
+    return {k: artifact[k] for k in ("format", "path", "sha256", "size")}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from shared.cli_output import echo_json, json_option
 from sync_server.reports.connectors import ConnectorError, ConnectorOptions, Connectors, UnknownConnector
 from sync_server.reports_cli.options import data_option, db_option, report_parts
 from sync_server.services.audit import cli_actor
@@ -42,8 +43,15 @@ def connectors() -> None:
 @connectors.command("list")
 @db_option
 @data_option
-def list_connectors(db_url: str, data_dir: Path) -> None:
-    for c in _connectors(db_url, data_dir).list():
+@json_option
+def list_connectors(db_url: str, data_dir: Path, as_json: bool) -> None:
+    """Every connector with its driver and its URL with the password redacted."""
+    found = _connectors(db_url, data_dir).list()
+    if as_json:
+        keys = ("id", "title", "dialect", "driver", "url", "options", "builtin", "updated_at", "updated_by")
+        echo_json({"connectors": [{k: c[k] for k in keys} for c in found]})
+        return
+    for c in found:
         click.echo(f"{c['id']:<20} {c['driver']:<34} {c['url'] or '-'}  {c['title']}")
 
 

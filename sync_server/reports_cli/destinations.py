@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from shared.cli_output import echo_json, json_option
 from sync_server.reports.delivery import KINDS
 from sync_server.reports.destinations import (
     MAX_SECRET,
@@ -48,16 +49,24 @@ def destinations() -> None:
 @destinations.command("list")
 @db_option
 @data_option
-def list_destinations(db_url: str, data_dir: Path) -> None:
-    """Every destination with its kind, target and whether its secret is set."""
-    for d in _service(db_url, data_dir).list():
-        c = d["config"]
-        target = (
-            c.get("folder") or f"{c.get('username')}@{c.get('host')}:{c.get('port')}/{c.get('remote_dir')}"
-        )
+@json_option
+def list_destinations(db_url: str, data_dir: Path, as_json: bool) -> None:
+    """Every destination with its kind, target and whether its secret is set (never the secret)."""
+    found = _service(db_url, data_dir).list()
+    if as_json:
+        keys = ("id", "title", "kind", "config", "secret_label", "has_secret", "updated_at", "updated_by")
+        echo_json({"destinations": [{k: d[k] for k in keys} | {"target": _target(d)} for d in found]})
+        return
+    for d in found:
+        target = _target(d)
         label = d["secret_label"]
         secret = "-" if label is None else f"{label} {'set' if d['has_secret'] else 'MISSING'}"
         click.echo(f"{d['id']:<20} {d['kind']:<6} {target:<48} {secret:<18} {d['title']}")
+
+
+def _target(destination: dict[str, Any]) -> str:
+    c = destination["config"] or {}
+    return c.get("folder") or f"{c.get('username')}@{c.get('host')}:{c.get('port')}/{c.get('remote_dir')}"
 
 
 @destinations.command("set")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from shared.cli_output import echo_json, json_option
 from sync_server.reports.mapping_csv import MAX_IMPORT_BYTES
 from sync_server.reports.mapping_rules import MissingMapping
 from sync_server.reports.mappings import MappingError, MappingLookup, MappingSets, UnknownMappingSet
@@ -30,9 +31,15 @@ def mappings() -> None:
 @mappings.command("list")
 @db_option
 @data_option
-def list_sets(db_url: str, data_dir: Path) -> None:
+@json_option
+def list_sets(db_url: str, data_dir: Path, as_json: bool) -> None:
     """Every mapping set with its missing-key rule and entry count."""
-    for s in _service(db_url, data_dir).sets():
+    found = _service(db_url, data_dir).sets()
+    if as_json:
+        keys = ("id", "title", "entries", "on_missing", "fallback")
+        echo_json({"mapping_sets": [{k: s.get(k) for k in keys} for s in found]})
+        return
+    for s in found:
         rule = f"fallback={s['fallback']!r}" if s["on_missing"] == "fallback" else s["on_missing"]
         click.echo(f"{s['id']:<24} {s['entries']:>7} entries  {rule:<20} {s['title']}")
 
@@ -89,7 +96,8 @@ def delete_set(db_url: str, data_dir: Path, set_id: str) -> None:
 @click.argument("set_id")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--replace", is_flag=True, help="Replace every entry of the set (default: add to them).")
-def import_file(db_url: str, data_dir: Path, set_id: str, file: Path, replace: bool) -> None:
+@json_option
+def import_file(db_url: str, data_dir: Path, set_id: str, file: Path, replace: bool, as_json: bool) -> None:
     """Import a CSV file (key,value,effective_from,effective_to); any bad row imports nothing."""
     if file.stat().st_size > MAX_IMPORT_BYTES:
         raise click.ClickException(f"{file} is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
@@ -104,7 +112,17 @@ def import_file(db_url: str, data_dir: Path, set_id: str, file: Path, replace: b
             click.echo(f"{file.name}:{error.line}: {error.reason}", err=True)
         if result.error_count > len(result.errors):
             click.echo(f"... and {result.error_count - len(result.errors)} more", err=True)
-        raise click.ClickException(f"{result.error_count} bad row(s): nothing was imported")
+        refused = click.ClickException(f"{result.error_count} bad row(s): nothing was imported")
+        refused.details = {  # type: ignore[attr-defined]  # the --json error object carries them
+            "rows": [{"line": e.line, "reason": e.reason} for e in result.errors],
+            "error_count": result.error_count,
+        }
+        raise refused
+    if as_json:
+        echo_json(
+            {"set_id": set_id, "imported": result.imported, "replaced": result.deleted if replace else None}
+        )
+        return
     click.echo(f"imported {result.imported} entries" + (f", replaced {result.deleted}" if replace else ""))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -161,9 +162,43 @@ def import_documents(
     return _import(session, sources, actor=actor)
 
 
-def import_paths(session: Session, paths: list[Path], *, actor: str | None = None) -> ImportResult:
-    """:func:`import_documents` reading each file as it goes: memory stays flat whatever its size."""
-    return _import(session, [(p.name, functools.partial(Path(p).open, "rb")) for p in paths], actor=actor)
+def import_paths(
+    session: Session,
+    paths: list[Path],
+    *,
+    actor: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """:func:`import_documents` reading each file as it goes: memory stays flat whatever its size.
+    ``progress(n)`` is told the bytes of ``paths`` read so far, as they are read."""
+    if progress is None:
+        return _import(session, [(p.name, functools.partial(Path(p).open, "rb")) for p in paths], actor=actor)
+    read = 0
+
+    def count(size: int) -> None:
+        nonlocal read
+        read += size
+        progress(read)
+
+    return _import(session, [(p.name, functools.partial(_CountedFile, p, count)) for p in paths], actor=actor)
+
+
+class _CountedFile(io.BufferedReader):
+    """A file that tells ``count`` the size of every read (the JSON reader's and the CSV reader's)."""
+
+    def __init__(self, path: Path, count: Callable[[int], None]) -> None:
+        super().__init__(io.FileIO(path, "r"))
+        self._count = count
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self._count(len(data))
+        return data
+
+    def read1(self, size: int = -1) -> bytes:
+        data = super().read1(size)
+        self._count(len(data))
+        return data
 
 
 def _import(session: Session, sources: list, *, actor: str | None) -> ImportResult:

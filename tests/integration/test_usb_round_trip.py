@@ -57,14 +57,15 @@ def cli(*args: str, env: dict | None = None, check: bool = True) -> subprocess.C
 
 
 def killed_after(args: list[str], *, lines: int, env: dict | None = None) -> list[str]:
-    """Run ``openreg ARGS`` and SIGKILL it once it has written ``lines`` progress lines (stderr)."""
+    """Run ``openreg ARGS`` and SIGKILL it once it has written ``lines`` progress lines (stderr; a line
+    per packet with OPENREG_PROGRESS=lines, as stderr is not a terminal here)."""
     child = subprocess.Popen(
         [sys.executable, "-m", "shared", *args],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "OPENREG_PROGRESS": "lines", **(env or {})},
     )
     seen = []
     while len(seen) < lines:

@@ -244,3 +244,17 @@ def test_a_large_file_is_read_from_disk(engine, tmp_path) -> None:
     assert result.upserts == 12_000
     with Session(engine) as session:
         assert current_row(session, "preregistrations", "PRE-011999")["data"] == {"fullName": "P 11999"}
+
+
+def test_progress_counts_the_bytes_of_every_file_as_they_are_read(engine, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(masterdata_stream, "_CHUNK", 4096)  # several reads per file
+    big = tmp_path / "locations.json"
+    big.write_bytes(_doc(locations=[_loc(f"L{i}", None) for i in range(300)]))
+    csv = tmp_path / "genders.csv"
+    csv.write_text('id,labels\nX1,"{""eng"": ""x""}"\n')
+    seen: list[int] = []
+    with Session(engine) as session, session.begin():
+        result = import_paths(session, [big, csv], progress=seen.append)
+    assert result.upserts == 301
+    assert seen == sorted(seen) and len(seen) > 3
+    assert seen[-1] == big.stat().st_size + csv.stat().st_size

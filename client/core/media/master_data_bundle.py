@@ -11,16 +11,15 @@ import base64
 import binascii
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Connection
 
-from client.core.audit import append_audit
 from client.core.machine import write_setting
-from client.core.master_data import MasterDataError, apply_changes, bulk_load
+from client.core.master_data import MasterDataError, apply_changes
 from client.core.master_data_checks import sort_out
 from client.core.media.errors import MediaProblem
 from client.core.sync.master_data_problems import record_skipped
+from client.core.sync.snapshot_apply import apply_snapshot
 from shared.media.models import MasterDataBundle
 from shared.signing import SignatureError
 from shared.sync import ChangesPage, Snapshot, verify_changes_page, verify_snapshot
@@ -95,24 +94,8 @@ def apply_bundle(conn: Connection, bundle: VerifiedBundle, *, cursor: int | None
 
 
 def _load_snapshot(conn: Connection, snapshot: Snapshot, counts: Counter, outcome: BundleOutcome) -> int:
-    """Load a snapshot as MasterDataSync does (rows sorted out first); return its cursor."""
-    rows_as_changes: list[Any] = [
-        {"entity": entity, "id": row.get("id"), "op": "upsert", "data": row}
-        for entity, rows in snapshot.entities.items()
-        for row in rows
-    ]
-    good, skipped = sort_out(conn, rows_as_changes, seq=snapshot.cursor)
-    by_entity: dict[str, list[dict[str, Any]]] = {}
-    for change in good:
-        by_entity.setdefault(change["entity"], []).append(change["data"])
-    for entity, rows in by_entity.items():
-        counts[entity] += bulk_load(conn, entity, rows)
-    record_skipped(conn, skipped)
-    outcome.skipped += len(skipped)
-    append_audit(
-        conn,
-        actor=None,
-        action="masterdata.snapshot",
-        details={"cursor": snapshot.cursor, "rows": sum(counts.values()), "skipped": len(skipped)},
-    )
+    """Load a snapshot as MasterDataSync does (``apply_snapshot``); return its cursor."""
+    loaded, skipped = apply_snapshot(conn, snapshot.entities, cursor=snapshot.cursor)
+    counts.update(loaded)
+    outcome.skipped += skipped
     return snapshot.cursor

@@ -18,10 +18,11 @@ from typing import Any, Protocol
 
 from client.core.audit import append_audit
 from client.core.machine import MachineKeys, read_setting, write_setting
-from client.core.master_data import MasterDataError, apply_changes, bulk_load
+from client.core.master_data import MasterDataError, apply_changes
 from client.core.master_data_checks import sort_out
 from client.core.store import Store
 from client.core.sync.master_data_problems import record_skipped, report_skipped
+from client.core.sync.snapshot_apply import apply_snapshot
 from shared.exit_codes import REFUSED
 from shared.signing import SignatureError
 from shared.sync import verify_changes_page
@@ -116,40 +117,14 @@ class MasterDataSync:
                 or not isinstance(snapshot.get("cursor"), int)
             ):
                 raise MasterDataRefused("snapshot is malformed: needs entities and cursor")
-            rows_as_changes = [
-                {
-                    "entity": entity,
-                    "id": row.get("id") if isinstance(row, dict) else None,
-                    "op": "upsert",
-                    "data": row,
-                }
-                for entity, rows in entities.items()
-                for row in (rows if isinstance(rows, list) else [None])
-            ]
             try:
                 with self._store.bulk_transaction() as conn:  # a snapshot can hold a million rows
-                    good, skipped = sort_out(conn, rows_as_changes, seq=snapshot["cursor"])
-                    by_entity: dict[str, list[dict[str, Any]]] = {}
-                    for change in good:
-                        by_entity.setdefault(change["entity"], []).append(change["data"])
-                    for entity, rows in by_entity.items():
-                        counts[entity] += bulk_load(conn, entity, rows)
-                    record_skipped(conn, skipped)
+                    counts, skipped = apply_snapshot(conn, entities, cursor=snapshot["cursor"])
                     write_setting(conn, "masterdata.cursor", snapshot["cursor"])
-                    append_audit(
-                        conn,
-                        actor=None,
-                        action="masterdata.snapshot",
-                        details={
-                            "cursor": snapshot["cursor"],
-                            "rows": sum(counts.values()),
-                            "skipped": len(skipped),
-                        },
-                    )
             except MasterDataError as exc:
                 raise MasterDataRefused(f"snapshot refused, nothing applied: {exc}") from exc
             state.rows, state.bytes, state.entities = sum(counts.values()), size, dict(counts)
-            state.skipped += len(skipped)
+            state.skipped += skipped
             if progress:
                 progress(state)
         state.phase = "changes"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 import numpy as np
@@ -31,8 +31,10 @@ from device_drivers.base import (
     Modality,
     PreviewFrame,
 )
+from device_drivers.finger_match import EnrolledPrint, EnrolProgress
 from device_drivers.fprint.errors import OneFingerError, error_from_host
 from device_drivers.fprint.host_client import FprintHost
+from device_drivers.fprint.matching import FprintMatching
 from device_drivers.fprint.quality import finger_quality
 from device_drivers.iso import FingerImage, QualityBlock, write_finger_record
 from device_drivers.iso.finger import POSITION_CODES
@@ -53,6 +55,7 @@ class FprintReader:
     def __init__(self, host: FprintHost, description: dict) -> None:
         self.host = host
         self.description = description
+        self.matching = FprintMatching(self)  # the FingerMatcher methods below (officers' own prints)
 
     @property
     def host_key(self) -> str:
@@ -162,6 +165,35 @@ class FprintReader:
                 },
             )
         ]
+
+    # -- FingerMatcher (device_drivers.finger_match): enrol and match officers' own prints ----------
+    @property
+    def driver(self) -> str:
+        return self.matching.driver
+
+    @property
+    def can_match(self) -> bool:
+        return self.matching.can_match
+
+    @property
+    def can_identify(self) -> bool:
+        return self.matching.can_identify
+
+    def enrol(
+        self, *, finger: str, user: str, on_progress: Callable[[EnrolProgress], None], touch_timeout_s: float
+    ) -> EnrolledPrint:
+        return self.matching.enrol(
+            finger=finger, user=user, on_progress=on_progress, touch_timeout_s=touch_timeout_s
+        )
+
+    def verify(self, template: bytes, *, timeout_s: float) -> bool:
+        return self.matching.verify(template, timeout_s=timeout_s)
+
+    def identify(self, templates: Sequence[bytes], *, timeout_s: float) -> int | None:
+        return self.matching.identify(templates, timeout_s=timeout_s)
+
+    def cancel(self) -> None:
+        self.matching.cancel()
 
 
 def listed_devices(header: dict) -> list[dict]:

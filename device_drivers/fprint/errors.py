@@ -14,6 +14,7 @@ from device_drivers.base import (
     DeviceNotReadyError,
     DeviceTimeoutError,
 )
+from device_drivers.finger_match import CannotMatchError
 
 
 class NoImageError(CaptureFailedError):
@@ -61,6 +62,12 @@ def error_from_host(error: dict, *, reader: str) -> DeviceError:
         return NoImageError(
             f"The fingerprint reader {reader} only matches prints on its chip and gives no image; "
             "registration needs a reader that captures images."
+        )
+    if kind == "no_verify":
+        return CannotMatchError(f"The fingerprint reader {reader} cannot check fingerprints ({detail}).")
+    if kind == "bad_template":
+        return CannotMatchError(
+            f"The enrolled fingerprint cannot be used with the reader {reader} ({detail}); enrol again."
         )
     if kind == "timeout":
         return DeviceTimeoutError("No finger was placed on the reader in time. Try again.")

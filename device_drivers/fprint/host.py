@@ -12,11 +12,13 @@ loop with ``GLib.idle_add`` (thread safe), every libfprint call is the asynchron
 loop callback, and answers are written from the loop. USB hot-plug (GUsb) is dispatched on the same
 loop, so libfprint's own device-added/removed signals arrive here too.
 
-Requests ``{"id", "op", ...}``: ``list``; ``capture`` (``device``, ``timeout_ms``); ``cancel``
+Requests ``{"id", "op", ...}``: ``list``; ``capture`` (``device``, ``timeout_ms``); ``enroll``,
+``verify``, ``identify`` (device_drivers.fprint.host_matching: officers' own prints); ``cancel``
 (``device``); ``rescan`` (a fresh FpContext when nothing is capturing: re-enumeration after a hot-plug
 event); ``quit``. Answers ``{"id", "ok": true, ...}`` or ``{"id", "ok": false, "error": {"kind",
 "message"}}``; a capture answer carries the image pixels (8-bit greyscale, row by row) as payload.
-Events ``{"event": "hello" | "added" | "removed" | "finger_needed", ...}``.
+Events ``{"event": "hello" | "added" | "removed" | "finger_needed" | "enroll_progress", ...}``; a
+``finger_needed`` is sent each time the reader starts waiting for a finger (each touch of an enrolment).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from device_drivers.fprint import host_matching
 from device_drivers.fprint.wire import WireClosed, WireError, read_frame, write_frame
 
 PROTOCOL = 1
@@ -51,7 +54,7 @@ class Writer:
 
 @dataclass
 class Capture:
-    """One capture in progress on one device."""
+    """One operation in progress on one device (a capture, an enrolment or a match): one at a time."""
 
     request_id: int
     key: str
@@ -60,6 +63,9 @@ class Capture:
     timer: int = 0
     timed_out: bool = False
     finger_asked: bool = False
+    run: Any = None  # (device, capture) -> None: starts the libfprint call once the device is open
+    timeout_ms: int = 0
+    deadline: int = 0  # an enrolment's overall timer (host_matching)
 
 
 class Host:
@@ -121,8 +127,9 @@ class Host:
             return
         needed = bool(device.get_finger_status() & self.FPrint.FingerStatusFlags.NEEDED)
         if capture is not None and needed and not capture.finger_asked:
-            capture.finger_asked = True
             self.writer.send({"event": "finger_needed", "device": key})
+        if capture is not None:
+            capture.finger_asked = needed  # the next touch of an enrolment asks again
 
     def describe(self, key: str, device: Any) -> dict:
         features = device.get_features()
@@ -137,6 +144,7 @@ class Host:
             "name": str(device.get_name() or "")[:200],
             "features": present,
             "scan_type": "press" if press else "swipe",
+            "enroll_stages": int(device.get_nr_enroll_stages()),
             "open": bool(device.is_open()),
             "busy": key in self.captures,
             "removed": key in self.removed,
@@ -146,7 +154,7 @@ class Host:
         return [self.describe(k, d) for k, d in self.devices.items() if k not in self.removed]
 
     # -- requests ---------------------------------------------------------------------------------
-    def dispatch(self, header: dict) -> bool:
+    def dispatch(self, header: dict, payload: bytes = b"") -> bool:
         """Loop callback for one request (from ``GLib.idle_add``); always returns False (run once)."""
         request_id, op = header.get("id"), header.get("op")
         if not isinstance(request_id, int):
@@ -156,6 +164,8 @@ class Host:
                 self.answer(request_id, devices=self.listing())
             elif op == "capture":
                 self.start_capture(request_id, str(header.get("device", "")), header.get("timeout_ms"))
+            elif op in host_matching.OPS:
+                host_matching.start(self, request_id, op, header, payload)
             elif op == "cancel":
                 capture = self.captures.get(str(header.get("device", "")))
                 if capture is not None:
@@ -179,20 +189,38 @@ class Host:
 
     def start_capture(self, request_id: int, key: str, timeout_ms: object) -> None:
         device = self.devices.get(key)
-        if device is None or key in self.removed:
-            return self.fail(request_id, "removed", f"no fingerprint reader {key!r} is connected")
-        if not device.get_features() & self.FPrint.DeviceFeature.CAPTURE:
+        if device is not None and not device.get_features() & self.FPrint.DeviceFeature.CAPTURE:
             return self.fail(request_id, "no_image", f"{device.get_name()} only matches on the chip")
+        self.begin(request_id, key, timeout_ms, self._capture)
+
+    def begin(self, request_id: int, key: str, timeout_ms: object, run: Any) -> Capture | None:
+        """Start one operation on reader ``key``: checks, the timeout timer, open the reader if needed,
+        then ``run(device, capture)``. None (and the request failed) when it cannot start."""
+        device = self.devices.get(key)
+        if device is None or key in self.removed:
+            self.fail(request_id, "removed", f"no fingerprint reader {key!r} is connected")
+            return None
         if key in self.captures:
-            return self.fail(request_id, "busy", "a capture is already running on this reader")
+            self.fail(request_id, "busy", "a capture is already running on this reader")
+            return None
         if not isinstance(timeout_ms, int) or not 100 <= timeout_ms <= MAX_TIMEOUT_MS:
-            return self.fail(request_id, "failed", f"capture timeout {timeout_ms!r} out of range")
-        capture = self.captures[key] = Capture(request_id, key, self.Gio.Cancellable())
-        capture.timer = self.GLib.timeout_add(timeout_ms, self._timed_out, capture)
+            self.fail(request_id, "failed", f"timeout {timeout_ms!r} out of range")
+            return None
+        capture = self.captures[key] = Capture(
+            request_id, key, self.Gio.Cancellable(), run=run, timeout_ms=timeout_ms
+        )
+        self.restart_timer(capture)
         if device.is_open():
-            self._capture(device, capture)
+            run(device, capture)
         else:
             device.open(capture.cancellable, self._opened, capture)
+        return capture
+
+    def restart_timer(self, capture: Capture) -> None:
+        """The operation's timeout counts again from now (each touch of an enrolment gets its own)."""
+        if capture.timer:
+            self.GLib.source_remove(capture.timer)
+        capture.timer = self.GLib.timeout_add(capture.timeout_ms, self._timed_out, capture)
 
     def _timed_out(self, capture: Capture) -> bool:
         capture.timer, capture.timed_out = 0, True
@@ -204,7 +232,7 @@ class Host:
             device.open_finish(result)
         except self.GLib.Error as exc:
             return self._finish(device, capture, error=exc)
-        self._capture(device, capture)
+        capture.run(device, capture)
 
     def _capture(self, device: Any, capture: Capture) -> None:
         device.capture(True, capture.cancellable, self._captured, capture)
@@ -216,10 +244,17 @@ class Host:
             return self._finish(device, capture, error=exc)
         self._finish(device, capture, image=image)
 
-    def _finish(self, device: Any, capture: Capture, *, image: Any = None, error: Any = None) -> None:
+    def end(self, device: Any, capture: Capture) -> None:
+        """The operation is over: its timer and busy mark go; a reader pulled out meanwhile is closed."""
         if capture.timer:
             self.GLib.source_remove(capture.timer)
+            capture.timer = 0
         self.captures.pop(capture.key, None)
+        if capture.key in self.removed and device.is_open():
+            device.close(None, lambda d, res: self._finish_close(d, res, None))
+
+    def _finish(self, device: Any, capture: Capture, *, image: Any = None, error: Any = None) -> None:
+        self.end(device, capture)
         if error is not None:
             self.fail(capture.request_id, self.error_kind(error, capture), str(error.message))
         else:
@@ -233,8 +268,6 @@ class Host:
                 minutiae=len(image.get_minutiae() or []),
                 seconds=round(time.monotonic() - capture.started, 3),
             )
-        if capture.key in self.removed and device.is_open():
-            device.close(None, lambda d, res: self._finish_close(d, res, None))
 
     def error_kind(self, error: Any, capture: Capture) -> str:
         FPrint, Gio = self.FPrint, self.Gio
@@ -248,8 +281,12 @@ class Host:
             return {
                 int(FPrint.DeviceError.REMOVED): "removed",
                 int(FPrint.DeviceError.BUSY): "busy",
-                int(FPrint.DeviceError.NOT_SUPPORTED): "no_image",
+                int(FPrint.DeviceError.NOT_SUPPORTED): "no_image"
+                if capture.run == self._capture
+                else "no_verify",
                 int(FPrint.DeviceError.TOO_HOT): "too_hot",
+                int(FPrint.DeviceError.DATA_INVALID): "bad_template",
+                int(FPrint.DeviceError.DATA_NOT_FOUND): "bad_template",
             }.get(error.code, "failed")
         return "failed"
 
@@ -301,8 +338,8 @@ def _read_requests(host: Host, stdin: BinaryIO) -> None:
     """Reader thread: each request goes to the loop; the pipe's end (the kiosk left) stops the loop."""
     try:
         while True:
-            header, _payload = read_frame(stdin)
-            host.GLib.idle_add(host.dispatch, header)
+            header, payload = read_frame(stdin)
+            host.GLib.idle_add(host.dispatch, header, payload)
     except (WireClosed, WireError, OSError):
         pass
     host.GLib.idle_add(lambda: host.close_all(host.loop.quit) or False)

@@ -23,7 +23,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 from device_drivers.base import DeviceDisconnectedError, DeviceTimeoutError, DeviceUnavailableError
-from device_drivers.fprint.wire import WireClosed, WireError, encode_frame, read_frame
+from device_drivers.finger_match import CannotMatchError
+from device_drivers.fprint.wire import MAX_PAYLOAD, WireClosed, WireError, encode_frame, read_frame
 
 log = logging.getLogger(__name__)
 HOST_MODULE = "device_drivers.fprint.host"
@@ -146,10 +147,15 @@ class FprintHost:
                 log.debug("libfprint host: %s", text)
 
     # -- requests -----------------------------------------------------------------------------------
-    def request(self, op: str, *, timeout_s: float, **fields: object) -> tuple[dict, bytes]:
-        """Send one request and wait for its answer (blocking; device threads only)."""
+    def request(
+        self, op: str, *, timeout_s: float, payload: bytes = b"", **fields: object
+    ) -> tuple[dict, bytes]:
+        """Send one request (``payload``: serialized prints to match) and wait for its answer (blocking;
+        device threads only)."""
         self.start()
         future: Future[tuple[dict, bytes]] = Future()
+        if len(payload) > MAX_PAYLOAD:
+            raise CannotMatchError(f"{len(payload)} bytes of prints are more than the reader service takes")
         with self._lock:
             process = self._process
             self._next_id += 1
@@ -159,7 +165,8 @@ class FprintHost:
             raise DeviceDisconnectedError("The fingerprint reader service stopped; try again.")
         try:
             with self._write_lock:
-                process.stdin.write(encode_frame({"id": request_id, "op": op, **fields}))  # type: ignore[union-attr]
+                frame = encode_frame({"id": request_id, "op": op, **fields}, payload)
+                process.stdin.write(frame)  # type: ignore[union-attr]
                 process.stdin.flush()  # type: ignore[union-attr]
         except (OSError, ValueError) as exc:
             with self._lock:

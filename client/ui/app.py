@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from client.core.authentication import inactivity_minutes
 from client.core.bootstrap import ClientApp
+from client.core.fingerprints import fingerprint_service
 from client.core.settings import ClientSettings
 from client.ui.context import UiContext
 from client.ui.i18n import Language
@@ -34,6 +35,7 @@ def build_window(client: ClientApp, *, language: str = "eng", devices=None) -> M
     ops = Operations()
     devices = devices if devices is not None else client.devices
     ctx = UiContext.for_client(client, ops=ops, language=Language(language), devices=devices)
+    ctx.fingerprints = fingerprint_service(client, devices=devices)  # signing in by finger, where possible
     minutes = inactivity_minutes(client.master_data)
     window = MainWindow(ctx, inactivity_ms=int(minutes * 60_000) + 1_000)
     ops.setParent(window)

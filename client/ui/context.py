@@ -51,6 +51,7 @@ class UiContext:
     last_sync: datetime | None = None
     network_online: bool | None = None
     devices: Any = None  # the core's capture port (client.core.capture.DeviceCapture) or a stand-in
+    fingerprints: Any = None  # client.core.fingerprints.FingerprintService: officers' own fingers
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

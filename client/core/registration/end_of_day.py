@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from client.core.audit import append_audit
-from client.core.authentication import AuthenticationService, Session, require_role
+from client.core.authentication import AuthenticationService, FingerprintProof, Session, require_role
 from client.core.master_data import MasterData
 from client.core.registration.repository import Registrations, RegistrationStatus
 from client.core.store import Store
@@ -91,13 +91,23 @@ class EndOfDayService:
     def approve(self, *, session: Session, rid: str) -> None:
         self._review(session=session, rid=rid, status=RegistrationStatus.approved, reason=None)
 
-    def approve_all(self, *, session: Session, rids: list[str], password: str) -> int:
-        """Approve ``rids`` after the signed-in supervisor typed their password again (refused with the
-        core's AuthError, nothing approved); returns how many were approved."""
+    def approve_all(
+        self,
+        *,
+        session: Session,
+        rids: list[str],
+        password: str | None = None,
+        fingerprint: FingerprintProof | None = None,
+    ) -> int:
+        """Approve ``rids`` after the signed-in supervisor typed their password again or put their
+        enrolled finger on the reader (refused with the core's AuthError, nothing approved); returns
+        how many were approved."""
         require_role(session, "supervisor")
         if self._auth is None:
             raise RuntimeError("approving every packet needs the authentication service")
-        self._auth.reauthenticate(session, password=password, purpose="eod.approve_all")
+        self._auth.reauthenticate(
+            session, password=password, fingerprint=fingerprint, purpose="eod.approve_all"
+        )
         for rid in rids:
             self.approve(session=session, rid=rid)
         return len(rids)

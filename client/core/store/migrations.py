@@ -50,6 +50,13 @@ MIGRATIONS: list[list[str]] = [
     [
         "CREATE TABLE IF NOT EXISTS receipts (rid TEXT PRIMARY KEY, pdf BLOB NOT NULL, created_at TEXT NOT NULL)",
     ],
+    # 6: officers' and supervisors' own fingerprints enrolled on this kiosk (the reader library's
+    #    serialized print, per user and finger, with the reader that made it) for signing in by finger
+    [
+        "CREATE TABLE IF NOT EXISTS operator_prints (user_id TEXT NOT NULL, finger TEXT NOT NULL,"
+        " template BLOB NOT NULL, driver TEXT NOT NULL, device_id TEXT NOT NULL, enrolled_at TEXT NOT NULL,"
+        " PRIMARY KEY (user_id, finger))",
+    ],
 ]
 LATEST = len(MIGRATIONS)
 

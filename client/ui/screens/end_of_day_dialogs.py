@@ -27,6 +27,7 @@ from client.core.registration.end_of_day import OTHER_REASON
 from client.ui import receipt_print
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
+from client.ui.fingerprint_prompt import FingerprintPrompt
 from client.ui.form_renderer import option_label
 from client.ui.i18n import tr_code
 from client.ui.widgets import button, dialog_buttons, error_label, title_label
@@ -199,7 +200,8 @@ class RejectDialog(QDialog):
 
 
 class ApproveAllDialog(QDialog):
-    """The signed-in supervisor's password again; the core checks it (lockout, audit) and approves
+    """The signed-in supervisor's password again, or their enrolled finger ("Use fingerprint", where
+    they enrolled one on this kiosk's reader); the core checks it (lockout, audit) and approves
     ``rids``. Accepted once they are approved; a refusal is said here and the password cleared."""
 
     def __init__(self, ctx: UiContext, rids: list[str], parent=None) -> None:
@@ -218,6 +220,10 @@ class ApproveAllDialog(QDialog):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         form.addRow(ctx.t("login.password"), self.password)
         layout.addLayout(form)
+        self.fingerprint = FingerprintPrompt(
+            ctx, name="eod_fp", work=self._by_finger, changes={"registrations", "audit"}
+        )
+        layout.addWidget(self.fingerprint)
         self.message = error_label("eod_password_message")
         layout.addWidget(self.message)
         self.ok = dialog_buttons(
@@ -227,6 +233,17 @@ class ApproveAllDialog(QDialog):
             ok=(ctx.t("eod.approve_all"), "eod_password_ok"),
             on_ok=self.attempt,
         )
+        self.fingerprint.succeeded.connect(lambda _n: self.accept())
+        self.fingerprint.failed.connect(lambda _exc, sentence: self.message.setText(sentence))
+        self.fingerprint.busy_changed.connect(lambda busy: self.ok.setEnabled(not busy))
+        self.fingerprint.refresh(user_id=ctx.session.user_id if ctx.session else "")
+        self.finished.connect(lambda _r: self.fingerprint.stop_watching())
+
+    def _by_finger(self):
+        """The check "Use fingerprint" runs: the signed-in supervisor's finger, then every packet."""
+        session, eod, rids = self.ctx.session, self.ctx.end_of_day, self.rids
+        self.message.clear()
+        return lambda fp: eod.approve_all(session=session, rids=rids, fingerprint=fp)
 
     def attempt(self) -> None:
         if not self.ok.isEnabled():

@@ -93,12 +93,14 @@ class HomeScreen(QWidget):
         others = QHBoxLayout()
         self.eod_button = button("", "action_eod")
         self.sync_button = button("", "action_sync", secondary=True)
-        for b in (self.eod_button, self.sync_button):
+        self.fingerprint_button = button("", "action_fingerprint", secondary=True)  # My fingerprints
+        for b in (self.eod_button, self.sync_button, self.fingerprint_button):
             others.addWidget(b)
         others.addStretch(1)
         layout.addLayout(others)
         self.eod_button.clicked.connect(lambda: self.navigate.emit("end_of_day"))
         self.sync_button.clicked.connect(lambda: self.navigate.emit("sync"))
+        self.fingerprint_button.clicked.connect(self.open_fingerprints)
         ctx.ops.bus.changed.connect(self._on_change)
         self.retranslate()
 
@@ -188,6 +190,17 @@ class HomeScreen(QWidget):
         self.new_button.setVisible("operator" in roles)
         self.eod_button.setVisible("supervisor" in roles and "end_of_day" in screens)
         self.sync_button.setVisible("sync" in screens)
+        self.fingerprint_button.setText(t("action.fingerprint"))
+        self.fingerprint_button.setVisible(
+            session is not None and getattr(ctx, "fingerprints", None) is not None
+        )
+
+    def open_fingerprints(self) -> None:
+        """The signed-in user's own fingers on this kiosk (client.ui.screens.fingerprint_enrol)."""
+        from client.ui.screens.fingerprint_enrol import FingerprintEnrolDialog
+
+        self.fingerprint_dialog = FingerprintEnrolDialog(self.ctx, parent=self)
+        self.fingerprint_dialog.open()
 
 
 def _aware(when: datetime) -> datetime:

@@ -1,4 +1,6 @@
-"""Login (and the inactivity lock, which is the same form bound to the current officer)."""
+"""Login (and the inactivity lock, which is the same form bound to the current officer): the password,
+or "Use fingerprint" where the kiosk has a reader and someone enrolled a finger (the officer's id
+typed: their prints; left empty: whoever's finger it is, where the reader can identify)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBox
 from client.core.authentication import AuthError, LockedOut
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
+from client.ui.fingerprint_prompt import FingerprintPrompt
 from client.ui.widgets import ErrorMessage, button, title_label
 
 
@@ -47,6 +50,10 @@ class LoginScreen(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(self.submit)
+        self.fingerprint = FingerprintPrompt(
+            ctx, name="lock_fp" if locked else "login_fp", work=self._by_finger, changes={"session"}
+        )
+        layout.addWidget(self.fingerprint)
         layout.addWidget(self.switch)
         centred = (
             QHBoxLayout()
@@ -60,6 +67,9 @@ class LoginScreen(QWidget):
         self.password.returnPressed.connect(self.attempt)
         self.user.returnPressed.connect(self.password.setFocus)
         self.switch.clicked.connect(self._sign_out)
+        self.fingerprint.succeeded.connect(self._done)
+        self.fingerprint.failed.connect(self._finger_failed)
+        self.fingerprint.busy_changed.connect(lambda busy: self.submit.setEnabled(not busy))
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -73,6 +83,7 @@ class LoginScreen(QWidget):
         self.submit.setText(t("lock.unlock" if self.locked else "login.submit"))
         self.switch.setText(t("lock.switch"))
         self.message.retranslate(t)
+        self.fingerprint.retranslate()
 
     def entered(self) -> None:
         self.password.clear()
@@ -81,9 +92,11 @@ class LoginScreen(QWidget):
             self.user.setText(self.ctx.session.user_id)
             self.user.setEnabled(False)  # only the same officer may unlock
             self.password.setFocus()
+            self.fingerprint.refresh(user_id=self.ctx.session.user_id)
         else:
             self.user.setEnabled(True)
             self.user.setFocus()
+            self.fingerprint.refresh()  # anyone's enrolled finger (the id typed narrows it)
         self.retranslate()
 
     def _size_box(self) -> None:
@@ -124,6 +137,20 @@ class LoginScreen(QWidget):
             self.message.show_error(error_text(exc, self.ctx.t), None)
         else:
             self.message.show_error(self.ctx.t("error.unexpected"), exc)
+        self.message.setProperty("locked_out", isinstance(exc, LockedOut))
+
+    def _by_finger(self):
+        """The check "Use fingerprint" runs on the worker: unlock as the same officer, or sign in as the
+        officer typed, or as whoever's enrolled finger it is when no id is typed."""
+        auth, session, user = self.ctx.authentication, self.ctx.session, self.user.text().strip()
+        self.message.clear()
+        if self.locked and session:
+            return lambda fp: (auth.unlock(session, fingerprint=fp), session)[1]
+        return lambda fp: auth.login(user_id=user, fingerprint=fp)
+
+    def _finger_failed(self, exc: Exception, sentence: str) -> None:
+        technical = None if isinstance(exc, AuthError) or hasattr(exc, "device_error") else exc
+        self.message.show_error(sentence, technical)
         self.message.setProperty("locked_out", isinstance(exc, LockedOut))
 
     def _sign_out(self) -> None:

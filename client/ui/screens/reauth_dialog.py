@@ -1,4 +1,5 @@
-"""The signed-in officer types their password again before an action that binds them (sign-off).
+"""The signed-in officer types their password again, or puts an enrolled finger on the kiosk's reader
+("Use fingerprint", shown only where they enrolled one), before an action that binds them (sign-off).
 
 Enter submits, Escape or Cancel cancels. A refusal is worded as at login (attempts left, when a lock
 ends) and counts toward the same lockout: the check is the core's
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayo
 from client.core.authentication import AuthError, LockedOut
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
+from client.ui.fingerprint_prompt import FingerprintPrompt
 from client.ui.widgets import ErrorMessage, dialog_buttons, title_label
 
 
@@ -43,6 +45,8 @@ class ReauthDialog(QDialog):
         form.addRow(t("login.user"), self.user)
         form.addRow(t("login.password"), self.password)
         layout.addLayout(form)
+        self.fingerprint = FingerprintPrompt(ctx, name="reauth_fp", work=self._by_finger, changes={"audit"})
+        layout.addWidget(self.fingerprint)
         self.message = ErrorMessage("reauth_message")
         layout.addWidget(self.message)
         self.confirm = dialog_buttons(
@@ -54,6 +58,23 @@ class ReauthDialog(QDialog):
         )
         self.password.setFocus()
         self.setMinimumWidth(520)
+        self.fingerprint.succeeded.connect(lambda _none: self.accept())
+        self.fingerprint.failed.connect(self._finger_failed)
+        self.fingerprint.busy_changed.connect(lambda busy: self.confirm.setEnabled(not busy))
+        self.fingerprint.refresh(user_id=session.user_id if session else "")
+        self.finished.connect(lambda _r: self.fingerprint.stop_watching())
+
+    def _by_finger(self):
+        """The check "Use fingerprint" runs: the signed-in officer's own enrolled fingers."""
+        auth, session, purpose = self.ctx.authentication, self.ctx.session, self.purpose
+        self.message.clear()
+        return lambda fp: auth.reauthenticate(session, fingerprint=fp, purpose=purpose)
+
+    def _finger_failed(self, exc: Exception, sentence: str) -> None:
+        technical = None if isinstance(exc, AuthError) or hasattr(exc, "device_error") else exc
+        self.message.show_error(sentence, technical)
+        self.message.setProperty("locked_out", isinstance(exc, LockedOut))
+        self.adjustSize()
 
     def attempt(self) -> None:
         session, password = self.ctx.session, self.password.text()

@@ -1,9 +1,11 @@
-"""Supervisor authenticates on the spot (password + one-time code); the core records the approval.
+"""Supervisor authenticates on the spot (password + one-time code, or their finger on the kiosk's
+reader); the core records the approval.
 
 The dialog says what is being approved (the reasons, and which fingers or eyes are marked missing).
-Enter in any field submits; only Escape or the Cancel button cancels.
-No fingerprint check of the supervisor: master-data users carry no biometric template and neither the
-core nor the server has a matcher to compare a live capture against one offline.
+Enter in any field submits; only Escape or the Cancel button cancels. "Use fingerprint" shows where the
+kiosk has a reader and someone enrolled a finger on it (client.core.fingerprints): with the supervisor
+id typed it checks that supervisor's prints, left empty it finds whose finger it is. Either way the
+core refuses the officer's own finger (nobody approves their own registration).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayo
 
 from client.ui.context import UiContext
 from client.ui.error_text import error_text
+from client.ui.fingerprint_prompt import FingerprintPrompt
 from client.ui.i18n import tr_code
 from client.ui.widgets import dialog_buttons, error_label, title_label
 
@@ -66,6 +69,8 @@ class SupervisorDialog(QDialog):
         form.addRow(ctx.t("login.password"), self.password)
         form.addRow(ctx.t("supervisor.totp"), self.totp)
         layout.addLayout(form)
+        self.fingerprint = FingerprintPrompt(ctx, name="sup_fp", work=self._by_finger, changes={"audit"})
+        layout.addWidget(self.fingerprint)
         self.message = error_label("sup_message")
         layout.addWidget(self.message)
         self.approve = dialog_buttons(
@@ -74,6 +79,24 @@ class SupervisorDialog(QDialog):
             cancel=(ctx.t("wizard.cancel"), "sup_cancel"),
             ok=(ctx.t("supervisor.approve"), "sup_approve"),
             on_ok=self.attempt,
+        )
+        self.fingerprint.succeeded.connect(self._approved)
+        self.fingerprint.failed.connect(lambda _exc, sentence: self.message.setText(sentence))
+        self.fingerprint.busy_changed.connect(lambda busy: self.approve.setEnabled(not busy))
+        self.fingerprint.refresh()
+        self.finished.connect(lambda _r: self.fingerprint.stop_watching())
+
+    def _by_finger(self):
+        """The check "Use fingerprint" runs: the typed supervisor's prints, or whoever's finger it is."""
+        auth, user, purpose, operator = (
+            self.ctx.authentication,
+            self.user.text().strip(),
+            self.purpose,
+            self.operator_id,
+        )
+        self.message.clear()
+        return lambda fp: auth.supervisor_approval(
+            user_id=user, fingerprint=fp, purpose=purpose, operator_id=operator
         )
 
     def attempt(self) -> None:

@@ -1,6 +1,6 @@
 """Arabic (العربية), written right to left: Language flips the whole window when it is chosen."""
 
-from client.ui.strings import fingerprint, lifecycle, scanning, usb_media
+from client.ui.strings import fingerprint, fingerprint_auth, lifecycle, scanning, usb_media
 from shared.biometric_names import string_entries
 
 CODE = "ara"
@@ -378,4 +378,5 @@ STRINGS: dict[str, str] = {
 STRINGS.update(lifecycle.ARA)  # issue 17: update, lost UIN, correction
 STRINGS.update(scanning.ARA)  # issue 20: document scanners (SANE), device bar
 STRINGS.update(fingerprint.ARA)  # issue 20: single-finger readers (libfprint)
+STRINGS.update(fingerprint_auth.ARA)  # issues 14, 20: officers' own fingers (sign-in, approval)
 STRINGS.update(usb_media.ARA)  # issue 21: packets and answers by USB stick

@@ -1,6 +1,6 @@
 """English: the reference table. Every other language has exactly these keys."""
 
-from client.ui.strings import fingerprint, lifecycle, scanning, usb_media
+from client.ui.strings import fingerprint, fingerprint_auth, lifecycle, scanning, usb_media
 from shared.biometric_names import string_entries
 
 CODE = "eng"
@@ -393,4 +393,5 @@ STRINGS: dict[str, str] = {
 STRINGS.update(lifecycle.ENG)  # issue 17: update, lost UIN, correction
 STRINGS.update(scanning.ENG)  # issue 20: document scanners (SANE), device bar
 STRINGS.update(fingerprint.ENG)  # issue 20: single-finger readers (libfprint)
+STRINGS.update(fingerprint_auth.ENG)  # issues 14, 20: officers' own fingers (sign-in, approval)
 STRINGS.update(usb_media.ENG)  # issue 21: packets and answers by USB stick

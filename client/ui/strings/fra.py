@@ -1,6 +1,6 @@
 """French (français)."""
 
-from client.ui.strings import fingerprint, lifecycle, scanning, usb_media
+from client.ui.strings import fingerprint, fingerprint_auth, lifecycle, scanning, usb_media
 from shared.biometric_names import string_entries
 
 CODE = "fra"
@@ -413,4 +413,5 @@ STRINGS: dict[str, str] = {
 STRINGS.update(lifecycle.FRA)  # issue 17: update, lost UIN, correction
 STRINGS.update(scanning.FRA)  # issue 20: document scanners (SANE), device bar
 STRINGS.update(fingerprint.FRA)  # issue 20: single-finger readers (libfprint)
+STRINGS.update(fingerprint_auth.FRA)  # issues 14, 20: officers' own fingers (sign-in, approval)
 STRINGS.update(usb_media.FRA)  # issue 21: packets and answers by USB stick

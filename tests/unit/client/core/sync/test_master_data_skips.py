@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from client.core.machine import MachineKeys
 from client.core.master_data import MasterData
-from client.core.store import Store, get_or_create_db_key
+from client.core.store import SCHEMA_VERSION, Store, get_or_create_db_key
 from client.core.sync.master_data_sync import MasterDataSync
 from client.core.sync.transport import TransportError
 from shared.signing import public_key_b64
@@ -172,12 +172,13 @@ def test_upgrade_drops_users_no_kiosk_may_hold(tmp_path, store):
         # back to the schema before step 4, as a kiosk of the previous release has it
         conn.execute(text("DROP TABLE masterdata_problems"))
         conn.execute(text("DROP TABLE receipts"))
+        conn.execute(text("DROP TABLE operator_prints"))
         conn.exec_driver_sql("PRAGMA user_version = 3")
     store.close()
     key = get_or_create_db_key(db_path=tmp_path / "client.db", keyring_file=tmp_path / "keyring.cfg")
     reopened = Store(path=tmp_path / "client.db", key=key)
     try:
-        assert reopened.applied_migrations == [4, 5]
+        assert reopened.applied_migrations == list(range(4, SCHEMA_VERSION + 1))
         with reopened.transaction() as conn:
             ids = (
                 conn.execute(text("SELECT id FROM master_data WHERE entity = 'users' ORDER BY id"))

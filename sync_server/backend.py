@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -32,7 +33,7 @@ from sync_server.processing.dedupe import DedupeConfig
 from sync_server.processing.flows import build_stages
 from sync_server.processing.packet_view import PacketView
 from sync_server.processing.pipeline import IntegrationHook, Pipeline, RetryPolicy
-from sync_server.processing.ports import MasterDataHistory, QueueReceivedPackets
+from sync_server.processing.ports import MasterDataHistory
 from sync_server.processing.queue import DEFAULT_LEASE
 from sync_server.processing.stages import machine_key_of, make_packet_opener
 from sync_server.processing.worker import ProcessingWorker, WorkerPool
@@ -40,7 +41,7 @@ from sync_server.report_parts import build_report_parts
 from sync_server.reports.builtin import MachineSyncTimes
 from sync_server.reports.scheduler import ReportScheduler
 from sync_server.services.adjudication_desk import AdjudicationDesk
-from sync_server.services.packet_handover import server_packets
+from sync_server.services.packet_handover import received_packets, server_packets
 
 
 class ResidentCheckKeys:
@@ -82,6 +83,8 @@ class Backend:
     # the ABIS (settings.abis_url): biometric deduplication, update authentication, lost-UIN search
     abis_url: str | None = None
     abis_timeout_s: float = 120.0
+    # the packet blob store (services.blob_store); None: the sealed files under DATA/packets
+    blobs: Any | None = None
 
     def __post_init__(self) -> None:
         keyring = DataKeyring(self.data_dir)
@@ -97,6 +100,7 @@ class Backend:
         self.report_parts = parts
         self.reports = parts.reports
         self._pool: WorkerPool | None = None
+        self.packets = received_packets(self.engine, blobs=self.blobs, data_dir=self.data_dir)
         self._scheduler: ReportScheduler | None = None
         self._sealer = KeyringSealer(keyring)
         channels = self.notifications.channel_names()
@@ -119,10 +123,13 @@ class Backend:
     def adjudication_desk(self) -> AdjudicationDesk:
         """The console's adjudication service over this backend's queue, packets and ID store."""
         opener = make_packet_opener(list(self.identities), reload=self.reload_identities)
-        packets = QueueReceivedPackets(self.engine)
+        packets = self.packets
 
         def open_packet(rid: str) -> PacketView:
-            return opener(packets.blob_path(rid), machine_public_key=machine_key_of(self.master, rid))
+            try:
+                return opener(packets.blob_path(rid), machine_public_key=machine_key_of(self.master, rid))
+            finally:
+                getattr(packets, "release", lambda: None)()  # a fetched copy (S3) is not kept
 
         return AdjudicationDesk(
             engine=self.engine, open_packet=open_packet, identities=self.id_store, notifier=self.notifier
@@ -130,7 +137,7 @@ class Backend:
 
     def make_worker(self, index: int = 0) -> ProcessingWorker:
         stages = build_stages(
-            packets=QueueReceivedPackets(self.engine),
+            packets=self.packets,
             master=self.master,
             opener=make_packet_opener(list(self.identities), reload=self.reload_identities),
             store=self.id_store,
@@ -139,7 +146,7 @@ class Backend:
             abis=self.abis,
             residents=ResidentCheckKeys(self.id_store.keyring),
         )
-        server = server_packets(self.engine, blob_dir=self.data_dir / "packets")
+        server = server_packets(self.engine, blob_dir=self.data_dir / "packets", blobs=self.blobs)
         return ProcessingWorker(
             engine=self.engine,
             pipeline_factory=lambda: Pipeline(stages, hooks=self.hooks),
@@ -196,4 +203,5 @@ class Backend:
             self._pool.shutdown()
         if self._scheduler is not None:
             self._scheduler.shutdown()
+        getattr(self.packets, "close", lambda: None)()
         self.report_parts.dispose()

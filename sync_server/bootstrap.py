@@ -25,6 +25,7 @@ from sync_server.files import private_dir
 from sync_server.keys import KeyFileError, load_or_create_keys
 from sync_server.services import masterdata
 from sync_server.services.blob_store import BlobStore
+from sync_server.services.blob_store_open import open_blob_store
 from sync_server.services.masterdata_history import DbMasterDataHistory
 from sync_server.settings import ServerSettings
 from sync_server.state import ServerState
@@ -75,7 +76,7 @@ def build_state(settings: ServerSettings) -> ServerState:
         settings=settings,
         engine=engine,
         keys=keys,
-        blobs=BlobStore(settings.blob_dir, crash_at=settings.test_crash_at),
+        blobs=open_blob_store(settings),
     )
     if settings.demo:
         load_demo_data_once(state)
@@ -105,13 +106,15 @@ def build_backend(
     threads: int,
     reports_engine: Engine | None = None,
     on_finished: Callable[[str, str], None] | None = None,
+    blobs: BlobStore | None = None,
 ) -> Backend:
     """The processing backend (not started) with its own engine on the server's database.
 
     The workers' engine has no pre-ping, for everything they read and write (queue, ID store,
     master-data history): a ping per checkout would add about ten round trips to every packet. The
     server passes its request engine (pre-ping) as ``reports_engine``: a report fires hours apart, so
-    after a database restart its pooled connection would be stale."""
+    after a database restart its pooled connection would be stale. ``blobs``: the packet store
+    (default: the one ``settings`` name; workers read published packets from it)."""
     data_dir = settings.data_dir
     engine = open_engine(settings, pre_ping=False, pool_size=threads + 4)
     return Backend(
@@ -126,11 +129,14 @@ def build_backend(
         on_finished=on_finished,
         abis_url=settings.abis_url,
         abis_timeout_s=settings.abis_timeout_s,
+        blobs=blobs or open_blob_store(settings),
     )
 
 
 def start_backend(state: ServerState) -> Backend:
     """The server's in-process backend: ``settings.workers`` processing threads and the report scheduler."""
-    backend = build_backend(state.settings, threads=state.settings.workers, reports_engine=state.engine)
+    backend = build_backend(
+        state.settings, threads=state.settings.workers, reports_engine=state.engine, blobs=state.blobs
+    )
     backend.start(workers=state.settings.workers)
     return backend

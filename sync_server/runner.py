@@ -28,8 +28,9 @@ from sync_server.bootstrap import build_state, start_backend
 from sync_server.http_protocol import bounded_h11
 from sync_server.observability.logs import configure_logging
 from sync_server.security_headers import SecurityHeaders
+from sync_server.services.blob_store import BlobStore, BlobStoreUnavailable
 from sync_server.services.packets import recover_complete_uploads
-from sync_server.services.tus_expiry import expire_stale_uploads
+from sync_server.services.tus_expiry import UploadSweeper, expire_stale_uploads
 from sync_server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ def check_data_dir(settings: ServerSettings) -> None:
     """Fail start-up with one clear sentence rather than with 500s on the first upload: the data dir
     and the packet dir must be writable directories with ``min_free_disk_mb`` free."""
     need = settings.min_free_disk_mb * 1024 * 1024
-    for folder in (settings.data_dir, settings.blob_dir):
+    # packet blobs in a bucket (settings.blob_store): only the data dir is on this machine
+    for folder in (settings.data_dir,) if settings.blob_store else (settings.data_dir, settings.blob_dir):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=folder) as probe:
@@ -60,6 +62,20 @@ def check_data_dir(settings: ServerSettings) -> None:
                 f"data dir {folder} has {free // (1024 * 1024)} MiB free; the server needs at least "
                 f"{settings.min_free_disk_mb} MiB (OPENREG_SERVER_MIN_FREE_DISK_MB)"
             )
+
+
+def check_blob_store(blobs: BlobStore) -> None:
+    """A bucket that refuses us (no credentials, access denied, no such bucket) stops start-up with one
+    sentence; one that is only unreachable does not: the server starts not ready (``/health/ready``
+    503, kiosks retry) and serves as soon as the store answers."""
+    health = blobs.health()
+    if health in ("no credentials", "forbidden", "bucket missing"):
+        raise DataDirError(
+            f"packet store {blobs.describe()}: {health} (credentials: AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or AWS_SHARED_CREDENTIALS_FILE; docs/operations.md)"
+        )
+    if health != "ok":
+        log.warning("packet store %s: %s; not ready until it answers", blobs.describe(), health)
 
 
 def _write_server_json(settings: ServerSettings, url: str) -> None:
@@ -83,12 +99,19 @@ def serve(settings: ServerSettings) -> None:
     configure_logging(log_format=settings.log_format, level=settings.log_level, process="server")
     check_data_dir(settings)
     state = build_state(settings)
+    log.info("packet blobs: %s", state.blobs.describe())
+    check_blob_store(state.blobs)
     # Uploads a crash left complete on disk are finished before anyone can ask about them; unfinished
     # ones past their Upload-Expires are dropped (tus expiration; an owner's request also drops its own).
     with Session(state.engine) as session:
-        recover_complete_uploads(session, blobs=state.blobs)
-        if expired := expire_stale_uploads(session, blobs=state.blobs):
-            log.info("dropped %d expired unfinished uploads", len(expired))
+        try:
+            recover_complete_uploads(session, blobs=state.blobs)
+            if expired := expire_stale_uploads(session, blobs=state.blobs):
+                log.info("dropped %d expired unfinished uploads", len(expired))
+        except BlobStoreUnavailable:  # the next access (and the sweeper) finishes it
+            log.warning("packet store unreachable at start: crashed uploads are finished on access")
+    sweeper = UploadSweeper(state.engine, blobs=state.blobs, interval_s=settings.upload_sweep_interval_s)
+    sweeper.start()
     state.backend = start_backend(state)
     (settings.data_dir / "server.json").unlink(missing_ok=True)
     sock = listening_socket(settings.host, settings.port)
@@ -146,7 +169,9 @@ def serve(settings: ServerSettings) -> None:
     finally:
         (settings.data_dir / "server.json").unlink(missing_ok=True)
         log.info("stopping the processing workers and the report scheduler")
+        sweeper.stop()
         state.backend.stop()
         state.backend.engine.dispose()
+        state.blobs.close()
         state.engine.dispose()
         log.info("openreg sync server stopped")

@@ -140,6 +140,37 @@ class ServerSettings(BaseSettings):
     shutdown_grace_s: float = Field(
         default=5, gt=0, le=600, description="on SIGTERM, requests in flight get this long to finish"
     )
+    # -- packet blob store (docs/operations.md, "Packet blobs on S3") ------------------------------
+    blob_store: str = Field(
+        default="",
+        max_length=1100,
+        pattern=r"^(s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*'()/\-]*)?)?$",
+        description="empty: packet blobs in DATA/packets; s3://BUCKET/PREFIX: in an S3-compatible "
+        "object store that every server and worker shares (credentials: the AWS_* variables or file)",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=r"^https?://[A-Za-z0-9.\-\[\]:]+/?$",
+        description="the S3 API address of MinIO / Ceph RGW (unset: AWS S3)",
+    )
+    s3_region: str | None = Field(
+        default=None, max_length=64, pattern=r"^[a-z0-9\-]+$", description="default: AWS_REGION or us-east-1"
+    )
+    s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        default="auto", description="auto: path style with s3_endpoint_url (MinIO, Ceph), else virtual"
+    )
+    s3_max_attempts: int = Field(default=5, ge=1, le=20, description="tries per S3 request (back-off)")
+    s3_timeout_s: float = Field(default=30, gt=0, le=600, description="connect and read timeout per try")
+    s3_instance_credentials: bool = Field(
+        default=False, description="also take credentials from the EC2/ECS metadata service"
+    )
+    blob_lock_timeout_s: float = Field(
+        default=30, gt=0, le=600, description="longest wait for another server's write of the same packet"
+    )
+    upload_sweep_interval_s: float = Field(
+        default=3600, gt=0, le=7 * 24 * 3600, description="how often expired unfinished uploads are dropped"
+    )
     test_crash_at: Literal["", "upload_complete", "upload_published"] = Field(
         default="",
         description="TESTS ONLY: SIGKILL the server at this point of the last upload chunk (kill tests); off by default",

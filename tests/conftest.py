@@ -21,5 +21,6 @@ pytest_plugins: list[str] = [
     "tests.support.browser",
     "tests.support.ftp",
     "tests.support.smtp",
+    "tests.support.s3",
     "tests.support.crash_report",
 ]

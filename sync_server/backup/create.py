@@ -3,8 +3,9 @@ encrypted keys into a new folder, then the manifest, last and atomically.
 
 Order matters for consistency with a live server. The database snapshot comes first; the keys
 after it (keys are only ever added, so every key a snapshot row needs is on disk by then); then the
-packet files the snapshot knows (``<rid>.age`` under the blob root; a packet is published on disk
-before its row says so, so every received packet's file exists). Files of packets that arrived after
+packet blobs the snapshot knows (``<rid>.age`` in the blob store, the local folder or the S3 bucket,
+which is read through the blob-store port; a packet is published before its row says so, so every
+received packet's blob exists). Files of packets that arrived after
 the snapshot are left out: the restored database would not know them.
 """
 
@@ -17,7 +18,15 @@ from pathlib import Path
 
 from shared.files import atomic_write
 from sync_server.backup.database import count_state, database_kind, dumped, packet_rows, sqlite_path
-from sync_server.backup.files import Progress, copy_hashed, no_progress, regular_files, sha256_of, sync_dir
+from sync_server.backup.files import (
+    Progress,
+    copy_hashed,
+    no_progress,
+    regular_files,
+    sha256_of,
+    sync_dir,
+    write_hashed,
+)
 from sync_server.backup.keyfiles import KEY_ARCHIVE, key_files, seal_keys
 from sync_server.backup.manifest import (
     BackupError,
@@ -30,6 +39,8 @@ from sync_server.backup.manifest import (
 from sync_server.db.engine import make_engine
 from sync_server.files import private_dir
 from sync_server.services.audit import append_audit, cli_actor
+from sync_server.services.blob_store import BlobStore, BlobStoreUnavailable, LocalBlobStore
+from sync_server.services.blob_store_open import open_blob_store
 from sync_server.services.clock import utcnow
 from sync_server.settings import ServerSettings
 
@@ -91,9 +102,13 @@ def create_backup(
         atomic_write(directory / KEY_ARCHIVE, seal_keys(keys, recipients))
         files.append(_entry(directory, directory / KEY_ARCHIVE))
         say(f"{len(keys)} key file(s) encrypted to {', '.join(recipients)}")
-        packets, received = _copy_packets(
-            snapshot.conn, settings.blob_dir, directory, progress, say, crash_at
-        )
+        blobs = open_blob_store(settings)
+        try:
+            packets, received = _copy_packets(snapshot.conn, blobs, directory, progress, say, crash_at)
+        except BlobStoreUnavailable as exc:
+            raise BackupError(f"the packet store {blobs.describe()} cannot be read: {exc.detail}") from exc
+        finally:
+            blobs.close()
         files += packets
         with_file = sum(n for status, n in counts.packets_by_status.items() if status in STATUSES_WITH_FILE)
         if received < with_file:
@@ -126,19 +141,14 @@ def _audit(url: str, *, action: str, target: str) -> None:
 
 
 def _copy_packets(
-    conn, blob_dir: Path, directory: Path, progress: Progress, say: Callable[[str], None], crash_at: str
+    conn, blobs: BlobStore, directory: Path, progress: Progress, say: Callable[[str], None], crash_at: str
 ) -> tuple[list[FileEntry], int]:
-    """Copy the final ``<rid>.age`` files of the packets the snapshot knows into ``directory/packets``;
-    return their entries and how many of them are of packets in a status that needs the file."""
-    names = (
-        sorted(
-            e.name
-            for e in os.scandir(blob_dir)
-            if e.name.endswith(".age") and e.is_file(follow_symlinks=False)
-        )
-        if blob_dir.is_dir()
-        else []
-    )
+    """Copy the published blobs (``<rid>.age``) of the packets the snapshot knows into
+    ``directory/packets``, from the local folder or the bucket (downloaded); return their entries and
+    how many of them are of packets in a status that needs the file."""
+    if not isinstance(blobs, LocalBlobStore):
+        say(f"packet blobs are copied from {blobs.describe()} (docs/backup.md: large buckets)")
+    names = sorted(f"{rid}.age" for rid in blobs.published())
     entries: list[FileEntry] = []
     left_out = received = 0
     with progress("packets", len(names)) as advance:
@@ -146,14 +156,15 @@ def _copy_packets(
             batch = names[start : start + _BATCH]
             known = packet_rows(conn, [name.removesuffix(".age") for name in batch])
             for name in batch:
-                row = known.get(name.removesuffix(".age"))
+                rid = name.removesuffix(".age")
+                row = known.get(rid)
                 if row is None:
                     left_out += 1
                 else:
-                    sha256, size = copy_hashed(blob_dir / name, directory / "packets" / name)
+                    sha256, size = _copy_blob(blobs, rid, directory / "packets" / name)
                     if sha256 != row[0]:
                         say(
-                            f"warning: packets/{name} does not match its registered SHA-256 (damaged on the server's disk?); backed up as it is"
+                            f"warning: packets/{name} does not match its registered SHA-256 (damaged in the store?); backed up as it is"
                         )
                     entries.append(FileEntry(path=f"packets/{name}", sha256=sha256, size=size))
                     received += row[1] in STATUSES_WITH_FILE
@@ -163,6 +174,13 @@ def _copy_packets(
     if left_out:
         say(f"{left_out} packet file(s) left out: they arrived after the database snapshot")
     return entries, received
+
+
+def _copy_blob(blobs: BlobStore, rid: str, target: Path) -> tuple[str, int]:
+    own = blobs.local_file(rid)
+    if own is not None:
+        return copy_hashed(own, target)
+    return write_hashed(target, lambda writer: blobs.download(rid, writer))
 
 
 def _copy_reports(reports_dir: Path, directory: Path, progress: Progress) -> list[FileEntry]:

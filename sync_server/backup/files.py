@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from sync_server.files import open_private, private_dir
 
@@ -43,20 +43,30 @@ def sha256_of(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def copy_hashed(source: Path, target: Path, *, mtime_ns: int | None = None) -> tuple[str, int]:
-    """Copy ``source`` to ``target`` (0600, fsynced, renamed into place); return (SHA-256, size) of
-    the bytes written. ``mtime_ns`` sets the target's modification time."""
+class _Hashing:
+    """A writer that hashes and counts what goes through it."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out, self.digest, self.size = out, hashlib.sha256(), 0
+
+    def write(self, block: bytes) -> int:
+        self.digest.update(block)
+        self.size += len(block)
+        return self.out.write(block)
+
+
+def write_hashed(
+    target: Path, fill: Callable[[BinaryIO], object], *, mtime_ns: int | None = None
+) -> tuple[str, int]:
+    """Write ``target`` (0600, fsynced, renamed into place) with what ``fill(writer)`` writes; return
+    (SHA-256, size) of those bytes. ``mtime_ns`` sets the target's modification time."""
     private_dir(target.parent)
     temporary = target.with_name(f".{target.name}.copying")
-    digest = hashlib.sha256()
-    size = 0
     fd = open_private(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     try:
-        with os.fdopen(fd, "wb") as out, source.open("rb") as handle:
-            while block := handle.read(BLOCK):
-                out.write(block)
-                digest.update(block)
-                size += len(block)
+        with os.fdopen(fd, "wb") as out:
+            writer = _Hashing(out)
+            fill(writer)
             out.flush()
             os.fsync(out.fileno())
         if mtime_ns is not None:
@@ -65,7 +75,18 @@ def copy_hashed(source: Path, target: Path, *, mtime_ns: int | None = None) -> t
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return digest.hexdigest(), size
+    return writer.digest.hexdigest(), writer.size
+
+
+def copy_hashed(source: Path, target: Path, *, mtime_ns: int | None = None) -> tuple[str, int]:
+    """Copy ``source`` to ``target`` as ``write_hashed`` writes; (SHA-256, size) of the bytes written."""
+
+    def fill(writer: BinaryIO) -> None:
+        with source.open("rb") as handle:
+            while block := handle.read(BLOCK):
+                writer.write(block)
+
+    return write_hashed(target, fill, mtime_ns=mtime_ns)
 
 
 def sync_dir(path: Path) -> None:

@@ -31,6 +31,8 @@ from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
 from sync_server.idstore.tables import identities
 from sync_server.services.audit import append_audit, cli_actor
+from sync_server.services.blob_store import BlobMismatch, BlobStore, BlobStoreUnavailable
+from sync_server.services.blob_store_open import open_blob_store
 from sync_server.services.clock import utcnow
 from sync_server.settings import ServerSettings
 
@@ -64,6 +66,7 @@ def restore_backup(
     _refuse_unknown_schema(manifest)
     _refuse_running_server(settings.data_dir)
     _refuse_non_empty(settings, force=force)
+    _refuse_filled_bucket(settings, force=force)
     _check(directory, manifest.entry(manifest.keys.path))  # damage is reported as damage, not a wrong key
     keys = open_keys(directory / manifest.keys.path, identities_text, recipients=manifest.keys.recipients)
     with progress("checking", sum(f.size for f in manifest.files)) as advance:
@@ -161,23 +164,60 @@ def _put_keys(key_dir: Path, keys: list[KeyFile], *, force: bool) -> None:
 
 
 def _put_files(directory: Path, manifest: Manifest, settings: ServerSettings, progress: Progress) -> None:
-    """Copy packet files to the blob root and report artifacts to ``DATA/reports``, each checked again
-    against the manifest as it is written."""
-    targets = {"packets": settings.blob_dir, "reports": settings.data_dir / "reports"}
-    entries = [e for e in manifest.files if e.path.split("/", 1)[0] in targets]
+    """Put packet blobs into the blob store (the folder or the bucket: ``BlobStore.ingest``, which
+    publishes each only if it still matches the manifest) and report artifacts into ``DATA/reports``,
+    each checked again against the manifest as it is written."""
+    reports = settings.data_dir / "reports"
+    entries = [e for e in manifest.files if e.path.split("/", 1)[0] in ("packets", "reports")]
     folders: set[Path] = set()
-    with progress("copying", len(entries)) as advance:
-        for entry in entries:
-            top, rest = entry.path.split("/", 1)
-            target = targets[top] / rest
-            sha256, size = copy_hashed(directory / entry.path, target)
-            if (sha256, size) != (entry.sha256, entry.size):
-                target.unlink(missing_ok=True)
-                raise BackupError(f"{entry.path} changed during the restore; run it again")
-            folders.add(target.parent)
-            advance(1)
+    blobs = open_blob_store(settings)
+    try:
+        with progress("copying", len(entries)) as advance:
+            for entry in entries:
+                top, rest = entry.path.split("/", 1)
+                if top == "packets":
+                    _put_blob(blobs, directory / entry.path, entry)
+                else:
+                    target = reports / rest
+                    sha256, size = copy_hashed(directory / entry.path, target)
+                    if (sha256, size) != (entry.sha256, entry.size):
+                        target.unlink(missing_ok=True)
+                        raise BackupError(f"{entry.path} changed during the restore; run it again")
+                    folders.add(target.parent)
+                advance(1)
+    finally:
+        blobs.close()
     for folder in folders:
         sync_dir(folder)
+
+
+def _put_blob(blobs: BlobStore, source: Path, entry: FileEntry) -> None:
+    rid = source.name.removesuffix(".age")
+    try:
+        with source.open("rb") as handle:
+            blobs.ingest(rid, handle, sha256=entry.sha256, size=entry.size)
+    except BlobMismatch as exc:
+        raise BackupError(f"{entry.path} changed during the restore; run it again") from exc
+    except (BlobStoreUnavailable, ValueError) as exc:
+        raise BackupError(f"{entry.path} cannot be put into {blobs.describe()}: {exc}") from exc
+
+
+def _refuse_filled_bucket(settings: ServerSettings, *, force: bool) -> None:
+    """A bucket (``blob_store``) that already holds packets is not an empty server either."""
+    if not settings.blob_store or force:
+        return
+    blobs = open_blob_store(settings)
+    try:
+        held = next(iter(blobs.published()), None)
+    except BlobStoreUnavailable as exc:
+        raise BackupError(f"the packet store {blobs.describe()} cannot be reached: {exc.detail}") from exc
+    finally:
+        blobs.close()
+    if held is not None:
+        raise BackupError(
+            f"the packet store {blobs.describe()} already holds packets: restore goes into an empty "
+            "server; --force restores over it (packets of the same RID are replaced)"
+        )
 
 
 def _differences(expected: Counts, found: Counts) -> list[str]:

@@ -1,18 +1,19 @@
-"""Is this server ready for traffic? The database answers, the packet folder takes files, the keys are
-there. Each check answers a short fixed reason on failure (what an operator or a load balancer needs);
+"""Is this server ready for traffic? The database answers, the packet blob store takes files (the
+packet folder: there, writable, with free space; a bucket: it answers HEAD with our credentials), the
+keys are there. Each check answers a short fixed reason on failure (what an operator or a load balancer needs);
 the underlying error goes to the log only."""
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, text
 
 from sync_server.keys import KeyFileError, current_packet_identity, require_keys
+from sync_server.services.blob_store import BlobStore, LocalBlobStore
 
 log = logging.getLogger(__name__)
 OK = "ok"
@@ -31,14 +32,21 @@ class Readiness:
         return [name for name, result in self.checks.items() if result != OK]
 
 
-def check_readiness(*, engine: Engine, blob_dir: Path, data_dir: Path, min_free_bytes: int) -> Readiness:
-    return Readiness(
-        {
-            "database": _database(engine),
-            "blob_store": _blob_store(blob_dir, min_free_bytes),
-            "keys": _keys(data_dir),
-        }
+def check_readiness(
+    *,
+    engine: Engine,
+    blob_dir: Path,
+    data_dir: Path,
+    min_free_bytes: int,
+    blobs: BlobStore | None = None,
+) -> Readiness:
+    """``blobs``: the server's blob store (its own ``health``); None: the folder ``blob_dir``."""
+    store = (
+        blobs.health(min_free_bytes=min_free_bytes)
+        if blobs is not None
+        else _blob_store(blob_dir, min_free_bytes)
     )
+    return Readiness({"database": _database(engine), "blob_store": store, "keys": _keys(data_dir)})
 
 
 def _database(engine: Engine) -> str:
@@ -52,16 +60,7 @@ def _database(engine: Engine) -> str:
 
 
 def _blob_store(folder: Path, min_free_bytes: int) -> str:
-    if not folder.is_dir():
-        return "missing"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return "not writable"
-    try:
-        free = shutil.disk_usage(folder).free
-    except OSError as exc:
-        log.warning("readiness: cannot stat %s: %s", folder, exc)
-        return "unreadable"
-    return OK if free >= min_free_bytes else "low on disk space"
+    return LocalBlobStore.health_of(folder, min_free_bytes)
 
 
 def _keys(data_dir: Path) -> str:

@@ -47,6 +47,7 @@ def ready(state: StateDep) -> JSONResponse:
         blob_dir=settings.blob_dir,
         data_dir=settings.data_dir,
         min_free_bytes=settings.min_free_disk_mb * 1024 * 1024,
+        blobs=state.blobs,
     )
     body = ReadinessBody(
         status="ready" if result.ready else "not_ready", checks=result.checks, failed=result.failed

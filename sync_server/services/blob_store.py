@@ -1,46 +1,201 @@
-"""Packet bytes on disk: ``partial/<rid>.part`` grows chunk by chunk (its size IS the upload offset,
-so a restarted server resumes from what reached the disk); the complete, checked file is moved
-atomically to ``<rid>.age``. A per-RID lock file (flock) serialises writers across threads and processes.
+"""Where sealed packet bytes live: the ``BlobStore`` port, and its local-folder adapter (the default).
 
-A crash can leave a complete ``.part`` (killed before the hash check) or a published ``.age`` whose row
-still says ``receiving`` (killed between ``os.replace`` and the DB update); the packets service finishes
-both (``has_final``, ``digest(final=True)``)."""
+An upload grows a *partial* of its RID chunk by chunk (the partial's size IS the upload offset, so a
+restarted server resumes from what was stored); the complete, hash-checked bytes are *published*
+atomically as the RID's final blob. Writers of one RID are serialised by ``locked(rid)``. The S3
+adapter (``blob_store_s3``) keeps the same promises on an object store shared by several servers.
+
+Local folder: ``partial/<rid>.part`` appended with an fsync per chunk, published by ``os.replace`` to
+``<rid>.age`` (then the folder is fsynced); a per-RID lock file (flock) serialises threads and
+processes of one machine. A crash can leave a complete partial (killed before the hash check) or a
+published blob whose row still says ``receiving``; the packets service finishes both.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
+import hashlib
+import logging
 import os
+import re
+import shutil
 import signal
+import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 from shared.files import sha256_file
+from shared.sync import ErrorCode
 from sync_server.files import open_private, private_dir
+from sync_server.services.errors import Busy
+
+log = logging.getLogger(__name__)
+BLOCK = 1 << 20
+_RID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class BlobStore:
+class BlobStoreUnavailable(Busy):
+    """The blob store cannot be reached or refuses us (S3 down, credentials, bucket): nothing was
+    changed; the kiosk retries (503 with Retry-After)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(ErrorCode.backend_unavailable, detail, retry_after=5)
+
+
+class BlobMismatch(ValueError):
+    """Bytes offered for ingestion are not the registered ones (size or SHA-256): nothing published."""
+
+
+def check_rid(rid: str) -> str:
+    """``rid`` if it is safe as a file name and object key (RIDs are digits; refuse anything else)."""
+    if not _RID.match(rid):
+        raise ValueError(f"not a packet id: {rid[:80]!r}")
+    return rid
+
+
+class BlobStore(Protocol):
+    """Sealed packet bytes by RID. Methods that change a RID's bytes run under ``locked(rid)``."""
+
+    def describe(self) -> str:
+        """Where the blobs are, for logs and messages (never a secret)."""
+        ...
+
+    def crash_point(self, name: str) -> None:
+        """Kill tests: SIGKILL this process here when started with this crash point."""
+        ...
+
+    def locked(self, rid: str) -> AbstractContextManager[None]:
+        """Serialise the writers of ``rid`` (threads, processes and, for a shared store, machines)."""
+        ...
+
+    def offset(self, rid: str) -> int:
+        """Bytes of ``rid``'s partial stored so far (0: none)."""
+        ...
+
+    def last_write(self, rid: str) -> dt.datetime | None:
+        """When ``rid``'s partial last grew (UTC), None without a partial."""
+        ...
+
+    def append(self, rid: str, data: bytes) -> int:
+        """Durably add ``data`` at the end of the partial; the new offset. On failure the offset is as
+        before (nothing half-written counts)."""
+        ...
+
+    def has_final(self, rid: str) -> bool:
+        """Whether ``rid`` is published."""
+        ...
+
+    def digest(self, rid: str, *, final: bool = False) -> str:
+        """SHA-256 hex of the partial (or of the published blob)."""
+        ...
+
+    def discard(self, rid: str, *, final: bool = False) -> None:
+        """Drop the partial (or the published blob) of ``rid`` if present."""
+        ...
+
+    def publish(self, rid: str) -> None:
+        """Make the (checked, complete) partial the published blob, atomically; the partial goes."""
+        ...
+
+    def ingest(self, rid: str, source: BinaryIO, *, sha256: str, size: int) -> None:
+        """One pass: copy ``size`` bytes from ``source`` while hashing them, store them durably, and
+        publish them only if they are exactly ``size`` bytes with SHA-256 ``sha256`` (else
+        ``BlobMismatch``, nothing published). Any partial of ``rid`` is replaced. Under the RID lock."""
+        ...
+
+    def local_file(self, rid: str) -> Path | None:
+        """The published blob's own file where the store keeps it on this machine's disk (read it,
+        never delete it); None for a store without local files (read it with ``download``)."""
+        ...
+
+    def download(self, rid: str, target: BinaryIO) -> int:
+        """Write the published bytes of ``rid`` to ``target``; the byte count (FileNotFoundError if
+        not published)."""
+        ...
+
+    def published(self) -> Iterator[str]:
+        """The RID of every published blob (backup)."""
+        ...
+
+    def health(self, *, min_free_bytes: int = 0) -> str:
+        """ "ok" or a short reason (readiness); never raises."""
+        ...
+
+    def close(self) -> None:
+        """Release connections (the process is stopping)."""
+        ...
+
+
+def read_up_to(source: BinaryIO, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``source``, fewer only at its end."""
+    pieces, total = [], 0
+    while total < limit and (piece := source.read(limit - total)):
+        pieces.append(piece)
+        total += len(piece)
+    return b"".join(pieces)
+
+
+def copy_hashing(source: BinaryIO, write, size: int) -> tuple[str, int]:
+    """Copy up to ``size + 1`` bytes from ``source`` to ``write(memoryview)``, hashing them on the way;
+    (SHA-256 hex, bytes copied). One more byte than ``size`` means the source is longer."""
+    digest, total = hashlib.sha256(), 0
+    buffer = bytearray(min(BLOCK, size + 1))
+    view = memoryview(buffer)
+    while total <= size:
+        count = source.readinto(view[: min(len(buffer), size + 1 - total)])
+        if not count:
+            break
+        digest.update(view[:count])
+        write(view[:count])
+        total += count
+    return digest.hexdigest(), total
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBlobStore:
+    """``BlobStore`` in a folder of this machine (``DATA/packets``): ``<rid>.age`` and ``partial/``."""
+
     def __init__(self, root: Path, *, crash_at: str = "") -> None:
         self.root = root
         self.partial = root / "partial"
         private_dir(self.root)
         private_dir(self.partial)
         self._crash_at = crash_at  # tests only (ServerSettings.test_crash_at); "" in production
+        self._count_lock, self._sync_lock = threading.Lock(), threading.Lock()
+        self._renamed = self._synced = 0
+
+    def describe(self) -> str:
+        return f"folder {self.root}"
 
     def crash_point(self, name: str) -> None:
-        """Kill tests: SIGKILL this process here when the server was started with this crash point."""
         if name == self._crash_at:
             os.kill(os.getpid(), signal.SIGKILL)
 
     def final_path(self, rid: str) -> Path:
-        return self.root / f"{rid}.age"
+        return self.root / f"{check_rid(rid)}.age"
 
     def partial_path(self, rid: str) -> Path:
-        return self.partial / f"{rid}.part"
+        return self.partial / f"{check_rid(rid)}.part"
 
     @contextlib.contextmanager
     def locked(self, rid: str) -> Iterator[None]:
-        fd = open_private(self.partial / f"{rid}.lock", os.O_CREAT | os.O_RDWR)
+        fd = open_private(self.partial / f"{check_rid(rid)}.lock", os.O_CREAT | os.O_RDWR)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -54,9 +209,14 @@ class BlobStore:
         except FileNotFoundError:
             return 0
 
+    def last_write(self, rid: str) -> dt.datetime | None:
+        try:
+            return dt.datetime.fromtimestamp(self.partial_path(rid).stat().st_mtime, dt.UTC)
+        except FileNotFoundError:
+            return None
+
     def append(self, rid: str, data: bytes) -> int:
-        """Append (under the caller's lock) and fsync; return the new offset. On a failed write (disk
-        full) the file is cut back to its old size, so the offset the client sees is unchanged."""
+        """On a failed write (disk full) the file is cut back to its old size."""
         fd = open_private(self.partial_path(rid), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         with os.fdopen(fd, "ab") as handle:
             before = handle.tell()
@@ -77,16 +237,77 @@ class BlobStore:
         return sha256_file(self.final_path(rid) if final else self.partial_path(rid))[0]
 
     def discard(self, rid: str, *, final: bool = False) -> None:
-        """Delete the partial (or, with ``final``, the published file) of ``rid`` if present."""
         (self.final_path(rid) if final else self.partial_path(rid)).unlink(missing_ok=True)
 
-    def publish(self, rid: str) -> Path:
-        final = self.final_path(rid)
-        os.replace(self.partial_path(rid), final)
+    def publish(self, rid: str) -> None:
+        os.replace(self.partial_path(rid), self.final_path(rid))
         self.crash_point("upload_published")
-        dir_fd = os.open(self.root, os.O_RDONLY)
+        self._sync_root()
+
+    def _sync_root(self) -> None:
+        """Make every rename so far durable (fsync the folder) before returning. Group commit: a thread
+        whose rename an fsync begun after it already covers returns without one of its own."""
+        with self._count_lock:
+            self._renamed += 1
+            ticket = self._renamed
+        with self._sync_lock:
+            if self._synced >= ticket:
+                return
+            with self._count_lock:
+                upto = self._renamed  # renamed before this fsync starts: covered by it
+            _fsync_dir(self.root)
+            self._synced = upto
+
+    def ingest(self, rid: str, source: BinaryIO, *, sha256: str, size: int) -> None:
+        """The bytes go to the partial (so a crash leaves what an interrupted upload leaves), one fsync,
+        the check, then ``publish``."""
+        part = self.partial_path(rid)
+        fd = open_private(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-        return final
+            try:
+                digest, total = copy_hashing(source, lambda block: _write_all(fd, block), size)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        if total != size or digest != sha256:
+            part.unlink(missing_ok=True)
+            raise BlobMismatch(f"{min(total, size + 1)} bytes hashing to {digest}, not {size} to {sha256}")
+        self.publish(rid)
+
+    def local_file(self, rid: str) -> Path | None:
+        return self.final_path(rid)
+
+    def download(self, rid: str, target: BinaryIO) -> int:
+        with self.final_path(rid).open("rb") as handle:
+            shutil.copyfileobj(handle, target, BLOCK)
+            return handle.tell()
+
+    def published(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for entry in sorted(os.scandir(self.root), key=lambda e: e.name):
+            if entry.name.endswith(".age") and entry.is_file(follow_symlinks=False):
+                yield entry.name.removesuffix(".age")
+
+    def health(self, *, min_free_bytes: int = 0) -> str:
+        return self.health_of(self.root, min_free_bytes)
+
+    @staticmethod
+    def health_of(folder: Path, min_free_bytes: int) -> str:
+        """The readiness answer for a packet folder: there, writable, with ``min_free_bytes`` free."""
+        if not folder.is_dir():
+            return "missing"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return "not writable"
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError as exc:
+            log.warning("readiness: cannot stat %s: %s", folder, exc)
+            return "unreadable"
+        return "ok" if free >= min_free_bytes else "low on disk space"
+
+    def close(self) -> None:
+        return None

@@ -2,7 +2,8 @@
 its last activity (registration, or the last byte that reached the disk). An expired upload loses its
 partial bytes and its registration, so the RID can be announced afresh; nothing else is ever dropped.
 
-Dropping is lazy (the owner's next register, HEAD or PATCH of that RID) or by ``expire_stale_uploads``.
+Dropping is lazy (the owner's next register, HEAD or PATCH of that RID) or by ``expire_stale_uploads``,
+which a running server calls at start and then every ``upload_sweep_interval_s`` (``UploadSweeper``).
 Bytes go first, then the row: a crash in between leaves a registration at offset 0, never a partial
 file without its registration (which a new registration of the RID would resume from).
 """
@@ -10,8 +11,10 @@ file without its registration (which a new registration of the RID would resume 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from shared.sync import PacketState
@@ -19,18 +22,16 @@ from sync_server.db.tables import PacketRow
 from sync_server.services.blob_store import BlobStore
 from sync_server.services.clock import aware, utcnow
 
+log = logging.getLogger(__name__)
 UPLOAD_TTL = dt.timedelta(days=7)  # kiosks may stay offline for days; a week keeps their partials
 _OPEN = (PacketState.registered.value, PacketState.receiving.value)
 
 
 def last_activity(*, rid: str, registered_at: dt.datetime, blobs: BlobStore) -> dt.datetime:
-    """When the upload last moved: the partial file's modification time, else the registration."""
+    """When the upload last moved: the partial's last write, else the registration."""
     registered = aware(registered_at)
-    try:
-        touched = dt.datetime.fromtimestamp(blobs.partial_path(rid).stat().st_mtime, dt.UTC)
-    except FileNotFoundError:
-        return registered
-    return max(registered, touched)
+    touched = blobs.last_write(rid)
+    return registered if touched is None else max(registered, touched)
 
 
 def expires_at(
@@ -80,3 +81,38 @@ def expire_stale_uploads(session: Session, *, blobs: BlobStore, ttl: dt.timedelt
             )
         ).all()
     return [rid for rid in candidates if drop_if_expired(session, rid=rid, blobs=blobs, ttl=ttl)]
+
+
+class UploadSweeper:
+    """A thread of the running server that calls ``expire_stale_uploads`` every ``interval_s`` (several
+    servers may sweep at once: each drop is rechecked under the RID lock). A failed sweep (database or
+    blob store away) is logged and tried again at the next interval."""
+
+    def __init__(
+        self, engine: Engine, *, blobs: BlobStore, interval_s: float, ttl: dt.timedelta = UPLOAD_TTL
+    ):
+        self.engine, self.blobs, self.interval_s, self.ttl = engine, blobs, interval_s, ttl
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="upload-sweeper", daemon=True)
+
+    def sweep(self) -> list[str]:
+        with Session(self.engine) as session:
+            dropped = expire_stale_uploads(session, blobs=self.blobs, ttl=self.ttl)
+        if dropped:
+            log.info("dropped %d expired unfinished uploads", len(dropped))
+        return dropped
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("sweep of expired uploads failed; trying again in %.0f s", self.interval_s)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(10)

@@ -3,7 +3,9 @@ store behind HAProxy, as a scaled-out deployment runs them (docs/operations.md, 
 kiosks that seal packets and upload them through it, resuming as the real kiosk does.
 
 Each server has its own data folder (its ``server.json``, logs) whose ``keys`` and ``packets`` are the
-first server's, as a deployment mounts the same keys and packet store on every machine.
+first server's, as a deployment mounts the same keys and packet store on every machine; with ``env``
+naming an S3 blob store (tests.support.s3) only the keys are shared that way, the packets are in the
+bucket.
 """
 
 from __future__ import annotations
@@ -28,16 +30,26 @@ SHARED = ("keys", "packets")
 
 
 class Cluster:
-    def __init__(self, start_sync_server, folder: Path, db_url: str, *, servers: int, workers: int) -> None:
-        self.folder, self.db_url = folder, db_url
-        first = start_sync_server(folder / "server0", db_url=db_url, workers=0)
+    def __init__(
+        self,
+        start_sync_server,
+        folder: Path,
+        db_url: str,
+        *,
+        servers: int,
+        workers: int,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.folder, self.db_url, self.env = folder, db_url, env or {}
+        first = start_sync_server(folder / "server0", db_url=db_url, workers=0, env=self.env)
         self.servers = [first]
+        shared = ("keys",) if "OPENREG_SERVER_BLOB_STORE" in self.env else SHARED
         for n in range(1, servers):
             data = folder / f"server{n}"
             data.mkdir(parents=True)
-            for name in SHARED:
+            for name in shared:
                 (data / name).symlink_to(first.data_dir / name, target_is_directory=True)
-            self.servers.append(start_sync_server(data, db_url=db_url, workers=0))
+            self.servers.append(start_sync_server(data, db_url=db_url, workers=0, env=self.env))
         self.workers = [self._worker(n) for n in range(workers)]
         backends = [server.url.removeprefix("http://") for server in self.servers]
         self.balancer = Balancer(folder, backends)
@@ -59,6 +71,7 @@ class Cluster:
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
+            env={**os.environ, **self.env},
         )
         log.close()
         return process

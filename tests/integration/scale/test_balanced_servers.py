@@ -21,7 +21,24 @@ KIOSKS = 32
 def test_two_servers_and_two_workers_lose_nothing_when_one_server_dies(
     start_sync_server, postgres_url, tmp_path
 ):
-    cluster = Cluster(start_sync_server, tmp_path, postgres_url, servers=2, workers=2)
+    run_cluster(
+        Cluster(start_sync_server, tmp_path, postgres_url, servers=2, workers=2), tmp_path, postgres_url
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_same_with_packet_blobs_in_an_s3_bucket(start_sync_server, postgres_url, s3_server, tmp_path):
+    """No shared packet folder at all: partial chunks and packets live in the bucket, writers of a
+    packet are serialised by a PostgreSQL advisory lock across the two servers."""
+    bucket = s3_server.bucket()
+    env = s3_server.env(bucket)
+    cluster = Cluster(start_sync_server, tmp_path, postgres_url, servers=2, workers=2, env=env)
+    run_cluster(cluster, tmp_path, postgres_url)
+    assert not [key for key in s3_server.keys(bucket) if "/partial/" in key]
+
+
+def run_cluster(cluster: Cluster, tmp_path, postgres_url: str) -> None:
     try:
         kiosks = [Kiosk(cluster.url, name=f"kiosk {n}") for n in range(KIOSKS)]
         packets = []

@@ -15,7 +15,7 @@ from shared.sync import ErrorCode, PacketRegisterRequest, PacketState
 from sync_server.db.tables import Base, PacketRow
 from sync_server.services import packets
 from sync_server.services.auth import Principal
-from sync_server.services.blob_store import BlobStore
+from sync_server.services.blob_store import LocalBlobStore
 from sync_server.services.errors import Conflict, Forbidden
 
 MACHINE = Principal(kind="machine", subject="10001", roles=["machine"], center_id="10002")
@@ -32,7 +32,7 @@ def engine(tmp_path):
 
 @pytest.fixture
 def blobs(tmp_path):
-    return BlobStore(tmp_path / "packets")
+    return LocalBlobStore(tmp_path / "packets")
 
 
 def _register(engine, blobs, data=DATA) -> str:

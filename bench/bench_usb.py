@@ -3,8 +3,9 @@ Run: .venv/bin/python bench/bench_usb.py [--packets 100] [--mb 2] [--stick DIR]
 
 1. Kiosk export of N sealed packets of M MB (temporary names, fsync, read back from the device, rename,
    signed manifest) against a plain copy + fsync of the same bytes to the same place (goal: >= 70 %).
-2. Office import of that stick (hash check, the packets service's registration and intake, the signed
-   and encrypted acknowledgement) against a plain copy + fsync of the same bytes into the server's folder.
+2. Office import of that stick (the packets service's registration, then the blob store's one-pass
+   ingest: copy + SHA-256 on the way + one fsync + publish; the signed and encrypted acknowledgement)
+   against a plain copy + fsync of the same bytes into the server's folder.
 
 ``--stick`` points at a mounted stick to measure a real one (default: a folder on this machine's disk,
 where reading back is cheap and so the ratio flatters the export less than a slow stick would).

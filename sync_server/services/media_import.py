@@ -1,10 +1,11 @@
 """Importing a kiosk's export from a stick at the office (issue 21), then writing its acknowledgement.
 
 Per kiosk folder: the manifest is read (bounded, strict), the machine must be enrolled and approved,
-and the manifest's signature must hold under that machine's enrolled key; each packet on the stick is
-hashed against the manifest, then goes through the SAME registration and intake as a network upload
-(sync_server.services.packets: ``register_packet`` then ``upload_chunk`` from the offset the server
-holds), so importing a stick twice, or a packet that also came by network, changes nothing. A packet
+and the manifest's signature must hold under that machine's enrolled key; each packet then goes
+through the SAME registration as a network upload (``packets.register_packet``) and is copied into
+the blob store in one pass, hashed on the way and published only when it is the registered bytes
+(sync_server.services.media_intake), so importing a stick twice, or a packet that also came by
+network, changes nothing. A packet
 whose file is missing, truncated or altered is refused alone (the kiosk keeps it and exports it again);
 a refused manifest refuses the whole folder, and is audited too. Then the acknowledgement is written
 back (sync_server.services.media_ack).

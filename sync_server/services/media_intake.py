@@ -1,35 +1,49 @@
-"""Packets from a stick through the upload path: each file is hashed against the manifest first, then
-registered and sent through the packets service's own ``register_packet`` and ``upload_chunk`` (so the
-blob store, its per-RID lock, the final hash check, publishing and ``received`` are the upload's own).
-A file of a usual size is read once: the bytes hashed are the bytes sent. Packets go in on a few
-threads, each with its own session, as concurrent uploads would.
+"""Packets from a stick into the blob store, each in one pass: the packets service's own registration
+(idempotent: a packet the server holds already is left alone and not even read), then, under the
+blob store's RID lock, ``BlobStore.ingest``: the file is copied from the stick while it is hashed,
+stored with one fsync, and published only if its size and SHA-256 are the registered ones; then the
+row says ``received``. The guarantees are the upload's: the status is re-read under the lock (a
+network upload of the same packet may have finished it), nothing is published unchecked, and a kill
+at any point leaves what an interrupted upload leaves (the packets service finishes or resumes it,
+and importing again does the rest). A file whose size is not the manifest's is refused before
+anything is registered; one whose bytes differ is refused after the copy, and the registration this
+import made for it is taken back. Packets go in on a few threads, each with its own session.
 """
 
 from __future__ import annotations
 
-import hashlib
+import errno
 import os
+import stat
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from shared.media.files import OverLimit, hash_file, read_bounded
+from shared.media.files import MediaError
 from shared.media.layout import packet_file
 from shared.media.models import ManifestPacket, ManifestRejection
-from shared.packet.model import MAX_SEALED_PACKET_BYTES
-from shared.sync import ErrorCode, PacketRegisterRequest, PacketState
+from shared.sync import PacketRegisterRequest, PacketState
+from sync_server.db.tables import PacketRow
 from sync_server.services import packets
 from sync_server.services.auth import Principal
-from sync_server.services.blob_store import BlobStore
-from sync_server.services.errors import Conflict, DomainError
+from sync_server.services.blob_store import BlobMismatch, BlobStore
+from sync_server.services.clock import aware, utcnow
+from sync_server.services.errors import DomainError
 
-CHUNK = 8 << 20  # bytes per upload_chunk call; a packet up to this size is read once, into memory
 WORKERS = 2
+# The intake threads take turns for their own status reads and writes (the bytes still move in
+# parallel): on SQLite a writer then never meets the other's write lock and its busy back-off. Always
+# the innermost lock (taken under a RID lock, never held while waiting for one): no lock cycle.
+_DATABASE_TURN = threading.Lock()
 _HELD = {PacketState.received, PacketState.processing, PacketState.processed}
+_OPEN = {PacketState.registered, PacketState.receiving}
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 @dataclass
@@ -71,90 +85,94 @@ def _refused(entry: ManifestPacket, size: int) -> PacketOutcome:
     )
 
 
+def open_on_stick(path: Path) -> tuple[BinaryIO, int]:
+    """(reader, size) of the regular file at ``path``, following no symbolic link (MediaError)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise MediaError(f"{path.name} is a symbolic link; it is not read") from exc
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise MediaError(f"{path.name} is not a regular file")
+    return os.fdopen(fd, "rb"), info.st_size
+
+
 def take_packet(
     session: Session, folder: Path, entry: ManifestPacket, principal: Principal, blobs: BlobStore
 ) -> PacketOutcome:
-    """Hash the file on the stick against the manifest, then register and upload it as the network does."""
-    path = packet_file(folder, entry.rid)
-    data: bytes | None = None
+    """Register the packet as the network does, then copy it from the stick in one checked pass."""
     try:
-        if entry.size <= CHUNK:
-            try:
-                data = read_bounded(path, entry.size)
-            except OverLimit:
-                return _refused(entry, entry.size + 1)
-            if len(data) != entry.size or hashlib.sha256(data).hexdigest() != entry.sha256:
-                return _refused(entry, len(data))
-        elif hash_file(path, MAX_SEALED_PACKET_BYTES) != (entry.sha256, entry.size):
-            return _refused(entry, path.stat().st_size)
+        handle, size = open_on_stick(packet_file(folder, entry.rid))
     except FileNotFoundError:
         return PacketOutcome(entry.rid, "refused", "the packet file is not on the stick")
     except OSError as exc:
         return PacketOutcome(entry.rid, "refused", f"the packet file cannot be read: {exc}")
-    request = PacketRegisterRequest(
-        rid=entry.rid,
-        sha256=entry.sha256,
-        size=entry.size,
-        operator_id=entry.operator_id,
-        supervisor_id=entry.supervisor_id,
-        created_at=entry.created_at,
-    )
-    try:
-        row, offset = packets.register_packet(session, request=request, machine=principal, blobs=blobs)
-        status = PacketState(row.status)
-        if status in _HELD:
-            return PacketOutcome(entry.rid, "already", f"the server already has it ({status.value})")
-        if status not in (PacketState.registered, PacketState.receiving):
-            return PacketOutcome(entry.rid, "refused", f"the server holds this packet as {status.value}")
-        return _upload(session, path, data, entry, offset, principal, blobs)
-    except DomainError as exc:
-        return PacketOutcome(entry.rid, "refused", exc.detail)
-    except OSError as exc:
-        return PacketOutcome(entry.rid, "refused", f"the packet file cannot be read: {exc}")
+    with handle:
+        if size != entry.size:
+            return _refused(entry, size)
+        request = PacketRegisterRequest(
+            rid=entry.rid,
+            sha256=entry.sha256,
+            size=entry.size,
+            operator_id=entry.operator_id,
+            supervisor_id=entry.supervisor_id,
+            created_at=entry.created_at,
+        )
+        try:
+            started = utcnow()
+            row, _offset = packets.register_packet(session, request=request, machine=principal, blobs=blobs)
+            status = PacketState(row.status)
+            if status in _HELD:
+                return PacketOutcome(entry.rid, "already", f"the server already has it ({status.value})")
+            if status not in _OPEN:
+                return PacketOutcome(entry.rid, "refused", f"the server holds this packet as {status.value}")
+            return _ingest(session, handle, entry, blobs, registered_since=started)
+        except DomainError as exc:
+            return PacketOutcome(entry.rid, "refused", exc.detail)
+        except OSError as exc:
+            return PacketOutcome(entry.rid, "refused", f"the packet file cannot be read: {exc}")
 
 
-def _upload(
-    session: Session,
-    path: Path,
-    data: bytes | None,
-    entry: ManifestPacket,
-    offset: int,
-    principal: Principal,
-    blobs: BlobStore,
+def _ingest(
+    session: Session, handle: BinaryIO, entry: ManifestPacket, blobs: BlobStore, *, registered_since
 ) -> PacketOutcome:
-    """Send the bytes from ``offset`` through ``upload_chunk`` (``data`` when already read, else the file);
-    follow the server's offset on a mismatch (another upload of the same packet at the same time).
-    Bounded: twice the chunks the file needs."""
-    budget = 2 * (-(-entry.size // CHUNK)) + 4
-    handle = (
-        None
-        if data is not None
-        else os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
-    )
-    try:
-        while budget > 0:
-            budget -= 1
-            want = min(CHUNK, entry.size - offset)
-            if data is not None:
-                chunk = data[offset : offset + want]
-            else:
-                handle.seek(offset)
-                chunk = handle.read(want)
-            try:
-                offset, state = packets.upload_chunk(
-                    session, rid=entry.rid, offset=offset, data=chunk, machine=principal, blobs=blobs
-                )
-            except Conflict as exc:
-                if exc.code != ErrorCode.offset_mismatch or exc.current_offset is None:
-                    raise
-                offset = exc.current_offset
-                continue
-            if state in _HELD:
-                return PacketOutcome(entry.rid, "received")
-    finally:
-        if handle is not None:
-            handle.close()
-    return PacketOutcome(entry.rid, "refused", "the upload did not finish; import the stick again")
+    """Under the RID lock: ingest, then record ``received`` only if the row is still open (one
+    conditional UPDATE: a network upload that finished first, or a kiosk that reported the packet
+    damaged, wins; identical bytes published again harm no one, a blob for a closed row is taken
+    back). Bytes that are not the registered ones: nothing published, and a registration made by
+    this import (at or after ``registered_since``, still without bytes) is deleted again."""
+    rid = entry.rid
+    with blobs.locked(rid):
+        try:
+            blobs.ingest(rid, handle, sha256=entry.sha256, size=entry.size)
+        except BlobMismatch:
+            untouched = blobs.offset(rid) == 0
+            with _DATABASE_TURN, session.begin():
+                row = session.get(PacketRow, rid, populate_existing=True)
+                if (
+                    untouched
+                    and row is not None
+                    and row.status == PacketState.registered.value
+                    and aware(row.registered_at) >= registered_since
+                ):
+                    session.delete(row)
+            return _refused(entry, entry.size)  # same size (checked first), other bytes: altered
+        with _DATABASE_TURN, session.begin():  # the blob is published (durably): now the row may say so
+            marked = session.execute(
+                update(PacketRow)
+                .where(PacketRow.rid == rid, PacketRow.status.in_([s.value for s in _OPEN]))
+                .values(status=PacketState.received.value, received_at=utcnow())
+            ).rowcount
+            held = None if marked else session.scalar(select(PacketRow.status).where(PacketRow.rid == rid))
+        if marked:
+            return PacketOutcome(rid, "received")
+        if held is not None and PacketState(held) in _HELD:
+            return PacketOutcome(rid, "already", f"the server already has it ({held})")
+        blobs.discard(rid, final=True)
+    return PacketOutcome(rid, "refused", "the packet's registration changed meanwhile; import again")
 
 
 def record_rejection(

@@ -1,14 +1,20 @@
 """GUI steps shared by the end-to-end kiosk tests: first-run enrolment, then a new registration filled
-up to the biometrics page (the demo operator signed in, one person, every document attached)."""
+up to the biometrics page (the demo operator signed in, one person, every document attached), a capture
+key press, the supervisor's approval, and the sign-off that seals the packet and opens it again."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pyotp
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from client.ui.app import build_window
+from demo import kiosk_fixture
 from demo.headless import CENTER_ID, OPERATOR, OPERATOR_PASSWORD
+from shared.packet.reader import open_packet
+from shared.signing import public_key_b64
 
 from .conftest import sign_in
 
@@ -121,3 +127,51 @@ def tick_consent(qtbot, page) -> None:
     box.setFocus(Qt.FocusReason.TabFocusReason)
     qtbot.keyClick(box, Qt.Key.Key_Space)
     assert box.isChecked()
+
+
+def open_registration(qtbot, kiosk, devices, *, size: tuple[int, int] = (1280, 860)):
+    """The kiosk's window over ``devices``, the seeded kiosk's operator signed in and a new registration
+    open on its first page; returns (window, wizard)."""
+    window = build_window(kiosk, devices=devices)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    sign_in(qtbot, window, kiosk_fixture.OPERATOR[0], kiosk_fixture.OPERATOR[2])
+    qtbot.waitUntil(lambda: window.current_name() == "home")
+    window.show_screen("registration")
+    wizard = window.screens["registration"]
+    qtbot.waitUntil(lambda: bool(wizard.pages) and wizard.next_button.isEnabled())
+    return window, wizard
+
+
+def press_capture(qtbot, window, page) -> None:
+    """Capture (F5) on ``page`` as the officer does: the window active first, as a kiosk's is."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(page, Qt.Key.Key_F5)
+
+
+def approve_as_supervisor(dialog) -> None:
+    """The seeded kiosk's supervisor approves in the wizard's supervisor dialog: name, password, the
+    authenticator's current code."""
+    user, _name, password = kiosk_fixture.SUPERVISOR
+    dialog.user.setText(user)
+    dialog.password.setText(password)
+    dialog.totp.setText(pyotp.TOTP(kiosk_fixture.SUPERVISOR_TOTP).now())
+    dialog.attempt()
+
+
+def sign_off_and_open(qtbot, window, kiosk, identity, *, timeout: int = 20000):
+    """From the end of the wizard: wait for the preview, sign off with the operator's password, wait
+    for the sealed packet and open it with ``identity`` (the packet recipient's age key)."""
+    qtbot.waitUntil(lambda: window.current_name() == "preview", timeout=15000)
+    preview = window.screens["preview"]
+    answer_reauth(kiosk_fixture.OPERATOR[2])
+    qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: preview.finished is not None or bool(preview.message.text()), timeout=timeout)
+    assert preview.finished is not None, preview.message.text()
+    return open_packet(
+        preview.finished.packet_path,
+        identities=[str(identity)],
+        machine_public_key=public_key_b64(kiosk.machine.private_key()),
+    )

@@ -7,34 +7,25 @@ from __future__ import annotations
 
 import threading
 
-import pyotp
 import pytest
 from PySide6.QtCore import Qt
 
 from client.core.capture import DeviceCapture
 from client.ui.app import build_window
 from client.ui.i18n import tr
-from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON, SUPERVISOR, SUPERVISOR_TOTP, seeded_kiosk
+from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON, seeded_kiosk
 from demo.samples import capture_group
 from demo.synthetic import person_finger
 from device_drivers.fprint.source import FprintSource, unavailable_reason
 from device_drivers.iso import read_iso_record
 from device_drivers.manager import DeviceManager
-from shared.packet.reader import open_packet
-from shared.signing import public_key_b64
-from tests.support.virtual_fprint import RETRY_NOT_CENTRED, VirtualReader, image_message
+from tests.support.virtual_fprint import RETRY_NOT_CENTRED, VirtualReader, fprint_host, image_message
 
 from .conftest import sign_in
-from .kiosk_steps import answer_reauth, choose_document_type
+from .kiosk_steps import approve_as_supervisor, choose_document_type, press_capture, sign_off_and_open
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 PERSON = 7
-
-
-def press_capture(qtbot, window, bio) -> None:
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    qtbot.keyClick(bio, Qt.Key.Key_F5)
 
 
 def test_a_registration_finger_by_finger_on_a_libfprint_reader(qtbot, tmp_path):
@@ -55,7 +46,7 @@ def test_a_registration_finger_by_finger_on_a_libfprint_reader(qtbot, tmp_path):
         home = window.screens["home"]
         qtbot.waitUntil(lambda: "finger: ready" in home.devices_label.text(), timeout=15000)
         devices.refresh()
-        devices._manager._sources[0].host.subscribe(  # count the reader's requests for a finger
+        fprint_host(devices).subscribe(  # count the reader's requests for a finger
             lambda e: asked.append(e) if e.get("event") == "finger_needed" else None
         )
         window.show_screen("registration")
@@ -117,22 +108,8 @@ def test_a_registration_finger_by_finger_on_a_libfprint_reader(qtbot, tmp_path):
             reg.record_capture(group=group, records=capture_group(group, seed=3, quality=90))
         reg.set_exception_photo(scan.read_bytes())
         qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
-        dialog = wizard.supervisor_dialog  # the missing thumb needs the supervisor
-        dialog.user.setText(SUPERVISOR[0])
-        dialog.password.setText(SUPERVISOR[2])
-        dialog.totp.setText(pyotp.TOTP(SUPERVISOR_TOTP).now())
-        dialog.attempt()
-        qtbot.waitUntil(lambda: window.current_name() == "preview", timeout=15000)
-        preview = window.screens["preview"]
-        answer_reauth(OPERATOR[2])
-        qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: preview.finished is not None or bool(preview.message.text()), timeout=20000)
-        assert preview.finished is not None, preview.message.text()
-        opened = open_packet(
-            preview.finished.packet_path,
-            identities=[str(identity)],
-            machine_public_key=public_key_b64(kiosk.machine.private_key()),
-        )
+        approve_as_supervisor(wizard.supervisor_dialog)  # the missing thumb needs the supervisor
+        opened = sign_off_and_open(qtbot, window, kiosk, identity)
     finally:
         window.ctx.ops.wait()
         devices.close()

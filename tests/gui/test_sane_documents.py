@@ -8,7 +8,6 @@ back is usable without a restart. Screenshots of the documents page in English a
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,44 +21,23 @@ from client.core.capture import DeviceCapture
 from client.core.document_scan import DocumentScanning, ScanDefaults
 from client.core.settings import ClientSettings
 from client.ui.app import build_window
-from demo.kiosk_fixture import OPERATOR, SAMPLE_PERSON, seeded_kiosk
+from demo.kiosk_fixture import SAMPLE_PERSON, seeded_kiosk
 from demo.samples import capture_group
 from device_drivers.allow_list import AllowList
 from device_drivers.composition import build_device_manager
 from device_drivers.hotplug import HotplugMonitor, SysfsUsbEnumerator
 from device_drivers.sane import ScanSettings
-from shared.signing import public_key_b64
-from tests.support.sane import ALLOW_TEST_0, sane_config, write_sane_config  # noqa: F401 - the fixture
+from tests.support.sane import (
+    pages_in,
+    sane_config,  # noqa: F401 - the fixture
+    scanner_rows,
+    write_sane_config,
+)
 from tests.support.usb_sysfs import plug, unplug
 
-from .conftest import sign_in
-from .kiosk_steps import answer_reauth, choose_document_type
+from .kiosk_steps import choose_document_type, open_registration, sign_off_and_open
 
-SCAN_CONFIG = {
-    "source": "adf",
-    "resolution_dpi": 100,
-    "preview_dpi": 50,
-    "max_pages": 3,
-    "backend_options": {"read-return-value": "Default"},  # the test backend's failure switch: off
-}
-ROWS = [("device_models", ALLOW_TEST_0), ("config", {"id": "devices.document_scanner", "value": SCAN_CONFIG})]
-
-
-def pages_in(pdf: bytes) -> int:
-    return len(re.findall(rb"/Type /Page\b", pdf))
-
-
-def open_registration(qtbot, kiosk, devices):
-    window = build_window(kiosk, devices=devices)
-    qtbot.addWidget(window)
-    window.resize(1280, 860)
-    window.show()
-    sign_in(qtbot, window, OPERATOR[0], OPERATOR[2])
-    qtbot.waitUntil(lambda: window.current_name() == "home")
-    window.show_screen("registration")
-    wizard = window.screens["registration"]
-    qtbot.waitUntil(lambda: bool(wizard.pages) and wizard.next_button.isEnabled())
-    return window, wizard
+ROWS = scanner_rows(source="adf", resolution_dpi=100, preview_dpi=50, max_pages=3)
 
 
 def wait_idle(qtbot, panel, timeout=20000) -> None:
@@ -72,8 +50,6 @@ def sane_dir(sane_config):  # noqa: F811 - the SANE test backend for this worker
 
 
 def test_a_scanned_document_reaches_the_sealed_packet(qtbot, tmp_path, sane_dir):
-    from shared.packet.reader import open_packet
-
     identity = pyrage.x25519.Identity.generate()
     kiosk = seeded_kiosk(tmp_path / "kiosk", extra_rows=ROWS, recipient=str(identity.to_public()))
     # the kiosk's own wiring (client.core.bootstrap) with OPENREG_CLIENT_DOCUMENT_SCANNER set
@@ -157,17 +133,7 @@ def test_a_scanned_document_reaches_the_sealed_packet(qtbot, tmp_path, sane_dir)
         for group in dict.fromkeys(g for g, _m, _s in reg.required_slots()):
             reg.record_capture(group=group, records=capture_group(group, seed=1, quality=90))
         qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: window.current_name() == "preview")
-        preview = window.screens["preview"]
-        answer_reauth(OPERATOR[2])
-        qtbot.mouseClick(preview.sign_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: preview.finished is not None or bool(preview.message.text()), timeout=15000)
-        assert preview.finished is not None, preview.message.text()
-        opened = open_packet(
-            preview.finished.packet_path,
-            identities=[str(identity)],
-            machine_public_key=public_key_b64(kiosk.machine.private_key()),
-        )
+        opened = sign_off_and_open(qtbot, window, kiosk, identity, timeout=15000)
         [sealed] = [d for d in opened.contents.documents if d.doc_type == "passport"]
         assert sealed.content_type == "application/pdf" and sealed.data == four and pages_in(sealed.data) == 4
     finally:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,18 @@ ALLOW_TEST_0 = {
     "model": "test",
     "sane_device": "test:0",
 }
+
+
+def scanner_rows(**scan_config: object) -> list[tuple[str, dict]]:
+    """Master-data rows for ``seeded_kiosk(extra_rows=...)``: test:0 allowed, and ``scan_config`` as the
+    scan defaults (config ``devices.document_scanner``) with the backend's failure switch off."""
+    value = {"backend_options": {"read-return-value": "Default"}, **scan_config}
+    return [("device_models", ALLOW_TEST_0), ("config", {"id": "devices.document_scanner", "value": value})]
+
+
+def pages_in(pdf: bytes) -> int:
+    """How many pages a scanned PDF has (its page objects)."""
+    return len(re.findall(rb"/Type /Page\b", pdf))
 
 
 def sane_test_backend_missing() -> str:

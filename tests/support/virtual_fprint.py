@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from client.core.capture import DeviceCapture
 from demo.synthetic import person_finger
 from device_drivers.fprint.host_client import FprintHost
 
@@ -34,6 +35,14 @@ CLOSE = b""  # connect and hang up: the socket closed with no image
 def image_message(image: np.ndarray) -> bytes:
     height, width = image.shape
     return struct.pack("=ii", width, height) + np.ascontiguousarray(image, np.uint8).tobytes()
+
+
+def fprint_host(devices: DeviceCapture) -> FprintHost:
+    """The libfprint host behind the kiosk's capture port (once refreshed), to watch or feed its reader."""
+    manager = devices._manager  # a test reaches into the kiosk's own wiring
+    assert manager is not None, "refresh the capture port first"
+    [source] = [s for s in manager._sources if s.name == "fprint"]
+    return source.host  # type: ignore[attr-defined]
 
 
 class VirtualReader:

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from shared.cli_output import progress
 from sync_server.cli_options import cli_settings, data_option, db_option
-
-
-@contextlib.contextmanager
-def _bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A click progress bar on stderr (drawn only on a terminal) for one long step."""
-    with click.progressbar(length=max(total, 1), label=label.ljust(10), file=sys.stderr) as bar:
-        yield bar.update
 
 
 def _fail(exc: Exception) -> click.ClickException:
@@ -64,14 +55,15 @@ def backup(
         raise click.BadParameter(f"one of {', '.join(CRASH_POINTS[1:])}", param_hint="--test-crash-at")
     settings = cli_settings(data_dir=data_dir, db_url=db_url)
     try:
-        manifest = create_backup(
-            settings=settings,
-            directory=directory,
-            recipients=parse_recipients(recipients, recipient_files),
-            progress=_bar,
-            say=click.echo,
-            crash_at=test_crash_at,
-        )
+        with progress() as display:  # a bar per step on a terminal (shared.cli_output)
+            manifest = create_backup(
+                settings=settings,
+                directory=directory,
+                recipients=parse_recipients(recipients, recipient_files),
+                progress=display.steps,
+                say=click.echo,
+                crash_at=test_crash_at,
+            )
     except (BackupError, OSError, SQLAlchemyError) as exc:
         raise _fail(exc) from exc
     total = sum(f.size for f in manifest.files)
@@ -109,14 +101,15 @@ def restore(
         )
     settings = cli_settings(data_dir=data_dir, db_url=db_url)
     try:
-        done = restore_backup(
-            settings=settings,
-            directory=directory,
-            identities_text=read_identity_file(identity_file),
-            force=force,
-            progress=_bar,
-            say=click.echo,
-        )
+        with progress() as display:
+            done = restore_backup(
+                settings=settings,
+                directory=directory,
+                identities_text=read_identity_file(identity_file),
+                force=force,
+                progress=display.steps,
+                say=click.echo,
+            )
     except (BackupError, OSError, SQLAlchemyError) as exc:
         raise _fail(exc) from exc
     counts = done.manifest.counts

@@ -3,13 +3,14 @@
 xdist reports such a worker only as "crashed" (its stderr is not shown), and the suite has seen a few
 segmentation faults inside the garbage collector (``visit_decref``) that leave nothing else. Each
 worker writes faulthandler's dump (every thread's stack) to a file of its own; the controller prints any
-non-empty one at the end of the run.
+non-empty one at the end of the run. Terminating signals are dumped too (SIGKILL cannot be).
 """
 
 from __future__ import annotations
 
 import faulthandler
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def pytest_configure(config: pytest.Config) -> None:
     handle = (folder / f"{worker['workerid']}-{os.getpid()}.log").open("w")
     _handles.append(handle)  # kept open for as long as the worker lives
     faulthandler.enable(file=handle, all_threads=True)
+    for name in ("SIGTERM", "SIGHUP", "SIGXCPU", "SIGXFSZ"):  # deaths faulthandler.enable does not see
+        faulthandler.register(getattr(signal, name), file=handle, all_threads=True, chain=True)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

@@ -17,6 +17,7 @@ from tests.support.scale import Cluster, sealed, upload_resuming
 KIOSKS = 32
 
 
+@pytest.mark.slow  # 26-35 s: in make test-slow with its S3 variant
 @pytest.mark.timeout(600)
 def test_two_servers_and_two_workers_lose_nothing_when_one_server_dies(
     start_sync_server, postgres_url, tmp_path

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 from argon2 import PasswordHasher
 
@@ -17,6 +18,10 @@ from tests.integration.sync_server.kiosk import API, admin_token
 LOCKOUT = {"OPENREG_SERVER_LOGIN_MAX_FAILURES": "3", "OPENREG_SERVER_LOGIN_LOCKOUT_S": "15"}
 
 
+# It waits out a real lockout window (20 s): PostgreSQL's run is in make test-slow.
+@pytest.mark.parametrize(
+    "db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)], indirect=True
+)
 def test_wrong_passwords_lock_the_account_across_a_restart_until_the_window_ends(
     start_sync_server, tmp_path, db_url
 ):

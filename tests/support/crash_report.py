@@ -40,5 +40,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     for log in sorted(Path(os.environ[_ENV]).glob("*.log")):
         text = log.read_text(errors="replace").strip()
         if text:
-            terminalreporter.section(f"native crash in test worker {log.stem}", sep="!")
+            terminalreporter.section(f"test worker {log.stem}: crash dump or signal report", sep="!")
             terminalreporter.write_line(text[-20_000:])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Python ignores SIGPIPE (a write to a closed pipe raises BrokenPipeError); a test or library that
+    sets it back to the default makes the next such write kill the worker without a trace. Name the
+    test that did, and ignore SIGPIPE again."""
+    if signal.getsignal(signal.SIGPIPE) is not signal.SIG_IGN:
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        if _handles:
+            _handles[0].write(f"{item.nodeid} left SIGPIPE at its default action (now ignored again)\n")
+            _handles[0].flush()

@@ -64,7 +64,7 @@ def _drop_cache(fd: int) -> None:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
-def _open_regular(path: Path, limit: int) -> tuple[int, int]:
+def open_regular(path: Path, limit: int) -> tuple[int, int]:
     """(fd, size) of the regular file at ``path`` (no symlink followed); MediaError over ``limit``."""
     try:
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY)
@@ -84,7 +84,7 @@ def _open_regular(path: Path, limit: int) -> tuple[int, int]:
 
 def read_bounded(path: Path, limit: int) -> bytes:
     """The whole regular file at ``path`` if it holds at most ``limit`` bytes."""
-    fd, _size = _open_regular(path, limit)
+    fd, _size = open_regular(path, limit)
     with os.fdopen(fd, "rb") as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:  # grew while being read
@@ -94,7 +94,7 @@ def read_bounded(path: Path, limit: int) -> bytes:
 
 def hash_file(path: Path, limit: int, progress: Callable[[int], None] | None = None) -> tuple[str, int]:
     """(SHA-256 hex, size) of the regular file at ``path`` (at most ``limit`` bytes)."""
-    fd, _size = _open_regular(path, limit)
+    fd, _size = open_regular(path, limit)
     digest, total = hashlib.sha256(), 0
     with os.fdopen(fd, "rb") as handle:
         while block := handle.read(BLOCK):

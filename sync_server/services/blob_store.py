@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import logging
 import os
@@ -31,6 +30,7 @@ from typing import BinaryIO, Protocol
 from shared.files import sha256_file
 from shared.sync import ErrorCode
 from sync_server.files import open_private, private_dir
+from sync_server.services.blob_locks import FileLocks
 from sync_server.services.errors import Busy
 
 log = logging.getLogger(__name__)
@@ -176,6 +176,7 @@ class LocalBlobStore:
         self.partial = root / "partial"
         private_dir(self.root)
         private_dir(self.partial)
+        self._locks = FileLocks(self.partial)  # per-RID lock files beside the partial uploads
         self._crash_at = crash_at  # tests only (ServerSettings.test_crash_at); "" in production
         self._count_lock, self._sync_lock = threading.Lock(), threading.Lock()
         self._renamed = self._synced = 0
@@ -193,15 +194,8 @@ class LocalBlobStore:
     def partial_path(self, rid: str) -> Path:
         return self.partial / f"{check_rid(rid)}.part"
 
-    @contextlib.contextmanager
-    def locked(self, rid: str) -> Iterator[None]:
-        fd = open_private(self.partial / f"{check_rid(rid)}.lock", os.O_CREAT | os.O_RDWR)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+    def locked(self, rid: str) -> AbstractContextManager[None]:
+        return self._locks.locked(check_rid(rid))
 
     def offset(self, rid: str) -> int:
         try:

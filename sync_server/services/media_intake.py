@@ -12,9 +12,7 @@ import made for it is taken back. Packets go in on a few threads, each with its 
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,9 +23,10 @@ from typing import BinaryIO
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from shared.media.files import MediaError
+from shared.media.files import open_regular
 from shared.media.layout import packet_file
 from shared.media.models import ManifestPacket, ManifestRejection
+from shared.packet import MAX_SEALED_PACKET_BYTES
 from shared.sync import PacketRegisterRequest, PacketState
 from sync_server.db.tables import PacketRow
 from sync_server.services import packets
@@ -86,18 +85,10 @@ def _refused(entry: ManifestPacket, size: int) -> PacketOutcome:
 
 
 def open_on_stick(path: Path) -> tuple[BinaryIO, int]:
-    """(reader, size) of the regular file at ``path``, following no symbolic link (MediaError)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise MediaError(f"{path.name} is a symbolic link; it is not read") from exc
-        raise
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise MediaError(f"{path.name} is not a regular file")
-    return os.fdopen(fd, "rb"), info.st_size
+    """(reader, size) of the regular file at ``path``, following no symbolic link (MediaError), of at
+    most the largest sealed packet."""
+    fd, size = open_regular(path, MAX_SEALED_PACKET_BYTES)
+    return os.fdopen(fd, "rb"), size
 
 
 def take_packet(

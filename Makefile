@@ -51,11 +51,12 @@ lint: setup
 contracts: setup
 	$(PY) -m tools.interface_gate update
 
-# Mutation testing of the modules in [tool.mutmut] (pyproject.toml); hours, not part of `make test`.
-# Resumes where it stopped; the scores per module go into docs/testing.md.
+# Mutation testing, one target at a time (tools/mutation/targets.py: the files mutated and the tests that
+# judge them), each in a copy under /tmp/mutwork, under nice; not part of `make test`. One target:
+# `$(PY) -m tools.mutation run shared.uin`. The scores per module go into docs/testing.md.
 mutation: setup
-	QT_QPA_PLATFORM=offscreen $(VENV)/bin/mutmut run || true
-	$(PY) -m tools.mutation --write docs/testing.md
+	$(PY) -m tools.mutation run --all
+	$(PY) -m tools.mutation write docs/testing.md
 
 # Every bench/bench_*.py; the goals table (date, machine, load, each ratio) goes into docs/performance.md.
 bench: setup

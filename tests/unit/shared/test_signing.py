@@ -1,4 +1,5 @@
 import base64
+import hashlib
 
 import pytest
 
@@ -77,3 +78,42 @@ def test_ordinary_keys_still_accepted():
     for _ in range(20):
         key = generate_private_key()
         assert public_key_b64(public_key_from_b64(public_key_b64(key))) == public_key_b64(key)
+
+
+def test_a_private_key_of_the_wrong_length_is_refused():
+    with pytest.raises(SignatureError, match="^not a 32-byte Ed25519 private key: "):
+        private_key_from_bytes(bytes(31))
+
+
+def test_a_public_key_with_stray_characters_or_not_text_is_refused():
+    text = public_key_b64(generate_private_key())
+    for bad in (text[:20] + "!" + text[20:], text + "\n", text[:-4], None, 7):
+        with pytest.raises(SignatureError, match="^public key is not base64 of 32 raw Ed25519 bytes$"):
+            public_key_from_b64(bad)
+
+
+def test_key_id_is_the_start_of_sha256_over_the_raw_public_key():
+    key = private_key_from_bytes(bytes(range(32)))
+    raw = base64.b64decode(public_key_b64(key))
+    assert key_id(key) == hashlib.sha256(raw).hexdigest()[:16] == key_id(public_key_b64(key))
+    assert key_id(key.public_key()) == key_id(key)
+
+
+def test_a_signature_is_base64_of_the_64_raw_bytes():
+    key = private_key_from_bytes(bytes(range(32)))
+    signature = base64.b64decode(sign_b64(key, b"message"), validate=True)
+    assert len(signature) == 64
+    key.public_key().verify(signature, b"message")
+    verify_b64(key.public_key(), b"message", sign_b64(key, b"message"))
+    with pytest.raises(SignatureError, match="^signature is not valid base64$"):
+        verify_b64(key.public_key(), b"message", sign_b64(key, b"message") + "!")
+
+
+def test_refusals_are_worded_for_the_operator():
+    key = generate_private_key()
+    with pytest.raises(SignatureError, match="^signature does not match$"):
+        verify_b64(public_key_b64(key), b"hello", sign_b64(generate_private_key(), b"hello"))
+    weak = base64.b64encode(bytes(32)).decode()
+    message = "^public key is a small-order Ed25519 point \\(a weak key\\); make a new key$"
+    with pytest.raises(SignatureError, match=message):
+        public_key_from_b64(weak)

@@ -21,7 +21,14 @@ from sync_server.services.audit import cli_actor
 
 
 @click.command("reprocess")
-@click.option("--db", "db_url", required=True, envvar="OPENREG_DB", help="SQLAlchemy URL of the server DB.")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    envvar="OPENREG_DATA",
+    help="Server data directory (its database unless --db is given), as the other admin commands take.",
+)
+@click.option("--db", "db_url", envvar="OPENREG_DB", help="SQLAlchemy URL of the server DB.")
 @click.option("--rid", help="One packet to put back in the queue.")
 @click.option(
     "--status",
@@ -29,11 +36,16 @@ from sync_server.services.audit import cli_actor
     type=click.Choice(["failed", "retry", "rejected"]),
     help="All packets in this state.",
 )
-def reprocess(db_url: str, rid: str | None, status: str | None) -> None:
+def reprocess(data_dir: Path | None, db_url: str | None, rid: str | None, status: str | None) -> None:
     """Queue packets again (a failed stage, or a rejection after master data was fixed)."""
     if bool(rid) == bool(status):
         raise click.UsageError("give exactly one of --rid or --status")
-    engine = open_database(db_url)
+    if data_dir is not None:
+        engine = open_engine(cli_settings(data_dir=data_dir, db_url=db_url))
+    elif db_url:
+        engine = open_database(db_url)
+    else:
+        raise click.UsageError("give --data (the server's data directory) or --db")
     count = queue.reprocess(engine, rid=rid, status=status, actor=cli_actor())
     if rid and count == 0:
         raise click.ClickException(f"no packet {rid} in the processing queue (or it is running now)")

@@ -49,6 +49,11 @@ def test_reprocess_puts_failed_packets_back(tmp_path):
     assert queue.job_status(engine, "R1")["status"] == "queued"
     assert runner.invoke(reprocess, ["--db", url, "--rid", "NOPE"]).exit_code == 1
     assert runner.invoke(reprocess, ["--db", url]).exit_code == 2
+    # --data alone, as the other admin commands take it: the data directory's own database
+    by_data = runner.invoke(reprocess, ["--data", str(tmp_path), "--rid", "R1"])
+    assert by_data.exit_code == 0 and "queued 1 packet" in by_data.output
+    nowhere = runner.invoke(reprocess, ["--status", "failed"], env={"OPENREG_DB": "", "OPENREG_DATA": ""})
+    assert nowhere.exit_code == 2 and "--data" in nowhere.output
 
 
 def test_identity_lookup_prints_and_audits(tmp_path):

@@ -293,14 +293,7 @@ def verify_audit(data_dir: Path, keyring_file: Path | None, as_json: bool) -> No
     finally:
         app.close()
     if as_json:
-        echo_json(
-            {
-                "ok": verdict.ok,
-                "entries": verdict.entries,
-                "first_broken_seq": verdict.first_broken_seq,
-                "reason": verdict.reason,
-            }
-        )
+        echo_json(verdict)  # AuditVerdict: ok, entries, first_broken_seq, reason
     if not verdict.ok:
         raise click.ClickException(f"audit log broken at entry {verdict.first_broken_seq}: {verdict.reason}")
     if not as_json:

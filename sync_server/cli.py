@@ -192,14 +192,7 @@ def audit_verify(data_dir: Path, db_url: str | None, as_json: bool) -> None:
     with cli_state(data_dir, db_url).engine.connect() as conn:
         verdict = verify_chain(conn)
     if as_json:
-        echo_json(
-            {
-                "ok": verdict.ok,
-                "entries": verdict.entries,
-                "first_broken_seq": verdict.first_broken_seq,
-                "reason": verdict.reason,
-            }
-        )
+        echo_json(verdict)  # AuditVerdict: ok, entries, first_broken_seq, reason
     if not verdict.ok:
         click.echo(f"BROKEN at seq {verdict.first_broken_seq}: {verdict.reason}", err=True)
         raise SystemExit(1)

@@ -22,6 +22,7 @@ import json
 import os
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -155,10 +156,14 @@ class _Run:
     def __init__(self, transform: Transform, header: bytes, rows: Iterable[Sequence[Any]]) -> None:
         self.transform = transform
         self.workdir = tempfile.TemporaryDirectory(prefix="openreg-transform-")
+        # The child's stdin is a socket, written with MSG_NOSIGNAL: a transform that stops reading gives
+        # EPIPE here even if a native library has reset SIGPIPE to its default action (which would kill
+        # the server without a trace).
+        self.stdin, child_stdin = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", "-c", _BOOT, _PROJECT_ROOT],
-                stdin=subprocess.PIPE,
+                stdin=child_stdin,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 cwd=self.workdir.name,
@@ -166,8 +171,11 @@ class _Run:
                 start_new_session=True,  # its own process group: a kill takes anything it started
             )
         except BaseException:
+            self.stdin.close()
             self.workdir.cleanup()
             raise
+        finally:
+            child_stdin.close()
         self.deadline = time.monotonic() + transform.timeout_s
         self.pending = bytearray(header)
         self.source: Iterator[Sequence[Any]] | None = iter(rows)
@@ -179,9 +187,9 @@ class _Run:
         self.network_namespace = False
         self.closed = False
         self.selector = selectors.DefaultSelector()
-        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
-        os.set_blocking(self.proc.stdin.fileno(), False)
-        self.selector.register(self.proc.stdin, selectors.EVENT_WRITE)
+        assert self.proc.stdout and self.proc.stderr
+        self.stdin.setblocking(False)
+        self.selector.register(self.stdin, selectors.EVENT_WRITE)
         self.selector.register(self.proc.stdout, selectors.EVENT_READ)
         self.selector.register(self.proc.stderr, selectors.EVENT_READ)
 
@@ -226,7 +234,8 @@ class _Run:
         self.closed = True
         self.source = None
         self.selector.close()
-        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+        self.stdin.close()
+        for pipe in (self.proc.stdout, self.proc.stderr):
             if pipe is not None:
                 pipe.close()
         self.workdir.cleanup()
@@ -248,7 +257,7 @@ class _Run:
         if remaining <= 0:
             raise self._fail("timeout", f"the transform ran longer than {self.transform.timeout_s:g} s")
         for key, _ in self.selector.select(remaining):
-            if key.fileobj is self.proc.stdin:
+            if key.fileobj is self.stdin:
                 self._write()
             elif key.fileobj is self.proc.stdout:
                 self._read_output()
@@ -270,22 +279,20 @@ class _Run:
             self._close_stdin()
 
     def _write(self) -> None:
-        assert self.proc.stdin is not None
         try:
-            written = os.write(self.proc.stdin.fileno(), bytes(self.pending[:_CHUNK]))
+            written = self.stdin.send(self.pending[:_CHUNK], socket.MSG_NOSIGNAL)
         except BlockingIOError:
             return
-        except BrokenPipeError:  # the transform stopped reading: stop consuming the input too
+        except (BrokenPipeError, ConnectionResetError):  # it stopped reading: stop consuming the input
             self.source, self.pending = None, bytearray()
             self._close_stdin()
             return
         del self.pending[:written]
 
     def _close_stdin(self) -> None:
-        stdin = self.proc.stdin
-        if stdin is not None and not stdin.closed:
-            self.selector.unregister(stdin)
-            stdin.close()
+        if self.stdin.fileno() != -1:
+            self.selector.unregister(self.stdin)
+            self.stdin.close()
 
     def _read_output(self) -> None:
         assert self.proc.stdout is not None

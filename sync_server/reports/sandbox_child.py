@@ -1,7 +1,7 @@
 """The sandboxed side of a report transform: runs in its own process, started by ``sandbox.py``.
 
 Process rules: this module is the entry point of a child process (``python -I -B -c <boot>``) with
-stdin, stdout and stderr as pipes to the parent. Nothing runs at import time (the tests import the pure
+stdin a socket and stdout and stderr pipes to the parent. Nothing runs at import time (the tests import the pure
 ``refusal`` policy). ``main`` reads one header line (code, columns, params, mapping sets, run date,
 limits), confines the process (network namespace, resource limits, no capabilities), installs an audit
 hook that cannot be removed, then runs the admin's ``transform(rows, params, lookup)`` on one thread.

@@ -8,6 +8,7 @@ non-empty one at the end of the run. Terminating signals are dumped too (SIGKILL
 
 from __future__ import annotations
 
+import ctypes
 import faulthandler
 import os
 import signal
@@ -44,12 +45,35 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             terminalreporter.write_line(text[-20_000:])
 
 
+class _SigAction(ctypes.Structure):  # glibc's struct sigaction on Linux
+    _fields_ = [
+        ("handler", ctypes.c_void_p),
+        ("mask", ctypes.c_ulong * 16),
+        ("flags", ctypes.c_int),
+        ("restorer", ctypes.c_void_p),
+    ]
+
+
+def _sigpipe_ignored() -> bool:
+    """SIGPIPE's real disposition: a native library can change it behind Python's back."""
+    if signal.getsignal(signal.SIGPIPE) is not signal.SIG_IGN:
+        return False
+    try:
+        action = _SigAction()
+        if ctypes.CDLL(None).sigaction(signal.SIGPIPE, None, ctypes.byref(action)) != 0:
+            return True
+    except (OSError, AttributeError):  # not glibc: Python's view is all there is
+        return True
+    return action.handler == signal.SIG_IGN.value
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     """Python ignores SIGPIPE (a write to a closed pipe raises BrokenPipeError); a test or library that
     sets it back to the default makes the next such write kill the worker without a trace. Name the
     test that did, and ignore SIGPIPE again."""
-    if signal.getsignal(signal.SIGPIPE) is not signal.SIG_IGN:
+    if not _sigpipe_ignored():
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # Python's cached view and the real one agree
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         if _handles:
             _handles[0].write(f"{item.nodeid} left SIGPIPE at its default action (now ignored again)\n")

@@ -63,6 +63,7 @@ class DocumentThumbnail(QToolButton):
         self.document: Document | None = None
         self._words = ("", "")  # (view, empty): set before any change event can ask for them
         super().__init__(objectName=name)
+        self._twin = _measuring_twin(self)
         self.setFixedSize(THUMBNAIL + QSize(12, 36))  # until it has its words (show_document)
         self.setIconSize(THUMBNAIL)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
@@ -103,18 +104,19 @@ class DocumentThumbnail(QToolButton):
             )
 
     def _fit(self, *, shown: bool) -> None:
-        """Wrap the empty text to the picture's width and fix the size to hold either text below it."""
+        """Wrap the empty text to the picture's width and fix the size to hold either text below it.
+
+        Measured on a hidden twin that always has a picture (without one the hint leaves its room out),
+        so the button's own icon is never swapped while a style or font change is being delivered."""
         view_text, empty_text = self._words
         room = THUMBNAIL.width() - 2 * self.fontMetrics().horizontalAdvance(" ")  # the hint pads a space
         texts = (view_text, _wrapped(empty_text, self, room))
-        icon, blank = self.icon(), QPixmap(THUMBNAIL)
-        blank.fill(Qt.GlobalColor.transparent)
-        self.setIcon(QIcon(blank))  # measured with a picture: without one the hint leaves its room out
+        twin = self._twin
+        twin.setFont(self.font())
         sizes = []
         for text in texts:
-            self.setText(text)
-            sizes.append(self.sizeHint())
-        self.setIcon(icon)
+            twin.setText(text)
+            sizes.append(twin.sizeHint())
         self.setText(texts[0] if shown else texts[1])
         self.setFixedSize(max(s.width() for s in sizes), max(s.height() for s in sizes))
 
@@ -128,6 +130,18 @@ class DocumentThumbnail(QToolButton):
             self.click()  # Enter opens it, as on the kiosk's other buttons
             return
         super().keyPressEvent(event)
+
+
+def _measuring_twin(parent: QToolButton) -> QToolButton:
+    """A hidden button shaped like ``parent``'s thumbnail, always with a (blank) picture."""
+    blank = QPixmap(THUMBNAIL)
+    blank.fill(Qt.GlobalColor.transparent)
+    twin = QToolButton(parent)
+    twin.hide()
+    twin.setIconSize(THUMBNAIL)
+    twin.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+    twin.setIcon(QIcon(blank))
+    return twin
 
 
 def _wrapped(text: str, widget: QWidget, width: int) -> str:

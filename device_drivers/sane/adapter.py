@@ -30,7 +30,7 @@ from device_drivers.base import (
     Modality,
     PreviewFrame,
 )
-from device_drivers.sane.backend import SaneBackend, SaneDeviceEntry, SaneHandle
+from device_drivers.sane.backend import SaneBackend, SaneDeviceEntry, SaneHandle, keep_sigpipe_ignored
 from device_drivers.sane.errors import (
     NoPaperError,
     PreviewNotAvailableError,
@@ -179,6 +179,14 @@ class SaneScanner:
         return self._with_handle(f"scanning with {self.entry.name}", scanning)
 
     def _one_page(
+        self, handle: SaneHandle, settings: ScanSettings, dpi: int, *, number: int
+    ) -> ScannedPage | None:
+        try:
+            return self._read_page(handle, settings, dpi, number=number)
+        finally:
+            keep_sigpipe_ignored()  # the backend's reader may have reset it (see device_drivers.sane.backend)
+
+    def _read_page(
         self, handle: SaneHandle, settings: ScanSettings, dpi: int, *, number: int
     ) -> ScannedPage | None:
         feeder = settings.source == "adf"

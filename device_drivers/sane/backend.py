@@ -7,6 +7,11 @@ libsane call -- init, device listing, open, options, start, read, close, exit --
 exception is ``sane_cancel``, which the SANE standard allows from any thread (it exists to stop a
 blocked read): :meth:`SaneHandle.cancel_from_any_thread` uses it when a scanner is unplugged mid-scan.
 
+Signals: SANE backends that read through ``sanei_thread`` (its ``test`` backend among them) set SIGPIPE
+back to its default action when a scan starts, which would let any later write to a closed socket or
+pipe -- an upload whose server hung up, an SBI device that went away -- kill the kiosk without a trace.
+:func:`keep_sigpipe_ignored` puts Python's setting back after each page, cancel and call.
+
 python-sane is imported on first use: where it or libsane is missing (Windows, macOS without SANE, a
 kiosk built without the extra), the backend raises ``DeviceUnavailableError`` ("not available on this
 system") and only this driver is switched off.
@@ -15,7 +20,9 @@ system") and only this driver is switched off.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -52,6 +59,16 @@ def load_python_sane() -> Any:
         ) from exc
 
 
+def keep_sigpipe_ignored() -> None:
+    """Ignore SIGPIPE again at the C level (any thread; no-op where Python does not ignore it)."""
+    if sys.platform == "win32" or signal.getsignal(signal.SIGPIPE) is not signal.SIG_IGN:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc_signal = ctypes.CDLL(None).signal
+        libc_signal.argtypes, libc_signal.restype = (ctypes.c_int, ctypes.c_void_p), ctypes.c_void_p
+        libc_signal(signal.SIGPIPE, signal.SIG_IGN.value)
+
+
 class SaneHandle:
     """An open scanner (python-sane's ``SaneDev``). Use it only inside :meth:`SaneBackend.call`."""
 
@@ -64,6 +81,7 @@ class SaneHandle:
         if not self.closed:
             with contextlib.suppress(Exception):  # already idle or gone: nothing to stop
                 self.device.cancel()
+            keep_sigpipe_ignored()
 
 
 class SaneBackend:
@@ -87,6 +105,7 @@ class SaneBackend:
         try:
             return self._thread.call(fn, *args, timeout=timeout)
         finally:
+            keep_sigpipe_ignored()
             with self._lock:
                 self._busy -= 1
 

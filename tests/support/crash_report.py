@@ -54,7 +54,7 @@ class _SigAction(ctypes.Structure):  # glibc's struct sigaction on Linux
     ]
 
 
-def _sigpipe_ignored() -> bool:
+def sigpipe_ignored() -> bool:
     """SIGPIPE's real disposition: a native library can change it behind Python's back."""
     if signal.getsignal(signal.SIGPIPE) is not signal.SIG_IGN:
         return False
@@ -72,7 +72,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
     """Python ignores SIGPIPE (a write to a closed pipe raises BrokenPipeError); a test or library that
     sets it back to the default makes the next such write kill the worker without a trace. Name the
     test that did, and ignore SIGPIPE again."""
-    if not _sigpipe_ignored():
+    if not sigpipe_ignored():
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # Python's cached view and the real one agree
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         if _handles:

@@ -26,6 +26,7 @@ from device_drivers.sane import (
     settings_from_config,
 )
 from device_drivers.sane.errors import ScannerAccessDeniedError
+from tests.support.crash_report import sigpipe_ignored
 from tests.support.sane import ALLOW_TEST_0, sane_config  # noqa: F401 - the fixture
 
 A4_MM = (210, 297)
@@ -85,6 +86,13 @@ def test_one_flatbed_page_at_the_asked_resolution_and_mode(scanner):
     image = Image.open(io.BytesIO(page.jpeg))
     assert image.mode == "L" and image.info["dpi"] == (150, 150)
     assert page.width == expected_pixels(150)[0] and abs(page.height - expected_pixels(150)[1]) <= 1
+
+
+def test_a_scan_leaves_sigpipe_ignored_though_the_backend_resets_it(scanner):
+    # SANE's test backend starts its reader through sanei_thread, which sets SIGPIPE to its default
+    # action: a later write to a closed socket would then kill the kiosk (or a test worker) silently.
+    scanner.scan(settings())
+    assert sigpipe_ignored()
 
 
 def test_three_pages_from_the_feeder_and_every_sheet_when_no_count_is_given(scanner, backend):

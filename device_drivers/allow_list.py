@@ -2,7 +2,9 @@
 
 A row allows a USB device by its ids, ``{"id", "modality", "make", "model", "vendor_id", "product_id"}``
 (ids in hex as ``lsusb`` prints them: "04a9", "0x04a9", or a number), or a scanner that has no USB ids
-(network, virtual) by its SANE device name, ``"sane_device": "airscan:*"`` (a shell-style pattern).
+(network, virtual) by its SANE device name, ``"sane_device": "airscan:*"`` (a shell-style pattern),
+or a libfprint reader by its libfprint driver, ``"fprint_driver": "goodixmoc"`` (a pattern too: libfprint
+names a reader's driver, never its USB ids).
 The list is replaced whole when master data changes (:meth:`AllowList.replace`, any thread); a row
 that cannot be read is skipped and reported, never allowed.
 """
@@ -33,7 +35,8 @@ def parse_usb_id(value: Any) -> int:
 
 @dataclass(frozen=True)
 class AllowedDevice:
-    """One allowed model; ``vendor_id``/``product_id`` None for a ``sane_device`` pattern row."""
+    """One allowed model; ``vendor_id``/``product_id`` None for a ``sane_device`` or ``fprint_driver``
+    pattern row."""
 
     id: str
     modality: Modality
@@ -42,14 +45,16 @@ class AllowedDevice:
     vendor_id: int | None = None
     product_id: int | None = None
     sane_device: str = ""
+    fprint_driver: str = ""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> AllowedDevice:
         modality = Modality(str(row["modality"]).lower())
         pattern = str(row.get("sane_device") or "")[:200]
+        driver = str(row.get("fprint_driver") or "")[:100]
         has_ids = row.get("vendor_id") is not None or row.get("product_id") is not None
-        if not has_ids and not pattern:
-            raise ValueError("needs vendor_id and product_id, or sane_device")
+        if not has_ids and not pattern and not driver:
+            raise ValueError("needs vendor_id and product_id, sane_device or fprint_driver")
         return cls(
             id=str(row["id"])[:100],
             modality=modality,
@@ -58,6 +63,7 @@ class AllowedDevice:
             vendor_id=parse_usb_id(row["vendor_id"]) if has_ids else None,
             product_id=parse_usb_id(row["product_id"]) if has_ids else None,
             sane_device=pattern,
+            fprint_driver=driver,
         )
 
 
@@ -106,3 +112,16 @@ class AllowList:
             if model.sane_device and fnmatch.fnmatchcase(sane_name, model.sane_device):
                 return model
         return None
+
+    def fingerprint_reader(self, driver: str) -> AllowedDevice | None:
+        """The finger model allowing a libfprint reader by its driver name, or None."""
+        return next(
+            (
+                m
+                for m in self.models()
+                if m.modality == Modality.FINGER
+                and m.fprint_driver
+                and fnmatch.fnmatchcase(driver, m.fprint_driver)
+            ),
+            None,
+        )

@@ -69,7 +69,7 @@ def build_device_manager(
     if models:
         from device_drivers.usb_discovery import AllowedModel, UsbScanner, UsbSource
 
-        allowed = [AllowedModel.from_master_data(row) for row in models]
+        allowed = [AllowedModel.from_master_data(row) for row in models if row.get("vendor_id") is not None]
         sources["usb"] = lambda: UsbSource(UsbScanner(allowed))
     monitor = HotplugMonitor() if hotplug is True else hotplug or None
     allow = allow_list if allow_list is not None else AllowList(models)
@@ -87,12 +87,12 @@ def build_device_manager(
                 raise
 
         sources["sane"] = sane_source
-    if fingerprint_readers:  # libfprint readers (device_drivers.fprint); fprint_env: e.g. FP_VIRTUAL_IMAGE
+    if fingerprint_readers:  # libfprint readers that ``allow`` allows; fprint_env: e.g. FP_VIRTUAL_IMAGE
 
         def fprint_source() -> DeviceSource:
             from device_drivers.fprint.source import FprintSource
 
-            return FprintSource(env=fprint_env, hotplug=monitor)
+            return FprintSource(allow_list=allow, env=fprint_env, hotplug=monitor)
 
         sources["fprint"] = fprint_source
     return DeviceManager(sources, hotplug=monitor, allow_list=allow)  # type: ignore[arg-type]

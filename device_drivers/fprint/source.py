@@ -7,6 +7,10 @@ asks the host to re-enumerate from a fresh context (unless a capture runs). Eith
 plugged in appears, and one pulled out disappears, at the discovery the monitor's event triggers. An unplug during a capture fails that
 capture with DeviceDisconnectedError (the host reports libfprint's FP_DEVICE_ERROR_REMOVED).
 
+Only readers whose libfprint driver master data allows (``device_models`` rows with ``fprint_driver``,
+see device_drivers.allow_list) are offered; any other is listed with status "not allowed" and no device
+object, for the administrator to see.
+
 Where libfprint cannot run (not Linux, no PyGObject, no libfprint typelib) the source raises
 DeviceUnavailableError: the manager lists the reason under ``unavailable["fprint"]`` and every
 other driver keeps working.
@@ -20,7 +24,15 @@ import sys
 import threading
 from collections.abc import Mapping
 
-from device_drivers.base import DeviceError, DeviceInfo, DeviceUnavailableError
+from device_drivers.allow_list import AllowList
+from device_drivers.base import (
+    DeviceError,
+    DeviceIdentity,
+    DeviceInfo,
+    DeviceStatus,
+    DeviceUnavailableError,
+    Modality,
+)
 from device_drivers.fprint.adapter import FprintReader, listed_devices
 from device_drivers.fprint.host_client import FprintHost
 from device_drivers.hotplug import HotplugMonitor, UsbChange
@@ -47,6 +59,7 @@ class FprintSource:
     def __init__(
         self,
         *,
+        allow_list: AllowList,
         host: FprintHost | None = None,
         env: Mapping[str, str] | None = None,
         hotplug: HotplugMonitor | None = None,
@@ -55,6 +68,7 @@ class FprintSource:
         if reason is not None:
             raise DeviceUnavailableError(reason)
         self.host = host or FprintHost(env=env)
+        self.allow_list = allow_list
         self._readers: dict[str, FprintReader] = {}
         self._usb_changed = threading.Event()
         if hotplug is not None:
@@ -82,6 +96,9 @@ class FprintSource:
         found: list[tuple[DeviceInfo, object | None]] = []
         current: dict[str, FprintReader] = {}
         for description in listed_devices(header):
+            if self.allow_list.fingerprint_reader(str(description.get("driver", ""))) is None:
+                found.append((_not_allowed(description), None))
+                continue
             reader = self._readers.get(description["key"])
             if reader is None:
                 reader = FprintReader(self.host, description)
@@ -94,3 +111,15 @@ class FprintSource:
     def close(self) -> None:
         """Let the readers go and stop the host (after the manager closed the device threads)."""
         self.host.stop()
+
+
+def _not_allowed(description: dict) -> DeviceInfo:
+    driver = str(description.get("driver", ""))
+    identity = DeviceIdentity(make="libfprint", model=str(description.get("name") or driver), serial="")
+    return DeviceInfo(
+        f"fprint:{description['key']}",
+        Modality.FINGER,
+        identity,
+        DeviceStatus.NOT_ALLOWED,
+        detail=f"libfprint driver {driver} is not in master data (device_models)",
+    )

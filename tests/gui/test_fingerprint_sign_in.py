@@ -22,7 +22,7 @@ from demo.kiosk_fixture import OPERATOR, SUPERVISOR, seeded_kiosk
 from device_drivers.base import DeviceUnavailableError
 from device_drivers.fprint.source import FprintSource, unavailable_reason
 from device_drivers.manager import DeviceManager
-from tests.support.virtual_fprint import VirtualReader
+from tests.support.virtual_fprint import VirtualReader, virtual_allowed
 
 from .conftest import sign_in
 
@@ -46,7 +46,11 @@ def shot(widget, name: str) -> None:
 def kiosk_with_reader(qtbot, tmp_path):
     kiosk = seeded_kiosk(tmp_path / "kiosk")
     reader = VirtualReader()
-    devices = DeviceCapture(lambda: DeviceManager({"fprint": lambda: FprintSource(host=reader.host())}))
+    devices = DeviceCapture(
+        lambda: DeviceManager(
+            {"fprint": lambda: FprintSource(allow_list=virtual_allowed(), host=reader.host())}
+        )
+    )
     window = build_window(kiosk, devices=devices)
     qtbot.addWidget(window)
     window.resize(1200, 820)

@@ -19,7 +19,13 @@ from demo.synthetic import person_finger
 from device_drivers.fprint.source import FprintSource, unavailable_reason
 from device_drivers.iso import read_iso_record
 from device_drivers.manager import DeviceManager
-from tests.support.virtual_fprint import RETRY_NOT_CENTRED, VirtualReader, fprint_host, image_message
+from tests.support.virtual_fprint import (
+    RETRY_NOT_CENTRED,
+    VirtualReader,
+    fprint_host,
+    image_message,
+    virtual_allowed,
+)
 
 from .conftest import sign_in
 from .kiosk_steps import approve_as_supervisor, choose_document_type, press_capture, sign_off_and_open
@@ -35,7 +41,11 @@ def test_a_registration_finger_by_finger_on_a_libfprint_reader(qtbot, tmp_path):
     kiosk = seeded_kiosk(tmp_path / "kiosk", recipient=str(identity.to_public()))
     reader = VirtualReader()
     asked = []
-    devices = DeviceCapture(lambda: DeviceManager({"fprint": lambda: FprintSource(host=reader.host())}))
+    devices = DeviceCapture(
+        lambda: DeviceManager(
+            {"fprint": lambda: FprintSource(allow_list=virtual_allowed(), host=reader.host())}
+        )
+    )
     window = build_window(kiosk, devices=devices)
     qtbot.addWidget(window)
     window.resize(1200, 820)

@@ -19,7 +19,7 @@ from demo.samples import capture_group
 from device_drivers.fprint.source import unavailable_reason
 from device_drivers.iso import read_iso_record
 from tests.support.sane import pages_in, sane_config, scanner_rows  # noqa: F401 - the fixture
-from tests.support.virtual_fprint import VirtualReader, fprint_host
+from tests.support.virtual_fprint import ALLOW_VIRTUAL, VirtualReader, fprint_host
 
 from .kiosk_steps import (
     approve_as_supervisor,
@@ -50,7 +50,8 @@ def test_a_registration_with_a_sane_scanned_document_and_fingers_from_a_libfprin
     qtbot, tmp_path, monkeypatch
 ):
     identity = pyrage.x25519.Identity.generate()
-    rows = scanner_rows(source="adf", resolution_dpi=100, preview_dpi=50, max_pages=2)
+    rows = [*scanner_rows(source="adf", resolution_dpi=100, preview_dpi=50, max_pages=2)]
+    rows.append(("device_models", ALLOW_VIRTUAL))  # the virtual reader, allowed by its libfprint driver
     kiosk = seeded_kiosk(tmp_path / "kiosk", extra_rows=rows, recipient=str(identity.to_public()))
     reader = VirtualReader()
     for name, value in reader.env.items():  # the kiosk's libfprint host inherits its environment

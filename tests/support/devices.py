@@ -23,13 +23,25 @@ from device_drivers.manager import DeviceManager, DriverListSource
 IDENTITY = DeviceIdentity(make="OpenReg", model="SIM-1", serial="42")
 
 
-def kiosk_devices(**device_settings: object) -> DeviceCapture:
+def kiosk_devices(*, device_models: list[dict] | None = None, **device_settings: object) -> DeviceCapture:
     """``client.core.bootstrap.device_capture`` over ClientSettings with these device fields (e.g.
-    ``device_ca_file=sim.ca_pem, sbi_ports=(sim.port, sim.port)`` or ``document_camera=str(video)``)."""
+    ``device_ca_file=sim.ca_pem, sbi_ports=(sim.port, sim.port)`` or ``document_camera=str(video)``);
+    ``device_models``: master data's rows of that entity (None: no master data)."""
     settings = ClientSettings(data_dir=Path(tempfile.gettempdir()), **device_settings)
-    capture = device_capture(settings)
+    master_data = None if device_models is None else _DeviceModels(device_models)
+    capture = device_capture(settings, master_data=master_data)  # type: ignore[arg-type]
     assert capture is not None, "no device in the settings"
     return capture
+
+
+class _DeviceModels:
+    """The one entity of master data the capture port reads."""
+
+    def __init__(self, rows: list[dict]) -> None:
+        self._rows = rows
+
+    def rows(self, entity: str) -> list[dict]:
+        return list(self._rows) if entity == "device_models" else []
 
 
 def capture_over(*drivers: object) -> DeviceCapture:

@@ -25,11 +25,25 @@ import numpy as np
 
 from client.core.capture import DeviceCapture
 from demo.synthetic import person_finger
+from device_drivers.allow_list import AllowList
 from device_drivers.fprint.host_client import FprintHost
 
 RETRY_NOT_CENTRED = struct.pack("=ii", -1, 2)
 UNPLUG = struct.pack("=ii", -5, 0)
 CLOSE = b""  # connect and hang up: the socket closed with no image
+# The master-data row that allows libfprint's virtual readers (a kiosk offers no reader master data
+# does not name), and the allow list built from it.
+ALLOW_VIRTUAL = {
+    "id": "FPRINT-VIRTUAL",
+    "modality": "finger",
+    "make": "libfprint",
+    "model": "virtual reader",
+    "fprint_driver": "virtual_*",
+}
+
+
+def virtual_allowed() -> AllowList:
+    return AllowList([ALLOW_VIRTUAL])
 
 
 def image_message(image: np.ndarray) -> bytes:

@@ -16,7 +16,7 @@ from demo.kiosk_fixture import OPERATOR, SUPERVISOR, seeded_kiosk
 from device_drivers.base import DeviceUnavailableError
 from device_drivers.fprint.source import FprintSource, unavailable_reason
 from device_drivers.manager import DeviceManager
-from tests.support.virtual_fprint import VirtualReader
+from tests.support.virtual_fprint import VirtualReader, virtual_allowed
 
 pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 PERSON, OTHER_PERSON = 7, 11
@@ -27,7 +27,11 @@ RIGHT_INDEX, LEFT_INDEX = 2, 7
 def kiosk(tmp_path):
     client = seeded_kiosk(tmp_path / "kiosk")
     reader = VirtualReader()
-    devices = DeviceCapture(lambda: DeviceManager({"fprint": lambda: FprintSource(host=reader.host())}))
+    devices = DeviceCapture(
+        lambda: DeviceManager(
+            {"fprint": lambda: FprintSource(allow_list=virtual_allowed(), host=reader.host())}
+        )
+    )
     service = FingerprintService(
         store=client.store, authentication=client.authentication, devices=devices, finger_timeout_s=10
     )

@@ -13,7 +13,7 @@ from device_drivers.base import DeviceDisconnectedError, DeviceTimeoutError
 from device_drivers.finger_match import CannotMatchError, FingerMatcher
 from device_drivers.fprint.source import FprintSource, unavailable_reason
 from device_drivers.manager import DeviceManager
-from tests.support.virtual_fprint import UNPLUG, VirtualReader
+from tests.support.virtual_fprint import UNPLUG, VirtualReader, virtual_allowed
 
 pytestmark = pytest.mark.skipif(
     unavailable_reason() is not None, reason=f"{unavailable_reason()} (installers/system-deps.sh)"
@@ -26,7 +26,9 @@ RIGHT_INDEX, LEFT_INDEX = 2, 7
 @pytest.fixture
 def reader():
     virtual = VirtualReader()
-    manager = DeviceManager({"fprint": lambda: FprintSource(host=virtual.host())})  # type: ignore[dict-item]
+    manager = DeviceManager(
+        {"fprint": lambda: FprintSource(allow_list=virtual_allowed(), host=virtual.host())}
+    )  # type: ignore[dict-item]
     manager.refresh()
     yield virtual, manager
     manager.close()

@@ -14,6 +14,7 @@ import pytest
 
 from client.core.capture import DeviceCapture
 from demo.synthetic import person_finger
+from device_drivers.allow_list import AllowList
 from device_drivers.base import (
     DeviceDisconnectedError,
     DeviceNotFoundError,
@@ -29,7 +30,14 @@ from device_drivers.hotplug import HotplugMonitor, UsbDevice
 from device_drivers.iso import CbeffEntry, read_cbeff, read_iso_record, write_cbeff
 from device_drivers.iso.images import decode_image
 from device_drivers.manager import DeviceManager
-from tests.support.virtual_fprint import CLOSE, RETRY_NOT_CENTRED, UNPLUG, VirtualReader
+from tests.support.virtual_fprint import (
+    ALLOW_VIRTUAL,
+    CLOSE,
+    RETRY_NOT_CENTRED,
+    UNPLUG,
+    VirtualReader,
+    virtual_allowed,
+)
 
 pytestmark = pytest.mark.skipif(
     unavailable_reason() is not None, reason=f"{unavailable_reason()} (installers/system-deps.sh)"
@@ -45,7 +53,9 @@ def reader():
 
 
 def manager_over(virtual: VirtualReader, **options: object) -> DeviceManager:
-    return DeviceManager({"fprint": lambda: FprintSource(host=virtual.host())}, **options)  # type: ignore[arg-type]
+    return DeviceManager(
+        {"fprint": lambda: FprintSource(allow_list=virtual_allowed(), host=virtual.host())}, **options
+    )  # type: ignore[arg-type]
 
 
 def test_discovery_capture_and_the_iso_record_read_back(reader):
@@ -93,7 +103,7 @@ def test_a_single_finger_reader_takes_a_group_finger_by_finger_through_the_captu
 
 
 def test_a_misplaced_finger_is_a_typed_retry_and_the_reader_goes_on(reader):
-    source = FprintSource(host=reader.host())
+    source = FprintSource(allow_list=virtual_allowed(), host=reader.host())
     try:
         [(_info, device)] = source.discover()
         reader.script.append(RETRY_NOT_CENTRED)
@@ -105,6 +115,22 @@ def test_a_misplaced_finger_is_a_typed_retry_and_the_reader_goes_on(reader):
         assert result.bio_subtype == "Left Thumb" and result.quality > 0
     finally:
         source.close()
+
+
+def test_a_reader_whose_driver_master_data_does_not_allow_is_listed_but_never_offered(reader):
+    only_goodix = AllowList([{"id": "G", "modality": "finger", "fprint_driver": "goodixmoc"}])
+    manager = DeviceManager({"fprint": lambda: FprintSource(allow_list=only_goodix, host=reader.host())})
+    try:
+        manager.refresh()
+        assert manager.current(Modality.FINGER) is None
+        [info] = manager.devices()
+        assert info.status == DeviceStatus.NOT_ALLOWED and info.key == KEY
+        assert info.detail == "libfprint driver virtual_image is not in master data (device_models)"
+        only_goodix.replace([ALLOW_VIRTUAL])  # master data changes: the same reader is offered
+        manager.refresh()
+        assert manager.current(Modality.FINGER).status == DeviceStatus.READY
+    finally:
+        manager.close()
 
 
 def test_a_reader_that_only_matches_on_its_chip_says_it_gives_no_image():
@@ -125,7 +151,7 @@ def test_a_reader_that_only_matches_on_its_chip_says_it_gives_no_image():
 def test_an_unplug_mid_capture_fails_that_capture_and_a_hot_plug_brings_the_reader_back(reader):
     usb = [UsbDevice(1, 2, 0x1C7A, 0x0570, 0xFF, (0xFF,), "EgisTec", "fingerprint reader")]
     monitor = HotplugMonitor(enumerator=lambda: list(usb), poll_interval_s=0.1)
-    source = FprintSource(host=reader.host(), hotplug=monitor)
+    source = FprintSource(allow_list=virtual_allowed(), host=reader.host(), hotplug=monitor)
     manager = DeviceManager({"fprint": lambda: source}, hotplug=monitor)
     events = []
     manager.subscribe(events.append)
@@ -155,7 +181,7 @@ def test_an_unplug_mid_capture_fails_that_capture_and_a_hot_plug_brings_the_read
 
 
 def test_the_socket_closed_with_no_image_ends_in_a_timeout_with_nothing_kept(reader):
-    source = FprintSource(host=reader.host())
+    source = FprintSource(allow_list=virtual_allowed(), host=reader.host())
     try:
         [(_info, device)] = source.discover()
         reader.script.append(CLOSE)  # the sensor's connection opens and drops: no finger ever comes
@@ -171,7 +197,7 @@ def test_the_socket_closed_with_no_image_ends_in_a_timeout_with_nothing_kept(rea
 
 
 def test_the_host_dying_mid_capture_is_a_disconnect_and_the_next_discovery_starts_a_new_one(reader):
-    source = FprintSource(host=reader.host())
+    source = FprintSource(allow_list=virtual_allowed(), host=reader.host())
     try:
         [(_info, device)] = source.discover()
         first = source.host.pid
@@ -190,7 +216,14 @@ def test_the_kiosk_setting_turns_the_readers_on(reader, monkeypatch):
 
     for name, value in reader.env.items():  # the host inherits the kiosk's environment
         monkeypatch.setenv(name, value)
-    devices = kiosk_devices(fingerprint_reader=True)  # OPENREG_CLIENT_FINGERPRINT_READER=1
+    devices = kiosk_devices(fingerprint_reader=True, device_models=[])  # master data allows none
+    try:
+        assert devices.status() == {}
+        assert [s.status for s in devices.device_states() if s.modality == "finger"] == ["not allowed"]
+    finally:
+        devices.close()
+    # OPENREG_CLIENT_FINGERPRINT_READER=1 and master data allowing the reader's libfprint driver
+    devices = kiosk_devices(fingerprint_reader=True, device_models=[ALLOW_VIRTUAL])
     try:
         assert devices.status() == {"finger": "ready"}
         assert devices.fingers_per_capture("thumbs") == 1
@@ -206,7 +239,7 @@ def test_without_pygobject_the_driver_is_not_available_and_the_rest_works(tmp_pa
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('No module named gi (test shadow)')\n")
     host = FprintHost(env={"PYTHONPATH": str(shadow.parent)})
-    manager = DeviceManager({"fprint": lambda: FprintSource(host=host)})
+    manager = DeviceManager({"fprint": lambda: FprintSource(allow_list=virtual_allowed(), host=host)})
     try:
         manager.refresh()
         assert manager.unavailable["fprint"].startswith("libfprint is not available on this system")
@@ -216,4 +249,4 @@ def test_without_pygobject_the_driver_is_not_available_and_the_rest_works(tmp_pa
         manager.close()
     monkeypatch.setattr("sys.platform", "win32")
     with pytest.raises(DeviceUnavailableError, match="not available on this system .*needs Linux"):
-        FprintSource()
+        FprintSource(allow_list=virtual_allowed())

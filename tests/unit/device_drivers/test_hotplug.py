@@ -235,6 +235,21 @@ def test_allow_list_reads_ids_in_hex_and_reports_rows_it_cannot_read():
     assert allow.scanner("x", (0x0001, 0x0002)) is None  # a finger model never allows a scanner
 
 
+def test_allow_list_allows_libfprint_readers_by_their_driver_only_as_finger_models():
+    allow = AllowList(
+        [
+            {"id": "G", "modality": "finger", "fprint_driver": "goodix*"},
+            {"id": "S", "modality": "document", "fprint_driver": "synaptics"},
+            {"id": "U", "modality": "finger", "vendor_id": "27c6", "product_id": "5125"},
+        ]
+    )
+    assert not allow.problems
+    assert allow.fingerprint_reader("goodixmoc").id == "G"
+    assert allow.fingerprint_reader("synaptics") is None  # a document model never allows a reader
+    assert allow.fingerprint_reader("elanmoc") is None  # nor do USB ids: libfprint does not give them
+    assert allow.scanner("goodixmoc", None) is None
+
+
 def test_sane_names_give_the_usb_place_or_ids():
     plugged = [UsbDevice(1, 5, 0x04A9, 0x1912)]
     assert usb_place("genesys:libusb:001:005") == (1, 5)

@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 APP = "openreg_kiosk"
 KIOSK_EXTRA = "kiosk"
+LINUX_DEVICE_EXTRAS = ("fprint", "sane", "udev")  # the Linux system package's own requires
 ICON_SIZES = (16, 32, 64, 128, 256, 512)
 PLATFORM_FORMATS = {"linux": "system", "windows": "app", "macOS": "app"}
 
@@ -69,6 +70,14 @@ def load_config(root: Path = ROOT) -> tuple[dict, dict]:
     if missing:
         problems.append(
             f"requires lacks {', '.join(pinned[n] for n in missing)} (base + {KIOSK_EXTRA} extra)"
+        )
+    extras = project.get("optional-dependencies", {})
+    device_pins = sorted(r for name in LINUX_DEVICE_EXTRAS for r in extras.get(name, []))
+    linux_requires = sorted(app.get("linux", {}).get("system", {}).get("requires", []))
+    if linux_requires != device_pins:
+        problems.append(
+            f"linux.system requires {linux_requires} != pyproject's {'/'.join(LINUX_DEVICE_EXTRAS)} extras"
+            f" {device_pins}"
         )
     for source in app.get("sources", []):
         if not (root / source).is_dir() and not (root / "installers" / source).is_dir():

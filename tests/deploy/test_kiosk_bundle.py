@@ -42,6 +42,29 @@ def test_a_missing_kiosk_dependency_is_reported(tmp_path):
         script.load_config(tmp_path)
 
 
+def test_the_linux_package_carries_the_usb_device_extras_with_their_pins(tmp_path):
+    script = _script()
+    _, briefcase = script.load_config(ROOT)
+    linux = briefcase["app"]["openreg_kiosk"]["linux"]["system"]
+    names = {canonicalize_name(Requirement(r).name) for r in linux["requires"]}
+    extras = project_table()["optional-dependencies"]
+    assert names == {
+        canonicalize_name(Requirement(r).name) for e in script.LINUX_DEVICE_EXTRAS for r in extras[e]
+    }
+    assert {"libfprint-2-2", "gir1.2-fprint-2.0", "libsane1"} <= set(
+        linux["debian"]["system_runtime_requires"]
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        (ROOT / "pyproject.toml").read_text().replace("python-sane>=2.9", "python-sane>=2.8", 1)
+    )
+    (tmp_path / "briefcase.toml").write_text((ROOT / "briefcase.toml").read_text())
+    for source in ("client", "shared", "device_drivers"):
+        (tmp_path / source).mkdir()
+    (tmp_path / "installers" / "openreg_kiosk").mkdir(parents=True)
+    with pytest.raises(script.ConfigError, match="linux.system requires"):
+        script.load_config(tmp_path)
+
+
 def test_the_bundle_ships_the_licence_file(tmp_path):
     script = _script()
     _, briefcase = script.load_config(ROOT)

@@ -201,7 +201,10 @@ class FormEngine:
     def _message(self, key: str, validator: Validator | None, language: str | None, **kw: Any) -> str:
         if validator and validator.messages:
             default = self.ui_spec.default_language if self.ui_spec else "eng"
-            custom = validator.messages.get(language or default) or next(iter(validator.messages.values()))
+            messages = validator.messages  # the asked language, else the spec's default, else any
+            custom = (
+                messages.get(language or default) or messages.get(default) or next(iter(messages.values()))
+            )
             return custom.format(**kw) if "{" in custom else f"{kw['label']}: {custom}"
         return RuleMessage(key, **kw)
 

@@ -185,6 +185,18 @@ def test_a_validator_message_of_the_spec_is_used_in_the_officers_language():
     assert engine.validate({"code": "ABCD"}, language="ara").errors == {"code": "code too long (max 3)"}
     bare = FormEngine(schema=schema)  # no UI spec: English, else the first message there is
     assert bare.validate({"code": "x"}).errors == {"code": "code: capitals"}
+    # a language the message lacks gets the spec's default language, not the first one listed
+    english = load_ui_spec(
+        {
+            "version": 1,
+            "languages": {"default": "eng", "available": ["eng", "fra", "ara"]},
+            "screens": [{"id": "s", "fields": [{"id": "code"}]}],
+        },
+        schema,
+    )
+    assert FormEngine(schema=schema, ui_spec=english).validate({"code": "x"}, language="ara").errors == {
+        "code": "code: capitals"
+    }
 
 
 def test_default_messages_keep_their_rule_and_fields_for_another_language(engine):

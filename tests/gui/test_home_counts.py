@@ -41,3 +41,15 @@ def test_the_network_state_is_worded_and_marked(qtbot, window):
     assert home.network_label.text() == "✘ Network: offline"
     home._show({**home._figures, "online": True})
     assert home.network_label.text() == "✔ Network: online"
+
+
+def test_the_cards_take_four_a_row_where_they_fit_so_the_actions_stay_in_view(qtbot, window):
+    sign_in(qtbot, window, OPERATOR[0], OPERATOR[2])
+    home = window.screens["home"]
+    qtbot.waitUntil(lambda: home._read, timeout=10000)
+    window.resize(1024, 768)
+    qtbot.waitUntil(lambda: home._columns == 4, timeout=5000)
+    assert home.grid.getItemPosition(home.grid.indexOf(home.cards[COUNT_KEYS[4]]))[:2] == (1, 0)
+    assert home.new_button.geometry().bottom() < home.height()
+    home.resize(700, home.height())  # too narrow for four (the kiosk's window is never this narrow)
+    assert home._columns == 3

@@ -65,13 +65,13 @@ class HomeScreen(QWidget):
         self.place_label = QLabel(objectName="home_place")
         layout.addWidget(self.title)
         layout.addWidget(self.place_label)
-        grid = QGridLayout()
+        self.grid = QGridLayout()
         self.cards = {k: CountCard(k) for k in COUNT_KEYS}
         for card in self.cards.values():
             card.number.setWordWrap(True)  # "could not be read" fits the card
-        for i, key in enumerate(COUNT_KEYS):
-            grid.addWidget(self.cards[key], i // 3, i % 3)
-        layout.addLayout(grid)
+        self._columns = 0
+        self._place_cards(3)
+        layout.addLayout(self.grid)
         self.sync_label, self.network_label, self.devices_label = QLabel(), QLabel(), QLabel()
         self.devices_label.setWordWrap(True)
         self.network_label.setObjectName("home_network")
@@ -111,6 +111,24 @@ class HomeScreen(QWidget):
         m = self._margins
         self.layout().setContentsMargins(m.left() + side, m.top(), m.right() + side, m.bottom())
         super().resizeEvent(event)
+        self._fit_cards()
+
+    def _fit_cards(self) -> None:
+        """Four cards a row where they fit (in this language and text size): one row fewer leaves the
+        actions in view on a 768-high screen."""
+        margins = self.layout().contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        widest = max(card.sizeHint().width() for card in self.cards.values())
+        self._place_cards(4 if room - 3 * self.grid.horizontalSpacing() >= 4 * widest else 3)
+
+    def _place_cards(self, columns: int) -> None:
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for i, key in enumerate(COUNT_KEYS):
+            self.grid.addWidget(self.cards[key], i // columns, i % columns)  # moves a placed card
+        for column in range(4):
+            self.grid.setColumnStretch(column, 1 if column < columns else 0)
 
     def entered(self) -> None:
         """Refresh the figures; the keyboard starts on the officer's main action (Enter starts it)."""
@@ -194,6 +212,7 @@ class HomeScreen(QWidget):
         self.fingerprint_button.setVisible(
             session is not None and getattr(ctx, "fingerprints", None) is not None
         )
+        self._fit_cards()  # the labels' widths change with the language
 
     def open_fingerprints(self) -> None:
         """The signed-in user's own fingers on this kiosk (client.ui.screens.fingerprint_enrol)."""

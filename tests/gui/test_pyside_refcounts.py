@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 
 def test_void_calls_and_overridden_virtuals_leave_nones_count_alone(qapp):
     class Button(QToolButton):
-        def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        def changeEvent(self, event) -> None:
             super().changeEvent(event)
 
     label, button = QLabel("x"), Button()

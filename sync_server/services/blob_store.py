@@ -6,7 +6,8 @@ atomically as the RID's final blob. Writers of one RID are serialised by ``locke
 adapter (``blob_store_s3``) keeps the same promises on an object store shared by several servers.
 
 Local folder: ``partial/<rid>.part`` appended with an fsync per chunk, published by ``os.replace`` to
-``<rid>.age`` (then the folder is fsynced); a per-RID lock file (flock) serialises threads and
+``<rid>.age`` (then the folder is fsynced); a batch of ingests (the stick import) is fsynced file by
+file, renamed, and the folder fsynced once. A per-RID lock file (flock) serialises threads and
 processes of one machine. A crash can leave a complete partial (killed before the hash check) or a
 published blob whose row still says ``receiving``; the packets service finishes both.
 """
@@ -14,7 +15,9 @@ published blob whose row still says ``receiving``; the packets service finishes 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -22,7 +25,7 @@ import re
 import shutil
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -101,10 +104,17 @@ class BlobStore(Protocol):
         """Make the (checked, complete) partial the published blob, atomically; the partial goes."""
         ...
 
-    def ingest(self, rid: str, source: BinaryIO, *, sha256: str, size: int) -> None:
+    def ingest(self, rid: str, source: BinaryIO, *, sha256: str, size: int, publish: bool = True) -> None:
         """One pass: copy ``size`` bytes from ``source`` while hashing them, store them durably, and
         publish them only if they are exactly ``size`` bytes with SHA-256 ``sha256`` (else
-        ``BlobMismatch``, nothing published). Any partial of ``rid`` is replaced. Under the RID lock."""
+        ``BlobMismatch``, nothing published). Any partial of ``rid`` is replaced. Under the RID lock.
+        ``publish=False`` (a batch): the checked bytes may wait as a complete partial until
+        ``publish_many``, which the caller runs before it records anything or lets go of the lock."""
+        ...
+
+    def publish_many(self, rids: list[str]) -> None:
+        """Durably publish what ``ingest(publish=False)`` left for ``rids`` (under their RID locks).
+        OSError: record none of them (a failed fsync drops every partial of ``rids``)."""
         ...
 
     def local_file(self, rid: str) -> Path | None:
@@ -153,6 +163,24 @@ def copy_hashing(source: BinaryIO, write, size: int) -> tuple[str, int]:
         write(view[:count])
         total += count
     return digest.hexdigest(), total
+
+
+@functools.cache
+def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    """libc's ``sync_file_range`` (looked up on first use), None where there is none."""
+    try:
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (AttributeError, OSError):  # not Linux
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    return function
+
+
+def start_writeback(fd: int) -> None:
+    """Ask the disk to start writing ``fd``'s dirty pages now, without waiting for them (Linux
+    ``sync_file_range(SYNC_FILE_RANGE_WRITE)``; nothing elsewhere). A hint: durability takes an fsync."""
+    if (sync_file_range := _sync_file_range()) is not None:
+        sync_file_range(fd, 0, 0, 2)  # 2: SYNC_FILE_RANGE_WRITE; a failure only loses the head start
 
 
 def _write_all(fd: int, data: memoryview) -> None:
@@ -252,15 +280,19 @@ class LocalBlobStore:
             _fsync_dir(self.root)
             self._synced = upto
 
-    def ingest(self, rid: str, source: BinaryIO, *, sha256: str, size: int) -> None:
+    def ingest(self, rid: str, source: BinaryIO, *, sha256: str, size: int, publish: bool = True) -> None:
         """The bytes go to the partial (so a crash leaves what an interrupted upload leaves), one fsync,
-        the check, then ``publish``."""
+        the check, then ``publish``. Without ``publish`` the disk starts writing the partial at once
+        and ``publish_many`` fsyncs it later: a batch's writes overlap the next packets' copying."""
         part = self.partial_path(rid)
         fd = open_private(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         try:
             try:
                 digest, total = copy_hashing(source, lambda block: _write_all(fd, block), size)
-                os.fsync(fd)
+                if publish:
+                    os.fsync(fd)
+                else:
+                    start_writeback(fd)
             finally:
                 os.close(fd)
         except BaseException:
@@ -269,7 +301,28 @@ class LocalBlobStore:
         if total != size or digest != sha256:
             part.unlink(missing_ok=True)
             raise BlobMismatch(f"{min(total, size + 1)} bytes hashing to {digest}, not {size} to {sha256}")
-        self.publish(rid)
+        if publish:
+            self.publish(rid)
+
+    def publish_many(self, rids: list[str]) -> None:
+        """Every partial fsynced, then renamed, then ONE folder fsync."""
+        if not rids:
+            return
+        try:
+            for rid in rids:
+                fd = os.open(self.partial_path(rid), os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        except OSError:
+            for rid in rids:
+                self.discard(rid)
+            raise
+        for rid in rids:
+            os.replace(self.partial_path(rid), self.final_path(rid))
+        self.crash_point("upload_published")
+        self._sync_root()
 
     def local_file(self, rid: str) -> Path | None:
         return self.final_path(rid)

@@ -245,9 +245,10 @@ class S3BlobStore:
             flush()
         return parts
 
-    def ingest(self, rid: str, source: BinaryIO, *, sha256: str, size: int) -> None:
+    def ingest(self, rid: str, source: BinaryIO, *, sha256: str, size: int, publish: bool = True) -> None:
         """Up to one part: read, hash, check, one PUT. Larger: parts sent as read and hashed, and the
-        upload completed only if the whole matched (else aborted: nothing appears)."""
+        upload completed only if the whole matched (else aborted: nothing appears). Published (and
+        durable) as soon as the bucket answers, whatever ``publish`` says."""
         final = self._final(rid)
         if size <= PART:
             data = read_up_to(source, size + 1)
@@ -272,6 +273,9 @@ class S3BlobStore:
             if total != size or digest.hexdigest() != sha256:
                 raise BlobMismatch(f"{total} bytes hashing to {digest.hexdigest()}, not {size} to {sha256}")
         self.discard(rid)
+
+    def publish_many(self, rids: list[str]) -> None:
+        return None  # ``ingest`` published them already
 
     def local_file(self, rid: str) -> Path | None:
         return None

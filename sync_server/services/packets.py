@@ -83,7 +83,8 @@ def _owned_packet(session: Session, rid: str, machine: Principal) -> PacketRow:
     return row
 
 
-def _new_row(request: PacketRegisterRequest, machine: Principal) -> PacketRow:
+def new_row(request: PacketRegisterRequest, machine: Principal) -> PacketRow:
+    """The row a first registration of ``request`` adds (``check_registration`` passed)."""
     status = PacketState.rejected if request.supervisor_rejected else PacketState.registered
     return PacketRow(
         rid=request.rid,
@@ -103,10 +104,8 @@ def _new_row(request: PacketRegisterRequest, machine: Principal) -> PacketRow:
     )
 
 
-def register_packet(
-    session: Session, *, request: PacketRegisterRequest, machine: Principal, blobs: BlobStore
-) -> tuple[PacketRow, int]:
-    """Idempotent for the same (rid, sha256, size); the same RID with other bytes is 409."""
+def check_registration(request: PacketRegisterRequest, machine: Principal) -> None:
+    """What any registration of ``request`` must pass: the caller's RID, the size limit, the capture time."""
     check_rid_owner(request.rid, machine)
     if request.size > MAX_SEALED_PACKET_BYTES:
         raise TooLarge(
@@ -114,6 +113,13 @@ def register_packet(
             f"a sealed packet is at most {MAX_SEALED_PACKET_BYTES} bytes; {request.size} were announced",
         )
     check_capture_time(request)
+
+
+def register_packet(
+    session: Session, *, request: PacketRegisterRequest, machine: Principal, blobs: BlobStore
+) -> tuple[PacketRow, int]:
+    """Idempotent for the same (rid, sha256, size); the same RID with other bytes is 409."""
+    check_registration(request, machine)
     # an unfinished upload past its Upload-Expires is dropped: this registration starts it afresh
     drop_if_expired(session, rid=request.rid, blobs=blobs, machine_id=machine.subject)
     for _attempt in range(2):  # a concurrent first register of the same RID: the loser re-reads
@@ -121,7 +127,7 @@ def register_packet(
             with session.begin():
                 row = session.get(PacketRow, request.rid, populate_existing=True)
                 if row is None:
-                    row = _new_row(request, machine)
+                    row = new_row(request, machine)
                     session.add(row)
                     session.flush()
                     session.expunge(row)

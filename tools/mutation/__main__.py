@@ -2,7 +2,8 @@
 
 - ``run TARGET…`` (or ``--all``): mutmut on each target in its own copy of the tree (/tmp/mutwork/…),
   judged only by the target's test files (tools/mutation/targets.py), then its score goes into
-  tools/mutation/scores.json (``--first`` marks it as the run before new tests).
+  tools/mutation/scores.json (``--first`` marks it as the run before new tests; ``--alive-only`` runs
+  again only the mutants the last run left alive, keeping the other verdicts).
 - ``survivors TARGET``: the diff of every mutant the tests let live, to write the test that kills it.
 - ``write docs/testing.md``: the scores table between the page's ``mutation-scores`` markers.
 """
@@ -45,16 +46,32 @@ def list_targets() -> None:
 @click.option("--all", "every", is_flag=True, help="Every target, in the order of targets.py.")
 @click.option("--first", is_flag=True, help="Record this run as the first (before new tests).")
 @click.option("--resume", is_flag=True, help="Keep mutmut's earlier results in the copy.")
+@click.option(
+    "--alive-only",
+    is_flag=True,
+    help="Run again only the mutants the last run left alive, with the target's current tests.",
+)
 @click.option("--max-children", type=click.IntRange(1, 8), default=2, show_default=True)
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=runner.WORKDIR)
 def run(
-    names: tuple[str, ...], every: bool, first: bool, resume: bool, max_children: int, workdir: Path
+    names: tuple[str, ...],
+    every: bool,
+    first: bool,
+    resume: bool,
+    alive_only: bool,
+    max_children: int,
+    workdir: Path,
 ) -> None:
     """Run mutmut on each target and record its score."""
     for each in _targets(names, every):
         click.echo(f"{each.name}: mutating {' '.join(each.sources)}", err=True)
-        copy = runner.run(each, workdir=workdir, max_children=max_children, fresh=not resume)
-        measured = runner.counts(runner.statuses(copy))
+        try:
+            copy, found = runner.run(
+                each, workdir=workdir, max_children=max_children, fresh=not resume, alive_only=alive_only
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        measured = runner.counts(found)
         if not measured["mutants"] or measured["not_run"] == measured["mutants"]:
             # nothing judged: the clean run of the selection failed (or mutmut did not start)
             raise click.ClickException(f"{each.name}: mutmut judged no mutant; see {copy / 'mutmut.log'}")
@@ -73,7 +90,7 @@ def survivors(name: str, workdir: Path) -> None:
     """The diff of each mutant of NAME's last run that no test killed."""
     copy = runner.copy_of(_targets((name,), False)[0], workdir=workdir)
     mutmut = str(Path(sys.executable).with_name("mutmut"))
-    for mutant, status in runner.statuses(copy).items():
+    for mutant, status in runner.verdicts(copy).items():
         if status in runner.ALIVE:
             shown = subprocess.run(
                 [mutmut, "show", mutant], cwd=copy, capture_output=True, text=True, check=False

@@ -8,6 +8,8 @@ yields to any other work on the machine.
 
 from __future__ import annotations
 
+import filecmp
+import json
 import os
 import re
 import shutil
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKDIR = Path("/tmp/mutwork")
 _EXCLUDES = (".venv", ".git", "mutants", "build", "dist", ".demo", ".hypothesis", ".import_linter_cache")
 _LINE = re.compile(r"^\s*(?P<mutant>(?P<module>[\w.]+)\.x\S*__mutmut_\d+): (?P<status>[\w ]+)$")
+VERDICTS = "verdicts.json"
 _SECTION = re.compile(r"^\[tool\.mutmut\]\n(?:(?!\[).*\n|\n)*", re.MULTILINE)
 
 
@@ -76,21 +79,73 @@ def prepare(target: Target, *, workdir: Path = WORKDIR, fresh: bool = True) -> P
     return copy
 
 
-def run(target: Target, *, workdir: Path = WORKDIR, max_children: int = 2, fresh: bool = True) -> Path:
-    """Run mutmut for ``target`` in its copy; mutmut's output goes to ``<copy>/mutmut.log``."""
-    copy = prepare(target, workdir=workdir, fresh=fresh)
+def run(
+    target: Target,
+    *,
+    workdir: Path = WORKDIR,
+    max_children: int = 2,
+    fresh: bool = True,
+    alive_only: bool = False,
+) -> tuple[Path, dict[str, str]]:
+    """Run mutmut for ``target`` in its copy (its output goes to ``<copy>/mutmut.log``); returns the copy
+    and every mutant's status, also kept in ``<copy>/verdicts.json``.
+
+    ``alive_only``: run again only the mutants the last run left alive, judged by the target's current
+    tests, and keep every other verdict. Adding tests cannot revive a killed mutant, so this measures
+    what a whole run would, in the time of the survivors alone; the target's sources must not have
+    changed since that run (mutmut numbers the mutants of the files it mutated then)."""
+    copy = copy_of(target, workdir=workdir)
+    names: list[str] = []
+    before: dict[str, str] = {}
+    if alive_only:
+        before = verdicts(copy)
+        if not before:
+            raise ValueError(f"{target.name} has no earlier run in {copy} to take the survivors of")
+        changed = changed_sources(target, copy)
+        if changed:
+            raise ValueError(
+                f"{target.name}: sources changed since its last run ({', '.join(changed)}); run it fresh"
+            )
+        names = sorted(m for m, status in before.items() if status in ALIVE)
+    prepare(target, workdir=workdir, fresh=fresh and not alive_only)
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    with (copy / "mutmut.log").open("w") as log:
-        subprocess.run(
-            ["nice", "-n", "19", mutmut, "run", "--max-children", str(max_children)],
-            cwd=copy,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    return copy
+    if not alive_only or names:
+        with (copy / "mutmut.log").open("w") as log:
+            subprocess.run(
+                ["nice", "-n", "19", mutmut, "run", "--max-children", str(max_children), *names],
+                cwd=copy,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+    found = statuses(copy)
+    if alive_only:
+        found = {m: found.get(m, status) if m in names else status for m, status in before.items()}
+    (copy / VERDICTS).write_text(json.dumps(found, indent=1, sort_keys=True) + "\n")
+    return copy, found
+
+
+def verdicts(copy: Path) -> dict[str, str]:
+    """Every mutant's status after the last run in ``copy`` (merged, after an ``alive_only`` run)."""
+    saved = copy / VERDICTS
+    if saved.exists():
+        return json.loads(saved.read_text())
+    return statuses(copy) if (copy / "mutants").is_dir() else {}
+
+
+def changed_sources(target: Target, copy: Path) -> list[str]:
+    """The target's source files that differ between the working tree and ``copy``."""
+    changed = []
+    for source in target.sources:
+        here = ROOT / source
+        files = sorted(here.rglob("*.py")) if here.is_dir() else [here]
+        for path in files:
+            there = copy / path.relative_to(ROOT)
+            if not there.exists() or not filecmp.cmp(path, there, shallow=False):
+                changed.append(str(path.relative_to(ROOT)))
+    return changed
 
 
 def statuses(copy: Path) -> dict[str, str]:

@@ -58,7 +58,11 @@ class ChangeRow(Base):
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     center_id: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    __table_args__ = (Index("ix_masterdata_changes_center_seq", "center_id", "seq"),)
+    __table_args__ = (
+        Index("ix_masterdata_changes_center_seq", "center_id", "seq"),
+        # an entity as it was at a time (processing's checks of a packet against its capture date)
+        Index("ix_masterdata_changes_entity_id_seq", "entity", "entity_id", "seq"),
+    )
 
 
 class CurrentRow(Base):

@@ -61,7 +61,7 @@ def _all_models() -> MetaData:
 
 def test_migrations_reach_head_and_match_the_models(engine):
     head = migrate(engine)
-    assert head == "0011_identity_lifecycle"
+    assert head == "0012_masterdata_history_index"
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), _all_models())
     # APScheduler creates its own job store table at runtime; it is not ours to model.
@@ -193,7 +193,7 @@ def test_0008_encrypts_existing_identities_and_downgrade_decrypts_them(engine, t
         migrate(engine, data_dir=tmp_path / "wrong")
     assert not list((tmp_path / "wrong" / "keys").glob("data-key-*"))
     DataKeyring(data).rotate()  # the key the server made when it wrote its first identity
-    assert migrate(engine, data_dir=data) == "0011_identity_lifecycle"
+    assert migrate(engine, data_dir=data) == "0012_masterdata_history_index"
     with engine.connect() as conn:
         raw = " ".join(
             str(v) for row in conn.exec_driver_sql("SELECT * FROM idstore_identities") for v in row

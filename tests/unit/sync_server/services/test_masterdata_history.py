@@ -85,3 +85,24 @@ def test_machines_merge_enrolment_and_schema_versions_stay(tmp_path):
     assert history.entity_at("machines", "10003", T0) is None
     assert history.id_schema("default", 1) == {"v": 1} and history.id_schema("default", 2) == {"v": 2}
     assert history.id_schema("default", 3) is None
+
+
+def test_an_entity_at_a_time_is_found_through_the_index_not_by_scanning_the_log(tmp_path):
+    """Processing asks this several times a packet; on the server's own schema (the models, which the
+    migrations test holds equal to Alembic's) SQLite must walk the (entity, entity_id, seq) index."""
+    from sqlalchemy import event
+
+    from sync_server.db.tables import Base
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'server.db'}")
+    Base.metadata.create_all(engine)
+    asked: list[tuple[str, tuple]] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: asked.append((a[2], a[3])))
+    assert DbMasterDataHistory(engine).entity_at("centers", "10001", T0) is None
+    (statement, parameters), *_ = [q for q in asked if "masterdata_changes" in q[0]]
+    with engine.connect() as conn:
+        plan = " ".join(
+            row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        )
+    assert "USING INDEX ix_masterdata_changes_entity_id_seq" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan  # the newest change comes off the index, no sort

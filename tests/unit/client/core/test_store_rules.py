@@ -8,6 +8,7 @@ import importlib
 import pytest
 import sqlcipher3
 from keyring.backends.chainer import ChainerBackend
+from keyring.errors import KeyringError
 from keyrings.alt.file import PlaintextKeyring
 from sqlalchemy import text
 
@@ -123,3 +124,108 @@ def test_a_trusted_backend_gets_the_key(monkeypatch, tmp_path):
     digest = hashlib.sha256(str((tmp_path / "t.db").resolve()).encode()).hexdigest()[:24]
     saved = (tmp_path / "trusted.cfg").read_text().splitlines()  # the file keyring escapes "-" and ":"
     assert "[openreg_2Dclient]" in saved and f"db_2dkey_3a{digest} = " in saved
+
+
+class Memory:
+    """A keyring backend in memory, viable at ``priority`` (not a KeyringBackend subclass: keyring would
+    find those and offer them to every later test)."""
+
+    priority = 1.0
+
+    def __init__(self) -> None:
+        self.saved: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.saved.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.saved[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self.saved.pop((service, username))
+
+
+class Refusing(Memory):
+    def get_password(self, service, username):
+        raise KeyringError("locked")
+
+
+class Shy(Memory):
+    def set_password(self, service, username, password):
+        raise KeyringError("read-only")
+
+
+class Unviable(Memory):
+    priority = 0.0
+
+
+class Preferred(Memory):
+    priority = 5.0
+
+
+def trusting(monkeypatch, resolved, *classes) -> None:
+    monkeypatch.setattr(keys_module.keyring, "get_keyring", lambda: resolved)
+    names = {f"{c.__module__}.{c.__qualname__}" for c in classes}
+    monkeypatch.setattr(keys_module, "TRUSTED_BACKENDS", frozenset(names))
+
+
+def test_the_key_is_kept_under_the_account_installed_kiosks_use(monkeypatch, tmp_path):
+    backend = Memory()
+    trusting(monkeypatch, backend, Memory)
+    key = get_or_create_db_key(db_path=tmp_path / "t.db", keyring_file=None)
+    digest = hashlib.sha256(str((tmp_path / "t.db").resolve()).encode()).hexdigest()[:24]
+    assert backend.saved == {("openreg-client", f"db-key:{digest}"): key.hex()}  # case and all
+
+
+def test_a_chain_gives_the_key_to_its_most_preferred_viable_backend(monkeypatch, tmp_path):
+    chain = ChainerBackend()
+    low, high, off = Memory(), Preferred(), Unviable()
+    monkeypatch.setattr(ChainerBackend, "backends", [low, off, high])
+    trusting(monkeypatch, chain, Memory, Preferred, Unviable)
+    key = get_or_create_db_key(db_path=tmp_path / "c.db", keyring_file=None)
+    assert list(high.saved.values()) == [key.hex()] and not low.saved and not off.saved
+
+
+def test_a_backend_that_is_not_viable_here_is_no_keyring(monkeypatch, tmp_path):
+    trusting(monkeypatch, Unviable(), Unviable)
+    with pytest.raises(KeyStoreUnavailable, match="^No usable OS keyring was found"):
+        get_or_create_db_key(db_path=tmp_path / "u.db", keyring_file=None)
+
+
+def test_a_keyring_that_refuses_says_which_way(monkeypatch, tmp_path):
+    trusting(monkeypatch, Refusing(), Refusing)
+    with pytest.raises(KeyStoreUnavailable, match="refused to give the database key: locked"):
+        get_or_create_db_key(db_path=tmp_path / "r.db", keyring_file=None)
+    trusting(monkeypatch, Shy(), Shy)
+    with pytest.raises(KeyStoreUnavailable, match="refused to store the database key: read-only"):
+        get_or_create_db_key(db_path=tmp_path / "s.db", keyring_file=None)
+
+
+def test_only_an_empty_file_gets_a_new_key(monkeypatch, tmp_path):
+    trusting(monkeypatch, Memory(), Memory)
+    (tmp_path / "empty.db").write_bytes(b"")
+    assert len(get_or_create_db_key(db_path=tmp_path / "empty.db", keyring_file=None)) == 32
+    (tmp_path / "one.db").write_bytes(b"x")  # a database whose key is lost: never a new key over it
+    with pytest.raises(KeyStoreUnavailable, match="exists but its key is not in the keyring"):
+        get_or_create_db_key(db_path=tmp_path / "one.db", keyring_file=None)
+
+
+def test_a_file_keyring_and_a_store_make_their_folders(tmp_path):
+    deep = tmp_path / "a" / "b"
+    key = get_or_create_db_key(db_path=deep / "s.db", keyring_file=deep / "k" / "keyring.cfg")
+    assert (deep / "k" / "keyring.cfg").is_file()
+    store = Store(path=deep / "s.db", key=key)
+    try:
+        assert store.path == deep / "s.db"
+    finally:
+        store.close()
+
+
+def test_an_empty_file_becomes_a_store_with_the_new_pages(tmp_path):
+    (tmp_path / "e.db").write_bytes(b"")  # as a kiosk killed before its first commit leaves it
+    store = Store(path=tmp_path / "e.db", key=KEY)
+    try:
+        with store.transaction() as conn:
+            assert conn.execute(text("PRAGMA cipher_page_size")).scalar_one() == str(NEW_PAGE_SIZE)
+    finally:
+        store.close()

@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sync_server.idstore.data_key import DataKey, DataKeyring
@@ -153,7 +153,7 @@ class IdStore:
                     )
                 )
                 self._add_version(conn, key, uin, 1, rid, "new", sorted(demographics), demographics)
-                self._put_blobs(conn, key, uin, blobs_in)
+                self._put_blobs(conn, key, uin, blobs_in, replace=False)  # a new UIN holds none yet
         except IntegrityError:
             other = self.find_by_dedupe_key(dedupe_key)
             if other and other[1] != rid:
@@ -187,8 +187,10 @@ class IdStore:
         )
 
     @staticmethod
-    def _put_blobs(conn: Connection, key: DataKey, uin: str, blobs_in: Sequence[BlobIn]) -> None:
-        """Insert blobs, replacing any of the same kind and name (an update's new capture)."""
+    def _put_blobs(
+        conn: Connection, key: DataKey, uin: str, blobs_in: Sequence[BlobIn], *, replace: bool = True
+    ) -> None:
+        """Insert blobs; ``replace``: first drop any of the same kind and name (an update's new capture)."""
         rows = [
             {
                 "uin": uin,
@@ -202,10 +204,11 @@ class IdStore:
             }
             for blob in blobs_in
         ]
-        for row in rows:
+        if replace and rows:  # one statement for all of them
             conn.execute(
                 blobs.delete().where(
-                    blobs.c.uin == uin, blobs.c.kind == row["kind"], blobs.c.name == row["name"]
+                    blobs.c.uin == uin,
+                    or_(*(and_(blobs.c.kind == row["kind"], blobs.c.name == row["name"]) for row in rows)),
                 )
             )
         if rows:  # one multi-row statement, not a round trip per blob

@@ -11,7 +11,7 @@ from sync_server.db.backend_schema import create_backend_tables
 from sync_server.db.tables import AuditEntryRow
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
-from sync_server.ports import IdentityInactive, VersionConflict
+from sync_server.ports import BlobIn, IdentityInactive, VersionConflict
 
 FIRST = {"fullName": "Amina Diallo", "dateOfBirth": "1990-04-03", "city": "C1", "addressLine": "1 Main St"}
 
@@ -81,3 +81,37 @@ def test_status_changes_are_audited_and_revocation_is_final(store):
             select(AuditEntryRow.action).where(AuditEntryRow.action == "identity.status")
         ).all()
     assert len(actions) == 2
+
+
+def test_an_update_replaces_the_captures_it_brings_and_keeps_the_others(store):
+    def named(*blobs):
+        return [BlobIn(kind, name, "application/octet-stream", data) for kind, name, data in blobs]
+
+    store.update_identity(
+        uin="5000000008",
+        rid="2" * 29,
+        flow="update",
+        expected_version=1,
+        demographics=FIRST,
+        changed_fields=[],
+        dedupe_key="k1",
+        blocking_text="1990-04-03",
+        blobs_in=named(("document", "POA:bill", b"old bill"), ("biometric", "finger:Left Thumb", b"old")),
+    )
+    store.update_identity(
+        uin="5000000008",
+        rid="3" * 29,
+        flow="update",
+        expected_version=2,
+        demographics=FIRST,
+        changed_fields=[],
+        dedupe_key="k1",
+        blocking_text="1990-04-03",
+        blobs_in=named(("biometric", "finger:Left Thumb", b"new"), ("biometric", "face:Face", b"face")),
+    )
+    read = store.get_by_uin("5000000008", actor="admin", purpose="check the captures")
+    assert sorted((b.kind, b.name, b.data) for b in read.blobs) == [
+        ("biometric", "face:Face", b"face"),
+        ("biometric", "finger:Left Thumb", b"new"),
+        ("document", "POA:bill", b"old bill"),
+    ]

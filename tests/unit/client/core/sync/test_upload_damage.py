@@ -2,6 +2,7 @@
 unreadable after the pre-send check, a packet quarantined in an earlier round that the server turns out
 to hold whole, and an offset mismatch whose answer already says where the server stands."""
 
+import errno
 from datetime import UTC, datetime
 
 from sqlalchemy import text
@@ -100,3 +101,24 @@ def test_an_offset_mismatch_that_carries_the_offset_resumes_there_without_asking
     assert agent_for(store, master_data, server, tmp_path).upload_approved().ok
     assert asked == [] and [o for r, o in sent if r == rid][:2] == [0, 2048]
     assert bytes(server.blobs[rid]) == body
+
+
+def test_a_read_error_while_sending_a_file_that_reads_whole_again_is_quarantined_as_unreadable(
+    store, master_data, packets, tmp_path
+):
+    server = MemoryServer()
+    refuse_damage_reports(server)
+    rid = packets[2][0]
+    agent = agent_for(store, master_data, server, tmp_path)
+    send = agent._send
+
+    def failing(sending, handle, *args):  # the stick or disk gave an I/O error once, mid-send
+        if sending == rid:
+            raise OSError(errno.EIO, "Input/output error")
+        return send(sending, handle, *args)
+
+    agent._send = failing
+    report = agent.upload_approved()
+    expected = "unreadable: [Errno 5] Input/output error"
+    assert report.quarantined == {rid: expected} and rid not in report.failed
+    assert row_of(store, rid)[:2] == ("quarantined", expected)

@@ -26,7 +26,8 @@ from sync_server.api import resident as resident_api
 from sync_server.api.deps import get_backend, get_state, user_name_with
 from sync_server.api.errors import install_domain_error_handler
 from sync_server.api.updates import build_updates_router
-from sync_server.console import install_console, resident_page
+from sync_server.console import resident_page
+from sync_server.console.install import install_console
 from sync_server.errors import install_error_handlers
 from sync_server.http_limits import BodyLimit
 from sync_server.observability import routes as observability_routes

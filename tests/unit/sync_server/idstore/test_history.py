@@ -34,7 +34,7 @@ def store(tmp_path):
     engine.dispose()
 
 
-def update(store, rid="2" * 29, expected=1, **changes):
+def update(store, rid="2" * 29, expected=1, blobs_in=(), **changes):
     return store.update_identity(
         uin="5000000008",
         rid=rid,
@@ -44,7 +44,7 @@ def update(store, rid="2" * 29, expected=1, **changes):
         changed_fields=sorted(changes),
         dedupe_key="k1",
         blocking_text="1990-04-03",
-        blobs_in=[],
+        blobs_in=list(blobs_in),
     )
 
 
@@ -87,26 +87,14 @@ def test_an_update_replaces_the_captures_it_brings_and_keeps_the_others(store):
     def named(*blobs):
         return [BlobIn(kind, name, "application/octet-stream", data) for kind, name, data in blobs]
 
-    store.update_identity(
-        uin="5000000008",
-        rid="2" * 29,
-        flow="update",
-        expected_version=1,
-        demographics=FIRST,
-        changed_fields=[],
-        dedupe_key="k1",
-        blocking_text="1990-04-03",
+    update(
+        store,
         blobs_in=named(("document", "POA:bill", b"old bill"), ("biometric", "finger:Left Thumb", b"old")),
     )
-    store.update_identity(
-        uin="5000000008",
+    update(
+        store,
         rid="3" * 29,
-        flow="update",
-        expected_version=2,
-        demographics=FIRST,
-        changed_fields=[],
-        dedupe_key="k1",
-        blocking_text="1990-04-03",
+        expected=2,
         blobs_in=named(("biometric", "finger:Left Thumb", b"new"), ("biometric", "face:Face", b"face")),
     )
     read = store.get_by_uin("5000000008", actor="admin", purpose="check the captures")

@@ -7,32 +7,18 @@ import hashlib
 import os
 
 import pytest
-from sqlalchemy import create_engine, event
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from shared.rid import format_rid
 from shared.sync import ErrorCode, PacketRegisterRequest, PacketState
-from sync_server.db.tables import Base, PacketRow
+from sync_server.db.tables import PacketRow
 from sync_server.services import packets
 from sync_server.services.auth import Principal
-from sync_server.services.blob_store import LocalBlobStore
 from sync_server.services.errors import Conflict, Forbidden
 
 MACHINE = Principal(kind="machine", subject="10001", roles=["machine"], center_id="10002")
 DATA = os.urandom(3000)
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'server.db'}")
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def blobs(tmp_path):
-    return LocalBlobStore(tmp_path / "packets")
 
 
 def _register(engine, blobs, data=DATA) -> str:

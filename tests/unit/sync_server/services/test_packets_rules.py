@@ -9,16 +9,14 @@ import hashlib
 import os
 
 import pytest
-from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from shared.packet import MAX_SEALED_PACKET_BYTES
 from shared.rid import format_rid
 from shared.sync import ErrorCode, PacketDamagedReport, PacketRegisterRequest, PacketState
-from sync_server.db.tables import Base, PacketRow
+from sync_server.db.tables import PacketRow
 from sync_server.services import packets
 from sync_server.services.auth import Principal
-from sync_server.services.blob_store import LocalBlobStore
 from sync_server.services.clock import use_clock
 from sync_server.services.errors import BadInput, Conflict, Forbidden, NotFound, TooLarge
 
@@ -26,19 +24,6 @@ MACHINE = Principal(kind="machine", subject="10001", roles=["machine"], center_i
 DATA = os.urandom(3000)
 SHA = hashlib.sha256(DATA).hexdigest()
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'server.db'}")
-    Base.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def blobs(tmp_path):
-    return LocalBlobStore(tmp_path / "packets")
 
 
 @pytest.fixture(autouse=True)

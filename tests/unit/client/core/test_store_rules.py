@@ -4,6 +4,7 @@ software, and which keyring backends may hold the database key."""
 
 import hashlib
 import importlib
+import sys
 
 import pytest
 import sqlcipher3
@@ -55,7 +56,7 @@ def test_a_transaction_takes_the_write_lock_at_once(opened, tmp_path):
 
 def test_the_key_is_32_bytes(tmp_path):
     for key in (b"\x01" * 31, b"\x01" * 33):
-        with pytest.raises(StoreError, match="must be 32 bytes"):
+        with pytest.raises(StoreError, match="^the database key must be 32 bytes$"):
             Store(path=tmp_path / "k.db", key=key)
     assert not (tmp_path / "k.db").exists()
 
@@ -211,12 +212,12 @@ def test_only_an_empty_file_gets_a_new_key(monkeypatch, tmp_path):
 
 
 def test_a_file_keyring_and_a_store_make_their_folders(tmp_path):
-    deep = tmp_path / "a" / "b"
-    key = get_or_create_db_key(db_path=deep / "s.db", keyring_file=deep / "k" / "keyring.cfg")
-    assert (deep / "k" / "keyring.cfg").is_file()
-    store = Store(path=deep / "s.db", key=key)
+    key = get_or_create_db_key(db_path=tmp_path / "s.db", keyring_file=tmp_path / "k" / "j" / "keyring.cfg")
+    assert (tmp_path / "k" / "j" / "keyring.cfg").is_file()
+    deep = tmp_path / "a" / "b" / "s.db"
+    store = Store(path=deep, key=key)
     try:
-        assert store.path == deep / "s.db"
+        assert store.path == deep and deep.is_file()
     finally:
         store.close()
 
@@ -229,3 +230,44 @@ def test_an_empty_file_becomes_a_store_with_the_new_pages(tmp_path):
             assert conn.execute(text("PRAGMA cipher_page_size")).scalar_one() == str(NEW_PAGE_SIZE)
     finally:
         store.close()
+
+
+def test_a_file_keyring_without_keyrings_alt_says_how_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "keyrings.alt.file", None)  # as on a kiosk without the demo extra
+    with pytest.raises(KeyStoreUnavailable) as refused:
+        get_or_create_db_key(db_path=tmp_path / "f.db", keyring_file=tmp_path / "keyring.cfg")
+    assert str(refused.value) == (
+        "a file keyring was asked for (OPENREG_CLIENT_KEYRING_FILE / --keyring-file) but keyrings.alt is "
+        "not installed; it comes with the 'demo' extra (pip install 'openreg[demo]') and is for tests "
+        "and demos only"
+    )
+
+
+class Failing(Memory):
+    """keyring's own "no backend" stand-in, as if it claimed to be viable."""
+
+
+Failing.__module__ = "keyring.backends.fail"
+
+
+class Broken(Memory):
+    @property
+    def priority(self) -> float:
+        raise RuntimeError("no D-Bus session")
+
+
+def test_keyrings_own_stand_in_and_a_backend_that_cannot_tell_are_no_keyring(monkeypatch, tmp_path):
+    for stand_in in (Failing(), Broken()):
+        trusting(monkeypatch, stand_in, type(stand_in))
+        with pytest.raises(KeyStoreUnavailable, match="^No usable OS keyring was found"):
+            get_or_create_db_key(db_path=tmp_path / "n.db", keyring_file=None)
+
+
+def test_an_untrusted_backend_is_refused_with_the_reason(monkeypatch, tmp_path):
+    trusting(monkeypatch, Memory())  # viable, but not an OS credential store
+    with pytest.raises(KeyStoreUnavailable) as refused:
+        get_or_create_db_key(db_path=tmp_path / "p.db", keyring_file=None)
+    assert str(refused.value) == (
+        f"The keyring backend {__name__}.Memory is not an OS credential store (it may keep the database "
+        "key in a plain file), so the kiosk refuses to use it. " + keys_module.NO_KEYRING_HELP
+    )

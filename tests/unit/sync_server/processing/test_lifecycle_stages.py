@@ -60,6 +60,9 @@ def test_an_update_without_an_abis_waits_for_an_adjudicator_then_becomes_the_nex
     current = world.store.current(uin)
     assert current.version == 2 and current.demographics["addressLine"] == "2 Avenue des Fleurs"
     assert current.demographics["fullName"] == "Amina Diallo"
+    history = world.store.get_by_rid(rid, actor="admin", purpose="test").history
+    assert [(v.version, v.rid, v.flow) for v in history] == [(1, first, "new"), (2, rid, "update")]
+    assert history[1].changes == {"addressLine": (PERSON["addressLine"], "2 Avenue des Fleurs")}
     # without "biometrics" among the groups, the captures only authenticated: the stored ones stay
     stored = world.store.get_by_rid(first, actor="admin", purpose="test")
     assert {b.name: b.data for b in stored.blobs if b.kind == "biometric"}[
@@ -91,8 +94,22 @@ def test_a_refused_update_and_an_unknown_uin_are_rejected(world):
         "authentication_failed",
         "the adjudicator refused the update: another face",
     )
-    assert status(world, unknown)["reason_code"] == "unknown_uin"
+    assert (status(world, unknown)["reason_code"], status(world, unknown)["reason_text"]) == (
+        "unknown_uin",
+        "no identity with UIN 5000000008",
+    )
     assert world.store.current(uin).version == 1
+
+
+def test_an_update_of_a_deactivated_identity_is_rejected(world):
+    _first, uin = registered(world)
+    world.store.set_status(uin, status="deactivated", reason="deceased", actor="admin")
+    rid = update(world, uin)
+    world.drain(world.worker())
+    assert (status(world, rid)["reason_code"], status(world, rid)["reason_text"]) == (
+        "uin_not_active",
+        f"UIN {uin} is deactivated",
+    )
 
 
 def lost(world, person) -> str:

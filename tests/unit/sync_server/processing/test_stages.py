@@ -190,22 +190,38 @@ def test_good_packet_is_processed_with_a_uin_and_stored_encrypted(world):
 
 
 @pytest.mark.parametrize(
-    ("case", "code"),
+    ("case", "code", "text"),
     [
-        ("tampered_file", "tampered"),
-        ("tampered_after_register", "tampered"),
-        ("bad_signature", "tampered"),
-        ("unknown_machine", "unknown_machine"),
-        ("missing_document", "missing_document"),
-        ("claimed_document_absent", "missing_document"),
-        ("missing_modality", "missing_biometrics"),
-        ("bad_demographics", "invalid_demographics"),
-        ("inactive_operator", "inactive_operator"),
-        ("exception_unapproved", "exception_not_approved"),
-        ("captured_in_2099", "capture_in_future"),
+        ("tampered_file", "tampered", "the encrypted payload is truncated or corrupted (decryption error)"),
+        (
+            "tampered_after_register",
+            "tampered",
+            "the uploaded file does not match the registered hash and size",
+        ),
+        (
+            "bad_signature",
+            "tampered",
+            "the manifest is not signed by this machine's key: signature does not match",
+        ),
+        ("unknown_machine", "unknown_machine", "machine 10002 is not enrolled on this server"),
+        ("missing_document", "missing_document", "proofOfIdentity is required"),
+        ("claimed_document_absent", "missing_document", "proofOfIdentity is required"),
+        ("missing_modality", "missing_biometrics", "no face, iris capture or exception"),
+        ("bad_demographics", "invalid_demographics", "dateOfBirth: dateOfBirth must be on or before "),
+        (
+            "inactive_operator",
+            "inactive_operator",
+            "operator gone was not an active operator at center 10001 then",
+        ),
+        (
+            "exception_unapproved",
+            "exception_not_approved",
+            "biometric/document exceptions need a supervisor approval",
+        ),
+        ("captured_in_2099", "capture_in_future", "capture time 2099-01-01T00:00:00+00:00 is in the future"),
     ],
 )
-def test_invalid_packets_are_rejected_with_the_right_reason(world, case, code):
+def test_invalid_packets_are_rejected_with_the_right_reason(world, case, code, text):
     kwargs = {
         "bad_signature": {"sign_with": generate_private_key()},
         "unknown_machine": {"machine": 10002},
@@ -239,7 +255,7 @@ def test_invalid_packets_are_rejected_with_the_right_reason(world, case, code):
     world.drain(world.worker())
     state = status(world, rid)
     assert (state["status"], state["reason_code"]) == ("rejected", code), state["reason_text"]
-    assert state["reason_text"] and state["uin"] is None
+    assert state["reason_text"].startswith(text) and state["uin"] is None
 
 
 @pytest.mark.parametrize(
@@ -307,7 +323,11 @@ def test_with_auto_duplicate_an_exact_match_is_rejected_without_a_person(world):
     first = world.make()
     second = world.make()
     world.drain(world.worker(dedupe=DedupeConfig(demographic_auto_duplicate=True)))
-    assert status(world, second)["reason_text"] == f"duplicate of UIN {status(world, first)['uin']}"
+    rejected = status(world, second)
+    assert (rejected["reason_code"], rejected["reason_text"]) == (
+        "duplicate",
+        f"duplicate of UIN {status(world, first)['uin']}",
+    )
 
 
 def test_a_decision_that_does_not_fit_the_case_changes_nothing(world):

@@ -43,6 +43,11 @@ def narrowed_config(pyproject: str, target: Target) -> str:
     section["use_git_change_detection"] = False  # the copy has no .git
     if target.keyword:
         section["pytest_add_cli_args"] = [*section.get("pytest_add_cli_args", []), "-k", target.keyword]
+    if target.test_timeout:
+        section["pytest_add_cli_args"] = [
+            *section.get("pytest_add_cli_args", []),
+            f"--timeout={target.test_timeout}",
+        ]
     lines = ["[tool.mutmut]"]
     for key, value in section.items():
         lines.append(f"{key} = {_toml(value)}")

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 class Target:
     """``name`` (dotted, as in docs/testing.md), the files mutmut mutates and the tests it runs;
     ``keyword`` (pytest ``-k``) leaves out test variants that cannot judge the target any better, such as
-    the PostgreSQL run of a test whose target never reaches the database."""
+    the PostgreSQL run of a test whose target never reaches the database; ``test_timeout`` (seconds,
+    pytest-timeout) fails a test that a mutant left hanging (a reader thread that never ends) long
+    before mutmut's own timeout would."""
 
     name: str
     sources: tuple[str, ...]
     tests: tuple[str, ...]
     keyword: str | None = None
+    test_timeout: int | None = None
 
 
 _U = "tests/unit/"
@@ -130,6 +133,7 @@ TARGETS: tuple[Target, ...] = (
         ),
         (_U + "shared/packet/",),
         keyword="not every_layout_reads_as_zipfile",
+        test_timeout=20,
     ),
     Target("shared.packet.zipstream", ("shared/packet/zipstream.py",), (_U + "shared/packet/",)),
 )

@@ -25,6 +25,8 @@ def test_a_narrowed_config_keeps_the_rest_of_pyproject():
     assert section["pytest_add_cli_args_test_selection"] == ["tests/unit/shared/test_uin.py"]
     assert section["also_copy"] == tomllib.loads(original)["tool"]["mutmut"]["also_copy"]
     assert narrowed["project"] == tomllib.loads(original)["project"]
+    packet = tomllib.loads(runner.narrowed_config(original, target("shared.packet")))["tool"]["mutmut"]
+    assert packet["pytest_add_cli_args"][-3:] == ["-k", "not every_layout_reads_as_zipfile", "--timeout=20"]
     with pytest.raises(ValueError, match="no \\[tool.mutmut\\]"):
         runner.narrowed_config("[project]\nname = 'x'\n", target("shared.uin"))
 

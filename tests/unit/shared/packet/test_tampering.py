@@ -1,5 +1,6 @@
 """Every kind of damage or forgery is refused with its own typed error, and nothing partial comes back."""
 
+import hashlib
 import io
 import random
 import zipfile
@@ -243,3 +244,44 @@ def test_signed_record_with_wrong_field_types_is_refused(keys, sealed, tmp_path,
     entries.update(_signed(keys, manifest))
     with pytest.raises(MalformedPacket, match=field):
         _open(keys, _reseal(keys, tmp_path, entries))
+
+
+def _relisted(entries: dict[str, bytes], manifest: dict, name: str, data: bytes) -> None:
+    """Put ``data`` as entry ``name`` and list its true hash and size in ``manifest``."""
+    entries[name] = data
+    manifest["entries"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+
+@pytest.mark.parametrize(
+    ("forge", "error", "message"),
+    [
+        ("signature_of_another_kind", BadSignature, "manifest.sig is not an Ed25519 signature record"),
+        ("signature_a_list", BadSignature, "manifest.sig is not an Ed25519 signature record"),
+        ("signature_missing_its_value", BadSignature, "the manifest is not signed by this machine's key: "),
+        ("entries_a_list", MalformedPacket, "manifest.entries must be an object"),
+        ("manifest_a_list", UnknownVersion, "not an "),
+        ("meta_a_list", MalformedPacket, "meta.json must be an object"),
+        ("rid_of_another_packet", MalformedPacket, "manifest.rid and meta.rid differ"),
+    ],
+)
+def test_each_forged_record_is_refused_saying_what_is_wrong(keys, sealed, tmp_path, forge, error, message):
+    entries = _entries(keys, sealed)
+    manifest = canonical_json_load(entries["manifest.json"])
+    if forge == "entries_a_list":
+        manifest["entries"] = []
+    elif forge == "meta_a_list":
+        _relisted(entries, manifest, "meta.json", canonical_json([manifest["rid"]]))
+    elif forge == "rid_of_another_packet":
+        manifest["rid"] = "1" * 29
+    entries.update(_signed(keys, manifest))
+    if forge == "manifest_a_list":
+        entries["manifest.json"] = canonical_json([manifest])
+    elif forge == "signature_of_another_kind":
+        entries["manifest.sig"] = canonical_json({"alg": "RS256", "signature": "AAAA"})
+    elif forge == "signature_a_list":
+        entries["manifest.sig"] = canonical_json(["Ed25519"])
+    elif forge == "signature_missing_its_value":
+        entries["manifest.sig"] = canonical_json({"alg": "Ed25519", "key_id": "x"})
+    with pytest.raises(error) as refused:
+        _open(keys, _reseal(keys, tmp_path, entries))
+    assert str(refused.value).startswith(message), str(refused.value)

@@ -188,8 +188,9 @@ def _write_all(fd: int, data: memoryview) -> None:
         data = data[os.write(fd, data) :]
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def _fsync_path(path: Path) -> None:
+    """fsync a file or a folder (a rename in it) by its path."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -277,7 +278,7 @@ class LocalBlobStore:
                 return
             with self._count_lock:
                 upto = self._renamed  # renamed before this fsync starts: covered by it
-            _fsync_dir(self.root)
+            _fsync_path(self.root)
             self._synced = upto
 
     def ingest(self, rid: str, source: BinaryIO, *, sha256: str, size: int, publish: bool = True) -> None:
@@ -310,11 +311,7 @@ class LocalBlobStore:
             return
         try:
             for rid in rids:
-                fd = os.open(self.partial_path(rid), os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                _fsync_path(self.partial_path(rid))
         except OSError:
             for rid in rids:
                 self.discard(rid)

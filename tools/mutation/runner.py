@@ -41,13 +41,11 @@ def narrowed_config(pyproject: str, target: Target) -> str:
     section["source_paths"] = list(target.sources)
     section["pytest_add_cli_args_test_selection"] = list(target.tests)
     section["use_git_change_detection"] = False  # the copy has no .git
-    if target.keyword:
-        section["pytest_add_cli_args"] = [*section.get("pytest_add_cli_args", []), "-k", target.keyword]
+    extra = ["-k", target.keyword] if target.keyword else []
     if target.test_timeout:
-        section["pytest_add_cli_args"] = [
-            *section.get("pytest_add_cli_args", []),
-            f"--timeout={target.test_timeout}",
-        ]
+        extra.append(f"--timeout={target.test_timeout}")
+    if extra:
+        section["pytest_add_cli_args"] = [*section.get("pytest_add_cli_args", []), *extra]
     lines = ["[tool.mutmut]"]
     for key, value in section.items():
         lines.append(f"{key} = {_toml(value)}")

@@ -17,6 +17,7 @@ adjudication, unique) is decided by the dedupe stage with the thresholds in ``De
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,19 +41,23 @@ class DemographicScore:
         return {k: round(getattr(self, k), 1) for k in ("total", "name", "date", "location")}
 
 
-def _phonetic(name: str) -> str:
+# A packet is scored against up to 200 candidates, and the same stored names come back packet after
+# packet: the pure per-name work (normalising, phonetic keys) is cached per process.
+@functools.lru_cache(maxsize=8192)
+def _name_parts(raw: str) -> tuple[str, str]:
+    """(normalised name, its phonetic key)."""
+    name = normalise_name(raw)
     keys = [jellyfish.metaphone(word) for word in name.split() if word.isascii()]
-    return " ".join(sorted(k for k in keys if k))
+    return name, " ".join(sorted(k for k in keys if k))
 
 
 def name_score(left: str, right: str) -> float:
     """0-100 for two raw names (normalised here)."""
-    a, b = normalise_name(left), normalise_name(right)
+    (a, pa), (b, pb) = _name_parts(left), _name_parts(right)
     if not a or not b:
         return 0.0
     # token-sort forgives word order, plain ratio a changed first letter (which reorders the words)
     textual = max(fuzz.token_sort_ratio(a, b), fuzz.ratio(a, b))
-    pa, pb = _phonetic(a), _phonetic(b)
     phonetic = 95.0 if pa and pa == pb else 0.0
     return max(float(textual), phonetic)
 
@@ -68,11 +73,16 @@ def date_score(left: str, right: str) -> float:
     return 90.0 if (a.month, a.day) == (b.day, b.month) and a.year == b.year else 75.0
 
 
-def _safe_date(value: Any) -> str | None:
+@functools.lru_cache(maxsize=8192)
+def _date_of(text: str) -> str | None:
     try:
-        return normalise_date(text_of(value))
+        return normalise_date(text)
     except ValueError:
         return None
+
+
+def _safe_date(value: Any) -> str | None:
+    return _date_of(text_of(value))
 
 
 def score(new: Mapping[str, Any], stored: Mapping[str, Any], *, config: DedupeConfig) -> DemographicScore:

@@ -87,44 +87,11 @@ def claim_next(engine: Engine, *, worker_id: str, lease: dt.timedelta) -> Claim 
             processing_jobs.c.next_attempt_at <= now,
         ),
     )
-    if engine.dialect.name == "postgresql":
-        return _claim_next_postgres(engine, due=due, worker_id=worker_id, lease_until=now + lease)
-    pick = select(processing_jobs.c.rid, processing_jobs.c.claim_token, processing_jobs.c.attempts).where(due)
-    pick = pick.order_by(processing_jobs.c.next_attempt_at).limit(1)
-    for _ in range(5):  # lost races on SQLite just pick again
-        with engine.begin() as conn:
-            row = conn.execute(pick).first()
-            if row is None:
-                return None
-            token = uuid.uuid4().hex
-            same_token = (
-                processing_jobs.c.claim_token.is_(None)
-                if row.claim_token is None
-                else processing_jobs.c.claim_token == row.claim_token
-            )
-            changed = conn.execute(
-                update(processing_jobs)
-                .where(processing_jobs.c.rid == row.rid, same_token)
-                .values(
-                    status="running",
-                    claim_token=token,
-                    claimed_by=worker_id,
-                    lease_until=now + lease,
-                    attempts=row.attempts + 1,
-                )
-            ).rowcount
-            if changed == 1:
-                return Claim(rid=row.rid, token=token, attempt=row.attempts + 1)
-    return None
-
-
-def _claim_next_postgres(
-    engine: Engine, *, due: Any, worker_id: str, lease_until: dt.datetime
-) -> Claim | None:
-    """One autocommit statement (one round trip instead of BEGIN, SELECT, UPDATE, COMMIT): the
-    subquery locks one due row with ``FOR UPDATE SKIP LOCKED`` (concurrent workers skip it) and the
-    UPDATE takes it; the new token guards ``finish`` against a worker whose lease has expired."""
     token = uuid.uuid4().hex
+    # One autocommit statement (one round trip instead of BEGIN, SELECT, UPDATE, COMMIT). On
+    # PostgreSQL the subquery locks one due row with ``FOR UPDATE SKIP LOCKED`` (concurrent workers
+    # skip it); SQLite has no row locks and needs none: a write statement takes the database's one
+    # write lock before it reads. The new token guards ``finish`` against a worker whose lease expired.
     pick = (
         select(processing_jobs.c.rid)
         .where(due)
@@ -140,7 +107,7 @@ def _claim_next_postgres(
             status="running",
             claim_token=token,
             claimed_by=worker_id,
-            lease_until=lease_until,
+            lease_until=now + lease,
             attempts=processing_jobs.c.attempts + 1,
         )
         .returning(processing_jobs.c.rid, processing_jobs.c.attempts)

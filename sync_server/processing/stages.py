@@ -54,7 +54,10 @@ def _machine_id_from_rid(rid: str) -> str:
 def machine_key_of(master: MasterDataHistory, rid: str) -> str:
     """The signing key of the machine that made ``rid``, as enrolled now; ``unknown_machine`` if none."""
     machine_id = _machine_id_from_rid(rid)
-    machine = master.entity_at("machines", machine_id, utcnow())
+    return _signing_key(master.entity_at("machines", machine_id, utcnow()), machine_id)
+
+
+def _signing_key(machine: Mapping[str, Any] | None, machine_id: str) -> str:
     key = (machine or {}).get("public_key") or (machine or {}).get("signing_public_key")
     if machine is None or not key:
         raise Rejection("unknown_machine", f"machine {machine_id} is not enrolled on this server")
@@ -79,12 +82,12 @@ class VerifyStage:
         if sha256_file(path) != (expected_sha, expected_size):
             raise Rejection("tampered", "the uploaded file does not match the registered hash and size")
         machine_id = _machine_id_from_rid(context.rid)
-        machine = self.master.entity_at("machines", machine_id, utcnow()) or {}
+        machine = self.master.entity_at("machines", machine_id, utcnow())
         context.values.update(
             path=path,
             machine_id=machine_id,
-            machine=dict(machine),
-            machine_key=machine_key_of(self.master, context.rid),
+            machine=dict(machine or {}),
+            machine_key=_signing_key(machine, machine_id),
         )
 
 

@@ -29,6 +29,14 @@ def test_dates_in_common_shapes_normalise_to_iso():
         normalise_date("yesterday")
 
 
+def test_iso_dates_take_the_quick_path_with_the_same_answers():
+    assert normalise_date(" 2024-02-29 ") == "2024-02-29"
+    assert normalise_date("1990-4-3") == "1990-04-03"  # not zero-padded: the slower parser takes it
+    for impossible in ("2023-02-29", "1990-13-01", "1990-00-10"):
+        with pytest.raises(ValueError, match="not a date"):
+            normalise_date(impossible)
+
+
 def test_same_person_typed_differently_has_the_same_key():
     a = dedupe_key(person(), config=CONFIG)
     assert a == dedupe_key(person(fullName="jose maria o'neil", dateOfBirth="03/04/1990"), config=CONFIG)

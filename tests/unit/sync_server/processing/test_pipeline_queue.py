@@ -125,6 +125,37 @@ def test_expired_lease_is_reclaimed_and_the_stale_worker_cannot_finish(engine):
     assert queue.claim_next(engine, worker_id="other", lease=dt.timedelta(seconds=30)) is None
 
 
+def test_concurrent_workers_on_sqlite_claim_each_packet_once(tmp_path):
+    """The claim is one UPDATE ... RETURNING: under the server's own engine (WAL, busy timeout),
+    eight threads draining forty packets never take one twice nor leave one behind."""
+    import threading
+
+    from sync_server.db.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'shared.db'}")
+    metadata.create_all(engine)
+    rids = [f"R{n:02d}" for n in range(40)]
+    for rid in rids:
+        queue.enqueue(engine, rid=rid)
+    taken: list[str] = []
+    lock = threading.Lock()
+
+    def drain(worker: str) -> None:
+        while claim := queue.claim_next(engine, worker_id=worker, lease=dt.timedelta(seconds=30)):
+            with lock:
+                taken.append(claim.rid)
+
+    threads = [threading.Thread(target=drain, args=(f"w{n}",)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == rids
+    with engine.connect() as conn:
+        rows = conn.execute(select(queue.processing_jobs.c.status, queue.processing_jobs.c.attempts)).all()
+    assert {tuple(r) for r in rows} == {("running", 1)}
+
+
 def test_queue_row_carries_the_received_packet(engine, tmp_path):
     from sync_server.processing.ports import QueueReceivedPackets
 

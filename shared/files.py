@@ -41,6 +41,18 @@ def open_private(path: Path, flags: int) -> int:
     return fd
 
 
+def fsync_path(path: Path) -> None:
+    """fsync a file, or a folder (which makes the renames in it durable), by its path. Windows
+    cannot open a folder, and NTFS journals renames itself: a folder is skipped there."""
+    if os.name == "nt" and Path(path).is_dir():
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file beside it (owner-only, 0600), fsync it,
     rename it over ``path`` and fsync the folder. The temporary file goes if anything fails."""
@@ -55,11 +67,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    fsync_path(path.parent)
 
 
 def sha256_file(path: Path) -> tuple[str, int]:

@@ -22,6 +22,7 @@ import pyrage
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pyrage import x25519
 
+from shared.files import fsync_path
 from shared.packet.errors import InvalidContents, PacketError
 from shared.packet.keys import recipient_key_id
 from shared.packet.layout import check_contents, write_container
@@ -68,14 +69,6 @@ def _parse_recipients(recipients: list[str]) -> list[x25519.Recipient]:
         except Exception as exc:  # pyrage raises its own RecipientError
             raise InvalidContents(f"not an age X25519 recipient: {text[:20]}…: {exc}") from exc
     return parsed
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _encrypt_streaming(contents: PacketContents, machine_key: Ed25519PrivateKey, recipients, sink) -> None:
@@ -151,7 +144,7 @@ def seal_packet(
         # link() refuses to replace an existing file, so two builders can never clobber a packet.
         os.link(partial, final)
         partial.unlink()
-        _fsync_dir(out_dir)
+        fsync_path(out_dir)
     except FileExistsError as exc:
         raise InvalidContents(f"a sealed packet for {contents.rid} already exists at {final}") from exc
     finally:

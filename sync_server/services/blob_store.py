@@ -30,7 +30,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from shared.files import sha256_file
+from shared.files import fsync_path, sha256_file
 from shared.sync import ErrorCode
 from sync_server.files import open_private, private_dir
 from sync_server.services.blob_locks import FileLocks
@@ -188,15 +188,6 @@ def _write_all(fd: int, data: memoryview) -> None:
         data = data[os.write(fd, data) :]
 
 
-def _fsync_path(path: Path) -> None:
-    """fsync a file or a folder (a rename in it) by its path."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class LocalBlobStore:
     """``BlobStore`` in a folder of this machine (``DATA/packets``): ``<rid>.age`` and ``partial/``."""
 
@@ -278,7 +269,7 @@ class LocalBlobStore:
                 return
             with self._count_lock:
                 upto = self._renamed  # renamed before this fsync starts: covered by it
-            _fsync_path(self.root)
+            fsync_path(self.root)
             self._synced = upto
 
     def ingest(self, rid: str, source: BinaryIO, *, sha256: str, size: int, publish: bool = True) -> None:
@@ -311,7 +302,7 @@ class LocalBlobStore:
             return
         try:
             for rid in rids:
-                _fsync_path(self.partial_path(rid))
+                fsync_path(self.partial_path(rid))
         except OSError:
             for rid in rids:
                 self.discard(rid)

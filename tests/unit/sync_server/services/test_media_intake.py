@@ -60,14 +60,14 @@ def test_a_deferred_ingest_waits_as_a_complete_partial_until_published(tmp_path)
 
 def test_a_large_stick_goes_in_batches_with_one_folder_fsync_each(console_state, tmp_path, monkeypatch):
     folder_syncs = []
-    real = blob_store._fsync_path
+    real = blob_store.fsync_path
 
     def fsync(path):
         if path.is_dir():
             folder_syncs.append(path)
         real(path)
 
-    monkeypatch.setattr(blob_store, "_fsync_path", fsync)
+    monkeypatch.setattr(blob_store, "fsync_path", fsync)
     kiosk = enrolled_kiosk(console_state.engine)
     contents = [os.urandom(2000 + n) for n in range(2 * BATCH_PACKETS + 3)]
     _folder, rids = write_export(tmp_path, kiosk, contents)

@@ -40,6 +40,7 @@ class BlobIn:
     content_type: str
     data: bytes
     attributes: dict[str, Any] = field(default_factory=dict)
+    sha256: str = ""  # hex SHA-256 of ``data`` when the caller computed it already; else the store does
 
 
 @dataclass(frozen=True)

@@ -77,12 +77,17 @@ class OpenedPacket:
     """A packet that decrypted, matched its manifest and verified under the machine key.
 
     ``meta`` is ``contents.meta`` parsed once into :class:`~shared.packet.meta.PacketMeta`; the dict
-    stays as written (unknown keys included) for inspection."""
+    stays as written (unknown keys included) for inspection. ``document_sha256`` and
+    ``biometric_sha256`` are the SHA-256 (hex) of each document's and biometric record's data, in the
+    order of ``contents``, computed as the entries were read and equal to the signed manifest's: a
+    consumer storing the payloads need not hash them again."""
 
     contents: PacketContents
     manifest: dict[str, Any]
     machine_key_id: str
     meta: PacketMeta
+    document_sha256: tuple[str, ...] = ()
+    biometric_sha256: tuple[str, ...] = ()
 
 
 MAX_PACKET_BYTES = 256 * 1024 * 1024  # the inner container; the one packet size limit of the system

@@ -311,8 +311,10 @@ def _opened(entries: EntryCollector, limits: Limits, machine_public_key: Machine
     ):
         if not isinstance(parts[name], kind):
             raise MalformedPacket(f"{name} must be a JSON {kind.__name__}")
-    documents = [_build(r, Document, "document") for r in _pairs(kept, "documents", ".bin", limits)]
-    biometrics = [_build(r, BiometricRecord, "biometric") for r in _pairs(kept, "biometrics", ".iso", limits)]
+    document_records = _pairs(kept, "documents", ".bin", limits)
+    biometric_records = _pairs(kept, "biometrics", ".iso", limits)
+    documents = [_build(r, Document, "document") for r in document_records]
+    biometrics = [_build(r, BiometricRecord, "biometric") for r in biometric_records]
     contents = PacketContents(
         demographics=parts["id.json"],
         meta=parts["meta.json"],
@@ -321,7 +323,14 @@ def _opened(entries: EntryCollector, limits: Limits, machine_public_key: Machine
         exceptions=parts["exceptions.json"],
         audit=parts["audit.json"],
     )
-    return OpenedPacket(contents=contents, manifest=manifest, machine_key_id=machine_kid, meta=meta)
+    return OpenedPacket(
+        contents=contents,
+        manifest=manifest,
+        machine_key_id=machine_kid,
+        meta=meta,
+        document_sha256=tuple(entries.digests[r["data_entry"]][0] for r in document_records),
+        biometric_sha256=tuple(entries.digests[r["data_entry"]][0] for r in biometric_records),
+    )
 
 
 def _json_of(value: bytes | Payload) -> bytes:

@@ -56,3 +56,13 @@ def make_engine(url: str, *, pre_ping: bool = True, pool_size: int = 20) -> Engi
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=pre_ping)
+
+
+def single_statements(engine: Engine) -> Engine:
+    """The engine for code that runs one statement at a time, each as ``with ….begin()``: in
+    autocommit on PostgreSQL (no BEGIN and COMMIT round trips around each), as it is on SQLite, where
+    switching a pooled connection's mode costs more than the local transaction it would spare
+    (measured: a claim 0.85 ms against 0.65 ms)."""
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")

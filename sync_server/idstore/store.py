@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from sync_server.db.engine import single_statements
 from sync_server.idstore.data_key import DataKey, DataKeyring
 from sync_server.idstore.history import set_status, versions
 from sync_server.idstore.sealing import (
@@ -54,22 +55,20 @@ class IdStore:
 
     def __init__(self, *, engine: Engine, keyring: DataKeyring, new_uin: Callable[[], str] = generate_uin):
         self.engine = engine
-        # Single statements need no transaction: in autocommit they cost one round trip instead of
-        # BEGIN + statement + COMMIT/ROLLBACK, which adds up per packet on a busy PostgreSQL.
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # Single statements need no transaction of their own (``single_statements``).
+        self._single = single_statements(engine)
         self.keyring = keyring
         self.new_uin = new_uin
 
     def issue_uin(self, *, rid: str) -> str:
         """The packet's UIN: the one already issued for ``rid``, or a fresh random unused number."""
         for _ in range(20):
-            with self._autocommit.connect() as conn:
+            with self._single.begin() as conn:
                 existing = conn.execute(select(uins.c.uin).where(uins.c.rid == rid)).scalar()
             if existing:
                 return existing
             try:
-                # One statement, atomic on its own: autocommit, no BEGIN/COMMIT round trips.
-                with self._autocommit.connect() as conn:
+                with self._single.begin() as conn:
                     candidate = self.new_uin()
                     conn.execute(insert(uins).values(uin=candidate, rid=rid, issued_at=utcnow()))
                 return candidate
@@ -80,7 +79,7 @@ class IdStore:
     def find_by_dedupe_key(self, dedupe_key: str) -> tuple[str, str] | None:
         """(uin, rid) of the identity with this dedupe key (``processing.dedupe.dedupe_key``), if any."""
         hashed = [dedupe_hash(key, dedupe_key) for key in self.keyring.all()]
-        with self._autocommit.connect() as conn:
+        with self._single.begin() as conn:
             row = conn.execute(
                 select(identities.c.uin, identities.c.rid).where(identities.c.dedupe_key.in_(hashed))
             ).first()
@@ -101,7 +100,7 @@ class IdStore:
             .order_by(identities.c.uin)
             .limit(limit)
         )
-        with self._autocommit.connect() as conn:
+        with self._single.begin() as conn:
             rows = conn.execute(query).all()
         return [
             CandidateIdentity(
@@ -198,7 +197,8 @@ class IdStore:
                 "name": blob.name,
                 "content_type": blob.content_type,
                 "attributes": blob.attributes,
-                "sha256": hashlib.sha256(blob.data).hexdigest(),
+                # The packet reader hashed each payload as it read it: not hashed twice.
+                "sha256": blob.sha256 or hashlib.sha256(blob.data).hexdigest(),
                 "key_id": key.key_id,
                 "ciphertext": key.encrypt(blob.data, aad=_aad(uin, blob.kind, blob.name)),
             }
@@ -216,7 +216,7 @@ class IdStore:
 
     def current(self, uin: str) -> StoredIdentity | None:
         """The current version of ``uin`` for processing (update, lost): not an admin read."""
-        with self._autocommit.connect() as conn:
+        with self._single.begin() as conn:
             row = conn.execute(select(identities).where(identities.c.uin == uin)).mappings().first()
         if row is None:
             return None

@@ -22,6 +22,7 @@ class DocumentView:
     name: str  # file name as captured
     content_type: str
     data: bytes
+    sha256: str = ""  # of ``data``, as the packet reader computed it ("" if not known)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class BiometricView:
     quality: int
     data: bytes
     exception: bool = False
+    sha256: str = ""  # of ``data``, as the packet reader computed it ("" if not known)
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,11 @@ def from_opened(opened: OpenedPacket) -> PacketView:
             type=d.doc_type,
             name=d.filename,
             content_type=d.content_type,
+            sha256=digest,
         )
-        for d in contents.documents
+        for d, digest in zip(
+            contents.documents, _digests(opened.document_sha256, contents.documents), strict=True
+        )
     ]
     biometrics = [
         view(
@@ -81,8 +86,11 @@ def from_opened(opened: OpenedPacket) -> PacketView:
             format=b.format,
             quality=b.quality,
             exception=b.exception,
+            sha256=digest,
         )
-        for b in contents.biometrics
+        for b, digest in zip(
+            contents.biometrics, _digests(opened.biometric_sha256, contents.biometrics), strict=True
+        )
     ]
     return PacketView(
         demographics=dict(contents.demographics),
@@ -92,3 +100,8 @@ def from_opened(opened: OpenedPacket) -> PacketView:
         meta=opened.meta,
         audit=list(contents.audit),
     )
+
+
+def _digests(known: tuple[str, ...], records: list[Any]) -> tuple[str, ...]:
+    """The reader's digests of ``records``, or "" for each when it gave none (a hand-built packet)."""
+    return known if len(known) == len(records) else ("",) * len(records)

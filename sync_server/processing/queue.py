@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from sync_server.db.engine import single_statements
 from sync_server.processing.pipeline import Outcome, PipelineResult, RetryPolicy, StageRecord
 from sync_server.processing.ports import PacketIntake, PacketOutcomes
 from sync_server.processing.tables import processing_jobs, stage_records
@@ -88,7 +89,7 @@ def claim_next(engine: Engine, *, worker_id: str, lease: dt.timedelta) -> Claim 
         ),
     )
     token = uuid.uuid4().hex
-    # One autocommit statement (one round trip instead of BEGIN, SELECT, UPDATE, COMMIT). On
+    # One statement (on PostgreSQL one round trip instead of BEGIN, SELECT, UPDATE, COMMIT). On
     # PostgreSQL the subquery locks one due row with ``FOR UPDATE SKIP LOCKED`` (concurrent workers
     # skip it); SQLite has no row locks and needs none: a write statement takes the database's one
     # write lock before it reads. The new token guards ``finish`` against a worker whose lease expired.
@@ -112,7 +113,7 @@ def claim_next(engine: Engine, *, worker_id: str, lease: dt.timedelta) -> Claim 
         )
         .returning(processing_jobs.c.rid, processing_jobs.c.attempts)
     )
-    with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+    with single_statements(engine).begin() as conn:
         row = conn.execute(take).first()
     return None if row is None else Claim(rid=row.rid, token=token, attempt=row.attempts)
 

@@ -48,6 +48,7 @@ def packet_blobs(packet: PacketView, *, biometrics: bool = True) -> list[BlobIn]
             d.content_type,
             d.data,
             {"type": d.type, "category": d.category},
+            d.sha256,
         )
         for d in packet.documents
     ]
@@ -59,6 +60,7 @@ def packet_blobs(packet: PacketView, *, biometrics: bool = True) -> list[BlobIn]
                 "application/octet-stream",
                 b.data,
                 {"modality": b.modality, "subtype": b.subtype, "format": b.format, "quality": b.quality},
+                b.sha256,
             )
             for b in packet.biometrics
             if not b.exception

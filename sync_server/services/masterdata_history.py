@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from sync_server.db.engine import single_statements
 from sync_server.db.tables import ChangeRow, MachineRow
 
 _changes = ChangeRow.__table__
@@ -25,8 +26,8 @@ class DbMasterDataHistory:
     """Implements ``MasterDataHistory``; read-only, safe from several worker threads."""
 
     def __init__(self, engine: Engine, *, clock_skew: dt.timedelta = dt.timedelta(minutes=10)) -> None:
-        # Read-only lookups, several per packet: autocommit spares each a BEGIN and a ROLLBACK.
-        self.engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # Read-only lookups, several per packet: each is a statement of its own.
+        self.engine = single_statements(engine)
         self.clock_skew = clock_skew
 
     def _row_at(

@@ -1,3 +1,4 @@
+import hashlib
 import stat
 
 import pytest
@@ -35,6 +36,20 @@ def test_round_trip_returns_exactly_what_was_sealed(keys, tmp_path):
     )
     assert opened.machine_key_id == got.meta["machine_key_id"]
     assert stat.S_IMODE(sealed.path.stat().st_mode) == 0o600
+
+
+def test_the_reader_gives_each_payloads_digest_as_the_signed_manifest_lists_it(keys, tmp_path):
+    contents = make_contents()
+    sealed = seal_packet(contents, machine_key=keys.machine, recipients=[keys.recipient], out_dir=tmp_path)
+    opened = open_packet(sealed.path, identities=keys.identities, machine_public_key=keys.machine_public)
+    listed = {entry["sha256"] for entry in opened.manifest["entries"].values()}
+    for records, digests in (
+        (opened.contents.documents, opened.document_sha256),
+        (opened.contents.biometrics, opened.biometric_sha256),
+    ):
+        assert len(records) == len(digests) > 0
+        assert list(digests) == [hashlib.sha256(r.data).hexdigest() for r in records]
+        assert set(digests) <= listed
 
 
 def test_escrow_recipient_can_also_open(keys, tmp_path):

@@ -1,3 +1,4 @@
+import hashlib
 import os
 import stat
 import threading
@@ -63,6 +64,25 @@ def test_blobs_are_encrypted_at_rest_and_read_back_with_audit(store):
     ]
     with pytest.raises(IdentityNotFound):
         store.get_by_uin("0000000000", actor="a", purpose="p")
+
+
+def test_a_blob_keeps_the_digest_its_caller_computed_or_gets_one(store):
+    known = hashlib.sha256(b"photo").hexdigest()
+    uin = store.issue_uin(rid="R9")
+    store.write_identity(
+        uin=uin,
+        rid="R9",
+        demographics={"fullName": "Ana Lee"},
+        dedupe_key="k9",
+        center_id="10001",
+        blobs_in=[
+            BlobIn("document", "photo.jpg", "image/jpeg", b"photo", sha256=known),
+            BlobIn("biometric", "Left Thumb", "application/octet-stream", FINGER),
+        ],
+    )
+    with store.engine.connect() as conn:
+        digests = dict(conn.execute(select(tables.blobs.c.name, tables.blobs.c.sha256)).all())
+    assert digests == {"photo.jpg": known, "Left Thumb": hashlib.sha256(FINGER).hexdigest()}
 
 
 def test_key_rotation_keeps_old_blobs_readable(store):

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 
 from shared.packet import (
     BiometricRecord,
@@ -24,6 +24,7 @@ from shared.signing import generate_private_key, public_key_b64
 from sync_server.db.backend_schema import create_backend_tables
 from sync_server.idstore.data_key import DataKeyring
 from sync_server.idstore.store import IdStore
+from sync_server.idstore.tables import blobs
 from sync_server.processing import adjudication, queue
 from sync_server.processing.dedupe import DedupeConfig
 from sync_server.processing.flows import build_stages
@@ -187,6 +188,12 @@ def test_good_packet_is_processed_with_a_uin_and_stored_encrypted(world):
     identity = world.store.get_by_rid(rid, actor="admin", purpose="test")
     assert identity.uin == state["uin"] and identity.demographics["fullName"] == "Amina Diallo"
     assert {b.kind for b in identity.blobs} == {"document", "biometric"} and len(identity.blobs) == 4
+    # Each blob's recorded SHA-256 is its plaintext's (taken from the reader, not hashed again).
+    with world.engine.connect() as conn:
+        recorded = dict(
+            conn.execute(select(blobs.c.name, blobs.c.sha256).where(blobs.c.uin == identity.uin)).all()
+        )
+    assert recorded == {b.name: hashlib.sha256(b.data).hexdigest() for b in identity.blobs}
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,10 @@ _LOCAL_HEAD = struct.Struct("<4sHHHHHIIIHH")
 _CENTRAL_HEAD = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _END_HEAD = struct.Struct("<4sHHHHIIH")
 _MAX_DIRECTORY = 4 * 1024 * 1024  # central directory and end records of up to Limits.max_entries
-_SLICE = 1024 * 1024
+# A stored entry is handed on in pieces of at most this much of what is buffered. A streamed packet
+# buffers a few hundred KiB at a time anyway; a packet read whole (up to spool.MEMORY_BUDGET) hands
+# each entry on in one piece, so its bytes are copied once, not again joined from pieces.
+_SLICE = 16 * 1024 * 1024
 _INFLATE_STEP = 16 * 1024
 
 

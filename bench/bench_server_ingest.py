@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from results import result
+
 from tests.integration.sync_server.kiosk import Kiosk
 from tests.support.server import RunningServer
 
@@ -50,7 +52,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         base_dir = Path(tmp) / "baseline"
         base_dir.mkdir()
-        base_rate = baseline(data, base_dir)
+        base_before = baseline(data, base_dir)
         server = RunningServer(Path(tmp) / "server", db_url=None, demo=True, env=None)
         try:
             kiosks = []
@@ -68,7 +70,7 @@ def main() -> None:
                     began = time.perf_counter()
                     rid = kiosk.new_rid()
                     assert kiosk.register(rid, data).status_code == 200
-                    response = kiosk.patch(rid, 0, data)
+                    response = kiosk.patch(rid, 0, data, checksum=True)  # as the kiosk sends it
                     assert response.status_code == 204, response.text
                     with lock:
                         latencies.append(time.perf_counter() - began)
@@ -82,6 +84,10 @@ def main() -> None:
             elapsed = time.perf_counter() - started
         finally:
             server.stop()
+        # The disk's speed swings by 2x from minute to minute here (the host's cache): the baseline is
+        # measured before and after the run, and the faster of the two is the one compared against.
+        base_after = baseline(data, base_dir)
+    base_rate = max(base_before, base_after)
     rate = len(latencies) / elapsed
     cuts = statistics.quantiles(latencies, n=100)
     print(f"ingest: {args.clients} clients, {len(latencies)} packets of 2 MB in {elapsed:.1f} s")
@@ -89,9 +95,22 @@ def main() -> None:
         f"  {rate:.1f} packets/s, {rate * PACKET / 1e6:.1f} MB/s, p50 {cuts[49] * 1000:.0f} ms, "
         f"p99 {cuts[98] * 1000:.0f} ms"
     )
-    print(f"  baseline sha256+write+fsync: {base_rate:.1f} packets/s ({base_rate * PACKET / 1e6:.1f} MB/s)")
-    print(f"  server / baseline: {100 * rate / base_rate:.0f} %  (goals: >= 50 packets/s, >= 50 %)")
+    print(
+        f"  baseline sha256+write+fsync: {base_rate:.1f} packets/s ({base_rate * PACKET / 1e6:.1f} MB/s;"
+        f" before the run {base_before:.1f}, after {base_after:.1f})"
+    )
+    share, p99 = rate / base_rate, cuts[98]
+    print(f"  server / baseline: {100 * share:.0f} %  (goals: >= 80 %, p99 < 1 s)")
     print("  note: CPU shared with other work on this machine; clients run in the same box")
+    result(
+        f"server ingest, {args.clients} kiosks, 2 MB packets / SHA-256 + write + fsync",
+        f"{100 * share:.0f} %",
+        ">= 80 %",
+        share >= 0.8,
+    )
+    result(
+        f"server ingest, {args.clients} kiosks: p99 per packet", f"{p99 * 1000:.0f} ms", "< 1 s", p99 < 1.0
+    )
 
 
 if __name__ == "__main__":

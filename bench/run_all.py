@@ -15,7 +15,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
@@ -25,15 +24,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BEGIN = "<!-- bench:begin (written by make bench; edits inside are overwritten) -->"
 END = "<!-- bench:end -->"
 PREFIX = "RESULT\t"
-# Benchmarks that predate bench/results.py: their ratio line, read as a result.
-LEGACY = {
-    "bench_server_ingest.py": (
-        re.compile(r"server / baseline: (\d+) %"),
-        "server ingest, 32 kiosks, 2 MB packets / SHA-256 + write + fsync",
-        ">= 80 %",
-        lambda v: float(v) >= 80,
-    ),
-}
 
 
 def machine() -> str:
@@ -48,7 +38,6 @@ def run(path: Path) -> tuple[int, list[list[str]], float]:
     """Run one benchmark, echoing its output; returns (exit code, result rows, seconds)."""
     started = time.perf_counter()
     rows: list[list[str]] = []
-    legacy = LEGACY.get(path.name)
     process = subprocess.Popen(
         [sys.executable, str(path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -58,10 +47,6 @@ def run(path: Path) -> tuple[int, list[list[str]], float]:
             rows.append(line.rstrip("\n").split("\t")[1:5])
             continue
         print(line, end="", flush=True)
-        if legacy and (found := legacy[0].search(line)):
-            rows.append(
-                [legacy[1], f"{found.group(1)} %", legacy[2], "yes" if legacy[3](found.group(1)) else "no"]
-            )
     return process.wait(), rows, time.perf_counter() - started
 
 

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import inspect
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
@@ -98,9 +98,10 @@ TusResumableHeader = Annotated[
 ]
 
 
-def _version_check(*, required: bool) -> Callable[..., None]:
+def _version_check(*, required: bool) -> Callable[..., Awaitable[None]]:
     # the annotation is a module-level alias: a closure's own names do not resolve in string annotations
-    def check(tus_resumable: TusResumableHeader = None) -> None:
+    # async: a header check needs no worker thread (``sync_server.api.deps``)
+    async def check(tus_resumable: TusResumableHeader = None) -> None:
         if tus_resumable is None and not required:
             return
         if tus_resumable != TUS_VERSION:
@@ -129,7 +130,11 @@ def check_offset_content(request: Request) -> None:
         )
 
 
-OffsetContent = Depends(check_offset_content)
+async def _offset_content(request: Request) -> None:
+    check_offset_content(request)
+
+
+OffsetContent = Depends(_offset_content)
 
 UploadChecksum = Annotated[
     str | None,

@@ -3,6 +3,7 @@ send exactly the bad requests they need)."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import os
@@ -81,16 +82,17 @@ class Kiosk:
     def offset(self, rid: str) -> requests.Response:
         return self.http.head(f"{self.url}{API}/packets/{rid}/content", headers=self.auth)
 
-    def patch(self, rid: str, offset: int, chunk: bytes) -> requests.Response:
-        return self.http.patch(
-            f"{self.url}{API}/packets/{rid}/content",
-            data=chunk,
-            headers={
-                **self.auth,
-                "Upload-Offset": str(offset),
-                "Content-Type": "application/offset+octet-stream",
-            },
-        )
+    def patch(self, rid: str, offset: int, chunk: bytes, *, checksum: bool = False) -> requests.Response:
+        """PATCH ``chunk`` at ``offset``; ``checksum``: with its Upload-Checksum, as the kiosk sends it."""
+        headers = {
+            **self.auth,
+            "Upload-Offset": str(offset),
+            "Content-Type": "application/offset+octet-stream",
+        }
+        if checksum:
+            digest = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
+            headers["Upload-Checksum"] = f"sha256 {digest}"
+        return self.http.patch(f"{self.url}{API}/packets/{rid}/content", data=chunk, headers=headers)
 
     def upload(self, rid: str, data: bytes, *, chunk: int = 256 * 1024) -> None:
         offset = int(self.offset(rid).headers["Upload-Offset"])

@@ -11,12 +11,14 @@ from shared.packet import (
     Document,
     InvalidContents,
     PacketContents,
+    builder,
     generate_identity_file,
     load_identities,
     open_packet,
     recipient_key_id,
     seal_packet,
 )
+from shared.packet.builder import STALE_PARTIAL_SECONDS
 from tests.unit.shared.packet.conftest import Keys, make_contents
 
 
@@ -215,4 +217,12 @@ def test_next_build_clears_a_dead_builders_stale_temp_file_but_not_a_live_one(ke
     old = time.time() - 3600
     os.utime(stale, (old, old))
     seal_packet(make_contents(2), machine_key=keys.machine, recipients=[keys.recipient], out_dir=tmp_path)
+    assert not stale.exists() and live.exists()
+    # The folder is looked at again only once a temp file could have turned stale since.
+    stale.write_bytes(b"age-encryption.org/v1\n-> X25519 half")
+    os.utime(stale, (old, old))
+    seal_packet(make_contents(3), machine_key=keys.machine, recipients=[keys.recipient], out_dir=tmp_path)
+    assert stale.exists()
+    builder._last_sweep[str(tmp_path)] -= STALE_PARTIAL_SECONDS
+    seal_packet(make_contents(4), machine_key=keys.machine, recipients=[keys.recipient], out_dir=tmp_path)
     assert not stale.exists() and live.exists()

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -56,7 +57,8 @@ async def get_unit_of_work(state: StateDep) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)
+        with anyio.CancelScope(shield=True):  # a cancelled request still gives its connection back
+            await run_in_threadpool(session.close)
 
 
 # Shared by the token check (get_principal) and the route: one session per request.

@@ -48,7 +48,8 @@ def one_round(db_url: str, n: int, *, kiosks: int, packets: int) -> dict[str, fl
         started: list[RunningServer] = []
 
         def start(data_dir: Path, **options) -> RunningServer:
-            server = RunningServer(data_dir, demo=True, env=None, **options)
+            options.setdefault("env", None)  # the cluster passes its own (the shared blob store)
+            server = RunningServer(data_dir, demo=True, **options)
             started.append(server)
             return server
 

@@ -12,7 +12,7 @@ import statistics
 import time
 
 from device_drivers.fprint.source import FprintSource, unavailable_reason
-from tests.support.virtual_fprint import VirtualReader
+from tests.support.virtual_fprint import VirtualReader, virtual_allowed
 
 FINGERS = ("Right Thumb", "Right IndexFinger", "Right MiddleFinger", "Right RingFinger", "Right LittleFinger")
 
@@ -28,7 +28,7 @@ def fprint_capture_times(repeat: int = 10) -> None:
     library: list[float] = []
     try:
         started = time.perf_counter()
-        source = FprintSource(host=host)
+        source = FprintSource(allow_list=virtual_allowed(), host=host)
         [(_info, device)] = source.discover()
         print(f"libfprint host start + first discovery: {(time.perf_counter() - started) * 1000:.0f} ms")
         for i in range(repeat):

@@ -2,7 +2,7 @@
 the role checks (user_with) the admin routes share.
 
 FastAPI runs a plain ``def`` dependency on a worker thread: a hop there and back on every request
-(profiled: a third of the event loop's time during packet uploads went to such hops). So what does no
+(profiled: a quarter of the event loop's time during packet uploads went to such hops). So what does no
 I/O is ``async def`` and runs on the loop; what touches the database stays ``def``."""
 
 from __future__ import annotations

@@ -97,8 +97,9 @@ CHUNK = 32 * 1024
 def sealed(kiosk: Kiosk, n: int, folder) -> tuple[str, bytes]:
     rid = kiosk.new_rid()
     given = ("Amina", "Kofi", "Lena", "Omar", "Sara", "Yusuf", "Nadia", "Tariq")[n % 8]
-    family = ("Diallo", "Mensah", "Okafor", "Haddad")[n // 8]
-    person = PERSON | {"fullName": f"{given} {family}", "dateOfBirth": f"19{50 + n}-03-{1 + n % 27:02d}"}
+    family = ("Diallo", "Mensah", "Okafor", "Haddad")[n // 8 % 4]
+    # A birth year of its own for each of 80 people in a row: no two are dedupe candidates.
+    person = PERSON | {"fullName": f"{given} {family}", "dateOfBirth": f"{1940 + n % 80}-03-{1 + n % 27:02d}"}
     document = Document("DOC001", "application/pdf", b"%PDF-1.4 " + os.urandom(DOCUMENT_BYTES),
                         "proofOfIdentity", "id.pdf")  # fmt: skip
     contents = PacketContents(

@@ -18,6 +18,11 @@ from shared.signing import generate_private_key, public_key_b64, sign_b64
 API = "/api/v1"
 
 
+def sha256_b64(data: bytes) -> str:
+    """The tus ``Upload-Checksum`` value of ``data`` with SHA-256, as kiosks send it."""
+    return "sha256 " + base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
 class Kiosk:
     def __init__(self, url: str, *, center_id: str = "10001", name: str = "test kiosk") -> None:
         self.url, self.center_id, self.name = url, center_id, name
@@ -90,8 +95,7 @@ class Kiosk:
             "Content-Type": "application/offset+octet-stream",
         }
         if checksum:
-            digest = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
-            headers["Upload-Checksum"] = f"sha256 {digest}"
+            headers["Upload-Checksum"] = sha256_b64(chunk)
         return self.http.patch(f"{self.url}{API}/packets/{rid}/content", data=chunk, headers=headers)
 
     def upload(self, rid: str, data: bytes, *, chunk: int = 256 * 1024) -> None:

@@ -17,7 +17,7 @@ from tusclient.storage.filestorage import FileStorage
 from tusclient.uploader import Uploader
 
 from shared.packet import MAX_SEALED_PACKET_BYTES
-from tests.integration.sync_server.kiosk import API, Kiosk, random_packet
+from tests.integration.sync_server.kiosk import API, Kiosk, random_packet, sha256_b64
 from tests.support.server import RunningServer
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -79,10 +79,6 @@ def head(kiosk: Kiosk, rid: str, **headers: str) -> requests.Response:
     return kiosk.http.head(
         f"{kiosk.url}{API}/packets/{rid}/content", headers={**kiosk.auth, **TUS, **headers}
     )
-
-
-def sha256_b64(data: bytes) -> str:
-    return "sha256 " + base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
 def test_a_stock_tus_client_uploads_and_a_new_client_resumes_after_an_interruption(server, tmp_path):

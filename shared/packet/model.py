@@ -86,8 +86,8 @@ class OpenedPacket:
     manifest: dict[str, Any]
     machine_key_id: str
     meta: PacketMeta
-    document_sha256: tuple[str, ...] = ()
-    biometric_sha256: tuple[str, ...] = ()
+    document_sha256: tuple[str, ...]
+    biometric_sha256: tuple[str, ...]
 
 
 MAX_PACKET_BYTES = 256 * 1024 * 1024  # the inner container; the one packet size limit of the system

@@ -73,9 +73,7 @@ def from_opened(opened: OpenedPacket) -> PacketView:
             content_type=d.content_type,
             sha256=digest,
         )
-        for d, digest in zip(
-            contents.documents, _digests(opened.document_sha256, contents.documents), strict=True
-        )
+        for d, digest in zip(contents.documents, opened.document_sha256, strict=True)
     ]
     biometrics = [
         view(
@@ -88,9 +86,7 @@ def from_opened(opened: OpenedPacket) -> PacketView:
             exception=b.exception,
             sha256=digest,
         )
-        for b, digest in zip(
-            contents.biometrics, _digests(opened.biometric_sha256, contents.biometrics), strict=True
-        )
+        for b, digest in zip(contents.biometrics, opened.biometric_sha256, strict=True)
     ]
     return PacketView(
         demographics=dict(contents.demographics),
@@ -100,8 +96,3 @@ def from_opened(opened: OpenedPacket) -> PacketView:
         meta=opened.meta,
         audit=list(contents.audit),
     )
-
-
-def _digests(known: tuple[str, ...], records: list[Any]) -> tuple[str, ...]:
-    """The reader's digests of ``records``, or "" for each when it gave none (a hand-built packet)."""
-    return known if len(known) == len(records) else ("",) * len(records)

@@ -136,13 +136,13 @@ async def create(
 # The chunk's checksum is computed on the worker thread with the write, not on the event loop, which
 # every other request waits for while a megabyte or more is hashed.
 def _checked_create(session: Session, *, checksum: str | None, first_chunk: bytes, **rest: Any) -> UploadInfo:
-    verify_checksum(checksum, first_chunk)
-    return tus.create_upload(session, first_chunk=first_chunk, **rest)
+    chunk_sha256 = verify_checksum(checksum, first_chunk)
+    return tus.create_upload(session, first_chunk=first_chunk, chunk_sha256=chunk_sha256, **rest)
 
 
 def _checked_append(session: Session, *, checksum: str | None, data: bytes, **rest: Any) -> UploadInfo:
-    verify_checksum(checksum, data)
-    return tus.append_chunk(session, data=data, **rest)
+    chunk_sha256 = verify_checksum(checksum, data)
+    return tus.append_chunk(session, data=data, chunk_sha256=chunk_sha256, **rest)
 
 
 @router.head("/{rid}/content", responses=_ERRORS, status_code=200, dependencies=[TusVersionOrLegacy])

@@ -147,10 +147,11 @@ UploadChecksum = Annotated[
 ]
 
 
-def verify_checksum(header: str | None, data: bytes) -> None:
-    """tus ``checksum``: 400 for a malformed header or unknown algorithm, 460 when ``data`` differs."""
+def verify_checksum(header: str | None, data: bytes) -> str | None:
+    """tus ``checksum``: 400 for a malformed header or unknown algorithm, 460 when ``data`` differs.
+    Returns the hex SHA-256 of ``data`` when that was the algorithm (the upload may reuse it), else None."""
     if header is None:
-        return
+        return None
     algorithm, _, encoded = header.strip().partition(" ")
     make = _HASHES.get(algorithm)
     if make is None:
@@ -171,6 +172,7 @@ def verify_checksum(header: str | None, data: bytes) -> None:
         raise ApiError(
             460, ErrorCode.checksum_mismatch, f"the bytes do not match their {algorithm} Upload-Checksum"
         )
+    return digest.hex() if algorithm == "sha256" else None
 
 
 def parse_metadata(header: str | None) -> dict[str, str]:

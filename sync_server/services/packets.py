@@ -15,6 +15,7 @@ written or hashed. Writers of one RID are serialised by the blob store's per-RID
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -183,10 +184,11 @@ def finish_if_complete(session: Session, *, rid: str, blobs: BlobStore) -> Packe
 
 
 def _complete_locked(
-    session: Session, *, rid: str, size: int, sha256: str, blobs: BlobStore
+    session: Session, *, rid: str, size: int, sha256: str, blobs: BlobStore, written_sha256: str | None = None
 ) -> PacketState | None:
     """Under the RID lock: publish and mark ``received`` if the bytes on disk are the registered ones;
-    a full partial with other bytes is dropped (``registered``, upload again). None: not complete."""
+    a full partial with other bytes is dropped (``registered``, upload again). None: not complete.
+    ``written_sha256``: the partial's hash when the caller knows it (it wrote all of it just now)."""
     if blobs.has_final(rid):
         if blobs.digest(rid, final=True) == sha256:
             blobs.discard(rid)  # a stale partial from a re-upload must not shadow the published file
@@ -197,7 +199,7 @@ def _complete_locked(
         )  # a published file failing its hash (disk damage): take the bytes again
     if blobs.offset(rid) != size:
         return None
-    if blobs.digest(rid) != sha256:
+    if (written_sha256 or blobs.digest(rid)) != sha256:
         blobs.discard(rid)
         _set_status(session, rid, PacketState.registered)
         return PacketState.registered
@@ -223,9 +225,17 @@ def recover_complete_uploads(session: Session, *, blobs: BlobStore) -> list[str]
 
 
 def upload_chunk(
-    session: Session, *, rid: str, offset: int, data: bytes, machine: Principal, blobs: BlobStore
+    session: Session,
+    *,
+    rid: str,
+    offset: int,
+    data: bytes,
+    machine: Principal,
+    blobs: BlobStore,
+    data_sha256: str | None = None,
 ) -> tuple[int, PacketState]:
-    """Append ``data`` at ``offset``; on the last byte check size + SHA-256 and publish the blob."""
+    """Append ``data`` at ``offset``; on the last byte check size + SHA-256 and publish the blob.
+    ``data_sha256``: the hex SHA-256 of ``data`` when the caller has it (a checked Upload-Checksum)."""
     with session.begin():
         row = _owned_packet(session, rid, machine)
         size, sha256, status = row.size, row.sha256, PacketState(row.status)
@@ -260,7 +270,11 @@ def upload_chunk(
                 _set_status(session, rid, PacketState.receiving)
             return new_offset, PacketState.receiving
         blobs.crash_point("upload_complete")
-        if _complete_locked(session, rid=rid, size=size, sha256=sha256, blobs=blobs) != PacketState.received:
+        # The whole packet in one chunk (as kiosks send one that fits): the file is ``data``, so its
+        # hash is known without reading it back (from the page cache here, from the bucket on S3).
+        whole = (data_sha256 or hashlib.sha256(data).hexdigest()) if offset == 0 else None
+        done = _complete_locked(session, rid=rid, size=size, sha256=sha256, blobs=blobs, written_sha256=whole)
+        if done != PacketState.received:
             raise Conflict(
                 ErrorCode.hash_mismatch,
                 f"the uploaded bytes do not hash to the registered {sha256}; upload again from offset 0",

@@ -47,9 +47,11 @@ def create_upload(
     machine: Principal,
     blobs: BlobStore,
     first_chunk: bytes = b"",
+    chunk_sha256: str | None = None,
 ) -> UploadInfo:
     """Create (or find again) the upload of ``request.rid``; ``first_chunk`` (creation-with-upload) is
-    written only where the upload stands at offset 0, else the answer's offset says where to go on."""
+    written only where the upload stands at offset 0, else the answer's offset says where to go on.
+    ``chunk_sha256``: the chunk's hex SHA-256 when the caller has it (as for :func:`append_chunk`)."""
     packets.check_rid_owner(request.rid, machine)
     drop_if_expired(session, rid=request.rid, blobs=blobs, machine_id=machine.subject)
     with session.begin():
@@ -61,7 +63,13 @@ def create_upload(
     if first_chunk and offset == 0 and status in _TAKING:
         try:
             offset, status = packets.upload_chunk(
-                session, rid=row.rid, offset=0, data=first_chunk, machine=machine, blobs=blobs
+                session,
+                rid=row.rid,
+                offset=0,
+                data=first_chunk,
+                machine=machine,
+                blobs=blobs,
+                data_sha256=chunk_sha256,
             )
         except Conflict as exc:
             if exc.code != ErrorCode.offset_mismatch:
@@ -78,12 +86,21 @@ def describe_upload(session: Session, *, rid: str, machine: Principal, blobs: Bl
 
 
 def append_chunk(
-    session: Session, *, rid: str, offset: int, data: bytes, machine: Principal, blobs: BlobStore
+    session: Session,
+    *,
+    rid: str,
+    offset: int,
+    data: bytes,
+    machine: Principal,
+    blobs: BlobStore,
+    chunk_sha256: str | None = None,
 ) -> UploadInfo:
-    """PATCH: ``data`` at ``offset`` under the packets service's rules; the state afterwards."""
+    """PATCH: ``data`` at ``offset`` under the packets service's rules; the state afterwards.
+    ``chunk_sha256``: the hex SHA-256 of ``data`` when the caller has it (its checked Upload-Checksum),
+    so that a packet sent whole is not hashed twice."""
     _check_live(session, rid, machine, blobs)
     new_offset, _status = packets.upload_chunk(
-        session, rid=rid, offset=offset, data=data, machine=machine, blobs=blobs
+        session, rid=rid, offset=offset, data=data, machine=machine, blobs=blobs, data_sha256=chunk_sha256
     )
     return _info(session, rid, new_offset, blobs)
 

@@ -54,9 +54,11 @@ def test_upload_length_is_plain_digits(value):
 
 def test_checksums_by_algorithm():
     data = b"hello world"
-    verify_checksum(None, data)
-    verify_checksum("sha1 " + base64.b64encode(hashlib.sha1(data).digest()).decode(), data)
-    verify_checksum("sha256 " + base64.b64encode(hashlib.sha256(data).digest()).decode(), data)
+    # the SHA-256 it checked comes back for the upload to reuse; no other algorithm's digest does
+    assert verify_checksum(None, data) is None
+    assert verify_checksum("sha1 " + base64.b64encode(hashlib.sha1(data).digest()).decode(), data) is None
+    sha256 = hashlib.sha256(data)
+    assert verify_checksum("sha256 " + base64.b64encode(sha256.digest()).decode(), data) == sha256.hexdigest()
     for header, status in [
         ("sha256 " + base64.b64encode(hashlib.sha256(b"other").digest()).decode(), 460),
         ("md5 XrY7u+Ae7tCTyyK7j1rNww==", 400),

@@ -74,3 +74,38 @@ def test_another_machine_is_refused_before_any_write(engine, blobs):
         packets.upload_chunk(session, rid=rid, offset=0, data=DATA, machine=other, blobs=blobs)
     assert refused.value.code is ErrorCode.rid_not_yours
     assert _status(engine, rid) == "registered" and blobs.offset(rid) == 0
+
+
+@pytest.mark.parametrize("given", [None, hashlib.sha256(DATA).hexdigest()], ids=["hashed here", "given"])
+def test_a_packet_sent_whole_is_checked_without_reading_it_back(engine, blobs, monkeypatch, given):
+    """One chunk from offset 0 is the whole file: its hash is the chunk's (given by a checked
+    Upload-Checksum, or computed once), and the file just written is not read back."""
+    rid = _register(engine, blobs)
+
+    def no_read_back(*_args, **_kwargs):
+        raise AssertionError("the published bytes were read back")
+
+    monkeypatch.setattr(blobs, "digest", no_read_back)
+    with Session(engine) as session:
+        assert packets.upload_chunk(
+            session, rid=rid, offset=0, data=DATA, machine=MACHINE, blobs=blobs, data_sha256=given
+        ) == (len(DATA), PacketState.received)
+    assert _status(engine, rid) == "received" and blobs.final_path(rid).read_bytes() == DATA
+
+
+def test_a_whole_packet_with_other_bytes_is_dropped_and_refused(engine, blobs):
+    rid = _register(engine, blobs)
+    other = os.urandom(len(DATA))
+    with Session(engine) as session, pytest.raises(Conflict) as refused:
+        packets.upload_chunk(
+            session,
+            rid=rid,
+            offset=0,
+            data=other,
+            machine=MACHINE,
+            blobs=blobs,
+            data_sha256=hashlib.sha256(other).hexdigest(),
+        )
+    assert refused.value.code == ErrorCode.hash_mismatch and refused.value.current_offset == 0
+    assert _status(engine, rid) == "registered"
+    assert not blobs.has_final(rid) and blobs.offset(rid) == 0

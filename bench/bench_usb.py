@@ -266,6 +266,19 @@ def measure(
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def speeds(text: str) -> tuple[float, float] | None:
+    """``--emulated-stick``: "WRITE:READ" in MB/s (each above 0), or "off"."""
+    if text == "off":
+        return None
+    try:
+        write, read = (float(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give WRITE:READ in MB/s, e.g. 30:100, or off") from None
+    if not (0 < write <= 100_000 and 0 < read <= 100_000):
+        raise argparse.ArgumentTypeError(f"{text!r}: each speed is above 0 and at most 100000 MB/s")
+    return write, read
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--packets", type=int, default=100)
@@ -274,23 +287,25 @@ def main() -> None:
     parser.add_argument("--stick", type=Path, default=None, help="a mounted stick (instead of the others)")
     parser.add_argument(
         "--emulated-stick",
-        default="30:100",
+        type=speeds,
+        default=(30.0, 100.0),
         metavar="WRITE:READ",
         help="MB/s of the emulated stick (root only; 'off' for none)",
     )
     args = parser.parse_args()
+    print("goal: the export and the import each at least 70 % of the plain copy")
     with tempfile.TemporaryDirectory(prefix="bench-usb-") as tmp:
         work = Path(tmp)
         if args.stick:
             measure(work / "real", args.stick, f"the stick at {args.stick}", args)
             return
         measure(work / "disk", work, "this machine's disk", args)
-        if args.emulated_stick == "off":
+        if args.emulated_stick is None:
             return
         if why := unavailable():
             print(f"emulated stick: skipped, {why}")
             return
-        write_mb_s, read_mb_s = (float(n) for n in args.emulated_stick.split(":"))
+        write_mb_s, read_mb_s = args.emulated_stick
         room = int(2.2 * args.runs * args.packets * args.mb * 1_000_000) + 256 * 1024 * 1024
         with emulated_stick(work, room, write_mb_s, read_mb_s) as stick:
             print(stick.describe())
@@ -301,7 +316,6 @@ def main() -> None:
                 args,
                 stick,
             )
-    print("goal: each at least 70 % of the plain copy")
 
 
 if __name__ == "__main__":

@@ -78,24 +78,30 @@ def _own_cgroup(controller: str) -> str:
 def _throttled(major_minor: str, write_mb_s: float, read_mb_s: float) -> Iterator[None]:
     """This process in a cgroup of its own that limits its reads and writes of one device."""
     wbps, rbps = int(write_mb_s * MB), int(read_mb_s * MB)
-    root = _v2_io()
-    if root is not None:
+    v2 = _v2_io() is not None
+    root = CGROUP if v2 else CGROUP / "blkio"
+    if v2:
         (root / "cgroup.subtree_control").write_text("+io")
-        group = root / f"openreg-bench-{os.getpid()}"
-        group.mkdir()
-        (group / "io.max").write_text(f"{major_minor} rbps={rbps} wbps={wbps}")
-    else:
-        root = CGROUP / "blkio"
-        group = root / f"openreg-bench-{os.getpid()}"
-        group.mkdir()
-        (group / "blkio.throttle.write_bps_device").write_text(f"{major_minor} {wbps}")
-        (group / "blkio.throttle.read_bps_device").write_text(f"{major_minor} {rbps}")
-    home = root / _own_cgroup("" if root == CGROUP else "blkio").lstrip("/") / "cgroup.procs"
+    limits = (
+        {"io.max": f"{major_minor} rbps={rbps} wbps={wbps}"}
+        if v2
+        else {
+            "blkio.throttle.write_bps_device": f"{major_minor} {wbps}",
+            "blkio.throttle.read_bps_device": f"{major_minor} {rbps}",
+        }
+    )
+    home = root / _own_cgroup("" if v2 else "blkio").lstrip("/") / "cgroup.procs"
+    group = root / f"openreg-bench-{os.getpid()}"
+    group.mkdir()
     try:
+        for name, value in limits.items():
+            (group / name).write_text(value)
         (group / "cgroup.procs").write_text(str(os.getpid()))
-        yield
+        try:
+            yield
+        finally:
+            home.write_text(str(os.getpid()))
     finally:
-        home.write_text(str(os.getpid()))
         group.rmdir()
 
 

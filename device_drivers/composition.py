@@ -75,8 +75,8 @@ def build_device_manager(
     allow = allow_list if allow_list is not None else AllowList(models)
     if document_scanners:
 
-        def sane_source() -> DeviceSource:  # python-sane is imported on the SANE thread, on first use
-            from device_drivers.sane.backend import release_backend, shared_backend
+        def sane_source() -> DeviceSource:  # libsane runs in the SANE host process (sane/host.py)
+            from device_drivers.sane.remote import release_backend, shared_backend
             from device_drivers.sane.source import SaneSource
 
             backend = shared_backend()

@@ -9,7 +9,7 @@ document as it was.
 
 Thread rules: :meth:`DocumentScanning.scanners` never blocks (latest discovery). ``scan_defaults``
 reads the store (the store lane); ``capabilities``, ``preview`` and ``scan`` wait for the scanner (the
-devices lane). Every libsane call runs on device_drivers' SANE thread.
+devices lane). Every libsane call runs in device_drivers' SANE host process.
 """
 
 from __future__ import annotations

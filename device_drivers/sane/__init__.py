@@ -1,7 +1,10 @@
 """SANE document scanners (flatbed and document feeder) behind ``device_drivers.base.DocumentDevice``.
 
-- ``SaneBackend``: the process's one libsane; every libsane call runs on its ``device-sane`` thread
-  (thread rule in backend.py). Missing python-sane/libsane: ``DeviceUnavailableError``.
+- ``SaneHostBackend`` (remote.py): the kiosk's side of the SANE host process (host.py), where libsane
+  runs so that a wedged backend cannot stop the kiosk; ``shared_backend()`` is the kiosk's one host.
+- ``SaneBackend``: libsane in the process that runs it (the host); every libsane call runs on its
+  ``device-sane`` thread (thread rule in backend.py). Missing python-sane/libsane:
+  ``DeviceUnavailableError``.
 - ``SaneSource``: the DeviceManager source (allowed scanners offered, others "not allowed").
 - ``SaneScanner``: ``info``, ``capabilities``, ``preview``, ``scan(settings, pages=)``,
   ``capture_document``; pages come back as ``ScannedPage`` (JPEG).

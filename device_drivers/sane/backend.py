@@ -1,4 +1,5 @@
-"""The process's one libsane, and the thread every libsane call runs on.
+"""libsane in the process that runs it -- the SANE host (host.py, which says why it is not the kiosk)
+-- and the thread every libsane call runs on.
 
 Thread rule: libsane and most of its backends are not thread-safe, and every call may block (a USB
 scanner warms its lamp in ``sane_open``, a network backend probes in ``sane_get_devices``). So each
@@ -9,7 +10,7 @@ blocked read): :meth:`SaneHandle.cancel_from_any_thread` uses it when a scanner 
 
 Signals: SANE backends that read through ``sanei_thread`` (its ``test`` backend among them) set SIGPIPE
 back to its default action when a scan starts, which would let any later write to a closed socket or
-pipe -- an upload whose server hung up, an SBI device that went away -- kill the kiosk without a trace.
+pipe -- the kiosk's connection, or any socket of a process using this in-process -- kill it silently.
 :func:`keep_sigpipe_ignored` puts Python's setting back after each page, cancel and call.
 
 python-sane is imported on first use: where it or libsane is missing (Windows, macOS without SANE, a
@@ -181,6 +182,12 @@ class SaneBackend:
 
         self.call(forgetting)
 
+    def scanner(self, entry: SaneDeviceEntry, *, settings: Callable[[], Any], model_id: str) -> Any:
+        """A SaneScanner of ``entry`` on this backend (settings: the scan defaults' provider)."""
+        from device_drivers.sane.adapter import SaneScanner  # the adapter imports this module
+
+        return SaneScanner(self, entry, settings=settings, model_id=model_id)
+
     def handle_if_open(self, name: str) -> SaneHandle | None:
         """The handle if open (any thread; only for :meth:`SaneHandle.cancel_from_any_thread`)."""
         return self._handles.get(name)
@@ -206,35 +213,3 @@ class SaneBackend:
                 self._module = None
 
         self._thread.close(then=closing)
-
-
-class _Shared:
-    """The process's one backend and how many sources use it."""
-
-    backend: SaneBackend | None = None
-    users = 0
-
-
-_SHARED = _Shared()
-_SHARED_LOCK = threading.Lock()
-
-
-def shared_backend() -> SaneBackend:
-    """The process's one SaneBackend (libsane's state is process-wide: two backends would init and
-    exit it under each other). Each caller gives it back with :func:`release_backend`."""
-    with _SHARED_LOCK:
-        if _SHARED.backend is None:
-            _SHARED.backend, _SHARED.users = SaneBackend(), 0
-        _SHARED.users += 1
-        return _SHARED.backend
-
-
-def release_backend(backend: SaneBackend) -> None:
-    """One user less; the last one closes libsane (a later :func:`shared_backend` starts it again)."""
-    with _SHARED_LOCK:
-        if _SHARED.backend is backend:
-            _SHARED.users -= 1
-            if _SHARED.users > 0:
-                return
-            _SHARED.backend = None
-    backend.close()

@@ -19,7 +19,8 @@ from device_drivers.allow_list import AllowList
 from device_drivers.base import DeviceIdentity, DeviceInfo, DeviceStatus, Modality
 from device_drivers.hotplug import HotplugMonitor, UsbChange, UsbDevice
 from device_drivers.sane.adapter import SaneScanner
-from device_drivers.sane.backend import SaneBackend, SaneDeviceEntry, release_backend
+from device_drivers.sane.backend import SaneBackend, SaneDeviceEntry
+from device_drivers.sane.remote import SaneHostBackend, release_backend
 from device_drivers.sane.settings import ScanSettings
 
 BUSY_WAIT_S = 1.5  # how long a discovery waits for a scan to end before answering from the last listing
@@ -50,7 +51,7 @@ class SaneSource:
 
     def __init__(
         self,
-        backend: SaneBackend,
+        backend: SaneBackend | SaneHostBackend,
         allow_list: AllowList,
         *,
         hotplug: HotplugMonitor | None = None,
@@ -110,7 +111,7 @@ class SaneSource:
                 continue
             scanner = known.pop(entry.name, None)
             if scanner is None or scanner.model_id != model.id:
-                scanner = SaneScanner(self.backend, entry, settings=self._settings, model_id=model.id)
+                scanner = self.backend.scanner(entry, settings=self._settings, model_id=model.id)
             with self._lock:
                 self._scanners[entry.name] = scanner
             detail = f"{ids[0]:04x}:{ids[1]:04x}" if ids else entry.kind

@@ -1,6 +1,8 @@
-"""The SANE adapter against SANE's real ``test`` backend (tests/support/sane.py): listing and the
-master-data allow-list, preview, one flatbed page, three feeder pages, the typed errors SANE statuses
-become, an unplug in the middle of a feeder batch, and the driver switching itself off without SANE."""
+"""The SANE adapter against SANE's real ``test`` backend (tests/support/sane.py), run as the kiosk runs
+it, in the SANE host process (device_drivers/sane/host.py): listing and the master-data allow-list,
+preview, one flatbed page, three feeder pages, the typed errors SANE statuses become (across the
+process boundary), a hot-plug cancel; and in this process, where a test reaches into the device: an
+unplug in the middle of a feeder batch, SIGPIPE, and the driver switching itself off without SANE."""
 
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ from device_drivers.sane import (
     ScanSettingsError,
     settings_from_config,
 )
+from device_drivers.sane.adapter import SaneScanner
 from device_drivers.sane.errors import ScannerAccessDeniedError
+from device_drivers.sane.remote import SaneHostBackend
 from tests.support.crash_report import sigpipe_ignored
 from tests.support.sane import ALLOW_TEST_0, sane_config  # noqa: F401 - the fixture
 
@@ -41,9 +45,24 @@ def settings(**changes) -> ScanSettings:
 
 @pytest.fixture(scope="module")
 def backend(sane_config):  # noqa: F811
+    """libsane in its host process, as the kiosk runs it."""
+    backend = SaneHostBackend()
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="module")
+def local_backend(sane_config):  # noqa: F811
+    """libsane in this process (what the host runs), for the tests that reach into the device."""
     backend = SaneBackend()
     yield backend
     backend.close()
+
+
+def allowed_scanner(backend) -> SaneScanner:
+    found = {info.key: device for info, device in SaneSource(backend, AllowList([ALLOW_TEST_0])).discover()}
+    backend.forget("test:0")  # a fresh handle: the test backend's feeder holds 10 sheets again
+    return found["sane:test:0"]
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +71,13 @@ def source(backend):
 
 
 @pytest.fixture
-def scanner(source, backend):
-    found = {info.key: device for info, device in source.discover()}
-    backend.forget("test:0")  # a fresh handle: the test backend's feeder holds 10 sheets again
-    return found["sane:test:0"]
+def scanner(backend):
+    return allowed_scanner(backend)
+
+
+@pytest.fixture
+def local_scanner(local_backend):
+    return allowed_scanner(local_backend)
 
 
 def expected_pixels(dpi: int) -> tuple[int, int]:
@@ -88,10 +110,10 @@ def test_one_flatbed_page_at_the_asked_resolution_and_mode(scanner):
     assert page.width == expected_pixels(150)[0] and abs(page.height - expected_pixels(150)[1]) <= 1
 
 
-def test_a_scan_leaves_sigpipe_ignored_though_the_backend_resets_it(scanner):
+def test_a_scan_leaves_sigpipe_ignored_though_the_backend_resets_it(local_scanner):
     # SANE's test backend starts its reader through sanei_thread, which sets SIGPIPE to its default
-    # action: a later write to a closed socket would then kill the kiosk (or a test worker) silently.
-    scanner.scan(settings())
+    # action: a later write to a closed socket would then kill the process (the host) silently.
+    local_scanner.scan(settings())
     assert sigpipe_ignored()
 
 
@@ -120,13 +142,13 @@ def test_sane_statuses_become_typed_errors_and_the_scanner_works_again(scanner, 
     assert len(scanner.scan(settings())) == 1  # nothing stuck: the next scan works
 
 
-def test_unplugged_after_the_first_sheet_fails_the_whole_batch(scanner):
+def test_unplugged_after_the_first_sheet_fails_the_whole_batch(local_scanner):
     def pull_the_cable(page: int) -> None:  # on the SANE thread, between sheet 1 and sheet 2
-        scanner.backend.open("test:0").device.read_return_value = "SANE_STATUS_IO_ERROR"
+        local_scanner.backend.open("test:0").device.read_return_value = "SANE_STATUS_IO_ERROR"
 
     with pytest.raises(ScannerUnpluggedError, match="page 2"):
-        scanner.scan(settings(source="adf"), pages=3, on_page=pull_the_cable)
-    assert len(scanner.scan(settings(source="adf"), pages=2)) == 2  # nothing half-kept, usable again
+        local_scanner.scan(settings(source="adf"), pages=3, on_page=pull_the_cable)
+    assert len(local_scanner.scan(settings(source="adf"), pages=2)) == 2  # nothing half-kept, usable again
 
 
 def test_the_hotplug_monitor_cancels_a_blocked_scan_at_once(scanner):

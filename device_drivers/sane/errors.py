@@ -105,6 +105,13 @@ class SourceNotAvailableError(SaneError, CaptureFailedError):
     device_error = "source_unavailable"
 
 
+class ScannerStoppedError(SaneError, CaptureFailedError):
+    """The SANE host process (device_drivers/sane/host.py) gave no answer in time, or died: it was
+    stopped, nothing of the scan is kept, and the next try starts a new host."""
+
+    device_error = "scanner_stopped"
+
+
 class PreviewNotAvailableError(SaneError, CaptureFailedError):
     """A preview pass needs a flatbed: on a feeder it would feed (and use up) the first sheet."""
 

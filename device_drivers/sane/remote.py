@@ -9,8 +9,8 @@ scans are the host's.
 Thread rules: every call blocks until the host answers or its time runs out; call from device threads
 (the DeviceManager's), never the UI thread. Calls may come from several threads at once (an unplug
 while a scan blocks): each thread talks to the host over a connection of its own. A call that outlives
-its time kills the host (DeviceTimeoutError); a host that dies fails the calls in progress
-(DeviceDisconnectedError); the next call starts a new host.
+its time kills the host, and a host that dies fails the calls in progress (ScannerStoppedError: "the
+scanner stopped answering"); the next call starts a new host.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from multiprocessing.managers import BaseManager
 from pathlib import Path
 from typing import Any
 
-from device_drivers.base import DeviceDisconnectedError, DeviceTimeoutError, DeviceUnavailableError
+from device_drivers.base import DeviceUnavailableError
 from device_drivers.sane.adapter import SaneScanner, ScannedPage, ScannerCapabilities
 from device_drivers.sane.backend import SaneDeviceEntry
+from device_drivers.sane.errors import ScannerStoppedError
 from device_drivers.sane.settings import ScanSettings
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ class SaneHostBackend:
             service = manager.sane()  # type: ignore[attr-defined]
         except Exception as exc:
             _kill(process)
-            raise DeviceDisconnectedError(f"The scanner service did not start: {exc}") from None
+            raise ScannerStoppedError(f"the SANE host did not start: {exc}") from None
         self._process, self._service = process, service
 
     def _discard(self, process: subprocess.Popen) -> None:
@@ -142,8 +143,10 @@ class SaneHostBackend:
             self._discard(process)
             if expired.is_set():
                 log.warning("SANE host gave no answer to %s in %.0f s: stopped it", method, timeout_s)
-                raise DeviceTimeoutError("The scanner did not answer in time; try again.") from None
-            raise DeviceDisconnectedError(f"The scanner service stopped ({exc}); try again.") from None
+                raise ScannerStoppedError(
+                    f"the SANE host gave no answer to {method} in {timeout_s:.0f} s"
+                ) from None
+            raise ScannerStoppedError(f"the SANE host stopped during {method} ({exc})") from None
         finally:
             timer.cancel()
             with self._lock:

@@ -22,6 +22,7 @@ from client.ui.i18n import isolate, tr
 from device_drivers.base import DeviceDisconnectedError, DeviceTimeoutError, TrustError
 from device_drivers.camera.adapter import FaceCheckError
 from device_drivers.camera.face_checks import CheckFailure, FaceCheckReport
+from device_drivers.sane.errors import ScannerStoppedError
 from device_drivers.sbi.errors import MESSAGES, error_for_code
 from shared.sync import ErrorCode
 
@@ -31,6 +32,7 @@ CASES = [
     (InsecureServerUrl("refusing plain http to 192.0.2.10"), "error.insecure_url"),
     (ReenrolmentRefused("a supervisor must approve"), "setup.reenrol_hint"),
     (ServerRefused("HTTP 403: machine_revoked: …", code=ErrorCode.machine_revoked), "error.kiosk_revoked"),
+    (ScannerStoppedError("the SANE host gave no answer to scan in 120 s"), "device_error.scanner_stopped"),
 ]
 
 

@@ -35,6 +35,7 @@ ENG: dict[str, str] = {
     "device_error.scanner_locked": "The scanner's transport lock is on. Unlock it and scan again.",
     "device_error.access_denied": "This kiosk may not use the scanner (permissions). Call support.",
     "device_error.cancelled": "The scan was cancelled. Nothing was saved.",
+    "device_error.scanner_stopped": "The scanner stopped answering. Nothing was saved. Scan again.",
     "device_error.source_unavailable": "This scanner has no such paper input. Choose the other one.",
     "device_error.preview_unavailable": "This scanner has no glass to preview on. Press Scan.",
     "device_error.too_large": "The document has too many pages or is too large. Remove it and scan "
@@ -82,6 +83,8 @@ FRA: dict[str, str] = {
     "device_error.access_denied": "Ce poste n’a pas le droit d’utiliser le scanner (permissions). "
     "Appelez le support.",
     "device_error.cancelled": "La numérisation a été annulée. Rien n’a été enregistré.",
+    "device_error.scanner_stopped": "Le scanner ne répond plus. Rien n’a été enregistré. Numérisez à "
+    "nouveau.",
     "device_error.source_unavailable": "Ce scanner n’a pas cette entrée de papier. Choisissez l’autre.",
     "device_error.preview_unavailable": "Ce scanner n’a pas de vitre pour l’aperçu. Appuyez sur Numériser.",
     "device_error.too_large": "Le document a trop de pages ou est trop lourd. Retirez-le et numérisez "
@@ -125,6 +128,7 @@ ARA: dict[str, str] = {
     "device_error.scanner_locked": "قفل النقل في الماسح مُفعّل. افتحه وامسح مرة أخرى.",
     "device_error.access_denied": "لا يُسمح لهذا الجهاز باستخدام الماسح (الصلاحيات). اتصل بالدعم.",
     "device_error.cancelled": "أُلغي المسح. لم يُحفظ شيء.",
+    "device_error.scanner_stopped": "توقف الماسح عن الاستجابة. لم يُحفظ شيء. امسح مرة أخرى.",
     "device_error.source_unavailable": "لا يحتوي هذا الماسح على مدخل الورق هذا. اختر الآخر.",
     "device_error.preview_unavailable": "لا يحتوي هذا الماسح على زجاج للمعاينة. اضغط مسح.",
     "device_error.too_large": "المستند به صفحات كثيرة جدًا أو حجمه كبير. احذفه وامسح صفحات أقل.",

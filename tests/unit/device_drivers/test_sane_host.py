@@ -16,9 +16,10 @@ import time
 import pytest
 
 from device_drivers.allow_list import AllowList
-from device_drivers.base import DeviceDisconnectedError, DeviceTimeoutError, DeviceUnavailableError
+from device_drivers.base import DeviceUnavailableError
 from device_drivers.sane import SaneSource, ScanSettings
 from device_drivers.sane import remote as remote_module
+from device_drivers.sane.errors import ScannerStoppedError
 from device_drivers.sane.remote import PROJECT_ROOT, SaneHostBackend
 from tests.support.sane import ALLOW_TEST_0, sane_config  # noqa: F401 - the fixture
 
@@ -77,7 +78,8 @@ def test_a_host_killed_mid_scan_fails_that_scan_and_the_next_call_starts_a_new_o
     os.kill(first, signal.SIGKILL)
     worker.join(10)
     assert not worker.is_alive()
-    assert isinstance(outcome.get("error"), DeviceDisconnectedError)
+    stopped = outcome.get("error")
+    assert isinstance(stopped, ScannerStoppedError) and stopped.device_error == "scanner_stopped"
     [page] = scanner.scan(ScanSettings(resolution_dpi=75, backend_options=NORMAL))
     assert page.width == 620 and host.pid not in (None, first)
 
@@ -88,7 +90,7 @@ def test_a_host_that_stops_answering_is_stopped_after_its_time_and_replaced(host
     os.kill(wedged, signal.SIGSTOP)  # as a host stuck in libsane looks from outside
     monkeypatch.setattr(remote_module, "LIST_TIMEOUT_S", 1.0)
     started = time.monotonic()
-    with pytest.raises(DeviceTimeoutError, match="did not answer in time"):
+    with pytest.raises(ScannerStoppedError, match="no answer to list_devices in 1 s"):
         host.list_devices()
     assert time.monotonic() - started < 5
     assert [entry.name for entry in host.list_devices()] == ["test:0", "test:1"]

@@ -1,6 +1,6 @@
 """A registration whose document comes from a SANE scanner (SANE's real ``test`` backend): the feeder
-gives three pages, Add page a fourth from the glass, a cover left open and a scanner unplugged mid-scan
-are explained and change nothing, the sealed packet holds the four-page PDF; the device bar follows
+gives three pages, Add page a fourth from the glass, a SANE host that stops answering, a cover left open
+and a scanner unplugged mid-scan are explained and change nothing, the sealed packet holds the four-page PDF; the device bar follows
 USB plug and unplug within 2 s, lists a device master data does not allow, and a scanner that comes
 back is usable without a restart. Screenshots of the documents page in English and Arabic go to
 /tmp/sane-docs-eng.png and /tmp/sane-docs-ara.png.
@@ -8,6 +8,8 @@ back is usable without a restart. Screenshots of the documents page in English a
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -27,6 +29,7 @@ from device_drivers.allow_list import AllowList
 from device_drivers.composition import build_device_manager
 from device_drivers.hotplug import HotplugMonitor, SysfsUsbEnumerator
 from device_drivers.sane import ScanSettings
+from device_drivers.sane import remote as remote_module
 from tests.support.sane import (
     pages_in,
     sane_config,  # noqa: F401 - the fixture
@@ -49,7 +52,7 @@ def sane_dir(sane_config):  # noqa: F811 - the SANE test backend for this worker
     return sane_config
 
 
-def test_a_scanned_document_reaches_the_sealed_packet(qtbot, tmp_path, sane_dir):
+def test_a_scanned_document_reaches_the_sealed_packet(qtbot, tmp_path, sane_dir, monkeypatch):
     identity = pyrage.x25519.Identity.generate()
     kiosk = seeded_kiosk(tmp_path / "kiosk", extra_rows=ROWS, recipient=str(identity.to_public()))
     # the kiosk's own wiring (client.core.bootstrap) with OPENREG_CLIENT_DOCUMENT_SCANNER set
@@ -103,6 +106,21 @@ def test_a_scanned_document_reaches_the_sealed_packet(qtbot, tmp_path, sane_dir)
         four = wizard.registration.documents["proofOfIdentity"].data
 
         good = panel.defaults
+        # libsane wedged in its host process: the kiosk stays usable, says so, keeps the document as it
+        # was, and the next scan runs in a new host
+        wedged = remote_module._SHARED.backend.pid
+        os.kill(wedged, signal.SIGSTOP)
+        monkeypatch.setattr(remote_module, "SCAN_TIMEOUT_S", 1.0)
+        qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "The scanner stopped answering" in panel.error.text(), timeout=20000)
+        assert wizard.registration.documents["proofOfIdentity"].data is four and not panel.busy
+        window.grab().save("/tmp/sane-stopped-eng.png")
+        window.ctx.language.set("ara")
+        qtbot.wait(100)
+        assert "توقف الماسح عن الاستجابة" in panel.error.text()
+        window.grab().save("/tmp/sane-stopped-ara.png")
+        window.ctx.language.set("eng")
+        monkeypatch.undo()
         for status, words in [
             ("SANE_STATUS_COVER_OPEN", "The scanner cover is open"),
             ("SANE_STATUS_IO_ERROR", "disconnected during the scan. Nothing was saved"),

@@ -13,23 +13,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from pathlib import Path
 
 from device_drivers.base import DeviceDisconnectedError, DeviceTimeoutError, DeviceUnavailableError
 from device_drivers.finger_match import CannotMatchError
 from device_drivers.fprint.wire import MAX_PAYLOAD, WireClosed, WireError, encode_frame, read_frame
+from device_drivers.host_process import spawn_host
 
 log = logging.getLogger(__name__)
 HOST_MODULE = "device_drivers.fprint.host"
 START_TIMEOUT_S = 20.0  # importing GI and probing the USB bus, on a slow kiosk
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class FprintHost:
@@ -76,26 +74,14 @@ class FprintHost:
             raise DeviceUnavailableError(self.unavailable_reason)
 
     def _spawn(self) -> Future[dict]:
-        env = {**os.environ, **self.env}
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
         try:
-            process = subprocess.Popen(
-                [self.python, "-m", HOST_MODULE],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=env,
-                cwd=str(PROJECT_ROOT),
-            )
+            process = spawn_host(self.python, HOST_MODULE, env=self.env, name="fprint-host-log")
         except OSError as exc:
             self.unavailable_reason = f"libfprint is not available on this system ({exc})"
             raise DeviceUnavailableError(self.unavailable_reason) from None
         self._process, self._hello = process, Future()
         threading.Thread(
             target=self._read, args=(process, self._hello), name="fprint-host-reader", daemon=True
-        ).start()
-        threading.Thread(
-            target=self._log_stderr, args=(process,), name="fprint-host-log", daemon=True
         ).start()
         return self._hello
 
@@ -138,13 +124,6 @@ class FprintHost:
             future = self._pending.pop(header.get("id"), None)  # type: ignore[arg-type]
         if future is not None and not future.done():
             future.set_result((header, payload))
-
-    @staticmethod
-    def _log_stderr(process: subprocess.Popen) -> None:
-        for line in process.stderr:  # type: ignore[union-attr]
-            text = line[:1000].decode("utf-8", "replace").rstrip()
-            if text:
-                log.debug("libfprint host: %s", text)
 
     # -- requests -----------------------------------------------------------------------------------
     def request(

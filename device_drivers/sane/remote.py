@@ -28,10 +28,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from multiprocessing.managers import BaseManager
-from pathlib import Path
 from typing import Any
 
 from device_drivers.base import DeviceUnavailableError
+from device_drivers.host_process import spawn_host
 from device_drivers.sane.adapter import SaneScanner, ScannedPage, ScannerCapabilities
 from device_drivers.sane.backend import SaneDeviceEntry
 from device_drivers.sane.errors import ScannerStoppedError
@@ -39,7 +39,6 @@ from device_drivers.sane.settings import ScanSettings
 
 log = logging.getLogger(__name__)
 HOST_MODULE = "device_drivers.sane.host"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 20.0  # Python, python-sane and libsane's init, on a slow kiosk
 LIST_TIMEOUT_S = 60.0  # network backends probe when listing
 OPEN_TIMEOUT_S = 60.0  # a USB scanner warms its lamp when opened
@@ -84,21 +83,11 @@ class SaneHostBackend:
         self._drop_folder()
         self._folder = tempfile.mkdtemp(prefix="openreg-sane-")  # 0700: only this user can connect
         address, key = os.path.join(self._folder, "host.sock"), secrets.token_bytes(32)
-        env = {**os.environ, **self.env}
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
         try:
-            process = subprocess.Popen(
-                [self.python, "-m", HOST_MODULE, address],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=env,
-                cwd=str(PROJECT_ROOT),
-            )
+            process = spawn_host(self.python, HOST_MODULE, address, env=self.env, name="sane-host-log")
         except OSError as exc:
             self.unavailable_reason = f"Document scanners (SANE) are not available on this system ({exc})"
             raise DeviceUnavailableError(self.unavailable_reason) from None
-        threading.Thread(target=_log_stderr, args=(process,), name="sane-host-log", daemon=True).start()
         try:
             process.stdin.write(key.hex().encode() + b"\n")  # type: ignore[union-attr]
             process.stdin.flush()  # type: ignore[union-attr]  # kept open: the host leaves when it closes
@@ -256,13 +245,6 @@ def _kill(process: subprocess.Popen) -> None:
         process.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(5)
-
-
-def _log_stderr(process: subprocess.Popen) -> None:
-    for line in process.stderr:  # type: ignore[union-attr]
-        text = line[:1000].decode("utf-8", "replace").rstrip()
-        if text:
-            log.debug("SANE host: %s", text)
 
 
 class _Shared:

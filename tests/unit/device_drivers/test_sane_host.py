@@ -17,10 +17,11 @@ import pytest
 
 from device_drivers.allow_list import AllowList
 from device_drivers.base import DeviceUnavailableError
+from device_drivers.host_process import PROJECT_ROOT
 from device_drivers.sane import SaneSource, ScanSettings
 from device_drivers.sane import remote as remote_module
 from device_drivers.sane.errors import ScannerStoppedError
-from device_drivers.sane.remote import PROJECT_ROOT, SaneHostBackend
+from device_drivers.sane.remote import SaneHostBackend
 from tests.support.sane import ALLOW_TEST_0, sane_config  # noqa: F401 - the fixture
 
 NORMAL = {"read-return-value": "Default", "read-delay": False}

@@ -1,5 +1,6 @@
 """SANE scan time: one A4 page at 300 dpi in colour from SANE's ``test`` backend, through the kiosk's
-adapter (device_drivers.sane, JPEG pages; then the document PDF) against the ``scanimage`` command-line
+adapter (device_drivers.sane, JPEG pages; then the document PDF), in the SANE host process as the kiosk
+runs it and in this process (the difference is the host's cost), against the ``scanimage`` command-line
 tool scanning the same test page (PNM, and JPEG where it was built with it). Called by bench_devices.py.
 
 scanimage's figure includes its process start and sane_init; the adapter's does not (the kiosk keeps
@@ -37,25 +38,27 @@ def sane_scan_times() -> None:
     from client.core.document_scan import assemble_pdf
     from device_drivers.allow_list import AllowList
     from device_drivers.sane import SaneBackend, SaneSource, ScanSettings
+    from device_drivers.sane.remote import SaneHostBackend
 
     with tempfile.TemporaryDirectory() as tmp:
         config = write_sane_config(Path(tmp) / "sane")
         os.environ["SANE_CONFIG_DIR"] = str(config)  # before this process's first sane_init
-        backend = SaneBackend()
-        try:
-            allow = AllowList([{"id": "T", "modality": "document", "sane_device": "test:0"}])
-            scanner = dict((i.key, d) for i, d in SaneSource(backend, allow).discover())["sane:test:0"]
-            a4 = ScanSettings(resolution_dpi=300, page_size="A4", mode="color")
-            scanner.scan(a4)  # warm: open the device
-            ours = _median(lambda: scanner.scan(a4))
-            [page] = scanner.scan(a4)
-            pdf = _median(lambda: assemble_pdf([page]))
-            print(
-                f"SANE scan A4 300 dpi colour ({page.width}x{page.height}), adapter to JPEG "
-                f"({len(page.jpeg) // 1024} KiB): {ours * 1000:.0f} ms median; + PDF: {pdf * 1000:.0f} ms"
-            )
-        finally:
-            backend.close()
+        # the kiosk's way (libsane in its host process) and libsane in this process: the host's cost
+        for where, backend in (("SANE host", SaneHostBackend()), ("in process", SaneBackend())):
+            try:
+                allow = AllowList([{"id": "T", "modality": "document", "sane_device": "test:0"}])
+                scanner = dict((i.key, d) for i, d in SaneSource(backend, allow).discover())["sane:test:0"]
+                a4 = ScanSettings(resolution_dpi=300, page_size="A4", mode="color")
+                scanner.scan(a4)  # warm: open the device
+                ours = _median(lambda s=scanner, a=a4: s.scan(a))
+                [page] = scanner.scan(a4)
+                pdf = _median(lambda p=page: assemble_pdf([p]))
+                print(
+                    f"SANE scan A4 300 dpi colour ({page.width}x{page.height}), {where}, adapter to JPEG "
+                    f"({len(page.jpeg) // 1024} KiB): {ours * 1000:.0f} ms median; + PDF: {pdf * 1000:.0f} ms"
+                )
+            finally:
+                backend.close()
         tool = shutil.which("scanimage")
         if tool is None:
             print("scanimage: not installed (sane-utils)")

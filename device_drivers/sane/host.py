@@ -15,7 +15,6 @@ answers ``ready`` on stdout once it listens. It exposes one :class:`SaneService`
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import threading
 from collections.abc import Callable
@@ -82,11 +81,10 @@ class SaneService:
             scanner.unplugged()
 
     def forget(self, name: str) -> None:
+        """Close ``name``'s handle: the next use opens it afresh."""
         with self._lock:
-            scanner = self._scanners.pop(name, None)
-        if scanner is not None:
-            with contextlib.suppress(Exception):
-                scanner.close()
+            self._scanners.pop(name, None)
+        self._guarded(f"closing {name}", lambda: self.backend.forget(name))
 
 
 def serve(address: str, authkey: bytes, service: SaneService) -> None:

@@ -44,11 +44,11 @@ def sane_scan_times() -> None:
         config = write_sane_config(Path(tmp) / "sane")
         os.environ["SANE_CONFIG_DIR"] = str(config)  # before this process's first sane_init
         # the kiosk's way (libsane in its host process) and libsane in this process: the host's cost
+        allow = AllowList([{"id": "T", "modality": "document", "sane_device": "test:0"}])
+        a4 = ScanSettings(resolution_dpi=300, page_size="A4", mode="color")
         for where, backend in (("SANE host", SaneHostBackend()), ("in process", SaneBackend())):
             try:
-                allow = AllowList([{"id": "T", "modality": "document", "sane_device": "test:0"}])
                 scanner = dict((i.key, d) for i, d in SaneSource(backend, allow).discover())["sane:test:0"]
-                a4 = ScanSettings(resolution_dpi=300, page_size="A4", mode="color")
                 scanner.scan(a4)  # warm: open the device
                 ours = _median(lambda s=scanner, a=a4: s.scan(a))
                 [page] = scanner.scan(a4)

@@ -158,7 +158,7 @@ class SaneScanner:
         thread after page n. All pages or an error: a failure on any page returns nothing."""
         if settings.source not in self.capabilities().sources:
             raise SourceNotAvailableError(f"this scanner has no {settings.source} source")
-        wanted = 1 if settings.source == "flatbed" else min(pages or settings.max_pages, settings.max_pages)
+        wanted = pages_wanted(settings, pages)
         self._unplugged.clear()
 
         def scanning(handle: SaneHandle) -> list[ScannedPage]:
@@ -240,6 +240,12 @@ class SaneScanner:
     def close(self) -> None:
         with contextlib.suppress(RuntimeError):  # the backend closed first: it closed every handle
             self.backend.forget(self.entry.name)
+
+
+def pages_wanted(settings: ScanSettings, pages: int | None) -> int:
+    """The most pages a scan takes: one from the flatbed; from the feeder ``pages``, else (and at most)
+    ``settings.max_pages``."""
+    return 1 if settings.source == "flatbed" else min(pages or settings.max_pages, settings.max_pages)
 
 
 def _capabilities_of(handle: SaneHandle) -> ScannerCapabilities:

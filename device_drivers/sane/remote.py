@@ -32,7 +32,7 @@ from typing import Any
 
 from device_drivers.base import DeviceUnavailableError
 from device_drivers.host_process import spawn_host
-from device_drivers.sane.adapter import SaneScanner, ScannedPage, ScannerCapabilities
+from device_drivers.sane.adapter import SaneScanner, ScannedPage, ScannerCapabilities, pages_wanted
 from device_drivers.sane.backend import SaneDeviceEntry
 from device_drivers.sane.errors import ScannerStoppedError
 from device_drivers.sane.settings import ScanSettings
@@ -211,12 +211,11 @@ class RemoteSaneScanner(SaneScanner):
         pages: int | None = None,
         on_page: Callable[[int], None] | None = None,
     ) -> list[ScannedPage]:
-        wanted = 1 if settings.source == "flatbed" else min(pages or settings.max_pages, settings.max_pages)
         found: list[ScannedPage] = self.backend.call(
-            "scan", self.entry, settings, pages, timeout_s=SCAN_TIMEOUT_S * wanted
+            "scan", self.entry, settings, pages, timeout_s=SCAN_TIMEOUT_S * pages_wanted(settings, pages)
         )
-        for number in range(1, len(found) + 1):
-            if on_page is not None:
+        if on_page is not None:
+            for number in range(1, len(found) + 1):
                 on_page(number)
         return found
 

@@ -28,7 +28,10 @@ demo: setup
 		$(VENV)/bin/openreg demo --headless --data .demo; \
 	fi
 
+# Where PYTHONDONTWRITEBYTECODE is set, every `openreg` process the tests start would compile the
+# project again; compiled once here, the bytecode is read and never needs writing.
 test: setup
+	$(PY) -m compileall -q -j 2 abis_service client demo device_drivers security_rig shared sync_server tools > /dev/null
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -n 2 -m "not slow" tests
 
 test-slow: setup

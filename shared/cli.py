@@ -7,6 +7,7 @@ imports and ``openreg --help`` starts fast.
 
 from __future__ import annotations
 
+import gc
 from importlib.metadata import EntryPoint, entry_points
 
 import click
@@ -31,7 +32,7 @@ class _LazyGroup(click.Group):
         if ep is None:
             return None
         try:
-            command = ep.load()
+            command = _load_frozen(ep)
         except ImportError as exc:
             raise click.ClickException(f"'openreg {cmd_name}' is not available in this build: {exc}") from exc
         if not isinstance(command, click.Command):
@@ -72,6 +73,24 @@ class _LazyGroup(click.Group):
             rows.append((name, summary))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _load_frozen(ep: EntryPoint) -> object:
+    """Import a subcommand with the cyclic garbage collector paused, then freeze what it made.
+
+    Importing the server makes some 350,000 long-lived objects; with the collector running, each full
+    collection during the import went over all of them again (1 s of a 2.6 s server start), and so
+    did the interpreter's collections at exit (0.8 s). Frozen objects are never scanned; the import
+    leaves almost no garbage (about 1,500 objects), so freezing it all costs nothing worth a
+    collection."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return ep.load()
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def _show_envvars(command: click.Command) -> None:

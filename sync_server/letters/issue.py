@@ -18,7 +18,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from shared.signing import key_id
-from sync_server.letters.letter import build_letter
 from sync_server.ports import Identity, IdentityInactive
 from sync_server.services.audit import append_audit, lock_audit_log
 from sync_server.services.masterdata import current_row
@@ -69,6 +68,8 @@ def issue_letter(
     identity = store.get_by_uin(uin, actor=actor, purpose=purpose)
     if identity.status != "active":  # a deactivated or revoked UIN gets no letter vouching for it
         raise IdentityInactive(f"UIN {uin} is {identity.status}: no letter is issued")
+    from sync_server.letters.letter import build_letter  # reportlab (0.2 s at import): only for a letter
+
     pdf = build_letter(
         uin=identity.uin,
         demographics=identity.demographics,

@@ -25,7 +25,6 @@ from typing import IO, Any
 from lxml import etree
 
 from shared.files import atomic_write
-from sync_server.reports.pdf import MAX_TABLE_ROWS, render_pdf
 from sync_server.reports.spec import XmlOptions
 
 FORMATS = ("csv", "json", "xml", "pdf")
@@ -166,17 +165,21 @@ class _Xml(_Writer):
 class _Pdf(_Writer):
     def __init__(self, path: Path, columns: Sequence[str], title: str) -> None:
         super().__init__(path)
+        # Imported here: reportlab costs 0.2 s at import, and only a PDF needs it.
+        from sync_server.reports import pdf
+
+        self.pdf = pdf
         self.columns, self.title = list(columns), title
         self.rows: list[list[Any]] = []
         self.total = 0
 
     def row(self, row: Sequence[Any]) -> None:
         self.total += 1
-        if len(self.rows) < MAX_TABLE_ROWS:
+        if len(self.rows) < self.pdf.MAX_TABLE_ROWS:
             self.rows.append(list(row))
 
     def finish(self, facts: Sequence[str]) -> None:
-        render_pdf(
+        self.pdf.render_pdf(
             self.temp,
             title=self.title,
             facts=facts,

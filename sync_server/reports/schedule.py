@@ -14,7 +14,6 @@ import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import holidays as holiday_calendars
 from apscheduler.triggers.cron import CronTrigger
 
 from sync_server.reports.spec import Schedule
@@ -46,6 +45,8 @@ class Calendar:
         extra = frozenset(extra_holidays)
         country = None
         if schedule.holiday_country:
+            import holidays as holiday_calendars  # its many countries cost 70 ms at import: only when asked
+
             try:
                 country = holiday_calendars.country_holidays(
                     schedule.holiday_country, subdiv=schedule.holiday_subdivision

@@ -31,7 +31,6 @@ from shared.media.models import (
     MasterDataBundle,
     SignedSnapshot,
 )
-from shared.release.repository import LATEST_TARGET, Repository, RepositoryError
 from shared.sync import ErrorCode, sign_changes_page, sign_snapshot
 from sync_server.services import masterdata
 from sync_server.services.errors import TooLarge
@@ -75,6 +74,9 @@ def copy_updates(repo_dir: Path | None, folder: Path) -> AckUpdates | None:
     None (and the folder left as it is) when the server has no update repository or no release."""
     if repo_dir is None:
         return None
+    # Here, not at the top: python-tuf takes a quarter of a second to import, and only a stick needs it.
+    from shared.release.repository import LATEST_TARGET, Repository, RepositoryError
+
     repository = Repository(repo_dir)
     try:
         if not repository.exists() or (pointer := repository.latest()) is None:

@@ -396,6 +396,11 @@ def main(argv: list[str]) -> int:
     try:
         for path in take(out_dir):
             print(f"saved {path}")
+        from client.ui.app import qt_app
+        from demo.screenshots_scanner import scanner_scenes
+
+        for path in scanner_scenes(qt_app(), out_dir, wait=_wait, settle=_settle, size=(1024, 768)):
+            print(f"saved {path}")
         for size, language in (((1920, 1080), "eng"), ((1920, 1080), "ara"), ((1024, 768), "ara")):
             folder = out_dir / "sizes" / f"{language}-{size[0]}x{size[1]}"
             for path in take(folder, size=size, language=language, only=SIZES_SHOTS):

@@ -35,7 +35,7 @@ SOURCES = ("flatbed", "adf")
 class ScanView(QLabel):
     """The preview frame: shows a JPEG scaled into its fixed room, or a line of text."""
 
-    def __init__(self, size: tuple[int, int] = (360, 270)) -> None:
+    def __init__(self, size: tuple[int, int] = (280, 210)) -> None:
         super().__init__(objectName="scan_view", alignment=Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(*size)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -91,6 +91,12 @@ class ScannerPanel(QWidget):
         self.preview_button = button("", "scan_preview", secondary=True)
         self.scan_button = button("", "scan_scan")
         self.add_button = button("", "scan_add_page", secondary=True)
+        for box in (self.device_box, self.source_box):
+            # a long scanner or source name is cut short rather than widening the page past a
+            # 1024-pixel screen (the whole name shows when the list opens)
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
+            box.currentTextChanged.connect(box.setToolTip)
         choices = QHBoxLayout()
         choices.addWidget(self.device_box, 1)
         choices.addWidget(self.source_box, 1)

@@ -267,6 +267,12 @@ def shared_backend() -> SaneHostBackend:
         return _SHARED.backend
 
 
+def running_host_pid() -> int | None:
+    """The process id of the kiosk's SANE host while one runs (for tools that watch or stop it)."""
+    with _SHARED_LOCK:
+        return _SHARED.backend.pid if _SHARED.backend is not None else None
+
+
 def release_backend(backend: Any) -> None:
     """One user less of the shared host; the last one stops it (a later :func:`shared_backend` starts
     another). Any other backend (a test's own, an in-process one) is closed at once."""

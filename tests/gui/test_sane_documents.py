@@ -39,6 +39,7 @@ from tests.support.sane import (
 from tests.support.usb_sysfs import plug, unplug
 
 from .kiosk_steps import choose_document_type, open_registration, sign_off_and_open
+from .layout_check import layout_problems
 
 ROWS = scanner_rows(source="adf", resolution_dpi=100, preview_dpi=50, max_pages=3)
 
@@ -108,7 +109,8 @@ def test_a_scanned_document_reaches_the_sealed_packet(qtbot, tmp_path, sane_dir,
         good = panel.defaults
         # libsane wedged in its host process: the kiosk stays usable, says so, keeps the document as it
         # was, and the next scan runs in a new host
-        wedged = remote_module._SHARED.backend.pid
+        wedged = remote_module.running_host_pid()
+        assert wedged is not None
         os.kill(wedged, signal.SIGSTOP)
         monkeypatch.setattr(remote_module, "SCAN_TIMEOUT_S", 1.0)
         qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
@@ -143,7 +145,15 @@ def test_a_scanned_document_reaches_the_sealed_packet(qtbot, tmp_path, sane_dir,
         assert "لا يوجد ورق" in panel.error.text()  # the last message, worded again in Arabic
         assert panel.view.image is not None  # the failed scan left the last page on show
         window.grab().save("/tmp/sane-docs-ara.png")
-        window.ctx.language.set("eng")
+        # a 1024x768 screen: the scanner's picture, lists and buttons fit beside the documents, Next
+        # stays in sight and nothing scrolls sideways
+        window.resize(1024, 768)
+        for language in ("ara", "eng"):
+            window.ctx.language.set(language)
+            qtbot.wait(150)
+            assert not layout_problems(window), language
+            assert wizard.next_button.visibleRegion().boundingRect().size() == wizard.next_button.size()
+        window.resize(1280, 860)
 
         reg = wizard.registration
         qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)

@@ -33,6 +33,7 @@ def scanner_scenes(
     saved: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
         # read by the SANE host process when it starts, which is at this kiosk's first scanner call
+        before = os.environ.get("SANE_CONFIG_DIR")
         os.environ["SANE_CONFIG_DIR"] = str(write_sane_config(Path(tmp) / "sane", devices=1))
         rows = scanner_rows(source="adf", resolution_dpi=100, preview_dpi=50, max_pages=2)
         kiosk = seeded_kiosk(Path(tmp) / "kiosk", extra_rows=rows)
@@ -90,5 +91,8 @@ def scanner_scenes(
             window.ctx.ops.wait()
             devices.close()
             kiosk.close()
-            os.environ.pop("SANE_CONFIG_DIR", None)
+            if before is None:
+                os.environ.pop("SANE_CONFIG_DIR", None)
+            else:
+                os.environ["SANE_CONFIG_DIR"] = before
     return saved

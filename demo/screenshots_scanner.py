@@ -11,6 +11,7 @@ import signal
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 from demo.sane_test_backend import sane_test_backend_missing, scanner_rows, write_sane_config
 
@@ -31,9 +32,8 @@ def scanner_scenes(
     from device_drivers.sane import remote
 
     saved: list[Path] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ):  # put back as found
         # read by the SANE host process when it starts, which is at this kiosk's first scanner call
-        before = os.environ.get("SANE_CONFIG_DIR")
         os.environ["SANE_CONFIG_DIR"] = str(write_sane_config(Path(tmp) / "sane", devices=1))
         rows = scanner_rows(source="adf", resolution_dpi=100, preview_dpi=50, max_pages=2)
         kiosk = seeded_kiosk(Path(tmp) / "kiosk", extra_rows=rows)
@@ -91,8 +91,4 @@ def scanner_scenes(
             window.ctx.ops.wait()
             devices.close()
             kiosk.close()
-            if before is None:
-                os.environ.pop("SANE_CONFIG_DIR", None)
-            else:
-                os.environ["SANE_CONFIG_DIR"] = before
     return saved

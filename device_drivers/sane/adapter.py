@@ -30,6 +30,7 @@ from device_drivers.base import (
     Modality,
     PreviewFrame,
 )
+from device_drivers.sane import reader_threads
 from device_drivers.sane.backend import SaneBackend, SaneDeviceEntry, SaneHandle, keep_sigpipe_ignored
 from device_drivers.sane.errors import (
     NoPaperError,
@@ -164,6 +165,7 @@ class SaneScanner:
         def scanning(handle: SaneHandle) -> list[ScannedPage]:
             dpi = apply_settings(handle.device, settings)
             found: list[ScannedPage] = []
+            before = reader_threads.thread_ids()
             try:
                 while len(found) < wanted:
                     page = self._one_page(handle, settings, dpi, number=len(found) + 1)
@@ -172,8 +174,9 @@ class SaneScanner:
                     found.append(page)
                     if on_page is not None:
                         on_page(len(found))
-            finally:
-                handle.cancel_from_any_thread()  # ends the batch (the feeder stops pulling sheets)
+            finally:  # end the batch (the feeder stops pulling sheets), once the readers are at rest
+                reader_threads.wait_until_parked(reader_threads.started_since(before))
+                handle.cancel_from_any_thread()
             return found
 
         return self._with_handle(f"scanning with {self.entry.name}", scanning)
@@ -200,7 +203,7 @@ class SaneScanner:
             _format, _last, (width, lines), _depth, _bpl = handle.device.get_parameters()
             if width <= 0 or width * max(lines, 1) > MAX_PAGE_PIXELS:
                 raise ScanFailedError(f"page {number} would be {width}x{lines} pixels, over the limit")
-            image = handle.device.snap(feeder)  # no_cancel between the sheets of one batch
+            image = handle.device.snap(True)  # no cancel here: the batch's end cancels (see scan)
         except SaneError:
             raise
         except Exception as exc:

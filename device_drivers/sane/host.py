@@ -1,11 +1,15 @@
 """The SANE host: a child process that owns libsane for the kiosk (``python -m device_drivers.sane.host``).
 
 Why a process of its own: SANE backends that read through ``sanei_thread`` stop their reader thread
-with ``pthread_cancel`` in ``sane_cancel``. Cancelled while it is exiting, inside the C library's memory
-bookkeeping, that thread leaves a lock held for ever, and the next thread the process starts blocks on
-it; python-sane reads holding the GIL, so every thread of the process then stops, the kiosk's window
-with them. In this process only the host stops: the kiosk (device_drivers.sane.remote) kills it when a
-call outlives its time, that call fails, and the next one starts a new host.
+with an asynchronous ``pthread_cancel`` in ``sane_cancel``. Cancelled inside ``malloc`` or ``free``,
+that thread leaves a lock of the C library's allocator held for ever: ``sane_cancel`` then waits for it
+for ever (python-sane's ``snap`` cancels holding the GIL, so every thread of the process stops, the
+kiosk's window with them), or the next thread the process starts blocks on it. The adapter cancels
+only once the readers are at rest (device_drivers/sane/reader_threads.py), which makes this rare; when
+it happens anyway, only the host stops: the kiosk (device_drivers.sane.remote) kills it when a call
+outlives its time, that call fails, and the next one starts a new host. And before each scan (whose
+reader is a new thread) the host checks that it can still start one: when it cannot, it says so at
+once (SaneHostWedgedError) and the kiosk moves the scan to a new host.
 
 Protocol: ``multiprocessing.managers`` over a Unix socket whose path the kiosk gives as the one
 argument, inside a folder only its user can enter. The kiosk writes the 32-byte authentication key, in
@@ -21,10 +25,11 @@ from collections.abc import Callable
 from multiprocessing.managers import BaseManager
 from typing import TypeVar
 
+from device_drivers import host_process
 from device_drivers.base import DeviceError
 from device_drivers.sane.adapter import SaneScanner, ScannedPage, ScannerCapabilities
 from device_drivers.sane.backend import SaneBackend, SaneDeviceEntry
-from device_drivers.sane.errors import ScanFailedError
+from device_drivers.sane.errors import SaneHostWedgedError, ScanFailedError
 from device_drivers.sane.settings import ScanSettings
 
 T = TypeVar("T")
@@ -69,6 +74,10 @@ class SaneService:
         return self._guarded(f"opening {entry.name}", self._scanner(entry).capabilities)
 
     def scan(self, entry: SaneDeviceEntry, settings: ScanSettings, pages: int | None) -> list[ScannedPage]:
+        if not host_process.threads_can_start():
+            raise SaneHostWedgedError(
+                "the SANE host can no longer start threads (a cancelled scan locked it)"
+            )
         return self._guarded(
             f"scanning with {entry.name}", lambda: self._scanner(entry).scan(settings, pages=pages)
         )

@@ -25,6 +25,7 @@ from device_drivers.sane import (
     ScannerUnpluggedError,
     ScanSettings,
     ScanSettingsError,
+    reader_threads,
     settings_from_config,
 )
 from device_drivers.sane.adapter import SaneScanner
@@ -157,6 +158,26 @@ def test_unplugged_after_the_first_sheet_fails_the_whole_batch(local_scanner):
     with pytest.raises(ScannerUnpluggedError, match="page 2"):
         local_scanner.scan(settings(source="adf"), pages=3, on_page=pull_the_cable)
     assert len(local_scanner.scan(settings(source="adf"), pages=2)) == 2  # nothing half-kept, usable again
+
+
+@in_process
+def test_a_scan_that_fails_cancels_only_once_its_reader_is_at_rest(local_scanner, monkeypatch):
+    # the test backend's error comes at once, while its reader thread may still be allocating its
+    # buffer: a cancel that lands there wedges libsane (device_drivers/sane/reader_threads.py)
+    waits: list[tuple[int, bool]] = []
+    real_wait = reader_threads.wait_until_parked
+
+    def recorded(threads, timeout_s=reader_threads.PARK_TIMEOUT_S):
+        threads = set(threads)
+        waits.append((len(threads), real_wait(threads, timeout_s)))
+        return waits[-1][1]
+
+    monkeypatch.setattr(reader_threads, "wait_until_parked", recorded)
+    started = time.monotonic()
+    with pytest.raises(PaperJamError):
+        local_scanner.scan(settings(backend_options={"read-return-value": "SANE_STATUS_JAMMED"}))
+    assert waits == [(1, True)] and time.monotonic() - started < 2  # one reader, at rest in time
+    assert len(local_scanner.scan(settings())) == 1
 
 
 def test_the_hotplug_monitor_cancels_a_blocked_scan_at_once(scanner):

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine, and_, select
 
 from sync_server.db.engine import single_statements
 from sync_server.db.tables import ChangeRow, MachineRow
@@ -30,44 +30,53 @@ class DbMasterDataHistory:
         self.engine = single_statements(engine)
         self.clock_skew = clock_skew
 
-    def _row_at(
-        self, conn: Connection, entity: str, entity_id: str, at: dt.datetime
-    ) -> Mapping[str, Any] | None:
+    def _at(self, entity: str, entity_id: str, at: dt.datetime) -> Any:
+        """The conditions for ``entity_id``'s changes up to ``at`` (with the clock skew)."""
+        return and_(
+            _changes.c.entity == entity,
+            _changes.c.entity_id == entity_id,
+            _changes.c.created_at <= at + self.clock_skew,
+        )
+
+    def entity_at(self, entity: str, entity_id: str, at: dt.datetime) -> Mapping[str, Any] | None:
+        if entity == "machines":
+            return self._machine_at(entity_id, at)
         query = (
             select(_changes.c.op, _changes.c.data)
-            .where(
-                _changes.c.entity == entity,
-                _changes.c.entity_id == entity_id,
-                _changes.c.created_at <= at + self.clock_skew,
-            )
+            .where(self._at(entity, entity_id, at))
             .order_by(_changes.c.seq.desc())
             .limit(1)
         )
-        row = conn.execute(query).first()
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
         return None if row is None or row.op == "delete" else dict(row.data or {})
 
-    def entity_at(self, entity: str, entity_id: str, at: dt.datetime) -> Mapping[str, Any] | None:
-        with self.engine.connect() as conn:
-            row = self._row_at(conn, entity, entity_id, at)
-            if entity != "machines":
-                return row
-            # Enrolment (the machine's key and approval) lives in the machines table, not master data.
-            enrolled = (
-                conn.execute(
-                    select(_machines.c.public_key, _machines.c.center_id, _machines.c.status).where(
-                        _machines.c.machine_id == entity_id
-                    )
-                )
-                .mappings()
-                .first()
+    def _machine_at(self, machine_id: str, at: dt.datetime) -> Mapping[str, Any] | None:
+        """A machine's master-data row merged with its enrolment (key, approval: the machines table),
+        in one statement: the enrolment, outer-joined to its newest change up to ``at``."""
+        query = (
+            select(
+                _changes.c.op,
+                _changes.c.data,
+                _machines.c.public_key,
+                _machines.c.center_id,
+                _machines.c.status,
             )
-        if enrolled is None:
-            return None
-        merged = dict(row or {"id": entity_id})
+            .select_from(_machines.outerjoin(_changes, self._at("machines", machine_id, at)))
+            .where(_machines.c.machine_id == machine_id)
+            .order_by(_changes.c.seq.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query).first()
+        if found is None:
+            return None  # not enrolled
+        deleted = found.op in (None, "delete")  # no master-data row then, or deleted since
+        merged = {"id": machine_id} if deleted else dict(found.data or {"id": machine_id})
         merged.update(
-            public_key=enrolled["public_key"],
-            center_id=enrolled["center_id"],
-            active=merged.get("active", True) is not False and enrolled["status"] == "approved",
+            public_key=found.public_key,
+            center_id=found.center_id,
+            active=merged.get("active", True) is not False and found.status == "approved",
         )
         return merged
 

@@ -106,3 +106,23 @@ def test_an_entity_at_a_time_is_found_through_the_index_not_by_scanning_the_log(
         )
     assert "USING INDEX ix_masterdata_changes_entity_id_seq" in plan, plan
     assert "TEMP B-TREE" not in plan, plan  # the newest change comes off the index, no sort
+
+
+def test_a_machine_is_its_master_data_row_at_that_time_with_its_enrolment(tmp_path):
+    engine, change = make(tmp_path)
+    change("machines", "10001", "upsert", {"id": "10001", "name": "Kiosk A", "active": True}, 0)
+    change("machines", "10001", "upsert", {"id": "10001", "name": "Kiosk A", "active": False}, 5)
+    change("machines", "10001", "delete", None, 8)
+    change("machines", "10002", "upsert", {"id": "10002", "name": "Kiosk B"}, 0)
+    history = DbMasterDataHistory(engine)
+    before = history.entity_at("machines", "10001", T0 - dt.timedelta(days=1))  # enrolled, no row yet
+    assert before == {"id": "10001", "public_key": "KEY", "center_id": "10001", "active": True}
+    at_one = history.entity_at("machines", "10001", T0 + dt.timedelta(days=1))
+    assert at_one["name"] == "Kiosk A" and at_one["active"] is True and at_one["public_key"] == "KEY"
+    assert history.entity_at("machines", "10001", T0 + dt.timedelta(days=6))["active"] is False
+    after = history.entity_at("machines", "10001", T0 + dt.timedelta(days=9))  # row deleted since
+    assert after == {"id": "10001", "public_key": "KEY", "center_id": "10001", "active": True}
+    pending = history.entity_at("machines", "10002", T0 + dt.timedelta(days=1))
+    assert pending["name"] == "Kiosk B" and pending["active"] is False  # approval is the enrolment's
+    change("machines", "10003", "upsert", {"id": "10003", "name": "never enrolled"}, 0)
+    assert history.entity_at("machines", "10003", T0 + dt.timedelta(days=1)) is None

@@ -200,7 +200,7 @@ class IdStore:
                 # The packet reader hashed each payload as it read it: not hashed twice.
                 "sha256": blob.sha256 or hashlib.sha256(blob.data).hexdigest(),
                 "key_id": key.key_id,
-                "ciphertext": key.encrypt(blob.data, aad=_aad(uin, blob.kind, blob.name)),
+                "ciphertext": key.encrypt_blob(blob.data, aad=_aad(uin, blob.kind, blob.name)),
             }
             for blob in blobs_in
         ]

@@ -120,3 +120,14 @@ def test_a_blank_or_oversized_purpose_is_refused_and_reads_nothing(tmp_path):
         with pytest.raises(ValueError):
             store.get_by_uin(uin, actor="admin", purpose=purpose)
     assert store.read_audit(uin) == []
+
+
+def test_a_large_blob_sealed_in_place_has_the_layout_of_any_ciphertext(tmp_path):
+    key = DataKeyring(tmp_path / "data").current
+    document = bytes(range(256)) * 8192  # 2 MB
+    sealed = key.encrypt_blob(document, aad=b"uin\x1fdocument\x1fpoa")
+    assert len(sealed) == 12 + len(document) + 16 and sealed[12:].find(document[:4096]) == -1
+    assert key.decrypt(bytes(sealed), aad=b"uin\x1fdocument\x1fpoa") == document
+    with pytest.raises(DataKeyError):
+        key.decrypt(bytes(sealed), aad=b"other-uin\x1fdocument\x1fpoa")
+    assert key.encrypt_blob(document, aad=b"a")[:12] != sealed[:12]  # a fresh nonce each time

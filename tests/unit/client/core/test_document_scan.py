@@ -4,7 +4,6 @@ defaults, and nothing changed by a failed scan."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 from dataclasses import replace
 from types import SimpleNamespace
@@ -24,13 +23,9 @@ from device_drivers.base import DeviceUnavailableError
 from device_drivers.composition import build_device_manager
 from device_drivers.manager import DeviceManager
 from device_drivers.sane import CoverOpenError, ScanSettings
-from tests.support.sane import ALLOW_TEST_0, sane_config  # noqa: F401 - the fixture
+from tests.support.sane import ALLOW_TEST_0, pages_in, sane_config  # noqa: F401 - the fixture
 
 QUICK = ScanSettings(resolution_dpi=75, backend_options={"read-return-value": "Default"})
-
-
-def page_count(pdf: bytes) -> int:
-    return len(re.findall(rb"/Type /Page\b", pdf))
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +50,10 @@ def test_only_allowed_scanners_are_offered_and_the_rest_are_listed_not_allowed(s
 def test_feeder_pages_become_one_pdf_and_add_page_appends(scanning):
     three = scanning.scan("sane:test:0", replace(QUICK, source="adf", max_pages=3))  # master data: 3
     assert three.page_count == 3 and three.content_type == "application/pdf"
-    assert page_count(three.data) == 3 and three.data.startswith(b"%PDF")
+    assert pages_in(three.data) == 3 and three.data.startswith(b"%PDF")
     assert all(page.jpeg in three.data for page in three.pages)  # each JPEG as scanned, not re-encoded
     four = scanning.scan("sane:test:0", QUICK, append_to=three)
-    assert four.page_count == 4 and four.pages[:3] == three.pages and page_count(four.data) == 4
+    assert four.page_count == 4 and four.pages[:3] == three.pages and pages_in(four.data) == 4
     info = subprocess.run(["pdfinfo", "-"], input=four.data, capture_output=True, check=False)
     if info.returncode == 0:  # poppler-utils (installers/system-deps.sh): A4 pages, as scanned
         assert b"Pages:           4" in info.stdout and b"(A4)" in info.stdout
@@ -69,7 +64,7 @@ def test_a_failed_scan_changes_nothing(scanning):
     opened = ScanSettings(resolution_dpi=75, backend_options={"read-return-value": "SANE_STATUS_COVER_OPEN"})
     with pytest.raises(CoverOpenError):
         scanning.scan("sane:test:0", opened, append_to=one)
-    assert one.page_count == 1 and page_count(one.data) == 1
+    assert one.page_count == 1 and pages_in(one.data) == 1
     assert scanning.preview("sane:test:0", QUICK).startswith(b"\xff\xd8")
 
 

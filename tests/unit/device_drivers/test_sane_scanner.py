@@ -173,10 +173,9 @@ def test_a_scan_that_fails_cancels_only_once_its_reader_is_at_rest(local_scanner
         return waits[-1][1]
 
     monkeypatch.setattr(reader_threads, "wait_until_parked", recorded)
-    started = time.monotonic()
     with pytest.raises(PaperJamError):
         local_scanner.scan(settings(backend_options={"read-return-value": "SANE_STATUS_JAMMED"}))
-    assert waits == [(1, True)] and time.monotonic() - started < 2  # one reader, at rest in time
+    assert waits == [(1, True)]  # one reader, and it came to rest (not the 2 s limit)
     assert len(local_scanner.scan(settings())) == 1
 
 

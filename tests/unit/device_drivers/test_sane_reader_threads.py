@@ -66,4 +66,4 @@ def test_a_thread_that_has_exited_is_at_rest_and_python_threads_are_not_readers(
     stop.set()
     thread.join(5)
     started = time.monotonic()
-    assert wait_until_parked([thread.native_id]) and time.monotonic() - started < 0.1
+    assert wait_until_parked([thread.native_id]) and time.monotonic() - started < 1  # not the 2 s limit

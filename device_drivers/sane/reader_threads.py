@@ -9,8 +9,8 @@ in an error (the error comes at once, while the reader is still allocating its b
 
 A reader asleep in a system call such as ``write`` to its pipe or a USB ``ioctl`` holds no such lock,
 and one that has exited holds nothing: :func:`wait_until_parked` waits, briefly, for each thread the
-scan started (:func:`started_since`) to be one or the other, so the cancel that follows lands safely. Where ``/proc`` cannot
-tell (another system), it returns at once and the cancel happens as before.
+scan started (:func:`started_since`) to be one or the other, so the cancel that follows lands safely.
+Where ``/proc`` cannot tell (another system), it returns at once and the cancel happens as before.
 
 Thread rules: call on the SANE thread, before the cancel that ends a scan.
 """

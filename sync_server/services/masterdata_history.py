@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import ColumnElement, Engine, and_, select
 
 from sync_server.db.engine import single_statements
 from sync_server.db.tables import ChangeRow, MachineRow
@@ -30,7 +30,7 @@ class DbMasterDataHistory:
         self.engine = single_statements(engine)
         self.clock_skew = clock_skew
 
-    def _at(self, entity: str, entity_id: str, at: dt.datetime) -> Any:
+    def _at(self, entity: str, entity_id: str, at: dt.datetime) -> ColumnElement[bool]:
         """The conditions for ``entity_id``'s changes up to ``at`` (with the clock skew)."""
         return and_(
             _changes.c.entity == entity,

@@ -112,12 +112,6 @@ class ScannerStoppedError(SaneError, CaptureFailedError):
     device_error = "scanner_stopped"
 
 
-class SaneHostWedgedError(ScannerStoppedError):
-    """The SANE host can no longer start threads (device_drivers.host_process.threads_can_start), so
-    the scan it was asked for would hang; it has not touched the scanner. The kiosk replaces the host
-    and asks the new one."""
-
-
 class PreviewNotAvailableError(SaneError, CaptureFailedError):
     """A preview pass needs a flatbed: on a feeder it would feed (and use up) the first sheet."""
 

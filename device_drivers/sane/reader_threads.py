@@ -26,11 +26,14 @@ from collections.abc import Iterable
 PARK_TIMEOUT_S = 2.0
 _TASKS = "/proc/self/task"
 
-# System calls a reader sleeps in between its allocations: pipe and USB I/O, waiting, sleeping.
-_RESTING_SYSCALLS = {
-    "x86_64": {0, 1, 7, 16, 17, 18, 19, 20, 23, 35, 44, 45, 46, 47, 230, 232, 270, 271, 281},
-    "aarch64": {22, 29, 63, 64, 65, 66, 67, 68, 72, 73, 101, 115, 206, 207, 211, 212},
-}.get(platform.machine())
+# System calls a reader sleeps in between its allocations: waiting and sleeping ones, and the I/O
+# ones (read, write, ioctl...) on a pipe, a socket or a device; I/O on a file is the dynamic loader
+# reading a library (a thread's first exit loads libgcc_s), with its lock held: not at rest.
+_WAITING, _IO = {
+    "x86_64": ({7, 23, 35, 230, 232, 270, 271, 281}, {0, 1, 16, 17, 18, 19, 20, 44, 45, 46, 47}),
+    "aarch64": ({22, 72, 73, 101, 115}, {29, 63, 64, 65, 66, 67, 68, 206, 207, 211, 212}),
+}.get(platform.machine(), (None, None))
+_RESTING_TARGETS = ("pipe:", "socket:", "anon_inode:", "/dev/")
 
 
 def thread_ids() -> frozenset[int]:
@@ -51,14 +54,25 @@ def started_since(before: frozenset[int]) -> frozenset[int]:
 def _parked(tid: int) -> bool:
     try:
         with open(f"{_TASKS}/{tid}/syscall", encoding="ascii") as file:
-            first = file.read(32).split(" ", 1)[0].strip()
+            fields = file.read(200).split()
     except FileNotFoundError:
         return True  # the thread has exited
     except OSError:
         return True  # cannot tell: do not hold the cancel back
-    if not first.isdigit():
+    if not fields or not fields[0].isdigit():
         return False  # "running", or "-1" (asleep outside a system call)
-    return _RESTING_SYSCALLS is None or int(first) in _RESTING_SYSCALLS
+    if _WAITING is None or _IO is None:
+        return True  # an architecture without a table here: any system call
+    call = int(fields[0])
+    if call in _WAITING:
+        return True
+    if call not in _IO or len(fields) < 2:
+        return False
+    try:
+        target = os.readlink(f"/proc/self/fd/{int(fields[1], 16)}")
+    except (OSError, ValueError):
+        return False
+    return target.startswith(_RESTING_TARGETS)
 
 
 def wait_until_parked(threads: Iterable[int], timeout_s: float = PARK_TIMEOUT_S) -> bool:

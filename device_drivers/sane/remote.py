@@ -10,8 +10,7 @@ Thread rules: every call blocks until the host answers or its time runs out; cal
 (the DeviceManager's), never the UI thread. Calls may come from several threads at once (an unplug
 while a scan blocks): each thread talks to the host over a connection of its own. A call that outlives
 its time kills the host, and a host that dies fails the calls in progress (ScannerStoppedError: "the
-scanner stopped answering"); the next call starts a new host. A scan the host refuses because it can no
-longer start threads (SaneHostWedgedError) goes to a new host at once.
+scanner stopped answering"); the next call starts a new host.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from device_drivers.base import DeviceUnavailableError
 from device_drivers.host_process import spawn_host
 from device_drivers.sane.adapter import SaneScanner, ScannedPage, ScannerCapabilities, pages_wanted
 from device_drivers.sane.backend import SaneDeviceEntry
-from device_drivers.sane.errors import SaneHostWedgedError, ScannerStoppedError
+from device_drivers.sane.errors import ScannerStoppedError
 from device_drivers.sane.settings import ScanSettings
 
 log = logging.getLogger(__name__)
@@ -114,15 +113,7 @@ class SaneHostBackend:
             self._folder = None
 
     def call(self, method: str, *args: object, timeout_s: float) -> Any:
-        """``method(*args)`` on the host's SaneService; the host is killed if it takes over ``timeout_s``.
-        A host that says it can no longer start threads is replaced, and the new one is asked once."""
-        try:
-            return self._call_once(method, args, timeout_s)
-        except SaneHostWedgedError:
-            log.warning("the SANE host could no longer start threads: replaced it before %s", method)
-            return self._call_once(method, args, timeout_s)
-
-    def _call_once(self, method: str, args: tuple[object, ...], timeout_s: float) -> Any:
+        """``method(*args)`` on the host's SaneService; the host is killed if it takes over ``timeout_s``."""
         process, service = self._connected()
         expired = threading.Event()
 
@@ -145,9 +136,6 @@ class SaneHostBackend:
                     f"the SANE host gave no answer to {method} in {timeout_s:.0f} s"
                 ) from None
             raise ScannerStoppedError(f"the SANE host stopped during {method} ({exc})") from None
-        except SaneHostWedgedError:
-            self._discard(process)
-            raise
         finally:
             timer.cancel()
             with self._lock:

@@ -1,10 +1,11 @@
 """Telling when a thread is at rest (device_drivers/sane/reader_threads.py), with this process's own
-threads: one asleep in a system call is, one spinning or waiting on a lock is not, one that has exited
-is; threads Python started are never taken for a backend's readers. (A real libsane reader is in
-test_sane_scanner.py.)"""
+threads: one asleep or blocked reading a pipe is, one spinning or waiting on a lock is not, one that
+has exited is; threads Python started are never taken for a backend's readers. (A real libsane
+reader is in test_sane_scanner.py.)"""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -34,6 +35,22 @@ def test_a_thread_asleep_in_a_system_call_is_at_rest():
         assert wait_until_parked([thread.native_id], timeout_s=1.0)
     finally:
         stop.set()
+
+
+def test_a_thread_blocked_on_a_pipe_is_at_rest():
+    read_end, write_end = os.pipe()
+
+    def reader(stop: threading.Event) -> None:
+        os.read(read_end, 1)
+
+    thread, _stop = running(reader)
+    try:
+        assert wait_until_parked([thread.native_id], timeout_s=1.0)
+    finally:
+        os.write(write_end, b"x")
+        thread.join(5)
+        os.close(read_end)
+        os.close(write_end)
 
 
 @pytest.mark.parametrize("kind", ["spinning", "waiting on a lock"])

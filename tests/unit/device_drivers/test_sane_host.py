@@ -100,11 +100,32 @@ def test_a_host_that_stops_answering_is_stopped_after_its_time_and_replaced(host
     assert len(scanner.scan(ScanSettings(resolution_dpi=75, backend_options=NORMAL))) == 1
 
 
-def test_the_host_has_the_thread_unwinder_loaded_before_any_scan(host):
-    # a libsane reader's exit would otherwise load it, holding the dynamic loader's lock (host.py)
-    host.list_devices()
-    maps = open(f"/proc/{host.pid}/maps", encoding="utf-8").read()  # noqa: SIM115 - read at once
-    assert "libgcc_s" in maps
+def test_the_host_has_the_c_library_load_its_thread_unwinder_before_any_scan():
+    # else a libsane reader's first exit does that load, holding the dynamic loader's lock (host.py)
+    script = textwrap.dedent(
+        """
+        import sys
+        from device_drivers.sane.host import load_unwinder
+        print("@@ before @@", file=sys.stderr, flush=True)
+        load_unwinder()
+        print("@@ loaded @@", file=sys.stderr, flush=True)
+        load_unwinder()  # a second cancel has nothing left to load
+        print("@@ again @@", file=sys.stderr, flush=True)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "LD_DEBUG": "files"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    log = done.stderr
+    first, second = log.index("@@ before @@"), log.index("@@ loaded @@")
+    assert "libgcc_s.so.1 [0];  dynamically loaded by" in log[first:second]
+    assert "dynamically loaded" not in log[second : log.index("@@ again @@")]
 
 
 def test_a_host_without_python_sane_says_scanners_are_not_available(sane_config, tmp_path):  # noqa: F811

@@ -176,9 +176,12 @@ class SaneHostBackend:
         return RemoteSaneScanner(self, entry, settings=settings, model_id=model_id)
 
     def close(self) -> None:
-        """Stop the host (closing its stdin ends it; killed if it lingers)."""
+        """Stop the host (closing its stdin ends it; killed if it lingers). The service proxy is let go
+        only once the host is gone: letting it go tells the host so over a new connection, which a
+        stopped or wedged host would never answer."""
         with self._lock:
-            process, self._process, self._service = self._process, None, None
+            process, service = self._process, self._service
+            self._process = self._service = None
         if process is not None:
             with contextlib.suppress(OSError):
                 process.stdin.close()  # type: ignore[union-attr]
@@ -186,6 +189,7 @@ class SaneHostBackend:
                 process.wait(3)
             except subprocess.TimeoutExpired:
                 _kill(process)
+        del service  # its farewell now fails at once on the closed socket
         self._drop_folder()
 
 

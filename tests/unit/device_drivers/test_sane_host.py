@@ -141,6 +141,17 @@ def test_a_host_without_python_sane_says_scanners_are_not_available(sane_config,
         backend.close()
 
 
+def test_closing_while_the_host_is_stopped_does_not_wait_for_it(sane_config):  # noqa: F811
+    backend = SaneHostBackend()
+    backend.list_devices()
+    process = backend._process
+    assert process is not None
+    os.kill(process.pid, signal.SIGSTOP)  # as a host stuck in libsane looks from outside
+    started = time.monotonic()
+    backend.close()
+    assert process.poll() is not None and time.monotonic() - started < 10  # killed after 3 s
+
+
 def test_the_host_leaves_with_the_kiosk(host):
     host.list_devices()
     process = host._process

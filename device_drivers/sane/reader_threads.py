@@ -29,10 +29,11 @@ _TASKS = "/proc/self/task"
 # System calls a reader sleeps in between its allocations: waiting and sleeping ones, and the I/O
 # ones (read, write, ioctl...) on a pipe, a socket or a device; I/O on a file is the dynamic loader
 # reading a library (a thread's first exit loads libgcc_s), with its lock held: not at rest.
-_WAITING, _IO = {
+# (waiting, I/O) system call numbers of this architecture; None where there is no table here.
+_SYSCALLS: tuple[set[int], set[int]] | None = {
     "x86_64": ({7, 23, 35, 230, 232, 270, 271, 281}, {0, 1, 16, 17, 18, 19, 20, 44, 45, 46, 47}),
     "aarch64": ({22, 72, 73, 101, 115}, {29, 63, 64, 65, 66, 67, 68, 206, 207, 211, 212}),
-}.get(platform.machine(), (None, None))
+}.get(platform.machine())
 _RESTING_TARGETS = ("pipe:", "socket:", "anon_inode:", "/dev/")
 
 
@@ -61,12 +62,13 @@ def _parked(tid: int) -> bool:
         return True  # cannot tell: do not hold the cancel back
     if not fields or not fields[0].isdigit():
         return False  # "running", or "-1" (asleep outside a system call)
-    if _WAITING is None or _IO is None:
+    if _SYSCALLS is None:
         return True  # an architecture without a table here: any system call
+    waiting, io = _SYSCALLS
     call = int(fields[0])
-    if call in _WAITING:
+    if call in waiting:
         return True
-    if call not in _IO or len(fields) < 2:
+    if call not in io or len(fields) < 2:
         return False
     try:
         target = os.readlink(f"/proc/self/fd/{int(fields[1], 16)}")

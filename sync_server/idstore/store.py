@@ -12,11 +12,12 @@ Every admin read appends a ``identity.read`` entry to the server audit log in th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Select, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sync_server.db.engine import single_statements
@@ -45,6 +46,28 @@ from sync_server.ports import (
 from sync_server.services.audit import append_audit
 from sync_server.services.clock import utcnow
 
+# Built once: the statements a new registration runs, each once a packet; building and keying a
+# statement cost a worker more than SQLite takes to run it.
+_UIN_OF_RID = select(uins.c.uin).where(uins.c.rid == bindparam("rid"))
+_ADD_UIN = insert(uins)
+_BY_DEDUPE_KEY = select(identities.c.uin, identities.c.rid).where(
+    identities.c.dedupe_key.in_(bindparam("hashed", expanding=True))
+)
+_IDENTITY_OF_RID = select(identities.c.uin).where(identities.c.rid == bindparam("rid"))
+_ADD_IDENTITY, _ADD_VERSION, _ADD_BLOBS = insert(identities), insert(identity_versions), insert(blobs)
+
+
+@functools.lru_cache(maxsize=8)
+def _candidates_query(limit: int) -> Select[Any]:
+    """Active identities under any of the ``hashed`` blocking keys, ``limit`` at most, by UIN."""
+    columns = identities.c
+    return (
+        select(columns.uin, columns.rid, columns.key_id, columns.demographics_ciphertext)
+        .where(columns.blocking_key.in_(bindparam("hashed", expanding=True)), columns.status == "active")
+        .order_by(columns.uin)
+        .limit(limit)
+    )
+
 
 def _aad(uin: str, kind: str, name: str) -> bytes:
     return f"{uin}\x1f{kind}\x1f{name}".encode()
@@ -64,13 +87,13 @@ class IdStore:
         """The packet's UIN: the one already issued for ``rid``, or a fresh random unused number."""
         for _ in range(20):
             with self._single.begin() as conn:
-                existing = conn.execute(select(uins.c.uin).where(uins.c.rid == rid)).scalar()
+                existing = conn.execute(_UIN_OF_RID, {"rid": rid}).scalar()
             if existing:
                 return existing
             try:
                 with self._single.begin() as conn:
                     candidate = self.new_uin()
-                    conn.execute(insert(uins).values(uin=candidate, rid=rid, issued_at=utcnow()))
+                    conn.execute(_ADD_UIN, {"uin": candidate, "rid": rid, "issued_at": utcnow()})
                 return candidate
             except IntegrityError:
                 continue  # number taken (or a concurrent issue for this RID): look again
@@ -80,9 +103,7 @@ class IdStore:
         """(uin, rid) of the identity with this dedupe key (``processing.dedupe.dedupe_key``), if any."""
         hashed = [dedupe_hash(key, dedupe_key) for key in self.keyring.all()]
         with self._single.begin() as conn:
-            row = conn.execute(
-                select(identities.c.uin, identities.c.rid).where(identities.c.dedupe_key.in_(hashed))
-            ).first()
+            row = conn.execute(_BY_DEDUPE_KEY, {"hashed": hashed}).first()
         return (row.uin, row.rid) if row else None
 
     def candidates(
@@ -92,16 +113,8 @@ class IdStore:
         for fuzzy matching by the processing backend (not an admin read: not in the audit log)."""
         texts = [*([blocking_text] if blocking_text else []), *blocking_texts]
         hashed = [blocking_hash(key, text) for key in self.keyring.all() for text in texts]
-        query = (
-            select(
-                identities.c.uin, identities.c.rid, identities.c.key_id, identities.c.demographics_ciphertext
-            )
-            .where(identities.c.blocking_key.in_(hashed), identities.c.status == "active")
-            .order_by(identities.c.uin)
-            .limit(limit)
-        )
         with self._single.begin() as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(_candidates_query(limit), {"hashed": hashed}).all()
         return [
             CandidateIdentity(
                 r.uin,
@@ -134,23 +147,22 @@ class IdStore:
         stored_key = f"{dedupe_key}\x1f{rid}" if distinct else dedupe_key
         try:
             with self.engine.begin() as conn:
-                if conn.execute(select(identities.c.uin).where(identities.c.rid == rid)).scalar():
+                if conn.execute(_IDENTITY_OF_RID, {"rid": rid}).scalar():
                     return
-                conn.execute(
-                    insert(identities).values(
-                        uin=uin,
-                        rid=rid,
-                        version=1,
-                        key_id=key.key_id,
-                        demographics_ciphertext=seal_demographics(key, uin=uin, demographics=demographics),
-                        dedupe_key=dedupe_hash(key, stored_key),
-                        blocking_key=blocking_hash(key, blocking_text) if blocking_text else None,
-                        center_id=center_id,
-                        created_at=now,
-                        updated_at=now,
-                        status="active",
-                    )
-                )
+                row = {
+                    "uin": uin,
+                    "rid": rid,
+                    "version": 1,
+                    "key_id": key.key_id,
+                    "demographics_ciphertext": seal_demographics(key, uin=uin, demographics=demographics),
+                    "dedupe_key": dedupe_hash(key, stored_key),
+                    "blocking_key": blocking_hash(key, blocking_text) if blocking_text else None,
+                    "center_id": center_id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "status": "active",
+                }
+                conn.execute(_ADD_IDENTITY, row)
                 self._add_version(conn, key, uin, 1, rid, "new", sorted(demographics), demographics)
                 self._put_blobs(conn, key, uin, blobs_in, replace=False)  # a new UIN holds none yet
         except IntegrityError:
@@ -170,19 +182,11 @@ class IdStore:
         changed: Sequence[str],
         demographics: dict[str, Any],
     ) -> None:
+        sealed = seal_version(key, uin=uin, version=version, demographics=demographics)
+        row = {"uin": uin, "version": version, "rid": rid, "flow": flow, "changed_fields": list(changed)}
         conn.execute(
-            insert(identity_versions).values(
-                uin=uin,
-                version=version,
-                rid=rid,
-                flow=flow,
-                changed_fields=list(changed),
-                key_id=key.key_id,
-                demographics_ciphertext=seal_version(
-                    key, uin=uin, version=version, demographics=demographics
-                ),
-                created_at=utcnow(),
-            )
+            _ADD_VERSION,
+            {**row, "key_id": key.key_id, "demographics_ciphertext": sealed, "created_at": utcnow()},
         )
 
     @staticmethod
@@ -212,7 +216,7 @@ class IdStore:
                 )
             )
         if rows:  # one multi-row statement, not a round trip per blob
-            conn.execute(insert(blobs), rows)
+            conn.execute(_ADD_BLOBS, rows)
 
     def current(self, uin: str) -> StoredIdentity | None:
         """The current version of ``uin`` for processing (update, lost): not an admin read."""

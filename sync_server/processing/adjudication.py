@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sync_server.processing import queue
@@ -58,16 +58,16 @@ def open_case(engine: Engine, *, rid: str, kind: str, candidates: list[dict[str,
         pass
 
 
+# Built once: every new registration asks.
+_DECIDED = select(adjudications).where(
+    adjudications.c.rid == bindparam("rid"), adjudications.c.status == "decided"
+)
+
+
 def decision(engine: Engine, rid: str) -> Decision | None:
     """The decision taken on ``rid``'s case, or None while pending or when there is no case."""
     with engine.connect() as conn:
-        row = (
-            conn.execute(
-                select(adjudications).where(adjudications.c.rid == rid, adjudications.c.status == "decided")
-            )
-            .mappings()
-            .first()
-        )
+        row = conn.execute(_DECIDED, {"rid": rid}).mappings().first()
     if row is None:
         return None
     return Decision(row["decision"], row["uin"], row["reason"] or "", row["decided_by"] or "")

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from shared.files import sha256_file
@@ -162,6 +162,14 @@ class CorrectionStage:
         context.values["corrects"] = held
 
 
+# Built once: every packet runs it.
+_ANSWERS = (
+    select(corrections.c.answer_rid)
+    .where(corrections.c.held_rid == bindparam("held_rid"))
+    .order_by(corrections.c.created_at, corrections.c.answer_rid)
+)
+
+
 @dataclass
 class CorrectionsStage:
     """Join the answers to a request for more information (correction packets) to this packet."""
@@ -174,13 +182,7 @@ class CorrectionsStage:
 
     def run(self, context: PacketContext) -> None:
         with self.engine.connect() as conn:
-            answers = list(
-                conn.execute(
-                    select(corrections.c.answer_rid)
-                    .where(corrections.c.held_rid == context.rid)
-                    .order_by(corrections.c.created_at, corrections.c.answer_rid)
-                ).scalars()
-            )
+            answers = list(conn.execute(_ANSWERS, {"held_rid": context.rid}).scalars())
         packet: PacketView = context.values["packet"]
         for rid in answers:
             packet = join(packet, self._open(rid))

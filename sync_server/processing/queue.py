@@ -20,7 +20,9 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    Update,
     and_,
+    bindparam,
     insert,
     or_,
     select,
@@ -75,46 +77,52 @@ def enqueue(engine: Engine, *, rid: str, info: dict[str, Any] | None = None) -> 
         return False
 
 
-def claim_next(engine: Engine, *, worker_id: str, lease: dt.timedelta) -> Claim | None:
-    """Claim one due packet (queued, retry due, or running with an expired lease), or None."""
-    now = utcnow()
+def _claim_statement() -> Update:
+    """Claim one due row, as one statement (on PostgreSQL one round trip instead of BEGIN, SELECT,
+    UPDATE, COMMIT). On PostgreSQL the subquery locks one due row with ``FOR UPDATE SKIP LOCKED``
+    (concurrent workers skip it); SQLite has no row locks and needs none: a write statement takes the
+    database's one write lock before it reads. The new token guards ``finish`` against a worker whose
+    lease expired. Bound by name: now, token, worker_id, lease_until."""
+    jobs, now = processing_jobs.c, bindparam("now")
     due = or_(
-        and_(processing_jobs.c.status.in_(DUE_STATUSES), processing_jobs.c.next_attempt_at <= now),
-        and_(processing_jobs.c.status == "running", processing_jobs.c.lease_until < now),
+        and_(jobs.status.in_(DUE_STATUSES), jobs.next_attempt_at <= now),
+        and_(jobs.status == "running", jobs.lease_until < now),
         # waiting for the ABIS: resumed when it answers, and looked at again now and then anyway
-        and_(
-            processing_jobs.c.status == "held",
-            processing_jobs.c.reason_code == "abis_pending",
-            processing_jobs.c.next_attempt_at <= now,
-        ),
+        and_(jobs.status == "held", jobs.reason_code == "abis_pending", jobs.next_attempt_at <= now),
     )
-    token = uuid.uuid4().hex
-    # One statement (on PostgreSQL one round trip instead of BEGIN, SELECT, UPDATE, COMMIT). On
-    # PostgreSQL the subquery locks one due row with ``FOR UPDATE SKIP LOCKED`` (concurrent workers
-    # skip it); SQLite has no row locks and needs none: a write statement takes the database's one
-    # write lock before it reads. The new token guards ``finish`` against a worker whose lease expired.
     pick = (
-        select(processing_jobs.c.rid)
+        select(jobs.rid)
         .where(due)
-        .order_by(processing_jobs.c.next_attempt_at)
+        .order_by(jobs.next_attempt_at)
         .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    take = (
+    return (
         update(processing_jobs)
-        .where(processing_jobs.c.rid == pick)
+        .where(jobs.rid == pick)
         .values(
             status="running",
-            claim_token=token,
-            claimed_by=worker_id,
-            lease_until=now + lease,
-            attempts=processing_jobs.c.attempts + 1,
+            claim_token=bindparam("token"),
+            claimed_by=bindparam("worker_id"),
+            lease_until=bindparam("lease_until"),
+            attempts=jobs.attempts + 1,
         )
-        .returning(processing_jobs.c.rid, processing_jobs.c.attempts)
+        .returning(jobs.rid, jobs.attempts)
     )
+
+
+# Built once: a worker claims before every packet, and building the statement cost more than
+# running it.
+_CLAIM = _claim_statement()
+
+
+def claim_next(engine: Engine, *, worker_id: str, lease: dt.timedelta) -> Claim | None:
+    """Claim one due packet (queued, retry due, or running with an expired lease), or None."""
+    now, token = utcnow(), uuid.uuid4().hex
+    params = {"now": now, "token": token, "worker_id": worker_id, "lease_until": now + lease}
     with single_statements(engine).begin() as conn:
-        row = conn.execute(take).first()
+        row = conn.execute(_CLAIM, params).first()
     return None if row is None else Claim(rid=row.rid, token=token, attempt=row.attempts)
 
 
@@ -149,6 +157,13 @@ def record_stage(engine: Engine, record: StageRecord) -> None:
     """Persist one stage attempt (time and outcome) in the history right away."""
     with engine.begin() as conn:
         conn.execute(insert(stage_records).values(**_record_row(record)))
+
+
+# Built once, like _CLAIM; the columns finish sets come as parameters (they vary with the outcome).
+_FINISH = update(processing_jobs).where(
+    processing_jobs.c.rid == bindparam("job_rid"), processing_jobs.c.claim_token == bindparam("job_token")
+)
+_ADD_RECORDS = insert(stage_records)
 
 
 def finish(
@@ -188,13 +203,9 @@ def finish(
         values |= {"status": status, "reason_code": result.reason_code, "reason_text": result.reason_text}
         values |= {"next_attempt_at": now + policy.delay(claim.attempt)}
     with engine.begin() as conn:
-        changed = conn.execute(
-            update(processing_jobs)
-            .where(processing_jobs.c.rid == claim.rid, processing_jobs.c.claim_token == claim.token)
-            .values(**values)
-        ).rowcount
+        changed = conn.execute(_FINISH, {"job_rid": claim.rid, "job_token": claim.token, **values}).rowcount
         if records:
-            conn.execute(insert(stage_records), [_record_row(r) for r in records])
+            conn.execute(_ADD_RECORDS, [_record_row(r) for r in records])
         if outcomes is not None and changed == 1:
             # The status endpoint reads the server's packet row: keep it in step in this transaction,
             # whichever worker process finished the packet.

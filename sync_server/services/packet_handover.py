@@ -16,7 +16,7 @@ import shutil
 import threading
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, inspect, select, update
+from sqlalchemy import Connection, Engine, bindparam, inspect, select, update
 
 from sync_server.db.tables import PacketRow
 from sync_server.files import open_private, private_dir
@@ -82,21 +82,17 @@ class ServerPackets:
         mirror_status(conn, rid=rid, status=status, uin=uin, reason_code=reason_code, reason=reason)
 
 
+# Built once: every packet a worker finishes runs it.
+_MIRROR = update(PacketRow).where(PacketRow.rid == bindparam("packet_rid"))
+
+
 def mirror_status(
     conn: Connection, *, rid: str, status: str, uin: str | None, reason_code: str | None, reason: str | None
 ) -> None:
     """Write the queue ``status`` of ``rid`` as the status the kiosk sees, on ``conn``."""
     wire = _WIRE_STATUS.get(status, "processing")
-    conn.execute(
-        update(PacketRow)
-        .where(PacketRow.rid == rid)
-        .values(
-            status=wire,
-            uin=uin if wire == "processed" else None,
-            reason_code=reason_code,
-            reason=reason if reason_code else None,
-        )
-    )
+    values = {"status": wire, "uin": uin if wire == "processed" else None, "reason_code": reason_code}
+    conn.execute(_MIRROR, {"packet_rid": rid, **values, "reason": reason if reason_code else None})
 
 
 def server_packets(engine: Engine, *, blob_dir: Path, blobs: BlobStore | None = None) -> ServerPackets | None:

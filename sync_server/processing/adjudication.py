@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from sync_server.db.engine import single_statements
 from sync_server.processing import queue
 from sync_server.processing.tables import adjudications, processing_jobs
 from sync_server.services.audit import append_audit
@@ -66,7 +67,7 @@ _DECIDED = select(adjudications).where(
 
 def decision(engine: Engine, rid: str) -> Decision | None:
     """The decision taken on ``rid``'s case, or None while pending or when there is no case."""
-    with engine.connect() as conn:
+    with single_statements(engine).connect() as conn:  # PostgreSQL: no BEGIN and ROLLBACK round trips
         row = conn.execute(_DECIDED, {"rid": rid}).mappings().first()
     if row is None:
         return None

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from shared.files import sha256_file
+from sync_server.db.engine import single_statements
 from sync_server.ports import IdentityWriter
 from sync_server.processing import adjudication, queue
 from sync_server.processing.dedupe import DedupeConfig, DedupeKeyError, blocking_texts
@@ -181,7 +182,7 @@ class CorrectionsStage:
     name: str = "corrections"
 
     def run(self, context: PacketContext) -> None:
-        with self.engine.connect() as conn:
+        with single_statements(self.engine).connect() as conn:  # as adjudication.decision
             answers = list(conn.execute(_ANSWERS, {"held_rid": context.rid}).scalars())
         packet: PacketView = context.values["packet"]
         for rid in answers:

@@ -84,19 +84,20 @@ class IdStore:
         self.new_uin = new_uin
 
     def issue_uin(self, *, rid: str) -> str:
-        """The packet's UIN: the one already issued for ``rid``, or a fresh random unused number."""
+        """The packet's UIN: the one already issued for ``rid``, or a fresh random unused number.
+        A new RID is the usual case, so a number is inserted first (one statement); both columns are
+        unique, so a refusal means the RID has its number already, or this number is taken."""
         for _ in range(20):
-            with self._single.begin() as conn:
-                existing = conn.execute(_UIN_OF_RID, {"rid": rid}).scalar()
-            if existing:
-                return existing
+            candidate = self.new_uin()
             try:
                 with self._single.begin() as conn:
-                    candidate = self.new_uin()
                     conn.execute(_ADD_UIN, {"uin": candidate, "rid": rid, "issued_at": utcnow()})
                 return candidate
             except IntegrityError:
-                continue  # number taken (or a concurrent issue for this RID): look again
+                with self._single.begin() as conn:
+                    existing = conn.execute(_UIN_OF_RID, {"rid": rid}).scalar()
+                if existing:
+                    return existing  # issued before (a retry) or by a concurrent worker
         raise RuntimeError("could not find an unused UIN in 20 tries; is the UIN space exhausted?")
 
     def find_by_dedupe_key(self, dedupe_key: str) -> tuple[str, str] | None:
@@ -145,10 +146,8 @@ class IdStore:
         key = self.keyring.current
         now = utcnow()
         stored_key = f"{dedupe_key}\x1f{rid}" if distinct else dedupe_key
-        try:
+        try:  # inserted first, as issue_uin: ``rid`` is unique, so a repeat is refused, then found
             with self.engine.begin() as conn:
-                if conn.execute(_IDENTITY_OF_RID, {"rid": rid}).scalar():
-                    return
                 row = {
                     "uin": uin,
                     "rid": rid,
@@ -166,6 +165,9 @@ class IdStore:
                 self._add_version(conn, key, uin, 1, rid, "new", sorted(demographics), demographics)
                 self._put_blobs(conn, key, uin, blobs_in, replace=False)  # a new UIN holds none yet
         except IntegrityError:
+            with self._single.begin() as conn:
+                if conn.execute(_IDENTITY_OF_RID, {"rid": rid}).scalar():
+                    return  # a repeat for the same RID
             other = self.find_by_dedupe_key(dedupe_key)
             if other and other[1] != rid:
                 raise DuplicateIdentity(other[0]) from None

@@ -184,12 +184,17 @@ class IdStore:
         changed: Sequence[str],
         demographics: dict[str, Any],
     ) -> None:
-        sealed = seal_version(key, uin=uin, version=version, demographics=demographics)
-        row = {"uin": uin, "version": version, "rid": rid, "flow": flow, "changed_fields": list(changed)}
-        conn.execute(
-            _ADD_VERSION,
-            {**row, "key_id": key.key_id, "demographics_ciphertext": sealed, "created_at": utcnow()},
-        )
+        row = {
+            "uin": uin,
+            "version": version,
+            "rid": rid,
+            "flow": flow,
+            "changed_fields": list(changed),
+            "key_id": key.key_id,
+            "demographics_ciphertext": seal_version(key, uin=uin, version=version, demographics=demographics),
+            "created_at": utcnow(),
+        }
+        conn.execute(_ADD_VERSION, row)
 
     @staticmethod
     def _put_blobs(

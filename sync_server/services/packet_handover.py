@@ -91,8 +91,14 @@ def mirror_status(
 ) -> None:
     """Write the queue ``status`` of ``rid`` as the status the kiosk sees, on ``conn``."""
     wire = _WIRE_STATUS.get(status, "processing")
-    values = {"status": wire, "uin": uin if wire == "processed" else None, "reason_code": reason_code}
-    conn.execute(_MIRROR, {"packet_rid": rid, **values, "reason": reason if reason_code else None})
+    values = {
+        "packet_rid": rid,
+        "status": wire,
+        "uin": uin if wire == "processed" else None,
+        "reason_code": reason_code,
+        "reason": reason if reason_code else None,
+    }
+    conn.execute(_MIRROR, values)
 
 
 def server_packets(engine: Engine, *, blob_dir: Path, blobs: BlobStore | None = None) -> ServerPackets | None:

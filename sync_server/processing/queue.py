@@ -153,17 +153,17 @@ def _record_row(record: StageRecord) -> dict[str, Any]:
     }
 
 
-def record_stage(engine: Engine, record: StageRecord) -> None:
-    """Persist one stage attempt (time and outcome) in the history right away."""
-    with engine.begin() as conn:
-        conn.execute(insert(stage_records).values(**_record_row(record)))
-
-
 # Built once, like _CLAIM; the columns finish sets come as parameters (they vary with the outcome).
 _FINISH = update(processing_jobs).where(
     processing_jobs.c.rid == bindparam("job_rid"), processing_jobs.c.claim_token == bindparam("job_token")
 )
 _ADD_RECORDS = insert(stage_records)
+
+
+def record_stage(engine: Engine, record: StageRecord) -> None:
+    """Persist one stage attempt (time and outcome) in the history right away."""
+    with engine.begin() as conn:
+        conn.execute(_ADD_RECORDS, _record_row(record))
 
 
 def finish(
